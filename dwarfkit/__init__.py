@@ -1,0 +1,27 @@
+"""dwarfkit: generate DWARF debug information and write it into ELF, Mach-O/dSYM and COFF/PE files."""
+from .arch import Arch
+from .encoding import Encoding
+from .errors import (ContainerError, DescriptionError, DwarfkitError, EncodingError, LayoutError, ReadError,
+                     RelocationError, ToolError)
+from .image import ContentSection, Image, SectionKind, Symbol, SymbolKind
+from .sections import DwarfSections, Relocation, RelocKind, Section
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Arch", "ContainerError", "ContentSection", "DescriptionError", "DwarfSections", "DwarfkitError", "Encoding",
+    "EncodingError", "Image", "LayoutError", "ReadError", "Relocation", "RelocKind", "RelocationError", "Section",
+    "SectionKind", "Symbol", "SymbolKind", "ToolError", "__version__",
+]
+
+# Installs map backends/ to dwarfkit.backends (pyproject's package-dir). A source checkout, or a git worktree of one,
+# must import its own backends/ rather than the tree that happens to be installed, so point the package there too.
+def _use_checkout_backends() -> None:
+    from pathlib import Path
+    root = Path(__file__).resolve().parent.parent
+    if (root / "pyproject.toml").is_file() and (root / "backends" / "__init__.py").is_file():
+        __path__.append(str(root))  # type: ignore[name-defined]
+
+
+_use_checkout_backends()
+del _use_checkout_backends

@@ -1,0 +1,124 @@
+"""How DWARF is encoded: version, 32/64-bit format, address size, byte order; and LEB128."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from .errors import EncodingError
+
+ByteOrder = Literal["little", "big"]
+
+
+@dataclass(frozen=True)
+class Encoding:
+    """The parameters every unit and section of one emission shares.
+
+    ``offset_size`` 4 is the 32-bit DWARF format, 8 is DWARF64.
+    """
+
+    version: int = 5
+    offset_size: int = 4
+    address_size: int = 8
+    byteorder: ByteOrder = "little"
+
+    def __post_init__(self) -> None:
+        if self.version not in (2, 3, 4, 5):
+            raise EncodingError(f"DWARF version {self.version} is not supported (use 2, 3, 4 or 5)")
+        if self.offset_size not in (4, 8):
+            raise EncodingError(f"offset size {self.offset_size} is not 4 (32-bit DWARF) or 8 (DWARF64)")
+        if self.offset_size == 8 and self.version == 2:
+            raise EncodingError("DWARF64 needs version 3 or later")
+        if self.address_size not in (4, 8):
+            raise EncodingError(f"address size {self.address_size} is not 4 or 8")
+        if self.byteorder not in ("little", "big"):
+            raise EncodingError(f"byte order {self.byteorder!r} is not 'little' or 'big'")
+
+    @property
+    def is_dwarf64(self) -> bool:
+        return self.offset_size == 8
+
+    def max_offset(self) -> int:
+        return (1 << (8 * self.offset_size)) - 1
+
+    def initial_length(self, length: int) -> bytes:
+        """A unit or table length field, with the 0xffffffff escape for DWARF64."""
+        if self.offset_size == 8:
+            return b"\xff\xff\xff\xff" + length.to_bytes(8, self.byteorder)
+        return length.to_bytes(4, self.byteorder)
+
+    @property
+    def initial_length_size(self) -> int:
+        return 12 if self.offset_size == 8 else 4
+
+
+def uleb128(value: int) -> bytes:
+    if value < 0:
+        raise ValueError(f"ULEB128 of negative value {value}")
+    if value < 0x80:
+        return bytes((value,))
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if value:
+            out.append(byte | 0x80)
+        else:
+            out.append(byte)
+            return bytes(out)
+
+
+def sleb128(value: int) -> bytes:
+    if -0x40 <= value < 0x40:
+        return bytes((value & 0x7F,))
+    out = bytearray()
+    while True:
+        byte = value & 0x7F
+        value >>= 7
+        if (value == 0 and not byte & 0x40) or (value == -1 and byte & 0x40):
+            out.append(byte)
+            return bytes(out)
+        out.append(byte | 0x80)
+
+
+def uleb128_padded(value: int, width: int) -> bytes:
+    """ULEB128 stretched to exactly ``width`` bytes, so that it can be patched in place later."""
+    if value < 0 or value >= 1 << (7 * width):
+        raise ValueError(f"{value} does not fit a {width}-byte ULEB128")
+    out = bytearray()
+    for i in range(width):
+        byte = (value >> (7 * i)) & 0x7F
+        out.append(byte | 0x80 if i < width - 1 else byte)
+    return bytes(out)
+
+
+def uleb128_size(value: int) -> int:
+    return max(1, (value.bit_length() + 6) // 7)
+
+
+def sleb128_size(value: int) -> int:
+    return max(1, (value.bit_length() + 7) // 7) if value >= 0 else max(1, ((~value).bit_length() + 7) // 7)
+
+
+def decode_uleb128(data: bytes | bytearray | memoryview, pos: int) -> tuple[int, int]:
+    """Returns (value, position after it). Raises IndexError past the end."""
+    result = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        if byte < 0x80:
+            return result, pos
+        shift += 7
+
+
+def decode_sleb128(data: bytes | bytearray | memoryview, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while True:
+        byte = data[pos]
+        pos += 1
+        result |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            if byte & 0x40:
+                result -= 1 << shift
+            return result, pos

@@ -1,0 +1,151 @@
+"""What the DWARF core hands to the backends: section bytes plus symbolic relocations.
+
+This is the only thing that crosses the line between the core and the container writers (see ARCHITECTURE.md).
+
+The bytes of a relocated field always hold a value a reader can use when this emission is the whole program and every
+symbol is at address 0:
+
+* ``ENTRY``: a DIE reference inside its unit (``ref1``..``ref8``, ``ref_udata``). The value is final; no container
+  needs a relocation for it. It is listed so that in-place updates know which fields point where.
+* ``UNIT``: a DIE reference across units (``ref_addr``), an offset into ``.debug_info``.
+* ``SECTION``: an offset into a debug section (``strp`` into ``.debug_str``, ``stmt_list`` into ``.debug_line``,
+  ``sec_offset`` into range or location lists, a CIE pointer, ...). ``target`` names the section.
+* ``ADDRESS``: the address of the symbol ``target`` plus ``addend`` (``DW_AT_low_pc``, ``DW_OP_addr``,
+  ``DW_LNE_set_address``, an FDE's initial location).
+* ``PCREL``: the address of ``target`` plus ``addend`` minus the address of the field itself (``.eh_frame``).
+
+For ``UNIT``, ``SECTION`` and ``ADDRESS`` the stored bytes equal ``addend``; for ``PCREL`` they are 0. An ELF object
+turns the kinds into ``.rela`` records, a COFF object into ``SECREL``/``ADDR64``, a final image (executable, dSYM)
+resolves them with :meth:`DwarfSections.resolve`.
+"""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Iterable, Iterator, Mapping
+
+from .encoding import Encoding
+from .errors import RelocationError
+
+
+class RelocKind(enum.Enum):
+    ENTRY = "entry"
+    UNIT = "unit"
+    SECTION = "section"
+    ADDRESS = "address"
+    PCREL = "pcrel"
+
+    @property
+    def needs_container_relocation(self) -> bool:
+        """False for references whose value no linker or loader can change."""
+        return self is not RelocKind.ENTRY
+
+
+@dataclass(frozen=True, slots=True)
+class Relocation:
+    offset: int
+    """Where the field starts, from the start of its section."""
+    size: int
+    """Width of the field in bytes: 1, 2, 4 or 8."""
+    kind: RelocKind
+    target: str
+    """A section name (``.debug_str``) for UNIT/SECTION/ENTRY, a symbol name for ADDRESS/PCREL."""
+    addend: int = 0
+
+
+# Canonical order of the debug sections (ELF spelling); backends rename them for their container.
+DEBUG_SECTION_ORDER: tuple[str, ...] = (
+    ".debug_abbrev", ".debug_info", ".debug_types", ".debug_str", ".debug_str_offsets", ".debug_line",
+    ".debug_line_str", ".debug_addr", ".debug_aranges", ".debug_ranges", ".debug_rnglists", ".debug_loc",
+    ".debug_loclists", ".debug_frame", ".debug_pubnames", ".debug_pubtypes", ".debug_names", ".eh_frame",
+)
+
+
+@dataclass
+class Section:
+    name: str
+    data: bytearray = field(default_factory=bytearray)
+    relocations: list[Relocation] = field(default_factory=list)
+    alignment: int = 1
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+
+@dataclass
+class DwarfSections:
+    """The result of one emission: every section's bytes and relocations, in canonical order."""
+
+    encoding: Encoding
+    sections: dict[str, Section] = field(default_factory=dict)
+
+    def __getitem__(self, name: str) -> Section:
+        return self.sections[name]
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.sections
+
+    def __iter__(self) -> Iterator[Section]:
+        order = {n: i for i, n in enumerate(DEBUG_SECTION_ORDER)}
+        return iter(sorted(self.sections.values(), key=lambda s: order.get(s.name, len(order))))
+
+    def add(self, section: Section) -> Section:
+        if section.name in self.sections:
+            raise RelocationError(f"section {section.name} emitted twice")
+        self.sections[section.name] = section
+        return section
+
+    def symbols(self) -> set[str]:
+        """Names of the external symbols the sections refer to."""
+        return {r.target for s in self.sections.values() for r in s.relocations
+                if r.kind in (RelocKind.ADDRESS, RelocKind.PCREL)}
+
+    def sizes(self) -> dict[str, int]:
+        return {s.name: len(s.data) for s in self}
+
+    def resolve(self, symbol_addresses: Mapping[str, int],
+                section_addresses: Mapping[str, int] | None = None) -> dict[str, bytes]:
+        """Final bytes of every section, with addresses filled in (for executables and dSYMs).
+
+        ``section_addresses`` gives the load address of sections that hold PCREL fields (``.eh_frame``).
+        Section offsets stay as emitted: in a final image each debug section is one contiguous piece.
+        """
+        out: dict[str, bytes] = {}
+        for section in self:
+            data = bytearray(section.data)
+            apply_relocations(data, section.name, section.relocations, symbol_addresses, section_addresses or {},
+                              self.encoding.byteorder)
+            out[section.name] = bytes(data)
+        return out
+
+
+def apply_relocations(data: bytearray, section_name: str, relocations: Iterable[Relocation],
+                      symbol_addresses: Mapping[str, int], section_addresses: Mapping[str, int],
+                      byteorder: str) -> None:
+    """Writes the final value of every ADDRESS and PCREL field into ``data``."""
+    for r in relocations:
+        if r.kind is RelocKind.ADDRESS:
+            value = _symbol(symbol_addresses, r, section_name) + r.addend
+        elif r.kind is RelocKind.PCREL:
+            if section_name not in section_addresses:
+                raise RelocationError(f"{section_name}+{r.offset:#x}: PC-relative field needs the address of "
+                                      f"{section_name}")
+            value = _symbol(symbol_addresses, r, section_name) + r.addend - (section_addresses[section_name] + r.offset)
+        else:
+            continue
+        data[r.offset:r.offset + r.size] = encode_field(value, r.size, byteorder, section_name, r)
+
+
+def encode_field(value: int, size: int, byteorder: str, section_name: str, r: Relocation) -> bytes:
+    bits = 8 * size
+    if not -(1 << (bits - 1)) <= value < (1 << bits):
+        raise RelocationError(f"{section_name}+{r.offset:#x}: value {value:#x} for {r.kind.value} relocation "
+                              f"against {r.target!r} does not fit {size} bytes")
+    return (value & ((1 << bits) - 1)).to_bytes(size, byteorder)  # type: ignore[arg-type]
+
+
+def _symbol(symbol_addresses: Mapping[str, int], r: Relocation, section_name: str) -> int:
+    try:
+        return symbol_addresses[r.target]
+    except KeyError:
+        raise RelocationError(f"{section_name}+{r.offset:#x}: relocation against unknown symbol {r.target!r}") from None

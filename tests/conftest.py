@@ -1,0 +1,42 @@
+"""Shared test fixtures: finding the real tools our output is judged by."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+CORPUS = SHARED / "corpus"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def require_tool(name: str) -> str:
+    """Path of an external tool. Missing: a failure under CI (it must be installed), a skip elsewhere."""
+    path = shutil.which(name)
+    if path:
+        return path
+    message = f"{name} is not installed (scripts/setup.sh installs it)"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def require_corpus() -> Path:
+    if CORPUS.is_dir():
+        return CORPUS
+    if IN_CI:
+        pytest.fail(f"the shared corpus is missing at {CORPUS}")
+    pytest.skip(f"the shared corpus is missing at {CORPUS}")
+
+
+@pytest.fixture
+def tool():
+    return require_tool
+
+
+@pytest.fixture
+def corpus() -> Path:
+    return require_corpus()
