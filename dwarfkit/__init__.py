@@ -1,4 +1,5 @@
 """dwarfkit: generate DWARF debug information and write it into ELF, Mach-O/dSYM and COFF/PE files."""
+from .address import Address
 from .arch import Arch
 from .encoding import Encoding
 from .errors import (ContainerError, DescriptionError, DwarfkitError, EncodingError, LayoutError, ReadError,
@@ -9,7 +10,7 @@ from .sections import DwarfSections, Relocation, RelocKind, Section
 __version__ = "0.1.0"
 
 __all__ = [
-    "Arch", "ContainerError", "ContentSection", "DescriptionError", "DwarfSections", "DwarfkitError", "Encoding",
+    "Address", "Arch", "ContainerError", "ContentSection", "DescriptionError", "DwarfSections", "DwarfkitError", "Encoding",
     "EncodingError", "Image", "LayoutError", "ReadError", "Relocation", "RelocKind", "RelocationError", "Section",
     "SectionKind", "Symbol", "SymbolKind", "ToolError", "__version__",
 ]

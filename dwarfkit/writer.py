@@ -1,6 +1,7 @@
 """A growing section buffer that records relocations as fields are written."""
 from __future__ import annotations
 
+from .address import Address
 from .encoding import Encoding, sleb128, uleb128, uleb128_padded
 from .errors import LayoutError
 from .sections import Relocation, RelocKind, Section
@@ -76,6 +77,13 @@ class SectionWriter:
         size = size or self.encoding.address_size
         self.section.relocations.append(Relocation(self.pos, size, RelocKind.ADDRESS, symbol, addend))
         self.uint(addend & ((1 << (8 * size)) - 1), size)
+
+    def address(self, address: Address, size: int | None = None) -> None:
+        """An address: relocated when symbolic, written as is when plain."""
+        if address.symbol is None:
+            self.uint(address.offset, size or self.encoding.address_size)
+        else:
+            self.address_field(address.symbol, address.offset, size)
 
     def pcrel_field(self, symbol: str, addend: int = 0, size: int = 4) -> None:
         self.section.relocations.append(Relocation(self.pos, size, RelocKind.PCREL, symbol, addend))

@@ -100,3 +100,13 @@ def test_offset_overflow_asks_for_dwarf64():
     w = SectionWriter(".debug_info", Encoding())
     with pytest.raises(LayoutError, match="DWARF64"):
         w.offset_field(1 << 32, RelocKind.SECTION, ".debug_str")
+
+
+def test_plain_addresses_need_no_relocation():
+    from dwarfkit import Address
+    w = SectionWriter(".debug_info", Encoding(address_size=4))
+    w.address(Address(None, 0x1234))
+    w.address(Address("f", 8))
+    assert bytes(w.data[:4]) == (0x1234).to_bytes(4, "little")
+    assert [(r.target, r.addend, r.size) for r in w.section.relocations] == [("f", 8, 4)]
+    assert Address("f", 8) - Address("f", 2) == 6
