@@ -55,6 +55,7 @@ class UnitEncoder:
         self.encoding = enc = program.encoding
         self.order = enc.byteorder
         self.pending: list[Fixup] = []      # fixups whose target lies in a unit not laid out yet
+        self.late: list[tuple[int, Any]] = []   # section offsets known only at emission (list bases)
         self._unit_fixups: list[Fixup] = []
         self._unit_offset = 0
         self._encoders = self._make_encoders()
@@ -140,14 +141,28 @@ class UnitEncoder:
 
         def list_offset(buf: bytearray, value: Any) -> None:
             offset = value.place()
+            if offset is None:   # a base known only when the program is emitted
+                self.late.append((len(buf), value))
+                buf += bytes(osize)
+                return
             add_reloc(len(buf), osize, SECTION, value.section_name(), offset)
             buf += offset.to_bytes(osize, order)  # type: ignore[arg-type]
 
         def list_index(buf: bytearray, value: Any) -> None:
             buf += uleb128(value.index())
 
+        def data_or_offset(size: int) -> Encoder:
+            plain = fixed(size)
+
+            def encode(buf: bytearray, value: Any) -> None:
+                if type(value) is int:
+                    plain(buf, value)
+                else:   # a section offset before DWARF 4 (stmt_list, ranges, location lists)
+                    list_offset(buf, value)
+            return encode
+
         encoders: dict[int, Encoder] = {
-            F.DATA1: data1, F.DATA2: fixed(2), F.DATA4: fixed(4), F.DATA8: fixed(8), F.SDATA: sdata, F.UDATA: udata,
+            F.DATA1: data1, F.DATA2: fixed(2), F.DATA4: data_or_offset(4), F.DATA8: data_or_offset(8), F.SDATA: sdata, F.UDATA: udata,
             F.FLAG: data1, F.STRING: raw, F.STRP: offset_into(".debug_str"),
             F.LINE_STRP: offset_into(".debug_line_str"), F.STRX: udata, F.STRX1: data1, F.STRX2: fixed(2),
             F.STRX3: fixed(3), F.STRX4: fixed(4), F.ADDR: address, F.ADDRX: udata, F.ADDRX1: data1,
@@ -251,3 +266,15 @@ class UnitEncoder:
                 raise fixup.error(f"refers to {fixup.target.path()}, which was never emitted")
             self.resolve(fixup)
         self.pending = []
+
+    def patch_late(self) -> None:
+        """Writes the section offsets that became known at emission (``DW_AT_rnglists_base``, ...)."""
+        size = self.encoding.offset_size
+        for pos, value in self.late:
+            offset = value.place()
+            if offset >= 1 << (8 * size):
+                raise LayoutError(f"{value.section_name()} offset {offset:#x} does not fit 32-bit DWARF; DWARF64 "
+                                  f"(offset_size=8) is needed")
+            self.patch(pos, size, offset)
+            self.relocs.add(pos, size, SECTION, value.section_name(), offset)
+        self.late = []
