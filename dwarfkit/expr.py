@@ -2,7 +2,7 @@
 
     Expr().fbreg(-24)                       # a variable 24 bytes below the frame base
     Expr().addr(Address("counter"))         # a global: DW_OP_addr, relocated
-    Expr().breg(7, 8).deref().stack_value() # registers by number; opcodes by short name
+    Expr().breg(7, 8).deref().stack_value() # one method per DW_OP_*, registers by number
     Expr().op("DW_OP_plus_uconst", 16)      # the general form
 
 Encoding-dependent operands (the width of ``DW_OP_addr``, of ``DW_OP_call_ref``) are resolved when the expression is
@@ -10,6 +10,7 @@ encoded for one :class:`Encoding`; everything else is encoded at once.
 """
 from __future__ import annotations
 
+import keyword
 from typing import Any, Callable
 
 from elftools.dwarf.dwarf_expr import DW_OP_name2opcode
@@ -42,43 +43,67 @@ _FIXED = {"u1": (1, False), "s1": (1, True), "u2": (2, False), "s2": (2, True), 
           "u8": (8, False), "s8": (8, True)}
 
 
+_INFO: dict[Any, tuple[int, str, tuple[str, ...]]] = {}
+for _name, _code in _OPCODES.items():
+    _short = _NAMES[_code][len("DW_OP_"):]
+    _INFO[_name] = _INFO[_code] = (_code, _short, _OPERANDS.get(_short, ()))
+
+
 class Expr:
     """A DWARF expression, built by chaining operations; each method returns the expression itself."""
 
-    __slots__ = ("_ops", "_cache")
+    __slots__ = ("_ops", "_cache", "simple")
 
     def __init__(self) -> None:
         self._ops: list[tuple[int, tuple[str, ...], tuple[Any, ...]]] = []
+        self.simple: bytearray | None = bytearray()
+        """The bytes, while they are the same for every encoding (no address, no multi-byte fixed operand)."""
         self._cache: tuple[tuple[str, int, int], bytes, list[tuple[int, int, Address]]] | None = None
 
     def op(self, name: str | int, *operands: Any) -> "Expr":
         """Appends operation ``name`` (``"fbreg"``, ``"DW_OP_fbreg"`` or the opcode) with its operands."""
-        if isinstance(name, int):
-            if name not in _NAMES:
+        info = _INFO.get(name)
+        if info is None:
+            if isinstance(name, int) and not isinstance(name, bool):
                 raise DescriptionError(f"unknown DWARF expression opcode {name:#x}")
-            code = name
-        else:
-            code = _OPCODES.get(name)  # type: ignore[assignment]
-            if code is None:
-                raise DescriptionError(f"unknown DWARF expression operation {name!r}")
-        short = _NAMES[code][len("DW_OP_"):]
-        kinds = _OPERANDS.get(short, ())
+            raise DescriptionError(f"unknown DWARF expression operation {name!r}")
+        code, short, kinds = info
         if len(operands) != len(kinds):
             raise DescriptionError(f"DW_OP_{short} takes {len(kinds)} operand(s), got {len(operands)}: {operands!r}")
+        if not kinds:
+            self._ops.append((code, kinds, ()))
+            if self.simple is not None:
+                self.simple.append(code)
+            self._cache = None
+            return self
         checked = tuple(_check(short, kind, value) for kind, value in zip(kinds, operands))
         self._ops.append((code, kinds, checked))
         self._cache = None
+        simple = self.simple
+        if simple is not None:
+            if kinds == ("s",):
+                simple.append(code)
+                simple += sleb128(checked[0])
+            elif kinds == ("u",):
+                simple.append(code)
+                simple += uleb128(checked[0])
+            else:
+                self.simple = None
         return self
 
-    def __getattr__(self, name: str) -> Callable[..., "Expr"]:
-        # Expr().fbreg(-8); Expr().breg(7, 8) is breg7(8), Expr().reg(3) is reg3, Expr().lit(5) is lit5.
-        if name.startswith("_"):
-            raise AttributeError(name)
-        if name in ("reg", "breg", "lit"):
-            return lambda n, *rest: self.op(f"{name}{n}", *rest)
-        if name in _OPCODES:
-            return lambda *operands: self.op(name, *operands)
-        raise AttributeError(f"Expr has no operation {name!r}")
+    def reg(self, number: int) -> "Expr":
+        """DW_OP_reg<n> for registers 0..31, DW_OP_regx above."""
+        return self.op(f"reg{number}") if 0 <= number < 32 else self.op("regx", number)
+
+    def breg(self, number: int, offset: int) -> "Expr":
+        """DW_OP_breg<n> for registers 0..31, DW_OP_bregx above."""
+        return self.op(f"breg{number}", offset) if 0 <= number < 32 else self.op("bregx", number, offset)
+
+    def lit(self, value: int) -> "Expr":
+        """DW_OP_lit<n> for 0..31, the smallest constant operation above."""
+        if 0 <= value < 32:
+            return self.op(f"lit{value}")
+        return self.op("constu", value) if value >= 0 else self.op("consts", value)
 
     def __len__(self) -> int:
         """Number of operations."""
@@ -159,3 +184,19 @@ def _check(op: str, kind: str, value: Any) -> Any:
             sign = "signed" if signed else "unsigned"
             raise DescriptionError(f"DW_OP_{op} operand {value} does not fit {size} {sign} byte(s)")
     return value
+
+
+def _method(short: str) -> Callable[..., Expr]:
+    def method(self: Expr, *operands: Any) -> Expr:
+        return self.op(short, *operands)
+    method.__name__ = short
+    method.__doc__ = f"Appends DW_OP_{short}."
+    return method
+
+
+# One method per operation: Expr().fbreg(-8).deref(), Expr().plus_uconst(4), Expr().call_frame_cfa();
+# and_(), or_(), not_() for the three that are Python keywords.
+for _short in sorted({name[len("DW_OP_"):] for name in DW_OP_name2opcode}):
+    _attr = _short + "_" if keyword.iskeyword(_short) else _short
+    if not hasattr(Expr, _attr):
+        setattr(Expr, _attr, _method(_short))

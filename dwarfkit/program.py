@@ -21,6 +21,7 @@ from .abbrev import AbbrevTable
 from .address import Address, as_address
 from .encoding import Encoding
 from .errors import DescriptionError, EncodingError, LayoutError
+from .info.die import Die
 from .info.encode import UnitEncoder
 from .info.unit import CompileUnit, PartialUnit, TypeUnit, Unit
 from .lists import ListTable, LocationList, RangeList
@@ -65,6 +66,7 @@ class DwarfBuilder:
         self.line_strings = StringTable(".debug_line_str")
         self.units: list[Unit] = []
         self._specs: dict[tuple, tuple] = {}
+        self._blocks: dict[bytes, tuple[bytes, tuple]] = {}
         self._string_indices: dict[str, int] = {}
         self._address_indices: dict[Address, int] = {}
         self._ranges = ListTable(self, locations=False)
@@ -159,7 +161,7 @@ class DwarfBuilder:
             encoder.patch_late()
         out.add(self.abbrevs.to_section())
         for encoder in encoders:
-            out.add(BufferedSection(encoder.section, encoder.data, encoder.relocs))
+            out.add(BufferedSection(encoder.section, encoder.data, encoder.relocs, enc.byteorder))
         for table in (self.strings, self.line_strings):
             if len(table):
                 if enc.offset_size == 4 and len(table) > 0xFFFFFFFF:
@@ -213,10 +215,25 @@ class DwarfBuilder:
         return w.section
 
     # -- services for units and forms ---------------------------------------------------------------------------
-    def intern_specs(self, specs: list[tuple]) -> tuple:
-        """One shared tuple per distinct attribute list (they key the abbreviations)."""
+    def intern_specs(self, specs: list[tuple], die: Die) -> tuple:
+        """One shared tuple per distinct attribute list (they key the abbreviations); checked when first seen."""
         key = tuple(specs)
-        return self._specs.setdefault(key, key)
+        shared = self._specs.get(key)
+        if shared is None:
+            seen: set[int] = set()
+            for spec in key:
+                if spec[0] in seen:
+                    raise die.error(spec[0], "given twice")
+                seen.add(spec[0])
+            shared = self._specs[key] = key
+        return shared
+
+    def intern_block(self, data: bytes) -> tuple[bytes, tuple]:
+        """One shared (bytes, no relocations) value per distinct expression: most DIEs repeat a few."""
+        value = self._blocks.get(data)
+        if value is None:
+            value = self._blocks[data] = (data, ())
+        return value
 
     def string_index(self, text: str) -> int:
         index = self._string_indices.get(text)

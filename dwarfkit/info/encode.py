@@ -67,7 +67,9 @@ class UnitEncoder:
         order = self.order
         enc = self.encoding
         osize, asize = enc.offset_size, enc.address_size
-        add_reloc = self.relocs.add
+        relocs = self.relocs
+        add_reloc = relocs.add
+        add_packed = relocs.packed.append
 
         def fixed(size: int) -> Encoder:
             mask = (1 << (8 * size)) - 1
@@ -89,8 +91,10 @@ class UnitEncoder:
             buf += value
 
         def offset_into(section: str) -> Encoder:
+            cls = relocs.class_id(osize, SECTION, section)
+
             def encode(buf: bytearray, value: int) -> None:
-                add_reloc(len(buf), osize, SECTION, section, value)
+                add_packed(len(buf) << 8 | cls)
                 buf += value.to_bytes(osize, order)  # type: ignore[arg-type]
             return encode
 
@@ -115,16 +119,18 @@ class UnitEncoder:
         def reference(form: int) -> Encoder:
             size = F.REF_SIZES[form]
             padded = form == F.REF_UDATA
+            cls = relocs.class_id(size, ENTRY, self.section)
+            limit = 1 << (8 * size)
 
             def encode(buf: bytearray, target: Die) -> None:
                 pos = len(buf)
-                if target.offset is None:
+                offset = target.offset
+                if offset is None or padded or offset - self._unit_offset >= limit:
                     self._unit_fixups.append(Fixup(pos, form, size, target, self._die, 0, self._unit_offset))
                     buf += bytes(size)
                     return
-                value = target.offset - self._unit_offset
-                add_reloc(pos, size, ENTRY, self.section, value)
-                buf += uleb128_padded(value, 4) if padded else value.to_bytes(size, order)  # type: ignore[arg-type]
+                add_packed(pos << 8 | cls)
+                buf += (offset - self._unit_offset).to_bytes(size, order)  # type: ignore[arg-type]
             return encode
 
         ref_addr_size = asize if enc.version == 2 else osize
@@ -134,6 +140,10 @@ class UnitEncoder:
             if target.offset is None:
                 fixup = Fixup(pos, F.REF_ADDR, ref_addr_size, target, self._die, 0, 0)
                 self._unit_fixups.append(fixup)
+                buf += bytes(ref_addr_size)
+                return
+            if target.offset >= 1 << (8 * ref_addr_size):
+                self._unit_fixups.append(Fixup(pos, F.REF_ADDR, ref_addr_size, target, self._die, 0, 0))
                 buf += bytes(ref_addr_size)
                 return
             add_reloc(pos, ref_addr_size, UNIT, ".debug_info", target.offset)

@@ -74,8 +74,54 @@ def _index_form(index: int, forms: dict[int, int | None]) -> int:
     return next(iter(forms))
 
 
+# Attributes whose values need more than the value's type to pick a form; they take the general path.
+_SPECIAL = AUTOMATIC | ADDRESS_ATTRIBUTES | FILE_ATTRIBUTES | {AT_high_pc, AT_data_member_location, AT_ranges} | set(
+    names.VALUE_TABLES)
+
+
 def choose(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, Any]:
-    """The form and stored value of attribute ``at`` = ``value`` on ``die``; DescriptionError if it cannot be."""
+    """The form and stored value of attribute ``at`` = ``value`` on ``die``; DescriptionError if it cannot be.
+
+    The common cases (a constant, a name, a reference in the unit, an address, an expression) are decided here in a
+    few comparisons; everything else goes through :func:`_choose_general`.
+    """
+    kind = type(value)
+    if kind is Address:
+        if value.symbol is None or unit.program.indexed:
+            return _address(unit, die, at, value, None)
+        return ADDR, value
+    if at in _SPECIAL:
+        if kind is int and at in FILE_ATTRIBUTES and unit.program.implicit_const and \
+                unit.encoding.version >= 5:
+            return IMPLICIT_CONST, value
+        return _choose_general(unit, die, at, value)
+    if kind is int:
+        if 0 <= value < 0x100:
+            return DATA1, value
+        if 0 <= value < 0x10000:
+            return DATA2, value
+        return _constant(unit, die, at, value, None, unit.encoding.version)
+    if kind is str:
+        program = unit.program
+        if program.indexed or die.parent is None or "\0" in value:
+            return _string(unit, die, at, value, None, unit.encoding.version)
+        if at == AT_name:
+            die.name = value
+        if len(value) < program.encoding.offset_size and value.isascii():  # shorter inline than as an offset
+            return STRING, value.encode() + b"\0"
+        return STRP, program.strings.add(value)
+    if kind is Die:
+        if value.unit is unit:
+            return REF4, value
+        return _reference(unit, die, at, value, None)
+    if kind is Expr:
+        simple = value.simple
+        if simple is not None and unit.encoding.version >= 4:
+            return EXPRLOC, unit.program.intern_block(bytes(simple))
+    return _choose_general(unit, die, at, value)
+
+
+def _choose_general(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, Any]:
     from ..lists import LocationList, RangeList
 
     program = unit.program
@@ -125,13 +171,13 @@ def choose(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, Any]:
         return _reference(unit, die, at, value, pinned)
     if isinstance(value, Expr):
         data, relocs = value.encode(program.encoding)
-        return _block(die, at, (data, relocs), pinned, version, EXPRLOC if version >= 4 else None)
+        return _block(die, at, (data, tuple(relocs)), pinned, version, EXPRLOC if version >= 4 else None)
     if isinstance(value, (bytes, bytearray)):
         if pinned == DATA16:
             if len(value) != 16:
                 raise die.error(at, f"DW_FORM_data16 needs 16 bytes, got {len(value)}")
             return DATA16, bytes(value)
-        return _block(die, at, (bytes(value), []), pinned, version, None)
+        return _block(die, at, (bytes(value), ()), pinned, version, None)
     if isinstance(value, (RangeList, LocationList)):
         return _list(unit, die, at, value, pinned, version)
     raise die.error(at, f"cannot encode a value of type {type(value).__name__}: {value!r}")
@@ -281,15 +327,18 @@ def _list(unit: "Unit", die: Die, at: int, value: Any, pinned: int | None, versi
         else:
             pinned = SEC_OFFSET if version >= 4 else (DATA8 if program.encoding.offset_size == 8 else DATA4)
     if pinned == indexed_form:
+        if program.indexed:
+            unit.uses_addr = True   # indexed lists start entries with addrx
         value.index()   # gives the list its index now, so that the form's size is known
         if isinstance(value, RangeList):
             unit.uses_rnglists = True
         else:
             unit.uses_loclists = True
         return pinned, value
-    if pinned == SEC_OFFSET or (version < 4 and pinned == DATA_SIZES.get(pinned) and
-                               DATA_SIZES[pinned] == program.encoding.offset_size) or \
-            (version < 4 and pinned in (DATA4, DATA8) and DATA_SIZES[pinned] == program.encoding.offset_size):
+    offset_form = SEC_OFFSET if version >= 4 else (DATA8 if program.encoding.offset_size == 8 else DATA4)
+    if pinned == offset_form:
+        if program.indexed:
+            unit.uses_addr = True
         value.place()
         return pinned, value
     raise die.error(at, f"a {'range' if indexed_form == RNGLISTX else 'location'} list does not fit form "

@@ -58,19 +58,17 @@ class Unit(TypeHelpers):
         choose = F.choose
         specs: list[tuple] = []
         values = die.values
+        die.specs = specs   # type: ignore[assignment]  # lets choose() see the attributes set so far
         for key, value in attributes.items():
             if value is None:
                 continue
             at = _ATTRIBUTES.get(key)
             if at is None:
                 at = _ATTRIBUTES[key] = names.attribute(key)
-            die.specs = specs   # type: ignore[assignment]  # lets choose() see attributes set so far
             form, stored = choose(self, die, at, value)
-            if any(spec[0] == at for spec in specs):
-                raise die.error(at, "given twice")
             specs.append((at, form, stored) if form == F.IMPLICIT_CONST else (at, form))
             values.append(stored)
-        die.specs = self.program.intern_specs(specs)
+        die.specs = self.program.intern_specs(specs, die)
 
     def _set(self, die: Die, at: int, value: Any) -> None:
         if self.finished:
@@ -86,7 +84,7 @@ class Unit(TypeHelpers):
         else:
             specs.append(spec)
             die.values.append(stored)
-        die.specs = self.program.intern_specs(specs)
+        die.specs = self.program.intern_specs(specs, die)
 
     def file(self, name: str, directory: str | int = 0) -> int:
         """The file index of ``name`` for ``DW_AT_decl_file`` and line rows."""
@@ -120,7 +118,7 @@ class Unit(TypeHelpers):
             extra.append(((names.ATTRIBUTES["stmt_list"], offset_form), stmt))
         root = self.root
         for spec, value in extra:
-            root.specs = program.intern_specs(list(root.specs) + [spec])
+            root.specs = program.intern_specs(list(root.specs) + [spec], root)
             root.values.append(value)
 
     def stmt_list(self) -> Any:
