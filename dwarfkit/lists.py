@@ -176,16 +176,21 @@ class ListTable:
         self._encode(self.indexed, lst, True)
         return len(self.index_offsets) - 1
 
+    def _has_direct(self) -> bool:
+        header = self.encoding.initial_length_size + 8 if self.encoding.version >= 5 else 0
+        return len(self.direct.data) > header
+
     def base(self) -> int:
         """Offset of the indexed contribution's offset table (DW_AT_rnglists_base / loclists_base)."""
-        return len(self.direct.data) + self.encoding.initial_length_size + 8
+        direct = len(self.direct.data) if self._has_direct() else 0
+        return direct + self.encoding.initial_length_size + 8
 
     def to_section(self) -> Section | None:
         """The finished section, or None when no list was used."""
         self.finished = True
         enc = self.encoding
         direct = self.direct
-        has_direct = len(direct.data) > (enc.initial_length_size + 8 if enc.version >= 5 else 0)
+        has_direct = self._has_direct()
         if not has_direct and not self.index_offsets:
             return None
         out = SectionWriter(self.name, enc)
