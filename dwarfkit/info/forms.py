@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import names
 from ..address import Address
+from ..errors import LayoutError
 from ..expr import Expr
 from .die import Die, Pinned
 
@@ -109,7 +110,7 @@ def choose(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, Any]:
             die.name = value
         if len(value) < program.encoding.offset_size and value.isascii():  # shorter inline than as an offset
             return STRING, value.encode() + b"\0"
-        return STRP, program.strings.add(value)
+        return STRP, _offset(program, program.strings, value, die, at)
     if kind is Die:
         if value.unit is unit:
             return REF4, value
@@ -234,19 +235,27 @@ def _string(unit: "Unit", die: Die, at: int, text: str, pinned: int | None, vers
             encoded = text.encode()
             if len(encoded) < program.encoding.offset_size:   # shorter inline than as an offset
                 return STRING, encoded + b"\0"
-            return STRP, program.strings.add(text)
+            return STRP, _offset(program, program.strings, text, die, at)
     if pinned == STRING:
         return STRING, text.encode() + b"\0"
     if pinned == STRP:
-        return STRP, program.strings.add(text)
+        return STRP, _offset(program, program.strings, text, die, at)
     if pinned == LINE_STRP:
-        return LINE_STRP, program.line_strings.add(text)
+        return LINE_STRP, _offset(program, program.line_strings, text, die, at)
     if pinned in STRX_FORMS:
         index = program.string_index(text)
         unit.uses_str_offsets = True
         form = _index_form(index, STRX_FORMS) if pinned == STRX else pinned
         return _check_index(die, at, form, index, STRX_FORMS)
     raise die.error(at, f"a string does not fit form {names.form_name(pinned)}")
+
+
+def _offset(program: Any, table: Any, text: str, die: Die, at: int) -> int:
+    offset = table.add(text)
+    if offset >> (8 * program.encoding.offset_size):
+        raise LayoutError(f"{die.path()} / attribute {names.attribute_name(at)}: offset {offset:#x} into {table.name} "
+                          f"does not fit 32-bit DWARF; DWARF64 (offset_size=8) is needed")
+    return offset
 
 
 def _check_index(die: Die, at: int, form: int, index: int, forms: dict[int, int | None]) -> tuple[int, Any]:
