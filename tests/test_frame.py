@@ -270,3 +270,94 @@ def test_negative_cfa_offsets_use_the_factored_forms(tmp_path):
     out = subprocess.run([require_tool("llvm-dwarfdump-14"), "--debug-frame", str(path)], capture_output=True,
                          text=True).stdout
     assert "DW_CFA_def_cfa_sf: RBP -16" in out and "DW_CFA_def_cfa_offset_sf: -24" in out
+
+
+# -- random CFA programs against a plain model of the DWARF rules ------------------------------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+REGS = st.sampled_from([0, 3, 6, 12, 15, 16, 17, 70, 300])
+CFA_OPS = st.one_of(
+    st.tuples(st.just("def_cfa"), REGS, st.integers(0, 5000)),
+    st.tuples(st.just("def_cfa_offset"), st.integers(0, 1 << 20)),
+    st.tuples(st.just("def_cfa_register"), REGS),
+    st.tuples(st.just("offset"), REGS, st.integers(-300, 300).map(lambda n: 8 * n)),
+    st.tuples(st.just("restore"), REGS),
+    st.tuples(st.just("same_value"), REGS),
+    st.tuples(st.just("undefined"), REGS),
+    st.tuples(st.just("register"), REGS, REGS),
+    st.tuples(st.just("remember_state")),
+    st.tuples(st.just("restore_state")),
+)
+
+
+def model_table(start: int, steps) -> list:
+    """What the DWARF rules say the table is: (pc, (cfa reg, offset), {reg: (rule, arg)}) per location."""
+    initial = {16: ("OFFSET", -8)}
+    cfa, rules, stack, pc = (7, 8), dict(initial), [], start
+    table = []
+    for advance, ops in steps:
+        if advance:
+            table.append((pc, cfa, dict(rules)))
+            pc += advance
+        for op, *args in ops:
+            if op == "def_cfa":
+                cfa = (args[0], args[1])
+            elif op == "def_cfa_offset":
+                cfa = (cfa[0], args[0])
+            elif op == "def_cfa_register":
+                cfa = (args[0], cfa[1])
+            elif op == "offset":
+                rules[args[0]] = ("OFFSET", args[1])
+            elif op == "restore":
+                rules.pop(args[0], None)
+                if args[0] in initial:
+                    rules[args[0]] = initial[args[0]]
+            elif op == "same_value":
+                rules[args[0]] = ("SAME_VALUE", None)
+            elif op == "undefined":
+                rules[args[0]] = ("UNDEFINED", None)
+            elif op == "register":
+                rules[args[0]] = ("REGISTER", args[1])
+            elif op == "remember_state":
+                stack.append((cfa, dict(rules)))
+            elif op == "restore_state":
+                cfa, rules = stack.pop()
+    table.append((pc, cfa, dict(rules)))
+    return table
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.tuples(st.sampled_from([0, 1, 5, 63, 64, 255, 256, 70000]), st.lists(CFA_OPS, max_size=4)),
+                      max_size=12),
+       version=st.sampled_from([2, 3, 4, 5]), address_size=st.sampled_from([4, 8]))
+def test_random_cfa_programs_decode_as_modelled(tmp_path, steps, version, address_size):
+    enc = Encoding(version, 4, address_size)
+    frames = CallFrames(Arch.X86_64, enc)
+    fde = frames.fde(None, "f", sum(a for a, _ in steps) + 1)
+    depth, kept = 0, []
+    for advance, ops in steps:
+        valid = []
+        for op in ops:
+            if op[0] == "restore_state" and depth == 0:
+                continue  # nothing remembered: not a valid program
+            depth += {"remember_state": 1, "restore_state": -1}.get(op[0], 0)
+            valid.append(op)
+        kept.append((advance, valid))
+        fde.advance_to(fde.location + advance)
+        for op, *args in valid:
+            getattr(fde, op)(*args)
+    want = [(pc, cfa, rules) for pc, cfa, rules in model_table(SYMBOLS["f"], kept)]
+    sections = DwarfSections(enc)
+    sections.add(frames.debug_frame())
+    sections.add(frames.eh_frame())
+    machine = EM_X86_64 if address_size == 8 else EM_386
+    path = elf_with_dwarf(tmp_path / "r.o", sections, symbols=SYMBOLS, stmt_list=None, machine=machine,
+                          addresses={".eh_frame": EH_FRAME_ADDRESS})
+    dwarf = open_dwarf(path)
+    for entries in (dwarf.CFI_entries(), dwarf.EH_CFI_entries()):
+        fdes = [e for e in entries if hasattr(e, "header") and "initial_location" in e.header]
+        got = [(row["pc"], (row["cfa"].reg, row["cfa"].offset),
+                {r: (rule.type, rule.arg) for r, rule in row.items() if r not in ("pc", "cfa")})
+               for row in fdes[0].get_decoded().table]
+        assert got == want
