@@ -49,7 +49,6 @@ def compile_unit(encoding: Encoding, *, name: str, comp_dir: str, stmt_list: int
     body += uleb128(1)
     for _, _, value in attrs:
         body += value
-    body += b"\0"  # no children; a null entry keeps every reader content
     return bytes(abbrev), encoding.initial_length(len(body)) + bytes(body)
 
 

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from line_oracle import expected_rows, line_sections, llvm_rows, llvm_verify, program_elf, pyelftools_rows
 
-from dwarfkit import DescriptionError, Encoding
+from dwarfkit import Address, DescriptionError, Encoding
 from dwarfkit.line import LineProgram
 
 ENCODINGS = [Encoding(v, o, a) for v in (2, 3, 4, 5) for o in (4, 8) for a in (4, 8) if not (v == 2 and o == 8)]
@@ -303,3 +303,22 @@ def test_bad_header_parameters_and_md5():
     p.add_file("b.h")
     with pytest.raises(DescriptionError, match="file 'b.h' has no MD5 but others have one"):
         _emit(p)
+
+
+def test_start_address_must_fit_the_address_size():
+    p = LineProgram(Encoding(4, 4, 4), comp_dir="/c", name="prog.c")
+    s = p.sequence(1 << 32)
+    s.end(0)
+    with pytest.raises(DescriptionError, match=r"sequence at 0x100000000, start: address 0x100000000 does not fit 4"):
+        _emit(p)
+
+
+def test_symbolic_start_with_negative_addend(tmp_path):
+    p = LineProgram(Encoding(4), comp_dir="/c", name="prog.c")
+    s = p.sequence(Address("f", -4))
+    s.row(0, 3)
+    s.end(4)
+    sections, _ = line_sections(p)
+    assert [(r.target, r.addend) for r in sections[".debug_line"].relocations] == [("f", -4)]
+    path = program_elf(tmp_path / "n.o", p, {"f": 0x1000})
+    assert pyelftools_rows(path)[0][:2] == (0xFFC, 3)

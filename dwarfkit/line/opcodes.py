@@ -51,7 +51,10 @@ class SequenceEncoder:
 
     # -- errors --------------------------------------------------------------------------------------------------
     def _error(self, seq: LineSequence, row: object, message: str) -> DescriptionError:
-        where = next((f"row {i}" for i, r in enumerate(seq.rows) if r is row), "end of sequence")
+        if isinstance(row, str):
+            where = row
+        else:
+            where = next((f"row {i}" for i, r in enumerate(seq.rows) if r is row), "end of sequence")
         return DescriptionError(f"line program {self.program!r}, sequence at {seq.start}, {where}: {message}")
 
     def _need_opcode(self, seq: LineSequence, row: object, opcode: int, name: str) -> None:
@@ -86,7 +89,12 @@ class SequenceEncoder:
         else:
             out += self.set_address_head
         address_pos = len(out)
-        out += seq.start.offset.to_bytes(self.address_size, self.byteorder)  # type: ignore[arg-type]
+        start = seq.start.offset
+        if seq.start.symbol is None and not 0 <= start < 1 << (8 * self.address_size):
+            raise self._error(seq, "start", f"address {start:#x} does not fit {self.address_size} bytes")
+        # A symbolic start holds its addend (see sections.py), as a two's complement when it is negative.
+        out += (start & ((1 << (8 * self.address_size)) - 1)).to_bytes(self.address_size,
+                                                                       self.byteorder)  # type: ignore[arg-type]
 
         address = 0
         line = 1
