@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Sequence
 
 from .abbrev import AbbrevTable
+from .aranges import emit_aranges
 from .address import Address, as_address
 from .encoding import Encoding
 from .errors import DescriptionError, EncodingError, LayoutError
@@ -177,16 +178,10 @@ class DwarfBuilder:
             if section is not None:
                 out.add(section)
         if aranges and self._aranges:
-            section = self._aranges_section()
-            if section is not None:
-                out.add(section)
+            out.add(self._aranges_section())
         return out
 
-    def _aranges_section(self) -> Section | None:
-        try:
-            from .aranges import emit_aranges   # core-line's module
-        except ImportError:
-            return None
+    def _aranges_section(self) -> Section:
         writer = SectionWriter(".debug_aranges", self.encoding)
         emit_aranges(writer, self._aranges)
         return writer.section

@@ -6,6 +6,7 @@ pyelftools decodes: DWARF 2-5, 32/64-bit, address size 4/8, hand-written program
 from __future__ import annotations
 
 import itertools
+import subprocess
 
 import pytest
 from elftools.dwarf.dwarf_expr import DWARFExprParser
@@ -159,6 +160,16 @@ def test_sample_program_round_trips_and_verifies(tmp_path, version, offset_size,
     enumerators = {e.attributes["DW_AT_name"].value: e.attributes["DW_AT_const_value"].value
                    for e in dies[d["enum"].offset].iter_children()}
     assert enumerators == {b"RED": 0, b"GREEN": 1, b"NEG": -5}
+    # .debug_aranges: from each unit's low_pc/high_pc.
+    if offset_size == 4:   # pyelftools reads .debug_aranges in the 32-bit format only
+        aranges = di.get_aranges()
+        assert aranges.cu_offset_at_addr(BASE + 0x10) == cus[0].cu_offset
+        assert aranges.cu_offset_at_addr(BASE + 0x208) == cus[1].cu_offset
+    else:
+        dump = subprocess.run([dwarfdump, "--debug-aranges", str(path)], capture_output=True, text=True).stdout
+        width = 2 * address_size
+        assert f"[0x{BASE:0{width}x}, 0x{BASE + 0x200:0{width}x})" in dump
+        assert f"cu_offset = 0x{cus[1].cu_offset:016x}" in dump
     # Range and location lists.
     ranges_attr = attr("ranges", "ranges")
     range_lists = di.range_lists()
