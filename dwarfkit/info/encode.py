@@ -99,7 +99,9 @@ class UnitEncoder:
             return encode
 
         def address(buf: bytearray, value: Any) -> None:
-            if value.symbol is None:
+            if type(value) is int:   # a plain address, checked when it was set
+                buf += value.to_bytes(asize, order)  # type: ignore[arg-type]
+            elif value.symbol is None:
                 buf += value.offset.to_bytes(asize, order)
             else:
                 add_reloc(len(buf), asize, ADDRESS, value.symbol, value.offset)

@@ -76,7 +76,7 @@ def _index_form(index: int, forms: dict[int, int | None]) -> int:
 
 
 # Attributes whose values need more than the value's type to pick a form; they take the general path.
-_SPECIAL = AUTOMATIC | ADDRESS_ATTRIBUTES | FILE_ATTRIBUTES | {AT_high_pc, AT_data_member_location, AT_ranges} | set(
+SPECIAL = AUTOMATIC | ADDRESS_ATTRIBUTES | FILE_ATTRIBUTES | {AT_high_pc, AT_data_member_location, AT_ranges} | set(
     names.VALUE_TABLES)
 
 
@@ -91,7 +91,7 @@ def choose(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, Any]:
         if value.symbol is None or unit.program.indexed:
             return _address(unit, die, at, value, None)
         return ADDR, value
-    if at in _SPECIAL:
+    if at in SPECIAL:
         if kind is int and at in FILE_ATTRIBUTES and unit.program.implicit_const and \
                 unit.encoding.version >= 5:
             return IMPLICIT_CONST, value
@@ -115,6 +115,10 @@ def choose(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, Any]:
         if value.unit is unit:
             return REF4, value
         return _reference(unit, die, at, value, None)
+    if kind is bool:
+        if value and unit.encoding.version >= 4:
+            return FLAG_PRESENT, None
+        return FLAG, int(value)
     if kind is Expr:
         simple = value.simple
         if simple is not None and unit.encoding.version >= 4:

@@ -4,6 +4,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from .. import names
+from ..address import as_address
 from ..errors import DescriptionError
 from ..line import LineProgram
 from . import forms as F
@@ -32,6 +33,16 @@ class Unit(TypeHelpers):
         self.offset: int | None = None
         self.uses_str_offsets = self.uses_addr = self.uses_rnglists = self.uses_loclists = False
         self.finished = False
+        # Integer values of special attributes decided without forms.choose: plain addresses, high_pc lengths
+        # (DWARF 4+; DATA1 means "the smallest data form"), file numbers as implicit constants (DWARF 5).
+        self._fast: dict[int, int] = {}
+        self._address_limit = min(1 << (8 * self.encoding.address_size), 1 << 32)
+        if not program.indexed:
+            self._fast.update({at: F.ADDR for at in F.ADDRESS_ATTRIBUTES})
+        if self.encoding.version >= 4:
+            self._fast[F.AT_high_pc] = F.DATA1
+        if self.encoding.version >= 5 and program.implicit_const:
+            self._fast.update({at: F.IMPLICIT_CONST for at in F.FILE_ATTRIBUTES})
         self.root = Die(self, None, names.tag(self.root_tag))
         self._apply(self.root, attributes)
 
@@ -55,7 +66,11 @@ class Unit(TypeHelpers):
         return die
 
     def _apply(self, die: Die, attributes: dict[str, Any]) -> None:
+        # The hot path of every description. The most common values (small constants, references inside the unit,
+        # plain addresses, lengths, file numbers) are decided here; forms.choose does everything else.
         choose = F.choose
+        special = F.SPECIAL
+        fast = self._fast
         specs: list[tuple] = []
         values = die.values
         die.specs = specs   # type: ignore[assignment]  # lets choose() see the attributes set so far
@@ -65,6 +80,27 @@ class Unit(TypeHelpers):
             at = _ATTRIBUTES.get(key)
             if at is None:
                 at = _ATTRIBUTES[key] = names.attribute(key)
+            kind = type(value)
+            if kind is int:
+                if at not in special:
+                    if 0 <= value < 0x10000:
+                        specs.append((at, F.DATA1 if value < 0x100 else F.DATA2))
+                        values.append(value)
+                        continue
+                else:
+                    decided = fast.get(at)
+                    if decided is not None and 0 <= value < self._address_limit:
+                        if decided == F.IMPLICIT_CONST:
+                            specs.append((at, decided, value))
+                        else:
+                            specs.append((at, decided if decided != F.DATA1 or value < 0x100 else
+                                          F.DATA2 if value < 0x10000 else F.DATA4))
+                        values.append(value)
+                        continue
+            elif kind is Die and value.unit is self and at not in special:
+                specs.append((at, F.REF4))
+                values.append(value)
+                continue
             form, stored = choose(self, die, at, value)
             specs.append((at, form, stored) if form == F.IMPLICIT_CONST else (at, form))
             values.append(stored)
@@ -170,11 +206,17 @@ class CompileUnit(Unit):
     def stmt_list(self) -> Any:
         return self.program.line_offset(self)
 
+    def release(self) -> None:
+        """Drops the DIE tree and the line rows after emission."""
+        super().release()
+        self.line.sequences = []
+
     def address_ranges(self) -> list[tuple[Any, int]]:
         """(start, length) pairs for .debug_aranges, from low_pc/high_pc or DW_AT_ranges of the root."""
         root = self.root
         low = root.get("low_pc")
         high = root.get("high_pc")
+        low = as_address(low) if low is not None else None
         ranges = root.get("ranges")
         if ranges is not None:
             return [(start, length) for start, length in ranges.entries if length]
