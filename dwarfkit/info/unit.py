@@ -58,7 +58,8 @@ class Unit(TypeHelpers):
         if code is None:
             code = _TAGS[tag] = names.tag(tag)
         die = Die(self, parent, code)
-        self._apply(die, attributes)
+        if attributes:
+            self._apply(die, attributes)
         if parent.children is None:
             parent.children = [die]
         else:
@@ -178,7 +179,15 @@ class Unit(TypeHelpers):
     def release(self) -> None:
         """Drops the DIE tree after emission; DIE objects the caller holds keep their offsets."""
         self.finished = True
-        self.root.children = None
+        # Unlink every DIE from its children so that reference counting frees the tree at once (a DIE and its parent
+        # form a cycle otherwise, left to the cyclic garbage collector). DIEs the caller holds keep their offsets.
+        stack = [self.root]
+        while stack:
+            die = stack.pop()
+            children = die.children
+            if children:
+                stack.extend(children)
+                die.children = None
 
     def address_ranges(self) -> list[tuple[Any, int]]:
         return []
