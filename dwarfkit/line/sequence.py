@@ -34,12 +34,9 @@ class LineSequence:
         ``file`` defaults to 1 (the program's primary file), ``is_stmt`` to the program's ``default_is_stmt``.
         """
         flags = self._default_flags if is_stmt is None else (IS_STMT if is_stmt else 0)
-        if basic_block:
-            flags |= BASIC_BLOCK
-        if prologue_end:
-            flags |= PROLOGUE_END
-        if epilogue_begin:
-            flags |= EPILOGUE_BEGIN
+        if basic_block or prologue_end or epilogue_begin:
+            flags |= ((BASIC_BLOCK if basic_block else 0) | (PROLOGUE_END if prologue_end else 0)
+                      | (EPILOGUE_BEGIN if epilogue_begin else 0))
         self.rows.append((address, line, column, 1 if file is None else file, flags, isa, discriminator))
 
     def end(self, address: int) -> None:
