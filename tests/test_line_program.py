@@ -322,3 +322,25 @@ def test_symbolic_start_with_negative_addend(tmp_path):
     assert [(r.target, r.addend) for r in sections[".debug_line"].relocations] == [("f", -4)]
     path = program_elf(tmp_path / "n.o", p, {"f": 0x1000})
     assert pyelftools_rows(path)[0][:2] == (0xFFC, 3)
+
+
+def test_a_failed_emit_leaves_the_section_unchanged():
+    from dwarfkit.strings import StringTable
+    from dwarfkit.writer import SectionWriter
+    enc = Encoding(5)
+    good = LineProgram(enc, comp_dir="/c", name="good.c")
+    s = good.sequence("g")
+    s.row(0, 1)
+    s.end(4)
+    bad = LineProgram(enc, comp_dir="/c", name="bad.c")
+    s = bad.sequence("b")
+    s.row(0, 1)
+    s.row(8, 2, file=9)
+    s.end(12)
+    writer = SectionWriter(".debug_line", enc)
+    line_str = StringTable(".debug_line_str")
+    good.emit(writer, line_str)
+    before = (bytes(writer.data), list(writer.section.relocations))
+    with pytest.raises(DescriptionError, match="'bad.c', sequence at b, row 1: file index 9"):
+        bad.emit(writer, line_str)
+    assert (bytes(writer.data), writer.section.relocations) == before

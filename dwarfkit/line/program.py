@@ -5,7 +5,7 @@ from elftools.dwarf.enums import ENUM_DW_FORM, ENUM_DW_LNCT
 
 from ..address import Address, as_address
 from ..encoding import Encoding
-from ..errors import DescriptionError
+from ..errors import DescriptionError, DwarfkitError
 from ..sections import Relocation, RelocKind
 from ..strings import StringTable
 from ..writer import SectionWriter
@@ -121,7 +121,8 @@ class LineProgram:
             self._encoder = SequenceEncoder(
                 program=self.name, version=enc.version, address_size=enc.address_size, byteorder=enc.byteorder,
                 file_range=file_range, min_instruction_length=self.min_instruction_length,
-                line_base=self.line_base, line_range=self.line_range, opcode_base=self.opcode_base)
+                line_base=self.line_base, line_range=self.line_range, opcode_base=self.opcode_base,
+                default_is_stmt=self.default_is_stmt)
         return self._encoder
 
     def encode_sequence(self, seq: LineSequence, size: int | None = None) -> tuple[bytes, list[Relocation]]:
@@ -147,16 +148,21 @@ class LineProgram:
     # -- emission -------------------------------------------------------------------------------------------------
     def emit(self, writer: SectionWriter, line_str: StringTable, debug_str: StringTable | None = None) -> int:
         """Appends the whole program to the ``.debug_line`` writer; returns its offset (``DW_AT_stmt_list``)."""
-        start = self.emit_header(writer, line_str)
-        encoder = self.encoder()
         data = writer.data
         relocations = writer.section.relocations
-        size = self.encoding.address_size
-        for seq in self.sequences:
-            pos = encoder.encode(seq, data)
-            if seq.start.symbol is not None:
-                relocations.append(Relocation(pos, size, RelocKind.ADDRESS, seq.start.symbol, seq.start.offset))
-        writer.end_length(start)
+        undo = len(data), len(relocations)
+        try:
+            start = self.emit_header(writer, line_str)
+            encoder = self.encoder()
+            size = self.encoding.address_size
+            for seq in self.sequences:
+                pos = encoder.encode(seq, data)
+                if seq.start.symbol is not None:
+                    relocations.append(Relocation(pos, size, RelocKind.ADDRESS, seq.start.symbol, seq.start.offset))
+            writer.end_length(start)
+        except DwarfkitError:
+            del data[undo[0]:], relocations[undo[1]:]  # leave the section as it was, not half-written
+            raise
         return start
 
     def emit_header(self, writer: SectionWriter, line_str: StringTable) -> int:
