@@ -344,3 +344,21 @@ def test_a_failed_emit_leaves_the_section_unchanged():
     with pytest.raises(DescriptionError, match="'bad.c', sequence at b, row 1: file index 9"):
         bad.emit(writer, line_str)
     assert (bytes(writer.data), writer.section.relocations) == before
+
+
+def test_add_rows_equals_row_by_row(tmp_path):
+    enc = Encoding(5)
+    one, bulk = (LineProgram(enc, comp_dir="/c", name="a.c") for _ in range(2))
+    f = one.add_file("b.h")
+    assert bulk.add_file("b.h") == f
+    a = one.sequence(0x1000)
+    for j in range(16):
+        a.row(4 * j, 7 + j // 2, column=2, file=f, is_stmt=j != 3 and False)
+    a.end(64)
+    b = bulk.sequence(0x1000)
+    b.add_rows([(4 * j, 7 + j // 2) for j in range(16)], column=2, file=f, is_stmt=False)
+    b.end(64)
+    assert a.rows == b.rows
+    assert line_sections(one)[0][".debug_line"].data == line_sections(bulk)[0][".debug_line"].data
+    path = program_elf(tmp_path / "bulk.o", bulk)
+    assert pyelftools_rows(path) == expected_rows(bulk)
