@@ -353,7 +353,7 @@ def test_add_rows_equals_row_by_row(tmp_path):
     assert bulk.add_file("b.h") == f
     a = one.sequence(0x1000)
     for j in range(16):
-        a.row(4 * j, 7 + j // 2, column=2, file=f, is_stmt=j != 3 and False)
+        a.row(4 * j, 7 + j // 2, column=2, file=f, is_stmt=False)
     a.end(64)
     b = bulk.sequence(0x1000)
     b.add_rows([(4 * j, 7 + j // 2) for j in range(16)], column=2, file=f, is_stmt=False)
