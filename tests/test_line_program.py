@@ -362,3 +362,15 @@ def test_add_rows_equals_row_by_row(tmp_path):
     assert line_sections(one)[0][".debug_line"].data == line_sections(bulk)[0][".debug_line"].data
     path = program_elf(tmp_path / "bulk.o", bulk)
     assert pyelftools_rows(path) == expected_rows(bulk)
+
+
+def test_big_endian(tmp_path):
+    from minimal_elf import EM_AARCH64
+    llvm = require_tool("llvm-dwarfdump-14")
+    enc = Encoding(4, 4, 8, "big")
+    p = sample_program(enc)
+    symbols = {"main": 0x1000}
+    path = program_elf(tmp_path / "be.o", p, symbols, machine=EM_AARCH64)
+    assert pyelftools_rows(path) == expected_rows(p, symbols)
+    assert llvm_rows(llvm, path) == expected_rows(p, symbols, reader="llvm")
+    llvm_verify(llvm, path)
