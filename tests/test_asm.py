@@ -138,3 +138,11 @@ def test_bad_sources_name_the_function_and_line():
         assemble(Arch.X86_64, [("f", "x: nop\nx: ret")])
     with pytest.raises(DescriptionError, match="has no instructions"):
         assemble(Arch.X86_64, [("f", "# nothing")])
+
+
+def test_lines_keystone_accepts_silently_are_named():
+    """keystone emits nothing for some malformed aarch64 lines and merges a lone x86 prefix with the next line."""
+    with pytest.raises(DescriptionError, match=r"function 'f': 'stp x29, x30, \[sp,' does not assemble"):
+        assemble(Arch.AARCH64, [("f", "mov x29, sp\nstp x29, x30, [sp,\nret")])
+    with pytest.raises(DescriptionError, match=r"function 'f': 'rep' is not a whole instruction"):
+        assemble(Arch.X86_64, [("f", "nop\nrep\nret")])
