@@ -192,7 +192,7 @@ class SequenceEncoder:
         if padding:
             out += no_op_padding(padding)
         delta //= min_len
-        if delta == const_add:
+        if delta and delta == const_add:
             append(DW_LNS_const_add_pc)
         elif delta:
             self._advance(out, delta)

@@ -113,7 +113,7 @@ class LineProgram:
         self.sequences.append(seq)
         return seq
 
-    def encoder(self) -> SequenceEncoder:
+    def _sequence_encoder(self) -> SequenceEncoder:
         """The sequence encoder for this header (files added later are still seen: the range is rebuilt)."""
         enc = self.encoding
         file_range = range(self.first_file, len(self.files))
@@ -131,14 +131,14 @@ class LineProgram:
         With ``size``, the sequence is padded with no-op opcodes to exactly ``size`` bytes (for in-place updates).
         """
         out = bytearray()
-        pos = self.encoder().encode(seq, out)
+        pos = self._sequence_encoder().encode(seq, out)
         if size is not None and size != len(out):
             if size < len(out):
                 raise DescriptionError(f"line program {self.name!r}, sequence at {seq.start}: needs {len(out)} bytes, "
                                        f"more than the {size} given")
             padding = size - len(out)
             out = bytearray()
-            pos = self.encoder().encode(seq, out, padding)
+            pos = self._sequence_encoder().encode(seq, out, padding)
         relocations = []
         if seq.start.symbol is not None:
             relocations.append(Relocation(pos, self.encoding.address_size, RelocKind.ADDRESS, seq.start.symbol,
@@ -153,7 +153,7 @@ class LineProgram:
         undo = len(data), len(relocations)
         try:
             start = self.emit_header(writer, line_str)
-            encoder = self.encoder()
+            encoder = self._sequence_encoder()
             size = self.encoding.address_size
             for seq in self.sequences:
                 pos = encoder.encode(seq, data)
