@@ -1,6 +1,8 @@
 """Per-function line fragments: each sequence encoded on its own, padded with no-ops to a slot size."""
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 from conftest import require_tool
 from line_oracle import expected_rows, llvm_rows, llvm_verify, pyelftools_rows
@@ -50,10 +52,15 @@ def test_padded_sequences_read_like_unpadded_ones(tmp_path, enc):
         seq.row(40, 2)
         seq.end(44)
     sections, _ = fragmented(p, slack)
-    path = elf_with_dwarf(tmp_path / "frag.o", sections, symbols=symbols)
+    path = elf_with_dwarf(tmp_path / "frag.o", sections, symbols=symbols, comp_dir="/c", text=bytes(0x8100))
     assert pyelftools_rows(path) == expected_rows(p, symbols)
     assert llvm_rows(llvm, path) == expected_rows(p, symbols, reader="llvm")
     llvm_verify(llvm, path)
+    # binutils' reader (addr2line, as gdb's BFD) takes the padding too.
+    rows = [r for r in expected_rows(p, symbols) if not r[-1]]
+    out = subprocess.run([require_tool("addr2line"), "-e", str(path)] + [hex(r[0]) for r in rows],
+                         check=True, capture_output=True, text=True).stdout.split()
+    assert out == [f"/c/a.c:{r[1]}" for r in rows]
 
 
 def test_a_sequence_rewritten_in_its_slot(tmp_path):
