@@ -13,6 +13,7 @@ from typing import Iterable, Sequence
 
 from .arch import Arch
 from .errors import DescriptionError, DwarfkitError, ToolError
+from .frame import CallFrames
 from .line import LineProgram
 
 # Default function alignment: what compilers use (x86_64 16 bytes, aarch64 instructions are 4-byte aligned).
@@ -211,6 +212,32 @@ def check_instruction_starts(arch: Arch, code: bytes, addresses: Iterable[int], 
                                f"{base:#x}: " + ", ".join(f"{a:#x}" for a in bad))
 
 
+def _origin(start, assembly: Assembly, base: int) -> int | None:
+    """Code offset of a sequence or FDE start: a label of the assembly, or a plain address with the code at base."""
+    if start.symbol is None:
+        return start.offset - base
+    if start.symbol not in assembly.labels:
+        return None
+    return assembly.labels[start.symbol] + start.offset
+
+
+def check_call_frames(frames: CallFrames, assembly: Assembly, base: int = 0) -> None:
+    """Every FDE's start, end and rule change (``advance_to``) must fall on an instruction start of ``assembly``."""
+    valid = set(assembly.instruction_starts)
+    valid.add(len(assembly.code))
+    problems = []
+    for fde in frames.fdes:
+        origin = _origin(fde.start, assembly, base)
+        if origin is None:
+            problems.append(f"FDE at {fde.start}: no label {fde.start.symbol!r} in the assembly")
+            continue
+        points = [("start", 0), ("end", fde.length)] + [(f"location {o:#x}", o) for o in fde.locations]
+        problems += [f"FDE at {fde.start}, {where}: code offset {origin + o:#x} is not an instruction start"
+                     for where, o in points if origin + o not in valid]
+    if problems:
+        raise DescriptionError("call frames: " + "; ".join(problems))
+
+
 def check_line_program(program: LineProgram, assembly: Assembly, base: int = 0) -> None:
     """Every row and sequence end of ``program`` must fall on an instruction start of ``assembly``.
 
@@ -220,13 +247,10 @@ def check_line_program(program: LineProgram, assembly: Assembly, base: int = 0) 
     valid.add(len(assembly.code))
     problems = []
     for seq in program.sequences:
-        if seq.start.symbol is not None:
-            if seq.start.symbol not in assembly.labels:
-                problems.append(f"sequence at {seq.start}: no label {seq.start.symbol!r} in the assembly")
-                continue
-            origin = assembly.labels[seq.start.symbol] + seq.start.offset
-        else:
-            origin = seq.start.offset - base
+        origin = _origin(seq.start, assembly, base)
+        if origin is None:
+            problems.append(f"sequence at {seq.start}: no label {seq.start.symbol!r} in the assembly")
+            continue
         points = [(f"row {i}", row[0]) for i, row in enumerate(seq.rows)]
         if seq.end_address is not None:
             points.append(("end", seq.end_address))
