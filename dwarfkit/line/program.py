@@ -9,7 +9,7 @@ from ..errors import DescriptionError, DwarfkitError
 from ..sections import Relocation, RelocKind
 from ..strings import StringTable
 from ..writer import SectionWriter
-from .opcodes import MIN_OPCODE_BASE, STANDARD_OPCODE_LENGTHS, SequenceEncoder, no_op_padding
+from .opcodes import MIN_OPCODE_BASE, STANDARD_OPCODE_LENGTHS, SequenceEncoder
 from .sequence import LineSequence
 
 _DW_FORM_line_strp = ENUM_DW_FORM["DW_FORM_line_strp"]
