@@ -40,8 +40,7 @@ def build(n: int) -> DwarfBuilder:
             block = fn.die("lexical_block", low_pc=Address(None, start + 16), high_pc=32)
             block.die("variable", name="t", decl_file=file, decl_line=line + 3, type=ptr_t, location=locations[-56])
             seq = cu.line.sequence(Address(None, start))
-            for j in range(16):
-                seq.row(4 * j, line + j // 2, file=file)
+            seq.add_rows([(4 * j, line + j // 2) for j in range(16)], file=file)
             seq.end(64)
         dw.finish(cu)
     return dw
