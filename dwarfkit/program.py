@@ -70,6 +70,7 @@ class DwarfBuilder:
         self._blocks: dict[bytes, tuple[bytes, tuple]] = {}
         self._string_indices: dict[str, int] = {}
         self._address_indices: dict[Address, int] = {}
+        self._address_list: list[Address] | None = None
         self._ranges = ListTable(self, locations=False)
         self._locations = ListTable(self, locations=True)
         self._info = bytearray()
@@ -243,6 +244,12 @@ class DwarfBuilder:
         if index is None:
             index = self._address_indices[address] = len(self._address_indices)
         return index
+
+    def address_at(self, index: int) -> Address:
+        """The address with index ``index`` in ``.debug_addr``."""
+        if self._address_list is None or len(self._address_list) != len(self._address_indices):
+            self._address_list = list(self._address_indices)
+        return self._address_list[index]
 
     def line_offset(self, unit: CompileUnit) -> SectionOffset:
         """Emits ``unit``'s line program into ``.debug_line``; its offset is the unit's DW_AT_stmt_list."""

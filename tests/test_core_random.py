@@ -61,12 +61,14 @@ unit = st.fixed_dictionaries({
     "pointers": st.integers(0, 2),
     "functions": st.lists(function, max_size=3),
 })
-programs = st.tuples(st.sampled_from(CONFIGS), st.lists(unit, min_size=1, max_size=3))
+# (version, offset size, address size, indexed forms)
+configs = st.sampled_from([c + (False,) for c in CONFIGS] + [(5, 4, 8, True), (5, 8, 4, True)])
+programs = st.tuples(configs, st.lists(unit, min_size=1, max_size=3))
 
 
 def build(config, units):
-    version, offset_size, address_size = config
-    dw = DwarfBuilder(Encoding(version=version, offset_size=offset_size, address_size=address_size))
+    version, offset_size, address_size, indexed = config
+    dw = DwarfBuilder(Encoding(version=version, offset_size=offset_size, address_size=address_size), indexed=indexed)
     built = []   # (description, Die)
     all_types = []
     cus = []

@@ -34,9 +34,10 @@ def ops(di, cu, value):
     return [(op.op_name, list(op.args)) for op in parser.parse_expr(value)]
 
 
-def build_sample(version: int, offset_size: int, address_size: int, **options):
+def build_sample(version: int, offset_size: int, address_size: int, byteorder: str = "little", **options):
     """A program using every kind of attribute value; returns (builder, dict of interesting DIEs)."""
-    dw = DwarfBuilder(Encoding(version=version, offset_size=offset_size, address_size=address_size), **options)
+    dw = DwarfBuilder(Encoding(version=version, offset_size=offset_size, address_size=address_size,
+                               byteorder=byteorder), **options)
     cu = dw.compile_unit("main.c", comp_dir="/work/src", producer="dwarfkit test", language="C99",
                          low_pc=BASE, high_pc=0x200)
     d = {"cu": cu.root}
@@ -84,15 +85,19 @@ def build_sample(version: int, offset_size: int, address_size: int, **options):
     d["cu2"] = cu2.root
     d["cross"] = cu2.die("variable", name="shared", type=int_t, external=True, declaration=True)
     d["cu2_fn"] = cu2.die("subprogram", name="other", low_pc=BASE + 0x200, high_pc=0x10, type=d["late"])
+    d["cu2_type"] = cu2.base_type("only_in_other", 2, "unsigned")
+    d["forward_cross"] = cu.die("variable", name="forward_across_units", type=d["cu2_type"])
     cu2.line.sequence(BASE + 0x200).row(0, 1)
     cu2.line.sequences[0].end(0x10)
     return dw, d
 
 
-@pytest.mark.parametrize("version,offset_size,address_size", CONFIGS, ids=IDS)
-def test_sample_program_round_trips_and_verifies(tmp_path, version, offset_size, address_size):
+@pytest.mark.parametrize("version,offset_size,address_size,byteorder",
+                         [c + ("little",) for c in CONFIGS] + [(4, 4, 8, "big"), (5, 8, 4, "big")],
+                         ids=IDS + ["v4-dwarf32-addr8-big", "v5-dwarf64-addr4-big"])
+def test_sample_program_round_trips_and_verifies(tmp_path, version, offset_size, address_size, byteorder):
     dwarfdump = require_tool("llvm-dwarfdump-14")
-    dw, d = build_sample(version, offset_size, address_size)
+    dw, d = build_sample(version, offset_size, address_size, byteorder)
     sections = dw.emit()
     path = write_elf(tmp_path / "sample.o", sections)
     verify(path, dwarfdump)
@@ -131,6 +136,7 @@ def test_sample_program_round_trips_and_verifies(tmp_path, version, offset_size,
     assert target("later") == d["late"].offset      # a reference made before its target existed
     assert target("cross") == d["int"].offset       # across units
     assert target("cu2_fn") == d["late"].offset
+    assert target("forward_cross") == d["cu2_type"].offset   # into a unit laid out later
     assert dies[d["cross"].offset].attributes["DW_AT_type"].form == "DW_FORM_ref_addr"
     assert attr("local", "const_value").value == -123456789
     assert attr("big", "const_value").value == 0xFEDCBA9876543210
@@ -240,6 +246,10 @@ def test_indexed_forms_round_trip(tmp_path, offset_size):
     assert '"my_int_with_a_long_name"' in dump
     assert f"[0x{BASE + 0x100:016x}, 0x{BASE + 0x140:016x})" in dump
     assert f"[0x{BASE + 0x10:016x}, 0x{BASE + 0x40:016x}): DW_OP_fbreg -24" in dump
+    assert "DW_AT_low_pc [DW_FORM_addrx]" in subprocess.run([dwarfdump, "-v", "--debug-info", str(path)],
+                                                          capture_output=True, text=True).stdout
+    aranges = subprocess.run([dwarfdump, "--debug-aranges", str(path)], capture_output=True, text=True).stdout
+    assert f"[0x{BASE:016x}, 0x{BASE + 0x200:016x})" in aranges   # the unit's indexed low_pc, resolved
 
 
 @pytest.mark.parametrize("version", [2, 4, 5])

@@ -90,3 +90,24 @@ def test_public_names():
     assert dwarfkit.DwarfBuilder is DwarfBuilder and dwarfkit.Expr is Expr
     for name in ("pin", "Die", "CompileUnit", "TypeUnit", "PartialUnit", "RangeList", "LocationList"):
         assert hasattr(dwarfkit, name), name
+
+
+def test_readme_example_with_symbols(tmp_path):
+    """The README's example, with symbolic addresses resolved as a linker would: gdb-style consumers see it all."""
+    dwarfdump = require_tool("llvm-dwarfdump-14")
+    dw = DwarfBuilder(Encoding(version=5, address_size=8))
+    cu = dw.compile_unit("a.c", comp_dir="/src", producer="mycc 1.0", language="C11",
+                         low_pc=Address("main"), high_pc=64)
+    int_t = cu.base_type("int", 4, "signed")
+    fn = cu.die("subprogram", name="main", type=int_t, low_pc=Address("main"), high_pc=64, external=True,
+                decl_file=cu.line.primary_file, decl_line=2)
+    fn.die("variable", name="x", type=int_t, decl_line=3, location=Expr().fbreg(-20))
+    seq = cu.line.sequence(Address("main"))
+    seq.row(0, 2)
+    seq.row(8, 3)
+    seq.end(64)
+    sections = dw.emit()
+    path = write_elf(tmp_path / "readme.o", sections, {"main": 0x401000})
+    verify(path, dwarfdump)
+    lookup = subprocess.run([dwarfdump, "--lookup=0x401008", str(path)], capture_output=True, text=True).stdout
+    assert 'DW_AT_name\t("main")' in lookup and "Line info: file 'a.c', line 3" in lookup

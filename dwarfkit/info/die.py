@@ -12,6 +12,7 @@ if TYPE_CHECKING:
 
 DW_AT_name = names.ATTRIBUTES["name"]
 DW_FORM_addr = names.FORMS["addr"]
+ADDRX_FORMS = {names.FORMS[f] for f in ("addrx", "addrx1", "addrx2", "addrx3", "addrx4")}
 
 
 class Pinned:
@@ -73,6 +74,8 @@ class Die:
                     return self.name
                 if spec[1] == DW_FORM_addr and type(value) is int:
                     return Address(None, value)
+                if spec[1] in ADDRX_FORMS:
+                    return self.unit.program.address_at(value)
                 return spec[2] if len(spec) == 3 else value
         return None
 

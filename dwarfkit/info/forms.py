@@ -280,8 +280,9 @@ def _address(unit: "Unit", die: Die, at: int, value: Address, pinned: int | None
     if pinned in ADDRX_FORMS:
         index = program.address_index(value)
         unit.uses_addr = True
-        form = _index_form(index, ADDRX_FORMS) if pinned == ADDRX else pinned
-        return _check_index(die, at, form, index, ADDRX_FORMS)
+        # DW_FORM_addrx (ULEB128) rather than addrx1..4: as small for the first 128 addresses, and llvm-dwarfdump 14
+        # resolves only this one when it computes DW_AT_high_pc from an indexed DW_AT_low_pc.
+        return _check_index(die, at, pinned, index, ADDRX_FORMS)
     raise die.error(at, f"an address does not fit form {names.form_name(pinned)}")
 
 
