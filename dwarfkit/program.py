@@ -32,6 +32,20 @@ from .strings import StringTable
 from .writer import SectionWriter
 
 
+class Specs(tuple):
+    """An interned attribute list: one object per distinct list, so it hashes by identity (abbreviation lookups
+    for every DIE stay cheap)."""
+
+    __slots__ = ()
+    __hash__ = object.__hash__
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __ne__(self, other: object) -> bool:
+        return self is not other
+
+
 class SectionOffset:
     """An offset into another section, as the value of a sec_offset attribute; None while not final."""
 
@@ -221,7 +235,7 @@ class DwarfBuilder:
                 if spec[0] in seen:
                     raise die.error(spec[0], "given twice")
                 seen.add(spec[0])
-            shared = self._specs[key] = key
+            shared = self._specs[key] = Specs(key)
         return shared
 
     def intern_block(self, data: bytes) -> tuple[bytes, tuple]:

@@ -262,6 +262,7 @@ def test_symbolic_addresses_become_relocations(tmp_path, version):
     fn = cu.die("subprogram", name="f", low_pc=Address("f"), high_pc=0x20, type=int_t)
     fn.die("variable", name="g", type=int_t, location=Expr().addr(Address("g", 8)))
     cu.die("subprogram", name="h", ranges=[(Address("h"), 0x10), (Address("h", 0x18), 0x8)])
+    k = cu.die("subprogram", name="k", low_pc="k", high_pc=4)   # a symbol by name
     seq = cu.line.sequence(Address("f"))
     seq.row(0, 1)
     seq.end(0x20)
@@ -274,14 +275,15 @@ def test_symbolic_addresses_become_relocations(tmp_path, version):
     for r in info.relocations:   # the stored bytes hold the addend (sections.py's contract)
         if r.kind.value in ("unit", "section", "address"):
             assert int.from_bytes(info.data[r.offset:r.offset + r.size], "little") == r.addend & ((1 << 64) - 1)
-    symbols = {"text": 0x400000, "f": 0x400000, "g": 0x600000, "h": 0x400020}
-    assert sections.symbols() == {"text", "f", "g", "h"}
+    symbols = {"text": 0x400000, "f": 0x400000, "g": 0x600000, "h": 0x400020, "k": 0x400038}
+    assert sections.symbols() == {"text", "f", "g", "h", "k"}
     path = write_elf(tmp_path / "sym.o", sections, symbols)
     verify(path, dwarfdump)
     di = dwarfinfo(path)
     cu_p = next(di.iter_CUs())
     dies = {d.offset: d for d in cu_p.iter_DIEs()}
     assert dies[fn.offset].attributes["DW_AT_low_pc"].value == 0x400000
+    assert dies[k.offset].attributes["DW_AT_low_pc"].value == 0x400038
     g = next(c for c in dies[fn.offset].iter_children())
     assert ops(di, cu_p, g.attributes["DW_AT_location"].value) == [("DW_OP_addr", [0x600008])]
     lines = di.line_program_for_CU(cu_p).get_entries()

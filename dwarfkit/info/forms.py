@@ -144,6 +144,8 @@ def _choose_general(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, A
         raise die.error(at, "is set automatically")
 
     # Normalise the value's type by attribute.
+    if isinstance(value, str) and at in ADDRESS_ATTRIBUTES:
+        value = Address(value)   # low_pc="main": the address of a symbol
     if isinstance(value, str):
         table = names.VALUE_TABLES.get(at)
         if table is not None:
