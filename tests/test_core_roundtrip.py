@@ -257,7 +257,7 @@ def test_symbolic_addresses_become_relocations(tmp_path, version):
     """Addresses on symbols leave ADDRESS relocations; resolving them gives what pyelftools reads."""
     dwarfdump = require_tool("llvm-dwarfdump-14")
     dw = DwarfBuilder(Encoding(version=version, address_size=8))
-    cu = dw.compile_unit("s.c", comp_dir="/s", low_pc=Address("text"), high_pc=0x40)
+    cu = dw.compile_unit("s.c", comp_dir="/s", low_pc=Address("text"), high_pc=0x60)
     int_t = cu.base_type("int", 4, "signed")
     fn = cu.die("subprogram", name="f", low_pc=Address("f"), high_pc=0x20, type=int_t)
     fn.die("variable", name="g", type=int_t, location=Expr().addr(Address("g", 8)))
@@ -275,7 +275,7 @@ def test_symbolic_addresses_become_relocations(tmp_path, version):
     for r in info.relocations:   # the stored bytes hold the addend (sections.py's contract)
         if r.kind.value in ("unit", "section", "address"):
             assert int.from_bytes(info.data[r.offset:r.offset + r.size], "little") == r.addend & ((1 << 64) - 1)
-    symbols = {"text": 0x400000, "f": 0x400000, "g": 0x600000, "h": 0x400020, "k": 0x400038}
+    symbols = {"text": 0x400000, "f": 0x400000, "g": 0x600000, "h": 0x400020, "k": 0x400050}
     assert sections.symbols() == {"text", "f", "g", "h", "k"}
     path = write_elf(tmp_path / "sym.o", sections, symbols)
     verify(path, dwarfdump)
@@ -283,7 +283,7 @@ def test_symbolic_addresses_become_relocations(tmp_path, version):
     cu_p = next(di.iter_CUs())
     dies = {d.offset: d for d in cu_p.iter_DIEs()}
     assert dies[fn.offset].attributes["DW_AT_low_pc"].value == 0x400000
-    assert dies[k.offset].attributes["DW_AT_low_pc"].value == 0x400038
+    assert dies[k.offset].attributes["DW_AT_low_pc"].value == 0x400050
     g = next(c for c in dies[fn.offset].iter_children())
     assert ops(di, cu_p, g.attributes["DW_AT_location"].value) == [("DW_OP_addr", [0x600008])]
     lines = di.line_program_for_CU(cu_p).get_entries()
