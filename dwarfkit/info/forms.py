@@ -88,8 +88,12 @@ def choose(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, Any]:
     """
     kind = type(value)
     if kind is Address:
-        if value.symbol is None or unit.program.indexed:
+        if unit.program.indexed:
             return _address(unit, die, at, value, None)
+        if value.symbol is None:
+            if 0 <= value.offset < 1 << (8 * unit.encoding.address_size):
+                return ADDR, value.offset   # plain: stored as the number
+            return _address(unit, die, at, value, None)   # reports the error
         return ADDR, value
     if at in SPECIAL:
         if kind is int and at in FILE_ATTRIBUTES and unit.program.implicit_const and \
