@@ -8,6 +8,7 @@ from ..address import as_address
 from ..errors import DescriptionError
 from ..line import LineProgram
 from . import forms as F
+from ..expr import Expr
 from .die import Die
 from .types import TypeHelpers
 
@@ -43,8 +44,15 @@ class Unit(TypeHelpers):
             self._fast[F.AT_high_pc] = F.DATA1
         if self.encoding.version >= 5 and program.implicit_const:
             self._fast.update({at: F.IMPLICIT_CONST for at in F.FILE_ATTRIBUTES})
+        # Strings: inline when shorter than an offset, else strp (choose() handles indexed forms and the root).
+        self._plain_strings = False   # the root's name and comp_dir take line_strp in DWARF 5: see choose()
+        self._inline_below = self.encoding.offset_size
+        self._offset_limit = 1 << (8 * self.encoding.offset_size)
+        self._exprloc = self.encoding.version >= 4
+        self._intern_block = program.intern_block
         self.root = Die(self, None, names.tag(self.root_tag))
         self._apply(self.root, attributes)
+        self._plain_strings = not program.indexed
 
     # -- building ---------------------------------------------------------------------------------------------
     def die(self, tag: str | int, **attributes: Any) -> Die:
@@ -101,6 +109,22 @@ class Unit(TypeHelpers):
             elif kind is Die and value.unit is self and at not in special:
                 specs.append((at, F.REF4))
                 values.append(value)
+                continue
+            elif kind is str and self._plain_strings and at not in special:
+                if at == F.AT_name:
+                    die.name = value
+                if len(value) < self._inline_below and value.isascii() and "\0" not in value:
+                    specs.append((at, F.STRING))    # shorter inline than as an offset
+                    values.append(value.encode() + b"\0")
+                    continue
+                offset = self.program.strings.add(value)
+                if offset < self._offset_limit and "\0" not in value:
+                    specs.append((at, F.STRP))
+                    values.append(offset)
+                    continue
+            elif kind is Expr and self._exprloc and value.simple is not None:
+                specs.append((at, F.EXPRLOC))
+                values.append(self._intern_block(bytes(value.simple)))
                 continue
             form, stored = choose(self, die, at, value)
             specs.append((at, form, stored) if form == F.IMPLICIT_CONST else (at, form))
