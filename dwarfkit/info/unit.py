@@ -8,6 +8,8 @@ from ..address import as_address
 from ..errors import DescriptionError
 from ..line import LineProgram
 from . import forms as F
+from .forms import (AT_name, DATA1, DATA2, DATA4, EXPRLOC, IMPLICIT_CONST, REF4, SPECIAL, STRING, STRP,
+                    choose)
 from ..expr import Expr
 from .die import Die
 from .types import TypeHelpers
@@ -76,12 +78,13 @@ class Unit(TypeHelpers):
 
     def _apply(self, die: Die, attributes: dict[str, Any]) -> None:
         # The hot path of every description. The most common values (small constants, references inside the unit,
-        # plain addresses, lengths, file numbers) are decided here; forms.choose does everything else.
-        choose = F.choose
-        special = F.SPECIAL
+        # plain addresses, lengths, file numbers, names, fixed expressions) are decided here; forms.choose does the
+        # rest, and every error.
+        special = SPECIAL
         fast = self._fast
         specs: list[tuple] = []
         values = die.values
+        append_spec, append_value = specs.append, values.append
         die.specs = specs   # type: ignore[assignment]  # lets choose() see the attributes set so far
         for key, value in attributes.items():
             if value is None:
@@ -93,42 +96,45 @@ class Unit(TypeHelpers):
             if kind is int:
                 if at not in special:
                     if 0 <= value < 0x10000:
-                        specs.append((at, F.DATA1 if value < 0x100 else F.DATA2))
-                        values.append(value)
+                        append_spec((at, DATA1 if value < 0x100 else DATA2))
+                        append_value(value)
                         continue
                 else:
                     decided = fast.get(at)
                     if decided is not None and 0 <= value < self._address_limit:
-                        if decided == F.IMPLICIT_CONST:
-                            specs.append((at, decided, value))
+                        if decided == IMPLICIT_CONST:
+                            append_spec((at, decided, value))
                         else:
-                            specs.append((at, decided if decided != F.DATA1 or value < 0x100 else
-                                          F.DATA2 if value < 0x10000 else F.DATA4))
-                        values.append(value)
+                            append_spec((at, decided if decided != DATA1 or value < 0x100 else
+                                         DATA2 if value < 0x10000 else DATA4))
+                        append_value(value)
                         continue
-            elif kind is Die and value.unit is self and at not in special:
-                specs.append((at, F.REF4))
-                values.append(value)
-                continue
-            elif kind is str and self._plain_strings and at not in special:
-                if at == F.AT_name:
-                    die.name = value
-                if len(value) < self._inline_below and value.isascii() and "\0" not in value:
-                    specs.append((at, F.STRING))    # shorter inline than as an offset
-                    values.append(value.encode() + b"\0")
+            elif kind is Die:
+                if value.unit is self and at not in special:
+                    append_spec((at, REF4))
+                    append_value(value)
                     continue
-                offset = self.program.strings.add(value)
-                if offset < self._offset_limit and "\0" not in value:
-                    specs.append((at, F.STRP))
-                    values.append(offset)
+            elif kind is str:
+                if self._plain_strings and at not in special and "\0" not in value:
+                    if at == AT_name:
+                        die.name = value
+                    if len(value) < self._inline_below and value.isascii():
+                        append_spec((at, STRING))    # shorter inline than as an offset
+                        append_value(value.encode() + b"\0")
+                        continue
+                    offset = self.program.strings.add(value)
+                    if offset < self._offset_limit:
+                        append_spec((at, STRP))
+                        append_value(offset)
+                        continue
+            elif kind is Expr:
+                if self._exprloc and value.simple is not None:
+                    append_spec((at, EXPRLOC))
+                    append_value(self._intern_block(bytes(value.simple)))
                     continue
-            elif kind is Expr and self._exprloc and value.simple is not None:
-                specs.append((at, F.EXPRLOC))
-                values.append(self._intern_block(bytes(value.simple)))
-                continue
             form, stored = choose(self, die, at, value)
-            specs.append((at, form, stored) if form == F.IMPLICIT_CONST else (at, form))
-            values.append(stored)
+            append_spec((at, form, stored) if form == IMPLICIT_CONST else (at, form))
+            append_value(stored)
         die.specs = self.program.intern_specs(specs, die)
 
     def _set(self, die: Die, at: int, value: Any) -> None:
