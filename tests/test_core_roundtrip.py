@@ -10,8 +10,6 @@ import subprocess
 
 import pytest
 from elftools.dwarf.dwarf_expr import DWARFExprParser
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from conftest import require_tool
 from core_support import dwarfinfo, verify, write_elf
@@ -319,3 +317,23 @@ def test_finished_units_release_their_dies_and_can_still_be_referred_to(tmp_path
     verify(path, dwarfdump)
     dies = by_offset(dwarfinfo(path))
     assert dies[v.offset].get_DIE_from_attribute("DW_AT_type").offset == t.offset
+
+
+def test_pinned_indexed_lists_in_a_program_without_indexed_forms(tmp_path):
+    """rnglistx/loclistx by request only: the unit gets rnglists_base/loclists_base, entries keep plain addresses."""
+    dwarfdump = require_tool("llvm-dwarfdump-14")
+    dw = DwarfBuilder(Encoding(version=5))
+    cu = dw.compile_unit("p.c", comp_dir="/p", low_pc=BASE, high_pc=0x100)
+    int_t = cu.base_type("int", 4, "signed")
+    fn = cu.die("subprogram", name="f", type=int_t)
+    fn.set("ranges", dw.range_list([(BASE, 0x10), (BASE + 0x20, 0x10)]), form="rnglistx")
+    direct = cu.die("subprogram", name="g", ranges=[(BASE + 0x40, 0x8)])   # sec_offset, in the same section
+    v = fn.die("variable", name="v", type=int_t)
+    v.set("location", dw.location_list([(BASE, 0x10, Expr().reg(3))]), form="loclistx")
+    path = write_elf(tmp_path / "pinned.o", dw.emit())
+    verify(path, dwarfdump)
+    dump = subprocess.run([dwarfdump, "--debug-info", str(path)], capture_output=True, text=True).stdout
+    assert f"[0x{BASE:016x}, 0x{BASE + 0x10:016x})" in dump and f"[0x{BASE + 0x40:016x}, 0x{BASE + 0x48:016x})" in dump
+    assert f"[0x{BASE:016x}, 0x{BASE + 0x10:016x}): DW_OP_reg3" in dump
+    assert "DW_AT_rnglists_base" in dump and "DW_AT_loclists_base" in dump and "DW_AT_addr_base" not in dump
+    assert direct.form("ranges") == 0x17   # DW_FORM_sec_offset

@@ -1,7 +1,7 @@
 """Units: compile, partial and type units, each owning a tree of DIEs."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .. import names
 from ..address import as_address
