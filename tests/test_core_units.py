@@ -111,3 +111,18 @@ def test_readme_example_with_symbols(tmp_path):
     verify(path, dwarfdump)
     lookup = subprocess.run([dwarfdump, "--lookup=0x401008", str(path)], capture_output=True, text=True).stdout
     assert 'DW_AT_name\t("main")' in lookup and "Line info: file 'a.c', line 3" in lookup
+
+
+@pytest.mark.parametrize("form", ["ref1", "ref2", "ref4", "ref8", "ref_udata", "ref_addr"])
+def test_pinned_reference_forms(tmp_path, form):
+    dwarfdump = require_tool("llvm-dwarfdump-14")
+    dw = DwarfBuilder(Encoding(version=4))
+    cu = dw.compile_unit("r.c", comp_dir="/r")
+    v = cu.die("variable", name="v")
+    int_t = cu.base_type("int", 4, "signed")   # after its user: a forward reference
+    v.set("type", int_t, form=form)
+    path = write_elf(tmp_path / "ref.o", dw.emit())
+    verify(path, dwarfdump)
+    dies = {d.offset: d for c in dwarfinfo(path).iter_CUs() for d in c.iter_DIEs()}
+    assert dies[v.offset].attributes["DW_AT_type"].form == f"DW_FORM_{form}"
+    assert dies[v.offset].get_DIE_from_attribute("DW_AT_type").offset == int_t.offset

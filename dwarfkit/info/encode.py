@@ -162,6 +162,10 @@ class UnitEncoder:
                 self.late.append((len(buf), value))
                 buf += bytes(osize)
                 return
+            if offset >> (8 * osize):
+                raise LayoutError(f"{self._die.path() if self._die else '?'}: offset {offset:#x} into "
+                                  f"{value.section_name()} does not fit 32-bit DWARF; DWARF64 (offset_size=8) is "
+                                  f"needed")
             add_reloc(len(buf), osize, SECTION, value.section_name(), offset)
             buf += offset.to_bytes(osize, order)  # type: ignore[arg-type]
 
