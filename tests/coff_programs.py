@@ -93,3 +93,66 @@ def run(args: list[str | os.PathLike[str]], *, timeout: float = 60, env: dict[st
 def readobj(path: Path, *options: str) -> str:
     from conftest import require_tool
     return run([require_tool("llvm-readobj-14"), *options, path]).stdout
+
+
+# The C source the DWARF describes, line by line (the program is hand-written assembly of it):
+SOURCE = """\
+int value = 50;
+static int nine = 9;
+int *pointer = &nine;
+struct pair { int a; long long b; };
+int answer(void)
+{
+    int sum = value + *pointer;
+    return sum;
+}
+void start(void)
+{
+    struct pair p;
+    ExitProcess(answer());
+}
+"""
+SOURCE_NAME = "prog.c"
+COMP_DIR = "/src/coff"
+# Source line of each instruction of exit_program()'s functions.
+LINES = {"answer": [6, 6, 7, 7, 7, 9, 9], "start": [11, 13, 13, 13]}
+
+
+def dwarf_program(version: int = 5, *, call_import_by_name: bool = False) -> tuple[Image, list[Function]]:
+    """exit_program() with DWARF from the builder: one unit for SOURCE with types, globals, both functions with a
+    local each, and a line row per instruction."""
+    from dwarfkit import Address, Encoding
+    from dwarfkit.expr import Expr
+    from dwarfkit.program import DwarfBuilder
+
+    image, functions = exit_program(call_import_by_name=call_import_by_name)
+    end = functions[-1].end
+    dw = DwarfBuilder(Encoding(version=version, address_size=8))
+    cu = dw.compile_unit(SOURCE_NAME, comp_dir=COMP_DIR, producer="dwarfkit coff test", language="C99",
+                         low_pc=Address("answer"), high_pc=end)
+    int_t = cu.base_type("int", 4, "signed")
+    long_long = cu.base_type("long long int", 8, "signed")
+    pair = cu.struct_type("pair", 16, [("a", int_t, 0), ("b", long_long, 8)])
+    cu.die("variable", name="value", type=int_t, decl_file=cu.file(SOURCE_NAME), decl_line=1, external=True,
+           location=Expr().addr(Address("value")))
+    cu.die("variable", name="nine", type=int_t, decl_file=cu.file(SOURCE_NAME), decl_line=2,
+           location=Expr().addr(Address("nine")))
+    cu.die("variable", name="pointer", type=cu.pointer_type(int_t), decl_file=cu.file(SOURCE_NAME), decl_line=3,
+           external=True, location=Expr().addr(Address("pointer")))
+    answer = cu.die("subprogram", name="answer", type=int_t, prototyped=True, external=True, decl_line=5,
+                    decl_file=cu.file(SOURCE_NAME), low_pc=Address("answer"), high_pc=functions[0].end
+                    - functions[0].start, frame_base=Expr().reg(6))
+    answer.die("variable", name="sum", type=int_t, decl_line=7, decl_file=cu.file(SOURCE_NAME),
+               location=Expr().fbreg(-4))
+    start = cu.die("subprogram", name="start", external=True, decl_line=10, decl_file=cu.file(SOURCE_NAME),
+                   prototyped=True, low_pc=Address("start"), high_pc=functions[1].end - functions[1].start,
+                   frame_base=Expr().breg(7, 40))
+    start.die("variable", name="p", type=pair, decl_line=12, decl_file=cu.file(SOURCE_NAME),
+              location=Expr().fbreg(-24))
+    for fn in functions:
+        seq = cu.line.sequence(Address(fn.name))
+        for offset, line in zip(fn.line_offsets, LINES[fn.name], strict=True):
+            seq.row(offset - fn.start, line)
+        seq.end(fn.end - fn.start)
+    image.dwarf = dw.emit()
+    return image, functions

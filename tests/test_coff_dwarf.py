@@ -1,0 +1,159 @@
+"""DWARF from the builder in COFF objects and PE images: gdb reads what the model says, llvm-dwarfdump verifies it,
+real linkers keep it, and wine runs the programs."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from coff_programs import EXIT_CODE, KERNEL32, LINES, SOURCE_NAME, dwarf_program, readobj, run
+from conftest import require_tool
+from dwarfkit import Address, Arch, ContentSection, Encoding, Image, Relocation, RelocKind, SectionKind, Symbol
+from dwarfkit import SymbolKind
+from dwarfkit.asm import assemble
+from dwarfkit.backends.coff import DEFAULT_IMAGE_BASE, write_object, write_pe
+from dwarfkit.program import DwarfBuilder
+from test_coff_object import MINGW_LIB, link_with_lld_link, link_with_mingw_ld
+
+pytest_plugins = ["coff_wine"]  # the session-wide `wine` fixture
+
+
+def gdb(path, *commands: str) -> str:
+    args = [require_tool("gdb-multiarch"), "-nx", "-batch"]
+    for c in commands:
+        args += ["-ex", c]
+    return run(args + [path]).stdout
+
+
+def symbol_addresses(path) -> dict[str, int]:
+    """Addresses from the file's COFF symbol table, as llvm-nm reads them (independent of the DWARF)."""
+    out = run([require_tool("llvm-nm-14"), path]).stdout
+    return {m[3]: int(m[1], 16) for m in re.finditer(r"^([0-9a-f]+) (\w) (\S+)$", out, re.M)}
+
+
+def verify(path) -> None:
+    result = run([require_tool("llvm-dwarfdump-14"), "--verify", path], timeout=120, check=False)
+    assert result.returncode == 0 and "No errors." in result.stdout, result.stdout + result.stderr
+
+
+def check_gdb_agrees_with_the_model(path, functions) -> None:
+    """gdb's view of the DWARF in ``path`` matches the program the test described."""
+    addresses = symbol_addresses(path)
+    answer, start = functions
+    line7 = LINES["answer"].index(7)  # the first of its rows; gdb reports up to the next row
+    out = gdb(path, f"info line {SOURCE_NAME}:7", "info address answer", "info address value", "info scope answer",
+              "info scope start", "ptype struct pair", "ptype answer", "ptype pointer", "print *pointer")
+    begin = answer.line_offsets[line7] - answer.start
+    end = answer.line_offsets[line7 + 1] - answer.start
+    assert (f'Line 7 of "{SOURCE_NAME}" starts at address {addresses["answer"] + begin:#x} <answer+{begin}> and ends '
+            f'at {addresses["answer"] + end:#x} <answer+{end}>.') in out
+    assert f'Symbol "answer" is a function at address {addresses["answer"]:#x}.' in out
+    assert f'Symbol "value" is static storage at address {addresses["value"]:#x}.' in out
+    assert "Symbol sum is a variable at frame base reg $rbp offset 0+-4, length 4." in out
+    assert "Symbol p is a variable at frame base reg $rsp offset 40+-24, length 16." in out
+    assert "type = struct pair {\n    int a;\n    long long b;\n}" in out
+    assert "type = int (void)" in out and "type = int *" in out
+    assert "$1 = 9" in out  # the absolute pointer in .data, resolved or relocated, leads to `nine`
+
+
+@pytest.mark.parametrize("version", [4, 5])
+def test_our_exe_runs_and_gdb_reads_it(tmp_path, wine, version):
+    image, functions = dwarf_program(version)
+    exe = tmp_path / "prog.exe"
+    write_pe(image, exe, imports=KERNEL32)
+    assert wine(exe) == EXIT_CODE
+    verify(exe)
+    # The image model puts .text first, at RVA 0x1000, as MinGW ld does.
+    assert symbol_addresses(exe)["answer"] == DEFAULT_IMAGE_BASE + 0x1000 + functions[0].start
+    check_gdb_agrees_with_the_model(exe, functions)
+
+
+@pytest.mark.parametrize("link", [link_with_mingw_ld, link_with_lld_link], ids=["mingw-ld", "lld-link"])
+def test_our_object_linked_keeps_its_dwarf(tmp_path, wine, link):
+    image, functions = dwarf_program(5, call_import_by_name=True)
+    obj, exe = tmp_path / "prog.o", tmp_path / "prog.exe"
+    write_object(image, obj)
+    verify(obj)
+    link(obj, exe)
+    assert wine(exe) == EXIT_CODE
+    verify(exe)
+    check_gdb_agrees_with_the_model(exe, functions)
+
+
+def test_linked_with_a_mingw_gcc_object(tmp_path, wine):
+    """MinGW gcc's C runtime calls main (from gcc) which calls our answer(): both units in one program."""
+    gcc = require_tool("x86_64-w64-mingw32-gcc")
+    image, functions = dwarf_program(4)
+    (tmp_path / "main.c").write_text("int answer(void);\n\nint main(void)\n{\n  return answer();\n}\n")
+    write_object(image, tmp_path / "prog.o")
+    run([gcc, "-g", "-O0", "-c", tmp_path / "main.c", "-o", tmp_path / "main.o"])
+    exe = tmp_path / "mixed.exe"
+    run([gcc, tmp_path / "main.o", tmp_path / "prog.o", "-o", exe])
+    assert wine(exe) == EXIT_CODE
+    check_gdb_agrees_with_the_model(exe, functions)
+    out = gdb(exe, "info line main.c:5", "ptype main")
+    main = symbol_addresses(exe)["main"]
+    found = re.search(r'Line 5 of ".*/main\.c" starts at address (0x[0-9a-f]+) <main\+(\d+)>', out)
+    assert found and int(found[1], 16) == main + int(found[2]), out
+    assert "type = int (void)" in out
+
+
+def test_object_sections_match_mingw_gcc(tmp_path, corpus):
+    """Debug sections named and flagged as MinGW gcc's: long names via /N, discardable, readable, byte-aligned."""
+    image, _ = dwarf_program(5)
+    obj = tmp_path / "prog.o"
+    write_object(image, obj)
+
+    def debug_sections(path):
+        out = readobj(path, "--sections")
+        return {m[1]: (m[2], m[3]) for m in re.finditer(
+            r"Name: (\.debug_\w+) \((2F [0-9A-F ]+)\).*?Characteristics \[ \((0x[0-9A-F]+)\)", out, re.S)}
+
+    ours = debug_sections(obj)
+    theirs = debug_sections(corpus / "coff" / "shapes-mingw-O0-dwarf5.obj")
+    assert set(ours) == {s.name for s in image.dwarf}
+    for name in set(ours) & set(theirs) - {".debug_frame"}:  # gcc aligns .debug_frame to 8
+        assert ours[name][1] == theirs[name][1] == "0x42100040", name
+    assert all(ref.startswith("2F") for ref, _ in ours.values())  # "/<offset>" into the string table
+
+
+def test_arm64_object_and_image(tmp_path):
+    """ARM64: SECREL/ADDR64 in the object, lld-link links it, gdb reads both PE images (ours and lld's).
+
+    gdb 13's BFD cannot read ARM64 COFF objects' SECREL relocations at all (it fails the same way on clang's), so gdb
+    reads only the images here."""
+    asm = assemble(Arch.AARCH64, [("answer", "mov w0, #59\nret"),
+                                  ("start", "stp x29, x30, [sp, #-16]!\nbl answer\nldp x29, x30, [sp], #16\nret")])
+    dw = DwarfBuilder(Encoding(version=4))
+    cu = dw.compile_unit("arm.c", comp_dir="/src", language="C99", low_pc=Address("answer"), high_pc=len(asm.code))
+    int_t = cu.base_type("int", 4, "signed")
+    for (name, (s, e)), lines in zip(asm.functions.items(), [(3, 4), (7, 8, 8, 9)]):
+        cu.die("subprogram", name=name, type=int_t, external=True, low_pc=Address(name), high_pc=e - s)
+        seq = cu.line.sequence(Address(name))
+        for i, line in enumerate(lines):
+            seq.row(4 * i, line)
+        seq.end(e - s)
+    image = Image(Arch.AARCH64, sections=[
+        ContentSection(".text", SectionKind.CODE, asm.code),
+        ContentSection(".data", SectionKind.DATA, bytes(8), alignment=8,
+                       relocations=[Relocation(0, 8, RelocKind.ADDRESS, "answer")])],
+        symbols=[*(Symbol(n, ".text", s, e - s) for n, (s, e) in asm.functions.items()),
+                 Symbol("handler", ".data", 0, 8, SymbolKind.OBJECT)],
+        dwarf=dw.emit(), entry="start")
+    obj, ours, linked = tmp_path / "arm.o", tmp_path / "arm.exe", tmp_path / "arm-lld.exe"
+    write_object(image, obj)
+    write_pe(image, ours)
+    relocations = readobj(obj, "--relocations")
+    assert "IMAGE_REL_ARM64_SECREL .debug_abbrev" in relocations
+    assert "IMAGE_REL_ARM64_ADDR64 answer" in relocations and "0x0 IMAGE_REL_ARM64_ADDR64 answer" in relocations
+    run([require_tool("lld-link-14"), "/machine:arm64", "/entry:start", "/subsystem:console", "/debug:dwarf",
+         f"/out:{linked}", obj])
+    for path in (obj, ours, linked):
+        verify(path)
+    for exe in (ours, linked):
+        start = symbol_addresses(exe)["start"]
+        out = gdb(exe, "info line arm.c:8", "info address start")
+        assert f'Symbol "start" is a function at address {start:#x}.' in out
+        assert f'Line 8 of "arm.c" starts at address {start + 4:#x} <start+4> and ends at {start + 8:#x}' in out
+    assert "Machine: IMAGE_FILE_MACHINE_ARM64" in readobj(ours, "--file-headers")
+    assert re.search(r"Type: DIR64\n\s+Address: 0x2000", readobj(ours, "--coff-basereloc"))
