@@ -117,11 +117,8 @@ def test_object_sections_match_mingw_gcc(tmp_path, corpus):
     assert all(ref.startswith("2F") for ref, _ in ours.values())  # "/<offset>" into the string table
 
 
-def test_arm64_object_and_image(tmp_path):
-    """ARM64: SECREL/ADDR64 in the object, lld-link links it, gdb reads both PE images (ours and lld's).
-
-    gdb 13's BFD cannot read ARM64 COFF objects' SECREL relocations at all (it fails the same way on clang's), so gdb
-    reads only the images here."""
+def arm64_image() -> Image:
+    """Two ARM64 functions with DWARF 4, and an absolute code address in .data."""
     asm = assemble(Arch.AARCH64, [("answer", "mov w0, #59\nret"),
                                   ("start", "stp x29, x30, [sp, #-16]!\nbl answer\nldp x29, x30, [sp], #16\nret")])
     dw = DwarfBuilder(Encoding(version=4))
@@ -133,13 +130,21 @@ def test_arm64_object_and_image(tmp_path):
         for i, line in enumerate(lines):
             seq.row(4 * i, line)
         seq.end(e - s)
-    image = Image(Arch.AARCH64, sections=[
+    return Image(Arch.AARCH64, sections=[
         ContentSection(".text", SectionKind.CODE, asm.code),
         ContentSection(".data", SectionKind.DATA, bytes(8), alignment=8,
                        relocations=[Relocation(0, 8, RelocKind.ADDRESS, "answer")])],
         symbols=[*(Symbol(n, ".text", s, e - s) for n, (s, e) in asm.functions.items()),
                  Symbol("handler", ".data", 0, 8, SymbolKind.OBJECT)],
         dwarf=dw.emit(), entry="start")
+
+
+def test_arm64_object_and_image(tmp_path):
+    """ARM64: SECREL/ADDR64 in the object, lld-link links it, gdb reads both PE images (ours and lld's).
+
+    gdb 13's BFD cannot read ARM64 COFF objects' SECREL relocations at all (it fails the same way on clang's), so gdb
+    reads only the images here."""
+    image = arm64_image()
     obj, ours, linked = tmp_path / "arm.o", tmp_path / "arm.exe", tmp_path / "arm-lld.exe"
     write_object(image, obj)
     write_pe(image, ours)
