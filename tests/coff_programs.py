@@ -156,3 +156,25 @@ def dwarf_program(version: int = 5, *, call_import_by_name: bool = False) -> tup
         seq.end(fn.end - fn.start)
     image.dwarf = dw.emit()
     return image, functions
+
+
+def add_call_frames(image: Image, functions: list[Function], *, eh_frame: bool) -> None:
+    """.debug_frame (and .eh_frame) for dwarf_program()'s functions: the CFA after each push / stack adjustment."""
+    from dwarfkit import Address
+    from dwarfkit.frame import CallFrames
+
+    assert image.dwarf is not None
+    frames = CallFrames(Arch.X86_64, image.dwarf.encoding)
+    answer, start = functions
+    fde = frames.fde(None, Address("answer"), answer.end - answer.start)
+    fde.advance_to(answer.line_offsets[1] - answer.start)
+    fde.def_cfa_offset(16)
+    fde.offset("rbp", -16)
+    fde.advance_to(answer.line_offsets[2] - answer.start)
+    fde.def_cfa_register("rbp")
+    fde = frames.fde(None, Address("start"), start.end - start.start)
+    fde.advance_to(start.line_offsets[1] - start.start)
+    fde.def_cfa_offset(48)
+    image.dwarf.add(frames.debug_frame())
+    if eh_frame:
+        image.dwarf.add(frames.eh_frame())

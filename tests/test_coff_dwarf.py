@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from coff_programs import EXIT_CODE, KERNEL32, LINES, SOURCE_NAME, dwarf_program, readobj, run
+from coff_programs import EXIT_CODE, KERNEL32, LINES, SOURCE_NAME, add_call_frames, dwarf_program, readobj, run
 from conftest import require_tool
 from dwarfkit import Address, Arch, ContentSection, Encoding, Image, Relocation, RelocKind, SectionKind, Symbol
 from dwarfkit import SymbolKind
@@ -96,6 +96,39 @@ def test_linked_with_a_mingw_gcc_object(tmp_path, wine):
     found = re.search(r'Line 5 of ".*/main\.c" starts at address (0x[0-9a-f]+) <main\+(\d+)>', out)
     assert found and int(found[1], 16) == main + int(found[2]), out
     assert "type = int (void)" in out
+
+
+def frame_ranges(path, section: str) -> list[tuple[int, int]]:
+    """FDE address ranges of ``section`` (llvm-dwarfdump 14 prints both frame sections for either option)."""
+    out = run([require_tool("llvm-dwarfdump-14"), "--debug-frame", path]).stdout
+    part = re.search(rf"^{re.escape(section)} contents:\n(.*?)(?=^\.\w+ contents:|\Z)", out, re.S | re.M)
+    assert part, out
+    return [(int(a, 16), int(b, 16)) for a, b in re.findall(r"FDE cie=\w+ pc=([0-9a-f]+)\.\.\.([0-9a-f]+)", part[1])]
+
+
+def test_call_frames(tmp_path, wine):
+    """.debug_frame (ADDRESS, SECTION) and .eh_frame (PCREL) in our image, .debug_frame through MinGW ld: the FDEs
+    cover the functions where the symbol table puts them. (llvm-dwarfdump 14 cannot apply REL32 in objects, so the
+    object carries no .eh_frame.)"""
+    image, functions = dwarf_program(5)
+    add_call_frames(image, functions, eh_frame=True)
+    exe = tmp_path / "prog.exe"
+    write_pe(image, exe, imports=KERNEL32)
+    assert wine(exe) == EXIT_CODE
+    verify(exe)
+    addresses = symbol_addresses(exe)
+    expected = [(addresses[f.name], addresses[f.name] + f.end - f.start) for f in functions]
+    assert frame_ranges(exe, ".debug_frame") == frame_ranges(exe, ".eh_frame") == expected
+
+    image, functions = dwarf_program(4)
+    add_call_frames(image, functions, eh_frame=False)
+    obj, linked = tmp_path / "prog.o", tmp_path / "linked.exe"
+    write_object(image, obj)
+    verify(obj)
+    link_with_mingw_ld(obj, linked)
+    addresses = symbol_addresses(linked)
+    assert frame_ranges(linked, ".debug_frame") == [(addresses[f.name], addresses[f.name] + f.end - f.start)
+                                                      for f in functions]
 
 
 def test_object_sections_match_mingw_gcc(tmp_path, corpus):

@@ -74,11 +74,15 @@ class _PeLayout:
         self.base = image_base
         self.table = ImportTable(imports) if imports else None
         sections = collect_sections(image)
-        self.content = sections[:len(image.sections)]
-        self.dwarf = sections[len(image.sections):]
+        # Loaded sections (code, data, and emitted ones like .eh_frame) come first: their absolute addresses need
+        # base relocations, which .reloc can only list once they are placed. Debug sections follow .reloc.
+        self.content = [s for s in sections if not s.is_debug]
+        self.debug = [s for s in sections if s.is_debug]
+        self.sources = {s.source for s in sections}
         self.defined = {s.name: s for s in image.symbols if s.section is not None}
         self._check_entry()
         self.thunks = self._thunk_names()
+        self.thunk_offset = 0
         self.code = self._code_with_thunk_space()
         self.idata = (OutputSection(".idata", ".idata", _IMPORT_FLAGS, 8, bytes(self.table.size), self.table.size)
                       if self.table else None)
@@ -155,6 +159,10 @@ class _PeLayout:
     def _resolve(self, section: OutputSection, addresses: dict[str, int]) -> list[tuple[int, int]]:
         """Writes final values into ``section.data``; returns the base relocations (RVA, type) it needs."""
         rva = self.placed[section.source].rva
+        for r in section.relocations:
+            if r.kind in (RelocKind.SECTION, RelocKind.UNIT) and r.target not in self.sources:
+                raise RelocationError(f"{section.name}+{r.offset:#x}: offset into section {r.target!r}, which the "
+                                      f"image does not have")
         wanted = [r for r in section.relocations if r.kind in (RelocKind.ADDRESS, RelocKind.PCREL)]
         if not wanted:
             return []
@@ -190,9 +198,9 @@ class _PeLayout:
             self.reloc.data = base_relocation_table(fixups)
             self.reloc.size = len(self.reloc.data)
             self._place(self.reloc)
-        for d in self.dwarf:
+        for d in self.debug:
             self._place(d)
-        for d in self.dwarf:
+        for d in self.debug:
             self._resolve(d, addresses)
         return self._file()
 
