@@ -52,7 +52,7 @@ def assemble(functions: list[Function]) -> tuple[bytes, list[Relocation]]:
     return bytes(code), relocations
 
 
-def exit_program(*, call_import_by_name: bool = False, extra_symbols: list[Symbol] | None = None) -> tuple[Image, list[Function]]:
+def exit_program(*, call_import_by_name: bool = False) -> tuple[Image, list[Function]]:
     """``start`` calls ``answer`` (50 from .data plus 9 through an absolute pointer) and exits with 59 through
     ``kernel32.dll!ExitProcess``, via ``__imp_ExitProcess`` or, with ``call_import_by_name``, a thunk."""
     exit_call = "call {ExitProcess}" if call_import_by_name else "call qword ptr [rip + {__imp_ExitProcess}]"
@@ -73,7 +73,7 @@ def exit_program(*, call_import_by_name: bool = False, extra_symbols: list[Symbo
                  Symbol("value", ".data", 0, 4, SymbolKind.OBJECT),
                  Symbol("nine", ".data", 8, 4, SymbolKind.OBJECT, is_global=False),
                  Symbol("pointer", ".data", 16, 8, SymbolKind.OBJECT),
-                 Symbol(imported, None, kind=SymbolKind.NOTYPE), *(extra_symbols or [])],
+                 Symbol(imported, None, kind=SymbolKind.NOTYPE)],
         entry="start")
     return image, functions
 

@@ -151,7 +151,8 @@ def test_object_sections_match_mingw_gcc(tmp_path, corpus):
 
 
 def arm64_image() -> Image:
-    """Two ARM64 functions with DWARF 4, and an absolute code address in .data."""
+    """Two ARM64 functions with DWARF 4, and absolute code addresses in .data: ``answer`` and the imported
+    ``ExitProcess``."""
     asm = assemble(Arch.AARCH64, [("answer", "mov w0, #59\nret"),
                                   ("start", "stp x29, x30, [sp, #-16]!\nbl answer\nldp x29, x30, [sp], #16\nret")])
     dw = DwarfBuilder(Encoding(version=4))
@@ -165,10 +166,11 @@ def arm64_image() -> Image:
         seq.end(e - s)
     return Image(Arch.AARCH64, sections=[
         ContentSection(".text", SectionKind.CODE, asm.code),
-        ContentSection(".data", SectionKind.DATA, bytes(8), alignment=8,
-                       relocations=[Relocation(0, 8, RelocKind.ADDRESS, "answer")])],
+        ContentSection(".data", SectionKind.DATA, bytes(16), alignment=8,
+                       relocations=[Relocation(0, 8, RelocKind.ADDRESS, "answer"),
+                                    Relocation(8, 8, RelocKind.ADDRESS, "ExitProcess")])],
         symbols=[*(Symbol(n, ".text", s, e - s) for n, (s, e) in asm.functions.items()),
-                 Symbol("handler", ".data", 0, 8, SymbolKind.OBJECT)],
+                 Symbol("handlers", ".data", 0, 16, SymbolKind.OBJECT), Symbol("ExitProcess", None)],
         dwarf=dw.emit(), entry="start")
 
 
@@ -180,12 +182,12 @@ def test_arm64_object_and_image(tmp_path):
     image = arm64_image()
     obj, ours, linked = tmp_path / "arm.o", tmp_path / "arm.exe", tmp_path / "arm-lld.exe"
     write_object(image, obj)
-    write_pe(image, ours)
+    write_pe(image, ours, imports=KERNEL32)
     relocations = readobj(obj, "--relocations")
     assert "IMAGE_REL_ARM64_SECREL .debug_abbrev" in relocations
     assert "IMAGE_REL_ARM64_ADDR64 answer" in relocations and "0x0 IMAGE_REL_ARM64_ADDR64 answer" in relocations
     run([require_tool("lld-link-14"), "/machine:arm64", "/entry:start", "/subsystem:console", "/debug:dwarf",
-         f"/out:{linked}", obj])
+         "/force:unresolved", f"/out:{linked}", obj])  # no ARM64 kernel32 import library here
     for path in (obj, ours, linked):
         verify(path)
     for exe in (ours, linked):
@@ -194,4 +196,10 @@ def test_arm64_object_and_image(tmp_path):
         assert f'Symbol "start" is a function at address {start:#x}.' in out
         assert f'Line 8 of "arm.c" starts at address {start + 4:#x} <start+4> and ends at {start + 8:#x}' in out
     assert "Machine: IMAGE_FILE_MACHINE_ARM64" in readobj(ours, "--file-headers")
-    assert re.search(r"Type: DIR64\n\s+Address: 0x2000", readobj(ours, "--coff-basereloc"))
+    fixups = re.findall(r"Type: DIR64\n\s+Address: (0x[0-9A-F]+)", readobj(ours, "--coff-basereloc"))
+    assert fixups == ["0x2000", "0x2008"]
+    # The ExitProcess thunk loads its target from the IAT slot the import table names.
+    code = run([require_tool("llvm-objdump-14"), "-d", ours]).stdout
+    thunk = re.search(r"adrp\s+x16, (0x[0-9a-f]+).*\n.*ldr\s+x16, \[x16, #(\d+)\]\n.*br\s+x16", code)
+    iat = int(re.search(r"ImportAddressTableRVA: (0x[0-9A-F]+)", readobj(ours, "--coff-imports"))[1], 16)
+    assert thunk and int(thunk[1], 16) + int(thunk[2]) == DEFAULT_IMAGE_BASE + iat, code

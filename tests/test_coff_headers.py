@@ -29,9 +29,9 @@ def header_fields(path) -> dict[str, str]:
 def section_table(path) -> list[tuple[str, int, int, str]]:
     """(name, RVA, virtual size, characteristics) of every section."""
     out = readobj(path, "--sections")
-    return [(m[1], int(m[3], 16), int(m[2], 16), m[4]) for m in re.finditer(
-        r"Name: (\S+) .*?VirtualSize: (0x[0-9A-F]+)\n\s+VirtualAddress: (0x[0-9A-F]+).*?Characteristics \[ \((0x[0-9A-F]+)",
-        out, re.S)]
+    pattern = (r"Name: (\S+) .*?VirtualSize: (0x[0-9A-F]+)\n\s+VirtualAddress: (0x[0-9A-F]+)"
+               r".*?Characteristics \[ \((0x[0-9A-F]+)")
+    return [(m[1], int(m[3], 16), int(m[2], 16), m[4]) for m in re.finditer(pattern, out, re.S)]
 
 
 def test_headers_side_by_side_with_mingw(tmp_path, corpus):
@@ -96,7 +96,7 @@ def test_checksum_is_the_one_gnu_tools_compute(tmp_path):
 
 def test_readobj_reads_every_file_we_write(tmp_path):
     from test_coff_dwarf import arm64_image
-    for arch, image, imports in (("x86_64", dwarf_program(5)[0], KERNEL32), ("arm64", arm64_image(), None)):
+    for arch, image, imports in (("x86_64", dwarf_program(5)[0], KERNEL32), ("arm64", arm64_image(), KERNEL32)):
         obj, exe = tmp_path / f"{arch}.o", tmp_path / f"{arch}.exe"
         write_object(image, obj)
         write_pe(image, exe, imports=imports)

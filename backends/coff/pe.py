@@ -27,7 +27,7 @@ from .imports import IMPORT_PREFIX, ImportTable
 from .machine import Machine, machine_for
 from .output import write_atomically
 from .pe_headers import PE_SIGNATURE, OptionalHeader, dos_header, with_checksum
-from .thunks import encode_thunk, thunk_size
+from .thunks import code_fill, encode_thunk, thunk_size
 
 DEFAULT_IMAGE_BASE = 0x140000000
 """Where MinGW ld and lld put 64-bit executables."""
@@ -122,7 +122,7 @@ class _PeLayout:
         if self.thunks and code is not None:
             assert code.data is not None
             self.thunk_offset = _align(len(code.data), 16)
-            code.data += b"\xcc" * (self.thunk_offset - len(code.data))
+            code.data += code_fill(self.machine) * (self.thunk_offset - len(code.data))
             code.data += bytes(thunk_size(self.machine) * len(self.thunks))
             code.size = len(code.data)
         return code

@@ -10,10 +10,16 @@ from dwarfkit.errors import ContainerError
 from .machine import AMD64, ARM64, Machine
 
 _SIZES = {AMD64.machine: 8, ARM64.machine: 12}
+_FILL = {AMD64.machine: b"\xcc", ARM64.machine: b"\0"}  # int3; udf #0 (4 zero bytes)
 
 
 def thunk_size(machine: Machine) -> int:
     return _SIZES[machine.machine]
+
+
+def code_fill(machine: Machine) -> bytes:
+    """A byte that pads code with traps, for the gap before the thunks."""
+    return _FILL[machine.machine]
 
 
 def encode_thunk(machine: Machine, address: int, slot: int) -> bytes:
