@@ -43,7 +43,7 @@ def object_bytes(image: Image) -> bytes:
         header = records.SectionHeader(section.name, section.flags
                                        | records.alignment_flag(section.alignment, section.name),
                                        raw_size=section.size)
-        if data is not None:
+        if data:
             header.raw_pointer = offset + len(body)
             body += data
         if count:
