@@ -19,7 +19,7 @@ layouts = st.tuples(
 )
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=15, deadline=None)
 @given(layouts)
 def test_absolute_addresses_anywhere(tmp_path_factory, layout):
     slots, chosen, gap = layout
