@@ -74,6 +74,13 @@ def test_our_object_linked_keeps_its_dwarf(tmp_path, wine, link):
     obj, exe = tmp_path / "prog.o", tmp_path / "prog.exe"
     write_object(image, obj)
     verify(obj)
+    # gdb reads the object itself too (BFD applies the SECREL/ADDR64 relocations of its debug sections).
+    answer = functions[0]
+    line7 = answer.line_offsets[LINES["answer"].index(7)] - answer.start
+    out = gdb(obj, f"info line {SOURCE_NAME}:7", "info scope answer", "ptype struct pair")
+    assert f'Line 7 of "{SOURCE_NAME}" starts at address {line7:#x} <answer+{line7}>' in out
+    assert "Symbol sum is a variable at frame base reg $rbp offset 0+-4, length 4." in out
+    assert "type = struct pair {\n    int a;\n    long long b;\n}" in out
     link(obj, exe)
     assert wine(exe) == EXIT_CODE
     verify(exe)
