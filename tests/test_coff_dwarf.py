@@ -68,6 +68,18 @@ def test_our_exe_runs_and_gdb_reads_it(tmp_path, wine, version):
     check_gdb_agrees_with_the_model(exe, functions)
 
 
+def test_dwarf64_in_an_image(tmp_path, wine):
+    """A PE image needs no relocation for section offsets, so 64-bit DWARF goes in (a COFF object cannot hold it:
+    see test_coff_errors)."""
+    image, functions = dwarf_program(5, offset_size=8)
+    exe = tmp_path / "prog.exe"
+    write_pe(image, exe, imports=KERNEL32)
+    assert wine(exe) == EXIT_CODE
+    verify(exe)
+    assert "format = DWARF64" in run([require_tool("llvm-dwarfdump-14"), "--debug-info", exe]).stdout
+    check_gdb_agrees_with_the_model(exe, functions)
+
+
 @pytest.mark.parametrize("link", [link_with_mingw_ld, link_with_lld_link], ids=["mingw-ld", "lld-link"])
 def test_our_object_linked_keeps_its_dwarf(tmp_path, wine, link):
     image, functions = dwarf_program(5, call_import_by_name=True)
