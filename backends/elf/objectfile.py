@@ -37,6 +37,8 @@ def object_bytes(image: Image, *, compress: bool = False, eh_frame: bool = True)
         else:
             sections.append(debug_section(s.name, bytes(s.data), compress=compress, alignment=s.alignment))
         relocations[s.name] = s.relocations
+    # An empty .note.GNU-stack says the code needs no executable stack (GNU ld warns without it).
+    sections.append(ElfSection(".note.GNU-stack", SHT["SHT_PROGBITS"]))
     relocated = [name for name, relocs in relocations.items() if any(r.kind.needs_container_relocation for r in relocs)]
 
     # Section order is fixed first: the symbol table needs the section indices, the .rela records the symbol indices.
