@@ -69,12 +69,17 @@ def sample_image(arch: Arch, *, dwarf64: bool = False, eh_frame: bool = True) ->
     image.symbols = [Symbol(name, ".text", start, end - start) for name, (start, end) in ranges.items()]
     image.symbols += [Symbol("counter", ".data", 0, 4, SymbolKind.OBJECT),
                       Symbol("add_pointer", ".data", 8, 8, SymbolKind.OBJECT)]
-    image.dwarf = _dwarf(arch, encoding, ranges, rows, eh_frame)
+    image.dwarf = describe(arch, encoding, ranges, rows, START_LINES, variables=["counter"], eh_frame=eh_frame)
     return image
 
 
-def _dwarf(arch: Arch, encoding: Encoding, ranges: dict[str, tuple[int, int]],
-           rows: dict[str, list[tuple[int, int]]], eh_frame: bool) -> DwarfSections:
+def describe(arch: Arch, encoding: Encoding, ranges: dict[str, tuple[int, int]],
+             rows: dict[str, list[tuple[int, int]]], decl_lines: dict[str, int], *, variables: list[str] = (),
+             frames: bool = True, eh_frame: bool = True) -> DwarfSections:
+    """DWARF for functions (name -> [start, end) in address order, addresses by symbol) and int variables.
+
+    ``rows`` gives (offset in the function, line) per function; the outermost frame is ``_start``.
+    """
     dwarf = DwarfSections(encoding)
     strings = StringTable()
     TAG, AT, FORM = ENUM_DW_TAG, ENUM_DW_AT, ENUM_DW_FORM
@@ -100,7 +105,8 @@ def _dwarf(arch: Arch, encoding: Encoding, ranges: dict[str, tuple[int, int]],
         abbrev.raw(b"\0\0")
     abbrev.u8(0)
 
-    text_start, text_end = 0, max(end for _, end in ranges.values())
+    first = next(iter(ranges))
+    text_start, text_end = ranges[first][0], max(end for _, end in ranges.values())
     info = SectionWriter(".debug_info", encoding)
     unit = info.begin_length()
     info.u16(encoding.version)
@@ -112,7 +118,7 @@ def _dwarf(arch: Arch, encoding: Encoding, ranges: dict[str, tuple[int, int]],
             info.u16(ENUM_DW_LANG["DW_LANG_C99"])
         else:
             info.offset_field(strings.add(text), RelocKind.SECTION, ".debug_str")
-    info.address_field("_start", text_start)
+    info.address_field(first)
     info.u64(text_end - text_start)
     info.offset_field(0, RelocKind.SECTION, ".debug_line")
     int_offset = info.pos
@@ -124,26 +130,29 @@ def _dwarf(arch: Arch, encoding: Encoding, ranges: dict[str, tuple[int, int]],
         info.uleb(3)
         info.offset_field(strings.add(name), RelocKind.SECTION, ".debug_str")
         info.u8(1)
-        info.u8(START_LINES[name])
+        info.u8(decl_lines[name])
         info.offset_field(int_offset, RelocKind.UNIT, ".debug_info")
         info.address_field(name)
         info.u64(end - start)
         info.uleb(1)
         info.u8(DW_OP_name2opcode["DW_OP_call_frame_cfa"])
-    info.uleb(4)
-    info.offset_field(strings.add("counter"), RelocKind.SECTION, ".debug_str")
-    info.section.relocations.append(Relocation(info.pos, 4, RelocKind.ENTRY, ".debug_info", int_offset))
-    info.u32(int_offset)
-    info.uleb(9)
-    info.u8(DW_OP_name2opcode["DW_OP_addr"])
-    info.address_field("counter")
+    for variable in variables:
+        info.uleb(4)
+        info.offset_field(strings.add(variable), RelocKind.SECTION, ".debug_str")
+        info.section.relocations.append(Relocation(info.pos, 4, RelocKind.ENTRY, ".debug_info", int_offset))
+        info.u32(int_offset)
+        info.uleb(9)
+        info.u8(DW_OP_name2opcode["DW_OP_addr"])
+        info.address_field(variable)
     info.u8(0)
     info.end_length(unit)
 
     for section in (abbrev.section, info.section, strings.to_section(), _line(encoding, ranges, rows),
-                    _aranges(encoding, ranges), _frames(arch, encoding, ranges, rows, eh=False)):
+                    _aranges(encoding, ranges)):
         dwarf.add(section)
-    if eh_frame:
+    if frames:
+        dwarf.add(_frames(arch, encoding, ranges, rows, eh=False))
+    if frames and eh_frame:
         dwarf.add(_frames(arch, encoding, ranges, rows, eh=True))
     return dwarf
 
