@@ -48,7 +48,7 @@ def lldb(program: str | Path, commands: Sequence[str], *, timeout: float = TIMEO
         args += ["-o", command]
     output = _run([*args, str(program)], timeout, None)
     return "\n".join(line for line in output.splitlines()
-                     if "run_one_line" not in line and not line.startswith(("Traceback", "  File ", "NameError")))
+                     if "run_one_line" not in line and not re.match(r"(Traceback|  File |\w+Error:)", line))
 
 
 def gdb_qemu(program: str | Path, commands: Sequence[str], *, timeout: float = TIMEOUT) -> str:

@@ -29,7 +29,7 @@ START_LINES = {"_start": 3, "add": 10}
 _CODE = {
     Arch.X86_64: (keystone.KS_ARCH_X86, keystone.KS_MODE_64, [
         ("_start", ["mov edi, 20", "call add", "mov edi, eax", "mov eax, 60", "syscall"], [3, 4, 5, 5, 5]),
-        ("add", ["push rbp", "lea eax, [rdi + 22]", "pop rbp", "ret"], [10, 11, 11, 11]),
+        ("add", ["push rbp", "mov rbp, rsp", "lea eax, [rdi + 22]", "pop rbp", "ret"], [10, 10, 11, 11, 11]),
     ]),
     Arch.AARCH64: (keystone.KS_ARCH_ARM64, keystone.KS_MODE_LITTLE_ENDIAN, [
         ("_start", ["mov x0, #20", "bl add", "mov x8, #93", "svc #0"], [3, 4, 5, 5]),
@@ -38,7 +38,7 @@ _CODE = {
 }
 
 
-def _assemble(arch: Arch) -> tuple[bytes, dict[str, tuple[int, int]], dict[str, list[tuple[int, int]]]]:
+def assemble_sample(arch: Arch) -> tuple[bytes, dict[str, tuple[int, int]], dict[str, list[tuple[int, int]]]]:
     """Code, function ranges, and (offset from the function, line) for every instruction."""
     ks_arch, ks_mode, functions = _CODE[arch]
     text = "\n".join(f"{name}:\n" + "\n".join(body) for name, body, _ in functions)
@@ -57,7 +57,7 @@ def _assemble(arch: Arch) -> tuple[bytes, dict[str, tuple[int, int]], dict[str, 
 
 
 def sample_image(arch: Arch, *, dwarf64: bool = False, eh_frame: bool = True) -> Image:
-    code, ranges, rows = _assemble(arch)
+    code, ranges, rows = assemble_sample(arch)
     encoding = Encoding(version=4, offset_size=8 if dwarf64 else 4)
     image = Image(arch, entry="_start")
     image.sections = [

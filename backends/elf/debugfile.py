@@ -1,7 +1,8 @@
 """Separate debug files for executables we did not write (e.g. gcc's, stripped).
 
-The debug file is what ``objcopy --only-keep-debug`` would make: the executable's allocated sections as ``NOBITS``
-(same names and addresses, so a debugger can match them), its ``.note.gnu.build-id``, and our debug sections. The copy
+The debug file is close to what ``objcopy --only-keep-debug`` makes: the executable's allocated sections as
+``NOBITS`` (same names and addresses, so a debugger can match them), its ``.note.gnu.build-id`` and ``.eh_frame``, and
+our debug sections. The copy
 of the executable gets a ``.gnu_debuglink`` naming the debug file with its CRC, so gdb finds it next to the executable,
 in a ``.debug`` folder, or by build id under ``debug-file-directory/.build-id/xx/rest.debug``.
 """
@@ -62,8 +63,7 @@ def write_debug_file(executable: str | os.PathLike[str], dwarf: DwarfSections, o
         raise ContainerError(f"{exe_path}: {machine.arch.info.name} needs little-endian DWARF with 8-byte addresses")
     if elf.get_section_by_name(DEBUGLINK) is not None:
         raise ContainerError(f"{exe_path} already has a {DEBUGLINK} section")
-    build_id_section = elf.get_section_by_name(BUILD_ID)
-    build_id = _build_id(build_id_section)
+    build_id = _build_id(elf.get_section_by_name(BUILD_ID))
     if build_id is None:
         raise ContainerError(f"{exe_path} has no {BUILD_ID} note; link it with --build-id")
 
@@ -81,8 +81,11 @@ def write_debug_file(executable: str | os.PathLike[str], dwarf: DwarfSections, o
         link = sections[s["sh_link"]].name if 0 < s["sh_link"] < len(sections) else ""
         copy = ElfSection(s.name, SHT["SHT_NOBITS"], s["sh_flags"], addr=s["sh_addr"], align=max(1, s["sh_addralign"]),
                           link=link if link in names else 0, entsize=s["sh_entsize"], nobits_size=s["sh_size"])
-        if s is build_id_section or s.name == BUILD_ID:
-            copy.type, copy.data = SHT["SHT_NOTE"], s.data()
+        # The build id ties the files together. .eh_frame keeps its bytes too: readers of the debug file (readelf
+        # --debug-dump=frames) distrust an .eh_frame without contents, and gdb wants the section to exist.
+        if s.name in (BUILD_ID, EH_FRAME):
+            copy.type = SHT["SHT_NOTE"] if s.name == BUILD_ID else SHT["SHT_PROGBITS"]
+            copy.data = s.data()
         kept.append(copy)
     kept += [debug_section(name, data, compress=compress, alignment=dwarf[name].alignment)
              for name, data in resolved.items()]

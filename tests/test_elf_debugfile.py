@@ -1,0 +1,121 @@
+"""Separate debug files for a gcc executable we did not build: gdb must find them by debug link and by build id."""
+from __future__ import annotations
+
+import shutil
+import zlib
+from pathlib import Path
+
+import capstone
+import pytest
+from conftest import require_tool
+from debuggers import gdb
+from elftools.elf.elffile import ELFFile
+from handmade_dwarf import describe
+from test_elf_writer import run, verify_clean
+
+from dwarfkit import Arch, ContainerError, Encoding
+from dwarfkit.backends.elf import build_id_path, write_debug_file
+
+SOURCE = """int add(int a, int b) {
+  return a + b;
+}
+int main(void) {
+  return add(20, 22);
+}
+"""
+LINES = {"add": (1, 2), "main": (4, 5)}  # declaration line, first line of the body
+
+
+def _gcc_program(tmp_path: Path, *flags: str) -> tuple[Path, Path, dict[str, int], dict[str, tuple[int, int]]]:
+    """(unstripped, stripped, symbol addresses, function ranges) of SOURCE built by gcc without debug info."""
+    (tmp_path / "prog.c").write_text(SOURCE)
+    full, stripped = tmp_path / "prog.full", tmp_path / "prog.stripped"
+    run(require_tool("gcc"), "-O0", "-g0", *flags, tmp_path / "prog.c", "-o", full)
+    run(require_tool("strip"), "-o", stripped, full)
+    with open(full, "rb") as f:
+        symbols = {s.name: s for s in ELFFile(f).get_section_by_name(".symtab").iter_symbols()}
+    ranges = {name: (symbols[name]["st_value"], symbols[name]["st_value"] + symbols[name]["st_size"])
+              for name in sorted(LINES, key=lambda n: symbols[n]["st_value"])}
+    return full, stripped, {n: s["st_value"] for n, s in symbols.items()}, ranges
+
+
+def _dwarf_for(full: Path, ranges: dict[str, tuple[int, int]]):
+    """Our DWARF for gcc's functions: the declaration line at the entry, the body's line after the prologue."""
+    with open(full, "rb") as f:
+        elf = ELFFile(f)
+        text = elf.get_section_by_name(".text")
+        code, base = text.data(), text["sh_addr"]
+    cs = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+    rows = {}
+    for name, (start, end) in ranges.items():
+        starts = [i.address - start for i in cs.disasm(code[start - base:end - base], start)]
+        decl, body = LINES[name]
+        rows[name] = [(0, decl), (starts[2], body)]  # after push rbp; mov rbp, rsp
+    return describe(Arch.X86_64, Encoding(version=4), ranges, rows, {n: LINES[n][0] for n in ranges}, frames=False)
+
+
+def test_gdb_finds_the_debug_file_by_link_and_by_build_id(tmp_path: Path) -> None:
+    full, stripped, symbols, ranges = _gcc_program(tmp_path)
+    out = tmp_path / "out"
+    out.mkdir()
+    debug, exe = out / "prog.debug", out / "prog"
+    build_id = write_debug_file(stripped, _dwarf_for(full, ranges), debug, exe, symbols=symbols)
+
+    with open(full, "rb") as f:
+        note = next(ELFFile(f).get_section_by_name(".note.gnu.build-id").iter_notes())
+        assert build_id.hex() == note["n_desc"]
+    verify_clean(debug)
+    assert run(exe, check=False).returncode == 42  # the copy still runs
+    with open(exe, "rb") as f:
+        link = ELFFile(f).get_section_by_name(".gnu_debuglink").data()
+    assert link[:len(b"prog.debug\0")] == b"prog.debug\0"
+    assert int.from_bytes(link[-4:], "little") == zlib.crc32(debug.read_bytes())
+    with open(debug, "rb") as f:
+        elf = ELFFile(f)
+        assert elf.get_section_by_name(".text")["sh_type"] == "SHT_NOBITS"
+        text = elf.get_section_by_name(".text")
+        assert text["sh_addr"] <= ranges["add"][0] < text["sh_addr"] + text["sh_size"]
+        assert next(elf.get_section_by_name(".note.gnu.build-id").iter_notes())["n_desc"] == build_id.hex()
+
+    commands = ["info sources", "break add", "run", "bt", "info line main"]
+    # Without our debug file gdb knows no lines (a control that this test can fail).
+    control = gdb(stripped, commands)
+    assert "prog.c" not in control
+
+    by_link = gdb(exe, commands)
+    assert f"{debug}:" in by_link  # info sources names the objfile the symbols came from
+    _check_session(by_link)
+
+    # By build id: the debug file under <debug-file-directory>/.build-id/, nothing next to the executable.
+    store = tmp_path / "debug-store"
+    target = build_id_path(store, build_id)
+    target.parent.mkdir(parents=True)
+    shutil.move(debug, target)
+    by_id = gdb(exe, commands, before=[f"set debug-file-directory {store}"])
+    assert f"{target}:" in by_id
+    _check_session(by_id)
+
+
+def _check_session(output: str) -> None:
+    assert "Breakpoint 1 at 0x" in output and "file prog.c, line 2." in output, output
+    assert "Breakpoint 1, add () at prog.c:2" in output, output
+    assert "#1  0x" in output and "in main () at prog.c:5" in output, output
+    assert 'Line 4 of "prog.c" starts at address' in output and "<main>" in output, output
+
+
+def test_executable_without_build_id(tmp_path: Path) -> None:
+    full, stripped, symbols, ranges = _gcc_program(tmp_path, "-Wl,--build-id=none")
+    with pytest.raises(ContainerError, match="no .note.gnu.build-id"):
+        write_debug_file(stripped, _dwarf_for(full, ranges), tmp_path / "d", tmp_path / "e", symbols=symbols)
+    assert not (tmp_path / "d").exists() and not (tmp_path / "e").exists()
+
+
+def test_unsupported_architecture(tmp_path: Path) -> None:
+    source = tmp_path / "f.c"
+    source.write_text("int f(void) { return 1; }\n")
+    riscv = tmp_path / "f.o"
+    run(require_tool("clang-14"), "--target=riscv64-linux-gnu", "-c", source, "-o", riscv)
+    full, _, symbols, ranges = _gcc_program(tmp_path)
+    with pytest.raises(ContainerError, match="architecture EM_RISCV is not supported"):
+        write_debug_file(riscv, _dwarf_for(full, ranges), tmp_path / "d", tmp_path / "e", symbols=symbols)
+    assert not (tmp_path / "d").exists() and not (tmp_path / "e").exists()
