@@ -9,6 +9,7 @@ import capstone
 import pytest
 from conftest import require_tool
 from debuggers import gdb
+from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 from handmade_dwarf import describe
 from test_elf_writer import run, verify_clean
@@ -54,17 +55,19 @@ def _dwarf_for(full: Path, ranges: dict[str, tuple[int, int]]):
     return describe(Arch.X86_64, Encoding(version=4), ranges, rows, {n: LINES[n][0] for n in ranges}, frames=False)
 
 
-def test_gdb_finds_the_debug_file_by_link_and_by_build_id(tmp_path: Path) -> None:
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "zlib"])
+def test_gdb_finds_the_debug_file_by_link_and_by_build_id(tmp_path: Path, compress: bool) -> None:
     full, stripped, symbols, ranges = _gcc_program(tmp_path)
     out = tmp_path / "out"
     out.mkdir()
     debug, exe = out / "prog.debug", out / "prog"
-    build_id = write_debug_file(stripped, _dwarf_for(full, ranges), debug, exe, symbols=symbols)
+    build_id = write_debug_file(stripped, _dwarf_for(full, ranges), debug, exe, symbols=symbols, compress=compress)
 
     with open(full, "rb") as f:
         note = next(ELFFile(f).get_section_by_name(".note.gnu.build-id").iter_notes())
         assert build_id.hex() == note["n_desc"]
     verify_clean(debug)
+    verify_clean(exe)
     assert run(exe, check=False).returncode == 42  # the copy still runs
     with open(exe, "rb") as f:
         link = ELFFile(f).get_section_by_name(".gnu_debuglink").data()
@@ -76,6 +79,7 @@ def test_gdb_finds_the_debug_file_by_link_and_by_build_id(tmp_path: Path) -> Non
         text = elf.get_section_by_name(".text")
         assert text["sh_addr"] <= ranges["add"][0] < text["sh_addr"] + text["sh_size"]
         assert next(elf.get_section_by_name(".note.gnu.build-id").iter_notes())["n_desc"] == build_id.hex()
+        assert bool(elf.get_section_by_name(".debug_info")["sh_flags"] & SH_FLAGS.SHF_COMPRESSED) == compress
 
     commands = ["info sources", "break add", "run", "bt", "info line main"]
     # Without our debug file gdb knows no lines (a control that this test can fail).

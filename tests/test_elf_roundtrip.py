@@ -40,6 +40,7 @@ def _make(tmp_path: Path, arch: Arch, how: str, version: int = 5, offset_size: i
         write_executable(program.image, exe, compress=compress)
     else:
         write_object(program.image, tmp_path / "prog.o", compress=compress)
+        verify_clean(tmp_path / "prog.o")
         extra = ["-m", "aarch64linux"] if how == "lld" and arch is Arch.AARCH64 else []
         run(require_tool(LD[arch][how]), *extra, "-o", exe, tmp_path / "prog.o")
     verify_clean(exe)

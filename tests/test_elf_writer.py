@@ -152,6 +152,7 @@ def _foreign_object(arch: Arch, tmp_path: Path) -> Path:
 def test_linkers_link_our_object_with_a_compilers(tmp_path: Path, arch: Arch, compress: bool) -> None:
     ours = tmp_path / "prog.o"
     write_object(sample_image(arch), ours, compress=compress)
+    verify_clean(ours)
     helper = _foreign_object(arch, tmp_path)
     for linker in LINKERS[arch]:
         exe = tmp_path / f"prog-{linker}"
