@@ -73,20 +73,7 @@ def write_debug_file(executable: str | os.PathLike[str], dwarf: DwarfSections, o
         check_relocations(s.name, len(s.data), s.relocations)
     resolved = dwarf.resolve(addresses)
 
-    names = {s.name for s in sections if s["sh_flags"] & SH_FLAGS.SHF_ALLOC}
-    kept: list[ElfSection] = []
-    for s in sections[1:]:
-        if not s["sh_flags"] & SH_FLAGS.SHF_ALLOC:
-            continue
-        link = sections[s["sh_link"]].name if 0 < s["sh_link"] < len(sections) else ""
-        copy = ElfSection(s.name, SHT["SHT_NOBITS"], s["sh_flags"], addr=s["sh_addr"], align=max(1, s["sh_addralign"]),
-                          link=link if link in names else 0, entsize=s["sh_entsize"], nobits_size=s["sh_size"])
-        # The build id ties the files together. .eh_frame keeps its bytes too: readers of the debug file (readelf
-        # --debug-dump=frames) distrust an .eh_frame without contents, and gdb wants the section to exist.
-        if s.name in (BUILD_ID, EH_FRAME):
-            copy.type = SHT["SHT_NOTE"] if s.name == BUILD_ID else SHT["SHT_PROGBITS"]
-            copy.data = s.data()
-        kept.append(copy)
+    kept = _loaded_section_copies(sections)
     kept += [debug_section(name, data, compress=compress, alignment=dwarf[name].alignment)
              for name, data in resolved.items()]
     header = ElfHeader(e_machine, e_type, entry=elf.header.e_entry, flags=elf.header.e_flags, osabi=original[7])
@@ -97,8 +84,33 @@ def write_debug_file(executable: str | os.PathLike[str], dwarf: DwarfSections, o
     link = link.ljust(align_up(len(link), 4), b"\0") + struct.pack("<I", zlib.crc32(debug_bytes))
     linked = add_sections(original, [ElfSection(DEBUGLINK, SHT["SHT_PROGBITS"], data=link, align=4)])
     write_atomically(debug_path, debug_bytes)
-    write_atomically(out_executable, linked, executable=True)
+    try:
+        write_atomically(out_executable, linked, executable=True)
+    except BaseException:
+        debug_path.unlink()  # the pair is useless without its other half
+        raise
     return build_id
+
+
+def _loaded_section_copies(sections: list) -> list[ElfSection]:
+    """The executable's allocated sections as NOBITS with the same names, addresses and sizes.
+
+    The build id ties the files together. ``.eh_frame`` keeps its bytes too: readers of the debug file (readelf
+    --debug-dump=frames) distrust an ``.eh_frame`` without contents, and gdb wants the section to exist.
+    """
+    names = {s.name for s in sections if s["sh_flags"] & SH_FLAGS.SHF_ALLOC}
+    copies = []
+    for s in sections[1:]:
+        if not s["sh_flags"] & SH_FLAGS.SHF_ALLOC:
+            continue
+        link = sections[s["sh_link"]].name if 0 < s["sh_link"] < len(sections) else ""
+        copy = ElfSection(s.name, SHT["SHT_NOBITS"], s["sh_flags"], addr=s["sh_addr"], align=max(1, s["sh_addralign"]),
+                          link=link if link in names else 0, entsize=s["sh_entsize"], nobits_size=s["sh_size"])
+        if s.name in (BUILD_ID, EH_FRAME):
+            copy.type = SHT["SHT_NOTE"] if s.name == BUILD_ID else SHT["SHT_PROGBITS"]
+            copy.data = s.data()
+        copies.append(copy)
+    return copies
 
 
 def build_id_path(debug_file_directory: str | os.PathLike[str], build_id: bytes) -> Path:

@@ -22,6 +22,8 @@ def write_atomically(path: str | os.PathLike[str], data: bytes, *, executable: b
         os.umask(umask)
         os.chmod(temp, mode & ~umask)
         os.replace(temp, target)
-    except BaseException:
+    except BaseException as e:
         os.unlink(temp)
+        if isinstance(e, OSError):
+            raise ContainerError(f"cannot write {target}: {e.strerror}") from None
         raise
