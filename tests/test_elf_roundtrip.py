@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import programs
 import pytest
 from conftest import require_tool
 from debuggers import debug, frames, lldb
@@ -16,7 +17,6 @@ from test_elf_writer import execute, run, verify_clean
 from dwarfkit import Arch
 from dwarfkit.backends.elf import write_executable, write_object
 
-programs = pytest.importorskip("programs", reason="needs the DWARF core (dwarfkit.asm, dwarfkit.frame)")
 pytestmark = pytest.mark.debugger
 
 LD = {Arch.X86_64: {"ld": "ld", "gold": "ld.gold", "lld": "ld.lld-14"},
