@@ -104,15 +104,6 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def section(output: str, start: str, end: str | None = None) -> str:
-    """The part of ``output`` from the first line containing ``start`` up to (excluding) one containing ``end``."""
-    found = output.find(start)
-    assert found >= 0, f"{start!r} not in debugger output:\n{output}"
-    rest = output[found:]
-    stop = rest.find(end, len(start)) if end else -1
-    return rest if stop < 0 else rest[:stop]
-
-
 def frames(output: str) -> list[str]:
     """The ``#N ...`` lines of a gdb backtrace, without the frame numbers."""
     return [re.sub(r"^#\d+\s+", "", line) for line in output.splitlines() if re.match(r"^#\d+\s", line)]
