@@ -55,6 +55,7 @@ def _dwarf_for(full: Path, ranges: dict[str, tuple[int, int]]):
     return describe(Arch.X86_64, Encoding(version=4), ranges, rows, {n: LINES[n][0] for n in ranges}, frames=False)
 
 
+@pytest.mark.debugger
 @pytest.mark.parametrize("compress", [False, True], ids=["plain", "zlib"])
 def test_gdb_finds_the_debug_file_by_link_and_by_build_id(tmp_path: Path, compress: bool) -> None:
     full, stripped, symbols, ranges = _gcc_program(tmp_path)

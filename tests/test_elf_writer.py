@@ -11,6 +11,7 @@ import pytest
 from conftest import require_tool
 from elftools.dwarf.callframe import FDE
 from elftools.elf.constants import SH_FLAGS
+from elftools.elf.descriptions import describe_reloc_type
 from elftools.elf.elffile import ELFFile
 from handmade_dwarf import sample_image
 
@@ -58,7 +59,6 @@ def _relocations(path: Path) -> dict[str, list[tuple[int, str, str, int]]]:
     out = {}
     with open(path, "rb") as f:
         elf = ELFFile(f)
-        from elftools.elf.descriptions import describe_reloc_type
         for section in elf.iter_sections():
             if section["sh_type"] != "SHT_RELA":
                 continue

@@ -25,14 +25,13 @@ from dwarfkit.errors import ContainerError
 from dwarfkit.sections import DwarfSections
 
 from .contents import EH_FRAME, check_relocations, debug_section
-from .elffile import SHDR_SIZE, ElfHeader, ElfSection, align_up, serialize
+from .elffile import SHDR, SHDR_SIZE, ElfHeader, ElfSection, align_up, serialize
 from .machine import machine_by_number
 from .output import write_atomically
 
 SHT = ENUM_SH_TYPE_BASE
 BUILD_ID = ".note.gnu.build-id"
 DEBUGLINK = ".gnu_debuglink"
-_SHDR = struct.Struct("<IIQQQQIIQQ")
 
 
 def write_debug_file(executable: str | os.PathLike[str], dwarf: DwarfSections, out_debug: str | os.PathLike[str],
@@ -126,7 +125,7 @@ def add_sections(original: bytes, new: list[ElfSection]) -> bytes:
     """
     (shoff,) = struct.unpack_from("<Q", original, 0x28)
     shnum, shstrndx = struct.unpack_from("<HH", original, 0x3C)
-    headers = [list(_SHDR.unpack_from(original, shoff + i * SHDR_SIZE)) for i in range(shnum)]
+    headers = [list(SHDR.unpack_from(original, shoff + i * SHDR_SIZE)) for i in range(shnum)]
     strtab = headers[shstrndx]
     names = bytearray(original[strtab[4]:strtab[4] + strtab[5]])
     out = bytearray(original)
@@ -142,7 +141,7 @@ def add_sections(original: bytes, new: list[ElfSection]) -> bytes:
     struct.pack_into("<Q", out, 0x28, len(out))
     struct.pack_into("<H", out, 0x3C, len(headers))
     for h in headers:
-        out += _SHDR.pack(*h)
+        out += SHDR.pack(*h)
     return bytes(out)
 
 

@@ -19,7 +19,7 @@ PHDR_SIZE = 56
 SHDR_SIZE = 64
 _EHDR = struct.Struct("<16sHHIQQQIHHHHHH")
 _PHDR = struct.Struct("<IIQQQQQQ")
-_SHDR = struct.Struct("<IIQQQQIIQQ")
+SHDR = struct.Struct("<IIQQQQIIQQ")
 
 
 @dataclass
@@ -113,7 +113,7 @@ def serialize(header: ElfHeader, sections: list[ElfSection], segments: list[Segm
     for i, s in enumerate(all_sections, start=1):
         link = index[s.link] if isinstance(s.link, str) else s.link
         info = index[s.info] if isinstance(s.info, str) else s.info
-        _SHDR.pack_into(out, shoff + i * SHDR_SIZE, name_offsets[s.name], s.type, s.flags, s.addr, offsets[s.name],
+        SHDR.pack_into(out, shoff + i * SHDR_SIZE, name_offsets[s.name], s.type, s.flags, s.addr, offsets[s.name],
                         s.size, link, info, s.align, s.entsize)
     return bytes(out)
 
