@@ -90,11 +90,12 @@ def write_executable(image: Image, path: str | os.PathLike[str], *, base: int = 
 
 
 def _place(loaded: list[ElfSection], base: int, page: int, fixed: dict[str, int]) -> list[Segment]:
-    """Gives every loaded section its address; returns one PT_LOAD per section plus PT_GNU_STACK."""
+    """Gives every loaded section its address; returns one PT_LOAD per non-empty section plus PT_GNU_STACK."""
     unknown = set(fixed) - {s.name for s in loaded}
     if unknown:
         raise LayoutError(f"addresses given for sections the image does not have: {sorted(unknown)}")
-    segments = [Segment(PT["PT_LOAD"], _segment_flags(s), s.name, s.name, page) for s in loaded]
+    # An empty section needs an address but nothing to load.
+    segments = [Segment(PT["PT_LOAD"], _segment_flags(s), s.name, s.name, page) for s in loaded if s.size]
     segments.append(Segment(PT["PT_GNU_STACK"], P_FLAGS.PF_R | P_FLAGS.PF_W, align=16))
     # Mirrors elffile.serialize's offsets so that automatic addresses need no padding in the file.
     offset = EHDR_SIZE + PHDR_SIZE * len(segments)
@@ -108,7 +109,7 @@ def _place(loaded: list[ElfSection], base: int, page: int, fixed: dict[str, int]
         else:
             s.addr = align_up(cursor, page) + offset % page
         offset += (s.addr - offset) % page
-        cursor = max(cursor, s.addr + s.size)
+        cursor = max(cursor, s.addr + max(s.size, 1))  # an empty section still owns its address
         if s.type != SHT["SHT_NOBITS"]:
             offset += s.size
     _check_overlaps(loaded, page)
