@@ -197,8 +197,10 @@ class Program:
                           for offset, row_line in rows if row_line == line)
 
 
-def build(arch: Arch, *, comp_dir: str = "/src", version: int = 5, offset_size: int = 4) -> Program:
-    """The program for ``arch`` as an :class:`Image` with DWARF ``version`` (``offset_size`` 8: DWARF64)."""
+def build(arch: Arch, *, comp_dir: str = "/src", version: int = 5, offset_size: int = 4,
+          indexed: bool = False) -> Program:
+    """The program for ``arch`` as an :class:`Image` with DWARF ``version`` (``offset_size`` 8: DWARF64;
+    ``indexed``: DWARF 5 strx/addrx/loclistx forms with .debug_str_offsets and .debug_addr)."""
     functions = _functions(arch)
     texts = []
     for f in functions:
@@ -236,7 +238,7 @@ def build(arch: Arch, *, comp_dir: str = "/src", version: int = 5, offset_size: 
                      for f in functions]
     image.symbols.append(Symbol("total", ".data", 0, 8, SymbolKind.OBJECT))
     encoding = Encoding(version=version, offset_size=offset_size)
-    image.dwarf = _describe(arch, encoding, functions, ranges, labels, rows, comp_dir)
+    image.dwarf = _describe(DwarfBuilder(encoding, indexed=indexed), arch, functions, ranges, labels, rows, comp_dir)
     frames = CallFrames(arch, encoding)
     eh_frames = CallFrames(arch, Encoding(version=version))
     for table in (frames, eh_frames):
@@ -254,9 +256,8 @@ def build(arch: Arch, *, comp_dir: str = "/src", version: int = 5, offset_size: 
     return Program(arch, image, {f.name: f for f in functions}, ranges, labels, rows)
 
 
-def _describe(arch: Arch, encoding: Encoding, functions: list[Function], ranges: dict[str, tuple[int, int]],
+def _describe(dw: DwarfBuilder, arch: Arch, functions: list[Function], ranges: dict[str, tuple[int, int]],
               labels: dict[str, int], rows: dict[str, list[tuple[int, int]]], comp_dir: str) -> DwarfSections:
-    dw = DwarfBuilder(encoding)
     units = {}
     for unit_name in ("main.c", "util.c"):
         members = [f for f in functions if f.unit == unit_name]
