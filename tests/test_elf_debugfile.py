@@ -1,6 +1,8 @@
-"""Separate debug files for a gcc executable we did not build: gdb must find them by debug link and by build id."""
+"""Separate debug files for a gcc executable we did not build: gdb must find them by debug link and by build id,
+lldb by debug link."""
 from __future__ import annotations
 
+import re
 import shutil
 import zlib
 from pathlib import Path
@@ -8,7 +10,7 @@ from pathlib import Path
 import capstone
 import pytest
 from conftest import require_tool
-from debuggers import gdb
+from debuggers import gdb, lldb
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 from handmade_dwarf import describe
@@ -90,6 +92,10 @@ def test_gdb_finds_the_debug_file_by_link_and_by_build_id(tmp_path: Path, compre
     by_link = gdb(exe, commands)
     assert f"{debug}:" in by_link  # info sources names the objfile the symbols came from
     _check_session(by_link)
+    lldb_out = lldb(exe, ["breakpoint set -n add", "image list", "run", "bt"])
+    assert f"\n      {debug}\n" in lldb_out, lldb_out  # image list shows the symbol file under the executable
+    assert re.search(r"frame #0: 0x[0-9a-f]+ prog`add at prog.c:2\n\s+frame #1: 0x[0-9a-f]+ prog`main at prog.c:5",
+                     lldb_out), lldb_out
 
     # By build id: the debug file under <debug-file-directory>/.build-id/, nothing next to the executable.
     store = tmp_path / "debug-store"
