@@ -51,7 +51,8 @@ def lldb(program: str | Path, commands: Sequence[str], *, timeout: float = TIMEO
                      if "run_one_line" not in line and not re.match(r"(Traceback|  File |\w+Error:)", line))
 
 
-def gdb_qemu(program: str | Path, commands: Sequence[str], *, timeout: float = TIMEOUT) -> str:
+def gdb_qemu(program: str | Path, commands: Sequence[str], *, before: Sequence[str] = (),
+             timeout: float = TIMEOUT) -> str:
     """gdb-multiarch attached to ``qemu-aarch64 -g PORT program``; ``run`` in ``commands`` becomes ``continue``."""
     qemu_tool = require_tool("qemu-aarch64")
     gdb_tool = require_tool("gdb-multiarch")
@@ -61,17 +62,19 @@ def gdb_qemu(program: str | Path, commands: Sequence[str], *, timeout: float = T
     try:
         commands = [f"target remote 127.0.0.1:{port}", *("continue" if c == "run" else c for c in commands)]
         return gdb(program, commands, tool=gdb_tool,
-                   before=["set architecture aarch64", "set tcp auto-retry on", "set tcp connect-timeout 20"],
+                   before=["set architecture aarch64", "set tcp auto-retry on", "set tcp connect-timeout 20",
+                           *before],
                    timeout=timeout)
     finally:
         _kill(qemu)
 
 
-def debug(arch: Arch, program: str | Path, commands: Sequence[str], *, timeout: float = TIMEOUT) -> str:
+def debug(arch: Arch, program: str | Path, commands: Sequence[str], *, before: Sequence[str] = (),
+          timeout: float = TIMEOUT) -> str:
     """gdb on ``program`` natively (x86_64) or under qemu-aarch64 (aarch64)."""
     if arch is Arch.AARCH64:
-        return gdb_qemu(program, commands, timeout=timeout)
-    return gdb(program, commands, timeout=timeout)
+        return gdb_qemu(program, commands, before=before, timeout=timeout)
+    return gdb(program, commands, before=before, timeout=timeout)
 
 
 def _run(args: list[str], timeout: float, cwd: str | Path | None) -> str:
