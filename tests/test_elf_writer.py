@@ -193,9 +193,8 @@ def test_static_executable_runs_and_keeps_debug_info_unloaded(tmp_path: Path, ar
             if section.name.startswith(".debug"):
                 assert section["sh_addr"] == 0 and not section["sh_flags"] & SH_FLAGS.SHF_ALLOC
                 assert not any(seg.section_in_segment(section) for seg in loads)
-        flags = {seg.section_in_segment(elf.get_section_by_name(n)) and n: seg["p_flags"]
-                 for seg in loads for n in (".text", ".data", ".eh_frame") if seg.section_in_segment(
-                     elf.get_section_by_name(n))}
+        flags = {n: seg["p_flags"] for seg in loads for n in (".text", ".data", ".eh_frame")
+                 if seg.section_in_segment(elf.get_section_by_name(n))}
         assert flags == {".text": 5, ".data": 6, ".eh_frame": 4}  # R+X, R+W, R
         data = elf.get_section_by_name(".data").data()
         assert int.from_bytes(data[8:16], "little") == symbols["add"]["st_value"]

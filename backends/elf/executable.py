@@ -17,13 +17,14 @@ from dwarfkit.image import Image, SectionKind
 from dwarfkit.sections import apply_relocations
 
 from .contents import EH_FRAME, check_image, content_section, debug_section, debug_sections, eh_frame_section
-from .elffile import EHDR_SIZE, PHDR_SIZE, ElfHeader, ElfSection, Segment, align_up, serialize
+from .elffile import EHDR_SIZE, PHDR_SIZE, ElfHeader, ElfSection, Segment, align_up, section_indices, serialize
 from .output import write_atomically
 from .symtab import STB, SYMBOL_TYPES, ElfSymbol, SymbolTable
 
 SHT = ENUM_SH_TYPE_BASE
 PT = ENUM_P_TYPE_BASE
-_LOAD_ORDER = {SectionKind.CODE: 0, SectionKind.RODATA: 1, SectionKind.DATA: 3, SectionKind.BSS: 4}
+# Load order by kind; .eh_frame (read-only) goes between read-only data and data.
+_LOAD_ORDER = {SectionKind.CODE: 0, SectionKind.RODATA: 1, SectionKind.DATA: 2, SectionKind.BSS: 3}
 
 
 def executable_bytes(image: Image, *, base: int = 0x400000, addresses: Mapping[str, int] | None = None,
@@ -68,7 +69,7 @@ def executable_bytes(image: Image, *, base: int = 0x400000, addresses: Mapping[s
                  for s in debug_sections(dwarf, with_eh_frame=False)]
 
     symbols = SymbolTable()
-    index = {s.name: i + 1 for i, s in enumerate(loaded)}
+    index = section_indices(loaded)
     for sym in image.symbols:
         assert sym.section is not None
         symbols.add(ElfSymbol(sym.name, symbol_addresses[sym.name], sym.size, SYMBOL_TYPES[sym.kind],
