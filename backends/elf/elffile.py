@@ -6,6 +6,7 @@ holds and where they load is decided by the writers (objectfile, executable, deb
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from elftools.elf.constants import SH_FLAGS
@@ -71,7 +72,7 @@ def align_up(value: int, alignment: int) -> int:
     return value + (-value % alignment) if alignment > 1 else value
 
 
-def serialize(header: ElfHeader, sections: list[ElfSection], segments: list[Segment] = (),  # type: ignore[assignment]
+def serialize(header: ElfHeader, sections: Sequence[ElfSection], segments: Sequence[Segment] = (),
               page_size: int = 0) -> bytes:
     """The bytes of the file. The null section and ``.shstrtab`` are added here.
 
@@ -118,7 +119,7 @@ def serialize(header: ElfHeader, sections: list[ElfSection], segments: list[Segm
     return bytes(out)
 
 
-def section_indices(sections: list[ElfSection]) -> dict[str, int]:
+def section_indices(sections: Sequence[ElfSection]) -> dict[str, int]:
     """The header index each section will get from :func:`serialize` (index 0 is the null section)."""
     return {s.name: i + 1 for i, s in enumerate(sections)}
 
