@@ -256,6 +256,16 @@ def test_relocation_outside_its_section(tmp_path: Path) -> None:
     _assert_nothing_written(tmp_path)
 
 
+def test_section_offset_into_a_missing_section(tmp_path: Path) -> None:
+    image = sample_image(Arch.X86_64)
+    image.dwarf[".debug_info"].relocations.append(Relocation(0x10, 4, RelocKind.SECTION, ".debug_rnglists", 0))
+    for write, name in ((write_object, "prog.o"), (write_executable, "prog")):
+        with pytest.raises(RelocationError, match=r"\.debug_info\+0x10: section reference into section "
+                                                  r"'\.debug_rnglists', which is not written"):
+            write(image, tmp_path / name)
+    _assert_nothing_written(tmp_path)
+
+
 def test_overlapping_sections(tmp_path: Path) -> None:
     with pytest.raises(LayoutError, match=r"sections \.text .* and \.data .* overlap"):
         write_executable(sample_image(Arch.X86_64), tmp_path / "prog",

@@ -36,20 +36,26 @@ def check_image(image: Image) -> ElfMachine:
     if encoding is not None and (encoding.byteorder != "little" or encoding.address_size != 8):
         raise ContainerError(f"{image.arch.info.name} ELF needs little-endian DWARF with 8-byte addresses, not "
                              f"{encoding.byteorder}-endian with {encoding.address_size}-byte addresses")
+    dwarf = debug_sections(image.dwarf, with_eh_frame=True)
+    names = {s.name for s in image.sections} | {s.name for s in dwarf}
     for section in image.sections:
-        if section.kind is SectionKind.BSS and section.data:
-            raise ContainerError(f"BSS section {section.name} has bytes; give it a size instead")
-        check_relocations(section.name, section.byte_size, section.relocations)
-    for section in debug_sections(image.dwarf, with_eh_frame=True):
-        check_relocations(section.name, len(section.data), section.relocations)
+        if section.kind is SectionKind.BSS and (section.data or section.relocations):
+            raise ContainerError(f"BSS section {section.name} has bytes or relocations; give it a size only")
+        check_relocations(section.name, section.byte_size, section.relocations, names)
+    for section in dwarf:
+        check_relocations(section.name, len(section.data), section.relocations, names)
     return machine
 
 
-def check_relocations(name: str, size: int, relocations: list[Relocation]) -> None:
+def check_relocations(name: str, size: int, relocations: list[Relocation], sections: set[str]) -> None:
+    """Every field lies inside its section, and every section offset points into a section that is written."""
     for r in relocations:
         if not 0 <= r.offset <= size - r.size:
             raise RelocationError(f"{name}+{r.offset:#x}: {r.size}-byte relocation against {r.target!r} lies outside "
                                   f"the section (size {size:#x})")
+        if r.kind not in (RelocKind.ADDRESS, RelocKind.PCREL) and r.target not in sections:
+            raise RelocationError(f"{name}+{r.offset:#x}: {r.kind.value} reference into section {r.target!r}, "
+                                  f"which is not written")
 
 
 def content_section(section: ContentSection) -> ElfSection:
@@ -81,6 +87,3 @@ def debug_section(name: str, data: bytes, *, compress: bool, alignment: int = 1)
 def eh_frame_section(data: bytes, alignment: int) -> ElfSection:
     return ElfSection(EH_FRAME, SHT["SHT_PROGBITS"], SH_FLAGS.SHF_ALLOC, data=data, align=max(alignment, 8))
 
-
-def symbol_relocations(relocations: list[Relocation]) -> list[Relocation]:
-    return [r for r in relocations if r.kind in (RelocKind.ADDRESS, RelocKind.PCREL)]

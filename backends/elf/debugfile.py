@@ -69,7 +69,7 @@ def write_debug_file(executable: str | os.PathLike[str], dwarf: DwarfSections, o
     addresses = _symbol_addresses(sections)
     addresses.update(symbols or {})
     for s in dwarf:
-        check_relocations(s.name, len(s.data), s.relocations)
+        check_relocations(s.name, len(s.data), s.relocations, set(dwarf.sections))
     resolved = dwarf.resolve(addresses)
 
     kept = _loaded_section_copies(sections)
