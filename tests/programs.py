@@ -47,7 +47,10 @@ long compute(long a, long b)
     pt.y = b;
     {
         long t = scale(&pt, 2);
-        return t + leaf(4);
+        {
+            long u = leaf(4);
+            return t + u;
+        }
     }
 }
 
@@ -78,6 +81,8 @@ class Block:
     start: str  # labels delimiting the lexical block
     end: str
     variables: list[Variable]
+    blocks: list["Block"] = field(default_factory=list)
+    """Blocks nested in this one."""
 
 
 @dataclass
@@ -97,10 +102,10 @@ class Function:
 def _functions(arch: Arch) -> list[Function]:
     x86 = arch is Arch.X86_64
     fp, ra = ("rbp", "rip") if x86 else ("x29", "x30")
-    start = Function("_start", "main.c", 18, returns=None, body=[("cfi", "undefined", ra)] + ([
-        ("mov edi, 3", 19), ("mov esi, 4", 19), ("call compute", 19), ("mov rdi, rax", 19), ("mov eax, 60", 19),
-        ("syscall", 19)] if x86 else [
-        ("mov x0, #3", 19), ("mov x1, #4", 19), ("bl compute", 19), ("mov x8, #93", 19), ("svc #0", 19)]))
+    start = Function("_start", "main.c", 20, returns=None, body=[("cfi", "undefined", ra)] + ([
+        ("mov edi, 3", 22), ("mov esi, 4", 22), ("call compute", 22), ("mov rdi, rax", 22), ("mov eax, 60", 22),
+        ("syscall", 22)] if x86 else [
+        ("mov x0, #3", 22), ("mov x1, #4", 22), ("bl compute", 22), ("mov x8, #93", 22), ("svc #0", 22)]))
     if x86:
         compute_body = [
             ("push rbp", 7), ("cfi", "def_cfa_offset", 16), ("cfi", "offset", fp, -16),
@@ -109,10 +114,11 @@ def _functions(arch: Arch) -> list[Function]:
             ("mov rax, qword ptr [rbp - 40]", 9), ("mov qword ptr [rbp - 16], rax", 9),
             ("mov rax, qword ptr [rbp - 48]", 10), ("mov qword ptr [rbp - 8], rax", 10),
             ("compute_block",), ("lea rdi, [rbp - 16]", 12), ("mov esi, 2", 12), ("call scale", 12),
-            ("mov qword ptr [rbp - 24], rax", 12), ("mov edi, 4", 13), ("call leaf", 13),
-            ("add rax, qword ptr [rbp - 24]", 13), ("compute_block_end",),
-            ("leave", 15), ("cfi", "def_cfa", "rsp", 8), ("cfi", "restore", fp), ("ret", 15)]
-        compute_vars = {"a": -56, "b": -64, "pt": -32, "t": -40}
+            ("mov qword ptr [rbp - 24], rax", 12),
+            ("compute_inner",), ("mov edi, 4", 14), ("call leaf", 14), ("mov qword ptr [rbp - 32], rax", 14),
+            ("mov rax, qword ptr [rbp - 32]", 15), ("add rax, qword ptr [rbp - 24]", 15), ("compute_block_end",),
+            ("leave", 18), ("cfi", "def_cfa", "rsp", 8), ("cfi", "restore", fp), ("ret", 18)]
+        compute_vars = {"a": -56, "b": -64, "pt": -32, "t": -40, "u": -48}
         scale_body = [
             ("push rbp", 4), ("cfi", "def_cfa_offset", 16), ("cfi", "offset", fp, -16),
             ("mov rbp, rsp", 4), ("cfi", "def_cfa_register", fp),
@@ -138,11 +144,12 @@ def _functions(arch: Arch) -> list[Function]:
             ("ldr x0, [x29, #56]", 9), ("str x0, [x29, #32]", 9), ("ldr x0, [x29, #48]", 10),
             ("str x0, [x29, #40]", 10),
             ("compute_block",), ("add x0, x29, #32", 12), ("mov x1, #2", 12), ("bl scale", 12),
-            ("str x0, [x29, #24]", 12), ("mov x0, #4", 13), ("bl leaf", 13), ("ldr x1, [x29, #24]", 13),
-            ("add x0, x0, x1", 13), ("compute_block_end",),
-            ("ldp x29, x30, [sp], #64", 15), ("cfi", "def_cfa", "sp", 0), ("cfi", "restore", fp),
-            ("cfi", "restore", ra), ("ret", 15)]
-        compute_vars = {"a": -8, "b": -16, "pt": -32, "t": -40}
+            ("str x0, [x29, #24]", 12),
+            ("compute_inner",), ("mov x0, #4", 14), ("bl leaf", 14), ("str x0, [x29, #16]", 14),
+            ("ldr x0, [x29, #16]", 15), ("ldr x1, [x29, #24]", 15), ("add x0, x0, x1", 15), ("compute_block_end",),
+            ("ldp x29, x30, [sp], #64", 18), ("cfi", "def_cfa", "sp", 0), ("cfi", "restore", fp),
+            ("cfi", "restore", ra), ("ret", 18)]
+        compute_vars = {"a": -8, "b": -16, "pt": -32, "t": -40, "u": -48}
         scale_body = [
             ("stp x29, x30, [sp, #-48]!", 4), ("cfi", "def_cfa_offset", 48), ("cfi", "offset", fp, -48),
             ("cfi", "offset", ra, -40),
@@ -166,7 +173,9 @@ def _functions(arch: Arch) -> list[Function]:
                                Variable("b", "long", ("cfa", compute_vars["b"]), 6)],
                        locals=[Variable("pt", "struct point", ("cfa", compute_vars["pt"]), 8)],
                        blocks=[Block("compute_block", "compute_block_end",
-                                     [Variable("t", "long", ("cfa", compute_vars["t"]), 12)])])
+                                     [Variable("t", "long", ("cfa", compute_vars["t"]), 12)],
+                                     [Block("compute_inner", "compute_block_end",
+                                            [Variable("u", "long", ("cfa", compute_vars["u"]), 14)])])])
     scale = Function("scale", "util.c", 3, scale_body,
                      params=[Variable("p", "struct point *", ("cfa", scale_vars["p"]), 3),
                              Variable("factor", "long", ("cfa", scale_vars["factor"]), 3)],
@@ -282,11 +291,14 @@ def _describe(dw: DwarfBuilder, arch: Arch, functions: list[Function], ranges: d
             fn.die("formal_parameter", **_variable(dw, cu, arch, f, v, types, labels, ranges))
         for v in f.locals:
             fn.die("variable", **_variable(dw, cu, arch, f, v, types, labels, ranges))
-        for block in f.blocks:
-            lexical = fn.die("lexical_block", low_pc=Address(f.name, labels[block.start] - begin),
-                             high_pc=labels[block.end] - labels[block.start])
+        blocks = [(fn, block) for block in f.blocks]
+        while blocks:
+            parent, block = blocks.pop(0)
+            lexical = parent.die("lexical_block", low_pc=Address(f.name, labels[block.start] - begin),
+                                 high_pc=labels[block.end] - labels[block.start])
             for v in block.variables:
                 lexical.die("variable", **_variable(dw, cu, arch, f, v, types, labels, ranges))
+            blocks += [(lexical, inner) for inner in block.blocks]
         sequence = cu.line.sequence(Address(f.name))
         for offset, line in rows[f.name]:
             sequence.row(offset - begin, line)

@@ -49,8 +49,8 @@ def _make(tmp_path: Path, arch: Arch, how: str, version: int = 5, offset_size: i
 
 
 SESSION = ["break util.c:13 if i == 3", "break compute", "run", "info args", "next", "next", "step", "info args",
-           "p *p", "ptype p", "bt", "finish", "continue", "bt", "info args", "info locals", "up", "info locals",
-           "p total", "info scope main.c:12", "info line util.c:13", "continue"]
+           "p *p", "ptype p", "bt", "finish", "continue", "bt", "info args", "info locals", "finish", "next",
+           "info locals", "p total", "info scope main.c:15", "info line util.c:13", "continue"]
 
 
 def _check_gdb_session(out: str, program: "programs.Program", symbols: dict[str, int]) -> None:
@@ -68,21 +68,23 @@ def _check_gdb_session(out: str, program: "programs.Program", symbols: dict[str,
     backtraces = frames(out)
     assert re.fullmatch(r"scale \(p=0x[0-9a-f]+, factor=2\) at util.c:5", backtraces[0]), out
     assert re.fullmatch(r"0x[0-9a-f]+ in compute \(a=3, b=4\) at main.c:12", backtraces[1]), out
-    assert re.fullmatch(r"0x[0-9a-f]+ in _start \(\) at main.c:19", backtraces[2]), out
+    assert re.fullmatch(r"0x[0-9a-f]+ in _start \(\) at main.c:22", backtraces[2]), out
     assert "Value returned is $2 = 14\n" in out, out
     # leaf keeps no frame pointer and moves the stack pointer: only its CFI lets gdb find compute and _start.
     assert "Breakpoint 1, leaf (n=4) at util.c:13\n13\t        acc += i;\n" in out, out
     assert backtraces[3] == "leaf (n=4) at util.c:13", out
-    assert re.fullmatch(r"0x[0-9a-f]+ in compute \(a=3, b=4\) at main.c:13", backtraces[4]), out
-    assert re.fullmatch(r"0x[0-9a-f]+ in _start \(\) at main.c:19", backtraces[5]), out
-    assert len(backtraces) == 7, out  # the last one is `up`'s frame line
-    # Locals of the innermost lexical block come first; registers (i, acc) and the stack (t, pt).
+    assert re.fullmatch(r"0x[0-9a-f]+ in compute \(a=3, b=4\) at main.c:14", backtraces[4]), out
+    assert re.fullmatch(r"0x[0-9a-f]+ in _start \(\) at main.c:22", backtraces[5]), out
+    assert len(backtraces) == 6, out
+    # Locals of the innermost lexical block come first: registers (i, acc) in leaf ...
     assert "\nn = 4\ni = 3\nacc = 3\n" in out, out
-    assert "\nt = 14\npt = {x = 3, y = 4}\n" in out, out
+    # ... and the stack in compute, two nested blocks deep, once u is set.
+    assert "Value returned is $3 = 6\n" in out, out
+    assert "\n15\t            return t + u;\nu = 6\nt = 14\npt = {x = 3, y = 4}\n" in out, out
     assert f"= {programs.TOTAL}\n" in out, out
-    scope = out[out.index("Scope for main.c:12:"):out.index('Line 13 of "util.c"')]
+    scope = out[out.index("Scope for main.c:15:"):out.index('Line 13 of "util.c"')]
     assert re.findall(r"Symbol (\w+) is .*?length (\d+)\.", scope, re.S) == \
-        [("t", "8"), ("a", "8"), ("b", "8"), ("pt", "16")], scope
+        [("u", "8"), ("t", "8"), ("a", "8"), ("b", "8"), ("pt", "16")], scope
     leaf_rows = [offset for offset, line in program.rows["leaf"] if line == 13]
     row_end = min(o for o, _ in program.rows["leaf"] if o > leaf_rows[0]) + text
     assert f'Line 13 of "util.c" starts at address {at("util.c", 13):#x} <leaf+' \
@@ -112,8 +114,9 @@ def test_lldb_x86_64(tmp_path: Path) -> None:
     text = symbols["_start"] - program.ranges["_start"][0]
     line13 = program.line_address("util.c", 13, text)
     out = lldb(exe, ["breakpoint set -f util.c -l 13", "breakpoint set -n scale", "run", "frame variable", "bt",
-                     "finish", "continue", "bt", "frame variable", "frame select 1", "frame variable",
-                     "target variable total", "image lookup -t point", "image lookup -a " + hex(line13)])
+                     "finish", "continue", "bt", "frame variable", "breakpoint delete 1", "finish",
+                     "thread step-over", "frame variable", "target variable total", "image lookup -t point",
+                     "image lookup -a " + hex(line13)])
     assert f"Breakpoint 1: where = prog`leaf + {line13 - symbols['leaf']} at util.c:13, address = {line13:#018x}" \
         in out, out
     scale_body = program.line_address("util.c", 5, text)
@@ -121,13 +124,14 @@ def test_lldb_x86_64(tmp_path: Path) -> None:
     assert re.search(r"\(point \*\) p = 0x[0-9a-f]+\n\(long\) factor = 2\n\(long\) sum = ", out), out
     assert re.search(r"frame #0: 0x[0-9a-f]+ prog`scale\(p=0x[0-9a-f]+, factor=2\) at util.c:5\n"
                      r"\s+frame #1: 0x[0-9a-f]+ prog`compute\(a=3, b=4\) at main.c:12\n"
-                     r"\s+frame #2: 0x[0-9a-f]+ prog`_start at main.c:19\n", out), out
+                     r"\s+frame #2: 0x[0-9a-f]+ prog`_start at main.c:22\n", out), out
     assert "Return value: (long) $0 = 14" in out, out
     assert re.search(r"frame #0: 0x[0-9a-f]+ prog`leaf\(n=4\) at util.c:13\n"
-                     r"\s+frame #1: 0x[0-9a-f]+ prog`compute\(a=3, b=4\) at main.c:13\n"
-                     r"\s+frame #2: 0x[0-9a-f]+ prog`_start at main.c:19\n", out), out
+                     r"\s+frame #1: 0x[0-9a-f]+ prog`compute\(a=3, b=4\) at main.c:14\n"
+                     r"\s+frame #2: 0x[0-9a-f]+ prog`_start at main.c:22\n", out), out
     assert "(long) n = 4\n(long) acc = 0\n(long) i = 0\n" in out, out  # first iteration
-    assert "(long) a = 3\n(long) b = 4\n(point) pt = (x = 3, y = 4)\n(long) t = 14\n" in out, out
+    assert "Return value: (long) $1 = 6" in out, out
+    assert "(long) a = 3\n(long) b = 4\n(point) pt = (x = 3, y = 4)\n(long) t = 14\n(long) u = 6\n" in out, out
     assert f"(long) total = {programs.TOTAL}" in out, out
     assert 'name = "point", byte-size = 16' in out and "struct point {\n    long x;\n    long y;\n}" in out, out
     assert "Summary: prog`leaf + " in out and "at util.c:13" in out, out
