@@ -18,7 +18,7 @@ from dwarfkit.backends.elf import executable_bytes, object_bytes
 EXIT_42 = bytes.fromhex("bf2a000000b83c0000000f05")
 
 extra_sections = st.lists(st.tuples(st.sampled_from([SectionKind.RODATA, SectionKind.DATA, SectionKind.BSS]),
-                                    st.integers(0, 0x3000), st.sampled_from([1, 4, 8, 16, 64, 4096])),
+                                    st.integers(0, 0x3000), st.sampled_from([1, 4, 8, 16, 64, 4096, 0x10000])),
                           max_size=4)
 
 

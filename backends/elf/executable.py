@@ -108,7 +108,7 @@ def _place(loaded: list[ElfSection], base: int, page: int, fixed: dict[str, int]
             if s.addr % s.align:
                 raise LayoutError(f"section {s.name} at {s.addr:#x} is not aligned to {s.align}")
         else:
-            s.addr = align_up(cursor, page) + offset % page
+            s.addr = align_up(cursor, max(page, s.align)) + offset % page
         offset += (s.addr - offset) % page
         cursor = max(cursor, s.addr + max(s.size, 1))  # an empty section still owns its address
         if s.type != SHT["SHT_NOBITS"]:
