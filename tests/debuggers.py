@@ -58,7 +58,7 @@ def gdb_qemu(program: str | Path, commands: Sequence[str], *, before: Sequence[s
     gdb_tool = require_tool("gdb-multiarch")
     port = _free_port()
     qemu = subprocess.Popen([qemu_tool, "-g", str(port), str(program)], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         commands = [f"target remote 127.0.0.1:{port}", *("continue" if c == "run" else c for c in commands)]
         return gdb(program, commands, tool=gdb_tool,
