@@ -211,16 +211,33 @@ def build(arch: Arch, *, comp_dir: str = "/src", version: int = 5, offset_size: 
     """The program for ``arch`` as an :class:`Image` with DWARF ``version`` (``offset_size`` 8: DWARF64;
     ``indexed``: DWARF 5 strx/addrx/loclistx forms with .debug_str_offsets and .debug_addr)."""
     functions = _functions(arch)
-    texts = []
+    asm = assemble(arch, [(f.name, "\n".join(f"{item[0]}:" if len(item) == 1 else item[0]
+                                             for item in f.body if item[0] != "cfi")) for f in functions])
+    ranges = {f.name: asm.functions[f.name] for f in functions}
+    labels, rows, cfi = _place_body(functions, ranges, sorted(asm.instruction_starts))
+
+    image = Image(arch, entry="_start", sections=[
+        ContentSection(".text", SectionKind.CODE, asm.code),
+        ContentSection(".data", SectionKind.DATA, TOTAL.to_bytes(8, "little"), alignment=8)])
+    image.symbols = [Symbol(f.name, ".text", ranges[f.name][0], ranges[f.name][1] - ranges[f.name][0])
+                     for f in functions]
+    image.symbols.append(Symbol("total", ".data", 0, 8, SymbolKind.OBJECT))
+    encoding = Encoding(version=version, offset_size=offset_size)
+    image.dwarf = _describe(DwarfBuilder(encoding, indexed=indexed), arch, functions, ranges, labels, rows, comp_dir)
+    for table, section in ((CallFrames(arch, encoding), CallFrames.debug_frame),
+                           (CallFrames(arch, Encoding(version=version)), CallFrames.eh_frame)):
+        _describe_frames(table, arch, functions, ranges, cfi)
+        image.dwarf.add(section(table))
+    return Program(arch, image, {f.name: f for f in functions}, ranges, labels, rows)
+
+
+def _place_body(functions: list[Function], ranges: dict[str, tuple[int, int]], starts: list[int]):
+    """Offsets of labels, line rows (a row where the line changes) and CFI rules, from the assembled code."""
+    labels: dict[str, int] = {}
+    rows: dict[str, list[tuple[int, int]]] = {}
+    cfi: dict[str, list[tuple[int, tuple]]] = {}
     for f in functions:
-        lines = [f"{item[0]}:" if len(item) == 1 else item[0] for item in f.body if item[0] != "cfi"]
-        texts.append((f.name, "\n".join(lines)))
-    asm = assemble(arch, texts)
-    starts = sorted(asm.instruction_starts)
-    ranges, labels, rows, cfi = {}, {}, {}, {}
-    for f in functions:
-        begin, end = asm.functions[f.name]
-        ranges[f.name] = (begin, end)
+        begin, end = ranges[f.name]
         offsets = iter(o for o in starts if begin <= o < end)
         rows[f.name], cfi[f.name] = [], []
         pending_rules: list[tuple] = []
@@ -239,30 +256,18 @@ def build(arch: Arch, *, comp_dir: str = "/src", version: int = 5, offset_size: 
                 pending_rules, pending_labels = [], []
         labels.update((label, end) for label in pending_labels)
         assert next(offsets, None) is None, f"{f.name}: instruction count differs from the assembly"
+    return labels, rows, cfi
 
-    data = TOTAL.to_bytes(8, "little")
-    image = Image(arch, entry="_start", sections=[ContentSection(".text", SectionKind.CODE, asm.code),
-                                                  ContentSection(".data", SectionKind.DATA, data, alignment=8)])
-    image.symbols = [Symbol(f.name, ".text", ranges[f.name][0], ranges[f.name][1] - ranges[f.name][0])
-                     for f in functions]
-    image.symbols.append(Symbol("total", ".data", 0, 8, SymbolKind.OBJECT))
-    encoding = Encoding(version=version, offset_size=offset_size)
-    image.dwarf = _describe(DwarfBuilder(encoding, indexed=indexed), arch, functions, ranges, labels, rows, comp_dir)
-    frames = CallFrames(arch, encoding)
-    eh_frames = CallFrames(arch, Encoding(version=version))
-    for table in (frames, eh_frames):
-        cie = table.cie()
-        for f in functions:
-            begin, end = ranges[f.name]
-            fde = table.fde(cie, Address(f.name), end - begin)
-            for offset, rule in cfi[f.name]:
-                fde.advance_to(offset - begin)
-                op, *args = rule
-                args = [arch.register(a) if isinstance(a, str) else a for a in args]
-                getattr(fde, op)(*args)
-    image.dwarf.add(frames.debug_frame())
-    image.dwarf.add(eh_frames.eh_frame())
-    return Program(arch, image, {f.name: f for f in functions}, ranges, labels, rows)
+
+def _describe_frames(table: CallFrames, arch: Arch, functions: list[Function], ranges: dict[str, tuple[int, int]],
+                     cfi: dict[str, list[tuple[int, tuple]]]) -> None:
+    cie = table.cie()
+    for f in functions:
+        begin, end = ranges[f.name]
+        fde = table.fde(cie, Address(f.name), end - begin)
+        for offset, (op, *args) in cfi[f.name]:
+            fde.advance_to(offset - begin)
+            getattr(fde, op)(*(arch.register(a) if isinstance(a, str) else a for a in args))
 
 
 def _describe(dw: DwarfBuilder, arch: Arch, functions: list[Function], ranges: dict[str, tuple[int, int]],
@@ -286,7 +291,7 @@ def _describe(dw: DwarfBuilder, arch: Arch, functions: list[Function], ranges: d
         begin, end = ranges[f.name]
         fn = cu.die("subprogram", name=f.name, external=True, decl_file=cu.file(f.unit), decl_line=f.line,
                     low_pc=Address(f.name), high_pc=end - begin, frame_base=Expr().call_frame_cfa(),
-                    **({"type": types[f.returns]} if f.returns else {}), **({"prototyped": True}))
+                    prototyped=True, **({"type": types[f.returns]} if f.returns else {}))
         for v in f.params:
             fn.die("formal_parameter", **_variable(dw, cu, arch, f, v, types, labels, ranges))
         for v in f.locals:
