@@ -15,7 +15,7 @@ from debuggers import lldb
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 from handmade_dwarf import describe
-from test_elf_writer import execute, run, verify_clean
+from elf_tools import execute, run, verify_clean
 
 from dwarfkit import Arch, ContainerError, Encoding
 from dwarfkit.backends.elf import build_id_path, write_debug_file

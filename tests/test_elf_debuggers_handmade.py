@@ -10,7 +10,7 @@ import pytest
 from conftest import require_tool
 from debuggers import debug, frames, lldb
 from handmade_dwarf import assemble_sample, sample_image
-from test_elf_writer import run
+from elf_tools import run
 
 from dwarfkit import Arch
 from dwarfkit.backends.elf import write_executable, write_object

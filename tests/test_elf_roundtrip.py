@@ -12,7 +12,7 @@ import programs
 import pytest
 from conftest import require_tool
 from debuggers import debug, frames, lldb
-from test_elf_writer import execute, run, verify_clean
+from elf_tools import execute, run, verify_clean
 
 from dwarfkit import Arch
 from dwarfkit.backends.elf import write_executable, write_object
@@ -84,13 +84,30 @@ def _check_gdb_session(out: str, program: "programs.Program", symbols: dict[str,
     assert f"= {programs.TOTAL}\n" in out, out
     scope = out[out.index("Scope for main.c:15:"):out.index('Line 13 of "util.c"')]
     assert re.findall(r"Symbol (\w+) is .*?length (\d+)\.", scope, re.S) == \
-        [("u", "8"), ("t", "8"), ("a", "8"), ("b", "8"), ("pt", "16")], scope
+        _scope(program, "compute", program.line_address("main.c", 15, 0)), scope
     leaf_rows = [offset for offset, line in program.rows["leaf"] if line == 13]
     row_end = min(o for o, _ in program.rows["leaf"] if o > leaf_rows[0]) + text
     assert f'Line 13 of "util.c" starts at address {at("util.c", 13):#x} <leaf+' \
            f'{at("util.c", 13) - symbols["leaf"]}> and ends at {row_end:#x} <leaf+{row_end - symbols["leaf"]}>.' \
         in out, out
     assert "exited with code 024]" in out, out  # gdb prints the status in octal: 20
+
+
+SIZES = {"long": "8", "struct point": "16", "struct point *": "8"}
+
+
+def _scope(program: "programs.Program", function: str, offset: int) -> list[tuple[str, str]]:
+    """(name, size) of the variables visible at ``offset`` in the model, innermost block first, as gdb lists them."""
+    f = program.functions[function]
+    chain, blocks = [], f.blocks
+    while blocks:
+        inside = [b for b in blocks if program.labels[b.start] <= offset < program.labels[b.end]]
+        if not inside:
+            break
+        chain.insert(0, inside[0])
+        blocks = inside[0].blocks
+    variables = [v for block in chain for v in block.variables] + f.params + f.locals
+    return [(v.name, SIZES[v.type]) for v in variables]
 
 
 @pytest.mark.parametrize("how, version, offset_size, compress", [

@@ -4,7 +4,6 @@ The DWARF here is hand-encoded (tests/handmade_dwarf.py) so these tests do not d
 """
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,6 +12,7 @@ from elftools.dwarf.callframe import FDE
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.descriptions import describe_reloc_type
 from elftools.elf.elffile import ELFFile
+from elf_tools import execute, run, verify_clean
 from handmade_dwarf import sample_image
 
 from dwarfkit import (Arch, ContainerError, DescriptionError, LayoutError, Relocation, RelocationError, RelocKind,
@@ -29,29 +29,6 @@ EXPECTED_TYPES = {
     (Arch.AARCH64, RelocKind.ADDRESS, 8): "R_AARCH64_ABS64", (Arch.AARCH64, RelocKind.PCREL, 4): "R_AARCH64_PREL32",
 }
 ARCHES = [Arch.X86_64, Arch.AARCH64]
-
-
-def run(*args: str | Path, check: bool = True) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(a) for a in args], capture_output=True, text=True, timeout=60, check=check)
-
-
-def verify_clean(path: Path) -> None:
-    """llvm-dwarfdump --verify finds nothing and readelf --debug-dump prints no warning."""
-    verify = run(require_tool("llvm-dwarfdump-14"), "--verify", path, check=False)
-    assert verify.returncode == 0 and "No errors." in verify.stdout, verify.stdout + verify.stderr
-    readelf = require_tool("aarch64-linux-gnu-readelf") if _machine(path) == "EM_AARCH64" else require_tool("readelf")
-    dump = run(readelf, "--debug-dump", path)
-    assert dump.stderr == "" and "warning" not in dump.stdout.lower(), dump.stderr
-
-
-def execute(arch: Arch, path: Path) -> int:
-    command = [require_tool("qemu-aarch64"), path] if arch is Arch.AARCH64 else [path]
-    return run(*command, check=False).returncode
-
-
-def _machine(path: Path) -> str:
-    with open(path, "rb") as f:
-        return ELFFile(f).header.e_machine
 
 
 def _relocations(path: Path) -> dict[str, list[tuple[int, str, str, int]]]:
