@@ -8,6 +8,8 @@
 Image symbol names are source-level (``main``); the Mach-O symbol table spells them ``_main`` (see :mod:`.names`).
 """
 from .dsym import write_dsym
+from .executable import write_executable
 from .reader import MachOFile, read_macho
+from .relocatable import write_object
 
-__all__ = ["MachOFile", "read_macho", "write_dsym"]
+__all__ = ["MachOFile", "read_macho", "write_dsym", "write_executable", "write_object"]
