@@ -2,13 +2,13 @@
 
 The DWARF file has what dsymutil writes: the executable's CPU type and UUID, its build version (without tools), its
 symbol table (without debugging STABS), copies of its segment and section headers with no file contents (except
-``__eh_frame``, copied for unwinding), a
-``__LINKEDIT`` segment holding the symbol table and a ``__DWARF`` segment holding the debug sections, whose addresses
-are final (the executable's symbol values).
+``__eh_frame``, copied for unwinding), a ``__LINKEDIT`` segment holding the symbol table and a ``__DWARF`` segment
+holding the debug sections, whose addresses are final (the executable's symbol values).
 
-File layout: header and load commands, then the copied ``__eh_frame``, then the ``__DWARF`` pieces, then ``__LINKEDIT``, each piece placed through
-:class:`~.layout.FileSpace` with slack so that a later update can grow a section in place. The load commands keep
-dsymutil's order (``__LINKEDIT`` before ``__DWARF``), whatever the file order.
+File layout: header and load commands, then the copied ``__eh_frame``, then the ``__DWARF`` pieces, then
+``__LINKEDIT``, each piece placed through :class:`~.layout.FileSpace` with slack so that a later update can grow a
+section in place. The load commands keep dsymutil's order (``__LINKEDIT`` before ``__DWARF``), whatever the file
+order.
 """
 from __future__ import annotations
 

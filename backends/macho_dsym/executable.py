@@ -12,6 +12,7 @@ import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
+from dwarfkit.encoding import uleb128
 from dwarfkit.errors import ContainerError, DescriptionError
 from dwarfkit.image import ContentSection, Image, SectionKind, SymbolKind
 from dwarfkit.sections import apply_relocations
@@ -27,7 +28,6 @@ from .files import write_file_atomic
 from .layout import align_up
 from .names import content_section_name, symbol_name
 from .symtab import SymbolEntry, encode_symtab
-from dwarfkit.encoding import uleb128
 
 BASE_ADDRESS = C.PAGEZERO_SIZE
 HEADER_SYMBOL = "__mh_execute_header"
