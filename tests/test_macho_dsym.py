@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dwarfkit import ContainerError, DwarfSections, Encoding, RelocationError, Section
+from dwarfkit import ContainerError, DwarfSections, Encoding, ReadError, RelocationError, Section
 from dwarfkit.backends.macho_dsym import read_macho, write_dsym
 from dwarfkit.sections import Relocation, RelocKind
 from macho_tools import corpus, dsym_dwarf_file, load_commands, lldb, run, uuids, verify
@@ -82,20 +82,23 @@ def test_dsym_reads_like_dsymutils_in_lldb(tmp_path: Path, arch: str) -> None:
 
 
 def test_dsym_resolves_symbol_addresses(tmp_path: Path) -> None:
-    """A DW_AT_low_pc against ``area`` gets the executable's value of ``_area``."""
+    """A DW_AT_low_pc against ``area`` gets the executable's value of ``_area``; so does one against ``_area``
+    (there is no ``__area``: the Mach-O spelling is taken as written)."""
     executable = corpus_executable(tmp_path, "arm64")
     dwarf = dsymutil_dwarf("arm64")
     info = dwarf[".debug_info"]
     marker = bytes(info.data[-16:-8])  # any 8 bytes: overwritten with the symbol's address
     info.relocations.append(Relocation(len(info.data) - 16, 8, RelocKind.ADDRESS, "area", 4))
+    info.relocations.append(Relocation(len(info.data) - 8, 8, RelocKind.ADDRESS, "_area", 0))
     bundle = write_dsym(executable, dwarf)
     out = read_macho(dsym_dwarf_file(bundle))
     section = out.section("__DWARF", "__debug_info")
     assert section is not None
-    written = out.section_data(section)[-16:-8]
+    written, second = out.section_data(section)[-16:-8], out.section_data(section)[-8:]
     nm = run("llvm-nm-14", "--defined-only", executable)
     area = next(int(line.split()[0], 16) for line in nm.splitlines() if line.endswith(" _area"))
     assert written == struct.pack("<Q", area + 4) and written != marker
+    assert second == struct.pack("<Q", area)
 
 
 # -- bad input -------------------------------------------------------------------------------------------------
@@ -154,3 +157,17 @@ def test_object_is_not_an_executable(tmp_path: Path) -> None:
     with pytest.raises(ContainerError, match="is not an executable"):
         write_dsym(obj, dsymutil_dwarf("arm64"), out_dir=tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_truncated_executable(tmp_path: Path) -> None:
+    executable = corpus_executable(tmp_path, "x86_64")
+    executable.write_bytes(executable.read_bytes()[:200])
+    with pytest.raises(ReadError, match="load commands .* run past the end of the file"):
+        write_dsym(executable, dsymutil_dwarf("x86_64"))
+    assert not (tmp_path / "shapes-x86_64.dSYM").exists()
+
+
+def test_missing_output_folder(tmp_path: Path) -> None:
+    executable = corpus_executable(tmp_path, "x86_64")
+    with pytest.raises(ContainerError, match="folder .*nowhere does not exist"):
+        write_dsym(executable, dsymutil_dwarf("x86_64"), out_dir=tmp_path / "nowhere")

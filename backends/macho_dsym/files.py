@@ -10,8 +10,14 @@ from typing import Callable
 from dwarfkit.errors import ContainerError
 
 
+def _folder(path: Path) -> None:
+    if not path.parent.is_dir():
+        raise ContainerError(f"cannot write {path}: folder {path.parent} does not exist")
+
+
 def write_file_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
     """Writes ``data`` to a temporary file next to ``path`` and renames it over ``path``."""
+    _folder(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as f:
@@ -25,8 +31,9 @@ def write_file_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
 
 def write_directory_atomic(path: Path, fill: Callable[[Path], None]) -> None:
     """Builds a directory with ``fill(tmpdir)`` next to ``path``, then puts it in place of ``path``."""
+    _folder(path)
     if path.exists() and not path.is_dir():
-        raise ContainerError(f"{path} exists and is not a directory")
+        raise ContainerError(f"cannot write {path}: it exists and is not a directory")
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     old: Path | None = None
     try:
