@@ -171,3 +171,10 @@ def test_missing_output_folder(tmp_path: Path) -> None:
     executable = corpus_executable(tmp_path, "x86_64")
     with pytest.raises(ContainerError, match="folder .*nowhere does not exist"):
         write_dsym(executable, dsymutil_dwarf("x86_64"), out_dir=tmp_path / "nowhere")
+
+
+def test_dsym_is_deterministic(tmp_path: Path) -> None:
+    executable = corpus_executable(tmp_path, "arm64")
+    first = dsym_dwarf_file(write_dsym(executable, dsymutil_dwarf("arm64"))).read_bytes()
+    second = dsym_dwarf_file(write_dsym(executable, dsymutil_dwarf("arm64"))).read_bytes()
+    assert first == second

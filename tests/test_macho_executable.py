@@ -142,3 +142,14 @@ def test_export_trie_with_shared_prefixes(tmp_path: Path) -> None:
     expected |= {"_main": text.addr + functions["main"][0], "_counter": data.addr,
                  "__mh_execute_header": 0x1_0000_0000}
     assert found == expected
+
+
+def test_code_only_executable_has_no_data_segment(tmp_path: Path) -> None:
+    image, _ = build_image(Arch.X86_64)
+    image.sections = [s for s in image.sections if s.name == ".text"]
+    image.symbols = [s for s in image.symbols if s.section == ".text"]
+    write_executable(image, tmp_path / "ours")
+    write_object(image, tmp_path / "prog.o")
+    theirs = link(tmp_path / "prog.o", tmp_path / "theirs", "x86_64")
+    assert shape(tmp_path / "ours") == shape(theirs)
+    assert "__DATA" not in {segment for _, segment, _ in shape(theirs)}
