@@ -10,6 +10,7 @@ from dwarfkit import (Address, Arch, ContentSection, Encoding, Image, Relocation
                       SymbolKind)
 from dwarfkit.asm import assemble
 from dwarfkit.expr import Expr
+from dwarfkit.frame import CallFrames
 from dwarfkit.program import DwarfBuilder
 
 SOURCE = """\
@@ -85,8 +86,15 @@ def build_image(arch: Arch) -> tuple[Image, dict[str, tuple[int, int]]]:
     return image, functions
 
 
+# Call-frame rules per function: (offset of the instruction after which they hold, [(rule, operands), ...]).
+CFA: dict[Arch, list[tuple[int, list[tuple[str, tuple]]]]] = {
+    Arch.X86_64: [(1, [("def_cfa_offset", (16,)), ("offset", ("rbp", -16))]), (4, [("def_cfa_register", ("rbp",))])],
+    Arch.AARCH64: [(4, [("def_cfa_offset", (16,))])],
+}
+
+
 def add_dwarf(image: Image, functions: dict[str, tuple[int, int]], version: int = 4) -> None:
-    """Describes the program in ``image.dwarf``, as a compiler would for SOURCE."""
+    """Describes the program in ``image.dwarf``, as a compiler would for SOURCE, with a .debug_frame."""
     arch = image.arch
     register, offset = FRAME[arch]
     dw = DwarfBuilder(Encoding(version=version, address_size=8))
@@ -113,3 +121,11 @@ def add_dwarf(image: Image, functions: dict[str, tuple[int, int]], version: int 
             seq.row(at, line)
         seq.end(high - low)
     image.dwarf = dw.emit()
+    frames = CallFrames(arch, dw.encoding)
+    for name, (low, high) in functions.items():
+        fde = frames.fde(None, Address(name), high - low)
+        for at, rules in CFA[arch]:
+            fde.advance_to(at)
+            for rule, operands in rules:
+                getattr(fde, rule)(*operands)
+    image.dwarf.add(frames.debug_frame())

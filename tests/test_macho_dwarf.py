@@ -126,9 +126,23 @@ def test_object_dwarf_relocations_like_clang(tmp_path: Path, arch: str) -> None:
     theirs = {section: set(records) for section, records in relocations(clang).items()
               if section.startswith("__DWARF")}
     assert set(theirs) == {"__DWARF,__debug_info", "__DWARF,__debug_line"}
-    assert set(theirs) <= set(ours) <= set(theirs) | {"__DWARF,__debug_aranges"}
+    assert set(theirs) <= set(ours) <= set(theirs) | {"__DWARF,__debug_aranges", "__DWARF,__debug_frame"}
     kinds = {record[:4] for records in theirs.values() for record in records}
     assert kinds == {("False", "quad", "False", "UNSIGND")}
     assert {record[:4] for records in ours.values() for record in records} == kinds
     assert {record[4] for record in ours["__DWARF,__debug_info"]} == {"(__TEXT,__text)", "(__DATA,__data)",
                                                                         "(__DATA,__bss)"}
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_debug_frame_in_dsym(tmp_path: Path, arch: str) -> None:
+    """Each function's FDE covers its final address range in our dSYM. (dsymutil-14 keeps only the low 32 bits of
+    an FDE's address, for clang's objects as for ours, so the Apple flow is not checked here.)"""
+    executable, bundle, functions = our_flow(tmp_path, arch, 4)
+    out = run("llvm-dwarfdump-14", "--debug-frame", dsym_dwarf_file(bundle))
+    ranges = [(int(a, 16), int(b, 16)) for a, b in re.findall(r"FDE cie=\w+ pc=([0-9a-f]+)\.\.\.([0-9a-f]+)", out)]
+    expected = [(function_address(executable, functions, name),
+                 function_address(executable, functions, name) + end - start)
+                for name, (start, end) in functions.items()]
+    assert ranges == expected
+    assert ("DW_CFA_def_cfa_register: RBP" in out) == (arch == "x86_64")
