@@ -25,7 +25,7 @@ from .commands import (BuildVersionCommand, DyldInfoCommand, DylinkerCommand, Dy
                        UuidCommand)
 from .exports import export_trie
 from .files import write_file_atomic
-from .layout import align_up
+from .layout import FileSpace, align_up
 from .names import content_section_name, symbol_name
 from .symtab import SymbolEntry, encode_symtab
 
@@ -102,33 +102,30 @@ def build_executable(image: Image, identifier: str) -> bytes:
                                    function_starts, data_in_code, *([signature] if signature else [])]
     sizeofcmds = sum(len(c.encode()) for c in commands)
 
-    # __TEXT starts with the header and load commands; __DATA and __LINKEDIT follow on page boundaries.
-    offset = C.MACH_HEADER_64_SIZE + sizeofcmds
+    # __TEXT starts with the header and load commands; __DATA and __LINKEDIT follow on page boundaries. Within a
+    # segment, FileSpace places the pieces (packed: an executable is written once).
     file_end = 0
     for segment in (text, data):
         if segment is None:
             continue
         segment.fileoff = file_end
         segment.vmaddr = BASE_ADDRESS + file_end
-        offset = max(offset, file_end)
-        zerofill_at = None
+        space = FileSpace(max(file_end, C.MACH_HEADER_64_SIZE + sizeofcmds), slack=False)
+        zerofill_at: int | None = None
         for p in (p for p in placed if p.header.segname == segment.segname):
             alignment = 1 << p.header.align
-            if p.header.is_zerofill:
-                zerofill_at = align_up(zerofill_at if zerofill_at is not None else offset, alignment)
+            if p.header.is_zerofill:  # memory only, after the file-backed part
+                zerofill_at = align_up(space.end() if zerofill_at is None else zerofill_at, alignment)
                 p.header.addr = segment.vmaddr + zerofill_at - segment.fileoff
                 zerofill_at += p.source.byte_size
             else:
-                offset = align_up(offset, alignment)
-                p.header.offset = offset
-                p.header.addr = segment.vmaddr + offset - segment.fileoff
-                offset += p.source.byte_size
+                p.header.offset = space.allocate(p.header.sectname, p.source.byte_size, alignment)
+                p.header.addr = segment.vmaddr + p.header.offset - segment.fileoff
             p.header.size = p.source.byte_size
-        file_used = offset - segment.fileoff
+        file_used = space.end() - segment.fileoff if space.pieces else 0
         segment.filesize = align_up(file_used, page) if file_used else 0
         segment.vmsize = align_up(max(file_used, (zerofill_at or 0) - segment.fileoff), page)
         file_end = segment.fileoff + segment.filesize
-        offset = file_end
     vm_end = max(s.vmaddr + s.vmsize for s in (text, data) if s is not None)
 
     # Symbols and the code and data bytes, with their relocations applied.
@@ -161,34 +158,29 @@ def build_executable(image: Image, identifier: str) -> bytes:
     # __LINKEDIT, in ld64.lld's order.
     linkedit.fileoff = file_end
     linkedit.vmaddr = vm_end
-    pos = file_end
-    dyld_info.export_off, dyld_info.export_size = pos, len(exports)
-    contents.append((pos, exports))
-    pos = align_up(pos + len(exports), 8)
-    function_starts.dataoff, function_starts.datasize = pos, len(starts_blob)
-    contents.append((pos, starts_blob))
-    pos += len(starts_blob)
-    data_in_code.dataoff = pos
-    symtab.symoff, symtab.nsyms = pos, len(entries)
-    contents.append((pos, symbols))
-    pos += len(symbols)
-    symtab.stroff, symtab.strsize = pos, len(strings)
-    contents.append((pos, strings))
-    pos += len(strings)
+    space = FileSpace(file_end, slack=False)
+    for name, blob, alignment in (("exports", exports, 1), ("function starts", starts_blob, 8),
+                                  ("symbols", symbols, 8), ("strings", strings, 8)):
+        contents.append((space.allocate(name, len(blob), alignment), blob))
+    dyld_info.export_off, dyld_info.export_size = space.pieces["exports"].offset, len(exports)
+    function_starts.dataoff, function_starts.datasize = space.pieces["function starts"].offset, len(starts_blob)
+    data_in_code.dataoff = space.pieces["symbols"].offset  # empty, where the symbols start (as ld64.lld has it)
+    symtab.symoff, symtab.nsyms = space.pieces["symbols"].offset, len(entries)
+    symtab.stroff, symtab.strsize = space.pieces["strings"].offset, len(strings)
     dysymtab.ilocalsym, dysymtab.nlocalsym = 0, len(locals_)
     dysymtab.iextdefsym, dysymtab.nextdefsym = len(locals_), len(entries) - len(locals_)
     dysymtab.iundefsym = len(entries)
     if signature is not None:
-        pos = align_up(pos, SIGNATURE_ALIGNMENT)
-        signature.dataoff, signature.datasize = pos, signature_size(pos, identifier)
-        pos += signature.datasize
-    linkedit.filesize = pos - linkedit.fileoff
+        start = align_up(space.end(), SIGNATURE_ALIGNMENT)
+        signature.dataoff = space.allocate("signature", signature_size(start, identifier), SIGNATURE_ALIGNMENT)
+        signature.datasize = space.pieces["signature"].size
+    linkedit.filesize = space.end() - linkedit.fileoff
     linkedit.vmsize = align_up(linkedit.filesize, page)
     main.entryoff = addresses[entry] - text.vmaddr + text.fileoff
 
     header = MachHeader(cputype, cpusubtype, C.MH_EXECUTE, len(commands), sizeofcmds,
                         C.MH_NOUNDEFS | C.MH_DYLDLINK | C.MH_TWOLEVEL | C.MH_PIE)
-    unsigned_end = signature.dataoff if signature else pos
+    unsigned_end = signature.dataoff if signature else space.end()
     out = bytearray(unsigned_end)
     for at, blob in contents:
         out[at:at + len(blob)] = blob

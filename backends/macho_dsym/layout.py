@@ -1,9 +1,10 @@
 """File space of a Mach-O file: which byte ranges are taken, where a new or grown piece fits.
 
-One mechanism places every piece of a segment (debug sections in ``__DWARF``, the symbol and string tables in
-``__LINKEDIT``). Each piece is reserved with slack (``ideal_size``), so that it can grow in place for a while; when it
-outgrows its room, :meth:`FileSpace.grow` finds it a new place and the caller moves its bytes. Incremental rewriting
-(one function's DIEs or line rows changed) relies on this.
+One mechanism places every piece of every file this backend writes: section contents, relocation records, symbol and
+string tables, the signature. In a dSYM each piece is reserved with slack (``ideal_size``), so that it can grow in
+place for a while; when it outgrows its room, :meth:`FileSpace.grow` finds it a new place and the caller moves its
+bytes. Incremental rewriting (one function's DIEs or line rows changed) relies on this. Executables and objects are
+written once and packed (``slack=False``).
 """
 from __future__ import annotations
 

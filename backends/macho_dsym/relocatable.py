@@ -26,7 +26,7 @@ from .commands import (BuildVersionCommand, DysymtabCommand, MachHeader, Relocat
                        SymtabCommand)
 from .executable import MACOS_11, section_flags
 from .files import write_file_atomic
-from .layout import align_up
+from .layout import FileSpace, align_up
 from .names import content_section_name, debug_section_name, symbol_name
 from .symtab import SymbolEntry, encode_symtab
 
@@ -86,21 +86,19 @@ def build_object(image: Image) -> bytes:
     commands = [segment, BuildVersionCommand(minos=MACOS_11, sdk=0), symtab, dysymtab]
     sizeofcmds = sum(len(c.encode()) for c in commands)
 
-    # Addresses from 0 in section order; file offsets right after the load commands.
+    # Addresses from 0 in section order; file space (packed) from the end of the load commands on.
     address = 0
-    offset = C.MACH_HEADER_64_SIZE + sizeofcmds
-    segment.fileoff = offset
+    space = FileSpace(C.MACH_HEADER_64_SIZE + sizeofcmds, slack=False)
+    segment.fileoff = space.start
     for s in sections:
         alignment = 1 << s.header.align
         address = align_up(address, alignment)
         s.header.addr = address
         address += s.header.size
         if not s.zerofill:
-            offset = align_up(offset, alignment)
-            s.header.offset = offset
-            offset += s.header.size
+            s.header.offset = space.allocate(s.header.sectname + s.header.segname, s.header.size, alignment)
     segment.vmsize = address
-    segment.filesize = offset - segment.fileoff
+    segment.filesize = space.end() - segment.fileoff
 
     # Symbols: locals, then defined externals, then undefined ones, each run sorted by name as clang does.
     ordinal = {s.name: i + 1 for i, s in enumerate(sections)}
@@ -121,23 +119,20 @@ def build_object(image: Image) -> bytes:
 
     # Relocations: fields rewritten as Mach-O expects them, records after all section data.
     blobs: list[tuple[int, bytes]] = []
-    offset = align_up(offset, 8)
     for s in sections:
         if s.zerofill:
             continue
         data = bytearray(s.data)
         records = [_relocation(image.arch, s.name, r, data, index, address_of, section_of, ordinal, kinds)
-                   for r in s.relocations if r.kind.needs_container_relocation and r.kind is not RelocKind.UNIT
-                   and r.kind is not RelocKind.SECTION]
+                   for r in s.relocations if r.kind in (RelocKind.ADDRESS, RelocKind.PCREL)]
         blobs.append((s.header.offset, bytes(data)))
         if records:
-            s.header.reloff, s.header.nreloc = offset, len(records)
             blob = b"".join(r.encode() for r in reversed(records))  # clang lists them last field first
-            blobs.append((offset, blob))
-            offset += len(blob)
-    offset = align_up(offset, 8)
-    symtab.symoff, symtab.nsyms = offset, len(entries)
-    symtab.stroff, symtab.strsize = offset + len(symbols), len(strings)
+            s.header.reloff = space.allocate(f"relocations of {s.name}", len(blob), 8)
+            s.header.nreloc = len(records)
+            blobs.append((s.header.reloff, blob))
+    symtab.symoff, symtab.nsyms = space.allocate("symbols", len(symbols), 8), len(entries)
+    symtab.stroff, symtab.strsize = space.allocate("strings", len(strings), 8), len(strings)
     blobs += [(symtab.symoff, symbols), (symtab.stroff, strings)]
     dysymtab.ilocalsym, dysymtab.nlocalsym = 0, len(locals_)
     dysymtab.iextdefsym, dysymtab.nextdefsym = len(locals_), len(defined)
