@@ -178,3 +178,40 @@ def test_dsym_is_deterministic(tmp_path: Path) -> None:
     first = dsym_dwarf_file(write_dsym(executable, dsymutil_dwarf("arm64"))).read_bytes()
     second = dsym_dwarf_file(write_dsym(executable, dsymutil_dwarf("arm64"))).read_bytes()
     assert first == second
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_builder_dwarf_for_ld64_lld_executable(tmp_path: Path, arch: str) -> None:
+    """DWARF from the builder naming functions of an executable linked by ld64.lld (``fib``, ``_fib`` there)."""
+    from dwarfkit import Address
+    from dwarfkit.program import DwarfBuilder
+
+    executable = corpus_executable(tmp_path, arch)
+    macho = read_macho(executable)
+    text = macho.section("__TEXT", "__text")
+    assert text is not None
+    starts = sorted({v for v in macho.symbol_addresses().values() if text.addr <= v < text.addr + text.size})
+    table = macho.symbol_addresses()
+    lengths = {name: next((s for s in starts if s > table[f"_{name}"]), text.addr + text.size) - table[f"_{name}"]
+               for name in ("fib", "clamp")}
+    dw = DwarfBuilder(Encoding(version=4))
+    cu = dw.compile_unit("described.c", comp_dir="/elsewhere", language="C99", low_pc=Address("clamp"),
+                         high_pc=table["_fib"] + lengths["fib"] - table["_clamp"])
+    int_t = cu.base_type("int", 4, "signed")
+    for line, name in ((10, "clamp"), (20, "fib")):
+        cu.die("subprogram", name=name, type=int_t, low_pc=Address(name), high_pc=lengths[name], external=True,
+               decl_file=cu.file("described.c"), decl_line=line)
+        seq = cu.line.sequence(Address(name))
+        seq.row(0, line)
+        seq.row(4, line + 1)
+        seq.end(lengths[name])
+    bundle = write_dsym(executable, dw.emit())
+    verify(dsym_dwarf_file(bundle))
+    out = lldb(executable, bundle, "image lookup -v -n fib", "breakpoint set -f described.c -l 11",
+               "breakpoint set -f described.c -l 21")
+    fib = table["_fib"]
+    assert 'file = "/elsewhere/described.c"' in out
+    assert f'name = "fib", range = [{fib:#018x}-{fib + lengths["fib"]:#018x})' in out
+    assert f"Breakpoint 1: where = shapes-{arch}`clamp + 4 at described.c:11, address = {table['_clamp'] + 4:#018x}" \
+        in out
+    assert f"Breakpoint 2: where = shapes-{arch}`fib + 4 at described.c:21, address = {fib + 4:#018x}" in out
