@@ -10,6 +10,7 @@ import pytest
 
 from dwarfkit import ContainerError, DwarfSections, Encoding, ReadError, RelocationError, Section
 from dwarfkit.backends.macho_dsym import read_macho, write_dsym
+from dwarfkit.backends.macho_dsym.names import debug_section_name, elf_section_name
 from dwarfkit.sections import Relocation, RelocKind
 from macho_tools import corpus, dsym_dwarf_file, load_commands, lldb, run, uuids, verify
 
@@ -29,7 +30,7 @@ def dsymutil_dwarf(arch: str) -> DwarfSections:
     dwarf = DwarfSections(Encoding(version=4))
     for s in reference.sections:
         if s.segname == "__DWARF":
-            dwarf.add(Section("." + s.sectname[2:], bytearray(reference.section_data(s))))
+            dwarf.add(Section(elf_section_name(s.sectname), bytearray(reference.section_data(s))))
     return dwarf
 
 
@@ -215,3 +216,11 @@ def test_builder_dwarf_for_ld64_lld_executable(tmp_path: Path, arch: str) -> Non
     assert f"Breakpoint 1: where = shapes-{arch}`clamp + 4 at described.c:11, address = {table['_clamp'] + 4:#018x}" \
         in out
     assert f"Breakpoint 2: where = shapes-{arch}`fib + 4 at described.c:21, address = {fib + 4:#018x}" in out
+
+
+def test_section_names_cut_at_16_bytes() -> None:
+    assert debug_section_name(".debug_str_offsets") == "__debug_str_offs"
+    assert debug_section_name(".debug_line_str") == "__debug_line_str"
+    for name in (".debug_str_offsets", ".debug_info", ".debug_line_str", ".debug_rnglists", ".debug_loclists"):
+        assert elf_section_name(debug_section_name(name)) == name
+    assert elf_section_name("__apple_namespac") == ".apple_namespaces"

@@ -14,6 +14,7 @@ from typing import Mapping
 
 from dwarfkit.errors import ContainerError
 from dwarfkit.image import SectionKind
+from dwarfkit.sections import DEBUG_SECTION_ORDER
 
 from .constants import NAME_LENGTH
 
@@ -34,6 +35,18 @@ def debug_section_name(name: str) -> str:
     if not name.startswith("."):
         raise ContainerError(f"debug section name {name!r} does not start with '.'")
     return ("__" + name[1:])[:NAME_LENGTH]
+
+
+_KNOWN_DEBUG_SECTIONS = DEBUG_SECTION_ORDER + (".apple_names", ".apple_types", ".apple_namespaces", ".apple_objc",
+                                               ".debug_macinfo", ".debug_macro", ".debug_cu_index", ".debug_tu_index")
+
+
+def elf_section_name(mach_name: str) -> str:
+    """The other way: ``__debug_str_offs`` -> ``.debug_str_offsets`` (known names are restored in full)."""
+    for name in _KNOWN_DEBUG_SECTIONS:
+        if debug_section_name(name) == mach_name:
+            return name
+    return "." + mach_name.removeprefix("__")
 
 
 # Content sections by kind: the Mach-O segment and section an Image section of that kind goes to, unless its name is
