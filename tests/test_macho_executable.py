@@ -153,3 +153,16 @@ def test_code_only_executable_has_no_data_segment(tmp_path: Path) -> None:
     theirs = link(tmp_path / "prog.o", tmp_path / "theirs", "x86_64")
     assert shape(tmp_path / "ours") == shape(theirs)
     assert "__DATA" not in {segment for _, segment, _ in shape(theirs)}
+
+
+def test_read_only_data_goes_to_text_const(tmp_path: Path) -> None:
+    from dwarfkit import ContentSection, SectionKind, SymbolKind
+    image, _ = build_image(Arch.AARCH64)
+    image.sections.append(ContentSection(".rodata", SectionKind.RODATA, b"hello\0", 1))
+    image.symbols.append(Symbol("greeting", ".rodata", 0, 6, SymbolKind.OBJECT))
+    write_executable(image, tmp_path / "ours")
+    write_object(image, tmp_path / "prog.o")
+    theirs = link(tmp_path / "prog.o", tmp_path / "theirs", "arm64")
+    assert shape(tmp_path / "ours") == shape(theirs)
+    assert ("LC_SEGMENT_64", "__TEXT", ("__text", "__const")) in shape(theirs)
+    assert "S _greeting" in symbols(tmp_path / "ours") and "S _greeting" in symbols(theirs)
