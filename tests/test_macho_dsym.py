@@ -224,3 +224,34 @@ def test_section_names_cut_at_16_bytes() -> None:
     for name in (".debug_str_offsets", ".debug_info", ".debug_line_str", ".debug_rnglists", ".debug_loclists"):
         assert elf_section_name(debug_section_name(name)) == name
     assert elf_section_name("__apple_namespac") == ".apple_namespaces"
+
+
+def test_sections_grow_in_their_room_then_move(tmp_path: Path) -> None:
+    """The dSYM keeps room after each debug section: a section that grows a little stays where it is, one that
+    outgrows its room moves; lldb and llvm-dwarfdump read the file either way."""
+    from dwarfkit.backends.macho_dsym.dsym import DsymFile
+
+    executable = corpus_executable(tmp_path, "arm64")
+    bundle = write_dsym(executable, dsymutil_dwarf("arm64"))
+    target = dsym_dwarf_file(bundle)
+    macho = read_macho(executable)
+    assert macho.uuid is not None
+    dwarf = dsymutil_dwarf("arm64")
+    dsym = DsymFile(macho, macho.uuid, {s.name: bytes(s.data) for s in dwarf})
+    strings = bytes(dwarf[".debug_str"].data)
+    before = dsym.dwarf_space.pieces[".debug_str"].offset
+
+    assert not dsym.grow_section(".debug_str", strings + b"a little more\0")
+    assert dsym.dwarf_space.pieces[".debug_str"].offset == before
+    target.write_bytes(dsym.encode())
+    verify(target)
+    assert "a little more" in run("llvm-dwarfdump-14", "--debug-str", target)
+
+    assert dsym.grow_section(".debug_str", strings + b"much more\0" * 200)
+    assert dsym.dwarf_space.pieces[".debug_str"].offset != before
+    target.write_bytes(dsym.encode())
+    verify(target)
+    out = lldb(executable, bundle, "image lookup -v -n area")
+    assert 'name = "area", range = [' in out and 'name = "calls", type = "int"' in out
+    segments = {s.segname: s for s in read_macho(target).segments}
+    assert segments["__LINKEDIT"].fileoff >= segments["__DWARF"].fileoff + segments["__DWARF"].filesize

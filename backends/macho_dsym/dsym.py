@@ -143,6 +143,20 @@ class DsymFile:
         self.dwarf_space = FileSpace(align_up(self.copied_space.end(), FILE_ALIGNMENT))
         for name, data in self.debug.items():
             self.dwarf_space.allocate(name, len(data))
+        self._place_linkedit()
+
+    def grow_section(self, name: str, data: bytes) -> bool:
+        """Replaces debug section ``name`` (ELF spelling) with ``data``; it stays where it is while it fits its
+        room, else it moves (returns True). ``__LINKEDIT`` follows the ``__DWARF`` pieces wherever they end."""
+        if name not in self.debug:
+            raise ContainerError(f"the dSYM has no section {name}")
+        self.debug[name] = data
+        _, moved = self.dwarf_space.grow(name, len(data))
+        self._place_linkedit()
+        return moved
+
+    def _place_linkedit(self) -> None:
+        """Places the symbol and string tables after the last __DWARF piece and updates every segment header."""
         self.linkedit_space = FileSpace(align_up(self.dwarf_space.end(), FILE_ALIGNMENT))
         self.symtab.symoff = self.linkedit_space.allocate("symbols", len(self.symbols), 8)
         self.symtab.nsyms = len(self.symbols) // C.NLIST_64_SIZE
