@@ -9,10 +9,11 @@ data-in-code, symbol and string tables, on arm64 an ad-hoc code signature), ``LC
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from dwarfkit.encoding import uleb128
+from dwarfkit.arch import Arch
 from dwarfkit.errors import ContainerError, DescriptionError
 from dwarfkit.image import ContentSection, Image, SectionKind, SymbolKind
 from dwarfkit.sections import apply_relocations
@@ -63,13 +64,60 @@ def build_executable(image: Image, identifier: str) -> bytes:
     image.validate()
     cputype, cpusubtype = C.CPU_TYPES[image.arch]
     page = C.PAGE_SIZES[image.arch]
-    entry = image.entry or "main"
     undefined = [s.name for s in image.symbols if s.section is None]
     if undefined:
         raise ContainerError(f"executable {identifier}: undefined symbols {', '.join(undefined)}; the Mach-O "
                              f"executable writer links no libraries")
+    placed, segments = _section_headers(image, identifier)
+    text, data = segments["__TEXT"], segments.get("__DATA")
+    linkedit = SegmentCommand64("__LINKEDIT", maxprot=C.VM_PROT_READ, initprot=C.VM_PROT_READ)
+    tables = _Linkedit(signature=LinkeditDataCommand(C.LC_CODE_SIGNATURE) if image.arch is Arch.AARCH64 else None)
+    uuid, main = UuidCommand(bytes(16)), EntryPointCommand()
+    commands: list[LoadCommand] = [
+        SegmentCommand64("__PAGEZERO", vmsize=C.PAGEZERO_SIZE), text, *([data] if data else []), linkedit,
+        tables.dyld_info, tables.symtab, tables.dysymtab, DylinkerCommand(), uuid,
+        BuildVersionCommand(minos=MACOS_11, sdk=MACOS_11), main, tables.function_starts, tables.data_in_code,
+        *([tables.signature] if tables.signature else [])]
+    sizeofcmds = sum(len(c.encode()) for c in commands)
+    file_end = _place_segments([s for s in (text, data) if s is not None], placed,
+                               C.MACH_HEADER_64_SIZE + sizeofcmds, page)
 
-    # Segments and section headers; offsets and addresses are filled in once the load commands' size is known.
+    # Symbols and the code and data bytes, with their relocations applied.
+    section_address = {p.source.name: p.header.addr for p in placed}
+    addresses = {s.name: section_address[s.section] + s.value for s in image.symbols if s.section is not None}
+    entry = image.entry or "main"
+    if entry not in addresses or image.section(image.symbol(entry).section or "").kind is not SectionKind.CODE:
+        raise DescriptionError(f"executable {identifier}: entry symbol {entry!r} is not defined in a code section")
+    main.entryoff = addresses[entry] - text.vmaddr + text.fileoff
+    contents: list[tuple[int, bytes]] = []
+    for p in placed:
+        if not p.header.is_zerofill:
+            raw = bytearray(p.source.data)
+            apply_relocations(raw, p.source.name, p.source.relocations, addresses, section_address, "little")
+            contents.append((p.header.offset, bytes(raw)))
+
+    linkedit.fileoff = file_end
+    linkedit.vmaddr = max(s.vmaddr + s.vmsize for s in (text, data) if s is not None)
+    space = tables.place(image, placed, addresses, text.vmaddr, file_end, identifier, contents)
+    linkedit.filesize = space.end() - linkedit.fileoff
+    linkedit.vmsize = align_up(linkedit.filesize, page)
+
+    header = MachHeader(cputype, cpusubtype, C.MH_EXECUTE, len(commands), sizeofcmds,
+                        C.MH_NOUNDEFS | C.MH_DYLDLINK | C.MH_TWOLEVEL | C.MH_PIE)
+    out = bytearray(tables.signature.dataoff if tables.signature else space.end())
+    for at, blob in contents:
+        out[at:at + len(blob)] = blob
+    # The UUID is a hash of everything else (with the UUID zero), so that equal inputs give equal files.
+    _write_commands(out, header, commands)
+    uuid.uuid = _uuid_of(bytes(out))
+    _write_commands(out, header, commands)
+    if tables.signature is not None:
+        out += code_signature(bytes(out), identifier, text.fileoff, text.filesize)
+    return bytes(out)
+
+
+def _section_headers(image: Image, identifier: str) -> tuple[list[_Placed], dict[str, SegmentCommand64]]:
+    """Segments and section headers, without offsets and addresses yet (they depend on the load commands' size)."""
     placed: list[_Placed] = []
     segments: dict[str, SegmentCommand64] = {}
     seen: set[tuple[str, str]] = set()
@@ -88,29 +136,17 @@ def build_executable(image: Image, identifier: str) -> bytes:
             placed.append(_Placed(section, header))
     if "__TEXT" not in segments:
         raise DescriptionError(f"executable {identifier}: the image has no code section")
-    text = segments["__TEXT"]
-    data = segments.get("__DATA")
-    pagezero = SegmentCommand64("__PAGEZERO", vmsize=C.PAGEZERO_SIZE)
-    linkedit = SegmentCommand64("__LINKEDIT", maxprot=C.VM_PROT_READ, initprot=C.VM_PROT_READ)
-    dyld_info, symtab, dysymtab = DyldInfoCommand(), SymtabCommand(), DysymtabCommand()
-    uuid, main = UuidCommand(bytes(16)), EntryPointCommand()
-    function_starts = LinkeditDataCommand(C.LC_FUNCTION_STARTS)
-    data_in_code = LinkeditDataCommand(C.LC_DATA_IN_CODE)
-    signature = LinkeditDataCommand(C.LC_CODE_SIGNATURE) if image.arch.info.name == "aarch64" else None
-    commands: list[LoadCommand] = [pagezero, text, *([data] if data else []), linkedit, dyld_info, symtab, dysymtab,
-                                   DylinkerCommand(), uuid, BuildVersionCommand(minos=MACOS_11, sdk=MACOS_11), main,
-                                   function_starts, data_in_code, *([signature] if signature else [])]
-    sizeofcmds = sum(len(c.encode()) for c in commands)
+    return placed, segments
 
-    # __TEXT starts with the header and load commands; __DATA and __LINKEDIT follow on page boundaries. Within a
-    # segment, FileSpace places the pieces (packed: an executable is written once).
+
+def _place_segments(segments: list[SegmentCommand64], placed: list[_Placed], header_end: int, page: int) -> int:
+    """Lays out __TEXT (from the end of the load commands) and __DATA on page boundaries, file offset and address
+    in step (__TEXT maps the file from offset 0); returns where the file-backed segments end."""
     file_end = 0
-    for segment in (text, data):
-        if segment is None:
-            continue
+    for segment in segments:
         segment.fileoff = file_end
         segment.vmaddr = BASE_ADDRESS + file_end
-        space = FileSpace(max(file_end, C.MACH_HEADER_64_SIZE + sizeofcmds), slack=False)
+        space = FileSpace(max(file_end, header_end), slack=False)
         zerofill_at: int | None = None
         for p in (p for p in placed if p.header.segname == segment.segname):
             alignment = 1 << p.header.align
@@ -126,72 +162,53 @@ def build_executable(image: Image, identifier: str) -> bytes:
         segment.filesize = align_up(file_used, page) if file_used else 0
         segment.vmsize = align_up(max(file_used, (zerofill_at or 0) - segment.fileoff), page)
         file_end = segment.fileoff + segment.filesize
-    vm_end = max(s.vmaddr + s.vmsize for s in (text, data) if s is not None)
+    return file_end
 
-    # Symbols and the code and data bytes, with their relocations applied.
-    section_address = {p.source.name: p.header.addr for p in placed}
-    ordinal = {p.source.name: i + 1 for i, p in enumerate(placed)}
-    addresses = {s.name: section_address[s.section] + s.value for s in image.symbols if s.section is not None}
-    if entry not in addresses or image.symbol(entry).section is None or \
-            image.section(image.symbol(entry).section).kind is not SectionKind.CODE:
-        raise DescriptionError(f"executable {identifier}: entry symbol {entry!r} is not defined in a code section")
-    contents: list[tuple[int, bytes]] = []
-    for p in placed:
-        if p.header.is_zerofill:
-            continue
-        raw = bytearray(p.source.data)
-        apply_relocations(raw, p.source.name, p.source.relocations, addresses, section_address, "little")
-        contents.append((p.header.offset, bytes(raw)))
 
-    locals_ = [s for s in image.symbols if not s.is_global]
-    globals_ = [s for s in image.symbols if s.is_global]
-    entries = [SymbolEntry(symbol_name(s.name), C.N_SECT | (C.N_EXT if s.is_global else 0), ordinal[s.section],
-                           0, addresses[s.name]) for s in locals_ + globals_]
-    entries.append(SymbolEntry(HEADER_SYMBOL, C.N_SECT | C.N_EXT, 1, C.REFERENCED_DYNAMICALLY, BASE_ADDRESS))
-    symbols, strings = encode_symtab(entries)
-    exports = export_trie({symbol_name(s.name): addresses[s.name] - BASE_ADDRESS for s in globals_} |
-                          {HEADER_SYMBOL: 0})
-    starts = sorted({addresses[s.name] for s in image.symbols
-                     if s.kind is SymbolKind.FUNCTION and image.section(s.section).kind is SectionKind.CODE})
-    starts_blob = _function_starts(starts, text.vmaddr)
+@dataclass
+class _Linkedit:
+    """The load commands that describe __LINKEDIT's contents, and their placement in ld64.lld's order."""
+    signature: LinkeditDataCommand | None
+    dyld_info: DyldInfoCommand = field(default_factory=DyldInfoCommand)
+    symtab: SymtabCommand = field(default_factory=SymtabCommand)
+    dysymtab: DysymtabCommand = field(default_factory=DysymtabCommand)
+    function_starts: LinkeditDataCommand = field(default_factory=lambda: LinkeditDataCommand(C.LC_FUNCTION_STARTS))
+    data_in_code: LinkeditDataCommand = field(default_factory=lambda: LinkeditDataCommand(C.LC_DATA_IN_CODE))
 
-    # __LINKEDIT, in ld64.lld's order.
-    linkedit.fileoff = file_end
-    linkedit.vmaddr = vm_end
-    space = FileSpace(file_end, slack=False)
-    for name, blob, alignment in (("exports", exports, 1), ("function starts", starts_blob, 8),
-                                  ("symbols", symbols, 8), ("strings", strings, 8)):
-        contents.append((space.allocate(name, len(blob), alignment), blob))
-    dyld_info.export_off, dyld_info.export_size = space.pieces["exports"].offset, len(exports)
-    function_starts.dataoff, function_starts.datasize = space.pieces["function starts"].offset, len(starts_blob)
-    data_in_code.dataoff = space.pieces["symbols"].offset  # empty, where the symbols start (as ld64.lld has it)
-    symtab.symoff, symtab.nsyms = space.pieces["symbols"].offset, len(entries)
-    symtab.stroff, symtab.strsize = space.pieces["strings"].offset, len(strings)
-    dysymtab.ilocalsym, dysymtab.nlocalsym = 0, len(locals_)
-    dysymtab.iextdefsym, dysymtab.nextdefsym = len(locals_), len(entries) - len(locals_)
-    dysymtab.iundefsym = len(entries)
-    if signature is not None:
-        start = align_up(space.end(), SIGNATURE_ALIGNMENT)
-        signature.dataoff = space.allocate("signature", signature_size(start, identifier), SIGNATURE_ALIGNMENT)
-        signature.datasize = space.pieces["signature"].size
-    linkedit.filesize = space.end() - linkedit.fileoff
-    linkedit.vmsize = align_up(linkedit.filesize, page)
-    main.entryoff = addresses[entry] - text.vmaddr + text.fileoff
+    def place(self, image: Image, placed: list[_Placed], addresses: dict[str, int], text_vmaddr: int, start: int,
+              identifier: str, contents: list[tuple[int, bytes]]) -> FileSpace:
+        """Encodes the tables, places them from ``start`` on (appending them to ``contents``), fills the commands."""
+        ordinal = {p.source.name: i + 1 for i, p in enumerate(placed)}
+        locals_ = [s for s in image.symbols if not s.is_global]
+        globals_ = [s for s in image.symbols if s.is_global]
+        entries = [SymbolEntry(symbol_name(s.name), C.N_SECT | (C.N_EXT if s.is_global else 0), ordinal[s.section],
+                               0, addresses[s.name]) for s in locals_ + globals_]
+        entries.append(SymbolEntry(HEADER_SYMBOL, C.N_SECT | C.N_EXT, 1, C.REFERENCED_DYNAMICALLY, BASE_ADDRESS))
+        symbols, strings = encode_symtab(entries)
+        exports = export_trie({symbol_name(s.name): addresses[s.name] - BASE_ADDRESS for s in globals_} |
+                              {HEADER_SYMBOL: 0})
+        starts = sorted({addresses[s.name] for s in image.symbols
+                         if s.kind is SymbolKind.FUNCTION and image.section(s.section).kind is SectionKind.CODE})
+        starts_blob = _function_starts(starts, text_vmaddr)
 
-    header = MachHeader(cputype, cpusubtype, C.MH_EXECUTE, len(commands), sizeofcmds,
-                        C.MH_NOUNDEFS | C.MH_DYLDLINK | C.MH_TWOLEVEL | C.MH_PIE)
-    unsigned_end = signature.dataoff if signature else space.end()
-    out = bytearray(unsigned_end)
-    for at, blob in contents:
-        out[at:at + len(blob)] = blob
-    # The UUID is a hash of everything else (with the UUID zero), so that equal inputs give equal files.
-    uuid.uuid = bytes(16)
-    _write_commands(out, header, commands)
-    uuid.uuid = _uuid_of(bytes(out))
-    _write_commands(out, header, commands)
-    if signature is not None:
-        out += code_signature(bytes(out), identifier, text.fileoff, text.filesize)
-    return bytes(out)
+        space = FileSpace(start, slack=False)
+        for name, blob, alignment in (("exports", exports, 1), ("function starts", starts_blob, 8),
+                                      ("symbols", symbols, 8), ("strings", strings, 8)):
+            contents.append((space.allocate(name, len(blob), alignment), blob))
+        self.dyld_info.export_off, self.dyld_info.export_size = space.pieces["exports"].offset, len(exports)
+        self.function_starts.dataoff = space.pieces["function starts"].offset
+        self.function_starts.datasize = len(starts_blob)
+        self.data_in_code.dataoff = space.pieces["symbols"].offset  # empty, where the symbols start (as ld64.lld)
+        self.symtab.symoff, self.symtab.nsyms = space.pieces["symbols"].offset, len(entries)
+        self.symtab.stroff, self.symtab.strsize = space.pieces["strings"].offset, len(strings)
+        self.dysymtab.ilocalsym, self.dysymtab.nlocalsym = 0, len(locals_)
+        self.dysymtab.iextdefsym, self.dysymtab.nextdefsym = len(locals_), len(entries) - len(locals_)
+        self.dysymtab.iundefsym = len(entries)
+        if self.signature is not None:  # its size depends only on where it starts
+            size = signature_size(align_up(space.end(), SIGNATURE_ALIGNMENT), identifier)
+            self.signature.dataoff = space.allocate("signature", size, SIGNATURE_ALIGNMENT)
+            self.signature.datasize = size
+        return space
 
 
 def _write_commands(out: bytearray, header: MachHeader, commands: list[LoadCommand]) -> None:
