@@ -146,3 +146,21 @@ def test_debug_frame_in_dsym(tmp_path: Path, arch: str) -> None:
                 for name, (start, end) in functions.items()]
     assert ranges == expected
     assert ("DW_CFA_def_cfa_register: RBP" in out) == (arch == "x86_64")
+
+
+def test_eh_frame_stays_out_of_the_dsym(tmp_path: Path) -> None:
+    """.eh_frame belongs in the executable's __TEXT; write_dsym leaves it out instead of failing on its PC-relative
+    fields."""
+    from dwarfkit.frame import CallFrames
+    image, functions = build_image(Arch.X86_64)
+    add_dwarf(image, functions)
+    assert image.dwarf is not None
+    frames = CallFrames(Arch.X86_64, image.dwarf.encoding)
+    frames.fde(None, "main", functions["main"][1] - functions["main"][0])
+    image.dwarf.add(frames.eh_frame())
+    executable = tmp_path / "prog"
+    write_executable(image, executable)
+    bundle = write_dsym(executable, image.dwarf)
+    names = {s.sectname for s in read_macho(dsym_dwarf_file(bundle)).sections if s.segname == "__DWARF"}
+    assert "__debug_frame" in names and "__eh_frame" not in names
+    verify(dsym_dwarf_file(bundle))

@@ -85,9 +85,8 @@ def build_dsym(executable: MachOFile, dwarf: DwarfSections) -> bytes:
     if uuid is None:
         raise ContainerError(f"{executable.path}: has no LC_UUID; lldb pairs a dSYM with its executable by UUID, "
                              f"link with a UUID (ld64.lld does so by default)")
-    debug = {name: data for name, data in dwarf.resolve(resolve_symbols(executable, dwarf)).items()
-             if name not in NOT_IN_DSYM}
-    return DsymFile(executable, uuid, debug).encode()
+    kept = DwarfSections(dwarf.encoding, {name: s for name, s in dwarf.sections.items() if name not in NOT_IN_DSYM})
+    return DsymFile(executable, uuid, kept.resolve(resolve_symbols(executable, kept))).encode()
 
 
 class DsymFile:
