@@ -4,28 +4,9 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-import pytest
-
-from conftest import CORPUS, IN_CI, REPO, require_tool
+from conftest import require_tool
 
 TIMEOUT = 60
-
-
-def corpus() -> Path:
-    """The shared corpus: next to the checkout, or next to the main checkout of a git worktree (conftest's
-    ``require_corpus`` only looks next to this checkout)."""
-    candidates = [CORPUS]
-    git = REPO / ".git"
-    if git.is_file():  # a worktree: "gitdir: <main>/.git/worktrees/<name>"
-        main = Path(git.read_text().split(":", 1)[1].strip()).parent.parent.parent
-        candidates.append(main.parent / "shared" / "corpus")
-    for path in candidates:
-        if path.is_dir():
-            return path
-    message = f"the shared corpus is missing at {CORPUS}"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
 
 
 def run(tool: str, *args: str | Path, check: bool = True) -> str:

@@ -8,17 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from conftest import require_corpus
 from dwarfkit import ContainerError, DwarfSections, Encoding, ReadError, RelocationError, Section
 from dwarfkit.backends.macho_dsym import read_macho, write_dsym
 from dwarfkit.backends.macho_dsym.names import debug_section_name, elf_section_name
 from dwarfkit.sections import Relocation, RelocKind
-from macho_tools import corpus, dsym_dwarf_file, load_commands, lldb, run, uuids, verify
+from macho_tools import dsym_dwarf_file, load_commands, lldb, run, uuids, verify
 
 ARCHES = ["arm64", "x86_64"]
 
 
 def corpus_executable(tmp_path: Path, arch: str) -> Path:
-    source = corpus() / "macho" / f"shapes-{arch}"
+    source = require_corpus() / "macho" / f"shapes-{arch}"
     target = tmp_path / source.name
     shutil.copy(source, target)
     return target
@@ -26,7 +27,7 @@ def corpus_executable(tmp_path: Path, arch: str) -> Path:
 
 def dsymutil_dwarf(arch: str) -> DwarfSections:
     """The debug sections dsymutil-14 linked for the corpus executable, with final addresses already."""
-    reference = read_macho(dsym_dwarf_file(corpus() / "macho" / f"shapes-{arch}.dSYM"))
+    reference = read_macho(dsym_dwarf_file(require_corpus() / "macho" / f"shapes-{arch}.dSYM"))
     dwarf = DwarfSections(Encoding(version=4))
     for s in reference.sections:
         if s.segname == "__DWARF":
@@ -56,7 +57,7 @@ def test_dsym_load_commands_match_dsymutil(tmp_path: Path, arch: str) -> None:
     bundle = write_dsym(executable, dsymutil_dwarf(arch))
     assert bundle == tmp_path / f"shapes-{arch}.dSYM"
     ours = load_commands(dsym_dwarf_file(bundle))
-    theirs = load_commands(dsym_dwarf_file(corpus() / "macho" / f"shapes-{arch}.dSYM"))
+    theirs = load_commands(dsym_dwarf_file(require_corpus() / "macho" / f"shapes-{arch}.dSYM"))
     assert summary(ours) == summary(theirs)
     dwarf_segment = next(c for c in ours if c.get("segname") == "__DWARF")
     assert "__debug_info" in {s["sectname"] for s in dwarf_segment["sections"]}
@@ -75,7 +76,7 @@ def test_dsym_reads_like_dsymutils_in_lldb(tmp_path: Path, arch: str) -> None:
     commands = ["image list", "image lookup -v -n area", "image lookup -v -n run", "breakpoint set -f shapes.c -l 30",
                 "image dump line-table shapes.c"]
     ours = lldb(executable, bundle, *commands)
-    reference = corpus() / "macho" / f"shapes-{arch}.dSYM"
+    reference = require_corpus() / "macho" / f"shapes-{arch}.dSYM"
     theirs = lldb(executable, reference, *commands)
     assert str(dsym_dwarf_file(bundle)) in ours
     assert 'Function: id = {0x' in ours and 'name = "area"' in ours
@@ -154,7 +155,7 @@ def test_unknown_symbol_leaves_existing_bundle_alone(tmp_path: Path) -> None:
 
 
 def test_object_is_not_an_executable(tmp_path: Path) -> None:
-    obj = corpus() / "macho" / "shapes-arm64.o"
+    obj = require_corpus() / "macho" / "shapes-arm64.o"
     with pytest.raises(ContainerError, match="is not an executable"):
         write_dsym(obj, dsymutil_dwarf("arm64"), out_dir=tmp_path)
     assert list(tmp_path.iterdir()) == []

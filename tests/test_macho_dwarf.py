@@ -13,10 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from conftest import require_corpus
 from dwarfkit import Arch
 from dwarfkit.backends.macho_dsym import read_macho, write_dsym, write_executable, write_object
 from macho_program import COMP_DIR, FILE, FRAME, ROWS, add_dwarf, build_image
-from macho_tools import corpus, dsym_dwarf_file, lldb, run, uuids, verify
+from macho_tools import dsym_dwarf_file, lldb, run, uuids, verify
 
 ARCHES = {"x86_64": Arch.X86_64, "arm64": Arch.AARCH64}
 SOURCE = f"{COMP_DIR}/{FILE}"
@@ -122,7 +123,7 @@ def test_object_dwarf_relocations_like_clang(tmp_path: Path, arch: str) -> None:
     obj = tmp_path / "prog.o"
     write_object(image, obj)
     ours = {section: set(records) for section, records in relocations(obj).items() if section.startswith("__DWARF")}
-    clang = corpus() / "macho" / f"shapes-{arch}.o"
+    clang = require_corpus() / "macho" / f"shapes-{arch}.o"
     theirs = {section: set(records) for section, records in relocations(clang).items()
               if section.startswith("__DWARF")}
     assert set(theirs) == {"__DWARF,__debug_info", "__DWARF,__debug_line"}
