@@ -7,6 +7,8 @@ import struct
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dwarfkit import Arch, ContainerError, DescriptionError, Symbol
 from dwarfkit.backends.macho_dsym import read_macho, write_executable, write_object
@@ -166,3 +168,17 @@ def test_read_only_data_goes_to_text_const(tmp_path: Path) -> None:
     assert shape(tmp_path / "ours") == shape(theirs)
     assert ("LC_SEGMENT_64", "__TEXT", ("__text", "__const")) in shape(theirs)
     assert "S _greeting" in symbols(tmp_path / "ours") and "S _greeting" in symbols(theirs)
+
+
+@settings(max_examples=10, deadline=None)
+@given(st.sets(st.text("ab_", min_size=1, max_size=6), min_size=1, max_size=12))
+def test_export_trie_random_names(names: set[str]) -> None:
+    """Names over a tiny alphabet share many prefixes; llvm-objdump reads every one back from our trie."""
+    import tempfile
+    image, _ = build_image(Arch.AARCH64)
+    for i, name in enumerate(sorted(names)):
+        image.symbols.append(Symbol(f"x{name}", ".text", 4 * i))
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "prog"
+        write_executable(image, path)
+        assert exports(path) == sorted({f"_x{name}" for name in names} | {"__mh_execute_header", "_counter", "_main"})
