@@ -79,7 +79,7 @@ def test_code_signature_like_ld64_lld(tmp_path: Path) -> None:
 
     signed, fields, ident, hashes = directory(ours)
     _, lld_fields, lld_ident, _ = directory(theirs)
-    same = (0, 2, 3, 6, 9, 10, 11, 12, 18, 20)  # magic, version, flags, special slots, hash size/type, page size...
+    same = (0, 2, 3, 6, 9, 10, 11, 12, 18, 19, 20)  # magic, version, flags, hash size/type, page size, exec segment
     assert [fields[i] for i in same] == [lld_fields[i] for i in same]
     assert (ident, lld_ident) == (b"prog", b"theirs")
     assert fields[8] == read_macho(ours).command(0x1D).dataoff  # type: ignore[union-attr]
