@@ -136,15 +136,13 @@ class _Describer:
     def call_frames(self) -> CallFrames:
         arch = self.result.image.arch
         frames = CallFrames(arch, self.dw.encoding)
-        cie = frames.cie()
         for code in self.result.functions:
-            if code.function is None:
-                continue  # _start has no caller to unwind to
             start, end = self.result.assembly.functions[code.name]
-            fde = frames.fde(cie, Address(code.name), end - start)
+            fde = frames.fde(None, Address(code.name), end - start)  # None: the arch's usual CIE
+            if code.function is None:
+                fde.undefined(arch.info.return_address_register)  # _start: nothing to unwind to, stop here
             for step in code.cfi:
                 _, offset = self.address(step.label, code)
                 fde.advance_to(offset)
-                args = [arch.register(a) if isinstance(a, str) else a for a in step.args]
-                getattr(fde, step.op)(*args)
+                getattr(fde, step.op)(*step.args)
         return frames
