@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from .check import check
+from .compiler import Compilation, compile_program, compile_to
 from .errors import CompileError, MinicError, RunError
 from .interpreter import Execution, Pointer, Stop, Target, run, stop_lines
 from .parser import parse
@@ -18,5 +19,5 @@ def parse_program(source: str, filename: str = "<input>") -> Program:
     return check(parse(source, filename))
 
 
-__all__ = ["CompileError", "Execution", "MinicError", "Pointer", "Program", "RunError", "Stop", "Target",
-           "parse_program", "run", "stop_lines"]
+__all__ = ["Compilation", "CompileError", "Execution", "MinicError", "Pointer", "Program", "RunError", "Stop",
+           "Target", "compile_program", "compile_to", "parse_program", "run", "stop_lines"]

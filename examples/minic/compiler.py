@@ -12,6 +12,9 @@ from .check import check
 from .codegen import FunctionCode, generate
 from .parser import parse
 
+FUNCTION_ALIGNMENT = 16
+"""Where each function starts; aarch64's literal pools rely on it to place their 8-byte words."""
+
 
 @dataclass
 class Compilation:
@@ -37,7 +40,7 @@ def compile_to(source: str, arch: Arch | str, filename: str = "<input>", *, comp
     arch = Arch.parse(arch) if isinstance(arch, str) else arch
     program = check(parse(source, filename))
     functions = generate(program, arch)
-    assembly = assemble(arch, [(f.name, f.text) for f in functions])
+    assembly = assemble(arch, [(f.name, f.text) for f in functions], align=FUNCTION_ALIGNMENT)
 
     text = ContentSection(".text", SectionKind.CODE, assembly.code, alignment=16)
     for f in functions:

@@ -65,12 +65,18 @@ class AArch64(Target):
         self.emit("ret")
 
     def finish(self) -> None:
-        """The literal pool: one 8-byte word per global-address load, aligned to 8."""
-        if self.literals:
-            self.fn.lines.append("    .p2align 3")
+        """The literal pool: one 8-byte word per global-address load, 8-byte aligned (functions start 16-byte
+        aligned, every instruction is 4 bytes). Each word is written as two ``.word 0`` lines so that the source keeps
+        one 4-byte unit per line, as dwarfkit.asm requires; capstone reads a zero word as ``udf #0``."""
+        if not self.literals:
+            return
+        instructions = sum(1 for line in self.fn.lines if not line.endswith(":"))
+        if instructions % 2:
+            self.emit("nop")
         for label in self.literals:
             self.fn.lines.append(f"{label}:")
-            self.fn.lines.append("    .quad 0")
+            self.emit(".word 0")
+            self.emit(".word 0")
 
     # -- values
 
