@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
 from elftools.elf.elffile import ELFFile
 
 from dwarfkit import Arch, RelocKind
@@ -19,6 +20,7 @@ except ImportError:  # the ELF backend is merged separately; until then only the
 from examples.minic import CompileError, compile_program, compile_to, parse_program, run, stop_lines
 
 from conftest import require_tool
+from minic_programs import programs
 
 SHAPES = Path(__file__).resolve().parent.parent / "examples" / "minic" / "programs" / "shapes.mc"
 ARCHES = [Arch.X86_64, Arch.AARCH64]
@@ -197,3 +199,12 @@ def test_gdb_shows_the_interpreters_values(tmp_path):
                 fields = ", ".join(f"{k} = {v}" for k, v in value.items() if isinstance(v, int))
                 assert re.search(rf"^{name} = \{{{fields}", stop, re.M), (name, value, stop)
         assert re.search(rf"^\$\d+ = {oracle.globals['calls']}$", stop, re.M)
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+                                                                  HealthCheck.too_slow])
+@given(source=programs())
+def test_random_programs_exit_with_the_interpreters_result(tmp_path, source):
+    expected = run(parse_program(source, "random.mc")).exit_code
+    for arch in ARCHES:
+        assert execute(build(tmp_path, source, arch, "random.mc"), arch) == expected, source
