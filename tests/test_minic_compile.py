@@ -3,6 +3,7 @@ read back by pyelftools, llvm-dwarfdump and gdb."""
 from __future__ import annotations
 
 import re
+import socket
 import subprocess
 from pathlib import Path
 
@@ -173,19 +174,43 @@ def test_line_table_marks_statements_and_prologue_ends(tmp_path, arch):
         {f.name: f.line for f in program.functions}
 
 
-def test_gdb_shows_the_interpreters_values(tmp_path):
-    gdb = require_tool("gdb")
+def run_gdb(exe: Path, arch: Arch, commands: list[str]) -> str:
+    """gdb's output for ``commands`` (the first of which may set breakpoints; the program is then started): natively
+    on x86_64, through qemu-user's gdb stub with gdb-multiarch on aarch64."""
+    if arch is Arch.X86_64:
+        gdb, start, qemu = require_tool("gdb"), ["run"], None
+    else:
+        gdb = require_tool("gdb-multiarch")
+        with socket.socket() as s:  # a free port for qemu's gdb stub
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        qemu = subprocess.Popen([require_tool("qemu-aarch64"), "-g", str(port), str(exe)])
+        start = [f"target remote 127.0.0.1:{port}", "continue"]
+    breakpoints = [c for c in commands if c.startswith("break ")]
+    rest = [c for c in commands if not c.startswith("break ")]
+    args = [gdb, "-q", "-batch", "-nx", "-ex", "set pagination off"]
+    for command in breakpoints + start + rest:
+        args += ["-ex", command]
+    try:
+        return subprocess.run(args + [str(exe)], capture_output=True, text=True, timeout=60).stdout
+    finally:
+        if qemu is not None:
+            qemu.kill()
+            qemu.wait()
+
+
+@pytest.mark.parametrize("arch", ARCHES, ids=lambda a: a.info.name)
+def test_gdb_shows_the_interpreters_values(tmp_path, arch):
     source = SHAPES.read_text()
     program = parse_program(source, "shapes.mc")
     loop_line = next(n for n, text in enumerate(source.splitlines(), 1) if "i = i + 1;" in text)
     main_line = next(n for n, text in enumerate(source.splitlines(), 1) if "if (result > 100)" in text)
     expected = run(program, stop_at=[loop_line, main_line]).stops[:3]
-    exe = build(tmp_path, source, Arch.X86_64, "shapes.mc")
-    commands = [f"break shapes.mc:{loop_line}", f"break shapes.mc:{main_line}", "run"]
+    exe = build(tmp_path, source, arch, "shapes.mc")
+    commands = [f"break shapes.mc:{loop_line}", f"break shapes.mc:{main_line}"]
     for _ in expected:
         commands += ["bt", "info args", "info locals", "print calls", "continue"]
-    out = subprocess.run([gdb, "-q", "-batch", "-nx", *sum((["-ex", c] for c in commands), []), str(exe)],
-                         capture_output=True, text=True, timeout=60).stdout
+    out = run_gdb(exe, arch, commands)
     stops = re.split(r"^Breakpoint \d+, ", out, flags=re.M)[1:]
     assert len(stops) >= len(expected), out
     for stop, oracle in zip(stops, expected):
