@@ -28,14 +28,16 @@ class Compilation:
 
 
 def compile_program(source: str, arch: Arch | str, filename: str = "<input>", *, comp_dir: str = "/",
-                    debug_info: bool = True) -> Image:
+                    debug_info: bool = True, dwarf_version: int = 5) -> Image:
     """Compiles a minic program to an executable image whose entry point ``_start`` runs ``main`` and exits with
-    its result. Raises :class:`examples.minic.CompileError` on a bad program."""
-    return compile_to(source, arch, filename, comp_dir=comp_dir, debug_info=debug_info).image
+    its result. ``comp_dir`` is the directory ``filename`` is relative to (where a debugger finds the source).
+    Raises :class:`examples.minic.CompileError` on a bad program."""
+    return compile_to(source, arch, filename, comp_dir=comp_dir, debug_info=debug_info,
+                      dwarf_version=dwarf_version).image
 
 
 def compile_to(source: str, arch: Arch | str, filename: str = "<input>", *, comp_dir: str = "/",
-               debug_info: bool = True) -> Compilation:
+               debug_info: bool = True, dwarf_version: int = 5) -> Compilation:
     """Like :func:`compile_program`, keeping the intermediate results."""
     arch = Arch.parse(arch) if isinstance(arch, str) else arch
     program = check(parse(source, filename))
@@ -60,7 +62,7 @@ def compile_to(source: str, arch: Arch | str, filename: str = "<input>", *, comp
     result = Compilation(program, functions, assembly, data_offsets, image)
     if debug_info:
         from .debuginfo import describe
-        image.dwarf = describe(result, comp_dir=comp_dir)
+        image.dwarf = describe(result, comp_dir=comp_dir, version=dwarf_version)
     image.validate()
     return result
 
