@@ -87,8 +87,6 @@ class FunctionCode:
     scope: Scope | None
     cfi: list[CfiStep]
     addresses: list[AddressField]
-    end_label: str
-    """Label at the end of the code proper (before any literal pool)."""
 
 
 # ------------------------------------------------------------------------------------------------ the target interface
@@ -129,7 +127,7 @@ def generate(program: s.Program, arch: Arch) -> list[FunctionCode]:
     functions = [FunctionGenerator(program, f, target_class).generate() for f in program.functions]
     start = FunctionGenerator(program, None, target_class)
     text = "\n".join(start.target.start())
-    functions.append(FunctionCode(None, "_start", text, Frame(), [], None, [], [], ""))
+    functions.append(FunctionCode(None, "_start", text, Frame(), [], None, [], []))
     return functions
 
 
@@ -237,10 +235,9 @@ class FunctionGenerator:
         self.lines.append(f"{self.epilogue}:")
         self.mark(f.body.end_line, f.body.end_column, epilogue_begin=True)
         t.epilogue()
-        end = self.place_label("end")
         t.finish()
         return FunctionCode(f, f.name, "\n".join(self.lines), self.frame, self.marks, scope, self.cfi,
-                            self.addresses, end)
+                            self.addresses)
 
     # -- statements
 
