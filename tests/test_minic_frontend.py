@@ -102,6 +102,7 @@ int main() {
     first, inner, last = result.stops
     assert first.locals == {} and first.globals == {"x": 5}
     assert inner.locals == {"y": 1, "x": 2} and inner.globals == {"x": 5}
+    assert inner.variables == {"y": 1, "x": 2}
     assert last.locals == {"y": 3}
 
 
@@ -134,6 +135,7 @@ int main() {
     assert at_main.locals["local"] == {"a": 0, "b": Pointer(Target("local", "a", "main", 0))}
     assert at_main.globals["gp"] == {"a": 1, "b": Pointer(Target("g", None, None, None))}
     assert at_main.globals["gq"] == Pointer(Target("gp", "a", None, None))
+    assert at_main.globals["gq"].target.lvalue == "gp.a"
     in_show = result.stops[1]
     assert in_show.frames == ("show", "main")
     assert in_show.parameters == {"p": Pointer(Target("local", "a", "main", 1)),

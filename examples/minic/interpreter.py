@@ -41,9 +41,13 @@ class Target:
     """The owning frame as a debugger numbers it from the stop (0 = the stopped frame, 1 its caller, ...); None for a
     global, or for a variable whose block or frame has ended (a dangling pointer)."""
 
+    @property
+    def lvalue(self) -> str:
+        """The pointee as a source expression (``g``, ``here.y``), valid in the owning frame."""
+        return self.variable + (f".{self.field}" if self.field else "")
+
     def __str__(self) -> str:
-        name = self.variable + (f".{self.field}" if self.field else "")
-        return f"&{name}" if self.function is None else f"&{name} in {self.function}#{self.frame_level}"
+        return f"&{self.lvalue}" if self.function is None else f"&{self.lvalue} in {self.function}#{self.frame_level}"
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,11 @@ class Stop:
     """Locals declared so far in the enclosing blocks; an inner declaration hides an outer one of the same name."""
     globals: dict[str, Value]
     """Every global, even one a local hides (a debugger names it ``::name``)."""
+
+    @property
+    def variables(self) -> dict[str, Value]:
+        """What ``print name`` shows for each visible name: locals, then parameters, then globals."""
+        return {**self.globals, **self.parameters, **self.locals}
 
 
 @dataclass
