@@ -20,6 +20,11 @@ def emit_aranges(writer: SectionWriter, units: Sequence[tuple[int, Sequence[tupl
     """
     enc = writer.encoding
     size = enc.address_size
+    for info_offset, ranges in units:  # check everything first: an error leaves the section untouched
+        for index, (address, length) in enumerate(ranges):
+            if length < 0 or length >= 1 << (8 * size):
+                raise DescriptionError(f".debug_aranges: unit at .debug_info+{info_offset:#x}, range {index} "
+                                       f"({as_address(address)}): length {length} does not fit {size} bytes")
     for info_offset, ranges in units:
         start = writer.begin_length()
         writer.u16(ARANGES_VERSION)
@@ -28,10 +33,7 @@ def emit_aranges(writer: SectionWriter, units: Sequence[tuple[int, Sequence[tupl
         writer.u8(0)  # segment selector size: flat address space
         # The first tuple starts at a multiple of the tuple size, counted from the start of the set.
         writer.raw(bytes(-(writer.pos - start) % (2 * size)))
-        for index, (address, length) in enumerate(ranges):
-            if length < 0 or length >= 1 << (8 * size):
-                raise DescriptionError(f".debug_aranges: unit at .debug_info+{info_offset:#x}, range {index} "
-                                       f"({as_address(address)}): length {length} does not fit {size} bytes")
+        for address, length in ranges:
             if length == 0:
                 continue
             writer.address(as_address(address))

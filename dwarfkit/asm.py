@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from .arch import Arch
-from .errors import DescriptionError, ToolError
+from .errors import DescriptionError, DwarfkitError, ToolError
+from .frame import CallFrames
 from .line import LineProgram
 
 # Default function alignment: what compilers use (x86_64 16 bytes, aarch64 instructions are 4-byte aligned).
@@ -124,10 +125,12 @@ def assemble(arch: Arch, functions: Sequence[tuple[str, str]], *, align: int | N
         except ks_error as e:
             raise _locate_error(arch, ks, ks_error, parsed, e) from None
         code = bytes(encoding or b"")
-        starts = sweep(arch, code)
+        try:
+            starts = sweep(arch, code)
+        except DescriptionError:
+            raise _miscounted(arch, ks, ks_error, parsed, -1, count) from None
         if len(starts) != count:
-            raise ToolError(f"capstone found {len(starts)} instructions where the source has {count}: write one "
-                            f"instruction per line")
+            raise _miscounted(arch, ks, ks_error, parsed, len(starts), count)
         bounds = starts + [len(code)]
         ends = [bounds[i + len(f.lines)] for i, f in zip(first, parsed)]
         wanted = [(-end % align) // pad_size for end in ends[:-1]] + [0]
@@ -153,18 +156,46 @@ def assemble(arch: Arch, functions: Sequence[tuple[str, str]], *, align: int | N
     return Assembly(arch, code, layout, labels, starts)
 
 
+def _prelude(parsed: list[_Function]) -> tuple[str, dict[str, str]]:
+    """Every label defined at 0, so that one line assembles alone; and mangled -> readable label names."""
+    labels = [f.name for f in parsed] + [m for f in parsed for m in f.mangled.values()]
+    readable = {m: label for f in parsed for label, m in f.mangled.items()}
+    return "".join(f"{label}:\n" for label in labels), readable
+
+
+def _shown(line: str, readable: dict[str, str]) -> str:
+    return re.sub(r"__dk_\d+_\d+", lambda m: readable[m.group(0)], line)
+
+
+def _miscounted(arch: Arch, ks, ks_error: type, parsed: list[_Function], found: int, count: int) -> DwarfkitError:
+    """keystone accepts some malformed lines silently (emitting nothing, or a prefix that merges with the next
+    line): find the first line that is not exactly one instruction on its own."""
+    prelude, readable = _prelude(parsed)
+    for f in parsed:
+        for line in f.lines:
+            try:
+                n = len(sweep(arch, bytes(ks.asm(prelude + line + "\n", 0)[0] or b"")))
+                problem = "" if n == 1 else f"assembles to {n} instructions"
+            except ks_error as e:
+                problem = f"does not assemble: {e}"
+            except DescriptionError:
+                problem = "is not a whole instruction"
+            if problem:
+                return DescriptionError(f"function {f.name!r}: {_shown(line, readable)!r} {problem} "
+                                        f"({arch.info.name}; write one instruction per line)")
+    return ToolError(f"capstone found {found} instructions where the source has {count}")
+
+
 def _locate_error(arch: Arch, ks, ks_error: type, parsed: list[_Function], error: Exception) -> DescriptionError:
     """keystone names no line: assemble each line alone, every label defined, to find the first bad one."""
-    labels = [f.name for f in parsed] + [m for f in parsed for m in f.mangled.values()]
-    prelude = "".join(f"{label}:\n" for label in labels)
-    readable = {m: label for f in parsed for label, m in f.mangled.items()}
+    prelude, readable = _prelude(parsed)
     for f in parsed:
         for line in f.lines:
             try:
                 ks.asm(prelude + line + "\n", 0)
             except ks_error as e:
-                shown = re.sub(r"__dk_\d+_\d+", lambda m: readable[m.group(0)], line)
-                return DescriptionError(f"function {f.name!r}: {shown!r} does not assemble for {arch.info.name}: {e}")
+                return DescriptionError(f"function {f.name!r}: {_shown(line, readable)!r} does not assemble for "
+                                        f"{arch.info.name}: {e}")
     return DescriptionError(f"{arch.info.name} assembly failed: {error}")
 
 
@@ -181,6 +212,32 @@ def check_instruction_starts(arch: Arch, code: bytes, addresses: Iterable[int], 
                                f"{base:#x}: " + ", ".join(f"{a:#x}" for a in bad))
 
 
+def _origin(start, assembly: Assembly, base: int) -> int | None:
+    """Code offset of a sequence or FDE start: a label of the assembly, or a plain address with the code at base."""
+    if start.symbol is None:
+        return start.offset - base
+    if start.symbol not in assembly.labels:
+        return None
+    return assembly.labels[start.symbol] + start.offset
+
+
+def check_call_frames(frames: CallFrames, assembly: Assembly, base: int = 0) -> None:
+    """Every FDE's start, end and rule change (``advance_to``) must fall on an instruction start of ``assembly``."""
+    valid = set(assembly.instruction_starts)
+    valid.add(len(assembly.code))
+    problems = []
+    for fde in frames.fdes:
+        origin = _origin(fde.start, assembly, base)
+        if origin is None:
+            problems.append(f"FDE at {fde.start}: no label {fde.start.symbol!r} in the assembly")
+            continue
+        points = [("start", 0), ("end", fde.length)] + [(f"location {o:#x}", o) for o in fde.locations]
+        problems += [f"FDE at {fde.start}, {where}: code offset {origin + o:#x} is not an instruction start"
+                     for where, o in points if origin + o not in valid]
+    if problems:
+        raise DescriptionError("call frames: " + "; ".join(problems))
+
+
 def check_line_program(program: LineProgram, assembly: Assembly, base: int = 0) -> None:
     """Every row and sequence end of ``program`` must fall on an instruction start of ``assembly``.
 
@@ -190,13 +247,10 @@ def check_line_program(program: LineProgram, assembly: Assembly, base: int = 0) 
     valid.add(len(assembly.code))
     problems = []
     for seq in program.sequences:
-        if seq.start.symbol is not None:
-            if seq.start.symbol not in assembly.labels:
-                problems.append(f"sequence at {seq.start}: no label {seq.start.symbol!r} in the assembly")
-                continue
-            origin = assembly.labels[seq.start.symbol] + seq.start.offset
-        else:
-            origin = seq.start.offset - base
+        origin = _origin(seq.start, assembly, base)
+        if origin is None:
+            problems.append(f"sequence at {seq.start}: no label {seq.start.symbol!r} in the assembly")
+            continue
         points = [(f"row {i}", row[0]) for i, row in enumerate(seq.rows)]
         if seq.end_address is not None:
             points.append(("end", seq.end_address))

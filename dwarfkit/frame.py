@@ -147,6 +147,8 @@ class Fde(CfaInstructions):
         self.length = length
         self.location = 0
         """Offset from ``start`` the rules now apply from."""
+        self.locations: list[int] = []
+        """Every offset :meth:`advance_to` moved to (for checks against the code)."""
 
     def advance_to(self, offset: int) -> "Fde":
         """The following rules apply from ``offset`` (bytes from ``start``, not going backwards) on."""
@@ -160,6 +162,7 @@ class Fde(CfaInstructions):
         self.location = offset
         if delta == 0:
             return self
+        self.locations.append(offset)
         if delta < 64:
             self._op(DW_CFA_advance_loc | delta)
         elif delta < 1 << 8:

@@ -72,4 +72,5 @@ def test_tuples_are_aligned_to_twice_the_address_size():
 def test_bad_length_names_unit_and_range():
     writer = SectionWriter(".debug_aranges", Encoding(5, 4, 4))
     with pytest.raises(DescriptionError, match=r"unit at .debug_info\+0x10, range 1 \(h\+0x4\): length 4294967296"):
-        emit_aranges(writer, [(0x10, [(0, 1), (Address("h", 4), 1 << 32)])])
+        emit_aranges(writer, [(0, [(0, 1)]), (0x10, [(0, 1), (Address("h", 4), 1 << 32)])])
+    assert len(writer.data) == 0

@@ -138,3 +138,31 @@ def test_bad_sources_name_the_function_and_line():
         assemble(Arch.X86_64, [("f", "x: nop\nx: ret")])
     with pytest.raises(DescriptionError, match="has no instructions"):
         assemble(Arch.X86_64, [("f", "# nothing")])
+
+
+def test_lines_keystone_accepts_silently_are_named():
+    """keystone emits nothing for some malformed aarch64 lines and merges a lone x86 prefix with the next line."""
+    with pytest.raises(DescriptionError, match=r"function 'f': 'stp x29, x30, \[sp,' does not assemble"):
+        assemble(Arch.AARCH64, [("f", "mov x29, sp\nstp x29, x30, [sp,\nret")])
+    with pytest.raises(DescriptionError, match=r"function 'f': 'rep' is not a whole instruction"):
+        assemble(Arch.X86_64, [("f", "nop\nrep\nret")])
+
+
+def test_call_frames_checked_against_the_code():
+    from dwarfkit.asm import check_call_frames
+    from dwarfkit.frame import CallFrames
+    asm = assemble(Arch.X86_64, X86_FUNCTIONS)
+    frames = CallFrames(Arch.X86_64, Encoding(5))
+    start, end = asm.functions["f"]
+    fde = frames.fde(None, "f", end - start)
+    fde.advance_to(1)        # after push rbp
+    fde.def_cfa_offset(16)
+    fde.advance_to(4)        # after mov rbp, rsp
+    fde.def_cfa_register("rbp")
+    check_call_frames(frames, asm)
+    fde.advance_to(5)        # inside dec rdi (3 bytes at 4)
+    g = frames.fde(None, 0x1000 + asm.functions["g"][0], 3)
+    with pytest.raises(DescriptionError, match=r"FDE at f, location 0x5: code offset 0x5 is not an instruction "
+                                               r"start; FDE at 0x1\w+, end: code offset 0x\w+ is not"):
+        check_call_frames(frames, asm, base=0x1000)
+    assert g.locations == []

@@ -361,3 +361,18 @@ def test_random_cfa_programs_decode_as_modelled(tmp_path, steps, version, addres
                 {r: (rule.type, rule.arg) for r, rule in row.items() if r not in ("pc", "cfa")})
                for row in fdes[0].get_decoded().table]
         assert got == want
+
+
+def test_big_endian_frames(tmp_path):
+    enc = Encoding(4, 4, 8, "big")
+    frames = CallFrames(Arch.AARCH64, enc)
+    f = frames.fde(None, "f", 0x40000)
+    f.advance_to(4)
+    f.def_cfa_offset(16)
+    f.advance_to(0x3FFF0)  # advance_loc2 with a big-endian operand
+    f.offset("x29", -16)
+    path = build(tmp_path, frames, EM_AARCH64)
+    want = [[(0x1000, "sp+0", {}), (0x1004, "sp+16", {}), (0x40FF0, "sp+16", {"x29": "c-16"})]]
+    assert readelf_tables(path, ".debug_frame") == want
+    assert readelf_tables(path, ".eh_frame") == want
+    assert pyelftools_tables(open_dwarf(path).EH_CFI_entries(), Arch.AARCH64) == want

@@ -27,8 +27,9 @@ def reference_programs(path):
 def test_reencoded_rows_match_and_are_no_larger(tmp_path, name):
     corpus = require_corpus()
     for index, (enc, header, states, their_size) in enumerate(reference_programs(corpus / name)):
-        p = LineProgram(enc, comp_dir="/corpus", name="unit.c", min_instruction_length=header.minimum_instruction_length,
-                        line_base=header.line_base, line_range=header.line_range, opcode_base=header.opcode_base,
+        p = LineProgram(enc, comp_dir="/corpus", name="unit.c",
+                        min_instruction_length=header.minimum_instruction_length, line_base=header.line_base,
+                        line_range=header.line_range, opcode_base=header.opcode_base,
                         default_is_stmt=bool(header.default_is_stmt))
         while len(p.files) < len(header.file_entry) + (0 if enc.version >= 5 else 1):
             p.add_file(f"file{len(p.files)}.h")

@@ -322,3 +322,55 @@ def test_symbolic_start_with_negative_addend(tmp_path):
     assert [(r.target, r.addend) for r in sections[".debug_line"].relocations] == [("f", -4)]
     path = program_elf(tmp_path / "n.o", p, {"f": 0x1000})
     assert pyelftools_rows(path)[0][:2] == (0xFFC, 3)
+
+
+def test_a_failed_emit_leaves_the_section_unchanged():
+    from dwarfkit.strings import StringTable
+    from dwarfkit.writer import SectionWriter
+    enc = Encoding(5)
+    good = LineProgram(enc, comp_dir="/c", name="good.c")
+    s = good.sequence("g")
+    s.row(0, 1)
+    s.end(4)
+    bad = LineProgram(enc, comp_dir="/c", name="bad.c")
+    s = bad.sequence("b")
+    s.row(0, 1)
+    s.row(8, 2, file=9)
+    s.end(12)
+    writer = SectionWriter(".debug_line", enc)
+    line_str = StringTable(".debug_line_str")
+    good.emit(writer, line_str)
+    before = (bytes(writer.data), list(writer.section.relocations))
+    with pytest.raises(DescriptionError, match="'bad.c', sequence at b, row 1: file index 9"):
+        bad.emit(writer, line_str)
+    assert (bytes(writer.data), writer.section.relocations) == before
+
+
+def test_add_rows_equals_row_by_row(tmp_path):
+    enc = Encoding(5)
+    one, bulk = (LineProgram(enc, comp_dir="/c", name="a.c") for _ in range(2))
+    f = one.add_file("b.h")
+    assert bulk.add_file("b.h") == f
+    a = one.sequence(0x1000)
+    for j in range(16):
+        a.row(4 * j, 7 + j // 2, column=2, file=f, is_stmt=False)
+    a.end(64)
+    b = bulk.sequence(0x1000)
+    b.add_rows([(4 * j, 7 + j // 2) for j in range(16)], column=2, file=f, is_stmt=False)
+    b.end(64)
+    assert a.rows == b.rows
+    assert line_sections(one)[0][".debug_line"].data == line_sections(bulk)[0][".debug_line"].data
+    path = program_elf(tmp_path / "bulk.o", bulk)
+    assert pyelftools_rows(path) == expected_rows(bulk)
+
+
+def test_big_endian(tmp_path):
+    from minimal_elf import EM_AARCH64
+    llvm = require_tool("llvm-dwarfdump-14")
+    enc = Encoding(4, 4, 8, "big")
+    p = sample_program(enc)
+    symbols = {"main": 0x1000}
+    path = program_elf(tmp_path / "be.o", p, symbols, machine=EM_AARCH64)
+    assert pyelftools_rows(path) == expected_rows(p, symbols)
+    assert llvm_rows(llvm, path) == expected_rows(p, symbols, reader="llvm")
+    llvm_verify(llvm, path)

@@ -35,7 +35,8 @@ class SequenceEncoder:
     """Encodes sequences of one program. Tables that depend on the header are computed once, here."""
 
     def __init__(self, *, program: str, version: int, address_size: int, byteorder: str, file_range: range,
-                 min_instruction_length: int, line_base: int, line_range: int, opcode_base: int) -> None:
+                 min_instruction_length: int, line_base: int, line_range: int, opcode_base: int,
+                 default_is_stmt: bool) -> None:
         self.program = program
         self.version = version
         self.address_size = address_size
@@ -45,6 +46,7 @@ class SequenceEncoder:
         self.line_base = line_base
         self.line_range = line_range
         self.opcode_base = opcode_base
+        self.default_stmt = IS_STMT if default_is_stmt else 0
         # How far DW_LNS_const_add_pc moves, in instructions: the address advance of special opcode 255.
         self.const_add = (255 - opcode_base) // line_range
         self.set_address_head = bytes((0,)) + uleb128(1 + address_size) + bytes((DW_LNE_set_address,))
@@ -100,7 +102,7 @@ class SequenceEncoder:
         line = 1
         column = 0
         file = 1
-        stmt = seq._default_flags & IS_STMT
+        stmt = self.default_stmt
         isa = 0
         for row in seq.rows:
             r_address, r_line, r_column, r_file, r_flags, r_isa, r_disc = row
@@ -190,7 +192,7 @@ class SequenceEncoder:
         if padding:
             out += no_op_padding(padding)
         delta //= min_len
-        if delta == const_add:
+        if delta and delta == const_add:
             append(DW_LNS_const_add_pc)
         elif delta:
             self._advance(out, delta)

@@ -5,11 +5,11 @@ from elftools.dwarf.enums import ENUM_DW_FORM, ENUM_DW_LNCT
 
 from ..address import Address, as_address
 from ..encoding import Encoding
-from ..errors import DescriptionError
+from ..errors import DescriptionError, DwarfkitError
 from ..sections import Relocation, RelocKind
 from ..strings import StringTable
 from ..writer import SectionWriter
-from .opcodes import MIN_OPCODE_BASE, STANDARD_OPCODE_LENGTHS, SequenceEncoder, no_op_padding
+from .opcodes import MIN_OPCODE_BASE, STANDARD_OPCODE_LENGTHS, SequenceEncoder
 from .sequence import LineSequence
 
 _DW_FORM_line_strp = ENUM_DW_FORM["DW_FORM_line_strp"]
@@ -113,7 +113,7 @@ class LineProgram:
         self.sequences.append(seq)
         return seq
 
-    def encoder(self) -> SequenceEncoder:
+    def _sequence_encoder(self) -> SequenceEncoder:
         """The sequence encoder for this header (files added later are still seen: the range is rebuilt)."""
         enc = self.encoding
         file_range = range(self.first_file, len(self.files))
@@ -121,7 +121,8 @@ class LineProgram:
             self._encoder = SequenceEncoder(
                 program=self.name, version=enc.version, address_size=enc.address_size, byteorder=enc.byteorder,
                 file_range=file_range, min_instruction_length=self.min_instruction_length,
-                line_base=self.line_base, line_range=self.line_range, opcode_base=self.opcode_base)
+                line_base=self.line_base, line_range=self.line_range, opcode_base=self.opcode_base,
+                default_is_stmt=self.default_is_stmt)
         return self._encoder
 
     def encode_sequence(self, seq: LineSequence, size: int | None = None) -> tuple[bytes, list[Relocation]]:
@@ -130,14 +131,14 @@ class LineProgram:
         With ``size``, the sequence is padded with no-op opcodes to exactly ``size`` bytes (for in-place updates).
         """
         out = bytearray()
-        pos = self.encoder().encode(seq, out)
+        pos = self._sequence_encoder().encode(seq, out)
         if size is not None and size != len(out):
             if size < len(out):
                 raise DescriptionError(f"line program {self.name!r}, sequence at {seq.start}: needs {len(out)} bytes, "
                                        f"more than the {size} given")
             padding = size - len(out)
             out = bytearray()
-            pos = self.encoder().encode(seq, out, padding)
+            pos = self._sequence_encoder().encode(seq, out, padding)
         relocations = []
         if seq.start.symbol is not None:
             relocations.append(Relocation(pos, self.encoding.address_size, RelocKind.ADDRESS, seq.start.symbol,
@@ -147,16 +148,21 @@ class LineProgram:
     # -- emission -------------------------------------------------------------------------------------------------
     def emit(self, writer: SectionWriter, line_str: StringTable, debug_str: StringTable | None = None) -> int:
         """Appends the whole program to the ``.debug_line`` writer; returns its offset (``DW_AT_stmt_list``)."""
-        start = self.emit_header(writer, line_str)
-        encoder = self.encoder()
         data = writer.data
         relocations = writer.section.relocations
-        size = self.encoding.address_size
-        for seq in self.sequences:
-            pos = encoder.encode(seq, data)
-            if seq.start.symbol is not None:
-                relocations.append(Relocation(pos, size, RelocKind.ADDRESS, seq.start.symbol, seq.start.offset))
-        writer.end_length(start)
+        undo = len(data), len(relocations)
+        try:
+            start = self.emit_header(writer, line_str)
+            encoder = self._sequence_encoder()
+            size = self.encoding.address_size
+            for seq in self.sequences:
+                pos = encoder.encode(seq, data)
+                if seq.start.symbol is not None:
+                    relocations.append(Relocation(pos, size, RelocKind.ADDRESS, seq.start.symbol, seq.start.offset))
+            writer.end_length(start)
+        except DwarfkitError:
+            del data[undo[0]:], relocations[undo[1]:]  # leave the section as it was, not half-written
+            raise
         return start
 
     def emit_header(self, writer: SectionWriter, line_str: StringTable) -> int:

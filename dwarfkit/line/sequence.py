@@ -1,6 +1,8 @@
 """One contiguous range of code and its line rows (a line-program sequence)."""
 from __future__ import annotations
 
+from typing import Iterable
+
 from ..address import Address
 
 # Bits of a row's flags field.
@@ -34,13 +36,17 @@ class LineSequence:
         ``file`` defaults to 1 (the program's primary file), ``is_stmt`` to the program's ``default_is_stmt``.
         """
         flags = self._default_flags if is_stmt is None else (IS_STMT if is_stmt else 0)
-        if basic_block:
-            flags |= BASIC_BLOCK
-        if prologue_end:
-            flags |= PROLOGUE_END
-        if epilogue_begin:
-            flags |= EPILOGUE_BEGIN
+        if basic_block or prologue_end or epilogue_begin:
+            flags |= ((BASIC_BLOCK if basic_block else 0) | (PROLOGUE_END if prologue_end else 0)
+                      | (EPILOGUE_BEGIN if epilogue_begin else 0))
         self.rows.append((address, line, column, 1 if file is None else file, flags, isa, discriminator))
+
+    def add_rows(self, rows: Iterable[tuple[int, int]], *, column: int = 0, file: int | None = None,
+                 is_stmt: bool | None = None) -> None:
+        """Adds many ``(address, line)`` rows that share column, file and is_stmt: one list extension, no call per row."""
+        flags = self._default_flags if is_stmt is None else (IS_STMT if is_stmt else 0)
+        file = 1 if file is None else file
+        self.rows.extend([(address, line, column, file, flags, 0, 0) for address, line in rows])
 
     def end(self, address: int) -> None:
         """Ends the sequence; ``address`` is the offset of the first byte after its code."""
