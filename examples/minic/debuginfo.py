@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from dwarfkit import Address, Encoding
+from dwarfkit.asm import check_call_frames, check_line_program
 from dwarfkit.expr import Expr
 from dwarfkit.frame import CallFrames
 from dwarfkit.program import DwarfBuilder
@@ -59,8 +60,11 @@ class _Describer:
         for f in self.result.functions:
             if f.function is not None:
                 self.subprogram(f)
-        sections = self.dw.emit()
         frames = self.call_frames()
+        # Cheap insurance: every row and every rule change must start an instruction of the code we describe.
+        check_line_program(self.cu.line, self.result.assembly)
+        check_call_frames(frames, self.result.assembly)
+        sections = self.dw.emit()
         sections.add(frames.eh_frame())
         sections.add(frames.debug_frame())
         return sections
