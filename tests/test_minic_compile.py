@@ -93,6 +93,9 @@ PROGRAMS = {
         }""",
     "null pointers": "int main() { int* p = 0; int x = 3; if (p == 0) { p = &x; } if (p != 0) { return *p; }"
                      " return 9; }",
+    "locals without initializer restart at 0": "struct P { int a; };\nint main() { int t = 0; int i = 0;"
+                                                " while (i < 3) { struct P s; int x; x = x + 5; s.a = s.a + x;"
+                                                " t = t + s.a; i = i + 1; } return t; }",
     "falling off the end returns 0": "int f(int a) { if (a) { return 7; } }\nint main() { return f(0) + f(1); }",
 }
 

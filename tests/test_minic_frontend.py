@@ -165,9 +165,26 @@ def test_endless_recursion_is_reported():
         run_source("int f(int n) { return f(n + 1); }\nint main() { return f(0); }")
 
 
-def test_stop_lines_are_statements_with_code_and_closing_braces():
+def test_stop_lines_are_statements_and_closing_braces():
     source = "int main() {\n  int a;\n  int b = 2;\n  if (b) {\n    a = 1;\n  }\n  while (a) a = 0;\n  return a;\n}"
-    assert stop_lines(parse_program(source, "t.mc")) == {3, 4, 5, 7, 8, 9}
+    assert stop_lines(parse_program(source, "t.mc")) == {2, 3, 4, 5, 7, 8, 9}
+
+
+def test_a_declaration_without_initializer_resets_the_local_each_time():
+    source = """int main() {
+    int total = 0;
+    int i = 0;
+    while (i < 3) {
+        int x;
+        x = x + 5;
+        total = total + x;
+        i = i + 1;
+    }
+    return total;
+}"""
+    result = run_source(source, stop_at=[5])
+    assert result.return_value == 15
+    assert [st.locals.get("x") for st in result.stops] == [None, None, None]  # declared by the statement at 5
 
 
 def test_shapes_example_runs():

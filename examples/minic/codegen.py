@@ -224,10 +224,6 @@ class FunctionGenerator:
         t.prologue(self.frame.size)
         for i, p in enumerate(f.params):
             t.store_param(i, self.frame.offsets[p])
-        for var, offset in self.frame.offsets.items():  # locals start at 0 (see the interpreter)
-            if isinstance(var, s.Local):
-                for word in range(0, s.size_of(var.type), s.WORD):  # type: ignore[arg-type]
-                    t.zero_slot(offset + word)
         self.epilogue = self.new_label("epilogue")
         scope = self.block(f.body, root=True)
         self.mark(f.body.end_line, f.body.end_column, is_stmt=False)  # falling off the end returns 0
@@ -258,9 +254,13 @@ class FunctionGenerator:
             self.block(stmt)
         elif isinstance(stmt, s.Local):
             self.scopes[-1].variables.append(stmt)
-            if stmt.init is not None:
-                self.mark(stmt.line, stmt.column)
-                t.slot_address(self.frame.offsets[stmt])
+            self.mark(stmt.line, stmt.column)
+            offset = self.frame.offsets[stmt]
+            if stmt.init is None:  # zeroed each time the declaration runs, as the interpreter does
+                for word in range(0, s.size_of(stmt.type), s.WORD):  # type: ignore[arg-type]
+                    t.zero_slot(offset + word)
+            else:
+                t.slot_address(offset)
                 t.push()
                 self.expr(stmt.init)
                 t.pop_tmp()

@@ -3,7 +3,8 @@
 :func:`run` executes ``main`` and records a :class:`Stop` each time execution reaches a chosen source line, before
 the statement there runs -- what a debugger shows at a breakpoint on that line. The lines where a stop can happen are
 :func:`stop_lines`; the code generator gives exactly those lines an ``is_stmt`` row:
-* every statement that does something (a declaration with an initializer, an assignment, a call, ``if``, ``return``);
+* every statement but a block: a declaration (it stores the initial value, 0 without an initializer), an
+  assignment, a call, ``if``, ``return``;
 * a ``while`` each time its condition is evaluated;
 * the closing brace of a function each time the function returns.
 With one such statement per line, the stops here and a debugger's stops correspond one to one.
@@ -114,7 +115,7 @@ def cell_types(t: s.Type | None) -> list[s.Type]:
 
 
 def new_storage(decl: s.Variable, frame: "Frame | None") -> Storage:
-    """Fresh storage, zeroed (the compiled code zeroes locals in the prologue, and globals start at 0)."""
+    """Fresh storage, zeroed: a global without an initializer, or a local each time its declaration runs."""
     storage = Storage(decl, frame)
     fields = decl.type.fields if isinstance(decl.type, s.StructType) else [None]
     storage.cells = [Cell(0 if t == s.INT else None, storage, f.name if f else None)
@@ -145,9 +146,6 @@ def stop_lines(program: s.Program) -> set[int]:
         if isinstance(stmt, s.Block):
             for inner in stmt.body:
                 visit(inner)
-        elif isinstance(stmt, s.Local):
-            if stmt.init is not None:
-                lines.add(stmt.line)
         else:
             lines.add(stmt.line)
             if isinstance(stmt, s.If):
@@ -293,12 +291,11 @@ class _Machine:
                     storage.alive = False
             return
         if isinstance(stmt, s.Local):
-            if stmt.init is None:
-                self.declare(frame, stmt)
-            else:
-                self.reach(stmt.line)
-                value = self.value(stmt.init, frame)
-                self.declare(frame, stmt).cells[0].value = value
+            self.reach(stmt.line)
+            value = None if stmt.init is None else self.value(stmt.init, frame)
+            storage = self.declare(frame, stmt)
+            if stmt.init is not None:
+                storage.cells[0].value = value
             return
         if isinstance(stmt, s.While):
             while True:
