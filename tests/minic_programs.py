@@ -84,7 +84,10 @@ class _Writer:
         kind = draw(st.sampled_from(["local", "assign", "assign", "pointer", "struct", "if", "while", "call"]))
         if kind == "local" or not scope.ints:
             name = self.fresh("v")
-            self.emit(depth, f"int {name} = {self.expr(scope)};")
+            if draw(st.booleans()):
+                self.emit(depth, f"int {name} = {self.expr(scope)};")
+            else:
+                self.emit(depth, f"int {name};")
             scope.ints.append(name)
         elif kind == "assign":
             self.emit(depth, f"{draw(st.sampled_from(scope.ints + [f'*{p}' for p in scope.pointers]))} = "
