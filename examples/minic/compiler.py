@@ -56,8 +56,8 @@ def compile_to(source: str, arch: Arch | str, filename: str = "<input>", *, comp
     sections = [text]
     if data.byte_size:
         sections.append(data)
-        symbols += [Symbol(g.name, ".data", data_offsets[g.name], s.size_of(g.type), SymbolKind.OBJECT)  # type: ignore[arg-type]
-                    for g in program.globals]
+        symbols += [Symbol(g.name, ".data", data_offsets[g.name], s.size_of(g.type),  # type: ignore[arg-type]
+                           SymbolKind.OBJECT) for g in program.globals]
     image = Image(arch, sections, symbols, entry="_start")
     result = Compilation(program, functions, assembly, data_offsets, image)
     if debug_info:

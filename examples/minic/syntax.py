@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
-# ----------------------------------------------------------------------------------------------------------------- types
+#---------------------------------------------------------------------------------------------------------------- types
 
 WORD = 8
 """Every scalar (int, pointer) is 64 bits."""
