@@ -88,6 +88,10 @@ class _PeLayout:
                       if self.table else None)
         has_fixups = any(r.kind is RelocKind.ADDRESS for s in self.content for r in s.relocations)
         self.reloc = OutputSection(".reloc", ".reloc", _RELOC_FLAGS, 4, b"", 0) if has_fixups else None
+        for added in (self.idata, self.reloc):
+            if added is not None and added.source in self.sources:
+                raise ContainerError(f"PE image: the image has a section {added.name}, which the PE writer makes "
+                                     f"itself")
         count = len(sections) + (self.idata is not None) + (self.reloc is not None)
         if count > C.MAX_IMAGE_SECTIONS:
             raise ContainerError(f"PE image: {count} sections, more than the {C.MAX_IMAGE_SECTIONS} the Windows "
