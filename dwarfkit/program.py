@@ -1,6 +1,6 @@
 """The top-level builder: units, string tables, line programs, lists, and one emission into DwarfSections.
 
-    dw = DwarfBuilder(Encoding(version=5, address_size=8))
+    dw = DwarfBuilder(version=5, address_size=8)
     cu = dw.compile_unit("a.c", comp_dir="/src", producer="mycc 1.0", language="C11",
                          low_pc=Address("main"), high_pc=64)
     int_t = cu.base_type("int", 4, "signed")
@@ -69,8 +69,16 @@ class DwarfBuilder:
     store ``DW_AT_decl_file`` in the abbreviation instead of every DIE.
     """
 
-    def __init__(self, encoding: Encoding | None = None, *, indexed: bool = False, implicit_const: bool = True) -> None:
-        self.encoding = encoding or Encoding()
+    def __init__(self, encoding: Encoding | None = None, *, version: int | None = None,
+                 address_size: int | None = None, offset_size: int | None = None, byteorder: str | None = None,
+                 indexed: bool = False, implicit_const: bool = True) -> None:
+        """``DwarfBuilder(Encoding(...))`` or the same parameters directly: ``DwarfBuilder(version=4,
+        address_size=4)`` (defaults: DWARF 5, 32-bit format, 8-byte addresses, little-endian)."""
+        given = {k: v for k, v in (("version", version), ("address_size", address_size),
+                                   ("offset_size", offset_size), ("byteorder", byteorder)) if v is not None}
+        if encoding is not None and given:
+            raise EncodingError(f"give either an Encoding or its parameters, not both ({', '.join(given)})")
+        self.encoding = encoding or Encoding(**given)  # type: ignore[arg-type]
         if indexed and self.encoding.version < 5:
             raise EncodingError(f"indexed forms (strx, addrx, rnglistx, loclistx) need DWARF 5, not "
                                 f"{self.encoding.version}")

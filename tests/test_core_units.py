@@ -95,7 +95,7 @@ def test_public_names():
 def test_readme_example_with_symbols(tmp_path):
     """The README's example, with symbolic addresses resolved as a linker would: gdb-style consumers see it all."""
     dwarfdump = require_tool("llvm-dwarfdump-14")
-    dw = DwarfBuilder(Encoding(version=5, address_size=8))
+    dw = DwarfBuilder(version=5, address_size=8)
     cu = dw.compile_unit("a.c", comp_dir="/src", producer="mycc 1.0", language="C11",
                          low_pc=Address("main"), high_pc=64)
     int_t = cu.base_type("int", 4, "signed")
