@@ -52,8 +52,7 @@ class Unit(TypeHelpers):
         self._offset_limit = 1 << (8 * self.encoding.offset_size)
         self._exprloc = self.encoding.version >= 4
         self._intern_block = program.intern_block
-        self.root = Die(self, None, names.tag(self.root_tag))
-        self._apply(self.root, attributes)
+        self.root = self._new_die(None, self.root_tag, attributes)
         self._plain_strings = not program.indexed
 
     # -- building ---------------------------------------------------------------------------------------------
@@ -61,7 +60,8 @@ class Unit(TypeHelpers):
         """A new DIE directly under the unit's root: ``cu.die("subprogram", name="main", low_pc=...)``."""
         return self._new_die(self.root, tag, attributes)
 
-    def _new_die(self, parent: Die, tag: str | int, attributes: dict[str, Any]) -> Die:
+    def _new_die(self, parent: Die | None, tag: str | int, attributes: dict[str, Any]) -> Die:
+        """Creates a DIE under ``parent`` (None: the root) with ``attributes``."""
         if self.finished:
             raise DescriptionError(f"{self.label()}: already emitted, no DIE can be added")
         code = _TAGS.get(tag)
@@ -70,10 +70,11 @@ class Unit(TypeHelpers):
         die = Die(self, parent, code)
         if attributes:
             self._apply(die, attributes)
-        if parent.children is None:
-            parent.children = [die]
-        else:
-            parent.children.append(die)
+        if parent is not None:
+            if parent.children is None:
+                parent.children = [die]
+            else:
+                parent.children.append(die)
         return die
 
     def _apply(self, die: Die, attributes: dict[str, Any]) -> None:
