@@ -1,0 +1,386 @@
+"""``dwarfkit dump`` text: llvm-dwarfdump's layout, written one unit at a time in large chunks.
+
+Per unit, every abbreviation gets a list of (prefix, formatter) built once: the prefix is the indented attribute
+name (and form with --show-form), the formatter turns a decoded value into llvm-dwarfdump's text for it.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, TextIO
+
+from . import forms, names
+from .expr import format_expr
+from .forms import F
+from .lines import BASIC_BLOCK, END_SEQUENCE, EPILOGUE_BEGIN, IS_STMT, PROLOGUE_END, STANDARD_OPCODES, LineTable, \
+    parse_line_table
+from .ranges import loclist, ranges_v4, read_offset_table, rnglist
+from .typename import DieRef, TypePrinter
+from .units import DW_UT, DwarfContext, Unit, cstring
+
+BASE_INDENT = " " * 12
+# llvm-dwarfdump's DWARFAttribute::mayHaveLocationList / mayHaveLocationExpr.
+LOCLIST_ATTRS = {0x02, 0x0b, 0x0d, 0x19, 0x2a, 0x2f, 0x37, 0x38, 0x40, 0x46, 0x48, 0x4a, 0x4d}
+LOCEXPR_ATTRS = LOCLIST_ATTRS | {0x0c, 0x22, 0x2e, 0x4e, 0x4f, 0x50, 0x51, 0x71, 0x7e, 0x7f, 0x83, 0x84, 0x85, 0x86,
+                                 0x2111, 0x2113}
+A_DECL_FILE, A_CALL_FILE, A_DECL_LINE, A_CALL_LINE, A_HIGH_PC, A_LOW_PC = 0x3a, 0x58, 0x3b, 0x59, 0x12, 0x11
+A_TYPE, A_CONTAINING, A_SPECIFICATION, A_ABSTRACT_ORIGIN, A_RANGES = 0x49, 0x1d, 0x47, 0x31, 0x55
+A_NAME, A_LINKAGE, A_MIPS_LINKAGE = 0x03, 0x6e, 0x2007
+MAX_ORIGIN_CHAIN = 64
+
+
+@dataclass
+class DumpOptions:
+    show_form: bool = False
+    verbose: bool = False
+
+
+def escape(s: str) -> str:
+    if s.isascii() and s.isprintable() and '"' not in s and "\\" not in s:
+        return s
+    out = []
+    for b in s.encode("utf-8", "surrogateescape"):
+        c = chr(b)
+        if c == "\\":
+            out.append("\\\\")
+        elif c == "\t":
+            out.append("\\t")
+        elif c == "\n":
+            out.append("\\n")
+        elif c == '"':
+            out.append('\\"')
+        elif 0x20 <= b < 0x7F:
+            out.append(c)
+        else:
+            out.append(f"\\{b:03o}")
+    return "".join(out)
+
+
+def hex_addr(value: int, size: int) -> str:
+    digits = size * 2
+    return f"0x{value:0{digits}x}"
+
+
+class InfoDumper:
+    """Formats the DIEs of units. One instance per file; ``dump_unit`` writes one unit."""
+
+    def __init__(self, ctx: DwarfContext, out: TextIO, opts: DumpOptions):
+        self.ctx = ctx
+        self.out = out
+        self.opts = opts
+        self.arch = ctx.file.arch
+        self.problems: list[str] = []
+        self._other_units: dict[int, Unit] = {}
+        self._line_tables: dict[int, LineTable] = {}
+
+    # --- references ----------------------------------------------------------------------------------------
+    def die_at(self, unit: Unit, offset: int) -> DieRef | None:
+        if unit.die_offset <= offset < unit.end:
+            i = unit.die_index(offset)
+            return DieRef(unit, i) if i is not None else None
+        other = self._other_units.get(offset)
+        target = self.ctx.unit_at(offset, unit.section)
+        if target is None:
+            return None
+        if target.offset not in self._other_units:
+            if len(self._other_units) > 8:
+                self._other_units.clear()
+            self._other_units[target.offset] = self.ctx.load(target)
+        target = self._other_units[target.offset]
+        i = target.die_index(offset)
+        return DieRef(target, i) if i is not None else None
+
+    def resolve(self, unit: Unit, form: int, value) -> DieRef | None:
+        if form in forms.UNIT_REFS:
+            return self.die_at(unit, unit.offset + value)
+        if form == F["ref_addr"]:
+            return self.die_at(unit, value)
+        return None
+
+    def string_of(self, unit: Unit, form: int, value) -> str | None:
+        return self.ctx.string(unit, form, value)
+
+    def line_table(self, unit: Unit) -> LineTable | None:
+        if unit.stmt_list is None:
+            return None
+        t = self._line_tables.get(unit.stmt_list)
+        if t is None:
+            if len(self._line_tables) > 64:
+                self._line_tables.clear()
+            t = parse_line_table(self.ctx.file.section("debug_line"), unit.stmt_list, self.ctx.order,
+                                 unit.address_size, self.ctx.str, self.ctx.line_str, rows=False)
+            self._line_tables[unit.stmt_list] = t
+        return t
+
+    def linkage_name(self, d: DieRef | None) -> str | None:
+        """DWARFDie::getName(LinkageName): linkage name, else name, following specification/abstract_origin."""
+        if d is None:
+            return None
+        for at in ((A_MIPS_LINKAGE, A_LINKAGE), (A_NAME,)):
+            seen = set()
+            work = [d]
+            while work and len(seen) < MAX_ORIGIN_CHAIN:
+                cur = work.pop()
+                key = (cur.unit.offset, cur.i)
+                if key in seen:
+                    continue
+                seen.add(key)
+                for a in at:
+                    fv = cur.unit.attr_form(cur.i, a)
+                    if fv is not None:
+                        s = self.ctx.string(cur.unit, fv[0], fv[1])
+                        if s is not None:
+                            return s
+                for a in (A_SPECIFICATION, A_ABSTRACT_ORIGIN):
+                    fv = cur.unit.attr_form(cur.i, a)
+                    if fv is not None:
+                        r = self.resolve(cur.unit, fv[0], fv[1])
+                        if r is not None:
+                            work.append(r)
+        return None
+
+    # --- one attribute ---------------------------------------------------------------------------------------
+    def value_text(self, unit: Unit, i: int, at: int, form: int, v, depth: int) -> str:
+        opts = self.opts
+        ctx = self.ctx
+        if isinstance(v, tuple):  # DW_FORM_indirect
+            form, v = v
+        if at in (A_DECL_FILE, A_CALL_FILE) and isinstance(v, int) and form in forms.CONSTANTS and form != F["sdata"]:
+            t = self.line_table(unit)
+            path = t.file_path(v, unit.comp_dir) if t else None
+            if path is not None:
+                return f'"{escape(path)}"'
+        elif at in names.VALUE_NAMES and form in forms.CONSTANTS and form != F["sdata"]:
+            name = names.VALUE_NAMES[at].get(v)
+            if name:
+                return name
+        if at in (A_DECL_LINE, A_CALL_LINE) and form in forms.CONSTANTS and form != F["sdata"]:
+            return str(v)
+        if at == A_HIGH_PC and not opts.show_form and not opts.verbose and form in forms.CONSTANTS \
+                and form != F["sdata"]:
+            low = unit.attr_form(i, A_LOW_PC)
+            if low is not None:
+                lf, lv = low
+                if lf in forms.ADDR_INDEX:
+                    lv = ctx.address_index(unit, lv)
+                if lv is not None:
+                    return hex_addr((lv + v) & ((1 << 64) - 1), unit.address_size)
+        sec_offset = form == F["sec_offset"] or form == F["loclistx"] or \
+            (form in (F["data4"], F["data8"]) and unit.version <= 3)
+        if at in LOCLIST_ATTRS and sec_offset:
+            return self.location_list(unit, form, v, depth)
+        if form == F["exprloc"] or (at in LOCEXPR_ATTRS and form in forms.EXPRESSIONS):
+            return format_expr(v, self.arch, unit.address_size, unit.offset_size, ctx.order,
+                               lambda off: self.base_type(unit, off))
+        text = self.form_text(unit, form, v)
+        if at in (A_SPECIFICATION, A_ABSTRACT_ORIGIN):
+            name = self.linkage_name(self.resolve(unit, form, v))
+            if name is not None:
+                text += f' "{escape(name)}"'
+        elif at in (A_TYPE, A_CONTAINING):
+            d = self.resolve(unit, form, v)
+            if d is not None and d.unit.abbs[d.i] is not None:
+                text += ' "' + escape(TypePrinter(self.resolve, self.string_of).qualified(d)) + '"'
+        elif at == A_RANGES:
+            text += self.ranges(unit, form, v, depth)
+        return text
+
+    def base_type(self, unit: Unit, off: int) -> str:
+        d = self.die_at(unit, unit.offset + off)
+        if d is None or d.tag != 0x24:
+            return f" <invalid base_type ref: 0x{off:x}>"
+        s = f" (0x{unit.offset + off:08x})"
+        fv = d.unit.attr_form(d.i, A_NAME)
+        if fv is not None:
+            s += f' "{self.ctx.string(d.unit, fv[0], fv[1])}"'
+        return s
+
+    def form_text(self, unit: Unit, form: int, v) -> str:
+        ctx = self.ctx
+        verbose = self.opts.verbose
+        if form == F["addr"]:
+            return hex_addr(v, unit.address_size)
+        if form in forms.ADDR_INDEX:
+            a = ctx.address_index(unit, v)
+            if a is None:
+                return f"indexed ({v:08x}) address = <unresolved>"
+            return (f"indexed ({v:08x}) address = " if verbose else "") + hex_addr(a, unit.address_size)
+        if form == F["flag_present"]:
+            return "true"
+        if form in (F["flag"], F["data1"]):
+            return f"0x{v:02x}"
+        if form == F["data2"]:
+            return f"0x{v:04x}"
+        if form == F["data4"]:
+            return f"0x{v:08x}"
+        if form in (F["data8"], F["ref_sig8"], F["ref_addr"]):
+            return f"0x{v:016x}"
+        if form == F["data16"]:
+            return " ".join(f"{b:02x}" for b in v)
+        if form == F["string"]:
+            return '"' + escape(v.decode("utf-8", "surrogateescape")) + '"'
+        if form in forms.EXPRESSIONS:
+            n = len(v)
+            if not n:
+                return ""
+            if form in (F["exprloc"], F["block"]):
+                head = f"<0x{n:x}> "
+            else:
+                head = f"<0x{n:0{2 * forms.BLOCKS[form]}x}> "
+            return head + "".join(f"{b:02x} " for b in v)
+        if form in (F["sdata"], F["implicit_const"], F["udata"]):
+            return str(v)
+        if form in (F["strp"], F["line_strp"]) or form in forms.STRING_INDEX:
+            s = ctx.string(unit, form, v)
+            prefix = ""
+            if verbose:
+                prefix = {F["strp"]: f" .debug_str[0x{v:08x}] = ", F["line_strp"]: f" .debug_line_str[0x{v:08x}] = "
+                          }.get(form, f"indexed ({v:08x}) string = ")
+            if s is None:
+                self.problems.append(f".debug_info: unit 0x{unit.offset:x}: string {form and forms.form_name(form)} "
+                                     f"0x{v:x} cannot be found")
+                return prefix
+            return prefix + '"' + escape(s) + '"'
+        if form in forms.UNIT_REFS:
+            rel = {F["ref1"]: f"cu + 0x{v:02x}", F["ref2"]: f"cu + 0x{v:04x}", F["ref4"]: f"cu + 0x{v:04x}",
+                   F["ref8"]: f"cu + 0x{v:08x}", F["ref_udata"]: f"cu + 0x{v:x}"}[form] if verbose else ""
+            target = f"0x{unit.offset + v:08x}"
+            return f"{rel} => {{{target}}}" if verbose else target
+        if form == F["sec_offset"]:
+            return f"0x{v:0{2 * unit.offset_size}x}"
+        if form == F["rnglistx"]:
+            return f"indexed (0x{v:x}) rangelist = "
+        if form == F["loclistx"]:
+            return f"indexed (0x{v:x}) loclist = "
+        if form in (F["ref_sup4"], F["ref_sup8"], F["strp_sup"], F["GNU_ref_alt"], F["GNU_strp_alt"]):
+            return f"0x{v:08x}"
+        return f"DW_FORM(0x{form:04x})"
+
+    def ranges(self, unit: Unit, form: int, v, depth: int) -> str:
+        ctx = self.ctx
+        text = ""
+        if form == F["rnglistx"]:
+            off = read_offset_table(ctx, "debug_rnglists", unit, unit.rnglists_base, v)
+            if off is None:
+                return ""
+            text = f"0x{off:0{2 * unit.offset_size}x}"
+            result, problem = rnglist(ctx, unit, off)
+        elif unit.version >= 5:
+            result, problem = rnglist(ctx, unit, v)
+        else:
+            result, problem = ranges_v4(ctx, unit, v)
+        if problem:
+            self.problems.append(problem)
+        indent = " " * (17 + 2 * depth)
+        size = unit.address_size
+        return text + "".join(f"\n{indent}[{hex_addr(a, size)}, {hex_addr(b, size)})" for a, b in result)
+
+    def location_list(self, unit: Unit, form: int, v, depth: int) -> str:
+        ctx = self.ctx
+        prefix = ""
+        if form == F["loclistx"]:
+            prefix = f"indexed (0x{v:x}) loclist = "
+            off = read_offset_table(ctx, "debug_loclists", unit, unit.loclists_base, v)
+            if off is None:
+                return prefix
+            v = off
+        entries, problem = loclist(ctx, unit, v, unit.version >= 5)
+        if problem:
+            self.problems.append(problem)
+        indent = " " * (17 + 2 * depth)
+        size = unit.address_size
+        parts = [f"{prefix}0x{v:08x}: "]
+        for rng, expr in entries:
+            r = "<default>" if rng is None else f"[{hex_addr(rng[0], size)}, {hex_addr(rng[1], size)})"
+            parts.append(f"\n{indent}{r}: " + format_expr(expr, self.arch, size, unit.offset_size, ctx.order,
+                                                         lambda off: self.base_type(unit, off)))
+        return "".join(parts)
+
+    # --- units ----------------------------------------------------------------------------------------------
+    def unit_header(self, u: Unit) -> str:
+        length = f"0x{u.length:0{2 * u.offset_size}x}"
+        fmt = "DWARF64" if u.offset_size == 8 else "DWARF32"
+        kind = "Type Unit" if u.is_type_unit else "Compile Unit"
+        s = f"0x{u.offset:08x}: {kind}: length = {length}, format = {fmt}, version = 0x{u.version:04x}"
+        if u.version >= 5:
+            s += f", unit_type = {DW_UT.get(u.unit_type, f'0x{u.unit_type:02x}')}"
+        s += f", abbr_offset = 0x{u.abbrev_offset:04x}, addr_size = 0x{u.address_size:02x}"
+        if u.type_signature is not None:
+            s += f", type_signature = 0x{u.type_signature:016x}, type_offset = 0x{u.type_offset:04x}"
+        if u.dwo_id is not None:
+            s += f", DWO_id = 0x{u.dwo_id:016x}"
+        return s + f" (next unit at 0x{u.end:08x})\n"
+
+    def dump_unit(self, u: Unit, only: set[int] | None = None) -> None:
+        """Write unit ``u``; with ``only``, just the DIEs whose index is in it (with their subtrees)."""
+        self.ctx.load(u)
+        out = self.out
+        show_form = self.opts.show_form or self.opts.verbose
+        chunks: list[str] = [self.unit_header(u), "\n"]
+        prefixes: dict[tuple[int, int], list[str]] = {}
+        value_text = self.value_text
+        offs, abbs, vals, depths = u.offs, u.abbs, u.vals, u.depths
+        for i in range(len(offs)):
+            if only is not None and i not in only:
+                continue
+            ab = abbs[i]
+            depth = depths[i]
+            if ab is None:
+                chunks.append(f"0x{offs[i]:08x}: {'  ' * depth}NULL\n\n")
+                continue
+            key = (ab.code, depth)
+            pre = prefixes.get(key)
+            if pre is None:
+                ind = BASE_INDENT + "  " * depth + "  "
+                pre = prefixes[key] = [
+                    f"{ind}{names.attr_name(at)}" + (f" [{forms.form_name(fm)}]" if show_form else "") + "\t("
+                    for at, fm, _c in ab.attrs]
+            chunks.append(f"0x{offs[i]:08x}: {'  ' * depth}{names.tag_name(ab.tag)}\n")
+            for p, (at, fm, _c), v in zip(pre, ab.attrs, vals[i]):
+                chunks.append(p)
+                chunks.append(value_text(u, i, at, fm, v, depth))
+                chunks.append(")\n")
+            chunks.append("\n")
+            if len(chunks) > 8192:
+                out.write("".join(chunks))
+                chunks.clear()
+        out.write("".join(chunks))
+        self.problems.extend(u.problems)
+
+
+def dump_line_table(t: LineTable, out: TextIO) -> None:
+    w = []
+    w.append(f"debug_line[0x{t.offset:08x}]\nLine table prologue:\n")
+    w.append(f"    total_length: 0x{t.unit_length:0{2 * t.offset_size}x}\n")
+    w.append(f"          format: {'DWARF64' if t.offset_size == 8 else 'DWARF32'}\n")
+    w.append(f"         version: {t.version}\n")
+    if t.version >= 5:
+        w.append(f"    address_size: {t.address_size}\n seg_select_size: {t.seg_select_size}\n")
+    w.append(f" prologue_length: 0x{t.header_length:0{2 * t.offset_size}x}\n")
+    w.append(f" min_inst_length: {t.min_inst_length}\nmax_ops_per_inst: {t.max_ops_per_inst}\n")
+    w.append(f" default_is_stmt: {t.default_is_stmt}\n       line_base: {t.line_base}\n")
+    w.append(f"      line_range: {t.line_range}\n     opcode_base: {t.opcode_base}\n")
+    for i, n in enumerate(t.standard_opcode_lengths):
+        name = STANDARD_OPCODES[i] if i < len(STANDARD_OPCODES) else f"DW_LNS_unknown_{i + 1:x}"
+        w.append(f"standard_opcode_lengths[{name}] = {n}\n")
+    first = 0 if t.version >= 5 else 1
+    for i, d in enumerate(t.include_dirs, first):
+        w.append(f'include_directories[{i:3}] = "{escape(d)}"\n')
+    for i, f in enumerate(t.files, first):
+        w.append(f"file_names[{i:3}]:\n           name: \"{escape(f.name)}\"\n      dir_index: {f.dir_index}\n")
+        if t.has_md5 and f.md5 is not None:
+            w.append(f"   md5_checksum: {f.md5.hex()}\n")
+        if t.version < 5:
+            w.append(f"       mod_time: 0x{f.mtime:08x}\n         length: 0x{f.length:08x}\n")
+    w.append("\n")
+    if t.rows:
+        w.append("Address            Line   Column File   ISA Discriminator Flags\n"
+                 "------------------ ------ ------ ------ --- ------------- -------------\n")
+        for a, line, col, fi, isa, disc, flags in t.rows:
+            w.append(f"0x{a:016x} {line:6} {col:6} {fi:6} {isa:3} {disc:13} "
+                     + (" is_stmt" if flags & IS_STMT else "") + (" basic_block" if flags & BASIC_BLOCK else "")
+                     + (" prologue_end" if flags & PROLOGUE_END else "")
+                     + (" epilogue_begin" if flags & EPILOGUE_BEGIN else "")
+                     + (" end_sequence" if flags & END_SEQUENCE else "") + "\n")
+            if flags & END_SEQUENCE:
+                w.append("\n")
+    out.write("".join(w))
