@@ -6,7 +6,7 @@ from typing import TextIO
 from .container import DebugFile
 from .lines import parse_line_table
 from .text import DumpOptions, InfoDumper, dump_line_table
-from .units import DwarfContext
+from .units import DwarfContext, forget
 
 # Section flags in the order llvm-dwarfdump prints sections.
 SECTION_FLAGS = ["debug-info", "debug-types", "debug-line"]
@@ -22,7 +22,7 @@ def dump_text(df: DebugFile, out: TextIO, sections: set[str], opts: DumpOptions)
         dumper = InfoDumper(ctx, out, opts)
         for unit in ctx.units("debug_info"):
             dumper.dump_unit(unit)
-            _drop(unit)
+            forget(unit)
         problems += dumper.problems
         out.write("\n")
     if "debug-types" in sections and df.section("debug_types"):
@@ -30,7 +30,7 @@ def dump_text(df: DebugFile, out: TextIO, sections: set[str], opts: DumpOptions)
         dumper = InfoDumper(ctx, out, opts)
         for unit in ctx.units("debug_types"):
             dumper.dump_unit(unit)
-            _drop(unit)
+            forget(unit)
         problems += dumper.problems
         out.write("\n")
     if "debug-line" in sections and df.section("debug_line"):
@@ -56,8 +56,3 @@ def line_tables(ctx: DwarfContext):
         if t.end <= off:
             break
         off = t.end
-
-
-def _drop(unit) -> None:
-    """Forget a unit's decoded DIEs: memory stays at what one unit needs."""
-    unit.offs, unit.abbs, unit.vals, unit.parents, unit.depths, unit.index = [], [], [], [], [], None

@@ -20,6 +20,7 @@ _OPERANDS = {
     "reinterpret": "T", "GNU_entry_value": "U", "GNU_addr_index": "U", "GNU_const_index": "U",
     "WASM_location": "U",
 }
+# GNU extensions llvm-dwarfdump 14 cannot decode; we print them as it does, "<decoding error>" and the bytes.
 _NOT_IN_LLVM = {"DW_OP_GNU_parameter_ref", "DW_OP_GNU_implicit_pointer", "DW_OP_GNU_const_type",
                 "DW_OP_GNU_regval_type", "DW_OP_GNU_deref_type", "DW_OP_GNU_convert", "DW_OP_GNU_uninit",
                 "DW_OP_GNU_variable_value"}
@@ -31,7 +32,8 @@ _X86_64 = ["RAX", "RDX", "RCX", "RBX", "RSI", "RDI", "RBP", "RSP"] + [f"R{i}" fo
 _I386 = ["EAX", "ECX", "EDX", "EBX", "ESP", "EBP", "ESI", "EDI", "EIP"]
 REGISTERS: dict[str, dict[int, str]] = {
     "x86_64": dict(enumerate(_X86_64)),
-    "i386": dict(enumerate(_I386)),
+    "i386": {**dict(enumerate(_I386)), 9: "EFLAGS", **{11 + i: f"ST{i}" for i in range(8)},
+             **{21 + i: f"XMM{i}" for i in range(8)}, **{29 + i: f"MM{i}" for i in range(8)}},
     "aarch64": {**{i: f"W{i}" for i in range(31)}, 31: "WSP"},
     "arm": {**{i: f"R{i}" for i in range(13)}, 13: "SP", 14: "LR", 15: "PC"},
 }

@@ -14,6 +14,10 @@ def _invert(table: dict, prefix: str) -> dict[int, str]:
 
 TAGS = _invert(enums.ENUM_DW_TAG, "DW_TAG_")
 ATTRS = _invert(enums.ENUM_DW_AT, "DW_AT_")
+# Where llvm-dwarfdump 14 spells a code differently from pyelftools.
+ATTRS[0x3e02] = "DW_AT_LLVM_sysroot"
+TAGS.update({0x2f: "DW_TAG_template_type_parameter", 0x30: "DW_TAG_template_value_parameter",
+             0x4107: "DW_TAG_GNU_template_template_param", 0x4108: "DW_TAG_GNU_template_parameter_pack"})
 LANGS = _invert(enums.ENUM_DW_LANG, "DW_LANG_")
 ENCODINGS = _invert(enums.ENUM_DW_ATE, "DW_ATE_")
 INLINES = _invert(enums.ENUM_DW_INL, "DW_INL_")

@@ -15,7 +15,7 @@ from .lines import BASIC_BLOCK, END_SEQUENCE, EPILOGUE_BEGIN, IS_STMT, PROLOGUE_
     parse_line_table
 from .ranges import loclist, ranges_v4, read_offset_table, rnglist
 from .typename import DieRef, TypePrinter
-from .units import DW_UT, DwarfContext, Unit, cstring
+from .units import DW_UT, DwarfContext, Unit, forget
 
 BASE_INDENT = " " * 12
 # llvm-dwarfdump's DWARFAttribute::mayHaveLocationList / mayHaveLocationExpr.
@@ -77,15 +77,18 @@ class InfoDumper:
         if unit.die_offset <= offset < unit.end:
             i = unit.die_index(offset)
             return DieRef(unit, i) if i is not None else None
-        other = self._other_units.get(offset)
         target = self.ctx.unit_at(offset, unit.section)
         if target is None:
             return None
-        if target.offset not in self._other_units:
+        if not target.offs:
+            self.ctx.load(target)
+            # Keep a few other units decoded for references into them; forget the oldest beyond that.
+            self._other_units[target.offset] = target
             if len(self._other_units) > 8:
-                self._other_units.clear()
-            self._other_units[target.offset] = self.ctx.load(target)
-        target = self._other_units[target.offset]
+                oldest = next(iter(self._other_units))
+                dropped = self._other_units.pop(oldest)
+                if dropped is not unit and dropped is not target:
+                    forget(dropped)
         i = target.die_index(offset)
         return DieRef(target, i) if i is not None else None
 
@@ -148,8 +151,8 @@ class InfoDumper:
             t = self.line_table(unit)
             path = t.file_path(v, unit.comp_dir) if t else None
             if path is not None:
-                return f'"{escape(path)}"'
-        elif at in names.VALUE_NAMES and form in forms.CONSTANTS and form != F["sdata"]:
+                return f'"{path}"'  # llvm-dwarfdump prints file paths unescaped
+        elif at in names.VALUE_NAMES and (form in forms.CONSTANTS or form == F["flag"]) and form != F["sdata"]:
             name = names.VALUE_NAMES[at].get(v)
             if name:
                 return name
@@ -176,7 +179,7 @@ class InfoDumper:
             name = self.linkage_name(self.resolve(unit, form, v))
             if name is not None:
                 text += f' "{escape(name)}"'
-        elif at in (A_TYPE, A_CONTAINING):
+        elif at == A_TYPE:
             d = self.resolve(unit, form, v)
             if d is not None and d.unit.abbs[d.i] is not None:
                 text += ' "' + escape(TypePrinter(self.resolve, self.string_of).qualified(d)) + '"'

@@ -216,7 +216,7 @@ class DwarfContext:
 
     def load(self, unit: Unit) -> Unit:
         """Decode all DIEs of the unit (idempotent). Problems go to unit.problems; what decodes is kept."""
-        if unit.offs or unit.problems:
+        if unit.offs:
             return unit
         name = "." + unit.section
         try:
@@ -335,6 +335,12 @@ def cstring(data: bytes, off: int) -> str | None:
     if end < 0:
         return None
     return data[off:end].decode("utf-8", "surrogateescape")
+
+
+def forget(unit: Unit) -> None:
+    """Drop a unit's decoded DIEs: memory stays at what a few units need."""
+    unit.offs, unit.abbs, unit.vals, unit.parents, unit.depths, unit.index = [], [], [], [], [], None
+    unit.problems = []
 
 
 def _drop_last(unit: Unit) -> None:
