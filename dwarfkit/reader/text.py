@@ -15,7 +15,7 @@ from .lines import BASIC_BLOCK, END_SEQUENCE, EPILOGUE_BEGIN, IS_STMT, PROLOGUE_
     parse_line_table
 from .ranges import loclist, ranges_v4, read_offset_table, rnglist
 from .typename import DieRef, TypePrinter
-from .units import DW_UT, DwarfContext, Unit, forget
+from .units import DW_UT, DwarfContext, Unit, cstring, forget
 
 BASE_INDENT = " " * 12
 # llvm-dwarfdump's DWARFAttribute::mayHaveLocationList / mayHaveLocationExpr.
@@ -71,6 +71,7 @@ class InfoDumper:
         self.problems: list[str] = []
         self._other_units: dict[int, Unit] = {}
         self._line_tables: dict[int, LineTable] = {}
+        self._string_cache: dict[int, dict[int, str]] = {}
 
     # --- references ----------------------------------------------------------------------------------------
     def die_at(self, unit: Unit, offset: int) -> DieRef | None:
@@ -186,6 +187,76 @@ class InfoDumper:
         elif at == A_RANGES:
             text += self.ranges(unit, form, v, depth)
         return text
+
+    def formatter(self, unit: Unit, at: int, form: int) -> Callable[[int, object, int], str]:
+        """A function (DIE index, value, depth) -> text for one (attribute, form) in this unit.
+
+        The common cases get a specialised function with a cache; everything else goes through value_text."""
+        generic = self.value_text
+        opts = self.opts
+        if form in (F["strp"], F["line_strp"]) and not opts.verbose and at not in names.VALUE_NAMES:
+            section = self.ctx.str if form == F["strp"] else self.ctx.line_str
+            cache = self._string_cache.setdefault(form, {})
+
+            def string(i, v, depth):
+                text = cache.get(v)
+                if text is None:
+                    s = cstring(section, v)
+                    if s is None:
+                        return generic(unit, i, at, form, v, depth)
+                    text = cache[v] = f'"{escape(s)}"'
+                return text
+            return string
+        if form in forms.UNIT_REFS and not opts.verbose and at not in (A_SPECIFICATION, A_ABSTRACT_ORIGIN):
+            base = unit.offset
+            if at != A_TYPE:
+                return lambda i, v, depth: "0x%08x" % (base + v)
+            names_by_target: dict[int, str] = {}
+
+            def type_ref(i, v, depth):
+                text = names_by_target.get(v)
+                if text is None:
+                    text = names_by_target[v] = generic(unit, i, at, form, v, depth)
+                return text
+            return type_ref
+        if at in (A_DECL_FILE, A_CALL_FILE, A_DECL_LINE, A_CALL_LINE) or at in names.VALUE_NAMES \
+                or at in LOCLIST_ATTRS or at == A_HIGH_PC or at == A_RANGES:
+            if at in (A_DECL_FILE, A_CALL_FILE):
+                files: dict[int, str] = {}
+
+                def file(i, v, depth):
+                    text = files.get(v)
+                    if text is None:
+                        text = files[v] = generic(unit, i, at, form, v, depth)
+                    return text
+                return file
+            if at in (A_DECL_LINE, A_CALL_LINE) and form in (F["data1"], F["data2"], F["data4"], F["udata"]):
+                return lambda i, v, depth: str(v)
+            if not (at in LOCLIST_ATTRS and form == F["exprloc"]):
+                return lambda i, v, depth: generic(unit, i, at, form, v, depth)
+        if form == F["exprloc"] or (at in LOCEXPR_ATTRS and form in forms.EXPRESSIONS):
+            exprs: dict[bytes, str] = {}
+
+            def expression(i, v, depth):
+                text = exprs.get(v)
+                if text is None:
+                    text = exprs[v] = generic(unit, i, at, form, v, depth)
+                return text
+            return expression
+        if at in (A_SPECIFICATION, A_ABSTRACT_ORIGIN) or opts.verbose:
+            return lambda i, v, depth: generic(unit, i, at, form, v, depth)
+        simple = {F["data1"]: "0x%02x", F["flag"]: "0x%02x", F["data2"]: "0x%04x", F["data4"]: "0x%08x",
+                  F["data8"]: "0x%016x", F["sec_offset"]: f"0x%0{2 * unit.offset_size}x"}.get(form)
+        if simple is not None:
+            return lambda i, v, depth: simple % v
+        if form == F["flag_present"]:
+            return lambda i, v, depth: "true"
+        if form in (F["udata"], F["sdata"], F["implicit_const"]):
+            return lambda i, v, depth: str(v)
+        if form == F["addr"]:
+            fmt = f"0x%0{2 * unit.address_size}x"
+            return lambda i, v, depth: fmt % v
+        return lambda i, v, depth: generic(unit, i, at, form, v, depth)
 
     def base_type(self, unit: Unit, off: int) -> str:
         d = self.die_at(unit, unit.offset + off)
@@ -319,29 +390,34 @@ class InfoDumper:
         out = self.out
         show_form = self.opts.show_form or self.opts.verbose
         chunks: list[str] = [self.unit_header(u), "\n"]
-        prefixes: dict[tuple[int, int], list[str]] = {}
-        value_text = self.value_text
+        prefixes: dict[tuple[int, int], list[tuple[str, Callable]]] = {}
+        formatters: dict[tuple[int, int], Callable] = {}
         offs, abbs, vals, depths = u.offs, u.abbs, u.vals, u.depths
+        append = chunks.append
         for i in range(len(offs)):
             if only is not None and i not in only:
                 continue
             ab = abbs[i]
             depth = depths[i]
             if ab is None:
-                chunks.append(f"0x{offs[i]:08x}: {'  ' * depth}NULL\n\n")
+                append(f"0x{offs[i]:08x}: {'  ' * depth}NULL\n\n")
                 continue
             key = (ab.code, depth)
             pre = prefixes.get(key)
             if pre is None:
                 ind = BASE_INDENT + "  " * depth + "  "
-                pre = prefixes[key] = [
-                    f"{ind}{names.attr_name(at)}" + (f" [{forms.form_name(fm)}]" if show_form else "") + "\t("
-                    for at, fm, _c in ab.attrs]
-            chunks.append(f"0x{offs[i]:08x}: {'  ' * depth}{names.tag_name(ab.tag)}\n")
-            for p, (at, fm, _c), v in zip(pre, ab.attrs, vals[i]):
-                chunks.append(p)
-                chunks.append(value_text(u, i, at, fm, v, depth))
-                chunks.append(")\n")
+                pre = prefixes[key] = []
+                for at, fm, _c in ab.attrs:
+                    fmt = formatters.get((at, fm))
+                    if fmt is None:
+                        fmt = formatters[at, fm] = self.formatter(u, at, fm)
+                    pre.append((f"{ind}{names.attr_name(at)}" + (f" [{forms.form_name(fm)}]" if show_form else "")
+                                + "\t(", fmt))
+            append(f"0x{offs[i]:08x}: {'  ' * depth}{names.tag_name(ab.tag)}\n")
+            for (p, fmt), v in zip(pre, vals[i]):
+                append(p)
+                append(fmt(i, v, depth))
+                append(")\n")
             chunks.append("\n")
             if len(chunks) > 8192:
                 out.write("".join(chunks))
