@@ -115,11 +115,11 @@ class InfoDumper:
             self._line_tables[unit.stmt_list] = t
         return t
 
-    def linkage_name(self, d: DieRef | None) -> str | None:
+    def linkage_name(self, d: DieRef | None, kinds=((A_MIPS_LINKAGE, A_LINKAGE), (A_NAME,))) -> str | None:
         """DWARFDie::getName(LinkageName): linkage name, else name, following specification/abstract_origin."""
         if d is None:
             return None
-        for at in ((A_MIPS_LINKAGE, A_LINKAGE), (A_NAME,)):
+        for at in kinds:
             seen = set()
             work = [d]
             while work and len(seen) < MAX_ORIGIN_CHAIN:
@@ -383,6 +383,19 @@ class InfoDumper:
         if u.dwo_id is not None:
             s += f", DWO_id = 0x{u.dwo_id:016x}"
         return s + f" (next unit at 0x{u.end:08x})\n"
+
+    def dump_dies(self, u: Unit, indices) -> None:
+        """Write just these DIEs of a unit (for --name and --lookup), without the unit header."""
+        self.ctx.load(u)
+        save = self.out
+        buf = __import__("io").StringIO()
+        self.out = buf
+        try:
+            self.dump_unit(u, set(indices))
+        finally:
+            self.out = save
+        text = buf.getvalue()
+        save.write(text[text.index("\n\n") + 2:] if "\n\n" in text else text)
 
     def dump_unit(self, u: Unit, only: set[int] | None = None) -> None:
         """Write unit ``u``; with ``only``, just the DIEs whose index is in it (with their subtrees)."""
