@@ -62,7 +62,7 @@ def test_lookup_outside_every_unit_is_a_finding():
     assert r.returncode == 1 and "no unit covers address 0x10" in r.stderr and "Traceback" not in r.stderr
 
 
-@pytest.mark.parametrize("name", ["area", "point", "perimeter"])
+@pytest.mark.parametrize("name", ["area", "point", "s", "run"])
 def test_name_finds_the_dies_llvm_dwarfdump_finds(name):
     path = str(require_reader_corpus() / "elf/shapes-gcc-O2-x86_64")
     theirs = re.findall(r"^0x([0-9a-f]{8}):", llvm("--name", name, path), re.M)
