@@ -146,9 +146,17 @@ def loclist(ctx: DwarfContext, unit: Unit, offset: int, v5: bool):
                 n, off = uleb(data, off)
                 s = ctx.address_index(unit, a) or 0
                 rng = (s, s + n)
-            elif kind == 4:
-                a, off = uleb(data, off)
-                b, off = uleb(data, off)
+            elif kind == 4:  # offset_pair, by far the most common: one-byte LEB128 fast path
+                a = data[off]
+                if a < 0x80:
+                    off += 1
+                else:
+                    a, off = uleb(data, off)
+                b = data[off]
+                if b < 0x80:
+                    off += 1
+                else:
+                    b, off = uleb(data, off)
                 rng = (a + (base or 0), b + (base or 0))
             elif kind == 5:
                 rng = None
@@ -163,7 +171,11 @@ def loclist(ctx: DwarfContext, unit: Unit, offset: int, v5: bool):
                 rng = (s, s + n)
             else:
                 return out, f".{section}[0x{off - 1:x}]: unknown location list entry kind 0x{kind:x}"
-            n, off = uleb(data, off)
+            n = data[off]
+            if n < 0x80:
+                off += 1
+            else:
+                n, off = uleb(data, off)
             expr = data[off:off + n]
             if len(expr) != n:
                 raise IndexError

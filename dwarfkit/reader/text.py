@@ -25,6 +25,8 @@ LOCEXPR_ATTRS = LOCLIST_ATTRS | {0x0c, 0x22, 0x2e, 0x4e, 0x4f, 0x50, 0x51, 0x71,
 A_DECL_FILE, A_CALL_FILE, A_DECL_LINE, A_CALL_LINE, A_HIGH_PC, A_LOW_PC = 0x3a, 0x58, 0x3b, 0x59, 0x12, 0x11
 A_TYPE, A_CONTAINING, A_SPECIFICATION, A_ABSTRACT_ORIGIN, A_RANGES = 0x49, 0x1d, 0x47, 0x31, 0x55
 A_NAME, A_LINKAGE, A_MIPS_LINKAGE = 0x03, 0x6e, 0x2007
+# Types whose printed name is their DW_AT_name when they sit directly in the unit (no scope to qualify).
+PLAIN_TYPE_TAGS = {0x24, 0x16, 0x13, 0x17, 0x04, 0x02}  # base, typedef, struct, union, enum, class
 MAX_ORIGIN_CHAIN = 64
 
 
@@ -72,6 +74,7 @@ class InfoDumper:
         self._other_units: dict[int, Unit] = {}
         self._line_tables: dict[int, LineTable] = {}
         self._string_cache: dict[int, dict[int, str]] = {}
+        self._expr_cache: dict = {}
 
     # --- references ----------------------------------------------------------------------------------------
     def die_at(self, unit: Unit, offset: int) -> DieRef | None:
@@ -173,8 +176,7 @@ class InfoDumper:
         if at in LOCLIST_ATTRS and sec_offset:
             return self.location_list(unit, form, v, depth)
         if form == F["exprloc"] or (at in LOCEXPR_ATTRS and form in forms.EXPRESSIONS):
-            return format_expr(v, self.arch, unit.address_size, unit.offset_size, ctx.order,
-                               lambda off: self.base_type(unit, off))
+            return self.expression(unit, v)
         text = self.form_text(unit, form, v)
         if at in (A_SPECIFICATION, A_ABSTRACT_ORIGIN):
             name = self.linkage_name(self.resolve(unit, form, v))
@@ -212,13 +214,41 @@ class InfoDumper:
             if at != A_TYPE:
                 return lambda i, v, depth: "0x%08x" % (base + v)
             names_by_target: dict[int, str] = {}
+            abbs, vals, parents = unit.abbs, unit.vals, unit.parents
 
             def type_ref(i, v, depth):
                 text = names_by_target.get(v)
                 if text is None:
-                    text = names_by_target[v] = generic(unit, i, at, form, v, depth)
+                    text = names_by_target[v] = self._plain_type_name(unit, base + v, abbs, vals, parents) or \
+                        generic(unit, i, at, form, v, depth)
                 return text
             return type_ref
+        if at in (A_SPECIFICATION, A_ABSTRACT_ORIGIN) and form in forms.UNIT_REFS and not opts.verbose:
+            origins: dict[int, str] = {}
+
+            def origin(i, v, depth):
+                text = origins.get(v)
+                if text is None:
+                    text = origins[v] = generic(unit, i, at, form, v, depth)
+                return text
+            return origin
+        if at == A_HIGH_PC and form in (F["data1"], F["data2"], F["data4"], F["data8"], F["udata"]) \
+                and not opts.show_form and not opts.verbose:
+            low_index: dict[int, int | None] = {}  # abbreviation code -> position of DW_AT_low_pc (form addr)
+            abbs, vals = unit.abbs, unit.vals
+            fmt = f"0x%0{2 * unit.address_size}x"
+            mask = (1 << 64) - 1
+
+            def high_pc(i, v, depth):
+                ab = abbs[i]
+                k = low_index.get(ab.code, -1)
+                if k == -1:
+                    k = low_index[ab.code] = next((n for n, (a, f, _c) in enumerate(ab.attrs)
+                                                   if a == A_LOW_PC and f == F["addr"]), None)
+                if k is None:
+                    return generic(unit, i, at, form, v, depth)
+                return fmt % ((vals[i][k] + v) & mask)
+            return high_pc
         if at in (A_DECL_FILE, A_CALL_FILE, A_DECL_LINE, A_CALL_LINE) or at in names.VALUE_NAMES \
                 or at in LOCLIST_ATTRS or at == A_HIGH_PC or at == A_RANGES:
             if at in (A_DECL_FILE, A_CALL_FILE):
@@ -232,7 +262,20 @@ class InfoDumper:
                 return file
             if at in (A_DECL_LINE, A_CALL_LINE) and form in (F["data1"], F["data2"], F["data4"], F["udata"]):
                 return lambda i, v, depth: str(v)
-            if not (at in LOCLIST_ATTRS and form == F["exprloc"]):
+            plain_constant = form in (F["data1"], F["data2"], F["udata"], F["implicit_const"]) or \
+                (form in (F["data4"], F["data8"]) and unit.version >= 4)
+            if at in LOCLIST_ATTRS and at not in names.VALUE_NAMES and plain_constant:
+                pass  # a constant, not a location list: the simple formats below
+            elif at in names.VALUE_NAMES and plain_constant:
+                texts: dict[int, str] = {}
+
+                def named(i, v, depth):
+                    text = texts.get(v)
+                    if text is None:
+                        text = texts[v] = generic(unit, i, at, form, v, depth)
+                    return text
+                return named
+            elif not (at in LOCLIST_ATTRS and form == F["exprloc"]):
                 return lambda i, v, depth: generic(unit, i, at, form, v, depth)
         if form == F["exprloc"] or (at in LOCEXPR_ATTRS and form in forms.EXPRESSIONS):
             exprs: dict[bytes, str] = {}
@@ -257,6 +300,19 @@ class InfoDumper:
             fmt = f"0x%0{2 * unit.address_size}x"
             return lambda i, v, depth: fmt % v
         return lambda i, v, depth: generic(unit, i, at, form, v, depth)
+
+    def _plain_type_name(self, unit: Unit, offset: int, abbs, vals, parents) -> str | None:
+        """The common case of a type reference, fast: a named type at the top of its unit is just its name."""
+        if not unit.die_offset <= offset < unit.end:
+            return None
+        j = unit.die_index(offset)
+        if j is None or parents[j] != 0 or abbs[j] is None or abbs[j].tag not in PLAIN_TYPE_TAGS:
+            return None
+        for (a, f, _c), value in zip(abbs[j].attrs, vals[j]):
+            if a == A_NAME:
+                s = self.ctx.string(unit, f, value)
+                return None if s is None else f'0x{offset:08x} "{escape(s)}"'
+        return None
 
     def base_type(self, unit: Unit, off: int) -> str:
         d = self.die_at(unit, unit.offset + off)
@@ -363,11 +419,22 @@ class InfoDumper:
         indent = " " * (17 + 2 * depth)
         size = unit.address_size
         parts = [f"{prefix}0x{v:08x}: "]
+        fmt = f"[0x%0{2 * size}x, 0x%0{2 * size}x)"
         for rng, expr in entries:
-            r = "<default>" if rng is None else f"[{hex_addr(rng[0], size)}, {hex_addr(rng[1], size)})"
-            parts.append(f"\n{indent}{r}: " + format_expr(expr, self.arch, size, unit.offset_size, ctx.order,
-                                                         lambda off: self.base_type(unit, off)))
+            r = "<default>" if rng is None else fmt % rng
+            parts.append(f"\n{indent}{r}: " + self.expression(unit, expr))
         return "".join(parts)
+
+    def expression(self, unit: Unit, expr: bytes) -> str:
+        cache = self._expr_cache
+        if cache.get(None) is not unit:  # one cache per unit: base type references are unit-relative
+            cache.clear()
+            cache[None] = unit
+        text = cache.get(expr)
+        if text is None:
+            text = cache[expr] = format_expr(expr, self.arch, unit.address_size, unit.offset_size, self.ctx.order,
+                                             lambda off: self.base_type(unit, off))
+        return text
 
     # --- units ----------------------------------------------------------------------------------------------
     def unit_header(self, u: Unit) -> str:
@@ -397,6 +464,18 @@ class InfoDumper:
         text = buf.getvalue()
         save.write(text[text.index("\n\n") + 2:] if "\n\n" in text else text)
 
+    def _die_layout(self, u: Unit, ab, depth: int, formatters: dict, show_form: bool):
+        """(text after the offset on the DIE line, DIE formatter, its prefixes and value formatters)."""
+        ind = BASE_INDENT + "  " * depth + "  "
+        parts = []
+        for at, fm, _c in ab.attrs:
+            fmt = formatters.get((at, fm))
+            if fmt is None:
+                fmt = formatters[at, fm] = self.formatter(u, at, fm)
+            parts.append(f"{ind}{names.attr_name(at)}" + (f" [{forms.form_name(fm)}]" if show_form else "") + "\t(")
+            parts.append(fmt)
+        return f": {'  ' * depth}{names.tag_name(ab.tag)}\n", _die_formatter(len(ab.attrs)), tuple(parts)
+
     def dump_unit(self, u: Unit, only: set[int] | None = None) -> None:
         """Write unit ``u``; with ``only``, just the DIEs whose index is in it (with their subtrees)."""
         self.ctx.load(u)
@@ -407,9 +486,8 @@ class InfoDumper:
         formatters: dict[tuple[int, int], Callable] = {}
         offs, abbs, vals, depths = u.offs, u.abbs, u.vals, u.depths
         append = chunks.append
-        for i in range(len(offs)):
-            if only is not None and i not in only:
-                continue
+        indices = range(len(offs)) if only is None else sorted(only)
+        for i in indices:
             ab = abbs[i]
             depth = depths[i]
             if ab is None:
@@ -418,25 +496,33 @@ class InfoDumper:
             key = (ab.code, depth)
             pre = prefixes.get(key)
             if pre is None:
-                ind = BASE_INDENT + "  " * depth + "  "
-                pre = prefixes[key] = []
-                for at, fm, _c in ab.attrs:
-                    fmt = formatters.get((at, fm))
-                    if fmt is None:
-                        fmt = formatters[at, fm] = self.formatter(u, at, fm)
-                    pre.append((f"{ind}{names.attr_name(at)}" + (f" [{forms.form_name(fm)}]" if show_form else "")
-                                + "\t(", fmt))
-            append(f"0x{offs[i]:08x}: {'  ' * depth}{names.tag_name(ab.tag)}\n")
-            for (p, fmt), v in zip(pre, vals[i]):
-                append(p)
-                append(fmt(i, v, depth))
-                append(")\n")
-            chunks.append("\n")
+                pre = prefixes[key] = self._die_layout(u, ab, depth, formatters, show_form)
+            head, die, parts = pre
+            append("0x%08x" % offs[i] + head)
+            append(die(parts, i, vals[i], depth))
             if len(chunks) > 8192:
                 out.write("".join(chunks))
                 chunks.clear()
         out.write("".join(chunks))
         self.problems.extend(u.problems)
+
+
+_DIE_FORMATTERS: dict[int, Callable] = {}
+
+
+def _die_formatter(n: int) -> Callable:
+    """A function formatting all n attributes of a DIE in one f-string: the hot path of the text dump."""
+    fn = _DIE_FORMATTERS.get(n)
+    if fn is None:
+        names = ", ".join(f"p{k}, f{k}" for k in range(n)) + ("," if n == 1 else "")
+        values = ", ".join(f"v{k}" for k in range(n)) + ("," if n == 1 else "")
+        body = "".join(f"{{p{k}}}{{f{k}(i, v{k}, depth)}})\\n" for k in range(n))
+        unpack = f"    {names} = parts\n    {values} = vals\n" if n else ""
+        src = f"def die(parts, i, vals, depth):\n{unpack}    return f\"{body}\\n\"\n"
+        env: dict = {}
+        exec(compile(src, f"<DIE formatter {n}>", "exec"), env)  # noqa: S102 - our own generated code
+        fn = _DIE_FORMATTERS[n] = env["die"]
+    return fn
 
 
 def dump_line_table(t: LineTable, out: TextIO) -> None:
