@@ -71,11 +71,12 @@ def parse_abbrev_table(data: bytes, offset: int) -> dict[int, Abbrev]:
                         f"(0x{len(data):x} bytes)") from None
 
 
-def compile_table(table: dict[int, Abbrev], address_size: int, offset_size: int, version: int,
-                  byteorder: str) -> None:
-    for ab in table.values():
+def compile_abbrev(ab: Abbrev, address_size: int, offset_size: int, version: int, byteorder: str) -> Decoder:
+    """The abbreviation's decoder, made on first use: a hostile table of many unused shapes costs nothing."""
+    if ab.decode is None:
         ab.decode = decoder([f for _a, f, _i in ab.attrs], [i for _a, _f, i in ab.attrs],
                             address_size, offset_size, version, byteorder)
+    return ab.decode
 
 
 def decoder(form_list: list[int], implicits: list[int], address_size: int, offset_size: int, version: int,

@@ -12,6 +12,7 @@ A_NAME, A_TYPE, A_LOWER, A_UPPER, A_COUNT, A_CONTAINING, A_LINKAGE, A_MIPS_LINKA
 A_SPECIFICATION, A_ABSTRACT_ORIGIN, A_ARTIFICIAL, A_LANGUAGE = 0x47, 0x31, 0x34, 0x13
 SCOPE_STOP = {0x11, 0x41, 0x4a, 0x2e, 0x0b}  # compile/type/skeleton unit, subprogram, lexical block
 MAX_DEPTH = 64  # type chains in hostile input can be cycles
+MAX_STEPS = 2000  # and a DAG of references can branch: bound the work of one name too
 
 
 def lower_bound_default(language: int | None) -> int | None:
@@ -48,6 +49,7 @@ class TypePrinter:
         self.parts: list[str] = []
         self.word = True
         self.depth = 0
+        self.steps = 0
 
     # --- helpers ---
     def find(self, d: DieRef, at: int):
@@ -83,6 +85,7 @@ class TypePrinter:
     # --- the printer ---
     def qualified(self, d: DieRef | None) -> str:
         self.parts = []
+        self.steps = 0
         self.append_qualified_name(d)
         return "".join(self.parts)
 
@@ -104,7 +107,7 @@ class TypePrinter:
         return self.before(d)
 
     def append_scopes(self, d):
-        if d is None or d.tag in SCOPE_STOP or self.depth > MAX_DEPTH:
+        if d is None or d.tag in SCOPE_STOP or self.depth > MAX_DEPTH or self.steps > MAX_STEPS:
             return
         self.depth += 1
         try:
@@ -121,7 +124,8 @@ class TypePrinter:
         if d is None:
             out.append("void")
             return None
-        if self.depth > MAX_DEPTH:
+        self.steps += 1
+        if self.depth > MAX_DEPTH or self.steps > MAX_STEPS:
             return None
         self.depth += 1
         try:
@@ -178,7 +182,7 @@ class TypePrinter:
             self.depth -= 1
 
     def after(self, d, inner):
-        if d is None or self.depth > MAX_DEPTH:
+        if d is None or self.depth > MAX_DEPTH or self.steps > MAX_STEPS:
             return
         self.depth += 1
         try:
@@ -205,7 +209,7 @@ class TypePrinter:
         out.append("(")
         first = True
         for p in self.children(d):
-            if p.tag not in (T_FORMAL_PARAM, T_UNSPEC_PARAMS):
+            if p.tag not in (T_FORMAL_PARAM, T_UNSPEC_PARAMS) or self.steps > MAX_STEPS:
                 break
             if not first:
                 out.append(", ")

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ..errors import ReadError
 from . import forms
-from .abbrev import Abbrev, UnknownForm, compile_table, parse_abbrev_table
+from .abbrev import Abbrev, UnknownForm, compile_abbrev, parse_abbrev_table
 from .container import DebugFile
 from .forms import F
 from .leb import uleb
@@ -210,7 +210,6 @@ class DwarfContext:
                 raise ReadError(f".debug_abbrev: unit at 0x{unit.offset:x} names abbreviation table 0x"
                                 f"{unit.abbrev_offset:x}, past the end of the section (0x{len(self.abbrev):x})")
             table = parse_abbrev_table(self.abbrev, unit.abbrev_offset)
-            compile_table(table, unit.address_size, unit.offset_size, unit.version, self.order)
             self._tables[key] = table
         return table
 
@@ -250,7 +249,9 @@ class DwarfContext:
                     unit.problems.append(f"{name}[0x{start:x}]: abbreviation code {code} is not in the table at "
                                          f".debug_abbrev[0x{unit.abbrev_offset:x}]")
                     break
-                off, v = ab.decode(data, off)
+                decode = ab.decode or compile_abbrev(ab, unit.address_size, unit.offset_size, unit.version,
+                                                     self.order)
+                off, v = decode(data, off)
                 offs.append(start); abbs.append(ab); vals.append(v)
                 parents.append(stack[-1]); depths.append(len(stack) - 1)
                 if ab.has_children:
