@@ -5,6 +5,7 @@ name (and form with --show-form), the formatter turns a decoded value into llvm-
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable, TextIO
 
@@ -60,6 +61,19 @@ def escape(s: str) -> str:
 def hex_addr(value: int, size: int) -> str:
     digits = size * 2
     return f"0x{value:0{digits}x}"
+
+
+class TextCache(dict):
+    """value -> text, computed once per value by ``make``."""
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[object], str]):
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, value):
+        text = self[value] = self.make(value)
+        return text
 
 
 class InfoDumper:
@@ -191,115 +205,87 @@ class InfoDumper:
         return text
 
     def formatter(self, unit: Unit, at: int, form: int) -> Callable[[int, object, int], str]:
-        """A function (DIE index, value, depth) -> text for one (attribute, form) in this unit.
+        """A function (DIE index, value, depth) -> text for one (attribute, form) in this unit."""
+        kind, how = self.describe(unit, at, form)
+        if kind == "fmt":  # an f-string body of v and base
+            return eval(f"lambda i, v, depth, base={unit.offset}: f{how!r}")  # noqa: S307 - our own template
+        if kind == "map":
+            return lambda i, v, depth: how[v]
+        return how
 
-        The common cases get a specialised function with a cache; everything else goes through value_text."""
+    def describe(self, unit: Unit, at: int, form: int):
+        """How to print one (attribute, form) of this unit, for the generated DIE formatters:
+        ("fmt", a format string of v and base), ("map", a caching mapping value -> text) or ("call", a function
+        (DIE index, value, depth) -> text). Everything uncommon goes through value_text."""
         generic = self.value_text
         opts = self.opts
-        if form in (F["strp"], F["line_strp"]) and not opts.verbose and at not in names.VALUE_NAMES:
-            section = self.ctx.str if form == F["strp"] else self.ctx.line_str
-            cache = self._string_cache.setdefault(form, {})
+        call = ("call", lambda i, v, depth: generic(unit, i, at, form, v, depth))
 
-            def string(i, v, depth):
-                text = cache.get(v)
-                if text is None:
+        def cached(make) -> tuple:
+            return "map", TextCache(make)
+        if opts.verbose or form == F["indirect"]:
+            return call
+        if form in (F["strp"], F["line_strp"]) and at not in names.VALUE_NAMES:
+            texts = self._string_cache.get(form)
+            if texts is None:
+                section = self.ctx.str if form == F["strp"] else self.ctx.line_str
+
+                def string(v):
                     s = cstring(section, v)
-                    if s is None:
-                        return generic(unit, i, at, form, v, depth)
-                    text = cache[v] = f'"{escape(s)}"'
-                return text
-            return string
-        if form in forms.UNIT_REFS and not opts.verbose and at not in (A_SPECIFICATION, A_ABSTRACT_ORIGIN):
-            base = unit.offset
-            if at != A_TYPE:
-                return lambda i, v, depth: "0x%08x" % (base + v)
-            names_by_target: dict[int, str] = {}
-            abbs, vals, parents = unit.abbs, unit.vals, unit.parents
-
-            def type_ref(i, v, depth):
-                text = names_by_target.get(v)
-                if text is None:
-                    text = names_by_target[v] = self._plain_type_name(unit, base + v, abbs, vals, parents) or \
-                        generic(unit, i, at, form, v, depth)
-                return text
-            return type_ref
-        if at in (A_SPECIFICATION, A_ABSTRACT_ORIGIN) and form in forms.UNIT_REFS and not opts.verbose:
-            origins: dict[int, str] = {}
-
-            def origin(i, v, depth):
-                text = origins.get(v)
-                if text is None:
-                    text = origins[v] = generic(unit, i, at, form, v, depth)
-                return text
-            return origin
+                    return generic(unit, 0, at, form, v, 0) if s is None else f'"{escape(s)}"'
+                texts = self._string_cache[form] = TextCache(string)
+            return "map", texts
+        if form in forms.UNIT_REFS:
+            if at == A_TYPE:
+                abbs, vals, parents = unit.abbs, unit.vals, unit.parents
+                return cached(lambda v: self._plain_type_name(unit, unit.offset + v, abbs, vals, parents)
+                              or generic(unit, 0, at, form, v, 0))
+            if at in (A_SPECIFICATION, A_ABSTRACT_ORIGIN):
+                return cached(lambda v: generic(unit, 0, at, form, v, 0))
+            return "fmt", "0x{base + v:08x}"
+        plain_constant = form in (F["data1"], F["data2"], F["udata"], F["implicit_const"]) or \
+            (form in (F["data4"], F["data8"]) and unit.version >= 4)
+        if at in (A_DECL_FILE, A_CALL_FILE) and form in forms.CONSTANTS and form != F["sdata"]:
+            return cached(lambda v: generic(unit, 0, at, form, v, 0))
+        if at in (A_DECL_LINE, A_CALL_LINE) and form in (F["data1"], F["data2"], F["data4"], F["udata"]):
+            return "fmt", "{v}"
         if at == A_HIGH_PC and form in (F["data1"], F["data2"], F["data4"], F["data8"], F["udata"]) \
-                and not opts.show_form and not opts.verbose:
-            low_index: dict[int, int | None] = {}  # abbreviation code -> position of DW_AT_low_pc (form addr)
-            abbs, vals = unit.abbs, unit.vals
-            fmt = f"0x%0{2 * unit.address_size}x"
-            mask = (1 << 64) - 1
-
-            def high_pc(i, v, depth):
-                ab = abbs[i]
-                k = low_index.get(ab.code, -1)
-                if k == -1:
-                    k = low_index[ab.code] = next((n for n, (a, f, _c) in enumerate(ab.attrs)
-                                                   if a == A_LOW_PC and f == F["addr"]), None)
-                if k is None:
-                    return generic(unit, i, at, form, v, depth)
-                return fmt % ((vals[i][k] + v) & mask)
-            return high_pc
-        if at in (A_DECL_FILE, A_CALL_FILE, A_DECL_LINE, A_CALL_LINE) or at in names.VALUE_NAMES \
-                or at in LOCLIST_ATTRS or at == A_HIGH_PC or at == A_RANGES:
-            if at in (A_DECL_FILE, A_CALL_FILE):
-                files: dict[int, str] = {}
-
-                def file(i, v, depth):
-                    text = files.get(v)
-                    if text is None:
-                        text = files[v] = generic(unit, i, at, form, v, depth)
-                    return text
-                return file
-            if at in (A_DECL_LINE, A_CALL_LINE) and form in (F["data1"], F["data2"], F["data4"], F["udata"]):
-                return lambda i, v, depth: str(v)
-            plain_constant = form in (F["data1"], F["data2"], F["udata"], F["implicit_const"]) or \
-                (form in (F["data4"], F["data8"]) and unit.version >= 4)
-            if at in LOCLIST_ATTRS and at not in names.VALUE_NAMES and plain_constant:
-                pass  # a constant, not a location list: the simple formats below
-            elif at in names.VALUE_NAMES and plain_constant:
-                texts: dict[int, str] = {}
-
-                def named(i, v, depth):
-                    text = texts.get(v)
-                    if text is None:
-                        text = texts[v] = generic(unit, i, at, form, v, depth)
-                    return text
-                return named
-            elif not (at in LOCLIST_ATTRS and form == F["exprloc"]):
-                return lambda i, v, depth: generic(unit, i, at, form, v, depth)
+                and not opts.show_form:
+            return "call", self._high_pc(unit, at, form)
+        if at in names.VALUE_NAMES and (plain_constant or form == F["flag"]):
+            return cached(lambda v: generic(unit, 0, at, form, v, 0))
+        if at == A_RANGES or (at in LOCLIST_ATTRS and not plain_constant and form != F["exprloc"]
+                              and form not in forms.EXPRESSIONS):
+            return call
         if form == F["exprloc"] or (at in LOCEXPR_ATTRS and form in forms.EXPRESSIONS):
-            exprs: dict[bytes, str] = {}
-
-            def expression(i, v, depth):
-                text = exprs.get(v)
-                if text is None:
-                    text = exprs[v] = generic(unit, i, at, form, v, depth)
-                return text
-            return expression
-        if at in (A_SPECIFICATION, A_ABSTRACT_ORIGIN) or opts.verbose:
-            return lambda i, v, depth: generic(unit, i, at, form, v, depth)
-        simple = {F["data1"]: "0x%02x", F["flag"]: "0x%02x", F["data2"]: "0x%04x", F["data4"]: "0x%08x",
-                  F["data8"]: "0x%016x", F["sec_offset"]: f"0x%0{2 * unit.offset_size}x"}.get(form)
+            return cached(lambda v: self.expression(unit, v))
+        simple = {F["data1"]: "0x{v:02x}", F["flag"]: "0x{v:02x}", F["data2"]: "0x{v:04x}",
+                  F["data4"]: "0x{v:08x}", F["data8"]: "0x{v:016x}", F["ref_sig8"]: "0x{v:016x}",
+                  F["sec_offset"]: f"0x{{v:0{2 * unit.offset_size}x}}", F["udata"]: "{v}", F["sdata"]: "{v}",
+                  F["implicit_const"]: "{v}", F["addr"]: f"0x{{v:0{2 * unit.address_size}x}}"}.get(form)
         if simple is not None:
-            return lambda i, v, depth: simple % v
+            return "fmt", simple
         if form == F["flag_present"]:
-            return lambda i, v, depth: "true"
-        if form in (F["udata"], F["sdata"], F["implicit_const"]):
-            return lambda i, v, depth: str(v)
-        if form == F["addr"]:
-            fmt = f"0x%0{2 * unit.address_size}x"
-            return lambda i, v, depth: fmt % v
-        return lambda i, v, depth: generic(unit, i, at, form, v, depth)
+            return "fmt", "true"
+        return call
+
+    def _high_pc(self, unit: Unit, at: int, form: int):
+        generic = self.value_text
+        low_index: dict[int, int | None] = {}  # abbreviation code -> position of DW_AT_low_pc (form addr)
+        abbs, vals = unit.abbs, unit.vals
+        fmt = f"0x%0{2 * unit.address_size}x"
+        mask = (1 << 64) - 1
+
+        def high_pc(i, v, depth):
+            ab = abbs[i]
+            k = low_index.get(ab.code, -1)
+            if k == -1:
+                k = low_index[ab.code] = next((n for n, (a, f, _c) in enumerate(ab.attrs)
+                                               if a == A_LOW_PC and f == F["addr"]), None)
+            if k is None:
+                return generic(unit, i, at, form, v, depth)
+            return fmt % ((vals[i][k] + v) & mask)
+        return high_pc
 
     def _plain_type_name(self, unit: Unit, offset: int, abbs, vals, parents) -> str | None:
         """The common case of a type reference, fast: a named type at the top of its unit is just its name."""
@@ -464,17 +450,19 @@ class InfoDumper:
         text = buf.getvalue()
         save.write(text[text.index("\n\n") + 2:] if "\n\n" in text else text)
 
-    def _die_layout(self, u: Unit, ab, depth: int, formatters: dict, show_form: bool):
-        """(text after the offset on the DIE line, DIE formatter, its prefixes and value formatters)."""
+    def _die_layout(self, u: Unit, ab, depth: int, described: dict, show_form: bool):
+        """(text after the offset on the DIE line, DIE formatter, its prefixes and value printers)."""
         ind = BASE_INDENT + "  " * depth + "  "
         parts = []
+        kinds = []
         for at, fm, _c in ab.attrs:
-            fmt = formatters.get((at, fm))
-            if fmt is None:
-                fmt = formatters[at, fm] = self.formatter(u, at, fm)
+            d = described.get((at, fm))
+            if d is None:
+                d = described[at, fm] = self.describe(u, at, fm)
             parts.append(f"{ind}{names.attr_name(at)}" + (f" [{forms.form_name(fm)}]" if show_form else "") + "\t(")
-            parts.append(fmt)
-        return f": {'  ' * depth}{names.tag_name(ab.tag)}\n", _die_formatter(len(ab.attrs)), tuple(parts)
+            parts.append(None if d[0] == "fmt" else d[1])
+            kinds.append(d[1] if d[0] == "fmt" else d[0])
+        return f": {'  ' * depth}{names.tag_name(ab.tag)}\n", _die_formatter(tuple(kinds)), tuple(parts)
 
     def dump_unit(self, u: Unit, only: set[int] | None = None) -> None:
         """Write unit ``u``; with ``only``, just the DIEs whose index is in it (with their subtrees)."""
@@ -483,7 +471,8 @@ class InfoDumper:
         show_form = self.opts.show_form or self.opts.verbose
         chunks: list[str] = [self.unit_header(u), "\n"]
         prefixes: dict[tuple[int, int], list[tuple[str, Callable]]] = {}
-        formatters: dict[tuple[int, int], Callable] = {}
+        formatters: dict[tuple[int, int], tuple] = {}
+        base = u.offset
         offs, abbs, vals, depths = u.offs, u.abbs, u.vals, u.depths
         append = chunks.append
         indices = range(len(offs)) if only is None else sorted(only)
@@ -499,7 +488,7 @@ class InfoDumper:
                 pre = prefixes[key] = self._die_layout(u, ab, depth, formatters, show_form)
             head, die, parts = pre
             append("0x%08x" % offs[i] + head)
-            append(die(parts, i, vals[i], depth))
+            append(die(parts, i, vals[i], depth, base))
             if len(chunks) > 8192:
                 out.write("".join(chunks))
                 chunks.clear()
@@ -507,21 +496,36 @@ class InfoDumper:
         self.problems.extend(u.problems)
 
 
-_DIE_FORMATTERS: dict[int, Callable] = {}
+_DIE_FORMATTERS: dict[tuple, Callable] = {}
 
 
-def _die_formatter(n: int) -> Callable:
-    """A function formatting all n attributes of a DIE in one f-string: the hot path of the text dump."""
-    fn = _DIE_FORMATTERS.get(n)
+def _die_formatter(kinds: tuple) -> Callable:
+    """A function formatting all attributes of a DIE in one f-string: the hot path of the text dump.
+
+    ``kinds`` says per attribute how its value is printed: an f-string body of v and base (inlined), "map" (a
+    TextCache looked up by value) or "call" (a function of DIE index, value, depth). Generated once per distinct
+    tuple of kinds, so all abbreviations of the same shape share one function."""
+    fn = _DIE_FORMATTERS.get(kinds)
     if fn is None:
-        names = ", ".join(f"p{k}, f{k}" for k in range(n)) + ("," if n == 1 else "")
-        values = ", ".join(f"v{k}" for k in range(n)) + ("," if n == 1 else "")
-        body = "".join(f"{{p{k}}}{{f{k}(i, v{k}, depth)}})\\n" for k in range(n))
-        unpack = f"    {names} = parts\n    {values} = vals\n" if n else ""
-        src = f"def die(parts, i, vals, depth):\n{unpack}    return f\"{body}\\n\"\n"
+        n = len(kinds)
+        body = []
+        for k, kind in enumerate(kinds):
+            if kind == "map":
+                value = f"{{m{k}[v{k}]}}"
+            elif kind == "call":
+                value = f"{{m{k}(i, v{k}, depth)}}"
+            else:
+                value = re.sub(r"\bv\b", f"v{k}", kind)
+            body.append(f"{{a{k}}}{value})\\n")
+        unpack = ""
+        if n:
+            unpack = (f"    {', '.join(f'a{k}, m{k}' for k in range(n))}{',' if n == 1 else ''} = parts\n"
+                      f"    {', '.join(f'v{k}' for k in range(n))}{',' if n == 1 else ''} = vals\n")
+        src = f"def die(parts, i, vals, depth, base):\n{unpack}    return f{''.join(body) + chr(92) + 'n'!r}\n"
+        src = src.replace("\\\\n", "\\n")
         env: dict = {}
-        exec(compile(src, f"<DIE formatter {n}>", "exec"), env)  # noqa: S102 - our own generated code
-        fn = _DIE_FORMATTERS[n] = env["die"]
+        exec(compile(src, f"<DIE formatter {kinds}>", "exec"), env)  # noqa: S102 - our own generated code
+        fn = _DIE_FORMATTERS[kinds] = env["die"]
     return fn
 
 
