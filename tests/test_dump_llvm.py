@@ -63,3 +63,19 @@ def test_show_form_agrees_with_llvm_dwarfdump(name):
     mine = normalise(ours(corpus / name, show_form=True, sections=["debug-info"]), True)
     assert any("[DW_FORM_" in line for line in theirs)
     assert first_difference(mine, theirs) is None
+
+
+@pytest.mark.parametrize("flag", ["--debug-abbrev", "--debug-aranges", "--debug-str", "--debug-line-str"])
+@pytest.mark.parametrize("name", ["elf/shapes-gcc-O0-dwarf5.o", "elf/shapes-gcc-O0-dwarf64.o", "elf/shapes-gcc-x86_64",
+                                  "coff/shapes-mingw-O2-dwarf5.exe", "macho/shapes-arm64.dSYM",
+                                  "third_party/pyelftools/dwarf_v4_ticcs.elf"])
+def test_table_sections_match_llvm_dwarfdump(name, flag):
+    path = require_reader_corpus() / name
+    llvm = subprocess.run([require_tool("llvm-dwarfdump-14"), flag, str(path)], capture_output=True, text=True,
+                          errors="surrogateescape").stdout
+    out = io.StringIO()
+    dump_text(open_debug_file(path), out, {flag[2:]}, DumpOptions())
+
+    def lines(text):  # the first line names the file; blank lines between sections differ
+        return [line for line in text.splitlines()[1:] if line.strip() and not line.endswith("contents:")]
+    assert lines(out.getvalue()) == lines(llvm)
