@@ -6,6 +6,7 @@ Problems that do not stop reading (a relocation that cannot be applied) are coll
 """
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,7 +96,6 @@ def _dsym_member(bundle: Path) -> Path:
 
 def decompress_zdebug(name: str, data: bytes) -> bytes:
     """A GNU ``.zdebug_*`` section: ``ZLIB``, the size as 8 big-endian bytes, then a zlib stream."""
-    import zlib
     if data[:4] != b"ZLIB" or len(data) < 12:
         raise ReadError(f"{name}: compressed section without the ZLIB header")
     size = int.from_bytes(data[4:12], "big")
@@ -103,7 +103,6 @@ def decompress_zdebug(name: str, data: bytes) -> bytes:
 
 
 def inflate(name: str, data: bytes, size: int) -> bytes:
-    import zlib
     d = zlib.decompressobj()
     try:
         # Never inflate more than the header promises: a hostile size field must not exhaust memory.

@@ -5,6 +5,7 @@ name (and form with --show-form), the formatter turns a decoded value into llvm-
 """
 from __future__ import annotations
 
+import io
 import re
 from dataclasses import dataclass
 from typing import Callable, TextIO
@@ -24,7 +25,7 @@ LOCLIST_ATTRS = {0x02, 0x0b, 0x0d, 0x19, 0x2a, 0x2f, 0x37, 0x38, 0x40, 0x46, 0x4
 LOCEXPR_ATTRS = LOCLIST_ATTRS | {0x0c, 0x22, 0x2e, 0x4e, 0x4f, 0x50, 0x51, 0x71, 0x7e, 0x7f, 0x83, 0x84, 0x85, 0x86,
                                  0x2111, 0x2113}
 A_DECL_FILE, A_CALL_FILE, A_DECL_LINE, A_CALL_LINE, A_HIGH_PC, A_LOW_PC = 0x3a, 0x58, 0x3b, 0x59, 0x12, 0x11
-A_TYPE, A_CONTAINING, A_SPECIFICATION, A_ABSTRACT_ORIGIN, A_RANGES = 0x49, 0x1d, 0x47, 0x31, 0x55
+A_TYPE, A_SPECIFICATION, A_ABSTRACT_ORIGIN, A_RANGES = 0x49, 0x47, 0x31, 0x55
 A_NAME, A_LINKAGE, A_MIPS_LINKAGE = 0x03, 0x6e, 0x2007
 # Types whose printed name is their DW_AT_name when they sit directly in the unit (no scope to qualify).
 PLAIN_TYPE_TAGS = {0x24, 0x16, 0x13, 0x17, 0x04, 0x02}  # base, typedef, struct, union, enum, class
@@ -441,7 +442,7 @@ class InfoDumper:
         """Write just these DIEs of a unit (for --name and --lookup), without the unit header."""
         self.ctx.load(u)
         save = self.out
-        buf = __import__("io").StringIO()
+        buf = io.StringIO()
         self.out = buf
         try:
             self.dump_unit(u, set(indices))

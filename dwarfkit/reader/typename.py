@@ -1,7 +1,8 @@
 """Type names as llvm-dwarfdump 14 prints them after ``DW_AT_type`` (its DWARFTypePrinter, C++-flavoured)."""
 from __future__ import annotations
 
-from .forms import F, UNIT_REFS
+from .forms import F
+from .names import TAGS
 from .units import Unit
 
 T_ARRAY, T_POINTER, T_PTR_TO_MEMBER, T_REFERENCE, T_RVALUE_REF, T_SUBROUTINE = 0x01, 0x0f, 0x1f, 0x10, 0x42, 0x15
@@ -289,7 +290,6 @@ class TypePrinter:
 
 
 def _tag_type_name(tag: int) -> str:
-    from .names import TAGS
     name = TAGS.get(tag, "")
     if name.startswith("DW_TAG_") and name.endswith("_type"):
         return name[7:-5] + " "
