@@ -1,0 +1,145 @@
+"""Reading an input Mach-O file (thin or fat): header, load commands, sections and symbols.
+
+Only what the writers need, e.g. what a dSYM copies from its executable. Errors name the file and what is wrong.
+"""
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+from dwarfkit.arch import Arch
+from dwarfkit.errors import ContainerError, ReadError
+
+from . import constants as C
+from .commands import (LoadCommand, MachHeader, Nlist64, Section64, SegmentCommand64, SymtabCommand, UuidCommand,
+                       decode_command)
+
+
+@dataclass
+class MachOFile:
+    path: Path
+    arch: Arch
+    header: MachHeader
+    commands: list[LoadCommand]
+    data: bytes
+    """The bytes of this file (the selected slice of a fat file)."""
+    symbols: list[tuple[str, Nlist64]]
+
+    @property
+    def segments(self) -> list[SegmentCommand64]:
+        return [c for c in self.commands if isinstance(c, SegmentCommand64)]
+
+    @property
+    def sections(self) -> list[Section64]:
+        """Every section, in file order: ``sections[i - 1]`` has ordinal ``i`` (``n_sect``)."""
+        return [s for seg in self.segments for s in seg.sections]
+
+    def section(self, segname: str, sectname: str) -> Section64 | None:
+        return next((s for s in self.sections if s.segname == segname and s.sectname == sectname), None)
+
+    def section_data(self, section: Section64) -> bytes:
+        if section.is_zerofill:
+            return bytes(section.size)
+        return self.data[section.offset:section.offset + section.size]
+
+    @property
+    def uuid(self) -> bytes | None:
+        return next((c.uuid for c in self.commands if isinstance(c, UuidCommand)), None)
+
+    def command(self, cmd: int) -> LoadCommand | None:
+        return next((c for c in self.commands if c.cmd == cmd), None)
+
+    def symbol_addresses(self) -> dict[str, int]:
+        """Defined, non-debugging symbols by Mach-O name (``_main``)."""
+        return {name: sym.value for name, sym in self.symbols
+                if not sym.is_stab and sym.type & C.N_TYPE == C.N_SECT}
+
+
+def read_macho(path: str | Path, arch: Arch | str | None = None) -> MachOFile:
+    """Reads ``path``; for a fat file, the slice of ``arch`` (required when the file has more than one)."""
+    path = Path(path)
+    wanted = Arch.parse(arch) if isinstance(arch, str) else arch
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise ContainerError(f"{path}: cannot read: {e.strerror}") from None
+    if len(data) < 4:
+        raise ContainerError(f"{path}: not a Mach-O file ({len(data)} bytes)")
+    magic_be = struct.unpack_from(">I", data)[0]
+    if magic_be in (C.FAT_MAGIC, C.FAT_MAGIC_64):
+        data = _fat_slice(path, data, magic_be == C.FAT_MAGIC_64, wanted)
+    return _read_thin(path, data, wanted)
+
+
+def _fat_slice(path: Path, data: bytes, is64: bool, wanted: Arch | None) -> bytes:
+    count = struct.unpack_from(">I", data, 4)[0]
+    entry_format, entry_size = (">iiQQII", 32) if is64 else (">iiIII", 20)
+    slices: dict[str, tuple[int, int]] = {}
+    for i in range(count):
+        try:
+            cputype, _, offset, size, *_ = struct.unpack_from(entry_format, data, 8 + i * entry_size)
+        except struct.error:
+            raise ReadError(f"{path}: fat header entry {i} is truncated") from None
+        slices[C.CPU_NAMES.get(cputype, f"cputype {cputype:#x}")] = (offset, size)
+    if wanted is None:
+        if len(slices) != 1:
+            raise ContainerError(f"{path}: fat file with architectures {', '.join(sorted(slices))}: say which one")
+        offset, size = next(iter(slices.values()))
+    else:
+        name = C.CPU_NAMES[C.CPU_TYPES[wanted][0]]
+        if name not in slices:
+            raise ContainerError(f"{path}: fat file has no {name} slice (it has {', '.join(sorted(slices)) or 'none'})")
+        offset, size = slices[name]
+    if offset + size > len(data):
+        raise ReadError(f"{path}: fat slice at {offset:#x}+{size:#x} runs past the end of the file")
+    return data[offset:offset + size]
+
+
+def _read_thin(path: Path, data: bytes, wanted: Arch | None) -> MachOFile:
+    magic = struct.unpack_from("<I", data)[0]
+    if magic in (C.MH_MAGIC, C.MH_CIGAM, C.MH_CIGAM_64):
+        raise ContainerError(f"{path}: 32-bit or big-endian Mach-O files are not supported")
+    if magic != C.MH_MAGIC_64:
+        raise ContainerError(f"{path}: not a Mach-O file (magic {data[:4].hex()})")
+    if len(data) < C.MACH_HEADER_64_SIZE:
+        raise ReadError(f"{path}: Mach-O header is truncated")
+    header = MachHeader.decode(data)
+    arch = next((a for a, (cpu, _) in C.CPU_TYPES.items() if cpu == header.cputype), None)
+    if arch is None:
+        raise ContainerError(f"{path}: unsupported CPU type {header.cputype:#x}")
+    if wanted is not None and arch is not wanted:
+        raise ContainerError(f"{path}: is {C.CPU_NAMES[header.cputype]}, not {wanted.info.name}")
+    if C.MACH_HEADER_64_SIZE + header.sizeofcmds > len(data):
+        raise ReadError(f"{path}: load commands ({header.sizeofcmds} bytes) run past the end of the file")
+    commands: list[LoadCommand] = []
+    pos = C.MACH_HEADER_64_SIZE
+    for i in range(header.ncmds):
+        try:
+            command, size = decode_command(data, pos)
+        except (struct.error, UnicodeDecodeError):
+            raise ReadError(f"{path}: load command {i} at {pos:#x} is truncated or corrupt") from None
+        if size < 8 or pos + size > C.MACH_HEADER_64_SIZE + header.sizeofcmds:
+            raise ReadError(f"{path}: load command {i} at {pos:#x} has bad size {size}")
+        commands.append(command)
+        pos += size
+    macho = MachOFile(path, arch, header, commands, data, [])
+    symtab = macho.command(C.LC_SYMTAB)
+    if isinstance(symtab, SymtabCommand):
+        macho.symbols = _read_symbols(path, data, symtab)
+    return macho
+
+
+def _read_symbols(path: Path, data: bytes, symtab: SymtabCommand) -> list[tuple[str, Nlist64]]:
+    end = symtab.symoff + symtab.nsyms * C.NLIST_64_SIZE
+    if end > len(data) or symtab.stroff + symtab.strsize > len(data):
+        raise ReadError(f"{path}: symbol or string table runs past the end of the file")
+    strings = data[symtab.stroff:symtab.stroff + symtab.strsize]
+    out = []
+    for i in range(symtab.nsyms):
+        sym = Nlist64.decode(data, symtab.symoff + i * C.NLIST_64_SIZE)
+        if sym.strx >= len(strings) and sym.strx:
+            raise ReadError(f"{path}: symbol {i} has string index {sym.strx:#x} past the string table")
+        name = strings[sym.strx:strings.index(b"\0", sym.strx) if b"\0" in strings[sym.strx:] else len(strings)]
+        out.append((name.decode(errors="replace"), sym))
+    return out

@@ -1,0 +1,62 @@
+"""dwarfkit's writer of the synthetic program in ../shared/bench/SPEC.md.
+
+    python3 benchmarks/synth.py [FUNCTIONS] [OUT_DIR]
+
+Writes each section's raw bytes to OUT_DIR/<section name>, as the gimli peer does. Units are finished one at a time,
+the way a compiler that emits unit by unit would use dwarfkit.
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from dwarfkit import Address, Encoding
+from dwarfkit.expr import Expr
+from dwarfkit.program import DwarfBuilder
+
+PER_UNIT = 1000
+
+
+def build(n: int) -> DwarfBuilder:
+    dw = DwarfBuilder(Encoding(version=5, offset_size=4, address_size=8))
+    frame_base = Expr().op("call_frame_cfa")
+    locations = {off: Expr().fbreg(off) for off in (-24, -32, -40, -48, -56)}
+    for k in range((n + PER_UNIT - 1) // PER_UNIT):
+        first, last = k * PER_UNIT, min(n, (k + 1) * PER_UNIT)
+        cu = dw.compile_unit(f"cu{k}.c", comp_dir="/synth", producer="synth 1.0", language="C11",
+                             low_pc=Address(None, 0x10000 + 64 * first), high_pc=64 * (last - first))
+        long_t = cu.base_type("long", 8, "signed")
+        ptr_t = cu.pointer_type(long_t, 8)
+        file = cu.line.primary_file
+        for i in range(first, last):
+            start = 0x10000 + 64 * i
+            line = (i % 1000) * 20 + 1
+            fn = cu.die("subprogram", external=True, name=f"fn_{i}", decl_file=file, decl_line=line, type=long_t,
+                        low_pc=Address(None, start), high_pc=64, frame_base=frame_base)
+            fn.die("formal_parameter", name="a", decl_file=file, decl_line=line, type=long_t, location=locations[-24])
+            fn.die("formal_parameter", name="b", decl_file=file, decl_line=line, type=long_t, location=locations[-32])
+            fn.die("variable", name="x", decl_file=file, decl_line=line + 1, type=long_t, location=locations[-40])
+            fn.die("variable", name="y", decl_file=file, decl_line=line + 2, type=long_t, location=locations[-48])
+            block = fn.die("lexical_block", low_pc=Address(None, start + 16), high_pc=32)
+            block.die("variable", name="t", decl_file=file, decl_line=line + 3, type=ptr_t, location=locations[-56])
+            seq = cu.line.sequence(Address(None, start))
+            seq.add_rows([(4 * j, line + j // 2) for j in range(16)], file=file)
+            seq.end(64)
+        dw.finish(cu)
+    return dw
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    out = Path(sys.argv[2] if len(sys.argv) > 2 else "synth-out")
+    sections = build(n).emit(aranges=False)
+    out.mkdir(parents=True, exist_ok=True)
+    total = 0
+    for section in sections:
+        (out / section.name).write_bytes(section.data)
+        total += len(section.data)
+    print(f"dwarfkit synth: {n} functions, {total} bytes of DWARF")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+"""``.debug_aranges``: which address ranges each compile unit covers (a lookup table for debuggers)."""
+from __future__ import annotations
+
+from typing import Sequence
+
+from .address import Address, as_address
+from .errors import DescriptionError
+from .sections import RelocKind
+from .writer import SectionWriter
+
+ARANGES_VERSION = 2  # the only version; DWARF 5 kept it
+
+
+def emit_aranges(writer: SectionWriter, units: Sequence[tuple[int, Sequence[tuple[Address | int | str, int]]]]) -> None:
+    """Appends one address-range set per unit to the ``.debug_aranges`` writer.
+
+    ``units`` holds ``(offset of the unit in .debug_info, [(start, length), ...])``; the info offset is a SECTION
+    relocation against ``.debug_info``. Empty ranges describe nothing and are left out (a zero tuple would end the
+    set early).
+    """
+    enc = writer.encoding
+    size = enc.address_size
+    for info_offset, ranges in units:  # check everything first: an error leaves the section untouched
+        for index, (address, length) in enumerate(ranges):
+            if length < 0 or length >= 1 << (8 * size):
+                raise DescriptionError(f".debug_aranges: unit at .debug_info+{info_offset:#x}, range {index} "
+                                       f"({as_address(address)}): length {length} does not fit {size} bytes")
+    for info_offset, ranges in units:
+        start = writer.begin_length()
+        writer.u16(ARANGES_VERSION)
+        writer.offset_field(info_offset, RelocKind.SECTION, ".debug_info")
+        writer.u8(size)
+        writer.u8(0)  # segment selector size: flat address space
+        # The first tuple starts at a multiple of the tuple size, counted from the start of the set.
+        writer.raw(bytes(-(writer.pos - start) % (2 * size)))
+        for address, length in ranges:
+            if length == 0:
+                continue
+            writer.address(as_address(address))
+            writer.uint(length, size)
+        writer.raw(bytes(2 * size))  # terminating tuple
+        writer.end_length(start)

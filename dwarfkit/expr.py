@@ -1,0 +1,202 @@
+"""DWARF expressions (``DW_OP_*``): a small builder whose operands are checked when an operation is added.
+
+    Expr().fbreg(-24)                       # a variable 24 bytes below the frame base
+    Expr().addr(Address("counter"))         # a global: DW_OP_addr, relocated
+    Expr().breg(7, 8).deref().stack_value() # one method per DW_OP_*, registers by number
+    Expr().op("DW_OP_plus_uconst", 16)      # the general form
+
+Encoding-dependent operands (the width of ``DW_OP_addr``, of ``DW_OP_call_ref``) are resolved when the expression is
+encoded for one :class:`Encoding`; everything else is encoded at once.
+"""
+from __future__ import annotations
+
+import keyword
+from typing import Any, Callable
+
+from elftools.dwarf.dwarf_expr import DW_OP_name2opcode
+
+from .address import Address, as_address
+from .encoding import Encoding, sleb128, uleb128
+from .errors import DescriptionError
+
+_OPCODES: dict[str, int] = {}
+for _name, _code in DW_OP_name2opcode.items():
+    _OPCODES[_name] = _code
+    _OPCODES.setdefault(_name[len("DW_OP_"):], _code)
+_NAMES = {code: name for name, code in DW_OP_name2opcode.items()}
+
+# Operand kinds of each operation that has operands (DWARF 5, section 2.5 and 7.7.1).
+# u1/s1/u2/s2/u4/s4/u8/s8: fixed-width integers; u/s: (S)LEB128; addr: an address; off: an offset-size integer;
+# block: uleb length + bytes; expr: uleb length + a nested expression.
+_OPERANDS: dict[str, tuple[str, ...]] = {
+    "addr": ("addr",), "const1u": ("u1",), "const1s": ("s1",), "const2u": ("u2",), "const2s": ("s2",),
+    "const4u": ("u4",), "const4s": ("s4",), "const8u": ("u8",), "const8s": ("s8",), "constu": ("u",),
+    "consts": ("s",), "pick": ("u1",), "plus_uconst": ("u",), "skip": ("s2",), "bra": ("s2",), "regx": ("u",),
+    "fbreg": ("s",), "bregx": ("u", "s"), "piece": ("u",), "deref_size": ("u1",), "xderef_size": ("u1",),
+    "call2": ("u2",), "call4": ("u4",), "call_ref": ("off",), "bit_piece": ("u", "u"), "implicit_value": ("block",),
+    "entry_value": ("expr",), "GNU_entry_value": ("expr",), "addrx": ("u",), "constx": ("u",),
+    "regval_type": ("u", "u"), "deref_type": ("u1", "u"), "xderef_type": ("u1", "u"), "convert": ("u",),
+    "reinterpret": ("u",), "GNU_parameter_ref": ("u4",),
+}
+_OPERANDS.update({f"breg{i}": ("s",) for i in range(32)})
+_FIXED = {"u1": (1, False), "s1": (1, True), "u2": (2, False), "s2": (2, True), "u4": (4, False), "s4": (4, True),
+          "u8": (8, False), "s8": (8, True)}
+
+
+_INFO: dict[Any, tuple[int, str, tuple[str, ...]]] = {}
+for _name, _code in _OPCODES.items():
+    _short = _NAMES[_code][len("DW_OP_"):]
+    _INFO[_name] = _INFO[_code] = (_code, _short, _OPERANDS.get(_short, ()))
+
+
+class Expr:
+    """A DWARF expression, built by chaining operations; each method returns the expression itself."""
+
+    __slots__ = ("_ops", "_cache", "simple")
+
+    def __init__(self) -> None:
+        self._ops: list[tuple[int, tuple[str, ...], tuple[Any, ...]]] = []
+        self.simple: bytearray | None = bytearray()
+        """The bytes, while they are the same for every encoding (no address, no multi-byte fixed operand)."""
+        self._cache: tuple[tuple[str, int, int], bytes, list[tuple[int, int, Address]]] | None = None
+
+    def op(self, name: str | int, *operands: Any) -> "Expr":
+        """Appends operation ``name`` (``"fbreg"``, ``"DW_OP_fbreg"`` or the opcode) with its operands."""
+        info = _INFO.get(name)
+        if info is None:
+            if isinstance(name, int) and not isinstance(name, bool):
+                raise DescriptionError(f"unknown DWARF expression opcode {name:#x}")
+            raise DescriptionError(f"unknown DWARF expression operation {name!r}")
+        code, short, kinds = info
+        if len(operands) != len(kinds):
+            raise DescriptionError(f"DW_OP_{short} takes {len(kinds)} operand(s), got {len(operands)}: {operands!r}")
+        if not kinds:
+            self._ops.append((code, kinds, ()))
+            if self.simple is not None:
+                self.simple.append(code)
+            self._cache = None
+            return self
+        checked = tuple(_check(short, kind, value) for kind, value in zip(kinds, operands))
+        self._ops.append((code, kinds, checked))
+        self._cache = None
+        simple = self.simple
+        if simple is not None:
+            if kinds == ("s",):
+                simple.append(code)
+                simple += sleb128(checked[0])
+            elif kinds == ("u",):
+                simple.append(code)
+                simple += uleb128(checked[0])
+            else:
+                self.simple = None
+        return self
+
+    def reg(self, number: int) -> "Expr":
+        """DW_OP_reg<n> for registers 0..31, DW_OP_regx above."""
+        return self.op(f"reg{number}") if 0 <= number < 32 else self.op("regx", number)
+
+    def breg(self, number: int, offset: int) -> "Expr":
+        """DW_OP_breg<n> for registers 0..31, DW_OP_bregx above."""
+        return self.op(f"breg{number}", offset) if 0 <= number < 32 else self.op("bregx", number, offset)
+
+    def lit(self, value: int) -> "Expr":
+        """DW_OP_lit<n> for 0..31, the smallest constant operation above."""
+        if 0 <= value < 32:
+            return self.op(f"lit{value}")
+        return self.op("constu", value) if value >= 0 else self.op("consts", value)
+
+    def __len__(self) -> int:
+        """Number of operations."""
+        return len(self._ops)
+
+    def __repr__(self) -> str:
+        return "Expr(" + ", ".join(_NAMES[c] + "".join(f" {v}" for v in vals) for c, _, vals in self._ops) + ")"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Expr) and self._ops == other._ops
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._ops))
+
+    def encode(self, encoding: Encoding) -> tuple[bytes, list[tuple[int, int, Address]]]:
+        """The bytes for ``encoding`` and the symbolic addresses in them: (offset, size, address)."""
+        key = (encoding.byteorder, encoding.address_size, encoding.offset_size)
+        cache = self._cache
+        if cache is not None and cache[0] == key:
+            return cache[1], cache[2]
+        out = bytearray()
+        relocs: list[tuple[int, int, Address]] = []
+        order = encoding.byteorder
+        for code, kinds, values in self._ops:
+            out.append(code)
+            for kind, value in zip(kinds, values):
+                if kind == "s":
+                    out += sleb128(value)
+                elif kind == "u":
+                    out += uleb128(value)
+                elif kind == "addr":
+                    size = encoding.address_size
+                    if value.symbol is not None:
+                        relocs.append((len(out), size, value))
+                    out += (value.offset & ((1 << (8 * size)) - 1)).to_bytes(size, order)
+                elif kind == "off":
+                    out += value.to_bytes(encoding.offset_size, order)
+                elif kind == "block":
+                    out += uleb128(len(value)) + value
+                elif kind == "expr":
+                    inner, inner_relocs = value.encode(encoding)
+                    if inner_relocs:
+                        raise DescriptionError(f"{self!r}: a nested expression cannot hold relocated addresses")
+                    out += uleb128(len(inner)) + inner
+                else:
+                    size, signed = _FIXED[kind]
+                    out += value.to_bytes(size, order, signed=signed)
+        data = bytes(out)
+        self._cache = (key, data, relocs)
+        return data, relocs
+
+
+def _check(op: str, kind: str, value: Any) -> Any:
+    """The operand, normalised, or a DescriptionError naming the operation."""
+    if kind == "addr":
+        if isinstance(value, bool) or not isinstance(value, (Address, int, str)):
+            raise DescriptionError(f"DW_OP_{op} needs an address, got {value!r}")
+        address = as_address(value)
+        if address.symbol is None and address.offset < 0:
+            raise DescriptionError(f"DW_OP_{op} address {value} is negative")
+        return address
+    if kind == "block":
+        if not isinstance(value, (bytes, bytearray)):
+            raise DescriptionError(f"DW_OP_{op} needs bytes, got {value!r}")
+        return bytes(value)
+    if kind == "expr":
+        if not isinstance(value, Expr):
+            raise DescriptionError(f"DW_OP_{op} needs an Expr, got {value!r}")
+        return value
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise DescriptionError(f"DW_OP_{op} operand must be an integer, got {value!r}")
+    if kind in ("u", "off") and value < 0:
+        raise DescriptionError(f"DW_OP_{op} operand {value} is negative")
+    if kind in _FIXED:
+        size, signed = _FIXED[kind]
+        low, high = (-(1 << (8 * size - 1)), 1 << (8 * size - 1)) if signed else (0, 1 << (8 * size))
+        if not low <= value < high:
+            sign = "signed" if signed else "unsigned"
+            raise DescriptionError(f"DW_OP_{op} operand {value} does not fit {size} {sign} byte(s)")
+    return value
+
+
+def _method(short: str) -> Callable[..., Expr]:
+    def method(self: Expr, *operands: Any) -> Expr:
+        return self.op(short, *operands)
+    method.__name__ = short
+    method.__doc__ = f"Appends DW_OP_{short}."
+    return method
+
+
+# One method per operation: Expr().fbreg(-8).deref(), Expr().plus_uconst(4), Expr().call_frame_cfa();
+# and_(), or_(), not_() for the three that are Python keywords.
+for _short in sorted({name[len("DW_OP_"):] for name in DW_OP_name2opcode}):
+    _attr = _short + "_" if keyword.iskeyword(_short) else _short
+    if not hasattr(Expr, _attr):
+        setattr(Expr, _attr, _method(_short))

@@ -1,0 +1,324 @@
+"""Call-frame information: ``.debug_frame`` and ``.eh_frame``, so debuggers and unwinders can walk the stack.
+
+A :class:`Cie` holds what many functions share (alignment factors, return-address column, the rules at entry); an
+:class:`Fde` covers one function with the rule changes along its code::
+
+    frames = CallFrames(Arch.X86_64, Encoding(5))
+    fde = frames.fde(None, Address("main"), 20)      # None: the arch's standard CIE (CFA = rsp+8, rip at CFA-8)
+    fde.advance_to(1); fde.def_cfa_offset(16); fde.offset("rbp", -16)   # after push rbp
+    sections.add(frames.debug_frame()); sections.add(frames.eh_frame())
+"""
+from __future__ import annotations
+
+from elftools.dwarf.constants import (DW_CFA_advance_loc, DW_CFA_advance_loc1, DW_CFA_advance_loc2,
+                                      DW_CFA_advance_loc4, DW_CFA_def_cfa, DW_CFA_def_cfa_offset,
+                                      DW_CFA_def_cfa_offset_sf, DW_CFA_def_cfa_register, DW_CFA_def_cfa_sf,
+                                      DW_CFA_nop, DW_CFA_offset, DW_CFA_offset_extended, DW_CFA_offset_extended_sf,
+                                      DW_CFA_register, DW_CFA_remember_state, DW_CFA_restore,
+                                      DW_CFA_restore_extended, DW_CFA_restore_state, DW_CFA_same_value,
+                                      DW_CFA_undefined)
+from elftools.dwarf.enums import DW_EH_encoding_flags
+
+from .address import Address, as_address
+from .arch import Arch
+from .encoding import Encoding, sleb128, uleb128
+from .errors import DescriptionError
+from .sections import RelocKind, Section
+from .writer import SectionWriter
+
+# .eh_frame FDE addresses: signed 32-bit, relative to the field (what gcc and clang emit for position-independent code)
+EH_FDE_ENCODING = DW_EH_encoding_flags["DW_EH_PE_pcrel"] | DW_EH_encoding_flags["DW_EH_PE_sdata4"]
+
+# CIE version per DWARF version: 1 (DWARF 2), 3 (DWARF 3: ULEB128 return-address column), 4 (address/segment size).
+_DEBUG_FRAME_CIE_VERSION = {2: 1, 3: 3, 4: 4, 5: 4}
+
+# Code and data alignment factors by convention of each arch's compilers (gcc).
+_ALIGNMENT = {Arch.X86_64: (1, -8), Arch.AARCH64: (4, -8)}
+
+Register = int | str
+
+
+class CfaInstructions:
+    """A DW_CFA_* instruction list; offsets in bytes are factored by the CIE's alignment factors here."""
+
+    def __init__(self, arch: Arch, code_alignment: int, data_alignment: int, where: str, byteorder: str) -> None:
+        self.arch = arch
+        self.byteorder = byteorder
+        self.code_alignment = code_alignment
+        self.data_alignment = data_alignment
+        self.where = where
+        self.instructions = bytearray()
+        self._count = 0
+
+    def _error(self, message: str) -> DescriptionError:
+        return DescriptionError(f"{self.where}, instruction {self._count}: {message}")
+
+    def _reg(self, reg: Register) -> int:
+        number = self.arch.register(reg) if isinstance(reg, str) else reg
+        if number < 0:
+            raise self._error(f"register {number} is negative")
+        return number
+
+    def _factored(self, offset: int) -> int:
+        factored, rest = divmod(offset, self.data_alignment)
+        if rest:
+            raise self._error(f"offset {offset} is not a multiple of the data alignment factor {self.data_alignment}")
+        return factored
+
+    def _op(self, *parts: int | bytes) -> "CfaInstructions":
+        for part in parts:
+            if isinstance(part, int):
+                self.instructions.append(part)
+            else:
+                self.instructions += part
+        self._count += 1
+        return self
+
+    def def_cfa(self, reg: Register, offset: int) -> "CfaInstructions":
+        """CFA = ``reg`` + ``offset``."""
+        number = self._reg(reg)
+        if offset >= 0:
+            return self._op(DW_CFA_def_cfa, uleb128(number), uleb128(offset))
+        return self._op(DW_CFA_def_cfa_sf, uleb128(number), sleb128(self._factored(offset)))
+
+    def def_cfa_offset(self, offset: int) -> "CfaInstructions":
+        """CFA = (same register) + ``offset``."""
+        if offset >= 0:
+            return self._op(DW_CFA_def_cfa_offset, uleb128(offset))
+        return self._op(DW_CFA_def_cfa_offset_sf, sleb128(self._factored(offset)))
+
+    def def_cfa_register(self, reg: Register) -> "CfaInstructions":
+        """CFA = ``reg`` + (same offset)."""
+        return self._op(DW_CFA_def_cfa_register, uleb128(self._reg(reg)))
+
+    def offset(self, reg: Register, cfa_offset: int) -> "CfaInstructions":
+        """``reg`` is saved at CFA + ``cfa_offset`` (e.g. -16)."""
+        number = self._reg(reg)
+        factored = self._factored(cfa_offset)
+        if factored >= 0 and number < 64:
+            return self._op(DW_CFA_offset | number, uleb128(factored))
+        if factored >= 0:
+            return self._op(DW_CFA_offset_extended, uleb128(number), uleb128(factored))
+        return self._op(DW_CFA_offset_extended_sf, uleb128(number), sleb128(factored))
+
+    def restore(self, reg: Register) -> "CfaInstructions":
+        """``reg`` follows the CIE's initial rule again."""
+        number = self._reg(reg)
+        if number < 64:
+            return self._op(DW_CFA_restore | number)
+        return self._op(DW_CFA_restore_extended, uleb128(number))
+
+    def same_value(self, reg: Register) -> "CfaInstructions":
+        return self._op(DW_CFA_same_value, uleb128(self._reg(reg)))
+
+    def undefined(self, reg: Register) -> "CfaInstructions":
+        return self._op(DW_CFA_undefined, uleb128(self._reg(reg)))
+
+    def register(self, reg: Register, holder: Register) -> "CfaInstructions":
+        """``reg``'s caller value is in register ``holder``."""
+        return self._op(DW_CFA_register, uleb128(self._reg(reg)), uleb128(self._reg(holder)))
+
+    def remember_state(self) -> "CfaInstructions":
+        return self._op(DW_CFA_remember_state)
+
+    def restore_state(self) -> "CfaInstructions":
+        return self._op(DW_CFA_restore_state)
+
+
+class Cie(CfaInstructions):
+    """A common information entry; its instructions are the rules at every function's entry."""
+
+    def __init__(self, arch: Arch, code_alignment: int, data_alignment: int, return_address_register: int,
+                 index: int, byteorder: str) -> None:
+        super().__init__(arch, code_alignment, data_alignment, f"CIE {index}", byteorder)
+        self.return_address_register = return_address_register
+        self.index = index
+
+
+class Fde(CfaInstructions):
+    """A frame description entry: the rules for ``length`` bytes of code from ``start``."""
+
+    def __init__(self, cie: Cie, start: Address, length: int) -> None:
+        super().__init__(cie.arch, cie.code_alignment, cie.data_alignment, f"FDE at {start}", cie.byteorder)
+        if length < 0:
+            raise DescriptionError(f"FDE at {start}: negative length {length}")
+        self.cie = cie
+        self.start = start
+        self.length = length
+        self.location = 0
+        """Offset from ``start`` the rules now apply from."""
+        self.locations: list[int] = []
+        """Every offset :meth:`advance_to` moved to (for checks against the code)."""
+
+    def advance_to(self, offset: int) -> "Fde":
+        """The following rules apply from ``offset`` (bytes from ``start``, not going backwards) on."""
+        if offset != self.location and not self.location < offset < self.length:
+            raise self._error(f"location {offset:#x} is not in {self.location:#x}..{self.length - 1:#x} "
+                              f"(it must not go backwards or reach the end of the FDE)")
+        delta, rest = divmod(offset - self.location, self.code_alignment)
+        if rest:
+            raise self._error(f"location {offset:#x} is not a multiple of the code alignment factor "
+                              f"{self.code_alignment}")
+        self.location = offset
+        if delta == 0:
+            return self
+        self.locations.append(offset)
+        if delta < 64:
+            self._op(DW_CFA_advance_loc | delta)
+        elif delta < 1 << 8:
+            self._op(DW_CFA_advance_loc1, delta)
+        elif delta < 1 << 16:
+            self._op(DW_CFA_advance_loc2, delta.to_bytes(2, self.byteorder))
+        else:
+            self._op(DW_CFA_advance_loc4, delta.to_bytes(4, self.byteorder))
+        return self
+
+
+class CallFrames:
+    """The CIEs and FDEs of one program, written as ``.debug_frame`` and/or ``.eh_frame``."""
+
+    def __init__(self, arch: Arch, encoding: Encoding) -> None:
+        self.arch = arch
+        self.encoding = encoding
+        self.cies: list[Cie] = []
+        self.fdes: list[Fde] = []
+        self._standard: Cie | None = None
+
+    def cie(self, *, code_alignment: int | None = None, data_alignment: int | None = None,
+            return_address_register: Register | None = None, entry_rules: bool = True) -> Cie:
+        """A new CIE. Alignment factors default to the arch's convention; ``entry_rules`` adds the rules at a
+        function's first instruction (x86_64: CFA = rsp+8, return address at CFA-8; aarch64: CFA = sp)."""
+        code, data = _ALIGNMENT[self.arch]
+        code = code if code_alignment is None else code_alignment
+        data = data if data_alignment is None else data_alignment
+        if code <= 0 or data == 0:
+            raise DescriptionError(f"CIE {len(self.cies)}: code alignment {code} must be positive and data "
+                                   f"alignment {data} non-zero")
+        info = self.arch.info
+        ra = info.return_address_register if return_address_register is None else (
+            self.arch.register(return_address_register) if isinstance(return_address_register, str)
+            else return_address_register)
+        cie = Cie(self.arch, code, data, ra, len(self.cies), self.encoding.byteorder)
+        if entry_rules:
+            if self.arch is Arch.X86_64:
+                cie.def_cfa(info.sp_register, info.address_size)
+                cie.offset(ra, -info.address_size)
+            else:
+                cie.def_cfa(info.sp_register, 0)  # the return address is still in lr
+        self.cies.append(cie)
+        return cie
+
+    @property
+    def standard_cie(self) -> Cie:
+        """The arch's usual CIE, made on first use."""
+        if self._standard is None:
+            self._standard = self.cie()
+        return self._standard
+
+    def fde(self, cie: Cie | None, start: Address | int | str, length: int) -> Fde:
+        """A new FDE for ``length`` bytes from ``start``; ``cie`` None means :attr:`standard_cie`."""
+        fde = Fde(cie or self.standard_cie, as_address(start), length)
+        self.fdes.append(fde)
+        return fde
+
+    # -- .debug_frame ---------------------------------------------------------------------------------------------
+    def debug_frame(self) -> Section:
+        """``.debug_frame``: CIE pointers are SECTION relocations, initial locations ADDRESS relocations."""
+        enc = self.encoding
+        writer = SectionWriter(".debug_frame", enc)
+        version = _DEBUG_FRAME_CIE_VERSION[enc.version]
+        cie_offsets = {}
+        for cie in self._used_cies():
+            cie_offsets[cie.index] = writer.pos
+            start = writer.begin_length()
+            writer.uint(enc.max_offset(), enc.offset_size)  # CIE id: all ones
+            writer.u8(version)
+            writer.cstr("")  # no augmentation
+            if version >= 4:
+                writer.u8(enc.address_size)
+                writer.u8(0)  # segment selector size
+            writer.uleb(cie.code_alignment)
+            writer.sleb(cie.data_alignment)
+            self._return_address(writer, cie, version)
+            writer.raw(cie.instructions)
+            self._end_entry(writer, start)
+        for fde in self.fdes:
+            start = writer.begin_length()
+            writer.offset_field(cie_offsets[fde.cie.index], RelocKind.SECTION, ".debug_frame")
+            writer.address(fde.start)
+            self._check_length(fde, 1 << (8 * enc.address_size))
+            writer.uint(fde.length, enc.address_size)
+            writer.raw(fde.instructions)
+            self._end_entry(writer, start)
+        writer.section.alignment = enc.address_size
+        return writer.section
+
+    # -- .eh_frame ------------------------------------------------------------------------------------------------
+    def eh_frame(self, address: int | None = None) -> Section:
+        """``.eh_frame``: augmentation "zR", FDE addresses pcrel|sdata4 as PCREL relocations, a zero terminator.
+
+        A plain (non-symbolic) FDE start needs the section's own load ``address`` to be made PC-relative.
+        """
+        enc = Encoding(self.encoding.version, 4, self.encoding.address_size, self.encoding.byteorder)  # always 32-bit
+        writer = SectionWriter(".eh_frame", enc)
+        cie_offsets = {}
+        for cie in self._used_cies():
+            cie_offsets[cie.index] = writer.pos
+            start = writer.begin_length()
+            writer.u32(0)  # CIE id
+            writer.u8(1)  # version, as gcc and clang write it
+            writer.cstr("zR")
+            writer.uleb(cie.code_alignment)
+            writer.sleb(cie.data_alignment)
+            self._return_address(writer, cie, 1)
+            writer.uleb(1)  # augmentation data length
+            writer.u8(EH_FDE_ENCODING)
+            writer.raw(cie.instructions)
+            self._end_entry(writer, start)
+        for fde in self.fdes:
+            start = writer.begin_length()
+            writer.u32(writer.pos - cie_offsets[fde.cie.index])  # CIE pointer: back from this field
+            if fde.start.symbol is not None:
+                writer.pcrel_field(fde.start.symbol, fde.start.offset, 4)
+            elif address is None:
+                raise DescriptionError(f"FDE at {fde.start}: a plain address in .eh_frame needs the section's "
+                                       f"address (eh_frame(address=...)) to be made PC-relative")
+            else:
+                writer.sint(_fit_sdata4(fde, fde.start.offset - (address + writer.pos)), 4)
+            self._check_length(fde, 1 << 31)  # sdata4
+            writer.u32(fde.length)
+            writer.uleb(0)  # augmentation data length
+            writer.raw(fde.instructions)
+            self._end_entry(writer, start)
+        writer.u32(0)  # terminator: a zero-length entry
+        writer.section.alignment = enc.address_size
+        return writer.section
+
+    # -- shared ---------------------------------------------------------------------------------------------------
+    def _used_cies(self) -> list[Cie]:
+        used = {fde.cie.index for fde in self.fdes}
+        return [c for c in self.cies if c.index in used or c is not self._standard]
+
+    def _return_address(self, writer: SectionWriter, cie: Cie, version: int) -> None:
+        if version == 1:
+            if cie.return_address_register > 255:
+                raise DescriptionError(f"CIE {cie.index}: return address register {cie.return_address_register} "
+                                       f"does not fit CIE version 1 (use DWARF 3 or later)")
+            writer.u8(cie.return_address_register)
+        else:
+            writer.uleb(cie.return_address_register)
+
+    def _end_entry(self, writer: SectionWriter, start: int) -> None:
+        writer.align(self.encoding.address_size, DW_CFA_nop)
+        writer.end_length(start)
+
+    @staticmethod
+    def _check_length(fde: Fde, limit: int) -> None:
+        if fde.length >= limit:
+            raise DescriptionError(f"FDE at {fde.start}: length {fde.length:#x} does not fit the address range field")
+
+
+def _fit_sdata4(fde: Fde, value: int) -> int:
+    if not -(1 << 31) <= value < 1 << 31:
+        raise DescriptionError(f"FDE at {fde.start}: PC-relative start {value:#x} does not fit 4 bytes")
+    return value

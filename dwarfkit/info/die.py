@@ -1,0 +1,104 @@
+"""Debugging information entries: a tree of tags with typed attribute values."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterator
+
+from .. import names
+from ..errors import DescriptionError
+
+if TYPE_CHECKING:
+    from .unit import Unit
+
+DW_AT_name = names.ATTRIBUTES["name"]
+
+
+class Pinned:
+    """An attribute value with the form chosen by the caller: ``decl_line=pin(12, "udata")``."""
+
+    __slots__ = ("value", "form")
+
+    def __init__(self, value: Any, form: str | int) -> None:
+        self.value = value
+        self.form = names.form(form)
+
+
+def pin(value: Any, form: str | int) -> Pinned:
+    """``value`` to be encoded with ``form`` (``"udata"``, ``"DW_FORM_strx1"``, ...) instead of the chosen one."""
+    return Pinned(value, form)
+
+
+class Die:
+    """One DIE. Create it with :meth:`Unit.die` or :meth:`Die.die`; attributes by short name or ``DW_AT_*`` value.
+
+    Attribute values are typed: ``int`` (a constant), ``bool`` (a flag), ``str`` (a string, or a named constant for
+    ``language``, ``encoding``, ...), :class:`~dwarfkit.Address`, another ``Die`` (a reference),
+    :class:`~dwarfkit.expr.Expr` (a location expression), ``bytes`` (a block), a range or location list, or
+    :func:`pin` to fix the form.
+    """
+
+    __slots__ = ("unit", "parent", "tag", "specs", "values", "children", "offset", "name")
+
+    def __init__(self, unit: "Unit", parent: "Die | None", tag: int) -> None:
+        self.unit = unit
+        self.parent = parent
+        self.tag = tag
+        # specs: ((attribute, form) | (attribute, DW_FORM_implicit_const, value), ...), part of the abbreviation key;
+        # values: the encoded-ready value of each spec, same order.
+        self.specs: tuple = ()
+        self.values: list[Any] = []
+        self.children: list[Die] | None = None
+        self.offset: int | None = None   # section offset, known once the unit is laid out
+        self.name: str | None = None
+
+    def die(self, tag: str | int, **attributes: Any) -> "Die":
+        """A new child of this DIE with ``attributes``."""
+        return self.unit._new_die(self, tag, attributes)
+
+    def set(self, attribute: str | int, value: Any, form: str | int | None = None) -> "Die":
+        """Sets (or replaces) one attribute, with an optional pinned form. Returns the DIE."""
+        at = names.attribute(attribute)
+        if form is not None:
+            value = Pinned(value, form)
+        self.unit._set(self, at, value)
+        return self
+
+    def get(self, attribute: str | int) -> Any:
+        """The stored value of ``attribute`` (a DIE, an int, an Address, ...) or None. Strings read back as text."""
+        at = names.attribute(attribute)
+        for spec, value in zip(self.specs, self.values):
+            if spec[0] == at:
+                if at == DW_AT_name:
+                    return self.name
+                return spec[2] if len(spec) == 3 else value
+        return None
+
+    def form(self, attribute: str | int) -> int | None:
+        """The form ``attribute`` is encoded with."""
+        at = names.attribute(attribute)
+        return next((spec[1] for spec in self.specs if spec[0] == at), None)
+
+    def __iter__(self) -> Iterator["Die"]:
+        return iter(self.children or ())
+
+    def path(self) -> str:
+        """Where this DIE is, for messages: ``cu "a.c" / subprogram "main" / variable "x"``."""
+        parts = []
+        die: Die | None = self
+        while die is not None and die.parent is not None:
+            parts.append(die.label())
+            die = die.parent
+        parts.append(self.unit.label())
+        return " / ".join(reversed(parts))
+
+    def label(self) -> str:
+        label = names.tag_name(self.tag)
+        return f'{label} "{self.name}"' if self.name is not None else label
+
+    def error(self, attribute: int | None, message: str) -> DescriptionError:
+        where = self.path()
+        if attribute is not None:
+            where += f" / attribute {names.attribute_name(attribute)}"
+        return DescriptionError(f"{where}: {message}")
+
+    def __repr__(self) -> str:
+        return f"<Die {self.path()}>"

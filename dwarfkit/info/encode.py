@@ -1,0 +1,290 @@
+"""Laying out and encoding one unit into ``.debug_info`` (or ``.debug_types``).
+
+DIEs are written in tree order with one precomputed field encoder per form; the abbreviation code comes from the
+shared :class:`~dwarfkit.abbrev.AbbrevTable`. Every form has a size that depends only on the value (references are
+fixed width), so a DIE subtree, e.g. a function, occupies the same number of bytes wherever it is placed. References
+to DIEs not laid out yet are patched when their target gets its offset.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+from .. import names
+from ..encoding import sleb128, uleb128, uleb128_padded
+from ..errors import LayoutError
+from ..relocation_buffer import ADDRESS, ENTRY, SECTION, UNIT, RelocationBuffer
+from . import forms as F
+from .die import Die
+
+if TYPE_CHECKING:
+    from .unit import Unit
+
+Encoder = Callable[[bytearray, Any], None]
+
+
+class Fixup:
+    """A reference field written before its target had an offset."""
+
+    __slots__ = ("pos", "form", "size", "target", "source", "attribute", "unit_offset")
+
+    def __init__(self, pos: int, form: int, size: int, target: Die, source: Die | None, attribute: int,
+                 unit_offset: int) -> None:
+        self.pos, self.form, self.size, self.target = pos, form, size, target
+        self.source, self.attribute, self.unit_offset = source, attribute, unit_offset
+
+    def value(self) -> int:
+        assert self.target.offset is not None
+        return self.target.offset - self.unit_offset if self.form != F.REF_ADDR else self.target.offset
+
+    def error(self, message: str) -> LayoutError:
+        source = self.source
+        if source is None:
+            return LayoutError(message)
+        attribute = next((spec[0] for spec, v in zip(source.specs, source.values) if v is self.target), 0)
+        return LayoutError(f"{source.path()} / attribute {names.attribute_name(attribute)}: {message}")
+
+
+class UnitEncoder:
+    """Encodes units into one section buffer; shared by all units written to that section."""
+
+    def __init__(self, program: Any, section: str, data: bytearray, relocs: RelocationBuffer) -> None:
+        self.program = program
+        self.section = section
+        self.data = data
+        self.relocs = relocs
+        self.encoding = enc = program.encoding
+        self.order = enc.byteorder
+        self.pending: list[Fixup] = []      # fixups whose target lies in a unit not laid out yet
+        self.late: list[tuple[int, Any]] = []   # section offsets known only at emission (list bases)
+        self._unit_fixups: list[Fixup] = []
+        self._unit_offset = 0
+        self._encoders = self._make_encoders()
+        self._entries: dict[tuple, tuple[bytes, tuple[tuple[int, Encoder], ...]]] = {}
+        self._die: Die | None = None         # the DIE being encoded, for messages of fixups
+
+    # -- per-form field encoders -----------------------------------------------------------------------------
+    def _make_encoders(self) -> dict[int, Encoder]:
+        order = self.order
+        enc = self.encoding
+        osize, asize = enc.offset_size, enc.address_size
+        relocs = self.relocs
+        add_reloc = relocs.add
+        add_packed = relocs.packed.append
+
+        def fixed(size: int) -> Encoder:
+            mask = (1 << (8 * size)) - 1
+
+            def encode(buf: bytearray, value: int) -> None:
+                buf += (value & mask).to_bytes(size, order)  # type: ignore[arg-type]
+            return encode
+
+        def data1(buf: bytearray, value: int) -> None:
+            buf.append(value & 0xFF)
+
+        def sdata(buf: bytearray, value: int) -> None:
+            buf += sleb128(value)
+
+        def udata(buf: bytearray, value: int) -> None:
+            buf += uleb128(value)
+
+        def raw(buf: bytearray, value: bytes) -> None:
+            buf += value
+
+        def offset_into(section: str) -> Encoder:
+            cls = relocs.class_id(osize, SECTION, section)
+
+            def encode(buf: bytearray, value: int) -> None:
+                add_packed(len(buf) << 8 | cls)
+                buf += value.to_bytes(osize, order)  # type: ignore[arg-type]
+            return encode
+
+        def address(buf: bytearray, value: Any) -> None:
+            if value.symbol is None:
+                buf += value.offset.to_bytes(asize, order)
+            else:
+                add_reloc(len(buf), asize, ADDRESS, value.symbol, value.offset)
+                buf += (value.offset & ((1 << (8 * asize)) - 1)).to_bytes(asize, order)
+
+        def block(size: int | None) -> Encoder:
+            def encode(buf: bytearray, value: tuple[bytes, list]) -> None:
+                data, relocs = value
+                buf += uleb128(len(data)) if size is None else len(data).to_bytes(size, order)  # type: ignore[arg-type]
+                if relocs:
+                    start = len(buf)
+                    for offset, rsize, addr in relocs:
+                        add_reloc(start + offset, rsize, ADDRESS, addr.symbol, addr.offset)
+                buf += data
+            return encode
+
+        def reference(form: int) -> Encoder:
+            size = F.REF_SIZES[form]
+            padded = form == F.REF_UDATA
+            cls = relocs.class_id(size, ENTRY, self.section)
+            limit = 1 << (8 * size)
+
+            def encode(buf: bytearray, target: Die) -> None:
+                pos = len(buf)
+                offset = target.offset
+                if offset is None or padded or offset - self._unit_offset >= limit:
+                    self._unit_fixups.append(Fixup(pos, form, size, target, self._die, 0, self._unit_offset))
+                    buf += bytes(size)
+                    return
+                add_packed(pos << 8 | cls)
+                buf += (offset - self._unit_offset).to_bytes(size, order)  # type: ignore[arg-type]
+            return encode
+
+        ref_addr_size = asize if enc.version == 2 else osize
+
+        def ref_addr(buf: bytearray, target: Die) -> None:
+            pos = len(buf)
+            if target.offset is None:
+                fixup = Fixup(pos, F.REF_ADDR, ref_addr_size, target, self._die, 0, 0)
+                self._unit_fixups.append(fixup)
+                buf += bytes(ref_addr_size)
+                return
+            if target.offset >= 1 << (8 * ref_addr_size):
+                self._unit_fixups.append(Fixup(pos, F.REF_ADDR, ref_addr_size, target, self._die, 0, 0))
+                buf += bytes(ref_addr_size)
+                return
+            add_reloc(pos, ref_addr_size, UNIT, ".debug_info", target.offset)
+            buf += target.offset.to_bytes(ref_addr_size, order)  # type: ignore[arg-type]
+
+        def list_offset(buf: bytearray, value: Any) -> None:
+            offset = value.place()
+            if offset is None:   # a base known only when the program is emitted
+                self.late.append((len(buf), value))
+                buf += bytes(osize)
+                return
+            add_reloc(len(buf), osize, SECTION, value.section_name(), offset)
+            buf += offset.to_bytes(osize, order)  # type: ignore[arg-type]
+
+        def list_index(buf: bytearray, value: Any) -> None:
+            buf += uleb128(value.index())
+
+        def data_or_offset(size: int) -> Encoder:
+            plain = fixed(size)
+
+            def encode(buf: bytearray, value: Any) -> None:
+                if type(value) is int:
+                    plain(buf, value)
+                else:   # a section offset before DWARF 4 (stmt_list, ranges, location lists)
+                    list_offset(buf, value)
+            return encode
+
+        encoders: dict[int, Encoder] = {
+            F.DATA1: data1, F.DATA2: fixed(2), F.DATA4: data_or_offset(4), F.DATA8: data_or_offset(8), F.SDATA: sdata, F.UDATA: udata,
+            F.FLAG: data1, F.STRING: raw, F.STRP: offset_into(".debug_str"),
+            F.LINE_STRP: offset_into(".debug_line_str"), F.STRX: udata, F.STRX1: data1, F.STRX2: fixed(2),
+            F.STRX3: fixed(3), F.STRX4: fixed(4), F.ADDR: address, F.ADDRX: udata, F.ADDRX1: data1,
+            F.ADDRX2: fixed(2), F.ADDRX3: fixed(3), F.ADDRX4: fixed(4), F.REF_ADDR: ref_addr, F.REF_SIG8: fixed(8),
+            F.EXPRLOC: block(None), F.BLOCK: block(None), F.BLOCK1: block(1), F.BLOCK2: block(2), F.BLOCK4: block(4),
+            F.DATA16: raw, F.RNGLISTX: list_index, F.LOCLISTX: list_index,
+        }
+        for form in F.REF_SIZES:
+            encoders[form] = reference(form)
+        # Automatic attributes and list offsets: sec_offset, or data4/data8 before DWARF 4.
+        encoders[F.SEC_OFFSET] = list_offset
+        return encoders
+
+    def _entry(self, key: tuple) -> tuple[bytes, tuple[tuple[int, Encoder], ...]]:
+        code = self.program.abbrevs.code(key)
+        fields = []
+        for i, spec in enumerate(key[2]):
+            form = spec[1]
+            if form in (F.IMPLICIT_CONST, F.FLAG_PRESENT):
+                continue
+            fields.append((i, self._encoders[form]))
+        entry = (uleb128(code), tuple(fields))
+        self._entries[key] = entry
+        return entry
+
+    # -- units -----------------------------------------------------------------------------------------------
+    def encode_unit(self, unit: "Unit") -> int:
+        """Appends ``unit`` (header and DIEs); returns its offset. References into later units stay pending."""
+        buf = self.data
+        enc = self.encoding
+        start = len(buf)
+        self._unit_offset = start
+        self._unit_fixups = []
+        unit.offset = start
+        buf += enc.initial_length(0)
+        buf += enc.version.to_bytes(2, self.order)  # type: ignore[arg-type]
+        type_offset_pos = unit.write_header(self, buf)
+        self._encode_tree(unit.root)
+        length = len(buf) - start - enc.initial_length_size
+        if enc.offset_size == 4 and length >= 0xFFFFFFF0:
+            raise LayoutError(f"{unit.label()}: unit length {length:#x} does not fit 32-bit DWARF; DWARF64 "
+                              f"(offset_size=8) is needed")
+        buf[start:start + enc.initial_length_size] = enc.initial_length(length)
+        if enc.offset_size == 4 and len(buf) > 0xFFFFFFFF:
+            raise LayoutError(f"{unit.label()}: {self.section} grows past 4 GiB; DWARF64 (offset_size=8) is needed")
+        if type_offset_pos is not None:
+            type_die = unit.type_die   # type: ignore[attr-defined]
+            self.patch(type_offset_pos, enc.offset_size, type_die.offset - start)
+        for fixup in self._unit_fixups:
+            if fixup.target.offset is None:
+                self.pending.append(fixup)
+            else:
+                self.resolve(fixup)
+        self._unit_fixups = []
+        return start
+
+    def _encode_tree(self, die: Die) -> None:
+        buf = self.data
+        entries = self._entries
+        children = die.children
+        key = (die.tag, bool(children), die.specs)
+        entry = entries.get(key) or self._entry(key)
+        die.offset = len(buf)
+        self._die = die
+        buf += entry[0]
+        values = die.values
+        for i, encode in entry[1]:
+            encode(buf, values[i])
+        if children:
+            encode_tree = self._encode_tree
+            for child in children:
+                encode_tree(child)
+            buf.append(0)
+
+    def patch(self, pos: int, size: int, value: int) -> None:
+        self.data[pos:pos + size] = value.to_bytes(size, self.order)  # type: ignore[arg-type]
+
+    def resolve(self, fixup: Fixup) -> None:
+        value = fixup.value()
+        if fixup.form == F.REF_UDATA:
+            if value >= 1 << 28:
+                raise fixup.error(f"offset {value:#x} does not fit DW_FORM_ref_udata (4-byte padded ULEB128)")
+            self.data[fixup.pos:fixup.pos + 4] = uleb128_padded(value, 4)
+        else:
+            if value >= 1 << (8 * fixup.size):
+                if fixup.form == F.REF_ADDR and fixup.size == 4:
+                    raise fixup.error(f"offset {value:#x} of {fixup.target.path()} does not fit 32-bit DWARF; DWARF64 "
+                                      f"(offset_size=8) is needed")
+                raise fixup.error(f"offset {value:#x} of {fixup.target.path()} does not fit "
+                                  f"{names.form_name(fixup.form)}")
+            self.patch(fixup.pos, fixup.size, value)
+        if fixup.form == F.REF_ADDR:
+            self.relocs.add(fixup.pos, fixup.size, UNIT, ".debug_info", value)
+        else:
+            self.relocs.add(fixup.pos, fixup.size, ENTRY, self.section, value)
+
+    def finish(self) -> None:
+        """Resolves references across units once every unit is laid out."""
+        for fixup in self.pending:
+            if fixup.target.offset is None:
+                raise fixup.error(f"refers to {fixup.target.path()}, which was never emitted")
+            self.resolve(fixup)
+        self.pending = []
+
+    def patch_late(self) -> None:
+        """Writes the section offsets that became known at emission (``DW_AT_rnglists_base``, ...)."""
+        size = self.encoding.offset_size
+        for pos, value in self.late:
+            offset = value.place()
+            if offset >= 1 << (8 * size):
+                raise LayoutError(f"{value.section_name()} offset {offset:#x} does not fit 32-bit DWARF; DWARF64 "
+                                  f"(offset_size=8) is needed")
+            self.patch(pos, size, offset)
+            self.relocs.add(pos, size, SECTION, value.section_name(), offset)
+        self.late = []

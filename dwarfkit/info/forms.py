@@ -1,0 +1,345 @@
+"""Choosing and checking the form of an attribute value.
+
+``choose(unit, die, at, value)`` turns a typed value into ``(form, stored)`` where ``stored`` is what the encoder
+(:mod:`dwarfkit.info.encode`) writes: an int, bytes, an Address, a Die, or a list object. Every choice depends only on
+the value, never on where the DIE ends up, so a DIE's size is known before layout: references are fixed width.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .. import names
+from ..address import Address
+from ..expr import Expr
+from .die import Die, Pinned
+
+if TYPE_CHECKING:
+    from .unit import Unit
+
+F = names.FORMS
+ADDR, BLOCK2, BLOCK4, DATA2, DATA4, DATA8, STRING, BLOCK, BLOCK1, DATA1, FLAG, SDATA, STRP, UDATA = (
+    F["addr"], F["block2"], F["block4"], F["data2"], F["data4"], F["data8"], F["string"], F["block"], F["block1"],
+    F["data1"], F["flag"], F["sdata"], F["strp"], F["udata"])
+REF_ADDR, REF1, REF2, REF4, REF8, REF_UDATA, SEC_OFFSET, EXPRLOC, FLAG_PRESENT = (
+    F["ref_addr"], F["ref1"], F["ref2"], F["ref4"], F["ref8"], F["ref_udata"], F["sec_offset"], F["exprloc"],
+    F["flag_present"])
+STRX, ADDRX, DATA16, LINE_STRP, REF_SIG8, IMPLICIT_CONST, LOCLISTX, RNGLISTX = (
+    F["strx"], F["addrx"], F["data16"], F["line_strp"], F["ref_sig8"], F["implicit_const"], F["loclistx"],
+    F["rnglistx"])
+STRX1, STRX2, STRX3, STRX4 = F["strx1"], F["strx2"], F["strx3"], F["strx4"]
+ADDRX1, ADDRX2, ADDRX3, ADDRX4 = F["addrx1"], F["addrx2"], F["addrx3"], F["addrx4"]
+
+DATA_SIZES = {DATA1: 1, DATA2: 2, DATA4: 4, DATA8: 8}
+REF_SIZES = {REF1: 1, REF2: 2, REF4: 4, REF8: 8, REF_UDATA: 4}   # ref_udata: a 4-byte padded ULEB128
+STRX_FORMS = {STRX: None, STRX1: 1, STRX2: 2, STRX3: 3, STRX4: 4}
+ADDRX_FORMS = {ADDRX: None, ADDRX1: 1, ADDRX2: 2, ADDRX3: 3, ADDRX4: 4}
+BLOCK_FORMS = {BLOCK1: 1, BLOCK2: 2, BLOCK4: 4, BLOCK: None}
+
+# First DWARF version that has each form.
+_SINCE = {EXPRLOC: 4, FLAG_PRESENT: 4, SEC_OFFSET: 4, REF_SIG8: 4, STRX: 5, STRX1: 5, STRX2: 5, STRX3: 5, STRX4: 5,
+          ADDRX: 5, ADDRX1: 5, ADDRX2: 5, ADDRX3: 5, ADDRX4: 5, LINE_STRP: 5, IMPLICIT_CONST: 5, LOCLISTX: 5,
+          RNGLISTX: 5, DATA16: 5}
+
+A = names.ATTRIBUTES
+AT_low_pc, AT_high_pc, AT_name, AT_stmt_list, AT_decl_file, AT_call_file = (
+    A["low_pc"], A["high_pc"], A["name"], A["stmt_list"], A["decl_file"], A["call_file"])
+AT_ranges, AT_data_member_location, AT_comp_dir = A["ranges"], A["data_member_location"], A["comp_dir"]
+ADDRESS_ATTRIBUTES = {AT_low_pc, A["entry_pc"], A["call_return_pc"], A["call_pc"]}
+FILE_ATTRIBUTES = {AT_decl_file, AT_call_file}
+AUTOMATIC = {AT_stmt_list, A["str_offsets_base"], A["addr_base"], A["rnglists_base"], A["loclists_base"]}
+
+
+def _fits_unsigned(value: int, size: int) -> bool:
+    return 0 <= value < 1 << (8 * size)
+
+
+def _constant_form(value: int) -> int:
+    if value < 0:
+        return SDATA
+    if value < 0x100:
+        return DATA1
+    if value < 0x10000:
+        return DATA2
+    if value < 0x100000000:
+        return DATA4
+    if value < 1 << 64:
+        return DATA8
+    return UDATA
+
+
+def _index_form(index: int, forms: dict[int, int | None]) -> int:
+    for form, size in forms.items():
+        if size is not None and index < 1 << (8 * size):
+            return form
+    return next(iter(forms))
+
+
+# Attributes whose values need more than the value's type to pick a form; they take the general path.
+_SPECIAL = AUTOMATIC | ADDRESS_ATTRIBUTES | FILE_ATTRIBUTES | {AT_high_pc, AT_data_member_location, AT_ranges} | set(
+    names.VALUE_TABLES)
+
+
+def choose(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, Any]:
+    """The form and stored value of attribute ``at`` = ``value`` on ``die``; DescriptionError if it cannot be.
+
+    The common cases (a constant, a name, a reference in the unit, an address, an expression) are decided here in a
+    few comparisons; everything else goes through :func:`_choose_general`.
+    """
+    kind = type(value)
+    if kind is Address:
+        if value.symbol is None or unit.program.indexed:
+            return _address(unit, die, at, value, None)
+        return ADDR, value
+    if at in _SPECIAL:
+        if kind is int and at in FILE_ATTRIBUTES and unit.program.implicit_const and \
+                unit.encoding.version >= 5:
+            return IMPLICIT_CONST, value
+        return _choose_general(unit, die, at, value)
+    if kind is int:
+        if 0 <= value < 0x100:
+            return DATA1, value
+        if 0 <= value < 0x10000:
+            return DATA2, value
+        return _constant(unit, die, at, value, None, unit.encoding.version)
+    if kind is str:
+        program = unit.program
+        if program.indexed or die.parent is None or "\0" in value:
+            return _string(unit, die, at, value, None, unit.encoding.version)
+        if at == AT_name:
+            die.name = value
+        if len(value) < program.encoding.offset_size and value.isascii():  # shorter inline than as an offset
+            return STRING, value.encode() + b"\0"
+        return STRP, program.strings.add(value)
+    if kind is Die:
+        if value.unit is unit:
+            return REF4, value
+        return _reference(unit, die, at, value, None)
+    if kind is Expr:
+        simple = value.simple
+        if simple is not None and unit.encoding.version >= 4:
+            return EXPRLOC, unit.program.intern_block(bytes(simple))
+    return _choose_general(unit, die, at, value)
+
+
+def _choose_general(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, Any]:
+    from ..lists import LocationList, RangeList
+
+    program = unit.program
+    version = program.encoding.version
+    pinned: int | None = None
+    if isinstance(value, Pinned):
+        pinned, value = value.form, value.value
+        since = _SINCE.get(pinned, 2)
+        if version < since:
+            raise die.error(at, f"form {names.form_name(pinned)} needs DWARF {since} or later (this is DWARF "
+                                f"{version})")
+        if pinned not in names.FORM_NAMES:
+            raise die.error(at, f"unknown form {pinned:#x}")
+    if at in AUTOMATIC:
+        raise die.error(at, "is set automatically")
+
+    # Normalise the value's type by attribute.
+    if isinstance(value, str):
+        table = names.VALUE_TABLES.get(at)
+        if table is not None:
+            if value not in table:
+                raise die.error(at, f"unknown value {value!r}")
+            value = table[value]
+        elif at in FILE_ATTRIBUTES:
+            value = unit.file(value)
+    if at in ADDRESS_ATTRIBUTES and isinstance(value, int) and not isinstance(value, bool):
+        value = Address(None, value)
+    if at == AT_high_pc and isinstance(value, int) and not isinstance(value, bool) and version < 4:
+        low = die.get(AT_low_pc)
+        if not isinstance(low, Address):
+            raise die.error(at, "a length needs DW_AT_low_pc set first (DWARF 2 and 3 store high_pc as an address)")
+        value = low + value
+    if at == AT_data_member_location and isinstance(value, int) and version < 3 and pinned is None:
+        value = Expr().plus_uconst(value)
+    if isinstance(value, (list, tuple)) and at == AT_ranges:
+        value = program.range_list(value)
+
+    if isinstance(value, bool):
+        return _flag(die, at, value, pinned, version)
+    if isinstance(value, int):
+        return _constant(unit, die, at, value, pinned, version)
+    if isinstance(value, str):
+        return _string(unit, die, at, value, pinned, version)
+    if isinstance(value, Address):
+        return _address(unit, die, at, value, pinned)
+    if isinstance(value, Die):
+        return _reference(unit, die, at, value, pinned)
+    if isinstance(value, Expr):
+        data, relocs = value.encode(program.encoding)
+        return _block(die, at, (data, tuple(relocs)), pinned, version, EXPRLOC if version >= 4 else None)
+    if isinstance(value, (bytes, bytearray)):
+        if pinned == DATA16:
+            if len(value) != 16:
+                raise die.error(at, f"DW_FORM_data16 needs 16 bytes, got {len(value)}")
+            return DATA16, bytes(value)
+        return _block(die, at, (bytes(value), ()), pinned, version, None)
+    if isinstance(value, (RangeList, LocationList)):
+        return _list(unit, die, at, value, pinned, version)
+    raise die.error(at, f"cannot encode a value of type {type(value).__name__}: {value!r}")
+
+
+def _flag(die: Die, at: int, value: bool, pinned: int | None, version: int) -> tuple[int, Any]:
+    if pinned is None:
+        pinned = FLAG_PRESENT if value and version >= 4 else FLAG
+    if pinned == FLAG_PRESENT:
+        if not value:
+            raise die.error(at, "DW_FORM_flag_present cannot hold false")
+        return FLAG_PRESENT, None
+    if pinned == FLAG:
+        return FLAG, int(value)
+    raise die.error(at, f"a flag does not fit form {names.form_name(pinned)}")
+
+
+def _constant(unit: "Unit", die: Die, at: int, value: int, pinned: int | None, version: int) -> tuple[int, Any]:
+    if pinned is None:
+        if at in FILE_ATTRIBUTES and version >= 5 and unit.program.implicit_const:
+            return IMPLICIT_CONST, value
+        form = _constant_form(value)
+        if value >= 1 << 64:
+            raise die.error(at, f"constant {value:#x} does not fit 64 bits")
+        return form, value
+    if pinned in DATA_SIZES:
+        size = DATA_SIZES[pinned]
+        if not -(1 << (8 * size - 1)) <= value < 1 << (8 * size):
+            raise die.error(at, f"value {value} does not fit form {names.form_name(pinned)} ({size} bytes)")
+        return pinned, value
+    if pinned == UDATA:
+        if value < 0:
+            raise die.error(at, f"value {value} does not fit form DW_FORM_udata (unsigned)")
+        return pinned, value
+    if pinned in (SDATA, IMPLICIT_CONST):
+        return pinned, value
+    if pinned in REF_SIZES or pinned == REF_ADDR:
+        raise die.error(at, f"a reference needs a DIE, not the number {value}")
+    raise die.error(at, f"the constant {value} does not fit form {names.form_name(pinned)}")
+
+
+def _string(unit: "Unit", die: Die, at: int, text: str, pinned: int | None, version: int) -> tuple[int, Any]:
+    program = unit.program
+    if "\0" in text:
+        raise die.error(at, f"string {text!r} contains a NUL character")
+    if at == AT_name:
+        die.name = text
+    if pinned is None:
+        if program.indexed:
+            pinned = STRX
+        elif at in (AT_comp_dir, AT_name) and die.parent is None and version >= 5:
+            pinned = LINE_STRP   # the unit's name and directory are also in the line table: share them
+        else:
+            encoded = text.encode()
+            if len(encoded) < program.encoding.offset_size:   # shorter inline than as an offset
+                return STRING, encoded + b"\0"
+            return STRP, program.strings.add(text)
+    if pinned == STRING:
+        return STRING, text.encode() + b"\0"
+    if pinned == STRP:
+        return STRP, program.strings.add(text)
+    if pinned == LINE_STRP:
+        return LINE_STRP, program.line_strings.add(text)
+    if pinned in STRX_FORMS:
+        index = program.string_index(text)
+        unit.uses_str_offsets = True
+        form = _index_form(index, STRX_FORMS) if pinned == STRX else pinned
+        return _check_index(die, at, form, index, STRX_FORMS)
+    raise die.error(at, f"a string does not fit form {names.form_name(pinned)}")
+
+
+def _check_index(die: Die, at: int, form: int, index: int, forms: dict[int, int | None]) -> tuple[int, Any]:
+    size = forms[form]
+    if size is not None and not _fits_unsigned(index, size):
+        raise die.error(at, f"index {index} does not fit form {names.form_name(form)}")
+    return form, index
+
+
+def _address(unit: "Unit", die: Die, at: int, value: Address, pinned: int | None) -> tuple[int, Any]:
+    program = unit.program
+    if value.symbol is None and not 0 <= value.offset < 1 << (8 * program.encoding.address_size):
+        raise die.error(at, f"address {value.offset:#x} does not fit {program.encoding.address_size} bytes")
+    if pinned is None:
+        pinned = ADDRX if program.indexed else ADDR
+    if pinned == ADDR:
+        return ADDR, value
+    if pinned in ADDRX_FORMS:
+        index = program.address_index(value)
+        unit.uses_addr = True
+        form = _index_form(index, ADDRX_FORMS) if pinned == ADDRX else pinned
+        return _check_index(die, at, form, index, ADDRX_FORMS)
+    raise die.error(at, f"an address does not fit form {names.form_name(pinned)}")
+
+
+def _reference(unit: "Unit", die: Die, at: int, target: Die, pinned: int | None) -> tuple[int, Any]:
+    from .unit import TypeUnit
+
+    if target.unit.program is not unit.program:
+        raise die.error(at, f"refers to {target.path()}, a DIE of another program")
+    same_unit = target.unit is unit
+    if isinstance(target.unit, TypeUnit) and not same_unit:
+        if target is not target.unit.type_die:
+            raise die.error(at, f"refers to {target.path()} inside a type unit; only its type DIE can be referred "
+                                f"to from outside (by signature)")
+        if pinned not in (None, REF_SIG8):
+            raise die.error(at, f"a type unit's type is referred to with DW_FORM_ref_sig8, not "
+                                f"{names.form_name(pinned)}")
+        return REF_SIG8, target.unit.signature
+    if pinned is None:
+        return (REF4 if same_unit else REF_ADDR), target
+    if pinned in REF_SIZES:
+        if not same_unit:
+            raise die.error(at, f"{names.form_name(pinned)} cannot refer to {target.path()} in another unit "
+                                f"(use DW_FORM_ref_addr)")
+        return pinned, target
+    if pinned == REF_ADDR:
+        return pinned, target
+    raise die.error(at, f"a reference does not fit form {names.form_name(pinned)}")
+
+
+def _block(die: Die, at: int, value: tuple[bytes, list], pinned: int | None, version: int,
+           default: int | None) -> tuple[int, Any]:
+    size = len(value[0])
+    if pinned is None:
+        pinned = default
+    if pinned is None:
+        pinned = BLOCK1 if size < 0x100 else BLOCK2 if size < 0x10000 else BLOCK4
+    if pinned == EXPRLOC or pinned == BLOCK:
+        return pinned, value
+    if pinned in BLOCK_FORMS:
+        if not _fits_unsigned(size, BLOCK_FORMS[pinned]):  # type: ignore[arg-type]
+            raise die.error(at, f"a {size}-byte block does not fit form {names.form_name(pinned)}")
+        return pinned, value
+    raise die.error(at, f"a block or expression does not fit form {names.form_name(pinned)}")
+
+
+def _list(unit: "Unit", die: Die, at: int, value: Any, pinned: int | None, version: int) -> tuple[int, Any]:
+    from ..lists import RangeList
+
+    program = unit.program
+    if value.program is not program:
+        raise die.error(at, "uses a range or location list of another program")
+    indexed_form = RNGLISTX if isinstance(value, RangeList) else LOCLISTX
+    if pinned is None:
+        if version >= 5 and program.indexed:
+            pinned = indexed_form
+        else:
+            pinned = SEC_OFFSET if version >= 4 else (DATA8 if program.encoding.offset_size == 8 else DATA4)
+    if pinned == indexed_form:
+        if program.indexed:
+            unit.uses_addr = True   # indexed lists start entries with addrx
+        value.index()   # gives the list its index now, so that the form's size is known
+        if isinstance(value, RangeList):
+            unit.uses_rnglists = True
+        else:
+            unit.uses_loclists = True
+        return pinned, value
+    offset_form = SEC_OFFSET if version >= 4 else (DATA8 if program.encoding.offset_size == 8 else DATA4)
+    if pinned == offset_form:
+        if program.indexed:
+            unit.uses_addr = True
+        value.place()
+        return pinned, value
+    raise die.error(at, f"a {'range' if indexed_form == RNGLISTX else 'location'} list does not fit form "
+                        f"{names.form_name(pinned)}")

@@ -1,0 +1,236 @@
+"""A line-number program (``.debug_line`` contribution of one compile unit): header, tables, sequences."""
+from __future__ import annotations
+
+from elftools.dwarf.enums import ENUM_DW_FORM, ENUM_DW_LNCT
+
+from ..address import Address, as_address
+from ..encoding import Encoding
+from ..errors import DescriptionError, DwarfkitError
+from ..sections import Relocation, RelocKind
+from ..strings import StringTable
+from ..writer import SectionWriter
+from .opcodes import MIN_OPCODE_BASE, STANDARD_OPCODE_LENGTHS, SequenceEncoder
+from .sequence import LineSequence
+
+_DW_FORM_line_strp = ENUM_DW_FORM["DW_FORM_line_strp"]
+_DW_FORM_udata = ENUM_DW_FORM["DW_FORM_udata"]
+_DW_FORM_data16 = ENUM_DW_FORM["DW_FORM_data16"]
+_DW_LNCT_path = ENUM_DW_LNCT["DW_LNCT_path"]
+_DW_LNCT_directory_index = ENUM_DW_LNCT["DW_LNCT_directory_index"]
+_DW_LNCT_MD5 = ENUM_DW_LNCT["DW_LNCT_MD5"]
+
+
+class _File:
+    __slots__ = ("name", "directory", "md5")
+
+    def __init__(self, name: str, directory: int, md5: bytes | None) -> None:
+        self.name = name
+        self.directory = directory
+        self.md5 = md5
+
+
+def _check_md5(md5: bytes | None, name: str, program: str) -> bytes | None:
+    if md5 is not None and len(md5) != 16:
+        raise DescriptionError(f"line program {program!r}: MD5 of {name!r} has {len(md5)} bytes, not 16")
+    return md5
+
+
+class LineProgram:
+    """The line table of one compile unit.
+
+    Directory and file indices are the same in every version: directory 0 is ``comp_dir``; file 1 is ``name``
+    (:attr:`primary_file`), and in DWARF 5 file 0 is ``name`` too, as gcc writes it. ``add_file`` returns the index
+    to use in rows and in ``DW_AT_decl_file``.
+    """
+
+    def __init__(self, encoding: Encoding, *, comp_dir: str, name: str, min_instruction_length: int = 1,
+                 line_base: int = -5, line_range: int = 14, opcode_base: int = 13,
+                 default_is_stmt: bool = True, md5: bytes | None = None) -> None:
+        if not 1 <= min_instruction_length <= 255:
+            raise DescriptionError(f"line program {name!r}: minimum instruction length {min_instruction_length} "
+                                   f"is not in 1..255")
+        if not 1 <= line_range <= 255 or not -128 <= line_base <= 127:
+            raise DescriptionError(f"line program {name!r}: line_base {line_base} / line_range {line_range} do not "
+                                   f"fit a byte")
+        if not MIN_OPCODE_BASE <= opcode_base <= 255 or opcode_base + line_range > 256:
+            raise DescriptionError(f"line program {name!r}: opcode_base {opcode_base} must be in "
+                                   f"{MIN_OPCODE_BASE}..{256 - line_range} (line_range {line_range} special "
+                                   f"opcodes must fit below 256)")
+        self.encoding = encoding
+        self.comp_dir = comp_dir
+        self.name = name
+        self.min_instruction_length = min_instruction_length
+        self.line_base = line_base
+        self.line_range = line_range
+        self.opcode_base = opcode_base
+        self.default_is_stmt = default_is_stmt
+        self.directories: list[str] = [comp_dir]
+        self._directory_index: dict[str, int] = {comp_dir: 0}
+        primary = _File(name, 0, _check_md5(md5, name, name))
+        self.files: list[_File] = [primary, primary]  # index 0 is emitted only by DWARF 5
+        self._file_index: dict[tuple[str, int], int] = {(name, 0): 1}
+        self.sequences: list[LineSequence] = []
+        self._encoder: SequenceEncoder | None = None
+
+    @property
+    def primary_file(self) -> int:
+        """Index of ``name`` for rows and ``DW_AT_decl_file``."""
+        return 1
+
+    @property
+    def first_file(self) -> int:
+        """The lowest valid file index: 0 in DWARF 5, 1 before."""
+        return 0 if self.encoding.version >= 5 else 1
+
+    # -- tables ---------------------------------------------------------------------------------------------------
+    def add_directory(self, path: str) -> int:
+        index = self._directory_index.get(path)
+        if index is None:
+            index = self._directory_index[path] = len(self.directories)
+            self.directories.append(path)
+        return index
+
+    def add_file(self, name: str, directory: int = 0, md5: bytes | None = None) -> int:
+        if not 0 <= directory < len(self.directories):
+            raise DescriptionError(f"line program {self.name!r}: file {name!r} refers to directory {directory}, "
+                                   f"which does not exist (valid: 0..{len(self.directories) - 1})")
+        md5 = _check_md5(md5, name, self.name)
+        index = self._file_index.get((name, directory))
+        if index is None:
+            index = self._file_index[(name, directory)] = len(self.files)
+            self.files.append(_File(name, directory, md5))
+        elif md5 is not None:
+            entry = self.files[index]
+            if entry.md5 is not None and entry.md5 != md5:
+                raise DescriptionError(f"line program {self.name!r}: file {name!r} added twice with different MD5")
+            entry.md5 = md5
+        return index
+
+    # -- sequences ------------------------------------------------------------------------------------------------
+    def sequence(self, start: Address | int | str) -> LineSequence:
+        """A new sequence for the contiguous code starting at ``start`` (one per function, usually)."""
+        seq = LineSequence(as_address(start), self.default_is_stmt)
+        self.sequences.append(seq)
+        return seq
+
+    def _sequence_encoder(self) -> SequenceEncoder:
+        """The sequence encoder for this header (files added later are still seen: the range is rebuilt)."""
+        enc = self.encoding
+        file_range = range(self.first_file, len(self.files))
+        if self._encoder is None or self._encoder.file_range != file_range:
+            self._encoder = SequenceEncoder(
+                program=self.name, version=enc.version, address_size=enc.address_size, byteorder=enc.byteorder,
+                file_range=file_range, min_instruction_length=self.min_instruction_length,
+                line_base=self.line_base, line_range=self.line_range, opcode_base=self.opcode_base,
+                default_is_stmt=self.default_is_stmt)
+        return self._encoder
+
+    def encode_sequence(self, seq: LineSequence, size: int | None = None) -> tuple[bytes, list[Relocation]]:
+        """One sequence on its own: its bytes and relocations with offsets relative to the sequence's first byte.
+
+        With ``size``, the sequence is padded with no-op opcodes to exactly ``size`` bytes (for in-place updates).
+        """
+        out = bytearray()
+        pos = self._sequence_encoder().encode(seq, out)
+        if size is not None and size != len(out):
+            if size < len(out):
+                raise DescriptionError(f"line program {self.name!r}, sequence at {seq.start}: needs {len(out)} bytes, "
+                                       f"more than the {size} given")
+            padding = size - len(out)
+            out = bytearray()
+            pos = self._sequence_encoder().encode(seq, out, padding)
+        relocations = []
+        if seq.start.symbol is not None:
+            relocations.append(Relocation(pos, self.encoding.address_size, RelocKind.ADDRESS, seq.start.symbol,
+                                          seq.start.offset))
+        return bytes(out), relocations
+
+    # -- emission -------------------------------------------------------------------------------------------------
+    def emit(self, writer: SectionWriter, line_str: StringTable, debug_str: StringTable | None = None) -> int:
+        """Appends the whole program to the ``.debug_line`` writer; returns its offset (``DW_AT_stmt_list``)."""
+        data = writer.data
+        relocations = writer.section.relocations
+        undo = len(data), len(relocations)
+        try:
+            start = self.emit_header(writer, line_str)
+            encoder = self._sequence_encoder()
+            size = self.encoding.address_size
+            for seq in self.sequences:
+                pos = encoder.encode(seq, data)
+                if seq.start.symbol is not None:
+                    relocations.append(Relocation(pos, size, RelocKind.ADDRESS, seq.start.symbol, seq.start.offset))
+            writer.end_length(start)
+        except DwarfkitError:
+            del data[undo[0]:], relocations[undo[1]:]  # leave the section as it was, not half-written
+            raise
+        return start
+
+    def emit_header(self, writer: SectionWriter, line_str: StringTable) -> int:
+        """Writes the unit length placeholder and the header; :meth:`emit` adds sequences and closes the length."""
+        enc = self.encoding
+        version = enc.version
+        start = writer.begin_length()
+        writer.u16(version)
+        if version >= 5:
+            writer.u8(enc.address_size)
+            writer.u8(0)  # segment_selector_size
+        header_length_pos = writer.pos
+        writer.uint(0, enc.offset_size)
+        header_start = writer.pos
+        writer.u8(self.min_instruction_length)
+        if version >= 4:
+            writer.u8(1)  # maximum_operations_per_instruction: not VLIW
+        writer.u8(1 if self.default_is_stmt else 0)
+        writer.sint(self.line_base, 1)
+        writer.u8(self.line_range)
+        writer.u8(self.opcode_base)
+        lengths = STANDARD_OPCODE_LENGTHS + (0,) * 255
+        writer.raw(bytes(lengths[:self.opcode_base - 1]))
+        if version >= 5:
+            self._v5_tables(writer, line_str)
+        else:
+            self._v2_tables(writer)
+        writer.patch_uint(header_length_pos, writer.pos - header_start, enc.offset_size)
+        return start
+
+    def _v2_tables(self, writer: SectionWriter) -> None:
+        for path in self.directories[1:]:
+            writer.cstr(path)
+        writer.u8(0)
+        for f in self.files[1:]:
+            writer.cstr(f.name)
+            writer.uleb(f.directory)
+            writer.u8(0)  # modification time: unknown
+            writer.u8(0)  # length: unknown
+        writer.u8(0)
+
+    def _v5_tables(self, writer: SectionWriter, line_str: StringTable) -> None:
+        def path(text: str) -> None:
+            writer.offset_field(line_str.add(text), RelocKind.SECTION, line_str.name)
+
+        writer.u8(1)
+        writer.uleb(_DW_LNCT_path)
+        writer.uleb(_DW_FORM_line_strp)
+        writer.uleb(len(self.directories))
+        for d in self.directories:
+            path(d)
+        with_md5 = [f.md5 is not None for f in self.files]
+        if any(with_md5) and not all(with_md5):
+            missing = next(f.name for f in self.files if f.md5 is None)
+            raise DescriptionError(f"line program {self.name!r}: file {missing!r} has no MD5 but others have one; "
+                                   f"DWARF 5 needs it for all files or none")
+        formats = [(_DW_LNCT_path, _DW_FORM_line_strp), (_DW_LNCT_directory_index, _DW_FORM_udata)]
+        if all(with_md5):
+            formats.append((_DW_LNCT_MD5, _DW_FORM_data16))
+        writer.u8(len(formats))
+        for content, form in formats:
+            writer.uleb(content)
+            writer.uleb(form)
+        writer.uleb(len(self.files))
+        for f in self.files:
+            path(f.name)
+            writer.uleb(f.directory)
+            if f.md5 is not None:
+                writer.raw(f.md5)
+
+

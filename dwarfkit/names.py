@@ -1,0 +1,73 @@
+"""DWARF constants by name: tags, attributes, forms and enumerated attribute values.
+
+The tables come from pyelftools; a name may be given short (``"subprogram"``), in full (``"DW_TAG_subprogram"``) or as
+the number itself.
+"""
+from __future__ import annotations
+
+from elftools.dwarf import enums
+
+from .errors import DescriptionError
+
+
+def _table(enum: dict, prefix: str) -> dict[str, int]:
+    table: dict[str, int] = {}
+    for name, value in enum.items():
+        if not name.startswith(prefix) or not isinstance(value, int):
+            continue
+        table[name] = value
+        table.setdefault(name[len(prefix):], value)
+    return table
+
+
+TAGS = _table(enums.ENUM_DW_TAG, "DW_TAG_")
+ATTRIBUTES = _table(enums.ENUM_DW_AT, "DW_AT_")
+FORMS = _table(enums.ENUM_DW_FORM, "DW_FORM_")
+TAG_NAMES = {v: k for k, v in reversed(list(enums.ENUM_DW_TAG.items())) if isinstance(v, int)}
+ATTRIBUTE_NAMES = {v: k for k, v in reversed(list(enums.ENUM_DW_AT.items())) if isinstance(v, int)}
+FORM_NAMES = {v: k for k, v in reversed(list(enums.ENUM_DW_FORM.items())) if isinstance(v, int)}
+
+# Attributes whose value is one of a named set: ``language="C11"``, ``encoding="signed"``.
+_A = ATTRIBUTES
+VALUE_TABLES: dict[int, dict[str, int]] = {
+    _A["language"]: _table(enums.ENUM_DW_LANG, "DW_LANG_"),
+    _A["encoding"]: _table(enums.ENUM_DW_ATE, "DW_ATE_"),
+    _A["accessibility"]: _table(enums.ENUM_DW_ACCESS, "DW_ACCESS_"),
+    _A["inline"]: _table(enums.ENUM_DW_INL, "DW_INL_"),
+    _A["calling_convention"]: _table(enums.ENUM_DW_CC, "DW_CC_"),
+}
+
+
+def _lookup(table: dict[str, int], numbers: dict[int, str], what: str, key: str | int) -> int:
+    if isinstance(key, int) and not isinstance(key, bool):
+        if key in numbers or key >= 0x80 and what != "form":  # vendor extensions are allowed as numbers
+            return key
+        raise DescriptionError(f"unknown DWARF {what} {key:#x}")
+    try:
+        return table[key]
+    except (KeyError, TypeError):
+        raise DescriptionError(f"unknown DWARF {what} {key!r}") from None
+
+
+def tag(name: str | int) -> int:
+    return _lookup(TAGS, TAG_NAMES, "tag", name)
+
+
+def attribute(name: str | int) -> int:
+    return _lookup(ATTRIBUTES, ATTRIBUTE_NAMES, "attribute", name)
+
+
+def form(name: str | int) -> int:
+    return _lookup(FORMS, FORM_NAMES, "form", name)
+
+
+def tag_name(code: int) -> str:
+    return TAG_NAMES.get(code, f"DW_TAG_{code:#x}")[7:]
+
+
+def attribute_name(code: int) -> str:
+    return ATTRIBUTE_NAMES.get(code, f"DW_AT_{code:#x}")[6:]
+
+
+def form_name(code: int) -> str:
+    return FORM_NAMES.get(code, f"DW_FORM_{code:#x}")

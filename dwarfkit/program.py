@@ -1,0 +1,256 @@
+"""The top-level builder: units, string tables, line programs, lists, and one emission into DwarfSections.
+
+    dw = DwarfBuilder(Encoding(version=5, address_size=8))
+    cu = dw.compile_unit("a.c", comp_dir="/src", producer="mycc 1.0", language="C11",
+                         low_pc=Address("main"), high_pc=64)
+    int_t = cu.base_type("int", 4, "signed")
+    fn = cu.die("subprogram", name="main", type=int_t, low_pc=Address("main"), high_pc=64, external=True)
+    fn.die("variable", name="x", type=int_t, decl_line=3, location=Expr().fbreg(-20))
+    seq = cu.line.sequence(Address("main"))
+    seq.row(0, 2); seq.row(8, 3); seq.end(64)
+    sections = dw.emit()
+
+A program that writes one unit at a time can call :meth:`DwarfBuilder.finish` on each unit when it is complete: the
+unit and its line program are encoded at once and its DIE tree is released.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+from .abbrev import AbbrevTable
+from .address import Address, as_address
+from .encoding import Encoding
+from .errors import DescriptionError, EncodingError, LayoutError
+from .info.die import Die
+from .info.encode import UnitEncoder
+from .info.unit import CompileUnit, PartialUnit, TypeUnit, Unit
+from .lists import ListTable, LocationList, RangeList
+from .relocation_buffer import BufferedSection, RelocationBuffer
+from .sections import DwarfSections, RelocKind, Section
+from .strings import StringTable
+from .writer import SectionWriter
+
+
+class SectionOffset:
+    """An offset into another section, as the value of a sec_offset attribute; None while not final."""
+
+    __slots__ = ("section", "value", "final")
+
+    def __init__(self, section: str, value: int | None = None, final: Any = None) -> None:
+        self.section, self.value, self.final = section, value, final
+
+    def place(self) -> int | None:
+        return self.value
+
+    def section_name(self) -> str:
+        return self.section
+
+
+class DwarfBuilder:
+    """Owns the units, string tables, line programs and lists of one program; :meth:`emit` encodes them all.
+
+    ``indexed=True`` (DWARF 5) makes strings, addresses and lists use the indexed forms (``strx``, ``addrx``,
+    ``rnglistx``, ``loclistx``) with ``.debug_str_offsets`` and ``.debug_addr``. ``implicit_const`` lets DWARF 5
+    store ``DW_AT_decl_file`` in the abbreviation instead of every DIE.
+    """
+
+    def __init__(self, encoding: Encoding | None = None, *, indexed: bool = False, implicit_const: bool = True) -> None:
+        self.encoding = encoding or Encoding()
+        if indexed and self.encoding.version < 5:
+            raise EncodingError(f"indexed forms (strx, addrx, rnglistx, loclistx) need DWARF 5, not "
+                                f"{self.encoding.version}")
+        self.indexed = indexed
+        self.implicit_const = implicit_const
+        self.abbrevs = AbbrevTable()
+        self.strings = StringTable(".debug_str")
+        self.line_strings = StringTable(".debug_line_str")
+        self.units: list[Unit] = []
+        self._specs: dict[tuple, tuple] = {}
+        self._blocks: dict[bytes, tuple[bytes, tuple]] = {}
+        self._string_indices: dict[str, int] = {}
+        self._address_indices: dict[Address, int] = {}
+        self._ranges = ListTable(self, locations=False)
+        self._locations = ListTable(self, locations=True)
+        self._info = bytearray()
+        self._info_relocs = RelocationBuffer()
+        self._info_encoder = UnitEncoder(self, ".debug_info", self._info, self._info_relocs)
+        self._types_encoder: UnitEncoder | None = None
+        self._line = SectionWriter(".debug_line", self.encoding)
+        self._aranges: list[tuple[int, list[tuple[Address, int]]]] = []
+        enc = self.encoding
+        header = enc.initial_length_size + 4
+        self.str_offsets_base = SectionOffset(".debug_str_offsets", header)
+        self.addr_base = SectionOffset(".debug_addr", header)
+        self.rnglists_base = SectionOffset(self._ranges.name)
+        self.loclists_base = SectionOffset(self._locations.name)
+        self._emitted = False
+
+    # -- describing -------------------------------------------------------------------------------------------
+    def compile_unit(self, name: str, *, comp_dir: str | None = None, producer: str | None = None,
+                     language: str | int | None = None, line_options: dict[str, Any] | None = None,
+                     **attributes: Any) -> CompileUnit:
+        """A new compile unit for source file ``name``; ``line_options`` go to its :class:`LineProgram`."""
+        unit = CompileUnit(self, name, {"comp_dir": comp_dir, "producer": producer, "language": language,
+                                        **attributes}, line_options or {})
+        self.units.append(unit)
+        return unit
+
+    def partial_unit(self, **attributes: Any) -> PartialUnit:
+        """A new partial unit (imported by others with ``DW_TAG_imported_unit``, ``import=<its root>``)."""
+        unit = PartialUnit(self, attributes)
+        self.units.append(unit)
+        return unit
+
+    def type_unit(self, signature: int, **attributes: Any) -> TypeUnit:
+        """A new type unit with the given 8-byte signature; set ``tu.type_die`` to the type it holds."""
+        unit = TypeUnit(self, signature, attributes)
+        self.units.append(unit)
+        return unit
+
+    def range_list(self, entries: Iterable[Sequence[Any]]) -> RangeList:
+        """A range list ``[(start, length), ...]`` (starts: Address, int or symbol name) for ``ranges=``."""
+        return self._ranges.make(entries)  # type: ignore[return-value]
+
+    def location_list(self, entries: Iterable[Sequence[Any]]) -> LocationList:
+        """A location list ``[(start, length, Expr), ...]`` for ``location=`` and other location attributes."""
+        return self._locations.make(entries)  # type: ignore[return-value]
+
+    # -- emitting ---------------------------------------------------------------------------------------------
+    def finish(self, unit: Unit, release: bool = True) -> None:
+        """Encodes ``unit`` (and its line program) now and releases its DIE tree, to keep memory small.
+
+        DIEs of a finished unit can still be referred to from later units; the unit cannot change any more.
+        """
+        if unit.program is not self:
+            raise DescriptionError(f"{unit.label()} belongs to another program")
+        if unit.finished:
+            return
+        if self._emitted:
+            raise LayoutError("the program was already emitted")
+        unit.prepare()
+        if isinstance(unit, TypeUnit) and self.encoding.version == 4:
+            if self._types_encoder is None:
+                self._types_encoder = UnitEncoder(self, ".debug_types", bytearray(), RelocationBuffer())
+            self._types_encoder.encode_unit(unit)
+        else:
+            offset = self._info_encoder.encode_unit(unit)
+            ranges = unit.address_ranges()
+            if isinstance(unit, CompileUnit):
+                self._aranges.append((offset, ranges))
+        unit.finished = True
+        if release:
+            unit.release()
+
+    def emit(self, aranges: bool = True) -> DwarfSections:
+        """Encodes every unit not finished yet and returns all sections. Raises on an invalid program."""
+        if self._emitted:
+            raise LayoutError("the program was already emitted")
+        for unit in self.units:
+            self.finish(unit, release=False)
+        self._emitted = True
+        enc = self.encoding
+        encoders = [self._info_encoder] + ([self._types_encoder] if self._types_encoder else [])
+        for encoder in encoders:
+            encoder.finish()
+        out = DwarfSections(enc)
+        ranges = self._ranges.to_section()
+        locations = self._locations.to_section()
+        self.rnglists_base.value = self._ranges.base()
+        self.loclists_base.value = self._locations.base()
+        for encoder in encoders:
+            encoder.patch_late()
+        out.add(self.abbrevs.to_section())
+        for encoder in encoders:
+            out.add(BufferedSection(encoder.section, encoder.data, encoder.relocs, enc.byteorder))
+        for table in (self.strings, self.line_strings):
+            if len(table):
+                if enc.offset_size == 4 and len(table) > 0xFFFFFFFF:
+                    raise LayoutError(f"{table.name} is larger than 4 GiB; DWARF64 (offset_size=8) is needed")
+                out.add(table.to_section())
+        if len(self._line.data):
+            out.add(self._line.section)
+        if self._string_indices:
+            out.add(self._str_offsets())
+        if self._address_indices:
+            out.add(self._addr())
+        for section in (ranges, locations):
+            if section is not None:
+                out.add(section)
+        if aranges and self._aranges:
+            section = self._aranges_section()
+            if section is not None:
+                out.add(section)
+        return out
+
+    def _aranges_section(self) -> Section | None:
+        try:
+            from .aranges import emit_aranges   # core-line's module
+        except ImportError:
+            return None
+        writer = SectionWriter(".debug_aranges", self.encoding)
+        emit_aranges(writer, self._aranges)
+        return writer.section
+
+    def _str_offsets(self) -> Section:
+        enc = self.encoding
+        w = SectionWriter(".debug_str_offsets", enc)
+        start = w.begin_length()
+        w.u16(5)
+        w.u16(0)
+        for text in self._string_indices:
+            w.offset_field(self.strings.add(text), RelocKind.SECTION, ".debug_str")
+        w.end_length(start)
+        return w.section
+
+    def _addr(self) -> Section:
+        enc = self.encoding
+        w = SectionWriter(".debug_addr", enc)
+        start = w.begin_length()
+        w.u16(5)
+        w.u8(enc.address_size)
+        w.u8(0)
+        for address in self._address_indices:
+            w.address(address)
+        w.end_length(start)
+        return w.section
+
+    # -- services for units and forms ---------------------------------------------------------------------------
+    def intern_specs(self, specs: list[tuple], die: Die) -> tuple:
+        """One shared tuple per distinct attribute list (they key the abbreviations); checked when first seen."""
+        key = tuple(specs)
+        shared = self._specs.get(key)
+        if shared is None:
+            seen: set[int] = set()
+            for spec in key:
+                if spec[0] in seen:
+                    raise die.error(spec[0], "given twice")
+                seen.add(spec[0])
+            shared = self._specs[key] = key
+        return shared
+
+    def intern_block(self, data: bytes) -> tuple[bytes, tuple]:
+        """One shared (bytes, no relocations) value per distinct expression: most DIEs repeat a few."""
+        value = self._blocks.get(data)
+        if value is None:
+            value = self._blocks[data] = (data, ())
+        return value
+
+    def string_index(self, text: str) -> int:
+        index = self._string_indices.get(text)
+        if index is None:
+            self.strings.add(text)
+            index = self._string_indices[text] = len(self._string_indices)
+        return index
+
+    def address_index(self, address: Address | int | str) -> int:
+        address = as_address(address)
+        index = self._address_indices.get(address)
+        if index is None:
+            index = self._address_indices[address] = len(self._address_indices)
+        return index
+
+    def line_offset(self, unit: CompileUnit) -> SectionOffset:
+        """Emits ``unit``'s line program into ``.debug_line``; its offset is the unit's DW_AT_stmt_list."""
+        offset = unit.line.emit(self._line, self.line_strings, self.strings)
+        return SectionOffset(".debug_line", offset)
+
