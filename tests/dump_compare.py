@@ -7,19 +7,8 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-# The corpus sits next to the checkout (../shared/corpus); a git worktree one level deeper finds it one level up.
-CORPUS = next((c for c in (REPO.parent / "shared" / "corpus", REPO.parent.parent / "shared" / "corpus")
-               if c.is_dir()), REPO.parent / "shared" / "corpus")
+from conftest import CORPUS, require_corpus as require_reader_corpus  # noqa: E402,F401 - re-exported to tests
 
-
-def require_reader_corpus() -> Path:
-    import pytest
-    from conftest import IN_CI
-    if CORPUS.is_dir():
-        return CORPUS
-    if IN_CI:
-        pytest.fail(f"the shared corpus is missing at {CORPUS}")
-    pytest.skip(f"the shared corpus is missing at {CORPUS}")
 _DIE = re.compile(r"^0x[0-9a-f]{8}: +(DW_TAG_\w+|NULL)")
 _ATTR = re.compile(r"^ +(DW_AT_\w+)(?: \[DW_FORM_\w+\])?\t\(")
 _ROW = re.compile(r"^0x[0-9a-f]{16} +\d+ +\d+ +\d+ +\d+ +\d+ ")
