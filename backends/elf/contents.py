@@ -1,0 +1,89 @@
+"""What goes into every ELF file we write: code and data sections, debug sections, and checks on the image.
+
+Shared by the relocatable object and the static executable writers, which differ in where sections load and
+whether relocations are kept (object) or resolved (executable).
+"""
+from __future__ import annotations
+
+from elftools.elf.constants import SH_FLAGS
+from elftools.elf.enums import ENUM_SH_TYPE_BASE
+
+from dwarfkit.errors import ContainerError, RelocationError
+from dwarfkit.image import ContentSection, Image, SectionKind
+from dwarfkit.sections import DwarfSections, Relocation, RelocKind, Section
+
+from .compression import compress as compress_section
+from .elffile import ElfSection
+from .machine import ElfMachine, machine_for
+
+SHT = ENUM_SH_TYPE_BASE
+EH_FRAME = ".eh_frame"
+STRING_SECTIONS = (".debug_str", ".debug_line_str")
+
+_CONTENT_FLAGS = {
+    SectionKind.CODE: SH_FLAGS.SHF_ALLOC | SH_FLAGS.SHF_EXECINSTR,
+    SectionKind.DATA: SH_FLAGS.SHF_ALLOC | SH_FLAGS.SHF_WRITE,
+    SectionKind.RODATA: SH_FLAGS.SHF_ALLOC,
+    SectionKind.BSS: SH_FLAGS.SHF_ALLOC | SH_FLAGS.SHF_WRITE,
+}
+
+
+def check_image(image: Image) -> ElfMachine:
+    """Validates what every ELF writer needs; returns the target machine."""
+    machine = machine_for(image.arch)
+    image.validate()
+    encoding = image.dwarf.encoding if image.dwarf else None
+    if encoding is not None and (encoding.byteorder != "little" or encoding.address_size != 8):
+        raise ContainerError(f"{image.arch.info.name} ELF needs little-endian DWARF with 8-byte addresses, not "
+                             f"{encoding.byteorder}-endian with {encoding.address_size}-byte addresses")
+    dwarf = debug_sections(image.dwarf, with_eh_frame=True)
+    names = {s.name for s in image.sections} | {s.name for s in dwarf}
+    for section in image.sections:
+        if section.kind is SectionKind.BSS and (section.data or section.relocations):
+            raise ContainerError(f"BSS section {section.name} has bytes or relocations; give it a size only")
+        check_relocations(section.name, section.byte_size, section.relocations, names)
+    for section in dwarf:
+        check_relocations(section.name, len(section.data), section.relocations, names)
+    return machine
+
+
+def check_relocations(name: str, size: int, relocations: list[Relocation], sections: set[str]) -> None:
+    """Every field lies inside its section, and every section offset points into a section that is written."""
+    for r in relocations:
+        if not 0 <= r.offset <= size - r.size:
+            raise RelocationError(f"{name}+{r.offset:#x}: {r.size}-byte relocation against {r.target!r} lies outside "
+                                  f"the section (size {size:#x})")
+        if r.kind not in (RelocKind.ADDRESS, RelocKind.PCREL) and r.target not in sections:
+            raise RelocationError(f"{name}+{r.offset:#x}: {r.kind.value} reference into section {r.target!r}, "
+                                  f"which is not written")
+
+
+def content_section(section: ContentSection) -> ElfSection:
+    if section.kind is SectionKind.BSS:
+        return ElfSection(section.name, SHT["SHT_NOBITS"], _CONTENT_FLAGS[section.kind], align=section.alignment,
+                          nobits_size=section.byte_size)
+    return ElfSection(section.name, SHT["SHT_PROGBITS"], _CONTENT_FLAGS[section.kind], data=bytes(section.data),
+                      align=section.alignment)
+
+
+def debug_sections(dwarf: DwarfSections | None, *, with_eh_frame: bool) -> list[Section]:
+    """The emitted sections in canonical order; ``.eh_frame`` only when asked."""
+    if dwarf is None:
+        return []
+    return [s for s in dwarf if with_eh_frame or s.name != EH_FRAME]
+
+
+def debug_section(name: str, data: bytes, *, compress: bool, alignment: int = 1) -> ElfSection:
+    """A non-allocated debug section; the string sections are mergeable so linkers can share equal strings."""
+    section = ElfSection(name, SHT["SHT_PROGBITS"], data=data, align=alignment)
+    if name in STRING_SECTIONS:
+        section.flags |= SH_FLAGS.SHF_MERGE | SH_FLAGS.SHF_STRINGS
+        section.entsize = 1
+    if compress and data:
+        compress_section(section)
+    return section
+
+
+def eh_frame_section(data: bytes, alignment: int) -> ElfSection:
+    return ElfSection(EH_FRAME, SHT["SHT_PROGBITS"], SH_FLAGS.SHF_ALLOC, data=data, align=max(alignment, 8))
+

@@ -1,0 +1,164 @@
+"""Separate debug files for executables we did not write (e.g. gcc's, stripped).
+
+The debug file is close to what ``objcopy --only-keep-debug`` makes: the executable's allocated sections as
+``NOBITS`` (same names and addresses, so a debugger can match them), its ``.note.gnu.build-id`` and ``.eh_frame``, and
+our debug sections. The copy
+of the executable gets a ``.gnu_debuglink`` naming the debug file with its CRC, so gdb finds it next to the executable,
+in a ``.debug`` folder, or by build id under ``debug-file-directory/.build-id/xx/rest.debug``.
+"""
+from __future__ import annotations
+
+import io
+import os
+import struct
+import zlib
+from collections.abc import Mapping
+from pathlib import Path
+
+from elftools.common.exceptions import ELFError
+from elftools.elf.constants import SH_FLAGS
+from elftools.elf.elffile import ELFFile
+from elftools.elf.enums import ENUM_NOTE_N_TYPE, ENUM_SH_TYPE_BASE
+from elftools.elf.sections import SymbolTableSection
+
+from dwarfkit.errors import ContainerError
+from dwarfkit.sections import DwarfSections
+
+from .contents import EH_FRAME, check_relocations, debug_section
+from .elffile import SHDR, SHDR_SIZE, ElfHeader, ElfSection, align_up, serialize
+from .machine import machine_by_number
+from .output import write_atomically
+
+SHT = ENUM_SH_TYPE_BASE
+BUILD_ID = ".note.gnu.build-id"
+DEBUGLINK = ".gnu_debuglink"
+
+
+def write_debug_file(executable: str | os.PathLike[str], dwarf: DwarfSections, out_debug: str | os.PathLike[str],
+                     out_executable: str | os.PathLike[str], *, symbols: Mapping[str, int] | None = None,
+                     compress: bool = False) -> bytes:
+    """Writes ``out_debug`` (debug sections for ``executable``) and ``out_executable`` (a copy with a debug link).
+
+    Symbolic addresses in ``dwarf`` are resolved with the executable's own symbol tables (when it has them) and
+    ``symbols``, which win. Returns the build id that ties the two files together.
+    """
+    exe_path = Path(executable)
+    try:
+        original = exe_path.read_bytes()
+    except OSError as e:
+        raise ContainerError(f"cannot read {exe_path}: {e.strerror}") from None
+    try:
+        elf = ELFFile(io.BytesIO(original))
+        sections = list(elf.iter_sections())
+    except ELFError as e:
+        raise ContainerError(f"{exe_path}: not a readable ELF file ({e})") from None
+    if elf.elfclass != 64 or not elf.little_endian:
+        raise ContainerError(f"{exe_path}: only 64-bit little-endian ELF files are supported")
+    e_type, e_machine = struct.unpack_from("<HH", original, 16)
+    machine = machine_by_number(e_machine, str(exe_path))
+    if EH_FRAME in dwarf:
+        raise ContainerError(f"{exe_path}: .eh_frame is loaded code metadata and cannot go into a separate debug file")
+    if dwarf.encoding.address_size != 8 or dwarf.encoding.byteorder != "little":
+        raise ContainerError(f"{exe_path}: {machine.arch.info.name} needs little-endian DWARF with 8-byte addresses")
+    if elf.get_section_by_name(DEBUGLINK) is not None:
+        raise ContainerError(f"{exe_path} already has a {DEBUGLINK} section")
+    build_id = _build_id(elf.get_section_by_name(BUILD_ID))
+    if build_id is None:
+        raise ContainerError(f"{exe_path} has no {BUILD_ID} note; link it with --build-id")
+
+    addresses = _symbol_addresses(sections)
+    addresses.update(symbols or {})
+    for s in dwarf:
+        check_relocations(s.name, len(s.data), s.relocations, set(dwarf.sections))
+    resolved = dwarf.resolve(addresses)
+
+    kept = _loaded_section_copies(sections)
+    kept += [debug_section(name, data, compress=compress, alignment=dwarf[name].alignment)
+             for name, data in resolved.items()]
+    header = ElfHeader(e_machine, e_type, entry=elf.header.e_entry, flags=elf.header.e_flags, osabi=original[7])
+    debug_bytes = serialize(header, kept)
+
+    debug_path = Path(out_debug)
+    link = debug_path.name.encode() + b"\0"
+    link = link.ljust(align_up(len(link), 4), b"\0") + struct.pack("<I", zlib.crc32(debug_bytes))
+    linked = add_sections(original, [ElfSection(DEBUGLINK, SHT["SHT_PROGBITS"], data=link, align=4)])
+    write_atomically(debug_path, debug_bytes)
+    try:
+        write_atomically(out_executable, linked, executable=True)
+    except BaseException:
+        debug_path.unlink()  # the pair is useless without its other half
+        raise
+    return build_id
+
+
+def _loaded_section_copies(sections: list) -> list[ElfSection]:
+    """The executable's allocated sections as NOBITS with the same names, addresses and sizes.
+
+    The build id ties the files together. ``.eh_frame`` keeps its bytes too: readers of the debug file (readelf
+    --debug-dump=frames) distrust an ``.eh_frame`` without contents, and gdb wants the section to exist.
+    """
+    names = {s.name for s in sections if s["sh_flags"] & SH_FLAGS.SHF_ALLOC}
+    copies = []
+    for s in sections[1:]:
+        if not s["sh_flags"] & SH_FLAGS.SHF_ALLOC:
+            continue
+        link = sections[s["sh_link"]].name if 0 < s["sh_link"] < len(sections) else ""
+        copy = ElfSection(s.name, SHT["SHT_NOBITS"], s["sh_flags"], addr=s["sh_addr"], align=max(1, s["sh_addralign"]),
+                          link=link if link in names else 0, entsize=s["sh_entsize"], nobits_size=s["sh_size"])
+        if s.name in (BUILD_ID, EH_FRAME):
+            copy.type = SHT["SHT_NOTE"] if s.name == BUILD_ID else SHT["SHT_PROGBITS"]
+            copy.data = s.data()
+        copies.append(copy)
+    return copies
+
+
+def build_id_path(debug_file_directory: str | os.PathLike[str], build_id: bytes) -> Path:
+    """Where gdb looks for the debug file of ``build_id``: ``<dir>/.build-id/xx/rest.debug``."""
+    hexed = build_id.hex()
+    return Path(debug_file_directory) / ".build-id" / hexed[:2] / f"{hexed[2:]}.debug"
+
+
+def add_sections(original: bytes, new: list[ElfSection]) -> bytes:
+    """A copy of an ELF64 file with non-allocated sections appended; nothing already in the file moves.
+
+    The new data and a grown ``.shstrtab`` go after the old end of the file, followed by a new section header table.
+    """
+    (shoff,) = struct.unpack_from("<Q", original, 0x28)
+    shnum, shstrndx = struct.unpack_from("<HH", original, 0x3C)
+    headers = [list(SHDR.unpack_from(original, shoff + i * SHDR_SIZE)) for i in range(shnum)]
+    strtab = headers[shstrndx]
+    names = bytearray(original[strtab[4]:strtab[4] + strtab[5]])
+    out = bytearray(original)
+    for s in new:
+        name = len(names)
+        names += s.name.encode() + b"\0"
+        out += bytes(-len(out) % s.align)
+        headers.append([name, s.type, s.flags, 0, len(out), len(s.data), 0, 0, s.align, s.entsize])
+        out += s.data
+    strtab[4], strtab[5] = len(out), len(names)
+    out += names
+    out += bytes(-len(out) % 8)
+    struct.pack_into("<Q", out, 0x28, len(out))
+    struct.pack_into("<H", out, 0x3C, len(headers))
+    for h in headers:
+        out += SHDR.pack(*h)
+    return bytes(out)
+
+
+def _build_id(section: object) -> bytes | None:
+    if section is None or not hasattr(section, "iter_notes"):
+        return None
+    for note in section.iter_notes():
+        if note["n_type"] in ("NT_GNU_BUILD_ID", ENUM_NOTE_N_TYPE["NT_GNU_BUILD_ID"]):
+            return bytes.fromhex(note["n_desc"])
+    return None
+
+
+def _symbol_addresses(sections: list) -> dict[str, int]:
+    addresses: dict[str, int] = {}
+    for s in sections:
+        if isinstance(s, SymbolTableSection):
+            for sym in s.iter_symbols():
+                if sym.name and sym["st_shndx"] != "SHN_UNDEF":
+                    addresses.setdefault(sym.name, sym["st_value"])
+    return addresses
