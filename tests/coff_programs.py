@@ -118,7 +118,8 @@ COMP_DIR = "/src/coff"
 LINES = {"answer": [6, 6, 7, 7, 7, 9, 9], "start": [11, 13, 13, 13]}
 
 
-def dwarf_program(version: int = 5, *, call_import_by_name: bool = False) -> tuple[Image, list[Function]]:
+def dwarf_program(version: int = 5, *, call_import_by_name: bool = False,
+                  offset_size: int = 4) -> tuple[Image, list[Function]]:
     """exit_program() with DWARF from the builder: one unit for SOURCE with types, globals, both functions with a
     local each, and a line row per instruction."""
     from dwarfkit import Address, Encoding
@@ -127,7 +128,7 @@ def dwarf_program(version: int = 5, *, call_import_by_name: bool = False) -> tup
 
     image, functions = exit_program(call_import_by_name=call_import_by_name)
     end = functions[-1].end
-    dw = DwarfBuilder(Encoding(version=version, address_size=8))
+    dw = DwarfBuilder(Encoding(version=version, offset_size=offset_size, address_size=8))
     cu = dw.compile_unit(SOURCE_NAME, comp_dir=COMP_DIR, producer="dwarfkit coff test", language="C99",
                          low_pc=Address("answer"), high_pc=end)
     int_t = cu.base_type("int", 4, "signed")

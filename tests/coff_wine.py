@@ -1,8 +1,9 @@
 """Test-only: run Windows programs under wine, headless, in a prefix kept between test runs.
 
-Creating a prefix takes ~20 s, so it lives in a fixed cache folder. The session keeps one wineserver running (else
-every program pays ~2 s for a server start) and stops it at the end. Wine's helper processes outlive the programs,
-so no pipe is shared with them: their output goes to files.
+Creating a prefix takes ~10-20 s, so it lives in a fixed cache folder. A wineserver that outlives its last program by
+30 s serves the whole session (else a program can pay ~2 s for a server start) and then goes away by itself: nothing
+is killed, so test sessions running at the same time share the prefix safely. Wine's helper processes outlive the
+programs, so no pipe is shared with them: their output goes to a file.
 """
 from __future__ import annotations
 
@@ -37,8 +38,6 @@ def wine() -> Iterator[Callable[[Path], int]]:
                                     stderr=log)
         return result.returncode
 
-    call([server, "--persistent"], 60)  # fails harmlessly if one is running already
+    call([server, "--persistent=30"], 60)  # fails harmlessly when a server for the prefix is running already
     call([wine_tool, "wineboot", "--init"], 180)
     yield lambda path: call([wine_tool, str(path)], 60)
-    call([server, "--kill"], 60)
-    call([server, "--wait"], 60)

@@ -68,12 +68,31 @@ def test_our_exe_runs_and_gdb_reads_it(tmp_path, wine, version):
     check_gdb_agrees_with_the_model(exe, functions)
 
 
+def test_dwarf64_in_an_image(tmp_path, wine):
+    """A PE image needs no relocation for section offsets, so 64-bit DWARF goes in (a COFF object cannot hold it:
+    see test_coff_errors)."""
+    image, functions = dwarf_program(5, offset_size=8)
+    exe = tmp_path / "prog.exe"
+    write_pe(image, exe, imports=KERNEL32)
+    assert wine(exe) == EXIT_CODE
+    verify(exe)
+    assert "format = DWARF64" in run([require_tool("llvm-dwarfdump-14"), "--debug-info", exe]).stdout
+    check_gdb_agrees_with_the_model(exe, functions)
+
+
 @pytest.mark.parametrize("link", [link_with_mingw_ld, link_with_lld_link], ids=["mingw-ld", "lld-link"])
 def test_our_object_linked_keeps_its_dwarf(tmp_path, wine, link):
     image, functions = dwarf_program(5, call_import_by_name=True)
     obj, exe = tmp_path / "prog.o", tmp_path / "prog.exe"
     write_object(image, obj)
     verify(obj)
+    # gdb reads the object itself too (BFD applies the SECREL/ADDR64 relocations of its debug sections).
+    answer = functions[0]
+    line7 = answer.line_offsets[LINES["answer"].index(7)] - answer.start
+    out = gdb(obj, f"info line {SOURCE_NAME}:7", "info scope answer", "ptype struct pair")
+    assert f'Line 7 of "{SOURCE_NAME}" starts at address {line7:#x} <answer+{line7}>' in out
+    assert "Symbol sum is a variable at frame base reg $rbp offset 0+-4, length 4." in out
+    assert "type = struct pair {\n    int a;\n    long long b;\n}" in out
     link(obj, exe)
     assert wine(exe) == EXIT_CODE
     verify(exe)

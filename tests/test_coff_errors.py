@@ -78,6 +78,14 @@ def test_too_many_sections_for_the_windows_loader(tmp_path):
     assert not list(tmp_path.iterdir())
 
 
+@pytest.mark.parametrize("name", [".idata", ".reloc"])
+def test_sections_the_pe_writer_makes(tmp_path, name):
+    image, _ = exit_program()
+    image.sections.append(ContentSection(name, SectionKind.DATA, b"x"))
+    with pytest.raises(ContainerError, match=f"has a section \\{name}, which the PE writer makes itself"):
+        write_pe(image, tmp_path / "prog.exe", imports=KERNEL32)
+
+
 @pytest.mark.parametrize("entry, message", [(None, "names no entry point"), ("nope", "'nope' is not a symbol"),
                                             ("value", "lies in .data, which is not code")])
 def test_bad_entry_point(tmp_path, entry, message):

@@ -26,9 +26,9 @@ def header_fields(path) -> dict[str, str]:
     return fields
 
 
-def section_table(path) -> list[tuple[str, int, int, str]]:
-    """(name, RVA, virtual size, characteristics) of every section."""
-    out = readobj(path, "--sections")
+def section_table(path, out: str | None = None) -> list[tuple[str, int, int, str]]:
+    """(name, RVA, virtual size, characteristics) of every section, from ``out`` if readobj already printed them."""
+    out = out or readobj(path, "--sections")
     pattern = (r"Name: (\S+) .*?VirtualSize: (0x[0-9A-F]+)\n\s+VirtualAddress: (0x[0-9A-F]+)"
                r".*?Characteristics \[ \((0x[0-9A-F]+)")
     return [(m[1], int(m[3], 16), int(m[2], 16), m[4]) for m in re.finditer(pattern, out, re.S)]
@@ -59,9 +59,10 @@ def test_headers_side_by_side_with_mingw(tmp_path, corpus):
 
 def base_relocations(path) -> set[tuple[str, int]]:
     """Every DIR64 fixup as (section name, offset in the section), so images with other layouts compare."""
-    sections = section_table(path)
+    out = readobj(path, "--sections", "--coff-basereloc")
+    sections = section_table(path, out)
     fixups = set()
-    for rva in re.findall(r"Type: DIR64\n\s+Address: (0x[0-9A-F]+)", readobj(path, "--coff-basereloc")):
+    for rva in re.findall(r"Type: DIR64\n\s+Address: (0x[0-9A-F]+)", out):
         address = int(rva, 16)
         name, start = next((n, r) for n, r, size, _ in sections if r <= address < r + max(size, 1))
         fixups.add((name, address - start))

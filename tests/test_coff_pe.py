@@ -7,6 +7,8 @@ import pytest
 
 from coff_programs import EXIT_CODE, KERNEL32, exit_program, readobj, run
 from conftest import require_tool
+from dwarfkit import Arch, ContentSection, Image, SectionKind, Symbol
+from dwarfkit.asm import assemble
 from dwarfkit.backends.coff import pe_bytes, write_pe
 
 pytest_plugins = ["coff_wine"]  # the session-wide `wine` fixture
@@ -49,3 +51,17 @@ def test_objdump_reads_the_iat_and_disassembles_calls_through_it(tmp_path):
 def test_same_input_same_bytes():
     image, _ = exit_program()
     assert pe_bytes(image, imports=KERNEL32) == pe_bytes(exit_program()[0], imports=KERNEL32)
+
+
+def test_smallest_image_returns_its_exit_code(tmp_path, wine):
+    """One code section, no imports, no absolute addresses: no .idata, no .reloc; returning from the entry point
+    ends the process with the returned value."""
+    code = assemble(Arch.X86_64, [("start", "mov eax, 59\nret")]).code
+    image = Image(Arch.X86_64, [ContentSection(".text", SectionKind.CODE, code)],
+                  [Symbol("start", ".text", 0, len(code))], entry="start")
+    exe = tmp_path / "tiny.exe"
+    write_pe(image, exe)
+    assert wine(exe) == EXIT_CODE
+    headers = readobj(exe, "--file-headers")
+    assert "SectionCount: 1" in headers and "ImportTableRVA: 0x0" in headers
+    assert "BaseRelocationTableRVA: 0x0" in headers

@@ -14,10 +14,7 @@ from elftools.elf.elffile import ELFFile
 from dwarfkit import Arch, RelocKind
 from dwarfkit.asm import check_instruction_starts
 
-try:
-    from dwarfkit.backends.elf import write_executable
-except ImportError:  # the ELF backend is merged separately; until then only the code checks run
-    write_executable = None
+from dwarfkit.backends.elf import write_executable, write_object
 from examples.minic import CompileError, compile_program, compile_to, parse_program, run, stop_lines
 
 from conftest import require_tool
@@ -34,8 +31,6 @@ def execute(path: Path, arch: Arch) -> int:
 
 
 def build(tmp_path: Path, source: str, arch: Arch, name: str = "prog.mc", dwarf_version: int = 5) -> Path:
-    if write_executable is None:
-        pytest.skip("dwarfkit.backends.elf has no write_executable on this branch yet")
     (tmp_path / name).write_text(source)
     image = compile_program(source, arch, name, comp_dir=str(tmp_path), dwarf_version=dwarf_version)
     out = tmp_path / f"{Path(name).stem}-{arch.info.name}"
@@ -48,6 +43,22 @@ def test_shapes_exits_with_the_interpreters_result(tmp_path, arch):
     source = SHAPES.read_text()
     expected = run(parse_program(source, "shapes.mc")).exit_code
     assert execute(build(tmp_path, source, arch, "shapes.mc"), arch) == expected
+
+
+@pytest.mark.parametrize("arch, linker", [(Arch.X86_64, "ld"), (Arch.X86_64, "ld.lld-14"),
+                                          (Arch.AARCH64, "aarch64-linux-gnu-ld"), (Arch.AARCH64, "ld.lld-14")],
+                         ids=["x86_64-ld", "x86_64-lld", "aarch64-ld", "aarch64-lld"])
+def test_object_file_linked_by_a_system_linker_runs(tmp_path, arch, linker):
+    """The same image as a relocatable object: the linker resolves the global addresses in code and data."""
+    source = SHAPES.read_text()
+    expected = run(parse_program(source, "shapes.mc")).exit_code
+    write_object(compile_program(source, arch, "shapes.mc", comp_dir=str(SHAPES.parent)), tmp_path / "shapes.o")
+    exe = tmp_path / "shapes"
+    subprocess.run([require_tool(linker), "-static", "-e", "_start", "-o", str(exe), str(tmp_path / "shapes.o")],
+                   check=True)
+    assert execute(exe, arch) == expected
+    out = subprocess.run([require_tool("llvm-dwarfdump-14"), "--verify", str(exe)], capture_output=True, text=True)
+    assert "No errors." in out.stdout, out.stdout
 
 
 # Small programs whose result depends on one feature each; the interpreter is the judge of the machine code.

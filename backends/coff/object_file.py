@@ -7,16 +7,17 @@ relocations (``SECREL``) point at; the image's symbols follow, external function
 from __future__ import annotations
 
 import os
+import struct
 
 from dwarfkit.errors import ContainerError, RelocationError
 from dwarfkit.image import Image, Symbol
-from dwarfkit.sections import RelocKind, encode_field
+from dwarfkit.sections import Relocation, RelocKind, encode_field
 
 from . import constants as C
 from . import records
 from .contents import OutputSection, collect_sections
 from .machine import Machine, machine_for
-from .output import write_atomically
+from dwarfkit.output import write_atomically
 
 
 def write_object(image: Image, path: str | os.PathLike[str]) -> None:
@@ -92,32 +93,43 @@ class _SymbolTable:
 def _relocations(section: OutputSection, symbols: _SymbolTable, machine: Machine) -> tuple[bytes | None, bytes, int]:
     """The section's bytes with in-place addends, its relocation records, and how many there are."""
     wanted = sorted((r for r in section.relocations if r.kind.needs_container_relocation), key=lambda r: r.offset)
-    if wanted and section.data is None:
+    if not wanted:
+        return section.data, b"", 0
+    if section.data is None:
         raise RelocationError(f"{section.name}: uninitialised data cannot hold relocations")
-    data = bytearray(section.data) if section.data is not None else None
+    data = bytearray(section.data)
+    records.pack(f"section {section.name}", "I", [("SizeOfRawData", len(data))])  # so every offset fits a record
     out = bytearray()
     if len(wanted) > C.MAX_RELOCATIONS_IN_HEADER:
         # IMAGE_SCN_LNK_NRELOC_OVFL: the first record's VirtualAddress holds the real count, itself included.
         out += records.relocation(section.name, len(wanted) + 1, 0, 0)
+    types: dict[tuple[RelocKind, int], int] = {}
     for r in wanted:
-        assert data is not None
-        where = f"{section.name}+{r.offset:#x}"
         if not 0 <= r.offset <= len(data) - r.size:
-            raise RelocationError(f"{where}: {r.size}-byte relocated field lies outside the section "
-                                  f"(size {len(data):#x})")
-        if r.kind in (RelocKind.SECTION, RelocKind.UNIT):
-            index = symbols.section_symbol.get(r.target)
-            if index is None:
-                raise RelocationError(f"{where}: offset into section {r.target!r}, which the object does not have")
-        else:
-            index = symbols.symbol_index.get(r.target)
-            if index is None:
-                raise RelocationError(f"{where}: relocation against unknown symbol {r.target!r} (declare it in "
-                                      f"Image.symbols, with section=None if it is defined elsewhere)")
-        type_ = machine.relocation_type(r, section.name)
+            raise RelocationError(f"{section.name}+{r.offset:#x}: {r.size}-byte relocated field lies outside the "
+                                  f"section (size {len(data):#x})")
+        by_section = r.kind in (RelocKind.SECTION, RelocKind.UNIT)
+        index = (symbols.section_symbol if by_section else symbols.symbol_index).get(r.target)
+        if index is None:
+            raise _missing_target(section, r, by_section)
+        type_ = types.get((r.kind, r.size))
+        if type_ is None:
+            type_ = types[(r.kind, r.size)] = machine.relocation_type(r, section.name)
         # COFF keeps the addend in the field. REL32 counts from the byte after the field, our PCREL from the field.
         addend = r.addend + r.size if r.kind is RelocKind.PCREL else r.addend
         data[r.offset:r.offset + r.size] = encode_field(addend, r.size, "little", section.name, r)
-        out += records.relocation(section.name, r.offset, index, type_)
+        out += _RELOCATION.pack(r.offset, index, type_)
     count = len(wanted) + (1 if len(wanted) > C.MAX_RELOCATIONS_IN_HEADER else 0)
-    return (bytes(data) if data is not None else None), bytes(out), count
+    return bytes(data), bytes(out), count
+
+
+# One relocation record; the section size check above and the symbol count bound its fields.
+_RELOCATION = struct.Struct("<IIH")
+
+
+def _missing_target(section: OutputSection, r: Relocation, by_section: bool) -> RelocationError:
+    where = f"{section.name}+{r.offset:#x}"
+    if by_section:
+        return RelocationError(f"{where}: offset into section {r.target!r}, which the object does not have")
+    return RelocationError(f"{where}: relocation against unknown symbol {r.target!r} (declare it in Image.symbols, "
+                           f"with section=None if it is defined elsewhere)")

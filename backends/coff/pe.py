@@ -25,7 +25,7 @@ from .base_relocations import base_relocation_table
 from .contents import OutputSection, collect_sections
 from .imports import IMPORT_PREFIX, ImportTable
 from .machine import Machine, machine_for
-from .output import write_atomically
+from dwarfkit.output import write_atomically
 from .pe_headers import PE_SIGNATURE, OptionalHeader, dos_header, with_checksum
 from .thunks import code_fill, encode_thunk, thunk_size
 
@@ -88,6 +88,10 @@ class _PeLayout:
                       if self.table else None)
         has_fixups = any(r.kind is RelocKind.ADDRESS for s in self.content for r in s.relocations)
         self.reloc = OutputSection(".reloc", ".reloc", _RELOC_FLAGS, 4, b"", 0) if has_fixups else None
+        for added in (self.idata, self.reloc):
+            if added is not None and added.source in self.sources:
+                raise ContainerError(f"PE image: the image has a section {added.name}, which the PE writer makes "
+                                     f"itself")
         count = len(sections) + (self.idata is not None) + (self.reloc is not None)
         if count > C.MAX_IMAGE_SECTIONS:
             raise ContainerError(f"PE image: {count} sections, more than the {C.MAX_IMAGE_SECTIONS} the Windows "
