@@ -85,8 +85,17 @@ def build_dsym(executable: MachOFile, dwarf: DwarfSections) -> bytes:
     if uuid is None:
         raise ContainerError(f"{executable.path}: has no LC_UUID; lldb pairs a dSYM with its executable by UUID, "
                              f"link with a UUID (ld64.lld does so by default)")
+    check_encoding(dwarf, executable.arch, str(executable.path))
     kept = DwarfSections(dwarf.encoding, {name: s for name, s in dwarf.sections.items() if name not in NOT_IN_DSYM})
     return DsymFile(executable, uuid, kept.resolve(resolve_symbols(executable, kept))).encode()
+
+
+def check_encoding(dwarf: DwarfSections, arch: Arch, where: str) -> None:
+    """The DWARF must use the target's address size and byte order (every Mach-O target here: 8, little)."""
+    enc = dwarf.encoding
+    if enc.address_size != arch.info.address_size or enc.byteorder != "little":
+        raise ContainerError(f"{where}: DWARF with {enc.address_size}-byte {enc.byteorder}-endian addresses does not "
+                             f"fit {arch.info.name} (8-byte little-endian)")
 
 
 class DsymFile:

@@ -24,6 +24,7 @@ from dwarfkit.sections import Relocation, RelocKind
 from . import constants as C
 from .commands import (BuildVersionCommand, DysymtabCommand, MachHeader, RelocationInfo, Section64, SegmentCommand64,
                        SymtabCommand)
+from .dsym import check_encoding
 from .executable import MACOS_11, section_flags
 from .files import write_file_atomic
 from .layout import FileSpace, align_up
@@ -62,6 +63,7 @@ def _sections(image: Image) -> list[_ObjSection]:
             entry.header.size = s.byte_size
             (zerofill if entry.zerofill else out).append(entry)
     if image.dwarf is not None:
+        check_encoding(image.dwarf, image.arch, "object")
         for s in image.dwarf:
             if s.name == ".eh_frame":
                 raise ContainerError("the Mach-O object writer does not write .eh_frame (Apple objects carry "
