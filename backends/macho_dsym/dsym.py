@@ -22,7 +22,7 @@ from dwarfkit.sections import DwarfSections
 from . import constants as C
 from .commands import (BuildVersionCommand, LoadCommand, MachHeader, Section64, SegmentCommand64, SymtabCommand,
                        UuidCommand)
-from .files import write_directory_atomic
+from .bundle import info_plist, write_directory_atomic
 from .layout import FileSpace, align_up
 from .names import debug_section_name, find_symbol, symbol_name
 from .reader import MachOFile, read_macho
@@ -197,32 +197,3 @@ class DsymFile:
                 out += bytes(offset - len(out))
             out[offset:offset + len(data)] = data
         return bytes(out)
-
-
-def info_plist(name: str) -> str:
-    """The bundle's Info.plist, with the keys dsymutil writes."""
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<!DOCTYPE plist PUBLIC "-//Apple Computer//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
-<plist version="1.0">
-	<dict>
-		<key>CFBundleDevelopmentRegion</key>
-		<string>English</string>
-		<key>CFBundleIdentifier</key>
-		<string>com.apple.xcode.dsym.{_xml_escape(name)}</string>
-		<key>CFBundleInfoDictionaryVersion</key>
-		<string>6.0</string>
-		<key>CFBundlePackageType</key>
-		<string>dSYM</string>
-		<key>CFBundleSignature</key>
-		<string>????</string>
-		<key>CFBundleShortVersionString</key>
-		<string>1.0</string>
-		<key>CFBundleVersion</key>
-		<string>1</string>
-	</dict>
-</plist>
-"""
-
-
-def _xml_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -19,6 +19,7 @@ from pathlib import Path
 from dwarfkit.arch import Arch
 from dwarfkit.errors import ContainerError, DescriptionError
 from dwarfkit.image import Image, SectionKind, SymbolKind
+from dwarfkit.output import write_atomically
 from dwarfkit.sections import Relocation, RelocKind
 
 from . import constants as C
@@ -26,7 +27,6 @@ from .commands import (BuildVersionCommand, DysymtabCommand, MachHeader, Relocat
                        SymtabCommand)
 from .dsym import check_encoding
 from .executable import MACOS_11, section_flags
-from .files import write_file_atomic
 from .layout import FileSpace, align_up
 from .names import content_section_name, debug_section_name, symbol_name
 from .symtab import SymbolEntry, encode_symtab
@@ -38,7 +38,7 @@ _LENGTH = {1: 0, 2: 1, 4: 2, 8: 3}
 
 def write_object(image: Image, path: str | Path) -> None:
     """Writes ``image`` (code, data, symbols and ``image.dwarf``) as a Mach-O object at ``path``, atomically."""
-    write_file_atomic(Path(path), build_object(image))
+    write_atomically(path, build_object(image))
 
 
 @dataclass
