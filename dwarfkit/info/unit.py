@@ -208,17 +208,9 @@ class Unit(TypeHelpers):
         return None
 
     def release(self) -> None:
-        """Drops the DIE tree after emission; DIE objects the caller holds keep their offsets."""
+        """Drops the DIE tree after emission (the encoder unlinked its inner DIEs already)."""
         self.finished = True
-        # Unlink every DIE from its children so that reference counting frees the tree at once (a DIE and its parent
-        # form a cycle otherwise, left to the cyclic garbage collector). DIEs the caller holds keep their offsets.
-        stack = [self.root]
-        while stack:
-            die = stack.pop()
-            children = die.children
-            if children:
-                stack.extend(children)
-                die.children = None
+        self.root.children = None
 
     def address_ranges(self) -> list[tuple[Any, int]]:
         return []
