@@ -113,11 +113,11 @@ class Unit(TypeHelpers):
         die.specs = specs   # type: ignore[assignment]  # lets choose() see the attributes set so far
         keys = tuple(attributes)
         codes = _SHAPES.get(keys) or _attribute_codes(keys)
-        for key, at, value in zip(keys, codes, attributes.values()):
-            if value is None:
-                continue
-            if at is None:
-                raise DescriptionError(f"{die.path()}: {_attribute_error(key)}")
+        if None in codes:   # an unknown attribute name is an error unless its value is None (not set)
+            for key, at, value in zip(keys, codes, attributes.values()):
+                if at is None and value is not None:
+                    raise DescriptionError(f"{die.path()}: {_attribute_error(key)}")
+        for at, value in zip(codes, attributes.values()):
             kind = type(value)
             if kind is int:
                 if at not in special:
@@ -168,6 +168,8 @@ class Unit(TypeHelpers):
                     append_spec((at, FLAG_PRESENT))
                     append_value(None)
                     continue
+            if value is None:
+                continue
             form, stored = choose(self, die, at, value)
             append_spec((at, form, stored) if form == IMPLICIT_CONST else (at, form))
             append_value(stored)
