@@ -82,6 +82,7 @@ def read_coff(path: str, data: bytes) -> DebugFile:
         if not is_image and nrel:
             raw = _relocate(out, name, raw, data, relptr, nrel, symbols, arch)
         out.sections[dwarf_name] = raw
+        out.addresses[dwarf_name] = vaddr + image_base
         out.section_offsets[dwarf_name] = rptr
     return out
 

@@ -46,6 +46,9 @@ class DebugFile:
     problems: list[str] = field(default_factory=list)
     """Container-level findings: relocations not applied, sections that could not be decompressed."""
     section_addresses: dict[int, str] = field(default_factory=dict)
+    """Mach-O/COFF section number -> name."""
+    addresses: dict[str, int] = field(default_factory=dict)
+    """Load address of each DWARF section (``eh_frame`` needs it for pc-relative pointers)."""
 
     def section(self, name: str) -> bytes:
         return self.sections.get(name, b"")

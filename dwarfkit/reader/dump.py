@@ -5,13 +5,14 @@ from typing import TextIO
 
 from .container import DebugFile
 from . import tables
+from .cfi import FrameDumper
 from .lines import parse_line_table
 from .text import DumpOptions, InfoDumper, dump_line_table
 from .units import DwarfContext, forget
 
 # Section flags in the order llvm-dwarfdump prints sections.
-SECTION_FLAGS = ["debug-abbrev", "debug-info", "debug-types", "debug-aranges", "debug-line", "debug-str",
-                 "debug-line-str"]
+SECTION_FLAGS = ["debug-abbrev", "debug-info", "debug-types", "debug-frame", "eh-frame", "debug-aranges",
+                 "debug-line", "debug-str", "debug-line-str"]
 
 
 def dump_text(df: DebugFile, out: TextIO, sections: set[str], opts: DumpOptions) -> list[str]:
@@ -39,6 +40,15 @@ def dump_text(df: DebugFile, out: TextIO, sections: set[str], opts: DumpOptions)
             forget(unit)
         problems += dumper.problems
         out.write("\n")
+    if "debug-frame" in sections or "eh-frame" in sections:
+        # llvm-dwarfdump prints both call-frame sections for either flag, headings even when empty.
+        for name in ("debug_frame", "eh_frame"):
+            out.write(f"\n.{name} contents:\n\n")
+            if df.section(name):
+                arch = "mips64" if df.arch == "mips" and df.address_size == 8 else df.arch
+                dumper = FrameDumper(df.section(name), name == "eh_frame", df.byteorder, df.address_size, arch,
+                                     df.addresses.get(name, 0), name)
+                problems += dumper.dump(out)
     if "debug-aranges" in sections and df.section("debug_aranges"):
         out.write(".debug_aranges contents:\n")
         problems += tables.dump_aranges(df.section("debug_aranges"), df.byteorder, out)

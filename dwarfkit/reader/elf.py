@@ -72,6 +72,7 @@ def _read(path: str, elf: ELFFile) -> DebugFile:
         if rel is not None:
             raw = _relocate(out, handler, section.name, raw, rel)
         out.sections[name] = raw
+        out.addresses[name] = section["sh_addr"]
         out.section_offsets[name] = section["sh_offset"] if raw is not None else 0
     return out
 

@@ -133,6 +133,7 @@ def _read_thin(path: str, data: bytes) -> DebugFile:
         if out.is_object and nreloc:
             raw = _relocate(out, sectname, raw, data, reloff, nreloc, e, symbols, arch)
         out.sections[name] = raw
+        out.addresses[name] = addr
         out.section_offsets[name] = offset
     return out
 
