@@ -65,10 +65,12 @@ def test_show_form_agrees_with_llvm_dwarfdump(name):
     assert first_difference(mine, theirs) is None
 
 
-@pytest.mark.parametrize("flag", ["--debug-abbrev", "--debug-aranges", "--debug-str", "--debug-line-str"])
+@pytest.mark.parametrize("flag", ["--debug-abbrev", "--debug-aranges", "--debug-str", "--debug-line-str",
+                                  "--debug-pubnames", "--debug-pubtypes", "--debug-addr"])
 @pytest.mark.parametrize("name", ["elf/shapes-gcc-O0-dwarf5.o", "elf/shapes-gcc-O0-dwarf64.o", "elf/shapes-gcc-x86_64",
-                                  "coff/shapes-mingw-O2-dwarf5.exe", "macho/shapes-arm64.dSYM",
-                                  "third_party/pyelftools/dwarf_v4_ticcs.elf"])
+                                  "elf/shapes-clang-O0-dwarf5.o", "coff/shapes-mingw-O2-dwarf5.exe",
+                                  "macho/shapes-arm64.dSYM", "third_party/pyelftools/dwarf_v4_ticcs.elf",
+                                  "third_party/pyelftools/penalty_64_clang.o.elf"])
 def test_table_sections_match_llvm_dwarfdump(name, flag):
     path = require_reader_corpus() / name
     llvm = subprocess.run([require_tool("llvm-dwarfdump-14"), flag, str(path)], capture_output=True, text=True,

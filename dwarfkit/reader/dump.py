@@ -12,7 +12,7 @@ from .units import DwarfContext, forget
 
 # Section flags in the order llvm-dwarfdump prints sections.
 SECTION_FLAGS = ["debug-abbrev", "debug-info", "debug-types", "debug-frame", "eh-frame", "debug-aranges",
-                 "debug-line", "debug-str", "debug-line-str"]
+                 "debug-line", "debug-str", "debug-line-str", "debug-pubnames", "debug-pubtypes", "debug-addr"]
 
 
 def dump_text(df: DebugFile, out: TextIO, sections: set[str], opts: DumpOptions) -> list[str]:
@@ -62,6 +62,13 @@ def dump_text(df: DebugFile, out: TextIO, sections: set[str], opts: DumpOptions)
         if flag in sections and df.section(name):
             out.write(f".{name} contents:\n")
             tables.dump_strings(df.section(name), out)
+    for flag, name in (("debug-pubnames", "debug_pubnames"), ("debug-pubtypes", "debug_pubtypes")):
+        if flag in sections and df.section(name):
+            out.write(f"\n.{name} contents:\n")
+            problems += tables.dump_pubnames(name, df.section(name), df.byteorder, out)
+    if "debug-addr" in sections and df.section("debug_addr"):
+        out.write("\n.debug_addr contents:\n")
+        problems += tables.dump_addr(df.section("debug_addr"), df.byteorder, out)
     problems += ctx.problems
     return problems
 
