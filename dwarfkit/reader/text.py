@@ -463,13 +463,17 @@ class InfoDumper:
             parts.append(f"{ind}{names.attr_name(at)}" + (f" [{forms.form_name(fm)}]" if show_form else "") + "\t(")
             parts.append(None if d[0] == "fmt" else d[1])
             kinds.append(d[1] if d[0] == "fmt" else d[0])
-        return f": {'  ' * depth}{names.tag_name(ab.tag)}\n", _die_formatter(tuple(kinds)), tuple(parts)
+        head = f": {'  ' * depth}{names.tag_name(ab.tag)}"
+        if self.opts.verbose:
+            head += f" [{ab.code}] {'*' if ab.has_children else ' '}"
+        return head + "\n", _die_formatter(tuple(kinds)), tuple(parts)
 
     def dump_unit(self, u: Unit, only: set[int] | None = None) -> None:
         """Write unit ``u``; with ``only``, just the DIEs whose index is in it (with their subtrees)."""
         self.ctx.load(u)
         out = self.out
         show_form = self.opts.show_form or self.opts.verbose
+        verbose = self.opts.verbose
         chunks: list[str] = [self.unit_header(u), "\n"]
         prefixes: dict[tuple[int, int], list[tuple[str, Callable]]] = {}
         formatters: dict[tuple[int, int], tuple] = {}
@@ -488,7 +492,11 @@ class InfoDumper:
             if pre is None:
                 pre = prefixes[key] = self._die_layout(u, ab, depth, formatters, show_form)
             head, die, parts = pre
-            append("0x%08x" % offs[i] + head)
+            if verbose:  # llvm-dwarfdump -v: abbreviation code, children mark, parent DIE
+                p = u.parents[i]
+                append("0x%08x" % offs[i] + head[:-1] + (f" (0x{offs[p]:08x})\n" if p >= 0 else "\n"))
+            else:
+                append("0x%08x" % offs[i] + head)
             append(die(parts, i, vals[i], depth, base))
             if len(chunks) > 8192:
                 out.write("".join(chunks))
