@@ -105,7 +105,13 @@ def decompress_zdebug(name: str, data: bytes) -> bytes:
     return inflate(name, data[12:], size)
 
 
+# A compressed section claiming more than this is refused rather than inflated.
+MAX_INFLATED = 1 << 32
+
+
 def inflate(name: str, data: bytes, size: int) -> bytes:
+    if size > MAX_INFLATED:
+        raise ReadError(f"{name}: compressed section claims {size} bytes, more than dwarfkit inflates")
     d = zlib.decompressobj()
     try:
         # Never inflate more than the header promises: a hostile size field must not exhaust memory.
