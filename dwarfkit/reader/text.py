@@ -293,7 +293,25 @@ class InfoDumper:
         if not unit.die_offset <= offset < unit.end:
             return None
         j = unit.die_index(offset)
-        if j is None or parents[j] != 0 or abbs[j] is None or abbs[j].tag not in PLAIN_TYPE_TAGS:
+        if j is None or abbs[j] is None:
+            return None
+        tag = abbs[j].tag
+        if tag in (0x0f, 0x26) and len(abbs[j].attrs) <= 3:  # "T *" and "const T" for a plain named T
+            inner = unit.attr_form(j, A_TYPE)
+            if inner is None:
+                return f'0x{offset:08x} "void *"' if tag == 0x0f and abbs[j].attrs and \
+                    all(a != A_TYPE for a, _f, _c in abbs[j].attrs) else None
+            if inner[0] not in forms.UNIT_REFS:
+                return None
+            k = unit.die_index(unit.offset + inner[1])
+            if k is None or abbs[k] is None or abbs[k].tag not in PLAIN_TYPE_TAGS or parents[k] != 0:
+                return None
+            named = self._plain_type_name(unit, unit.offset + inner[1], abbs, vals, parents)
+            if named is None:
+                return None
+            name = named[named.index('"') + 1:-1]
+            return f'0x{offset:08x} "{name} *"' if tag == 0x0f else f'0x{offset:08x} "const {name}"'
+        if parents[j] != 0 or tag not in PLAIN_TYPE_TAGS:
             return None
         for (a, f, _c), value in zip(abbs[j].attrs, vals[j]):
             if a == A_NAME:
@@ -403,13 +421,18 @@ class InfoDumper:
         entries, problem = loclist(ctx, unit, v, unit.version >= 5)
         if problem:
             self.problems.append(problem)
-        indent = " " * (17 + 2 * depth)
         size = unit.address_size
+        # One format per entry: "\n<indent>[start, end): " and the expression text (cached per unit).
+        line = "\n" + " " * (17 + 2 * depth) + f"[0x%0{2 * size}x, 0x%0{2 * size}x): %s"
+        default = "\n" + " " * (17 + 2 * depth) + "<default>: %s"
+        self.expression(unit, b"")  # make the expression cache this unit's
+        texts = self._expr_cache
         parts = [f"{prefix}0x{v:08x}: "]
-        fmt = f"[0x%0{2 * size}x, 0x%0{2 * size}x)"
         for rng, expr in entries:
-            r = "<default>" if rng is None else fmt % rng
-            parts.append(f"\n{indent}{r}: " + self.expression(unit, expr))
+            text = texts.get(expr)
+            if text is None:
+                text = self.expression(unit, expr)
+            parts.append(default % text if rng is None else line % (rng[0], rng[1], text))
         return "".join(parts)
 
     def expression(self, unit: Unit, expr: bytes) -> str:
