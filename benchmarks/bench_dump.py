@@ -5,7 +5,8 @@
 
 FILE defaults to this Python's shared library (sysconfig LIBDIR/INSTSONAME) when it carries DWARF, otherwise a
 comparable library is built with ``gcc -g -O2`` from generated C. Each tool writes its dump to /dev/null; wall
-time and peak RSS come from os.wait4 for that one child. The issue's targets: dwarfkit at most 3x llvm-dwarfdump's
+time and peak RSS come from os.wait4 for that one child (Linux counts its waited-for descendants, so for dwarfkit's
+forked workers the figure is the largest single process). The issue's targets: dwarfkit at most 3x llvm-dwarfdump's
 wall time, at most 300 MB, at least 5x faster than pyelftools' readelf.py.
 """
 from __future__ import annotations
