@@ -20,26 +20,7 @@ if TYPE_CHECKING:
 
 DW_UT_compile, DW_UT_type, DW_UT_partial = 1, 2, 3
 _TAGS: dict[Any, int] = {}
-_SHAPES: dict[tuple, tuple] = {}   # keyword names of a die() call -> their attribute codes (None: unknown)
-
-
-def _attribute_codes(keys: tuple) -> tuple:
-    codes = []
-    for key in keys:
-        try:
-            codes.append(names.attribute(key))
-        except DescriptionError:
-            codes.append(None)
-    _SHAPES[keys] = result = tuple(codes)
-    return result
-
-
-def _attribute_error(key: Any) -> str:
-    try:
-        names.attribute(key)
-    except DescriptionError as error:
-        return str(error)
-    raise AssertionError(f"{key!r} is a known attribute")
+_ATTRIBUTES: dict[Any, int] = {}
 
 
 class Unit(TypeHelpers):
@@ -111,13 +92,15 @@ class Unit(TypeHelpers):
         values = die.values
         append_spec, append_value = specs.append, values.append
         die.specs = specs   # type: ignore[assignment]  # lets choose() see the attributes set so far
-        keys = tuple(attributes)
-        codes = _SHAPES.get(keys) or _attribute_codes(keys)
-        if None in codes:   # an unknown attribute name is an error unless its value is None (not set)
-            for key, at, value in zip(keys, codes, attributes.values()):
-                if at is None and value is not None:
-                    raise DescriptionError(f"{die.path()}: {_attribute_error(key)}")
-        for at, value in zip(codes, attributes.values()):
+        for key, value in attributes.items():
+            if value is None:
+                continue
+            at = _ATTRIBUTES.get(key)
+            if at is None:
+                try:
+                    at = _ATTRIBUTES[key] = names.attribute(key)
+                except DescriptionError as error:
+                    raise DescriptionError(f"{die.path()}: {error}") from None
             kind = type(value)
             if kind is int:
                 if at not in special:
@@ -168,8 +151,6 @@ class Unit(TypeHelpers):
                     append_spec((at, FLAG_PRESENT))
                     append_value(None)
                     continue
-            if value is None:
-                continue
             form, stored = choose(self, die, at, value)
             append_spec((at, form, stored) if form == IMPLICIT_CONST else (at, form))
             append_value(stored)
