@@ -5,6 +5,8 @@ sequence encodes on its own: that is what lets one function's rows be rewritten 
 """
 from __future__ import annotations
 
+from functools import lru_cache
+
 from elftools.dwarf.constants import (DW_LNE_end_sequence, DW_LNE_set_address, DW_LNE_set_discriminator,
                                       DW_LNS_advance_line, DW_LNS_advance_pc, DW_LNS_const_add_pc,
                                       DW_LNS_fixed_advance_pc, DW_LNS_negate_stmt, DW_LNS_set_basic_block,
@@ -25,6 +27,8 @@ _ULEB = [uleb128(i) for i in range(1 << 14)]
 _SLEB_BIAS = 1 << 13
 _SLEB = [sleb128(i - _SLEB_BIAS) for i in range(1 << 14)]
 _END_SEQUENCE = bytes((0, 1, DW_LNE_end_sequence))
+# Line advances past the table: a function's first row jumps far from line 1, and a program repeats such jumps.
+_sleb_far = lru_cache(maxsize=1 << 14)(sleb128)
 
 
 def _uleb(value: int) -> bytes:
@@ -180,7 +184,7 @@ class SequenceEncoder:
             line_delta = r_line - line
             if not line_base <= line_delta < line_top:
                 append(DW_LNS_advance_line)
-                out += sleb[line_delta + _SLEB_BIAS] if -_SLEB_BIAS <= line_delta < _SLEB_BIAS else sleb128(line_delta)
+                out += sleb[line_delta + _SLEB_BIAS] if -_SLEB_BIAS <= line_delta < _SLEB_BIAS else _sleb_far(line_delta)
                 if not zero_line_special:
                     if delta:
                         self._advance(out, delta)
