@@ -1,0 +1,113 @@
+"""What survives the process: a checkpoint of the whole program and a journal of the operations since.
+
+``<file>.state.json`` holds the unit, the container's parameters and every function at the last full write;
+``<file>.journal`` holds one JSON line per operation started (``{"op": [...]}``) and one per operation finished
+(``{"done": n}``). An operation started and not finished means the process died while patching the file: the next
+open rebuilds the file instead of serving it. Layout is deterministic, so replaying the finished operations on the
+checkpoint gives the writer exactly the state it had.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import ContainerError
+from ..output import write_atomically
+from .model import Function, UnitInfo
+from .writer import IncrementalDwarf
+
+Op = list[Any]
+
+
+def state_path(path: Path) -> Path:
+    return path.with_name(path.name + ".state.json")
+
+
+def journal_path(path: Path) -> Path:
+    return path.with_name(path.name + ".journal")
+
+
+@dataclass
+class Saved:
+    unit: UnitInfo
+    container: dict[str, Any]
+    functions: list[Function]
+    ops: list[Op] = field(default_factory=list)
+    """Finished operations since the checkpoint."""
+    interrupted: bool = False
+    """An operation was started and never finished."""
+
+
+def write_checkpoint(path: Path, unit: UnitInfo, container: dict[str, Any], functions: list[Function]) -> None:
+    state = {"unit": unit.to_json(), "container": container, "functions": [f.to_json() for f in functions]}
+    write_atomically(state_path(path), json.dumps(state, separators=(",", ":")).encode())
+    write_atomically(journal_path(path), b"")
+
+
+def read(path: Path) -> Saved:
+    try:
+        state = json.loads(state_path(path).read_text())
+        lines = journal_path(path).read_text().splitlines()
+    except (OSError, ValueError) as e:
+        raise ContainerError(f"{path}: no usable incremental state ({e})") from None
+    saved = Saved(UnitInfo(**state["unit"]), state["container"],
+                  [Function.from_json(f) for f in state["functions"]])
+    pending: Op | None = None
+    for line in lines:
+        try:
+            record = json.loads(line)
+        except ValueError:
+            saved.interrupted = True  # a torn last line
+            break
+        if "op" in record:
+            if pending is not None:
+                saved.interrupted = True
+            pending = record["op"]
+        elif pending is not None and record.get("done") == len(saved.ops):
+            saved.ops.append(pending)
+            pending = None
+    saved.interrupted = saved.interrupted or pending is not None
+    return saved
+
+
+class Journal:
+    """Appends operation records; each is flushed to the operating system before the file is touched."""
+
+    def __init__(self, path: Path, done: int) -> None:
+        self._file = open(journal_path(path), "a", encoding="utf-8")
+        self.done = done
+
+    def begin(self, op: Op) -> None:
+        self._file.write(json.dumps({"op": op}, separators=(",", ":")) + "\n")
+        self._file.flush()
+
+    def finish(self) -> None:
+        self._file.write(f'{{"done":{self.done}}}\n')
+        self._file.flush()
+        self.done += 1
+
+    def sync(self) -> None:
+        os.fsync(self._file.fileno())
+
+    def close(self) -> None:
+        self._file.close()
+
+
+def apply(dwarf: IncrementalDwarf, op: Op) -> None:
+    """Performs one journalled operation."""
+    kind = op[0]
+    if kind == "add":
+        dwarf.add(Function.from_json(op[1]))
+    elif kind == "update":
+        dwarf.update(Function.from_json(op[1]))
+    elif kind == "move":
+        dwarf.move(op[1], op[2])
+    elif kind == "set_line":
+        dwarf.set_line(op[1], op[2])
+    elif kind == "remove":
+        dwarf.remove(op[1])
+    else:
+        raise ContainerError(f"journal: unknown operation {kind!r}")
