@@ -131,3 +131,111 @@ def test_random_edits_match_a_fresh_write(tmp_path: Path, seed: int) -> None:
         again.update(random_function(rng, sorted(script.functions)[0], 0).moved(TEXT))
         script.functions[sorted(script.functions)[0]] = again.dwarf.functions[sorted(script.functions)[0]].fn
     check_same(path, scratch, script.functions, "after reopening")
+
+
+def _changed(before: bytes, after: bytes) -> list[int]:
+    return [i for i, (a, b) in enumerate(zip(before, after)) if a != b]
+
+
+def test_line_and_address_changes_patch_fixed_fields_only(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    script = Script(rng)
+    fns = script.initial(10)
+    path = tmp_path / "jit"
+    with IncrementalExecutable.create(path, UNIT, fns, text_address=TEXT, text_size=TEXT_SIZE) as writer:
+        fn = next(f for f in fns if f.rows and f.variables)
+        before = path.read_bytes()
+        writer.set_line(fn.name, fn.line + 1000)
+        after = path.read_bytes()
+        # decl_line of the function and of each variable (data4), and one SLEB128 operand in .debug_line.
+        assert writer.bytes_written == 4 * (1 + len(fn.variables)) + 4
+        changed = _changed(before, after)
+        assert len(after) == len(before) and 0 < len(changed) <= writer.bytes_written
+        writer.move(fn.name, TEXT + SLOT * script.free_slot())
+        assert writer.bytes_written == 4 * (1 + len(fn.variables)) + 4 + 16
+        script.functions[fn.name] = fn.shifted(fn.line + 1000).moved(writer.dwarf.functions[fn.name].fn.address)
+    check_same(path, tmp_path / "scratch", script.functions, "after set_line and move")
+
+
+_CRASH = """
+import os, sys
+sys.path.insert(0, {repo!r})
+from dwarfkit.backends.elf.incremental import IncrementalExecutable
+from dwarfkit.incremental import Function
+writer = IncrementalExecutable.open({path!r})
+real = os.pwrite
+def dying(fd, data, offset):
+    real(fd, data[:len(data) // 2], offset)
+    os._exit(3)
+os.pwrite = dying
+writer.update(Function("fn_0", {address}, 200, 77, ((0, 77), (8, 80)), ()))
+"""
+
+
+def test_an_interrupted_update_is_rebuilt_on_next_open(tmp_path: Path) -> None:
+    script = Script(random.Random(11))
+    fns = script.initial(8)
+    path = tmp_path / "jit"
+    IncrementalExecutable.create(path, UNIT, fns, text_address=TEXT, text_size=TEXT_SIZE).close()
+    run = subprocess.run(["python3", "-c", _CRASH.format(repo=str(Path(__file__).parent.parent), path=str(path),
+                                                         address=fns[0].address)])
+    assert run.returncode == 3
+    with IncrementalExecutable.open(path) as writer:
+        assert writer.rebuilt
+    # The interrupted update never happened; the file is the program before it.
+    check_same(path, tmp_path / "scratch", script.functions, "after recovery")
+    check_tools(path, script.functions)
+
+
+def test_a_file_changed_behind_the_writers_back_is_rebuilt(tmp_path: Path) -> None:
+    script = Script(random.Random(12))
+    path = tmp_path / "jit"
+    with IncrementalExecutable.create(path, UNIT, script.initial(5), text_address=TEXT, text_size=TEXT_SIZE) as w:
+        w.remove("fn_1")
+        del script.functions["fn_1"]
+        _, offset, _ = w._elf.sections[".debug_info"]
+    with open(path, "r+b") as f:
+        f.seek(offset + 20)
+        f.write(b"\xff")
+    with IncrementalExecutable.open(path) as writer:
+        assert writer.rebuilt
+    check_same(path, tmp_path / "scratch", script.functions, "after rebuild")
+
+
+def test_bad_operations_raise_and_leave_the_file_alone(tmp_path: Path) -> None:
+    script = Script(random.Random(13))
+    path = tmp_path / "jit"
+    with IncrementalExecutable.create(path, UNIT, script.initial(3), text_address=TEXT, text_size=TEXT_SIZE) as w:
+        before = path.read_bytes()
+        with pytest.raises(DescriptionError, match="no function 'nope'"):
+            w.remove("nope")
+        with pytest.raises(DescriptionError, match="already exists"):
+            w.add(script.functions["fn_0"])
+        with pytest.raises(DescriptionError, match="fn_0.*row"):
+            w.update(Function("fn_0", TEXT, 16, 3, ((8, 1), (4, 2))))
+        assert path.read_bytes() == before
+    with IncrementalExecutable.open(path) as again:
+        assert not again.rebuilt
+
+
+def test_gdb_resolves_functions_and_lines_after_edits(tmp_path: Path) -> None:
+    rng = random.Random(21)
+    script = Script(rng)
+    path = tmp_path / "jit"
+    with IncrementalExecutable.create(path, UNIT, script.initial(6), text_address=TEXT, text_size=TEXT_SIZE) as w:
+        for _ in range(30):
+            script.step(w)
+    named = [f for f in script.functions.values() if f.rows and f.variables][:4]
+    assert named
+    commands = []
+    for fn in named:
+        offset, line = fn.rows[-1]
+        commands += [f"info address {fn.name}", f"info line *{fn.address + offset:#x}", f"info scope {fn.name}"]
+    out = gdb(path, commands)
+    assert "warning" not in out.lower() and "complaint" not in out.lower(), out
+    for fn in named:
+        offset, line = fn.rows[-1]
+        assert f'Symbol "{fn.name}" is a function at address {fn.address:#x}.' in out
+        assert f'Line {line} of "jit.c" starts at address' in out
+        for v in fn.variables:
+            assert f"Symbol {v.name} is " in out

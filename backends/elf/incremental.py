@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterable
 
 from dwarfkit.arch import Arch
-from dwarfkit.errors import ContainerError
+from dwarfkit.errors import ContainerError, DwarfkitError
 from dwarfkit.image import ContentSection, Image, SectionKind, Symbol
 from dwarfkit.incremental import journal
 from dwarfkit.incremental.model import Function, UnitInfo
@@ -142,7 +142,13 @@ class IncrementalExecutable:
 
     def _run(self, op: journal.Op) -> None:
         self._journal.begin(op)
-        journal.apply(self.dwarf, op)
+        written = self.dwarf.bytes_written
+        try:
+            journal.apply(self.dwarf, op)
+        except DwarfkitError:
+            if self.dwarf.bytes_written == written:  # refused before touching the file: nothing to recover
+                self._journal.cancel()
+            raise
         self._journal.finish()
 
 

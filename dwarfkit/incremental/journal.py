@@ -2,7 +2,7 @@
 
 ``<file>.state.json`` holds the unit, the container's parameters and every function at the last full write;
 ``<file>.journal`` holds one JSON line per operation started (``{"op": [...]}``) and one per operation finished
-(``{"done": n}``). An operation started and not finished means the process died while patching the file: the next
+(``{"done": n}``), or refused before it changed anything (``{"cancel": 1}``). An operation started and not finished means the process died while patching the file: the next
 open rebuilds the file instead of serving it. Layout is deterministic, so replaying the finished operations on the
 checkpoint gives the writer exactly the state it had.
 """
@@ -66,6 +66,8 @@ def read(path: Path) -> Saved:
             if pending is not None:
                 saved.interrupted = True
             pending = record["op"]
+        elif "cancel" in record:
+            pending = None
         elif pending is not None and record.get("done") == len(saved.ops):
             saved.ops.append(pending)
             pending = None
@@ -88,6 +90,11 @@ class Journal:
         self._file.write(f'{{"done":{self.done}}}\n')
         self._file.flush()
         self.done += 1
+
+    def cancel(self) -> None:
+        """The operation begun last was refused before it changed anything."""
+        self._file.write('{"cancel":1}\n')
+        self._file.flush()
 
     def sync(self) -> None:
         os.fsync(self._file.fileno())
