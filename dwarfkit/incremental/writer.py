@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Iterable, Protocol
 
 from ..errors import DescriptionError
-from .fragments import (InfoHead, abbrev_section, first_line_operand, function_dies, info_fill, info_head, line_fill,
+from .fragments import (Fragment, InfoHead, abbrev_section, first_line_operand, function_dies, info_fill, info_head, line_fill,
                         line_head, line_program, line_sequence, line_sequence_size, sleb128_padded)
 from .model import TYPES, Function, UnitInfo
 from .space import MIN_FREE, SlotSpace, align_up
@@ -81,7 +81,7 @@ class IncrementalDwarf:
             line_cap = self._line_space.slot_size(line_size)
             self._info_space.place(info_at, info_cap)
             self._line_space.place(line_at, line_cap)
-            self._store(fn, (info_at, info_cap), (line_at, line_cap), quiet=True)
+            self._store(fn, (info_at, info_cap), (line_at, line_cap), dies, quiet=True)
             info_at += info_cap
             line_at += line_cap
         self._write_free_head(INFO, info_at, info_end - info_at, quiet=True)
@@ -93,22 +93,22 @@ class IncrementalDwarf:
         self._check(fn)
         dies = function_dies(fn, self._types)
         self._store(fn, self._allocate(INFO, len(dies.data)),
-                    self._allocate(LINE, line_sequence_size(self._program, fn)))
+                    self._allocate(LINE, line_sequence_size(self._program, fn)), dies)
 
     def update(self, fn: Function) -> None:
         """New code size, rows, variables (or anything else): rewritten in its slots, or moved if it outgrew them."""
         old = self._get(fn.name)
         self._check(fn)
         info, line = old.info, old.line
-        need = len(function_dies(fn, self._types).data)
-        if need > info[1]:
+        dies = function_dies(fn, self._types)
+        if len(dies.data) > info[1]:
             self._release(INFO, info)
-            info = self._allocate(INFO, need)
+            info = self._allocate(INFO, len(dies.data))
         need = line_sequence_size(self._program, fn)
         if need > line[1]:
             self._release(LINE, line)
             line = self._allocate(LINE, need)
-        self._store(fn, info, line)
+        self._store(fn, info, line, dies)
 
     def move(self, name: str, address: int) -> None:
         """The function's code moved: two 8-byte address fields change, nothing else."""
@@ -193,8 +193,8 @@ class IncrementalDwarf:
         if section == INFO and size:
             self._put(INFO, offset, info_fill(size, 0, min(size, _HEAD_OF_FREE_INFO)), quiet)
 
-    def _store(self, fn: Function, info: tuple[int, int], line: tuple[int, int], quiet: bool = False) -> None:
-        dies = function_dies(fn, self._types)
+    def _store(self, fn: Function, info: tuple[int, int], line: tuple[int, int], dies: Fragment,
+               quiet: bool = False) -> None:
         seq = line_sequence(self._program, fn, line[1])
         self._put(INFO, info[0], dies.data + info_fill(info[1] - len(dies.data)), quiet)
         self._put(LINE, line[0], seq.data, quiet)
