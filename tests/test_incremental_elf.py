@@ -193,7 +193,7 @@ def test_a_file_changed_behind_the_writers_back_is_rebuilt(tmp_path: Path) -> No
     with IncrementalExecutable.create(path, UNIT, script.initial(5), text_address=TEXT, text_size=TEXT_SIZE) as w:
         w.remove("fn_1")
         del script.functions["fn_1"]
-        _, offset, _ = w._elf.sections[".debug_info"]
+        _, offset, _ = w.target.sections[".debug_info"]
     with open(path, "r+b") as f:
         f.seek(offset + 20)
         f.write(b"\xff")
