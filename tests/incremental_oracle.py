@@ -14,11 +14,18 @@ from dwarfkit.expr import Expr
 from dwarfkit.image import ContentSection, Image, SectionKind, Symbol
 from dwarfkit.incremental import Function, UnitInfo
 from dwarfkit.program import DwarfBuilder
+from dwarfkit.sections import DwarfSections
 
 
 def scratch_executable(path: Path, unit: UnitInfo, functions: list[Function], text_address: int,
                        text_size: int) -> None:
     """The program as any dwarfkit user would write it in one go (no slots, no padding)."""
+    image = Image(Arch.X86_64, [ContentSection(".text", SectionKind.CODE, data=b"\xcc" * text_size)],
+                  [Symbol("_start", ".text", 0, 1)], scratch_dwarf(unit, functions), entry="_start")
+    write_executable(image, path, addresses={".text": text_address})
+
+
+def scratch_dwarf(unit: UnitInfo, functions: list[Function]) -> DwarfSections:
     dw = DwarfBuilder(version=4)
     cu = dw.compile_unit(unit.name, comp_dir=unit.comp_dir, producer=unit.producer, language=unit.language,
                          low_pc=Address(None, 0))
@@ -33,10 +40,7 @@ def scratch_executable(path: Path, unit: UnitInfo, functions: list[Function], te
         seq = cu.line.sequence(Address(None, fn.address))
         seq.add_rows(list(fn.rows))
         seq.end(fn.size)
-    dwarf = dw.emit(aranges=False)
-    image = Image(Arch.X86_64, [ContentSection(".text", SectionKind.CODE, data=b"\xcc" * text_size)],
-                  [Symbol("_start", ".text", 0, 1)], dwarf, entry="_start")
-    write_executable(image, path, addresses={".text": text_address})
+    return dw.emit(aranges=False)
 
 
 _OFFSET = re.compile(r"^0x[0-9a-f]{8}: ")

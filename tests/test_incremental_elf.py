@@ -26,7 +26,7 @@ TEXT_SIZE = 64 * SLOT
 UNIT = UnitInfo("jit.c", "/jit", "dwarfkit test")
 
 
-def random_function(rng: random.Random, name: str, slot: int) -> Function:
+def random_function(rng: random.Random, name: str, slot: int, text: int = TEXT) -> Function:
     size = rng.randrange(4, SLOT + 1, 4)
     line = rng.randrange(1, 5000)
     offsets = sorted(rng.sample(range(0, size, 4), rng.randrange(0, min(40, size // 4) + 1)))
@@ -34,19 +34,20 @@ def random_function(rng: random.Random, name: str, slot: int) -> Function:
     variables = tuple(Variable(f"v{k}", line + rng.randrange(0, 20), rng.choice(("long", "pointer")),
                                -8 * rng.randrange(1, 40), parameter=rng.random() < 0.4)
                       for k in range(rng.randrange(0, 7)))
-    return Function(name, TEXT + SLOT * slot, size, line, rows, variables)
+    return Function(name, text + SLOT * slot, size, line, rows, variables)
 
 
 class Script:
     """Random adds, updates, moves, line shifts and removes on the writer, with the same program kept as a model."""
 
-    def __init__(self, rng: random.Random) -> None:
+    def __init__(self, rng: random.Random, text: int = TEXT) -> None:
         self.rng = rng
+        self.text = text
         self.functions: dict[str, Function] = {}
         self.count = 0
 
     def free_slot(self) -> int:
-        used = {(f.address - TEXT) // SLOT for f in self.functions.values()}
+        used = {(f.address - self.text) // SLOT for f in self.functions.values()}
         return self.rng.choice([s for s in range(TEXT_SIZE // SLOT) if s not in used])
 
     def initial(self, n: int) -> list[Function]:
@@ -55,7 +56,7 @@ class Script:
         return list(self.functions.values())
 
     def add_model(self) -> Function:
-        fn = random_function(self.rng, f"fn_{self.count}", self.free_slot())
+        fn = random_function(self.rng, f"fn_{self.count}", self.free_slot(), self.text)
         self.count += 1
         self.functions[fn.name] = fn
         return fn
@@ -69,10 +70,10 @@ class Script:
         name = rng.choice(sorted(fns))
         old = fns[name]
         if kind in ("add", "update"):
-            new = random_function(rng, name, (old.address - TEXT) // SLOT)
+            new = random_function(rng, name, (old.address - self.text) // SLOT, self.text)
             writer.update(new)
         elif kind == "move":
-            new = old.moved(TEXT + SLOT * self.free_slot())
+            new = old.moved(self.text + SLOT * self.free_slot())
             writer.move(name, new.address)
         elif kind == "line":
             new = old.shifted(rng.randrange(1, 5000))
