@@ -59,7 +59,7 @@ def test_a_section_that_outgrows_its_slack_moves(tmp_path: Path) -> None:
     exe, base = executable(tmp_path)
     script = Script(random.Random(32), base)
     with IncrementalDsym.create(exe, UNIT, script.initial(2)) as writer:
-        before = dict(writer.target.sections)
+        before = {name: list(place) for name, place in writer.target.sections.items()}
         for _ in range(40):
             writer.add(script.add_model())
         after = dict(writer.target.sections)

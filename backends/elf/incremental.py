@@ -3,7 +3,8 @@
 The file is a static executable (``executable_bytes``) whose ``.text`` is a fixed code area (a JIT's arena) and whose
 ``.debug_abbrev``/``.debug_info``/``.debug_line`` come from :class:`dwarfkit.incremental.IncrementalDwarf`. Updates
 are ``os.pwrite`` at the section's file offset. A section that outgrows its room is written again after the end of
-the file and its section header (``sh_offset``, ``sh_size``) is patched; debug sections are not loaded, so no program
+the file and its section header (``sh_offset``, ``sh_size``) is patched (``sh_size`` also follows the line program's
+visible end, with the reserved room after it); debug sections are not loaded, so no program
 header changes. The old bytes stay behind as an unreferenced hole.
 """
 from __future__ import annotations
@@ -30,9 +31,9 @@ _SH_OFFSET = 24
 
 
 class ElfSections:
-    """Section headers of an open ELF64 little-endian file: name -> [header position, offset, size]."""
+    """Section headers of an open ELF64 little-endian file: name -> [header position, offset, size, room]."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, rooms: dict[str, int]) -> None:
         self.path = path
         self.fd = os.open(path, os.O_RDWR)
         try:
@@ -46,7 +47,7 @@ class ElfSections:
             self.sections: dict[str, list[int]] = {}
             for i, h in enumerate(headers):
                 name = names[h[0]:names.index(b"\0", h[0])].decode()
-                self.sections[name] = [shoff + i * shentsize, h[4], h[5]]
+                self.sections[name] = [shoff + i * shentsize, h[4], h[5], rooms.get(name, h[5])]
         except (struct.error, ValueError, IndexError):
             os.close(self.fd)
             raise ContainerError(f"{path}: damaged ELF headers") from None
@@ -54,13 +55,19 @@ class ElfSections:
     def read(self, section: str) -> bytes | None:
         if section not in self.sections:
             return None
-        _, offset, size = self.sections[section]
+        _, offset, size, _ = self.sections[section]
         return os.pread(self.fd, size, offset)
 
     def write(self, section: str, offset: int, data: bytes) -> None:
-        _, start, size = self.sections[section]
-        assert offset + len(data) <= size, (section, offset, len(data), size)
+        _, start, _, room = self.sections[section]
+        assert offset + len(data) <= room, (section, offset, len(data), room)
         os.pwrite(self.fd, data, start + offset)
+
+    def resize(self, section: str, size: int) -> None:
+        header = self.sections[section]
+        if header[2] != size:
+            os.pwrite(self.fd, struct.pack("<Q", size), header[0] + _SH_OFFSET + 8)
+            header[2] = size
 
     def replace(self, section: str, data: bytes) -> None:
         header = self.sections[section]
@@ -68,7 +75,7 @@ class ElfSections:
         offset = (end + 15) // 16 * 16
         os.pwrite(self.fd, bytes(offset - end) + data, end)
         os.pwrite(self.fd, struct.pack("<QQ", offset, len(data)), header[0] + _SH_OFFSET)
-        header[1:] = [offset, len(data)]
+        header[1:] = [offset, len(data), len(data)]
 
     def close(self) -> None:
         os.close(self.fd)
@@ -99,5 +106,5 @@ class IncrementalExecutable(IncrementalFile):
                          executable=True)
 
     @classmethod
-    def _open_target(cls, path: Path, params: dict[str, Any]) -> ElfSections:
-        return ElfSections(path)
+    def _open_target(cls, path: Path, params: dict[str, Any], rooms: dict[str, int]) -> ElfSections:
+        return ElfSections(path, rooms)

@@ -33,7 +33,7 @@ def dwarf_file(bundle: Path) -> Path:
 class DsymSections:
     """The ``__DWARF`` sections of an open dSYM DWARF file, with the layout that places them when they grow."""
 
-    def __init__(self, path: Path, executable: Path) -> None:
+    def __init__(self, path: Path, executable: Path, rooms: dict[str, int]) -> None:
         self.path = path
         dsym = read_macho(path)
         exe = read_macho(executable)
@@ -46,8 +46,9 @@ class DsymSections:
         # The layout as the file has it now (a section may have moved since the file was first written).
         self.layout = DsymFile(exe, exe.uuid, debug)
         for name, (offset, size) in self.sections.items():
-            self.layout.dwarf_space.pieces[name] = Piece(offset, size, 1)
+            self.layout.dwarf_space.pieces[name] = Piece(offset, max(size, rooms.get(name, size)), 1)
         self.layout._place_linkedit()
+        self._set_sizes()
 
     def read(self, section: str) -> bytes | None:
         if section not in self.sections:
@@ -56,20 +57,37 @@ class DsymSections:
         return os.pread(self.fd, size, offset)
 
     def write(self, section: str, offset: int, data: bytes) -> None:
-        start, size = self.sections[section]
-        assert offset + len(data) <= size, (section, offset, len(data), size)
+        start = self.sections[section][0]
+        room = self.layout.dwarf_space.pieces[section].size
+        assert offset + len(data) <= room, (section, offset, len(data), room)
         os.pwrite(self.fd, data, start + offset)
+
+    def resize(self, section: str, size: int) -> None:
+        """The section's visible size (the room after it stays reserved in the __DWARF segment)."""
+        if self.sections[section][1] != size:
+            self.sections[section][1] = size
+            self._set_sizes()
+            self._write_commands()
+
+    def _set_sizes(self) -> None:
+        for header, name in zip(self.layout.dwarf.sections, self.layout.debug):
+            header.size = self.sections[name][1]
+
+    def _write_commands(self) -> None:
+        layout = self.layout
+        os.pwrite(self.fd, layout.header.encode() + b"".join(c.encode() for c in layout.commands), 0)
 
     def replace(self, section: str, data: bytes) -> None:
         layout = self.layout
         layout.grow_section(section, data)
         piece = layout.dwarf_space.pieces[section]
-        self.sections[section] = [piece.offset, piece.size]
+        self.sections[section][0] = piece.offset
+        self.sections[section][1] = piece.size
+        self._set_sizes()
         os.pwrite(self.fd, data, piece.offset)
         os.pwrite(self.fd, layout.symbols, layout.symtab.symoff)
         os.pwrite(self.fd, layout.strings, layout.symtab.stroff)
-        commands = layout.header.encode() + b"".join(c.encode() for c in layout.commands)
-        os.pwrite(self.fd, commands, 0)
+        self._write_commands()
         os.ftruncate(self.fd, max(layout.symtab.stroff + len(layout.strings),
                                   max(p.offset + p.size for p in layout.dwarf_space.pieces.values())))
 
@@ -99,5 +117,5 @@ class IncrementalDsym(IncrementalFile):
         write_dsym(params["executable"], sections, out_dir=path.parent)
 
     @classmethod
-    def _open_target(cls, path: Path, params: dict[str, Any]) -> DsymSections:
-        return DsymSections(dwarf_file(path), Path(params["executable"]))
+    def _open_target(cls, path: Path, params: dict[str, Any], rooms: dict[str, int]) -> DsymSections:
+        return DsymSections(dwarf_file(path), Path(params["executable"]), rooms)

@@ -20,7 +20,8 @@ Self = TypeVar("Self", bound="IncrementalFile")
 
 
 class FileTarget(Target, Protocol):
-    def read(self, section: str) -> bytes | None: ...
+    def read(self, section: str) -> bytes | None:
+        """The section's visible bytes."""
 
     def close(self) -> None: ...
 
@@ -37,7 +38,7 @@ class IncrementalFile:
         self.dwarf = dwarf
         self.params = params
         self.rebuilt = False
-        self.target = self._open_target(path, params)
+        self.target = self._open_target(path, params, {n: len(d) for n, d in dwarf.sections.items()})
         dwarf.target = self.target
         self._journal = journal.Journal(path, done)
 
@@ -47,7 +48,8 @@ class IncrementalFile:
         raise NotImplementedError
 
     @classmethod
-    def _open_target(cls, path: Path, params: dict[str, Any]) -> FileTarget:
+    def _open_target(cls, path: Path, params: dict[str, Any], rooms: dict[str, int]) -> FileTarget:
+        """``rooms``: how many bytes each section owns in the file (its visible size may be smaller)."""
         raise NotImplementedError
 
     # -- files ---------------------------------------------------------------------------------------------------
@@ -57,8 +59,11 @@ class IncrementalFile:
         functions = list(functions)
         dwarf = IncrementalDwarf(unit, functions)
         journal.write_checkpoint(path, unit, params, functions)
-        cls._build(path, dwarf, params)
-        return cls(path, dwarf, params, 0)
+        cls._build(path, dwarf, params)  # every section with all its room; then the visible sizes
+        writer = cls(path, dwarf, params, 0)
+        for name, size in dwarf.sizes.items():
+            writer.target.resize(name, size)
+        return writer
 
     @classmethod
     def open(cls: type[Self], path: str | os.PathLike[str]) -> Self:
@@ -78,11 +83,11 @@ class IncrementalFile:
     def _matches(cls, path: Path, dwarf: IncrementalDwarf, params: dict[str, Any]) -> bool:
         """Whether the file's debug sections hold exactly what the replayed state says."""
         try:
-            target = cls._open_target(path, params)
+            target = cls._open_target(path, params, {n: len(d) for n, d in dwarf.sections.items()})
         except (DwarfkitError, OSError, ValueError):
             return False
         try:
-            return all(target.read(name) == data for name, data in dwarf.sections.items())
+            return all(target.read(name) == dwarf.visible(name) for name in dwarf.sections)
         finally:
             target.close()
 

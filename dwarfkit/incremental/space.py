@@ -26,6 +26,9 @@ class SlotSpace:
     def free_blocks(self) -> list[tuple[int, int]]:
         return [(o, self._sizes[o]) for o in self._offsets]
 
+    def last_free(self) -> tuple[int, int] | None:
+        return (self._offsets[-1], self._sizes[self._offsets[-1]]) if self._offsets else None
+
     def slot_size(self, need: int) -> int:
         """How much room a fragment of ``need`` bytes asks for: a third more, as slack for growing in place."""
         return align_up(max(need + need // 3, MIN_FREE), self.alignment)

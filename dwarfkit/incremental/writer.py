@@ -5,6 +5,10 @@ fields are, the free blocks, a copy of each section's bytes) and sends every cha
 ``write(section, offset, bytes)``; when a section outgrows its room, the whole section goes to
 ``replace(section, bytes)`` and the container moves it. Layout decisions depend only on the sequence of operations,
 so replaying a journal of them without a target rebuilds the same state.
+
+The line program ends where the last used slot ends: gdb complains about ("sequence without an end") any opcode after
+the last ``DW_LNE_end_sequence``, so free room after the last sequence lies outside the unit and outside the section's
+visible size (``Target.resize``), as reserved room in the file; the unit length and the section size follow.
 """
 from __future__ import annotations
 
@@ -26,6 +30,8 @@ class Target(Protocol):
 
     def replace(self, section: str, data: bytes) -> None: ...
 
+    def resize(self, section: str, size: int) -> None: ...
+
 
 class NoTarget:
     """Layout only (journal replay, from-scratch layout)."""
@@ -34,6 +40,9 @@ class NoTarget:
         pass
 
     def replace(self, section: str, data: bytes) -> None:
+        pass
+
+    def resize(self, section: str, size: int) -> None:
         pass
 
 
@@ -74,7 +83,7 @@ class IncrementalDwarf:
         self.sections = {ABBREV: bytearray(abbrev_section()),
                          INFO: bytearray(head.data) + info_fill(info_end - len(head.data)) + b"\0",
                          LINE: bytearray(lhead) + line_fill(line_end - len(lhead))}
-        self._set_lengths()
+        self.sections[INFO][0:4] = (info_end + 1 - 4).to_bytes(4, "little")
         info_at, line_at = len(head.data), len(lhead)
         for fn, dies, line_size in fragments:
             info_cap = self._info_space.slot_size(len(dies.data))
@@ -85,6 +94,8 @@ class IncrementalDwarf:
             info_at += info_cap
             line_at += line_cap
         self._write_free_head(INFO, info_at, info_end - info_at, quiet=True)
+        self.sizes = {ABBREV: len(self.sections[ABBREV]), INFO: len(self.sections[INFO]), LINE: 0}
+        self._sync_line_end(quiet=True)
 
     # -- operations --------------------------------------------------------------------------------------------
     def add(self, fn: Function) -> None:
@@ -94,6 +105,7 @@ class IncrementalDwarf:
         dies = function_dies(fn, self._types)
         self._store(fn, self._allocate(INFO, len(dies.data)),
                     self._allocate(LINE, line_sequence_size(self._program, fn)), dies)
+        self._sync_line_end()
 
     def update(self, fn: Function) -> None:
         """New code size, rows, variables (or anything else): rewritten in its slots, or moved if it outgrew them."""
@@ -109,6 +121,7 @@ class IncrementalDwarf:
             self._release(LINE, line)
             line = self._allocate(LINE, need)
         self._store(fn, info, line, dies)
+        self._sync_line_end()
 
     def move(self, name: str, address: int) -> None:
         """The function's code moved: two 8-byte address fields change, nothing else."""
@@ -136,6 +149,11 @@ class IncrementalDwarf:
         self._release(INFO, old.info)
         self._release(LINE, old.line)
         del self.functions[name]
+        self._sync_line_end()
+
+    def visible(self, section: str) -> bytes:
+        """The section's bytes as readers see them (without the reserved room after the line program)."""
+        return bytes(self.sections[section][:self.sizes[section]])
 
     # -- layout ------------------------------------------------------------------------------------------------
     def _space(self, section: str) -> SlotSpace:
@@ -180,14 +198,24 @@ class IncrementalDwarf:
             data[start:start + size] = info_fill(size)
         else:
             data += line_fill(extra)
-        self._set_lengths()
+        if section == INFO:
+            data[0:4] = (len(data) - 4).to_bytes(4, "little")
+            self.sizes[INFO] = len(data)
         self.bytes_written += len(data)
         self.target.replace(section, bytes(data))
+        if section == LINE:
+            self.target.resize(LINE, self.sizes[LINE])
 
-    def _set_lengths(self) -> None:
-        for name in (INFO, LINE):
-            data = self.sections[name]
-            data[0:4] = (len(data) - 4).to_bytes(4, "little")
+    def _sync_line_end(self, quiet: bool = False) -> None:
+        """The line program (unit and section) ends with the last used slot."""
+        space = self._line_space
+        last = space.last_free()
+        end = last[0] if last is not None and sum(last) == space.end else space.end
+        if end != self.sizes[LINE]:
+            self.sizes[LINE] = end
+            self._put(LINE, 0, (end - 4).to_bytes(4, "little"), quiet)
+            if not quiet:
+                self.target.resize(LINE, end)
 
     def _write_free_head(self, section: str, offset: int, size: int, quiet: bool = False) -> None:
         if section == INFO and size:
