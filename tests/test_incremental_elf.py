@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import require_tool
-from debuggers import gdb
+from debuggers import gdb, lldb
 from elftools.elf.elffile import ELFFile
 from incremental_oracle import scratch_executable, verify, views
 
@@ -240,3 +240,34 @@ def test_gdb_resolves_functions_and_lines_after_edits(tmp_path: Path) -> None:
         assert f'Line {line} of "jit.c" starts at address' in out
         for v in fn.variables:
             assert f"Symbol {v.name} is " in out
+
+
+def test_padding_is_read_silently_by_every_consumer(tmp_path: Path) -> None:
+    """Free blocks between, inside and after functions (removed, grown and moved functions)."""
+    script = Script(random.Random(41))
+    path = tmp_path / "jit"
+    with IncrementalExecutable.create(path, UNIT, script.initial(16), text_address=TEXT, text_size=TEXT_SIZE) as w:
+        for name in sorted(script.functions)[::2]:
+            w.remove(name)
+            del script.functions[name]
+        for name in sorted(script.functions)[:3]:
+            old = script.functions[name]
+            grown = Function(name, old.address, SLOT, old.line, tuple((4 * k, old.line + k) for k in range(60)),
+                             old.variables + tuple(Variable(f"w{k}", old.line, "long", -8 * k) for k in range(9)))
+            w.update(grown)
+            script.functions[name] = grown
+    check_tools(path, script.functions)
+    (tmp_path / "fresh").mkdir()
+    fresh = tmp_path / "fresh" / "jit"
+    check_same(path, fresh, script.functions, "with padding")
+    # The debuggers see the same program in both files, and say nothing about the padding.
+    gdb_commands = ["maint expand-symtabs", "info functions fn_", "info scope fn_1", "info line *0x401104"]
+    out = gdb(path, gdb_commands, before=["set complaints 1000"])
+    assert "During symbol reading" not in out and "warning" not in out.lower(), out
+    assert all(f"{fn.line}:\tlong {fn.name}(" in out for fn in script.functions.values()), out
+    assert out.replace(str(path), "F") == gdb(fresh, gdb_commands).replace(str(fresh), "F")
+    lldb_commands = ["image dump line-table jit.c", *(f"image lookup -n {name}" for name in script.functions)]
+    out = lldb(path, lldb_commands)
+    assert "warning" not in out.lower() and "error" not in out.lower(), out
+    assert all(f"jit`{name}" in out or "Summary: \n" in out for name in script.functions)
+    assert out.replace(str(path), "F") == lldb(fresh, lldb_commands).replace(str(fresh), "F")
