@@ -271,3 +271,27 @@ def test_padding_is_read_silently_by_every_consumer(tmp_path: Path) -> None:
     assert "warning" not in out.lower() and "error" not in out.lower(), out
     assert all(f"jit`{name}" in out or "Summary: \n" in out for name in script.functions)
     assert out.replace(str(path), "F") == lldb(fresh, lldb_commands).replace(str(fresh), "F")
+
+
+def test_reopening_with_or_without_the_snapshot_gives_the_same_state(tmp_path: Path) -> None:
+    script = Script(random.Random(51))
+    path = tmp_path / "jit"
+    with IncrementalExecutable.create(path, UNIT, script.initial(6), text_address=TEXT, text_size=TEXT_SIZE) as w:
+        for _ in range(20):
+            script.step(w)
+    snapshot = path.with_name("jit.snapshot")
+    assert snapshot.exists()
+    with IncrementalExecutable.open(path) as from_snapshot:
+        assert not from_snapshot.rebuilt
+        for _ in range(10):
+            script.step(from_snapshot)
+        state = ({n: bytes(d) for n, d in from_snapshot.dwarf.sections.items()},
+                 {n: (p.info, p.line) for n, p in from_snapshot.dwarf.functions.items()})
+    snapshot.unlink()
+    with IncrementalExecutable.open(path) as replayed:  # checkpoint + every journalled operation
+        assert not replayed.rebuilt
+        assert state == ({n: bytes(d) for n, d in replayed.dwarf.sections.items()},
+                         {n: (p.info, p.line) for n, p in replayed.dwarf.functions.items()})
+        for _ in range(5):
+            script.step(replayed)
+    check_same(path, tmp_path / "scratch", script.functions, "after reopening")

@@ -4,12 +4,14 @@
 ``<file>.journal`` holds one JSON line per operation started (``{"op": [...]}``) and one per operation finished
 (``{"done": n}``), or refused before it changed anything (``{"cancel": 1}``). An operation started and not finished means the process died while patching the file: the next
 open rebuilds the file instead of serving it. Layout is deterministic, so replaying the finished operations on the
-checkpoint gives the writer exactly the state it had.
+checkpoint gives the writer exactly the state it had. ``close`` also leaves ``<file>.snapshot`` (the writer's state,
+pickled) so that reopening a large file does not replay every operation since the checkpoint.
 """
 from __future__ import annotations
 
 import json
 import os
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,9 +19,13 @@ from typing import Any
 from ..errors import ContainerError
 from ..output import write_atomically
 from .model import Function, UnitInfo
-from .writer import IncrementalDwarf
+from .writer import IncrementalDwarf, NoTarget
 
 Op = list[Any]
+
+
+def snapshot_path(path: Path) -> Path:
+    return path.with_name(path.name + ".snapshot")
 
 
 def state_path(path: Path) -> Path:
@@ -45,6 +51,25 @@ def write_checkpoint(path: Path, unit: UnitInfo, container: dict[str, Any], func
     state = {"unit": unit.to_json(), "container": container, "functions": [f.to_json() for f in functions]}
     write_atomically(state_path(path), json.dumps(state, separators=(",", ":")).encode())
     write_atomically(journal_path(path), b"")
+    snapshot_path(path).unlink(missing_ok=True)
+
+
+def write_snapshot(path: Path, dwarf: IncrementalDwarf, done: int) -> None:
+    """The writer's whole state after ``done`` journalled operations, so that the next open need not replay them."""
+    target, dwarf.target = dwarf.target, NoTarget()
+    try:
+        write_atomically(snapshot_path(path), pickle.dumps((done, dwarf), protocol=pickle.HIGHEST_PROTOCOL))
+    finally:
+        dwarf.target = target
+
+
+def read_snapshot(path: Path) -> tuple[int, IncrementalDwarf] | None:
+    """The snapshot written at the last close (our own file, next to the output), or None."""
+    try:
+        done, dwarf = pickle.loads(snapshot_path(path).read_bytes())
+    except (OSError, pickle.PickleError, EOFError, ValueError, AttributeError, TypeError):
+        return None
+    return (done, dwarf) if isinstance(dwarf, IncrementalDwarf) else None
 
 
 def read(path: Path) -> Saved:

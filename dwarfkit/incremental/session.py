@@ -70,8 +70,12 @@ class IncrementalFile:
         """Reopens a file made by ``create``; rebuilds it if an update was interrupted or its bytes differ."""
         path = Path(path)
         saved = journal.read(path)
-        dwarf = IncrementalDwarf(saved.unit, saved.functions)
-        for op in saved.ops:
+        snapshot = journal.read_snapshot(path)
+        if snapshot is not None and snapshot[0] <= len(saved.ops):
+            done, dwarf = snapshot
+        else:
+            done, dwarf = 0, IncrementalDwarf(saved.unit, saved.functions)
+        for op in saved.ops[done:]:
             journal.apply(dwarf, op)
         if not saved.interrupted and cls._matches(path, dwarf, saved.container):
             return cls(path, dwarf, saved.container, len(saved.ops))
@@ -94,6 +98,7 @@ class IncrementalFile:
     def close(self) -> None:
         self._journal.close()
         self.target.close()
+        journal.write_snapshot(self.path, self.dwarf, self._journal.done)
 
     def __enter__(self: Self) -> Self:
         return self
