@@ -9,7 +9,8 @@ variables, as a recompiled function would. Prints:
 
 * the time of a whole-file write and the median time of one update, and their ratio;
 * per update, bytes written / (size of the function's DIE subtree + line sequence) -- the median and the maximum --
-  and how many updates had to move the function or a section.
+  and how many updates had to move the function or a section;
+* the time to close (state snapshot) and to reopen the file.
 """
 from __future__ import annotations
 
@@ -99,12 +100,18 @@ def main() -> None:
             ratios.append((writer.bytes_written - written) / fragment)
             if (writer.dwarf.functions[fn.name].info, writer.dwarf.functions[fn.name].line) != before_slots:
                 moved += 1
+        start = time.perf_counter()
         writer.close()
+        closed = time.perf_counter() - start
+        start = time.perf_counter()
+        IncrementalExecutable.open(path).close()
+        reopened = time.perf_counter() - start
     median = statistics.median(times)
     print(f"{updates} updates: median {median * 1e6:.0f} us, whole write / median update = {whole / median:,.0f}x "
           f"(DwarfBuilder write / median update = {ordinary / median:,.0f}x)")
     print(f"bytes written per update / fragment size: median {statistics.median(ratios):.2f}, "
           f"max {max(ratios):.2f} ({moved} updates moved a slot or a section)")
+    print(f"close (snapshot of the state): {closed:.2f} s; open (snapshot + journal + file check): {reopened:.2f} s")
 
 
 if __name__ == "__main__":

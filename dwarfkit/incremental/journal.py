@@ -40,11 +40,15 @@ def journal_path(path: Path) -> Path:
 class Saved:
     unit: UnitInfo
     container: dict[str, Any]
-    functions: list[Function]
+    checkpoint: list[dict[str, Any]]
+    """The functions at the checkpoint, as JSON (decoded by :meth:`functions` only when there is no snapshot)."""
     ops: list[Op] = field(default_factory=list)
     """Finished operations since the checkpoint."""
     interrupted: bool = False
     """An operation was started and never finished."""
+
+    def functions(self) -> list[Function]:
+        return [Function.from_json(f) for f in self.checkpoint]
 
 
 def write_checkpoint(path: Path, unit: UnitInfo, container: dict[str, Any], functions: list[Function]) -> None:
@@ -78,8 +82,7 @@ def read(path: Path) -> Saved:
         lines = journal_path(path).read_text().splitlines()
     except (OSError, ValueError) as e:
         raise ContainerError(f"{path}: no usable incremental state ({e})") from None
-    saved = Saved(UnitInfo(**state["unit"]), state["container"],
-                  [Function.from_json(f) for f in state["functions"]])
+    saved = Saved(UnitInfo(**state["unit"]), state["container"], state["functions"])
     pending: Op | None = None
     for line in lines:
         try:

@@ -74,7 +74,7 @@ class IncrementalFile:
         if snapshot is not None and snapshot[0] <= len(saved.ops):
             done, dwarf = snapshot
         else:
-            done, dwarf = 0, IncrementalDwarf(saved.unit, saved.functions)
+            done, dwarf = 0, IncrementalDwarf(saved.unit, saved.functions())
         for op in saved.ops[done:]:
             journal.apply(dwarf, op)
         if not saved.interrupted and cls._matches(path, dwarf, saved.container):
