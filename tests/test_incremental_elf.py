@@ -8,10 +8,11 @@ from __future__ import annotations
 import os
 import random
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from conftest import require_tool
+from conftest import REPO, require_tool
 from debuggers import gdb, lldb
 from elftools.elf.elffile import ELFFile
 from incremental_oracle import scratch_executable, verify, views
@@ -98,6 +99,9 @@ def check_tools(path: Path, functions: dict[str, Function]) -> None:
     run = subprocess.run([require_tool("readelf"), "--debug-dump=info,line", str(path)], capture_output=True,
                          text=True)
     assert run.returncode == 0 and run.stderr == "", run.stderr
+    run = subprocess.run([sys.executable, "-m", "dwarfkit", "verify", str(path)], capture_output=True, text=True,
+                         cwd=REPO)
+    assert run.returncode == 0 and "no problems found" in run.stdout, run.stdout + run.stderr
     with open(path, "rb") as f:
         info = ELFFile(f).get_dwarf_info()
         for cu in info.iter_CUs():
