@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 from typing import Any, Iterable, Protocol, TypeVar
 
-from ..errors import DwarfkitError
+from ..errors import ContainerError, DwarfkitError
 from . import journal
 from .model import Function, UnitInfo
 from .writer import IncrementalDwarf, Target
@@ -138,4 +138,7 @@ class IncrementalFile:
             if self.dwarf.bytes_written == written:  # refused before touching the file: nothing to recover
                 self._journal.cancel()
             raise
+        except OSError as e:  # the operation stays unfinished in the journal: the next open rebuilds the file
+            raise ContainerError(f"{self.path}: {op[0]} {op[1] if isinstance(op[1], str) else op[1]['name']!r} "
+                                 f"failed half-way ({e.strerror or e}); reopen to rebuild the file") from None
         self._journal.finish()
