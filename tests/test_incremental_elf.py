@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -94,6 +95,23 @@ def check_same(incremental: Path, scratch: Path, functions: dict[str, Function],
     assert ours_rows == fresh_rows, where
 
 
+def check_debuggers(path: Path, fresh: Path, functions: dict[str, Function]) -> None:
+    """gdb and lldb print the same for our file and for the fresh one (``fresh`` is up to date), no complaints."""
+    names = sorted(functions)[:6]
+    gdb_commands = ["info functions fn_", *(f"info scope {n}" for n in names),
+                    *(f"info line *{functions[n].address + o:#x}" for n in names for o, _ in functions[n].rows[-2:])]
+    ours = gdb(path, gdb_commands, before=["set complaints 1000"])
+    assert "During symbol reading" not in ours and "warning" not in ours.lower(), ours
+    assert ours.replace(str(path), "F") == gdb(fresh, gdb_commands).replace(str(fresh), "F")
+    lldb_commands = ["image dump line-table jit.c", *(f"image lookup -v -n {n}" for n in names)]
+    ours = lldb(path, lldb_commands)
+    assert "warning" not in ours.lower() and "error" not in ours.lower(), ours
+    theirs = lldb(fresh, lldb_commands)
+    # lldb's DIE ids are offsets in .debug_info; the rest must be equal.
+    ids = re.compile(r"id = \{0x[0-9a-f]+\}")
+    assert ids.sub("", ours.replace(str(path), "F")) == ids.sub("", theirs.replace(str(fresh), "F"))
+
+
 def check_tools(path: Path, functions: dict[str, Function]) -> None:
     assert verify(path) == ""
     run = subprocess.run([require_tool("readelf"), "--debug-dump=info,line", str(path)], capture_output=True,
@@ -118,7 +136,8 @@ def check_tools(path: Path, functions: dict[str, Function]) -> None:
 def test_random_edits_match_a_fresh_write(tmp_path: Path, seed: int) -> None:
     rng = random.Random(seed)
     script = Script(rng)
-    path, scratch = tmp_path / "jit", tmp_path / "scratch"
+    (tmp_path / "fresh").mkdir()
+    path, scratch = tmp_path / "jit", tmp_path / "fresh" / "jit"
     writer = IncrementalExecutable.create(path, UNIT, script.initial(3), text_address=TEXT, text_size=TEXT_SIZE)
     sizes = set()
     with writer:
@@ -127,6 +146,8 @@ def test_random_edits_match_a_fresh_write(tmp_path: Path, seed: int) -> None:
             check_same(path, scratch, script.functions, f"seed {seed}, step {step} ({kind})")
             if step % 20 == 19:
                 check_tools(path, script.functions)
+                if step % 40 == 39:
+                    check_debuggers(path, scratch, script.functions)
             sizes.add(os.path.getsize(path))
     check_tools(path, script.functions)
     assert len(sizes) > 1, "no section ever outgrew its room: the random script does not test moving sections"
