@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+import re
 from pathlib import Path
 
 from incremental_oracle import scratch_dwarf, verify, views
@@ -44,14 +45,18 @@ def test_random_edits_match_a_fresh_dsym(tmp_path: Path) -> None:
         assert not again.rebuilt
 
     named = [f for f in script.functions.values() if f.rows][:3]
-    commands = []
+    commands = ["image dump line-table jit.c"]
     for fn in named:
-        commands += [f"image lookup -n {fn.name}", f"image lookup -a {fn.address + fn.rows[-1][0]:#x}"]
+        commands += [f"image lookup -v -n {fn.name}", f"image lookup -a {fn.address + fn.rows[-1][0]:#x}"]
     out = lldb(exe, writer.path, *commands)
     assert "warning" not in out.lower() and "error" not in out.lower(), out
     for fn in named:
         assert f"jit`{fn.name}" in out, out
         assert f"jit.c:{fn.rows[-1][1]}" in out, out
+    # What lldb says with the fresh dSYM (still up to date from the last step) is the same, DIE ids aside.
+    ids = re.compile(r"id = \{0x[0-9a-f]+\}")
+    theirs = lldb(exe, fresh, *commands)
+    assert ids.sub("", out.replace(str(writer.path), "B")) == ids.sub("", theirs.replace(str(fresh), "B"))
 
 
 def test_a_section_that_outgrows_its_slack_moves(tmp_path: Path) -> None:
