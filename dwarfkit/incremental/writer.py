@@ -113,10 +113,10 @@ class IncrementalDwarf:
         self._check(fn)
         info, line = old.info, old.line
         dies = function_dies(fn, self._types)
+        need = line_sequence_size(self._program, fn)  # encoded before anything changes: it may refuse the rows
         if len(dies.data) > info[1]:
             self._release(INFO, info)
             info = self._allocate(INFO, len(dies.data))
-        need = line_sequence_size(self._program, fn)
         if need > line[1]:
             self._release(LINE, line)
             line = self._allocate(LINE, need)
