@@ -1,11 +1,12 @@
 """What survives the process: a checkpoint of the whole program and a journal of the operations since.
 
-``<file>.state.json`` holds the unit, the container's parameters and every function at the last full write;
-``<file>.journal`` holds one JSON line per operation started (``{"op": [...]}``) and one per operation finished
-(``{"done": n}``), or refused before it changed anything (``{"cancel": 1}``). An operation started and not finished means the process died while patching the file: the next
-open rebuilds the file instead of serving it. Layout is deterministic, so replaying the finished operations on the
-checkpoint gives the writer exactly the state it had. ``close`` also leaves ``<file>.snapshot`` (the writer's state,
-pickled) so that reopening a large file does not replay every operation since the checkpoint.
+``<file>.state.json`` holds the unit and the container's parameters, ``<file>.functions.json`` every function at the
+last full write, ``<file>.journal`` one JSON line per operation started (``{"op": [...]}``) and one per operation
+finished (``{"done": n}``) or refused before it changed anything (``{"cancel": 1}``). An operation started and not
+finished means the process died while patching the file: the next open rebuilds the file instead of serving it.
+Layout is deterministic, so replaying the finished operations on the checkpoint gives the writer exactly the state it
+had. ``close`` also leaves ``<file>.snapshot`` (the writer's state, pickled) so that reopening a large file does not
+replay every operation since the checkpoint.
 """
 from __future__ import annotations
 
@@ -40,19 +41,28 @@ def journal_path(path: Path) -> Path:
 class Saved:
     unit: UnitInfo
     container: dict[str, Any]
-    checkpoint: list[dict[str, Any]]
-    """The functions at the checkpoint, as JSON (decoded by :meth:`functions` only when there is no snapshot)."""
+    checkpoint: Path
+    """The functions at the checkpoint (read by :meth:`functions` only when there is no snapshot)."""
     ops: list[Op] = field(default_factory=list)
     """Finished operations since the checkpoint."""
     interrupted: bool = False
     """An operation was started and never finished."""
 
     def functions(self) -> list[Function]:
-        return [Function.from_json(f) for f in self.checkpoint]
+        try:
+            return [Function.from_json(f) for f in json.loads(self.checkpoint.read_text())]
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            raise ContainerError(f"{self.checkpoint}: unusable checkpoint ({e})") from None
+
+
+def functions_path(path: Path) -> Path:
+    return path.with_name(path.name + ".functions.json")
 
 
 def write_checkpoint(path: Path, unit: UnitInfo, container: dict[str, Any], functions: list[Function]) -> None:
-    state = {"unit": unit.to_json(), "container": container, "functions": [f.to_json() for f in functions]}
+    """The functions go to a file of their own: an open with a snapshot does not need to decode them."""
+    write_atomically(functions_path(path), json.dumps([f.to_json() for f in functions], separators=(",", ":")).encode())
+    state = {"unit": unit.to_json(), "container": container}
     write_atomically(state_path(path), json.dumps(state, separators=(",", ":")).encode())
     write_atomically(journal_path(path), b"")
     snapshot_path(path).unlink(missing_ok=True)
@@ -82,7 +92,7 @@ def read(path: Path) -> Saved:
         lines = journal_path(path).read_text().splitlines()
     except (OSError, ValueError) as e:
         raise ContainerError(f"{path}: no usable incremental state ({e})") from None
-    saved = Saved(UnitInfo(**state["unit"]), state["container"], state["functions"])
+    saved = Saved(UnitInfo(**state["unit"]), state["container"], functions_path(path))
     pending: Op | None = None
     for line in lines:
         try:
