@@ -104,8 +104,9 @@ def main() -> None:
         writer.close()
         closed = time.perf_counter() - start
         start = time.perf_counter()
-        IncrementalExecutable.open(path).close()
+        again = IncrementalExecutable.open(path)
         reopened = time.perf_counter() - start
+        again.close()
     median = statistics.median(times)
     print(f"{updates} updates: median {median * 1e6:.0f} us, whole write / median update = {whole / median:,.0f}x "
           f"(DwarfBuilder write / median update = {ordinary / median:,.0f}x)")
