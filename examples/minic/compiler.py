@@ -71,7 +71,9 @@ def compile_to(source: str, arch: Arch | str, filename: str = "<input>", *, comp
     result = Compilation(program, functions, assembly, data_offsets, image)
     if debug_info:
         from .debuginfo import describe
-        image.dwarf = describe(result, comp_dir=comp_dir, version=dwarf_version)
+        # No .eh_frame on Windows: its unwinder reads .pdata/.xdata, and a COFF object's .eh_frame would need
+        # pc-relative relocations that COFF DWARF readers (llvm-dwarfdump) do not apply.
+        image.dwarf = describe(result, comp_dir=comp_dir, version=dwarf_version, eh_frame=platform != "windows")
     image.validate()
     return result
 
