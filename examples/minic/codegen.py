@@ -235,7 +235,9 @@ class FunctionGenerator:
             t.store_param(i, self.frame.offsets[p])
         self.epilogue = self.new_label("epilogue")
         scope = self.block(f.body, root=True)
-        self.mark(f.body.end_line, f.body.end_column, is_stmt=False)  # falling off the end returns 0
+        # Falling off the end returns 0: compiler-made code of no source line (line 0, as clang marks such code),
+        # so that a debugger that ignores is_stmt (lldb) still breaks on the closing brace at the epilogue.
+        self.mark(0, 0, is_stmt=False)
         t.constant(0)
         self.lines.append(f"{self.epilogue}:")
         self.mark(f.body.end_line, f.body.end_column, epilogue_begin=True)
