@@ -43,7 +43,7 @@ from dwarfkit.errors import ContainerError, DwarfkitError, ToolError
 
 from .minic import MinicError, compile_to, run
 from .minic import syntax as s
-from .minic.compiler import WINDOWS_IMPORTS
+from .minic.compiler import WINDOWS_IMPORTS, Compilation
 
 REPO = Path(__file__).resolve().parent.parent
 SOURCE = Path(__file__).resolve().parent / "minic" / "programs" / "shapes.mc"
@@ -199,10 +199,10 @@ def program_facts(program: s.Program, exit_code: int) -> dict:
             "globals": [{"name": g.name, "type": str(g.type), "line": g.line} for g in program.globals]}
 
 
-def file_facts(output: Output, folder: Path, out: str, compilation, checks: dict[str, str]) -> dict:
+def file_facts(output: Output, folder: Path, out: str, compilation: Compilation, checks: dict[str, str]) -> dict:
     """A manifest entry. Ranges are [start, end) of each function; ``section`` null means final addresses, else
     offsets in that section (an object file)."""
-    program: s.Program = compilation.program
+    program = compilation.program
     path = folder / output.path
     values = symbol_values(path, output.container)
     relative = output.kind == "object"
