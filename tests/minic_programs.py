@@ -25,6 +25,8 @@ class Scope:
     """Readable ints that must not be assigned (loop counters)."""
     pointers: list[str] = field(default_factory=list)
     """int* values that are always valid."""
+    declared: set[str] = field(default_factory=set)
+    """Names declared in this very block (an inner block may hide any other int variable)."""
 
 
 class _Writer:
@@ -83,12 +85,17 @@ class _Writer:
         draw = self.draw
         kind = draw(st.sampled_from(["local", "assign", "assign", "pointer", "struct", "if", "while", "call"]))
         if kind == "local" or not scope.ints:
-            name = self.fresh("v")
+            # In an inner block, sometimes hide an int variable of an outer scope (a local, a parameter, a global);
+            # its initializer still sees the outer one, as in the interpreter and the compiler.
+            hideable = [n for n in scope.ints if "." not in n and n not in scope.declared] if depth > 1 else []
+            name = draw(st.sampled_from(hideable)) if hideable and draw(st.integers(0, 3)) == 0 else self.fresh("v")
+            scope.declared.add(name)
             if draw(st.booleans()):
                 self.emit(depth, f"int {name} = {self.expr(scope)};")
             else:
                 self.emit(depth, f"int {name};")
-            scope.ints.append(name)
+            if name not in scope.ints:
+                scope.ints.append(name)
         elif kind == "assign":
             self.emit(depth, f"{draw(st.sampled_from(scope.ints + [f'*{p}' for p in scope.pointers]))} = "
                              f"{self.expr(scope)};")

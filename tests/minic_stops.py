@@ -3,7 +3,7 @@ interpreter says a debugger must show there (``examples.minic.run(program, stop_
 
 :func:`observe` runs one debugger over the whole program: a breakpoint on each chosen line, and at each expected stop
 the commands that show the location, the backtrace, every parameter and local (``info args``/``info locals``, or
-``frame variable``), every global (``print g`` or ``target variable g``) and the address of each variable a pointer
+``frame variable``), every global (``print ::g`` or ``target variable g``) and the address of each variable a pointer
 is expected to point to (``print &x`` or ``frame variable -L x`` in the owning frame). :func:`compare` lists every
 difference. Pointers are judged by address: a global's from the ELF symbol table, a stack variable's from the
 debugger in the frame that owns it; a dangling pointer (its target's scope ended) is not compared.
@@ -66,9 +66,9 @@ def _observe_gdb(debugger: str, exe: Path, filename: str, lines: list[int], stop
     commands = [f"break {filename}:{line}" for line in lines] + ["run"]
     for i, stop in enumerate(stops):
         commands += ["echo @@STOP\\n", "echo @@FRAME\\n", "frame", "echo @@BT\\n", "bt",
-                     "echo @@VARS\\n", "info args", "info locals"]
-        for g in global_names:
-            commands += [f"echo @@GLOBAL {g}\\n", f"print {g}"]
+                     "echo @@ARGS\\n", "info args", "echo @@LOCALS\\n", "info locals"]
+        for g in global_names:  # ::g is the global even where a local hides it
+            commands += [f"echo @@GLOBAL {g}\\n", f"print ::{g}"]
         for target in stack_targets(stop):
             commands += [f"frame {target.frame_level}", f"echo @@ADDR {target.frame_level} {target.lvalue}\\n",
                          f"print &{target.lvalue}", "frame 0"]
@@ -90,9 +90,13 @@ def _parse_gdb_stop(chunk: str) -> Observed:
                 seen.function, seen.line = found[1], int(found[2])
         elif tag == "BT":
             seen.frames = re.findall(r"^#\d+\s+(?:0x\w+ in )?(\w+) \(", text, re.M)
-        elif tag == "VARS":
+        elif tag in ("ARGS", "LOCALS"):
+            # info locals lists the innermost block first: the first of equal names is the visible one, and it
+            # hides a parameter of that name.
+            found = {}
             for name, value in re.findall(r"^(\w+) = (.*)$", text, re.M):
-                seen.variables[name] = parse_gdb_value(value)
+                found.setdefault(name, parse_gdb_value(value))
+            seen.variables.update(found)
         elif tag == "GLOBAL":
             found = re.search(r"^\$\d+ = (.*)$", text, re.M)
             if found:
@@ -157,7 +161,7 @@ def parse_lldb_variables(text: str) -> dict[str, object]:
     """``(long) x = 5``, ``(long *) p = 0x...``, and structs over several lines (``(Pair) s = {`` ... ``}``)."""
     values: dict[str, object] = {}
     pattern = r"^\([^)]*\) ([\w.]+) = (?:\{\n(?P<body>.*?)^\}|(?P<scalar>[^\n]*))$"
-    for found in re.finditer(pattern, text, re.M | re.S):
+    for found in re.finditer(pattern, text, re.M | re.S):  # outermost first: a later equal name hides the earlier
         if found["body"] is not None:
             values[found[1]] = {n: _number(v) for n, v in re.findall(r"^\s+(\w+) = (\S+)", found["body"], re.M)}
         else:

@@ -26,7 +26,7 @@ from minic_programs import programs
 from minic_stops import compare, global_addresses, observe
 
 SHAPES = REPO / "examples" / "minic" / "programs" / "shapes.mc"
-DIFF_EXAMPLES = int(os.environ.get("DWARFKIT_DIFF_EXAMPLES", "12"))
+DIFF_EXAMPLES = int(os.environ.get("DWARFKIT_DIFF_EXAMPLES", "25"))
 DIFF_RANDOM = bool(os.environ.get("DWARFKIT_DIFF_RANDOM"))
 """New random programs on every run instead of the same derandomized ones."""
 MAX_STOPS = 8
