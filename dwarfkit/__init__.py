@@ -6,6 +6,11 @@ from .errors import (ContainerError, DescriptionError, DwarfkitError, EncodingEr
                      RelocationError, ToolError)
 from .image import ContentSection, Image, SectionKind, Symbol, SymbolKind
 from .sections import DwarfSections, Relocation, RelocKind, Section
+from .expr import Expr
+from .info.die import Die, pin
+from .info.unit import CompileUnit, PartialUnit, TypeUnit, Unit
+from .lists import LocationList, RangeList
+from .program import DwarfBuilder
 
 __version__ = "0.1.0"
 
@@ -13,6 +18,8 @@ __all__ = [
     "Address", "Arch", "ContainerError", "ContentSection", "DescriptionError", "DwarfSections", "DwarfkitError", "Encoding",
     "EncodingError", "Image", "LayoutError", "ReadError", "Relocation", "RelocKind", "RelocationError", "Section",
     "SectionKind", "Symbol", "SymbolKind", "ToolError", "__version__",
+    # the DWARF core
+    "CompileUnit", "Die", "DwarfBuilder", "Expr", "LocationList", "PartialUnit", "RangeList", "TypeUnit", "Unit", "pin",
 ]
 
 # Installs map backends/ to dwarfkit.backends (pyproject's package-dir). A source checkout, or a git worktree of one,

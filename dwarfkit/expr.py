@@ -187,8 +187,31 @@ def _check(op: str, kind: str, value: Any) -> Any:
 
 
 def _method(short: str) -> Callable[..., Expr]:
-    def method(self: Expr, *operands: Any) -> Expr:
-        return self.op(short, *operands)
+    code, _, kinds = _INFO[short]
+    if kinds == ():
+        def method(self: Expr) -> Expr:
+            self._ops.append((code, kinds, ()))
+            self._cache = None
+            if self.simple is not None:
+                self.simple.append(code)
+            return self
+    elif kinds in (("s",), ("u",)):
+        leb = sleb128 if kinds == ("s",) else uleb128
+        unsigned = kinds == ("u",)
+
+        def method(self: Expr, *operands: Any) -> Expr:   # type: ignore[misc]
+            # The common case (fbreg, plus_uconst, ...) without the general checks' overhead.
+            if len(operands) != 1 or type(operands[0]) is not int or (unsigned and operands[0] < 0):
+                return self.op(short, *operands)   # reports the error
+            self._ops.append((code, kinds, operands))
+            self._cache = None
+            if self.simple is not None:
+                self.simple.append(code)
+                self.simple += leb(operands[0])
+            return self
+    else:
+        def method(self: Expr, *operands: Any) -> Expr:   # type: ignore[misc]
+            return self.op(short, *operands)
     method.__name__ = short
     method.__doc__ = f"Appends DW_OP_{short}."
     return method

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from .address import Address, as_address
-from .encoding import Encoding, uleb128
+from .encoding import Encoding
 from .errors import DescriptionError, LayoutError
 from .expr import Expr
 from .sections import Relocation, RelocKind, Section
@@ -28,8 +28,6 @@ DW_LLE_end_of_list, DW_LLE_startx_length, DW_LLE_start_length = 0x00, 0x03, 0x08
 
 
 class _List:
-    kind = ""
-
     def __init__(self, table: "ListTable", entries: list[tuple]) -> None:
         self.table = table
         self.program = table.program
@@ -130,13 +128,13 @@ class ListTable:
             w.section.relocations.append(Relocation(base + offset, size, RelocKind.ADDRESS, address.symbol,
                                                     address.offset))
 
-    def _encode(self, w: SectionWriter, lst: _List, indexed: bool) -> None:
+    def _encode(self, w: SectionWriter, lst: _List) -> None:
         if self.finished:
             raise LayoutError(f"{self.name}: a list was first used after the section was emitted")
         if self.encoding.version >= 5:
             for entry in lst.entries:
                 start, length = entry[0], entry[1]
-                if indexed or self.program.indexed:
+                if self.program.indexed:   # start addresses by index in .debug_addr
                     w.u8(DW_LLE_startx_length if self.locations else DW_RLE_startx_length)
                     w.uleb(self.program.address_index(start))
                 else:
@@ -166,14 +164,14 @@ class ListTable:
 
     def place(self, lst: _List) -> int:
         offset = self.direct.pos
-        self._encode(self.direct, lst, False)
+        self._encode(self.direct, lst)
         return offset
 
     def add_indexed(self, lst: _List) -> int:
         if self.encoding.version < 5:
             raise DescriptionError(f"{self.name}: indexed lists need DWARF 5")
         self.index_offsets.append(self.indexed.pos)
-        self._encode(self.indexed, lst, True)
+        self._encode(self.indexed, lst)
         return len(self.index_offsets) - 1
 
     def _has_direct(self) -> bool:
@@ -213,10 +211,3 @@ class ListTable:
             raise LayoutError(f"{self.name} grows past 4 GiB; DWARF64 (offset_size=8) is needed")
         return out.section
 
-
-def check_entries(entries: Any, what: str) -> None:
-    if isinstance(entries, (str, bytes)) or not hasattr(entries, "__iter__"):
-        raise DescriptionError(f"{what} needs a sequence of entries, got {entries!r}")
-
-
-__all__ = ["RangeList", "LocationList", "ListTable", "uleb128"]

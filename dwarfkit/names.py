@@ -46,7 +46,10 @@ def _lookup(table: dict[str, int], numbers: dict[int, str], what: str, key: str 
     try:
         return table[key]
     except (KeyError, TypeError):
-        raise DescriptionError(f"unknown DWARF {what} {key!r}") from None
+        pass
+    if isinstance(key, str) and key.endswith("_") and key[:-1] in table:
+        return table[key[:-1]]   # import_=...: attribute names that are Python keywords
+    raise DescriptionError(f"unknown DWARF {what} {key!r}")
 
 
 def tag(name: str | int) -> int:

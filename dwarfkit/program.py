@@ -1,6 +1,6 @@
 """The top-level builder: units, string tables, line programs, lists, and one emission into DwarfSections.
 
-    dw = DwarfBuilder(Encoding(version=5, address_size=8))
+    dw = DwarfBuilder(version=5, address_size=8)
     cu = dw.compile_unit("a.c", comp_dir="/src", producer="mycc 1.0", language="C11",
                          low_pc=Address("main"), high_pc=64)
     int_t = cu.base_type("int", 4, "signed")
@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any, Iterable, Sequence
 
 from .abbrev import AbbrevTable
+from .aranges import emit_aranges
 from .address import Address, as_address
 from .encoding import Encoding
 from .errors import DescriptionError, EncodingError, LayoutError
@@ -29,6 +30,20 @@ from .relocation_buffer import BufferedSection, RelocationBuffer
 from .sections import DwarfSections, RelocKind, Section
 from .strings import StringTable
 from .writer import SectionWriter
+
+
+class Specs(tuple):
+    """An interned attribute list: one object per distinct list, so it hashes by identity (abbreviation lookups
+    for every DIE stay cheap)."""
+
+    __slots__ = ()
+    __hash__ = object.__hash__
+
+    def __eq__(self, other: object) -> bool:
+        return self is other
+
+    def __ne__(self, other: object) -> bool:
+        return self is not other
 
 
 class SectionOffset:
@@ -54,8 +69,16 @@ class DwarfBuilder:
     store ``DW_AT_decl_file`` in the abbreviation instead of every DIE.
     """
 
-    def __init__(self, encoding: Encoding | None = None, *, indexed: bool = False, implicit_const: bool = True) -> None:
-        self.encoding = encoding or Encoding()
+    def __init__(self, encoding: Encoding | None = None, *, version: int | None = None,
+                 address_size: int | None = None, offset_size: int | None = None, byteorder: str | None = None,
+                 indexed: bool = False, implicit_const: bool = True) -> None:
+        """``DwarfBuilder(Encoding(...))`` or the same parameters directly: ``DwarfBuilder(version=4,
+        address_size=4)`` (defaults: DWARF 5, 32-bit format, 8-byte addresses, little-endian)."""
+        given = {k: v for k, v in (("version", version), ("address_size", address_size),
+                                   ("offset_size", offset_size), ("byteorder", byteorder)) if v is not None}
+        if encoding is not None and given:
+            raise EncodingError(f"give either an Encoding or its parameters, not both ({', '.join(given)})")
+        self.encoding = encoding or Encoding(**given)  # type: ignore[arg-type]
         if indexed and self.encoding.version < 5:
             raise EncodingError(f"indexed forms (strx, addrx, rnglistx, loclistx) need DWARF 5, not "
                                 f"{self.encoding.version}")
@@ -69,6 +92,7 @@ class DwarfBuilder:
         self._blocks: dict[bytes, tuple[bytes, tuple]] = {}
         self._string_indices: dict[str, int] = {}
         self._address_indices: dict[Address, int] = {}
+        self._address_list: list[Address] | None = None
         self._ranges = ListTable(self, locations=False)
         self._locations = ListTable(self, locations=True)
         self._info = bytearray()
@@ -177,16 +201,10 @@ class DwarfBuilder:
             if section is not None:
                 out.add(section)
         if aranges and self._aranges:
-            section = self._aranges_section()
-            if section is not None:
-                out.add(section)
+            out.add(self._aranges_section())
         return out
 
-    def _aranges_section(self) -> Section | None:
-        try:
-            from .aranges import emit_aranges   # core-line's module
-        except ImportError:
-            return None
+    def _aranges_section(self) -> Section:
         writer = SectionWriter(".debug_aranges", self.encoding)
         emit_aranges(writer, self._aranges)
         return writer.section
@@ -225,7 +243,7 @@ class DwarfBuilder:
                 if spec[0] in seen:
                     raise die.error(spec[0], "given twice")
                 seen.add(spec[0])
-            shared = self._specs[key] = key
+            shared = self._specs[key] = Specs(key)
         return shared
 
     def intern_block(self, data: bytes) -> tuple[bytes, tuple]:
@@ -248,6 +266,12 @@ class DwarfBuilder:
         if index is None:
             index = self._address_indices[address] = len(self._address_indices)
         return index
+
+    def address_at(self, index: int) -> Address:
+        """The address with index ``index`` in ``.debug_addr``."""
+        if self._address_list is None or len(self._address_list) != len(self._address_indices):
+            self._address_list = list(self._address_indices)
+        return self._address_list[index]
 
     def line_offset(self, unit: CompileUnit) -> SectionOffset:
         """Emits ``unit``'s line program into ``.debug_line``; its offset is the unit's DW_AT_stmt_list."""

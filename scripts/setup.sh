@@ -4,10 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # Debian packages: the real tools our output is judged by.
-packages=(gdb gdb-multiarch lldb-14 qemu-user llvm-14 lld-14 clang-14 binutils binutils-aarch64-linux-gnu
+packages=(gcc gdb gdb-multiarch lldb-14 qemu-user llvm-14 lld-14 clang-14 binutils binutils-aarch64-linux-gnu
           mingw-w64 wine wine64 time)
 # One command per package that proves it is installed.
-probes=(gdb gdb-multiarch lldb-14 qemu-aarch64 llvm-dwarfdump-14 ld.lld-14 clang-14 readelf aarch64-linux-gnu-ld
+probes=(gcc gdb gdb-multiarch lldb-14 qemu-aarch64 llvm-dwarfdump-14 ld.lld-14 clang-14 readelf aarch64-linux-gnu-ld
         x86_64-w64-mingw32-gcc wine wine64 /usr/bin/time)
 missing=()
 for i in "${!packages[@]}"; do

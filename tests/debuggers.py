@@ -19,6 +19,7 @@ import re
 import signal
 import socket
 import subprocess
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -56,9 +57,7 @@ def gdb_qemu(program: str | Path, commands: Sequence[str], *, before: Sequence[s
     """gdb-multiarch attached to ``qemu-aarch64 -g PORT program``; ``run`` in ``commands`` becomes ``continue``."""
     qemu_tool = require_tool("qemu-aarch64")
     gdb_tool = require_tool("gdb-multiarch")
-    port = _free_port()
-    qemu = subprocess.Popen([qemu_tool, "-g", str(port), str(program)], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    qemu, port = _start_qemu(qemu_tool, program)
     try:
         commands = [f"target remote 127.0.0.1:{port}", *("continue" if c == "run" else c for c in commands)]
         return gdb(program, commands, tool=gdb_tool,
@@ -99,6 +98,36 @@ def _kill(process: subprocess.Popen) -> None:
         except ProcessLookupError:
             pass
         process.wait()
+
+
+def _start_qemu(qemu_tool: str, program: str | Path) -> tuple[subprocess.Popen, int]:
+    """qemu-aarch64 waiting for a debugger on a free port. Another process may take the port between our probe and
+    qemu's bind (qemu then exits): try again with a new one."""
+    for _ in range(5):
+        port = _free_port()
+        qemu = subprocess.Popen([qemu_tool, "-g", str(port), str(program)], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 10
+        while qemu.poll() is None and not _listening(port) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        if qemu.poll() is None and _listening(port):
+            return qemu, port
+        _kill(qemu)
+    raise AssertionError(f"qemu-aarch64 -g did not start listening for {program}")
+
+
+def _listening(port: int) -> bool:
+    """Whether some socket listens on ``port`` (Linux /proc; connecting would take qemu's one debugger slot)."""
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            local, state = line.split()[1], line.split()[3]
+            if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:
+                return True
+    return False
 
 
 def _free_port() -> int:

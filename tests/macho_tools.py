@@ -1,9 +1,10 @@
-"""Running lldb and the LLVM tools on Mach-O files in tests (the lead may fold this into a shared runner)."""
+"""Running lldb (through tests/debuggers.py) and the LLVM tools on Mach-O files in tests."""
 from __future__ import annotations
 
 import subprocess
 from pathlib import Path
 
+import debuggers
 from conftest import require_tool
 
 TIMEOUT = 60
@@ -20,21 +21,10 @@ def run(tool: str, *args: str | Path, check: bool = True) -> str:
     return result.stdout + result.stderr
 
 
-_LLDB_NOISE = ("Traceback (most recent call last):", 'File "<string>"', "NameError: name 'run_one_line'",
-               "ModuleNotFoundError: No module named 'lldb")
-
-
 def lldb(executable: Path, dsym: Path | None, *commands: str) -> str:
-    """lldb-14 in batch mode, statically: create the target, add the dSYM's DWARF file, run ``commands``.
-
-    Debian's lldb-14 prints Python errors (``run_one_line``) that mean nothing; they are dropped."""
-    args: list[str | Path] = ["-b", "-x", "-o", f"target create {executable}"]
-    if dsym is not None:
-        args += ["-o", f"target symbols add {dsym_dwarf_file(dsym)}"]
-    for c in commands:
-        args += ["-o", c]
-    out = run("lldb-14", *args)
-    return "\n".join(line for line in out.splitlines() if not any(n in line for n in _LLDB_NOISE))
+    """lldb-14 statically on ``executable`` (through the shared runner), with the dSYM's DWARF file added first."""
+    before = [f"target symbols add {dsym_dwarf_file(dsym)}"] if dsym is not None else []
+    return debuggers.lldb(executable, [*before, *commands])
 
 
 def dsym_dwarf_file(bundle: Path) -> Path:

@@ -6,11 +6,10 @@ pyelftools decodes: DWARF 2-5, 32/64-bit, address size 4/8, hand-written program
 from __future__ import annotations
 
 import itertools
+import subprocess
 
 import pytest
 from elftools.dwarf.dwarf_expr import DWARFExprParser
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from conftest import require_tool
 from core_support import dwarfinfo, verify, write_elf
@@ -33,9 +32,10 @@ def ops(di, cu, value):
     return [(op.op_name, list(op.args)) for op in parser.parse_expr(value)]
 
 
-def build_sample(version: int, offset_size: int, address_size: int, **options):
+def build_sample(version: int, offset_size: int, address_size: int, byteorder: str = "little", **options):
     """A program using every kind of attribute value; returns (builder, dict of interesting DIEs)."""
-    dw = DwarfBuilder(Encoding(version=version, offset_size=offset_size, address_size=address_size), **options)
+    dw = DwarfBuilder(Encoding(version=version, offset_size=offset_size, address_size=address_size,
+                               byteorder=byteorder), **options)
     cu = dw.compile_unit("main.c", comp_dir="/work/src", producer="dwarfkit test", language="C99",
                          low_pc=BASE, high_pc=0x200)
     d = {"cu": cu.root}
@@ -83,15 +83,19 @@ def build_sample(version: int, offset_size: int, address_size: int, **options):
     d["cu2"] = cu2.root
     d["cross"] = cu2.die("variable", name="shared", type=int_t, external=True, declaration=True)
     d["cu2_fn"] = cu2.die("subprogram", name="other", low_pc=BASE + 0x200, high_pc=0x10, type=d["late"])
+    d["cu2_type"] = cu2.base_type("only_in_other", 2, "unsigned")
+    d["forward_cross"] = cu.die("variable", name="forward_across_units", type=d["cu2_type"])
     cu2.line.sequence(BASE + 0x200).row(0, 1)
     cu2.line.sequences[0].end(0x10)
     return dw, d
 
 
-@pytest.mark.parametrize("version,offset_size,address_size", CONFIGS, ids=IDS)
-def test_sample_program_round_trips_and_verifies(tmp_path, version, offset_size, address_size):
+@pytest.mark.parametrize("version,offset_size,address_size,byteorder",
+                         [c + ("little",) for c in CONFIGS] + [(4, 4, 8, "big"), (5, 8, 4, "big")],
+                         ids=IDS + ["v4-dwarf32-addr8-big", "v5-dwarf64-addr4-big"])
+def test_sample_program_round_trips_and_verifies(tmp_path, version, offset_size, address_size, byteorder):
     dwarfdump = require_tool("llvm-dwarfdump-14")
-    dw, d = build_sample(version, offset_size, address_size)
+    dw, d = build_sample(version, offset_size, address_size, byteorder)
     sections = dw.emit()
     path = write_elf(tmp_path / "sample.o", sections)
     verify(path, dwarfdump)
@@ -130,6 +134,7 @@ def test_sample_program_round_trips_and_verifies(tmp_path, version, offset_size,
     assert target("later") == d["late"].offset      # a reference made before its target existed
     assert target("cross") == d["int"].offset       # across units
     assert target("cu2_fn") == d["late"].offset
+    assert target("forward_cross") == d["cu2_type"].offset   # into a unit laid out later
     assert dies[d["cross"].offset].attributes["DW_AT_type"].form == "DW_FORM_ref_addr"
     assert attr("local", "const_value").value == -123456789
     assert attr("big", "const_value").value == 0xFEDCBA9876543210
@@ -159,6 +164,16 @@ def test_sample_program_round_trips_and_verifies(tmp_path, version, offset_size,
     enumerators = {e.attributes["DW_AT_name"].value: e.attributes["DW_AT_const_value"].value
                    for e in dies[d["enum"].offset].iter_children()}
     assert enumerators == {b"RED": 0, b"GREEN": 1, b"NEG": -5}
+    # .debug_aranges: from each unit's low_pc/high_pc.
+    if offset_size == 4:   # pyelftools reads .debug_aranges in the 32-bit format only
+        aranges = di.get_aranges()
+        assert aranges.cu_offset_at_addr(BASE + 0x10) == cus[0].cu_offset
+        assert aranges.cu_offset_at_addr(BASE + 0x208) == cus[1].cu_offset
+    else:
+        dump = subprocess.run([dwarfdump, "--debug-aranges", str(path)], capture_output=True, text=True).stdout
+        width = 2 * address_size
+        assert f"[0x{BASE:0{width}x}, 0x{BASE + 0x200:0{width}x})" in dump
+        assert f"cu_offset = 0x{cus[1].cu_offset:016x}" in dump
     # Range and location lists.
     ranges_attr = attr("ranges", "ranges")
     range_lists = di.range_lists()
@@ -229,6 +244,10 @@ def test_indexed_forms_round_trip(tmp_path, offset_size):
     assert '"my_int_with_a_long_name"' in dump
     assert f"[0x{BASE + 0x100:016x}, 0x{BASE + 0x140:016x})" in dump
     assert f"[0x{BASE + 0x10:016x}, 0x{BASE + 0x40:016x}): DW_OP_fbreg -24" in dump
+    assert "DW_AT_low_pc [DW_FORM_addrx]" in subprocess.run([dwarfdump, "-v", "--debug-info", str(path)],
+                                                          capture_output=True, text=True).stdout
+    aranges = subprocess.run([dwarfdump, "--debug-aranges", str(path)], capture_output=True, text=True).stdout
+    assert f"[0x{BASE:016x}, 0x{BASE + 0x200:016x})" in aranges   # the unit's indexed low_pc, resolved
 
 
 @pytest.mark.parametrize("version", [2, 4, 5])
@@ -236,11 +255,12 @@ def test_symbolic_addresses_become_relocations(tmp_path, version):
     """Addresses on symbols leave ADDRESS relocations; resolving them gives what pyelftools reads."""
     dwarfdump = require_tool("llvm-dwarfdump-14")
     dw = DwarfBuilder(Encoding(version=version, address_size=8))
-    cu = dw.compile_unit("s.c", comp_dir="/s", low_pc=Address("text"), high_pc=0x40)
+    cu = dw.compile_unit("s.c", comp_dir="/s", low_pc=Address("text"), high_pc=0x60)
     int_t = cu.base_type("int", 4, "signed")
     fn = cu.die("subprogram", name="f", low_pc=Address("f"), high_pc=0x20, type=int_t)
     fn.die("variable", name="g", type=int_t, location=Expr().addr(Address("g", 8)))
     cu.die("subprogram", name="h", ranges=[(Address("h"), 0x10), (Address("h", 0x18), 0x8)])
+    k = cu.die("subprogram", name="k", low_pc="k", high_pc=4)   # a symbol by name
     seq = cu.line.sequence(Address("f"))
     seq.row(0, 1)
     seq.end(0x20)
@@ -253,14 +273,15 @@ def test_symbolic_addresses_become_relocations(tmp_path, version):
     for r in info.relocations:   # the stored bytes hold the addend (sections.py's contract)
         if r.kind.value in ("unit", "section", "address"):
             assert int.from_bytes(info.data[r.offset:r.offset + r.size], "little") == r.addend & ((1 << 64) - 1)
-    symbols = {"text": 0x400000, "f": 0x400000, "g": 0x600000, "h": 0x400020}
-    assert sections.symbols() == {"text", "f", "g", "h"}
+    symbols = {"text": 0x400000, "f": 0x400000, "g": 0x600000, "h": 0x400020, "k": 0x400050}
+    assert sections.symbols() == {"text", "f", "g", "h", "k"}
     path = write_elf(tmp_path / "sym.o", sections, symbols)
     verify(path, dwarfdump)
     di = dwarfinfo(path)
     cu_p = next(di.iter_CUs())
     dies = {d.offset: d for d in cu_p.iter_DIEs()}
     assert dies[fn.offset].attributes["DW_AT_low_pc"].value == 0x400000
+    assert dies[k.offset].attributes["DW_AT_low_pc"].value == 0x400050
     g = next(c for c in dies[fn.offset].iter_children())
     assert ops(di, cu_p, g.attributes["DW_AT_location"].value) == [("DW_OP_addr", [0x600008])]
     lines = di.line_program_for_CU(cu_p).get_entries()
@@ -296,3 +317,23 @@ def test_finished_units_release_their_dies_and_can_still_be_referred_to(tmp_path
     verify(path, dwarfdump)
     dies = by_offset(dwarfinfo(path))
     assert dies[v.offset].get_DIE_from_attribute("DW_AT_type").offset == t.offset
+
+
+def test_pinned_indexed_lists_in_a_program_without_indexed_forms(tmp_path):
+    """rnglistx/loclistx by request only: the unit gets rnglists_base/loclists_base, entries keep plain addresses."""
+    dwarfdump = require_tool("llvm-dwarfdump-14")
+    dw = DwarfBuilder(Encoding(version=5))
+    cu = dw.compile_unit("p.c", comp_dir="/p", low_pc=BASE, high_pc=0x100)
+    int_t = cu.base_type("int", 4, "signed")
+    fn = cu.die("subprogram", name="f", type=int_t)
+    fn.set("ranges", dw.range_list([(BASE, 0x10), (BASE + 0x20, 0x10)]), form="rnglistx")
+    direct = cu.die("subprogram", name="g", ranges=[(BASE + 0x40, 0x8)])   # sec_offset, in the same section
+    v = fn.die("variable", name="v", type=int_t)
+    v.set("location", dw.location_list([(BASE, 0x10, Expr().reg(3))]), form="loclistx")
+    path = write_elf(tmp_path / "pinned.o", dw.emit())
+    verify(path, dwarfdump)
+    dump = subprocess.run([dwarfdump, "--debug-info", str(path)], capture_output=True, text=True).stdout
+    assert f"[0x{BASE:016x}, 0x{BASE + 0x10:016x})" in dump and f"[0x{BASE + 0x40:016x}, 0x{BASE + 0x48:016x})" in dump
+    assert f"[0x{BASE:016x}, 0x{BASE + 0x10:016x}): DW_OP_reg3" in dump
+    assert "DW_AT_rnglists_base" in dump and "DW_AT_loclists_base" in dump and "DW_AT_addr_base" not in dump
+    assert direct.form("ranges") == 0x17   # DW_FORM_sec_offset

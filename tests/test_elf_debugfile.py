@@ -17,7 +17,7 @@ from elftools.elf.elffile import ELFFile
 from handmade_dwarf import describe
 from elf_tools import execute, run, verify_clean
 
-from dwarfkit import Arch, ContainerError, Encoding
+from dwarfkit import Arch, ContainerError, Encoding, RelocationError
 from dwarfkit.backends.elf import build_id_path, write_debug_file
 
 SOURCES = {
@@ -157,4 +157,13 @@ def test_unsupported_architecture(tmp_path: Path) -> None:
     full, _, symbols, ranges = _foreign_program(tmp_path)
     with pytest.raises(ContainerError, match="architecture EM_RISCV is not supported"):
         write_debug_file(riscv, _dwarf_for(full, ranges), tmp_path / "d", tmp_path / "e", symbols=symbols)
+    assert not (tmp_path / "d").exists() and not (tmp_path / "e").exists()
+
+
+def test_unknown_symbol(tmp_path: Path) -> None:
+    """A stripped executable has no symbols: addresses the caller does not give are an error, before any output."""
+    full, stripped, symbols, ranges = _foreign_program(tmp_path)
+    del symbols["main"]
+    with pytest.raises(RelocationError, match=r"relocation against unknown symbol 'main'"):
+        write_debug_file(stripped, _dwarf_for(full, ranges), tmp_path / "d", tmp_path / "e", symbols=symbols)
     assert not (tmp_path / "d").exists() and not (tmp_path / "e").exists()

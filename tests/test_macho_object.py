@@ -81,3 +81,10 @@ def test_relocation_against_unknown_symbol(tmp_path: Path) -> None:
     image.dwarf = DwarfSections(Encoding(version=4))
     image.dwarf.add(Section(".debug_info", bytearray(16), [Relocation(8, 8, RelocKind.ADDRESS, "nowhere")]))
     bad(image, tmp_path / "prog.o", r"\.debug_info\+0x8: relocation against 'nowhere'")
+
+
+def test_dwarf_address_size_must_fit_the_target(tmp_path: Path) -> None:
+    image, _ = build_image(Arch.X86_64)
+    image.dwarf = DwarfSections(Encoding(version=4, address_size=4))
+    image.dwarf.add(Section(".debug_info", bytearray(16)))
+    bad(image, tmp_path / "prog.o", "4-byte little-endian addresses does not fit x86_64")

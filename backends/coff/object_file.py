@@ -17,7 +17,7 @@ from . import constants as C
 from . import records
 from .contents import OutputSection, collect_sections
 from .machine import Machine, machine_for
-from .output import write_atomically
+from dwarfkit.output import write_atomically
 
 
 def write_object(image: Image, path: str | os.PathLike[str]) -> None:

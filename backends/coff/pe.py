@@ -25,7 +25,7 @@ from .base_relocations import base_relocation_table
 from .contents import OutputSection, collect_sections
 from .imports import IMPORT_PREFIX, ImportTable
 from .machine import Machine, machine_for
-from .output import write_atomically
+from dwarfkit.output import write_atomically
 from .pe_headers import PE_SIGNATURE, OptionalHeader, dos_header, with_checksum
 from .thunks import code_fill, encode_thunk, thunk_size
 

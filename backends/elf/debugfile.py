@@ -27,7 +27,7 @@ from dwarfkit.sections import DwarfSections
 from .contents import EH_FRAME, check_relocations, debug_section
 from .elffile import SHDR, SHDR_SIZE, ElfHeader, ElfSection, align_up, serialize
 from .machine import machine_by_number
-from .output import write_atomically
+from dwarfkit.output import write_atomically
 
 SHT = ENUM_SH_TYPE_BASE
 BUILD_ID = ".note.gnu.build-id"

@@ -18,7 +18,7 @@ from dwarfkit.sections import apply_relocations
 
 from .contents import EH_FRAME, check_image, content_section, debug_section, debug_sections, eh_frame_section
 from .elffile import EHDR_SIZE, PHDR_SIZE, ElfHeader, ElfSection, Segment, align_up, section_indices, serialize
-from .output import write_atomically
+from dwarfkit.output import write_atomically
 from .symtab import STB, SYMBOL_TYPES, ElfSymbol, SymbolTable
 
 SHT = ENUM_SH_TYPE_BASE

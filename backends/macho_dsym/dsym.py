@@ -22,7 +22,7 @@ from dwarfkit.sections import DwarfSections
 from . import constants as C
 from .commands import (BuildVersionCommand, LoadCommand, MachHeader, Section64, SegmentCommand64, SymtabCommand,
                        UuidCommand)
-from .files import write_directory_atomic
+from .bundle import info_plist, write_directory_atomic
 from .layout import FileSpace, align_up
 from .names import debug_section_name, find_symbol, symbol_name
 from .reader import MachOFile, read_macho
@@ -85,8 +85,17 @@ def build_dsym(executable: MachOFile, dwarf: DwarfSections) -> bytes:
     if uuid is None:
         raise ContainerError(f"{executable.path}: has no LC_UUID; lldb pairs a dSYM with its executable by UUID, "
                              f"link with a UUID (ld64.lld does so by default)")
+    check_encoding(dwarf, executable.arch, str(executable.path))
     kept = DwarfSections(dwarf.encoding, {name: s for name, s in dwarf.sections.items() if name not in NOT_IN_DSYM})
     return DsymFile(executable, uuid, kept.resolve(resolve_symbols(executable, kept))).encode()
+
+
+def check_encoding(dwarf: DwarfSections, arch: Arch, where: str) -> None:
+    """The DWARF must use the target's address size and byte order (every Mach-O target here: 8, little)."""
+    enc = dwarf.encoding
+    if enc.address_size != arch.info.address_size or enc.byteorder != "little":
+        raise ContainerError(f"{where}: DWARF with {enc.address_size}-byte {enc.byteorder}-endian addresses does not "
+                             f"fit {arch.info.name} (8-byte little-endian)")
 
 
 class DsymFile:
@@ -188,32 +197,3 @@ class DsymFile:
                 out += bytes(offset - len(out))
             out[offset:offset + len(data)] = data
         return bytes(out)
-
-
-def info_plist(name: str) -> str:
-    """The bundle's Info.plist, with the keys dsymutil writes."""
-    return f"""<?xml version="1.0" encoding="UTF-8"?>
-<!DOCTYPE plist PUBLIC "-//Apple Computer//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
-<plist version="1.0">
-	<dict>
-		<key>CFBundleDevelopmentRegion</key>
-		<string>English</string>
-		<key>CFBundleIdentifier</key>
-		<string>com.apple.xcode.dsym.{_xml_escape(name)}</string>
-		<key>CFBundleInfoDictionaryVersion</key>
-		<string>6.0</string>
-		<key>CFBundlePackageType</key>
-		<string>dSYM</string>
-		<key>CFBundleSignature</key>
-		<string>????</string>
-		<key>CFBundleShortVersionString</key>
-		<string>1.0</string>
-		<key>CFBundleVersion</key>
-		<string>1</string>
-	</dict>
-</plist>
-"""
-
-
-def _xml_escape(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

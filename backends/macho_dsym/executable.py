@@ -12,10 +12,11 @@ import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dwarfkit.encoding import uleb128
 from dwarfkit.arch import Arch
+from dwarfkit.encoding import uleb128
 from dwarfkit.errors import ContainerError, DescriptionError
 from dwarfkit.image import ContentSection, Image, SectionKind, SymbolKind
+from dwarfkit.output import write_atomically
 from dwarfkit.sections import apply_relocations
 
 from . import constants as C
@@ -25,7 +26,6 @@ from .commands import (BuildVersionCommand, DyldInfoCommand, DylinkerCommand, Dy
                        LinkeditDataCommand, LoadCommand, MachHeader, Section64, SegmentCommand64, SymtabCommand,
                        UuidCommand)
 from .exports import export_trie
-from .files import write_file_atomic
 from .layout import FileSpace, align_up
 from .names import content_section_name, symbol_name
 from .symtab import SymbolEntry, encode_symtab
@@ -44,7 +44,7 @@ def write_executable(image: Image, path: str | Path) -> None:
     """Writes ``image`` as a macOS executable at ``path`` (atomically, mode 0755). Its entry point is
     ``image.entry``, or ``main``."""
     path = Path(path)
-    write_file_atomic(path, build_executable(image, path.name), 0o755)
+    write_atomically(path, build_executable(image, path.name), executable=True)
 
 
 @dataclass

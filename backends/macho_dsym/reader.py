@@ -140,6 +140,7 @@ def _read_symbols(path: Path, data: bytes, symtab: SymtabCommand) -> list[tuple[
         sym = Nlist64.decode(data, symtab.symoff + i * C.NLIST_64_SIZE)
         if sym.strx >= len(strings) and sym.strx:
             raise ReadError(f"{path}: symbol {i} has string index {sym.strx:#x} past the string table")
-        name = strings[sym.strx:strings.index(b"\0", sym.strx) if b"\0" in strings[sym.strx:] else len(strings)]
+        end = strings.find(b"\0", sym.strx)
+        name = strings[sym.strx:end if end >= 0 else len(strings)]
         out.append((name.decode(errors="replace"), sym))
     return out

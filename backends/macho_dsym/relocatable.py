@@ -19,13 +19,14 @@ from pathlib import Path
 from dwarfkit.arch import Arch
 from dwarfkit.errors import ContainerError, DescriptionError
 from dwarfkit.image import Image, SectionKind, SymbolKind
+from dwarfkit.output import write_atomically
 from dwarfkit.sections import Relocation, RelocKind
 
 from . import constants as C
 from .commands import (BuildVersionCommand, DysymtabCommand, MachHeader, RelocationInfo, Section64, SegmentCommand64,
                        SymtabCommand)
+from .dsym import check_encoding
 from .executable import MACOS_11, section_flags
-from .files import write_file_atomic
 from .layout import FileSpace, align_up
 from .names import content_section_name, debug_section_name, symbol_name
 from .symtab import SymbolEntry, encode_symtab
@@ -37,7 +38,7 @@ _LENGTH = {1: 0, 2: 1, 4: 2, 8: 3}
 
 def write_object(image: Image, path: str | Path) -> None:
     """Writes ``image`` (code, data, symbols and ``image.dwarf``) as a Mach-O object at ``path``, atomically."""
-    write_file_atomic(Path(path), build_object(image))
+    write_atomically(path, build_object(image))
 
 
 @dataclass
@@ -62,6 +63,7 @@ def _sections(image: Image) -> list[_ObjSection]:
             entry.header.size = s.byte_size
             (zerofill if entry.zerofill else out).append(entry)
     if image.dwarf is not None:
+        check_encoding(image.dwarf, image.arch, "object")
         for s in image.dwarf:
             if s.name == ".eh_frame":
                 raise ContainerError("the Mach-O object writer does not write .eh_frame (Apple objects carry "

@@ -4,12 +4,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterator
 
 from .. import names
+from ..address import Address
 from ..errors import DescriptionError
 
 if TYPE_CHECKING:
     from .unit import Unit
 
 DW_AT_name = names.ATTRIBUTES["name"]
+DW_FORM_addr = names.FORMS["addr"]
+ADDRX_FORMS = {names.FORMS[f] for f in ("addrx", "addrx1", "addrx2", "addrx3", "addrx4")}
 
 
 class Pinned:
@@ -69,6 +72,10 @@ class Die:
             if spec[0] == at:
                 if at == DW_AT_name:
                     return self.name
+                if spec[1] == DW_FORM_addr and type(value) is int:
+                    return Address(None, value)
+                if spec[1] in ADDRX_FORMS:
+                    return self.unit.program.address_at(value)
                 return spec[2] if len(spec) == 3 else value
         return None
 

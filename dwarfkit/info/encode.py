@@ -22,6 +22,11 @@ if TYPE_CHECKING:
 Encoder = Callable[[bytearray, Any], None]
 
 
+# Forms of a fixed size whose value is a plain number.
+_FIXED_SIZES = {F.DATA2: 2, F.STRX2: 2, F.STRX3: 3, F.STRX4: 4, F.ADDRX2: 2, F.ADDRX3: 3,
+                F.ADDRX4: 4, F.REF_SIG8: 8}
+
+
 class Fixup:
     """A reference field written before its target had an offset."""
 
@@ -59,7 +64,7 @@ class UnitEncoder:
         self._unit_fixups: list[Fixup] = []
         self._unit_offset = 0
         self._encoders = self._make_encoders()
-        self._entries: dict[tuple, tuple[bytes, tuple[tuple[int, Encoder], ...]]] = {}
+        self._entries: dict[tuple, Callable[[bytearray, list, int], None]] = {}
         self._die: Die | None = None         # the DIE being encoded, for messages of fixups
 
     # -- per-form field encoders -----------------------------------------------------------------------------
@@ -99,7 +104,9 @@ class UnitEncoder:
             return encode
 
         def address(buf: bytearray, value: Any) -> None:
-            if value.symbol is None:
+            if type(value) is int:   # a plain address, checked when it was set
+                buf += value.to_bytes(asize, order)  # type: ignore[arg-type]
+            elif value.symbol is None:
                 buf += value.offset.to_bytes(asize, order)
             else:
                 add_reloc(len(buf), asize, ADDRESS, value.symbol, value.offset)
@@ -155,6 +162,10 @@ class UnitEncoder:
                 self.late.append((len(buf), value))
                 buf += bytes(osize)
                 return
+            if offset >> (8 * osize):
+                raise LayoutError(f"{self._die.path() if self._die else '?'}: offset {offset:#x} into "
+                                  f"{value.section_name()} does not fit 32-bit DWARF; DWARF64 (offset_size=8) is "
+                                  f"needed")
             add_reloc(len(buf), osize, SECTION, value.section_name(), offset)
             buf += offset.to_bytes(osize, order)  # type: ignore[arg-type]
 
@@ -186,17 +197,66 @@ class UnitEncoder:
         encoders[F.SEC_OFFSET] = list_offset
         return encoders
 
-    def _entry(self, key: tuple) -> tuple[bytes, tuple[tuple[int, Encoder], ...]]:
+    def _entry(self, key: tuple) -> Callable[[bytearray, list, int], None]:
+        """The encoder of one abbreviation: a function writing the code and every field of a DIE of that shape.
+
+        It is generated as Python source so that the common fields (constants, strp offsets, inline strings, plain
+        addresses, fixed expressions) are written in line; other forms call their encoder from ``_encoders``.
+        """
         code = self.program.abbrevs.code(key)
-        fields = []
+        order, osize, asize = self.order, self.encoding.offset_size, self.encoding.address_size
+        namespace: dict[str, Any] = {"CODE": uleb128(code), "add_packed": self.relocs.packed.append,
+                                     "uleb128": uleb128}
+        lines = ["def encode(buf, v, base):", "    buf += CODE"]
         for i, spec in enumerate(key[2]):
             form = spec[1]
             if form in (F.IMPLICIT_CONST, F.FLAG_PRESENT):
                 continue
-            fields.append((i, self._encoders[form]))
-        entry = (uleb128(code), tuple(fields))
-        self._entries[key] = entry
-        return entry
+            if form in (F.DATA1, F.FLAG, F.STRX1, F.ADDRX1):
+                lines.append(f"    buf.append(v[{i}] & 0xFF)")
+            elif form in _FIXED_SIZES:
+                size = _FIXED_SIZES[form]
+                lines.append(f"    buf += (v[{i}] & {(1 << (8 * size)) - 1}).to_bytes({size}, {order!r})")
+            elif form in (F.STRP, F.LINE_STRP):
+                section = ".debug_str" if form == F.STRP else ".debug_line_str"
+                namespace[f"CLASS{i}"] = self.relocs.class_id(osize, SECTION, section)
+                lines.append(f"    add_packed(len(buf) << 8 | CLASS{i})")
+                lines.append(f"    buf += v[{i}].to_bytes({osize}, {order!r})")
+            elif form in (F.STRING, F.DATA16):
+                lines.append(f"    buf += v[{i}]")
+            elif form == F.EXPRLOC:
+                namespace[f"field{i}"] = self._encoders[form]
+                lines.append(f"    data, relocations = v[{i}]")
+                lines.append(f"    if relocations or len(data) > 127:")
+                lines.append(f"        field{i}(buf, v[{i}])")
+                lines.append(f"    else:")
+                lines.append(f"        buf.append(len(data))")
+                lines.append(f"        buf += data")
+            elif form == F.REF4:
+                # A reference to a DIE laid out already (the usual case: types come first); else a fixup.
+                namespace[f"field{i}"] = self._encoders[form]
+                namespace[f"CLASS{i}"] = self.relocs.class_id(4, ENTRY, self.section)
+                lines.append(f"    offset = v[{i}].offset")
+                lines.append(f"    if offset is None or offset - base > 0xFFFFFFFF:")
+                lines.append(f"        field{i}(buf, v[{i}])")
+                lines.append(f"    else:")
+                lines.append(f"        add_packed(len(buf) << 8 | CLASS{i})")
+                lines.append(f"        buf += (offset - base).to_bytes(4, {order!r})")
+            elif form in (F.ADDR, F.DATA4, F.DATA8):
+                # An int is a plain address or constant; else a symbolic address or (before DWARF 4) a list offset.
+                size = asize if form == F.ADDR else 4 if form == F.DATA4 else 8
+                namespace[f"field{i}"] = self._encoders[form]
+                lines.append(f"    if type(v[{i}]) is int:")
+                lines.append(f"        buf += (v[{i}] & {(1 << (8 * size)) - 1}).to_bytes({size}, {order!r})")
+                lines.append(f"    else:")
+                lines.append(f"        field{i}(buf, v[{i}])")
+            else:
+                namespace[f"field{i}"] = self._encoders[form]
+                lines.append(f"    field{i}(buf, v[{i}])")
+        exec("\n".join(lines), namespace)
+        encoder = namespace["encode"]
+        self._entries[key] = encoder
+        return encoder
 
     # -- units -----------------------------------------------------------------------------------------------
     def encode_unit(self, unit: "Unit") -> int:
@@ -234,13 +294,10 @@ class UnitEncoder:
         entries = self._entries
         children = die.children
         key = (die.tag, bool(children), die.specs)
-        entry = entries.get(key) or self._entry(key)
+        encode = entries.get(key) or self._entry(key)
         die.offset = len(buf)
         self._die = die
-        buf += entry[0]
-        values = die.values
-        for i, encode in entry[1]:
-            encode(buf, values[i])
+        encode(buf, die.values, self._unit_offset)
         if children:
             encode_tree = self._encode_tree
             for child in children:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .. import names
 from ..address import Address
+from ..errors import LayoutError
 from ..expr import Expr
 from .die import Die, Pinned
 
@@ -75,7 +76,7 @@ def _index_form(index: int, forms: dict[int, int | None]) -> int:
 
 
 # Attributes whose values need more than the value's type to pick a form; they take the general path.
-_SPECIAL = AUTOMATIC | ADDRESS_ATTRIBUTES | FILE_ATTRIBUTES | {AT_high_pc, AT_data_member_location, AT_ranges} | set(
+SPECIAL = AUTOMATIC | ADDRESS_ATTRIBUTES | FILE_ATTRIBUTES | {AT_high_pc, AT_data_member_location, AT_ranges} | set(
     names.VALUE_TABLES)
 
 
@@ -87,10 +88,14 @@ def choose(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, Any]:
     """
     kind = type(value)
     if kind is Address:
-        if value.symbol is None or unit.program.indexed:
+        if unit.program.indexed:
             return _address(unit, die, at, value, None)
+        if value.symbol is None:
+            if 0 <= value.offset < 1 << (8 * unit.encoding.address_size):
+                return ADDR, value.offset   # plain: stored as the number
+            return _address(unit, die, at, value, None)   # reports the error
         return ADDR, value
-    if at in _SPECIAL:
+    if at in SPECIAL:
         if kind is int and at in FILE_ATTRIBUTES and unit.program.implicit_const and \
                 unit.encoding.version >= 5:
             return IMPLICIT_CONST, value
@@ -109,11 +114,15 @@ def choose(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, Any]:
             die.name = value
         if len(value) < program.encoding.offset_size and value.isascii():  # shorter inline than as an offset
             return STRING, value.encode() + b"\0"
-        return STRP, program.strings.add(value)
+        return STRP, _offset(program, program.strings, value, die, at)
     if kind is Die:
         if value.unit is unit:
             return REF4, value
         return _reference(unit, die, at, value, None)
+    if kind is bool:
+        if value and unit.encoding.version >= 4:
+            return FLAG_PRESENT, None
+        return FLAG, int(value)
     if kind is Expr:
         simple = value.simple
         if simple is not None and unit.encoding.version >= 4:
@@ -139,6 +148,8 @@ def _choose_general(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, A
         raise die.error(at, "is set automatically")
 
     # Normalise the value's type by attribute.
+    if isinstance(value, str) and at in ADDRESS_ATTRIBUTES:
+        value = Address(value)   # low_pc="main": the address of a symbol
     if isinstance(value, str):
         table = names.VALUE_TABLES.get(at)
         if table is not None:
@@ -234,19 +245,27 @@ def _string(unit: "Unit", die: Die, at: int, text: str, pinned: int | None, vers
             encoded = text.encode()
             if len(encoded) < program.encoding.offset_size:   # shorter inline than as an offset
                 return STRING, encoded + b"\0"
-            return STRP, program.strings.add(text)
+            return STRP, _offset(program, program.strings, text, die, at)
     if pinned == STRING:
         return STRING, text.encode() + b"\0"
     if pinned == STRP:
-        return STRP, program.strings.add(text)
+        return STRP, _offset(program, program.strings, text, die, at)
     if pinned == LINE_STRP:
-        return LINE_STRP, program.line_strings.add(text)
+        return LINE_STRP, _offset(program, program.line_strings, text, die, at)
     if pinned in STRX_FORMS:
         index = program.string_index(text)
         unit.uses_str_offsets = True
         form = _index_form(index, STRX_FORMS) if pinned == STRX else pinned
         return _check_index(die, at, form, index, STRX_FORMS)
     raise die.error(at, f"a string does not fit form {names.form_name(pinned)}")
+
+
+def _offset(program: Any, table: Any, text: str, die: Die, at: int) -> int:
+    offset = table.add(text)
+    if offset >> (8 * program.encoding.offset_size):
+        raise LayoutError(f"{die.path()} / attribute {names.attribute_name(at)}: offset {offset:#x} into {table.name} "
+                          f"does not fit 32-bit DWARF; DWARF64 (offset_size=8) is needed")
+    return offset
 
 
 def _check_index(die: Die, at: int, form: int, index: int, forms: dict[int, int | None]) -> tuple[int, Any]:
@@ -267,8 +286,9 @@ def _address(unit: "Unit", die: Die, at: int, value: Address, pinned: int | None
     if pinned in ADDRX_FORMS:
         index = program.address_index(value)
         unit.uses_addr = True
-        form = _index_form(index, ADDRX_FORMS) if pinned == ADDRX else pinned
-        return _check_index(die, at, form, index, ADDRX_FORMS)
+        # DW_FORM_addrx (ULEB128) rather than addrx1..4: as small for the first 128 addresses, and llvm-dwarfdump 14
+        # resolves only this one when it computes DW_AT_high_pc from an indexed DW_AT_low_pc.
+        return _check_index(die, at, pinned, index, ADDRX_FORMS)
     raise die.error(at, f"an address does not fit form {names.form_name(pinned)}")
 
 

@@ -1,12 +1,16 @@
 """Units: compile, partial and type units, each owning a tree of DIEs."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .. import names
+from ..address import as_address
 from ..errors import DescriptionError
 from ..line import LineProgram
 from . import forms as F
+from .forms import (AT_name, DATA1, DATA2, DATA4, EXPRLOC, IMPLICIT_CONST, REF4, SPECIAL, STRING, STRP,
+                    choose)
+from ..expr import Expr
 from .die import Die
 from .types import TypeHelpers
 
@@ -32,32 +36,56 @@ class Unit(TypeHelpers):
         self.offset: int | None = None
         self.uses_str_offsets = self.uses_addr = self.uses_rnglists = self.uses_loclists = False
         self.finished = False
-        self.root = Die(self, None, names.tag(self.root_tag))
-        self._apply(self.root, attributes)
+        # Integer values of special attributes decided without forms.choose: plain addresses, high_pc lengths
+        # (DWARF 4+; DATA1 means "the smallest data form"), file numbers as implicit constants (DWARF 5).
+        self._fast: dict[int, int] = {}
+        self._address_limit = min(1 << (8 * self.encoding.address_size), 1 << 32)
+        if not program.indexed:
+            self._fast.update({at: F.ADDR for at in F.ADDRESS_ATTRIBUTES})
+        if self.encoding.version >= 4:
+            self._fast[F.AT_high_pc] = F.DATA1
+        if self.encoding.version >= 5 and program.implicit_const:
+            self._fast.update({at: F.IMPLICIT_CONST for at in F.FILE_ATTRIBUTES})
+        # Strings: inline when shorter than an offset, else strp (choose() handles indexed forms and the root).
+        self._plain_strings = False   # the root's name and comp_dir take line_strp in DWARF 5: see choose()
+        self._inline_below = self.encoding.offset_size
+        self._offset_limit = 1 << (8 * self.encoding.offset_size)
+        self._exprloc = self.encoding.version >= 4
+        self._intern_block = program.intern_block
+        self.root = self._new_die(None, self.root_tag, attributes)
+        self._plain_strings = not program.indexed
 
     # -- building ---------------------------------------------------------------------------------------------
     def die(self, tag: str | int, **attributes: Any) -> Die:
         """A new DIE directly under the unit's root: ``cu.die("subprogram", name="main", low_pc=...)``."""
         return self._new_die(self.root, tag, attributes)
 
-    def _new_die(self, parent: Die, tag: str | int, attributes: dict[str, Any]) -> Die:
+    def _new_die(self, parent: Die | None, tag: str | int, attributes: dict[str, Any]) -> Die:
+        """Creates a DIE under ``parent`` (None: the root) with ``attributes``."""
         if self.finished:
             raise DescriptionError(f"{self.label()}: already emitted, no DIE can be added")
         code = _TAGS.get(tag)
         if code is None:
             code = _TAGS[tag] = names.tag(tag)
         die = Die(self, parent, code)
-        self._apply(die, attributes)
-        if parent.children is None:
-            parent.children = [die]
-        else:
-            parent.children.append(die)
+        if attributes:
+            self._apply(die, attributes)
+        if parent is not None:
+            if parent.children is None:
+                parent.children = [die]
+            else:
+                parent.children.append(die)
         return die
 
     def _apply(self, die: Die, attributes: dict[str, Any]) -> None:
-        choose = F.choose
+        # The hot path of every description. The most common values (small constants, references inside the unit,
+        # plain addresses, lengths, file numbers, names, fixed expressions) are decided here; forms.choose does the
+        # rest, and every error.
+        special = SPECIAL
+        fast = self._fast
         specs: list[tuple] = []
         values = die.values
+        append_spec, append_value = specs.append, values.append
         die.specs = specs   # type: ignore[assignment]  # lets choose() see the attributes set so far
         for key, value in attributes.items():
             if value is None:
@@ -65,9 +93,49 @@ class Unit(TypeHelpers):
             at = _ATTRIBUTES.get(key)
             if at is None:
                 at = _ATTRIBUTES[key] = names.attribute(key)
+            kind = type(value)
+            if kind is int:
+                if at not in special:
+                    if 0 <= value < 0x10000:
+                        append_spec((at, DATA1 if value < 0x100 else DATA2))
+                        append_value(value)
+                        continue
+                else:
+                    decided = fast.get(at)
+                    if decided is not None and 0 <= value < self._address_limit:
+                        if decided == IMPLICIT_CONST:
+                            append_spec((at, decided, value))
+                        else:
+                            append_spec((at, decided if decided != DATA1 or value < 0x100 else
+                                         DATA2 if value < 0x10000 else DATA4))
+                        append_value(value)
+                        continue
+            elif kind is Die:
+                if value.unit is self and at not in special:
+                    append_spec((at, REF4))
+                    append_value(value)
+                    continue
+            elif kind is str:
+                if self._plain_strings and at not in special and "\0" not in value:
+                    if at == AT_name:
+                        die.name = value
+                    if len(value) < self._inline_below and value.isascii():
+                        append_spec((at, STRING))    # shorter inline than as an offset
+                        append_value(value.encode() + b"\0")
+                        continue
+                    offset = self.program.strings.add(value)
+                    if offset < self._offset_limit:
+                        append_spec((at, STRP))
+                        append_value(offset)
+                        continue
+            elif kind is Expr:
+                if self._exprloc and value.simple is not None:
+                    append_spec((at, EXPRLOC))
+                    append_value(self._intern_block(bytes(value.simple)))
+                    continue
             form, stored = choose(self, die, at, value)
-            specs.append((at, form, stored) if form == F.IMPLICIT_CONST else (at, form))
-            values.append(stored)
+            append_spec((at, form, stored) if form == IMPLICIT_CONST else (at, form))
+            append_value(stored)
         die.specs = self.program.intern_specs(specs, die)
 
     def _set(self, die: Die, at: int, value: Any) -> None:
@@ -142,7 +210,15 @@ class Unit(TypeHelpers):
     def release(self) -> None:
         """Drops the DIE tree after emission; DIE objects the caller holds keep their offsets."""
         self.finished = True
-        self.root.children = None
+        # Unlink every DIE from its children so that reference counting frees the tree at once (a DIE and its parent
+        # form a cycle otherwise, left to the cyclic garbage collector). DIEs the caller holds keep their offsets.
+        stack = [self.root]
+        while stack:
+            die = stack.pop()
+            children = die.children
+            if children:
+                stack.extend(children)
+                die.children = None
 
     def address_ranges(self) -> list[tuple[Any, int]]:
         return []
@@ -170,11 +246,17 @@ class CompileUnit(Unit):
     def stmt_list(self) -> Any:
         return self.program.line_offset(self)
 
+    def release(self) -> None:
+        """Drops the DIE tree and the line rows after emission."""
+        super().release()
+        self.line.sequences = []
+
     def address_ranges(self) -> list[tuple[Any, int]]:
         """(start, length) pairs for .debug_aranges, from low_pc/high_pc or DW_AT_ranges of the root."""
         root = self.root
         low = root.get("low_pc")
         high = root.get("high_pc")
+        low = as_address(low) if low is not None else None
         ranges = root.get("ranges")
         if ranges is not None:
             return [(start, length) for start, length in ranges.entries if length]

@@ -1,4 +1,7 @@
-"""Atomic writes: a file or a bundle directory appears complete under its final name, or not at all."""
+"""The dSYM bundle: a directory that appears complete under its final name, or not at all, and its Info.plist.
+
+(Single files go through :func:`dwarfkit.output.write_atomically`.)
+"""
 from __future__ import annotations
 
 import os
@@ -13,20 +16,6 @@ from dwarfkit.errors import ContainerError
 def _folder(path: Path) -> None:
     if not path.parent.is_dir():
         raise ContainerError(f"cannot write {path}: folder {path.parent} does not exist")
-
-
-def write_file_atomic(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Writes ``data`` to a temporary file next to ``path`` and renames it over ``path``."""
-    _folder(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_directory_atomic(path: Path, fill: Callable[[Path], None]) -> None:
@@ -51,3 +40,32 @@ def write_directory_atomic(path: Path, fill: Callable[[Path], None]) -> None:
         raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def info_plist(name: str) -> str:
+    """The bundle's Info.plist, with the keys dsymutil writes."""
+    return f"""<?xml version="1.0" encoding="UTF-8"?>
+<!DOCTYPE plist PUBLIC "-//Apple Computer//DTD PLIST 1.0//EN" "http://www.apple.com/DTDs/PropertyList-1.0.dtd">
+<plist version="1.0">
+	<dict>
+		<key>CFBundleDevelopmentRegion</key>
+		<string>English</string>
+		<key>CFBundleIdentifier</key>
+		<string>com.apple.xcode.dsym.{_xml_escape(name)}</string>
+		<key>CFBundleInfoDictionaryVersion</key>
+		<string>6.0</string>
+		<key>CFBundlePackageType</key>
+		<string>dSYM</string>
+		<key>CFBundleSignature</key>
+		<string>????</string>
+		<key>CFBundleShortVersionString</key>
+		<string>1.0</string>
+		<key>CFBundleVersion</key>
+		<string>1</string>
+	</dict>
+</plist>
+"""
+
+
+def _xml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -1,0 +1,86 @@
+"""Registers ``dwarfkit dump`` and ``dwarfkit verify`` with dwarfkit's command line."""
+from __future__ import annotations
+
+import argparse
+import io
+import sys
+
+from ..cli import COMMANDS
+from ..errors import DwarfkitError
+from .container import open_debug_file
+from .dump import SECTION_FLAGS, dump_text
+from .text import DumpOptions, InfoDumper
+
+
+def _add_dump_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", help="ELF, Mach-O (or dSYM bundle, fat file) or COFF/PE file")
+    for flag in SECTION_FLAGS:
+        p.add_argument(f"--{flag}", action="store_true", help=f"dump .{flag.replace('-', '_')}")
+    p.add_argument("--show-form", action="store_true", help="print each attribute's form")
+    p.add_argument("-v", "--verbose", action="store_true", help="print forms and raw values as well")
+    p.add_argument("--arch", help="the architecture to read from a fat Mach-O file (x86_64, arm64)")
+    p.add_argument("--json", action="store_true", help="print JSON (structure documented in dwarfkit.reader.json_dump)")
+    p.add_argument("--lookup", metavar="ADDR", help="print the unit, function, blocks and line of an address")
+    p.add_argument("--name", help="print the DIEs with this name or linkage name")
+    p.add_argument("--summary", action="store_true", help="sizes of sections, and per unit its DIE count")
+
+
+def _address(text: str) -> int:
+    try:
+        return int(text, 0)
+    except ValueError:
+        raise DwarfkitError(f"--lookup: {text!r} is not an address (write 0x401000 or 4198400)") from None
+
+
+def _run_dump(args: argparse.Namespace) -> int:
+    df = open_debug_file(args.file, args.arch)
+    chosen = {f for f in SECTION_FLAGS if getattr(args, f.replace("-", "_"))} or set(SECTION_FLAGS)
+    opts = DumpOptions(show_form=args.show_form, verbose=args.verbose)
+    out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", errors="surrogateescape", write_through=False)
+    status = 0
+    try:
+        if args.lookup is not None or args.name is not None or args.summary:
+            from . import query
+            from .units import DwarfContext
+            ctx = DwarfContext(df)
+            dumper = InfoDumper(ctx, out, opts)
+            if args.summary:
+                query.summary(ctx, out)
+            if args.lookup is not None and not query.lookup(ctx, _address(args.lookup), out, dumper):
+                print(f"dwarfkit: {args.file}: no unit covers address {args.lookup}", file=sys.stderr)
+                status = 1
+            if args.name is not None and not query.find_name(ctx, args.name, dumper):
+                print(f"dwarfkit: {args.file}: no DIE is named {args.name!r}", file=sys.stderr)
+                status = 1
+            problems = df.problems + ctx.problems + dumper.problems
+        elif args.json:
+            from .json_dump import dump_json
+            problems = dump_json(df, out, chosen, opts)
+        else:
+            problems = dump_text(df, out, chosen, opts)
+        out.flush()
+    finally:
+        out.detach()
+    for p in problems:
+        print(f"dwarfkit: {args.file}: {p}", file=sys.stderr)
+    return 1 if problems else status
+
+
+def _add_verify_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file", help="ELF, Mach-O (or dSYM bundle, fat file) or COFF/PE file")
+    p.add_argument("--arch", help="the architecture to read from a fat Mach-O file (x86_64, arm64)")
+    p.add_argument("--binary", help="for a dSYM: the executable whose UUID it must carry (default: found next to it)")
+
+
+def _run_verify(args: argparse.Namespace) -> int:
+    from .verify import verify
+    findings = verify(args.file, args.arch, args.binary)
+    for f in findings:
+        print(f)
+    if not findings:
+        print(f"{args.file}: no problems found")
+    return 1 if findings else 0
+
+
+COMMANDS["dump"] = ("print the DWARF of a file the way llvm-dwarfdump does", _add_dump_arguments, _run_dump)
+COMMANDS["verify"] = ("check the DWARF of a file; one line per problem", _add_verify_arguments, _run_verify)

@@ -1,0 +1,141 @@
+"""COFF container reader: objects (``SECREL``/``ADDR64``/``ADDR32`` relocations applied) and PE images.
+
+Long section names (``/123``, an offset into the string table) are resolved, which is how MinGW names
+``.debug_info`` and friends. The constants come from Microsoft's PE/COFF specification; they live here until the
+COFF backend and this reader share one table.
+"""
+from __future__ import annotations
+
+import struct
+
+from ..errors import ContainerError
+from .container import CodeSection, DebugFile, normalise_section_name
+
+MACHINES = {0x8664: "x86_64", 0xAA64: "aarch64", 0x14C: "i386", 0x1C4: "arm"}
+_FORMAT_NAMES = {"x86_64": "COFF-x86-64", "aarch64": "COFF-ARM64", "i386": "COFF-i386", "arm": "COFF-ARM"}
+# Relocation types per machine: which add the symbol's offset in its section, which its address.
+SECREL = {"x86_64": 0x000B, "aarch64": 0x0008, "i386": 0x000B, "arm": 0x000F}
+ADDRESS = {"x86_64": {0x0001: 8, 0x0002: 4}, "aarch64": {0x000E: 8, 0x0001: 4}, "i386": {0x0006: 4},
+           "arm": {0x0001: 4}}
+IMAGE_SCN_CNT_CODE, IMAGE_SCN_MEM_EXECUTE = 0x20, 0x20000000
+PE32_MAGIC, PE32PLUS_MAGIC = 0x10B, 0x20B
+
+
+def is_coff(data: bytes) -> bool:
+    if data[:2] == b"MZ":
+        return True
+    return len(data) >= 20 and int.from_bytes(data[:2], "little") in MACHINES
+
+
+def read_coff(path: str, data: bytes) -> DebugFile:
+    image_base = 0
+    if data[:2] == b"MZ":
+        if len(data) < 0x40:
+            raise ContainerError(f"{path}: DOS header is truncated")
+        pe = int.from_bytes(data[0x3C:0x40], "little")
+        if data[pe:pe + 4] != b"PE\0\0":
+            raise ContainerError(f"{path}: no PE signature at 0x{pe:x}")
+        header = pe + 4
+    else:
+        header = 0
+    if header + 20 > len(data):
+        raise ContainerError(f"{path}: COFF header is truncated")
+    machine, nsections, _time, symptr, nsyms, opt_size, _chars = struct.unpack_from("<HHIIIHH", data, header)
+    arch = MACHINES.get(machine, "unknown")
+    is_image = header != 0
+    address_size = 8 if arch in ("x86_64", "aarch64") else 4
+    if is_image and opt_size >= 2:
+        magic = int.from_bytes(data[header + 20:header + 22], "little")
+        if magic == PE32PLUS_MAGIC and opt_size >= 32:
+            image_base = int.from_bytes(data[header + 44:header + 52], "little")
+        elif magic == PE32_MAGIC and opt_size >= 32:
+            image_base = int.from_bytes(data[header + 48:header + 52], "little")
+    out = DebugFile(path=path, file_format=_FORMAT_NAMES.get(arch, "COFF"), arch=arch, byteorder="little",
+                    address_size=address_size, sections={}, is_object=not is_image)
+    strtab = symptr + 18 * nsyms
+    table = header + 20 + opt_size
+    headers = []
+    for i in range(nsections):
+        s = table + 40 * i
+        if s + 40 > len(data):
+            out.problems.append(f"section header {i} at 0x{s:x} is past the end of the file")
+            break
+        raw_name = data[s:s + 8].split(b"\0", 1)[0].decode("latin-1")
+        vsize, vaddr, rsize, rptr, relptr, _lnptr, nrel, _nln, chars = struct.unpack_from("<IIIIIIHHI", data, s + 8)
+        name = _long_name(data, raw_name, strtab)
+        headers.append((name, vsize, vaddr, rsize, rptr, relptr, nrel, chars))
+    symbols = _symbols(data, symptr, nsyms, headers) if not is_image else []
+    for number, (name, vsize, vaddr, rsize, rptr, relptr, nrel, chars) in enumerate(headers, 1):
+        out.section_addresses[number] = name
+        size = min(vsize, rsize) if is_image and vsize else rsize
+        if rptr == 0 or size == 0:
+            continue
+        if rptr + size > len(data):
+            out.problems.append(f"section {name}: 0x{rptr:x}+0x{size:x} is past the end of the file")
+            continue
+        raw = data[rptr:rptr + size]
+        dwarf_name = normalise_section_name(name)
+        if dwarf_name is None:
+            if chars & (IMAGE_SCN_CNT_CODE | IMAGE_SCN_MEM_EXECUTE):
+                out.code.append(CodeSection(name, vaddr + image_base, raw))
+            continue
+        if not is_image and nrel:
+            raw = _relocate(out, name, raw, data, relptr, nrel, symbols, arch)
+        out.sections[dwarf_name] = raw
+        out.section_offsets[dwarf_name] = rptr
+    return out
+
+
+def _long_name(data: bytes, name: str, strtab: int) -> str:
+    if name.startswith("/") and name[1:].isdigit():
+        start = strtab + int(name[1:])
+        end = data.find(b"\0", start)
+        if start < len(data) and end != -1:
+            return data[start:end].decode("latin-1")
+    return name
+
+
+def _symbols(data: bytes, symptr: int, nsyms: int, headers) -> list[tuple[int, int] | None]:
+    """(offset in its section, address) of every symbol-table slot; None for aux records and absent ones."""
+    out: list[tuple[int, int] | None] = []
+    i = 0
+    while i < nsyms:
+        o = symptr + 18 * i
+        if o + 18 > len(data):
+            break
+        value, section, _type, _cls, naux = struct.unpack_from("<IhHBB", data, o + 8)
+        address = value
+        if 0 < section <= len(headers):
+            address += headers[section - 1][2]
+        out.append((value, address))
+        out.extend([None] * naux)
+        i += 1 + naux
+    return out
+
+
+def _relocate(out: DebugFile, name: str, raw: bytes, data: bytes, relptr: int, nrel: int, symbols, arch: str) -> bytes:
+    buf = bytearray(raw)
+    if relptr + 10 * nrel > len(data):
+        out.problems.append(f"{name}: relocation table at 0x{relptr:x} is past the end of the file")
+        return raw
+    secrel = SECREL.get(arch)
+    addresses = ADDRESS.get(arch, {})
+    for i in range(nrel):
+        vaddr, symindex, rtype = struct.unpack_from("<IIH", data, relptr + 10 * i)
+        symbol = symbols[symindex] if symindex < len(symbols) else None
+        if symbol is None:
+            out.problems.append(f"{name}: relocation {i} at 0x{vaddr:x} names symbol {symindex}, which is not one")
+            continue
+        if rtype == secrel:
+            size, value = 4, symbol[0]
+        elif rtype in addresses:
+            size, value = addresses[rtype], symbol[1]
+        else:
+            out.problems.append(f"{name}: relocation {i} at 0x{vaddr:x} of type 0x{rtype:x} not applied")
+            continue
+        if vaddr + size > len(buf):
+            out.problems.append(f"{name}: relocation {i} at 0x{vaddr:x} is past the end of the section")
+            continue
+        value += int.from_bytes(buf[vaddr:vaddr + size], "little")
+        buf[vaddr:vaddr + size] = (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+    return bytes(buf)

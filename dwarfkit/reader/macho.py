@@ -1,0 +1,208 @@
+"""Mach-O container reader: objects (relocations applied), executables, dSYM companions and fat files.
+
+The constants below come from Apple's <mach-o/loader.h>, <mach-o/fat.h> and <mach-o/reloc.h>; they live here until
+the Mach-O backend and this reader share one table.
+"""
+from __future__ import annotations
+
+import struct
+
+from ..errors import ContainerError
+from .container import CodeSection, DebugFile, normalise_section_name
+
+MH_MAGIC, MH_MAGIC_64 = 0xFEEDFACE, 0xFEEDFACF
+FAT_MAGIC, FAT_MAGIC_64 = 0xCAFEBABE, 0xCAFEBABF
+MH_OBJECT = 0x1
+LC_SEGMENT, LC_SEGMENT_64, LC_SYMTAB, LC_UUID = 0x1, 0x19, 0x2, 0x1B
+S_ZEROFILL, S_GB_ZEROFILL, S_THREAD_LOCAL_ZEROFILL = 0x1, 0xC, 0x12
+S_ATTR_PURE_INSTRUCTIONS, S_ATTR_SOME_INSTRUCTIONS = 0x80000000, 0x400
+CPU_TYPES = {0x01000007: "x86_64", 0x0100000C: "arm64", 7: "i386", 12: "arm"}
+ARCH_ALIASES = {"x86_64": "x86_64", "arm64": "arm64", "aarch64": "arm64", "i386": "i386", "arm": "arm"}
+# Relocation types: GENERIC/X86_64_RELOC_UNSIGNED is 0 everywhere; SUBTRACTOR is 5 on x86_64, 1 on arm64.
+RELOC_UNSIGNED = 0
+RELOC_SUBTRACTOR = {"x86_64": 5, "arm64": 1}
+_FORMAT_NAMES = {"x86_64": "Mach-O 64-bit x86-64", "arm64": "Mach-O arm64", "i386": "Mach-O 32-bit i386",
+                 "arm": "Mach-O arm"}
+
+
+def is_macho(data: bytes) -> bool:
+    if len(data) < 8:
+        return False
+    le = int.from_bytes(data[:4], "little")
+    be = int.from_bytes(data[:4], "big")
+    if le in (MH_MAGIC, MH_MAGIC_64) or be in (MH_MAGIC, MH_MAGIC_64):
+        return True
+    # 0xCAFEBABE is also a Java class file; a fat header has a small architecture count.
+    return be in (FAT_MAGIC, FAT_MAGIC_64) and 0 < int.from_bytes(data[4:8], "big") < 32
+
+
+def read_macho(path: str, data: bytes, arch: str | None = None) -> DebugFile:
+    be = int.from_bytes(data[:4], "big")
+    if be in (FAT_MAGIC, FAT_MAGIC_64):
+        data = _fat_slice(path, data, arch)
+    elif arch is not None:
+        found = CPU_TYPES.get(_u32(data, 4, _byteorder(data)), "unknown")
+        if ARCH_ALIASES.get(arch, arch) != found:
+            raise ContainerError(f"{path}: holds {found}, not {arch}")
+    return _read_thin(path, data)
+
+
+def _byteorder(data: bytes) -> str:
+    return "little" if int.from_bytes(data[:4], "little") in (MH_MAGIC, MH_MAGIC_64) else "big"
+
+
+def _u32(data: bytes, off: int, order: str) -> int:
+    if off + 4 > len(data):
+        raise ContainerError(f"Mach-O header field at 0x{off:x} is past the end of the file")
+    return int.from_bytes(data[off:off + 4], order)  # type: ignore[arg-type]
+
+
+def _fat_slice(path: str, data: bytes, arch: str | None) -> bytes:
+    is64 = int.from_bytes(data[:4], "big") == FAT_MAGIC_64
+    count = int.from_bytes(data[4:8], "big")
+    entry = 32 if is64 else 20
+    slices = {}
+    for i in range(count):
+        off = 8 + i * entry
+        if off + entry > len(data):
+            raise ContainerError(f"{path}: fat header entry {i} is past the end of the file")
+        cputype = int.from_bytes(data[off:off + 4], "big")
+        if is64:
+            start, size = struct.unpack_from(">QQ", data, off + 8)
+        else:
+            start, size = struct.unpack_from(">II", data, off + 8)
+        if start + size > len(data):
+            raise ContainerError(f"{path}: fat slice {i} (0x{start:x}+0x{size:x}) is past the end of the file")
+        slices[CPU_TYPES.get(cputype, f"cputype{cputype:#x}")] = data[start:start + size]
+    if arch is None:
+        if len(slices) == 1:
+            return next(iter(slices.values()))
+        raise ContainerError(f"{path}: fat file with {', '.join(slices)}: choose one with --arch")
+    want = ARCH_ALIASES.get(arch, arch)
+    if want not in slices:
+        raise ContainerError(f"{path}: no {arch} in this fat file (it has {', '.join(slices)})")
+    return slices[want]
+
+
+def _read_thin(path: str, data: bytes) -> DebugFile:
+    order = _byteorder(data)
+    e = "<" if order == "little" else ">"
+    magic = _u32(data, 0, order)
+    is64 = magic == MH_MAGIC_64
+    if len(data) < 28:
+        raise ContainerError(f"{path}: Mach-O header is truncated")
+    cputype, _sub, filetype, ncmds, sizeofcmds = struct.unpack_from(e + "5I", data, 4)
+    arch = CPU_TYPES.get(cputype, "unknown")
+    out = DebugFile(path=path, file_format=_FORMAT_NAMES.get(arch, "Mach-O"), arch="aarch64" if arch == "arm64"
+                    else arch, byteorder=order, address_size=8 if is64 else 4, sections={},
+                    is_object=filetype == MH_OBJECT)
+    off = 32 if is64 else 28
+    end = min(off + sizeofcmds, len(data))
+    sections = []  # (name, segment, addr, size, offset, reloff, nreloc, flags), numbered from 1
+    symtab = None
+    for i in range(min(ncmds, sizeofcmds // 8)):
+        if off + 8 > end:
+            out.problems.append(f"load command {i} at 0x{off:x} is past the end of the commands")
+            break
+        cmd, cmdsize = struct.unpack_from(e + "2I", data, off)
+        if cmdsize < 8 or off + cmdsize > end:
+            out.problems.append(f"load command {i} at 0x{off:x} has a bad size {cmdsize}")
+            break
+        if cmd in (LC_SEGMENT_64, LC_SEGMENT):
+            sections.extend(_segment_sections(data, off, e, cmd == LC_SEGMENT_64, cmdsize))
+        elif cmd == LC_UUID and cmdsize >= 24:
+            out.uuid = bytes(data[off + 8:off + 24])
+        elif cmd == LC_SYMTAB and cmdsize >= 24:
+            symtab = struct.unpack_from(e + "4I", data, off + 8)
+        off += cmdsize
+    symbols = _symbols(data, symtab, e, is64) if out.is_object and symtab else []
+    for number, (sectname, segname, addr, size, offset, reloff, nreloc, flags) in enumerate(sections, 1):
+        out.section_addresses[number] = sectname
+        kind = flags & 0xFF
+        if kind in (S_ZEROFILL, S_GB_ZEROFILL, S_THREAD_LOCAL_ZEROFILL) or offset == 0:
+            continue
+        if offset + size > len(data):
+            out.problems.append(f"section {segname},{sectname}: 0x{offset:x}+0x{size:x} is past the end of the file")
+            continue
+        raw = data[offset:offset + size]
+        name = normalise_section_name(sectname)
+        if name is None:
+            if flags & (S_ATTR_PURE_INSTRUCTIONS | S_ATTR_SOME_INSTRUCTIONS):
+                out.code.append(CodeSection(sectname, addr, raw))
+            continue
+        if out.is_object and nreloc:
+            raw = _relocate(out, sectname, raw, data, reloff, nreloc, e, symbols, arch)
+        out.sections[name] = raw
+        out.section_offsets[name] = offset
+    return out
+
+
+def _segment_sections(data: bytes, off: int, e: str, is64: bool, cmdsize: int):
+    if is64:
+        nsects = struct.unpack_from(e + "I", data, off + 64)[0]
+        first, size = off + 72, 80
+    else:
+        nsects = struct.unpack_from(e + "I", data, off + 48)[0]
+        first, size = off + 56, 68
+    nsects = min(nsects, (cmdsize - (first - off)) // size)
+    for i in range(nsects):
+        s = first + i * size
+        sectname = data[s:s + 16].split(b"\0", 1)[0].decode("latin-1")
+        segname = data[s + 16:s + 32].split(b"\0", 1)[0].decode("latin-1")
+        if is64:
+            addr, sz, offset, _align, reloff, nreloc, flags = struct.unpack_from(e + "QQIIIII", data, s + 32)
+        else:
+            addr, sz, offset, _align, reloff, nreloc, flags = struct.unpack_from(e + "IIIIIII", data, s + 32)
+        yield sectname, segname, addr, sz, offset, reloff, nreloc, flags
+
+
+def _symbols(data: bytes, symtab, e: str, is64: bool) -> list[int]:
+    symoff, nsyms, _stroff, _strsize = symtab
+    size = 16 if is64 else 12
+    nsyms = min(nsyms, max(0, (len(data) - symoff) // size))
+    values = []
+    for i in range(nsyms):
+        o = symoff + i * size
+        values.append(struct.unpack_from(e + ("Q" if is64 else "I"), data, o + 8)[0])
+    return values
+
+
+def _relocate(out: DebugFile, sectname: str, raw: bytes, data: bytes, reloff: int, nreloc: int, e: str,
+              symbols: list[int], arch: str) -> bytes:
+    buf = bytearray(raw)
+    order = "little" if e == "<" else "big"
+    subtractor = RELOC_SUBTRACTOR.get(arch)
+    pending_sub = None
+    if reloff + 8 * nreloc > len(data):
+        out.problems.append(f"{sectname}: relocation table at 0x{reloff:x} is past the end of the file")
+        return raw
+    for i in range(nreloc):
+        address, info = struct.unpack_from(e + "iI", data, reloff + 8 * i)
+        if address < 0:  # scattered relocation (32-bit only); debug sections do not use them
+            out.problems.append(f"{sectname}: scattered relocation {i} not applied")
+            continue
+        symnum, pcrel, length, extern, rtype = info & 0xFFFFFF, (info >> 24) & 1, (info >> 25) & 3, \
+            (info >> 27) & 1, info >> 28
+        size = 1 << length
+        if address + size > len(buf):
+            out.problems.append(f"{sectname}: relocation {i} at 0x{address:x} is past the end of the section")
+            continue
+        if rtype == subtractor:
+            pending_sub = symbols[symnum] if extern and symnum < len(symbols) else None
+            continue
+        if rtype != RELOC_UNSIGNED or pcrel:
+            out.problems.append(f"{sectname}: relocation {i} at 0x{address:x} of type {rtype} not applied")
+            continue
+        if not extern:
+            pending_sub = None
+            continue  # the section's bytes already hold the address inside the object
+        if symnum >= len(symbols):
+            out.problems.append(f"{sectname}: relocation {i} at 0x{address:x} names symbol {symnum}, "
+                                f"the table has {len(symbols)}")
+            continue
+        value = int.from_bytes(buf[address:address + size], order) + symbols[symnum]  # type: ignore[arg-type]
+        if pending_sub is not None:
+            value -= pending_sub
+            pending_sub = None
+        buf[address:address + size] = (value & ((1 << (8 * size)) - 1)).to_bytes(size, order)  # type: ignore
+    return bytes(buf)

@@ -1,0 +1,132 @@
+"""Queries over the DWARF of a file: ``--lookup ADDR``, ``--name NAME`` and ``--summary``."""
+from __future__ import annotations
+
+from typing import TextIO
+
+from .lines import END_SEQUENCE, parse_line_table
+from .ranges import ranges_v4, read_offset_table, rnglist
+from .forms import F, ADDR_INDEX, CONSTANTS
+from .text import InfoDumper
+from .typename import DieRef
+from .units import DwarfContext, Unit, forget
+
+A_NAME, A_LINKAGE, A_MIPS_LINKAGE, A_LOW_PC, A_HIGH_PC, A_RANGES = 0x03, 0x6e, 0x2007, 0x11, 0x12, 0x55
+T_SUBPROGRAM, T_LEXICAL_BLOCK, T_INLINED = 0x2e, 0x0b, 0x1d
+
+
+def die_ranges(ctx: DwarfContext, unit: Unit, i: int) -> list[tuple[int, int]]:
+    """The address ranges of DIE ``i``: [low_pc, high_pc) or its DW_AT_ranges list."""
+    low = unit.attr_form(i, A_LOW_PC)
+    high = unit.attr_form(i, A_HIGH_PC)
+    if low is not None and high is not None:
+        lv = ctx.address_index(unit, low[1]) if low[0] in ADDR_INDEX else low[1]
+        hv = high[1]
+        if high[0] in CONSTANTS:
+            hv = (lv or 0) + hv
+        elif high[0] in ADDR_INDEX:
+            hv = ctx.address_index(unit, hv)
+        if lv is not None and hv is not None:
+            return [(lv, hv)]
+    rng = unit.attr_form(i, A_RANGES)
+    if rng is not None:
+        form, v = rng
+        if form == F["rnglistx"]:
+            off = read_offset_table(ctx, "debug_rnglists", unit, unit.rnglists_base, v)
+            return rnglist(ctx, unit, off)[0] if off is not None else []
+        if unit.version >= 5:
+            return rnglist(ctx, unit, v)[0]
+        return ranges_v4(ctx, unit, v)[0]
+    return []
+
+
+def lookup(ctx: DwarfContext, address: int, out: TextIO, dumper: InfoDumper) -> bool:
+    """Print the unit, function, blocks and line of ``address``; False when no unit covers it."""
+    for unit in ctx.units():
+        ctx.load(unit)
+        if not unit.offs or not any(a <= address < b for a, b in die_ranges(ctx, unit, 0)):
+            forget(unit)
+            continue
+        chain = [0]
+        i = 0
+        while True:
+            inner = next((j for j in unit.children(i) if unit.abbs[j].tag in (T_SUBPROGRAM, T_LEXICAL_BLOCK, T_INLINED)
+                          and any(a <= address < b for a, b in die_ranges(ctx, unit, j))), None)
+            if inner is None:
+                inner = _search_nested(ctx, unit, i, address)
+            if inner is None:
+                break
+            chain.append(inner)
+            i = inner
+        dumper.dump_dies(unit, chain)
+        row = line_row(ctx, unit, address)
+        if row is not None:
+            t, (addr, line, column, file, *_rest) = row
+            path = t.file_path(file, unit.comp_dir) or str(file)
+            out.write(f"Line info: file '{path}', line {line}, column {column}, address 0x{addr:x}\n")
+        return True
+    return False
+
+
+def _search_nested(ctx, unit: Unit, i: int, address: int):
+    """Functions can sit below other DIEs (namespaces, classes); look one level further down."""
+    for j in unit.children(i):
+        if unit.abbs[j].tag in (T_SUBPROGRAM, T_LEXICAL_BLOCK, T_INLINED):
+            continue
+        for k in unit.children(j):
+            if unit.abbs[k].tag in (T_SUBPROGRAM, T_LEXICAL_BLOCK, T_INLINED) and \
+                    any(a <= address < b for a, b in die_ranges(ctx, unit, k)):
+                return k
+    return None
+
+
+def line_row(ctx: DwarfContext, unit: Unit, address: int):
+    """The line-table row that covers ``address`` in the unit's table (last row at or before it in its sequence)."""
+    if unit.stmt_list is None:
+        return None
+    t = parse_line_table(ctx.file.section("debug_line"), unit.stmt_list, ctx.order, unit.address_size, ctx.str,
+                         ctx.line_str)
+    best = None
+    prev = None
+    for row in t.rows:
+        if prev is not None and prev[0] <= address < row[0]:
+            best = prev
+        prev = None if row[6] & END_SEQUENCE else row
+    return (t, best) if best is not None else None
+
+
+def find_name(ctx: DwarfContext, name: str, dumper: InfoDumper) -> int:
+    """Print every DIE whose name or linkage name is ``name``; return how many."""
+    count = 0
+    for section in ("debug_info", "debug_types"):
+        for unit in ctx.units(section):
+            ctx.load(unit)
+            hits = []
+            for i, ab in enumerate(unit.abbs):
+                if ab is None:
+                    continue
+                # As llvm-dwarfdump: the name or linkage name, also through abstract_origin/specification.
+                d = DieRef(unit, i)
+                if dumper.linkage_name(d, ((A_NAME,),)) == name or \
+                        dumper.linkage_name(d, ((A_MIPS_LINKAGE, A_LINKAGE),)) == name:
+                    hits.append(i)
+            if hits:
+                dumper.dump_dies(unit, hits)
+                count += len(hits)
+            forget(unit)
+    return count
+
+
+def summary(ctx: DwarfContext, out: TextIO) -> None:
+    df = ctx.file
+    out.write(f"{df.path}: {df.file_format}\n\nsection               size\n")
+    for name in sorted(df.sections):
+        out.write(f".{name:<20} {len(df.sections[name]):>10}\n")
+    out.write("\nunit        section      version format  addr  length      DIEs  tags\n")
+    for section in ("debug_info", "debug_types"):
+        for unit in ctx.units(section):
+            ctx.load(unit)
+            dies = sum(1 for ab in unit.abbs if ab is not None)
+            tags = len({ab.tag for ab in unit.abbs if ab is not None})
+            out.write(f"0x{unit.offset:08x}  .{section:<11} {unit.version:>7} {'DWARF64' if unit.offset_size == 8 else 'DWARF32'}"
+                      f" {unit.address_size:>5}  0x{unit.length:08x} {dies:>6} {tags:>5}\n")
+            forget(unit)

@@ -1,0 +1,87 @@
+"""Text dumps of the simpler DWARF sections, in llvm-dwarfdump's layout: abbreviations, address ranges and
+string tables."""
+from __future__ import annotations
+
+import struct
+from typing import TextIO
+
+from . import forms, names
+from .abbrev import parse_abbrev_table
+from .errors_text import where
+from .forms import F
+from .text import escape
+
+
+def dump_abbrev(data: bytes, out: TextIO, offsets: list[int]) -> list[str]:
+    """The abbreviation tables the units use (llvm-dwarfdump lists them by the offsets units name)."""
+    problems: list[str] = []
+    w = out.write
+    for off in sorted(set(offsets)):
+        w(f"Abbrev table for offset: 0x{off:08x}\n")
+        try:
+            table = parse_abbrev_table(data, off)
+        except Exception as e:  # noqa: BLE001 - ReadError with section and offset
+            problems.append(str(e))
+            continue
+        for ab in table.values():
+            w(f"[{ab.code}] {names.tag_name(ab.tag)}\tDW_CHILDREN_{'yes' if ab.has_children else 'no'}\n")
+            for at, form, implicit in ab.attrs:
+                w(f"\t{names.attr_name(at)}\t{forms.form_name(form)}" +
+                  (f"\t{implicit}" if form == F["implicit_const"] else "") + "\n")
+            w("\n")
+    return problems
+
+
+def dump_aranges(data: bytes, order: str, out: TextIO) -> list[str]:
+    problems: list[str] = []
+    e = "<" if order == "little" else ">"
+    off = 0
+    w = out.write
+    while off + 4 <= len(data):
+        start = off
+        length = int.from_bytes(data[off:off + 4], order)  # type: ignore[arg-type]
+        osz = 4
+        off += 4
+        if length == 0xFFFFFFFF:
+            length = int.from_bytes(data[off:off + 8], order)  # type: ignore[arg-type]
+            osz = 8
+            off += 8
+        end = off + length
+        if end > len(data) or length < 4 + osz:
+            problems.append(where("debug_aranges", start, f"table length 0x{length:x} runs past the end of the "
+                                  f"section (0x{len(data):x})"))
+            return problems
+        version = struct.unpack_from(e + "H", data, off)[0]
+        cu = int.from_bytes(data[off + 2:off + 2 + osz], order)  # type: ignore[arg-type]
+        asz, ssz = data[off + 2 + osz], data[off + 3 + osz]
+        w(f"Address Range Header: length = 0x{length:0{2 * osz}x}, format = {'DWARF64' if osz == 8 else 'DWARF32'}, "
+          f"version = 0x{version:04x}, cu_offset = 0x{cu:0{2 * osz}x}, addr_size = 0x{asz:02x}, "
+          f"seg_size = 0x{ssz:02x}\n")
+        if asz not in (1, 2, 4, 8):
+            problems.append(where("debug_aranges", start, f"address size {asz} is invalid"))
+            off = end
+            continue
+        pair = 2 * asz
+        header_end = off + 2 + osz + 2
+        # Tuples start at a multiple of twice the address size from the start of the set.
+        pos = start + ((header_end - start + pair - 1) // pair) * pair
+        while pos + pair <= end:
+            a = int.from_bytes(data[pos:pos + asz], order)  # type: ignore[arg-type]
+            n = int.from_bytes(data[pos + asz:pos + pair], order)  # type: ignore[arg-type]
+            pos += pair
+            if a == 0 and n == 0:
+                break
+            w(f"[0x{a:0{2 * asz}x}, 0x{a + n:0{2 * asz}x})\n")
+        off = end
+    return problems
+
+
+def dump_strings(data: bytes, out: TextIO) -> None:
+    off = 0
+    w = out.write
+    while off < len(data):
+        end = data.find(b"\0", off)
+        if end < 0:
+            end = len(data)
+        w(f'0x{off:08x}: "{escape(data[off:end].decode("utf-8", "surrogateescape"))}"\n')
+        off = end + 1

@@ -1,0 +1,569 @@
+"""``dwarfkit dump`` text: llvm-dwarfdump's layout, written one unit at a time in large chunks.
+
+Per unit, every abbreviation gets a list of (prefix, formatter) built once: the prefix is the indented attribute
+name (and form with --show-form), the formatter turns a decoded value into llvm-dwarfdump's text for it.
+"""
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from typing import Callable, TextIO
+
+from . import forms, names
+from .expr import format_expr
+from .forms import F
+from .lines import BASIC_BLOCK, END_SEQUENCE, EPILOGUE_BEGIN, IS_STMT, PROLOGUE_END, STANDARD_OPCODES, LineTable, \
+    parse_line_table
+from .ranges import loclist, ranges_v4, read_offset_table, rnglist
+from .typename import DieRef, TypePrinter
+from .units import DW_UT, DwarfContext, Unit, cstring, forget
+
+BASE_INDENT = " " * 12
+# llvm-dwarfdump's DWARFAttribute::mayHaveLocationList / mayHaveLocationExpr.
+LOCLIST_ATTRS = {0x02, 0x0b, 0x0d, 0x19, 0x2a, 0x2f, 0x37, 0x38, 0x40, 0x46, 0x48, 0x4a, 0x4d}
+LOCEXPR_ATTRS = LOCLIST_ATTRS | {0x0c, 0x22, 0x2e, 0x4e, 0x4f, 0x50, 0x51, 0x71, 0x7e, 0x7f, 0x83, 0x84, 0x85, 0x86,
+                                 0x2111, 0x2113}
+A_DECL_FILE, A_CALL_FILE, A_DECL_LINE, A_CALL_LINE, A_HIGH_PC, A_LOW_PC = 0x3a, 0x58, 0x3b, 0x59, 0x12, 0x11
+A_TYPE, A_SPECIFICATION, A_ABSTRACT_ORIGIN, A_RANGES = 0x49, 0x47, 0x31, 0x55
+A_NAME, A_LINKAGE, A_MIPS_LINKAGE = 0x03, 0x6e, 0x2007
+# Types whose printed name is their DW_AT_name when they sit directly in the unit (no scope to qualify).
+PLAIN_TYPE_TAGS = {0x24, 0x16, 0x13, 0x17, 0x04, 0x02}  # base, typedef, struct, union, enum, class
+MAX_ORIGIN_CHAIN = 64
+
+
+@dataclass
+class DumpOptions:
+    show_form: bool = False
+    verbose: bool = False
+
+
+def escape(s: str) -> str:
+    if s.isascii() and s.isprintable() and '"' not in s and "\\" not in s:
+        return s
+    out = []
+    for b in s.encode("utf-8", "surrogateescape"):
+        c = chr(b)
+        if c == "\\":
+            out.append("\\\\")
+        elif c == "\t":
+            out.append("\\t")
+        elif c == "\n":
+            out.append("\\n")
+        elif c == '"':
+            out.append('\\"')
+        elif 0x20 <= b < 0x7F:
+            out.append(c)
+        else:
+            out.append(f"\\{b:03o}")
+    return "".join(out)
+
+
+def hex_addr(value: int, size: int) -> str:
+    digits = size * 2
+    return f"0x{value:0{digits}x}"
+
+
+class TextCache(dict):
+    """value -> text, computed once per value by ``make``."""
+    __slots__ = ("make",)
+
+    def __init__(self, make: Callable[[object], str]):
+        super().__init__()
+        self.make = make
+
+    def __missing__(self, value):
+        text = self[value] = self.make(value)
+        return text
+
+
+class InfoDumper:
+    """Formats the DIEs of units. One instance per file; ``dump_unit`` writes one unit."""
+
+    def __init__(self, ctx: DwarfContext, out: TextIO, opts: DumpOptions):
+        self.ctx = ctx
+        self.out = out
+        self.opts = opts
+        self.arch = ctx.file.arch
+        self.problems: list[str] = []
+        self._other_units: dict[int, Unit] = {}
+        self._line_tables: dict[int, LineTable] = {}
+        self._string_cache: dict[int, dict[int, str]] = {}
+        self._expr_cache: dict = {}
+
+    # --- references ----------------------------------------------------------------------------------------
+    def die_at(self, unit: Unit, offset: int) -> DieRef | None:
+        if unit.die_offset <= offset < unit.end:
+            i = unit.die_index(offset)
+            return DieRef(unit, i) if i is not None else None
+        target = self.ctx.unit_at(offset, unit.section)
+        if target is None:
+            return None
+        if not target.offs:
+            self.ctx.load(target)
+            # Keep a few other units decoded for references into them; forget the oldest beyond that.
+            self._other_units[target.offset] = target
+            if len(self._other_units) > 8:
+                oldest = next(iter(self._other_units))
+                dropped = self._other_units.pop(oldest)
+                if dropped is not unit and dropped is not target:
+                    forget(dropped)
+        i = target.die_index(offset)
+        return DieRef(target, i) if i is not None else None
+
+    def resolve(self, unit: Unit, form: int, value) -> DieRef | None:
+        if form in forms.UNIT_REFS:
+            return self.die_at(unit, unit.offset + value)
+        if form == F["ref_addr"]:
+            return self.die_at(unit, value)
+        return None
+
+    def string_of(self, unit: Unit, form: int, value) -> str | None:
+        return self.ctx.string(unit, form, value)
+
+    def line_table(self, unit: Unit) -> LineTable | None:
+        if unit.stmt_list is None:
+            return None
+        t = self._line_tables.get(unit.stmt_list)
+        if t is None:
+            if len(self._line_tables) > 64:
+                self._line_tables.clear()
+            t = parse_line_table(self.ctx.file.section("debug_line"), unit.stmt_list, self.ctx.order,
+                                 unit.address_size, self.ctx.str, self.ctx.line_str, rows=False)
+            self._line_tables[unit.stmt_list] = t
+        return t
+
+    def linkage_name(self, d: DieRef | None, kinds=((A_MIPS_LINKAGE, A_LINKAGE), (A_NAME,))) -> str | None:
+        """DWARFDie::getName(LinkageName): linkage name, else name, following specification/abstract_origin."""
+        if d is None:
+            return None
+        for at in kinds:
+            seen = set()
+            work = [d]
+            while work and len(seen) < MAX_ORIGIN_CHAIN:
+                cur = work.pop()
+                key = (cur.unit.offset, cur.i)
+                if key in seen:
+                    continue
+                seen.add(key)
+                for a in at:
+                    fv = cur.unit.attr_form(cur.i, a)
+                    if fv is not None:
+                        s = self.ctx.string(cur.unit, fv[0], fv[1])
+                        if s is not None:
+                            return s
+                for a in (A_SPECIFICATION, A_ABSTRACT_ORIGIN):
+                    fv = cur.unit.attr_form(cur.i, a)
+                    if fv is not None:
+                        r = self.resolve(cur.unit, fv[0], fv[1])
+                        if r is not None:
+                            work.append(r)
+        return None
+
+    # --- one attribute ---------------------------------------------------------------------------------------
+    def value_text(self, unit: Unit, i: int, at: int, form: int, v, depth: int) -> str:
+        opts = self.opts
+        ctx = self.ctx
+        if isinstance(v, tuple):  # DW_FORM_indirect
+            form, v = v
+        if at in (A_DECL_FILE, A_CALL_FILE) and isinstance(v, int) and form in forms.CONSTANTS and form != F["sdata"]:
+            t = self.line_table(unit)
+            path = t.file_path(v, unit.comp_dir) if t else None
+            if path is not None:
+                return f'"{path}"'  # llvm-dwarfdump prints file paths unescaped
+        elif at in names.VALUE_NAMES and (form in forms.CONSTANTS or form == F["flag"]) and form != F["sdata"]:
+            name = names.VALUE_NAMES[at].get(v)
+            if name:
+                return name
+        if at in (A_DECL_LINE, A_CALL_LINE) and form in forms.CONSTANTS and form != F["sdata"]:
+            return str(v)
+        if at == A_HIGH_PC and not opts.show_form and not opts.verbose and form in forms.CONSTANTS \
+                and form != F["sdata"]:
+            low = unit.attr_form(i, A_LOW_PC)
+            if low is not None:
+                lf, lv = low
+                if lf in forms.ADDR_INDEX:
+                    lv = ctx.address_index(unit, lv)
+                if lv is not None:
+                    return hex_addr((lv + v) & ((1 << 64) - 1), unit.address_size)
+        sec_offset = form == F["sec_offset"] or form == F["loclistx"] or \
+            (form in (F["data4"], F["data8"]) and unit.version <= 3)
+        if at in LOCLIST_ATTRS and sec_offset:
+            return self.location_list(unit, form, v, depth)
+        if form == F["exprloc"] or (at in LOCEXPR_ATTRS and form in forms.EXPRESSIONS):
+            return self.expression(unit, v)
+        text = self.form_text(unit, form, v)
+        if at in (A_SPECIFICATION, A_ABSTRACT_ORIGIN):
+            name = self.linkage_name(self.resolve(unit, form, v))
+            if name is not None:
+                text += f' "{escape(name)}"'
+        elif at == A_TYPE:
+            d = self.resolve(unit, form, v)
+            if d is not None and d.unit.abbs[d.i] is not None:
+                text += ' "' + escape(TypePrinter(self.resolve, self.string_of).qualified(d)) + '"'
+        elif at == A_RANGES:
+            text += self.ranges(unit, form, v, depth)
+        return text
+
+    def formatter(self, unit: Unit, at: int, form: int) -> Callable[[int, object, int], str]:
+        """A function (DIE index, value, depth) -> text for one (attribute, form) in this unit."""
+        kind, how = self.describe(unit, at, form)
+        if kind == "fmt":  # an f-string body of v and base
+            return eval(f"lambda i, v, depth, base={unit.offset}: f{how!r}")  # noqa: S307 - our own template
+        if kind == "map":
+            return lambda i, v, depth: how[v]
+        return how
+
+    def describe(self, unit: Unit, at: int, form: int):
+        """How to print one (attribute, form) of this unit, for the generated DIE formatters:
+        ("fmt", a format string of v and base), ("map", a caching mapping value -> text) or ("call", a function
+        (DIE index, value, depth) -> text). Everything uncommon goes through value_text."""
+        generic = self.value_text
+        opts = self.opts
+        call = ("call", lambda i, v, depth: generic(unit, i, at, form, v, depth))
+
+        def cached(make) -> tuple:
+            return "map", TextCache(make)
+        if opts.verbose or form == F["indirect"]:
+            return call
+        if form in (F["strp"], F["line_strp"]) and at not in names.VALUE_NAMES:
+            texts = self._string_cache.get(form)
+            if texts is None:
+                section = self.ctx.str if form == F["strp"] else self.ctx.line_str
+
+                def string(v):
+                    s = cstring(section, v)
+                    return generic(unit, 0, at, form, v, 0) if s is None else f'"{escape(s)}"'
+                texts = self._string_cache[form] = TextCache(string)
+            return "map", texts
+        if form in forms.UNIT_REFS:
+            if at == A_TYPE:
+                abbs, vals, parents = unit.abbs, unit.vals, unit.parents
+                return cached(lambda v: self._plain_type_name(unit, unit.offset + v, abbs, vals, parents)
+                              or generic(unit, 0, at, form, v, 0))
+            if at in (A_SPECIFICATION, A_ABSTRACT_ORIGIN):
+                return cached(lambda v: generic(unit, 0, at, form, v, 0))
+            return "fmt", "0x{base + v:08x}"
+        plain_constant = form in (F["data1"], F["data2"], F["udata"], F["implicit_const"]) or \
+            (form in (F["data4"], F["data8"]) and unit.version >= 4)
+        if at in (A_DECL_FILE, A_CALL_FILE) and form in forms.CONSTANTS and form != F["sdata"]:
+            return cached(lambda v: generic(unit, 0, at, form, v, 0))
+        if at in (A_DECL_LINE, A_CALL_LINE) and form in (F["data1"], F["data2"], F["data4"], F["udata"]):
+            return "fmt", "{v}"
+        if at == A_HIGH_PC and form in (F["data1"], F["data2"], F["data4"], F["data8"], F["udata"]) \
+                and not opts.show_form:
+            return "call", self._high_pc(unit, at, form)
+        if at in names.VALUE_NAMES and (plain_constant or form == F["flag"]):
+            return cached(lambda v: generic(unit, 0, at, form, v, 0))
+        if at == A_RANGES or (at in LOCLIST_ATTRS and not plain_constant and form != F["exprloc"]
+                              and form not in forms.EXPRESSIONS):
+            return call
+        if form == F["exprloc"] or (at in LOCEXPR_ATTRS and form in forms.EXPRESSIONS):
+            return cached(lambda v: self.expression(unit, v))
+        simple = {F["data1"]: "0x{v:02x}", F["flag"]: "0x{v:02x}", F["data2"]: "0x{v:04x}",
+                  F["data4"]: "0x{v:08x}", F["data8"]: "0x{v:016x}", F["ref_sig8"]: "0x{v:016x}",
+                  F["sec_offset"]: f"0x{{v:0{2 * unit.offset_size}x}}", F["udata"]: "{v}", F["sdata"]: "{v}",
+                  F["implicit_const"]: "{v}", F["addr"]: f"0x{{v:0{2 * unit.address_size}x}}"}.get(form)
+        if simple is not None:
+            return "fmt", simple
+        if form == F["flag_present"]:
+            return "fmt", "true"
+        return call
+
+    def _high_pc(self, unit: Unit, at: int, form: int):
+        generic = self.value_text
+        low_index: dict[int, int | None] = {}  # abbreviation code -> position of DW_AT_low_pc (form addr)
+        abbs, vals = unit.abbs, unit.vals
+        fmt = f"0x%0{2 * unit.address_size}x"
+        mask = (1 << 64) - 1
+
+        def high_pc(i, v, depth):
+            ab = abbs[i]
+            k = low_index.get(ab.code, -1)
+            if k == -1:
+                k = low_index[ab.code] = next((n for n, (a, f, _c) in enumerate(ab.attrs)
+                                               if a == A_LOW_PC and f == F["addr"]), None)
+            if k is None:
+                return generic(unit, i, at, form, v, depth)
+            return fmt % ((vals[i][k] + v) & mask)
+        return high_pc
+
+    def _plain_type_name(self, unit: Unit, offset: int, abbs, vals, parents) -> str | None:
+        """The common case of a type reference, fast: a named type at the top of its unit is just its name."""
+        if not unit.die_offset <= offset < unit.end:
+            return None
+        j = unit.die_index(offset)
+        if j is None or parents[j] != 0 or abbs[j] is None or abbs[j].tag not in PLAIN_TYPE_TAGS:
+            return None
+        for (a, f, _c), value in zip(abbs[j].attrs, vals[j]):
+            if a == A_NAME:
+                s = self.ctx.string(unit, f, value)
+                return None if s is None else f'0x{offset:08x} "{escape(s)}"'
+        return None
+
+    def base_type(self, unit: Unit, off: int) -> str:
+        d = self.die_at(unit, unit.offset + off)
+        if d is None or d.tag != 0x24:
+            return f" <invalid base_type ref: 0x{off:x}>"
+        s = f" (0x{unit.offset + off:08x})"
+        fv = d.unit.attr_form(d.i, A_NAME)
+        if fv is not None:
+            s += f' "{self.ctx.string(d.unit, fv[0], fv[1])}"'
+        return s
+
+    def form_text(self, unit: Unit, form: int, v) -> str:
+        ctx = self.ctx
+        verbose = self.opts.verbose
+        if form == F["addr"]:
+            return hex_addr(v, unit.address_size)
+        if form in forms.ADDR_INDEX:
+            a = ctx.address_index(unit, v)
+            if a is None:
+                return f"indexed ({v:08x}) address = <unresolved>"
+            return (f"indexed ({v:08x}) address = " if verbose else "") + hex_addr(a, unit.address_size)
+        if form == F["flag_present"]:
+            return "true"
+        if form in (F["flag"], F["data1"]):
+            return f"0x{v:02x}"
+        if form == F["data2"]:
+            return f"0x{v:04x}"
+        if form == F["data4"]:
+            return f"0x{v:08x}"
+        if form in (F["data8"], F["ref_sig8"], F["ref_addr"]):
+            return f"0x{v:016x}"
+        if form == F["data16"]:
+            return " ".join(f"{b:02x}" for b in v)
+        if form == F["string"]:
+            return '"' + escape(v.decode("utf-8", "surrogateescape")) + '"'
+        if form in forms.EXPRESSIONS:
+            n = len(v)
+            if not n:
+                return ""
+            if form in (F["exprloc"], F["block"]):
+                head = f"<0x{n:x}> "
+            else:
+                head = f"<0x{n:0{2 * forms.BLOCKS[form]}x}> "
+            return head + "".join(f"{b:02x} " for b in v)
+        if form in (F["sdata"], F["implicit_const"], F["udata"]):
+            return str(v)
+        if form in (F["strp"], F["line_strp"]) or form in forms.STRING_INDEX:
+            s = ctx.string(unit, form, v)
+            prefix = ""
+            if verbose:
+                prefix = {F["strp"]: f" .debug_str[0x{v:08x}] = ", F["line_strp"]: f" .debug_line_str[0x{v:08x}] = "
+                          }.get(form, f"indexed ({v:08x}) string = ")
+            if s is None:
+                self.problems.append(f".debug_info: unit 0x{unit.offset:x}: string {form and forms.form_name(form)} "
+                                     f"0x{v:x} cannot be found")
+                return prefix
+            return prefix + '"' + escape(s) + '"'
+        if form in forms.UNIT_REFS:
+            rel = {F["ref1"]: f"cu + 0x{v:02x}", F["ref2"]: f"cu + 0x{v:04x}", F["ref4"]: f"cu + 0x{v:04x}",
+                   F["ref8"]: f"cu + 0x{v:08x}", F["ref_udata"]: f"cu + 0x{v:x}"}[form] if verbose else ""
+            target = f"0x{unit.offset + v:08x}"
+            return f"{rel} => {{{target}}}" if verbose else target
+        if form == F["sec_offset"]:
+            return f"0x{v:0{2 * unit.offset_size}x}"
+        if form == F["rnglistx"]:
+            return f"indexed (0x{v:x}) rangelist = "
+        if form == F["loclistx"]:
+            return f"indexed (0x{v:x}) loclist = "
+        if form in (F["ref_sup4"], F["ref_sup8"], F["strp_sup"], F["GNU_ref_alt"], F["GNU_strp_alt"]):
+            return f"0x{v:08x}"
+        return f"DW_FORM(0x{form:04x})"
+
+    def ranges(self, unit: Unit, form: int, v, depth: int) -> str:
+        ctx = self.ctx
+        text = ""
+        if form == F["rnglistx"]:
+            off = read_offset_table(ctx, "debug_rnglists", unit, unit.rnglists_base, v)
+            if off is None:
+                return ""
+            text = f"0x{off:0{2 * unit.offset_size}x}"
+            result, problem = rnglist(ctx, unit, off)
+        elif unit.version >= 5:
+            result, problem = rnglist(ctx, unit, v)
+        else:
+            result, problem = ranges_v4(ctx, unit, v)
+        if problem:
+            self.problems.append(problem)
+        indent = " " * (17 + 2 * depth)
+        size = unit.address_size
+        return text + "".join(f"\n{indent}[{hex_addr(a, size)}, {hex_addr(b, size)})" for a, b in result)
+
+    def location_list(self, unit: Unit, form: int, v, depth: int) -> str:
+        ctx = self.ctx
+        prefix = ""
+        if form == F["loclistx"]:
+            prefix = f"indexed (0x{v:x}) loclist = "
+            off = read_offset_table(ctx, "debug_loclists", unit, unit.loclists_base, v)
+            if off is None:
+                return prefix
+            v = off
+        entries, problem = loclist(ctx, unit, v, unit.version >= 5)
+        if problem:
+            self.problems.append(problem)
+        indent = " " * (17 + 2 * depth)
+        size = unit.address_size
+        parts = [f"{prefix}0x{v:08x}: "]
+        fmt = f"[0x%0{2 * size}x, 0x%0{2 * size}x)"
+        for rng, expr in entries:
+            r = "<default>" if rng is None else fmt % rng
+            parts.append(f"\n{indent}{r}: " + self.expression(unit, expr))
+        return "".join(parts)
+
+    def expression(self, unit: Unit, expr: bytes) -> str:
+        cache = self._expr_cache
+        if cache.get(None) is not unit:  # one cache per unit: base type references are unit-relative
+            cache.clear()
+            cache[None] = unit
+        text = cache.get(expr)
+        if text is None:
+            text = cache[expr] = format_expr(expr, self.arch, unit.address_size, unit.offset_size, self.ctx.order,
+                                             lambda off: self.base_type(unit, off))
+        return text
+
+    # --- units ----------------------------------------------------------------------------------------------
+    def unit_header(self, u: Unit) -> str:
+        length = f"0x{u.length:0{2 * u.offset_size}x}"
+        fmt = "DWARF64" if u.offset_size == 8 else "DWARF32"
+        kind = "Type Unit" if u.is_type_unit else "Compile Unit"
+        s = f"0x{u.offset:08x}: {kind}: length = {length}, format = {fmt}, version = 0x{u.version:04x}"
+        if u.version >= 5:
+            s += f", unit_type = {DW_UT.get(u.unit_type, f'0x{u.unit_type:02x}')}"
+        s += f", abbr_offset = 0x{u.abbrev_offset:04x}, addr_size = 0x{u.address_size:02x}"
+        if u.type_signature is not None:
+            s += f", type_signature = 0x{u.type_signature:016x}, type_offset = 0x{u.type_offset:04x}"
+        if u.dwo_id is not None:
+            s += f", DWO_id = 0x{u.dwo_id:016x}"
+        return s + f" (next unit at 0x{u.end:08x})\n"
+
+    def dump_dies(self, u: Unit, indices) -> None:
+        """Write just these DIEs of a unit (for --name and --lookup), without the unit header."""
+        self.ctx.load(u)
+        save = self.out
+        buf = io.StringIO()
+        self.out = buf
+        try:
+            self.dump_unit(u, set(indices))
+        finally:
+            self.out = save
+        text = buf.getvalue()
+        save.write(text[text.index("\n\n") + 2:] if "\n\n" in text else text)
+
+    def _die_layout(self, u: Unit, ab, depth: int, described: dict, show_form: bool):
+        """(text after the offset on the DIE line, DIE formatter, its prefixes and value printers)."""
+        ind = BASE_INDENT + "  " * depth + "  "
+        parts = []
+        kinds = []
+        for at, fm, _c in ab.attrs:
+            d = described.get((at, fm))
+            if d is None:
+                d = described[at, fm] = self.describe(u, at, fm)
+            parts.append(f"{ind}{names.attr_name(at)}" + (f" [{forms.form_name(fm)}]" if show_form else "") + "\t(")
+            parts.append(None if d[0] == "fmt" else d[1])
+            kinds.append(d[1] if d[0] == "fmt" else d[0])
+        return f": {'  ' * depth}{names.tag_name(ab.tag)}\n", _die_formatter(tuple(kinds)), tuple(parts)
+
+    def dump_unit(self, u: Unit, only: set[int] | None = None) -> None:
+        """Write unit ``u``; with ``only``, just the DIEs whose index is in it (with their subtrees)."""
+        self.ctx.load(u)
+        out = self.out
+        show_form = self.opts.show_form or self.opts.verbose
+        chunks: list[str] = [self.unit_header(u), "\n"]
+        prefixes: dict[tuple[int, int], list[tuple[str, Callable]]] = {}
+        formatters: dict[tuple[int, int], tuple] = {}
+        base = u.offset
+        offs, abbs, vals, depths = u.offs, u.abbs, u.vals, u.depths
+        append = chunks.append
+        indices = range(len(offs)) if only is None else sorted(only)
+        for i in indices:
+            ab = abbs[i]
+            depth = depths[i]
+            if ab is None:
+                append(f"0x{offs[i]:08x}: {'  ' * depth}NULL\n\n")
+                continue
+            key = (ab.code, depth)
+            pre = prefixes.get(key)
+            if pre is None:
+                pre = prefixes[key] = self._die_layout(u, ab, depth, formatters, show_form)
+            head, die, parts = pre
+            append("0x%08x" % offs[i] + head)
+            append(die(parts, i, vals[i], depth, base))
+            if len(chunks) > 8192:
+                out.write("".join(chunks))
+                chunks.clear()
+        out.write("".join(chunks))
+        self.problems.extend(u.problems)
+
+
+_DIE_FORMATTERS: dict[tuple, Callable] = {}
+
+
+def _die_formatter(kinds: tuple) -> Callable:
+    """A function formatting all attributes of a DIE in one f-string: the hot path of the text dump.
+
+    ``kinds`` says per attribute how its value is printed: an f-string body of v and base (inlined), "map" (a
+    TextCache looked up by value) or "call" (a function of DIE index, value, depth). Generated once per distinct
+    tuple of kinds, so all abbreviations of the same shape share one function."""
+    fn = _DIE_FORMATTERS.get(kinds)
+    if fn is None:
+        n = len(kinds)
+        body = []
+        for k, kind in enumerate(kinds):
+            if kind == "map":
+                value = f"{{m{k}[v{k}]}}"
+            elif kind == "call":
+                value = f"{{m{k}(i, v{k}, depth)}}"
+            else:
+                value = re.sub(r"\bv\b", f"v{k}", kind)
+            body.append(f"{{a{k}}}{value})\\n")
+        unpack = ""
+        if n:
+            unpack = (f"    {', '.join(f'a{k}, m{k}' for k in range(n))}{',' if n == 1 else ''} = parts\n"
+                      f"    {', '.join(f'v{k}' for k in range(n))}{',' if n == 1 else ''} = vals\n")
+        src = f"def die(parts, i, vals, depth, base):\n{unpack}    return f{''.join(body) + chr(92) + 'n'!r}\n"
+        src = src.replace("\\\\n", "\\n")
+        env: dict = {}
+        exec(compile(src, f"<DIE formatter {kinds}>", "exec"), env)  # noqa: S102 - our own generated code
+        fn = _DIE_FORMATTERS[kinds] = env["die"]
+    return fn
+
+
+def dump_line_table(t: LineTable, out: TextIO) -> None:
+    w = []
+    w.append(f"debug_line[0x{t.offset:08x}]\nLine table prologue:\n")
+    w.append(f"    total_length: 0x{t.unit_length:0{2 * t.offset_size}x}\n")
+    w.append(f"          format: {'DWARF64' if t.offset_size == 8 else 'DWARF32'}\n")
+    w.append(f"         version: {t.version}\n")
+    if t.version >= 5:
+        w.append(f"    address_size: {t.address_size}\n seg_select_size: {t.seg_select_size}\n")
+    w.append(f" prologue_length: 0x{t.header_length:0{2 * t.offset_size}x}\n")
+    w.append(f" min_inst_length: {t.min_inst_length}\nmax_ops_per_inst: {t.max_ops_per_inst}\n")
+    w.append(f" default_is_stmt: {t.default_is_stmt}\n       line_base: {t.line_base}\n")
+    w.append(f"      line_range: {t.line_range}\n     opcode_base: {t.opcode_base}\n")
+    for i, n in enumerate(t.standard_opcode_lengths):
+        name = STANDARD_OPCODES[i] if i < len(STANDARD_OPCODES) else f"DW_LNS_unknown_{i + 1:x}"
+        w.append(f"standard_opcode_lengths[{name}] = {n}\n")
+    first = 0 if t.version >= 5 else 1
+    for i, d in enumerate(t.include_dirs, first):
+        w.append(f'include_directories[{i:3}] = "{escape(d)}"\n')
+    for i, f in enumerate(t.files, first):
+        w.append(f"file_names[{i:3}]:\n           name: \"{escape(f.name)}\"\n      dir_index: {f.dir_index}\n")
+        if t.has_md5 and f.md5 is not None:
+            w.append(f"   md5_checksum: {f.md5.hex()}\n")
+        if t.version < 5:
+            w.append(f"       mod_time: 0x{f.mtime:08x}\n         length: 0x{f.length:08x}\n")
+    w.append("\n")
+    if t.rows:
+        w.append("Address            Line   Column File   ISA Discriminator Flags\n"
+                 "------------------ ------ ------ ------ --- ------------- -------------\n")
+        for a, line, col, fi, isa, disc, flags in t.rows:
+            w.append(f"0x{a:016x} {line:6} {col:6} {fi:6} {isa:3} {disc:13} "
+                     + (" is_stmt" if flags & IS_STMT else "") + (" basic_block" if flags & BASIC_BLOCK else "")
+                     + (" prologue_end" if flags & PROLOGUE_END else "")
+                     + (" epilogue_begin" if flags & EPILOGUE_BEGIN else "")
+                     + (" end_sequence" if flags & END_SEQUENCE else "") + "\n")
+            if flags & END_SEQUENCE:
+                w.append("\n")
+    out.write("".join(w))

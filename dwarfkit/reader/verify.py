@@ -1,0 +1,281 @@
+"""``dwarfkit verify``: llvm-dwarfdump --verify's checks plus dwarfkit's own, one finding per line.
+
+Every finding names its section and offset. Checks:
+- unit headers and their chain, abbreviation tables, forms (what ``DwarfContext`` reports while decoding);
+- attribute values in range: string offsets and indices, address indices, section offsets
+  (stmt_list, ranges, location lists), references landing on the start of a DIE;
+- DIE address ranges: low <= high, children inside their parent, sibling functions not overlapping;
+- line tables: decodable, file indices valid, addresses not decreasing inside a sequence;
+- ours: relocations all applied, line rows and function ranges on instruction starts (x86_64, aarch64, via capstone),
+  a dSYM's UUID equal to its binary's.
+All work is bounded by the size of the data: every loop walks bytes or decoded entries that are already there.
+"""
+from __future__ import annotations
+
+import bisect
+from pathlib import Path
+
+from ..errors import DwarfkitError
+from . import forms
+from .container import DebugFile, open_debug_file
+from .dump import line_tables
+from .forms import F
+from .lines import END_SEQUENCE, parse_line_table
+from .query import die_ranges
+from .ranges import loclist, ranges_v4, read_offset_table, rnglist
+from .units import DwarfContext, Unit, forget
+
+A_STMT_LIST, A_RANGES, A_LOW_PC, A_HIGH_PC, A_DECL_FILE, A_CALL_FILE = 0x10, 0x55, 0x11, 0x12, 0x3a, 0x58
+LOCLIST_ATTRS = {0x02, 0x0b, 0x0d, 0x19, 0x2a, 0x2f, 0x37, 0x38, 0x40, 0x46, 0x48, 0x4a, 0x4d}
+T_SUBPROGRAM, T_LEXICAL_BLOCK, T_INLINED, T_CU = 0x2e, 0x0b, 0x1d, 0x11
+RANGED_TAGS = {T_SUBPROGRAM, T_LEXICAL_BLOCK, T_INLINED, T_CU, 0x41, 0x4a}
+MAX_FINDINGS = 10_000  # past this, a summary line: a corrupt file must not flood the terminal
+
+
+def verify(path: str, arch: str | None = None, binary: str | None = None) -> list[str]:
+    df = open_debug_file(path, arch)
+    v = Verifier(df)
+    v.check_dsym_uuid(path, arch, binary)
+    v.run()
+    findings = v.findings
+    if len(findings) > MAX_FINDINGS:
+        findings = findings[:MAX_FINDINGS] + [f"... and {len(findings) - MAX_FINDINGS} more findings"]
+    return findings
+
+
+class Verifier:
+    def __init__(self, df: DebugFile):
+        self.df = df
+        self.ctx = DwarfContext(df)
+        self.findings: list[str] = []
+        self.functions: list[tuple[int, int, str]] = []  # (low, high, where)
+        self.binary_code = []  # a dSYM's instructions live in its binary
+
+    def add(self, message: str) -> None:
+        self.findings.append(message)
+
+    def run(self) -> None:
+        for p in self.df.problems:
+            self.add(p)
+        ctx = self.ctx
+        for section in ("debug_info", "debug_types"):
+            units = ctx.units(section)
+            starts = {}
+            for unit in units:
+                self.check_unit(unit, starts)
+        for p in ctx.problems:
+            self.add(p)
+        self.check_line_tables()
+        self.check_instructions()
+
+    # --- units and DIEs --------------------------------------------------------------------------------------
+    def check_unit(self, unit: Unit, _starts) -> None:
+        ctx = self.ctx
+        sec = "." + unit.section
+        if unit.version >= 5 and unit.unit_type not in (1, 2, 3, 4, 5, 6):
+            self.add(f"{sec}[0x{unit.offset:x}]: unit type 0x{unit.unit_type:x} is not a DW_UT_* value")
+        ctx.load(unit)
+        for p in unit.problems:
+            self.add(p)
+        if not unit.offs:
+            return
+        if unit.abbs[0] is None or unit.abbs[0].tag not in (0x11, 0x41, 0x4a, 0x3c):
+            self.add(f"{sec}[0x{unit.offs[0]:x}]: the unit's first DIE is not a unit DIE")
+        line_sizes = len(self.df.section("debug_line"))
+        self.unit_files = None
+        if unit.stmt_list is not None and unit.stmt_list < line_sizes:
+            t = parse_line_table(self.df.section("debug_line"), unit.stmt_list, ctx.order, unit.address_size,
+                                 ctx.str, ctx.line_str, rows=False)
+            first = 0 if t.version >= 5 else 1
+            self.unit_files = (first, first + len(t.files) - 1)
+        data_lens = {F["strp"]: len(ctx.str), F["line_strp"]: len(ctx.line_str)}
+        ranges_parent: list[list[tuple[int, int]] | None] = []
+        for i, ab in enumerate(unit.abbs):
+            ranges_parent.append(None)
+            if ab is None:
+                continue
+            where = f"{sec}[0x{unit.offs[i]:x}]"
+            for (at, form, _c), v in zip(ab.attrs, unit.vals[i]):
+                if isinstance(v, tuple):
+                    form, v = v
+                self.check_value(unit, i, where, at, form, v, data_lens, line_sizes)
+            if ab.tag in RANGED_TAGS:
+                self.check_ranges(unit, i, where, ranges_parent)
+        forget(unit)
+
+    def check_value(self, unit, i, where, at, form, v, data_lens, line_size) -> None:
+        ctx = self.ctx
+        from .names import attr_name
+        name = attr_name(at)
+        if form in data_lens and v >= data_lens[form]:
+            self.add(f"{where}: {name} {forms.form_name(form)} offset 0x{v:x} is past the end of "
+                     f"{'.debug_str' if form == F['strp'] else '.debug_line_str'} (0x{data_lens[form]:x})")
+        elif form in forms.STRING_INDEX:
+            off = ctx.string_offset(unit, v)
+            if off is None:
+                self.add(f"{where}: {name} string index {v} is past the end of .debug_str_offsets")
+            elif off >= len(ctx.str):
+                self.add(f"{where}: {name} string index {v} gives offset 0x{off:x}, past the end of .debug_str")
+        elif form in forms.ADDR_INDEX:
+            if ctx.address_index(unit, v) is None:
+                self.add(f"{where}: {name} address index {v} is past the end of .debug_addr")
+        elif form in forms.UNIT_REFS:
+            target = unit.offset + v
+            if unit.die_index(target) is None:
+                self.add(f"{where}: {name} refers to 0x{target:x}, which is not the start of a DIE in its unit "
+                         f"(0x{unit.offset:x}-0x{unit.end:x})")
+        elif form == F["ref_addr"]:
+            other = ctx.unit_at(v, unit.section)
+            if other is None or not self._is_die_start(other, v):
+                self.add(f"{where}: {name} DW_FORM_ref_addr 0x{v:x} is not the start of a DIE")
+        elif at in (A_DECL_FILE, A_CALL_FILE) and form in forms.CONSTANTS and self.unit_files is not None:
+            lo, hi = self.unit_files
+            if not lo <= v <= hi:
+                self.add(f"{where}: {name} {v} is not a file index of the unit's line table "
+                         f"(valid: {lo}-{hi})")
+        elif at == A_STMT_LIST and form in (F["sec_offset"], F["data4"], F["data8"]):
+            if v >= line_size:
+                self.add(f"{where}: DW_AT_stmt_list 0x{v:x} is past the end of .debug_line (0x{line_size:x})")
+        elif at in LOCLIST_ATTRS and (form in (F["sec_offset"], F["loclistx"])
+                                      or (form in (F["data4"], F["data8"]) and unit.version <= 3)):
+            off = v
+            if form == F["loclistx"]:
+                off = read_offset_table(ctx, "debug_loclists", unit, unit.loclists_base, v)
+                if off is None:
+                    self.add(f"{where}: {name} location list index {v} is past the end of .debug_loclists")
+                    return
+            _entries, problem = loclist(ctx, unit, off, unit.version >= 5)
+            if problem:
+                self.add(f"{problem} (from {where} {name})")
+        elif at == A_RANGES:
+            if form == F["rnglistx"]:
+                off = read_offset_table(ctx, "debug_rnglists", unit, unit.rnglists_base, v)
+                if off is None:
+                    self.add(f"{where}: DW_AT_ranges index {v} is past the end of .debug_rnglists")
+                    return
+                _r, problem = rnglist(ctx, unit, off)
+            elif unit.version >= 5:
+                _r, problem = rnglist(ctx, unit, v)
+            else:
+                _r, problem = ranges_v4(ctx, unit, v)
+            if problem:
+                self.add(f"{problem} (from {where} DW_AT_ranges)")
+
+    def _is_die_start(self, unit: Unit, offset: int) -> bool:
+        loaded = bool(unit.offs)
+        self.ctx.load(unit)
+        ok = unit.die_index(offset) is not None
+        if not loaded:
+            forget(unit)
+        return ok
+
+    def check_ranges(self, unit: Unit, i: int, where: str, ranges_of: list) -> None:
+        ranges = die_ranges(self.ctx, unit, i)
+        ranges_of[i] = ranges
+        tag = unit.abbs[i].tag
+        for lo, hi in ranges:
+            if hi < lo:
+                self.add(f"{where}: address range [0x{lo:x}, 0x{hi:x}) ends before it starts")
+        if not ranges:
+            return
+        if tag == T_SUBPROGRAM:
+            for lo, hi in ranges:
+                if hi > lo:
+                    self.functions.append((lo, hi, where))
+        # The nearest ancestor with ranges must contain these (llvm-dwarfdump: "DIE address ranges are not
+        # contained in its parent's ranges"). Units are not checked against: their ranges come from the linker.
+        p = unit.parents[i]
+        while p > 0 and not ranges_of[p]:
+            p = unit.parents[p]
+        if p <= 0 or unit.abbs[p].tag == T_CU:
+            return
+        parent = ranges_of[p]
+        for lo, hi in ranges:
+            if hi > lo and not any(plo <= lo and hi <= phi for plo, phi in parent):
+                self.add(f"{where}: address range [0x{lo:x}, 0x{hi:x}) is not inside its parent's ranges "
+                         f"(DIE 0x{unit.offs[p]:x})")
+
+    # --- line tables -----------------------------------------------------------------------------------------
+    def check_line_tables(self) -> None:
+        self.rows: list[tuple[int, str]] = []
+        for t in line_tables(self.ctx):
+            for p in t.problems:
+                self.add(p)
+            where = f".debug_line[0x{t.offset:x}]"
+            nfiles = len(t.files)
+            prev = None
+            bad_files = set()
+            for n, (addr, line, col, file, _isa, _d, flags) in enumerate(t.rows):
+                valid = (0 <= file < nfiles) if t.version >= 5 else (1 <= file <= nfiles)
+                if not valid and file not in bad_files:
+                    bad_files.add(file)
+                    self.add(f"{where}: row {n} names file {file}, the table has {nfiles} file entries")
+                if prev is not None and addr < prev:
+                    self.add(f"{where}: row {n} address 0x{addr:x} is below the previous row's 0x{prev:x} "
+                             "in the same sequence")
+                if not flags & END_SEQUENCE:
+                    self.rows.append((addr, f"{where}: row {n}"))
+                prev = None if flags & END_SEQUENCE else addr
+
+    # --- instruction boundaries ----------------------------------------------------------------------------
+    def check_instructions(self) -> None:
+        arch = self.df.arch
+        if arch not in ("x86_64", "aarch64") or not self.functions:
+            return
+        import capstone
+        if arch == "x86_64":
+            cs = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
+        else:
+            cs = capstone.Cs(capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM)
+        cs.skipdata = True
+        code = [c for c in self.df.code if c.data] or self.binary_code
+        if not code:
+            return  # no instructions in this file (a dSYM without its binary, a .debug file)
+        if self.df.is_object and len([c for c in code if c.address == 0]) > 1:
+            return  # several code sections at address 0: the object's addresses do not say which one
+        rows = sorted(self.rows)
+        addresses = [a for a, _w in rows]
+        for lo, hi, where in sorted(set(self.functions)):
+            section = next((c for c in code if c.address <= lo and hi <= c.address + len(c.data)), None)
+            if section is None:
+                if not self.df.is_object or code:
+                    self.add(f"{where}: function range [0x{lo:x}, 0x{hi:x}) is not inside a code section")
+                continue
+            starts = set()
+            end = lo
+            for insn_addr, size, _m, _o in cs.disasm_lite(section.data[lo - section.address:hi - section.address], lo):
+                starts.add(insn_addr)
+                end = insn_addr + size
+            if arch == "aarch64" and lo % 4:
+                self.add(f"{where}: function start 0x{lo:x} is not 4-byte aligned")
+            if end != hi:
+                self.add(f"{where}: function range [0x{lo:x}, 0x{hi:x}) does not end on an instruction boundary "
+                         f"(decoding from its start ends at 0x{end:x})")
+            k = bisect.bisect_left(addresses, lo)
+            while k < len(rows) and addresses[k] < hi:
+                if addresses[k] not in starts:
+                    self.add(f"{rows[k][1]}: address 0x{addresses[k]:x} is not an instruction start in the function "
+                             f"at 0x{lo:x} ({where})")
+                k += 1
+
+    # --- dSYM ----------------------------------------------------------------------------------------------
+    def check_dsym_uuid(self, path: str, arch: str | None, binary: str | None) -> None:
+        p = Path(path)
+        bundle = next((q for q in [p, *p.parents] if q.suffix == ".dSYM"), None)
+        if binary is None and bundle is None:
+            return
+        exe = Path(binary) if binary else bundle.with_suffix("")  # type: ignore[union-attr]
+        if not exe.exists():
+            if binary:
+                self.add(f"dSYM: binary {exe} does not exist")
+            return
+        try:
+            other = open_debug_file(exe, arch)
+        except DwarfkitError as e:
+            self.add(f"dSYM: cannot read binary {exe}: {e}")
+            return
+        self.binary_code = [c for c in other.code if c.data]
+        if self.df.uuid is None or other.uuid is None:
+            self.add(f"dSYM: LC_UUID missing in {'the dSYM' if self.df.uuid is None else exe}")
+        elif self.df.uuid != other.uuid:
+            self.add(f"dSYM: UUID {self.df.uuid.hex()} differs from {exe}'s {other.uuid.hex()}")
