@@ -14,11 +14,12 @@ coff-x86_64    shapes.obj                   dwarfkit.backends.coff.write_object
 pe-x86_64      shapes.exe                   dwarfkit.backends.coff.write_pe
 =============  ===========================  =============================================
 
-Each file is checked by ``dwarfkit verify`` (when this dwarfkit has it) and by ``llvm-dwarfdump-14 --verify``; a
-table shows every file with its checks and the command that debugs it, and ``OUT/manifest.json`` lists every file
-with its target, container and architecture, plus the program's source, functions (name, first line, address
-range in that file) and globals, so that other tools can check the outputs. Addresses come from each file's symbol
-table as ``llvm-nm-14`` reads it: final addresses for executables and dSYMs, section offsets for objects.
+Each file is checked by ``dwarfkit verify`` (``dwarfkit.reader.verify``, when this dwarfkit has the reader) and by
+``llvm-dwarfdump-14 --verify``; a table shows every file with its checks and the command that debugs it, and
+``OUT/manifest.json`` lists every file with its target, container and architecture, plus the program's source,
+functions (name, first line, address range in that file) and globals, so that other tools can check the outputs.
+Addresses come from each file's symbol table as ``llvm-nm-14`` reads it: final addresses for executables and dSYMs,
+section offsets for objects.
 
 Everything is written into a temporary folder next to OUT, which replaces OUT only when every step succeeded. A
 failure prints one ``dwarfkit: error: ...`` line and exits with status 2.
@@ -45,7 +46,6 @@ from .minic import MinicError, compile_to, run
 from .minic import syntax as s
 from .minic.compiler import WINDOWS_IMPORTS, Compilation
 
-REPO = Path(__file__).resolve().parent.parent
 SOURCE = Path(__file__).resolve().parent / "minic" / "programs" / "shapes.mc"
 NAME = "shapes"
 MANIFEST = "manifest.json"
@@ -145,24 +145,32 @@ def _tool(name: str) -> str:
     return path
 
 
-def _run(args: Sequence[str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(list(args), capture_output=True, text=True, timeout=120, cwd=cwd,
-                          stdin=subprocess.DEVNULL)
+def _run(args: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(list(args), capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
 
 
 # ------------------------------------------------------------------------------------------------------ the checks
 
 def dwarfkit_verify_available() -> bool:
-    """``dwarfkit verify`` comes from the reader; a dwarfkit without it answers ``--help`` with an error."""
-    return _run([sys.executable, "-m", "dwarfkit", "verify", "--help"], cwd=REPO).returncode == 0
+    """``dwarfkit verify`` comes with the reader (``dwarfkit.reader``), which an older dwarfkit lacks."""
+    try:
+        import dwarfkit.reader.verify  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 def dwarfkit_verify(path: Path) -> str:
-    result = _run([sys.executable, "-m", "dwarfkit", "verify", str(path)], cwd=REPO)
-    if result.returncode == 0:
+    """What ``dwarfkit verify PATH`` checks, called in-process (a dSYM finds its executable beside it)."""
+    from dwarfkit.reader.verify import verify
+    try:
+        findings = verify(str(path))
+    except DwarfkitError as e:
+        findings = [str(e)]
+    if not findings:
         return "ok"
-    lines = (result.stdout + result.stderr).strip().splitlines()
-    return f"FAILED ({lines[0] if lines else f'exit status {result.returncode}'})"
+    more = f" and {len(findings) - 1} more" if len(findings) > 1 else ""
+    return f"FAILED ({findings[0]}{more})"
 
 
 def llvm_verify(path: Path) -> str:
