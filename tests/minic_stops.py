@@ -158,12 +158,15 @@ def _observe_lldb(exe: Path, filename: str, lines: list[int], stops: list[Stop],
 
 
 def parse_lldb_variables(text: str) -> dict[str, object]:
-    """``(long) x = 5``, ``(long *) p = 0x...``, and structs over several lines (``(Pair) s = {`` ... ``}``)."""
+    """``(long) x = 5``, ``(long *) p = 0x...``, small structs on one line (``(Vec) v = (x = 3, y = -4)``) and
+    others over several lines (``(Pair) s = {`` ... ``}``)."""
     values: dict[str, object] = {}
     pattern = r"^\([^)]*\) ([\w.]+) = (?:\{\n(?P<body>.*?)^\}|(?P<scalar>[^\n]*))$"
     for found in re.finditer(pattern, text, re.M | re.S):  # outermost first: a later equal name hides the earlier
         if found["body"] is not None:
             values[found[1]] = {n: _number(v) for n, v in re.findall(r"^\s+(\w+) = (\S+)", found["body"], re.M)}
+        elif found["scalar"].startswith("("):  # a small struct on one line: (x = 3, y = -4)
+            values[found[1]] = {n: _number(v) for n, v in re.findall(r"(\w+) = ([^,)]+)", found["scalar"])}
         else:
             values[found[1]] = _number(found["scalar"].split(" ")[0])
     return values

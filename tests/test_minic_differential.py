@@ -70,17 +70,19 @@ def test_debugger_shows_the_interpreters_values(tmp_path_factory, debugger):
 
 
 @pytest.mark.debugger
-def test_the_comparison_notices_a_wrong_int_pointer_or_global(tmp_path):
-    """The judge itself: on real gdb output for shapes.mc, the interpreter's stops match, and each kind of wrong
-    expectation (an int parameter, a pointer to another stack variable, a global) is reported."""
+@pytest.mark.parametrize("debugger", list(DEBUGGERS))
+def test_the_comparison_notices_a_wrong_int_pointer_or_global(tmp_path, debugger):
+    """The judge itself: on real debugger output for shapes.mc, the interpreter's stops match, and each kind of
+    wrong expectation (an int parameter, a pointer to another stack variable, a global) is reported."""
+    arch, _ = DEBUGGERS[debugger]
     source = SHAPES.read_text()
     program = parse_program(source, "shapes.mc")
     line = next(n for n, text in enumerate(source.splitlines(), 1) if "last = where;" in text)
     stops = run(program, stop_at=[line]).stops
     assert [str(s.parameters["where"]) for s in stops] == ["&distance in main#1", "&here.y in main#1"]
     exe = tmp_path / "shapes"
-    write_executable(compile_program(source, Arch.X86_64, "shapes.mc", comp_dir=str(SHAPES.parent)), exe)
-    seen = observe("gdb", exe, "shapes.mc", [line], stops, [g.name for g in program.globals])
+    write_executable(compile_program(source, arch, "shapes.mc", comp_dir=str(SHAPES.parent)), exe)
+    seen = observe(debugger, exe, "shapes.mc", [line], stops, [g.name for g in program.globals])
     addresses = global_addresses(exe, program)
     assert [compare(e, o, program, addresses) for e, o in zip(stops, seen)] == [[], []]
     wrong = [replace(stops[0], parameters={**stops[0].parameters, "by": stops[0].parameters["by"] + 1}),
