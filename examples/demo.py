@@ -116,26 +116,27 @@ def arch_name(target: Target) -> str:
 
 def debug_command(output: Output, out: str) -> str:
     """The one command that debugs ``output`` (paths as the user named OUT)."""
-    path = shlex.quote(str(Path(out) / output.path))
+    path = str(Path(out) / output.path)
     if output.container.startswith("Mach-O"):
         folder = Path(out) / output.target.folder
-        dwarf = shlex.quote(str(folder / f"{NAME}.dSYM" / "Contents" / "Resources" / "DWARF" / NAME))
-        return f"lldb-14 {shlex.quote(str(folder / NAME))} -o 'target symbols add {dwarf}'"
+        dwarf = folder / f"{NAME}.dSYM" / "Contents" / "Resources" / "DWARF" / NAME
+        return shlex.join(["lldb-14", str(folder / NAME), "-o", f"target symbols add {shlex.quote(str(dwarf))}"])
     if output.target.arch is Arch.AARCH64 and output.kind == "executable":
-        return (f"qemu-aarch64 -g {QEMU_PORT} {path} & "
-                f"gdb-multiarch -ex 'target remote :{QEMU_PORT}' {path}")
+        return (shlex.join(["qemu-aarch64", "-g", str(QEMU_PORT), path]) + " & " +
+                shlex.join(["gdb-multiarch", "-ex", f"target remote :{QEMU_PORT}", path]))
     if output.target.arch is Arch.AARCH64 or output.container == "PE":
-        return f"gdb-multiarch {path}"
-    return f"gdb {path}"
+        return shlex.join(["gdb-multiarch", path])
+    return shlex.join(["gdb", path])
 
 
 def run_command(output: Output, out: str) -> str | None:
     """How to run an executable here (None: nothing runs it on this machine)."""
     if output.kind != "executable" or output.container == "Mach-O":
         return None
-    path = shlex.quote(str(Path(out) / output.path))
-    return {"ELF": f"qemu-aarch64 {path}" if output.target.arch is Arch.AARCH64 else path,
-            "PE": f"wine {path}"}[output.container]
+    path = str(Path(out) / output.path)
+    if output.container == "PE":
+        return shlex.join(["wine", path])
+    return shlex.join(["qemu-aarch64", path] if output.target.arch is Arch.AARCH64 else [path])
 
 
 def _tool(name: str) -> str:

@@ -6,7 +6,10 @@ Safety by construction:
 * a function calls only functions defined before it (no recursion);
 * division and remainder only by literals 2..9 (no division by zero, no INT_MIN / -1);
 * pointers always point at something alive: locals take addresses of variables already in scope, callees get
-  addresses from their caller, globals point only at globals.
+  addresses from their caller, globals point only at globals; ``struct Pair*`` locals point at struct variables in
+  scope.
+Language corners on purpose: an inner block's local may hide an outer local, parameter or global of the same name
+(its initializer still reads the outer one).
 """
 from __future__ import annotations
 
