@@ -90,3 +90,22 @@ def test_the_comparison_notices_a_wrong_int_pointer_or_global(tmp_path, debugger
                                            "where": Pointer(Target("result", None, "main", 1))}),
              replace(stops[0], globals={**stops[0].globals, "calls": 99})]
     assert all(compare(e, o, program, addresses) for e, o in zip(wrong, [seen[0], seen[1], seen[0]]))
+
+
+@pytest.mark.debugger
+@pytest.mark.parametrize("debugger", list(DEBUGGERS))
+def test_a_local_hiding_a_parameter_is_compared_once_declared(tmp_path, debugger):
+    """The corner hypothesis found: before ``int a = 5;`` runs, the debugger shows the inner ``a`` (DWARF scopes are
+    whole blocks), the interpreter the parameter; that name is left out there, and compared from the next line on."""
+    arch, _ = DEBUGGERS[debugger]
+    source = ("int f(int a) {\n    if (a) {\n        int b = a;\n        int a = 5;\n        a = a + b;\n    }\n"
+              "    return a;\n}\nint main() {\n    return f(3);\n}\n")
+    program = parse_program(source, "hide.mc")
+    stops = run(program, stop_at=[4, 5]).stops
+    assert [(s.line, s.parameters, s.locals) for s in stops] == [(4, {"a": 3}, {"b": 3}), (5, {}, {"b": 3, "a": 5})]
+    (tmp_path / "hide.mc").write_text(source)
+    exe = tmp_path / "hide"
+    write_executable(compile_program(source, arch, "hide.mc", comp_dir=str(tmp_path)), exe)
+    seen = observe(debugger, exe, "hide.mc", [4, 5], stops, [])
+    assert seen[1].variables["a"] == 5 and seen[1].variables["b"] == 3
+    assert [compare(e, o, program, {}) for e, o in zip(stops, seen)] == [[], []]
