@@ -10,9 +10,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from dwarfkit import Address, Encoding
-from dwarfkit.expr import Expr
-from dwarfkit.program import DwarfBuilder
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # this checkout's dwarfkit, not an installed one
+
+from dwarfkit import Address, Encoding  # noqa: E402
+from dwarfkit.expr import Expr  # noqa: E402
+from dwarfkit.program import DwarfBuilder  # noqa: E402
 
 PER_UNIT = 1000
 

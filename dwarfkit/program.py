@@ -155,9 +155,9 @@ class DwarfBuilder:
         if isinstance(unit, TypeUnit) and self.encoding.version == 4:
             if self._types_encoder is None:
                 self._types_encoder = UnitEncoder(self, ".debug_types", bytearray(), RelocationBuffer())
-            self._types_encoder.encode_unit(unit)
+            self._types_encoder.encode_unit(unit, release)
         else:
-            offset = self._info_encoder.encode_unit(unit)
+            offset = self._info_encoder.encode_unit(unit, release)
             ranges = unit.address_ranges()
             if isinstance(unit, CompileUnit):
                 self._aranges.append((offset, ranges))

@@ -27,16 +27,17 @@ def test_value_that_does_not_fit_the_pinned_form_names_die_and_attribute():
 
 
 @pytest.mark.parametrize("call,what", [
-    (lambda cu, fn: fn.die("no_such_tag"), "tag"),
-    (lambda cu, fn: fn.die("variable", no_such_attribute=1), "attribute"),
-    (lambda cu, fn: fn.set("decl_line", 1, form="no_such_form"), "form"),
-    (lambda cu, fn: Expr().op("no_such_op"), "operation"),
-    (lambda cu, fn: Expr().op(0x01), "opcode"),
+    (lambda cu, fn: fn.die("no_such_tag"), 'cu "a.c" / subprogram "main": unknown DWARF tag'),
+    (lambda cu, fn: fn.die("variable", no_such_attribute=1), 'subprogram "main" / variable: unknown DWARF attribute'),
+    (lambda cu, fn: fn.set("decl_line", 1, form="no_such_form"), 'subprogram "main": unknown DWARF form'),
+    (lambda cu, fn: Expr().op("no_such_op"), "unknown DWARF expression operation 'no_such_op'"),
+    (lambda cu, fn: Expr().op(0x01), "opcode 0x1"),
 ])
 def test_unknown_names_are_refused(call, what):
     dw, cu, fn = program()
-    with pytest.raises(DescriptionError, match=what):
+    with pytest.raises(DescriptionError) as err:
         call(cu, fn)
+    assert what in str(err.value)
 
 
 def test_expression_operands_are_checked():

@@ -1,6 +1,8 @@
 """Random DIE trees (hypothesis): what pyelftools reads back equals what was described; llvm-dwarfdump agrees."""
 from __future__ import annotations
 
+import re
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -53,7 +55,12 @@ def blocks(depth: int):
     return st.fixed_dictionaries({"tag": st.just("lexical_block"), "children": children})
 
 
-function = st.fixed_dictionaries({"name": names, "children": st.lists(st.one_of(variable, blocks(1)), max_size=5)})
+function = st.fixed_dictionaries({
+    "name": names,
+    "children": st.lists(st.one_of(variable, blocks(1)), max_size=5),
+    "split": st.booleans(),                                  # DW_AT_ranges (two pieces) instead of low/high_pc
+    "moving": st.none() | st.lists(st.integers(0, 31), min_size=1, max_size=3),   # a location list: registers
+})
 unit = st.fixed_dictionaries({
     "name": names,
     "types": st.lists(st.tuples(names, st.sampled_from([1, 2, 4, 8]), st.sampled_from(["signed", "unsigned"])),
@@ -83,8 +90,15 @@ def build(config, units):
     for u, cu in zip(units, cus):
         start = address
         for f in u["functions"]:
-            fn = cu.die("subprogram", name=f["name"], low_pc=address, high_pc=0x100)
-            built.append(({"tag": "subprogram", "name": f["name"]}, fn))
+            if f["split"]:
+                fn = cu.die("subprogram", name=f["name"], ranges=[(address, 0x40), (address + 0x80, 0x80)])
+            else:
+                fn = cu.die("subprogram", name=f["name"], low_pc=address, high_pc=0x100)
+            built.append(({"tag": "subprogram", "name": f["name"], "start": address, "split": f["split"]}, fn))
+            if f["moving"]:
+                pieces = [(address + 0x10 * i, 0x10, Expr().reg(r)) for i, r in enumerate(f["moving"])]
+                var = fn.die("variable", name="moving", location=dw.location_list(pieces))
+                built.append(({"tag": "moving", "start": address, "registers": f["moving"]}, var))
             add_children(cu, fn, f["children"], all_types, built)
             address += 0x100
         if address > start:
@@ -134,9 +148,21 @@ def test_random_die_trees_round_trip(program):
         path = write_elf(Path(tmp) / "random.o", sections)
         verify(path, dwarfdump)
         di = dwarfinfo(path)
+        dump = subprocess.run([dwarfdump, "--debug-info", str(path)], capture_output=True, text=True).stdout
     read = {d.offset: (cu, d) for cu in di.iter_CUs() for d in cu.iter_DIEs()}
+    width = 2 * config[2]
     for description, die in built:
         cu, got = read[die.offset]
+        if description["tag"] == "moving":   # location lists: llvm-dwarfdump resolves them in every format
+            for i, register in enumerate(description["registers"]):
+                begin = description["start"] + 0x10 * i
+                entry = f"[0x{begin:0{width}x}, 0x{begin + 0x10:0{width}x}): DW_OP_reg{register}"
+                assert re.search(re.escape(entry) + r"\b", dump), entry
+            continue
+        if description["tag"] == "subprogram" and description["split"]:
+            start = description["start"]
+            assert f"[0x{start:0{width}x}, 0x{start + 0x40:0{width}x})" in dump
+            assert f"[0x{start + 0x80:0{width}x}, 0x{start + 0x100:0{width}x})" in dump
         assert got.tag == f"DW_TAG_{description['tag']}"
         if description["tag"] == "lexical_block":
             assert [c.offset for c in got.iter_children()] == [c.offset for c in die]

@@ -295,9 +295,12 @@ def test_abbreviations_are_shared_across_units():
         t = cu.base_type("int", 4, "signed")
         for i in range(5):
             cu.die("variable", name=f"variable_{i}", type=t, decl_file=1, decl_line=i + 1)
-    dw.emit()
+    sections = dw.emit()
     # compile_unit, base_type and one variable shape (decl_line always fits data1).
     assert len(dw.abbrevs) == 3
+    # Strings are stored once, across units; the units' directory once in .debug_line_str.
+    assert bytes(sections[".debug_str"].data).count(b"variable_0\0") == 1
+    assert bytes(sections[".debug_line_str"].data).count(b"/x\0") == 1
 
 
 def test_finished_units_release_their_dies_and_can_still_be_referred_to(tmp_path):

@@ -59,9 +59,12 @@ class Die:
 
     def set(self, attribute: str | int, value: Any, form: str | int | None = None) -> "Die":
         """Sets (or replaces) one attribute, with an optional pinned form. Returns the DIE."""
-        at = names.attribute(attribute)
-        if form is not None:
-            value = Pinned(value, form)
+        try:
+            at = names.attribute(attribute)
+            if form is not None:
+                value = Pinned(value, form)
+        except DescriptionError as error:
+            raise DescriptionError(f"{self.path()}: {error}") from None
         self.unit._set(self, at, value)
         return self
 

@@ -66,6 +66,7 @@ class UnitEncoder:
         self._encoders = self._make_encoders()
         self._entries: dict[tuple, Callable[[bytearray, list, int], None]] = {}
         self._die: Die | None = None         # the DIE being encoded, for messages of fixups
+        self._release = False
 
     # -- per-form field encoders -----------------------------------------------------------------------------
     def _make_encoders(self) -> dict[int, Encoder]:
@@ -259,8 +260,13 @@ class UnitEncoder:
         return encoder
 
     # -- units -----------------------------------------------------------------------------------------------
-    def encode_unit(self, unit: "Unit") -> int:
-        """Appends ``unit`` (header and DIEs); returns its offset. References into later units stay pending."""
+    def encode_unit(self, unit: "Unit", release: bool = False) -> int:
+        """Appends ``unit`` (header and DIEs); returns its offset. References into later units stay pending.
+
+        With ``release``, every DIE is unlinked from its children once written, so that reference counting frees
+        the tree (a DIE and its parent form a cycle otherwise); DIEs the caller holds keep their offsets.
+        """
+        self._release = release
         buf = self.data
         enc = self.encoding
         start = len(buf)
@@ -303,6 +309,8 @@ class UnitEncoder:
             for child in children:
                 encode_tree(child)
             buf.append(0)
+            if self._release:
+                die.children = None
 
     def patch(self, pos: int, size: int, value: int) -> None:
         self.data[pos:pos + size] = value.to_bytes(size, self.order)  # type: ignore[arg-type]

@@ -66,7 +66,10 @@ class Unit(TypeHelpers):
             raise DescriptionError(f"{self.label()}: already emitted, no DIE can be added")
         code = _TAGS.get(tag)
         if code is None:
-            code = _TAGS[tag] = names.tag(tag)
+            try:
+                code = _TAGS[tag] = names.tag(tag)
+            except DescriptionError as error:
+                raise DescriptionError(f"{parent.path() if parent else self.label()}: {error}") from None
         die = Die(self, parent, code)
         if attributes:
             self._apply(die, attributes)
@@ -92,7 +95,10 @@ class Unit(TypeHelpers):
                 continue
             at = _ATTRIBUTES.get(key)
             if at is None:
-                at = _ATTRIBUTES[key] = names.attribute(key)
+                try:
+                    at = _ATTRIBUTES[key] = names.attribute(key)
+                except DescriptionError as error:
+                    raise DescriptionError(f"{die.path()}: {error}") from None
             kind = type(value)
             if kind is int:
                 if at not in special:
@@ -208,17 +214,9 @@ class Unit(TypeHelpers):
         return None
 
     def release(self) -> None:
-        """Drops the DIE tree after emission; DIE objects the caller holds keep their offsets."""
+        """Drops the DIE tree after emission (the encoder unlinked its inner DIEs already)."""
         self.finished = True
-        # Unlink every DIE from its children so that reference counting frees the tree at once (a DIE and its parent
-        # form a cycle otherwise, left to the cyclic garbage collector). DIEs the caller holds keep their offsets.
-        stack = [self.root]
-        while stack:
-            die = stack.pop()
-            children = die.children
-            if children:
-                stack.extend(children)
-                die.children = None
+        self.root.children = None
 
     def address_ranges(self) -> list[tuple[Any, int]]:
         return []
