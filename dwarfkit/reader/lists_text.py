@@ -61,7 +61,7 @@ class ListSection:
     def counts(self) -> tuple[int, int]:
         """(lists, entries) for --summary."""
         lists = [li for t in self.tables for li in t.lists]
-        return len(lists), sum(len(li.entries) for li in lists)
+        return len(lists), sum(1 for li in lists for e in li.entries if not e.kind.endswith("end_of_list"))
 
 
 class _Reader:
@@ -351,11 +351,11 @@ def dump_loc_text(ctx: DwarfContext, sec: ListSection, out: TextIO) -> None:
                     w("\n" + " " * 12 + f"{e.kind:<{_LLE_WIDTH}}(" + ", ".join(f"{v:#0{width}x}" for v in e.values)
                       + ")")
                 if e.expr is not None:
-                    w(": " + (format_expr(e.expr, arch, asz, 4, ctx.order, _no_unit_base_type) or "<empty>"))
+                    w(": " + (format_expr(e.expr, arch, asz, 4, ctx.order, no_unit_base_type) or "<empty>"))
             w("\n")
 
 
-def _no_unit_base_type(offset: int) -> str:
+def no_unit_base_type(offset: int) -> str:
     """Read without a unit, llvm-dwarfdump prints a base type reference as its bare offset."""
     return f" 0x{offset:x}"
 
@@ -402,3 +402,24 @@ def list_sections(ctx: DwarfContext, chosen: set[str]) -> Iterator[tuple[str, Li
     for flag, read in readers.items():
         if flag in chosen and ctx.file.section(flag.replace("-", "_")):
             yield flag, read()
+
+
+def write_summary(ctx: DwarfContext, out: TextIO) -> list[str]:
+    """``--summary``: tables, lists and entries of each list section, contributions and entries of
+    ``.debug_str_offsets``; returns the problems found reading them."""
+    from .str_offsets_text import contributions
+    problems: list[str] = []
+    rows = []
+    for _flag, sec in list_sections(ctx, {"debug-loc", "debug-loclists", "debug-ranges", "debug-rnglists"}):
+        lists, entries = sec.counts()
+        rows.append((sec.name, len(sec.tables), lists, entries))
+        problems += sec.problems
+    if ctx.str_offsets:
+        found, more = contributions(ctx)
+        rows.append(("debug_str_offsets", len(found), len(found), sum(c.size // c.offset_size for c in found)))
+        problems += more
+    if rows:
+        out.write("\nsection               tables     lists   entries\n")
+        for name, tables, lists, entries in rows:
+            out.write(f".{name:<20} {tables:>6} {lists:>9} {entries:>9}\n")
+    return problems
