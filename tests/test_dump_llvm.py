@@ -65,10 +65,12 @@ def test_show_form_agrees_with_llvm_dwarfdump(name):
     assert first_difference(mine, theirs) is None
 
 
-@pytest.mark.parametrize("flag", ["--debug-abbrev", "--debug-aranges", "--debug-str", "--debug-line-str"])
+@pytest.mark.parametrize("flag", ["--debug-abbrev", "--debug-aranges", "--debug-str", "--debug-line-str",
+                                  "--debug-pubnames", "--debug-pubtypes", "--debug-addr"])
 @pytest.mark.parametrize("name", ["elf/shapes-gcc-O0-dwarf5.o", "elf/shapes-gcc-O0-dwarf64.o", "elf/shapes-gcc-x86_64",
-                                  "coff/shapes-mingw-O2-dwarf5.exe", "macho/shapes-arm64.dSYM",
-                                  "third_party/pyelftools/dwarf_v4_ticcs.elf"])
+                                  "elf/shapes-clang-O0-dwarf5.o", "coff/shapes-mingw-O2-dwarf5.exe",
+                                  "macho/shapes-arm64.dSYM", "third_party/pyelftools/dwarf_v4_ticcs.elf",
+                                  "third_party/pyelftools/penalty_64_clang.o.elf"])
 def test_table_sections_match_llvm_dwarfdump(name, flag):
     path = require_reader_corpus() / name
     llvm = subprocess.run([require_tool("llvm-dwarfdump-14"), flag, str(path)], capture_output=True, text=True,
@@ -79,3 +81,14 @@ def test_table_sections_match_llvm_dwarfdump(name, flag):
     def lines(text):  # the first line names the file; blank lines between sections differ
         return [line for line in text.splitlines()[1:] if line.strip() and not line.endswith("contents:")]
     assert lines(out.getvalue()) == lines(llvm)
+
+
+def test_parallel_dump_is_the_sequential_dump(monkeypatch):
+    """Large sections are formatted by forked workers; the text must be byte for byte the one-process text."""
+    from dwarfkit.reader import dump
+    path = require_reader_corpus() / "third_party/pyelftools/dwarf_gnuops4.so.elf"
+    sequential = ours(path, sections=["debug-info"])
+    monkeypatch.setattr(dump, "PARALLEL_THRESHOLD", 0)
+    monkeypatch.setattr(dump, "CHUNK_BYTES", 4096)
+    monkeypatch.setattr(dump.os, "cpu_count", lambda: 2)
+    assert ours(path, sections=["debug-info"]) == sequential

@@ -36,7 +36,7 @@ def mutate(data: bytes, df, rng: random.Random) -> bytes:
     """Flip bytes inside DWARF sections (where the decoder is exercised), or cut the file short."""
     out = bytearray(data)
     spans = [(off, len(df.sections[name])) for name, off in df.section_offsets.items()
-             if off and df.sections[name] and name != "eh_frame"]
+             if off and df.sections[name]]
     kind = rng.random()
     if kind < 0.1:
         return bytes(out[:rng.randrange(len(out))])

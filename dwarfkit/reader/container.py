@@ -46,6 +46,9 @@ class DebugFile:
     problems: list[str] = field(default_factory=list)
     """Container-level findings: relocations not applied, sections that could not be decompressed."""
     section_addresses: dict[int, str] = field(default_factory=dict)
+    """Mach-O/COFF section number -> name."""
+    addresses: dict[str, int] = field(default_factory=dict)
+    """Load address of each DWARF section (``eh_frame`` needs it for pc-relative pointers)."""
 
     def section(self, name: str) -> bytes:
         return self.sections.get(name, b"")
@@ -102,7 +105,13 @@ def decompress_zdebug(name: str, data: bytes) -> bytes:
     return inflate(name, data[12:], size)
 
 
+# A compressed section claiming more than this is refused rather than inflated.
+MAX_INFLATED = 1 << 32
+
+
 def inflate(name: str, data: bytes, size: int) -> bytes:
+    if size > MAX_INFLATED:
+        raise ReadError(f"{name}: compressed section claims {size} bytes, more than dwarfkit inflates")
     d = zlib.decompressobj()
     try:
         # Never inflate more than the header promises: a hostile size field must not exhaust memory.

@@ -1,17 +1,22 @@
 """``dwarfkit dump``: the sections of one file, in llvm-dwarfdump's order and layout."""
 from __future__ import annotations
 
+import collections
+import io
+import multiprocessing
+import os
 from typing import TextIO
 
 from .container import DebugFile
 from . import tables
+from .cfi import FrameDumper
 from .lines import parse_line_table
 from .text import DumpOptions, InfoDumper, dump_line_table
 from .units import DwarfContext, forget
 
 # Section flags in the order llvm-dwarfdump prints sections.
-SECTION_FLAGS = ["debug-abbrev", "debug-info", "debug-types", "debug-aranges", "debug-line", "debug-str",
-                 "debug-line-str"]
+SECTION_FLAGS = ["debug-abbrev", "debug-info", "debug-types", "debug-frame", "eh-frame", "debug-aranges",
+                 "debug-line", "debug-str", "debug-line-str", "debug-pubnames", "debug-pubtypes", "debug-addr"]
 
 
 def dump_text(df: DebugFile, out: TextIO, sections: set[str], opts: DumpOptions) -> list[str]:
@@ -23,22 +28,22 @@ def dump_text(df: DebugFile, out: TextIO, sections: set[str], opts: DumpOptions)
         out.write(".debug_abbrev contents:\n")
         offsets = [u.abbrev_offset for s in ("debug_info", "debug_types") for u in ctx.units(s)]
         problems += tables.dump_abbrev(df.section("debug_abbrev"), out, offsets)
-    if "debug-info" in sections and df.section("debug_info"):
-        out.write(".debug_info contents:\n")
-        dumper = InfoDumper(ctx, out, opts)
-        for unit in ctx.units("debug_info"):
-            dumper.dump_unit(unit)
-            forget(unit)
-        problems += dumper.problems
-        out.write("\n")
-    if "debug-types" in sections and df.section("debug_types"):
-        out.write(".debug_types contents:\n")
-        dumper = InfoDumper(ctx, out, opts)
-        for unit in ctx.units("debug_types"):
-            dumper.dump_unit(unit)
-            forget(unit)
-        problems += dumper.problems
-        out.write("\n")
+    for flag, section in (("debug-info", "debug_info"), ("debug-types", "debug_types")):
+        if flag in sections and df.section(section):
+            out.write(f".{section} contents:\n")
+            global _worker_options
+            _worker_options = opts
+            problems += dump_units(ctx, section, out, opts)
+            out.write("\n")
+    if "debug-frame" in sections or "eh-frame" in sections:
+        # llvm-dwarfdump prints both call-frame sections for either flag, headings even when empty.
+        for name in ("debug_frame", "eh_frame"):
+            out.write(f"\n.{name} contents:\n\n")
+            if df.section(name):
+                arch = "mips64" if df.arch == "mips" and df.address_size == 8 else df.arch
+                dumper = FrameDumper(df.section(name), name == "eh_frame", df.byteorder, df.address_size, arch,
+                                     df.addresses.get(name, 0), name)
+                problems += dumper.dump(out)
     if "debug-aranges" in sections and df.section("debug_aranges"):
         out.write(".debug_aranges contents:\n")
         problems += tables.dump_aranges(df.section("debug_aranges"), df.byteorder, out)
@@ -52,8 +57,87 @@ def dump_text(df: DebugFile, out: TextIO, sections: set[str], opts: DumpOptions)
         if flag in sections and df.section(name):
             out.write(f".{name} contents:\n")
             tables.dump_strings(df.section(name), out)
+    for flag, name in (("debug-pubnames", "debug_pubnames"), ("debug-pubtypes", "debug_pubtypes")):
+        if flag in sections and df.section(name):
+            out.write(f"\n.{name} contents:\n")
+            problems += tables.dump_pubnames(name, df.section(name), df.byteorder, out)
+    if "debug-addr" in sections and df.section("debug_addr"):
+        out.write("\n.debug_addr contents:\n")
+        problems += tables.dump_addr(df.section("debug_addr"), df.byteorder, out)
     problems += ctx.problems
     return problems
+
+
+# Below this much .debug_info, one process is quicker than starting workers.
+PARALLEL_THRESHOLD = 2 << 20
+CHUNK_BYTES = 256 << 10  # units go to workers in runs of about this much .debug_info (~7 MB of text)
+_worker_context: DwarfContext | None = None  # set before forking; each worker decodes its share of units
+
+
+def dump_units(ctx: DwarfContext, section: str, out: TextIO, opts: DumpOptions) -> list[str]:
+    """The units of one section as text, in order. A large section is formatted by worker processes (one per
+    CPU, forked so they share the file's bytes) unit run by unit run, and written here in order as runs arrive:
+    wall time divides by the CPUs while the output and each worker's memory stay one run at a time."""
+    units = ctx.units(section)
+    workers = min(os.cpu_count() or 1, 8)
+    if workers > 1 and len(ctx.file.section(section)) >= PARALLEL_THRESHOLD and \
+            "fork" in multiprocessing.get_all_start_methods():
+        runs: list[tuple[str, int, int]] = []
+        start = 0
+        for k, unit in enumerate(units):
+            if unit.end - units[start].offset >= CHUNK_BYTES or k == len(units) - 1:
+                runs.append((section, start, k + 1))
+                start = k + 1
+        global _worker_context
+        _worker_context = ctx
+        problems: list[str] = []
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                # At most two runs per worker in flight: the text waiting here stays bounded.
+                pending: collections.deque = collections.deque()
+                for run in runs:
+                    pending.append(pool.apply_async(_dump_run, (run,)))
+                    if len(pending) >= 2 * workers:
+                        problems += _write_result(pending.popleft().get(), out)
+                while pending:
+                    problems += _write_result(pending.popleft().get(), out)
+        finally:
+            _worker_context = None
+        return problems
+    dumper = InfoDumper(ctx, out, opts)
+    for unit in units:
+        dumper.dump_unit(unit)
+        forget(unit)
+    return dumper.problems
+
+
+def _write_result(result: tuple[str, list[str]], out: TextIO) -> list[str]:
+    out.write(result[0])
+    return result[1]
+
+
+_worker_dumper: InfoDumper | None = None
+
+
+def _dump_run(run: tuple[str, int, int]) -> tuple[str, list[str]]:
+    """In a worker: the text of units [first, last) of a section, and the problems found there."""
+    global _worker_dumper
+    section, first, last = run
+    ctx = _worker_context
+    assert ctx is not None
+    buffer = io.StringIO()
+    if _worker_dumper is None:
+        _worker_dumper = InfoDumper(ctx, buffer, _worker_options)
+    dumper = _worker_dumper
+    dumper.out = buffer
+    dumper.problems = []
+    for unit in ctx.units(section)[first:last]:
+        dumper.dump_unit(unit)
+        forget(unit)
+    return buffer.getvalue(), dumper.problems
+
+
+_worker_options = DumpOptions()
 
 
 def line_tables(ctx: DwarfContext):

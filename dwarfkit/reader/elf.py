@@ -72,21 +72,22 @@ def _read(path: str, elf: ELFFile) -> DebugFile:
         if rel is not None:
             raw = _relocate(out, handler, section.name, raw, rel)
         out.sections[name] = raw
+        out.addresses[name] = section["sh_addr"]
         out.section_offsets[name] = section["sh_offset"] if raw is not None else 0
     return out
 
 
 def _section_bytes(path: str, section) -> bytes:
     if section["sh_flags"] & SH_FLAGS.SHF_COMPRESSED:
-        # Inflate ourselves, bounded by the header's size (pyelftools trusts it without bound).
-        header = section.compression_header if hasattr(section, "compression_header") else None
-        raw = section.stream
-        raw.seek(section["sh_offset"])
-        blob = raw.read(section["sh_size"])
+        # Inflate ourselves, bounded by the header's size (pyelftools would trust it without bound).
+        ctype = getattr(section, "_compression_type", None)
+        if ctype != "ELFCOMPRESS_ZLIB":
+            raise ReadError(f"{section.name}: compression {ctype} is not supported (only zlib)")
         hdr_size = 24 if section.elffile.elfclass == 64 else 12
-        if header is None or header["ch_type"] != "ELFCOMPRESS_ZLIB":
-            raise ReadError(f"{section.name}: unsupported compression")
-        return inflate(section.name, blob[hdr_size:], header["ch_size"])
+        stream = section.stream
+        stream.seek(section["sh_offset"])
+        blob = stream.read(section["sh_size"])
+        return inflate(section.name, blob[hdr_size:], section.data_size)
     data = section.data()
     if section.name.startswith(".zdebug"):
         return decompress_zdebug(section.name, data)

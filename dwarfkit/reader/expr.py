@@ -36,6 +36,9 @@ REGISTERS: dict[str, dict[int, str]] = {
              **{21 + i: f"XMM{i}" for i in range(8)}, **{29 + i: f"MM{i}" for i in range(8)}},
     "aarch64": {**{i: f"W{i}" for i in range(31)}, 31: "WSP"},
     "arm": {**{i: f"R{i}" for i in range(13)}, 13: "SP", 14: "LR", 15: "PC"},
+    "mips64": dict(enumerate(f"{n}_64" for n in ["ZERO", "AT", "V0", "V1", "A0", "A1", "A2", "A3", "T0", "T1", "T2",
+                                                  "T3", "T4", "T5", "T6", "T7", "S0", "S1", "S2", "S3", "S4", "S5",
+                                                  "S6", "S7", "T8", "T9", "K0", "K1", "GP", "SP", "FP", "RA"])),
 }
 
 

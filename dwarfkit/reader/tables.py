@@ -85,3 +85,78 @@ def dump_strings(data: bytes, out: TextIO) -> None:
             end = len(data)
         w(f'0x{off:08x}: "{escape(data[off:end].decode("utf-8", "surrogateescape"))}"\n')
         off = end + 1
+
+
+def dump_pubnames(section: str, data: bytes, order: str, out: TextIO) -> list[str]:
+    """``.debug_pubnames``/``.debug_pubtypes``: per unit a header, then (DIE offset, name) pairs."""
+    problems: list[str] = []
+    off = 0
+    w = out.write
+    while off + 4 <= len(data):
+        start = off
+        length = int.from_bytes(data[off:off + 4], order)  # type: ignore[arg-type]
+        off += 4
+        osz = 4
+        if length == 0xFFFFFFFF:
+            length = int.from_bytes(data[off:off + 8], order)  # type: ignore[arg-type]
+            off += 8
+            osz = 8
+        end = off + length
+        if end > len(data) or length < 2 + 2 * osz:
+            problems.append(where(section, start, f"set length 0x{length:x} runs past the end of the section "
+                                                  f"(0x{len(data):x})"))
+            return problems
+        version = int.from_bytes(data[off:off + 2], order)  # type: ignore[arg-type]
+        unit = int.from_bytes(data[off + 2:off + 2 + osz], order)  # type: ignore[arg-type]
+        size = int.from_bytes(data[off + 2 + osz:off + 2 + 2 * osz], order)  # type: ignore[arg-type]
+        w(f"length = 0x{length:0{2 * osz}x}, format = {'DWARF64' if osz == 8 else 'DWARF32'}, "
+          f"version = 0x{version:04x}, unit_offset = 0x{unit:0{2 * osz}x}, unit_size = 0x{size:0{2 * osz}x}\n"
+          "Offset     Name\n")
+        pos = off + 2 + 2 * osz
+        while pos + osz <= end:
+            die = int.from_bytes(data[pos:pos + osz], order)  # type: ignore[arg-type]
+            pos += osz
+            if die == 0:
+                break
+            nul = data.find(b"\0", pos, end)
+            if nul < 0:
+                problems.append(where(section, pos, "name runs past the end of its set"))
+                break
+            w(f'0x{die:0{2 * osz}x} "{escape(data[pos:nul].decode("utf-8", "surrogateescape"))}"\n')
+            pos = nul + 1
+        w("\n")
+        off = end
+    return problems
+
+
+def dump_addr(data: bytes, order: str, out: TextIO) -> list[str]:
+    """``.debug_addr`` (DWARF 5): per contribution a header and its addresses."""
+    problems: list[str] = []
+    off = 0
+    w = out.write
+    while off + 8 <= len(data):
+        start = off
+        length = int.from_bytes(data[off:off + 4], order)  # type: ignore[arg-type]
+        off += 4
+        osz = 4
+        if length == 0xFFFFFFFF:
+            length = int.from_bytes(data[off:off + 8], order)  # type: ignore[arg-type]
+            off += 8
+            osz = 8
+        end = off + length
+        if end > len(data) or length < 4:
+            problems.append(where("debug_addr", start, f"table length 0x{length:x} runs past the end of the "
+                                                       f"section (0x{len(data):x})"))
+            return problems
+        version = int.from_bytes(data[off:off + 2], order)  # type: ignore[arg-type]
+        asz, ssz = data[off + 2], data[off + 3]
+        w(f"Address table header: length = 0x{length:0{2 * osz}x}, format = {'DWARF64' if osz == 8 else 'DWARF32'}, "
+          f"version = 0x{version:04x}, addr_size = 0x{asz:02x}, seg_size = 0x{ssz:02x}\nAddrs: [\n")
+        if asz in (1, 2, 4, 8):
+            for pos in range(off + 4, end - asz + 1, asz):
+                w(f"0x{int.from_bytes(data[pos:pos + asz], order):0{2 * asz}x}\n")  # type: ignore[arg-type]
+        else:
+            problems.append(where("debug_addr", start, f"address size {asz} is invalid"))
+        w("]\n")
+        off = end
+    return problems

@@ -293,7 +293,25 @@ class InfoDumper:
         if not unit.die_offset <= offset < unit.end:
             return None
         j = unit.die_index(offset)
-        if j is None or parents[j] != 0 or abbs[j] is None or abbs[j].tag not in PLAIN_TYPE_TAGS:
+        if j is None or abbs[j] is None:
+            return None
+        tag = abbs[j].tag
+        if tag in (0x0f, 0x26) and len(abbs[j].attrs) <= 3:  # "T *" and "const T" for a plain named T
+            inner = unit.attr_form(j, A_TYPE)
+            if inner is None:
+                return f'0x{offset:08x} "void *"' if tag == 0x0f and abbs[j].attrs and \
+                    all(a != A_TYPE for a, _f, _c in abbs[j].attrs) else None
+            if inner[0] not in forms.UNIT_REFS:
+                return None
+            k = unit.die_index(unit.offset + inner[1])
+            if k is None or abbs[k] is None or abbs[k].tag not in PLAIN_TYPE_TAGS or parents[k] != 0:
+                return None
+            named = self._plain_type_name(unit, unit.offset + inner[1], abbs, vals, parents)
+            if named is None:
+                return None
+            name = named[named.index('"') + 1:-1]
+            return f'0x{offset:08x} "{name} *"' if tag == 0x0f else f'0x{offset:08x} "const {name}"'
+        if parents[j] != 0 or tag not in PLAIN_TYPE_TAGS:
             return None
         for (a, f, _c), value in zip(abbs[j].attrs, vals[j]):
             if a == A_NAME:
@@ -403,13 +421,18 @@ class InfoDumper:
         entries, problem = loclist(ctx, unit, v, unit.version >= 5)
         if problem:
             self.problems.append(problem)
-        indent = " " * (17 + 2 * depth)
         size = unit.address_size
+        # One format per entry: "\n<indent>[start, end): " and the expression text (cached per unit).
+        line = "\n" + " " * (17 + 2 * depth) + f"[0x%0{2 * size}x, 0x%0{2 * size}x): %s"
+        default = "\n" + " " * (17 + 2 * depth) + "<default>: %s"
+        self.expression(unit, b"")  # make the expression cache this unit's
+        texts = self._expr_cache
         parts = [f"{prefix}0x{v:08x}: "]
-        fmt = f"[0x%0{2 * size}x, 0x%0{2 * size}x)"
         for rng, expr in entries:
-            r = "<default>" if rng is None else fmt % rng
-            parts.append(f"\n{indent}{r}: " + self.expression(unit, expr))
+            text = texts.get(expr)
+            if text is None:
+                text = self.expression(unit, expr)
+            parts.append(default % text if rng is None else line % (rng[0], rng[1], text))
         return "".join(parts)
 
     def expression(self, unit: Unit, expr: bytes) -> str:
@@ -463,13 +486,17 @@ class InfoDumper:
             parts.append(f"{ind}{names.attr_name(at)}" + (f" [{forms.form_name(fm)}]" if show_form else "") + "\t(")
             parts.append(None if d[0] == "fmt" else d[1])
             kinds.append(d[1] if d[0] == "fmt" else d[0])
-        return f": {'  ' * depth}{names.tag_name(ab.tag)}\n", _die_formatter(tuple(kinds)), tuple(parts)
+        head = f": {'  ' * depth}{names.tag_name(ab.tag)}"
+        if self.opts.verbose:
+            head += f" [{ab.code}] {'*' if ab.has_children else ' '}"
+        return head + "\n", _die_formatter(tuple(kinds)), tuple(parts)
 
     def dump_unit(self, u: Unit, only: set[int] | None = None) -> None:
         """Write unit ``u``; with ``only``, just the DIEs whose index is in it (with their subtrees)."""
         self.ctx.load(u)
         out = self.out
         show_form = self.opts.show_form or self.opts.verbose
+        verbose = self.opts.verbose
         chunks: list[str] = [self.unit_header(u), "\n"]
         prefixes: dict[tuple[int, int], list[tuple[str, Callable]]] = {}
         formatters: dict[tuple[int, int], tuple] = {}
@@ -488,7 +515,11 @@ class InfoDumper:
             if pre is None:
                 pre = prefixes[key] = self._die_layout(u, ab, depth, formatters, show_form)
             head, die, parts = pre
-            append("0x%08x" % offs[i] + head)
+            if verbose:  # llvm-dwarfdump -v: abbreviation code, children mark, parent DIE
+                p = u.parents[i]
+                append("0x%08x" % offs[i] + head[:-1] + (f" (0x{offs[p]:08x})\n" if p >= 0 else "\n"))
+            else:
+                append("0x%08x" % offs[i] + head)
             append(die(parts, i, vals[i], depth, base))
             if len(chunks) > 8192:
                 out.write("".join(chunks))
