@@ -9,6 +9,8 @@ import shutil
 import subprocess
 import sys
 
+from pathlib import Path
+
 import pytest
 from elftools.elf.elffile import ELFFile
 
@@ -95,6 +97,13 @@ def clang_objects(tmp_path_factory):
                            "typedef struct point pt;\nint main(void) { pt p = {1, 2}; return helper(p.x) + counter; }\n")
     subprocess.run([clang, "-g", "-O0", "-ggnu-pubnames", "-c", "t.c", "-o", "gnu.o"], cwd=d, check=True)
     subprocess.run([clang, "-g", "-O0", "-ggnu-pubnames", "-gdwarf-5", "t.c", "-o", "gnu5"], cwd=d, check=True)
+    (d / "t.cpp").write_text("namespace ns { struct A { int f(); static int s; }; int A::f() { return s; }\n"
+                             "int A::s = 3; enum E { e1, e2 }; }\n"
+                             "template <class T> struct B { T t; T get() { return t; } };\n"
+                             "int use() { B<int> b{4}; B<char> c{'a'}; ns::A a; return b.get() + c.get() + a.f(); }\n")
+    for out, flags in (("names.o", ["-c", "t.c"]), ("names64.o", ["-gdwarf64", "-c", "t.cpp"]),
+                       ("names-cpp.o", ["-c", "t.cpp"]), ("names-linked", ["t.c", "t.cpp", "-fuse-ld=lld"])):
+        subprocess.run([clang, "-g", "-O1", "-gdwarf-5", "-gpubnames", *flags, "-o", out], cwd=d, check=True)
     return d
 
 
@@ -107,11 +116,19 @@ def test_gnu_pubnames_agree_with_llvm_dwarfdump(clang_objects, file, flag):
     assert section_lines(ours(path, {flag})[0], flag.replace("-", "_")) == theirs
 
 
+@pytest.mark.parametrize("file", ["names.o", "names64.o", "names-cpp.o", "names-linked"])
+def test_debug_names_agree_with_llvm_dwarfdump(clang_objects, file):
+    path = clang_objects / file
+    theirs, _ = llvm_section(path, "debug-names")
+    assert any("Entry @" in line for line in theirs)
+    assert section_lines(ours(path, {"debug-names"})[0], "debug_names") == theirs
+
+
 # --- damaged sections ---------------------------------------------------------------------------------------------
 def damaged_copy(tmp_path, name: str, section: str, *, cut: int = 0, patch: tuple[int, bytes] | None = None):
     """A copy of a corpus ELF file whose ``section`` is ``cut`` bytes shorter (its header's sh_size) or has
     ``patch`` = (offset in the section, bytes) written over it."""
-    src = require_reader_corpus() / name
+    src = name if isinstance(name, Path) else require_reader_corpus() / name
     dst = tmp_path / src.name
     shutil.copyfile(src, dst)
     with open(dst, "r+b") as f:
@@ -158,6 +175,19 @@ def test_damaged_section_is_reported_and_the_rest_printed(tmp_path, name, sectio
     llvm = subprocess.run([require_tool("llvm-dwarfdump-14"), "--debug-info", f"--{flag}", str(path)],
                           capture_output=True, text=True, errors="surrogateescape", timeout=120)
     assert "error:" in llvm.stderr or "warning:" in llvm.stderr
+
+
+@pytest.mark.parametrize("cut,patch", [(40, None), (0, (0, b"\xff\x7f"))])
+def test_damaged_debug_names(tmp_path, clang_objects, cut, patch):
+    path = damaged_copy(tmp_path, clang_objects / "names-linked", ".debug_names", cut=cut, patch=patch)
+    run = subprocess.run([sys.executable, "-m", "dwarfkit", "dump", "--debug-names", "--debug-line", str(path)],
+                         capture_output=True, text=True, errors="surrogateescape", timeout=120, cwd=REPO)
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    assert [line for line in run.stderr.splitlines() if ".debug_names[0x" in line] == run.stderr.splitlines()
+    assert ".debug_names contents:" in run.stdout and ".debug_line contents:" in run.stdout
+    # The linked file holds one index per unit: cutting the section's end damages the second, not the first.
+    # (llvm-dwarfdump-14 reports neither damage; it prints what it can.)
+    assert ("Name Index @ 0x0 {" in run.stdout) == (cut > 0)
 
 
 @pytest.mark.parametrize("name", ["elf/shapes-clang-O2-dwarf5.o", "third_party/pyelftools/dwarf_gnuops4.so.elf"])
