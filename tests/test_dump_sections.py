@@ -6,6 +6,7 @@ import functools
 import io
 import json
 import shutil
+import struct
 import subprocess
 import sys
 
@@ -93,8 +94,9 @@ def clang_objects(tmp_path_factory):
     """Objects clang-14 writes with GNU pubnames (no corpus file has them)."""
     clang = require_tool("clang-14")
     d = tmp_path_factory.mktemp("pubnames")
-    (d / "t.c").write_text("struct point { int x, y; };\nstatic int helper(int a) { return a * 2; }\nint counter;\n"
-                           "typedef struct point pt;\nint main(void) { pt p = {1, 2}; return helper(p.x) + counter; }\n")
+    (d / "t.c").write_text("struct point { int x, y; };\nstatic int helper(int a) { return a * 2; }\n"
+                           "int counter;\ntypedef struct point pt;\n"
+                           "int main(void) { pt p = {1, 2}; return helper(p.x) + counter; }\n")
     subprocess.run([clang, "-g", "-O0", "-ggnu-pubnames", "-c", "t.c", "-o", "gnu.o"], cwd=d, check=True)
     subprocess.run([clang, "-g", "-O0", "-ggnu-pubnames", "-gdwarf-5", "t.c", "-o", "gnu5"], cwd=d, check=True)
     (d / "t.cpp").write_text("namespace ns { struct A { int f(); static int s; }; int A::f() { return s; }\n"
@@ -138,7 +140,6 @@ def damaged_copy(tmp_path, name: str, section: str, *, cut: int = 0, patch: tupl
         header = elf.header.e_shoff + index * elf.header.e_shentsize
         size_field = 32 if elf.elfclass == 64 else 20
         fmt = "<Q" if elf.elfclass == 64 else "<I"
-        import struct
         if cut:
             f.seek(header + size_field)
             f.write(struct.pack(fmt, sec.header.sh_size - cut))

@@ -21,8 +21,8 @@ LLE = ["DW_LLE_end_of_list", "DW_LLE_base_addressx", "DW_LLE_startx_endx", "DW_L
 RLE = ["DW_RLE_end_of_list", "DW_RLE_base_addressx", "DW_RLE_startx_endx", "DW_RLE_startx_length",
        "DW_RLE_offset_pair", "DW_RLE_base_address", "DW_RLE_start_end", "DW_RLE_start_length"]
 _LLE_WIDTH = max(len(n) for n in LLE)  # llvm pads raw entry names to the longest DW_LLE name
-MAX_ENTRIES = 1 << 20
-BITS64 = (1 << 64) - 1  # llvm-dwarfdump adds base and offset in 64 bits  # per list; a list is also bounded by its section's bytes
+MAX_ENTRIES = 1 << 20  # per list; a list is also bounded by its section's bytes
+BITS64 = (1 << 64) - 1  # llvm-dwarfdump adds base and offset in 64 bits
 
 
 class _Truncated(Exception):

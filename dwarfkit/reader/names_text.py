@@ -159,8 +159,8 @@ def _read_index(data: bytes, start: int, order: str, strings: bytes) -> tuple[Na
 # 3/4 full); it prints them in that table's bucket order.
 def _dense_set_order(codes: list[int]) -> list[int]:
     size, table = 0, []
-    for code in codes:
-        if (len([c for c in table if c is not None]) + 1) * 4 >= size * 3:
+    for count, code in enumerate(codes):
+        if (count + 1) * 4 >= size * 3:
             size = max(64, size * 2)
             old = [c for c in table if c is not None]
             table = [None] * size
@@ -246,7 +246,8 @@ def _dump_name(index: NameIndex, name: tuple, out: TextIO, indent: str) -> None:
         w(f"{indent}  Hash: 0x{h:X}\n")
     w(f'{indent}  String: 0x{s:08x} "{text}"\n')
     for at, ab, values in entries:
-        w(f"{indent}  Entry @ 0x{at:x} {{\n{indent}    Abbrev: 0x{ab.code:X}\n{indent}    Tag: {names.tag_name(ab.tag)}\n")
+        w(f"{indent}  Entry @ 0x{at:x} {{\n{indent}    Abbrev: 0x{ab.code:X}\n"
+          f"{indent}    Tag: {names.tag_name(ab.tag)}\n")
         for idx, form, v in values:
             w(f"{indent}    {IDX.get(idx, f'DW_IDX_unknown_{idx:x}')}: {form_value(form, v)}\n")
         w(f"{indent}  }}\n")
