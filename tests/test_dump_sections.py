@@ -212,3 +212,44 @@ def test_json_holds_the_lists_llvm_dwarfdump_prints(name):
             assert [f"[0x{a:0{width}x}, 0x{b:0{width}x})" for a, b in (e["range"] for e in entries if e["range"])] \
                 == printed
     assert doc["lists"] or doc["str_offsets"]
+
+
+MUTATED = {"debug_loc", "debug_loclists", "debug_ranges", "debug_rnglists", "debug_str_offsets", "debug_names",
+           "debug_gnu_pubnames", "debug_gnu_pubtypes"}
+
+
+@pytest.mark.parametrize("name", ["elf/shapes-clang-O2-dwarf5.o", "elf/shapes-gcc-O2-x86_64",
+                                  "third_party/pyelftools/dwarf_test_versions_mix.so.elf", "elf/shapes-clang-aarch64",
+                                  "names-linked", "gnu.o"])
+def test_mutated_sections_give_problem_lines_not_crashes(clang_objects, name):
+    """Bytes of these sections flipped or cut (seeded, bounded): text, JSON and summary answer with one-line
+    problems, never an exception."""
+    import random
+    from dwarfkit.reader.json_dump import dump_json
+    from dwarfkit.reader.lists_text import write_summary
+    from dwarfkit.reader.units import DwarfContext
+    path = clang_objects / name if "/" not in name else require_reader_corpus() / name
+    rng = random.Random(name)
+    flags = {f.replace("_", "-") for f in MUTATED}
+    found_any = False
+    for _case in range(30):
+        df = open_debug_file(str(path))
+        targets = [k for k in MUTATED if df.sections.get(k)]
+        for _ in range(rng.choice([1, 2, 4, 16])):
+            k = rng.choice(targets)
+            data = bytearray(df.sections[k])
+            if rng.random() < 0.1:
+                data = data[:rng.randrange(len(data))]
+            else:
+                data[rng.randrange(len(data))] = rng.choice([0, 0xFF, 0x7F, 0x80, rng.randrange(256)])
+            df.sections[k] = bytes(data)
+            if not data:
+                targets.remove(k)
+            if not targets:
+                break
+        problems = dump_text(df, io.StringIO(), flags, DumpOptions())
+        problems += dump_json(df, io.StringIO(), flags, DumpOptions())
+        problems += write_summary(DwarfContext(df), io.StringIO())
+        assert all("\n" not in p and p.startswith(".") for p in problems)
+        found_any = found_any or bool(problems)
+    assert found_any
