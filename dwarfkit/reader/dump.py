@@ -11,6 +11,7 @@ from .container import DebugFile
 from . import lists_text, tables
 from .cfi import FrameDumper
 from .lines import parse_line_table
+from .names_text import dump_names
 from .str_offsets_text import dump_str_offsets
 from .text import DumpOptions, InfoDumper, dump_line_table
 from .units import DwarfContext, forget
@@ -19,7 +20,7 @@ from .units import DwarfContext, forget
 SECTION_FLAGS = ["debug-abbrev", "debug-info", "debug-types", "debug-loc", "debug-loclists", "debug-frame", "eh-frame",
                  "debug-aranges", "debug-line", "debug-str", "debug-line-str", "debug-addr", "debug-ranges",
                  "debug-rnglists", "debug-pubnames", "debug-pubtypes", "debug-gnu-pubnames", "debug-gnu-pubtypes",
-                 "debug-str-offsets"]
+                 "debug-str-offsets", "debug-names"]
 
 
 def dump_text(df: DebugFile, out: TextIO, sections: set[str], opts: DumpOptions) -> list[str]:
@@ -73,6 +74,9 @@ def dump_text(df: DebugFile, out: TextIO, sections: set[str], opts: DumpOptions)
     if "debug-str-offsets" in sections and df.section("debug_str_offsets"):
         out.write("\n.debug_str_offsets contents:\n")
         problems += dump_str_offsets(ctx, out)
+    if "debug-names" in sections and df.section("debug_names"):
+        out.write("\n.debug_names contents:\n")
+        problems += dump_names(df.section("debug_names"), df.byteorder, df.section("debug_str"), out)
     problems += ctx.problems
     return problems
 

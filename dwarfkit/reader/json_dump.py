@@ -25,6 +25,15 @@ Structure (all offsets and addresses are integers)::
                # the DW_LLE_/DW_RLE_ name ("pair" in .debug_ranges); "expression" only in location lists.
      "str_offsets": [{"offset": 0, "base": 8, "size": 28, "format": "DWARF32", "version": 5,
                       "entries": [{"offset": 8, "string_offset": 289, "string": "clang"}]}],  # string null: none
+     "names": [{"offset": 0, "header": {"length": 180, "format": "DWARF32", "version": 5, "cu_count": 1,
+                                        "local_tu_count": 0, "foreign_tu_count": 0, "bucket_count": 5,
+                                        "name_count": 5, "abbrev_table_size": 25, "augmentation": "LLVM0700"},
+                "cus": [0], "local_tus": [], "foreign_tus": [], "buckets": [0, 1, 0, 2, 3],
+                "abbreviations": [{"code": 46, "tag": "DW_TAG_subprogram",
+                                   "attributes": [["DW_IDX_die_offset", "DW_FORM_ref4"]]}],
+                "names": [{"index": 1, "hash": 2090499946, "string_offset": 52, "string": "main",
+                           "entries": [{"offset": 153, "abbrev": 46, "tag": "DW_TAG_subprogram",
+                                        "values": [["DW_IDX_die_offset", 50]]}]}]}],   # .debug_names
      "problems": ["one line per problem found"]}
 
 ``value`` is exactly the text llvm-dwarfdump (and ``dwarfkit dump``) prints between the parentheses; ``raw`` is
@@ -37,7 +46,7 @@ from typing import TextIO
 
 from . import forms, names
 from .container import DebugFile
-from . import lists_text
+from . import lists_text, names_text
 from .dump import line_tables
 from .expr import format_expr
 from .str_offsets_text import contributions
@@ -126,6 +135,21 @@ def _lists_json(ctx: DwarfContext, out: TextIO, sections: set[str]) -> list[str]
                     "entries": [{"offset": pos, "string_offset": v, "string": text}
                                 for pos, v, text in c.entries(ctx)]} for c in found]
     out.write(', "str_offsets": ' + json.dumps(records))
+    indices = []
+    if "debug-names" in sections and ctx.file.section("debug_names"):
+        found_names, more = names_text.read_names(ctx.file.section("debug_names"), ctx.order, ctx.str)
+        problems += more
+        indices = [{"offset": x.offset, "header": x.header, "cus": x.cus, "local_tus": x.local_tus,
+                    "foreign_tus": x.foreign_tus, "buckets": x.buckets,
+                    "abbreviations": [{"code": a.code, "tag": names.tag_name(a.tag),
+                                       "attributes": [[names_text.IDX.get(i, i), forms.form_name(f)]
+                                                      for i, f in a.attrs]} for a in x.abbrevs.values()],
+                    "names": [{"index": i, "hash": h, "string_offset": so, "string": text,
+                               "entries": [{"offset": at, "abbrev": ab.code, "tag": names.tag_name(ab.tag),
+                                            "values": [[names_text.IDX.get(k, k), v] for k, _f, v in values]}
+                                           for at, ab, values in entries]}
+                              for i, h, so, text, entries in x.names]} for x in found_names]
+    out.write(', "names": ' + json.dumps(indices))
     return problems
 
 

@@ -21,8 +21,8 @@ LLE = ["DW_LLE_end_of_list", "DW_LLE_base_addressx", "DW_LLE_startx_endx", "DW_L
 RLE = ["DW_RLE_end_of_list", "DW_RLE_base_addressx", "DW_RLE_startx_endx", "DW_RLE_startx_length",
        "DW_RLE_offset_pair", "DW_RLE_base_address", "DW_RLE_start_end", "DW_RLE_start_length"]
 _LLE_WIDTH = max(len(n) for n in LLE)  # llvm pads raw entry names to the longest DW_LLE name
-MAX_ENTRIES = 1 << 20
-BITS64 = (1 << 64) - 1  # llvm-dwarfdump adds base and offset in 64 bits  # per list; a list is also bounded by its section's bytes
+MAX_ENTRIES = 1 << 20  # per list; a list is also bounded by its section's bytes
+BITS64 = (1 << 64) - 1  # llvm-dwarfdump adds base and offset in 64 bits
 
 
 class _Truncated(Exception):
@@ -406,7 +406,7 @@ def list_sections(ctx: DwarfContext, chosen: set[str]) -> Iterator[tuple[str, Li
 
 def write_summary(ctx: DwarfContext, out: TextIO) -> list[str]:
     """``--summary``: tables, lists and entries of each list section, contributions and entries of
-    ``.debug_str_offsets``; returns the problems found reading them."""
+    ``.debug_str_offsets``, name indices, names and entries of ``.debug_names``; returns the problems found."""
     from .str_offsets_text import contributions
     problems: list[str] = []
     rows = []
@@ -417,6 +417,11 @@ def write_summary(ctx: DwarfContext, out: TextIO) -> list[str]:
     if ctx.str_offsets:
         found, more = contributions(ctx)
         rows.append(("debug_str_offsets", len(found), len(found), sum(c.size // c.offset_size for c in found)))
+        problems += more
+    if ctx.file.section("debug_names"):
+        from . import names_text
+        indices, more = names_text.read_names(ctx.file.section("debug_names"), ctx.order, ctx.str)
+        rows.append(("debug_names", *names_text.counts(indices)))
         problems += more
     if rows:
         out.write("\nsection               tables     lists   entries\n")

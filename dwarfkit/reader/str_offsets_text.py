@@ -49,7 +49,8 @@ def contributions(ctx: DwarfContext) -> tuple[list[Contribution], list[str]]:
             problems.append(where("debug_str_offsets", max(header, 0), f"unit at 0x{unit.offset:x} names a "
                                   f"contribution at 0x{base:x} outside the section (0x{len(data):x})"))
             continue
-        length = int.from_bytes(data[header + (4 if osz == 8 else 0):header + (12 if osz == 8 else 4)], ctx.order)  # type: ignore[arg-type]
+        at = header + (4 if osz == 8 else 0)  # past DWARF64's 0xffffffff escape
+        length = int.from_bytes(data[at:at + osz], ctx.order)  # type: ignore[arg-type]
         version = int.from_bytes(data[base - 4:base - 2], ctx.order)  # type: ignore[arg-type]
         if length < 4 or base + length - 4 > len(data):
             problems.append(where("debug_str_offsets", header, f"contribution length 0x{length:x} runs past the end "
