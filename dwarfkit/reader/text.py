@@ -405,9 +405,9 @@ class InfoDumper:
             result, problem = ranges_v4(ctx, unit, v)
         if problem:
             self.problems.append(problem)
-        indent = " " * (17 + 2 * depth)
-        size = unit.address_size
-        return text + "".join(f"\n{indent}[{hex_addr(a, size)}, {hex_addr(b, size)})" for a, b in result)
+        digits = 2 * unit.address_size
+        line = "\n" + " " * (17 + 2 * depth) + f"[0x%0{digits}x, 0x%0{digits}x)"  # hex_addr, twice
+        return text + "".join([line % pair for pair in result])
 
     def location_list(self, unit: Unit, form: int, v, depth: int) -> str:
         ctx = self.ctx
