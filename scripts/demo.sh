@@ -3,4 +3,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec python3 -m dwarfkit demo "${@:-out}"
+exec python3 -m examples.demo "${@:-out}"

@@ -8,7 +8,7 @@ packages=(gcc gdb gdb-multiarch lldb-14 qemu-user llvm-14 lld-14 clang-14 binuti
           mingw-w64 wine wine64 time)
 # One command per package that proves it is installed.
 probes=(gcc gdb gdb-multiarch lldb-14 qemu-aarch64 llvm-dwarfdump-14 ld.lld-14 clang-14 readelf aarch64-linux-gnu-ld
-        x86_64-w64-mingw32-gcc wine wine64 /usr/bin/time)
+        x86_64-w64-mingw32-gcc wine /usr/lib/wine/wine64 /usr/bin/time)
 missing=()
 for i in "${!packages[@]}"; do
   command -v "${probes[$i]}" >/dev/null 2>&1 || missing+=("${packages[$i]}")

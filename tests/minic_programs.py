@@ -6,7 +6,10 @@ Safety by construction:
 * a function calls only functions defined before it (no recursion);
 * division and remainder only by literals 2..9 (no division by zero, no INT_MIN / -1);
 * pointers always point at something alive: locals take addresses of variables already in scope, callees get
-  addresses from their caller, globals point only at globals.
+  addresses from their caller, globals point only at globals; ``struct Pair*`` locals point at struct variables in
+  scope.
+Language corners on purpose: an inner block's local may hide an outer local, parameter or global of the same name
+(its initializer still reads the outer one).
 """
 from __future__ import annotations
 
@@ -25,6 +28,10 @@ class Scope:
     """Readable ints that must not be assigned (loop counters)."""
     pointers: list[str] = field(default_factory=list)
     """int* values that are always valid."""
+    declared: set[str] = field(default_factory=set)
+    """Names declared in this very block (an inner block may hide any other int variable)."""
+    structs: list[str] = field(default_factory=list)
+    """struct Pair variables whose address may be taken."""
 
 
 class _Writer:
@@ -75,20 +82,26 @@ class _Writer:
     # -- statements
 
     def block(self, scope: Scope, depth: int, budget: int) -> None:
-        inner = Scope(list(scope.ints), list(scope.readonly), list(scope.pointers))
+        inner = Scope(list(scope.ints), list(scope.readonly), list(scope.pointers), structs=list(scope.structs))
         for _ in range(self.draw(st.integers(1, budget))):
             self.statement(inner, depth)
 
     def statement(self, scope: Scope, depth: int) -> None:
         draw = self.draw
-        kind = draw(st.sampled_from(["local", "assign", "assign", "pointer", "struct", "if", "while", "call"]))
+        kind = draw(st.sampled_from(["local", "assign", "assign", "pointer", "struct", "struct pointer", "if",
+                                     "while", "call"]))
         if kind == "local" or not scope.ints:
-            name = self.fresh("v")
+            # In an inner block, sometimes hide an int variable of an outer scope (a local, a parameter, a global);
+            # its initializer still sees the outer one, as in the interpreter and the compiler.
+            hideable = [n for n in scope.ints if n.isidentifier() and n not in scope.declared] if depth > 1 else []
+            name = draw(st.sampled_from(hideable)) if hideable and draw(st.integers(0, 3)) == 0 else self.fresh("v")
+            scope.declared.add(name)
             if draw(st.booleans()):
                 self.emit(depth, f"int {name} = {self.expr(scope)};")
             else:
                 self.emit(depth, f"int {name};")
-            scope.ints.append(name)
+            if name not in scope.ints:
+                scope.ints.append(name)
         elif kind == "assign":
             self.emit(depth, f"{draw(st.sampled_from(scope.ints + [f'*{p}' for p in scope.pointers]))} = "
                              f"{self.expr(scope)};")
@@ -103,6 +116,12 @@ class _Writer:
             self.emit(depth, f"{name}.p = {self.address(scope)};")
             scope.ints += [f"{name}.a", f"{name}.b"]
             scope.pointers.append(f"{name}.p")
+            scope.structs.append(name)
+        elif kind == "struct pointer":
+            name = self.fresh("r")
+            self.emit(depth, f"struct Pair* {name} = &{draw(st.sampled_from(scope.structs))};")
+            scope.ints += [f"{name}->a", f"{name}->b"]
+            scope.pointers.append(f"{name}->p")
         elif kind == "if" and depth < 3:
             self.emit(depth, f"if ({self.expr(scope)}) {{")
             self.block(scope, depth + 1, 3)
@@ -114,7 +133,8 @@ class _Writer:
             counter = self.fresh("i")
             self.emit(depth, f"int {counter} = 0;")
             self.emit(depth, f"while ({counter} < {draw(st.integers(0, 3))}) {{")
-            self.block(Scope(scope.ints, scope.readonly + [counter], scope.pointers), depth + 1, 3)
+            self.block(Scope(scope.ints, scope.readonly + [counter], scope.pointers, structs=scope.structs),
+                       depth + 1, 3)
             self.emit(depth + 1, f"{counter} = {counter} + 1;")
             self.emit(depth, "}")
             scope.readonly.append(counter)
@@ -145,14 +165,14 @@ def programs(draw) -> str:
         params = [f"a{i}" for i in range(ints)]
         pointer_params = [f"q{i}" for i in range(pointers)]
         writer = _Writer(draw, list(functions))
-        scope = Scope(global_scope.ints + params, [], global_scope.pointers + pointer_params)
+        scope = Scope(global_scope.ints + params, [], global_scope.pointers + pointer_params, structs=["pair"])
         writer.block(scope, 1, 5)
         writer.emit(1, f"return {writer.expr(scope)};")
         signature = ", ".join([f"int {p}" for p in params] + [f"int* {q}" for q in pointer_params])
         lines += [f"int {name}({signature}) {{", *writer.lines, "}"]
         functions.append((name, ints, pointers))
     writer = _Writer(draw, functions)
-    scope = Scope(list(global_scope.ints), [], list(global_scope.pointers))
+    scope = Scope(list(global_scope.ints), [], list(global_scope.pointers), structs=["pair"])
     writer.block(scope, 1, 8)
     writer.emit(1, f"return {writer.expr(scope)};")
     lines += ["int main() {", *writer.lines, "}"]

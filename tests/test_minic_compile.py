@@ -267,3 +267,27 @@ def test_random_programs_exit_with_the_interpreters_result(tmp_path, source):
     expected = run(parse_program(source, "random.mc")).exit_code
     for arch in ARCHES:
         assert execute(build(tmp_path, source, arch, "random.mc"), arch) == expected, source
+
+
+@pytest.mark.parametrize("arch", ARCHES, ids=lambda a: a.info.name)
+def test_gdb_reads_the_object_file_directly(tmp_path, arch):
+    """Regression: gdb's BFD adds a relocated field's contents to the addend on AArch64, so an object whose fields
+    kept the addend showed strings out of .debug_str; the fields are zero now, as GNU as and clang leave them."""
+    write_object(compile_program(SHAPES.read_text(), arch, "shapes.mc"), tmp_path / "shapes.o")
+    gdb = require_tool("gdb" if arch is Arch.X86_64 else "gdb-multiarch")
+    out = subprocess.run([gdb, "-nx", "-batch", "-ex", "info line area", "-ex", "info scope bump",
+                          str(tmp_path / "shapes.o")], capture_output=True, text=True, timeout=60).stdout
+    assert re.search(r'^Line 21 of "shapes\.mc" starts at address 0x0 <area>', out, re.M), out
+    assert re.search(r"Symbol where is .*\n\s+0: DW_OP_fbreg -24\n", out), out  # names read from .debug_str
+    assert re.search(r"Symbol by is .*\n\s+0: DW_OP_fbreg -32\n", out), out
+
+
+def test_lldb_breaks_on_a_closing_brace_reached_by_return(tmp_path):
+    """Regression: the code that makes falling off the end return 0 had a non-statement row of the closing brace's
+    line before the epilogue; lldb-14 ignores is_stmt and put the breakpoint there, which a `return` jumps over."""
+    source = "int f(int a) {\n    if (a) {\n        return 7;\n    }\n}\nint main() {\n    return f(1);\n}\n"
+    exe = build(tmp_path, source, Arch.X86_64)
+    out = subprocess.run([require_tool("lldb-14"), "-b", "-x", "-o", "breakpoint set -f prog.mc -l 5", "-o", "run",
+                          "-o", "frame variable", str(exe)], capture_output=True, text=True, timeout=60).stdout
+    assert re.search(r"stop reason = breakpoint 1\.1\n\s+frame #0: .*`f\(a=1\) at prog\.mc:5", out), out
+    assert re.search(r"^\(long\) a = 1$", out, re.M), out

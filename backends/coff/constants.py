@@ -83,3 +83,12 @@ MAX_IMAGE_SECTIONS = 96
 """The Windows loader refuses images with more sections."""
 MAX_RELOCATIONS_IN_HEADER = 0xFFFF
 """More relocations than this need IMAGE_SCN_LNK_NRELOC_OVFL."""
+
+# -- only read (32-bit x86 and ARM objects and PE32 images written by other toolchains) ------------------------------
+IMAGE_FILE_MACHINE_I386 = 0x014C
+IMAGE_FILE_MACHINE_ARMNT = 0x01C4
+IMAGE_REL_I386_DIR32 = 0x0006
+IMAGE_REL_I386_SECREL = 0x000B
+IMAGE_REL_ARM_ADDR32 = 0x0001
+IMAGE_REL_ARM_SECREL = 0x000F
+IMAGE_NT_OPTIONAL_HDR32_MAGIC = 0x10B

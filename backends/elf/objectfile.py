@@ -1,13 +1,15 @@
 """Relocatable objects (``ET_REL``): what a compiler hands to GNU ld, gold or ld.lld.
 
 Every relocation the core recorded (except ENTRY, which is final) becomes a ``.rela`` record: section offsets against
-the target section's symbol, addresses against the named symbol. The stored bytes stay as emitted (they equal the
-addend), so tools that read the object without applying relocations see the same values.
+the target section's symbol, addresses against the named symbol. The relocated fields hold zero, as GNU as and clang
+leave them: the addend lives in the record, and BFD (gdb, objdump) adds a field's contents too on AArch64, so a field
+that kept the addend would count it twice there.
 """
 from __future__ import annotations
 
 import os
 import struct
+from dataclasses import replace
 
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.enums import ENUM_E_TYPE, ENUM_SH_TYPE_BASE
@@ -29,13 +31,15 @@ _RELA = struct.Struct("<QQq")
 def object_bytes(image: Image, *, compress: bool = False, eh_frame: bool = True) -> bytes:
     """The relocatable object for ``image``; see :func:`write_object`."""
     machine = check_image(image)
-    sections: list[ElfSection] = [content_section(s) for s in image.sections]
+    sections: list[ElfSection] = [content_section(replace(s, data=_cleared(s.data, s.relocations)) if s.data else s)
+                                  for s in image.sections]
     relocations: dict[str, list[Relocation]] = {s.name: s.relocations for s in image.sections}
     for s in debug_sections(image.dwarf, with_eh_frame=eh_frame):
+        data = _cleared(bytes(s.data), s.relocations)
         if s.name == EH_FRAME:
-            sections.append(eh_frame_section(bytes(s.data), s.alignment))
+            sections.append(eh_frame_section(data, s.alignment))
         else:
-            sections.append(debug_section(s.name, bytes(s.data), compress=compress, alignment=s.alignment))
+            sections.append(debug_section(s.name, data, compress=compress, alignment=s.alignment))
         relocations[s.name] = s.relocations
     # An empty .note.GNU-stack says the code needs no executable stack (GNU ld warns without it).
     sections.append(ElfSection(".note.GNU-stack", SHT["SHT_PROGBITS"]))
@@ -63,6 +67,17 @@ def write_object(image: Image, path: str | os.PathLike[str], *, compress: bool =
     ``.eh_frame`` (when the DWARF has one). Raises a :class:`dwarfkit.DwarfkitError` and leaves no file on bad input.
     """
     write_atomically(path, object_bytes(image, compress=compress, eh_frame=eh_frame))
+
+
+def _cleared(data: bytes, relocations: list[Relocation]) -> bytes:
+    """``data`` with every field that gets a ``.rela`` record set to zero."""
+    fields = [r for r in relocations if r.kind.needs_container_relocation]
+    if not fields:
+        return data
+    out = bytearray(data)
+    for r in fields:
+        out[r.offset:r.offset + r.size] = bytes(r.size)
+    return bytes(out)
 
 
 def _rela_section(machine: ElfMachine, name: str, relocations: list[Relocation],

@@ -26,6 +26,7 @@ def write_directory_atomic(path: Path, fill: Callable[[Path], None]) -> None:
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     old: Path | None = None
     try:
+        os.chmod(tmp, 0o755)  # mkdtemp's folder is private; a bundle is readable like the executable beside it
         fill(tmp)
         if path.exists():
             old = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".old", dir=path.parent))

@@ -98,3 +98,12 @@ PAGEZERO_SIZE = 0x1_0000_0000
 
 NAME_LENGTH = 16
 """Segment and section names are fixed 16-byte fields (no terminating NUL when full)."""
+
+# -- only read (files written by other toolchains: 32-bit, GB/TLS zero-fill, SUBTRACTOR pairs in objects) ------------
+LC_SEGMENT = 0x1
+S_GB_ZEROFILL = 0xC
+S_THREAD_LOCAL_ZEROFILL = 0x12
+CPU_TYPE_I386 = 7
+CPU_TYPE_ARM = 12
+X86_64_RELOC_SUBTRACTOR = 5
+ARM64_RELOC_SUBTRACTOR = 1

@@ -4,12 +4,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .. import names
-from ..address import as_address
+from ..address import Address, as_address
 from ..errors import DescriptionError
 from ..line import LineProgram
 from . import forms as F
-from .forms import (AT_name, DATA1, DATA2, DATA4, EXPRLOC, IMPLICIT_CONST, REF4, SPECIAL, STRING, STRP,
-                    choose)
+from .forms import (ADDR, AT_name, DATA1, DATA2, DATA4, EXPRLOC, FLAG_PRESENT, IMPLICIT_CONST, REF4, SPECIAL,
+                    STRING, STRP, choose)
 from ..expr import Expr
 from .die import Die
 from .types import TypeHelpers
@@ -20,7 +20,26 @@ if TYPE_CHECKING:
 
 DW_UT_compile, DW_UT_type, DW_UT_partial = 1, 2, 3
 _TAGS: dict[Any, int] = {}
-_ATTRIBUTES: dict[Any, int] = {}
+_SHAPES: dict[tuple, tuple] = {}   # keyword names of a die() call -> their attribute codes (None: unknown)
+
+
+def _attribute_codes(keys: tuple) -> tuple:
+    codes = []
+    for key in keys:
+        try:
+            codes.append(names.attribute(key))
+        except DescriptionError:
+            codes.append(None)
+    _SHAPES[keys] = result = tuple(codes)
+    return result
+
+
+def _attribute_error(key: Any) -> str:
+    try:
+        names.attribute(key)
+    except DescriptionError as error:
+        return str(error)
+    raise AssertionError(f"{key!r} is a known attribute")
 
 
 class Unit(TypeHelpers):
@@ -40,6 +59,8 @@ class Unit(TypeHelpers):
         # (DWARF 4+; DATA1 means "the smallest data form"), file numbers as implicit constants (DWARF 5).
         self._fast: dict[int, int] = {}
         self._address_limit = min(1 << (8 * self.encoding.address_size), 1 << 32)
+        self._address_room = 1 << (8 * self.encoding.address_size)   # a plain Address fits the addr form
+        self._plain_addresses = not program.indexed
         if not program.indexed:
             self._fast.update({at: F.ADDR for at in F.ADDRESS_ATTRIBUTES})
         if self.encoding.version >= 4:
@@ -90,15 +111,13 @@ class Unit(TypeHelpers):
         values = die.values
         append_spec, append_value = specs.append, values.append
         die.specs = specs   # type: ignore[assignment]  # lets choose() see the attributes set so far
-        for key, value in attributes.items():
-            if value is None:
-                continue
-            at = _ATTRIBUTES.get(key)
-            if at is None:
-                try:
-                    at = _ATTRIBUTES[key] = names.attribute(key)
-                except DescriptionError as error:
-                    raise DescriptionError(f"{die.path()}: {error}") from None
+        keys = tuple(attributes)
+        codes = _SHAPES.get(keys) or _attribute_codes(keys)
+        if None in codes:   # an unknown attribute name is an error unless its value is None (not set)
+            for key, at, value in zip(keys, codes, attributes.values()):
+                if at is None and value is not None:
+                    raise DescriptionError(f"{die.path()}: {_attribute_error(key)}")
+        for at, value in zip(codes, attributes.values()):
             kind = type(value)
             if kind is int:
                 if at not in special:
@@ -139,6 +158,18 @@ class Unit(TypeHelpers):
                     append_spec((at, EXPRLOC))
                     append_value(self._intern_block(bytes(value.simple)))
                     continue
+            elif kind is Address:
+                if value.symbol is None and self._plain_addresses and 0 <= value.offset < self._address_room:
+                    append_spec((at, ADDR))
+                    append_value(value.offset)
+                    continue
+            elif kind is bool:
+                if value and self._exprloc and at not in special:   # DWARF 4+: a true flag takes no bytes
+                    append_spec((at, FLAG_PRESENT))
+                    append_value(None)
+                    continue
+            if value is None:
+                continue
             form, stored = choose(self, die, at, value)
             append_spec((at, form, stored) if form == IMPLICIT_CONST else (at, form))
             append_value(stored)

@@ -50,6 +50,14 @@ class SequenceEncoder:
         # How far DW_LNS_const_add_pc moves, in instructions: the address advance of special opcode 255.
         self.const_add = (255 - opcode_base) // line_range
         self.set_address_head = bytes((0,)) + uleb128(1 + address_size) + bytes((DW_LNE_set_address,))
+        # The special opcode of each (line advance, address advance in bytes) that has one: the usual row is one
+        # dictionary look-up.
+        self.special: dict[tuple[int, int], int] = {}
+        for line_delta in range(line_base, line_base + line_range):
+            for delta in range((255 - opcode_base) // line_range + 1):
+                opcode = line_delta - line_base + opcode_base + line_range * delta
+                if opcode <= 255:
+                    self.special[(line_delta, delta * min_instruction_length)] = opcode
 
     # -- errors --------------------------------------------------------------------------------------------------
     def _error(self, seq: LineSequence, row: object, message: str) -> DescriptionError:
@@ -104,7 +112,17 @@ class SequenceEncoder:
         file = 1
         stmt = self.default_stmt
         isa = 0
+        special = self.special
+        same = (column, file, stmt, isa, 0)   # the row fields that, when unchanged, need no opcode of their own
         for row in seq.rows:
+            if row[2:] == same:
+                # Fast path: only address and line advance, by a special opcode.
+                r_address, r_line = row[0], row[1]
+                opcode = special.get((r_line - line, r_address - address))
+                if opcode is not None and r_line >= 0:
+                    append(opcode)
+                    address, line = r_address, r_line
+                    continue
             r_address, r_line, r_column, r_file, r_flags, r_isa, r_disc = row
             if r_file != file:
                 if r_file not in files:
@@ -146,6 +164,7 @@ class SequenceEncoder:
                 out += uleb[1 + len(operand)]
                 append(DW_LNE_set_discriminator)
                 out += operand
+            same = (column, file, stmt, isa, 0)
 
             delta = r_address - address
             if delta < 0:

@@ -44,15 +44,16 @@ def _run_dump(args: argparse.Namespace) -> int:
             from .units import DwarfContext
             ctx = DwarfContext(df)
             dumper = InfoDumper(ctx, out, opts)
+            found: list[str] = []
             if args.summary:
-                query.summary(ctx, out)
+                found = query.summary(ctx, out)
             if args.lookup is not None and not query.lookup(ctx, _address(args.lookup), out, dumper):
                 print(f"dwarfkit: {args.file}: no unit covers address {args.lookup}", file=sys.stderr)
                 status = 1
             if args.name is not None and not query.find_name(ctx, args.name, dumper):
                 print(f"dwarfkit: {args.file}: no DIE is named {args.name!r}", file=sys.stderr)
                 status = 1
-            problems = df.problems + ctx.problems + dumper.problems
+            problems = df.problems + ctx.problems + dumper.problems + found
         elif args.json:
             from .json_dump import dump_json
             problems = dump_json(df, out, chosen, opts)

@@ -1,24 +1,28 @@
 """COFF container reader: objects (``SECREL``/``ADDR64``/``ADDR32`` relocations applied) and PE images.
 
 Long section names (``/123``, an offset into the string table) are resolved, which is how MinGW names
-``.debug_info`` and friends. The constants come from Microsoft's PE/COFF specification; they live here until the
-COFF backend and this reader share one table.
+``.debug_info`` and friends. The COFF constants live once, in the COFF backend's constants
+module.
 """
 from __future__ import annotations
 
 import struct
 
+from ..backends.coff import constants as c
 from ..errors import ContainerError
 from .container import CodeSection, DebugFile, normalise_section_name
 
-MACHINES = {0x8664: "x86_64", 0xAA64: "aarch64", 0x14C: "i386", 0x1C4: "arm"}
+MACHINES = {c.IMAGE_FILE_MACHINE_AMD64: "x86_64", c.IMAGE_FILE_MACHINE_ARM64: "aarch64",
+            c.IMAGE_FILE_MACHINE_I386: "i386", c.IMAGE_FILE_MACHINE_ARMNT: "arm"}
 _FORMAT_NAMES = {"x86_64": "COFF-x86-64", "aarch64": "COFF-ARM64", "i386": "COFF-i386", "arm": "COFF-ARM"}
-# Relocation types per machine: which add the symbol's offset in its section, which its address.
-SECREL = {"x86_64": 0x000B, "aarch64": 0x0008, "i386": 0x000B, "arm": 0x000F}
-ADDRESS = {"x86_64": {0x0001: 8, 0x0002: 4}, "aarch64": {0x000E: 8, 0x0001: 4}, "i386": {0x0006: 4},
-           "arm": {0x0001: 4}}
-IMAGE_SCN_CNT_CODE, IMAGE_SCN_MEM_EXECUTE = 0x20, 0x20000000
-PE32_MAGIC, PE32PLUS_MAGIC = 0x10B, 0x20B
+# Relocation types per machine: which add the symbol's offset in its section, which its address (and their sizes).
+SECREL = {"x86_64": c.IMAGE_REL_AMD64_SECREL, "aarch64": c.IMAGE_REL_ARM64_SECREL, "i386": c.IMAGE_REL_I386_SECREL,
+          "arm": c.IMAGE_REL_ARM_SECREL}
+ADDRESS = {"x86_64": {c.IMAGE_REL_AMD64_ADDR64: 8, c.IMAGE_REL_AMD64_ADDR32: 4},
+           "aarch64": {c.IMAGE_REL_ARM64_ADDR64: 8, c.IMAGE_REL_ARM64_ADDR32: 4},
+           "i386": {c.IMAGE_REL_I386_DIR32: 4}, "arm": {c.IMAGE_REL_ARM_ADDR32: 4}}
+IMAGE_SCN_CNT_CODE, IMAGE_SCN_MEM_EXECUTE = c.IMAGE_SCN_CNT_CODE, c.IMAGE_SCN_MEM_EXECUTE
+PE32_MAGIC, PE32PLUS_MAGIC = c.IMAGE_NT_OPTIONAL_HDR32_MAGIC, c.IMAGE_NT_OPTIONAL_HDR64_MAGIC
 
 
 def is_coff(data: bytes) -> bool:

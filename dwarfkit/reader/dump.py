@@ -8,15 +8,19 @@ import os
 from typing import TextIO
 
 from .container import DebugFile
-from . import tables
+from . import lists_text, tables
 from .cfi import FrameDumper
 from .lines import parse_line_table
+from .names_text import dump_names
+from .str_offsets_text import dump_str_offsets
 from .text import DumpOptions, InfoDumper, dump_line_table
 from .units import DwarfContext, forget
 
 # Section flags in the order llvm-dwarfdump prints sections.
-SECTION_FLAGS = ["debug-abbrev", "debug-info", "debug-types", "debug-frame", "eh-frame", "debug-aranges",
-                 "debug-line", "debug-str", "debug-line-str", "debug-pubnames", "debug-pubtypes", "debug-addr"]
+SECTION_FLAGS = ["debug-abbrev", "debug-info", "debug-types", "debug-loc", "debug-loclists", "debug-frame", "eh-frame",
+                 "debug-aranges", "debug-line", "debug-str", "debug-line-str", "debug-addr", "debug-ranges",
+                 "debug-rnglists", "debug-pubnames", "debug-pubtypes", "debug-gnu-pubnames", "debug-gnu-pubtypes",
+                 "debug-str-offsets", "debug-names"]
 
 
 def dump_text(df: DebugFile, out: TextIO, sections: set[str], opts: DumpOptions) -> list[str]:
@@ -35,6 +39,7 @@ def dump_text(df: DebugFile, out: TextIO, sections: set[str], opts: DumpOptions)
             _worker_options = opts
             problems += dump_units(ctx, section, out, opts)
             out.write("\n")
+    problems += _lists(ctx, out, sections & {"debug-loc", "debug-loclists"})
     if "debug-frame" in sections or "eh-frame" in sections:
         # llvm-dwarfdump prints both call-frame sections for either flag, headings even when empty.
         for name in ("debug_frame", "eh_frame"):
@@ -57,13 +62,21 @@ def dump_text(df: DebugFile, out: TextIO, sections: set[str], opts: DumpOptions)
         if flag in sections and df.section(name):
             out.write(f".{name} contents:\n")
             tables.dump_strings(df.section(name), out)
-    for flag, name in (("debug-pubnames", "debug_pubnames"), ("debug-pubtypes", "debug_pubtypes")):
-        if flag in sections and df.section(name):
-            out.write(f"\n.{name} contents:\n")
-            problems += tables.dump_pubnames(name, df.section(name), df.byteorder, out)
     if "debug-addr" in sections and df.section("debug_addr"):
         out.write("\n.debug_addr contents:\n")
         problems += tables.dump_addr(df.section("debug_addr"), df.byteorder, out)
+    problems += _lists(ctx, out, sections & {"debug-ranges", "debug-rnglists"})
+    for flag in ("debug-pubnames", "debug-pubtypes", "debug-gnu-pubnames", "debug-gnu-pubtypes"):
+        name = flag.replace("-", "_")
+        if flag in sections and df.section(name):
+            out.write(f"\n.{name} contents:\n")
+            problems += tables.dump_pubnames(name, df.section(name), df.byteorder, out, gnu="gnu" in flag)
+    if "debug-str-offsets" in sections and df.section("debug_str_offsets"):
+        out.write("\n.debug_str_offsets contents:\n")
+        problems += dump_str_offsets(ctx, out)
+    if "debug-names" in sections and df.section("debug_names"):
+        out.write("\n.debug_names contents:\n")
+        problems += dump_names(df.section("debug_names"), df.byteorder, df.section("debug_str"), out)
     problems += ctx.problems
     return problems
 
@@ -138,6 +151,21 @@ def _dump_run(run: tuple[str, int, int]) -> tuple[str, list[str]]:
 
 
 _worker_options = DumpOptions()
+
+
+def _lists(ctx: DwarfContext, out: TextIO, sections: set[str]) -> list[str]:
+    """The chosen list sections (.debug_loc, _loclists, _ranges, _rnglists) in llvm-dwarfdump's layout."""
+    problems: list[str] = []
+    for flag, sec in lists_text.list_sections(ctx, sections):
+        out.write(f"\n.{sec.name} contents:\n")
+        if flag in ("debug-loc", "debug-loclists"):
+            lists_text.dump_loc_text(ctx, sec, out)
+        elif flag == "debug-ranges":
+            lists_text.dump_ranges_text(sec, out)
+        else:
+            lists_text.dump_rnglists_text(sec, out)
+        problems += sec.problems
+    return problems
 
 
 def line_tables(ctx: DwarfContext):

@@ -13,6 +13,27 @@ Structure (all offsets and addresses are integers)::
                       "files": [{"name": "shapes.c", "dir_index": 1}],
                       "rows": [{"address": 0, "line": 27, "column": 48, "file": 1, "isa": 0,
                                 "discriminator": 0, "flags": ["is_stmt"]}]}],
+     "lists": {"debug_loclists": {"address_size": 8, "tables": [
+                   {"offset": 0, "header": {"length": 613, "format": "DWARF32", "version": 5, "addr_size": 8,
+                                            "seg_size": 0, "offset_entry_count": 0},   # null in .debug_loc/_ranges
+                    "offsets": [],
+                    "lists": [{"offset": 14, "entries": [
+                        {"kind": "DW_LLE_offset_pair", "values": [1511, 1528], "range": null,
+                         "expression": "DW_OP_lit10, DW_OP_stack_value"}]}]}]}},
+               # keys: debug_loc, debug_loclists, debug_ranges, debug_rnglists (those present and chosen);
+               # "range" is [start, end) where llvm-dwarfdump resolves it without a unit, else null; "kind" is
+               # the DW_LLE_/DW_RLE_ name ("pair" in .debug_ranges); "expression" only in location lists.
+     "str_offsets": [{"offset": 0, "base": 8, "size": 28, "format": "DWARF32", "version": 5,
+                      "entries": [{"offset": 8, "string_offset": 289, "string": "clang"}]}],  # string null: none
+     "names": [{"offset": 0, "header": {"length": 180, "format": "DWARF32", "version": 5, "cu_count": 1,
+                                        "local_tu_count": 0, "foreign_tu_count": 0, "bucket_count": 5,
+                                        "name_count": 5, "abbrev_table_size": 25, "augmentation": "LLVM0700"},
+                "cus": [0], "local_tus": [], "foreign_tus": [], "buckets": [0, 1, 0, 2, 3],
+                "abbreviations": [{"code": 46, "tag": "DW_TAG_subprogram",
+                                   "attributes": [["DW_IDX_die_offset", "DW_FORM_ref4"]]}],
+                "names": [{"index": 1, "hash": 2090499946, "string_offset": 52, "string": "main",
+                           "entries": [{"offset": 153, "abbrev": 46, "tag": "DW_TAG_subprogram",
+                                        "values": [["DW_IDX_die_offset", 50]]}]}]}],   # .debug_names
      "problems": ["one line per problem found"]}
 
 ``value`` is exactly the text llvm-dwarfdump (and ``dwarfkit dump``) prints between the parentheses; ``raw`` is
@@ -25,7 +46,10 @@ from typing import TextIO
 
 from . import forms, names
 from .container import DebugFile
+from . import lists_text, names_text
 from .dump import line_tables
+from .expr import format_expr
+from .str_offsets_text import contributions
 from .lines import BASIC_BLOCK, END_SEQUENCE, EPILOGUE_BEGIN, IS_STMT, PROLOGUE_END
 from .text import DumpOptions, InfoDumper
 from .units import DW_UT, DwarfContext, forget
@@ -84,6 +108,55 @@ def dump_json(df: DebugFile, out: TextIO, sections: set[str], opts: DumpOptions)
             problems += t.problems
             w(("" if first else ",") + "\n" + json.dumps(record))
             first = False
+    w("\n]")
+    problems += _lists_json(ctx, out, sections)
     problems += dumper.problems + ctx.problems
-    w('\n], "problems": ' + json.dumps(problems) + "}\n")
+    w(', "problems": ' + json.dumps(problems) + "}\n")
     return problems
+
+
+def _lists_json(ctx: DwarfContext, out: TextIO, sections: set[str]) -> list[str]:
+    """The "lists" and "str_offsets" members; returns the problems found reading them."""
+    problems: list[str] = []
+    lists = {}
+    for _flag, sec in lists_text.list_sections(ctx, sections):
+        lists[sec.name] = {"address_size": sec.address_size, "tables": [
+            {"offset": t.offset, "header": t.header, "offsets": t.offsets,
+             "lists": [{"offset": li.offset, "entries": [_entry(ctx, t, sec, e) for e in li.entries]}
+                       for li in t.lists]} for t in sec.tables]}
+        problems += sec.problems
+    out.write(', "lists": ' + json.dumps(lists))
+    records = []
+    if "debug-str-offsets" in sections and ctx.str_offsets:
+        found, problems_here = contributions(ctx)
+        problems += problems_here
+        records = [{"offset": c.header, "base": c.base, "size": c.size,
+                    "format": "DWARF64" if c.offset_size == 8 else "DWARF32", "version": c.version,
+                    "entries": [{"offset": pos, "string_offset": v, "string": text}
+                                for pos, v, text in c.entries(ctx)]} for c in found]
+    out.write(', "str_offsets": ' + json.dumps(records))
+    indices = []
+    if "debug-names" in sections and ctx.file.section("debug_names"):
+        found_names, more = names_text.read_names(ctx.file.section("debug_names"), ctx.order, ctx.str)
+        problems += more
+        indices = [{"offset": x.offset, "header": x.header, "cus": x.cus, "local_tus": x.local_tus,
+                    "foreign_tus": x.foreign_tus, "buckets": x.buckets,
+                    "abbreviations": [{"code": a.code, "tag": names.tag_name(a.tag),
+                                       "attributes": [[names_text.IDX.get(i, i), forms.form_name(f)]
+                                                      for i, f in a.attrs]} for a in x.abbrevs.values()],
+                    "names": [{"index": i, "hash": h, "string_offset": so, "string": text,
+                               "entries": [{"offset": at, "abbrev": ab.code, "tag": names.tag_name(ab.tag),
+                                            "values": [[names_text.IDX.get(k, k), v] for k, _f, v in values]}
+                                           for at, ab, values in entries]}
+                              for i, h, so, text, entries in x.names]} for x in found_names]
+    out.write(', "names": ' + json.dumps(indices))
+    return problems
+
+
+def _entry(ctx: DwarfContext, table, sec, e) -> dict:
+    record = {"kind": e.kind, "values": list(e.values), "range": list(e.range) if e.range else None}
+    if e.expr is not None:
+        asz = table.header["addr_size"] if table.header else sec.address_size
+        record["expression"] = format_expr(e.expr, ctx.file.arch, asz, 4, ctx.order,
+                                           lists_text.no_unit_base_type) or "<empty>"
+    return record

@@ -1,26 +1,24 @@
 """Mach-O container reader: objects (relocations applied), executables, dSYM companions and fat files.
 
-The constants below come from Apple's <mach-o/loader.h>, <mach-o/fat.h> and <mach-o/reloc.h>; they live here until
-the Mach-O backend and this reader share one table.
+The Mach-O constants live once, in the Mach-O backend's constants module.
 """
 from __future__ import annotations
 
 import struct
 
+from ..backends.macho_dsym import constants as c
+from ..backends.macho_dsym.constants import (FAT_MAGIC, FAT_MAGIC_64, LC_SEGMENT, LC_SEGMENT_64, LC_SYMTAB, LC_UUID,
+                                             MH_MAGIC, MH_MAGIC_64, MH_OBJECT, S_ATTR_PURE_INSTRUCTIONS,
+                                             S_ATTR_SOME_INSTRUCTIONS, S_GB_ZEROFILL, S_THREAD_LOCAL_ZEROFILL,
+                                             S_ZEROFILL)
 from ..errors import ContainerError
 from .container import CodeSection, DebugFile, normalise_section_name
 
-MH_MAGIC, MH_MAGIC_64 = 0xFEEDFACE, 0xFEEDFACF
-FAT_MAGIC, FAT_MAGIC_64 = 0xCAFEBABE, 0xCAFEBABF
-MH_OBJECT = 0x1
-LC_SEGMENT, LC_SEGMENT_64, LC_SYMTAB, LC_UUID = 0x1, 0x19, 0x2, 0x1B
-S_ZEROFILL, S_GB_ZEROFILL, S_THREAD_LOCAL_ZEROFILL = 0x1, 0xC, 0x12
-S_ATTR_PURE_INSTRUCTIONS, S_ATTR_SOME_INSTRUCTIONS = 0x80000000, 0x400
-CPU_TYPES = {0x01000007: "x86_64", 0x0100000C: "arm64", 7: "i386", 12: "arm"}
+CPU_TYPES = {c.CPU_TYPE_X86_64: "x86_64", c.CPU_TYPE_ARM64: "arm64", c.CPU_TYPE_I386: "i386", c.CPU_TYPE_ARM: "arm"}
 ARCH_ALIASES = {"x86_64": "x86_64", "arm64": "arm64", "aarch64": "arm64", "i386": "i386", "arm": "arm"}
-# Relocation types: GENERIC/X86_64_RELOC_UNSIGNED is 0 everywhere; SUBTRACTOR is 5 on x86_64, 1 on arm64.
-RELOC_UNSIGNED = 0
-RELOC_SUBTRACTOR = {"x86_64": 5, "arm64": 1}
+# UNSIGNED is 0 on every CPU; SUBTRACTOR differs.
+RELOC_UNSIGNED = c.X86_64_RELOC_UNSIGNED
+RELOC_SUBTRACTOR = {"x86_64": c.X86_64_RELOC_SUBTRACTOR, "arm64": c.ARM64_RELOC_SUBTRACTOR}
 _FORMAT_NAMES = {"x86_64": "Mach-O 64-bit x86-64", "arm64": "Mach-O arm64", "i386": "Mach-O 32-bit i386",
                  "arm": "Mach-O arm"}
 

@@ -116,7 +116,9 @@ def find_name(ctx: DwarfContext, name: str, dumper: InfoDumper) -> int:
     return count
 
 
-def summary(ctx: DwarfContext, out: TextIO) -> None:
+def summary(ctx: DwarfContext, out: TextIO) -> list[str]:
+    """Sizes of sections, per unit its DIEs, and counts of the list and string-offset sections; returns the
+    problems found."""
     df = ctx.file
     out.write(f"{df.path}: {df.file_format}\n\nsection               size\n")
     for name in sorted(df.sections):
@@ -130,3 +132,5 @@ def summary(ctx: DwarfContext, out: TextIO) -> None:
             out.write(f"0x{unit.offset:08x}  .{section:<11} {unit.version:>7} {'DWARF64' if unit.offset_size == 8 else 'DWARF32'}"
                       f" {unit.address_size:>5}  0x{unit.length:08x} {dies:>6} {tags:>5}\n")
             forget(unit)
+    from .lists_text import write_summary
+    return write_summary(ctx, out)

@@ -87,8 +87,13 @@ def dump_strings(data: bytes, out: TextIO) -> None:
         off = end + 1
 
 
-def dump_pubnames(section: str, data: bytes, order: str, out: TextIO) -> list[str]:
-    """``.debug_pubnames``/``.debug_pubtypes``: per unit a header, then (DIE offset, name) pairs."""
+# GDB index descriptor byte of .debug_gnu_pubnames entries: kind in bits 4-6, static in bit 7.
+_GDB_KINDS = ["NONE", "TYPE", "VARIABLE", "FUNCTION", "OTHER", "UNUSED5", "UNUSED6", "UNUSED7"]
+
+
+def dump_pubnames(section: str, data: bytes, order: str, out: TextIO, gnu: bool = False) -> list[str]:
+    """``.debug_pubnames``/``.debug_pubtypes``: per unit a header, then (DIE offset, name) pairs; the GNU
+    variants (``gnu``) carry a descriptor byte (linkage, kind) before each name."""
     problems: list[str] = []
     off = 0
     w = out.write
@@ -111,18 +116,23 @@ def dump_pubnames(section: str, data: bytes, order: str, out: TextIO) -> list[st
         size = int.from_bytes(data[off + 2 + osz:off + 2 + 2 * osz], order)  # type: ignore[arg-type]
         w(f"length = 0x{length:0{2 * osz}x}, format = {'DWARF64' if osz == 8 else 'DWARF32'}, "
           f"version = 0x{version:04x}, unit_offset = 0x{unit:0{2 * osz}x}, unit_size = 0x{size:0{2 * osz}x}\n"
-          "Offset     Name\n")
+          + ("Offset     Linkage  Kind     Name\n" if gnu else "Offset     Name\n"))
         pos = off + 2 + 2 * osz
         while pos + osz <= end:
             die = int.from_bytes(data[pos:pos + osz], order)  # type: ignore[arg-type]
             pos += osz
             if die == 0:
                 break
+            descriptor = ""
+            if gnu and pos < end:
+                d = data[pos]
+                pos += 1
+                descriptor = f"{'STATIC' if d & 0x80 else 'EXTERNAL':<8} {_GDB_KINDS[(d >> 4) & 7]:<8} "
             nul = data.find(b"\0", pos, end)
             if nul < 0:
                 problems.append(where(section, pos, "name runs past the end of its set"))
                 break
-            w(f'0x{die:0{2 * osz}x} "{escape(data[pos:nul].decode("utf-8", "surrogateescape"))}"\n')
+            w(f'0x{die:0{2 * osz}x} {descriptor}"{escape(data[pos:nul].decode("utf-8", "surrogateescape"))}"\n')
             pos = nul + 1
         w("\n")
         off = end

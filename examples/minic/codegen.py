@@ -105,8 +105,9 @@ class Target:
     def emit(self, instruction: str) -> None:
         self.fn.lines.append("    " + instruction)
 
-    def start(self) -> list[str]:
-        """The whole ``_start``: call main, exit with its result."""
+    def start(self, platform: str) -> None:
+        """Emits the whole ``_start``: call main, exit with its result the way ``platform`` (see
+        :data:`PLATFORMS`) ends a process."""
         raise NotImplementedError
 
     # Subclasses define: prologue(frame_size), store_param(index, offset), zero_slot(offset), epilogue(),
@@ -117,8 +118,15 @@ class Target:
 
 # ---------------------------------------------------------------------------------------------------------- the walk
 
-def generate(program: s.Program, arch: Arch) -> list[FunctionCode]:
+PLATFORMS = ("linux", "windows", "macos")
+"""How ``_start`` ends the process: Linux's exit syscall, kernel32's ExitProcess (through its import address table
+slot ``__imp_ExitProcess``, x86_64 only), or the macOS exit syscall."""
+
+def generate(program: s.Program, arch: Arch, platform: str = "linux") -> list[FunctionCode]:
     """One FunctionCode per function in source order, then ``_start``."""
+    if platform not in PLATFORMS:
+        raise CompileError(program.filename, 1, 1, f"unknown platform {platform!r}; choose one of "
+                                                   f"{', '.join(PLATFORMS)}")
     target_class = _target_class(arch)
     for decl in [*program.functions, *program.globals]:
         if target_class.reserved.fullmatch(decl.name) or decl.name == "_start":
@@ -126,8 +134,9 @@ def generate(program: s.Program, arch: Arch) -> list[FunctionCode]:
                                f"{decl.name!r} is reserved on {arch.info.name}; choose another name")
     functions = [FunctionGenerator(program, f, target_class).generate() for f in program.functions]
     start = FunctionGenerator(program, None, target_class)
-    text = "\n".join(start.target.start())
-    functions.append(FunctionCode(None, "_start", text, Frame(), [], None, [], []))
+    start.target.start(platform)
+    start.target.finish()
+    functions.append(FunctionCode(None, "_start", "\n".join(start.lines), Frame(), [], None, [], start.addresses))
     return functions
 
 
@@ -226,7 +235,9 @@ class FunctionGenerator:
             t.store_param(i, self.frame.offsets[p])
         self.epilogue = self.new_label("epilogue")
         scope = self.block(f.body, root=True)
-        self.mark(f.body.end_line, f.body.end_column, is_stmt=False)  # falling off the end returns 0
+        # Falling off the end returns 0: compiler-made code of no source line (line 0, as clang marks such code),
+        # so that a debugger that ignores is_stmt (lldb) still breaks on the closing brace at the epilogue.
+        self.mark(0, 0, is_stmt=False)
         t.constant(0)
         self.lines.append(f"{self.epilogue}:")
         self.mark(f.body.end_line, f.body.end_column, epilogue_begin=True)

@@ -27,21 +27,27 @@ class Compilation:
     image: Image
 
 
+WINDOWS_IMPORTS = {"kernel32.dll": ["ExitProcess"]}
+"""What a ``platform="windows"`` image imports: pass it to ``dwarfkit.backends.coff.write_pe(..., imports=)``."""
+
+
 def compile_program(source: str, arch: Arch | str, filename: str = "<input>", *, comp_dir: str = "/",
-                    debug_info: bool = True, dwarf_version: int = 5) -> Image:
+                    debug_info: bool = True, dwarf_version: int = 5, platform: str = "linux") -> Image:
     """Compiles a minic program to an executable image whose entry point ``_start`` runs ``main`` and exits with
     its result. ``comp_dir`` is the directory ``filename`` is relative to (where a debugger finds the source).
+    ``platform`` says how ``_start`` exits: "linux" (exit syscall), "windows" (kernel32's ExitProcess through the
+    import slot ``__imp_ExitProcess``, an undefined symbol of the image; x86_64 only) or "macos" (exit syscall).
     Raises :class:`examples.minic.CompileError` on a bad program."""
     return compile_to(source, arch, filename, comp_dir=comp_dir, debug_info=debug_info,
-                      dwarf_version=dwarf_version).image
+                      dwarf_version=dwarf_version, platform=platform).image
 
 
 def compile_to(source: str, arch: Arch | str, filename: str = "<input>", *, comp_dir: str = "/",
-               debug_info: bool = True, dwarf_version: int = 5) -> Compilation:
+               debug_info: bool = True, dwarf_version: int = 5, platform: str = "linux") -> Compilation:
     """Like :func:`compile_program`, keeping the intermediate results."""
     arch = Arch.parse(arch) if isinstance(arch, str) else arch
     program = check(parse(source, filename))
-    functions = generate(program, arch)
+    functions = generate(program, arch, platform)
     assembly = assemble(arch, [(f.name, f.text) for f in functions], align=FUNCTION_ALIGNMENT)
 
     text = ContentSection(".text", SectionKind.CODE, assembly.code, alignment=16)
@@ -58,11 +64,16 @@ def compile_to(source: str, arch: Arch | str, filename: str = "<input>", *, comp
         sections.append(data)
         symbols += [Symbol(g.name, ".data", data_offsets[g.name], s.size_of(g.type),  # type: ignore[arg-type]
                            SymbolKind.OBJECT) for g in program.globals]
+    defined = {sym.name for sym in symbols}
+    symbols += [Symbol(name, None, kind=SymbolKind.NOTYPE)  # e.g. an import slot, which the linker provides
+                for name in sorted({r.target for r in text.relocations} - defined)]
     image = Image(arch, sections, symbols, entry="_start")
     result = Compilation(program, functions, assembly, data_offsets, image)
     if debug_info:
         from .debuginfo import describe
-        image.dwarf = describe(result, comp_dir=comp_dir, version=dwarf_version)
+        # No .eh_frame on Windows: its unwinder reads .pdata/.xdata, and a COFF object's .eh_frame would need
+        # pc-relative relocations that COFF DWARF readers (llvm-dwarfdump) do not apply.
+        image.dwarf = describe(result, comp_dir=comp_dir, version=dwarf_version, eh_frame=platform != "windows")
     image.validate()
     return result
 

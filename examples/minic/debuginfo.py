@@ -35,14 +35,17 @@ if TYPE_CHECKING:
 PRODUCER = "minic (dwarfkit example compiler)"
 
 
-def describe(result: "Compilation", *, comp_dir: str = "/", version: int = 5) -> DwarfSections:
-    """All debug sections of a compiled program."""
-    return _Describer(result, comp_dir, version).run()
+def describe(result: "Compilation", *, comp_dir: str = "/", version: int = 5,
+             eh_frame: bool = True) -> DwarfSections:
+    """All debug sections of a compiled program; ``eh_frame=False`` leaves out the runtime unwind table (Windows
+    unwinds with .pdata, and debuggers read .debug_frame)."""
+    return _Describer(result, comp_dir, version, eh_frame).run()
 
 
 class _Describer:
-    def __init__(self, result: "Compilation", comp_dir: str, version: int) -> None:
+    def __init__(self, result: "Compilation", comp_dir: str, version: int, eh_frame: bool) -> None:
         self.result = result
+        self.eh_frame = eh_frame
         self.program = result.program
         self.labels = result.assembly.labels
         self.dw = DwarfBuilder(Encoding(version=version, address_size=result.image.arch.info.address_size))
@@ -65,7 +68,8 @@ class _Describer:
         check_line_program(self.cu.line, self.result.assembly)
         check_call_frames(frames, self.result.assembly)
         sections = self.dw.emit()
-        sections.add(frames.eh_frame())
+        if self.eh_frame:
+            sections.add(frames.eh_frame())
         sections.add(frames.debug_frame())
         return sections
 

@@ -12,6 +12,7 @@ import re
 from dwarfkit import Arch
 
 from .codegen import Target
+from .errors import CompileError
 
 CONDITIONS = {"==": "eq", "!=": "ne", "<": "lt", "<=": "le", ">": "gt", ">=": "ge"}
 MAX_FRAME = 4095
@@ -28,10 +29,16 @@ class AArch64(Target):
         super().__init__(fn)
         self.literals: list[str] = []
 
-    def start(self) -> list[str]:
-        return ["    bl main",            # x0 = main's result, already the exit status argument
-                "    mov x8, #93",        # exit
-                "    svc #0"]
+    def start(self, platform: str) -> None:
+        if platform == "windows":
+            raise CompileError(self.fn.program.filename, 1, 1, "the windows platform is x86_64 only")
+        self.emit("bl main")  # x0 = main's result, already the exit status argument
+        if platform == "macos":
+            self.emit("mov x16, #1")  # exit, in the macOS syscall convention
+            self.emit("svc #0x80")
+        else:
+            self.emit("mov x8, #93")  # exit
+            self.emit("svc #0")
 
     # -- frame
 

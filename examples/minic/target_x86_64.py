@@ -21,11 +21,21 @@ class X86_64(Target):
         r"(?i)[re]?[abcd]x|[abcd][lh]|[re]?(si|di|bp|sp|ip)|(si|di|bp|sp)l|r\d+[bwd]?|[cdefgs]s"
         r"|(cr|dr|st|mm|xmm|ymm|zmm|k)\d*|byte|word|dword|qword|tbyte|xmmword|ptr|offset|rel|short|near|far")
 
-    def start(self) -> list[str]:
-        return ["    call main",
-                "    mov rdi, rax",
-                "    mov eax, 60",     # exit(status); the kernel keeps status & 0xff
-                "    syscall"]
+    def start(self, platform: str) -> None:
+        if platform == "windows":
+            # Windows x64: 32 bytes of shadow space for the callee, rsp 16-aligned at each call (on entry it is
+            # 8 off, the return address); the exit code goes in rcx; ExitProcess is called through its IAT slot.
+            self.emit("sub rsp, 40")
+            self.emit("call main")
+            self.emit("mov rcx, rax")
+            self.global_address("__imp_ExitProcess")
+            self.emit("call qword ptr [rax]")
+            return
+        self.emit("call main")
+        self.emit("mov rdi, rax")
+        # exit(status): Linux's syscall number, or macOS's (class 2, BSD, number 1); both keep status & 0xff
+        self.emit("mov eax, 0x2000001" if platform == "macos" else "mov eax, 60")
+        self.emit("syscall")
 
     # -- frame
 

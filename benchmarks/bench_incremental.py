@@ -1,0 +1,119 @@
+"""Incremental updates against whole-file writes (issue 7), on the synthetic program of ../shared/bench/SPEC.md.
+
+    python3 benchmarks/bench_incremental.py [FUNCTIONS] [UPDATES]
+
+Writes an ELF executable with FUNCTIONS functions (default 100,000: SPEC's addresses, lines, variables and 16 rows;
+the lexical block's variable ``t`` is a plain variable here, the incremental model has no blocks), then makes
+UPDATES (default 1,000) single-function updates: each picks a random function and gives it new code size, rows and
+variables, as a recompiled function would. Prints:
+
+* the time of a whole-file write and the median time of one update, and their ratio;
+* per update, bytes written / (size of the function's DIE subtree + line sequence) -- the median and the maximum --
+  and how many updates had to move the function or a section;
+* the time to close (state snapshot) and to reopen the file.
+"""
+from __future__ import annotations
+
+import random
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from dwarfkit import Address, Arch  # noqa: E402
+from dwarfkit.backends.elf import write_executable  # noqa: E402
+from dwarfkit.backends.elf.incremental import IncrementalExecutable  # noqa: E402
+from dwarfkit.expr import Expr  # noqa: E402
+from dwarfkit.image import ContentSection, Image, SectionKind, Symbol  # noqa: E402
+from dwarfkit.program import DwarfBuilder  # noqa: E402
+from dwarfkit.incremental import Function, UnitInfo, Variable  # noqa: E402
+from dwarfkit.incremental.fragments import function_dies, line_program, line_sequence_size  # noqa: E402
+
+BASE = 0x10000
+
+
+def synth(i: int, size: int = 64, rows: int = 16, extra: int = 0) -> Function:
+    line = (i % 1000) * 20 + 1
+    variables = [Variable("a", line, "long", -24, True), Variable("b", line, "long", -32, True),
+                 Variable("x", line + 1, "long", -40), Variable("y", line + 2, "long", -48),
+                 Variable("t", line + 3, "pointer", -56)]
+    variables += [Variable(f"z{k}", line + 4 + k, "long", -64 - 8 * k) for k in range(extra)]
+    return Function(f"fn_{i}", BASE + 64 * i, size, line, tuple((4 * j, line + j // 2) for j in range(rows)),
+                    tuple(variables))
+
+
+def ordinary_write(path: Path, unit: UnitInfo, functions: list[Function], text_size: int) -> None:
+    """The whole file the ordinary way, as a compiler that rewrites everything would."""
+    dw = DwarfBuilder(version=4)
+    cu = dw.compile_unit(unit.name, comp_dir=unit.comp_dir, producer=unit.producer, language=unit.language,
+                         low_pc=Address(None, 0))
+    long_t = cu.base_type("long", 8, "signed")
+    types = {"long": long_t, "pointer": cu.pointer_type(long_t, 8)}
+    frame_base = Expr().op("call_frame_cfa")
+    for fn in functions:
+        sub = cu.die("subprogram", external=True, name=fn.name, decl_file=1, decl_line=fn.line, type=long_t,
+                     low_pc=Address(None, fn.address), high_pc=fn.size, frame_base=frame_base)
+        for v in fn.variables:
+            sub.die("formal_parameter" if v.parameter else "variable", name=v.name, decl_file=1, decl_line=v.line,
+                    type=types[v.type], location=Expr().fbreg(v.frame_offset))
+        seq = cu.line.sequence(Address(None, fn.address))
+        seq.add_rows(fn.rows)
+        seq.end(fn.size)
+    image = Image(Arch.X86_64, [ContentSection(".text", SectionKind.CODE, data=b"\xcc" * text_size)],
+                  [Symbol("_start", ".text", 0, 1)], dw.emit(aranges=False), entry="_start")
+    write_executable(image, path, addresses={".text": BASE})
+
+
+def main() -> None:
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    updates = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
+    rng = random.Random(1)
+    unit = UnitInfo("synth.c", "/synth", "synth 1.0")
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "synth"
+        functions = [synth(i) for i in range(n)]
+        start = time.perf_counter()
+        writer = IncrementalExecutable.create(path, unit, functions, text_address=BASE, text_size=64 * n)
+        whole = time.perf_counter() - start
+        print(f"whole file: {n} functions, {path.stat().st_size:,} bytes, {whole:.2f} s")
+        start = time.perf_counter()
+        ordinary_write(Path(tmp) / "ordinary", unit, functions, 64 * n)
+        ordinary = time.perf_counter() - start
+        print(f"the same program through DwarfBuilder + write_executable (no slots): {ordinary:.2f} s")
+        program = line_program(unit)
+        types = writer.dwarf._types
+        times, ratios, moved = [], [], 0
+        for _ in range(updates):
+            i = rng.randrange(n)
+            # A recompiled function: usually about the same size, sometimes noticeably bigger or smaller.
+            rows = rng.choice((12, 14, 16, 16, 18, 20, 28))
+            fn = synth(i, size=max(64, 4 * rows), rows=rows, extra=rng.choice((0, 0, 1, 2, 3)))
+            fragment = len(function_dies(fn, types).data) + line_sequence_size(program, fn)
+            before_slots = (writer.dwarf.functions[fn.name].info, writer.dwarf.functions[fn.name].line)
+            written = writer.bytes_written
+            start = time.perf_counter()
+            writer.update(fn)
+            times.append(time.perf_counter() - start)
+            ratios.append((writer.bytes_written - written) / fragment)
+            if (writer.dwarf.functions[fn.name].info, writer.dwarf.functions[fn.name].line) != before_slots:
+                moved += 1
+        start = time.perf_counter()
+        writer.close()
+        closed = time.perf_counter() - start
+        start = time.perf_counter()
+        again = IncrementalExecutable.open(path)
+        reopened = time.perf_counter() - start
+        again.close()
+    median = statistics.median(times)
+    print(f"{updates} updates: median {median * 1e6:.0f} us, whole write / median update = {whole / median:,.0f}x "
+          f"(DwarfBuilder write / median update = {ordinary / median:,.0f}x)")
+    print(f"bytes written per update / fragment size: median {statistics.median(ratios):.2f}, "
+          f"max {max(ratios):.2f} ({moved} updates moved a slot or a section)")
+    print(f"close (snapshot of the state): {closed:.2f} s; open (snapshot + journal + file check): {reopened:.2f} s")
+
+
+if __name__ == "__main__":
+    main()

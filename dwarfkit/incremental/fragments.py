@@ -1,0 +1,177 @@
+"""Bytes of the incremental layout: the unit's head, one function's DIE subtree and line sequence, and padding.
+
+DWARF 4, 32-bit offsets, 8-byte little-endian addresses. Every field a later update patches has a fixed width, so a
+fragment's size depends only on its content, never on where it is placed:
+
+* ``DW_AT_decl_line`` is ``data4`` and ``DW_AT_low_pc`` is ``addr``: a line-only change or a move patches them;
+* type references are ``ref4`` to the two type DIEs at fixed offsets in the unit's head;
+* names are inline ``DW_FORM_string``: a fragment needs no string table, so there is none to keep up to date;
+* a line sequence starts with ``DW_LNS_advance_line`` whose operand is a 4-byte SLEB128 (the first line), followed by
+  ``DW_LNE_set_address`` (the start address); the rows are encoded relative to that first line.
+
+Padding (free room in a section, and the slack after a fragment in its slot):
+
+* ``.debug_info``: one padding DIE per gap, tag ``DW_TAG_unspecified_type`` without a name, whose only attribute
+  ``DW_AT_description`` is a ``DW_FORM_block`` of zeros (4-byte ULEB length, so the header is always 5 bytes); gaps of
+  1-4 bytes are 1-byte DIEs of the same tag with no attributes (the seed's ``abbrev_pad1``). Padding DIEs are siblings
+  of the functions, so a gap is never read as a null entry (Zig's bug) and the unit stays one contiguous unit.
+* ``.debug_line``: between sequences, pairs ``DW_LNS_advance_pc 0`` (``02 00``); every slot starts at an even
+  distance from the first sequence, so any run of free room is a whole number of pairs. Inside a slot the sequence is
+  padded by :meth:`LineProgram.encode_sequence`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from elftools.dwarf.enums import ENUM_DW_AT, ENUM_DW_ATE, ENUM_DW_FORM, ENUM_DW_TAG
+
+from ..address import Address
+from ..encoding import Encoding, uleb128, uleb128_padded, sleb128
+from ..line import LineProgram
+from ..strings import StringTable
+from ..writer import SectionWriter
+from .model import Function, UnitInfo
+
+ENCODING = Encoding(version=4, offset_size=4, address_size=8)
+_TAG, _AT, _FORM = ENUM_DW_TAG, ENUM_DW_AT, ENUM_DW_FORM
+_DW_OP_call_frame_cfa = 0x9C
+_DW_OP_fbreg = 0x91
+_DW_LNS_advance_line = 0x03
+
+_VARIABLE_ATTRS = [("name", "string"), ("decl_file", "data1"), ("decl_line", "data4"), ("type", "ref4"),
+                   ("location", "exprloc")]
+_SUBPROGRAM_ATTRS = [("external", "flag_present"), ("name", "string"), ("decl_file", "data1"),
+                     ("decl_line", "data4"), ("type", "ref4"), ("low_pc", "addr"), ("high_pc", "data4"),
+                     ("frame_base", "exprloc")]
+# code: (tag, has_children, [(attribute, form)])
+ABBREVIATIONS: dict[int, tuple[str, bool, list[tuple[str, str]]]] = {
+    1: ("compile_unit", True, [("producer", "string"), ("language", "data2"), ("name", "string"),
+                               ("comp_dir", "string"), ("low_pc", "addr"), ("stmt_list", "sec_offset")]),
+    2: ("base_type", False, [("name", "string"), ("byte_size", "data1"), ("encoding", "data1")]),
+    3: ("pointer_type", False, [("byte_size", "data1"), ("type", "ref4")]),
+    4: ("subprogram", True, _SUBPROGRAM_ATTRS),
+    5: ("subprogram", False, _SUBPROGRAM_ATTRS),
+    6: ("formal_parameter", False, _VARIABLE_ATTRS),
+    7: ("variable", False, _VARIABLE_ATTRS),
+    8: ("unspecified_type", False, []),  # 1 byte of padding
+    9: ("unspecified_type", False, [("description", "block")]),  # 5 + n bytes of padding
+}
+PAD1, PAD_BLOCK = 8, 9
+_PAD_HEAD = 5
+LINE_FILL = b"\x02\x00"  # DW_LNS_advance_pc 0
+LINE_BIAS = 1 << 20
+"""Rows are encoded as ``line - first_line + LINE_BIAS`` after a prefix that advances by ``first_line - LINE_BIAS``."""
+_LINE_PREFIX = 5
+
+
+def abbrev_section() -> bytes:
+    out = bytearray()
+    for code, (tag, children, attrs) in ABBREVIATIONS.items():
+        out += uleb128(code) + uleb128(_TAG[f"DW_TAG_{tag}"]) + bytes((1 if children else 0,))
+        for at, form in attrs:
+            out += uleb128(_AT[f"DW_AT_{at}"]) + uleb128(_FORM[f"DW_FORM_{form}"])
+        out += b"\0\0"
+    return bytes(out + b"\0")
+
+
+@dataclass
+class InfoHead:
+    data: bytes
+    """Unit header (length 0, patched by the writer), root DIE and the type DIEs."""
+    types: dict[str, int]
+    """Unit-relative offsets of the type DIEs by :data:`model.TYPES` name."""
+
+
+def info_head(unit: UnitInfo) -> InfoHead:
+    out = bytearray(b"\0\0\0\0")  # unit_length, set when the section's size is known
+    out += (4).to_bytes(2, "little") + (0).to_bytes(4, "little") + bytes((8,))
+    out += uleb128(1) + _cstr(unit.producer) + unit.language.to_bytes(2, "little") + _cstr(unit.name)
+    out += _cstr(unit.comp_dir) + (0).to_bytes(8, "little") + (0).to_bytes(4, "little")
+    types = {"long": len(out)}
+    out += uleb128(2) + _cstr("long") + bytes((8, ENUM_DW_ATE["DW_ATE_signed"]))
+    types["pointer"] = len(out)
+    out += uleb128(3) + bytes((8,)) + types["long"].to_bytes(4, "little")
+    return InfoHead(bytes(out), types)
+
+
+@dataclass
+class Fragment:
+    """One function's DIE subtree (or line sequence) and where its patchable fields are, relative to its start."""
+
+    data: bytes
+    line_fields: list[int]
+    address_field: int
+
+
+def function_dies(fn: Function, types: dict[str, int]) -> Fragment:
+    out = bytearray(uleb128(4 if fn.variables else 5))
+    out += _cstr(fn.name) + b"\x01"
+    line_fields = [len(out)]
+    out += fn.line.to_bytes(4, "little") + types["long"].to_bytes(4, "little")
+    address_field = len(out)
+    out += fn.address.to_bytes(8, "little") + fn.size.to_bytes(4, "little") + bytes((1, _DW_OP_call_frame_cfa))
+    for v in fn.variables:
+        out += uleb128(6 if v.parameter else 7) + _cstr(v.name) + b"\x01"
+        line_fields.append(len(out))
+        location = bytes((_DW_OP_fbreg,)) + sleb128(v.frame_offset)
+        out += v.line.to_bytes(4, "little") + types[v.type].to_bytes(4, "little") + uleb128(len(location)) + location
+    if fn.variables:
+        out.append(0)
+    return Fragment(bytes(out), line_fields, address_field)
+
+
+def info_fill(size: int, start: int = 0, end: int | None = None) -> bytes:
+    """Bytes ``start:end`` of the padding that fills a gap of ``size`` bytes (zeros after a 5-byte head)."""
+    end = size if end is None else end
+    if size < _PAD_HEAD:
+        return bytes((PAD1,)) * (end - start)
+    head = bytes((PAD_BLOCK,)) + uleb128_padded(size - _PAD_HEAD, 4)
+    return head[start:end] + bytes(max(0, end - max(start, _PAD_HEAD)))
+
+
+def line_fill(size: int) -> bytes:
+    assert size % 2 == 0, size
+    return LINE_FILL * (size // 2)
+
+
+def line_program(unit: UnitInfo) -> LineProgram:
+    return LineProgram(ENCODING, comp_dir=unit.comp_dir, name=unit.name)
+
+
+def line_head(program: LineProgram) -> bytes:
+    """The program header; its unit_length (first 4 bytes) is set by the writer."""
+    writer = SectionWriter(".debug_line", ENCODING)
+    program.emit_header(writer, StringTable(".debug_line_str"))
+    return bytes(writer.data)
+
+
+def line_sequence_size(program: LineProgram, fn: Function) -> int:
+    return len(line_sequence(program, fn).data)
+
+
+def line_sequence(program: LineProgram, fn: Function, size: int | None = None) -> Fragment:
+    """The function's sequence, ``size`` bytes long if given (padded inside the sequence)."""
+    seq = program.sequence(Address("start", fn.address))  # symbolic only to learn where the address field is
+    program.sequences.pop()
+    seq.add_rows([(offset, line - fn.line + LINE_BIAS) for offset, line in fn.rows])
+    seq.end(fn.size)
+    body, relocations = program.encode_sequence(seq, None if size is None else size - _LINE_PREFIX)
+    prefix = bytes((_DW_LNS_advance_line,)) + sleb128_padded(first_line_operand(fn), 4)
+    return Fragment(prefix + body, [1], _LINE_PREFIX + relocations[0].offset)
+
+
+def first_line_operand(fn: Function) -> int:
+    """The prefix's line advance; 0 without rows, so that the end_sequence row keeps line 1 as everywhere else."""
+    return fn.line - LINE_BIAS if fn.rows else 0
+
+
+def sleb128_padded(value: int, width: int) -> bytes:
+    """SLEB128 stretched to exactly ``width`` bytes (patched in place by line-only updates)."""
+    if not -(1 << (7 * width - 1)) <= value < 1 << (7 * width - 1):
+        raise ValueError(f"{value} does not fit a {width}-byte SLEB128")
+    bits = value & ((1 << (7 * width)) - 1)
+    return bytes(((bits >> (7 * i)) & 0x7F) | (0x80 if i < width - 1 else 0) for i in range(width))
+
+
+def _cstr(text: str) -> bytes:
+    return text.encode() + b"\0"

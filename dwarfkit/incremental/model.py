@@ -1,0 +1,77 @@
+"""What an incremental writer describes: functions with variables and line rows, and the one unit they live in.
+
+Values are plain and immutable so that the writer can keep them as its state and the journal can store them as JSON.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from elftools.dwarf.enums import ENUM_DW_LANG
+
+TYPES = ("long", "pointer")
+"""The unit's types a variable can have (the unit defines them once, ahead of every function)."""
+
+
+@dataclass(frozen=True)
+class Variable:
+    name: str
+    line: int
+    type: str = "long"
+    """One of :data:`TYPES`."""
+    frame_offset: int = -24
+    """``DW_OP_fbreg`` operand: where the variable lives relative to the frame base (the CFA)."""
+    parameter: bool = False
+
+
+@dataclass(frozen=True)
+class Function:
+    name: str
+    address: int
+    size: int
+    line: int
+    """First line (``DW_AT_decl_line``)."""
+    rows: tuple[tuple[int, int], ...] = ()
+    """``(offset from address, line)`` line rows, offsets ascending and below ``size``."""
+    variables: tuple[Variable, ...] = ()
+
+    def moved(self, address: int) -> Function:
+        return Function(self.name, address, self.size, self.line, self.rows, self.variables)
+
+    def shifted(self, line: int) -> Function:
+        """The same function ``line - self.line`` lines further down the source: every line moves with it."""
+        delta = line - self.line
+        return Function(self.name, self.address, self.size, line, tuple((o, ln + delta) for o, ln in self.rows),
+                        tuple(Variable(v.name, v.line + delta, v.type, v.frame_offset, v.parameter)
+                              for v in self.variables))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "address": self.address, "size": self.size, "line": self.line,
+                "rows": [list(r) for r in self.rows],
+                "variables": [[v.name, v.line, v.type, v.frame_offset, v.parameter] for v in self.variables]}
+
+    @staticmethod
+    def from_json(d: dict[str, Any]) -> Function:
+        return Function(d["name"], d["address"], d["size"], d["line"], tuple((o, ln) for o, ln in d["rows"]),
+                        tuple(Variable(*v) for v in d["variables"]))
+
+
+@dataclass(frozen=True)
+class UnitInfo:
+    """The one compile unit every function belongs to."""
+
+    name: str = "jit.c"
+    comp_dir: str = "/jit"
+    producer: str = "dwarfkit incremental"
+    language: int = ENUM_DW_LANG["DW_LANG_C99"]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "comp_dir": self.comp_dir, "producer": self.producer, "language": self.language}
+
+
+@dataclass
+class Program:
+    """The whole state a file describes: the unit and its functions in the order they were added."""
+
+    unit: UnitInfo = field(default_factory=UnitInfo)
+    functions: dict[str, Function] = field(default_factory=dict)

@@ -1,0 +1,144 @@
+"""One file owned by an incremental writer across processes: create, reopen (or rebuild), update, close.
+
+A container (ELF executable, dSYM) subclasses :class:`IncrementalFile` with two hooks: ``_build`` writes the whole
+file for an :class:`IncrementalDwarf` (atomically), ``_open_target`` opens it for in-place updates and returns a
+:class:`FileTarget` (the writer's :class:`Target` plus ``read(section)`` and ``close()``). The container's parameters
+are JSON, kept in the checkpoint so that :meth:`IncrementalFile.open` can rebuild the file on its own.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Iterable, Protocol, TypeVar
+
+from ..errors import ContainerError, DwarfkitError
+from . import journal
+from .model import Function, UnitInfo
+from .writer import IncrementalDwarf, Target
+
+Self = TypeVar("Self", bound="IncrementalFile")
+
+
+class FileTarget(Target, Protocol):
+    def read(self, section: str) -> bytes | None:
+        """The section's visible bytes."""
+
+    def close(self) -> None: ...
+
+
+class IncrementalFile:
+    """``add``/``update``/``move``/``set_line``/``remove``, each journalled before the file is touched.
+
+    ``rebuilt`` tells whether :meth:`open` found an interrupted update (or bytes that differ from the state) and
+    wrote the whole file again.
+    """
+
+    def __init__(self, path: Path, dwarf: IncrementalDwarf, params: dict[str, Any], done: int) -> None:
+        self.path = path
+        self.dwarf = dwarf
+        self.params = params
+        self.rebuilt = False
+        self.target = self._open_target(path, params, {n: len(d) for n, d in dwarf.sections.items()})
+        dwarf.target = self.target
+        self._journal = journal.Journal(path, done)
+
+    # -- container hooks ---------------------------------------------------------------------------------------
+    @classmethod
+    def _build(cls, path: Path, dwarf: IncrementalDwarf, params: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    @classmethod
+    def _open_target(cls, path: Path, params: dict[str, Any], rooms: dict[str, int]) -> FileTarget:
+        """``rooms``: how many bytes each section owns in the file (its visible size may be smaller)."""
+        raise NotImplementedError
+
+    # -- files ---------------------------------------------------------------------------------------------------
+    @classmethod
+    def _create(cls: type[Self], path: Path, unit: UnitInfo, functions: Iterable[Function],
+                params: dict[str, Any]) -> Self:
+        functions = list(functions)
+        dwarf = IncrementalDwarf(unit, functions)
+        journal.write_checkpoint(path, unit, params, functions)
+        cls._build(path, dwarf, params)  # every section with all its room; then the visible sizes
+        writer = cls(path, dwarf, params, 0)
+        for name, size in dwarf.sizes.items():
+            writer.target.resize(name, size)
+        return writer
+
+    @classmethod
+    def open(cls: type[Self], path: str | os.PathLike[str]) -> Self:
+        """Reopens a file made by ``create``; rebuilds it if an update was interrupted or its bytes differ."""
+        path = Path(path)
+        saved = journal.read(path)
+        snapshot = journal.read_snapshot(path)
+        if snapshot is not None and snapshot[0] <= len(saved.ops):
+            done, dwarf = snapshot
+        else:
+            done, dwarf = 0, IncrementalDwarf(saved.unit, saved.functions())
+        for op in saved.ops[done:]:
+            journal.apply(dwarf, op)
+        if not saved.interrupted and cls._matches(path, dwarf, saved.container):
+            return cls(path, dwarf, saved.container, len(saved.ops))
+        writer = cls._create(path, saved.unit, [p.fn for p in dwarf.functions.values()], saved.container)
+        writer.rebuilt = True
+        return writer
+
+    @classmethod
+    def _matches(cls, path: Path, dwarf: IncrementalDwarf, params: dict[str, Any]) -> bool:
+        """Whether the file's debug sections hold exactly what the replayed state says."""
+        try:
+            target = cls._open_target(path, params, {n: len(d) for n, d in dwarf.sections.items()})
+        except (DwarfkitError, OSError, ValueError):
+            return False
+        try:
+            return all(target.read(name) == dwarf.visible(name) for name in dwarf.sections)
+        finally:
+            target.close()
+
+    def close(self) -> None:
+        self._journal.close()
+        self.target.close()
+        journal.write_snapshot(self.path, self.dwarf, self._journal.done)
+
+    def __enter__(self: Self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- operations ----------------------------------------------------------------------------------------------
+    def add(self, fn: Function) -> None:
+        self._run(["add", fn.to_json()])
+
+    def update(self, fn: Function) -> None:
+        """New code size, rows or variables: rewritten in its slots, or moved to free room if it outgrew them."""
+        self._run(["update", fn.to_json()])
+
+    def move(self, name: str, address: int) -> None:
+        """The function's code moved; its DIEs and rows move with it (two address fields change)."""
+        self._run(["move", name, address])
+
+    def set_line(self, name: str, line: int) -> None:
+        """The function starts at ``line`` now; every line of it moves by the same amount (fixed-width fields)."""
+        self._run(["set_line", name, line])
+
+    def remove(self, name: str) -> None:
+        self._run(["remove", name])
+
+    @property
+    def bytes_written(self) -> int:
+        return self.dwarf.bytes_written
+
+    def _run(self, op: journal.Op) -> None:
+        self._journal.begin(op)
+        written = self.dwarf.bytes_written
+        try:
+            journal.apply(self.dwarf, op)
+        except DwarfkitError:
+            if self.dwarf.bytes_written == written:  # refused before touching the file: nothing to recover
+                self._journal.cancel()
+            raise
+        except OSError as e:  # the operation stays unfinished in the journal: the next open rebuilds the file
+            raise ContainerError(f"{self.path}: {op[0]} {op[1] if isinstance(op[1], str) else op[1]['name']!r} "
+                                 f"failed half-way ({e.strerror or e}); reopen to rebuild the file") from None
+        self._journal.finish()

@@ -1,0 +1,270 @@
+"""The incremental DWARF model: per-function slots in ``.debug_info`` and ``.debug_line``, updated in place.
+
+:class:`IncrementalDwarf` keeps everything the next update needs (each function, its slots, where its patchable
+fields are, the free blocks, a copy of each section's bytes) and sends every change to a :class:`Target` as
+``write(section, offset, bytes)``; when a section outgrows its room, the whole section goes to
+``replace(section, bytes)`` and the container moves it. Layout decisions depend only on the sequence of operations,
+so replaying a journal of them without a target rebuilds the same state.
+
+The line program ends where the last used slot ends: gdb complains about ("sequence without an end") any opcode after
+the last ``DW_LNE_end_sequence``, so free room after the last sequence lies outside the unit and outside the section's
+visible size (``Target.resize``), as reserved room in the file; the unit length and the section size follow.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Protocol
+
+from ..errors import DescriptionError
+from .fragments import (Fragment, InfoHead, abbrev_section, first_line_operand, function_dies, info_fill, info_head, line_fill,
+                        line_head, line_program, line_sequence, line_sequence_size, sleb128_padded)
+from .model import TYPES, Function, UnitInfo
+from .space import MIN_FREE, SlotSpace, align_up
+
+INFO, LINE, ABBREV = ".debug_info", ".debug_line", ".debug_abbrev"
+_HEAD_OF_FREE_INFO = 5
+
+
+class Target(Protocol):
+    def write(self, section: str, offset: int, data: bytes) -> None: ...
+
+    def replace(self, section: str, data: bytes) -> None: ...
+
+    def resize(self, section: str, size: int) -> None: ...
+
+
+class NoTarget:
+    """Layout only (journal replay, from-scratch layout)."""
+
+    def write(self, section: str, offset: int, data: bytes) -> None:
+        pass
+
+    def replace(self, section: str, data: bytes) -> None:
+        pass
+
+    def resize(self, section: str, size: int) -> None:
+        pass
+
+
+@dataclass
+class _Placed:
+    fn: Function
+    info: tuple[int, int]  # slot offset, capacity
+    line: tuple[int, int]
+    info_lines: list[int]  # decl_line fields, relative to the slot
+    info_address: int
+    line_address: int  # line sequence fields, relative to the slot
+    line_first: int
+
+
+class IncrementalDwarf:
+    """``.debug_abbrev``, ``.debug_info`` (one unit) and ``.debug_line`` (one program) with a slot per function."""
+
+    def __init__(self, unit: UnitInfo, functions: Iterable[Function] = (), target: Target | None = None) -> None:
+        self.unit = unit
+        self.target: Target = target or NoTarget()
+        self.bytes_written = 0
+        self.functions: dict[str, _Placed] = {}
+        self._program = line_program(unit)
+        head: InfoHead = info_head(unit)
+        self._types = head.types
+        lhead = line_head(self._program)
+        functions = list(functions)
+        self._check_unique(functions)
+        fragments = [(fn, function_dies(fn, self._types), line_sequence_size(self._program, fn)) for fn in functions]
+        self._info_space = SlotSpace(len(head.data), len(head.data), 1)
+        self._line_space = SlotSpace(len(lhead), len(lhead), 2)
+        info_used = sum(self._info_space.slot_size(len(f.data)) for _, f, _ in fragments)
+        line_used = sum(self._line_space.slot_size(n) for _, _, n in fragments)
+        info_end = len(head.data) + info_used + max(256, info_used // 4)
+        line_end = len(lhead) + align_up(line_used + max(256, line_used // 4), 2)
+        self._info_space.grow(info_end)
+        self._line_space.grow(line_end)
+        self.sections = {ABBREV: bytearray(abbrev_section()),
+                         INFO: bytearray(head.data) + info_fill(info_end - len(head.data)) + b"\0",
+                         LINE: bytearray(lhead) + line_fill(line_end - len(lhead))}
+        self.sections[INFO][0:4] = (info_end + 1 - 4).to_bytes(4, "little")
+        info_at, line_at = len(head.data), len(lhead)
+        for fn, dies, line_size in fragments:
+            info_cap = self._info_space.slot_size(len(dies.data))
+            line_cap = self._line_space.slot_size(line_size)
+            self._info_space.place(info_at, info_cap)
+            self._line_space.place(line_at, line_cap)
+            self._store(fn, (info_at, info_cap), (line_at, line_cap), dies, quiet=True)
+            info_at += info_cap
+            line_at += line_cap
+        self._write_free_head(INFO, info_at, info_end - info_at, quiet=True)
+        self.sizes = {ABBREV: len(self.sections[ABBREV]), INFO: len(self.sections[INFO]), LINE: 0}
+        self._sync_line_end(quiet=True)
+
+    # -- operations --------------------------------------------------------------------------------------------
+    def add(self, fn: Function) -> None:
+        if fn.name in self.functions:
+            raise DescriptionError(f"function {fn.name!r} already exists; use update")
+        self._check(fn)
+        dies = function_dies(fn, self._types)
+        self._store(fn, self._allocate(INFO, len(dies.data)),
+                    self._allocate(LINE, line_sequence_size(self._program, fn)), dies)
+        self._sync_line_end()
+
+    def update(self, fn: Function) -> None:
+        """New code size, rows, variables (or anything else): rewritten in its slots, or moved if it outgrew them."""
+        old = self._get(fn.name)
+        self._check(fn)
+        info, line = old.info, old.line
+        dies = function_dies(fn, self._types)
+        need = line_sequence_size(self._program, fn)  # encoded before anything changes: it may refuse the rows
+        if len(dies.data) > info[1]:
+            self._release(INFO, info)
+            info = self._allocate(INFO, len(dies.data))
+        if need > line[1]:
+            self._release(LINE, line)
+            line = self._allocate(LINE, need)
+        self._store(fn, info, line, dies)
+        self._sync_line_end()
+
+    def move(self, name: str, address: int) -> None:
+        """The function's code moved: two 8-byte address fields change, nothing else."""
+        old = self._get(name)
+        fn = old.fn.moved(address)
+        self._check(fn)
+        self._put(INFO, old.info[0] + old.info_address, address.to_bytes(8, "little"))
+        self._put(LINE, old.line[0] + old.line_address, address.to_bytes(8, "little"))
+        old.fn = fn
+
+    def set_line(self, name: str, line: int) -> None:
+        """The function moved in its source file: fixed-width line fields change (the DIEs' and one line opcode's)."""
+        old = self._get(name)
+        fn = old.fn.shifted(line)
+        self._check(fn)
+        lines = [fn.line] + [v.line for v in fn.variables]
+        for field, value in zip(old.info_lines, lines):
+            self._put(INFO, old.info[0] + field, value.to_bytes(4, "little"))
+        if fn.rows:
+            self._put(LINE, old.line[0] + old.line_first, sleb128_padded(first_line_operand(fn), 4))
+        old.fn = fn
+
+    def remove(self, name: str) -> None:
+        old = self._get(name)
+        self._release(INFO, old.info)
+        self._release(LINE, old.line)
+        del self.functions[name]
+        self._sync_line_end()
+
+    def visible(self, section: str) -> bytes:
+        """The section's bytes as readers see them (without the reserved room after the line program)."""
+        return bytes(self.sections[section][:self.sizes[section]])
+
+    # -- layout ------------------------------------------------------------------------------------------------
+    def _space(self, section: str) -> SlotSpace:
+        return self._info_space if section == INFO else self._line_space
+
+    def _allocate(self, section: str, need: int) -> tuple[int, int]:
+        space = self._space(section)
+        slot = space.allocate(need)
+        if slot is None:
+            self._grow(section, space.slot_size(need) + MIN_FREE)
+            slot = space.allocate(need)
+            assert slot is not None
+        offset, capacity = slot
+        rest = space.next_free(offset)
+        if rest is not None and rest[0] == offset + capacity:
+            self._write_free_head(section, *rest)
+        return slot
+
+    def _release(self, section: str, slot: tuple[int, int]) -> None:
+        offset, size = slot
+        block_start, block_size = self._space(section).release(offset, size)
+        if section == LINE:
+            self._put(LINE, offset, line_fill(size))
+            return
+        rel = offset - block_start
+        self._put(INFO, offset, info_fill(block_size, rel, rel + size))
+        if block_start != offset:
+            self._put(INFO, block_start, info_fill(block_size, 0, min(_HEAD_OF_FREE_INFO, rel)))
+        after = rel + size
+        if after < block_size:  # the free block that followed: its head is now zeros inside ours
+            self._put(INFO, offset + size, info_fill(block_size, after, min(block_size, after + _HEAD_OF_FREE_INFO)))
+
+    def _grow(self, section: str, at_least: int) -> None:
+        """The section outgrows its room: half as much again (or enough), and the container moves it."""
+        space = self._space(section)
+        data = self.sections[section]
+        extra = align_up(max(at_least, (space.end - space.start) // 2), space.alignment)
+        old_end = space.end
+        start, size = space.grow(space.end + extra)
+        if section == INFO:
+            data[old_end:old_end] = bytes(extra)
+            data[start:start + size] = info_fill(size)
+        else:
+            data += line_fill(extra)
+        if section == INFO:
+            data[0:4] = (len(data) - 4).to_bytes(4, "little")
+            self.sizes[INFO] = len(data)
+        self.bytes_written += len(data)
+        self.target.replace(section, bytes(data))
+        if section == LINE:
+            self.target.resize(LINE, self.sizes[LINE])
+
+    def _sync_line_end(self, quiet: bool = False) -> None:
+        """The line program (unit and section) ends with the last used slot."""
+        space = self._line_space
+        last = space.last_free()
+        end = last[0] if last is not None and sum(last) == space.end else space.end
+        if end != self.sizes[LINE]:
+            self.sizes[LINE] = end
+            self._put(LINE, 0, (end - 4).to_bytes(4, "little"), quiet)
+            if not quiet:
+                self.target.resize(LINE, end)
+
+    def _write_free_head(self, section: str, offset: int, size: int, quiet: bool = False) -> None:
+        if section == INFO and size:
+            self._put(INFO, offset, info_fill(size, 0, min(size, _HEAD_OF_FREE_INFO)), quiet)
+
+    def _store(self, fn: Function, info: tuple[int, int], line: tuple[int, int], dies: Fragment,
+               quiet: bool = False) -> None:
+        seq = line_sequence(self._program, fn, line[1])
+        self._put(INFO, info[0], dies.data + info_fill(info[1] - len(dies.data)), quiet)
+        self._put(LINE, line[0], seq.data, quiet)
+        self.functions[fn.name] = _Placed(fn, info, line, dies.line_fields, dies.address_field, seq.address_field,
+                                          seq.line_fields[0])
+
+    def _put(self, section: str, offset: int, data: bytes, quiet: bool = False) -> None:
+        self.sections[section][offset:offset + len(data)] = data
+        if not quiet:
+            self.bytes_written += len(data)
+            self.target.write(section, offset, data)
+
+    # -- checks ------------------------------------------------------------------------------------------------
+    def _get(self, name: str) -> _Placed:
+        try:
+            return self.functions[name]
+        except KeyError:
+            raise DescriptionError(f"no function {name!r}") from None
+
+    @staticmethod
+    def _check_unique(functions: list[Function]) -> None:
+        seen: set[str] = set()
+        for fn in functions:
+            if fn.name in seen:
+                raise DescriptionError(f"function {fn.name!r} is given twice")
+            seen.add(fn.name)
+            IncrementalDwarf._check(fn)
+
+    @staticmethod
+    def _check(fn: Function) -> None:
+        where = f"function {fn.name!r}"
+        if not 0 <= fn.address < 1 << 64 or not 0 < fn.size < 1 << 32:
+            raise DescriptionError(f"{where}: address {fn.address:#x} / size {fn.size} out of range")
+        if not 0 < fn.line < 1 << 27:
+            raise DescriptionError(f"{where}: first line {fn.line} out of range")
+        last = -1
+        for offset, line in fn.rows:
+            if not last <= offset < fn.size or not 0 <= line < 1 << 27:
+                raise DescriptionError(f"{where}: row ({offset}, {line}) is out of order or outside the function")
+            last = offset
+        for v in fn.variables:
+            if v.type not in TYPES:
+                raise DescriptionError(f"{where}, variable {v.name!r}: type {v.type!r} is not one of {TYPES}")
+            if not 0 <= v.line < 1 << 27:
+                raise DescriptionError(f"{where}, variable {v.name!r}: line {v.line} out of range")
