@@ -405,9 +405,9 @@ class InfoDumper:
             result, problem = ranges_v4(ctx, unit, v)
         if problem:
             self.problems.append(problem)
-        indent = " " * (17 + 2 * depth)
-        size = unit.address_size
-        return text + "".join(f"\n{indent}[{hex_addr(a, size)}, {hex_addr(b, size)})" for a, b in result)
+        digits = 2 * unit.address_size
+        line = "\n" + " " * (17 + 2 * depth) + f"[0x%0{digits}x, 0x%0{digits}x)"  # hex_addr, twice
+        return text + "".join([line % pair for pair in result])
 
     def location_list(self, unit: Unit, form: int, v, depth: int) -> str:
         ctx = self.ctx
@@ -498,29 +498,27 @@ class InfoDumper:
         show_form = self.opts.show_form or self.opts.verbose
         verbose = self.opts.verbose
         chunks: list[str] = [self.unit_header(u), "\n"]
-        prefixes: dict[tuple[int, int], list[tuple[str, Callable]]] = {}
-        formatters: dict[tuple[int, int], tuple] = {}
+        layouts: dict[tuple[int, int], tuple] = {}  # (abbreviation code, depth) -> _die_layout
+        described: dict[tuple[int, int], tuple] = {}
         base = u.offset
-        offs, abbs, vals, depths = u.offs, u.abbs, u.vals, u.depths
+        offs, abbs, vals, depths, parents = u.offs, u.abbs, u.vals, u.depths, u.parents
         append = chunks.append
-        indices = range(len(offs)) if only is None else sorted(only)
-        for i in indices:
-            ab = abbs[i]
-            depth = depths[i]
+        if only is None:
+            rows = zip(range(len(offs)), offs, abbs, vals, depths)
+        else:
+            rows = ((i, offs[i], abbs[i], vals[i], depths[i]) for i in sorted(only))
+        for i, off, ab, v, depth in rows:
             if ab is None:
-                append(f"0x{offs[i]:08x}: {'  ' * depth}NULL\n\n")
+                append(f"0x{off:08x}: {'  ' * depth}NULL\n\n")
                 continue
-            key = (ab.code, depth)
-            pre = prefixes.get(key)
-            if pre is None:
-                pre = prefixes[key] = self._die_layout(u, ab, depth, formatters, show_form)
-            head, die, parts = pre
+            layout = layouts.get((ab.code, depth))
+            if layout is None:
+                layout = layouts[ab.code, depth] = self._die_layout(u, ab, depth, described, show_form)
+            head, die, parts = layout
             if verbose:  # llvm-dwarfdump -v: abbreviation code, children mark, parent DIE
-                p = u.parents[i]
-                append("0x%08x" % offs[i] + head[:-1] + (f" (0x{offs[p]:08x})\n" if p >= 0 else "\n"))
-            else:
-                append("0x%08x" % offs[i] + head)
-            append(die(parts, i, vals[i], depth, base))
+                p = parents[i]
+                head = head[:-1] + (f" (0x{offs[p]:08x})\n" if p >= 0 else "\n")
+            append(die(head, parts, i, off, v, depth, base))
             if len(chunks) > 8192:
                 out.write("".join(chunks))
                 chunks.clear()
@@ -532,7 +530,8 @@ _DIE_FORMATTERS: dict[tuple, Callable] = {}
 
 
 def _die_formatter(kinds: tuple) -> Callable:
-    """A function formatting all attributes of a DIE in one f-string: the hot path of the text dump.
+    """A function formatting a whole DIE (offset, head line, all attributes) in one f-string: the hot path of the
+    text dump.
 
     ``kinds`` says per attribute how its value is printed: an f-string body of v and base (inlined), "map" (a
     TextCache looked up by value) or "call" (a function of DIE index, value, depth). Generated once per distinct
@@ -553,7 +552,8 @@ def _die_formatter(kinds: tuple) -> Callable:
         if n:
             unpack = (f"    {', '.join(f'a{k}, m{k}' for k in range(n))}{',' if n == 1 else ''} = parts\n"
                       f"    {', '.join(f'v{k}' for k in range(n))}{',' if n == 1 else ''} = vals\n")
-        src = f"def die(parts, i, vals, depth, base):\n{unpack}    return f{''.join(body) + chr(92) + 'n'!r}\n"
+        src = (f"def die(head, parts, i, off, vals, depth, base):\n{unpack}"
+               f"    return f{'0x{off:08x}{head}' + ''.join(body) + chr(92) + 'n'!r}\n")
         src = src.replace("\\\\n", "\\n")
         env: dict = {}
         exec(compile(src, f"<DIE formatter {kinds}>", "exec"), env)  # noqa: S102 - our own generated code

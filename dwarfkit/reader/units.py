@@ -226,7 +226,11 @@ class DwarfContext:
         unit.abbrevs = table
         data = self.file.section(unit.section)
         offs, abbs, vals, parents, depths = unit.offs, unit.abbs, unit.vals, unit.parents, unit.depths
-        stack = [-1]
+        # The hot loop of every reader: bound methods and the current parent/depth kept in locals.
+        add_off, add_abb, add_val, add_parent, add_depth = (offs.append, abbs.append, vals.append, parents.append,
+                                                            depths.append)
+        enclosing: list[int] = []  # parents of the open DIEs with children
+        parent, depth, count = -1, 0, 0
         off = unit.die_offset
         end = unit.end
         get = table.get
@@ -239,10 +243,11 @@ class DwarfContext:
                 if code & 0x80:
                     code, off = uleb(data, start)
                 if code == 0:
-                    offs.append(start); abbs.append(None); vals.append(None)
-                    parents.append(stack[-1]); depths.append(len(stack) - 1)
-                    if len(stack) > 1:
-                        stack.pop()
+                    add_off(start); add_abb(None); add_val(None); add_parent(parent); add_depth(depth)
+                    count += 1
+                    if depth:
+                        parent = enclosing.pop()
+                        depth -= 1
                     continue
                 ab = get(code)
                 if ab is None:
@@ -252,10 +257,12 @@ class DwarfContext:
                 decode = ab.decode or compile_abbrev(ab, unit.address_size, unit.offset_size, unit.version,
                                                      self.order)
                 off, v = decode(data, off)
-                offs.append(start); abbs.append(ab); vals.append(v)
-                parents.append(stack[-1]); depths.append(len(stack) - 1)
+                add_off(start); add_abb(ab); add_val(v); add_parent(parent); add_depth(depth)
+                count += 1
                 if ab.has_children:
-                    stack.append(len(offs) - 1)
+                    enclosing.append(parent)
+                    parent = count - 1
+                    depth += 1
             if off > end:
                 unit.problems.append(f"{name}[0x{start:x}]: DIE runs past the end of its unit (0x{end:x})")
                 _drop_last(unit)
