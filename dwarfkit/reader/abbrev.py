@@ -17,7 +17,7 @@ from typing import Callable
 from ..errors import ReadError
 from . import forms
 from .forms import F
-from .leb import sleb, uleb
+from ..encoding import decode_sleb128 as sleb, decode_uleb128 as uleb
 
 Decoder = Callable[[bytes, int], tuple[int, tuple]]
 _STRUCT = {1: "B", 2: "H", 4: "I", 8: "Q"}

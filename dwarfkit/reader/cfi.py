@@ -6,7 +6,7 @@ from typing import TextIO
 
 from .errors_text import where
 from .expr import REGISTERS, format_expr
-from .leb import sleb, uleb
+from ..encoding import decode_sleb128 as sleb, decode_uleb128 as uleb
 
 # Operand kinds: R register, F factored code offset, O offset (%+d), U unsigned factored data offset,
 # S signed factored data offset, A address, E expression.

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from elftools.dwarf.dwarf_expr import DW_OP_name2opcode
 
-from .leb import sleb, uleb
+from ..encoding import decode_sleb128 as sleb, decode_uleb128 as uleb
 
 OP_NAMES = {code: name for name, code in DW_OP_name2opcode.items()
             if name not in ("DW_OP_lo_user", "DW_OP_hi_user")}

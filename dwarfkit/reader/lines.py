@@ -5,7 +5,7 @@ import struct
 from dataclasses import dataclass, field
 
 from .forms import F
-from .leb import sleb, uleb
+from ..encoding import decode_sleb128 as sleb, decode_uleb128 as uleb
 from .units import cstring
 
 DW_LNCT_path, DW_LNCT_directory_index, DW_LNCT_timestamp, DW_LNCT_size, DW_LNCT_MD5 = 1, 2, 3, 4, 5

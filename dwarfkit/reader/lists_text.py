@@ -11,7 +11,7 @@ from typing import Iterator, TextIO
 
 from .errors_text import where
 from .expr import format_expr
-from .leb import uleb
+from ..encoding import decode_uleb128 as uleb
 from .units import DwarfContext
 
 # DW_LLE_* and DW_RLE_* names by code (DWARF 5, section 7.7.3 and 7.25).

@@ -2,7 +2,7 @@
 ``.debug_loclists``), resolved to absolute addresses the way llvm-dwarfdump resolves them."""
 from __future__ import annotations
 
-from .leb import uleb
+from ..encoding import decode_uleb128 as uleb
 from .units import DwarfContext, Unit
 
 # A list is bounded by the bytes it occupies; this caps pathological inputs that repeat empty entries.

@@ -15,7 +15,7 @@ from . import forms
 from .abbrev import Abbrev, UnknownForm, compile_abbrev, parse_abbrev_table
 from .container import DebugFile
 from .forms import F
-from .leb import uleb
+from ..encoding import decode_uleb128 as uleb
 
 DW_UT = {1: "DW_UT_compile", 2: "DW_UT_type", 3: "DW_UT_partial", 4: "DW_UT_skeleton", 5: "DW_UT_split_compile",
          6: "DW_UT_split_type"}
