@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import io
 import json
+import re
 import shutil
 import struct
 import subprocess
@@ -21,7 +22,9 @@ from test_dump_llvm import corpus_files
 
 from dwarfkit.reader.container import open_debug_file
 from dwarfkit.reader.dump import dump_text
+from dwarfkit.reader.lists_text import location_views
 from dwarfkit.reader.text import DumpOptions
+from dwarfkit.reader.units import DwarfContext
 
 FLAGS = ["debug-loc", "debug-loclists", "debug-ranges", "debug-rnglists", "debug-str-offsets"]
 # llvm-dwarfdump-14 learns string-offset contributions and the .debug_addr base of range lists only from decoded
@@ -68,9 +71,23 @@ def ours(path, flags: set[str]) -> tuple[str, list[str]]:
     return out.getvalue(), problems
 
 
+@functools.lru_cache(maxsize=None)
+def has_gnu_location_views(name: str) -> bool:
+    context = DwarfContext(open_debug_file(str(CORPUS / name)))
+    return bool(location_views(context, v5=True) or location_views(context, v5=False))
+
+
+def view_files() -> list[str]:
+    return sorted({name for name, flag in cases() if flag in ("debug-loc", "debug-loclists")
+                   and has_gnu_location_views(name)})
+
+
 @pytest.mark.parametrize("name,flag", cases())
 def test_section_agrees_with_llvm_dwarfdump(name, flag):
     path = require_reader_corpus() / name
+    if flag in ("debug-loc", "debug-loclists") and has_gnu_location_views(name):
+        pytest.skip("llvm-dwarfdump-14 reads GCC's location views as lists; "
+                    "test_gcc_location_views_are_stepped_over checks this file against llvm's DW_AT_location offsets and objdump's view pairs")
     theirs, crashed = llvm_section(path, flag)
     text, _problems = ours(path, {flag})
     mine = section_lines(text, flag.replace("-", "_"))
@@ -253,3 +270,28 @@ def test_mutated_sections_give_problem_lines_not_crashes(clang_objects, name):
         assert all("\n" not in p and p.startswith(".") for p in problems)
         found_any = found_any or bool(problems)
     assert found_any
+
+
+@pytest.mark.parametrize("name", view_files())
+def test_gcc_location_views_are_stepped_over(name):
+    """GCC puts location-view pairs (DW_AT_GNU_locviews) before their lists in .debug_loclists. A walk from the start
+    must step over them: every list a DIE refers to (as llvm-dwarfdump prints DW_AT_location) is one of ours, none of
+    ours starts at a view pair (as objdump, which knows views, prints them), and a valid file gives no finding."""
+    path = require_reader_corpus() / name
+    info = subprocess.run([require_tool("llvm-dwarfdump-14"), "--debug-info", str(path)], capture_output=True,
+                          text=True, errors="surrogateescape", timeout=120).stdout
+    referenced = {int(m, 16) for m in re.findall(r"DW_AT_location\s+\(0x([0-9a-f]{8}):", info)}
+    objdump = subprocess.run([require_tool("objdump"), "--dwarf=loc", str(path)], capture_output=True,
+                             text=True, timeout=120).stdout
+    views = {int(m, 16) for m in re.findall(r"^\s+([0-9a-f]{8}) v\S+ v\S+ location view pair", objdump, re.M)}
+    assert referenced and views, (info[:2000], objdump[:2000])
+    text, problems = ours(path, {"debug-loclists", "debug-loc"})  # a file may hold both, from DWARF 4 and 5 units
+    assert problems == []
+    found = {int(m, 16) for m in re.findall(r"^0x([0-9a-f]{8}): $", text, re.M)}
+    assert referenced <= found, sorted(referenced - found)
+    assert not found & views, sorted(found & views)
+
+
+def test_some_corpus_files_have_gnu_location_views():
+    require_reader_corpus()
+    assert "elf/shapes-gcc-O2-dwarf5.o" in view_files()

@@ -6,13 +6,14 @@ Each section is first read into plain records (``ListTable`` holding ``List``s o
 and stops at the first problem of a table (recorded as ``.section[0xOFFSET]: message``)."""
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Iterator, TextIO
 
 from .errors_text import where
 from .expr import format_expr
 from ..encoding import decode_uleb128 as uleb
-from .units import DwarfContext
+from .units import DwarfContext, forget
 
 # DW_LLE_* and DW_RLE_* names by code (DWARF 5, section 7.7.3 and 7.25).
 LLE = ["DW_LLE_end_of_list", "DW_LLE_base_addressx", "DW_LLE_startx_endx", "DW_LLE_startx_length",
@@ -132,10 +133,11 @@ def read_loc(ctx: DwarfContext, v5: bool) -> ListSection:
     data = ctx.file.section(name)
     out = ListSection(name, first_address_size(ctx))
     r = _Reader(data, ctx.order, out.address_size)
+    views = location_views(ctx, v5)
     if not v5:
         table = ListTable(0, None)
         out.tables.append(table)
-        _read_lists(r, name, 0, len(data), table, out, version=4)
+        _read_lists(r, name, 0, len(data), table, out, version=4, views=views)
         return out
     off = 0
     while off < len(data):
@@ -147,15 +149,56 @@ def read_loc(ctx: DwarfContext, v5: bool) -> ListSection:
         table = ListTable(off, fields, [r.addr(pos + osz * k, osz)[0] for k in range(count)])
         out.tables.append(table)
         r.asz = fields["addr_size"]
-        _read_lists(r, name, pos + osz * count, end, table, out, version=5)
+        _read_lists(r, name, pos + osz * count, end, table, out, version=5, views=views)
         off = end
     return out
 
 
-def _read_lists(r: _Reader, section: str, off: int, end: int, table: ListTable, out: ListSection, version: int):
-    """Location lists from ``off`` while before ``end``; llvm-dwarfdump resolves only what needs no unit."""
+DW_AT_GNU_locviews = 0x2137
+DW_AT_location = 0x02
+LIST_OFFSET_FORMS = (0x17, 0x06, 0x07)  # DW_FORM_sec_offset; data4/data8 in DWARF 2-3
+
+
+def location_views(ctx: DwarfContext, v5: bool = True) -> dict[int, int]:
+    """GCC puts the view pairs of a location list (``DW_AT_GNU_locviews``) in ``.debug_loclists`` right before the
+    list or before a run of lists (in ``.debug_loc`` for units before DWARF 5). A walk from the table's start must step
+    over them: view offset -> its list's offset."""
+    views: dict[int, int] = {}
+    for unit in ctx.units():
+        if (unit.version >= 5) != v5:
+            continue
+        loaded = bool(unit.offs)
+        ctx.load(unit)
+        for abbrev, values in zip(unit.abbs, unit.vals):
+            if abbrev is None or values is None:
+                continue
+            view = location = None
+            for (attribute, form, _), value in zip(abbrev.attrs, values):
+                if attribute == DW_AT_GNU_locviews:
+                    view = value
+                elif attribute == DW_AT_location and form in LIST_OFFSET_FORMS:
+                    location = value
+            if isinstance(view, int) and isinstance(location, int) and view < location:
+                views[view] = location
+        if not loaded:
+            forget(unit)
+    return views
+
+
+def _read_lists(r: _Reader, section: str, off: int, end: int, table: ListTable, out: ListSection, version: int,
+                views: dict[int, int] | None = None):
+    """Location lists from ``off`` while before ``end``; llvm-dwarfdump resolves only what needs no unit.
+    ``views`` maps the offsets of GCC's location-view pairs to their list; those bytes are stepped over."""
     mask = (1 << (8 * r.asz)) - 1
+    views = views or {}
+    # A block of view pairs ends where the next view block or list that a unit names begins (not always its own list).
+    boundaries = sorted(set(views) | set(views.values()))
     while off < end:
+        if off in views:
+            after = bisect.bisect_right(boundaries, off)
+            if after < len(boundaries) and boundaries[after] <= end:
+                off = boundaries[after]
+                continue
         lst = List(off)
         table.lists.append(lst)
         base: int | None = None
