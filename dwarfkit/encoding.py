@@ -99,6 +99,15 @@ def sleb128_size(value: int) -> int:
     return max(1, (value.bit_length() + 7) // 7) if value >= 0 else max(1, ((~value).bit_length() + 7) // 7)
 
 
+def decode_initial_length(data: bytes | bytearray | memoryview, pos: int, byteorder: str) -> tuple[int, int, int]:
+    """A unit or table length at ``pos``: (length, offset size 4 or 8, position after it). Never raises: a
+    truncated field reads short, and the caller's check of ``pos + length`` against the data reports it."""
+    length = int.from_bytes(data[pos:pos + 4], byteorder)  # type: ignore[arg-type]
+    if length == 0xFFFFFFFF:
+        return int.from_bytes(data[pos + 4:pos + 12], byteorder), 8, pos + 12  # type: ignore[arg-type]
+    return length, 4, pos + 4
+
+
 def decode_uleb128(data: bytes | bytearray | memoryview, pos: int) -> tuple[int, int]:
     """Returns (value, position after it). Raises IndexError past the end."""
     result = shift = 0

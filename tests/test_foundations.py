@@ -110,3 +110,11 @@ def test_plain_addresses_need_no_relocation():
     assert bytes(w.data[:4]) == (0x1234).to_bytes(4, "little")
     assert [(r.target, r.addend, r.size) for r in w.section.relocations] == [("f", 8, 4)]
     assert Address("f", 8) - Address("f", 2) == 6
+
+
+@pytest.mark.parametrize("offset_size", [4, 8])
+@pytest.mark.parametrize("byteorder", ["little", "big"])
+def test_initial_length_decodes_what_is_encoded(offset_size, byteorder):
+    from dwarfkit.encoding import decode_initial_length
+    data = b"\x00\x00" + Encoding(offset_size=offset_size, byteorder=byteorder).initial_length(0x1234) + b"rest"
+    assert decode_initial_length(data, 2, byteorder) == (0x1234, offset_size, 2 + (12 if offset_size == 8 else 4))

@@ -5,7 +5,7 @@ import struct
 from dataclasses import dataclass, field
 
 from .forms import F
-from ..encoding import decode_sleb128 as sleb, decode_uleb128 as uleb
+from ..encoding import decode_initial_length, decode_sleb128 as sleb, decode_uleb128 as uleb
 from .units import cstring
 
 DW_LNCT_path, DW_LNCT_directory_index, DW_LNCT_timestamp, DW_LNCT_size, DW_LNCT_MD5 = 1, 2, 3, 4, 5
@@ -102,14 +102,9 @@ def parse_line_table(data: bytes, offset: int, order: str, address_size: int, st
     where = f".debug_line[0x{offset:x}]"
     try:
         off = offset
-        length = int.from_bytes(data[off:off + 4], order)  # type: ignore[arg-type]
-        off += 4
         if len(data) < offset + 4:
             raise IndexError
-        if length == 0xFFFFFFFF:
-            length = int.from_bytes(data[off:off + 8], order)  # type: ignore[arg-type]
-            off += 8
-            t.offset_size = 8
+        length, t.offset_size, off = decode_initial_length(data, off, order)
         t.unit_length = length
         t.end = off + length
         if t.end > len(data):

@@ -7,6 +7,7 @@ from typing import TextIO
 
 from . import forms, names
 from .abbrev import parse_abbrev_table
+from ..encoding import decode_initial_length
 from .errors_text import where
 from .forms import F
 from .text import escape
@@ -39,13 +40,7 @@ def dump_aranges(data: bytes, order: str, out: TextIO) -> list[str]:
     w = out.write
     while off + 4 <= len(data):
         start = off
-        length = int.from_bytes(data[off:off + 4], order)  # type: ignore[arg-type]
-        osz = 4
-        off += 4
-        if length == 0xFFFFFFFF:
-            length = int.from_bytes(data[off:off + 8], order)  # type: ignore[arg-type]
-            osz = 8
-            off += 8
+        length, osz, off = decode_initial_length(data, off, order)
         end = off + length
         if end > len(data) or length < 4 + osz:
             problems.append(where("debug_aranges", start, f"table length 0x{length:x} runs past the end of the "
@@ -99,13 +94,7 @@ def dump_pubnames(section: str, data: bytes, order: str, out: TextIO, gnu: bool 
     w = out.write
     while off + 4 <= len(data):
         start = off
-        length = int.from_bytes(data[off:off + 4], order)  # type: ignore[arg-type]
-        off += 4
-        osz = 4
-        if length == 0xFFFFFFFF:
-            length = int.from_bytes(data[off:off + 8], order)  # type: ignore[arg-type]
-            off += 8
-            osz = 8
+        length, osz, off = decode_initial_length(data, off, order)
         end = off + length
         if end > len(data) or length < 2 + 2 * osz:
             problems.append(where(section, start, f"set length 0x{length:x} runs past the end of the section "
@@ -146,13 +135,7 @@ def dump_addr(data: bytes, order: str, out: TextIO) -> list[str]:
     w = out.write
     while off + 8 <= len(data):
         start = off
-        length = int.from_bytes(data[off:off + 4], order)  # type: ignore[arg-type]
-        off += 4
-        osz = 4
-        if length == 0xFFFFFFFF:
-            length = int.from_bytes(data[off:off + 8], order)  # type: ignore[arg-type]
-            off += 8
-            osz = 8
+        length, osz, off = decode_initial_length(data, off, order)
         end = off + length
         if end > len(data) or length < 4:
             problems.append(where("debug_addr", start, f"table length 0x{length:x} runs past the end of the "
