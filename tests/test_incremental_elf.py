@@ -153,7 +153,7 @@ def test_random_edits_match_a_fresh_write(tmp_path: Path, seed: int) -> None:
     assert len(sizes) > 1, "no section ever outgrew its room: the random script does not test moving sections"
     # A fresh open (from the snapshot close left) serves the file as it is.
     with IncrementalExecutable.open(path) as again:
-        assert not again.rebuilt
+        assert (again.restored, again.rebuilt) == ("snapshot", False)
         again.update(random_function(rng, sorted(script.functions)[0], 0).moved(TEXT))
         script.functions[sorted(script.functions)[0]] = again.dwarf.functions[sorted(script.functions)[0]].fn
     check_same(path, scratch, script.functions, "after reopening")
@@ -307,14 +307,14 @@ def test_reopening_with_or_without_the_snapshot_gives_the_same_state(tmp_path: P
     snapshot = path.with_name("jit.snapshot")
     assert snapshot.exists()
     with IncrementalExecutable.open(path) as from_snapshot:
-        assert not from_snapshot.rebuilt
+        assert (from_snapshot.restored, from_snapshot.rebuilt) == ("snapshot", False)
         for _ in range(10):
             script.step(from_snapshot)
         state = ({n: bytes(d) for n, d in from_snapshot.dwarf.sections.items()},
                  {n: (p.info, p.line) for n, p in from_snapshot.dwarf.functions.items()})
     snapshot.unlink()
     with IncrementalExecutable.open(path) as replayed:  # checkpoint + every journalled operation
-        assert not replayed.rebuilt
+        assert (replayed.restored, replayed.rebuilt) == ("journal", False)
         assert state == ({n: bytes(d) for n, d in replayed.dwarf.sections.items()},
                          {n: (p.info, p.line) for n, p in replayed.dwarf.functions.items()})
         for _ in range(5):

@@ -52,11 +52,11 @@ class ElfSections:
             os.close(self.fd)
             raise ContainerError(f"{path}: damaged ELF headers") from None
 
-    def read(self, section: str) -> bytes | None:
+    def read(self, section: str, size: int | None = None) -> bytes | None:
         if section not in self.sections:
             return None
-        _, offset, size, _ = self.sections[section]
-        return os.pread(self.fd, size, offset)
+        _, offset, visible, _ = self.sections[section]
+        return os.pread(self.fd, visible if size is None else size, offset)
 
     def write(self, section: str, offset: int, data: bytes) -> None:
         _, start, _, room = self.sections[section]

@@ -50,11 +50,11 @@ class DsymSections:
         self.layout._place_linkedit()
         self._set_sizes()
 
-    def read(self, section: str) -> bytes | None:
+    def read(self, section: str, size: int | None = None) -> bytes | None:
         if section not in self.sections:
             return None
-        offset, size = self.sections[section]
-        return os.pread(self.fd, size, offset)
+        offset, visible = self.sections[section]
+        return os.pread(self.fd, visible if size is None else size, offset)
 
     def write(self, section: str, offset: int, data: bytes) -> None:
         start = self.sections[section][0]

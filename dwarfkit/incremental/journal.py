@@ -5,14 +5,14 @@ last full write, ``<file>.journal`` one JSON line per operation started (``{"op"
 finished (``{"done": n}``) or refused before it changed anything (``{"cancel": 1}``). An operation started and not
 finished means the process died while patching the file: the next open rebuilds the file instead of serving it.
 Layout is deterministic, so replaying the finished operations on the checkpoint gives the writer exactly the state it
-had. ``close`` also leaves ``<file>.snapshot`` (the writer's state, pickled) so that reopening a large file does not
-replay every operation since the checkpoint.
+had. ``close`` also leaves ``<file>.snapshot`` (the writer's state, see state.py) so that reopening a large file does
+not replay every operation since the checkpoint; it names the checkpoint and the journal it continues by their sha256.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
-import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +20,7 @@ from typing import Any
 from ..errors import ContainerError
 from ..output import write_atomically
 from .model import Function, UnitInfo
-from .writer import IncrementalDwarf, NoTarget
+from .writer import IncrementalDwarf
 
 Op = list[Any]
 
@@ -47,6 +47,9 @@ class Saved:
     """Finished operations since the checkpoint."""
     interrupted: bool = False
     """An operation was started and never finished."""
+    checkpoint_digest: str = ""
+    journal_digest: str = ""
+    """sha256 of ``PATH.state.json`` and ``PATH.journal``: a snapshot continues exactly these."""
 
     def functions(self) -> list[Function]:
         try:
@@ -60,39 +63,26 @@ def functions_path(path: Path) -> Path:
 
 
 def write_checkpoint(path: Path, unit: UnitInfo, container: dict[str, Any], functions: list[Function]) -> None:
-    """The functions go to a file of their own: an open with a snapshot does not need to decode them."""
-    write_atomically(functions_path(path), json.dumps([f.to_json() for f in functions], separators=(",", ":")).encode())
-    state = {"unit": unit.to_json(), "container": container}
+    """The functions go to a file of their own: an open with a snapshot does not need to decode them. Their sha256 is
+    in ``PATH.state.json``, so that the checkpoint's identity is the digest of that one small file."""
+    listed = json.dumps([f.to_json() for f in functions], separators=(",", ":")).encode()
+    write_atomically(functions_path(path), listed)
+    state = {"unit": unit.to_json(), "container": container, "functions": hashlib.sha256(listed).hexdigest()}
     write_atomically(state_path(path), json.dumps(state, separators=(",", ":")).encode())
     write_atomically(journal_path(path), b"")
     snapshot_path(path).unlink(missing_ok=True)
 
 
-def write_snapshot(path: Path, dwarf: IncrementalDwarf, done: int) -> None:
-    """The writer's whole state after ``done`` journalled operations, so that the next open need not replay them."""
-    target, dwarf.target = dwarf.target, NoTarget()
-    try:
-        write_atomically(snapshot_path(path), pickle.dumps((done, dwarf), protocol=pickle.HIGHEST_PROTOCOL))
-    finally:
-        dwarf.target = target
-
-
-def read_snapshot(path: Path) -> tuple[int, IncrementalDwarf] | None:
-    """The snapshot written at the last close (our own file, next to the output), or None."""
-    try:
-        done, dwarf = pickle.loads(snapshot_path(path).read_bytes())
-    except (OSError, pickle.PickleError, EOFError, ValueError, AttributeError, TypeError):
-        return None
-    return (done, dwarf) if isinstance(dwarf, IncrementalDwarf) else None
-
-
 def read(path: Path) -> Saved:
     try:
-        state = json.loads(state_path(path).read_text())
-        lines = journal_path(path).read_text().splitlines()
+        text = state_path(path).read_bytes()
+        log = journal_path(path).read_bytes()
+        state = json.loads(text)
+        lines = log.decode(errors="replace").splitlines()  # a torn last line is an interrupted operation
     except (OSError, ValueError) as e:
         raise ContainerError(f"{path}: no usable incremental state ({e})") from None
-    saved = Saved(UnitInfo(**state["unit"]), state["container"], functions_path(path))
+    saved = Saved(UnitInfo(**state["unit"]), state["container"], functions_path(path),
+                  checkpoint_digest=hashlib.sha256(text).hexdigest(), journal_digest=hashlib.sha256(log).hexdigest())
     pending: Op | None = None
     for line in lines:
         try:

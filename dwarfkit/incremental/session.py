@@ -4,6 +4,10 @@ A container (ELF executable, dSYM) subclasses :class:`IncrementalFile` with two 
 file for an :class:`IncrementalDwarf` (atomically), ``_open_target`` opens it for in-place updates and returns a
 :class:`FileTarget` (the writer's :class:`Target` plus ``read(section)`` and ``close()``). The container's parameters
 are JSON, kept in the checkpoint so that :meth:`IncrementalFile.open` can rebuild the file on its own.
+
+``open`` takes the writer's state from the snapshot ``close`` left (state.py) when it continues the checkpoint and the
+journal exactly and the file's debug sections are the bytes it describes; otherwise it replays the journal on the
+checkpoint and compares the file with the result. Either way a file that is not what the state says is rebuilt.
 """
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from pathlib import Path
 from typing import Any, Iterable, Protocol, TypeVar
 
 from ..errors import ContainerError, DwarfkitError
-from . import journal
+from . import journal, state
 from .model import Function, UnitInfo
 from .writer import IncrementalDwarf, Target
 
@@ -20,8 +24,8 @@ Self = TypeVar("Self", bound="IncrementalFile")
 
 
 class FileTarget(Target, Protocol):
-    def read(self, section: str) -> bytes | None:
-        """The section's visible bytes."""
+    def read(self, section: str, size: int | None = None) -> bytes | None:
+        """The section's visible bytes, or its first ``size`` bytes (its room may be larger than what is visible)."""
 
     def close(self) -> None: ...
 
@@ -30,7 +34,8 @@ class IncrementalFile:
     """``add``/``update``/``move``/``set_line``/``remove``, each journalled before the file is touched.
 
     ``rebuilt`` tells whether :meth:`open` found an interrupted update (or bytes that differ from the state) and
-    wrote the whole file again.
+    wrote the whole file again; ``restored`` whether it took the state from the snapshot or from the journal, and
+    ``snapshot_problem`` why a snapshot it found was not used (a ContainerError's message, naming the file).
     """
 
     def __init__(self, path: Path, dwarf: IncrementalDwarf, params: dict[str, Any], done: int) -> None:
@@ -38,6 +43,9 @@ class IncrementalFile:
         self.dwarf = dwarf
         self.params = params
         self.rebuilt = False
+        self.restored = "created"
+        self.snapshot_problem: str | None = None
+        self._broken = False
         self.target = self._open_target(path, params, {n: len(d) for n, d in dwarf.sections.items()})
         dwarf.target = self.target
         self._journal = journal.Journal(path, done)
@@ -70,18 +78,46 @@ class IncrementalFile:
         """Reopens a file made by ``create``; rebuilds it if an update was interrupted or its bytes differ."""
         path = Path(path)
         saved = journal.read(path)
-        snapshot = journal.read_snapshot(path)
-        if snapshot is not None and snapshot[0] <= len(saved.ops):
-            done, dwarf = snapshot
-        else:
-            done, dwarf = 0, IncrementalDwarf(saved.unit, saved.functions())
-        for op in saved.ops[done:]:
+        dwarf, problem = None, None
+        if not saved.interrupted and journal.snapshot_path(path).exists():
+            try:
+                dwarf = state.load(path, saved.unit, saved.checkpoint_digest, saved.journal_digest, len(saved.ops),
+                                   lambda rooms: cls._read_rooms(path, saved.container, rooms))
+            except ContainerError as e:  # the snapshot is only a cache: the journal says the same, slower
+                problem = str(e)
+        if dwarf is not None:
+            writer = cls(path, dwarf, saved.container, len(saved.ops))
+            writer.restored = "snapshot"
+            return writer
+        dwarf = IncrementalDwarf(saved.unit, saved.functions())
+        for op in saved.ops:
             journal.apply(dwarf, op)
         if not saved.interrupted and cls._matches(path, dwarf, saved.container):
-            return cls(path, dwarf, saved.container, len(saved.ops))
-        writer = cls._create(path, saved.unit, [p.fn for p in dwarf.functions.values()], saved.container)
-        writer.rebuilt = True
+            writer = cls(path, dwarf, saved.container, len(saved.ops))
+        else:
+            writer = cls._create(path, saved.unit, [p.fn for p in dwarf.functions.values()], saved.container)
+            writer.rebuilt = True
+        writer.restored, writer.snapshot_problem = "journal", problem
         return writer
+
+    @classmethod
+    def _read_rooms(cls, path: Path, params: dict[str, Any], rooms: dict[str, int]) -> dict[str, tuple[int, bytes]]:
+        """Each debug section's visible size and the first ``rooms[name]`` bytes of it, from the file."""
+        try:
+            target = cls._open_target(path, params, rooms)
+        except (OSError, ValueError) as e:
+            raise ContainerError(f"{path}: cannot open ({e})") from None
+        try:
+            found = {}
+            for name, room in rooms.items():
+                visible = target.read(name)
+                if visible is not None:
+                    found[name] = (len(visible), visible if len(visible) == room else target.read(name, room) or b"")
+            return found
+        except (OSError, ValueError) as e:
+            raise ContainerError(f"{path}: cannot read its debug sections ({e})") from None
+        finally:
+            target.close()
 
     @classmethod
     def _matches(cls, path: Path, dwarf: IncrementalDwarf, params: dict[str, Any]) -> bool:
@@ -96,9 +132,13 @@ class IncrementalFile:
             target.close()
 
     def close(self) -> None:
+        """Closes the file and leaves the snapshot of the state for the next open (none after a failed update)."""
         self._journal.close()
         self.target.close()
-        journal.write_snapshot(self.path, self.dwarf, self._journal.done)
+        if self._broken:
+            journal.snapshot_path(self.path).unlink(missing_ok=True)
+        else:
+            state.save(self.path, self.dwarf, self._journal.done)
 
     def __enter__(self: Self) -> Self:
         return self
@@ -139,6 +179,7 @@ class IncrementalFile:
                 self._journal.cancel()
             raise
         except OSError as e:  # the operation stays unfinished in the journal: the next open rebuilds the file
+            self._broken = True  # and the state in memory is half-updated: no snapshot of it
             raise ContainerError(f"{self.path}: {op[0]} {op[1] if isinstance(op[1], str) else op[1]['name']!r} "
                                  f"failed half-way ({e.strerror or e}); reopen to rebuild the file") from None
         self._journal.finish()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import bisect
+from dataclasses import dataclass, field
 
 MIN_FREE = 8
 """No free block is smaller: a smaller rest stays with the slot it was cut from, as slack."""
@@ -11,16 +12,19 @@ def align_up(value: int, alignment: int) -> int:
     return (value + alignment - 1) // alignment * alignment
 
 
+@dataclass
 class SlotSpace:
     """Free blocks of ``[start, end)``, sorted by offset and merged with their neighbours when freed.
 
     Every slot and free block starts at ``start`` plus a multiple of ``alignment`` and is a multiple of it long.
+    A dataclass so that :mod:`.state` can carry it between processes like the writer's other state.
     """
 
-    def __init__(self, start: int, end: int, alignment: int = 1) -> None:
-        self.start, self.end, self.alignment = start, end, alignment
-        self._offsets: list[int] = []
-        self._sizes: dict[int, int] = {}
+    start: int
+    end: int
+    alignment: int = 1
+    _offsets: list[int] = field(default_factory=list, init=False, repr=False)
+    _sizes: dict[int, int] = field(default_factory=dict, init=False, repr=False)
 
     @property
     def free_blocks(self) -> list[tuple[int, int]]:

@@ -13,7 +13,7 @@ visible size (``Target.resize``), as reserved room in the file; the unit length 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable, Protocol
+from typing import ClassVar, Iterable, Protocol
 
 from ..errors import DescriptionError
 from .fragments import (Fragment, InfoHead, abbrev_section, first_line_operand, function_dies, info_fill, info_head, line_fill,
@@ -55,6 +55,13 @@ class _Placed:
     info_address: int
     line_address: int  # line sequence fields, relative to the slot
     line_first: int
+
+    # What the fields mean, for checking a state read back from disk (dwarfkit.incremental.state): a slot field is
+    # (offset, capacity) in a section's SlotSpace; a patched field is an offset (or offsets) inside a slot.
+    SLOTS: ClassVar[dict[str, str]] = {"info": INFO, "line": LINE}
+    PATCHED: ClassVar[dict[str, tuple[str, int]]] = {"info_lines": ("info", 4), "info_address": ("info", 8),
+                                                     "line_address": ("line", 8), "line_first": ("line", 4)}
+    """Field -> (its slot field, width in bytes)."""
 
 
 class IncrementalDwarf:
