@@ -49,6 +49,10 @@ class Elf:
     def dwarf_file(self, path: Path) -> Path:
         return path
 
+    def offset(self, writer: IncrementalFile, section: str) -> int:
+        """Where the section starts in :meth:`dwarf_file`."""
+        return writer.target.sections[section][1]
+
 
 class Dsym(Elf):
     def setup(self, folder: Path) -> int:
@@ -63,6 +67,9 @@ class Dsym(Elf):
 
     def dwarf_file(self, path: Path) -> Path:
         return dsym_dwarf_file(path)
+
+    def offset(self, writer: IncrementalFile, section: str) -> int:
+        return writer.target.sections[section][0]
 
 
 def state_of(dwarf: IncrementalDwarf) -> dict:
@@ -243,6 +250,31 @@ def test_a_bad_snapshot_is_refused_and_the_journal_replayed(tmp_path: Path, dama
     assert not (tmp_path / "unpickled").exists()
     with IncrementalExecutable.open(path) as again:  # and the snapshot it left is good again
         assert again.restored == "snapshot"
+
+
+@pytest.mark.parametrize("container", [Elf(), Dsym()], ids=["elf", "dsym"])
+@pytest.mark.parametrize("section", [INFO, LINE])
+def test_a_snapshot_claiming_more_room_than_the_file_gives_is_refused(tmp_path: Path, container: Elf,
+                                                                      section: str) -> None:
+    """Consistent in itself (free room at the end of the section, digests of the bytes the file has there), but
+    the room would run into what follows the section in the file. (Room that only takes unused padding, such as
+    the rest of a Mach-O page before __LINKEDIT, harms nothing and is not refused.)"""
+    script = Script(random.Random(16), container.setup(tmp_path / "a"))
+    with container.create(tmp_path / "a", script.initial(5)) as writer:
+        offset = container.offset(writer, section)
+    dwarf, end = writer.dwarf, offset + len(writer.dwarf.sections[section])
+    extra = container.dwarf_file(writer.path).read_bytes()[end:]  # up to the end of the file
+    extra = extra[:len(extra) // 2 * 2]
+    dwarf.sections[section] += extra
+    room = dwarf._space(section)
+    room.grow(room.end + len(extra))
+    state.check_layout(dwarf)  # nothing wrong as far as the state alone can tell
+    state.save(writer.path, dwarf, 0)
+    before = container.dwarf_file(writer.path).read_bytes()
+    with container.open(writer.path) as again:
+        assert (again.restored, again.rebuilt) == ("journal", False)
+        assert "no room" in again.snapshot_problem and str(journal.snapshot_path(writer.path)) in again.snapshot_problem
+    assert container.dwarf_file(writer.path).read_bytes() == before
 
 
 def test_a_stale_snapshot_is_refused(tmp_path: Path) -> None:

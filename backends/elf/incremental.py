@@ -14,6 +14,8 @@ import struct
 from pathlib import Path
 from typing import Any, Iterable
 
+from elftools.elf.enums import ENUM_SH_TYPE_BASE
+
 from dwarfkit.arch import Arch
 from dwarfkit.errors import ContainerError
 from dwarfkit.image import ContentSection, Image, SectionKind, Symbol
@@ -28,6 +30,7 @@ from .executable import executable_bytes
 
 _SHDR = struct.Struct("<IIQQQQIIQQ")
 _SH_OFFSET = 24
+_SHT_NOBITS = ENUM_SH_TYPE_BASE["SHT_NOBITS"]
 
 
 class ElfSections:
@@ -45,12 +48,32 @@ class ElfSections:
             headers = [_SHDR.unpack(os.pread(self.fd, _SHDR.size, shoff + i * shentsize)) for i in range(shnum)]
             names = os.pread(self.fd, headers[shstrndx][5], headers[shstrndx][4])
             self.sections: dict[str, list[int]] = {}
+            phoff, = struct.unpack_from("<Q", head, 0x20)
+            phentsize, phnum = struct.unpack_from("<HH", head, 0x36)
+            taken = {"the ELF header": (0, 64), "the program headers": (phoff, phoff + phentsize * phnum),
+                     "the section headers": (shoff, shoff + shentsize * shnum)}
             for i, h in enumerate(headers):
                 name = names[h[0]:names.index(b"\0", h[0])].decode()
                 self.sections[name] = [shoff + i * shentsize, h[4], h[5], rooms.get(name, h[5])]
+                if h[1] != _SHT_NOBITS:
+                    taken[name] = (h[4], h[4] + self.sections[name][3])
         except (struct.error, ValueError, IndexError):
             os.close(self.fd)
             raise ContainerError(f"{path}: damaged ELF headers") from None
+        self._check_rooms(taken, rooms)
+
+    def _check_rooms(self, taken: dict[str, tuple[int, int]], rooms: dict[str, int]) -> None:
+        """Each section written in place owns its room: it lies in the file and overlaps nothing else."""
+        size = os.fstat(self.fd).st_size
+        for name in sorted(rooms.keys() & self.sections.keys()):
+            start, end = taken[name]
+            clash = next((other for other, (a, b) in taken.items()
+                          if other != name and a < b and a < end and start < b),
+                         "the end of the file" if end > size else None)
+            if clash is not None:
+                os.close(self.fd)
+                raise ContainerError(f"{self.path}: {name} has no room for {rooms[name]} bytes at {start:#x}: "
+                                     f"they run into {clash}")
 
     def read(self, section: str, size: int | None = None) -> bytes | None:
         if section not in self.sections:

@@ -48,7 +48,20 @@ class DsymSections:
         for name, (offset, size) in self.sections.items():
             self.layout.dwarf_space.pieces[name] = Piece(offset, max(size, rooms.get(name, size)), 1)
         self.layout._place_linkedit()
+        self._check_rooms(dsym.command(C.LC_SYMTAB), rooms)
         self._set_sizes()
+
+    def _check_rooms(self, symtab: Any, rooms: dict[str, int]) -> None:
+        """Each section written in place owns its room: the rooms do not overlap and leave the symbol table where
+        the file has it."""
+        pieces = sorted((p.offset, p.offset + p.size, n) for n, p in self.layout.dwarf_space.pieces.items())
+        clash = next((f"{n} and {m} overlap" for (_, end, n), (start, _, m) in zip(pieces, pieces[1:]) if end > start),
+                     None)
+        if symtab is None or (symtab.symoff, symtab.stroff) != (self.layout.symtab.symoff, self.layout.symtab.stroff):
+            clash = "the __DWARF rooms run into the symbol table"
+        if clash is not None:
+            os.close(self.fd)
+            raise ContainerError(f"{self.path}: no room for the debug sections ({rooms}): {clash}")
 
     def read(self, section: str, size: int | None = None) -> bytes | None:
         if section not in self.sections:

@@ -181,7 +181,10 @@ def load(path: Path, unit: model.UnitInfo, checkpoint: str, journal: str, done: 
         rooms = {name: room for name, (room, _) in header["sections"].items()}
         if any(type(room) is not int or room < 0 for room in rooms.values()):
             raise _Malformed("a section's room is not a size")
-        found = read_sections(rooms)
+        try:
+            found = read_sections(rooms)
+        except ContainerError as e:
+            raise _Malformed(f"its rooms do not fit the output file ({e})") from None
         for name, (room, expected) in header["sections"].items():
             visible, data = found.get(name, (-1, b""))
             if len(data) != room or digest(data) != expected or visible != dwarf.sizes[name]:
