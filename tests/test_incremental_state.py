@@ -21,6 +21,8 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from incremental_oracle import scratch_dwarf, views, verify
 from macho_tools import dsym_dwarf_file
 from test_incremental_dsym import executable
@@ -111,9 +113,10 @@ def test_a_reopened_writer_goes_on_byte_for_byte_like_one_that_never_stopped(tmp
 
 
 # -- damaged snapshots ------------------------------------------------------------------------------------------------
-def _rewrite(snapshot: Path, header_edit: Callable[[dict], object] | None = None, text: bytes | None = None) -> None:
-    """Re-packs a snapshot with a changed header and a correct checksum: damage that only a reader that checks
-    the content (not the checksum) can see."""
+def _rewrite(snapshot: Path, header_edit: Callable[[dict], object] | None = None, text: bytes | None = None,
+             blobs: bytes | None = None) -> None:
+    """Re-packs a snapshot with a changed header (or packed arrays) and a correct checksum: damage that only a reader
+    that checks the content (not the checksum) can see."""
     data = snapshot.read_bytes()
     payload = data[state._HEAD.size:]
     size, = struct.unpack_from("<I", payload)
@@ -121,7 +124,7 @@ def _rewrite(snapshot: Path, header_edit: Callable[[dict], object] | None = None
     if header_edit is not None:
         header_edit(header)
     text = text if text is not None else json.dumps(header).encode()
-    payload = struct.pack("<I", len(text)) + text + payload[4 + size:]
+    payload = struct.pack("<I", len(text)) + text + (payload[4 + size:] if blobs is None else blobs)
     snapshot.write_bytes(state._HEAD.pack(state.MAGIC, state.VERSION, len(payload), hashlib.sha256(payload).digest())
                          + payload)
 
@@ -277,6 +280,33 @@ def test_a_snapshot_claiming_more_room_than_the_file_gives_is_refused(tmp_path: 
     assert container.dwarf_file(writer.path).read_bytes() == before
 
 
+def test_new_writer_state_is_carried_and_a_changed_writer_refuses_old_snapshots(tmp_path: Path,
+                                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    script = Script(random.Random(17))
+    path = tmp_path / "jit"
+    original = IncrementalDwarf.__init__
+
+    def with_more_state(self, *args, **kwargs) -> None:
+        original(self, *args, **kwargs)
+        self.generations = {"info": (1, [2, 3], True)}
+        self.note = None
+
+    monkeypatch.setattr(IncrementalDwarf, "__init__", with_more_state)
+    with IncrementalExecutable.create(path, UNIT, script.initial(4), text_address=TEXT, text_size=TEXT_SIZE) as w:
+        w.dwarf.generations["line"] = (-5, [], False)
+        w.dwarf.note = "kept"
+    again = IncrementalExecutable.open(path)
+    assert again.restored == "snapshot"
+    assert again.dwarf.generations == {"info": (1, [2, 3], True), "line": (-5, [], False)}
+    assert again.dwarf.note == "kept"
+    again.dwarf.note = object()  # a programming error, said at close (the snapshot of the last close stays valid)
+    with pytest.raises(TypeError, match="no snapshot column for builtins.object"):
+        again.close()
+    monkeypatch.undo()  # the writer as it is: the snapshot has fields it does not know
+    with IncrementalExecutable.open(path) as plain:
+        assert plain.restored == "journal" and "fields" in plain.snapshot_problem
+
+
 def test_a_stale_snapshot_is_refused(tmp_path: Path) -> None:
     script = Script(random.Random(9))
     path = tmp_path / "jit"
@@ -381,3 +411,58 @@ def test_no_snapshot_of_a_half_done_update(tmp_path: Path) -> None:
     with IncrementalExecutable.open(path) as writer:
         assert (writer.restored, writer.rebuilt) == ("journal", True)
     assert verify(path) == ""
+
+
+@pytest.fixture(scope="module")
+def closed_file(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, bytes]:
+    """A file with a snapshot (and the snapshot's bytes), for mutations."""
+    path = tmp_path_factory.mktemp("mutated") / "jit"
+    script = Script(random.Random(18))
+    with IncrementalExecutable.create(path, UNIT, script.initial(6), text_address=TEXT, text_size=TEXT_SIZE) as w:
+        for _ in range(15):
+            script.step(w)
+    return path, journal.snapshot_path(path).read_bytes()
+
+
+def _walk_ints(value: object, found: list) -> None:
+    """Every (container, key) of an int in a JSON value."""
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, item in items:
+        if type(item) is int:
+            found.append((value, key))
+        _walk_ints(item, found)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_mutated_snapshots_with_good_checksums_load_or_are_refused_never_crash(closed_file, data) -> None:
+    """Bytes of the packed arrays and numbers of the header changed, the checksum made right again: the reader
+    either accepts a state that passes every check or raises ContainerError, and open never fails."""
+    path, original = closed_file
+    snapshot = journal.snapshot_path(path)
+    snapshot.write_bytes(original)
+    payload = original[state._HEAD.size:]
+    size, = struct.unpack_from("<I", payload)
+    blobs = bytearray(payload[4 + size:])
+    for _ in range(data.draw(st.integers(0, 4))):
+        at = data.draw(st.integers(0, len(blobs) - 1))
+        blobs[at] ^= data.draw(st.integers(1, 255))
+    numbers: list = []
+
+    def edit(header: dict) -> None:
+        _walk_ints(header, numbers)
+        for _ in range(data.draw(st.integers(0 if blobs != payload[4 + size:] else 1, 3))):
+            container, key = numbers[data.draw(st.integers(0, len(numbers) - 1))]
+            container[key] = data.draw(st.sampled_from([-1, 0, 1, 2, 7, 1 << 20, 1 << 64, container[key] + 1]))
+
+    _rewrite(snapshot, edit, blobs=bytes(blobs))
+    saved = journal.read(path)
+    try:
+        state.load(path, saved.unit, saved.checkpoint_digest, saved.journal_digest, len(saved.ops),
+                   lambda rooms: IncrementalExecutable._read_rooms(path, saved.container, rooms))
+    except ContainerError as e:
+        assert str(e).startswith(f"{snapshot}: ")
+    writer = IncrementalExecutable.open(path)
+    assert not writer.rebuilt
+    writer._journal.close()  # no close(): the next example starts from the same files
+    writer.target.close()

@@ -40,7 +40,8 @@ import typing
 from array import array
 from contextlib import contextmanager
 from itertools import chain
-from operator import attrgetter, itemgetter
+from functools import partial
+from operator import attrgetter, gt, itemgetter
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -57,6 +58,8 @@ _HEAD = struct.Struct("<8sIQ32s")
 _HEADER_LENGTH = struct.Struct("<I")
 _INT_CODES = ("BHIQ", "bhiq")  # the narrowest that holds a column's values is used
 _MAX_DEPTH = 64
+
+_lowest, _highest = partial(min, default=0), partial(max, default=0)
 
 NOT_STATE = frozenset({"target", "sections", "_program", "_types"})
 """Attributes not stored: the session's target, the sections (read back from the file) and what the constructor
@@ -213,8 +216,9 @@ def _open(data: bytes) -> tuple[dict[str, Any], _Reader]:
         raise _Malformed("checksum mismatch")
     size, = _HEADER_LENGTH.unpack_from(payload)
     header = json.loads(bytes(payload[4:4 + size]))
-    if not isinstance(header, dict):
-        raise _Malformed("the header is not an object")
+    shapes = {"sections": dict, "state": dict, "blobs": list}
+    if not isinstance(header, dict) or not all(isinstance(header.get(k), t) for k, t in shapes.items()):
+        raise _Malformed("the header is not an object with sections, state and blobs")
     return header, _Reader(header["blobs"], payload[4 + size:])
 
 
@@ -223,7 +227,7 @@ def _restore(header: dict[str, Any], blobs: _Reader, unit: model.UnitInfo) -> In
     dwarf = IncrementalDwarf(unit)
     expected = {name: value for name, value in vars(dwarf).items() if name not in NOT_STATE}
     state = header["state"]
-    if not isinstance(state, dict) or set(state) != set(expected):
+    if set(state) != set(expected):
         raise _Malformed(f"its writer state has fields {sorted(state)}, this writer {sorted(expected)}")
     if set(header["sections"]) != set(dwarf.sections):
         raise _Malformed(f"it has sections {sorted(header['sections'])}, this writer {sorted(dwarf.sections)}")
@@ -240,7 +244,9 @@ def _restore(header: dict[str, Any], blobs: _Reader, unit: model.UnitInfo) -> In
 
 
 def _hint_of(value: Any) -> Any:
-    """The type of a fresh writer's attribute, with the key and value types of a non-empty dict."""
+    """The type of a fresh writer's attribute, with the key and value types of a non-empty dict (None: anything)."""
+    if value is None:
+        return Any
     if type(value) is dict and value:
         key, item = next(iter(value.items()))
         return dict[type(key), type(item)]  # type: ignore[misc]
@@ -390,7 +396,10 @@ def _conforms_to(node: list[Any], hint: Any, depth: int) -> bool:
         fields = dataclasses.fields(cls)
         if node[2] != [f.name for f in fields] or not isinstance(node[3], list) or len(node[3]) != len(fields):
             return False
-        hints = typing.get_type_hints(cls)
+        try:
+            hints = typing.get_type_hints(cls)
+        except (NameError, TypeError):  # a hint only a type checker can resolve: no column can be checked against it
+            return False
         return all(_conforms(c, hints[f.name], depth + 1) for c, f in zip(node[3], fields))
     return False
 
@@ -427,11 +436,15 @@ def check_layout(dwarf: IncrementalDwarf) -> None:
         if at != room.end:
             raise _Malformed(f"{section}: slots and free blocks end at {at:#x}, the room at {room.end:#x}")
     for field, (slot, width) in _Placed.PATCHED.items():
-        for p, value in zip(placed, map(attrgetter(field), placed)):
-            many = isinstance(value, (list, tuple))
-            lo, hi = (min(value, default=0), max(value, default=0)) if many else (value, value)
-            if lo < 0 or hi > getattr(p, slot)[1] - width:
-                raise _Malformed(f"function {p.fn.name!r}: its {field} lies outside its {slot} slot")
+        values = list(map(attrgetter(field), placed))
+        if values and isinstance(values[0], (list, tuple)):  # several offsets per function
+            lows, highs = list(map(_lowest, values)), list(map(_highest, values))
+        else:
+            lows = highs = values
+        limits = [capacity - width for _, capacity in map(attrgetter(slot), placed)]
+        if min(lows, default=0) < 0 or any(map(gt, highs, limits)):
+            bad = next(p for p, lo, hi, limit in zip(placed, lows, highs, limits) if lo < 0 or hi > limit)
+            raise _Malformed(f"function {bad.fn.name!r}: its {field} lies outside its {slot} slot")
 
 
 @contextmanager
