@@ -84,7 +84,11 @@ def check_headers(path: Path) -> dict[str, tuple[int, int]]:
     assert header["SizeOfInitializedData"] == sum(s[3] for s in sections if s[5] & 0x40)  # CNT_INITIALIZED_DATA
     pieces = sorted((s[4], s[4] + s[3]) for s in sections)
     assert all(start % align == 0 and end % align == 0 and end <= len(data) for start, end in pieces)
+    strings = header["PointerToSymbolTable"] + 18 * header["SymbolCount"]
+    pieces = sorted(pieces + [(header["PointerToSymbolTable"], strings + int.from_bytes(data[strings:strings + 4],
+                                                                                         "little"))])
     assert all(a[1] <= b[0] for a, b in zip(pieces, pieces[1:])), pieces
+    assert len(data) == pieces[-1][1], "the file goes on after its last piece"
     for name, size, _, raw, _, flags in sections:
         if name.startswith(".debug_"):
             assert flags & 0x02000000 and size <= raw  # discardable; the raw data holds the visible size
@@ -160,6 +164,36 @@ def test_sections_that_outgrow_their_room_move_and_the_image_still_loads(tmp_pat
     check_same(path, tmp_path / "fresh.exe", script.functions, "after growth")
     assert verify(path) == ""
     check_gdb(path, script.functions)
+
+
+def test_sections_move_into_holes_and_the_file_ends_after_its_last_piece(tmp_path: Path, wine) -> None:
+    """The container's moves on their own (the writer's bytes, given more room): a section that no longer fits goes
+    after the end, one that fits a hole goes there, and the place left at the end of the file is cut off."""
+    script = Script(random.Random(71), TEXT)
+    path = tmp_path / "jit.exe"
+    with create(path, script.initial(3)) as writer:
+        target, dwarf = writer.target, writer.dwarf
+        start = check_headers(path)
+
+        def give_room(name: str, extra: int) -> None:
+            target.replace(name, bytes(dwarf.sections[name]) + bytes(extra))
+            target.resize(name, dwarf.sizes[name])
+
+        give_room(".debug_info", 1500)  # does not fit its own place: after the symbol table
+        give_room(".debug_line", 1200)  # nor the hole it leaves with the old .debug_info: after .debug_info
+        moved = check_headers(path)
+        assert moved[".debug_line"][0] > moved[".debug_info"][0] > start[".debug_line"][0], (start, moved)
+        size = path.stat().st_size
+        give_room(".debug_line", 0)  # fits the hole now
+        back = check_headers(path)
+        assert back[".debug_line"][0] == start[".debug_info"][0], back
+        assert path.stat().st_size == size - moved[".debug_line"][1]
+        for _ in range(10):
+            script.step(writer)
+    check_headers(path)
+    check_same(path, tmp_path / "fresh.exe", script.functions, "after the moves")
+    assert verify(path) == ""
+    assert wine(path) == EXIT_CODE
 
 
 def check_gdb(path: Path, functions: dict[str, Function]) -> None:
