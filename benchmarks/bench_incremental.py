@@ -2,8 +2,9 @@
 
     python3 benchmarks/bench_incremental.py [FUNCTIONS] [UPDATES] [elf|pe]
 
-Writes an ELF executable (or a PE image) with FUNCTIONS functions (default 100,000: SPEC's addresses, lines, variables and 16 rows;
-the lexical block's variable ``t`` is a plain variable here, the incremental model has no blocks), then makes
+Writes an ELF executable (or a PE image) with FUNCTIONS functions (default 100,000: SPEC's addresses, lines,
+variables and 16 rows; the lexical block's variable ``t`` is a plain variable here, the incremental model has no
+blocks), then makes
 UPDATES (default 1,000) single-function updates: each picks a random function and gives it new code size, rows and
 variables, as a recompiled function would. Prints:
 

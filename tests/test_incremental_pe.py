@@ -118,7 +118,7 @@ def test_random_edits_match_a_fresh_write_after_every_step(tmp_path: Path, seed:
     path, scratch = tmp_path / "jit.exe", tmp_path / "fresh.exe"
     with create(path, script.initial(3)) as writer:
         places: dict[str, set] = {name: set() for name in writer.dwarf.sections}
-        for step in range(100):
+        for step in range(80):
             kind = script.step(writer)
             where = f"seed {seed}, step {step} ({kind})"
             check_step(path, scratch, script.functions, where)

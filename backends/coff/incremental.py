@@ -62,34 +62,25 @@ def _align(value: int, alignment: int) -> int:
 
 @dataclass
 class _Header:
-    """One section table entry; only the fields an update changes are unpacked."""
+    """One section table entry."""
 
     name: str
-    fields: list[Any]
-    """The entry as unpacked by ``_SECTION``: Name, VirtualSize, VirtualAddress, SizeOfRawData, PointerToRawData, ..."""
-
-    @property
-    def virtual_size(self) -> int:
-        return self.fields[1]
-
-    @property
-    def virtual_address(self) -> int:
-        return self.fields[2]
-
-    @property
-    def raw_size(self) -> int:
-        return self.fields[3]
-
-    @property
-    def raw_pointer(self) -> int:
-        return self.fields[4]
-
-    @property
-    def flags(self) -> int:
-        return self.fields[9]
+    raw_name: bytes
+    """The 8-byte Name field as the file has it (``/4`` for a long name)."""
+    virtual_size: int
+    virtual_address: int
+    raw_size: int
+    raw_pointer: int
+    unused: tuple[int, ...]
+    """PointerToRelocations ... NumberOfLinenumbers (zeros in an image), kept as read."""
+    flags: int
 
     def extent(self) -> tuple[int, int]:
         return self.raw_pointer, self.raw_pointer + self.raw_size
+
+    def encode(self) -> bytes:
+        return _SECTION.pack(self.raw_name, self.virtual_size, self.virtual_address, self.raw_size, self.raw_pointer,
+                             *self.unused, self.flags)
 
 
 class PeSections:
@@ -138,19 +129,20 @@ class PeSections:
         self.fixed = [(0, headers_size)] + ([(symbols_at, strings_at + len(strings))] if symbols_at else [])
         self.headers: list[_Header] = []
         for i in range(count):
-            fields = list(_SECTION.unpack(os.pread(fd, _SECTION.size, self.table + i * _SECTION.size)))
-            name = fields[0].rstrip(b"\0")
+            raw_name, *sizes, flags = _SECTION.unpack(os.pread(fd, _SECTION.size, self.table + i * _SECTION.size))
+            name = raw_name.rstrip(b"\0")
             if name.startswith(b"/"):
                 at = int(name[1:])
                 name = strings[at:strings.index(b"\0", at)]
-            self.headers.append(_Header(name.decode(), fields))
+            self.headers.append(_Header(name.decode(), raw_name, *sizes[:4], tuple(sizes[4:]), flags))
         self.sections = {h.name: h for h in self.headers}
         first_debug = next((i for i, h in enumerate(self.headers) if h.name.startswith(".debug_")), count)
         if any(not h.name.startswith(".debug_") for h in self.headers[first_debug:]):
             raise ContainerError(f"{self.path}: the debug sections are not the last ones in the section table")
         self.length = os.fstat(fd).st_size
         self.checksum_at = self.optional + _CHECKSUM
-        # The file's checksum is the folded word sum plus the length: the sum is known without reading the file.
+        # The file's checksum is the folded word sum plus the length: the sum is known without reading the file
+        # (pe_bytes wrote it right, and so does every update).
         self._sum = (checksum - self.length) % _FOLD
 
     # -- the writer's target ---------------------------------------------------------------------------------------
@@ -169,7 +161,7 @@ class PeSections:
     def resize(self, section: str, size: int) -> None:
         header = self.sections[section]
         if header.virtual_size != size:
-            header.fields[1] = size
+            header.virtual_size = size
             self._write_headers()
 
     def replace(self, section: str, data: bytes) -> None:
@@ -182,7 +174,7 @@ class PeSections:
         for a, b in ((old_start, min(old_end, start)), (max(old_start, start + size), old_end)):
             if a < b:
                 self._patch(a, bytes(b - a))
-        header.fields[1:5] = [len(data), header.virtual_address, size, start]
+        header.virtual_size, header.raw_size, header.raw_pointer = len(data), size, start
         end = max(b for _, b in self._taken())
         if end < self.length:  # what lies after the last piece is zeros now (the place the section left)
             self._patch(end, bytes(self.length - end))
@@ -208,12 +200,13 @@ class PeSections:
 
     def _write_headers(self) -> None:
         """Section table and optional header after a size or place changed (debug sections in table order)."""
+        def end(header: _Header) -> int:
+            return _align(header.virtual_address + max(header.virtual_size, 1), self.section_alignment)
         for before, header in zip(self.headers, self.headers[1:]):
-            header.fields[2] = _align(before.virtual_address + max(before.virtual_size, 1), self.section_alignment)
-        last = self.headers[-1]
-        image_size = _align(last.virtual_address + max(last.virtual_size, 1), self.section_alignment)
+            header.virtual_address = end(before)
+        image_size = end(self.headers[-1])
         initialized = sum(h.raw_size for h in self.headers if h.flags & C.IMAGE_SCN_CNT_INITIALIZED_DATA)
-        self._patch(self.table, b"".join(_SECTION.pack(*h.fields) for h in self.headers))
+        self._patch(self.table, b"".join(h.encode() for h in self.headers))
         self._patch(self.optional + _SIZE_OF_INITIALIZED_DATA, struct.pack("<I", initialized))
         self._patch(self.optional + _SIZE_OF_IMAGE, struct.pack("<I", image_size))
         self._store_checksum()
