@@ -27,7 +27,10 @@ from incremental_oracle import scratch_dwarf, views, verify
 from macho_tools import dsym_dwarf_file
 from test_incremental_dsym import executable
 from test_incremental_elf import TEXT, TEXT_SIZE, UNIT, Script
+from test_incremental_pe import TEXT as PE_TEXT
+from test_incremental_pe import create as create_pe
 
+from dwarfkit.backends.coff.incremental import IncrementalImage
 from dwarfkit.backends.elf.incremental import IncrementalExecutable
 from dwarfkit.backends.macho_dsym import write_dsym
 from dwarfkit.backends.macho_dsym.incremental import IncrementalDsym
@@ -74,12 +77,30 @@ class Dsym(Elf):
         return writer.target.sections[section][0]
 
 
+class Pe(Elf):
+    def setup(self, folder: Path) -> int:
+        folder.mkdir()
+        return PE_TEXT
+
+    def create(self, folder: Path, functions: list) -> IncrementalFile:
+        return create_pe(folder / "jit.exe", functions)
+
+    def open(self, path: Path) -> IncrementalFile:
+        return IncrementalImage.open(path)
+
+    def offset(self, writer: IncrementalFile, section: str) -> int:
+        return writer.target.sections[section].raw_pointer
+
+
+CONTAINERS = pytest.mark.parametrize("container", [Elf(), Dsym(), Pe()], ids=["elf", "dsym", "pe"])
+
+
 def state_of(dwarf: IncrementalDwarf) -> dict:
     """Everything the writer keeps, as comparable values (the dataclasses compare by field)."""
     return {name: value for name, value in vars(dwarf).items() if name not in ("target", "_program")}
 
 
-@pytest.mark.parametrize("container", [Elf(), Dsym()], ids=["elf", "dsym"])
+@CONTAINERS
 def test_a_reopened_writer_goes_on_byte_for_byte_like_one_that_never_stopped(tmp_path: Path, container: Elf) -> None:
     base = container.setup(tmp_path / "a")
     container.setup(tmp_path / "b")
@@ -255,7 +276,7 @@ def test_a_bad_snapshot_is_refused_and_the_journal_replayed(tmp_path: Path, dama
         assert again.restored == "snapshot"
 
 
-@pytest.mark.parametrize("container", [Elf(), Dsym()], ids=["elf", "dsym"])
+@CONTAINERS
 @pytest.mark.parametrize("section", [INFO, LINE])
 def test_a_snapshot_claiming_more_room_than_the_file_gives_is_refused(tmp_path: Path, container: Elf,
                                                                       section: str) -> None:
@@ -276,7 +297,8 @@ def test_a_snapshot_claiming_more_room_than_the_file_gives_is_refused(tmp_path: 
     before = container.dwarf_file(writer.path).read_bytes()
     with container.open(writer.path) as again:
         assert (again.restored, again.rebuilt) == ("journal", False)
-        assert "no room" in again.snapshot_problem and str(journal.snapshot_path(writer.path)) in again.snapshot_problem
+        assert again.snapshot_problem.startswith(f"{journal.snapshot_path(writer.path)}: ")
+        assert "its rooms do not fit the output file" in again.snapshot_problem
     assert container.dwarf_file(writer.path).read_bytes() == before
 
 
