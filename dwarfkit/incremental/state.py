@@ -45,7 +45,7 @@ from operator import attrgetter, gt, itemgetter
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from ..errors import ContainerError, DescriptionError
+from ..errors import ContainerError
 from ..output import write_atomically
 from . import model, space, writer
 from .journal import journal_path, snapshot_path, state_path
@@ -76,7 +76,7 @@ class _Unsupported(TypeError):
 
 
 class _Malformed(ValueError):
-    pass
+    """What is wrong with a snapshot (``load`` turns it into a ContainerError naming the file)."""
 
 
 def digest(data: bytes | bytearray) -> str:
@@ -194,7 +194,7 @@ def load(path: Path, unit: model.UnitInfo, checkpoint: str, journal: str, done: 
                 raise _Malformed(f"the output file's {name} is not the one it describes")
             dwarf.sections[name] = bytearray(data)
         check_layout(dwarf)
-    except (_Malformed, DescriptionError) as e:
+    except _Malformed as e:
         raise ContainerError(f"{file}: unusable snapshot: {e}") from None
     except (KeyError, IndexError, TypeError, ValueError, OverflowError, RecursionError, UnicodeError) as e:
         raise ContainerError(f"{file}: malformed snapshot ({type(e).__name__}: {e})") from None
