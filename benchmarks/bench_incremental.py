@@ -1,9 +1,10 @@
 """Incremental updates against whole-file writes (issue 7), on the synthetic program of ../shared/bench/SPEC.md.
 
-    python3 benchmarks/bench_incremental.py [FUNCTIONS] [UPDATES]
+    python3 benchmarks/bench_incremental.py [FUNCTIONS] [UPDATES] [elf|pe]
 
-Writes an ELF executable with FUNCTIONS functions (default 100,000: SPEC's addresses, lines, variables and 16 rows;
-the lexical block's variable ``t`` is a plain variable here, the incremental model has no blocks), then makes
+Writes an ELF executable (or a PE image) with FUNCTIONS functions (default 100,000: SPEC's addresses, lines,
+variables and 16 rows; the lexical block's variable ``t`` is a plain variable here, the incremental model has no
+blocks), then makes
 UPDATES (default 1,000) single-function updates: each picks a random function and gives it new code size, rows and
 variables, as a recompiled function would. Prints:
 
@@ -24,6 +25,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from dwarfkit import Address, Arch  # noqa: E402
+from dwarfkit.backends.coff import write_pe  # noqa: E402
+from dwarfkit.backends.coff.incremental import IncrementalImage  # noqa: E402
 from dwarfkit.backends.elf import write_executable  # noqa: E402
 from dwarfkit.backends.elf.incremental import IncrementalExecutable  # noqa: E402
 from dwarfkit.expr import Expr  # noqa: E402
@@ -32,20 +35,21 @@ from dwarfkit.program import DwarfBuilder  # noqa: E402
 from dwarfkit.incremental import Function, UnitInfo, Variable  # noqa: E402
 from dwarfkit.incremental.fragments import function_dies, line_program, line_sequence_size  # noqa: E402
 
-BASE = 0x10000
+BASES = {"elf": 0x10000, "pe": IncrementalImage.text_address()}
+"""Where the code area starts in each container."""
 
 
-def synth(i: int, size: int = 64, rows: int = 16, extra: int = 0) -> Function:
+def synth(i: int, size: int = 64, rows: int = 16, extra: int = 0, base: int = BASES["elf"]) -> Function:
     line = (i % 1000) * 20 + 1
     variables = [Variable("a", line, "long", -24, True), Variable("b", line, "long", -32, True),
                  Variable("x", line + 1, "long", -40), Variable("y", line + 2, "long", -48),
                  Variable("t", line + 3, "pointer", -56)]
     variables += [Variable(f"z{k}", line + 4 + k, "long", -64 - 8 * k) for k in range(extra)]
-    return Function(f"fn_{i}", BASE + 64 * i, size, line, tuple((4 * j, line + j // 2) for j in range(rows)),
+    return Function(f"fn_{i}", base + 64 * i, size, line, tuple((4 * j, line + j // 2) for j in range(rows)),
                     tuple(variables))
 
 
-def ordinary_write(path: Path, unit: UnitInfo, functions: list[Function], text_size: int) -> None:
+def ordinary_write(path: Path, unit: UnitInfo, functions: list[Function], text_size: int, container: str) -> None:
     """The whole file the ordinary way, as a compiler that rewrites everything would."""
     dw = DwarfBuilder(version=4)
     cu = dw.compile_unit(unit.name, comp_dir=unit.comp_dir, producer=unit.producer, language=unit.language,
@@ -64,25 +68,34 @@ def ordinary_write(path: Path, unit: UnitInfo, functions: list[Function], text_s
         seq.end(fn.size)
     image = Image(Arch.X86_64, [ContentSection(".text", SectionKind.CODE, data=b"\xcc" * text_size)],
                   [Symbol("_start", ".text", 0, 1)], dw.emit(aranges=False), entry="_start")
-    write_executable(image, path, addresses={".text": BASE})
+    if container == "pe":
+        write_pe(image, path)
+    else:
+        write_executable(image, path, addresses={".text": BASES["elf"]})
 
 
 def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     updates = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
+    container = sys.argv[3] if len(sys.argv) > 3 else "elf"
+    base = BASES[container]
     rng = random.Random(1)
     unit = UnitInfo("synth.c", "/synth", "synth 1.0")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "synth"
-        functions = [synth(i) for i in range(n)]
+        functions = [synth(i, base=base) for i in range(n)]
         start = time.perf_counter()
-        writer = IncrementalExecutable.create(path, unit, functions, text_address=BASE, text_size=64 * n)
+        writer: IncrementalExecutable | IncrementalImage
+        if container == "pe":
+            writer = IncrementalImage.create(path, unit, functions, text_size=64 * n)
+        else:
+            writer = IncrementalExecutable.create(path, unit, functions, text_address=base, text_size=64 * n)
         whole = time.perf_counter() - start
-        print(f"whole file: {n} functions, {path.stat().st_size:,} bytes, {whole:.2f} s")
+        print(f"whole {container} file: {n} functions, {path.stat().st_size:,} bytes, {whole:.2f} s")
         start = time.perf_counter()
-        ordinary_write(Path(tmp) / "ordinary", unit, functions, 64 * n)
+        ordinary_write(Path(tmp) / "ordinary", unit, functions, 64 * n, container)
         ordinary = time.perf_counter() - start
-        print(f"the same program through DwarfBuilder + write_executable (no slots): {ordinary:.2f} s")
+        print(f"the same program through DwarfBuilder + the {container} writer (no slots): {ordinary:.2f} s")
         program = line_program(unit)
         types = writer.dwarf._types
         times, ratios, moved = [], [], 0
@@ -90,7 +103,7 @@ def main() -> None:
             i = rng.randrange(n)
             # A recompiled function: usually about the same size, sometimes noticeably bigger or smaller.
             rows = rng.choice((12, 14, 16, 16, 18, 20, 28))
-            fn = synth(i, size=max(64, 4 * rows), rows=rows, extra=rng.choice((0, 0, 1, 2, 3)))
+            fn = synth(i, size=max(64, 4 * rows), rows=rows, extra=rng.choice((0, 0, 1, 2, 3)), base=base)
             fragment = len(function_dies(fn, types).data) + line_sequence_size(program, fn)
             before_slots = (writer.dwarf.functions[fn.name].info, writer.dwarf.functions[fn.name].line)
             written = writer.bytes_written
@@ -104,7 +117,7 @@ def main() -> None:
         writer.close()
         closed = time.perf_counter() - start
         start = time.perf_counter()
-        again = IncrementalExecutable.open(path)
+        again = type(writer).open(path)
         reopened = time.perf_counter() - start
         again.close()
     median = statistics.median(times)

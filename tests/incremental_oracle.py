@@ -1,5 +1,5 @@
 """Judges for the incremental writer: the same program written from scratch by the ordinary path (DwarfBuilder +
-the ELF backend), and llvm-dwarfdump's view of a file with offsets and padding taken out."""
+the ELF or PE backend), and llvm-dwarfdump's view of a file with offsets and padding taken out."""
 from __future__ import annotations
 
 import re
@@ -9,6 +9,7 @@ from pathlib import Path
 from conftest import require_tool
 
 from dwarfkit import Address, Arch
+from dwarfkit.backends.coff import DEFAULT_IMAGE_BASE, write_pe
 from dwarfkit.backends.elf import write_executable
 from dwarfkit.expr import Expr
 from dwarfkit.image import ContentSection, Image, SectionKind, Symbol
@@ -23,6 +24,14 @@ def scratch_executable(path: Path, unit: UnitInfo, functions: list[Function], te
     image = Image(Arch.X86_64, [ContentSection(".text", SectionKind.CODE, data=b"\xcc" * text_size)],
                   [Symbol("_start", ".text", 0, 1)], scratch_dwarf(unit, functions), entry="_start")
     write_executable(image, path, addresses={".text": text_address})
+
+
+def scratch_pe(path: Path, unit: UnitInfo, functions: list[Function], text_size: int, arch: Arch = Arch.X86_64,
+               image_base: int = DEFAULT_IMAGE_BASE) -> None:
+    """The same through the PE backend: .text (the code arena) at image_base + 0x1000, then the DWARF sections."""
+    image = Image(arch, [ContentSection(".text", SectionKind.CODE, data=b"\xcc" * text_size)],
+                  [Symbol("_start", ".text", 0, 1)], scratch_dwarf(unit, functions), entry="_start")
+    write_pe(image, path, image_base=image_base)
 
 
 def scratch_dwarf(unit: UnitInfo, functions: list[Function]) -> DwarfSections:
