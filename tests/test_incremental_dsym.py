@@ -5,7 +5,7 @@ import random
 import re
 from pathlib import Path
 
-from incremental_oracle import scratch_dwarf, verify, views
+from incremental_oracle import assert_same_program, scratch_dwarf, verify, views
 from macho_tools import dsym_dwarf_file, lldb
 from test_incremental_elf import SLOT, TEXT_SIZE, UNIT, Script
 
@@ -36,8 +36,7 @@ def test_random_edits_match_a_fresh_dsym(tmp_path: Path) -> None:
         for step in range(60):
             kind = script.step(writer)
             write_dsym(exe, scratch_dwarf(UNIT, list(script.functions.values())), out_dir=tmp_path / "fresh")
-            ours, theirs = views(dsym_dwarf_file(writer.path), dsym_dwarf_file(fresh))
-            assert ours == theirs, f"step {step} ({kind})"
+            assert_same_program(*views(dsym_dwarf_file(writer.path), dsym_dwarf_file(fresh)), f"step {step} ({kind})")
             if step % 20 == 19:
                 assert verify(dsym_dwarf_file(writer.path)) == ""
     assert verify(dsym_dwarf_file(writer.path)) == ""
@@ -70,8 +69,8 @@ def test_a_section_that_outgrows_its_slack_moves(tmp_path: Path) -> None:
         after = dict(writer.target.sections)
     assert after[".debug_info"][0] != before[".debug_info"][0], (before, after)
     write_dsym(exe, scratch_dwarf(UNIT, list(script.functions.values())), out_dir=tmp_path / "fresh")
-    ours, theirs = views(dsym_dwarf_file(writer.path), dsym_dwarf_file(tmp_path / "fresh" / "jit.dSYM"))
-    assert ours == theirs
+    assert_same_program(*views(dsym_dwarf_file(writer.path), dsym_dwarf_file(tmp_path / "fresh" / "jit.dSYM")),
+                        "after growing")
     assert verify(dsym_dwarf_file(writer.path)) == ""
     with IncrementalDsym.open(writer.path) as again:
         assert not again.rebuilt

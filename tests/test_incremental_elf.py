@@ -16,11 +16,12 @@ import pytest
 from conftest import REPO, require_tool
 from debuggers import gdb, lldb
 from elftools.elf.elffile import ELFFile
-from incremental_oracle import scratch_executable, verify, views
+from incremental_oracle import assert_same_program, scratch_executable, verify, views
 
 from dwarfkit.backends.elf.incremental import IncrementalExecutable
 from dwarfkit.errors import DescriptionError
-from dwarfkit.incremental import Function, UnitInfo, Variable
+from dwarfkit.incremental import Block, Function, UnitInfo, Variable
+from dwarfkit.incremental.fragments import declared_lines
 
 TEXT = 0x401000
 SLOT = 0x100  # every function owns one 256-byte piece of .text
@@ -33,10 +34,28 @@ def random_function(rng: random.Random, name: str, slot: int, text: int = TEXT) 
     line = rng.randrange(1, 5000)
     offsets = sorted(rng.sample(range(0, size, 4), rng.randrange(0, min(40, size // 4) + 1)))
     rows = tuple((o, max(0, line + rng.randrange(-3, 30))) for o in offsets)
-    variables = tuple(Variable(f"v{k}", line + rng.randrange(0, 20), rng.choice(("long", "pointer")),
-                               -8 * rng.randrange(1, 40), parameter=rng.random() < 0.4)
-                      for k in range(rng.randrange(0, 7)))
-    return Function(name, text + SLOT * slot, size, line, rows, variables)
+    variables = random_variables(rng, line, "v", rng.randrange(0, 7), parameters=True)
+    return Function(name, text + SLOT * slot, size, line, rows, variables, random_blocks(rng, line, 0, size, 2))
+
+
+def random_variables(rng: random.Random, line: int, prefix: str, count: int, parameters: bool = False
+                     ) -> tuple[Variable, ...]:
+    """Names from a growing pool (``prefix`` + a number up to 10,000), so new strings keep arriving."""
+    return tuple(Variable(f"{prefix}{rng.randrange(10_000) if rng.random() < 0.3 else k}",
+                          line + rng.randrange(0, 20), rng.choice(("long", "pointer")), -8 * rng.randrange(1, 40),
+                          parameter=parameters and rng.random() < 0.4) for k in range(count))
+
+
+def random_blocks(rng: random.Random, line: int, low: int, high: int, depth: int) -> tuple[Block, ...]:
+    """Up to three lexical blocks in ``[low, high)`` (4-byte aligned, apart), each with variables and nested
+    blocks down to ``depth`` levels."""
+    cuts = sorted(rng.sample(range(low, high + 1, 4), min(rng.randrange(0, 7) // 2 * 2, (high - low) // 4 + 1)))
+    blocks = []
+    for start, end in zip(cuts[::2], cuts[1::2]):
+        if start < end:
+            inner = random_blocks(rng, line, start, end, depth - 1) if depth > 1 else ()
+            blocks.append(Block(start, end, random_variables(rng, line, f"b{depth}_", rng.randrange(0, 3)), inner))
+    return tuple(blocks)
 
 
 class Script:
@@ -90,9 +109,7 @@ class Script:
 
 def check_same(incremental: Path, scratch: Path, functions: dict[str, Function], where: str) -> None:
     scratch_executable(scratch, UNIT, list(functions.values()), TEXT, TEXT_SIZE)
-    (ours_dies, ours_rows), (fresh_dies, fresh_rows) = views(incremental, scratch)
-    assert ours_dies == fresh_dies, where
-    assert ours_rows == fresh_rows, where
+    assert_same_program(*views(incremental, scratch), where)
 
 
 def check_debuggers(path: Path, fresh: Path, functions: dict[str, Function]) -> None:
@@ -159,6 +176,10 @@ def test_random_edits_match_a_fresh_write(tmp_path: Path, seed: int) -> None:
     check_same(path, scratch, script.functions, "after reopening")
 
 
+def _count_blocks(blocks: tuple[Block, ...]) -> int:
+    return sum(1 + _count_blocks(b.blocks) for b in blocks)
+
+
 def _changed(before: bytes, after: bytes) -> list[int]:
     return [i for i, (a, b) in enumerate(zip(before, after)) if a != b]
 
@@ -169,16 +190,19 @@ def test_line_and_address_changes_patch_fixed_fields_only(tmp_path: Path) -> Non
     fns = script.initial(10)
     path = tmp_path / "jit"
     with IncrementalExecutable.create(path, UNIT, fns, text_address=TEXT, text_size=TEXT_SIZE) as writer:
-        fn = next(f for f in fns if f.rows and f.variables)
+        fn = next(f for f in fns if f.rows and f.variables and any(b.variables for b in f.blocks))
         before = path.read_bytes()
         writer.set_line(fn.name, fn.line + 1000)
         after = path.read_bytes()
         # decl_line of the function and of each variable (data4), and one SLEB128 operand in .debug_line.
-        assert writer.bytes_written == 4 * (1 + len(fn.variables)) + 4
+        lines = len(declared_lines(fn))
+        assert lines > 1 + len(fn.variables), "no variable in a block"
+        assert writer.bytes_written == 4 * lines + 4
         changed = _changed(before, after)
         assert len(after) == len(before) and 0 < len(changed) <= writer.bytes_written
         writer.move(fn.name, TEXT + SLOT * script.free_slot())
-        assert writer.bytes_written == 4 * (1 + len(fn.variables)) + 4 + 16
+        # low_pc of the function and of each block, the sequence's start, one entry in .debug_ranges and .debug_aranges.
+        assert writer.bytes_written == 4 * lines + 4 + 8 * (1 + _count_blocks(fn.blocks)) + 8 + 16 + 16
         script.functions[fn.name] = fn.shifted(fn.line + 1000).moved(writer.dwarf.functions[fn.name].fn.address)
     check_same(path, tmp_path / "scratch", script.functions, "after set_line and move")
 
