@@ -5,7 +5,6 @@ gdb. The from-scratch file is written by DwarfBuilder and the ordinary ELF backe
 """
 from __future__ import annotations
 
-import os
 import random
 import re
 import subprocess
@@ -82,9 +81,10 @@ class Script:
         self.functions[fn.name] = fn
         return fn
 
-    def step(self, writer: IncrementalExecutable) -> str:
+    def step(self, writer: IncrementalExecutable, kind: str | None = None) -> str:
         rng, fns = self.rng, self.functions
-        kind = rng.choice(["add", "update", "update", "move", "line", "remove"]) if len(fns) > 2 else "add"
+        if kind is None:
+            kind = rng.choice(["add", "update", "update", "move", "line", "remove"]) if len(fns) > 2 else "add"
         if kind == "add" and len(fns) < 40:
             writer.add(self.add_model())
             return "add"
@@ -131,8 +131,8 @@ def check_debuggers(path: Path, fresh: Path, functions: dict[str, Function]) -> 
 
 def check_tools(path: Path, functions: dict[str, Function]) -> None:
     assert verify(path) == ""
-    run = subprocess.run([require_tool("readelf"), "--debug-dump=info,line", str(path)], capture_output=True,
-                         text=True)
+    run = subprocess.run([require_tool("readelf"), "--debug-dump=info,line,aranges,Ranges,str", str(path)],
+                         capture_output=True, text=True)
     assert run.returncode == 0 and run.stderr == "", run.stderr
     run = subprocess.run([sys.executable, "-m", "dwarfkit", "verify", str(path)], capture_output=True, text=True,
                          cwd=REPO)
@@ -147,6 +147,13 @@ def check_tools(path: Path, functions: dict[str, Function]) -> None:
             starts = {e.state.address for e in info.line_program_for_CU(cu).get_entries()
                       if e.state is not None and not e.state.end_sequence}
             assert starts == {f.address + o for f in functions.values() for o, _ in f.rows}
+            ranges = info.range_lists().get_range_list_at_offset(cu.get_top_DIE().attributes["DW_AT_ranges"].value,
+                                                                 cu)
+            spans = {(f.address, f.address + f.size) for f in functions.values()}
+            assert {(r.begin_offset, r.end_offset) for r in ranges if r.begin_offset != r.end_offset} == spans
+        aranges = info.get_aranges()
+        assert {(e.begin_addr, e.begin_addr + e.length) for e in aranges.entries if e.length} == spans
+        assert all(aranges.cu_offset_at_addr(f.address + f.size - 1) == 0 for f in functions.values())
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -156,18 +163,20 @@ def test_random_edits_match_a_fresh_write(tmp_path: Path, seed: int) -> None:
     (tmp_path / "fresh").mkdir()
     path, scratch = tmp_path / "jit", tmp_path / "fresh" / "jit"
     writer = IncrementalExecutable.create(path, UNIT, script.initial(3), text_address=TEXT, text_size=TEXT_SIZE)
-    sizes = set()
+    places = {name: writer.target.sections[name][1] for name in writer.dwarf.sections}
     with writer:
         for step in range(60):
-            kind = script.step(writer)
+            # a run of adds, so that the unit outgrows its room for range entries too
+            kind = script.step(writer, "add" if 12 <= step < 36 else None)
             check_same(path, scratch, script.functions, f"seed {seed}, step {step} ({kind})")
             if step % 20 == 19:
                 check_tools(path, script.functions)
             if step % 30 == 29:
                 check_debuggers(path, scratch, script.functions)
-            sizes.add(os.path.getsize(path))
+        moved = {name for name, offset in places.items() if writer.target.sections[name][1] != offset}
     check_tools(path, script.functions)
-    assert len(sizes) > 1, "no section ever outgrew its room: the random script does not test moving sections"
+    # Every section the writer grows outgrew its room and moved (the abbreviations never change).
+    assert moved == set(places) - {".debug_abbrev"}, moved
     # A fresh open (from the snapshot close left) serves the file as it is.
     with IncrementalExecutable.open(path) as again:
         assert not again.rebuilt
@@ -281,6 +290,9 @@ def test_gdb_resolves_functions_and_lines_after_edits(tmp_path: Path) -> None:
     for fn in named:
         offset, line = fn.rows[-1]
         commands += [f"info address {fn.name}", f"info line *{fn.address + offset:#x}", f"info scope {fn.name}"]
+    starting = [f for f in named if f.rows[0][0] == 0]  # rows from the first instruction: gdb has a line there
+    assert starting
+    commands += [f"info line {fn.name}" for fn in starting] + [f"break {fn.name}" for fn in starting]
     out = gdb(path, commands, before=["set complaints 1000"])
     assert "warning" not in out.lower() and "during symbol reading" not in out.lower(), out
     for fn in named:
@@ -289,6 +301,16 @@ def test_gdb_resolves_functions_and_lines_after_edits(tmp_path: Path) -> None:
         assert f'Line {line} of "jit.c" starts at address' in out
         for v in fn.variables:
             assert f"Symbol {v.name} is " in out
+    for n, fn in enumerate(starting):
+        assert f'Line {fn.rows[0][1]} of "jit.c" starts at address {fn.address:#x} <{fn.name}>' in out
+        assert f"Breakpoint {n + 1} at {fn.address:#x}: file jit.c, line {fn.rows[0][1]}." in out
+    # A variable of a block is in scope inside the block, and not before it.
+    fn, block = next((f, b) for f in script.functions.values() for b in f.blocks
+                     if b.low > 0 and {v.name for v in b.variables} - {v.name for v in f.variables})
+    inner = sorted({v.name for v in block.variables} - {v.name for v in fn.variables})
+    inside, before = gdb(path, [f"info scope *{fn.address + block.low:#x}"]), gdb(path, [f"info scope *{fn.address:#x}"])
+    assert all(f"Symbol {name} is " in inside for name in inner), inside
+    assert not any(f"Symbol {name} is " in before for name in inner), before
 
 
 def test_padding_is_read_silently_by_every_consumer(tmp_path: Path) -> None:
