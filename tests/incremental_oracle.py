@@ -188,3 +188,22 @@ def verify(path: Path) -> str:
     """llvm-dwarfdump --verify's output; '' when it found nothing wrong."""
     run = subprocess.run([require_tool("llvm-dwarfdump-14"), "--verify", str(path)], capture_output=True, text=True)
     return "" if run.returncode == 0 and "No errors." in run.stdout else run.stdout + run.stderr
+
+
+def lookup(path: Path, address: int) -> str:
+    """llvm-dwarfdump --lookup: finds the unit through .debug_aranges (the unit's DIE ranges only for a unit the
+    aranges leave out), then the DIEs that hold the address. Exit status 1: nothing found."""
+    run = subprocess.run([require_tool("llvm-dwarfdump-14"), f"--lookup={address:#x}", str(path)],
+                         capture_output=True, text=True)
+    assert run.returncode in (0, 1) and run.stderr == "", run.stderr
+    return run.stdout
+
+
+def assert_lookups(path: Path, functions: list[Function], gone: list[int]) -> None:
+    """Each function's last byte leads to its unit and subprogram; addresses in ``gone`` (no function there any
+    more) lead nowhere."""
+    for fn in functions:
+        out = lookup(path, fn.address + fn.size - 1)
+        assert "DW_TAG_subprogram" in out and f'DW_AT_name\t("{fn.name}")' in out, (fn, out)
+    for address in gone:
+        assert "DW_TAG_compile_unit" not in lookup(path, address), hex(address)

@@ -5,7 +5,7 @@ import random
 import re
 from pathlib import Path
 
-from incremental_oracle import assert_same_program, scratch_dwarf, verify, views
+from incremental_oracle import assert_lookups, assert_same_program, scratch_dwarf, verify, views
 from macho_tools import dsym_dwarf_file, lldb
 from test_incremental_elf import SLOT, TEXT_SIZE, UNIT, Script
 
@@ -45,6 +45,9 @@ def test_random_edits_match_a_fresh_dsym(tmp_path: Path) -> None:
     # Every section the writer grows outgrew its room (in place or moved; the abbreviations never change).
     assert grown == set(rooms) - {".debug_abbrev"}, grown
     assert verify(dsym_dwarf_file(writer.path)) == ""
+    used = {f.address for f in script.functions.values()}
+    assert_lookups(dsym_dwarf_file(writer.path), list(script.functions.values())[:8],
+                   [base + SLOT * s for s in range(TEXT_SIZE // SLOT) if base + SLOT * s not in used][:4])
     with IncrementalDsym.open(writer.path) as again:
         assert not again.rebuilt
 

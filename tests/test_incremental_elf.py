@@ -15,7 +15,7 @@ import pytest
 from conftest import REPO, require_tool
 from debuggers import gdb, lldb
 from elftools.elf.elffile import ELFFile
-from incremental_oracle import assert_same_program, scratch_executable, verify, views
+from incremental_oracle import assert_lookups, assert_same_program, scratch_executable, verify, views
 
 from dwarfkit.backends.elf.incremental import IncrementalExecutable
 from dwarfkit.errors import DescriptionError
@@ -129,8 +129,12 @@ def check_debuggers(path: Path, fresh: Path, functions: dict[str, Function]) -> 
     assert ids.sub("", ours.replace(str(path), "F")) == ids.sub("", theirs.replace(str(fresh), "F"))
 
 
-def check_tools(path: Path, functions: dict[str, Function]) -> None:
+def check_tools(path: Path, functions: dict[str, Function], lookups: bool = True) -> None:
     assert verify(path) == ""
+    if lookups:
+        starts = {f.address for f in functions.values()}
+        assert_lookups(path, sorted(functions.values(), key=lambda f: f.name)[:8],
+                       [TEXT + SLOT * s for s in range(TEXT_SIZE // SLOT) if TEXT + SLOT * s not in starts][:4])
     run = subprocess.run([require_tool("readelf"), "--debug-dump=info,line,aranges,Ranges,str", str(path)],
                          capture_output=True, text=True)
     assert run.returncode == 0 and run.stderr == "", run.stderr
@@ -170,7 +174,7 @@ def test_random_edits_match_a_fresh_write(tmp_path: Path, seed: int) -> None:
             kind = script.step(writer, "add" if 12 <= step < 36 else None)
             check_same(path, scratch, script.functions, f"seed {seed}, step {step} ({kind})")
             if step % 20 == 19:
-                check_tools(path, script.functions)
+                check_tools(path, script.functions, lookups=False)
             if step % 30 == 29:
                 check_debuggers(path, scratch, script.functions)
         moved = {name for name, offset in places.items() if writer.target.sections[name][1] != offset}
