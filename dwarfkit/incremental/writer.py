@@ -213,10 +213,10 @@ class IncrementalDwarf:
         offset, size = slot
         block_start, block_size = self._space(section).release(offset, size)
         if section == LINE:
-            self._put(LINE, offset, line_fill(size))
+            self._put_changed(LINE, offset, line_fill(size))
             return
         rel = offset - block_start
-        self._put(INFO, offset, info_fill(block_size, rel, rel + size))
+        self._put_changed(INFO, offset, info_fill(block_size, rel, rel + size))
         if block_start != offset:
             self._put(INFO, block_start, info_fill(block_size, 0, min(_HEAD_OF_FREE_INFO, rel)))
         after = rel + size
@@ -300,8 +300,8 @@ class IncrementalDwarf:
     def _store(self, fn: Function, info: tuple[int, int], line: tuple[int, int], dies: Fragment, entry: int,
                quiet: bool = False) -> None:
         seq = line_sequence(self._program, fn, line[1])
-        self._put(INFO, info[0], dies.data + info_fill(info[1] - len(dies.data)), quiet)
-        self._put(LINE, line[0], seq.data, quiet)
+        self._put_changed(INFO, info[0], dies.data + info_fill(info[1] - len(dies.data)), quiet)
+        self._put_changed(LINE, line[0], seq.data, quiet)
         self.functions[fn.name] = _Placed(fn, info, line, dies.line_fields, dies.address_fields,
                                           seq.address_fields[0], seq.line_fields[0], entry)
 
@@ -310,6 +310,15 @@ class IncrementalDwarf:
         if not quiet:
             self.bytes_written += len(data)
             self.target.write(section, offset, data)
+
+    def _put_changed(self, section: str, offset: int, data: bytes, quiet: bool = False) -> None:
+        """A slot's new bytes: only the part from the first to the last byte that differs from the file's goes to
+        the target (slack and padding that stay zeros are not written again)."""
+        old = bytes(self.sections[section][offset:offset + len(data)])
+        if old == data:
+            return
+        first, last = _common_prefix(old, data), len(data) - _common_prefix(old[::-1], data[::-1])
+        self._put(section, offset + first, data[first:last], quiet)
 
     # -- checks ------------------------------------------------------------------------------------------------
     def _get(self, name: str) -> _Placed:
@@ -360,3 +369,16 @@ class IncrementalDwarf:
                 raise DescriptionError(f"{inner}: not a non-empty range inside [{low}, {high}) or after its sibling")
             IncrementalDwarf._check_scope(inner, block.low, block.high, block.variables, block.blocks)
             low = block.high
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    """Length of the longest common prefix of two different byte strings of the same length (binary search on
+    slices: a few comparisons in C rather than a loop over bytes)."""
+    low, high = 0, len(a)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[:middle] == b[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
