@@ -276,6 +276,12 @@ def test_bad_operations_raise_and_leave_the_file_alone(tmp_path: Path) -> None:
             w.add(script.functions["fn_0"])
         with pytest.raises(DescriptionError, match="fn_0.*row"):
             w.update(Function("fn_0", TEXT, 16, 3, ((8, 1), (4, 2))))
+        with pytest.raises(DescriptionError, match=r"'fn_0', block \[4, 12\), block \[8, 16\): not .*inside \[4, 12\)"):
+            w.update(Function("fn_0", TEXT, 16, 3, blocks=(Block(4, 12, blocks=(Block(8, 16),)),)))
+        with pytest.raises(DescriptionError, match=r"block \[4, 8\): .*after its sibling"):
+            w.update(Function("fn_0", TEXT, 16, 3, blocks=(Block(0, 8), Block(4, 8))))
+        with pytest.raises(DescriptionError, match=r"block \[0, 8\), variable 'q': type 'int'"):
+            w.add(Function("fn_new", TEXT, 16, 3, blocks=(Block(0, 8, (Variable("q", 3, "int"),)),)))
         assert path.read_bytes() == before
     with IncrementalExecutable.open(path) as again:
         assert not again.rebuilt
