@@ -67,7 +67,8 @@ class _Placed:
 
 
 class IncrementalDwarf:
-    """``.debug_abbrev``, ``.debug_info`` (one unit) and ``.debug_line`` (one program) with a slot per function."""
+    """``.debug_abbrev``, ``.debug_info`` (one unit) and ``.debug_line`` (one program) with a slot per function;
+    ``.debug_str``, ``.debug_ranges`` and ``.debug_aranges`` for the unit, kept right after every operation."""
 
     def __init__(self, unit: UnitInfo, functions: Iterable[Function] = (), target: Target | None = None) -> None:
         self.unit = unit
