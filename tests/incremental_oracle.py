@@ -1,5 +1,5 @@
 """Judges for the incremental writer: the same program written from scratch by the ordinary path (DwarfBuilder +
-the ELF backend), and llvm-dwarfdump's view of a file with offsets and padding taken out."""
+the ELF or PE backend), and llvm-dwarfdump's view of a file with offsets and padding taken out."""
 from __future__ import annotations
 
 import re
@@ -10,6 +10,7 @@ from pathlib import Path
 from conftest import require_tool
 
 from dwarfkit import Address, Arch, Die, pin
+from dwarfkit.backends.coff import DEFAULT_IMAGE_BASE, write_pe
 from dwarfkit.backends.elf import write_executable
 from dwarfkit.expr import Expr
 from dwarfkit.image import ContentSection, Image, SectionKind, Symbol
@@ -24,6 +25,14 @@ def scratch_executable(path: Path, unit: UnitInfo, functions: list[Function], te
     image = Image(Arch.X86_64, [ContentSection(".text", SectionKind.CODE, data=b"\xcc" * text_size)],
                   [Symbol("_start", ".text", 0, 1)], scratch_dwarf(unit, functions), entry="_start")
     write_executable(image, path, addresses={".text": text_address})
+
+
+def scratch_pe(path: Path, unit: UnitInfo, functions: list[Function], text_size: int, arch: Arch = Arch.X86_64,
+               image_base: int = DEFAULT_IMAGE_BASE) -> None:
+    """The same through the PE backend: .text (the code arena) at image_base + 0x1000, then the DWARF sections."""
+    image = Image(arch, [ContentSection(".text", SectionKind.CODE, data=b"\xcc" * text_size)],
+                  [Symbol("_start", ".text", 0, 1)], scratch_dwarf(unit, functions), entry="_start")
+    write_pe(image, path, image_base=image_base)
 
 
 def scratch_dwarf(unit: UnitInfo, functions: list[Function]) -> DwarfSections:
@@ -73,19 +82,27 @@ class View:
 
 def views(*paths: Path) -> list[View]:
     """:class:`View` of each file, from one llvm-dwarfdump per file, run side by side."""
-    runs = [subprocess.Popen([require_tool("llvm-dwarfdump-14"), "--debug-info", "--debug-line", "--debug-aranges",
-                              "--debug-ranges", "--debug-str", str(p)], stdout=subprocess.PIPE, text=True)
-            for p in paths]
+    runs = [subprocess.Popen([require_tool("llvm-dwarfdump-14"), *VIEW_OPTIONS, str(p)], stdout=subprocess.PIPE,
+                             text=True) for p in paths]
     out = []
     for run in runs:
         text, _ = run.communicate()
         assert run.returncode == 0
-        parts = _SECTION.split(text)
-        sections = dict(zip(parts[1::2], parts[2::2]))
-        out.append(View(dies(sections.get("debug_info", "")), line_rows(sections.get("debug_line", "")),
-                        aranges(sections.get("debug_aranges", "")), range_lists(sections.get("debug_ranges", "")),
-                        strings(sections.get("debug_str", ""))))
+        out.append(parse_view(text))
     return out
+
+
+VIEW_OPTIONS = ["--debug-info", "--debug-line", "--debug-aranges", "--debug-ranges", "--debug-str"]
+"""What llvm-dwarfdump must print for :func:`parse_view`."""
+
+
+def parse_view(text: str) -> View:
+    """The :class:`View` in llvm-dwarfdump's text of one file (run with :data:`VIEW_OPTIONS`)."""
+    parts = _SECTION.split(text)
+    sections = dict(zip(parts[1::2], parts[2::2]))
+    return View(dies(sections.get("debug_info", "")), line_rows(sections.get("debug_line", "")),
+                aranges(sections.get("debug_aranges", "")), range_lists(sections.get("debug_ranges", "")),
+                strings(sections.get("debug_str", "")))
 
 
 def assert_same_program(ours: View, fresh: View, where: str) -> None:
