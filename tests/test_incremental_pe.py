@@ -17,7 +17,7 @@ import pytest
 from coff_programs import EXIT_CODE, readobj, run
 from conftest import REPO, require_tool
 from debuggers import gdb
-from incremental_oracle import dies, line_rows, scratch_pe, verify
+from incremental_oracle import VIEW_OPTIONS, assert_same_program, parse_view, scratch_pe, verify
 from test_incremental_elf import SLOT, TEXT_SIZE, UNIT, Script, random_function
 
 from dwarfkit import Arch
@@ -40,15 +40,12 @@ def create(path: Path, functions: list[Function], arch: Arch = Arch.X86_64, code
 
 def check_same(path: Path, scratch: Path, functions: dict[str, Function], where: str,
                arch: Arch = Arch.X86_64) -> None:
-    """Our file and a fresh write of ``functions`` have the same DIE trees and line rows. One llvm-dwarfdump reads
-    both files: its start-up is most of the time a step of the random script takes."""
+    """Our file and a fresh write of ``functions`` describe the same program (:func:`assert_same_program`). One
+    llvm-dwarfdump reads both files: its start-up is most of the time a step of the random script takes."""
     scratch_pe(scratch, UNIT, list(functions.values()), ARENA, arch)
-    out = run([require_tool("llvm-dwarfdump-14"), "--debug-info", "--debug-line", path, scratch]).stdout
-    ours, fresh = ((dies(info), line_rows(line)) for info, _, line in
-                   (text.partition(".debug_line contents:")
-                    for text in re.split(r"^\S+:\s+file format .*$", out, flags=re.M)[1:]))
-    assert ours[0] == fresh[0], where
-    assert ours[1] == fresh[1], where
+    out = run([require_tool("llvm-dwarfdump-14"), *VIEW_OPTIONS, path, scratch]).stdout
+    ours, fresh = (parse_view(text) for text in re.split(r"^\S+:\s+file format .*$", out, flags=re.M)[1:])
+    assert_same_program(ours, fresh, where)
 
 
 def pe_checksum(data: bytes) -> int:

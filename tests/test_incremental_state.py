@@ -37,7 +37,7 @@ from dwarfkit.backends.macho_dsym.incremental import IncrementalDsym
 from dwarfkit.errors import ContainerError
 from dwarfkit.incremental import journal, state
 from dwarfkit.incremental.session import IncrementalFile
-from dwarfkit.incremental.writer import INFO, LINE, IncrementalDwarf
+from dwarfkit.incremental.writer import INFO, LINE, STR, IncrementalDwarf
 
 
 class Elf:
@@ -230,12 +230,19 @@ DAMAGE: dict[str, tuple[Callable[[Path, Path], None], str]] = {
     "slot past the room": (_state_change(lambda d: _set(d._line_space, end=len(d.sections[LINE]) + 2)),
                            "outside the section"),
     "overlapping slots": (_state_change(lambda d: _set(_second(d), info=_first(d).info)), "overlap"),
-    "field outside its slot": (_state_change(lambda d: _set(_first(d), info_address=_first(d).info[1] - 4)),
-                               "info_address lies outside"),
+    "field outside its slot": (_state_change(lambda d: _set(_first(d), info_addresses=[_first(d).info[1] - 4])),
+                               "info_addresses lies outside"),
     "negative field": (_state_change(lambda d: _set(_first(d), info_lines=[-1])), "info_lines lies outside"),
     "free block over a slot": (_state_change(lambda d: d._info_space.release(*_first(d).info)), "overlap"),
     "filed under another name": (_state_change(lambda d: _set(_first(d), fn=replace(_first(d).fn, name="other"))),
                                  "another name"),
+    "range index used twice": (_state_change(lambda d: _set(_second(d), entry=_first(d).entry)), "each of"),
+    "range index past the tables": (_state_change(lambda d: _set(_first(d), entry=1 << 20)), "each of"),
+    "free range indices not a heap": (_state_change(lambda d: d._free_entries.reverse()), "heap"),
+    "string at another offset": (_state_change(lambda d: d._strings.__setitem__("long", d._strings["long"] + 1)),
+                                 "does not hold 'long'"),
+    "string past the end": (_state_change(lambda d: d._strings.__setitem__("x", d.sizes[STR])),
+                            "does not hold 'x'"),
     "visible size beyond the room": (_state_change(lambda d: d.sizes.__setitem__(LINE, len(d.sections[LINE]) + 2)),
                                      "not the one it describes"),
 }
@@ -302,8 +309,8 @@ def test_a_snapshot_claiming_more_room_than_the_file_gives_is_refused(tmp_path: 
     assert container.dwarf_file(writer.path).read_bytes() == before
 
 
-def test_new_writer_state_is_carried_and_a_changed_writer_refuses_old_snapshots(tmp_path: Path,
-                                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_new_writer_state_is_carried_and_a_changed_writer_refuses_old_snapshots(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     script = Script(random.Random(17))
     path = tmp_path / "jit"
     original = IncrementalDwarf.__init__

@@ -50,7 +50,8 @@ from ..output import write_atomically
 from . import model, space, writer
 from .journal import journal_path, snapshot_path, state_path
 from .space import SlotSpace
-from .writer import IncrementalDwarf, _Placed
+from .fragments import ARANGES_HEAD, ENTRY
+from .writer import ARANGES, RANGES, STR, IncrementalDwarf, _Placed
 
 MAGIC = b"DWKSNAP\0"
 VERSION = 1
@@ -244,12 +245,14 @@ def _restore(header: dict[str, Any], blobs: _Reader, unit: model.UnitInfo) -> In
 
 
 def _hint_of(value: Any) -> Any:
-    """The type of a fresh writer's attribute, with the key and value types of a non-empty dict (None: anything)."""
+    """The type of a fresh writer's attribute, with the item types of a non-empty dict or list (None: anything)."""
     if value is None:
         return Any
     if type(value) is dict and value:
         key, item = next(iter(value.items()))
         return dict[type(key), type(item)]  # type: ignore[misc]
+    if type(value) is list and value:
+        return list[type(value[0])]  # type: ignore[misc]
     return type(value)
 
 
@@ -407,7 +410,8 @@ def _conforms_to(node: list[Any], hint: Any, depth: int) -> bool:
 # -- what a state must satisfy before the writer writes where it says -----------------------------------------------
 def check_layout(dwarf: IncrementalDwarf) -> None:
     """Raises _Malformed unless each function is filed under its name, slots and free blocks tile each SlotSpace
-    exactly inside its section, and every patched field lies inside its slot: then no operation writes elsewhere."""
+    exactly inside its section, every patched field lies inside its slot, the range indices and the string table
+    are what the sections hold: then no operation writes elsewhere than the writer would have."""
     sections = dwarf.sections
     if set(dwarf.sizes) != set(sections) or any(not 0 <= dwarf.sizes[n] <= len(d) for n, d in sections.items()):
         raise _Malformed("a section's visible size lies outside the section")
@@ -446,6 +450,30 @@ def check_layout(dwarf: IncrementalDwarf) -> None:
             bad = next(p for p, lo, hi, limit in zip(placed, lows, highs, limits) if lo < 0 or hi > limit)
             raise _Malformed(f"function {bad.fn.name!r}: its {field} lies outside its {slot} slot")
 
+    _check_entries(dwarf, placed)
+    _check_strings(dwarf)
+
+
+def _check_entries(dwarf: IncrementalDwarf, placed: list[_Placed]) -> None:
+    """The functions' range indices and the free ones (a heap) are each index of the tables once."""
+    free = dwarf._free_entries
+    count = len(dwarf.sections[RANGES]) // ENTRY - 1
+    if len(dwarf.sections[RANGES]) != ENTRY * (count + 1) \
+            or len(dwarf.sections[ARANGES]) != ARANGES_HEAD + ENTRY * (count + 1):
+        raise _Malformed(f"{RANGES} and {ARANGES} do not hold the same number of entries")
+    if sorted(chain(map(attrgetter("entry"), placed), free)) != list(range(count)):
+        raise _Malformed(f"the functions' and the free range indices are not each of 0..{count - 1} once")
+    if any(free[(i - 1) // 2] > free[i] for i in range(1, len(free))):
+        raise _Malformed("the free range indices are not a heap")
+
+
+def _check_strings(dwarf: IncrementalDwarf) -> None:
+    """Each string the DIEs refer to is at its offset in .debug_str, before the end new strings are added at."""
+    data, end = dwarf.sections[STR], dwarf.sizes[STR]
+    for text, offset in dwarf._strings.items():
+        encoded = text.encode() + b"\0"
+        if not 0 <= offset <= end - len(encoded) or data[offset:offset + len(encoded)] != encoded:
+            raise _Malformed(f"{STR} does not hold {text!r} at offset {offset:#x}")
 
 @contextmanager
 def _no_gc() -> Iterator[None]:
