@@ -6,7 +6,7 @@ from typing import TextIO
 
 from .errors_text import where
 from .expr import REGISTERS, format_expr
-from ..encoding import decode_sleb128 as sleb, decode_uleb128 as uleb
+from ..encoding import decode_initial_length, decode_sleb128 as sleb, decode_uleb128 as uleb
 
 # Operand kinds: R register, F factored code offset, O offset (%+d), U unsigned factored data offset,
 # S signed factored data offset, A address, E expression.
@@ -78,12 +78,8 @@ class FrameDumper:
             try:
                 if off + 4 > len(data):
                     raise IndexError
-                length = int.from_bytes(data[off:off + 4], order)  # type: ignore[arg-type]
-                off += 4
-                dwarf64 = length == 0xFFFFFFFF
-                if dwarf64:
-                    length = int.from_bytes(data[off:off + 8], order)  # type: ignore[arg-type]
-                    off += 8
+                length, offset_size, off = decode_initial_length(data, off, order)
+                dwarf64 = offset_size == 8
                 if length == 0:
                     w(f"{start:08x} ZERO terminator\n")
                     continue
@@ -117,12 +113,8 @@ class FrameDumper:
         data, order = self.data, self.order
         if start < 0 or start + 4 > len(data):
             return None
-        length = int.from_bytes(data[start:start + 4], order)  # type: ignore[arg-type]
-        off = start + 4
-        dwarf64 = length == 0xFFFFFFFF
-        if dwarf64:
-            length = int.from_bytes(data[off:off + 8], order)  # type: ignore[arg-type]
-            off += 8
+        length, offset_size, off = decode_initial_length(data, start, order)
+        dwarf64 = offset_size == 8
         end = off + length
         idsize = 8 if dwarf64 else 4
         if length == 0 or end > len(data):

@@ -15,7 +15,7 @@ from . import forms
 from .abbrev import Abbrev, UnknownForm, compile_abbrev, parse_abbrev_table
 from .container import DebugFile
 from .forms import F
-from ..encoding import decode_uleb128 as uleb
+from ..encoding import decode_initial_length, decode_uleb128 as uleb
 
 DW_UT = {1: "DW_UT_compile", 2: "DW_UT_type", 3: "DW_UT_partial", 4: "DW_UT_skeleton", 5: "DW_UT_split_compile",
          6: "DW_UT_split_type"}
@@ -133,17 +133,11 @@ class DwarfContext:
             if len(data) - off < 4:
                 self.problems.append(f"{name}[0x{start:x}]: {len(data) - off} trailing bytes, too few for a unit header")
                 return
-            length = int.from_bytes(data[off:off + 4], self.order)  # type: ignore[arg-type]
-            off += 4
-            offset_size = 4
-            if length == 0xFFFFFFFF:
-                if len(data) - off < 8:
-                    self.problems.append(f"{name}[0x{start:x}]: DWARF64 unit length is truncated")
-                    return
-                length = int.from_bytes(data[off:off + 8], self.order)  # type: ignore[arg-type]
-                off += 8
-                offset_size = 8
-            elif length >= 0xFFFFFFF0:
+            length, offset_size, off = decode_initial_length(data, off, self.order)
+            if off > len(data):
+                self.problems.append(f"{name}[0x{start:x}]: DWARF64 unit length is truncated")
+                return
+            if offset_size == 4 and length >= 0xFFFFFFF0:
                 self.problems.append(f"{name}[0x{start:x}]: unit length 0x{length:x} is a reserved value")
                 return
             end = off + length
