@@ -56,14 +56,12 @@ class SequenceEncoder:
         self.set_address_head = bytes((0,)) + uleb128(1 + address_size) + bytes((DW_LNE_set_address,))
 
     # -- errors --------------------------------------------------------------------------------------------------
-    def _error(self, seq: LineSequence, row: object, message: str) -> DescriptionError:
-        if isinstance(row, str):
-            where = row
-        else:
-            where = next((f"row {i}" for i, r in enumerate(seq.rows) if r is row), "end of sequence")
+    def _error(self, seq: LineSequence, row: int | str | None, message: str) -> DescriptionError:
+        """``row``: the row's index, a place (``"start"``) or None for the end of the sequence."""
+        where = row if isinstance(row, str) else "end of sequence" if row is None else f"row {row}"
         return DescriptionError(f"line program {self.program!r}, sequence at {seq.start}, {where}: {message}")
 
-    def _need_opcode(self, seq: LineSequence, row: object, opcode: int, name: str) -> None:
+    def _need_opcode(self, seq: LineSequence, row: int, opcode: int, name: str) -> None:
         if opcode >= self.opcode_base:
             raise self._error(seq, row, f"{name} needs opcode_base > {opcode} (it is {self.opcode_base})")
 
@@ -108,8 +106,7 @@ class SequenceEncoder:
         file = 1
         stmt = self.default_stmt
         isa = 0
-        for row in seq.rows:
-            r_address, r_line, r_column, r_file, r_flags, r_isa, r_disc = row
+        for row, (r_address, r_line, r_column, r_file, r_flags, r_isa, r_disc) in enumerate(seq.rows):
             if r_file != file:
                 if r_file not in files:
                     raise self._error(seq, row, f"file index {r_file} does not exist (valid: "
