@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from array import array
-from itertools import chain
 from typing import Iterable, Iterator, overload
 
 from ..address import Address
@@ -137,17 +136,18 @@ class LineSequence:
         if not isinstance(rows, (list, tuple)):
             rows = list(rows)
         n = len(rows)
+        if not n:
+            return
         try:
-            pairs = array("q", chain.from_iterable(rows))
+            if sum(map(len, rows)) != 2 * n:
+                raise TypeError("a row is not an (address, line) pair")
+            addresses, lines = zip(*rows)   # all rows are pairs: the shortest has 2 items and the sum is 2n
             block = array("q", (0, 0, column, 1 if file is None else file, flags, 0, 0)) * n
-        except (TypeError, OverflowError) as error:
+            block[0::FIELDS] = array("q", addresses)
+            block[1::FIELDS] = array("q", lines)
+        except (TypeError, ValueError, OverflowError) as error:
             raise DescriptionError(f"{self.rows.where()}, rows {len(self)}..: add_rows takes (address, line) pairs "
                                    f"of integers ({error})") from None
-        if len(pairs) != 2 * n:
-            raise DescriptionError(f"{self.rows.where()}, rows {len(self)}..: add_rows takes (address, line) pairs, "
-                                   f"got {len(pairs)} values in {n} rows")
-        block[0::FIELDS] = pairs[0::2]
-        block[1::FIELDS] = pairs[1::2]
         self.rows.flat += block
 
     def end(self, address: int) -> None:
