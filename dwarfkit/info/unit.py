@@ -83,7 +83,6 @@ class Unit(TypeHelpers):
         self._inline_below = self.encoding.offset_size
         self._offset_limit = 1 << (8 * self.encoding.offset_size)
         self._exprloc = self.encoding.version >= 4
-        self._intern_block = program.intern_block
         self._shapes = program.die_shapes
         self._inline = program.inline_strings
         self._string_offset = program.strings.offset_of
@@ -151,10 +150,12 @@ class Unit(TypeHelpers):
                         add_value(value)
                         continue
                 elif kind is Expr:
-                    if self._exprloc and value.simple is not None:
-                        sign(EXPRLOC)
-                        add_value(self._intern_block(bytes(value.simple)))
-                        continue
+                    if self._exprloc:
+                        block = value.simple_block()
+                        if block is not None:
+                            sign(EXPRLOC)
+                            add_value(block)
+                            continue
                 elif kind is Address:
                     if value.symbol is None and self._plain_addresses and 0 <= value.offset < self._address_room:
                         sign(ADDR)
