@@ -6,6 +6,7 @@ sequence encodes on its own: that is what lets one function's rows be rewritten 
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import count
 
 from elftools.dwarf.constants import (DW_LNE_end_sequence, DW_LNE_set_address, DW_LNE_set_discriminator,
                                       DW_LNS_advance_line, DW_LNS_advance_pc, DW_LNS_const_add_pc,
@@ -109,7 +110,12 @@ class SequenceEncoder:
         file = 1
         stmt = self.default_stmt
         isa = 0
-        for row, (r_address, r_line, r_column, r_file, r_flags, r_isa, r_disc) in enumerate(seq.rows):
+        pairs = seq.pairs
+        first = 0
+        for last, (r_column, r_file, r_flags, r_isa, r_disc) in seq.runs:
+            # The rows first..last share these fields. The sticky ones (file, column, is_stmt, isa) change at the
+            # first row only; basic_block, prologue_end, epilogue_begin and the discriminator apply to every row.
+            row = first
             if r_file != file:
                 if r_file not in files:
                     raise self._error(seq, row, f"file index {r_file} does not exist (valid: "
@@ -123,18 +129,19 @@ class SequenceEncoder:
                 append(DW_LNS_set_column)
                 out += _uleb(r_column)
                 column = r_column
-            if r_flags != stmt:
-                if (r_flags ^ stmt) & IS_STMT:
-                    append(DW_LNS_negate_stmt)
-                    stmt ^= IS_STMT
-                if r_flags & BASIC_BLOCK:
-                    append(DW_LNS_set_basic_block)
-                if r_flags & PROLOGUE_END:
-                    self._need_opcode(seq, row, DW_LNS_set_prologue_end, "prologue_end")
-                    append(DW_LNS_set_prologue_end)
-                if r_flags & EPILOGUE_BEGIN:
-                    self._need_opcode(seq, row, DW_LNS_set_epilogue_begin, "epilogue_begin")
-                    append(DW_LNS_set_epilogue_begin)
+            if (r_flags ^ stmt) & IS_STMT:
+                append(DW_LNS_negate_stmt)
+                stmt ^= IS_STMT
+            each = b""   # opcodes for every row of the run
+            if r_flags & BASIC_BLOCK:
+                each += bytes((DW_LNS_set_basic_block,))
+            if r_flags & PROLOGUE_END:
+                self._need_opcode(seq, row, DW_LNS_set_prologue_end, "prologue_end")
+                each += bytes((DW_LNS_set_prologue_end,))
+            if r_flags & EPILOGUE_BEGIN:
+                self._need_opcode(seq, row, DW_LNS_set_epilogue_begin, "epilogue_begin")
+                each += bytes((DW_LNS_set_epilogue_begin,))
+            out += each
             if r_isa != isa:
                 self._need_opcode(seq, row, DW_LNS_set_isa, "isa")
                 if r_isa < 0:
@@ -146,46 +153,52 @@ class SequenceEncoder:
                 if r_disc < 0:
                     raise self._error(seq, row, f"negative discriminator {r_disc}")
                 operand = _uleb(r_disc)
-                append(0)
-                out += uleb[1 + len(operand)]
-                append(DW_LNE_set_discriminator)
-                out += operand
+                discriminator = bytes((0,)) + uleb[1 + len(operand)] + bytes((DW_LNE_set_discriminator,)) + operand
+                out += discriminator
+                each += discriminator
+            it = iter(pairs[2 * first:2 * last])
+            for row, r_address, r_line in zip(count(first), it, it):
+                if each and row != first:
+                    out += each
+                delta = r_address - address
+                if delta < 0:
+                    raise self._error(seq, row, f"address {r_address:#x} goes backwards (previous row at "
+                                                f"{address:#x})")
+                if min_len != 1:
+                    delta, rest = divmod(delta, min_len)
+                    if rest:
+                        raise self._error(seq, row, f"address {r_address:#x} is not a multiple of the minimum "
+                                                    f"instruction length {min_len}")
+                address = r_address
+                if r_line < 0:
+                    raise self._error(seq, row, f"negative line {r_line}")
+                line_delta = r_line - line
+                if not line_base <= line_delta < line_top:
+                    append(DW_LNS_advance_line)
+                    out += (sleb[line_delta + _SLEB_BIAS] if -_SLEB_BIAS <= line_delta < _SLEB_BIAS else
+                            _sleb_far(line_delta))
+                    if not zero_line_special:
+                        if delta:
+                            self._advance(out, delta)
+                        append(1)  # DW_LNS_copy
+                        line = r_line
+                        continue
+                    line_delta = 0
+                line = r_line
+                # Special opcode: line advance and address advance (in instructions) in one byte.
+                opcode = line_delta - line_base + opcode_base + line_range * delta
+                if opcode <= 255:
+                    append(opcode)
+                elif delta >= const_add and opcode - const_add_ops <= 255:
+                    append(DW_LNS_const_add_pc)
+                    append(opcode - const_add_ops)
+                else:
+                    base = line_delta - line_base + opcode_base
+                    most = (255 - base) // line_range  # the largest advance a special opcode for this line_delta has
+                    self._advance(out, delta - most)
+                    append(base + line_range * most)
 
-            delta = r_address - address
-            if delta < 0:
-                raise self._error(seq, row, f"address {r_address:#x} goes backwards (previous row at {address:#x})")
-            if min_len != 1:
-                delta, rest = divmod(delta, min_len)
-                if rest:
-                    raise self._error(seq, row, f"address {r_address:#x} is not a multiple of the minimum "
-                                                f"instruction length {min_len}")
-            address = r_address
-            if r_line < 0:
-                raise self._error(seq, row, f"negative line {r_line}")
-            line_delta = r_line - line
-            if not line_base <= line_delta < line_top:
-                append(DW_LNS_advance_line)
-                out += sleb[line_delta + _SLEB_BIAS] if -_SLEB_BIAS <= line_delta < _SLEB_BIAS else _sleb_far(line_delta)
-                if not zero_line_special:
-                    if delta:
-                        self._advance(out, delta)
-                    append(1)  # DW_LNS_copy
-                    line = r_line
-                    continue
-                line_delta = 0
-            line = r_line
-            # Special opcode: line advance and address advance (in instructions) in one byte.
-            opcode = line_delta - line_base + opcode_base + line_range * delta
-            if opcode <= 255:
-                append(opcode)
-            elif delta >= const_add and opcode - const_add_ops <= 255:
-                append(DW_LNS_const_add_pc)
-                append(opcode - const_add_ops)
-            else:
-                base = line_delta - line_base + opcode_base
-                most = (255 - base) // line_range  # the largest advance a special opcode for this line_delta has
-                self._advance(out, delta - most)
-                append(base + line_range * most)
+            first = last
 
         end = seq.end_address
         delta = end - address
