@@ -24,10 +24,11 @@ STANDARD_OPCODE_LENGTHS = (0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1)
 # Opcodes the encoder needs in every program: copy .. fixed_advance_pc.
 MIN_OPCODE_BASE = 10
 
-# LEB128 encodings of operands below 2**14 (one or two bytes), built with arithmetic: calling the encoders 32768
-# times was a quarter of dwarfkit's import time.
-_ULEB = [bytes((i,)) for i in range(128)] + [bytes((i & 0x7F | 0x80, i >> 7)) for i in range(128, 1 << 14)]
-_SLEB_BIAS = 1 << 13
+# LEB128 encodings of small operands (two bytes at most), made with arithmetic: calling the encoders for each was a
+# quarter of dwarfkit's import time. Larger operands go through the encoders (line advances through a cache).
+_TABLE = 1 << 10
+_ULEB = [bytes((i,)) for i in range(128)] + [bytes((i & 0x7F | 0x80, i >> 7)) for i in range(128, _TABLE)]
+_SLEB_BIAS = _TABLE >> 1
 _SLEB = [bytes((v & 0x7F,)) if -64 <= v < 64 else bytes((v & 0x7F | 0x80, (v >> 7) & 0x7F))
          for v in range(-_SLEB_BIAS, _SLEB_BIAS)]
 _END_SEQUENCE = bytes((0, 1, DW_LNE_end_sequence))
@@ -36,7 +37,7 @@ _sleb_far = lru_cache(maxsize=1 << 14)(sleb128)
 
 
 def _uleb(value: int) -> bytes:
-    return _ULEB[value] if value < 16384 else uleb128(value)
+    return _ULEB[value] if value < _TABLE else uleb128(value)
 
 
 class SequenceEncoder:
