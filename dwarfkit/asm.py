@@ -4,9 +4,15 @@ keystone does not report where labels land. Sources are therefore written one in
 blob is swept linearly with capstone, which must find exactly as many instructions as there are source lines, and a
 label's offset is the start of the instruction that follows it. Functions are laid out back to back at an alignment,
 padded with trap (x86_64 ``int3``) or ``nop`` (aarch64) instructions; the layout is repeated until jump sizes settle.
+
+keystone 0.9.2 never initialises its engine's default radix (``MCAsmInfo::Radix``; keystone issues #528, #608): when
+the heap memory it lands in happens to hold 16, every decimal literal is read as hex, ``mov eax, 60`` becomes
+``mov eax, 0x60``. Its one setter, ``ks_option``, sets 16. So every engine here is set to radix 16 and every decimal
+literal of a source is rewritten in hex (:func:`radix_free`) before keystone sees it.
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Iterable, Sequence
@@ -35,6 +41,17 @@ class Assembly:
     """Sorted offsets where instructions begin, from capstone's sweep of ``code``."""
 
 
+# A decimal literal: not part of a name (x29, r8d, a label), a hex or float literal, or a quoted string.
+_DECIMAL = re.compile(r'"(?:[^"\\]|\\.)*"|(?<![\w.$])[1-9][0-9]*(?![\w.$])')
+
+
+def radix_free(source: str) -> str:
+    """``source`` with every decimal literal in hex (``[rbp - 24]`` -> ``[rbp - 0x18]``): the same value whatever
+    default radix a keystone engine has."""
+    return _DECIMAL.sub(lambda m: m[0] if m[0].startswith('"') else hex(int(m[0])), source)
+
+
+@functools.cache
 def _engines(arch: Arch):
     try:
         import capstone
@@ -42,10 +59,22 @@ def _engines(arch: Arch):
     except ImportError as e:  # pragma: no cover - both are dependencies
         raise ToolError(f"dwarfkit.asm needs keystone-engine and capstone: {e}") from None
     if arch is Arch.X86_64:
-        return (keystone.Ks(keystone.KS_ARCH_X86, keystone.KS_MODE_64),
-                capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64), keystone.KsError)
-    return (keystone.Ks(keystone.KS_ARCH_ARM64, keystone.KS_MODE_LITTLE_ENDIAN),
-            capstone.Cs(capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM), keystone.KsError)
+        ks, cs = (keystone.Ks(keystone.KS_ARCH_X86, keystone.KS_MODE_64),
+                  capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64))
+    else:
+        ks, cs = (keystone.Ks(keystone.KS_ARCH_ARM64, keystone.KS_MODE_LITTLE_ENDIAN),
+                  capstone.Cs(capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM))
+    # Setting any option (here: no symbol resolver, as before) sets the radix to 16 instead of uninitialised memory,
+    # so that a decimal literal radix_free missed is misread every time, not once in a while.
+    ks.sym_resolver = 0
+    return ks, cs, keystone.KsError
+
+
+def encode(arch: Arch, source: str, address: int = 0) -> bytes:
+    """keystone's machine code for ``source`` (Intel syntax on x86_64) at ``address``, decimal literals read as
+    decimal. Raises keystone.KsError if keystone rejects it. :func:`assemble` also reports where labels land."""
+    ks, _, _ = _engines(arch)
+    return bytes(ks.asm(radix_free(source), address)[0] or b"")
 
 
 def sweep(arch: Arch, code: bytes) -> list[int]:
@@ -100,7 +129,7 @@ def _parse(arch: Arch, index: int, name: str, text: str) -> _Function:
 def assemble(arch: Arch, functions: Sequence[tuple[str, str]], *, align: int | None = None) -> Assembly:
     """Assembles ``(name, text)`` functions (Intel syntax on x86_64), laid out from offset 0 at ``align``."""
     align = align or _ALIGN[arch]
-    ks, _, ks_error = _engines(arch)
+    _, _, ks_error = _engines(arch)
     names = [name for name, _ in functions]
     if len(set(names)) != len(names):
         raise DescriptionError(f"function names are not unique: {names}")
@@ -121,16 +150,15 @@ def assemble(arch: Arch, functions: Sequence[tuple[str, str]], *, align: int | N
             source.extend([pad_text] * pad)
             count += len(f.lines) + pad
         try:
-            encoding, _ = ks.asm("\n".join(source) + "\n", 0)
+            code = encode(arch, "\n".join(source) + "\n")
         except ks_error as e:
-            raise _locate_error(arch, ks, ks_error, parsed, e) from None
-        code = bytes(encoding or b"")
+            raise _locate_error(arch, ks_error, parsed, e) from None
         try:
             starts = sweep(arch, code)
         except DescriptionError:
-            raise _miscounted(arch, ks, ks_error, parsed, -1, count) from None
+            raise _miscounted(arch, ks_error, parsed, -1, count) from None
         if len(starts) != count:
-            raise _miscounted(arch, ks, ks_error, parsed, len(starts), count)
+            raise _miscounted(arch, ks_error, parsed, len(starts), count)
         bounds = starts + [len(code)]
         ends = [bounds[i + len(f.lines)] for i, f in zip(first, parsed)]
         wanted = [(-end % align) // pad_size for end in ends[:-1]] + [0]
@@ -167,14 +195,14 @@ def _shown(line: str, readable: dict[str, str]) -> str:
     return re.sub(r"__dk_\d+_\d+", lambda m: readable[m.group(0)], line)
 
 
-def _miscounted(arch: Arch, ks, ks_error: type, parsed: list[_Function], found: int, count: int) -> DwarfkitError:
+def _miscounted(arch: Arch, ks_error: type, parsed: list[_Function], found: int, count: int) -> DwarfkitError:
     """keystone accepts some malformed lines silently (emitting nothing, or a prefix that merges with the next
     line): find the first line that is not exactly one instruction on its own."""
     prelude, readable = _prelude(parsed)
     for f in parsed:
         for line in f.lines:
             try:
-                n = len(sweep(arch, bytes(ks.asm(prelude + line + "\n", 0)[0] or b"")))
+                n = len(sweep(arch, encode(arch, prelude + line + "\n")))
                 problem = "" if n == 1 else f"assembles to {n} instructions"
             except ks_error as e:
                 problem = f"does not assemble: {e}"
@@ -186,13 +214,13 @@ def _miscounted(arch: Arch, ks, ks_error: type, parsed: list[_Function], found: 
     return ToolError(f"capstone found {found} instructions where the source has {count}")
 
 
-def _locate_error(arch: Arch, ks, ks_error: type, parsed: list[_Function], error: Exception) -> DescriptionError:
+def _locate_error(arch: Arch, ks_error: type, parsed: list[_Function], error: Exception) -> DescriptionError:
     """keystone names no line: assemble each line alone, every label defined, to find the first bad one."""
     prelude, readable = _prelude(parsed)
     for f in parsed:
         for line in f.lines:
             try:
-                ks.asm(prelude + line + "\n", 0)
+                encode(arch, prelude + line + "\n")
             except ks_error as e:
                 return DescriptionError(f"function {f.name!r}: {_shown(line, readable)!r} does not assemble for "
                                         f"{arch.info.name}: {e}")

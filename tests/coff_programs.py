@@ -1,7 +1,8 @@
 """Test-only: small x86-64 programs for the COFF backend, and running the real tools on what it writes.
 
-Code is assembled one instruction per line with keystone; an operand ``{symbol}`` becomes a relocation: the last 4
-bytes of a ``call``/RIP-relative instruction (PCREL, addend -4) or the 8-byte immediate of ``movabs`` (ADDRESS).
+Code is assembled one instruction per line with keystone (``dwarfkit.asm.encode``); an operand ``{symbol}`` becomes a
+relocation: the last 4 bytes of a ``call``/RIP-relative instruction (PCREL, addend -4) or the 8-byte immediate of
+``movabs`` (ADDRESS).
 """
 from __future__ import annotations
 
@@ -11,13 +12,11 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from keystone import KS_ARCH_X86, KS_MODE_64, Ks
-
 from dwarfkit import ContentSection, Image, Relocation, RelocKind, SectionKind, Symbol, SymbolKind
 from dwarfkit.arch import Arch
+from dwarfkit.asm import encode
 
 EXIT_CODE = 59
-_KS = Ks(KS_ARCH_X86, KS_MODE_64)
 _OPERAND = re.compile(r"\{([A-Za-z_$.][\w$.@]*)\}")
 
 
@@ -41,7 +40,7 @@ def assemble(functions: list[Function]) -> tuple[bytes, list[Relocation]]:
         for line in fn.lines:
             fn.line_offsets.append(len(code))
             match = _OPERAND.search(line)
-            encoding = bytes(_KS.asm(_OPERAND.sub("0", line), len(code))[0])
+            encoding = encode(Arch.X86_64, _OPERAND.sub("0", line), len(code))
             if match:
                 if line.lstrip().startswith("movabs"):
                     relocations.append(Relocation(len(code) + len(encoding) - 8, 8, RelocKind.ADDRESS, match[1]))

@@ -9,7 +9,6 @@ Source lines of the invented ``prog.c``: ``_start`` is lines 3-5, ``add`` lines 
 from __future__ import annotations
 
 import capstone
-import keystone
 from elftools.dwarf.constants import (DW_CFA_advance_loc, DW_CFA_def_cfa, DW_CFA_def_cfa_offset, DW_CFA_nop,
                                       DW_CFA_offset, DW_CFA_restore, DW_CFA_undefined, DW_LNE_end_sequence,
                                       DW_LNE_set_address,
@@ -19,6 +18,7 @@ from elftools.dwarf.enums import ENUM_DW_AT, ENUM_DW_ATE, ENUM_DW_FORM, ENUM_DW_
 
 from dwarfkit import (Arch, ContentSection, DwarfSections, Encoding, Image, Relocation, RelocKind, Section,
                       SectionKind, Symbol, SymbolKind)
+from dwarfkit.asm import encode
 from dwarfkit.sections import RelocKind as Kind
 from dwarfkit.strings import StringTable
 from dwarfkit.writer import SectionWriter
@@ -27,22 +27,22 @@ SOURCE = "prog.c"
 START_LINES = {"_start": 3, "add": 10}
 
 _CODE = {
-    Arch.X86_64: (keystone.KS_ARCH_X86, keystone.KS_MODE_64, [
+    Arch.X86_64: [
         ("_start", ["mov edi, 20", "call add", "mov edi, eax", "mov eax, 60", "syscall"], [3, 4, 5, 5, 5]),
         ("add", ["push rbp", "mov rbp, rsp", "lea eax, [rdi + 22]", "pop rbp", "ret"], [10, 10, 11, 11, 11]),
-    ]),
-    Arch.AARCH64: (keystone.KS_ARCH_ARM64, keystone.KS_MODE_LITTLE_ENDIAN, [
+    ],
+    Arch.AARCH64: [
         ("_start", ["mov x0, #20", "bl add", "mov x8, #93", "svc #0"], [3, 4, 5, 5]),
         ("add", ["str x29, [sp, #-16]!", "add x0, x0, #22", "ldr x29, [sp], #16", "ret"], [10, 11, 11, 11]),
-    ]),
+    ],
 }
 
 
 def assemble_sample(arch: Arch) -> tuple[bytes, dict[str, tuple[int, int]], dict[str, list[tuple[int, int]]]]:
     """Code, function ranges, and (offset from the function, line) for every instruction."""
-    ks_arch, ks_mode, functions = _CODE[arch]
+    functions = _CODE[arch]
     text = "\n".join(f"{name}:\n" + "\n".join(body) for name, body, _ in functions)
-    code = bytes(keystone.Ks(ks_arch, ks_mode).asm(text, 0)[0])
+    code = encode(arch, text)
     cs = capstone.Cs(*((capstone.CS_ARCH_X86, capstone.CS_MODE_64) if arch is Arch.X86_64
                        else (capstone.CS_ARCH_ARM64, capstone.CS_MODE_ARM)))
     starts = [i.address for i in cs.disasm(code, 0)] + [len(code)]

@@ -8,8 +8,9 @@ import pytest
 from conftest import require_tool
 
 from dwarfkit import Arch, DescriptionError, Encoding
-from dwarfkit.asm import assemble, check_instruction_starts, check_line_program
+from dwarfkit.asm import assemble, check_instruction_starts, check_line_program, encode, radix_free
 from dwarfkit.line import LineProgram
+from freed_heap import fill_freed_heap
 
 X86_FUNCTIONS = [
     ("f", """
@@ -62,8 +63,9 @@ def objdump(arch: Arch, code: bytes, tmp_path) -> dict[int, str]:
     if arch is Arch.X86_64:
         args[2:2] = ["-M", "intel"]
     out = subprocess.run(args, check=True, capture_output=True, text=True).stdout
+    # A long x86 instruction continues its bytes on a line with no text, which this skips.
     return {int(m.group(1), 16): re.split(r"\s*//", m.group(2))[0].strip()  # without objdump's comments
-            for m in re.finditer(r"^\s*([0-9a-f]+):\t[^\t]+\t(.*)$", out, re.M)}
+            for m in re.finditer(r"^\s*([0-9a-f]+):\t[^\t\n]+\t(.*)$", out, re.M)}
 
 
 
@@ -166,3 +168,36 @@ def test_call_frames_checked_against_the_code():
                                                r"start; FDE at 0x1\w+, end: code offset 0x\w+ is not"):
         check_call_frames(frames, asm, base=0x1000)
     assert g.locations == []
+
+
+# Decimal literals in every position the code generators use, and what GNU objdump must print for them.
+DECIMALS = {
+    Arch.X86_64: ("sub rsp, 40\nlea rax, [rbp - 24]\nmov eax, 60\nmov qword ptr [rbp - 200], 0\n"
+                  "movabs rcx, 81985529216486895\nmov rax, -1000\nadd rax, 16",
+                  ["sub    rsp,0x28", "lea    rax,[rbp-0x18]", "mov    eax,0x3c", "mov    QWORD PTR [rbp-0xc8],0x0",
+                   "movabs rcx,0x123456789abcdef", "mov    rax,0xfffffffffffffc18", "add    rax,0x10"]),
+    Arch.AARCH64: ("stp x29, x30, [sp, #-16]!\nsub x9, x29, #24\nmovk x0, #4660, lsl #16\nmov x8, #93\n"
+                   "ldr x1, [sp], #16\n.word 4096",
+                   ["stp\tx29, x30, [sp, #-16]!", "sub\tx9, x29, #0x18", "movk\tx0, #0x1234, lsl #16",
+                    "mov\tx8, #0x5d", "ldr\tx1, [sp], #16", "udf\t#4096"]),
+}
+
+
+@pytest.mark.parametrize("arch", list(DECIMALS), ids=lambda a: a.info.name)
+def test_decimal_literals_are_decimal_whatever_keystone_finds_in_memory(tmp_path, arch):
+    """Regression (issue #8): keystone leaves its default radix uninitialised; where the heap held 16, every decimal
+    literal was read as hex (``mov eax, 60`` as ``mov eax, 0x60``), so minic's programs now and then called
+    gettimeofday instead of exit and crashed. A heap full of 16s makes that certain for an engine made now."""
+    source, expected = DECIMALS[arch]
+    fill_freed_heap(16)
+    code = assemble(arch, [("f", source)]).code
+    assert list(objdump(arch, code, tmp_path).values()) == expected
+    fill_freed_heap(16)
+    assert encode(arch, source) == code
+
+
+def test_radix_free_rewrites_only_decimal_literals():
+    assert radix_free("lea rax, [rbp - 24]\nmov r8d, 10") == "lea rax, [rbp - 0x18]\nmov r8d, 0xa"
+    assert radix_free("stp x29, x30, [sp, #-16]!") == "stp x29, x30, [sp, #-0x10]!"
+    untouched = "jmp __dk_0_12\nmov eax, 0x60\nmov eax, 0\nb main.L12\nmov x0, #017\n.ascii \"a 12\""
+    assert radix_free(untouched) == untouched

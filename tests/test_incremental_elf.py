@@ -5,7 +5,6 @@ gdb. The from-scratch file is written by DwarfBuilder and the ordinary ELF backe
 """
 from __future__ import annotations
 
-import os
 import random
 import re
 import subprocess
@@ -16,11 +15,12 @@ import pytest
 from conftest import REPO, require_tool
 from debuggers import gdb, lldb
 from elftools.elf.elffile import ELFFile
-from incremental_oracle import scratch_executable, verify, views
+from incremental_oracle import assert_lookups, assert_same_program, scratch_executable, verify, views
 
 from dwarfkit.backends.elf.incremental import IncrementalExecutable
 from dwarfkit.errors import DescriptionError
-from dwarfkit.incremental import Function, UnitInfo, Variable
+from dwarfkit.incremental import Block, Function, UnitInfo, Variable
+from dwarfkit.incremental.fragments import declared_lines
 
 TEXT = 0x401000
 SLOT = 0x100  # every function owns one 256-byte piece of .text
@@ -33,10 +33,28 @@ def random_function(rng: random.Random, name: str, slot: int, text: int = TEXT) 
     line = rng.randrange(1, 5000)
     offsets = sorted(rng.sample(range(0, size, 4), rng.randrange(0, min(40, size // 4) + 1)))
     rows = tuple((o, max(0, line + rng.randrange(-3, 30))) for o in offsets)
-    variables = tuple(Variable(f"v{k}", line + rng.randrange(0, 20), rng.choice(("long", "pointer")),
-                               -8 * rng.randrange(1, 40), parameter=rng.random() < 0.4)
-                      for k in range(rng.randrange(0, 7)))
-    return Function(name, text + SLOT * slot, size, line, rows, variables)
+    variables = random_variables(rng, line, "v", rng.randrange(0, 7), parameters=True)
+    return Function(name, text + SLOT * slot, size, line, rows, variables, random_blocks(rng, line, 0, size, 2))
+
+
+def random_variables(rng: random.Random, line: int, prefix: str, count: int, parameters: bool = False
+                     ) -> tuple[Variable, ...]:
+    """Names from a growing pool (``prefix`` + a number up to 10,000), so new strings keep arriving."""
+    return tuple(Variable(f"{prefix}{rng.randrange(10_000) if rng.random() < 0.3 else k}",
+                          line + rng.randrange(0, 20), rng.choice(("long", "pointer")), -8 * rng.randrange(1, 40),
+                          parameter=parameters and rng.random() < 0.4) for k in range(count))
+
+
+def random_blocks(rng: random.Random, line: int, low: int, high: int, depth: int) -> tuple[Block, ...]:
+    """Up to three lexical blocks in ``[low, high)`` (4-byte aligned, apart), each with variables and nested
+    blocks down to ``depth`` levels."""
+    cuts = sorted(rng.sample(range(low, high + 1, 4), min(rng.randrange(0, 7) // 2 * 2, (high - low) // 4 + 1)))
+    blocks = []
+    for start, end in zip(cuts[::2], cuts[1::2]):
+        if start < end:
+            inner = random_blocks(rng, line, start, end, depth - 1) if depth > 1 else ()
+            blocks.append(Block(start, end, random_variables(rng, line, f"b{depth}_", rng.randrange(0, 3)), inner))
+    return tuple(blocks)
 
 
 class Script:
@@ -63,9 +81,10 @@ class Script:
         self.functions[fn.name] = fn
         return fn
 
-    def step(self, writer: IncrementalExecutable) -> str:
+    def step(self, writer: IncrementalExecutable, kind: str | None = None) -> str:
         rng, fns = self.rng, self.functions
-        kind = rng.choice(["add", "update", "update", "move", "line", "remove"]) if len(fns) > 2 else "add"
+        if kind is None:
+            kind = rng.choice(["add", "update", "update", "move", "line", "remove"]) if len(fns) > 2 else "add"
         if kind == "add" and len(fns) < 40:
             writer.add(self.add_model())
             return "add"
@@ -90,9 +109,7 @@ class Script:
 
 def check_same(incremental: Path, scratch: Path, functions: dict[str, Function], where: str) -> None:
     scratch_executable(scratch, UNIT, list(functions.values()), TEXT, TEXT_SIZE)
-    (ours_dies, ours_rows), (fresh_dies, fresh_rows) = views(incremental, scratch)
-    assert ours_dies == fresh_dies, where
-    assert ours_rows == fresh_rows, where
+    assert_same_program(*views(incremental, scratch), where)
 
 
 def check_debuggers(path: Path, fresh: Path, functions: dict[str, Function]) -> None:
@@ -112,10 +129,14 @@ def check_debuggers(path: Path, fresh: Path, functions: dict[str, Function]) -> 
     assert ids.sub("", ours.replace(str(path), "F")) == ids.sub("", theirs.replace(str(fresh), "F"))
 
 
-def check_tools(path: Path, functions: dict[str, Function]) -> None:
+def check_tools(path: Path, functions: dict[str, Function], lookups: bool = True) -> None:
     assert verify(path) == ""
-    run = subprocess.run([require_tool("readelf"), "--debug-dump=info,line", str(path)], capture_output=True,
-                         text=True)
+    if lookups:
+        starts = {f.address for f in functions.values()}
+        assert_lookups(path, sorted(functions.values(), key=lambda f: f.name)[:8],
+                       [TEXT + SLOT * s for s in range(TEXT_SIZE // SLOT) if TEXT + SLOT * s not in starts][:4])
+    run = subprocess.run([require_tool("readelf"), "--debug-dump=info,line,aranges,Ranges,str", str(path)],
+                         capture_output=True, text=True)
     assert run.returncode == 0 and run.stderr == "", run.stderr
     run = subprocess.run([sys.executable, "-m", "dwarfkit", "verify", str(path)], capture_output=True, text=True,
                          cwd=REPO)
@@ -130,6 +151,13 @@ def check_tools(path: Path, functions: dict[str, Function]) -> None:
             starts = {e.state.address for e in info.line_program_for_CU(cu).get_entries()
                       if e.state is not None and not e.state.end_sequence}
             assert starts == {f.address + o for f in functions.values() for o, _ in f.rows}
+            ranges = info.range_lists().get_range_list_at_offset(cu.get_top_DIE().attributes["DW_AT_ranges"].value,
+                                                                 cu)
+            spans = {(f.address, f.address + f.size) for f in functions.values()}
+            assert {(r.begin_offset, r.end_offset) for r in ranges if r.begin_offset != r.end_offset} == spans
+        aranges = info.get_aranges()
+        assert {(e.begin_addr, e.begin_addr + e.length) for e in aranges.entries if e.length} == spans
+        assert all(aranges.cu_offset_at_addr(f.address + f.size - 1) == 0 for f in functions.values())
 
 
 @pytest.mark.parametrize("seed", [1, 2, 3])
@@ -139,24 +167,30 @@ def test_random_edits_match_a_fresh_write(tmp_path: Path, seed: int) -> None:
     (tmp_path / "fresh").mkdir()
     path, scratch = tmp_path / "jit", tmp_path / "fresh" / "jit"
     writer = IncrementalExecutable.create(path, UNIT, script.initial(3), text_address=TEXT, text_size=TEXT_SIZE)
-    sizes = set()
+    places = {name: writer.target.sections[name][1] for name in writer.dwarf.sections}
     with writer:
         for step in range(60):
-            kind = script.step(writer)
+            # a run of adds, so that the unit outgrows its room for range entries too
+            kind = script.step(writer, "add" if 12 <= step < 36 else None)
             check_same(path, scratch, script.functions, f"seed {seed}, step {step} ({kind})")
             if step % 20 == 19:
-                check_tools(path, script.functions)
+                check_tools(path, script.functions, lookups=False)
             if step % 30 == 29:
                 check_debuggers(path, scratch, script.functions)
-            sizes.add(os.path.getsize(path))
+        moved = {name for name, offset in places.items() if writer.target.sections[name][1] != offset}
     check_tools(path, script.functions)
-    assert len(sizes) > 1, "no section ever outgrew its room: the random script does not test moving sections"
+    # Every section the writer grows outgrew its room and moved (the abbreviations never change).
+    assert moved == set(places) - {".debug_abbrev"}, moved
     # A fresh open (from the snapshot close left) serves the file as it is.
     with IncrementalExecutable.open(path) as again:
         assert not again.rebuilt
         again.update(random_function(rng, sorted(script.functions)[0], 0).moved(TEXT))
         script.functions[sorted(script.functions)[0]] = again.dwarf.functions[sorted(script.functions)[0]].fn
     check_same(path, scratch, script.functions, "after reopening")
+
+
+def _count_blocks(blocks: tuple[Block, ...]) -> int:
+    return sum(1 + _count_blocks(b.blocks) for b in blocks)
 
 
 def _changed(before: bytes, after: bytes) -> list[int]:
@@ -169,16 +203,19 @@ def test_line_and_address_changes_patch_fixed_fields_only(tmp_path: Path) -> Non
     fns = script.initial(10)
     path = tmp_path / "jit"
     with IncrementalExecutable.create(path, UNIT, fns, text_address=TEXT, text_size=TEXT_SIZE) as writer:
-        fn = next(f for f in fns if f.rows and f.variables)
+        fn = next(f for f in fns if f.rows and f.variables and any(b.variables for b in f.blocks))
         before = path.read_bytes()
         writer.set_line(fn.name, fn.line + 1000)
         after = path.read_bytes()
         # decl_line of the function and of each variable (data4), and one SLEB128 operand in .debug_line.
-        assert writer.bytes_written == 4 * (1 + len(fn.variables)) + 4
+        lines = len(declared_lines(fn))
+        assert lines > 1 + len(fn.variables), "no variable in a block"
+        assert writer.bytes_written == 4 * lines + 4
         changed = _changed(before, after)
         assert len(after) == len(before) and 0 < len(changed) <= writer.bytes_written
         writer.move(fn.name, TEXT + SLOT * script.free_slot())
-        assert writer.bytes_written == 4 * (1 + len(fn.variables)) + 4 + 16
+        # low_pc of the function and of each block, the sequence's start, one entry in .debug_ranges and .debug_aranges.
+        assert writer.bytes_written == 4 * lines + 4 + 8 * (1 + _count_blocks(fn.blocks)) + 8 + 16 + 16
         script.functions[fn.name] = fn.shifted(fn.line + 1000).moved(writer.dwarf.functions[fn.name].fn.address)
     check_same(path, tmp_path / "scratch", script.functions, "after set_line and move")
 
@@ -239,6 +276,12 @@ def test_bad_operations_raise_and_leave_the_file_alone(tmp_path: Path) -> None:
             w.add(script.functions["fn_0"])
         with pytest.raises(DescriptionError, match="fn_0.*row"):
             w.update(Function("fn_0", TEXT, 16, 3, ((8, 1), (4, 2))))
+        with pytest.raises(DescriptionError, match=r"'fn_0', block \[4, 12\), block \[8, 16\): not .*inside \[4, 12\)"):
+            w.update(Function("fn_0", TEXT, 16, 3, blocks=(Block(4, 12, blocks=(Block(8, 16),)),)))
+        with pytest.raises(DescriptionError, match=r"block \[4, 8\): .*after its sibling"):
+            w.update(Function("fn_0", TEXT, 16, 3, blocks=(Block(0, 8), Block(4, 8))))
+        with pytest.raises(DescriptionError, match=r"block \[0, 8\), variable 'q': type 'int'"):
+            w.add(Function("fn_new", TEXT, 16, 3, blocks=(Block(0, 8, (Variable("q", 3, "int"),)),)))
         assert path.read_bytes() == before
     with IncrementalExecutable.open(path) as again:
         assert not again.rebuilt
@@ -257,6 +300,9 @@ def test_gdb_resolves_functions_and_lines_after_edits(tmp_path: Path) -> None:
     for fn in named:
         offset, line = fn.rows[-1]
         commands += [f"info address {fn.name}", f"info line *{fn.address + offset:#x}", f"info scope {fn.name}"]
+    starting = [f for f in named if f.rows[0][0] == 0]  # rows from the first instruction: gdb has a line there
+    assert starting
+    commands += [f"info line {fn.name}" for fn in starting] + [f"break {fn.name}" for fn in starting]
     out = gdb(path, commands, before=["set complaints 1000"])
     assert "warning" not in out.lower() and "during symbol reading" not in out.lower(), out
     for fn in named:
@@ -265,6 +311,16 @@ def test_gdb_resolves_functions_and_lines_after_edits(tmp_path: Path) -> None:
         assert f'Line {line} of "jit.c" starts at address' in out
         for v in fn.variables:
             assert f"Symbol {v.name} is " in out
+    for n, fn in enumerate(starting):
+        assert f'Line {fn.rows[0][1]} of "jit.c" starts at address {fn.address:#x} <{fn.name}>' in out
+        assert f"Breakpoint {n + 1} at {fn.address:#x}: file jit.c, line {fn.rows[0][1]}." in out
+    # A variable of a block is in scope inside the block, and not before it.
+    fn, block = next((f, b) for f in script.functions.values() for b in f.blocks
+                     if b.low > 0 and {v.name for v in b.variables} - {v.name for v in f.variables})
+    inner = sorted({v.name for v in block.variables} - {v.name for v in fn.variables})
+    inside, before = gdb(path, [f"info scope *{fn.address + block.low:#x}"]), gdb(path, [f"info scope *{fn.address:#x}"])
+    assert all(f"Symbol {name} is " in inside for name in inner), inside
+    assert not any(f"Symbol {name} is " in before for name in inner), before
 
 
 def test_padding_is_read_silently_by_every_consumer(tmp_path: Path) -> None:

@@ -78,11 +78,17 @@ class OptionalHeader:
 def with_checksum(image: bytearray) -> bytes:
     """Stores the PE checksum (16-bit one's-complement-style sum of the file plus its length) in the header."""
     image[CHECKSUM_OFFSET:CHECKSUM_OFFSET + 4] = bytes(4)
-    words = array("H", image + b"\0" * (len(image) & 1))
-    if sys.byteorder == "big":
-        words.byteswap()
-    total = sum(words)
+    total = word_sum(image)
     while total >> 16:
         total = (total & 0xFFFF) + (total >> 16)
     image[CHECKSUM_OFFSET:CHECKSUM_OFFSET + 4] = (total + len(image)).to_bytes(4, "little")
     return bytes(image)
+
+
+def word_sum(data: bytes | bytearray) -> int:
+    """The sum of ``data`` read as little-endian 16-bit words (an odd last byte is the low half of a word); the
+    checksum folds it. Incremental updates add and subtract it for the bytes they replace."""
+    words = array("H", data + b"\0" * (len(data) & 1))
+    if sys.byteorder == "big":
+        words.byteswap()
+    return sum(words)

@@ -4,7 +4,7 @@
     writer.update(Function("f", 0x401000, 96, 10, rows=((0, 10), (16, 11))))
     writer.move("f", 0x402000); writer.set_line("f", 12); writer.remove("f"); writer.close()
 """
-from .model import Function, Program, UnitInfo, Variable
+from .model import Block, Function, Program, UnitInfo, Variable
 from .writer import IncrementalDwarf, NoTarget, Target
 
-__all__ = ["Function", "IncrementalDwarf", "NoTarget", "Program", "Target", "UnitInfo", "Variable"]
+__all__ = ["Block", "Function", "IncrementalDwarf", "NoTarget", "Program", "Target", "UnitInfo", "Variable"]

@@ -5,7 +5,9 @@ fragment's size depends only on its content, never on where it is placed:
 
 * ``DW_AT_decl_line`` is ``data4`` and ``DW_AT_low_pc`` is ``addr``: a line-only change or a move patches them;
 * type references are ``ref4`` to the two type DIEs at fixed offsets in the unit's head;
-* names are inline ``DW_FORM_string``: a fragment needs no string table, so there is none to keep up to date;
+* names are ``DW_FORM_strp`` into the writer's ``.debug_str`` (deduplicated, append-only: an offset never changes);
+* lexical blocks have ``DW_AT_low_pc`` as ``addr`` (a move patches it with the function's) and ``DW_AT_high_pc`` as a
+  ``data4`` length;
 * a line sequence starts with ``DW_LNS_advance_line`` whose operand is a 4-byte SLEB128 (the first line), followed by
   ``DW_LNE_set_address`` (the start address); the rows are encoded relative to that first line.
 
@@ -18,10 +20,16 @@ Padding (free room in a section, and the slack after a fragment in its slot):
 * ``.debug_line``: between sequences, pairs ``DW_LNS_advance_pc 0`` (``02 00``); every slot starts at an even
   distance from the first sequence, so any run of free room is a whole number of pairs. Inside a slot the sequence is
   padded by :meth:`LineProgram.encode_sequence`.
+
+The unit's address ranges: one 16-byte entry per function at the same index in ``.debug_ranges`` (the unit's
+``DW_AT_ranges`` list, ``begin, end`` relative to the unit's ``DW_AT_low_pc`` 0) and in ``.debug_aranges`` (``address,
+length``); a free entry is :data:`FREE_RANGE` (an empty range, which DWARF says has no effect: (0, 0) would end the
+list) and :data:`FREE_ARANGE` (a zero-length range at address 1: (0, 0) would end the set).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 from elftools.dwarf.enums import ENUM_DW_AT, ENUM_DW_ATE, ENUM_DW_FORM, ENUM_DW_TAG
 
@@ -30,7 +38,7 @@ from ..encoding import Encoding, uleb128, uleb128_padded, sleb128
 from ..line import LineProgram
 from ..strings import StringTable
 from ..writer import SectionWriter
-from .model import Function, UnitInfo
+from .model import Block, Function, UnitInfo, Variable
 
 ENCODING = Encoding(version=4, offset_size=4, address_size=8)
 _TAG, _AT, _FORM = ENUM_DW_TAG, ENUM_DW_AT, ENUM_DW_FORM
@@ -38,16 +46,18 @@ _DW_OP_call_frame_cfa = 0x9C
 _DW_OP_fbreg = 0x91
 _DW_LNS_advance_line = 0x03
 
-_VARIABLE_ATTRS = [("name", "string"), ("decl_file", "data1"), ("decl_line", "data4"), ("type", "ref4"),
+_VARIABLE_ATTRS = [("name", "strp"), ("decl_file", "data1"), ("decl_line", "data4"), ("type", "ref4"),
                    ("location", "exprloc")]
-_SUBPROGRAM_ATTRS = [("external", "flag_present"), ("name", "string"), ("decl_file", "data1"),
+_SUBPROGRAM_ATTRS = [("external", "flag_present"), ("name", "strp"), ("decl_file", "data1"),
                      ("decl_line", "data4"), ("type", "ref4"), ("low_pc", "addr"), ("high_pc", "data4"),
                      ("frame_base", "exprloc")]
+_BLOCK_ATTRS = [("low_pc", "addr"), ("high_pc", "data4")]
 # code: (tag, has_children, [(attribute, form)])
 ABBREVIATIONS: dict[int, tuple[str, bool, list[tuple[str, str]]]] = {
-    1: ("compile_unit", True, [("producer", "string"), ("language", "data2"), ("name", "string"),
-                               ("comp_dir", "string"), ("low_pc", "addr"), ("stmt_list", "sec_offset")]),
-    2: ("base_type", False, [("name", "string"), ("byte_size", "data1"), ("encoding", "data1")]),
+    1: ("compile_unit", True, [("producer", "strp"), ("language", "data2"), ("name", "strp"),
+                               ("comp_dir", "strp"), ("low_pc", "addr"), ("ranges", "sec_offset"),
+                               ("stmt_list", "sec_offset")]),
+    2: ("base_type", False, [("name", "strp"), ("byte_size", "data1"), ("encoding", "data1")]),
     3: ("pointer_type", False, [("byte_size", "data1"), ("type", "ref4")]),
     4: ("subprogram", True, _SUBPROGRAM_ATTRS),
     5: ("subprogram", False, _SUBPROGRAM_ATTRS),
@@ -55,6 +65,8 @@ ABBREVIATIONS: dict[int, tuple[str, bool, list[tuple[str, str]]]] = {
     7: ("variable", False, _VARIABLE_ATTRS),
     8: ("unspecified_type", False, []),  # 1 byte of padding
     9: ("unspecified_type", False, [("description", "block")]),  # 5 + n bytes of padding
+    10: ("lexical_block", True, _BLOCK_ATTRS),
+    11: ("lexical_block", False, _BLOCK_ATTRS),
 }
 PAD1, PAD_BLOCK = 8, 9
 _PAD_HEAD = 5
@@ -82,13 +94,14 @@ class InfoHead:
     """Unit-relative offsets of the type DIEs by :data:`model.TYPES` name."""
 
 
-def info_head(unit: UnitInfo) -> InfoHead:
+def info_head(unit: UnitInfo, strp: Callable[[str], int]) -> InfoHead:
+    """``strp``: the ``.debug_str`` offset of a name (the writer adds it to its table)."""
     out = bytearray(b"\0\0\0\0")  # unit_length, set when the section's size is known
     out += (4).to_bytes(2, "little") + (0).to_bytes(4, "little") + bytes((8,))
-    out += uleb128(1) + _cstr(unit.producer) + unit.language.to_bytes(2, "little") + _cstr(unit.name)
-    out += _cstr(unit.comp_dir) + (0).to_bytes(8, "little") + (0).to_bytes(4, "little")
+    out += uleb128(1) + _u32(strp(unit.producer)) + unit.language.to_bytes(2, "little") + _u32(strp(unit.name))
+    out += _u32(strp(unit.comp_dir)) + (0).to_bytes(8, "little") + _u32(RANGES_LIST) + (0).to_bytes(4, "little")
     types = {"long": len(out)}
-    out += uleb128(2) + _cstr("long") + bytes((8, ENUM_DW_ATE["DW_ATE_signed"]))
+    out += uleb128(2) + _u32(strp("long")) + bytes((8, ENUM_DW_ATE["DW_ATE_signed"]))
     types["pointer"] = len(out)
     out += uleb128(3) + bytes((8,)) + types["long"].to_bytes(4, "little")
     return InfoHead(bytes(out), types)
@@ -100,24 +113,73 @@ class Fragment:
 
     data: bytes
     line_fields: list[int]
-    address_field: int
+    address_fields: list[int]
+    """In the DIEs: the function's ``low_pc``, then each block's, in :func:`address_offsets` order."""
 
 
-def function_dies(fn: Function, types: dict[str, int]) -> Fragment:
-    out = bytearray(uleb128(4 if fn.variables else 5))
-    out += _cstr(fn.name) + b"\x01"
-    line_fields = [len(out)]
+def names(fn: Function) -> list[str]:
+    """Every name the function's DIEs refer to (through ``.debug_str``)."""
+    out = [fn.name] + [v.name for v in fn.variables]
+    blocks = list(fn.blocks)
+    while blocks:
+        block = blocks.pop()
+        out += [v.name for v in block.variables]
+        blocks += block.blocks
+    return out
+
+
+def address_offsets(fn: Function) -> list[int]:
+    """Offsets from the function's address of its ``low_pc`` fields, in the order :func:`function_dies` writes them."""
+    out = [0]
+
+    def visit(blocks: tuple[Block, ...]) -> None:
+        for block in blocks:
+            out.append(block.low)
+            visit(block.blocks)
+    visit(fn.blocks)
+    return out
+
+
+def declared_lines(fn: Function) -> list[int]:
+    """``DW_AT_decl_line`` values in the order :func:`function_dies` writes them (its ``line_fields``)."""
+    out = [fn.line]
+
+    def visit(variables: tuple[Variable, ...], blocks: tuple[Block, ...]) -> None:
+        out.extend(v.line for v in variables)
+        for block in blocks:
+            visit(block.variables, block.blocks)
+    visit(fn.variables, fn.blocks)
+    return out
+
+
+def function_dies(fn: Function, types: dict[str, int], strp: Callable[[str], int]) -> Fragment:
+    """``strp`` must know every name of :func:`names` already (no string is added while a fragment is made)."""
+    fragment = Fragment(b"", [], [])
+    out = bytearray(uleb128(4 if fn.variables or fn.blocks else 5))
+    out += _u32(strp(fn.name)) + b"\x01"
+    fragment.line_fields.append(len(out))
     out += fn.line.to_bytes(4, "little") + types["long"].to_bytes(4, "little")
-    address_field = len(out)
+    fragment.address_fields.append(len(out))
     out += fn.address.to_bytes(8, "little") + fn.size.to_bytes(4, "little") + bytes((1, _DW_OP_call_frame_cfa))
-    for v in fn.variables:
-        out += uleb128(6 if v.parameter else 7) + _cstr(v.name) + b"\x01"
-        line_fields.append(len(out))
+    _children(out, fragment, fn.address, fn.variables, fn.blocks, types, strp)
+    fragment.data = bytes(out)
+    return fragment
+
+
+def _children(out: bytearray, fragment: Fragment, address: int, variables: tuple[Variable, ...],
+              blocks: tuple[Block, ...], types: dict[str, int], strp: Callable[[str], int]) -> None:
+    for v in variables:
+        out += uleb128(6 if v.parameter else 7) + _u32(strp(v.name)) + b"\x01"
+        fragment.line_fields.append(len(out))
         location = bytes((_DW_OP_fbreg,)) + sleb128(v.frame_offset)
         out += v.line.to_bytes(4, "little") + types[v.type].to_bytes(4, "little") + uleb128(len(location)) + location
-    if fn.variables:
+    for block in blocks:
+        out += uleb128(10 if block.variables or block.blocks else 11)
+        fragment.address_fields.append(len(out))
+        out += (address + block.low).to_bytes(8, "little") + (block.high - block.low).to_bytes(4, "little")
+        _children(out, fragment, address, block.variables, block.blocks, types, strp)
+    if variables or blocks:
         out.append(0)
-    return Fragment(bytes(out), line_fields, address_field)
 
 
 def info_fill(size: int, start: int = 0, end: int | None = None) -> bytes:
@@ -157,7 +219,7 @@ def line_sequence(program: LineProgram, fn: Function, size: int | None = None) -
     seq.end(fn.size)
     body, relocations = program.encode_sequence(seq, None if size is None else size - _LINE_PREFIX)
     prefix = bytes((_DW_LNS_advance_line,)) + sleb128_padded(first_line_operand(fn), 4)
-    return Fragment(prefix + body, [1], _LINE_PREFIX + relocations[0].offset)
+    return Fragment(prefix + body, [1], [_LINE_PREFIX + relocations[0].offset])
 
 
 def first_line_operand(fn: Function) -> int:
@@ -173,5 +235,34 @@ def sleb128_padded(value: int, width: int) -> bytes:
     return bytes(((bits >> (7 * i)) & 0x7F) | (0x80 if i < width - 1 else 0) for i in range(width))
 
 
-def _cstr(text: str) -> bytes:
-    return text.encode() + b"\0"
+RANGES_LIST = 0
+"""The unit's range list starts the ``.debug_ranges`` section."""
+FREE_RANGE = (1).to_bytes(8, "little") * 2
+FREE_ARANGE = (1).to_bytes(8, "little") + bytes(8)
+ARANGES_HEAD = 16
+"""Set header (12 bytes) and the padding that aligns the first tuple to 16 bytes from the set's start."""
+ENTRY = 16
+
+
+def range_entry(fn: Function) -> bytes:
+    return fn.address.to_bytes(8, "little") + (fn.address + fn.size).to_bytes(8, "little")
+
+
+def arange_entry(fn: Function) -> bytes:
+    return fn.address.to_bytes(8, "little") + fn.size.to_bytes(8, "little")
+
+
+def ranges_section(entries: list[bytes]) -> bytes:
+    """The unit's one list: an entry per index, then the (0, 0) end of list."""
+    return b"".join(entries) + bytes(ENTRY)
+
+
+def aranges_section(entries: list[bytes]) -> bytes:
+    """One set for the unit at ``.debug_info`` offset 0: an entry per index, then the (0, 0) terminator."""
+    length = ARANGES_HEAD - 4 + ENTRY * (len(entries) + 1)
+    head = _u32(length) + (2).to_bytes(2, "little") + _u32(0) + bytes((8, 0)) + bytes(4)
+    return head + b"".join(entries) + bytes(ENTRY)
+
+
+def _u32(value: int) -> bytes:
+    return value.to_bytes(4, "little")

@@ -25,6 +25,27 @@ class Variable:
 
 
 @dataclass(frozen=True)
+class Block:
+    """A lexical block: ``[low, high)`` offsets from the function's address, its variables and nested blocks."""
+
+    low: int
+    high: int
+    variables: tuple[Variable, ...] = ()
+    blocks: tuple[Block, ...] = ()
+
+    def shifted(self, delta: int) -> Block:
+        return Block(self.low, self.high, _shift(self.variables, delta), tuple(b.shifted(delta) for b in self.blocks))
+
+    def to_json(self) -> list[Any]:
+        return [self.low, self.high, [_variable_json(v) for v in self.variables], [b.to_json() for b in self.blocks]]
+
+    @staticmethod
+    def from_json(d: list[Any]) -> Block:
+        low, high, variables, blocks = d
+        return Block(low, high, tuple(Variable(*v) for v in variables), tuple(Block.from_json(b) for b in blocks))
+
+
+@dataclass(frozen=True)
 class Function:
     name: str
     address: int
@@ -34,26 +55,36 @@ class Function:
     rows: tuple[tuple[int, int], ...] = ()
     """``(offset from address, line)`` line rows, offsets ascending and below ``size``."""
     variables: tuple[Variable, ...] = ()
+    blocks: tuple[Block, ...] = ()
+    """Lexical blocks directly inside the function, ascending and not overlapping."""
 
     def moved(self, address: int) -> Function:
-        return Function(self.name, address, self.size, self.line, self.rows, self.variables)
+        return Function(self.name, address, self.size, self.line, self.rows, self.variables, self.blocks)
 
     def shifted(self, line: int) -> Function:
         """The same function ``line - self.line`` lines further down the source: every line moves with it."""
         delta = line - self.line
         return Function(self.name, self.address, self.size, line, tuple((o, ln + delta) for o, ln in self.rows),
-                        tuple(Variable(v.name, v.line + delta, v.type, v.frame_offset, v.parameter)
-                              for v in self.variables))
+                        _shift(self.variables, delta), tuple(b.shifted(delta) for b in self.blocks))
 
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "address": self.address, "size": self.size, "line": self.line,
-                "rows": [list(r) for r in self.rows],
-                "variables": [[v.name, v.line, v.type, v.frame_offset, v.parameter] for v in self.variables]}
+                "rows": [list(r) for r in self.rows], "variables": [_variable_json(v) for v in self.variables],
+                "blocks": [b.to_json() for b in self.blocks]}
 
     @staticmethod
     def from_json(d: dict[str, Any]) -> Function:
         return Function(d["name"], d["address"], d["size"], d["line"], tuple((o, ln) for o, ln in d["rows"]),
-                        tuple(Variable(*v) for v in d["variables"]))
+                        tuple(Variable(*v) for v in d["variables"]),
+                        tuple(Block.from_json(b) for b in d.get("blocks", ())))
+
+
+def _shift(variables: tuple[Variable, ...], delta: int) -> tuple[Variable, ...]:
+    return tuple(Variable(v.name, v.line + delta, v.type, v.frame_offset, v.parameter) for v in variables)
+
+
+def _variable_json(v: Variable) -> list[Any]:
+    return [v.name, v.line, v.type, v.frame_offset, v.parameter]
 
 
 @dataclass(frozen=True)

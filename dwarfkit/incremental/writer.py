@@ -1,4 +1,6 @@
-"""The incremental DWARF model: per-function slots in ``.debug_info`` and ``.debug_line``, updated in place.
+"""The incremental DWARF model: per-function slots in ``.debug_info`` and ``.debug_line``, updated in place, and the
+tables the unit keeps beside them: ``.debug_str`` (names, append-only), ``.debug_ranges`` and ``.debug_aranges`` (one
+entry per function at the function's index, a free index holds an entry that describes nothing).
 
 :class:`IncrementalDwarf` keeps everything the next update needs (each function, its slots, where its patchable
 fields are, the free blocks, a copy of each section's bytes) and sends every change to a :class:`Target` as
@@ -8,20 +10,26 @@ so replaying a journal of them without a target rebuilds the same state.
 
 The line program ends where the last used slot ends: gdb complains about ("sequence without an end") any opcode after
 the last ``DW_LNE_end_sequence``, so free room after the last sequence lies outside the unit and outside the section's
-visible size (``Target.resize``), as reserved room in the file; the unit length and the section size follow.
+visible size (``Target.resize``), as reserved room in the file; the unit length and the section size follow. The same
+for ``.debug_str``: its visible size ends after the last string, the zeros after it are room for the next names.
+Names no function uses any more stay in the table (an offset, once given, never changes).
 """
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
 from typing import Iterable, Protocol
 
 from ..errors import DescriptionError
-from .fragments import (Fragment, InfoHead, abbrev_section, first_line_operand, function_dies, info_fill, info_head, line_fill,
-                        line_head, line_program, line_sequence, line_sequence_size, sleb128_padded)
-from .model import TYPES, Function, UnitInfo
+from .fragments import (ARANGES_HEAD, ENTRY, FREE_ARANGE, FREE_RANGE, Fragment, InfoHead, abbrev_section,
+                        address_offsets, arange_entry, aranges_section, declared_lines, first_line_operand,
+                        function_dies, info_fill, info_head, line_fill, line_head, line_program, line_sequence,
+                        line_sequence_size, names, range_entry, ranges_section, sleb128_padded)
+from .model import TYPES, Block, Function, UnitInfo, Variable
 from .space import MIN_FREE, SlotSpace, align_up
 
 INFO, LINE, ABBREV = ".debug_info", ".debug_line", ".debug_abbrev"
+STR, RANGES, ARANGES = ".debug_str", ".debug_ranges", ".debug_aranges"
 _HEAD_OF_FREE_INFO = 5
 
 
@@ -52,13 +60,15 @@ class _Placed:
     info: tuple[int, int]  # slot offset, capacity
     line: tuple[int, int]
     info_lines: list[int]  # decl_line fields, relative to the slot
-    info_address: int
+    info_addresses: list[int]  # low_pc fields (the function's, then its blocks'), relative to the slot
     line_address: int  # line sequence fields, relative to the slot
     line_first: int
+    entry: int  # index of its entries in .debug_ranges and .debug_aranges
 
 
 class IncrementalDwarf:
-    """``.debug_abbrev``, ``.debug_info`` (one unit) and ``.debug_line`` (one program) with a slot per function."""
+    """``.debug_abbrev``, ``.debug_info`` (one unit) and ``.debug_line`` (one program) with a slot per function;
+    ``.debug_str``, ``.debug_ranges`` and ``.debug_aranges`` for the unit, kept right after every operation."""
 
     def __init__(self, unit: UnitInfo, functions: Iterable[Function] = (), target: Target | None = None) -> None:
         self.unit = unit
@@ -66,12 +76,22 @@ class IncrementalDwarf:
         self.bytes_written = 0
         self.functions: dict[str, _Placed] = {}
         self._program = line_program(unit)
-        head: InfoHead = info_head(unit)
-        self._types = head.types
-        lhead = line_head(self._program)
         functions = list(functions)
         self._check_unique(functions)
-        fragments = [(fn, function_dies(fn, self._types), line_sequence_size(self._program, fn)) for fn in functions]
+        # .debug_str: the unit's names, then every function's; room for a quarter more after them.
+        self._strings: dict[str, int] = {}
+        strings = bytearray()
+        for text in [unit.producer, unit.name, unit.comp_dir, "long"] + [n for fn in functions for n in names(fn)]:
+            if text not in self._strings:
+                self._strings[text] = len(strings)
+                strings += text.encode() + b"\0"
+        used_strings = len(strings)
+        strings += bytes(max(256, used_strings // 4))
+        head: InfoHead = info_head(unit, self._strings.__getitem__)
+        self._types = head.types
+        lhead = line_head(self._program)
+        fragments = [(fn, function_dies(fn, self._types, self._strings.__getitem__),
+                      line_sequence_size(self._program, fn)) for fn in functions]
         self._info_space = SlotSpace(len(head.data), len(head.data), 1)
         self._line_space = SlotSpace(len(lhead), len(lhead), 2)
         info_used = sum(self._info_space.slot_size(len(f.data)) for _, f, _ in fragments)
@@ -80,21 +100,31 @@ class IncrementalDwarf:
         line_end = len(lhead) + align_up(line_used + max(256, line_used // 4), 2)
         self._info_space.grow(info_end)
         self._line_space.grow(line_end)
+        # Range entries: function i at index i, free indices after them.
+        capacity = len(functions) + max(16, len(functions) // 4)
+        self._free_entries = list(range(len(functions), capacity))  # a heap: the lowest free index is used first
+        free = capacity - len(functions)
         self.sections = {ABBREV: bytearray(abbrev_section()),
                          INFO: bytearray(head.data) + info_fill(info_end - len(head.data)) + b"\0",
-                         LINE: bytearray(lhead) + line_fill(line_end - len(lhead))}
+                         LINE: bytearray(lhead) + line_fill(line_end - len(lhead)),
+                         STR: strings,
+                         RANGES: bytearray(ranges_section([range_entry(fn) for fn in functions] + [FREE_RANGE] * free)),
+                         ARANGES: bytearray(aranges_section([arange_entry(fn) for fn in functions]
+                                                            + [FREE_ARANGE] * free))}
         self.sections[INFO][0:4] = (info_end + 1 - 4).to_bytes(4, "little")
         info_at, line_at = len(head.data), len(lhead)
-        for fn, dies, line_size in fragments:
+        for entry, (fn, dies, line_size) in enumerate(fragments):
             info_cap = self._info_space.slot_size(len(dies.data))
             line_cap = self._line_space.slot_size(line_size)
             self._info_space.place(info_at, info_cap)
             self._line_space.place(line_at, line_cap)
-            self._store(fn, (info_at, info_cap), (line_at, line_cap), dies, quiet=True)
+            self._store(fn, (info_at, info_cap), (line_at, line_cap), dies, entry, quiet=True)
             info_at += info_cap
             line_at += line_cap
         self._write_free_head(INFO, info_at, info_end - info_at, quiet=True)
-        self.sizes = {ABBREV: len(self.sections[ABBREV]), INFO: len(self.sections[INFO]), LINE: 0}
+        self.sizes = {name: len(data) for name, data in self.sections.items()}
+        self.sizes[LINE] = 0
+        self.sizes[STR] = used_strings
         self._sync_line_end(quiet=True)
 
     # -- operations --------------------------------------------------------------------------------------------
@@ -102,9 +132,11 @@ class IncrementalDwarf:
         if fn.name in self.functions:
             raise DescriptionError(f"function {fn.name!r} already exists; use update")
         self._check(fn)
-        dies = function_dies(fn, self._types)
-        self._store(fn, self._allocate(INFO, len(dies.data)),
-                    self._allocate(LINE, line_sequence_size(self._program, fn)), dies)
+        need = line_sequence_size(self._program, fn)  # encoded before anything changes: it may refuse the rows
+        dies = self._dies(fn)
+        entry = self._allocate_entry()
+        self._store(fn, self._allocate(INFO, len(dies.data)), self._allocate(LINE, need), dies, entry)
+        self._put_entries(entry, fn)
         self._sync_line_end()
 
     def update(self, fn: Function) -> None:
@@ -112,24 +144,28 @@ class IncrementalDwarf:
         old = self._get(fn.name)
         self._check(fn)
         info, line = old.info, old.line
-        dies = function_dies(fn, self._types)
-        need = line_sequence_size(self._program, fn)  # encoded before anything changes: it may refuse the rows
+        need = line_sequence_size(self._program, fn)
+        dies = self._dies(fn)
         if len(dies.data) > info[1]:
             self._release(INFO, info)
             info = self._allocate(INFO, len(dies.data))
         if need > line[1]:
             self._release(LINE, line)
             line = self._allocate(LINE, need)
-        self._store(fn, info, line, dies)
+        self._store(fn, info, line, dies, old.entry)
+        if (fn.address, fn.size) != (old.fn.address, old.fn.size):
+            self._put_entries(old.entry, fn)
         self._sync_line_end()
 
     def move(self, name: str, address: int) -> None:
-        """The function's code moved: two 8-byte address fields change, nothing else."""
+        """The function's code moved: its address fields change (DIEs, line sequence, range entries), nothing else."""
         old = self._get(name)
         fn = old.fn.moved(address)
         self._check(fn)
-        self._put(INFO, old.info[0] + old.info_address, address.to_bytes(8, "little"))
+        for field, offset in zip(old.info_addresses, address_offsets(fn)):
+            self._put(INFO, old.info[0] + field, (address + offset).to_bytes(8, "little"))
         self._put(LINE, old.line[0] + old.line_address, address.to_bytes(8, "little"))
+        self._put_entries(old.entry, fn)
         old.fn = fn
 
     def set_line(self, name: str, line: int) -> None:
@@ -137,8 +173,7 @@ class IncrementalDwarf:
         old = self._get(name)
         fn = old.fn.shifted(line)
         self._check(fn)
-        lines = [fn.line] + [v.line for v in fn.variables]
-        for field, value in zip(old.info_lines, lines):
+        for field, value in zip(old.info_lines, declared_lines(fn)):
             self._put(INFO, old.info[0] + field, value.to_bytes(4, "little"))
         if fn.rows:
             self._put(LINE, old.line[0] + old.line_first, sleb128_padded(first_line_operand(fn), 4))
@@ -148,6 +183,9 @@ class IncrementalDwarf:
         old = self._get(name)
         self._release(INFO, old.info)
         self._release(LINE, old.line)
+        self._put(RANGES, ENTRY * old.entry, FREE_RANGE)
+        self._put(ARANGES, ARANGES_HEAD + ENTRY * old.entry, FREE_ARANGE)
+        heapq.heappush(self._free_entries, old.entry)
         del self.functions[name]
         self._sync_line_end()
 
@@ -176,10 +214,10 @@ class IncrementalDwarf:
         offset, size = slot
         block_start, block_size = self._space(section).release(offset, size)
         if section == LINE:
-            self._put(LINE, offset, line_fill(size))
+            self._put_changed(LINE, offset, line_fill(size))
             return
         rel = offset - block_start
-        self._put(INFO, offset, info_fill(block_size, rel, rel + size))
+        self._put_changed(INFO, offset, info_fill(block_size, rel, rel + size))
         if block_start != offset:
             self._put(INFO, block_start, info_fill(block_size, 0, min(_HEAD_OF_FREE_INFO, rel)))
         after = rel + size
@@ -206,6 +244,45 @@ class IncrementalDwarf:
         if section == LINE:
             self.target.resize(LINE, self.sizes[LINE])
 
+    def _dies(self, fn: Function) -> Fragment:
+        """The function's DIEs, after adding the names they need to ``.debug_str``."""
+        for text in names(fn):
+            if text not in self._strings:
+                self._add_string(text)
+        return function_dies(fn, self._types, self._strings.__getitem__)
+
+    def _add_string(self, text: str) -> None:
+        data = text.encode() + b"\0"
+        end = self.sizes[STR]
+        room = self.sections[STR]
+        if end + len(data) > len(room):  # outgrown: half as much room again, and the container moves the section
+            room += bytes(max(len(data), len(room) // 2))
+            self.bytes_written += len(room)
+            self.target.replace(STR, bytes(room))
+        self._strings[text] = end
+        self._put(STR, end, data)
+        self.sizes[STR] = end + len(data)
+        self.target.resize(STR, self.sizes[STR])
+
+    def _allocate_entry(self) -> int:
+        if not self._free_entries:  # every index is used: half as many again, both sections move
+            capacity = len(self.sections[RANGES]) // ENTRY - 1
+            extra = max(16, capacity // 2)
+            self._free_entries.extend(range(capacity, capacity + extra))  # all above the heap's: still a heap
+            for name, free, make in ((RANGES, FREE_RANGE, ranges_section), (ARANGES, FREE_ARANGE, aranges_section)):
+                data = self.sections[name]
+                first = len(data) - ENTRY * (capacity + 1)
+                entries = [bytes(data[first + ENTRY * i:first + ENTRY * (i + 1)]) for i in range(capacity)]
+                data[:] = make(entries + [free] * extra)
+                self.sizes[name] = len(data)
+                self.bytes_written += len(data)
+                self.target.replace(name, bytes(data))
+        return heapq.heappop(self._free_entries)
+
+    def _put_entries(self, entry: int, fn: Function) -> None:
+        self._put(RANGES, ENTRY * entry, range_entry(fn))
+        self._put(ARANGES, ARANGES_HEAD + ENTRY * entry, arange_entry(fn))
+
     def _sync_line_end(self, quiet: bool = False) -> None:
         """The line program (unit and section) ends with the last used slot."""
         space = self._line_space
@@ -221,19 +298,28 @@ class IncrementalDwarf:
         if section == INFO and size:
             self._put(INFO, offset, info_fill(size, 0, min(size, _HEAD_OF_FREE_INFO)), quiet)
 
-    def _store(self, fn: Function, info: tuple[int, int], line: tuple[int, int], dies: Fragment,
+    def _store(self, fn: Function, info: tuple[int, int], line: tuple[int, int], dies: Fragment, entry: int,
                quiet: bool = False) -> None:
         seq = line_sequence(self._program, fn, line[1])
-        self._put(INFO, info[0], dies.data + info_fill(info[1] - len(dies.data)), quiet)
-        self._put(LINE, line[0], seq.data, quiet)
-        self.functions[fn.name] = _Placed(fn, info, line, dies.line_fields, dies.address_field, seq.address_field,
-                                          seq.line_fields[0])
+        self._put_changed(INFO, info[0], dies.data + info_fill(info[1] - len(dies.data)), quiet)
+        self._put_changed(LINE, line[0], seq.data, quiet)
+        self.functions[fn.name] = _Placed(fn, info, line, dies.line_fields, dies.address_fields,
+                                          seq.address_fields[0], seq.line_fields[0], entry)
 
     def _put(self, section: str, offset: int, data: bytes, quiet: bool = False) -> None:
         self.sections[section][offset:offset + len(data)] = data
         if not quiet:
             self.bytes_written += len(data)
             self.target.write(section, offset, data)
+
+    def _put_changed(self, section: str, offset: int, data: bytes, quiet: bool = False) -> None:
+        """A slot's new bytes: only the part from the first to the last byte that differs from the file's goes to
+        the target (slack and padding that stay zeros are not written again)."""
+        old = bytes(self.sections[section][offset:offset + len(data)])
+        if old == data:
+            return
+        first, last = _common_prefix(old, data), len(data) - _common_prefix(old[::-1], data[::-1])
+        self._put(section, offset + first, data[first:last], quiet)
 
     # -- checks ------------------------------------------------------------------------------------------------
     def _get(self, name: str) -> _Placed:
@@ -254,7 +340,7 @@ class IncrementalDwarf:
     @staticmethod
     def _check(fn: Function) -> None:
         where = f"function {fn.name!r}"
-        if not 0 <= fn.address < 1 << 64 or not 0 < fn.size < 1 << 32:
+        if not 0 <= fn.address < fn.address + fn.size < 1 << 64 or not 0 < fn.size < 1 << 32:
             raise DescriptionError(f"{where}: address {fn.address:#x} / size {fn.size} out of range")
         if not 0 < fn.line < 1 << 27:
             raise DescriptionError(f"{where}: first line {fn.line} out of range")
@@ -263,8 +349,37 @@ class IncrementalDwarf:
             if not last <= offset < fn.size or not 0 <= line < 1 << 27:
                 raise DescriptionError(f"{where}: row ({offset}, {line}) is out of order or outside the function")
             last = offset
-        for v in fn.variables:
+        IncrementalDwarf._check_scope(where, 0, fn.size, fn.variables, fn.blocks)
+        if "\0" in fn.name:
+            raise DescriptionError(f"{where}: a name cannot hold a NUL character")
+
+    @staticmethod
+    def _check_scope(where: str, low: int, high: int, variables: tuple[Variable, ...],
+                     blocks: tuple[Block, ...]) -> None:
+        """Variables of a function or block, and its blocks: inside ``[low, high)``, ascending, apart."""
+        for v in variables:
             if v.type not in TYPES:
                 raise DescriptionError(f"{where}, variable {v.name!r}: type {v.type!r} is not one of {TYPES}")
             if not 0 <= v.line < 1 << 27:
                 raise DescriptionError(f"{where}, variable {v.name!r}: line {v.line} out of range")
+            if "\0" in v.name:
+                raise DescriptionError(f"{where}, variable {v.name!r}: a name cannot hold a NUL character")
+        for block in blocks:
+            inner = f"{where}, block [{block.low}, {block.high})"
+            if not low <= block.low < block.high <= high:
+                raise DescriptionError(f"{inner}: not a non-empty range inside [{low}, {high}) or after its sibling")
+            IncrementalDwarf._check_scope(inner, block.low, block.high, block.variables, block.blocks)
+            low = block.high
+
+
+def _common_prefix(a: bytes, b: bytes) -> int:
+    """Length of the longest common prefix of two different byte strings of the same length (binary search on
+    slices: a few comparisons in C rather than a loop over bytes)."""
+    low, high = 0, len(a)
+    while low < high:
+        middle = (low + high + 1) // 2
+        if a[:middle] == b[:middle]:
+            low = middle
+        else:
+            high = middle - 1
+    return low
