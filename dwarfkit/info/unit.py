@@ -111,70 +111,69 @@ class Unit(TypeHelpers):
         if attributes:
             values = die.values
             signature: list[int] = []
-            sign, add_value = signature.append, values.append
             for (at, special, decided), value in zip(shape.plan, attributes.values()):
                 kind = type(value)
                 if kind is int:
                     if not special:
                         if 0 <= value < 0x10000:
-                            sign(DATA1 if value < 0x100 else DATA2)
-                            add_value(value)
+                            signature.append(DATA1 if value < 0x100 else DATA2)
+                            values.append(value)
                             continue
                     elif decided is not None and 0 <= value < self._address_limit:
                         if decided == IMPLICIT_CONST:
-                            sign(IMPLICIT_CONST)
-                            sign(value)
+                            signature.append(IMPLICIT_CONST)
+                            signature.append(value)
                         else:
-                            sign(decided if decided != DATA1 or value < 0x100 else
+                            signature.append(decided if decided != DATA1 or value < 0x100 else
                                  DATA2 if value < 0x10000 else DATA4)
-                        add_value(value)
+                        values.append(value)
                         continue
                 elif kind is str:
                     if self._plain_strings and not special and "\0" not in value:
                         if at == AT_name:
                             die.name = value
                         if len(value) < self._inline_below and value.isascii():
-                            sign(STRING)    # shorter inline than as an offset
-                            add_value(self._inline.get(value) or self._inline_string(value))
+                            signature.append(STRING)    # shorter inline than as an offset
+                            values.append(self._inline.get(value) or self._inline_string(value))
                             continue
                         offset = self._string_offset(value)
                         if offset is None:
                             offset = self.program.strings.add(value)
                         if offset < self._offset_limit:
-                            sign(STRP)
-                            add_value(offset)
+                            signature.append(STRP)
+                            values.append(offset)
                             continue
                 elif kind is Die:
                     if value.unit is self and not special:
-                        sign(REF4)
-                        add_value(value)
+                        signature.append(REF4)
+                        values.append(value)
                         continue
                 elif kind is Expr:
                     if self._exprloc:
                         block = value.simple_block()
                         if block is not None:
-                            sign(EXPRLOC)
-                            add_value(block)
+                            signature.append(EXPRLOC)
+                            values.append(block)
                             continue
                 elif kind is Address:
                     if value.symbol is None and self._plain_addresses and 0 <= value.offset < self._address_room:
-                        sign(ADDR)
-                        add_value(value.offset)
+                        signature.append(ADDR)
+                        values.append(value.offset)
                         continue
                 elif kind is bool:
                     if value and self._exprloc and not special:   # DWARF 4+: a true flag takes no bytes
-                        sign(FLAG_PRESENT)
-                        add_value(None)
+                        signature.append(FLAG_PRESENT)
+                        values.append(None)
                         continue
                 elif value is None:
-                    sign(0)   # not set
+                    signature.append(0)   # not set
                     continue
                 die.specs = _specs_of(shape.plan, signature)   # type: ignore[assignment]  # choose() may read them
                 form, stored = choose(self, die, at, value)
-                sign(form)
+                signature.append(form)
                 if form == IMPLICIT_CONST:
-                    sign(stored)
-                add_value(stored)
+                    signature.append(stored)
+                values.append(stored)
             key = tuple(signature)
             specs = shape.specs.get(key)
             if specs is None:
