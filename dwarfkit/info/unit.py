@@ -125,7 +125,7 @@ class Unit(TypeHelpers):
                             signature.append(value)
                         else:
                             signature.append(decided if decided != DATA1 or value < 0x100 else
-                                 DATA2 if value < 0x10000 else DATA4)
+                                             DATA2 if value < 0x10000 else DATA4)
                         values.append(value)
                         continue
                 elif kind is str:
