@@ -52,13 +52,14 @@ for _name, _code in _OPCODES.items():
 class Expr:
     """A DWARF expression, built by chaining operations; each method returns the expression itself."""
 
-    __slots__ = ("_ops", "_cache", "simple")
+    __slots__ = ("_ops", "_cache", "simple", "_block")
 
     def __init__(self) -> None:
         self._ops: list[tuple[int, tuple[str, ...], tuple[Any, ...]]] = []
         self.simple: bytearray | None = bytearray()
         """The bytes, while they are the same for every encoding (no address, no multi-byte fixed operand)."""
         self._cache: tuple[tuple[str, int, int], bytes, list[tuple[int, int, Address]]] | None = None
+        self._block: tuple[bytes, tuple] | None = None   # simple_block(), until the expression changes
 
     def op(self, name: str | int, *operands: Any) -> "Expr":
         """Appends operation ``name`` (``"fbreg"``, ``"DW_OP_fbreg"`` or the opcode) with its operands."""
@@ -74,11 +75,11 @@ class Expr:
             self._ops.append((code, kinds, ()))
             if self.simple is not None:
                 self.simple.append(code)
-            self._cache = None
+            self._cache = self._block = None
             return self
         checked = tuple(_check(short, kind, value) for kind, value in zip(kinds, operands))
         self._ops.append((code, kinds, checked))
-        self._cache = None
+        self._cache = self._block = None
         simple = self.simple
         if simple is not None:
             if kinds == ("s",):
@@ -117,6 +118,14 @@ class Expr:
 
     def __hash__(self) -> int:
         return hash(tuple(self._ops))
+
+    def simple_block(self) -> tuple[bytes, tuple] | None:
+        """``(bytes, ())``, the value of an exprloc attribute, while the bytes are the same for every encoding (see
+        :attr:`simple`); made once and shared by every DIE that uses this expression until it changes. Else None."""
+        block = self._block
+        if block is None and self.simple is not None:
+            block = self._block = (bytes(self.simple), ())
+        return block
 
     def encode(self, encoding: Encoding) -> tuple[bytes, list[tuple[int, int, Address]]]:
         """The bytes for ``encoding`` and the symbolic addresses in them: (offset, size, address)."""
@@ -191,7 +200,7 @@ def _method(short: str) -> Callable[..., Expr]:
     if kinds == ():
         def method(self: Expr) -> Expr:
             self._ops.append((code, kinds, ()))
-            self._cache = None
+            self._cache = self._block = None
             if self.simple is not None:
                 self.simple.append(code)
             return self
@@ -204,7 +213,7 @@ def _method(short: str) -> Callable[..., Expr]:
             if len(operands) != 1 or type(operands[0]) is not int or (unsigned and operands[0] < 0):
                 return self.op(short, *operands)   # reports the error
             self._ops.append((code, kinds, operands))
-            self._cache = None
+            self._cache = self._block = None
             if self.simple is not None:
                 self.simple.append(code)
                 self.simple += leb(operands[0])

@@ -89,6 +89,9 @@ class DwarfBuilder:
         self.line_strings = StringTable(".debug_line_str")
         self.units: list[Unit] = []
         self._specs: dict[tuple, tuple] = {}
+        # Caches of Unit._new_die shared by the units: call shapes, and short strings stored inline.
+        self.die_shapes: dict[tuple, Any] = {}
+        self.inline_strings: dict[str, bytes] = {}
         self._blocks: dict[bytes, tuple[bytes, tuple]] = {}
         self._string_indices: dict[str, int] = {}
         self._address_indices: dict[Address, int] = {}

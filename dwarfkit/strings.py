@@ -8,12 +8,14 @@ from .sections import Section
 class StringTable:
     """Null-terminated strings, each stored once. Offsets are final as soon as a string is added."""
 
-    __slots__ = ("name", "_data", "_offsets")
+    __slots__ = ("name", "_data", "_offsets", "offset_of")
 
     def __init__(self, name: str = ".debug_str") -> None:
         self.name = name
         self._data = bytearray()
         self._offsets: dict[str, int] = {}
+        self.offset_of = self._offsets.get
+        """``offset_of(text)``: the offset of ``text`` if it was added, else None (a lookup without a call of add)."""
 
     def add(self, text: str) -> int:
         """Offset of ``text`` in the section, adding it the first time it is seen."""

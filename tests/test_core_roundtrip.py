@@ -340,3 +340,42 @@ def test_pinned_indexed_lists_in_a_program_without_indexed_forms(tmp_path):
     assert f"[0x{BASE:016x}, 0x{BASE + 0x10:016x}): DW_OP_reg3" in dump
     assert "DW_AT_rnglists_base" in dump and "DW_AT_loclists_base" in dump and "DW_AT_addr_base" not in dump
     assert direct.form("ranges") == 0x17   # DW_FORM_sec_offset
+
+
+def test_one_call_shape_with_values_of_every_size_and_kind(tmp_path):
+    """DIEs made by the same call shape take the form each value needs (cached per shape, not per first value):
+    constants of 1, 2 and 4 bytes, inline and strp names, an unset attribute, a reference across units, a plain
+    and a symbolic address, and an expression that changes between two uses."""
+    dwarfdump = require_tool("llvm-dwarfdump-14")
+    dw = DwarfBuilder(Encoding(version=5, address_size=8))
+    other = dw.compile_unit("other.c", comp_dir="/s")
+    far_t = other.base_type("long", 8, "signed")
+    dw.finish(other)
+    cu = dw.compile_unit("s.c", comp_dir="/s", low_pc=0x1000, high_pc=0x100)
+    int_t = cu.base_type("int", 4, "signed")
+    loc = Expr().fbreg(-8)
+    made = []
+    for i, (line, name, type_, low) in enumerate([(7, "ab", int_t, 0x1000), (300, "a_long_name", None, 0x1010),
+                                                  (70000, "xy", far_t, Address("f", 4)), (8, "ab", int_t, 0x1030)]):
+        if i == 2:
+            loc.deref()   # the same Expr object, changed after it was used
+        made.append(cu.die("variable", name=name, decl_line=line, type=type_, location=loc, low_pc=low))
+    path = write_elf(tmp_path / "shapes.o", dw.emit(), {"f": 0x2000})
+    verify(path, dwarfdump)
+    di = dwarfinfo(path)
+    dies = by_offset(di)
+    cu_p = [c for c in di.iter_CUs()][1]
+    read = [dies[d.offset] for d in made]
+    assert [d.attributes["DW_AT_decl_line"].form for d in read] == ["DW_FORM_data1", "DW_FORM_data2",
+                                                                   "DW_FORM_data4", "DW_FORM_data1"]
+    assert [d.attributes["DW_AT_decl_line"].value for d in read] == [7, 300, 70000, 8]
+    assert [d.attributes["DW_AT_name"].form for d in read] == ["DW_FORM_string", "DW_FORM_strp", "DW_FORM_string",
+                                                              "DW_FORM_string"]
+    assert [d.attributes["DW_AT_name"].value for d in read] == [b"ab", b"a_long_name", b"xy", b"ab"]
+    assert "DW_AT_type" not in read[1].attributes
+    assert read[0].get_DIE_from_attribute("DW_AT_type").offset == int_t.offset
+    assert read[2].attributes["DW_AT_type"].form == "DW_FORM_ref_addr"
+    assert read[2].get_DIE_from_attribute("DW_AT_type").offset == far_t.offset
+    assert [d.attributes["DW_AT_low_pc"].value for d in read] == [0x1000, 0x1010, 0x2004, 0x1030]
+    assert [ops(di, cu_p, d.attributes["DW_AT_location"].value) for d in read] == (
+        [[("DW_OP_fbreg", [-8])]] * 2 + [[("DW_OP_fbreg", [-8]), ("DW_OP_deref", [])]] * 2)

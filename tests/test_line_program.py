@@ -374,3 +374,40 @@ def test_big_endian(tmp_path):
     assert pyelftools_rows(path) == expected_rows(p, symbols)
     assert llvm_rows(llvm, path) == expected_rows(p, symbols, reader="llvm")
     llvm_verify(llvm, path)
+
+
+def test_rows_view_edits_and_runs_of_per_row_fields(tmp_path):
+    """seq.rows reads and edits like a list of 7-tuples; rows that share basic_block / prologue_end / a
+    discriminator get them on every row (they are stored as one run). llvm-dwarfdump reads what was written."""
+    llvm = require_tool("llvm-dwarfdump-14")
+    p = LineProgram(Encoding(4), comp_dir="/c", name="a.c")
+    s = p.sequence(0x1000)
+    s.add_rows([(0, 3), (4, 4)], column=2)
+    s.row(8, 5, basic_block=True, discriminator=7)
+    s.row(12, 6, basic_block=True, discriminator=7)
+    s.row(14, 9)
+    s.rows.append((16, 7, 2, 1, 1, 0, 0))
+    assert s.rows.pop(4) == (14, 9, 0, 1, 1, 0, 0)
+    assert len(s.rows) == 5 and s.rows[-1] == (16, 7, 2, 1, 1, 0, 0) and s.rows[2][4] == 3
+    s.end(20)
+    # llvm-dwarfdump rows: address, line, column, file, is_stmt, basic_block (None: llvm does not print it),
+    # prologue_end, epilogue_begin, isa, discriminator, end_sequence.
+    want = [(0x1000, 3, 2, 1, True, None, False, False, 0, 0, False),
+            (0x1004, 4, 2, 1, True, None, False, False, 0, 0, False),
+            (0x1008, 5, 0, 1, True, None, False, False, 0, 7, False),
+            (0x100C, 6, 0, 1, True, None, False, False, 0, 7, False),
+            (0x1010, 7, 2, 1, True, None, False, False, 0, 0, False),
+            (0x1014, 7, 2, 1, True, None, False, False, 0, 0, True)]
+    path = program_elf(tmp_path / "edits.o", p)
+    assert llvm_rows(llvm, path) == want
+    assert [r[5] for r in pyelftools_rows(path)][:5] == [False, False, True, True, False]   # basic_block
+
+
+def test_add_rows_takes_pairs_only():
+    s = LineProgram(Encoding(5), comp_dir="/c", name="a.c").sequence(0x40)
+    s.add_rows([(0, 1)])
+    for bad in ([(4, 2, 0)], [(4,), (8, 3, 1)], [4, 8]):
+        with pytest.raises(DescriptionError, match=r"sequence at 0x40, rows 1\.\.: add_rows takes \(address, line\) "
+                                                   r"pairs"):
+            s.add_rows(bad)
+    assert list(s.rows) == [(0, 1, 0, 1, 1, 0, 0)]

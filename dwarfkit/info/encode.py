@@ -295,22 +295,42 @@ class UnitEncoder:
         self._unit_fixups = []
         return start
 
-    def _encode_tree(self, die: Die) -> None:
+    def _encode_tree(self, root: Die) -> None:
+        """Writes ``root`` and its subtree in tree order; leaves, the most DIEs, are written without a call each."""
         buf = self.data
         entries = self._entries
-        children = die.children
-        key = (die.tag, bool(children), die.specs)
-        encode = entries.get(key) or self._entry(key)
-        die.offset = len(buf)
-        self._die = die
-        encode(buf, die.values, self._unit_offset)
-        if children:
-            encode_tree = self._encode_tree
-            for child in children:
-                encode_tree(child)
+        new_entry = self._entry
+        base = self._unit_offset
+        release = self._release
+
+        def walk(die: Die) -> None:
+            children = die.children
+            key = (die.tag, True, die.specs)
+            encode = entries.get(key) or new_entry(key)
+            die.offset = len(buf)
+            self._die = die
+            encode(buf, die.values, base)
+            for child in children:   # type: ignore[union-attr]
+                if child.children:
+                    walk(child)
+                    continue
+                key = (child.tag, False, child.specs)
+                encode = entries.get(key) or new_entry(key)
+                child.offset = len(buf)
+                self._die = child
+                encode(buf, child.values, base)
             buf.append(0)
-            if self._release:
+            if release:
                 die.children = None
+
+        if root.children:
+            walk(root)
+        else:
+            key = (root.tag, False, root.specs)
+            encode = entries.get(key) or new_entry(key)
+            root.offset = len(buf)
+            self._die = root
+            encode(buf, root.values, base)
 
     def patch(self, pos: int, size: int, value: int) -> None:
         self.data[pos:pos + size] = value.to_bytes(size, self.order)  # type: ignore[arg-type]

@@ -19,8 +19,38 @@ if TYPE_CHECKING:
     from .encode import UnitEncoder
 
 DW_UT_compile, DW_UT_type, DW_UT_partial = 1, 2, 3
-_TAGS: dict[Any, int] = {}
-_ATTRIBUTES: dict[Any, int] = {}
+
+
+class _Shape:
+    """What a ``die(tag, **attributes)`` call resolves to by its tag and attribute names alone: the tag's code, per
+    attribute ``(DW_AT code, needs forms.choose beyond the common cases, form decided by the unit or None)``, and
+    the shared attribute lists met so far, keyed by the signature of forms the values took (see Unit._new_die)."""
+
+    __slots__ = ("tag", "plan", "specs")
+
+    def __init__(self, tag: int, plan: tuple[tuple[int, bool, int | None], ...]) -> None:
+        self.tag = tag
+        self.plan = plan
+        self.specs: dict[tuple[int, ...], tuple] = {}
+
+
+def _specs_of(plan: tuple, signature: "tuple[int, ...] | list[int]") -> list[tuple]:
+    """The attribute list of a signature: each attribute's form (0 for an attribute not set, None), followed by its
+    value for DW_FORM_implicit_const. The signature may cover only the first attributes of the plan."""
+    specs = []
+    i = 0
+    for at, _, _ in plan:
+        if i >= len(signature):
+            break
+        form = signature[i]
+        if form == IMPLICIT_CONST:
+            specs.append((at, form, signature[i + 1]))
+            i += 2
+        else:
+            if form:
+                specs.append((at, form))
+            i += 1
+    return specs
 
 
 class Unit(TypeHelpers):
@@ -53,7 +83,9 @@ class Unit(TypeHelpers):
         self._inline_below = self.encoding.offset_size
         self._offset_limit = 1 << (8 * self.encoding.offset_size)
         self._exprloc = self.encoding.version >= 4
-        self._intern_block = program.intern_block
+        self._shapes = program.die_shapes
+        self._inline = program.inline_strings
+        self._string_offset = program.strings.offset_of
         self.root = self._new_die(None, self.root_tag, attributes)
         self._plain_strings = not program.indexed
 
@@ -63,98 +95,119 @@ class Unit(TypeHelpers):
         return self._new_die(self.root, tag, attributes)
 
     def _new_die(self, parent: Die | None, tag: str | int, attributes: dict[str, Any]) -> Die:
-        """Creates a DIE under ``parent`` (None: the root) with ``attributes``."""
+        """Creates a DIE under ``parent`` (None: the root) with ``attributes``.
+
+        The hot path of every description. What depends only on the call's shape (tag and attribute names) is
+        resolved once per shape (:class:`_Shape`); per value, the common cases (small constants, references inside the
+        unit, plain addresses, lengths, file numbers, names, fixed expressions) are decided here and noted as a
+        signature of forms, which finds the shared attribute list; forms.choose does the rest, and every error.
+        """
         if self.finished:
             raise DescriptionError(f"{self.label()}: already emitted, no DIE can be added")
-        code = _TAGS.get(tag)
-        if code is None:
-            try:
-                code = _TAGS[tag] = names.tag(tag)
-            except DescriptionError as error:
-                raise DescriptionError(f"{parent.path() if parent else self.label()}: {error}") from None
-        die = Die(self, parent, code)
+        shape = self._shapes.get((tag, *attributes))
+        if shape is None:
+            shape = self._shape(parent, tag, attributes)
+        die = Die(self, parent, shape.tag)
         if attributes:
-            self._apply(die, attributes)
+            values = die.values
+            signature: list[int] = []
+            for (at, special, decided), value in zip(shape.plan, attributes.values()):
+                kind = type(value)
+                if kind is int:
+                    if not special:
+                        if 0 <= value < 0x10000:
+                            signature.append(DATA1 if value < 0x100 else DATA2)
+                            values.append(value)
+                            continue
+                    elif decided is not None and 0 <= value < self._address_limit:
+                        if decided == IMPLICIT_CONST:
+                            signature.append(IMPLICIT_CONST)
+                            signature.append(value)
+                        else:
+                            signature.append(decided if decided != DATA1 or value < 0x100 else
+                                             DATA2 if value < 0x10000 else DATA4)
+                        values.append(value)
+                        continue
+                elif kind is str:
+                    if self._plain_strings and not special and "\0" not in value:
+                        if at == AT_name:
+                            die.name = value
+                        if len(value) < self._inline_below and value.isascii():
+                            signature.append(STRING)    # shorter inline than as an offset
+                            values.append(self._inline.get(value) or self._inline_string(value))
+                            continue
+                        offset = self._string_offset(value)
+                        if offset is None:
+                            offset = self.program.strings.add(value)
+                        if offset < self._offset_limit:
+                            signature.append(STRP)
+                            values.append(offset)
+                            continue
+                elif kind is Die:
+                    if value.unit is self and not special:
+                        signature.append(REF4)
+                        values.append(value)
+                        continue
+                elif kind is Expr:
+                    if self._exprloc:
+                        block = value.simple_block()
+                        if block is not None:
+                            signature.append(EXPRLOC)
+                            values.append(block)
+                            continue
+                elif kind is Address:
+                    if value.symbol is None and self._plain_addresses and 0 <= value.offset < self._address_room:
+                        signature.append(ADDR)
+                        values.append(value.offset)
+                        continue
+                elif kind is bool:
+                    if value and self._exprloc and not special:   # DWARF 4+: a true flag takes no bytes
+                        signature.append(FLAG_PRESENT)
+                        values.append(None)
+                        continue
+                elif value is None:
+                    signature.append(0)   # not set
+                    continue
+                die.specs = _specs_of(shape.plan, signature)   # type: ignore[assignment]  # choose() may read them
+                form, stored = choose(self, die, at, value)
+                signature.append(form)
+                if form == IMPLICIT_CONST:
+                    signature.append(stored)
+                values.append(stored)
+            key = tuple(signature)
+            specs = shape.specs.get(key)
+            if specs is None:
+                specs = shape.specs[key] = self.program.intern_specs(_specs_of(shape.plan, key), die)
+            die.specs = specs
         if parent is not None:
-            if parent.children is None:
+            children = parent.children
+            if children is None:
                 parent.children = [die]
             else:
-                parent.children.append(die)
+                children.append(die)
         return die
 
-    def _apply(self, die: Die, attributes: dict[str, Any]) -> None:
-        # The hot path of every description. The most common values (small constants, references inside the unit,
-        # plain addresses, lengths, file numbers, names, fixed expressions) are decided here; forms.choose does the
-        # rest, and every error.
-        special = SPECIAL
-        fast = self._fast
-        specs: list[tuple] = []
-        values = die.values
-        append_spec, append_value = specs.append, values.append
-        die.specs = specs   # type: ignore[assignment]  # lets choose() see the attributes set so far
-        for key, value in attributes.items():
-            if value is None:
-                continue
-            at = _ATTRIBUTES.get(key)
-            if at is None:
-                try:
-                    at = _ATTRIBUTES[key] = names.attribute(key)
-                except DescriptionError as error:
-                    raise DescriptionError(f"{die.path()}: {error}") from None
-            kind = type(value)
-            if kind is int:
-                if at not in special:
-                    if 0 <= value < 0x10000:
-                        append_spec((at, DATA1 if value < 0x100 else DATA2))
-                        append_value(value)
-                        continue
-                else:
-                    decided = fast.get(at)
-                    if decided is not None and 0 <= value < self._address_limit:
-                        if decided == IMPLICIT_CONST:
-                            append_spec((at, decided, value))
-                        else:
-                            append_spec((at, decided if decided != DATA1 or value < 0x100 else
-                                         DATA2 if value < 0x10000 else DATA4))
-                        append_value(value)
-                        continue
-            elif kind is Die:
-                if value.unit is self and at not in special:
-                    append_spec((at, REF4))
-                    append_value(value)
-                    continue
-            elif kind is str:
-                if self._plain_strings and at not in special and "\0" not in value:
-                    if at == AT_name:
-                        die.name = value
-                    if len(value) < self._inline_below and value.isascii():
-                        append_spec((at, STRING))    # shorter inline than as an offset
-                        append_value(value.encode() + b"\0")
-                        continue
-                    offset = self.program.strings.add(value)
-                    if offset < self._offset_limit:
-                        append_spec((at, STRP))
-                        append_value(offset)
-                        continue
-            elif kind is Expr:
-                if self._exprloc and value.simple is not None:
-                    append_spec((at, EXPRLOC))
-                    append_value(self._intern_block(bytes(value.simple)))
-                    continue
-            elif kind is Address:
-                if value.symbol is None and self._plain_addresses and 0 <= value.offset < self._address_room:
-                    append_spec((at, ADDR))
-                    append_value(value.offset)
-                    continue
-            elif kind is bool:
-                if value and self._exprloc and at not in special:   # DWARF 4+: a true flag takes no bytes
-                    append_spec((at, FLAG_PRESENT))
-                    append_value(None)
-                    continue
-            form, stored = choose(self, die, at, value)
-            append_spec((at, form, stored) if form == IMPLICIT_CONST else (at, form))
-            append_value(stored)
-        die.specs = self.program.intern_specs(specs, die)
+    def _shape(self, parent: Die | None, tag: str | int, attributes: dict[str, Any]) -> "_Shape":
+        """Resolves the tag and attribute names of a ``die(tag, **attributes)`` call; raises for unknown ones."""
+        try:
+            code = names.tag(tag)
+        except DescriptionError as error:
+            raise DescriptionError(f"{parent.path() if parent else self.label()}: {error}") from None
+        plan = []
+        for key in attributes:
+            try:
+                at = names.attribute(key)
+            except DescriptionError as error:
+                where = f"{parent.path()} / " if parent else ""
+                raise DescriptionError(f"{where}{names.tag_name(code)}: {error}") from None
+            plan.append((at, at in SPECIAL, self._fast.get(at)))
+        shape = self._shapes[(tag, *attributes)] = _Shape(code, tuple(plan))
+        return shape
+
+    def _inline_string(self, text: str) -> bytes:
+        """The bytes of a short ASCII string stored inline (DW_FORM_string), shared by every DIE that has it."""
+        encoded = self._inline[text] = text.encode() + b"\0"
+        return encoded
 
     def _set(self, die: Die, at: int, value: Any) -> None:
         if self.finished:

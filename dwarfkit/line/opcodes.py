@@ -6,6 +6,7 @@ sequence encodes on its own: that is what lets one function's rows be rewritten 
 from __future__ import annotations
 
 from functools import lru_cache
+from itertools import count
 
 from elftools.dwarf.constants import (DW_LNE_end_sequence, DW_LNE_set_address, DW_LNE_set_discriminator,
                                       DW_LNS_advance_line, DW_LNS_advance_pc, DW_LNS_const_add_pc,
@@ -23,16 +24,20 @@ STANDARD_OPCODE_LENGTHS = (0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1)
 # Opcodes the encoder needs in every program: copy .. fixed_advance_pc.
 MIN_OPCODE_BASE = 10
 
-_ULEB = [uleb128(i) for i in range(1 << 14)]
-_SLEB_BIAS = 1 << 13
-_SLEB = [sleb128(i - _SLEB_BIAS) for i in range(1 << 14)]
+# LEB128 encodings of small operands (two bytes at most), made with arithmetic: calling the encoders for each was a
+# quarter of dwarfkit's import time. Larger operands go through the encoders (line advances through a cache).
+_TABLE = 1 << 10
+_ULEB = [bytes((i,)) for i in range(128)] + [bytes((i & 0x7F | 0x80, i >> 7)) for i in range(128, _TABLE)]
+_SLEB_BIAS = _TABLE >> 1
+_SLEB = [bytes((v & 0x7F,)) if -64 <= v < 64 else bytes((v & 0x7F | 0x80, (v >> 7) & 0x7F))
+         for v in range(-_SLEB_BIAS, _SLEB_BIAS)]
 _END_SEQUENCE = bytes((0, 1, DW_LNE_end_sequence))
 # Line advances past the table: a function's first row jumps far from line 1, and a program repeats such jumps.
 _sleb_far = lru_cache(maxsize=1 << 14)(sleb128)
 
 
 def _uleb(value: int) -> bytes:
-    return _ULEB[value] if value < 16384 else uleb128(value)
+    return _ULEB[value] if value < _TABLE else uleb128(value)
 
 
 class SequenceEncoder:
@@ -56,14 +61,12 @@ class SequenceEncoder:
         self.set_address_head = bytes((0,)) + uleb128(1 + address_size) + bytes((DW_LNE_set_address,))
 
     # -- errors --------------------------------------------------------------------------------------------------
-    def _error(self, seq: LineSequence, row: object, message: str) -> DescriptionError:
-        if isinstance(row, str):
-            where = row
-        else:
-            where = next((f"row {i}" for i, r in enumerate(seq.rows) if r is row), "end of sequence")
+    def _error(self, seq: LineSequence, row: int | str | None, message: str) -> DescriptionError:
+        """``row``: the row's index, a place (``"start"``) or None for the end of the sequence."""
+        where = row if isinstance(row, str) else "end of sequence" if row is None else f"row {row}"
         return DescriptionError(f"line program {self.program!r}, sequence at {seq.start}, {where}: {message}")
 
-    def _need_opcode(self, seq: LineSequence, row: object, opcode: int, name: str) -> None:
+    def _need_opcode(self, seq: LineSequence, row: int, opcode: int, name: str) -> None:
         if opcode >= self.opcode_base:
             raise self._error(seq, row, f"{name} needs opcode_base > {opcode} (it is {self.opcode_base})")
 
@@ -108,8 +111,12 @@ class SequenceEncoder:
         file = 1
         stmt = self.default_stmt
         isa = 0
-        for row in seq.rows:
-            r_address, r_line, r_column, r_file, r_flags, r_isa, r_disc = row
+        pairs = seq.pairs
+        first = 0
+        for last, (r_column, r_file, r_flags, r_isa, r_disc) in seq.runs:
+            # The rows first..last share these fields. The sticky ones (file, column, is_stmt, isa) change at the
+            # first row only; basic_block, prologue_end, epilogue_begin and the discriminator apply to every row.
+            row = first
             if r_file != file:
                 if r_file not in files:
                     raise self._error(seq, row, f"file index {r_file} does not exist (valid: "
@@ -123,18 +130,19 @@ class SequenceEncoder:
                 append(DW_LNS_set_column)
                 out += _uleb(r_column)
                 column = r_column
-            if r_flags != stmt:
-                if (r_flags ^ stmt) & IS_STMT:
-                    append(DW_LNS_negate_stmt)
-                    stmt ^= IS_STMT
-                if r_flags & BASIC_BLOCK:
-                    append(DW_LNS_set_basic_block)
-                if r_flags & PROLOGUE_END:
-                    self._need_opcode(seq, row, DW_LNS_set_prologue_end, "prologue_end")
-                    append(DW_LNS_set_prologue_end)
-                if r_flags & EPILOGUE_BEGIN:
-                    self._need_opcode(seq, row, DW_LNS_set_epilogue_begin, "epilogue_begin")
-                    append(DW_LNS_set_epilogue_begin)
+            if (r_flags ^ stmt) & IS_STMT:
+                append(DW_LNS_negate_stmt)
+                stmt ^= IS_STMT
+            each = b""   # opcodes for every row of the run
+            if r_flags & BASIC_BLOCK:
+                each += bytes((DW_LNS_set_basic_block,))
+            if r_flags & PROLOGUE_END:
+                self._need_opcode(seq, row, DW_LNS_set_prologue_end, "prologue_end")
+                each += bytes((DW_LNS_set_prologue_end,))
+            if r_flags & EPILOGUE_BEGIN:
+                self._need_opcode(seq, row, DW_LNS_set_epilogue_begin, "epilogue_begin")
+                each += bytes((DW_LNS_set_epilogue_begin,))
+            out += each
             if r_isa != isa:
                 self._need_opcode(seq, row, DW_LNS_set_isa, "isa")
                 if r_isa < 0:
@@ -146,46 +154,52 @@ class SequenceEncoder:
                 if r_disc < 0:
                     raise self._error(seq, row, f"negative discriminator {r_disc}")
                 operand = _uleb(r_disc)
-                append(0)
-                out += uleb[1 + len(operand)]
-                append(DW_LNE_set_discriminator)
-                out += operand
+                discriminator = bytes((0,)) + uleb[1 + len(operand)] + bytes((DW_LNE_set_discriminator,)) + operand
+                out += discriminator
+                each += discriminator
+            it = iter(pairs[2 * first:2 * last])
+            for row, r_address, r_line in zip(count(first), it, it):
+                if each and row != first:
+                    out += each
+                delta = r_address - address
+                if delta < 0:
+                    raise self._error(seq, row, f"address {r_address:#x} goes backwards (previous row at "
+                                                f"{address:#x})")
+                if min_len != 1:
+                    delta, rest = divmod(delta, min_len)
+                    if rest:
+                        raise self._error(seq, row, f"address {r_address:#x} is not a multiple of the minimum "
+                                                    f"instruction length {min_len}")
+                address = r_address
+                if r_line < 0:
+                    raise self._error(seq, row, f"negative line {r_line}")
+                line_delta = r_line - line
+                if not line_base <= line_delta < line_top:
+                    append(DW_LNS_advance_line)
+                    out += (sleb[line_delta + _SLEB_BIAS] if -_SLEB_BIAS <= line_delta < _SLEB_BIAS else
+                            _sleb_far(line_delta))
+                    if not zero_line_special:
+                        if delta:
+                            self._advance(out, delta)
+                        append(1)  # DW_LNS_copy
+                        line = r_line
+                        continue
+                    line_delta = 0
+                line = r_line
+                # Special opcode: line advance and address advance (in instructions) in one byte.
+                opcode = line_delta - line_base + opcode_base + line_range * delta
+                if opcode <= 255:
+                    append(opcode)
+                elif delta >= const_add and opcode - const_add_ops <= 255:
+                    append(DW_LNS_const_add_pc)
+                    append(opcode - const_add_ops)
+                else:
+                    base = line_delta - line_base + opcode_base
+                    most = (255 - base) // line_range  # the largest advance a special opcode for this line_delta has
+                    self._advance(out, delta - most)
+                    append(base + line_range * most)
 
-            delta = r_address - address
-            if delta < 0:
-                raise self._error(seq, row, f"address {r_address:#x} goes backwards (previous row at {address:#x})")
-            if min_len != 1:
-                delta, rest = divmod(delta, min_len)
-                if rest:
-                    raise self._error(seq, row, f"address {r_address:#x} is not a multiple of the minimum "
-                                                f"instruction length {min_len}")
-            address = r_address
-            if r_line < 0:
-                raise self._error(seq, row, f"negative line {r_line}")
-            line_delta = r_line - line
-            if not line_base <= line_delta < line_top:
-                append(DW_LNS_advance_line)
-                out += sleb[line_delta + _SLEB_BIAS] if -_SLEB_BIAS <= line_delta < _SLEB_BIAS else _sleb_far(line_delta)
-                if not zero_line_special:
-                    if delta:
-                        self._advance(out, delta)
-                    append(1)  # DW_LNS_copy
-                    line = r_line
-                    continue
-                line_delta = 0
-            line = r_line
-            # Special opcode: line advance and address advance (in instructions) in one byte.
-            opcode = line_delta - line_base + opcode_base + line_range * delta
-            if opcode <= 255:
-                append(opcode)
-            elif delta >= const_add and opcode - const_add_ops <= 255:
-                append(DW_LNS_const_add_pc)
-                append(opcode - const_add_ops)
-            else:
-                base = line_delta - line_base + opcode_base
-                most = (255 - base) // line_range  # the largest advance a special opcode for this line_delta has
-                self._advance(out, delta - most)
-                append(base + line_range * most)
+            first = last
 
         end = seq.end_address
         delta = end - address
