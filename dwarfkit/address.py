@@ -5,13 +5,43 @@ a JIT with final addresses or a benchmark wants.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 
-@dataclass(frozen=True, slots=True)
 class Address:
-    symbol: str | None = None
-    offset: int = 0
+    """``Address(symbol, offset)``: immutable, equal and hashed by its two fields.
+
+    Written by hand rather than as a frozen dataclass: a program makes one per function and line sequence, and the
+    dataclass's ``__init__`` (two ``object.__setattr__`` calls) cost half again as much as this one.
+    """
+
+    __slots__ = ("symbol", "offset")
+    __match_args__ = ("symbol", "offset")
+    symbol: str | None
+    offset: int
+
+    def __init__(self, symbol: str | None = None, offset: int = 0) -> None:
+        _set_symbol(self, symbol)
+        _set_offset(self, offset)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"Address is immutable: cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"Address is immutable: cannot delete {name!r}")
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self.symbol == other.symbol and self.offset == other.offset
+
+    def __hash__(self) -> int:
+        return hash((self.symbol, self.offset))
+
+    def __repr__(self) -> str:
+        return f"Address(symbol={self.symbol!r}, offset={self.offset!r})"
+
+    def __reduce__(self) -> tuple:
+        return Address, (self.symbol, self.offset)
 
     def __add__(self, delta: int) -> "Address":
         return Address(self.symbol, self.offset + delta)
@@ -28,6 +58,11 @@ class Address:
         if self.symbol is None:
             return f"{self.offset:#x}"
         return f"{self.symbol}+{self.offset:#x}" if self.offset else self.symbol
+
+
+# The slots' own setters, which __setattr__ above refuses to callers.
+_set_symbol = Address.symbol.__set__   # type: ignore[attr-defined]
+_set_offset = Address.offset.__set__   # type: ignore[attr-defined]
 
 
 def as_address(value: "Address | int | str") -> Address:
