@@ -39,19 +39,19 @@ class Die:
     :func:`pin` to fix the form.
     """
 
+    # Unit._new_die makes every Die and fills all its slots (without an __init__ call: a DIE is the most frequent
+    # object a program makes). specs: ((attribute, form) | (attribute, DW_FORM_implicit_const, value), ...), part of
+    # the abbreviation key; values: the encoded-ready value of each spec, same order; offset: the section offset,
+    # known once the unit is laid out; name: DW_AT_name's text, for messages.
     __slots__ = ("unit", "parent", "tag", "specs", "values", "children", "offset", "name")
-
-    def __init__(self, unit: "Unit", parent: "Die | None", tag: int) -> None:
-        self.unit = unit
-        self.parent = parent
-        self.tag = tag
-        # specs: ((attribute, form) | (attribute, DW_FORM_implicit_const, value), ...), part of the abbreviation key;
-        # values: the encoded-ready value of each spec, same order.
-        self.specs: tuple = ()
-        self.values: list[Any] = []
-        self.children: list[Die] | None = None
-        self.offset: int | None = None   # section offset, known once the unit is laid out
-        self.name: str | None = None
+    unit: "Unit"
+    parent: "Die | None"
+    tag: int
+    specs: tuple
+    values: list[Any]
+    children: "list[Die] | None"
+    offset: int | None
+    name: str | None
 
     def die(self, tag: str | int, **attributes: Any) -> "Die":
         """A new child of this DIE with ``attributes``."""

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .encode import UnitEncoder
 
 DW_UT_compile, DW_UT_type, DW_UT_partial = 1, 2, 3
+_new_object = object.__new__
 
 
 class _Shape:
@@ -107,9 +108,14 @@ class Unit(TypeHelpers):
         shape = self._shapes.get((tag, *attributes))
         if shape is None:
             shape = self._shape(parent, tag, attributes)
-        die = Die(self, parent, shape.tag)
+        die = _new_object(Die)
+        die.unit = self
+        die.parent = parent
+        die.tag = shape.tag
+        die.specs = ()
+        die.values = values = []
+        die.children = die.offset = die.name = None
         if attributes:
-            values = die.values
             signature: list[int] = []
             for (at, special, decided), value in zip(shape.plan, attributes.values()):
                 kind = type(value)
