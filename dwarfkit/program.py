@@ -66,12 +66,14 @@ class DwarfBuilder:
 
     ``indexed=True`` (DWARF 5) makes strings, addresses and lists use the indexed forms (``strx``, ``addrx``,
     ``rnglistx``, ``loclistx``) with ``.debug_str_offsets`` and ``.debug_addr``. ``implicit_const`` lets DWARF 5
-    store ``DW_AT_decl_file`` in the abbreviation instead of every DIE.
+    store ``DW_AT_decl_file`` in the abbreviation instead of every DIE. ``line_strings=False`` keeps DWARF 5 out of
+    ``.debug_line_str``: line-table paths inline (``DW_FORM_string``), the unit's name and directory in
+    ``.debug_str``, for consumers that do not read that section (lldb-14 on Mach-O).
     """
 
     def __init__(self, encoding: Encoding | None = None, *, version: int | None = None,
                  address_size: int | None = None, offset_size: int | None = None, byteorder: str | None = None,
-                 indexed: bool = False, implicit_const: bool = True) -> None:
+                 indexed: bool = False, implicit_const: bool = True, line_strings: bool = True) -> None:
         """``DwarfBuilder(Encoding(...))`` or the same parameters directly: ``DwarfBuilder(version=4,
         address_size=4)`` (defaults: DWARF 5, 32-bit format, 8-byte addresses, little-endian)."""
         given = {k: v for k, v in (("version", version), ("address_size", address_size),
@@ -84,6 +86,7 @@ class DwarfBuilder:
                                 f"{self.encoding.version}")
         self.indexed = indexed
         self.implicit_const = implicit_const
+        self.use_line_strings = line_strings
         self.abbrevs = AbbrevTable()
         self.strings = StringTable(".debug_str")
         self.line_strings = StringTable(".debug_line_str")
@@ -278,6 +281,6 @@ class DwarfBuilder:
 
     def line_offset(self, unit: CompileUnit) -> SectionOffset:
         """Emits ``unit``'s line program into ``.debug_line``; its offset is the unit's DW_AT_stmt_list."""
-        offset = unit.line.emit(self._line, self.line_strings, self.strings)
+        offset = unit.line.emit(self._line, self.line_strings if self.use_line_strings else None, self.strings)
         return SectionOffset(".debug_line", offset)
 

@@ -16,11 +16,11 @@ from dwarfkit.writer import SectionWriter
 Row = tuple
 
 
-def line_sections(program: LineProgram) -> tuple[DwarfSections, int]:
+def line_sections(program: LineProgram, line_strings: bool = True) -> tuple[DwarfSections, int]:
     enc = program.encoding
     writer = SectionWriter(".debug_line", enc)
     line_str = StringTable(".debug_line_str")
-    offset = program.emit(writer, line_str, StringTable())
+    offset = program.emit(writer, line_str if line_strings else None, StringTable())
     sections = DwarfSections(enc)
     sections.add(writer.section)
     if len(line_str):
@@ -28,8 +28,9 @@ def line_sections(program: LineProgram) -> tuple[DwarfSections, int]:
     return sections, offset
 
 
-def program_elf(path: Path, program: LineProgram, symbols: dict[str, int] | None = None, **kw) -> Path:
-    sections, offset = line_sections(program)
+def program_elf(path: Path, program: LineProgram, symbols: dict[str, int] | None = None, line_strings: bool = True,
+                **kw) -> Path:
+    sections, offset = line_sections(program, line_strings)
     return elf_with_dwarf(path, sections, name=program.name, comp_dir=program.comp_dir, stmt_list=offset,
                           symbols=symbols, **kw)
 

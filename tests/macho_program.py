@@ -93,11 +93,12 @@ CFA: dict[Arch, list[tuple[int, list[tuple[str, tuple]]]]] = {
 }
 
 
-def add_dwarf(image: Image, functions: dict[str, tuple[int, int]], version: int = 4) -> None:
+def add_dwarf(image: Image, functions: dict[str, tuple[int, int]], version: int = 4, line_strings: bool = True
+              ) -> None:
     """Describes the program in ``image.dwarf``, as a compiler would for SOURCE, with a .debug_frame."""
     arch = image.arch
     register, offset = FRAME[arch]
-    dw = DwarfBuilder(Encoding(version=version, address_size=8))
+    dw = DwarfBuilder(Encoding(version=version, address_size=8), line_strings=line_strings)
     start = min(s for s, _ in functions.values())
     end = max(e for _, e in functions.values())
     cu = dw.compile_unit(FILE, comp_dir=COMP_DIR, producer="dwarfkit tests", language="C99",

@@ -1,6 +1,8 @@
 """Line programs round-trip through pyelftools and llvm-dwarfdump, over versions, formats and address sizes."""
 from __future__ import annotations
 
+import subprocess
+
 import pytest
 from conftest import require_tool
 from hypothesis import HealthCheck, given, settings
@@ -70,6 +72,25 @@ def test_file_and_directory_tables(tmp_path, enc):
         assert [e.dir_index for e in header.file_entry] == [0, 1, 2]
     assert header.version == enc.version
     assert header.minimum_instruction_length == 1
+
+
+@pytest.mark.parametrize("enc", [e for e in ENCODINGS if e.version >= 5], ids=[i for e, i in zip(ENCODINGS, IDS)
+                                                                               if e.version >= 5])
+def test_v5_paths_inline_without_line_str(tmp_path, enc):
+    """``emit`` without a .debug_line_str table: DW_LNCT_path as DW_FORM_string, read the same by both readers."""
+    llvm = require_tool("llvm-dwarfdump-14")
+    p = sample_program(enc)
+    sections, _ = line_sections(p, line_strings=False)
+    assert ".debug_line_str" not in sections
+    path = program_elf(tmp_path / "line.o", p, {"main": 0x1000}, line_strings=False)
+    assert pyelftools_rows(path) == expected_rows(p, {"main": 0x1000})
+    from minimal_elf import open_dwarf
+    header = open_dwarf(path).line_program_for_CU(next(open_dwarf(path).iter_CUs())).header
+    assert [e.name.decode() for e in header.file_entry] == ["main.c", "main.c", "stdio.h", "util.h"]
+    assert [d.decode() for d in header.include_directory] == ["/home/u/proj", "/usr/include", "include"]
+    out = subprocess.run([llvm, "--debug-line", str(path)], capture_output=True, text=True, check=True).stdout
+    assert 'name: "stdio.h"' in out and 'include_directories[  1] = "/usr/include"' in out
+    llvm_verify(llvm, path)
 
 
 def test_indices_are_stable_and_deduplicated():

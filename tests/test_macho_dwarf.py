@@ -23,9 +23,10 @@ ARCHES = {"x86_64": Arch.X86_64, "arm64": Arch.AARCH64}
 SOURCE = f"{COMP_DIR}/{FILE}"
 
 
-def our_flow(tmp_path: Path, arch: str, version: int) -> tuple[Path, Path, dict[str, tuple[int, int]]]:
+def our_flow(tmp_path: Path, arch: str, version: int, line_strings: bool = True
+             ) -> tuple[Path, Path, dict[str, tuple[int, int]]]:
     image, functions = build_image(ARCHES[arch])
-    add_dwarf(image, functions, version)
+    add_dwarf(image, functions, version, line_strings)
     executable = tmp_path / "prog"
     write_executable(image, executable)
     assert image.dwarf is not None
@@ -61,7 +62,22 @@ def function_address(executable: Path, functions: dict[str, tuple[int, int]], na
 @pytest.mark.parametrize("flow", FLOWS)
 @pytest.mark.parametrize("arch", ARCHES)
 def test_lldb_reads_functions_lines_and_variables(tmp_path: Path, arch: str, flow: str) -> None:
-    executable, bundle, functions = FLOWS[flow](tmp_path, arch, 4)
+    check_with_lldb(arch, *FLOWS[flow](tmp_path, arch, 4))
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_dwarf5_without_line_strings_reads_whole_in_lldb(tmp_path: Path, arch: str) -> None:
+    """``line_strings=False``: DWARF 5 with the line table's paths inline and the unit's names in .debug_str, so
+    lldb-14 (which does not map a Mach-O ``__debug_line_str``) reads all of it, as it reads DWARF 4."""
+    executable, bundle, functions = our_flow(tmp_path, arch, 5, line_strings=False)
+    names = {s.sectname for s in read_macho(dsym_dwarf_file(bundle)).sections if s.segname == "__DWARF"}
+    assert "__debug_line_str" not in names
+    header = run("llvm-dwarfdump-14", "--debug-line", dsym_dwarf_file(bundle))
+    assert "version: 5" in header and 'name: "prog.c"' in header
+    check_with_lldb(arch, executable, bundle, functions)
+
+
+def check_with_lldb(arch: str, executable: Path, bundle: Path, functions: dict[str, tuple[int, int]]) -> None:
     assert uuids(executable) == uuids(dsym_dwarf_file(bundle))
     verify(dsym_dwarf_file(bundle))
     run("llvm-objdump-14", "--macho", "--private-headers", dsym_dwarf_file(bundle))

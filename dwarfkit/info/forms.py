@@ -239,7 +239,7 @@ def _string(unit: "Unit", die: Die, at: int, text: str, pinned: int | None, vers
     if pinned is None:
         if program.indexed:
             pinned = STRX
-        elif at in (AT_comp_dir, AT_name) and die.parent is None and version >= 5:
+        elif at in (AT_comp_dir, AT_name) and die.parent is None and version >= 5 and program.use_line_strings:
             pinned = LINE_STRP   # the unit's name and directory are also in the line table: share them
         else:
             encoded = text.encode()

@@ -13,6 +13,7 @@ from .opcodes import MIN_OPCODE_BASE, STANDARD_OPCODE_LENGTHS, SequenceEncoder
 from .sequence import LineSequence
 
 _DW_FORM_line_strp = ENUM_DW_FORM["DW_FORM_line_strp"]
+_DW_FORM_string = ENUM_DW_FORM["DW_FORM_string"]
 _DW_FORM_udata = ENUM_DW_FORM["DW_FORM_udata"]
 _DW_FORM_data16 = ENUM_DW_FORM["DW_FORM_data16"]
 _DW_LNCT_path = ENUM_DW_LNCT["DW_LNCT_path"]
@@ -146,8 +147,9 @@ class LineProgram:
         return bytes(out), relocations
 
     # -- emission -------------------------------------------------------------------------------------------------
-    def emit(self, writer: SectionWriter, line_str: StringTable, debug_str: StringTable | None = None) -> int:
-        """Appends the whole program to the ``.debug_line`` writer; returns its offset (``DW_AT_stmt_list``)."""
+    def emit(self, writer: SectionWriter, line_str: StringTable | None, debug_str: StringTable | None = None) -> int:
+        """Appends the whole program to the ``.debug_line`` writer; returns its offset (``DW_AT_stmt_list``).
+        DWARF 5 paths go to ``line_str`` (``DW_FORM_line_strp``), or inline (``DW_FORM_string``) when it is None."""
         data = writer.data
         relocations = writer.section.relocations
         undo = len(data), len(relocations)
@@ -165,7 +167,7 @@ class LineProgram:
             raise
         return start
 
-    def emit_header(self, writer: SectionWriter, line_str: StringTable) -> int:
+    def emit_header(self, writer: SectionWriter, line_str: StringTable | None) -> int:
         """Writes the unit length placeholder and the header; :meth:`emit` adds sequences and closes the length."""
         enc = self.encoding
         version = enc.version
@@ -204,13 +206,17 @@ class LineProgram:
             writer.u8(0)  # length: unknown
         writer.u8(0)
 
-    def _v5_tables(self, writer: SectionWriter, line_str: StringTable) -> None:
+    def _v5_tables(self, writer: SectionWriter, line_str: StringTable | None) -> None:
         def path(text: str) -> None:
-            writer.offset_field(line_str.add(text), RelocKind.SECTION, line_str.name)
+            if line_str is None:
+                writer.cstr(text)
+            else:
+                writer.offset_field(line_str.add(text), RelocKind.SECTION, line_str.name)
 
+        path_form = _DW_FORM_string if line_str is None else _DW_FORM_line_strp
         writer.u8(1)
         writer.uleb(_DW_LNCT_path)
-        writer.uleb(_DW_FORM_line_strp)
+        writer.uleb(path_form)
         writer.uleb(len(self.directories))
         for d in self.directories:
             path(d)
@@ -219,7 +225,7 @@ class LineProgram:
             missing = next(f.name for f in self.files if f.md5 is None)
             raise DescriptionError(f"line program {self.name!r}: file {missing!r} has no MD5 but others have one; "
                                    f"DWARF 5 needs it for all files or none")
-        formats = [(_DW_LNCT_path, _DW_FORM_line_strp), (_DW_LNCT_directory_index, _DW_FORM_udata)]
+        formats = [(_DW_LNCT_path, path_form), (_DW_LNCT_directory_index, _DW_FORM_udata)]
         if all(with_md5):
             formats.append((_DW_LNCT_MD5, _DW_FORM_data16))
         writer.u8(len(formats))
