@@ -96,12 +96,12 @@ def _pe(image: Image, folder: Path) -> list[tuple[str, str, str]]:
     return [("executable", "PE", f"{NAME}.exe")]
 
 
-# lldb-14 does not read a Mach-O __debug_line_str, so the Mach-O targets use DWARF 4 (see ARCHITECTURE.md).
+# DWARF 5 everywhere; for macOS without .debug_line_str, which lldb-14 does not read (see minic.compiler).
 TARGETS = (
     Target("elf-x86_64", Arch.X86_64, "linux", 5, _elf),
     Target("elf-aarch64", Arch.AARCH64, "linux", 5, _elf),
-    Target("macho-x86_64", Arch.X86_64, "macos", 4, _macho),
-    Target("macho-arm64", Arch.AARCH64, "macos", 4, _macho),
+    Target("macho-x86_64", Arch.X86_64, "macos", 5, _macho),
+    Target("macho-arm64", Arch.AARCH64, "macos", 5, _macho),
     Target("coff-x86_64", Arch.X86_64, "windows", 5, _coff),
     Target("pe-x86_64", Arch.X86_64, "windows", 5, _pe),
 )

@@ -73,7 +73,9 @@ def compile_to(source: str, arch: Arch | str, filename: str = "<input>", *, comp
         from .debuginfo import describe
         # No .eh_frame on Windows: its unwinder reads .pdata/.xdata, and a COFF object's .eh_frame would need
         # pc-relative relocations that COFF DWARF readers (llvm-dwarfdump) do not apply.
-        image.dwarf = describe(result, comp_dir=comp_dir, version=dwarf_version, eh_frame=platform != "windows")
+        # No .debug_line_str for macOS: lldb-14 maps no Mach-O __debug_line_str (later lldb versions do).
+        image.dwarf = describe(result, comp_dir=comp_dir, version=dwarf_version, eh_frame=platform != "windows",
+                               line_strings=platform != "macos")
     image.validate()
     return result
 

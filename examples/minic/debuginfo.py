@@ -35,20 +35,23 @@ if TYPE_CHECKING:
 PRODUCER = "minic (dwarfkit example compiler)"
 
 
-def describe(result: "Compilation", *, comp_dir: str = "/", version: int = 5,
-             eh_frame: bool = True) -> DwarfSections:
+def describe(result: "Compilation", *, comp_dir: str = "/", version: int = 5, eh_frame: bool = True,
+             line_strings: bool = True) -> DwarfSections:
     """All debug sections of a compiled program; ``eh_frame=False`` leaves out the runtime unwind table (Windows
-    unwinds with .pdata, and debuggers read .debug_frame)."""
-    return _Describer(result, comp_dir, version, eh_frame).run()
+    unwinds with .pdata, and debuggers read .debug_frame); ``line_strings=False`` keeps DWARF 5 paths out of
+    .debug_line_str."""
+    return _Describer(result, comp_dir, version, eh_frame, line_strings).run()
 
 
 class _Describer:
-    def __init__(self, result: "Compilation", comp_dir: str, version: int, eh_frame: bool) -> None:
+    def __init__(self, result: "Compilation", comp_dir: str, version: int, eh_frame: bool, line_strings: bool
+                 ) -> None:
         self.result = result
         self.eh_frame = eh_frame
         self.program = result.program
         self.labels = result.assembly.labels
-        self.dw = DwarfBuilder(Encoding(version=version, address_size=result.image.arch.info.address_size))
+        self.dw = DwarfBuilder(Encoding(version=version, address_size=result.image.arch.info.address_size),
+                               line_strings=line_strings)
         self.types: dict[s.Type, Any] = {}
         code = result.assembly
         first = min(code.functions.items(), key=lambda item: item[1][0])
