@@ -51,6 +51,11 @@ class Encoding:
         return 12 if self.offset_size == 8 else 4
 
 
+def align_up(value: int, alignment: int) -> int:
+    """``value`` rounded up to a multiple of ``alignment``; 0 and 1 mean no alignment (as ELF's ``sh_addralign``)."""
+    return value + (-value % alignment) if alignment > 1 else value
+
+
 def uleb128(value: int) -> bytes:
     if value < 0:
         raise ValueError(f"ULEB128 of negative value {value}")

@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from dwarfkit.arch import Arch
+from dwarfkit.encoding import align_up
 from dwarfkit.errors import ContainerError
 from dwarfkit.image import ContentSection, Image, SectionKind, Symbol
 from dwarfkit.incremental.fragments import ENCODING
@@ -54,10 +55,6 @@ _CHECKSUM = 64
 _SECTION = struct.Struct("<8sIIIIIIHHI")
 _FOLD = 0xFFFF
 """Folding a sum of 16-bit words with end-around carries is arithmetic modulo 0xFFFF."""
-
-
-def _align(value: int, alignment: int) -> int:
-    return -(-value // alignment) * alignment
 
 
 @dataclass
@@ -169,7 +166,7 @@ class PeSections:
     def replace(self, section: str, data: bytes) -> None:
         """The section's new bytes (its whole room) go to the first free run of the file that holds them."""
         header = self.sections[section]
-        size = _align(len(data), self.file_alignment)
+        size = align_up(len(data), self.file_alignment)
         start = self._free_run(size, header)
         old_start, old_end = header.extent()
         self._patch(start, data + bytes(size - len(data)))
@@ -195,15 +192,15 @@ class PeSections:
         """First fit among the gaps between the pieces of the file (the section's own place is free), else the end."""
         at = 0
         for start, end in self._taken(header):
-            if _align(at, self.file_alignment) + size <= start:
-                return _align(at, self.file_alignment)
+            if align_up(at, self.file_alignment) + size <= start:
+                return align_up(at, self.file_alignment)
             at = max(at, end)
-        return _align(at, self.file_alignment)
+        return align_up(at, self.file_alignment)
 
     def _write_headers(self) -> None:
         """Section table and optional header after a size or place changed (debug sections in table order)."""
         def end(header: _Header) -> int:
-            return _align(header.virtual_address + max(header.virtual_size, 1), self.section_alignment)
+            return align_up(header.virtual_address + max(header.virtual_size, 1), self.section_alignment)
         for before, header in zip(self.headers, self.headers[1:]):
             header.virtual_address = end(before)
         image_size = end(self.headers[-1])

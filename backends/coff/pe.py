@@ -15,8 +15,10 @@ import os
 from dataclasses import dataclass
 from typing import Mapping, Sequence
 
+from dwarfkit.encoding import align_up
 from dwarfkit.errors import ContainerError, RelocationError
 from dwarfkit.image import Image, SectionKind
+from dwarfkit.output import write_atomically
 from dwarfkit.sections import RelocKind, apply_relocations
 
 from . import constants as C
@@ -25,7 +27,6 @@ from .base_relocations import base_relocation_table
 from .contents import OutputSection, collect_sections
 from .imports import IMPORT_PREFIX, ImportTable
 from .machine import Machine, machine_for
-from dwarfkit.output import write_atomically
 from .pe_headers import PE_SIGNATURE, OptionalHeader, dos_header, with_checksum
 from .thunks import code_fill, encode_thunk, thunk_size
 
@@ -96,10 +97,10 @@ class _PeLayout:
         if count > C.MAX_IMAGE_SECTIONS:
             raise ContainerError(f"PE image: {count} sections, more than the {C.MAX_IMAGE_SECTIONS} the Windows "
                                  f"loader accepts")
-        self.headers_size = _align(len(dos_header()) + len(PE_SIGNATURE) + C.FILE_HEADER_SIZE
-                                   + C.OPTIONAL_HEADER64_SIZE + C.SECTION_HEADER_SIZE * count, FILE_ALIGNMENT)
+        self.headers_size = align_up(len(dos_header()) + len(PE_SIGNATURE) + C.FILE_HEADER_SIZE
+                                     + C.OPTIONAL_HEADER64_SIZE + C.SECTION_HEADER_SIZE * count, FILE_ALIGNMENT)
         self.placed: dict[str, _Placed] = {}
-        self._next_rva = _align(self.headers_size, SECTION_ALIGNMENT)
+        self._next_rva = align_up(self.headers_size, SECTION_ALIGNMENT)
         self._next_file = self.headers_size
 
     # -- preparation ------------------------------------------------------------------------------------------------
@@ -125,7 +126,7 @@ class _PeLayout:
         code = next((s for s in self.content if s.flags & C.IMAGE_SCN_CNT_CODE), None)
         if self.thunks and code is not None:
             assert code.data is not None
-            self.thunk_offset = _align(len(code.data), 16)
+            self.thunk_offset = align_up(len(code.data), 16)
             code.data += code_fill(self.machine) * (self.thunk_offset - len(code.data))
             code.data += bytes(thunk_size(self.machine) * len(self.thunks))
             code.size = len(code.data)
@@ -137,10 +138,10 @@ class _PeLayout:
             raise ContainerError(f"PE image: section {section.name} of {section.size:#x} bytes would end at RVA "
                                  f"{self._next_rva + section.size:#x}, beyond the 4 GiB an image can span")
         if section.data:
-            placed.raw_size = _align(len(section.data), FILE_ALIGNMENT)
+            placed.raw_size = align_up(len(section.data), FILE_ALIGNMENT)
             placed.raw_pointer = self._next_file
             self._next_file += placed.raw_size
-        self._next_rva = _align(self._next_rva + max(section.size, 1), SECTION_ALIGNMENT)
+        self._next_rva = align_up(self._next_rva + max(section.size, 1), SECTION_ALIGNMENT)
         self.placed[section.source] = placed
         return placed
 
@@ -259,11 +260,7 @@ class _PeLayout:
             entry=self.placed[entry.section].rva + entry.value,  # type: ignore[index]
             image_base=self.base, section_alignment=SECTION_ALIGNMENT, file_alignment=FILE_ALIGNMENT,
             size_of_code=total(C.IMAGE_SCN_CNT_CODE), size_of_initialized_data=total(C.IMAGE_SCN_CNT_INITIALIZED_DATA),
-            size_of_uninitialized_data=sum(_align(p.section.size, FILE_ALIGNMENT) for p in placed
-                                           if p.section.flags & C.IMAGE_SCN_CNT_UNINITIALIZED_DATA),
+            size_of_uninitialized_data=sum(align_up(p.section.size, FILE_ALIGNMENT) for p in placed
+                                             if p.section.flags & C.IMAGE_SCN_CNT_UNINITIALIZED_DATA),
             base_of_code=code[0].rva if code else 0, size_of_image=self._next_rva, size_of_headers=self.headers_size,
             directories=directories)
-
-
-def _align(value: int, alignment: int) -> int:
-    return -(-value // alignment) * alignment

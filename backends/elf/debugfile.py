@@ -21,11 +21,12 @@ from elftools.elf.elffile import ELFFile
 from elftools.elf.enums import ENUM_NOTE_N_TYPE, ENUM_SH_TYPE_BASE
 from elftools.elf.sections import SymbolTableSection
 
+from dwarfkit.encoding import align_up
 from dwarfkit.errors import ContainerError
 from dwarfkit.sections import DwarfSections
 
 from .contents import EH_FRAME, check_relocations, debug_section
-from .elffile import SHDR, SHDR_SIZE, ElfHeader, ElfSection, align_up, serialize
+from .elffile import SHDR, SHDR_SIZE, ElfHeader, ElfSection, serialize
 from .machine import machine_by_number
 from dwarfkit.output import write_atomically
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.enums import ENUM_E_VERSION, ENUM_EI_CLASS, ENUM_EI_DATA, ENUM_SH_TYPE_BASE
 
+from dwarfkit.encoding import align_up
 from dwarfkit.errors import LayoutError
 
 SHT = ENUM_SH_TYPE_BASE
@@ -66,10 +67,6 @@ class ElfHeader:
     entry: int = 0
     flags: int = 0
     osabi: int = 0
-
-
-def align_up(value: int, alignment: int) -> int:
-    return value + (-value % alignment) if alignment > 1 else value
 
 
 def serialize(header: ElfHeader, sections: Sequence[ElfSection], segments: Sequence[Segment] = (),

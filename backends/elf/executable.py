@@ -12,13 +12,14 @@ from collections.abc import Mapping
 from elftools.elf.constants import P_FLAGS, SH_FLAGS
 from elftools.elf.enums import ENUM_E_TYPE, ENUM_P_TYPE_BASE, ENUM_SH_TYPE_BASE
 
+from dwarfkit.encoding import align_up
 from dwarfkit.errors import DescriptionError, LayoutError, RelocationError
 from dwarfkit.image import Image, SectionKind
+from dwarfkit.output import write_atomically
 from dwarfkit.sections import apply_relocations
 
 from .contents import EH_FRAME, check_image, content_section, debug_section, debug_sections, eh_frame_section
-from .elffile import EHDR_SIZE, PHDR_SIZE, ElfHeader, ElfSection, Segment, align_up, section_indices, serialize
-from dwarfkit.output import write_atomically
+from .elffile import EHDR_SIZE, PHDR_SIZE, ElfHeader, ElfSection, Segment, section_indices, serialize
 from .symtab import STB, SYMBOL_TYPES, ElfSymbol, SymbolTable
 
 SHT = ENUM_SH_TYPE_BASE

@@ -16,6 +16,7 @@ import copy
 from pathlib import Path
 
 from dwarfkit.arch import Arch
+from dwarfkit.encoding import align_up
 from dwarfkit.errors import ContainerError, RelocationError
 from dwarfkit.sections import DwarfSections
 
@@ -23,7 +24,7 @@ from . import constants as C
 from .commands import (BuildVersionCommand, LoadCommand, MachHeader, Section64, SegmentCommand64, SymtabCommand,
                        UuidCommand)
 from .bundle import info_plist, write_directory_atomic
-from .layout import FileSpace, align_up
+from .layout import FileSpace
 from .names import debug_section_name, find_symbol, symbol_name
 from .reader import MachOFile, read_macho
 from .symtab import SymbolEntry, encode_symtab

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dwarfkit.arch import Arch
-from dwarfkit.encoding import uleb128
+from dwarfkit.encoding import align_up, uleb128
 from dwarfkit.errors import ContainerError, DescriptionError
 from dwarfkit.image import ContentSection, Image, SectionKind, SymbolKind
 from dwarfkit.output import write_atomically
@@ -26,7 +26,7 @@ from .commands import (BuildVersionCommand, DyldInfoCommand, DylinkerCommand, Dy
                        LinkeditDataCommand, LoadCommand, MachHeader, Section64, SegmentCommand64, SymtabCommand,
                        UuidCommand)
 from .exports import export_trie
-from .layout import FileSpace, align_up
+from .layout import FileSpace
 from .names import content_section_name, symbol_name
 from .symtab import SymbolEntry, encode_symtab
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dwarfkit.encoding import align_up
 from dwarfkit.errors import LayoutError
 
 SLACK_NUMERATOR, SLACK_DENOMINATOR = 4, 3
@@ -18,10 +19,6 @@ SLACK_NUMERATOR, SLACK_DENOMINATOR = 4, 3
 
 def ideal_size(size: int) -> int:
     return size * SLACK_NUMERATOR // SLACK_DENOMINATOR
-
-
-def align_up(value: int, alignment: int) -> int:
-    return -(-value // alignment) * alignment
 
 
 @dataclass

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dwarfkit.arch import Arch
+from dwarfkit.encoding import align_up
 from dwarfkit.errors import ContainerError, DescriptionError
 from dwarfkit.image import Image, SectionKind, SymbolKind
 from dwarfkit.output import write_atomically
@@ -27,7 +28,7 @@ from .commands import (BuildVersionCommand, DysymtabCommand, MachHeader, Relocat
                        SymtabCommand)
 from .dsym import check_encoding
 from .executable import MACOS_11, section_flags
-from .layout import FileSpace, align_up
+from .layout import FileSpace
 from .names import content_section_name, debug_section_name, symbol_name
 from .symtab import SymbolEntry, encode_symtab
 

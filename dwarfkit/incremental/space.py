@@ -3,13 +3,10 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
+from ..encoding import align_up
 
 MIN_FREE = 8
 """No free block is smaller: a smaller rest stays with the slot it was cut from, as slack."""
-
-
-def align_up(value: int, alignment: int) -> int:
-    return (value + alignment - 1) // alignment * alignment
 
 
 @dataclass

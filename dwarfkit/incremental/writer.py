@@ -20,13 +20,14 @@ import heapq
 from dataclasses import dataclass
 from typing import ClassVar, Iterable, Protocol
 
+from ..encoding import align_up
 from ..errors import DescriptionError
 from .fragments import (ARANGES_HEAD, ENTRY, FREE_ARANGE, FREE_RANGE, Fragment, InfoHead, abbrev_section,
                         address_offsets, arange_entry, aranges_section, declared_lines, first_line_operand,
                         function_dies, info_fill, info_head, line_fill, line_head, line_program, line_sequence,
                         line_sequence_size, names, range_entry, ranges_section, sleb128_padded)
 from .model import TYPES, Block, Function, UnitInfo, Variable
-from .space import MIN_FREE, SlotSpace, align_up
+from .space import MIN_FREE, SlotSpace
 
 INFO, LINE, ABBREV = ".debug_info", ".debug_line", ".debug_abbrev"
 STR, RANGES, ARANGES = ".debug_str", ".debug_ranges", ".debug_aranges"
