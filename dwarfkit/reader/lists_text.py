@@ -21,6 +21,9 @@ LLE = ["DW_LLE_end_of_list", "DW_LLE_base_addressx", "DW_LLE_startx_endx", "DW_L
        "DW_LLE_start_length"]
 RLE = ["DW_RLE_end_of_list", "DW_RLE_base_addressx", "DW_RLE_startx_endx", "DW_RLE_startx_length",
        "DW_RLE_offset_pair", "DW_RLE_base_address", "DW_RLE_start_end", "DW_RLE_start_length"]
+# Operands of each entry kind, the same for DW_LLE_* and DW_RLE_*: u = ULEB128, a = an address.
+_OPERANDS = {"end_of_list": "", "base_addressx": "u", "startx_endx": "uu", "startx_length": "uu", "offset_pair": "uu",
+             "default_location": "", "base_address": "a", "start_end": "aa", "start_length": "au"}
 _LLE_WIDTH = max(len(n) for n in LLE)  # llvm pads raw entry names to the longest DW_LLE name
 MAX_ENTRIES = 1 << 20  # per list; a list is also bounded by its section's bytes
 BITS64 = (1 << 64) - 1  # llvm-dwarfdump adds base and offset in 64 bits
@@ -68,6 +71,14 @@ class ListSection:
 class _Reader:
     def __init__(self, data: bytes, order: str, address_size: int):
         self.data, self.order, self.asz = data, order, address_size
+
+    def operands(self, kind: str, off: int) -> tuple[tuple, int]:
+        """The operands of a DWARF 5 list entry named ``kind`` (``DW_LLE_*``/``DW_RLE_*``) at ``off``."""
+        values = []
+        for operand in _OPERANDS[kind[7:]]:
+            value, off = self.uleb(off) if operand == "u" else self.addr(off)
+            values.append(value)
+        return tuple(values), off
 
     def addr(self, off: int, size: int | None = None) -> tuple[int, int]:
         size = size or self.asz
@@ -226,27 +237,14 @@ def _read_lists(r: _Reader, section: str, off: int, end: int, table: ListTable, 
                 if kind >= len(LLE):
                     out.problems.append(where(section, start, f"location list entry kind 0x{kind:x} is unknown"))
                     return
-                values: tuple
+                values, off = r.operands(LLE[kind], off)
                 rng = None
-                if kind in (1, 2, 3, 4):
-                    a, off = r.uleb(off)
-                    values = (a,)
-                    if kind != 1:
-                        b, off = r.uleb(off)
-                        values = (a, b)
-                        if kind == 4 and base is not None:
-                            rng = (base + a, base + b)
-                elif kind in (6, 7, 8):
-                    a, off = r.addr(off)
-                    if kind == 6:
-                        base = a
-                        values = (a,)
-                    else:
-                        b, off = r.addr(off) if kind == 7 else r.uleb(off)
-                        values = (a, b)
-                        rng = (a, b if kind == 7 else a + b)
-                else:
-                    values = ()
+                if kind == 4 and base is not None:
+                    rng = (base + values[0], base + values[1])
+                elif kind == 6:
+                    base = values[0]
+                elif kind in (7, 8):
+                    rng = (values[0], values[1] if kind == 7 else values[0] + values[1])
                 expr = None
                 if kind not in (1, 6):
                     n, off = r.uleb(off)
@@ -325,21 +323,10 @@ def _read_rnglists(r: _Reader, off: int, end: int, table: ListTable, out: ListSe
             if kind >= len(RLE):
                 out.problems.append(where(section, start, f"range list entry kind 0x{kind:x} is unknown"))
                 return False
+            values: tuple = ()
+            rng = None
             try:
-                values: tuple = ()
-                rng = None
-                if kind in (1, 2, 3, 4):
-                    a, off = r.uleb(off)
-                    values = (a,)
-                    if kind != 1:
-                        b, off = r.uleb(off)
-                        values = (a, b)
-                elif kind in (5, 6, 7):
-                    a, off = r.addr(off)
-                    values = (a,)
-                    if kind != 5:
-                        b, off = r.addr(off) if kind == 6 else r.uleb(off)
-                        values = (a, b)
+                values, off = r.operands(RLE[kind], off)
             except _Truncated:
                 off = len(r.data) + 1
             if off > end:
