@@ -4,8 +4,8 @@ from __future__ import annotations
 from typing import TextIO
 
 from .lines import END_SEQUENCE, parse_line_table
-from .ranges import ranges_v4, read_offset_table, rnglist
-from .forms import F, ADDR_INDEX, CONSTANTS
+from .ranges import attribute_ranges
+from .forms import ADDR_INDEX, CONSTANTS
 from .text import InfoDumper
 from .typename import DieRef
 from .units import DwarfContext, Unit, forget
@@ -29,13 +29,7 @@ def die_ranges(ctx: DwarfContext, unit: Unit, i: int) -> list[tuple[int, int]]:
             return [(lv, hv)]
     rng = unit.attr_form(i, A_RANGES)
     if rng is not None:
-        form, v = rng
-        if form == F["rnglistx"]:
-            off = read_offset_table(ctx, "debug_rnglists", unit, unit.rnglists_base, v)
-            return rnglist(ctx, unit, off)[0] if off is not None else []
-        if unit.version >= 5:
-            return rnglist(ctx, unit, v)[0]
-        return ranges_v4(ctx, unit, v)[0]
+        return attribute_ranges(ctx, unit, *rng)[1]
     return []
 
 

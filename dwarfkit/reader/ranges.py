@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..encoding import decode_uleb128 as uleb
+from .forms import F
 from .units import DwarfContext, Unit
 
 # A list is bounded by the bytes it occupies; this caps pathological inputs that repeat empty entries.
@@ -18,6 +19,28 @@ def read_offset_table(ctx: DwarfContext, section: str, unit: Unit, base: int | N
     if pos + unit.offset_size > len(data):
         return None
     return base + int.from_bytes(data[pos:pos + unit.offset_size], ctx.order)  # type: ignore[arg-type]
+
+
+def list_offset(ctx: DwarfContext, unit: Unit, form: int, value: int) -> int | None:
+    """Where a list attribute's list starts: its value, or for ``rnglistx``/``loclistx`` the entry of the unit's
+    offset table (None when the index is past its end)."""
+    if form == F["rnglistx"]:
+        return read_offset_table(ctx, "debug_rnglists", unit, unit.rnglists_base, value)
+    if form == F["loclistx"]:
+        return read_offset_table(ctx, "debug_loclists", unit, unit.loclists_base, value)
+    return value
+
+
+def attribute_ranges(ctx: DwarfContext, unit: Unit, form: int, value: int
+                     ) -> tuple[int | None, list[tuple[int, int]], str | None]:
+    """A DIE's ``DW_AT_ranges``: (the list's offset, its ranges, a problem or None); the offset is None, with no
+    ranges, when a ``rnglistx`` index is past the offset table."""
+    offset = list_offset(ctx, unit, form, value)
+    if offset is None:
+        return None, [], None
+    if form == F["rnglistx"] or unit.version >= 5:
+        return (offset, *rnglist(ctx, unit, offset))
+    return (offset, *ranges_v4(ctx, unit, offset))
 
 
 def ranges_v4(ctx: DwarfContext, unit: Unit, offset: int) -> tuple[list[tuple[int, int]], str | None]:

@@ -15,7 +15,7 @@ from .expr import format_expr
 from .forms import F
 from .lines import BASIC_BLOCK, END_SEQUENCE, EPILOGUE_BEGIN, IS_STMT, PROLOGUE_END, STANDARD_OPCODES, LineTable, \
     parse_line_table
-from .ranges import loclist, ranges_v4, read_offset_table, rnglist
+from .ranges import attribute_ranges, list_offset, loclist
 from .typename import DieRef, TypePrinter
 from .units import DW_UT, DwarfContext, Unit, cstring, forget
 
@@ -391,18 +391,10 @@ class InfoDumper:
         return f"DW_FORM(0x{form:04x})"
 
     def ranges(self, unit: Unit, form: int, v, depth: int) -> str:
-        ctx = self.ctx
-        text = ""
-        if form == F["rnglistx"]:
-            off = read_offset_table(ctx, "debug_rnglists", unit, unit.rnglists_base, v)
-            if off is None:
-                return ""
-            text = f"0x{off:0{2 * unit.offset_size}x}"
-            result, problem = rnglist(ctx, unit, off)
-        elif unit.version >= 5:
-            result, problem = rnglist(ctx, unit, v)
-        else:
-            result, problem = ranges_v4(ctx, unit, v)
+        off, result, problem = attribute_ranges(self.ctx, unit, form, v)
+        if off is None:
+            return ""
+        text = f"0x{off:0{2 * unit.offset_size}x}" if form == F["rnglistx"] else ""
         if problem:
             self.problems.append(problem)
         digits = 2 * unit.address_size
@@ -414,10 +406,10 @@ class InfoDumper:
         prefix = ""
         if form == F["loclistx"]:
             prefix = f"indexed (0x{v:x}) loclist = "
-            off = read_offset_table(ctx, "debug_loclists", unit, unit.loclists_base, v)
-            if off is None:
-                return prefix
-            v = off
+        off = list_offset(ctx, unit, form, v)
+        if off is None:
+            return prefix
+        v = off
         entries, problem = loclist(ctx, unit, v, unit.version >= 5)
         if problem:
             self.problems.append(problem)

@@ -22,7 +22,7 @@ from .dump import line_tables
 from .forms import F
 from .lines import END_SEQUENCE, parse_line_table
 from .query import die_ranges
-from .ranges import loclist, ranges_v4, read_offset_table, rnglist
+from .ranges import attribute_ranges, list_offset, loclist
 from .units import DwarfContext, Unit, forget
 
 A_STMT_LIST, A_RANGES, A_LOW_PC, A_HIGH_PC, A_DECL_FILE, A_CALL_FILE = 0x10, 0x55, 0x11, 0x12, 0x3a, 0x58
@@ -138,26 +138,18 @@ class Verifier:
                 self.add(f"{where}: DW_AT_stmt_list 0x{v:x} is past the end of .debug_line (0x{line_size:x})")
         elif at in LOCLIST_ATTRS and (form in (F["sec_offset"], F["loclistx"])
                                       or (form in (F["data4"], F["data8"]) and unit.version <= 3)):
-            off = v
-            if form == F["loclistx"]:
-                off = read_offset_table(ctx, "debug_loclists", unit, unit.loclists_base, v)
-                if off is None:
-                    self.add(f"{where}: {name} location list index {v} is past the end of .debug_loclists")
-                    return
+            off = list_offset(ctx, unit, form, v)
+            if off is None:
+                self.add(f"{where}: {name} location list index {v} is past the end of .debug_loclists")
+                return
             _entries, problem = loclist(ctx, unit, off, unit.version >= 5)
             if problem:
                 self.add(f"{problem} (from {where} {name})")
         elif at == A_RANGES:
-            if form == F["rnglistx"]:
-                off = read_offset_table(ctx, "debug_rnglists", unit, unit.rnglists_base, v)
-                if off is None:
-                    self.add(f"{where}: DW_AT_ranges index {v} is past the end of .debug_rnglists")
-                    return
-                _r, problem = rnglist(ctx, unit, off)
-            elif unit.version >= 5:
-                _r, problem = rnglist(ctx, unit, v)
-            else:
-                _r, problem = ranges_v4(ctx, unit, v)
+            off, _ranges, problem = attribute_ranges(ctx, unit, form, v)
+            if off is None:
+                self.add(f"{where}: DW_AT_ranges index {v} is past the end of .debug_rnglists")
+                return
             if problem:
                 self.add(f"{problem} (from {where} DW_AT_ranges)")
 
