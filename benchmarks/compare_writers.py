@@ -20,8 +20,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-# shared/ lies beside the clone (or further up, for a nested git worktree).
-SHARED = next((p / "shared" for p in REPO.parents if (p / "shared" / "bench").is_dir()), REPO.parent / "shared")
+# shared/ lies beside the clone (or further up, for a nested git worktree), or where DWARFKIT_SHARED says.
+SHARED = Path(os.environ["DWARFKIT_SHARED"]) if os.environ.get("DWARFKIT_SHARED") else next(
+    (p / "shared" for p in REPO.parents if (p / "shared" / "bench").is_dir()), REPO.parent / "shared")
 PEER = SHARED / "bench" / "gimli-peer" / "run.sh"
 COUNTED = (".debug_info", ".debug_abbrev", ".debug_line", ".debug_str", ".debug_line_str")
 

@@ -10,7 +10,10 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 def _find_shared() -> Path:
-    """``shared/`` lies beside the clone; for a git worktree nested deeper, look further up."""
+    """``shared/`` lies beside the clone (for a git worktree nested deeper, further up), or where
+    ``DWARFKIT_SHARED`` says."""
+    if os.environ.get("DWARFKIT_SHARED"):
+        return Path(os.environ["DWARFKIT_SHARED"])
     for folder in REPO.parents:
         if (folder / "shared" / "corpus").is_dir():
             return folder / "shared"
