@@ -2,15 +2,24 @@
 
 Every backend takes an :class:`Image` and writes it in its container (ELF, Mach-O, COFF/PE). Nothing here knows a
 container; section names use ELF spelling (``.text``) and backends map them.
+
+The dataclasses check their own fields when they are made (names, sizes, alignment, kinds), and
+:meth:`Image.validate`, which every backend calls before it writes anything, checks them again (they are mutable)
+together with what only the whole image can tell: symbols inside their sections, relocated fields inside theirs,
+and call frames made for this architecture. (Which sections and symbols a reference may name, and the DWARF's
+address size and byte order, depend on the container: each backend checks those itself.) So every backend refuses the same bad input with the same
+message, before it has written a byte.
 """
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
 
-from .arch import Arch
-from .errors import DescriptionError
-from .sections import DwarfSections, Relocation
+from .arch import Arch, check_frame_section
+from .errors import DescriptionError, RelocationError
+from .sections import DwarfSections, Relocation, RelocKind
+
+_MAX_U64 = (1 << 64) - 1
 
 
 class SectionKind(enum.Enum):
@@ -26,6 +35,45 @@ class SymbolKind(enum.Enum):
     NOTYPE = "notype"
 
 
+def check_name(what: str, name: object) -> str:
+    """A name every container can store: a non-empty string without NUL that encodes as UTF-8 (no lone
+    surrogates). ``what`` says whose name it is, e.g. ``symbol name``."""
+    if not isinstance(name, str) or not name:
+        raise DescriptionError(f"{what} {name!r} is not a non-empty string")
+    if "\0" in name:
+        raise DescriptionError(f"{what} {name!r} contains NUL, which ends a name in every container")
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError as e:
+        raise DescriptionError(f"{what} {name!r} is not valid text: lone surrogate {name[e.start]!r} at index "
+                               f"{e.start}") from None
+    return name
+
+
+def check_alignment(what: str, alignment: object) -> int:
+    """An alignment in bytes: 0 or 1 (none) or a power of two."""
+    if not isinstance(alignment, int) or isinstance(alignment, bool) or alignment < 0 \
+            or alignment & (alignment - 1) or alignment > 1 << 32:
+        raise DescriptionError(f"{what}: alignment {alignment!r} is not a power of two (up to 2**32), 0 or 1")
+    return alignment
+
+
+def _check_size(what: str, value: object) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= _MAX_U64:
+        raise DescriptionError(f"{what} {value!r} is not an integer in [0, 2**64)")
+    return value
+
+
+def _enum(kind_type: type[enum.Enum], value: object, what: str) -> enum.Enum:
+    if isinstance(value, kind_type):
+        return value
+    try:
+        return kind_type(value)
+    except ValueError:
+        names = ", ".join(repr(k.value) for k in kind_type)
+        raise DescriptionError(f"{what} {value!r} is not a {kind_type.__name__} ({names})") from None
+
+
 @dataclass
 class ContentSection:
     """Code or data. A BSS section has ``size`` and no bytes."""
@@ -37,6 +85,27 @@ class ContentSection:
     size: int | None = None
     relocations: list[Relocation] = field(default_factory=list)
     """ADDRESS and PCREL fields in code or data that refer to symbols."""
+
+    def __post_init__(self) -> None:
+        self.check()
+
+    def check(self) -> None:
+        check_name("section name", self.name)
+        where = f"section {self.name}"
+        self.kind = _enum(SectionKind, self.kind, f"{where}: kind")  # type: ignore[assignment]
+        if not isinstance(self.data, (bytes, bytearray, memoryview)):
+            raise DescriptionError(f"{where}: data is a {type(self.data).__name__}, not bytes")
+        check_alignment(where, self.alignment)
+        if self.size is not None:
+            _check_size(f"{where}: size", self.size)
+        if self.kind is SectionKind.BSS:
+            if self.data or self.relocations:
+                raise DescriptionError(f"{where}: a BSS (zero-fill) section has no bytes and no relocations; give "
+                                       f"it a size only (it has {len(self.data)} bytes, {len(self.relocations)} "
+                                       f"relocations)")
+        elif self.size is not None and self.size != len(self.data):
+            raise DescriptionError(f"{where}: size {self.size:#x} differs from its {len(self.data):#x} bytes of "
+                                   f"data; only a BSS section has a size without bytes")
 
     @property
     def byte_size(self) -> int:
@@ -54,15 +123,36 @@ class Symbol:
     kind: SymbolKind = SymbolKind.FUNCTION
     is_global: bool = True
 
+    def __post_init__(self) -> None:
+        self.check()
+
+    def check(self) -> None:
+        check_name("symbol name", self.name)
+        where = f"symbol {self.name!r}"
+        if self.section is not None and not isinstance(self.section, str):
+            raise DescriptionError(f"{where}: section {self.section!r} is not a section name or None")
+        _check_size(f"{where}: value", self.value)
+        _check_size(f"{where}: size", self.size)
+        self.kind = _enum(SymbolKind, self.kind, f"{where}: kind")  # type: ignore[assignment]
+        if not isinstance(self.is_global, bool):
+            raise DescriptionError(f"{where}: is_global {self.is_global!r} is not True or False")
+
 
 @dataclass
 class Image:
     arch: Arch
+    """An :class:`Arch`, or its name (``"x86_64"``, ``"arm64"``, ...)."""
     sections: list[ContentSection] = field(default_factory=list)
     symbols: list[Symbol] = field(default_factory=list)
     dwarf: DwarfSections | None = None
     entry: str | None = None
     """Entry symbol, for executables."""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.arch, str):
+            self.arch = Arch.parse(self.arch)
+        elif not isinstance(self.arch, Arch):
+            raise DescriptionError(f"image architecture {self.arch!r} is not an Arch or an architecture name")
 
     def section(self, name: str) -> ContentSection:
         for s in self.sections:
@@ -77,12 +167,23 @@ class Image:
         raise DescriptionError(f"image has no symbol {name!r}")
 
     def validate(self) -> None:
-        """Checks that symbols lie inside their sections and names are unique."""
+        """Checks the whole image before a backend writes it (see the module's docstring); raises a
+        :class:`~dwarfkit.errors.DwarfkitError` naming what is wrong and where."""
+        self.__post_init__()
+        for s in self.sections:
+            if not isinstance(s, ContentSection):
+                raise DescriptionError(f"image section {s!r} is not a ContentSection")
+            s.check()
         names = {s.name for s in self.sections}
         if len(names) != len(self.sections):
             raise DescriptionError("image has two sections of the same name")
+        if self.entry is not None and not isinstance(self.entry, str):
+            raise DescriptionError(f"image entry {self.entry!r} is not a symbol name")
         seen: set[str] = set()
         for sym in self.symbols:
+            if not isinstance(sym, Symbol):
+                raise DescriptionError(f"image symbol {sym!r} is not a Symbol")
+            sym.check()
             if sym.name in seen:
                 raise DescriptionError(f"symbol {sym.name!r} is defined twice")
             seen.add(sym.name)
@@ -94,3 +195,31 @@ class Image:
             if not 0 <= sym.value <= size or sym.value + sym.size > size:
                 raise DescriptionError(f"symbol {sym.name!r} [{sym.value:#x}, {sym.value + sym.size:#x}) lies outside "
                                        f"section {sym.section} of size {size:#x}")
+        self._validate_relocations()
+
+    def _validate_relocations(self) -> None:
+        for section in self.sections:
+            check_relocations(section.name, section.byte_size, section.relocations)
+        dwarf = self.dwarf
+        if dwarf is None:
+            return
+        for section in dwarf:
+            check_name("DWARF section name", section.name)
+            check_alignment(f"section {section.name}", section.alignment)
+            check_relocations(section.name, len(section.data), section.relocations)
+            if section.name in (".debug_frame", ".eh_frame"):
+                check_frame_section(self.arch, section.name, bytes(section.data), dwarf.encoding.byteorder)
+
+
+def check_relocations(name: str, size: int, relocations: list[Relocation], sections: set[str] | None = None) -> None:
+    """Every relocated field lies inside its section and has a width a container can relocate (1, 2, 4, 8 bytes);
+    with ``sections`` (the names a container writes), every section offset or reference points into one of them."""
+    for r in relocations:
+        if r.size not in (1, 2, 4, 8):
+            raise RelocationError(f"{name}+{r.offset:#x}: relocated field of {r.size!r} bytes (1, 2, 4 or 8)")
+        if not isinstance(r.offset, int) or not 0 <= r.offset <= size - r.size:
+            raise RelocationError(f"{name}+{r.offset:#x}: {r.size}-byte relocation against {r.target!r} lies outside "
+                                  f"the section (size {size:#x})")
+        if sections is not None and r.kind not in (RelocKind.ADDRESS, RelocKind.PCREL) and r.target not in sections:
+            raise RelocationError(f"{name}+{r.offset:#x}: {r.kind.value} reference into section {r.target!r}, "
+                                  f"which is not written")

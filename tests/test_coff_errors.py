@@ -4,8 +4,8 @@ from __future__ import annotations
 import pytest
 
 from coff_programs import KERNEL32, exit_program
-from dwarfkit import (ContainerError, ContentSection, DwarfSections, Encoding, Relocation, RelocationError, RelocKind,
-                      Section, SectionKind, Symbol)
+from dwarfkit import (ContainerError, ContentSection, DescriptionError, DwarfSections, Encoding, Relocation,
+                      RelocationError, RelocKind, Section, SectionKind, Symbol)
 from dwarfkit.backends.coff import write_object, write_pe
 
 
@@ -109,7 +109,7 @@ def test_bad_imports(tmp_path, imports, message):
 def test_bad_alignment_and_image_base(tmp_path):
     image, _ = exit_program()
     image.sections[1].alignment = 3
-    with pytest.raises(ContainerError, match="section .data: alignment 3 is not a power of two"):
+    with pytest.raises(DescriptionError, match="section .data: alignment 3 is not a power of two"):
         write_object(image, tmp_path / "prog.o")
     with pytest.raises(ContainerError, match="image base 0x140001000 is not a positive multiple of 64 KiB"):
         write_pe(exit_program()[0], tmp_path / "prog.exe", imports=KERNEL32, image_base=0x140001000)

@@ -69,13 +69,6 @@ def test_arm64_pc_relative_code_field_is_refused(tmp_path: Path) -> None:
     bad(image, tmp_path / "prog.o", r"\.text\+0x0: pcrel relocation of 4 bytes against 'main' has no Mach-O aarch64")
 
 
-def test_eh_frame_is_refused(tmp_path: Path) -> None:
-    image, _ = build_image(Arch.X86_64)
-    image.dwarf = DwarfSections(Encoding(version=4))
-    image.dwarf.add(Section(".eh_frame", bytearray(16)))
-    bad(image, tmp_path / "prog.o", "does not write .eh_frame")
-
-
 def test_relocation_against_unknown_symbol(tmp_path: Path) -> None:
     image, _ = build_image(Arch.X86_64)
     image.dwarf = DwarfSections(Encoding(version=4))

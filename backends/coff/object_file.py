@@ -42,7 +42,7 @@ def object_bytes(image: Image) -> bytes:
     body = bytearray()
     for section, (data, relocs, count) in zip(sections, relocation_blocks):
         header = records.SectionHeader(section.name, section.flags
-                                       | records.alignment_flag(section.alignment, section.name),
+                                       | records.alignment_flag(max(section.alignment, 1), section.name),
                                        raw_size=section.size)
         if data:
             header.raw_pointer = offset + len(body)

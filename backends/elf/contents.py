@@ -8,9 +8,9 @@ from __future__ import annotations
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.enums import ENUM_SH_TYPE_BASE
 
-from dwarfkit.errors import ContainerError, RelocationError
-from dwarfkit.image import ContentSection, Image, SectionKind
-from dwarfkit.sections import DwarfSections, Relocation, RelocKind, Section
+from dwarfkit.errors import ContainerError
+from dwarfkit.image import ContentSection, Image, SectionKind, check_relocations
+from dwarfkit.sections import DwarfSections, Section
 
 from .compression import compress as compress_section
 from .elffile import ElfSection
@@ -39,23 +39,10 @@ def check_image(image: Image) -> ElfMachine:
     dwarf = debug_sections(image.dwarf, with_eh_frame=True)
     names = {s.name for s in image.sections} | {s.name for s in dwarf}
     for section in image.sections:
-        if section.kind is SectionKind.BSS and (section.data or section.relocations):
-            raise ContainerError(f"BSS section {section.name} has bytes or relocations; give it a size only")
         check_relocations(section.name, section.byte_size, section.relocations, names)
     for section in dwarf:
         check_relocations(section.name, len(section.data), section.relocations, names)
     return machine
-
-
-def check_relocations(name: str, size: int, relocations: list[Relocation], sections: set[str]) -> None:
-    """Every field lies inside its section, and every section offset points into a section that is written."""
-    for r in relocations:
-        if not 0 <= r.offset <= size - r.size:
-            raise RelocationError(f"{name}+{r.offset:#x}: {r.size}-byte relocation against {r.target!r} lies outside "
-                                  f"the section (size {size:#x})")
-        if r.kind not in (RelocKind.ADDRESS, RelocKind.PCREL) and r.target not in sections:
-            raise RelocationError(f"{name}+{r.offset:#x}: {r.kind.value} reference into section {r.target!r}, "
-                                  f"which is not written")
 
 
 def content_section(section: ContentSection) -> ElfSection:

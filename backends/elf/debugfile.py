@@ -25,7 +25,9 @@ from dwarfkit.encoding import align_up
 from dwarfkit.errors import ContainerError
 from dwarfkit.sections import DwarfSections
 
-from .contents import EH_FRAME, check_relocations, debug_section
+from dwarfkit.image import check_relocations
+
+from .contents import EH_FRAME, debug_section
 from .elffile import SHDR, SHDR_SIZE, ElfHeader, ElfSection, serialize
 from .machine import machine_by_number
 from dwarfkit.output import write_atomically
