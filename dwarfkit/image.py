@@ -6,13 +6,16 @@ container; section names use ELF spelling (``.text``) and backends map them.
 The dataclasses check their own fields when they are made (names, sizes, alignment, kinds), and
 :meth:`Image.validate`, which every backend calls before it writes anything, checks them again (they are mutable)
 together with what only the whole image can tell: symbols inside their sections, relocated fields inside theirs,
-and call frames made for this architecture. (Which sections and symbols a reference may name, and the DWARF's
-address size and byte order, depend on the container: each backend checks those itself.) So every backend refuses the same bad input with the same
-message, before it has written a byte.
+and call frames made for this architecture. So every backend refuses the same bad input with the same message,
+before it has written a byte. Which sections and symbols a reference may name, and the DWARF's address size and
+byte order, depend on the container: each backend checks those itself. Backends that resolve addresses (executables,
+dSYMs, debug files) also check them against the final sections with :func:`check_final_addresses`.
 """
 from __future__ import annotations
 
+import bisect
 import enum
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from .arch import Arch, check_frame_section
@@ -223,3 +226,23 @@ def check_relocations(name: str, size: int, relocations: list[Relocation], secti
         if sections is not None and r.kind not in (RelocKind.ADDRESS, RelocKind.PCREL) and r.target not in sections:
             raise RelocationError(f"{name}+{r.offset:#x}: {r.kind.value} reference into section {r.target!r}, "
                                   f"which is not written")
+
+
+def check_final_addresses(dwarf: DwarfSections, symbol_addresses: Mapping[str, int],
+                          sections: Iterable[tuple[str, int, int]], where: str) -> None:
+    """For a final image (executable, dSYM, debug file): every address the DWARF refers to (a unit's or function's
+    range, a line sequence's start, ``DW_OP_addr``) lies in one of ``sections``, given as (name, address, size);
+    its end counts too (an end address). A symbol plus an addend far past every section is a wrong description,
+    which debuggers would silently show as nothing. Symbols that do not resolve are left to the relocation code,
+    which names them."""
+    spans = sorted((start, start + size) for _name, start, size in sections)
+    starts = [start for start, _end in spans]
+    for section in dwarf:
+        for r in section.relocations:
+            if r.kind is not RelocKind.ADDRESS or r.target not in symbol_addresses:
+                continue
+            value = symbol_addresses[r.target] + r.addend
+            k = bisect.bisect_right(starts, value) - 1
+            if k < 0 or value > spans[k][1]:
+                raise DescriptionError(f"{section.name}+{r.offset:#x}: address {value:#x} ({r.target!r}"
+                                       f"{r.addend:+#x}) lies outside every section of {where}")

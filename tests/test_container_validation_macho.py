@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from dwarfkit import Arch, ContainerError, ContentSection, Relocation, RelocationError, RelocKind, SectionKind, Symbol, SymbolKind
+from dwarfkit import (Arch, ContainerError, ContentSection, Relocation, RelocationError, RelocKind, SectionKind, Symbol,
+                      SymbolKind)
 from dwarfkit.backends.macho_dsym import write_object
 from examples.minic.compiler import compile_program
 from macho_tools import load_commands, run
@@ -56,7 +57,8 @@ def test_llvm_tools_accept_objects_with_and_without_zerofill(tmp_path: Path, arc
     for section in segment["sections"]:  # every file-backed section inside the segment's file range
         if section["type"] != "S_ZEROFILL":
             assert int(segment["fileoff"]) <= int(section["offset"])
-            assert int(section["offset"]) + int(section["size"], 16) <= int(segment["fileoff"]) + int(segment["filesize"])
+            end = int(section["offset"]) + int(section["size"], 16)
+            assert end <= int(segment["fileoff"]) + int(segment["filesize"])
     info = run("llvm-dwarfdump-14", "--debug-info", obj)
     assert "DW_TAG_compile_unit" in info and "error" not in info, info
     run("llvm-dwarfdump-14", "--verify", obj)

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dwarfkit.errors import ContainerError
 from dwarfkit.image import Image, SectionKind
 from dwarfkit.sections import Relocation
 
 from . import constants as C
+from .machine import machine_for
 
 # ELF spellings the image model uses -> the names MinGW gcc and lld give the same sections.
 _COFF_NAMES = {".rodata": ".rdata"}
@@ -46,8 +48,20 @@ def coff_name(name: str) -> str:
     return _COFF_NAMES.get(name, name)
 
 
+def check_dwarf_encoding(image: Image) -> None:
+    """Both COFF machines written here (AMD64, ARM64) are 64-bit little-endian: the DWARF must be too."""
+    if image.dwarf is None:
+        return
+    enc = image.dwarf.encoding
+    machine = machine_for(image.arch)
+    if enc.byteorder != "little" or enc.address_size != 8:
+        raise ContainerError(f"COFF {machine.name}: DWARF with {enc.address_size}-byte {enc.byteorder}-endian "
+                             f"addresses does not fit the machine (8-byte little-endian)")
+
+
 def collect_sections(image: Image) -> list[OutputSection]:
     """Code and data in image order, then the DWARF sections in canonical order."""
+    check_dwarf_encoding(image)
     out: list[OutputSection] = []
     for s in image.sections:
         is_bss = s.kind is SectionKind.BSS

@@ -17,7 +17,7 @@ from typing import Mapping, Sequence
 
 from dwarfkit.encoding import align_up
 from dwarfkit.errors import ContainerError, RelocationError
-from dwarfkit.image import Image, SectionKind
+from dwarfkit.image import Image, SectionKind, check_final_addresses
 from dwarfkit.output import write_atomically
 from dwarfkit.sections import RelocKind, apply_relocations
 
@@ -67,8 +67,8 @@ class _Placed:
 
 class _PeLayout:
     def __init__(self, image: Image, imports: Mapping[str, Sequence[str]], image_base: int) -> None:
-        self.machine: Machine = machine_for(image.arch)
         image.validate()
+        self.machine: Machine = machine_for(image.arch)
         if image_base % _IMAGE_BASE_ALIGNMENT or not 0 < image_base < 1 << 64:
             raise ContainerError(f"PE image base {image_base:#x} is not a positive multiple of 64 KiB")
         self.image = image
@@ -205,6 +205,10 @@ class _PeLayout:
             self._place(self.reloc)
         for d in self.debug:
             self._place(d)
+        if self.image.dwarf is not None:
+            loaded = [(p.section.name, self.base + p.rva, p.section.size) for p in self.placed.values()
+                      if not p.section.is_debug]
+            check_final_addresses(self.image.dwarf, addresses, loaded, "the PE image")
         for d in self.debug:
             self._resolve(d, addresses)
         return self._file()

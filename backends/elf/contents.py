@@ -30,8 +30,8 @@ _CONTENT_FLAGS = {
 
 def check_image(image: Image) -> ElfMachine:
     """Validates what every ELF writer needs; returns the target machine."""
-    machine = machine_for(image.arch)
     image.validate()
+    machine = machine_for(image.arch)
     encoding = image.dwarf.encoding if image.dwarf else None
     if encoding is not None and (encoding.byteorder != "little" or encoding.address_size != 8):
         raise ContainerError(f"{image.arch.info.name} ELF needs little-endian DWARF with 8-byte addresses, not "

@@ -25,7 +25,7 @@ from dwarfkit.encoding import align_up
 from dwarfkit.errors import ContainerError
 from dwarfkit.sections import DwarfSections
 
-from dwarfkit.image import check_relocations
+from dwarfkit.image import check_final_addresses, check_relocations
 
 from .contents import EH_FRAME, debug_section
 from .elffile import SHDR, SHDR_SIZE, ElfHeader, ElfSection, serialize
@@ -73,6 +73,8 @@ def write_debug_file(executable: str | os.PathLike[str], dwarf: DwarfSections, o
     addresses.update(symbols or {})
     for s in dwarf:
         check_relocations(s.name, len(s.data), s.relocations, set(dwarf.sections))
+    check_final_addresses(dwarf, addresses, ((s.name, s["sh_addr"], s["sh_size"]) for s in sections
+                                             if s["sh_flags"] & SH_FLAGS.SHF_ALLOC), str(exe_path))
     resolved = dwarf.resolve(addresses)
 
     kept = _loaded_section_copies(sections)

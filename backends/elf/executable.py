@@ -14,7 +14,7 @@ from elftools.elf.enums import ENUM_E_TYPE, ENUM_P_TYPE_BASE, ENUM_SH_TYPE_BASE
 
 from dwarfkit.encoding import align_up
 from dwarfkit.errors import DescriptionError, LayoutError, RelocationError
-from dwarfkit.image import Image, SectionKind
+from dwarfkit.image import Image, SectionKind, check_final_addresses
 from dwarfkit.output import write_atomically
 from dwarfkit.sections import apply_relocations
 
@@ -33,6 +33,9 @@ def executable_bytes(image: Image, *, base: int = 0x400000, addresses: Mapping[s
     """The static executable for ``image``; see :func:`write_executable`."""
     machine = check_image(image)
     page = machine.page_size
+    if not isinstance(base, int) or not 0 <= base < 1 << 64:
+        shown = f"{base:#x}" if isinstance(base, int) else repr(base)
+        raise LayoutError(f"base address {shown} is not an address: it must lie in [0, 2**64)")
     if base % page:
         raise LayoutError(f"base address {base:#x} is not a multiple of the page size {page:#x}")
     entry_name = image.entry or "_start"
@@ -63,6 +66,7 @@ def executable_bytes(image: Image, *, base: int = 0x400000, addresses: Mapping[s
             by_name[content.name].data = bytes(data)
     debug: list[ElfSection] = []
     if dwarf is not None:
+        check_final_addresses(dwarf, symbol_addresses, ((s.name, s.addr, s.size) for s in loaded), "the executable")
         resolved = dwarf.resolve(symbol_addresses, section_addresses)
         if eh_frame is not None:
             by_name[EH_FRAME].data = resolved[EH_FRAME]
@@ -96,6 +100,9 @@ def _place(loaded: list[ElfSection], base: int, page: int, fixed: dict[str, int]
     unknown = set(fixed) - {s.name for s in loaded}
     if unknown:
         raise LayoutError(f"addresses given for sections the image does not have: {sorted(unknown)}")
+    for name, address in fixed.items():
+        if not isinstance(address, int) or not 0 <= address < 1 << 64:
+            raise LayoutError(f"address {address!r} given for section {name} is not in [0, 2**64)")
     # An empty section needs an address but nothing to load.
     segments = [Segment(PT["PT_LOAD"], _segment_flags(s), s.name, s.name, page) for s in loaded if s.size]
     segments.append(Segment(PT["PT_GNU_STACK"], P_FLAGS.PF_R | P_FLAGS.PF_W, align=16))
@@ -114,6 +121,10 @@ def _place(loaded: list[ElfSection], base: int, page: int, fixed: dict[str, int]
         cursor = max(cursor, s.addr + max(s.size, 1))  # an empty section still owns its address
         if s.type != SHT["SHT_NOBITS"]:
             offset += s.size
+    for s in loaded:
+        if s.addr + s.size > 1 << 64:
+            raise LayoutError(f"section {s.name} at {s.addr:#x} ({s.size:#x} bytes) runs past the end of the 64-bit "
+                              f"address space; choose a lower base or addresses")
     _check_overlaps(loaded, page)
     return segments
 

@@ -18,6 +18,7 @@ from pathlib import Path
 from dwarfkit.arch import Arch
 from dwarfkit.encoding import align_up
 from dwarfkit.errors import ContainerError, RelocationError
+from dwarfkit.image import check_final_addresses
 from dwarfkit.sections import DwarfSections
 
 from . import constants as C
@@ -88,7 +89,11 @@ def build_dsym(executable: MachOFile, dwarf: DwarfSections) -> bytes:
                              f"link with a UUID (ld64.lld does so by default)")
     check_encoding(dwarf, executable.arch, str(executable.path))
     kept = DwarfSections(dwarf.encoding, {name: s for name, s in dwarf.sections.items() if name not in NOT_IN_DSYM})
-    return DsymFile(executable, uuid, kept.resolve(resolve_symbols(executable, kept))).encode()
+    addresses = resolve_symbols(executable, kept)
+    check_final_addresses(kept, addresses, ((f"{s.segname},{s.sectname}", s.addr, s.size)
+                                            for seg in executable.segments for s in seg.sections),
+                          str(executable.path))
+    return DsymFile(executable, uuid, kept.resolve(addresses)).encode()
 
 
 def check_encoding(dwarf: DwarfSections, arch: Arch, where: str) -> None:
