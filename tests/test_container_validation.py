@@ -102,7 +102,8 @@ BROKEN: dict[str, tuple[Callable[[Image], None], type[DwarfkitError], str]] = {
     "bss-bytes": (lambda i: i.sections.append(ContentSection(".bss", SectionKind.BSS, size=8)) or
                   setattr(i.sections[-1], "data", b"\1" * 8), DescriptionError,
                   r"section .bss: a BSS \(zero-fill\) section has no bytes"),
-    "arch-string": (lambda i: setattr(i, "arch", "mips"), DescriptionError, r"unsupported architecture 'mips'"),
+    "arch-string": (lambda i: setattr(i, "arch", "mips"), DwarfkitError,  # COFF: "unsupported machine"
+                    r"unsupported (architecture|machine) 'mips'"),
     "unknown-relocation-target": (
         lambda i: i.section(".data").relocations.append(Relocation(0, 8, RelocKind.ADDRESS, "nowhere")),
         DwarfkitError, r"'nowhere'"),

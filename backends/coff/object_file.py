@@ -27,8 +27,8 @@ def write_object(image: Image, path: str | os.PathLike[str]) -> None:
 
 def object_bytes(image: Image) -> bytes:
     """The bytes of the COFF object for ``image``; raises before producing anything if the image cannot be written."""
-    image.validate()
     machine = machine_for(image.arch)
+    image.validate()
     sections = collect_sections(image)
     if len(sections) > C.MAX_OBJECT_SECTIONS:
         raise ContainerError(f"COFF object: {len(sections)} sections, more than the format's "

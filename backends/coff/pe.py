@@ -67,8 +67,8 @@ class _Placed:
 
 class _PeLayout:
     def __init__(self, image: Image, imports: Mapping[str, Sequence[str]], image_base: int) -> None:
-        image.validate()
         self.machine: Machine = machine_for(image.arch)
+        image.validate()
         if image_base % _IMAGE_BASE_ALIGNMENT or not 0 < image_base < 1 << 64:
             raise ContainerError(f"PE image base {image_base:#x} is not a positive multiple of 64 KiB")
         self.image = image

@@ -18,6 +18,7 @@ from pathlib import Path
 from ..errors import DwarfkitError
 from . import forms
 from .container import DebugFile, open_debug_file
+from .container_check import container_findings
 from .dump import line_tables
 from .forms import F
 from .lines import END_SEQUENCE, parse_line_table
@@ -35,6 +36,7 @@ MAX_FINDINGS = 10_000  # past this, a summary line: a corrupt file must not floo
 def verify(path: str, arch: str | None = None, binary: str | None = None) -> list[str]:
     df = open_debug_file(path, arch)
     v = Verifier(df)
+    v.findings += container_findings(df.path)
     v.check_dsym_uuid(path, arch, binary)
     v.run()
     findings = v.findings

@@ -1,0 +1,405 @@
+"""``dwarfkit verify``'s checks of the container itself, the ones llvm-objdump and llvm-readobj make before they read
+any DWARF: every header, table and section inside the file, indices that point at something, sizes that add up.
+
+* ELF: the section and program header tables within the file, each non-``NOBITS`` section's bytes within the file,
+  ``e_shstrndx`` naming a string table, ``sh_link``/``sh_info`` indices valid, section names inside the name table,
+  sections' file bytes not overlapping, each segment's file bytes within the file and not more than its memory.
+* Mach-O: load commands within ``sizeofcmds`` and adding up to it, each ``cmdsize`` aligned, segment file ranges
+  within the file with ``filesize <= vmsize``, each section inside its segment's memory and file ranges and the
+  file, relocation, symbol, string and ``__LINKEDIT`` data tables within the file; fat slices within the file and
+  apart.
+* COFF/PE: the optional header's size against its magic and data directories, the section table, each section's raw
+  bytes and relocations, the symbol table and the string table within the file, long section names inside the string
+  table.
+
+Findings are plain strings in verify's style, each naming the structure and its offset. Every loop walks a table
+whose size was first checked against the file, so the work is bounded by the file's size.
+"""
+from __future__ import annotations
+
+import struct
+from pathlib import Path
+
+from ..backends.coff import constants as coff_c
+from ..backends.macho_dsym import constants as macho_c
+from .coff import is_coff
+
+SHT_NULL, SHT_SYMTAB, SHT_STRTAB, SHT_RELA, SHT_NOBITS, SHT_REL, SHT_DYNSYM = 0, 2, 3, 4, 8, 9, 11
+SHF_INFO_LINK = 0x40
+SHN_LORESERVE, SHN_XINDEX = 0xFF00, 0xFFFF
+PT_LOAD = 1
+
+
+def container_findings(path: str | Path) -> list[str]:
+    """Structural problems of the ELF, Mach-O (thin, fat, dSYM bundle) or COFF/PE file at ``path``."""
+    p = Path(path)
+    if p.is_dir():
+        members = sorted((p / "Contents" / "Resources" / "DWARF").glob("*"))
+        if len(members) != 1:
+            return []  # open_debug_file has said what is wrong with the bundle
+        p = members[0]
+    try:
+        data = p.read_bytes()
+    except OSError:
+        return []
+    if data[:4] == b"\x7fELF":
+        return _Elf(data).check()
+    magic_be = int.from_bytes(data[:4], "big")
+    if magic_be in (macho_c.FAT_MAGIC, macho_c.FAT_MAGIC_64):
+        return _fat(data)
+    if int.from_bytes(data[:4], "little") in (macho_c.MH_MAGIC, macho_c.MH_MAGIC_64) \
+            or magic_be in (macho_c.MH_MAGIC, macho_c.MH_MAGIC_64):
+        return _MachO(data, 0, len(data), "Mach-O").check()
+    if is_coff(data):
+        return _Coff(data).check()
+    return []
+
+
+def _past(start: int, size: int, limit: int) -> bool:
+    return start < 0 or size < 0 or start + size > limit
+
+
+# -- ELF ------------------------------------------------------------------------------------------------------------
+class _Elf:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.findings: list[str] = []
+        self.is64 = data[4:5] == b"\x02"
+        self.e = "<" if data[5:6] == b"\x01" else ">"
+
+    def add(self, message: str) -> None:
+        self.findings.append(f"ELF: {message}")
+
+    def check(self) -> list[str]:
+        data = self.data
+        if data[4:5] not in (b"\x01", b"\x02") or data[5:6] not in (b"\x01", b"\x02"):
+            self.add(f"e_ident class {data[4:5].hex()} / data encoding {data[5:6].hex()} is not ELF32/64, LSB/MSB")
+            return self.findings
+        layout = "HHIQQQIHHHHHH" if self.is64 else "HHIIIIIHHHHHH"
+        if len(data) < struct.calcsize(self.e + "16x" + layout):
+            self.add("the file header is truncated")
+            return self.findings
+        (_type, _machine, _version, _entry, phoff, shoff, _flags, _ehsize, phentsize, phnum, shentsize, shnum,
+         shstrndx) = struct.unpack_from(self.e + layout, data, 16)
+        self.check_segments(phoff, phentsize, phnum)
+        sections = self.section_headers(shoff, shentsize, shnum, shstrndx)
+        if sections:
+            self.check_sections(sections)
+        return self.findings
+
+    def check_segments(self, phoff: int, entsize: int, count: int) -> None:
+        if not count:
+            return
+        want = 56 if self.is64 else 32
+        if entsize != want:
+            self.add(f"e_phentsize {entsize} is not {want}")
+            return
+        if _past(phoff, count * entsize, len(self.data)):
+            self.add(f"program header table at 0x{phoff:x} ({count} entries) extends past the end of the file "
+                     f"(0x{len(self.data):x})")
+            return
+        layout = "IIQQQQQQ" if self.is64 else "IIIIIIII"
+        for i in range(count):
+            fields = struct.unpack_from(self.e + layout, self.data, phoff + i * entsize)
+            if self.is64:
+                p_type, _f, offset, _va, _pa, filesz, memsz, _align = fields
+            else:
+                p_type, offset, _va, _pa, filesz, memsz, _f, _align = fields
+            if filesz and _past(offset, filesz, len(self.data)):
+                self.add(f"program header {i}: p_offset 0x{offset:x} + p_filesz 0x{filesz:x} extends past the end "
+                         f"of the file (0x{len(self.data):x})")
+            if p_type == PT_LOAD and filesz > memsz:
+                self.add(f"program header {i} (PT_LOAD): p_filesz 0x{filesz:x} is greater than p_memsz 0x{memsz:x}")
+
+    def section_headers(self, shoff: int, entsize: int, count: int, shstrndx: int) -> list[tuple] | None:
+        want = 64 if self.is64 else 40
+        layout = "IIQQQQIIQQ" if self.is64 else "IIIIIIIIII"
+        if shoff == 0:
+            return None
+        if entsize != want:
+            self.add(f"e_shentsize {entsize} is not {want}")
+            return None
+        if _past(shoff, want, len(self.data)):
+            self.add(f"section header table at 0x{shoff:x} is past the end of the file (0x{len(self.data):x})")
+            return None
+        first = struct.unpack_from(self.e + layout, self.data, shoff)
+        if count == 0:
+            count = first[5]  # extended numbering: section 0's sh_size holds the count
+        if shstrndx == SHN_XINDEX:
+            shstrndx = first[6]
+        if _past(shoff, count * want, len(self.data)):
+            self.add(f"section header table at 0x{shoff:x} ({count} entries of {want} bytes) extends past the end "
+                     f"of the file (0x{len(self.data):x})")
+            return None
+        sections = [struct.unpack_from(self.e + layout, self.data, shoff + i * want) for i in range(count)]
+        self.shstrndx = shstrndx
+        if shstrndx and shstrndx >= count:
+            self.add(f"e_shstrndx {shstrndx} is not a section index (the file has {count} sections)")
+            self.shstrndx = 0
+        elif shstrndx and sections[shstrndx][1] != SHT_STRTAB:
+            self.add(f"e_shstrndx {shstrndx} names a section of type {sections[shstrndx][1]}, not SHT_STRTAB")
+            self.shstrndx = 0
+        return sections
+
+    def check_sections(self, sections: list[tuple]) -> None:
+        count, size = len(sections), len(self.data)
+        names_size = sections[self.shstrndx][5] if self.shstrndx else None
+        spans = []
+        for i, (name, sh_type, flags, _addr, offset, sh_size, link, info, _align, entsize) in enumerate(sections):
+            if i == 0 or sh_type == SHT_NULL:
+                continue
+            where = f"section {i}"
+            if names_size is not None and name >= names_size:
+                self.add(f"{where}: sh_name 0x{name:x} is past the end of the section name table (0x{names_size:x})")
+            if sh_type != SHT_NOBITS:
+                if _past(offset, sh_size, size):
+                    self.add(f"{where}: sh_offset 0x{offset:x} + sh_size 0x{sh_size:x} extends past the end of the "
+                             f"file (0x{size:x})")
+                elif sh_size:
+                    spans.append((offset, offset + sh_size, i))
+            if link >= count and not SHN_LORESERVE <= link:
+                self.add(f"{where}: sh_link {link} is not a section index (the file has {count} sections)")
+            if sh_type in (SHT_REL, SHT_RELA) or flags & SHF_INFO_LINK:
+                if info >= count and not SHN_LORESERVE <= info:
+                    self.add(f"{where}: sh_info {info} is not a section index (the file has {count} sections)")
+            elif sh_type in (SHT_SYMTAB, SHT_DYNSYM) and entsize and info > sh_size // entsize:
+                self.add(f"{where}: sh_info {info} (first global symbol) is past its {sh_size // entsize} symbols")
+        spans.sort()
+        end, owner = 0, 0
+        for start, stop, i in spans:
+            if start < end:
+                self.add(f"sections {min(owner, i)} and {max(owner, i)} overlap in the file at 0x{start:x}")
+            if stop > end:
+                end, owner = stop, i
+
+
+# -- Mach-O ---------------------------------------------------------------------------------------------------------
+_LINKEDIT_DATA = {0x1D: "LC_CODE_SIGNATURE", 0x1E: "LC_SEGMENT_SPLIT_INFO", 0x26: "LC_FUNCTION_STARTS",
+                  0x29: "LC_DATA_IN_CODE", 0x2B: "LC_DYLIB_CODE_SIGN_DRS", 0x2E: "LC_LINKER_OPTIMIZATION_HINT",
+                  0x80000033: "LC_DYLD_EXPORTS_TRIE", 0x80000034: "LC_DYLD_CHAINED_FIXUPS"}
+_DYLD_INFO = {0x22: "LC_DYLD_INFO", 0x80000022: "LC_DYLD_INFO_ONLY"}
+_ZEROFILL = (macho_c.S_ZEROFILL, macho_c.S_GB_ZEROFILL, macho_c.S_THREAD_LOCAL_ZEROFILL)
+
+
+def _fat(data: bytes) -> list[str]:
+    is64 = int.from_bytes(data[:4], "big") == macho_c.FAT_MAGIC_64
+    count = int.from_bytes(data[4:8], "big")
+    entry = 32 if is64 else 20
+    if _past(8, count * entry, len(data)):
+        return [f"fat Mach-O: {count} architecture entries extend past the end of the file (0x{len(data):x})"]
+    findings: list[str] = []
+    slices = []
+    for i in range(count):
+        cputype, _sub, start, size = struct.unpack_from(">iiQQ" if is64 else ">iiII", data, 8 + i * entry)
+        if _past(start, size, len(data)):
+            findings.append(f"fat Mach-O: slice {i} at 0x{start:x} + 0x{size:x} extends past the end of the file "
+                            f"(0x{len(data):x})")
+            continue
+        slices.append((start, start + size, i))
+        findings += _MachO(data, start, start + size, f"fat Mach-O slice {i}").check()
+    slices.sort()
+    for (_a, end, i), (start, _b, j) in zip(slices, slices[1:]):
+        if start < end:
+            findings.append(f"fat Mach-O: slices {i} and {j} overlap at 0x{start:x}")
+    return findings
+
+
+class _MachO:
+    def __init__(self, data: bytes, start: int, end: int, what: str) -> None:
+        self.data, self.start, self.end, self.what = data, start, end, what
+        self.size = end - start
+        self.findings: list[str] = []
+
+    def add(self, message: str) -> None:
+        self.findings.append(f"{self.what}: {message}")
+
+    def within(self, what: str, offset: int, size: int) -> bool:
+        """Whether [offset, offset + size) of this (thin) file lies inside it; a finding when not."""
+        if _past(offset, size, self.size):
+            self.add(f"{what} 0x{offset:x} + 0x{size:x} extends past the end of the file (0x{self.size:x})")
+            return False
+        return True
+
+    def check(self) -> list[str]:
+        data, base = self.data, self.start
+        magic = data[base:base + 4]
+        self.e = "<" if int.from_bytes(magic, "little") in (macho_c.MH_MAGIC, macho_c.MH_MAGIC_64) else ">"
+        self.is64 = int.from_bytes(magic, "little" if self.e == "<" else "big") == macho_c.MH_MAGIC_64
+        header = 32 if self.is64 else 28
+        if self.size < header:
+            self.add("the Mach-O header is truncated")
+            return self.findings
+        _cpu, _sub, self.filetype, ncmds, sizeofcmds, _flags = struct.unpack_from(self.e + "iiIIII", data, base + 4)
+        if _past(header, sizeofcmds, self.size):
+            self.add(f"sizeofcmds {sizeofcmds} extends past the end of the file (0x{self.size:x})")
+            return self.findings
+        align = 8 if self.is64 else 4
+        offset, limit, total = header, header + sizeofcmds, 0
+        self.headers_end = limit
+        for i in range(ncmds):
+            if offset + 8 > limit:
+                self.add(f"load command {i} at 0x{offset:x} is past the end of the load commands "
+                         f"(ncmds {ncmds}, sizeofcmds {sizeofcmds})")
+                return self.findings
+            cmd, cmdsize = struct.unpack_from(self.e + "II", data, base + offset)
+            if cmdsize < 8 or offset + cmdsize > limit:
+                self.add(f"load command {i} (cmd 0x{cmd:x}) cmdsize {cmdsize} extends past the end of the load "
+                         f"commands (sizeofcmds {sizeofcmds})")
+                return self.findings
+            if cmdsize % align:
+                self.add(f"load command {i} (cmd 0x{cmd:x}) cmdsize {cmdsize} is not a multiple of {align}")
+            self.command(i, cmd, cmdsize, base + offset)
+            offset += cmdsize
+            total += cmdsize
+        if total != sizeofcmds:
+            self.add(f"the {ncmds} load commands take {total} bytes, sizeofcmds says {sizeofcmds}")
+        return self.findings
+
+    def command(self, i: int, cmd: int, cmdsize: int, at: int) -> None:
+        e, data = self.e, self.data
+        if cmd in (macho_c.LC_SEGMENT_64, macho_c.LC_SEGMENT):
+            self.segment(i, cmd == macho_c.LC_SEGMENT_64, cmdsize, at)
+        elif cmd == macho_c.LC_SYMTAB and cmdsize >= 24:
+            symoff, nsyms, stroff, strsize = struct.unpack_from(e + "IIII", data, at + 8)
+            self.within(f"load command {i} (LC_SYMTAB): symoff", symoff, nsyms * (16 if self.is64 else 12))
+            self.within(f"load command {i} (LC_SYMTAB): stroff", stroff, strsize)
+        elif cmd in _LINKEDIT_DATA and cmdsize >= 16:
+            dataoff, datasize = struct.unpack_from(e + "II", data, at + 8)
+            self.within(f"load command {i} ({_LINKEDIT_DATA[cmd]}): dataoff", dataoff, datasize)
+        elif cmd in _DYLD_INFO and cmdsize >= 48:
+            fields = struct.unpack_from(e + "10I", data, at + 8)
+            for k, part in enumerate(("rebase", "bind", "weak_bind", "lazy_bind", "export")):
+                if fields[2 * k + 1]:
+                    self.within(f"load command {i} ({_DYLD_INFO[cmd]}): {part}_off", fields[2 * k], fields[2 * k + 1])
+        elif cmd == macho_c.LC_UUID and cmdsize != 24:
+            self.add(f"load command {i} (LC_UUID): cmdsize {cmdsize} is not 24")
+
+    def segment(self, i: int, is64: bool, cmdsize: int, at: int) -> None:
+        e, data = self.e, self.data
+        head, each = (72, 80) if is64 else (56, 68)
+        name = "LC_SEGMENT_64" if is64 else "LC_SEGMENT"
+        if cmdsize < head:
+            self.add(f"load command {i} ({name}): cmdsize {cmdsize} is smaller than the command ({head})")
+            return
+        segname = data[at + 8:at + 24].split(b"\0", 1)[0].decode("latin-1")
+        layout = "QQQQiiII" if is64 else "IIIIiiII"
+        vmaddr, vmsize, fileoff, filesize, _maxprot, _initprot, nsects, _flags = struct.unpack_from(e + layout, data,
+                                                                                                     at + 24)
+        where = f"load command {i} ({name} {segname!r})"
+        if cmdsize != head + nsects * each:
+            self.add(f"{where}: cmdsize {cmdsize} does not hold its {nsects} sections ({head + nsects * each})")
+            return
+        self.within(f"{where}: fileoff", fileoff, filesize)
+        if vmsize and filesize > vmsize:
+            self.add(f"{where}: filesize 0x{filesize:x} is greater than vmsize 0x{vmsize:x}")
+        section = "16s16sQQIIIIIIII" if is64 else "16s16sIIIIIIIII"
+        for k in range(nsects):
+            sectname, _seg, addr, size, offset, _align, reloff, nreloc, flags, *_ = struct.unpack_from(
+                e + section, data, at + head + k * each)
+            sect = f"{where} section {k} ({sectname.rstrip(bytes(1)).decode('latin-1')})"
+            if size and (addr < vmaddr or addr + size > vmaddr + vmsize):
+                self.add(f"{sect}: addresses [0x{addr:x}, 0x{addr + size:x}) are not inside the segment's "
+                         f"[0x{vmaddr:x}, 0x{vmaddr + vmsize:x})")
+            file_backed = flags & 0xFF not in _ZEROFILL and offset and self.filetype != macho_c.MH_DSYM
+            if file_backed and self.within(f"{sect}: offset", offset, size):
+                if size and offset < self.headers_end:
+                    self.add(f"{sect}: file bytes [0x{offset:x}, 0x{offset + size:x}) overlap the header and load "
+                             f"commands [0x0, 0x{self.headers_end:x})")
+                elif filesize and (offset < fileoff or offset + size > fileoff + filesize):
+                    self.add(f"{sect}: file bytes [0x{offset:x}, 0x{offset + size:x}) are not inside the segment's "
+                             f"[0x{fileoff:x}, 0x{fileoff + filesize:x})")
+            if nreloc:
+                self.within(f"{sect}: reloff", reloff, nreloc * 8)
+
+
+# -- COFF / PE ------------------------------------------------------------------------------------------------------
+class _Coff:
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.findings: list[str] = []
+
+    def add(self, message: str) -> None:
+        self.findings.append(f"COFF: {message}")
+
+    def within(self, what: str, offset: int, size: int) -> bool:
+        if _past(offset, size, len(self.data)):
+            self.add(f"{what} 0x{offset:x} + 0x{size:x} extends past the end of the file (0x{len(self.data):x})")
+            return False
+        return True
+
+    def check(self) -> list[str]:
+        data = self.data
+        header = 0
+        if data[:2] == b"MZ":
+            if len(data) < 0x40:
+                self.add("the DOS header is truncated")
+                return self.findings
+            header = int.from_bytes(data[0x3C:0x40], "little")
+            if data[header:header + 4] != b"PE\0\0":
+                self.add(f"no PE signature at e_lfanew 0x{header:x}")
+                return self.findings
+            header += 4
+        if not self.within("file header at", header, 20):
+            return self.findings
+        _machine, nsections, _time, symptr, nsyms, opt_size, _chars = struct.unpack_from("<HHIIIHH", data, header)
+        if opt_size and self.within("optional header at", header + 20, opt_size):
+            self.optional_header(header + 20, opt_size)
+        elif not opt_size and header:
+            self.add("a PE image without an optional header")
+        table = header + 20 + opt_size
+        if not self.within(f"section table ({nsections} sections) at", table, 40 * nsections):
+            return self.findings
+        strings = self.symbol_table(symptr, nsyms)
+        for k in range(nsections):
+            self.section(k, table + 40 * k, strings, is_image=header != 0)
+        return self.findings
+
+    def optional_header(self, at: int, size: int) -> None:
+        magic = int.from_bytes(self.data[at:at + 2], "little")
+        fixed = {coff_c.IMAGE_NT_OPTIONAL_HDR64_MAGIC: 112, coff_c.IMAGE_NT_OPTIONAL_HDR32_MAGIC: 96}.get(magic)
+        if fixed is None:
+            self.add(f"optional header magic 0x{magic:x} is neither PE32 (0x10b) nor PE32+ (0x20b)")
+            return
+        if size < fixed:
+            self.add(f"SizeOfOptionalHeader {size} is smaller than the {fixed}-byte PE{'32+' if fixed == 112 else '32'} "
+                     f"optional header")
+            return
+        count = int.from_bytes(self.data[at + fixed - 4:at + fixed], "little")
+        if fixed + 8 * count > size:
+            self.add(f"NumberOfRvaAndSizes {count} does not fit SizeOfOptionalHeader {size} "
+                     f"({fixed} + 8 * {count} bytes)")
+
+    def symbol_table(self, symptr: int, nsyms: int) -> tuple[int, int] | None:
+        """(start, size) of the string table after the symbols, when both are inside the file."""
+        if not symptr:
+            return None
+        if not self.within(f"symbol table ({nsyms} symbols) at", symptr, 18 * nsyms):
+            return None
+        start = symptr + 18 * nsyms
+        if start == len(self.data):
+            return None
+        if not self.within("string table size field at", start, 4):
+            return None
+        size = int.from_bytes(self.data[start:start + 4], "little")
+        if size < 4:
+            self.add(f"string table at 0x{start:x}: size {size} is smaller than its own size field")
+        elif self.within(f"string table at 0x{start:x}: size", start, size):
+            return start, size
+        return None
+
+    def section(self, k: int, at: int, strings: tuple[int, int] | None, is_image: bool) -> None:
+        raw_name = self.data[at:at + 8].split(b"\0", 1)[0].decode("latin-1")
+        _vsize, _vaddr, raw_size, raw_ptr, rel_ptr, _ln, nrel, _nln, chars = struct.unpack_from("<IIIIIIHHI",
+                                                                                                self.data, at + 8)
+        where = f"section {k + 1} ({raw_name})"
+        if raw_name.startswith("/") and raw_name[1:].isdigit() and strings is not None \
+                and int(raw_name[1:]) >= strings[1]:
+            self.add(f"{where}: long name offset {raw_name[1:]} is past the end of the string table "
+                     f"({strings[1]} bytes)")
+        if raw_ptr and raw_size and not chars & coff_c.IMAGE_SCN_CNT_UNINITIALIZED_DATA:
+            self.within(f"{where}: raw data at", raw_ptr, raw_size)
+        if nrel and not is_image:
+            if chars & coff_c.IMAGE_SCN_LNK_NRELOC_OVFL and nrel == 0xFFFF \
+                    and self.within(f"{where}: relocations at", rel_ptr, 10):
+                nrel = int.from_bytes(self.data[rel_ptr:rel_ptr + 4], "little")
+            self.within(f"{where}: {nrel} relocations at", rel_ptr, 10 * nrel)
