@@ -45,7 +45,7 @@ class Arch(enum.Enum):
             raise DescriptionError(f"{self.value.name} has no register {name!r}") from None
 
     @classmethod
-    def parse(cls, name: "str | Arch") -> "Arch":
+    def parse(cls, name: str | Arch) -> Arch:
         """An Arch from its name (``x86_64``, ``amd64``, ``x86-64``, ``aarch64``, ``arm64``; any case)."""
         if isinstance(name, Arch):
             return name

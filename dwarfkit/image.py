@@ -169,9 +169,10 @@ class Image:
                 return s
         raise DescriptionError(f"image has no symbol {name!r}")
 
-    def validate(self) -> None:
+    def validate(self, written: set[str] | None = None) -> None:
         """Checks the whole image before a backend writes it (see the module's docstring); raises a
-        :class:`~dwarfkit.errors.DwarfkitError` naming what is wrong and where."""
+        :class:`~dwarfkit.errors.DwarfkitError` naming what is wrong and where. ``written``: the names of the
+        sections the container writes, which section offsets and references must point into."""
         self.__post_init__()
         for s in self.sections:
             if not isinstance(s, ContentSection):
@@ -198,34 +199,40 @@ class Image:
             if not 0 <= sym.value <= size or sym.value + sym.size > size:
                 raise DescriptionError(f"symbol {sym.name!r} [{sym.value:#x}, {sym.value + sym.size:#x}) lies outside "
                                        f"section {sym.section} of size {size:#x}")
-        self._validate_relocations()
+        self._validate_relocations(written)
 
-    def _validate_relocations(self) -> None:
+    def _validate_relocations(self, written: set[str] | None) -> None:
         for section in self.sections:
-            check_relocations(section.name, section.byte_size, section.relocations)
+            check_relocations(section.name, section.byte_size, section.relocations, written)
         dwarf = self.dwarf
         if dwarf is None:
             return
-        for section in dwarf:
-            check_name("DWARF section name", section.name)
-            check_alignment(f"section {section.name}", section.alignment)
-            check_relocations(section.name, len(section.data), section.relocations)
-            if section.name in (".debug_frame", ".eh_frame"):
-                check_frame_section(self.arch, section.name, bytes(section.data), dwarf.encoding.byteorder)
+        for emitted in dwarf:
+            check_name("DWARF section name", emitted.name)
+            check_alignment(f"section {emitted.name}", emitted.alignment)
+            check_relocations(emitted.name, len(emitted.data), emitted.relocations, written)
+            if emitted.name in (".debug_frame", ".eh_frame"):
+                check_frame_section(self.arch, emitted.name, bytes(emitted.data), dwarf.encoding.byteorder)
 
 
 def check_relocations(name: str, size: int, relocations: list[Relocation], sections: set[str] | None = None) -> None:
     """Every relocated field lies inside its section and has a width a container can relocate (1, 2, 4, 8 bytes);
-    with ``sections`` (the names a container writes), every section offset or reference points into one of them."""
+    with ``sections`` (the names a container writes), every section offset or reference points into one of them.
+    One pass over the relocations, with no per-field allocation: images carry one per address in their DWARF."""
+    symbolic = (RelocKind.ADDRESS, RelocKind.PCREL)
     for r in relocations:
-        if r.size not in (1, 2, 4, 8):
-            raise RelocationError(f"{name}+{r.offset:#x}: relocated field of {r.size!r} bytes (1, 2, 4 or 8)")
-        if not isinstance(r.offset, int) or not 0 <= r.offset <= size - r.size:
-            raise RelocationError(f"{name}+{r.offset:#x}: {r.size}-byte relocation against {r.target!r} lies outside "
+        offset, width = r.offset, r.size
+        if width not in _FIELD_SIZES:
+            raise RelocationError(f"{name}+{offset:#x}: relocated field of {width!r} bytes (1, 2, 4 or 8)")
+        if not 0 <= offset <= size - width:
+            raise RelocationError(f"{name}+{offset:#x}: {width}-byte relocation against {r.target!r} lies outside "
                                   f"the section (size {size:#x})")
-        if sections is not None and r.kind not in (RelocKind.ADDRESS, RelocKind.PCREL) and r.target not in sections:
-            raise RelocationError(f"{name}+{r.offset:#x}: {r.kind.value} reference into section {r.target!r}, "
+        if sections is not None and r.target not in sections and r.kind not in symbolic:
+            raise RelocationError(f"{name}+{offset:#x}: {r.kind.value} reference into section {r.target!r}, "
                                   f"which is not written")
+
+
+_FIELD_SIZES = frozenset((1, 2, 4, 8))
 
 
 def check_final_addresses(dwarf: DwarfSections, symbol_addresses: Mapping[str, int],

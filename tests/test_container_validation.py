@@ -5,15 +5,31 @@ of another architecture, addresses far past every section, and ELF base addresse
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
-
-from dwarfkit import (Address, Arch, ContainerError, ContentSection, DescriptionError, DwarfkitError, DwarfSections,
-                      Encoding, Expr, Image, LayoutError, Relocation, RelocationError, RelocKind, Section, SectionKind,
-                      Symbol, SymbolKind)
 from dwarfkit.backends import coff, elf, macho_dsym
+
+from dwarfkit import (
+    Address,
+    Arch,
+    ContainerError,
+    ContentSection,
+    DescriptionError,
+    DwarfkitError,
+    DwarfSections,
+    Encoding,
+    Expr,
+    Image,
+    LayoutError,
+    Relocation,
+    RelocationError,
+    RelocKind,
+    Section,
+    SectionKind,
+    Symbol,
+)
 from dwarfkit.frame import CallFrames
 from dwarfkit.program import DwarfBuilder
 from examples.minic.compiler import WINDOWS_IMPORTS, compile_program
@@ -73,8 +89,8 @@ def test_unknown_arch_is_refused(arch: object) -> None:
     (lambda: ContentSection(".text\ud800", SectionKind.CODE), r"lone surrogate '\\ud800' at index 5"),
     (lambda: ContentSection(".text", SectionKind.CODE, alignment=3), r"section .text: alignment 3 is not a power"),
     (lambda: ContentSection(".text", SectionKind.CODE, alignment=-8), r"alignment -8 is not a power of two"),
-    (lambda: ContentSection(".bss", SectionKind.BSS, b"\1\2", size=2), r"section .bss: a BSS \(zero-fill\) section "
-                                                                       r"has no bytes"),
+    (lambda: ContentSection(".bss", SectionKind.BSS, b"\1\2", size=2),
+     r"section .bss: a BSS \(zero-fill\) section has no bytes"),
     (lambda: ContentSection(".bss", SectionKind.BSS, size=-1), r"section .bss: size -1 is not an integer"),
     (lambda: ContentSection(".data", SectionKind.DATA, b"12", size=8), r"size 0x8 differs from its 0x2 bytes"),
     (lambda: ContentSection(".data", SectionKind.DATA, "text"), r"section .data: data is a str, not bytes"),

@@ -7,12 +7,21 @@ import re
 from pathlib import Path
 
 import pytest
-
-from dwarfkit import (Arch, ContainerError, ContentSection, Relocation, RelocationError, RelocKind, SectionKind, Symbol,
-                      SymbolKind)
 from dwarfkit.backends.macho_dsym import write_object
-from examples.minic.compiler import compile_program
 from macho_tools import load_commands, run
+
+from dwarfkit import (
+    Arch,
+    ContainerError,
+    ContentSection,
+    Relocation,
+    RelocationError,
+    RelocKind,
+    SectionKind,
+    Symbol,
+    SymbolKind,
+)
+from examples.minic.compiler import compile_program
 
 ARCHES = {"x86_64": Arch.X86_64, "arm64": Arch.AARCH64}
 NO_GLOBALS = "int twice(int x) { return x + x; }\nint main() { return twice(21); }\n"
@@ -113,3 +122,13 @@ def test_reference_into_a_missing_section_is_refused(tmp_path: Path) -> None:
                                               r"'\.debug_rnglists', which is not written"):
         write_object(image, tmp_path / "t.o")
     assert not (tmp_path / "t.o").exists()
+
+
+def test_long_non_ascii_section_name_is_cut_at_a_character(tmp_path: Path) -> None:
+    """Mach-O names are 16 bytes; a name cut to 16 characters of UTF-8 was a bare ValueError."""
+    image = macos_image("x86_64", zerofill=False)
+    image.sections.append(ContentSection(".données_très_longues", SectionKind.DATA, b"1234", 4))
+    obj = tmp_path / "t.o"
+    write_object(image, obj)
+    names = [s["sectname"] for s in load_commands(obj)[0]["sections"]]
+    assert "__données_très" in names  # 16 bytes: 'é' twice takes 2 bytes each

@@ -7,14 +7,14 @@ from __future__ import annotations
 import struct
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import pytest
-
 from conftest import require_tool
-from dwarfkit import Arch
 from dwarfkit.backends import coff, elf, macho_dsym
+
+from dwarfkit import Arch
 from dwarfkit.reader.container_check import container_findings
 from dwarfkit.reader.verify import verify
 from examples.minic.compiler import WINDOWS_IMPORTS, compile_program
@@ -36,7 +36,7 @@ def written(tmp_path: Path, kind: str) -> Path:
 
 
 def tool_output(*args: str | Path) -> str:
-    result = subprocess.run([require_tool(str(args[0])), *map(str, args[1:])], capture_output=True, timeout=60)
+    result = subprocess.run([require_tool(str(args[0])), *map(str, args[1:])], capture_output=True, timeout=60, check=False)
     return (result.stdout + result.stderr).decode(errors="replace")
 
 
@@ -155,7 +155,7 @@ def test_verify_reports_the_malformed_mach_o_object(tmp_path: Path) -> None:
     patch(data)
     path.write_bytes(bytes(data))
     result = subprocess.run([sys.executable, "-m", "dwarfkit", "verify", str(path)], capture_output=True, text=True,
-                            cwd=REPO, timeout=120)
+                            cwd=REPO, timeout=120, check=False)
     assert result.returncode == 1, result.stdout + result.stderr
     assert finding in result.stdout and "is greater than vmsize" in result.stdout
 
@@ -165,8 +165,9 @@ def test_fat_slice_past_the_end(tmp_path: Path) -> None:
     fat = struct.pack(">II", 0xCAFEBABE, 1) + struct.pack(">iiIII", 0x01000007, 3, 0x1000, len(obj) + 100, 12)
     path = tmp_path / "fat"
     path.write_bytes(fat.ljust(0x1000, b"\0") + obj)
-    assert container_findings(path) == [f"fat Mach-O: slice 0 at 0x1000 + 0x{len(obj) + 100:x} extends past the end "
-                                        f"of the file (0x{0x1000 + len(obj):x})"]
+    expected = (f"fat Mach-O: slice 0 at 0x1000 + 0x{len(obj) + 100:x} extends past the end of the file "
+                f"(0x{0x1000 + len(obj):x})")
+    assert container_findings(path) == [expected]
     assert "extends past the end of the file" in tool_output("llvm-objdump-14", "-h", path)
 
 

@@ -9,7 +9,7 @@ from elftools.elf.constants import SH_FLAGS
 from elftools.elf.enums import ENUM_SH_TYPE_BASE
 
 from dwarfkit.errors import ContainerError
-from dwarfkit.image import ContentSection, Image, SectionKind, check_relocations
+from dwarfkit.image import ContentSection, Image, SectionKind
 from dwarfkit.sections import DwarfSections, Section
 
 from .compression import compress as compress_section
@@ -30,18 +30,13 @@ _CONTENT_FLAGS = {
 
 def check_image(image: Image) -> ElfMachine:
     """Validates what every ELF writer needs; returns the target machine."""
-    image.validate()
+    written = {s.name for s in image.sections} | (set(image.dwarf.sections) if image.dwarf is not None else set())
+    image.validate(written)
     machine = machine_for(image.arch)
     encoding = image.dwarf.encoding if image.dwarf else None
     if encoding is not None and (encoding.byteorder != "little" or encoding.address_size != 8):
         raise ContainerError(f"{image.arch.info.name} ELF needs little-endian DWARF with 8-byte addresses, not "
                              f"{encoding.byteorder}-endian with {encoding.address_size}-byte addresses")
-    dwarf = debug_sections(image.dwarf, with_eh_frame=True)
-    names = {s.name for s in image.sections} | {s.name for s in dwarf}
-    for section in image.sections:
-        check_relocations(section.name, section.byte_size, section.relocations, names)
-    for section in dwarf:
-        check_relocations(section.name, len(section.data), section.relocations, names)
     return machine
 
 

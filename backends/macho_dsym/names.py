@@ -34,7 +34,13 @@ def debug_section_name(name: str) -> str:
     """``.debug_info`` -> ``__debug_info``; ``.debug_str_offsets`` -> ``__debug_str_offs``."""
     if not name.startswith("."):
         raise ContainerError(f"debug section name {name!r} does not start with '.'")
-    return ("__" + name[1:])[:NAME_LENGTH]
+    return _cut("__" + name[1:])
+
+
+def _cut(name: str) -> str:
+    """``name`` cut to the 16 bytes of a Mach-O name field, at a character boundary (UTF-8 may take more bytes
+    than characters)."""
+    return name.encode()[:NAME_LENGTH].decode(errors="ignore")
 
 
 _KNOWN_DEBUG_SECTIONS = DEBUG_SECTION_ORDER + (".apple_names", ".apple_types", ".apple_namespaces", ".apple_objc",
@@ -65,4 +71,4 @@ def content_section_name(name: str, kind: SectionKind) -> tuple[str, str]:
     segment, default = _BY_KIND[kind]
     if name in (".text", ".rodata", ".data", ".bss"):
         return segment, default
-    return segment, ("__" + name.lstrip("."))[:NAME_LENGTH]
+    return segment, _cut("__" + name.lstrip("."))

@@ -21,7 +21,7 @@ from pathlib import Path
 from dwarfkit.arch import Arch
 from dwarfkit.encoding import align_up
 from dwarfkit.errors import ContainerError, DescriptionError
-from dwarfkit.image import Image, SectionKind, SymbolKind, check_relocations
+from dwarfkit.image import Image, SectionKind, SymbolKind
 from dwarfkit.output import write_atomically
 from dwarfkit.sections import Relocation, RelocKind, encode_field
 
@@ -94,7 +94,7 @@ def _log2(alignment: int) -> int:
 
 
 def build_object(image: Image) -> bytes:
-    image.validate()
+    image.validate({s.name for s in image.sections} | (set(image.dwarf.sections) if image.dwarf is not None else set()))
     cputype, cpusubtype = C.CPU_TYPES[image.arch]
     sections = _sections(image)
     segment = SegmentCommand64("", maxprot=7, initprot=7, sections=[s.header for s in sections])
@@ -134,9 +134,6 @@ def build_object(image: Image) -> bytes:
     symbols, strings = encode_symtab(entries)
     kinds = {s.name: s.kind for s in image.symbols}
     section_of = {s.name: s.section for s in image.symbols}
-    written = {s.name for s in sections}
-    for s in sections:
-        check_relocations(s.name, s.header.size, s.relocations, written)
 
     # Relocations: fields rewritten as Mach-O expects them, records after all section data.
     blobs: list[tuple[int, bytes]] = []

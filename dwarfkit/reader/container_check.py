@@ -18,6 +18,7 @@ whose size was first checked against the file, so the work is bounded by the fil
 from __future__ import annotations
 
 import struct
+from itertools import pairwise
 from pathlib import Path
 
 from ..backends.coff import constants as coff_c
@@ -190,7 +191,7 @@ def _fat(data: bytes) -> list[str]:
     findings: list[str] = []
     slices = []
     for i in range(count):
-        cputype, _sub, start, size = struct.unpack_from(">iiQQ" if is64 else ">iiII", data, 8 + i * entry)
+        _cpu, _sub, start, size = struct.unpack_from(">iiQQ" if is64 else ">iiII", data, 8 + i * entry)
         if _past(start, size, len(data)):
             findings.append(f"fat Mach-O: slice {i} at 0x{start:x} + 0x{size:x} extends past the end of the file "
                             f"(0x{len(data):x})")
@@ -198,7 +199,7 @@ def _fat(data: bytes) -> list[str]:
         slices.append((start, start + size, i))
         findings += _MachO(data, start, start + size, f"fat Mach-O slice {i}").check()
     slices.sort()
-    for (_a, end, i), (start, _b, j) in zip(slices, slices[1:]):
+    for (_a, end, i), (start, _b, j) in pairwise(slices):
         if start < end:
             findings.append(f"fat Mach-O: slices {i} and {j} overlap at 0x{start:x}")
     return findings
@@ -361,8 +362,8 @@ class _Coff:
             self.add(f"optional header magic 0x{magic:x} is neither PE32 (0x10b) nor PE32+ (0x20b)")
             return
         if size < fixed:
-            self.add(f"SizeOfOptionalHeader {size} is smaller than the {fixed}-byte PE{'32+' if fixed == 112 else '32'} "
-                     f"optional header")
+            kind = "PE32+" if fixed == 112 else "PE32"
+            self.add(f"SizeOfOptionalHeader {size} is smaller than the {fixed}-byte {kind} optional header")
             return
         count = int.from_bytes(self.data[at + fixed - 4:at + fixed], "little")
         if fixed + 8 * count > size:
@@ -392,7 +393,7 @@ class _Coff:
         _vsize, _vaddr, raw_size, raw_ptr, rel_ptr, _ln, nrel, _nln, chars = struct.unpack_from("<IIIIIIHHI",
                                                                                                 self.data, at + 8)
         where = f"section {k + 1} ({raw_name})"
-        if raw_name.startswith("/") and raw_name[1:].isdigit() and strings is not None \
+        if raw_name.startswith("/") and raw_name[1:].isascii() and raw_name[1:].isdigit() and strings is not None \
                 and int(raw_name[1:]) >= strings[1]:
             self.add(f"{where}: long name offset {raw_name[1:]} is past the end of the string table "
                      f"({strings[1]} bytes)")
