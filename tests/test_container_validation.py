@@ -5,33 +5,20 @@ of another architecture, addresses far past every section, and ELF base addresse
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from dwarfkit.backends import coff, elf, macho_dsym
 
-from dwarfkit import (
-    Address,
-    Arch,
-    ContainerError,
-    ContentSection,
-    DescriptionError,
-    DwarfkitError,
-    DwarfSections,
-    Encoding,
-    Expr,
-    Image,
-    LayoutError,
-    Relocation,
-    RelocationError,
-    RelocKind,
-    Section,
-    SectionKind,
-    Symbol,
-)
+from conftest import require_tool
+from dwarfkit import (Address, Arch, ContainerError, ContentSection, DescriptionError, DwarfkitError, DwarfSections,
+                      Encoding, Expr, Image, LayoutError, Relocation, RelocationError, RelocKind, Section, SectionKind,
+                      Symbol)
+from dwarfkit.backends import coff, elf, macho_dsym
 from dwarfkit.frame import CallFrames
 from dwarfkit.program import DwarfBuilder
+from dwarfkit.reader.container_check import container_findings
 from examples.minic.compiler import WINDOWS_IMPORTS, compile_program
 
 SOURCE = "int g = 5;\nint main() { return g; }\n"
@@ -232,3 +219,31 @@ def test_elf_base_outside_the_address_space(tmp_path: Path, base: int) -> None:
                                           r"64-bit address space; choose a lower base"):
         elf.write_executable(image, tmp_path / "t", base=base)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_debug_file_addresses_far_past_every_section(tmp_path: Path) -> None:
+    """A separate debug file for gcc's executable: the executable's own sections bound the DWARF's addresses."""
+    (tmp_path / "t.c").write_text("int g = 5;\nint main(void) { return g; }\n")
+    executable = tmp_path / "t"
+    subprocess.run([require_tool("gcc"), "-O0", "-g0", "-Wl,--build-id", tmp_path / "t.c", "-o", executable],
+                   check=True, timeout=60)
+    outputs = (tmp_path / "t.debug", tmp_path / "t.linked")
+    with pytest.raises(DescriptionError, match=r"\.debug_line\+0x[0-9a-f]+: address 0x[0-9a-f]+ "
+                                               r"\('main'\+0x10000000\) lies outside every section of .*/t$"):
+        elf.write_debug_file(executable, far_dwarf(0x10000000, 0), *outputs)
+    assert not any(p.exists() for p in outputs)
+    elf.write_debug_file(executable, far_dwarf(0, 0), *outputs)
+    assert all(container_findings(p) == [] for p in outputs)  # verify's container checks find both files sound
+
+
+def test_dsym_of_an_arm64_executable_refuses_x86_64_call_frames(tmp_path: Path) -> None:
+    image = image_for("macho-executable", Arch.AARCH64)
+    executable = tmp_path / "t"
+    macho_dsym.write_executable(image, executable)
+    dwarf = far_dwarf(0, 0)
+    frames = CallFrames(Arch.X86_64, dwarf.encoding)
+    frames.fde(None, Address("main"), 4)
+    dwarf.add(frames.debug_frame())
+    with pytest.raises(DescriptionError, match=r"\.debug_frame\+0x0: CIE return-address column 16 is x86_64's"):
+        macho_dsym.write_dsym(executable, dwarf)
+    assert not (tmp_path / "t.dSYM").exists()

@@ -11,10 +11,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from conftest import require_tool
-from dwarfkit.backends import coff, elf, macho_dsym
 
+from conftest import require_tool
 from dwarfkit import Arch
+from dwarfkit.backends import coff, elf, macho_dsym
 from dwarfkit.reader.container_check import container_findings
 from dwarfkit.reader.verify import verify
 from examples.minic.compiler import WINDOWS_IMPORTS, compile_program

@@ -21,6 +21,7 @@ from elftools.elf.elffile import ELFFile
 from elftools.elf.enums import ENUM_NOTE_N_TYPE, ENUM_SH_TYPE_BASE
 from elftools.elf.sections import SymbolTableSection
 
+from dwarfkit.arch import check_frame_section
 from dwarfkit.encoding import align_up
 from dwarfkit.errors import ContainerError
 from dwarfkit.sections import DwarfSections
@@ -73,6 +74,8 @@ def write_debug_file(executable: str | os.PathLike[str], dwarf: DwarfSections, o
     addresses.update(symbols or {})
     for s in dwarf:
         check_relocations(s.name, len(s.data), s.relocations, set(dwarf.sections))
+        if s.name == ".debug_frame":
+            check_frame_section(machine.arch, s.name, bytes(s.data), dwarf.encoding.byteorder)
     check_final_addresses(dwarf, addresses, ((s.name, s["sh_addr"], s["sh_size"]) for s in sections
                                              if s["sh_flags"] & SH_FLAGS.SHF_ALLOC), str(exe_path))
     resolved = dwarf.resolve(addresses)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import copy
 from pathlib import Path
 
-from dwarfkit.arch import Arch
+from dwarfkit.arch import Arch, check_frame_section
 from dwarfkit.encoding import align_up
 from dwarfkit.errors import ContainerError, RelocationError
 from dwarfkit.image import check_final_addresses
@@ -89,6 +89,9 @@ def build_dsym(executable: MachOFile, dwarf: DwarfSections) -> bytes:
                              f"link with a UUID (ld64.lld does so by default)")
     check_encoding(dwarf, executable.arch, str(executable.path))
     kept = DwarfSections(dwarf.encoding, {name: s for name, s in dwarf.sections.items() if name not in NOT_IN_DSYM})
+    for section in kept:
+        if section.name == ".debug_frame":
+            check_frame_section(executable.arch, section.name, bytes(section.data), dwarf.encoding.byteorder)
     addresses = resolve_symbols(executable, kept)
     check_final_addresses(kept, addresses, ((f"{s.segname},{s.sectname}", s.addr, s.size)
                                             for seg in executable.segments for s in seg.sections),
