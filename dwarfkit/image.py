@@ -72,7 +72,7 @@ def _enum(kind_type: type[enum.Enum], value: object, what: str) -> enum.Enum:
         return value
     try:
         return kind_type(value)
-    except ValueError:
+    except (ValueError, TypeError):
         names = ", ".join(repr(k.value) for k in kind_type)
         raise DescriptionError(f"{what} {value!r} is not a {kind_type.__name__} ({names})") from None
 
