@@ -68,8 +68,8 @@ def temporary_name(name: str, kind: str = "tmp") -> str:
     return f".{name}.{os.getpid()}.{secrets.token_hex(4)}.{kind}"
 
 
-def _pattern(name: str) -> re.Pattern[str]:
-    return re.compile(rf"\.{re.escape(name)}\.\d+\.[0-9a-f]{{8}}\.(tmp|old)")
+def _pattern(name: str, regex: bool) -> re.Pattern[str]:
+    return re.compile(rf"\.(?:{name if regex else re.escape(name)})\.\d+\.[0-9a-f]{{8}}\.(tmp|old)")
 
 
 def locked_temporary(folder: Path, name: str, *, directory: bool = False) -> tuple[int, Path]:
@@ -91,10 +91,11 @@ def locked_temporary(folder: Path, name: str, *, directory: bool = False) -> tup
         os.close(fd)
 
 
-def remove_stale(folder: Path, name: str) -> list[Path]:
-    """Removes the temporaries (``.tmp``, ``.old``) of target ``name`` in ``folder`` that no live writer holds a lock
-    on, and returns them. Each is locked before it is removed, so a writer cannot take it up meanwhile."""
-    pattern = _pattern(name)
+def remove_stale(folder: Path, name: str, *, regex: bool = False) -> list[Path]:
+    """Removes the temporaries (``.tmp``, ``.old``) of target ``name`` (a regular expression of names if ``regex``)
+    in ``folder`` that no live writer holds a lock on, and returns them. Each is locked before it is removed, so a
+    writer cannot take it up meanwhile."""
+    pattern = _pattern(name, regex)
     removed = []
     try:
         entries = [e for e in os.scandir(folder) if pattern.fullmatch(e.name)]
