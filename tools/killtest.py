@@ -17,8 +17,12 @@ takes, half of the trials over its second half, where the file is written), ``--
   from scratch with those functions (DIE subtrees of the functions and line rows, from ``dwarfkit dump --json``),
   and no temporary may remain.
 
-Deterministic with ``--seed`` (the random choices; where a kill lands depends on the machine). Prints counts per
-scenario and exits 1 if any check failed.
+Deterministic with ``--seed`` (the random choices; where a kill lands depends on the machine). Prints per scenario:
+``trials``; ``killed`` (the rest finished before the kill came); ``changed`` (the target was already the new file, or
+some operations were kept); ``tmp_left`` (a kill left a temporary, which the next write removed); ``flagged`` (a new
+dSYM beside the old executable, which verify reported); ``torn`` (a kill left an operation unfinished in the journal,
+or a checkpoint without its journal); ``rec_killed`` (recoveries killed); ``rebuilt`` (the final open rebuilt the
+file); ``failures``. Exits 1 if any check failed.
 """
 from __future__ import annotations
 
@@ -467,8 +471,8 @@ def main(argv: list[str] | None = None) -> int:
     root = Path(args.dir or tempfile.mkdtemp(prefix="killtest."))
     failed = 0
     print(f"seed {args.seed}, {args.kills} kills per scenario, {args.functions} functions, in {root}")
-    print(f"{'scenario':10} {'trials':>6} {'killed':>6} {'changed':>7} {'left tmp':>8} {'flagged':>7} "
-          f"{'torn':>5} {'rec.killed':>10} {'rebuilt':>7} {'failures':>8} {'seconds':>7}")
+    print(f"{'scenario':10} {'trials':>6} {'killed':>6} {'changed':>7} {'tmp_left':>8} {'flagged':>7} "
+          f"{'torn':>5} {'rec_killed':>10} {'rebuilt':>7} {'failures':>8} {'seconds':>7}")
     for index, name in enumerate(names):
         folder = root / name
         folder.mkdir(parents=True)
