@@ -382,8 +382,8 @@ class IncrementalDwarf:
         return self._by_address
 
     def _index_change(self, old: Function | None, new: Function | None) -> None:
-        if self._by_address is None:
-            return
+        if self._by_address is None or (old is not None and new is not None and old.address == new.address):
+            return  # (no index yet, or the same entry: a list of 100,000 is not shifted twice for nothing)
         if old is not None:
             del self._by_address[bisect.bisect_left(self._by_address, (old.address, old.name))]
         if new is not None:
