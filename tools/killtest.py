@@ -11,7 +11,7 @@ takes, half of the trials over its second half, where the file is written), ``--
   ``dwarfkit verify`` accepts); a pair is never a new executable beside an old dSYM, and an old executable beside a
   new dSYM is reported by ``verify`` (UUID). Then a write that is not killed leaves the new file and no temporary;
 * incremental updates (``inc-elf``, ``inc-dsym``, ``inc-pe``): the child opens the file and makes 1-6 random
-  operations (add, update, move, set_line, remove); after the kill, the recovery (open + close) is itself killed at a
+  operations (add, update, move, set_line, remove), durable (journal fsynced per operation) or not, half and half; after the kill, the recovery (open + close) is itself killed at a
   random moment with probability 1/2 (up to twice), then an open must succeed and hold the functions as they were
   after some prefix of the child's operations, the file must verify and show the same program as a file created
   from scratch with those functions (DIE subtrees of the functions and line rows, from ``dwarfkit dump --json``),
@@ -159,15 +159,17 @@ def program_view(path: Path) -> tuple[list[Any], list[Any]]:
 
 
 # -- killing ------------------------------------------------------------------------------------------------------
-def run_child(work: Callable[[], None], delay: float | None) -> tuple[bool, float]:
-    """Runs ``work`` in a forked child; kills it ``delay`` seconds after the work starts (None: lets it finish).
-    Returns whether it was killed, and how long it ran (from the start of the work)."""
+def run_child(work: Callable[[], None], delay: float | None, marked: bool = False) -> tuple[bool, float]:
+    """Runs ``work`` in a forked child; kills it ``delay`` seconds after the work starts (None: lets it finish), or
+    with ``marked`` after the work calls :func:`mark` (the phase worth hitting begins). Returns whether it was
+    killed, and how long it ran (from the start of the work)."""
     ready, started = os.pipe()
     pid = os.fork()
     if pid == 0:
         os.close(ready)
         code = 0
         try:
+            _MARK[:] = [started]
             os.write(started, b"!")
             work()
         except BaseException as e:  # noqa: BLE001 - reported through the exit status
@@ -176,15 +178,26 @@ def run_child(work: Callable[[], None], delay: float | None) -> tuple[bool, floa
         os._exit(code)
     os.close(started)
     os.read(ready, 1)  # the child is running the work: the delay counts from here, not from the fork
-    os.close(ready)
+    if marked:
+        os.read(ready, 1)
     start = time.perf_counter()
     if delay is not None:
         time.sleep(delay)
         os.kill(pid, signal.SIGKILL)
     _, status = os.waitpid(pid, 0)
+    os.close(ready)  # after the child: its mark must not hit a closed pipe
     if os.WIFEXITED(status) and os.WEXITSTATUS(status) != 0:
         raise AssertionError(f"the writer failed on its own (exit {os.WEXITSTATUS(status)})")
     return os.WIFSIGNALED(status), time.perf_counter() - start
+
+
+_MARK: list[int] = []
+
+
+def mark() -> None:
+    """In a child of :func:`run_child`: the moment a marked delay counts from."""
+    if _MARK:
+        os.write(_MARK[0], b"!")
 
 
 def timed(work: Callable[[], None]) -> float:
@@ -383,8 +396,10 @@ def operations(rng: random.Random, model: dict[str, Function], base: int, serial
     return ops, states
 
 
-def apply_all(kind: type[IncrementalFile], path: Path, ops: list[tuple[Any, ...]]) -> None:
+def apply_all(kind: type[IncrementalFile], path: Path, ops: list[tuple[Any, ...]], durable: bool = True) -> None:
     with kind.open(path) as writer:
+        writer.durable = durable
+        mark()
         for op in ops:
             getattr(writer, op[0])(*op[1:])
 
@@ -409,10 +424,11 @@ def incremental(name: str, folder: Path, rng: random.Random, kills: int, count: 
         where = f"{name} trial {trial}"
         tally.trials += 1
         ops, states = operations(rng, model, setup.base, serial)
-        total = scale * (duration + per_op * len(ops))
         # Anywhere, or (half of the time) while the operations patch the file and the journal.
-        delay = rng.uniform(0, total) if rng.random() < 0.5 else scale * (duration * 0.6 + rng.uniform(0, per_op * len(ops)))
-        killed = run_child(lambda: apply_all(setup.kind, setup.path, ops), delay)[0]
+        within = rng.random() < 0.5
+        delay = scale * (rng.uniform(0, per_op * len(ops)) if within else rng.uniform(0, duration + per_op * len(ops)))
+        durable = rng.random() < 0.5  # both modes; without the fsync a kill lands mid-operation more often
+        killed = run_child(lambda: apply_all(setup.kind, setup.path, ops, durable), delay, marked=within)[0]
         tally.killed += killed
         scale *= 1.05 if killed else 0.85  # the estimates were too long: most kills came after the end
         saved = journal.read(setup.path)
