@@ -19,6 +19,7 @@ import pytest
 from conftest import require_tool
 
 from dwarfkit import Arch
+from dwarfkit.backends.coff.incremental import IncrementalImage
 from dwarfkit.backends.elf.incremental import IncrementalExecutable
 from dwarfkit.backends.macho_dsym import read_macho, write_dsym, write_executable, write_executable_and_dsym
 from dwarfkit.backends.macho_dsym.bundle import write_directory_atomic
@@ -222,14 +223,26 @@ def test_a_functions_file_that_is_not_the_committed_one_is_refused_by_name(tmp_p
         IncrementalExecutable.open(path)
 
 
-def test_a_zeroed_debug_info_is_rebuilt_from_the_committed_state(tmp_path: Path) -> None:
+@pytest.mark.parametrize("container", ["elf", "pe"])
+def test_a_zeroed_debug_info_is_rebuilt_from_the_committed_state(tmp_path: Path, container: str) -> None:
+    """As a kill once left a PE image: all of .debug_info zeros, which nothing could open or rebuild."""
     path = tmp_path / "jit"
-    with create(path, [fn(0), fn(1)]) as writer:
+    if container == "pe":
+        kind: type = IncrementalImage
+        start = IncrementalImage.text_address()
+        writer = IncrementalImage.create(path, UNIT, [fn(0, address=start + 0x100), fn(1, address=start + 0x200)],
+                                         code=b"\xc3", text_size=ARENA)
+        header = writer.target.sections[".debug_info"]
+        offset, size = header.raw_pointer, header.raw_size
+    else:
+        kind = IncrementalExecutable
+        writer = create(path, [fn(0), fn(1)])
         offset, size = writer.target.sections[".debug_info"][1:3]
+    writer.close()
     with open(path, "r+b") as f:
         f.seek(offset)
         f.write(bytes(size))
-    with IncrementalExecutable.open(path) as again:
+    with kind.open(path) as again:
         assert again.rebuilt and set(functions_of(again)) == {"f0", "f1"}
     assert verify(str(path)) == []
 

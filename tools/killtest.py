@@ -39,6 +39,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -159,7 +160,7 @@ def program_view(path: Path) -> tuple[list[Any], list[Any]]:
 
 
 # -- killing ------------------------------------------------------------------------------------------------------
-def run_child(work: Callable[[], None], delay: float | None, marked: bool = False) -> tuple[bool, float]:
+def run_child(work: Callable[[], object], delay: float | None, marked: bool = False) -> tuple[bool, float]:
     """Runs ``work`` in a forked child; kills it ``delay`` seconds after the work starts (None: lets it finish), or
     with ``marked`` after the work calls :func:`mark` (the phase worth hitting begins). Returns whether it was
     killed, and how long it ran (from the start of the work)."""
@@ -200,7 +201,7 @@ def mark() -> None:
         os.write(_MARK[0], b"!")
 
 
-def timed(work: Callable[[], None]) -> float:
+def timed(work: Callable[[], object]) -> float:
     return run_child(work, None)[1]
 
 
@@ -253,7 +254,7 @@ def whole_file(name: str, folder: Path, rng: random.Random, kills: int, count: i
     for trial in range(kills):
         new = 1 - current
         tally.trials += 1
-        killed = run_child(lambda: writers[new][0](work), delay_in(rng, duration))[0]
+        killed = run_child(partial(writers[new][0], work), delay_in(rng, duration))[0]
         tally.killed += killed
         duration *= 1.05 if killed else 0.85  # an estimate that was too long: most kills come after the end
         found = _digests(name, work / target, work)
@@ -426,9 +427,9 @@ def incremental(name: str, folder: Path, rng: random.Random, kills: int, count: 
         ops, states = operations(rng, model, setup.base, serial)
         # Anywhere, or (half of the time) while the operations patch the file and the journal.
         within = rng.random() < 0.5
-        delay = scale * (rng.uniform(0, per_op * len(ops)) if within else rng.uniform(0, duration + per_op * len(ops)))
+        delay = scale * rng.uniform(0, per_op * len(ops) + (0 if within else duration))
         durable = rng.random() < 0.5  # both modes; without the fsync a kill lands mid-operation more often
-        killed = run_child(lambda: apply_all(setup.kind, setup.path, ops, durable), delay, marked=within)[0]
+        killed = run_child(partial(apply_all, setup.kind, setup.path, ops, durable), delay, marked=within)[0]
         tally.killed += killed
         scale *= 1.05 if killed else 0.85  # the estimates were too long: most kills came after the end
         saved = journal.read(setup.path)
