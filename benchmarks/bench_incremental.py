@@ -47,7 +47,7 @@ T = TypeVar("T")
 
 
 def synth(i: int, size: int = 64, rows: int = 16, extra: int = 0, fresh_names: int = 0,
-          base: int = BASES["elf"]) -> Function:
+          base: int = BASES["elf"], step: int = 4) -> Function:
     """SPEC's function ``i``; ``extra`` more variables, the first ``fresh_names`` of them with names never seen."""
     line = (i % 1000) * 20 + 1
     variables = [Variable("a", line, "long", -24, True), Variable("b", line, "long", -32, True),
@@ -55,7 +55,7 @@ def synth(i: int, size: int = 64, rows: int = 16, extra: int = 0, fresh_names: i
     variables += [Variable(f"z{k}" if k >= fresh_names else f"new_{i}_{k}", line + 4 + k, "long", -64 - 8 * k)
                   for k in range(extra)]
     block = Block(16, 48, (Variable("t", line + 3, "pointer", -56),))
-    return Function(f"fn_{i}", base + 64 * i, size, line, tuple((4 * j, line + j // 2) for j in range(rows)),
+    return Function(f"fn_{i}", base + 64 * i, size, line, tuple((step * j, line + j // 2) for j in range(rows)),
                     tuple(variables), (block,))
 
 
@@ -123,6 +123,9 @@ def timed(action: Callable[[], T]) -> tuple[T, float, float]:
 
 
 def main() -> None:
+    if {"-h", "--help"} & set(sys.argv[1:]):
+        print(__doc__)
+        return
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     updates = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
     container = sys.argv[3] if len(sys.argv) > 3 else "elf"
@@ -154,8 +157,9 @@ def main() -> None:
             # A recompiled function: usually about the same size, sometimes noticeably bigger or smaller.
             rows = rng.choice((12, 14, 16, 16, 18, 20, 28))
             extra = rng.choice((0, 0, 1, 2, 3))
-            fn = synth(i, size=max(64, 4 * rows), rows=rows, extra=extra, fresh_names=rng.choice((0, 0, 0, extra)),
-                       base=base)
+            # The code stays in its 64 bytes (the next function follows: overlaps are refused), denser if need be.
+            fn = synth(i, rows=rows, extra=extra, fresh_names=rng.choice((0, 0, 0, extra)), base=base,
+                       step=4 if rows <= 16 else 2)
             fragment = len(function_dies(fn, dwarf._types, lambda _: 0).data) + line_sequence_size(program, fn)
             before_slots = (writer.dwarf.functions[fn.name].info, writer.dwarf.functions[fn.name].line)
             written = writer.bytes_written

@@ -96,8 +96,9 @@ CONTAINERS = pytest.mark.parametrize("container", [Elf(), Dsym(), Pe()], ids=["e
 
 
 def state_of(dwarf: IncrementalDwarf) -> dict:
-    """Everything the writer keeps, as comparable values (the dataclasses compare by field)."""
-    return {name: value for name, value in vars(dwarf).items() if name not in ("target", "_program")}
+    """Everything the writer keeps, as comparable values (the dataclasses compare by field; the address index is a
+    cache made when first needed)."""
+    return {name: value for name, value in vars(dwarf).items() if name not in ("target", "_program", "_by_address")}
 
 
 @CONTAINERS
@@ -359,6 +360,7 @@ def test_a_stale_snapshot_is_refused(tmp_path: Path) -> None:
     expected = state_of(writer.dwarf)
     writer._journal.close()
     writer.target.close()
+    os.close(writer._lock)  # its death releases the lock
     with IncrementalExecutable.open(path) as again:
         assert (again.restored, again.rebuilt) == ("journal", False) and "stale" in again.snapshot_problem
         assert state_of(again.dwarf) == expected
@@ -495,3 +497,4 @@ def test_mutated_snapshots_with_good_checksums_load_or_are_refused_never_crash(c
     assert not writer.rebuilt
     writer._journal.close()  # no close(): the next example starts from the same files
     writer.target.close()
+    os.close(writer._lock)

@@ -260,6 +260,11 @@ class IncrementalImage(IncrementalFile):
         write_atomically(path, pe_bytes(_image(params, sections), image_base=params["image_base"]), executable=True)
 
     @classmethod
+    def _arena(cls, params: dict[str, Any]) -> tuple[tuple[int, int], ...]:
+        start = cls.text_address(params["image_base"])
+        return ((start, start + params["text_size"]),)
+
+    @classmethod
     def _open_target(cls, path: Path, params: dict[str, Any], rooms: dict[str, int]) -> PeSections:
         target = PeSections(path, rooms)
         text = target.sections.get(".text")

@@ -129,5 +129,9 @@ class IncrementalExecutable(IncrementalFile):
                          executable=True)
 
     @classmethod
+    def _arena(cls, params: dict[str, Any]) -> tuple[tuple[int, int], ...]:
+        return ((params["text_address"], params["text_address"] + params["text_size"]),)
+
+    @classmethod
     def _open_target(cls, path: Path, params: dict[str, Any], rooms: dict[str, int]) -> ElfSections:
         return ElfSections(path, rooms)

@@ -18,7 +18,8 @@ from pathlib import Path
 from dwarfkit.arch import Arch, check_frame_section
 from dwarfkit.encoding import align_up
 from dwarfkit.errors import ContainerError, RelocationError
-from dwarfkit.image import check_final_addresses
+from dwarfkit.image import Image, check_final_addresses
+from dwarfkit.output import write_atomically
 from dwarfkit.sections import DwarfSections
 
 from . import constants as C
@@ -27,7 +28,8 @@ from .commands import (BuildVersionCommand, LoadCommand, MachHeader, Section64, 
 from .bundle import info_plist, write_directory_atomic
 from .layout import FileSpace
 from .names import debug_section_name, find_symbol, symbol_name
-from .reader import MachOFile, read_macho
+from .executable import build_executable
+from .reader import MachOFile, read_macho, read_macho_bytes
 from .symtab import SymbolEntry, encode_symtab
 
 FILE_ALIGNMENT = 0x1000
@@ -47,7 +49,26 @@ def write_dsym(executable_path: str | Path, dwarf: DwarfSections, out_dir: str |
     returns the bundle's path. ADDRESS relocations in ``dwarf`` name symbols of the executable (``main`` finds
     ``_main``, see :mod:`.names`)."""
     executable = read_macho(executable_path, arch)
-    data = build_dsym(executable, dwarf)
+    return _write_bundle(executable, build_dsym(executable, dwarf), out_dir)
+
+
+def write_executable_and_dsym(image: Image, path: str | Path, out_dir: str | Path | None = None) -> Path:
+    """Writes ``image`` as the executable ``path`` and its DWARF as ``NAME.dSYM`` beside it (or in ``out_dir``);
+    returns the bundle's path.
+
+    The pair is written dSYM first, executable last: the executable is the commit point. A crash between the two
+    leaves the old executable beside a new dSYM whose UUID is not its own, which lldb ignores (no wrong debug info is
+    ever paired), ``dwarfkit verify NAME.dSYM`` reports ("UUID ... differs from ...") and the next call replaces."""
+    path = Path(path)
+    data = build_executable(image, path.name)
+    executable = read_macho_bytes(path, data)
+    dsym = build_dsym(executable, image.dwarf)
+    bundle = _write_bundle(executable, dsym, out_dir)
+    write_atomically(path, data, executable=True)
+    return bundle
+
+
+def _write_bundle(executable: MachOFile, data: bytes, out_dir: str | Path | None) -> Path:
     name = executable.path.name
     bundle = Path(out_dir if out_dir is not None else executable.path.parent) / f"{name}.dSYM"
 

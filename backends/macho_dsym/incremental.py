@@ -130,5 +130,12 @@ class IncrementalDsym(IncrementalFile):
         write_dsym(params["executable"], sections, out_dir=path.parent)
 
     @classmethod
+    def _arena(cls, params: dict[str, Any]) -> tuple[tuple[int, int], ...]:
+        """The executable's code sections (those with instructions)."""
+        code = C.S_ATTR_PURE_INSTRUCTIONS | C.S_ATTR_SOME_INSTRUCTIONS
+        return tuple((s.addr, s.addr + s.size) for s in read_macho(params["executable"]).sections
+                     if s.flags & code and not s.is_zerofill)
+
+    @classmethod
     def _open_target(cls, path: Path, params: dict[str, Any], rooms: dict[str, int]) -> DsymSections:
         return DsymSections(dwarf_file(path), Path(params["executable"]), rooms)

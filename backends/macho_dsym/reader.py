@@ -72,6 +72,11 @@ def read_macho(path: str | Path, arch: Arch | str | None = None) -> MachOFile:
     return _read_thin(path, data, wanted)
 
 
+def read_macho_bytes(path: str | Path, data: bytes) -> MachOFile:
+    """A thin Mach-O file given as bytes (one about to be written at ``path``)."""
+    return _read_thin(Path(path), data, None)
+
+
 def _fat_slice(path: Path, data: bytes, is64: bool, wanted: Arch | None) -> bytes:
     count = struct.unpack_from(">I", data, 4)[0]
     entry_format, entry_size = (">iiQQII", 32) if is64 else (">iiIII", 20)

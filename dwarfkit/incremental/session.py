@@ -7,7 +7,14 @@ are JSON, kept in the checkpoint so that :meth:`IncrementalFile.open` can rebuil
 
 ``open`` takes the writer's state from the snapshot ``close`` left (state.py) when it continues the checkpoint and the
 journal exactly and the file's debug sections are the bytes it describes; otherwise it replays the journal on the
-checkpoint and compares the file with the result. Either way a file that is not what the state says is rebuilt.
+checkpoint and compares the file with the result. Either way a file that is not what the state says is rebuilt, from
+the committed checkpoint and journal alone (journal.py): a kill at any moment, of an update or of this recovery,
+leaves a state the next ``open`` completes.
+
+``create`` and ``open`` take the file's lock (:func:`dwarfkit.output.lock_file`, an ``flock`` on ``PATH.lock``) and
+``close`` releases it: one process at a time updates a file, the second gets :class:`~dwarfkit.output.LockedError`
+naming the file and the holder's pid. A container may name its code arena (``_arena``): every function must lie in
+it, and no two functions may overlap (DescriptionError naming the function).
 """
 from __future__ import annotations
 
@@ -16,6 +23,7 @@ from pathlib import Path
 from typing import Any, Iterable, Protocol, TypeVar
 
 from ..errors import ContainerError, DwarfkitError
+from ..output import lock_file
 from . import journal, state
 from .model import Function, UnitInfo
 from .writer import IncrementalDwarf, Target
@@ -38,8 +46,9 @@ class IncrementalFile:
     ``snapshot_problem`` why a snapshot it found was not used (a ContainerError's message, naming the file).
     """
 
-    def __init__(self, path: Path, dwarf: IncrementalDwarf, params: dict[str, Any], done: int) -> None:
+    def __init__(self, path: Path, dwarf: IncrementalDwarf, params: dict[str, Any], done: int, lock: int) -> None:
         self.path = path
+        self._lock = lock
         self.dwarf = dwarf
         self.params = params
         self.rebuilt = False
@@ -49,6 +58,17 @@ class IncrementalFile:
         self.target = self._open_target(path, params, {n: len(d) for n, d in dwarf.sections.items()})
         dwarf.target = self.target
         self._journal = journal.Journal(path, done)
+
+    @property
+    def durable(self) -> bool:
+        """Whether each operation's journal record is fsynced before the operation returns (default True): then an
+        update that returned survives a power loss. Without it a power loss may forget the last updates (the file is
+        then rebuilt from the state that survived), never mix them up."""
+        return self._journal.durable
+
+    @durable.setter
+    def durable(self, value: bool) -> None:
+        self._journal.durable = value
 
     # -- container hooks ---------------------------------------------------------------------------------------
     @classmethod
@@ -60,15 +80,28 @@ class IncrementalFile:
         """``rooms``: how many bytes each section owns in the file (its visible size may be smaller)."""
         raise NotImplementedError
 
+    @classmethod
+    def _arena(cls, params: dict[str, Any]) -> tuple[tuple[int, int], ...] | None:
+        """The code areas (start, end) the functions must lie in; None: no limit."""
+        return None
+
     # -- files ---------------------------------------------------------------------------------------------------
     @classmethod
     def _create(cls: type[Self], path: Path, unit: UnitInfo, functions: Iterable[Function],
-                params: dict[str, Any]) -> Self:
-        functions = list(functions)
-        dwarf = IncrementalDwarf(unit, functions)
-        journal.write_checkpoint(path, unit, params, functions)
-        cls._build(path, dwarf, params)  # every section with all its room; then the visible sizes
-        writer = cls(path, dwarf, params, 0)
+                params: dict[str, Any], lock: int | None = None) -> Self:
+        own = lock is None  # from create; open passes the lock it holds (and releases it if this fails)
+        if lock is None:
+            lock = lock_file(path)
+        try:
+            functions = list(functions)
+            dwarf = IncrementalDwarf(unit, functions, arena=cls._arena(params))
+            journal.write_checkpoint(path, unit, params, functions)
+            cls._build(path, dwarf, params)  # every section with all its room; then the visible sizes
+            writer = cls(path, dwarf, params, 0, lock)
+        except BaseException:
+            if own:
+                os.close(lock)
+            raise
         for name, size in dwarf.sizes.items():
             writer.target.resize(name, size)
         return writer
@@ -77,7 +110,18 @@ class IncrementalFile:
     def open(cls: type[Self], path: str | os.PathLike[str]) -> Self:
         """Reopens a file made by ``create``; rebuilds it if an update was interrupted or its bytes differ."""
         path = Path(path)
+        lock = lock_file(path)
+        try:
+            return cls._open_locked(path, lock)
+        except BaseException:
+            os.close(lock)
+            raise
+
+    @classmethod
+    def _open_locked(cls: type[Self], path: Path, lock: int) -> Self:
+        journal.remove_stale_files(path)
         saved = journal.read(path)
+        arena = cls._arena(saved.container)
         dwarf, problem = None, None
         if not saved.interrupted and journal.snapshot_path(path).exists():
             try:
@@ -86,16 +130,19 @@ class IncrementalFile:
             except ContainerError as e:  # the snapshot is only a cache: the journal says the same, slower
                 problem = str(e)
         if dwarf is not None:
-            writer = cls(path, dwarf, saved.container, len(saved.ops))
+            dwarf.arena = arena
+            writer = cls(path, dwarf, saved.container, len(saved.ops), lock)
             writer.restored = "snapshot"
             return writer
-        dwarf = IncrementalDwarf(saved.unit, saved.functions())
+        dwarf = IncrementalDwarf(saved.unit, saved.functions(), arena=arena)
         for op in saved.ops:
             journal.apply(dwarf, op)
         if not saved.interrupted and cls._matches(path, dwarf, saved.container):
-            writer = cls(path, dwarf, saved.container, len(saved.ops))
+            if not saved.journal_current:  # killed between a checkpoint's commit and its new journal
+                journal.start_journal(path, saved.generation)
+            writer = cls(path, dwarf, saved.container, len(saved.ops), lock)
         else:
-            writer = cls._create(path, saved.unit, [p.fn for p in dwarf.functions.values()], saved.container)
+            writer = cls._create(path, saved.unit, [p.fn for p in dwarf.functions.values()], saved.container, lock)
             writer.rebuilt = True
         writer.restored, writer.snapshot_problem = "journal", problem
         return writer
@@ -133,12 +180,18 @@ class IncrementalFile:
 
     def close(self) -> None:
         """Closes the file and leaves the snapshot of the state for the next open (none after a failed update)."""
-        self._journal.close()
-        self.target.close()
-        if self._broken:
-            journal.snapshot_path(self.path).unlink(missing_ok=True)
-        else:
-            state.save(self.path, self.dwarf, self._journal.done)
+        if self._lock < 0:
+            return
+        try:
+            self._journal.close()
+            self.target.close()
+            if self._broken:
+                journal.snapshot_path(self.path).unlink(missing_ok=True)
+            else:
+                state.save(self.path, self.dwarf, self._journal.done)
+        finally:
+            os.close(self._lock)  # last: nobody else may touch the files before the snapshot is written
+            self._lock = -1
 
     def __enter__(self: Self) -> Self:
         return self

@@ -62,9 +62,10 @@ _MAX_DEPTH = 64
 
 _lowest, _highest = partial(min, default=0), partial(max, default=0)
 
-NOT_STATE = frozenset({"target", "sections", "_program", "_types"})
-"""Attributes not stored: the session's target, the sections (read back from the file) and what the constructor
-derives from the unit alone (taken from a writer made for the unit)."""
+NOT_STATE = frozenset({"target", "sections", "_program", "_types", "arena", "_by_address"})
+"""Attributes not stored: the session's target, the sections (read back from the file), the code arena (the
+container's, set by the session) and what the constructor derives from the unit alone or makes when first needed
+(taken from a writer made for the unit)."""
 
 _CLASSES: dict[str, type] = {cls.__name__: cls for module in (model, writer, space) for cls in vars(module).values()
                              if isinstance(cls, type) and dataclasses.is_dataclass(cls)

@@ -16,6 +16,7 @@ Names no function uses any more stay in the table (an offset, once given, never 
 """
 from __future__ import annotations
 
+import bisect
 import heapq
 from dataclasses import dataclass
 from typing import ClassVar, Iterable, Protocol
@@ -78,14 +79,19 @@ class IncrementalDwarf:
     """``.debug_abbrev``, ``.debug_info`` (one unit) and ``.debug_line`` (one program) with a slot per function;
     ``.debug_str``, ``.debug_ranges`` and ``.debug_aranges`` for the unit, kept right after every operation."""
 
-    def __init__(self, unit: UnitInfo, functions: Iterable[Function] = (), target: Target | None = None) -> None:
+    def __init__(self, unit: UnitInfo, functions: Iterable[Function] = (), target: Target | None = None,
+                 arena: tuple[tuple[int, int], ...] | None = None) -> None:
         self.unit = unit
+        self.arena = arena
+        """The code areas (start, end) every function must lie in; None: anywhere."""
+        self._by_address: list[tuple[int, str]] | None = None  # built when first needed (see _check_place)
         self.target: Target = target or NoTarget()
         self.bytes_written = 0
         self.functions: dict[str, _Placed] = {}
         self._program = line_program(unit)
         functions = list(functions)
         self._check_unique(functions)
+        self._check_apart(functions)
         # .debug_str: the unit's names, then every function's; room for a quarter more after them.
         self._strings: dict[str, int] = {}
         strings = bytearray()
@@ -140,6 +146,7 @@ class IncrementalDwarf:
         if fn.name in self.functions:
             raise DescriptionError(f"function {fn.name!r} already exists; use update")
         self._check(fn)
+        self._check_place(fn)
         need = line_sequence_size(self._program, fn)  # encoded before anything changes: it may refuse the rows
         dies = self._dies(fn)
         entry = self._allocate_entry()
@@ -151,6 +158,7 @@ class IncrementalDwarf:
         """New code size, rows, variables (or anything else): rewritten in its slots, or moved if it outgrew them."""
         old = self._get(fn.name)
         self._check(fn)
+        self._check_place(fn, old.fn)
         info, line = old.info, old.line
         need = line_sequence_size(self._program, fn)
         dies = self._dies(fn)
@@ -170,10 +178,12 @@ class IncrementalDwarf:
         old = self._get(name)
         fn = old.fn.moved(address)
         self._check(fn)
+        self._check_place(fn, old.fn)
         for field, offset in zip(old.info_addresses, address_offsets(fn)):
             self._put(INFO, old.info[0] + field, (address + offset).to_bytes(8, "little"))
         self._put(LINE, old.line[0] + old.line_address, address.to_bytes(8, "little"))
         self._put_entries(old.entry, fn)
+        self._index_change(old.fn, fn)
         old.fn = fn
 
     def set_line(self, name: str, line: int) -> None:
@@ -195,6 +205,7 @@ class IncrementalDwarf:
         self._put(ARANGES, ARANGES_HEAD + ENTRY * old.entry, FREE_ARANGE)
         heapq.heappush(self._free_entries, old.entry)
         del self.functions[name]
+        self._index_change(old.fn, None)
         self._sync_line_end()
 
     def visible(self, section: str) -> bytes:
@@ -311,8 +322,11 @@ class IncrementalDwarf:
         seq = line_sequence(self._program, fn, line[1])
         self._put_changed(INFO, info[0], dies.data + info_fill(info[1] - len(dies.data)), quiet)
         self._put_changed(LINE, line[0], seq.data, quiet)
+        previous = self.functions.get(fn.name)
         self.functions[fn.name] = _Placed(fn, info, line, dies.line_fields, dies.address_fields,
                                           seq.address_fields[0], seq.line_fields[0], entry)
+        if not quiet:
+            self._index_change(previous.fn if previous else None, fn)
 
     def _put(self, section: str, offset: int, data: bytes, quiet: bool = False) -> None:
         self.sections[section][offset:offset + len(data)] = data
@@ -335,6 +349,45 @@ class IncrementalDwarf:
             return self.functions[name]
         except KeyError:
             raise DescriptionError(f"no function {name!r}") from None
+
+    def _check_apart(self, functions: list[Function]) -> None:
+        """The functions lie in the arena and do not overlap each other."""
+        for fn in functions:
+            self._check_arena(fn)
+        ordered = sorted(functions, key=lambda f: f.address)
+        for before, after in zip(ordered, ordered[1:]):
+            if before.address + before.size > after.address:
+                raise DescriptionError(_overlap(after, before))
+
+    def _check_arena(self, fn: Function) -> None:
+        if self.arena is not None and not any(lo <= fn.address and fn.address + fn.size <= hi for lo, hi in self.arena):
+            areas = ", ".join(f"[{lo:#x}, {hi:#x})" for lo, hi in self.arena) or "none"
+            raise DescriptionError(f"function {fn.name!r}: [{fn.address:#x}, {fn.address + fn.size:#x}) lies outside "
+                                   f"the code arena ({areas})")
+
+    def _check_place(self, fn: Function, old: Function | None = None) -> None:
+        """``fn`` (replacing ``old``) lies in the arena and overlaps no other function: a bisection in the functions
+        sorted by address, made at the first check after construction or a snapshot (it is not stored)."""
+        self._check_arena(fn)
+        index = self._index()
+        at = bisect.bisect_left(index, (fn.address, ""))
+        for _, name in index[max(0, at - 2):at + 2]:
+            other = self.functions[name].fn
+            if name != fn.name and other.address < fn.address + fn.size and fn.address < other.address + other.size:
+                raise DescriptionError(_overlap(fn, other))
+
+    def _index(self) -> list[tuple[int, str]]:
+        if self._by_address is None:
+            self._by_address = sorted((p.fn.address, name) for name, p in self.functions.items())
+        return self._by_address
+
+    def _index_change(self, old: Function | None, new: Function | None) -> None:
+        if self._by_address is None or (old is not None and new is not None and old.address == new.address):
+            return  # (no index yet, or the same entry: a list of 100,000 is not shifted twice for nothing)
+        if old is not None:
+            del self._by_address[bisect.bisect_left(self._by_address, (old.address, old.name))]
+        if new is not None:
+            bisect.insort(self._by_address, (new.address, new.name))
 
     @staticmethod
     def _check_unique(functions: list[Function]) -> None:
@@ -378,6 +431,11 @@ class IncrementalDwarf:
                 raise DescriptionError(f"{inner}: not a non-empty range inside [{low}, {high}) or after its sibling")
             IncrementalDwarf._check_scope(inner, block.low, block.high, block.variables, block.blocks)
             low = block.high
+
+
+def _overlap(fn: Function, other: Function) -> str:
+    return (f"function {fn.name!r}: [{fn.address:#x}, {fn.address + fn.size:#x}) overlaps function {other.name!r} "
+            f"at [{other.address:#x}, {other.address + other.size:#x})")
 
 
 def _common_prefix(a: bytes, b: bytes) -> int:
