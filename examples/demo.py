@@ -308,7 +308,9 @@ def table(manifest: dict, out: str) -> str:
         rows.append((f["target"], f["container"], f["arch"], str(Path(out) / f["path"]), str(f["size"]), checks,
                      f["debug"]))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1] for row in rows]
+    # every column but the last (the debug command) is padded to its width
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1]
+             for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths) + "  " + "-" * len(header[-1]))
     return "\n".join(line.rstrip() for line in lines)
 

@@ -16,12 +16,12 @@ from elftools.elf.enums import ENUM_E_TYPE, ENUM_SH_TYPE_BASE
 
 from dwarfkit.errors import RelocationError
 from dwarfkit.image import Image
+from dwarfkit.output import write_atomically
 from dwarfkit.sections import Relocation, RelocKind
 
 from .contents import EH_FRAME, check_image, content_section, debug_section, debug_sections, eh_frame_section
 from .elffile import ElfHeader, ElfSection, serialize
 from .machine import ElfMachine
-from dwarfkit.output import write_atomically
 from .symtab import STB, STT, SYMBOL_TYPES, ElfSymbol, SymbolTable
 
 SHT = ENUM_SH_TYPE_BASE

@@ -22,9 +22,20 @@ from dwarfkit.sections import apply_relocations
 from . import constants as C
 from .codesign import ALIGNMENT as SIGNATURE_ALIGNMENT
 from .codesign import code_signature, signature_size
-from .commands import (BuildVersionCommand, DyldInfoCommand, DylinkerCommand, DysymtabCommand, EntryPointCommand,
-                       LinkeditDataCommand, LoadCommand, MachHeader, Section64, SegmentCommand64, SymtabCommand,
-                       UuidCommand)
+from .commands import (
+    BuildVersionCommand,
+    DyldInfoCommand,
+    DylinkerCommand,
+    DysymtabCommand,
+    EntryPointCommand,
+    LinkeditDataCommand,
+    LoadCommand,
+    MachHeader,
+    Section64,
+    SegmentCommand64,
+    SymtabCommand,
+    UuidCommand,
+)
 from .exports import export_trie
 from .layout import FileSpace
 from .names import content_section_name, symbol_name

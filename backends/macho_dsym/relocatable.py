@@ -26,8 +26,15 @@ from dwarfkit.output import write_atomically
 from dwarfkit.sections import Relocation, RelocKind, encode_field
 
 from . import constants as C
-from .commands import (BuildVersionCommand, DysymtabCommand, MachHeader, RelocationInfo, Section64, SegmentCommand64,
-                       SymtabCommand)
+from .commands import (
+    BuildVersionCommand,
+    DysymtabCommand,
+    MachHeader,
+    RelocationInfo,
+    Section64,
+    SegmentCommand64,
+    SymtabCommand,
+)
 from .dsym import check_encoding
 from .executable import MACOS_11, section_flags
 from .layout import FileSpace

@@ -107,7 +107,7 @@ class _Checker:
         if isinstance(t, s.StructType):
             if init.items is None or len(init.items) != len(t.fields):
                 raise self.error(init, f"{g.name} needs {{...}} with {len(t.fields)} values for {t}")
-            for f, item in zip(t.fields, init.items):
+            for f, item in zip(t.fields, init.items, strict=True):
                 self.global_init(g, f.type, item)
         elif init.items is not None:
             raise self.error(init, f"{{...}} initializes a struct, not {t}")
@@ -269,7 +269,7 @@ class _Checker:
                 raise self.error(e, f"unknown function {e.name!r}")
             if len(e.args) != len(f.params):
                 raise self.error(e, f"{e.name} takes {len(f.params)} arguments, {len(e.args)} given")
-            for i, (arg, p) in enumerate(zip(e.args, f.params)):
+            for i, (arg, p) in enumerate(zip(e.args, f.params, strict=True)):
                 assert p.type is not None
                 self.assignable(p.type, arg, f"argument {i + 1} of {e.name}")
             e.function = f

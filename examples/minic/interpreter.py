@@ -119,7 +119,7 @@ def new_storage(decl: s.Variable, frame: "Frame | None") -> Storage:
     storage = Storage(decl, frame)
     fields = decl.type.fields if isinstance(decl.type, s.StructType) else [None]
     storage.cells = [Cell(0 if t == s.INT else None, storage, f.name if f else None)
-                     for f, t in zip(fields, cell_types(decl.type))]
+                     for f, t in zip(fields, cell_types(decl.type), strict=True)]
     return storage
 
 
@@ -190,7 +190,7 @@ class _Machine:
         if g.init is None:
             return
         items = g.init.items if g.init.items is not None else [g.init]
-        for cell, t, item in zip(storage.cells, cell_types(g.type), items):
+        for cell, t, item in zip(storage.cells, cell_types(g.type), items, strict=True):
             if item.number is not None:
                 cell.value = item.number if t == s.INT else None
             else:
@@ -257,7 +257,7 @@ class _Machine:
         frame = Frame(function)
         self.stack.append(frame)
         frame.scopes.append([])
-        for param, value in zip(function.params, args):
+        for param, value in zip(function.params, args, strict=True):
             self.declare(frame, param).cells[0].value = value
         try:
             self.block_body(function.body.body, frame)
