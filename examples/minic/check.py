@@ -40,9 +40,11 @@ class _Checker:
     def run(self) -> None:
         for decl in self.program.structs:
             self.struct(decl)
+        global_types: list[tuple[s.Global, s.Type]] = []
         for g in self.program.globals:
             self.declare_global_name(g, g.name)
             g.type = self.resolve(g.type_name)
+            global_types.append((g, g.type))
             self.globals[g.name] = g
         for f in self.program.functions:
             self.declare_global_name(f, f.name)
@@ -56,8 +58,8 @@ class _Checker:
                 if isinstance(p.type, s.StructType):
                     raise self.error(p, "a struct cannot be passed by value; pass a pointer to it")
             self.functions[f.name] = f
-        for g in self.program.globals:
-            self.global_init(g, g.type, g.init)
+        for g, t in global_types:  # after all globals are declared: an initializer may take any one's address
+            self.global_init(g, t, g.init)
         main = self.functions.get("main")
         if main is None:
             raise CompileError(self.program.filename, 1, 1, "the program has no function main")
@@ -80,7 +82,7 @@ class _Checker:
     def struct(self, decl: s.StructDecl) -> None:
         if decl.name in self.structs:
             raise self.error(decl, f"struct {decl.name} is already declared")
-        fields = []
+        fields: list[s.StructField] = []
         for i, (type_name, name, line, column) in enumerate(decl.fields):
             t = self.resolve(type_name)
             if t not in (s.INT, s.PointerType(s.INT)):

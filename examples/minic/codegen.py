@@ -110,10 +110,91 @@ class Target:
         :data:`PLATFORMS`) ends a process."""
         raise NotImplementedError
 
-    # Subclasses define: prologue(frame_size), store_param(index, offset), zero_slot(offset), epilogue(),
-    # constant(value), slot_address(offset), global_address(symbol), add_offset(n), load(), store(), push(),
-    # pop_tmp(), pop_arg(index), binary(op), compare(op), negate(), logical_not(), branch_if_zero(label),
-    # jump(label), call(name), finish() (literal pools).
+    # What each target implements. Offsets are frame-pointer relative (negative); CFI steps go to fn.cfi_step.
+
+    def prologue(self, frame_size: int) -> None:
+        """Saves the caller's frame, sets the frame pointer, reserves ``frame_size`` bytes (with CFI steps)."""
+        raise NotImplementedError
+
+    def store_param(self, index: int, offset: int) -> None:
+        """Stores argument register ``index`` into the slot at ``offset``."""
+        raise NotImplementedError
+
+    def zero_slot(self, offset: int) -> None:
+        """Stores 0 into the 8-byte slot at ``offset``."""
+        raise NotImplementedError
+
+    def epilogue(self) -> None:
+        """Restores the caller's frame and returns acc (with CFI steps)."""
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        """Ends the function: emits what must follow its code (aarch64's literal pool)."""
+        raise NotImplementedError
+
+    def constant(self, value: int) -> None:
+        """acc = value."""
+        raise NotImplementedError
+
+    def slot_address(self, offset: int) -> None:
+        """acc = fp + offset."""
+        raise NotImplementedError
+
+    def global_address(self, symbol: str) -> None:
+        """acc = the address of ``symbol`` (an absolute field, recorded with fn.address_field)."""
+        raise NotImplementedError
+
+    def add_offset(self, n: int) -> None:
+        """acc += n."""
+        raise NotImplementedError
+
+    def load(self) -> None:
+        """acc = the 8 bytes at acc."""
+        raise NotImplementedError
+
+    def store(self) -> None:
+        """The 8 bytes at tmp = acc."""
+        raise NotImplementedError
+
+    def push(self) -> None:
+        """Pushes acc."""
+        raise NotImplementedError
+
+    def pop_tmp(self) -> None:
+        """Pops into tmp."""
+        raise NotImplementedError
+
+    def pop_arg(self, index: int) -> None:
+        """Pops into argument register ``index``."""
+        raise NotImplementedError
+
+    def binary(self, op: str) -> None:
+        """acc = tmp op acc for ``+ - * / %``."""
+        raise NotImplementedError
+
+    def compare(self, op: str) -> None:
+        """acc = 1 if tmp op acc else 0, for ``== != < <= > >=``."""
+        raise NotImplementedError
+
+    def negate(self) -> None:
+        """acc = -acc."""
+        raise NotImplementedError
+
+    def logical_not(self) -> None:
+        """acc = 1 if acc == 0 else 0."""
+        raise NotImplementedError
+
+    def branch_if_zero(self, label: str) -> None:
+        """Jumps to ``label`` when acc is 0."""
+        raise NotImplementedError
+
+    def jump(self, label: str) -> None:
+        """Jumps to ``label``."""
+        raise NotImplementedError
+
+    def call(self, name: str) -> None:
+        """Calls function ``name`` (arguments already in their registers); its result lands in acc."""
+        raise NotImplementedError
 
 
 # ---------------------------------------------------------------------------------------------------------- the walk
@@ -128,7 +209,8 @@ def generate(program: s.Program, arch: Arch, platform: str = "linux") -> list[Fu
         raise CompileError(program.filename, 1, 1, f"unknown platform {platform!r}; choose one of "
                                                    f"{', '.join(PLATFORMS)}")
     target_class = _target_class(arch)
-    for decl in [*program.functions, *program.globals]:
+    named: list[s.Function | s.Global] = [*program.functions, *program.globals]
+    for decl in named:
         if target_class.reserved.fullmatch(decl.name) or decl.name == "_start":
             raise CompileError(program.filename, decl.line, decl.column,
                                f"{decl.name!r} is reserved on {arch.info.name}; choose another name")

@@ -89,9 +89,9 @@ def data_section(program: s.Program) -> tuple[ContentSection, dict[str, int]]:
     for g in program.globals:
         offsets[g.name] = len(data)
         assert g.type is not None
-        items = [None] * (s.size_of(g.type) // s.WORD)
+        items: list[s.Initializer | None] = [None] * (s.size_of(g.type) // s.WORD)
         if g.init is not None:
-            items = g.init.items if g.init.items is not None else [g.init]  # type: ignore[assignment]
+            items = list(g.init.items) if g.init.items is not None else [g.init]
         for item in items:
             value = 0
             if item is not None and item.number is not None:
