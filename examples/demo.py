@@ -21,8 +21,16 @@ functions (name, first line, address range in that file) and globals, so that ot
 Addresses come from each file's symbol table as ``llvm-nm-14`` reads it: final addresses for executables and dSYMs,
 section offsets for objects.
 
-Everything is written into a temporary folder next to OUT, which replaces OUT only when every step succeeded. A
-failure prints one ``dwarfkit: error: ...`` line and exits with status 2.
+Everything is written into a temporary folder next to OUT, which replaces OUT only when every step succeeded (OUT
+must be new, empty or an earlier demo output). A failure prints one ``dwarfkit: error: ...`` line and exits with
+status 2.
+
+``tests/test_demo.py`` judges every file: the executables run (natively, under qemu-aarch64 or wine) and exit with
+the interpreter's result; gdb / gdb-multiarch (started with the manifest's command) and lldb-14 (with the dSYM) find
+the manifest's function ranges, first lines and global addresses in the DWARF.
+
+To add a target: a :class:`Target` in :data:`TARGETS` with a writer function that returns (kind, container, file
+name) per file, and its debugger in :func:`debug_command` (and :func:`run_command` if something here runs it).
 """
 from __future__ import annotations
 

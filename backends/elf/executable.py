@@ -3,6 +3,11 @@
 Layout: each allocated section (code, read-only data, ``.eh_frame``, data, BSS) gets its own ``PT_LOAD`` with the
 permissions of its kind, on pages of its own. Its file offset is congruent to its address modulo the largest page size
 of the architecture, so the file stays compact while the kernel (or qemu-user) can map each piece directly.
+A ``PT_GNU_STACK`` says the stack is not executable.
+
+Every relocation is resolved (:func:`dwarfkit.sections.apply_relocations` for code and data, the DWARF's
+:meth:`~dwarfkit.sections.DwarfSections.resolve`) after every DWARF address has been checked against the loaded
+sections.
 """
 from __future__ import annotations
 

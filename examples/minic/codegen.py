@@ -7,8 +7,8 @@ The code is a plain stack machine, the same on both targets: an expression leave
 no optimisation: every variable lives in its stack slot at all times, so the debug information can give each one a
 single frame-base-relative location for its whole scope.
 
-The architecture-specific instructions live in :mod:`.target_x86_64` and :mod:`.target_aarch64`; this module walks
-the syntax tree and calls them.
+The architecture-specific instructions live in :mod:`.target_x86_64` and :mod:`.target_aarch64` behind
+:class:`Target`; this module walks the syntax tree and calls them (the compiler picks the target).
 """
 from __future__ import annotations
 
@@ -203,31 +203,22 @@ PLATFORMS = ("linux", "windows", "macos")
 """How ``_start`` ends the process: Linux's exit syscall, kernel32's ExitProcess (through its import address table
 slot ``__imp_ExitProcess``, x86_64 only), or the macOS exit syscall."""
 
-def generate(program: s.Program, arch: Arch, platform: str = "linux") -> list[FunctionCode]:
-    """One FunctionCode per function in source order, then ``_start``."""
+def generate(program: s.Program, target_class: type[Target], platform: str = "linux") -> list[FunctionCode]:
+    """One FunctionCode per function in source order, then ``_start``, in ``target_class``'s instructions."""
     if platform not in PLATFORMS:
         raise CompileError(program.filename, 1, 1, f"unknown platform {platform!r}; choose one of "
                                                    f"{', '.join(PLATFORMS)}")
-    target_class = _target_class(arch)
     named: list[s.Function | s.Global] = [*program.functions, *program.globals]
     for decl in named:
         if target_class.reserved.fullmatch(decl.name) or decl.name == "_start":
             raise CompileError(program.filename, decl.line, decl.column,
-                               f"{decl.name!r} is reserved on {arch.info.name}; choose another name")
+                               f"{decl.name!r} is reserved on {target_class.arch.info.name}; choose another name")
     functions = [FunctionGenerator(program, f, target_class).generate() for f in program.functions]
     start = FunctionGenerator(program, None, target_class)
     start.target.start(platform)
     start.target.finish()
     functions.append(FunctionCode(None, "_start", "\n".join(start.lines), Frame(), [], None, [], start.addresses))
     return functions
-
-
-def _target_class(arch: Arch) -> type[Target]:
-    if arch is Arch.X86_64:
-        from .target_x86_64 import X86_64
-        return X86_64
-    from .target_aarch64 import AArch64
-    return AArch64
 
 
 def layout_frame(function: s.Function) -> Frame:
