@@ -153,7 +153,7 @@ class Target:
         raise NotImplementedError
 
     def store(self) -> None:
-        """The 8 bytes at tmp = acc."""
+        """Stores acc into the 8 bytes at address tmp."""
         raise NotImplementedError
 
     def push(self) -> None:
