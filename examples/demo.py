@@ -21,8 +21,16 @@ functions (name, first line, address range in that file) and globals, so that ot
 Addresses come from each file's symbol table as ``llvm-nm-14`` reads it: final addresses for executables and dSYMs,
 section offsets for objects.
 
-Everything is written into a temporary folder next to OUT, which replaces OUT only when every step succeeded. A
-failure prints one ``dwarfkit: error: ...`` line and exits with status 2.
+Everything is written into a temporary folder next to OUT, which replaces OUT only when every step succeeded (OUT
+must be new, empty or an earlier demo output). A failure prints one ``dwarfkit: error: ...`` line and exits with
+status 2.
+
+``tests/test_demo.py`` judges every file: the executables run (natively, under qemu-aarch64 or wine) and exit with
+the interpreter's result; gdb / gdb-multiarch (started with the manifest's command) and lldb-14 (with the dSYM) find
+the manifest's function ranges, first lines and global addresses in the DWARF.
+
+To add a target: a :class:`Target` in :data:`TARGETS` with a writer function that returns (kind, container, file
+name) per file, and its debugger in :func:`debug_command` (and :func:`run_command` if something here runs it).
 """
 from __future__ import annotations
 
@@ -308,7 +316,9 @@ def table(manifest: dict, out: str) -> str:
         rows.append((f["target"], f["container"], f["arch"], str(Path(out) / f["path"]), str(f["size"]), checks,
                      f["debug"]))
     widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
-    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)) + "  " + row[-1] for row in rows]
+    # every column but the last (the debug command) is padded to its width
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row[:-1], widths, strict=True)) + "  " + row[-1]
+             for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths) + "  " + "-" * len(header[-1]))
     return "\n".join(line.rstrip() for line in lines)
 

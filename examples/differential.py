@@ -5,6 +5,15 @@ The tests (``tests/test_minic_differential.py``) compile random minic programs, 
 The default suite checks a few programs per debugger; this runs the same tests with ``--count`` programs each
 (``DWARFKIT_DIFF_EXAMPLES``), optionally for one debugger only, and with ``--random`` on new programs
 (``DWARFKIT_DIFF_RANDOM``) instead of the suite's derandomized sequence. It needs pytest and hypothesis, like the tests.
+
+How the tests judge: ``tests/minic_programs.py`` draws well-defined programs; breakpoints go on lines among
+:func:`examples.minic.stop_lines`; ``tests/minic_stops.py`` asks the debugger (``info args``/``info locals``/``print``
+in gdb, ``frame variable``/``target variable`` in lldb) and compares, stop by stop, the function, line, backtrace and
+every parameter, local and global with the interpreter's :class:`~examples.minic.Stop`. Pointers compare by address:
+globals from the ELF symbol table, stack variables as the debugger places them in the owning frame; dangling pointers
+are not compared. One corner is modelled differently on purpose (``minic_stops.pending_declarations``): before
+``int a = ...;`` runs, debuggers already show the inner ``a`` (a lexical block scopes the whole block) where C and the
+interpreter still see the outer one.
 """
 from __future__ import annotations
 

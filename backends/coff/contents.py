@@ -1,6 +1,8 @@
 """What goes into a COFF file: the image's code and data sections, then the DWARF sections, with COFF names and flags.
 
-Objects and PE images share this; they differ in how they place the sections and treat relocations.
+Objects and PE images share this; they differ in how they place the sections and treat relocations. Content
+sections keep their ELF names except where COFF spells them differently (``.rodata`` -> ``.rdata``); the DWARF
+sections are read-only and discardable. A new kind of section gets its name and flags here.
 """
 from __future__ import annotations
 

@@ -1,4 +1,7 @@
-"""Per-architecture COFF facts: the Machine value and how each dwarfkit relocation kind is spelled."""
+"""Per-architecture COFF facts: the Machine value and how each dwarfkit relocation kind is spelled.
+
+SECTION/UNIT -> ``SECREL`` (4 bytes only: a DWARF64 section offset is an error here), ADDRESS -> ``ADDR64``/``ADDR32``,
+PCREL -> ``REL32``; ENTRY is final. A new machine is one :class:`Machine` here plus its numbers in ``constants``."""
 from __future__ import annotations
 
 from dataclasses import dataclass

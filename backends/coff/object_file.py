@@ -11,13 +11,13 @@ import struct
 
 from dwarfkit.errors import ContainerError, RelocationError
 from dwarfkit.image import Image, Symbol
+from dwarfkit.output import write_atomically
 from dwarfkit.sections import Relocation, RelocKind, encode_field
 
 from . import constants as C
 from . import records
 from .contents import OutputSection, collect_sections
 from .machine import Machine, machine_for
-from dwarfkit.output import write_atomically
 
 
 def write_object(image: Image, path: str | os.PathLike[str]) -> None:
@@ -40,7 +40,7 @@ def object_bytes(image: Image) -> bytes:
     offset = C.FILE_HEADER_SIZE + C.SECTION_HEADER_SIZE * len(sections)
     headers = bytearray()
     body = bytearray()
-    for section, (data, relocs, count) in zip(sections, relocation_blocks):
+    for section, (data, relocs, count) in zip(sections, relocation_blocks, strict=True):
         header = records.SectionHeader(section.name, section.flags
                                        | records.alignment_flag(max(section.alignment, 1), section.name),
                                        raw_size=section.size)
@@ -81,7 +81,7 @@ class _SymbolTable:
 
     def encode(self, strings: records.StringTable, relocation_counts: list[int]) -> bytes:
         out = bytearray()
-        for number, (s, count) in enumerate(zip(self.sections, relocation_counts), start=1):
+        for number, (s, count) in enumerate(zip(self.sections, relocation_counts, strict=True), start=1):
             out += records.symbol(s.name, strings, 0, number, C.IMAGE_SYM_TYPE_NULL, C.IMAGE_SYM_CLASS_STATIC, 1)
             out += records.section_definition_aux(s.name, s.size, count)
         for sym in self.image_symbols:

@@ -1,7 +1,9 @@
 """What goes into every ELF file we write: code and data sections, debug sections, and checks on the image.
 
 Shared by the relocatable object and the static executable writers, which differ in where sections load and
-whether relocations are kept (object) or resolved (executable).
+whether relocations are kept (object) or resolved (executable). ``.debug_str`` and ``.debug_line_str`` are
+``SHF_MERGE | SHF_STRINGS`` so that linkers may merge them. A new kind of allocated section needs its flags in
+``_CONTENT_FLAGS`` (and its place in ``executable._LOAD_ORDER``).
 """
 from __future__ import annotations
 

@@ -24,14 +24,13 @@ from elftools.elf.sections import SymbolTableSection
 from dwarfkit.arch import check_frame_section
 from dwarfkit.encoding import align_up
 from dwarfkit.errors import ContainerError
-from dwarfkit.sections import DwarfSections
-
 from dwarfkit.image import check_final_addresses, check_relocations
+from dwarfkit.output import write_atomically
+from dwarfkit.sections import DwarfSections
 
 from .contents import EH_FRAME, debug_section
 from .elffile import SHDR, SHDR_SIZE, ElfHeader, ElfSection, serialize
 from .machine import machine_by_number
-from dwarfkit.output import write_atomically
 
 SHT = ENUM_SH_TYPE_BASE
 BUILD_ID = ".note.gnu.build-id"

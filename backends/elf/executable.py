@@ -3,11 +3,17 @@
 Layout: each allocated section (code, read-only data, ``.eh_frame``, data, BSS) gets its own ``PT_LOAD`` with the
 permissions of its kind, on pages of its own. Its file offset is congruent to its address modulo the largest page size
 of the architecture, so the file stays compact while the kernel (or qemu-user) can map each piece directly.
+A ``PT_GNU_STACK`` says the stack is not executable.
+
+Every relocation is resolved (:func:`dwarfkit.sections.apply_relocations` for code and data, the DWARF's
+:meth:`~dwarfkit.sections.DwarfSections.resolve`) after every DWARF address has been checked against the loaded
+sections.
 """
 from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from itertools import pairwise
 
 from elftools.elf.constants import P_FLAGS, SH_FLAGS
 from elftools.elf.enums import ENUM_E_TYPE, ENUM_P_TYPE_BASE, ENUM_SH_TYPE_BASE
@@ -132,7 +138,7 @@ def _place(loaded: list[ElfSection], base: int, page: int, fixed: dict[str, int]
 def _check_overlaps(loaded: list[ElfSection], page: int) -> None:
     spans = sorted(((s.addr // page, align_up(s.addr + max(s.size, 1), page) // page, s) for s in loaded),
                    key=lambda span: span[:2])
-    for (_, end, a), (start, _, b) in zip(spans, spans[1:]):
+    for (_, end, a), (start, _, b) in pairwise(spans):
         if start < end:
             raise LayoutError(f"sections {a.name} [{a.addr:#x}, {a.addr + a.size:#x}) and {b.name} "
                               f"[{b.addr:#x}, {b.addr + b.size:#x}) overlap or share a {page:#x}-byte page")

@@ -16,12 +16,12 @@ from elftools.elf.enums import ENUM_E_TYPE, ENUM_SH_TYPE_BASE
 
 from dwarfkit.errors import RelocationError
 from dwarfkit.image import Image
+from dwarfkit.output import write_atomically
 from dwarfkit.sections import Relocation, RelocKind
 
 from .contents import EH_FRAME, check_image, content_section, debug_section, debug_sections, eh_frame_section
 from .elffile import ElfHeader, ElfSection, serialize
 from .machine import ElfMachine
-from dwarfkit.output import write_atomically
 from .symtab import STB, STT, SYMBOL_TYPES, ElfSymbol, SymbolTable
 
 SHT = ENUM_SH_TYPE_BASE
@@ -34,13 +34,13 @@ def object_bytes(image: Image, *, compress: bool = False, eh_frame: bool = True)
     sections: list[ElfSection] = [content_section(replace(s, data=_cleared(s.data, s.relocations)) if s.data else s)
                                   for s in image.sections]
     relocations: dict[str, list[Relocation]] = {s.name: s.relocations for s in image.sections}
-    for s in debug_sections(image.dwarf, with_eh_frame=eh_frame):
-        data = _cleared(bytes(s.data), s.relocations)
-        if s.name == EH_FRAME:
-            sections.append(eh_frame_section(data, s.alignment))
+    for d in debug_sections(image.dwarf, with_eh_frame=eh_frame):
+        data = _cleared(bytes(d.data), d.relocations)
+        if d.name == EH_FRAME:
+            sections.append(eh_frame_section(data, d.alignment))
         else:
-            sections.append(debug_section(s.name, data, compress=compress, alignment=s.alignment))
-        relocations[s.name] = s.relocations
+            sections.append(debug_section(d.name, data, compress=compress, alignment=d.alignment))
+        relocations[d.name] = d.relocations
     # An empty .note.GNU-stack says the code needs no executable stack (GNU ld warns without it).
     sections.append(ElfSection(".note.GNU-stack", SHT["SHT_PROGBITS"]))
     relocated = [name for name, relocs in relocations.items() if any(r.kind.needs_container_relocation for r in relocs)]

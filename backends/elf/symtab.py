@@ -1,4 +1,6 @@
-"""ELF symbol tables: ``.symtab`` with its ``.strtab``, local symbols first as the format requires."""
+"""ELF symbol tables: ``.symtab`` with its ``.strtab``, local symbols first as the format requires.
+
+An object's section symbols (``STT_SECTION``) are the targets of its section-offset relocations (UNIT, SECTION)."""
 from __future__ import annotations
 
 import struct

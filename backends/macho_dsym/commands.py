@@ -6,6 +6,7 @@ Only little-endian 64-bit files (x86_64, arm64) are written or read. Load comman
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar, Union
 
@@ -184,7 +185,7 @@ class BuildVersionCommand:
     def decode(cls, data: bytes, pos: int) -> "BuildVersionCommand":
         platform, minos, sdk, ntools = struct.unpack_from("<4I", data, pos + 8)
         tools = [struct.unpack_from("<II", data, pos + 24 + 8 * i) for i in range(ntools)]
-        return cls(platform, minos, sdk, [tuple(t) for t in tools])  # type: ignore[misc]
+        return cls(platform, minos, sdk, [tuple(t) for t in tools])
 
 
 @dataclass
@@ -271,7 +272,7 @@ class RawCommand:
 LoadCommand = Union[SegmentCommand64, SymtabCommand, DysymtabCommand, UuidCommand, BuildVersionCommand,
                     DylinkerCommand, EntryPointCommand, LinkeditDataCommand, DyldInfoCommand, RawCommand]
 
-_DECODERS = {
+_DECODERS: dict[int, Callable[[bytes, int], LoadCommand]] = {
     C.LC_SEGMENT_64: SegmentCommand64.decode, C.LC_SYMTAB: SymtabCommand.decode,
     C.LC_DYSYMTAB: DysymtabCommand.decode, C.LC_UUID: UuidCommand.decode,
     C.LC_BUILD_VERSION: BuildVersionCommand.decode, C.LC_LOAD_DYLINKER: DylinkerCommand.decode,

@@ -23,9 +23,16 @@ from dwarfkit.output import write_atomically
 from dwarfkit.sections import DwarfSections
 
 from . import constants as C
-from .commands import (BuildVersionCommand, LoadCommand, MachHeader, Section64, SegmentCommand64, SymtabCommand,
-                       UuidCommand)
 from .bundle import info_plist, write_directory_atomic
+from .commands import (
+    BuildVersionCommand,
+    LoadCommand,
+    MachHeader,
+    Section64,
+    SegmentCommand64,
+    SymtabCommand,
+    UuidCommand,
+)
 from .layout import FileSpace
 from .names import debug_section_name, find_symbol, symbol_name
 from .executable import build_executable
@@ -168,8 +175,9 @@ class DsymFile:
         header_end = C.MACH_HEADER_64_SIZE + self.header.sizeofcmds
         self.copied_space = FileSpace(align_up(header_end, FILE_ALIGNMENT), slack=False)
         self.copied_data: list[tuple[Section64, bytes]] = []
-        for segment, original in zip(self.copied, (s for s in self.executable.segments if s.segname != "__LINKEDIT")):
-            for section, source in zip(segment.sections, original.sections):
+        for segment, original in zip(self.copied, (s for s in self.executable.segments if s.segname != "__LINKEDIT"),
+                                     strict=True):
+            for section, source in zip(segment.sections, original.sections, strict=True):
                 if (section.segname, section.sectname) in COPIED_SECTIONS and not source.is_zerofill:
                     section.offset = self.copied_space.allocate(f"{section.segname},{section.sectname}",
                                                                 section.size, 1 << section.align)
@@ -211,7 +219,7 @@ class DsymFile:
         self.dwarf.filesize = self.dwarf_space.end() - self.dwarf.fileoff
         self.dwarf.vmaddr = self.linkedit.vmaddr + self.linkedit.vmsize
         self.dwarf.vmsize = align_up(self.dwarf.filesize, FILE_ALIGNMENT)
-        for section, name in zip(self.dwarf.sections, self.debug):
+        for section, name in zip(self.dwarf.sections, self.debug, strict=True):
             piece = self.dwarf_space.pieces[name]
             section.offset = piece.offset
             section.size = piece.size

@@ -22,9 +22,20 @@ from dwarfkit.sections import apply_relocations
 from . import constants as C
 from .codesign import ALIGNMENT as SIGNATURE_ALIGNMENT
 from .codesign import code_signature, signature_size
-from .commands import (BuildVersionCommand, DyldInfoCommand, DylinkerCommand, DysymtabCommand, EntryPointCommand,
-                       LinkeditDataCommand, LoadCommand, MachHeader, Section64, SegmentCommand64, SymtabCommand,
-                       UuidCommand)
+from .commands import (
+    BuildVersionCommand,
+    DyldInfoCommand,
+    DylinkerCommand,
+    DysymtabCommand,
+    EntryPointCommand,
+    LinkeditDataCommand,
+    LoadCommand,
+    MachHeader,
+    Section64,
+    SegmentCommand64,
+    SymtabCommand,
+    UuidCommand,
+)
 from .exports import export_trie
 from .layout import FileSpace
 from .names import content_section_name, symbol_name
@@ -179,16 +190,17 @@ class _Linkedit:
               identifier: str, contents: list[tuple[int, bytes]]) -> FileSpace:
         """Encodes the tables, places them from ``start`` on (appending them to ``contents``), fills the commands."""
         ordinal = {p.source.name: i + 1 for i, p in enumerate(placed)}
+        section_of = {s.name: s.section for s in image.symbols if s.section is not None}  # all: undefined ones refused
         locals_ = [s for s in image.symbols if not s.is_global]
         globals_ = [s for s in image.symbols if s.is_global]
-        entries = [SymbolEntry(symbol_name(s.name), C.N_SECT | (C.N_EXT if s.is_global else 0), ordinal[s.section],
-                               0, addresses[s.name]) for s in locals_ + globals_]
+        entries = [SymbolEntry(symbol_name(s.name), C.N_SECT | (C.N_EXT if s.is_global else 0),
+                               ordinal[section_of[s.name]], 0, addresses[s.name]) for s in locals_ + globals_]
         entries.append(SymbolEntry(HEADER_SYMBOL, C.N_SECT | C.N_EXT, 1, C.REFERENCED_DYNAMICALLY, BASE_ADDRESS))
         symbols, strings = encode_symtab(entries)
         exports = export_trie({symbol_name(s.name): addresses[s.name] - BASE_ADDRESS for s in globals_} |
                               {HEADER_SYMBOL: 0})
-        starts = sorted({addresses[s.name] for s in image.symbols
-                         if s.kind is SymbolKind.FUNCTION and image.section(s.section).kind is SectionKind.CODE})
+        starts = sorted({addresses[s.name] for s in image.symbols if s.kind is SymbolKind.FUNCTION
+                         and image.section(section_of[s.name]).kind is SectionKind.CODE})
         starts_blob = _function_starts(starts, text_vmaddr)
 
         space = FileSpace(start, slack=False)

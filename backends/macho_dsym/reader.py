@@ -12,8 +12,16 @@ from dwarfkit.arch import Arch
 from dwarfkit.errors import ContainerError, ReadError
 
 from . import constants as C
-from .commands import (LoadCommand, MachHeader, Nlist64, Section64, SegmentCommand64, SymtabCommand, UuidCommand,
-                       decode_command)
+from .commands import (
+    LoadCommand,
+    MachHeader,
+    Nlist64,
+    Section64,
+    SegmentCommand64,
+    SymtabCommand,
+    UuidCommand,
+    decode_command,
+)
 
 
 @dataclass

@@ -26,8 +26,16 @@ from dwarfkit.output import write_atomically
 from dwarfkit.sections import Relocation, RelocKind, encode_field
 
 from . import constants as C
-from .commands import (BuildVersionCommand, DysymtabCommand, MachHeader, RelocationInfo, Section64, SegmentCommand64,
-                       SymtabCommand)
+from .commands import (
+    BuildVersionCommand,
+    DysymtabCommand,
+    LoadCommand,
+    MachHeader,
+    RelocationInfo,
+    Section64,
+    SegmentCommand64,
+    SymtabCommand,
+)
 from .dsym import check_encoding
 from .executable import MACOS_11, section_flags
 from .layout import FileSpace
@@ -72,15 +80,15 @@ def _sections(image: Image) -> list[_ObjSection]:
     if image.dwarf is not None:
         check_encoding(image.dwarf, image.arch, "object")
         debug = []
-        for s in image.dwarf:
-            if s.name == EH_FRAME:  # unwind tables for the runtime: in __TEXT, where clang puts them
-                header = Section64("__eh_frame", "__TEXT", align=_log2(max(s.alignment, 8)), flags=EH_FRAME_FLAGS)
-                out.append(_ObjSection(s.name, header, bytes(s.data), s.relocations))
+        for d in image.dwarf:
+            if d.name == EH_FRAME:  # unwind tables for the runtime: in __TEXT, where clang puts them
+                header = Section64("__eh_frame", "__TEXT", align=_log2(max(d.alignment, 8)), flags=EH_FRAME_FLAGS)
+                out.append(_ObjSection(d.name, header, bytes(d.data), d.relocations))
             else:
-                header = Section64(debug_section_name(s.name), "__DWARF", align=_log2(s.alignment),
+                header = Section64(debug_section_name(d.name), "__DWARF", align=_log2(d.alignment),
                                    flags=C.S_ATTR_DEBUG)
-                debug.append(_ObjSection(s.name, header, bytes(s.data), s.relocations))
-            header.size = len(s.data)
+                debug.append(_ObjSection(d.name, header, bytes(d.data), d.relocations))
+            header.size = len(d.data)
         out += debug
     names = [(s.header.segname, s.header.sectname) for s in out + zerofill]
     duplicates = {n for n in names if names.count(n) > 1}
@@ -99,7 +107,7 @@ def build_object(image: Image) -> bytes:
     sections = _sections(image)
     segment = SegmentCommand64("", maxprot=7, initprot=7, sections=[s.header for s in sections])
     symtab, dysymtab = SymtabCommand(), DysymtabCommand()
-    commands = [segment, BuildVersionCommand(minos=MACOS_11, sdk=0), symtab, dysymtab]
+    commands: list[LoadCommand] = [segment, BuildVersionCommand(minos=MACOS_11, sdk=0), symtab, dysymtab]
     sizeofcmds = sum(len(c.encode()) for c in commands)
 
     # Addresses from 0 in section order; each file-backed section sits at the segment's file offset plus its address,
@@ -126,7 +134,8 @@ def build_object(image: Image) -> bytes:
     undefined = sorted((s for s in image.symbols if s.section is None), key=lambda s: s.name)
     ordered = locals_ + defined + undefined
     index = {s.name: i for i, s in enumerate(ordered)}
-    address_of = {s.name: by_name[s.section].header.addr + s.value for s in locals_ + defined}
+    address_of = {s.name: by_name[s.section].header.addr + s.value
+                  for s in locals_ + defined if s.section is not None}  # all are: narrows the type
     entries = [SymbolEntry(symbol_name(s.name),
                            (C.N_SECT if s.section is not None else C.N_UNDF) | (C.N_EXT if s.is_global else 0),
                            ordinal[s.section] if s.section is not None else C.NO_SECT, 0,
@@ -141,9 +150,9 @@ def build_object(image: Image) -> bytes:
         if s.zerofill:
             continue
         data = bytearray(s.data)
-        records = [_relocation(image.arch, s, r, data, index, address_of, section_of, ordinal, kinds)
-                   for r in s.relocations if r.kind in (RelocKind.ADDRESS, RelocKind.PCREL)]
-        records = [r for r in records if r is not None]
+        converted = [_relocation(image.arch, s, r, data, index, address_of, section_of, ordinal, kinds)
+                     for r in s.relocations if r.kind in (RelocKind.ADDRESS, RelocKind.PCREL)]
+        records = [r for r in converted if r is not None]  # None: the field was resolved in place
         blobs.append((s.header.offset, bytes(data)))
         if records:
             blob = b"".join(r.encode() for r in reversed(records))  # clang lists them last field first

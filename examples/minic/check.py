@@ -40,9 +40,11 @@ class _Checker:
     def run(self) -> None:
         for decl in self.program.structs:
             self.struct(decl)
+        global_types: list[tuple[s.Global, s.Type]] = []
         for g in self.program.globals:
             self.declare_global_name(g, g.name)
             g.type = self.resolve(g.type_name)
+            global_types.append((g, g.type))
             self.globals[g.name] = g
         for f in self.program.functions:
             self.declare_global_name(f, f.name)
@@ -56,8 +58,8 @@ class _Checker:
                 if isinstance(p.type, s.StructType):
                     raise self.error(p, "a struct cannot be passed by value; pass a pointer to it")
             self.functions[f.name] = f
-        for g in self.program.globals:
-            self.global_init(g, g.type, g.init)
+        for g, t in global_types:  # after all globals are declared: an initializer may take any one's address
+            self.global_init(g, t, g.init)
         main = self.functions.get("main")
         if main is None:
             raise CompileError(self.program.filename, 1, 1, "the program has no function main")
@@ -80,7 +82,7 @@ class _Checker:
     def struct(self, decl: s.StructDecl) -> None:
         if decl.name in self.structs:
             raise self.error(decl, f"struct {decl.name} is already declared")
-        fields = []
+        fields: list[s.StructField] = []
         for i, (type_name, name, line, column) in enumerate(decl.fields):
             t = self.resolve(type_name)
             if t not in (s.INT, s.PointerType(s.INT)):
@@ -107,7 +109,7 @@ class _Checker:
         if isinstance(t, s.StructType):
             if init.items is None or len(init.items) != len(t.fields):
                 raise self.error(init, f"{g.name} needs {{...}} with {len(t.fields)} values for {t}")
-            for f, item in zip(t.fields, init.items):
+            for f, item in zip(t.fields, init.items, strict=True):
                 self.global_init(g, f.type, item)
         elif init.items is not None:
             raise self.error(init, f"{{...}} initializes a struct, not {t}")
@@ -269,7 +271,7 @@ class _Checker:
                 raise self.error(e, f"unknown function {e.name!r}")
             if len(e.args) != len(f.params):
                 raise self.error(e, f"{e.name} takes {len(f.params)} arguments, {len(e.args)} given")
-            for i, (arg, p) in enumerate(zip(e.args, f.params)):
+            for i, (arg, p) in enumerate(zip(e.args, f.params, strict=True)):
                 assert p.type is not None
                 self.assignable(p.type, arg, f"argument {i + 1} of {e.name}")
             e.function = f

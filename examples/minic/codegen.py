@@ -7,8 +7,8 @@ The code is a plain stack machine, the same on both targets: an expression leave
 no optimisation: every variable lives in its stack slot at all times, so the debug information can give each one a
 single frame-base-relative location for its whole scope.
 
-The architecture-specific instructions live in :mod:`.target_x86_64` and :mod:`.target_aarch64`; this module walks
-the syntax tree and calls them.
+The architecture-specific instructions live in :mod:`.target_x86_64` and :mod:`.target_aarch64` behind
+:class:`Target`; this module walks the syntax tree and calls them (the compiler picks the target).
 """
 from __future__ import annotations
 
@@ -110,10 +110,91 @@ class Target:
         :data:`PLATFORMS`) ends a process."""
         raise NotImplementedError
 
-    # Subclasses define: prologue(frame_size), store_param(index, offset), zero_slot(offset), epilogue(),
-    # constant(value), slot_address(offset), global_address(symbol), add_offset(n), load(), store(), push(),
-    # pop_tmp(), pop_arg(index), binary(op), compare(op), negate(), logical_not(), branch_if_zero(label),
-    # jump(label), call(name), finish() (literal pools).
+    # What each target implements. Offsets are frame-pointer relative (negative); CFI steps go to fn.cfi_step.
+
+    def prologue(self, frame_size: int) -> None:
+        """Saves the caller's frame, sets the frame pointer, reserves ``frame_size`` bytes (with CFI steps)."""
+        raise NotImplementedError
+
+    def store_param(self, index: int, offset: int) -> None:
+        """Stores argument register ``index`` into the slot at ``offset``."""
+        raise NotImplementedError
+
+    def zero_slot(self, offset: int) -> None:
+        """Stores 0 into the 8-byte slot at ``offset``."""
+        raise NotImplementedError
+
+    def epilogue(self) -> None:
+        """Restores the caller's frame and returns acc (with CFI steps)."""
+        raise NotImplementedError
+
+    def finish(self) -> None:
+        """Ends the function: emits what must follow its code (aarch64's literal pool)."""
+        raise NotImplementedError
+
+    def constant(self, value: int) -> None:
+        """acc = value."""
+        raise NotImplementedError
+
+    def slot_address(self, offset: int) -> None:
+        """acc = fp + offset."""
+        raise NotImplementedError
+
+    def global_address(self, symbol: str) -> None:
+        """acc = the address of ``symbol`` (an absolute field, recorded with fn.address_field)."""
+        raise NotImplementedError
+
+    def add_offset(self, n: int) -> None:
+        """acc += n."""
+        raise NotImplementedError
+
+    def load(self) -> None:
+        """acc = the 8 bytes at acc."""
+        raise NotImplementedError
+
+    def store(self) -> None:
+        """Stores acc into the 8 bytes at address tmp."""
+        raise NotImplementedError
+
+    def push(self) -> None:
+        """Pushes acc."""
+        raise NotImplementedError
+
+    def pop_tmp(self) -> None:
+        """Pops into tmp."""
+        raise NotImplementedError
+
+    def pop_arg(self, index: int) -> None:
+        """Pops into argument register ``index``."""
+        raise NotImplementedError
+
+    def binary(self, op: str) -> None:
+        """acc = tmp op acc for ``+ - * / %``."""
+        raise NotImplementedError
+
+    def compare(self, op: str) -> None:
+        """acc = 1 if tmp op acc else 0, for ``== != < <= > >=``."""
+        raise NotImplementedError
+
+    def negate(self) -> None:
+        """acc = -acc."""
+        raise NotImplementedError
+
+    def logical_not(self) -> None:
+        """acc = 1 if acc == 0 else 0."""
+        raise NotImplementedError
+
+    def branch_if_zero(self, label: str) -> None:
+        """Jumps to ``label`` when acc is 0."""
+        raise NotImplementedError
+
+    def jump(self, label: str) -> None:
+        """Jumps to ``label``."""
+        raise NotImplementedError
+
+    def call(self, name: str) -> None:
+        """Calls function ``name`` (arguments already in their registers); its result lands in acc."""
+        raise NotImplementedError
 
 
 # ---------------------------------------------------------------------------------------------------------- the walk
@@ -122,30 +203,22 @@ PLATFORMS = ("linux", "windows", "macos")
 """How ``_start`` ends the process: Linux's exit syscall, kernel32's ExitProcess (through its import address table
 slot ``__imp_ExitProcess``, x86_64 only), or the macOS exit syscall."""
 
-def generate(program: s.Program, arch: Arch, platform: str = "linux") -> list[FunctionCode]:
-    """One FunctionCode per function in source order, then ``_start``."""
+def generate(program: s.Program, target_class: type[Target], platform: str = "linux") -> list[FunctionCode]:
+    """One FunctionCode per function in source order, then ``_start``, in ``target_class``'s instructions."""
     if platform not in PLATFORMS:
         raise CompileError(program.filename, 1, 1, f"unknown platform {platform!r}; choose one of "
                                                    f"{', '.join(PLATFORMS)}")
-    target_class = _target_class(arch)
-    for decl in [*program.functions, *program.globals]:
+    named: list[s.Function | s.Global] = [*program.functions, *program.globals]
+    for decl in named:
         if target_class.reserved.fullmatch(decl.name) or decl.name == "_start":
             raise CompileError(program.filename, decl.line, decl.column,
-                               f"{decl.name!r} is reserved on {arch.info.name}; choose another name")
+                               f"{decl.name!r} is reserved on {target_class.arch.info.name}; choose another name")
     functions = [FunctionGenerator(program, f, target_class).generate() for f in program.functions]
     start = FunctionGenerator(program, None, target_class)
     start.target.start(platform)
     start.target.finish()
     functions.append(FunctionCode(None, "_start", "\n".join(start.lines), Frame(), [], None, [], start.addresses))
     return functions
-
-
-def _target_class(arch: Arch) -> type[Target]:
-    if arch is Arch.X86_64:
-        from .target_x86_64 import X86_64
-        return X86_64
-    from .target_aarch64 import AArch64
-    return AArch64
 
 
 def layout_frame(function: s.Function) -> Frame:

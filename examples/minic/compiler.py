@@ -9,8 +9,14 @@ from dwarfkit.asm import Assembly, assemble
 
 from . import syntax as s
 from .check import check
-from .codegen import FunctionCode, generate
+from .codegen import FunctionCode, Target, generate
+from .debuginfo import describe
 from .parser import parse
+from .target_aarch64 import AArch64
+from .target_x86_64 import X86_64
+
+TARGETS: dict[Arch, type[Target]] = {Arch.X86_64: X86_64, Arch.AARCH64: AArch64}
+"""The code generator's instructions for each architecture."""
 
 FUNCTION_ALIGNMENT = 16
 """Where each function starts; aarch64's literal pools rely on it to place their 8-byte words."""
@@ -47,7 +53,7 @@ def compile_to(source: str, arch: Arch | str, filename: str = "<input>", *, comp
     """Like :func:`compile_program`, keeping the intermediate results."""
     arch = Arch.parse(arch) if isinstance(arch, str) else arch
     program = check(parse(source, filename))
-    functions = generate(program, arch, platform)
+    functions = generate(program, TARGETS[arch], platform)
     assembly = assemble(arch, [(f.name, f.text) for f in functions], align=FUNCTION_ALIGNMENT)
 
     text = ContentSection(".text", SectionKind.CODE, assembly.code, alignment=16)
@@ -70,7 +76,6 @@ def compile_to(source: str, arch: Arch | str, filename: str = "<input>", *, comp
     image = Image(arch, sections, symbols, entry="_start")
     result = Compilation(program, functions, assembly, data_offsets, image)
     if debug_info:
-        from .debuginfo import describe
         # No .eh_frame on Windows: its unwinder reads .pdata/.xdata, and a COFF object's .eh_frame would need
         # pc-relative relocations that COFF DWARF readers (llvm-dwarfdump) do not apply.
         # No .debug_line_str for macOS: lldb-14 maps no Mach-O __debug_line_str (later lldb versions do).
@@ -89,9 +94,9 @@ def data_section(program: s.Program) -> tuple[ContentSection, dict[str, int]]:
     for g in program.globals:
         offsets[g.name] = len(data)
         assert g.type is not None
-        items = [None] * (s.size_of(g.type) // s.WORD)
+        items: list[s.Initializer | None] = [None] * (s.size_of(g.type) // s.WORD)
         if g.init is not None:
-            items = g.init.items if g.init.items is not None else [g.init]  # type: ignore[assignment]
+            items = list(g.init.items) if g.init.items is not None else [g.init]
         for item in items:
             value = 0
             if item is not None and item.number is not None:

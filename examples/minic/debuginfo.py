@@ -17,10 +17,10 @@ and the assembled labels (which address starts which statement, block and functi
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from dwarfkit import Address, Encoding
-from dwarfkit.asm import check_call_frames, check_line_program
+from dwarfkit import Address, Encoding, Image
+from dwarfkit.asm import Assembly, check_call_frames, check_line_program
 from dwarfkit.expr import Expr
 from dwarfkit.frame import CallFrames
 from dwarfkit.program import DwarfBuilder
@@ -29,13 +29,18 @@ from dwarfkit.sections import DwarfSections
 from . import syntax as s
 from .codegen import Frame, FunctionCode, Scope
 
-if TYPE_CHECKING:
-    from .compiler import Compilation
-
 PRODUCER = "minic (dwarfkit example compiler)"
 
 
-def describe(result: "Compilation", *, comp_dir: str = "/", version: int = 5, eh_frame: bool = True,
+class Compiled(Protocol):
+    """What the description needs from the compiler (:class:`.compiler.Compilation` has it)."""
+    program: s.Program
+    functions: list[FunctionCode]
+    assembly: Assembly
+    image: Image
+
+
+def describe(result: Compiled, *, comp_dir: str = "/", version: int = 5, eh_frame: bool = True,
              line_strings: bool = True) -> DwarfSections:
     """All debug sections of a compiled program; ``eh_frame=False`` leaves out the runtime unwind table (Windows
     unwinds with .pdata, and debuggers read .debug_frame); ``line_strings=False`` keeps DWARF 5 paths out of
@@ -44,7 +49,7 @@ def describe(result: "Compilation", *, comp_dir: str = "/", version: int = 5, eh
 
 
 class _Describer:
-    def __init__(self, result: "Compilation", comp_dir: str, version: int, eh_frame: bool, line_strings: bool
+    def __init__(self, result: Compiled, comp_dir: str, version: int, eh_frame: bool, line_strings: bool
                  ) -> None:
         self.result = result
         self.eh_frame = eh_frame

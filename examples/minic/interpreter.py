@@ -119,7 +119,7 @@ def new_storage(decl: s.Variable, frame: "Frame | None") -> Storage:
     storage = Storage(decl, frame)
     fields = decl.type.fields if isinstance(decl.type, s.StructType) else [None]
     storage.cells = [Cell(0 if t == s.INT else None, storage, f.name if f else None)
-                     for f, t in zip(fields, cell_types(decl.type))]
+                     for f, t in zip(fields, cell_types(decl.type), strict=True)]
     return storage
 
 
@@ -164,8 +164,11 @@ def stop_lines(program: s.Program) -> set[int]:
 def run(program: s.Program, stop_at: Iterable[int] = (), *, max_steps: int = 1_000_000,
         max_depth: int = 200) -> Execution:
     """Runs a checked program from ``main``. Raises RunError on undefined behaviour or when a limit is exceeded."""
+    main = program.function("main")
+    if main is None:
+        raise RunError(program.filename, 1, 1, "the program has no function main (was it checked?)")
     machine = _Machine(program, set(stop_at), max_steps, max_depth)
-    value = machine.call(program.function("main"), [], program.function("main"))
+    value = machine.call(main, [], main)
     assert isinstance(value, int)
     return Execution(value & 0xFF, value, machine.stops)
 
@@ -190,7 +193,7 @@ class _Machine:
         if g.init is None:
             return
         items = g.init.items if g.init.items is not None else [g.init]
-        for cell, t, item in zip(storage.cells, cell_types(g.type), items):
+        for cell, t, item in zip(storage.cells, cell_types(g.type), items, strict=True):
             if item.number is not None:
                 cell.value = item.number if t == s.INT else None
             else:
@@ -257,7 +260,7 @@ class _Machine:
         frame = Frame(function)
         self.stack.append(frame)
         frame.scopes.append([])
-        for param, value in zip(function.params, args):
+        for param, value in zip(function.params, args, strict=True):
             self.declare(frame, param).cells[0].value = value
         try:
             self.block_body(function.body.body, frame)
@@ -330,7 +333,7 @@ class _Machine:
         """The cell an lvalue designates; a list of field cells for a struct."""
         if isinstance(e, s.Name):
             assert e.decl is not None
-            storage = self.globals.get(e.decl) or frame.storage[e.decl]  # type: ignore[arg-type]
+            storage = self.globals[e.decl] if isinstance(e.decl, s.Global) else frame.storage[e.decl]
             return storage.cells if isinstance(e.decl.type, s.StructType) else storage.cells[0]
         if isinstance(e, s.Unary) and e.op == "*":
             return self.deref(self.value(e.operand, frame), e)
@@ -343,10 +346,12 @@ class _Machine:
     def deref(self, pointer: object, node) -> Cell | list[Cell]:
         if pointer is None:
             raise self.error(node, "null pointer dereference")
+        if not isinstance(pointer, (Cell, list)):  # the checker lets only pointers be dereferenced
+            raise AssertionError(pointer)
         cells = pointer if isinstance(pointer, list) else [pointer]
-        if not cells[0].owner.alive:  # type: ignore[union-attr]
+        if not cells[0].owner.alive:
             raise self.error(node, f"dereference of a pointer to {cells[0].owner.decl.name}, which no longer exists")
-        return pointer  # type: ignore[return-value]
+        return pointer
 
     def value(self, e: s.Expr, frame: Frame) -> object:
         if isinstance(e, s.Number):

@@ -45,6 +45,7 @@ class AArch64(Target):
     def prologue(self, frame_size: int) -> None:
         if frame_size > MAX_FRAME:
             f = self.fn.function
+            assert f is not None  # only functions have a prologue; _start has none
             raise self.fn.error(f, f"the frame of {f.name} needs {frame_size} bytes; at most {MAX_FRAME} fit")
         self.emit("stp x29, x30, [sp, #-16]!")
         self.fn.cfi_step("def_cfa_offset", 16)
