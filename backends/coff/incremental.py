@@ -20,6 +20,7 @@ depend on the debug sections follow every change:
 """
 from __future__ import annotations
 
+import itertools
 import os
 import struct
 from dataclasses import dataclass
@@ -201,7 +202,7 @@ class PeSections:
         """Section table and optional header after a size or place changed (debug sections in table order)."""
         def end(header: _Header) -> int:
             return align_up(header.virtual_address + max(header.virtual_size, 1), self.section_alignment)
-        for before, header in zip(self.headers, self.headers[1:]):
+        for before, header in itertools.pairwise(self.headers):
             header.virtual_address = end(before)
         image_size = end(self.headers[-1])
         initialized = sum(h.raw_size for h in self.headers if h.flags & C.IMAGE_SCN_CNT_INITIALIZED_DATA)

@@ -7,7 +7,8 @@ left-over one from a killed writer: nobody holds its lock), fsyncs every file an
 * on Linux, exchanges it with the old bundle in one ``renameat2(RENAME_EXCHANGE)``: at every moment ``NAME.dSYM`` is
   the whole old bundle or the whole new one. The old one, now under the temporary name, is deleted (a reader that
   has already walked into it may see its files go; files it has open stay readable); a crash before
-  that leaves it there unlocked, and the next write to the same bundle deletes it (:func:`~dwarfkit.output.remove_stale`);
+  that leaves it there unlocked, and the next write to the same bundle deletes it
+  (:func:`~dwarfkit.output.remove_stale`);
 * where the kernel or the file system cannot exchange (not Linux, EINVAL, ENOSYS), it falls back to two renames: the
   old bundle to ``.NAME.PID.RANDOM.old``, the new one into place. Between them there is no bundle; a crash there
   leaves the old one under that name, which the next write removes as stale.

@@ -33,9 +33,9 @@ from .commands import (
     SymtabCommand,
     UuidCommand,
 )
+from .executable import build_executable
 from .layout import FileSpace
 from .names import debug_section_name, find_symbol, symbol_name
-from .executable import build_executable
 from .reader import MachOFile, read_macho, read_macho_bytes
 from .symtab import SymbolEntry, encode_symtab
 

@@ -8,6 +8,7 @@ their new places.
 """
 from __future__ import annotations
 
+import itertools
 import os
 from pathlib import Path
 from typing import Any, Iterable
@@ -55,8 +56,8 @@ class DsymSections:
         """Each section written in place owns its room: the rooms do not overlap and leave the symbol table where
         the file has it."""
         pieces = sorted((p.offset, p.offset + p.size, n) for n, p in self.layout.dwarf_space.pieces.items())
-        clash = next((f"{n} and {m} overlap" for (_, end, n), (start, _, m) in zip(pieces, pieces[1:]) if end > start),
-                     None)
+        clash = next((f"{n} and {m} overlap"
+                      for (_, end, n), (start, _, m) in itertools.pairwise(pieces) if end > start), None)
         if symtab is None or (symtab.symoff, symtab.stroff) != (self.layout.symtab.symoff, self.layout.symtab.stroff):
             clash = "the __DWARF rooms run into the symbol table"
         if clash is not None:
@@ -83,7 +84,7 @@ class DsymSections:
             self._write_commands()
 
     def _set_sizes(self) -> None:
-        for header, name in zip(self.layout.dwarf.sections, self.layout.debug):
+        for header, name in zip(self.layout.dwarf.sections, self.layout.debug, strict=True):
             header.size = self.sections[name][1]
 
     def _write_commands(self) -> None:
