@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from .. import names
 from ..address import Address
 from ..errors import DescriptionError, LayoutError
-from ..expr import Expr
+from ..expr import DieOperand, Expr
 from . import classes
 from .die import Die, Pinned
 
@@ -189,7 +189,13 @@ def _choose_general(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, A
     if isinstance(value, Die):
         return _reference(unit, die, at, value, pinned)
     if isinstance(value, Expr):
-        data, relocs = value.encode(program.encoding)
+        try:
+            data, relocs = value.encode(program.encoding)
+        except DescriptionError as error:
+            raise die.error(at, str(error)) from None
+        for _, _, operand in relocs:
+            if isinstance(operand, DieOperand):
+                _check_die_operand(unit, die, at, operand)
         return _block(die, at, (data, tuple(relocs)), pinned, version, EXPRLOC if version >= 4 else None)
     if isinstance(value, (bytes, bytearray)):
         if pinned == DATA16:
@@ -200,6 +206,20 @@ def _choose_general(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, A
     if isinstance(value, (RangeList, LocationList)):
         return _list(unit, die, at, value, pinned, version)
     raise die.error(at, f"cannot encode a value of type {type(value).__name__}: {value!r}")
+
+
+def _check_die_operand(unit: "Unit", die: Die, at: int, operand: DieOperand) -> None:
+    from .unit import TypeUnit
+
+    target = operand.die
+    if target.unit.program is not unit.program:
+        raise die.error(at, f"an expression operand refers to {target.path()}, a DIE of another program")
+    if operand.relative and target.unit is not unit:
+        raise die.error(at, f"an expression operand refers to {target.path()} in another unit; this operation takes "
+                            f"an offset inside the unit")
+    if not operand.relative and isinstance(target.unit, TypeUnit) and unit.encoding.version == 4:
+        raise die.error(at, f"an expression operand refers to {target.path()} in .debug_types; it needs a DIE of "
+                            f".debug_info")
 
 
 def _flag(die: Die, at: int, value: bool, pinned: int | None, version: int) -> tuple[int, Any]:
