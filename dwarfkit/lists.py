@@ -91,12 +91,19 @@ class ListTable:
                 shape = "(start, length, Expr)" if self.locations else "(start, length)"
                 raise DescriptionError(f"{what} list entry {n} {entry!r} is not {shape}")
             try:
+                if isinstance(entry[0], bool) or not isinstance(entry[0], (Address, int, str)):
+                    raise TypeError
                 start = as_address(entry[0])
             except TypeError:
                 raise DescriptionError(f"{what} list entry {n}: start {entry[0]!r} is not an address") from None
             length = entry[1]
-            if not isinstance(length, int) or length < 0:
+            if not isinstance(length, int) or isinstance(length, bool) or length < 0:
                 raise DescriptionError(f"{what} list entry {n}: length {length!r} is not a non-negative integer")
+            room = 1 << (8 * self.encoding.address_size)
+            if start.symbol is None and not 0 <= start.offset < room or start.offset + length > room \
+                    or length >= 1 << 64:
+                raise DescriptionError(f"{what} list entry {n}: range {start}+{length:#x} does not fit "
+                                       f"{self.encoding.address_size}-byte addresses")
             if self.locations:
                 if not isinstance(entry[2], (Expr, bytes)):
                     raise DescriptionError(f"location list entry {n}: {entry[2]!r} is not an Expr")

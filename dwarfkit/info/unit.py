@@ -370,8 +370,9 @@ class TypeUnit(Unit):
     short = "tu"
 
     def __init__(self, program: "DwarfBuilder", signature: int, attributes: dict[str, Any]) -> None:
-        if not 0 <= signature < 1 << 64:
-            raise DescriptionError(f"type unit signature {signature:#x} does not fit 8 bytes")
+        if not isinstance(signature, int) or isinstance(signature, bool) or not 0 <= signature < 1 << 64:
+            raise DescriptionError(f"type unit signature {signature!r} does not fit 8 bytes (an integer "
+                                   f"0..2**64-1)")
         if program.encoding.version < 4:
             raise DescriptionError(f"type units need DWARF 4 or later (this is DWARF {program.encoding.version})")
         self.signature = signature

@@ -76,6 +76,13 @@ class SequenceEncoder:
 
         ``padding`` bytes of no-ops are placed before the final address advance (see :func:`no_op_padding`).
         """
+        try:
+            return self._encode(seq, out, padding)
+        except (TypeError, IndexError, OverflowError):   # rows are not checked when added (the hot path)
+            raise self._error(seq, "rows", "a row field is not a non-negative integer (address, line, column, file, "
+                                           "isa, discriminator), or a value is too large") from None
+
+    def _encode(self, seq: LineSequence, out: bytearray, padding: int) -> int:
         if seq.end_address is None:
             raise self._error(seq, None, "the sequence has no end (call end(address))")
         min_len = self.min_len
@@ -101,6 +108,9 @@ class SequenceEncoder:
         start = seq.start.offset
         if seq.start.symbol is None and not 0 <= start < 1 << (8 * self.address_size):
             raise self._error(seq, "start", f"address {start:#x} does not fit {self.address_size} bytes")
+        if seq.start.symbol is None and start + seq.end_address > 1 << (8 * self.address_size):
+            raise self._error(seq, None, f"end {start + seq.end_address:#x} lies past the {self.address_size}-byte "
+                                         f"address space")
         # A symbolic start holds its addend (see sections.py), as a two's complement when it is negative.
         out += (start & ((1 << (8 * self.address_size)) - 1)).to_bytes(self.address_size,
                                                                        self.byteorder)  # type: ignore[arg-type]
