@@ -275,7 +275,10 @@ def _check(op: str, kind: str, value: Any) -> Any:
 
 def _method(short: str) -> Callable[..., Expr]:
     code, _, kinds = _INFO[short]
-    if kinds == ():
+    if short in _REFUSED:
+        def method(self: Expr, *operands: Any) -> Expr:
+            return self.op(short, *operands)   # reports the refusal
+    elif kinds == ():
         def method(self: Expr) -> Expr:
             self._ops.append((code, kinds, ()))
             self._cache = self._block = None

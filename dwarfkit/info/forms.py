@@ -113,7 +113,7 @@ def choose(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, Any]:
         return _constant(unit, die, at, value, None, unit.encoding.version)
     if kind is str:
         program = unit.program
-        if program.indexed or die.parent is None or "\0" in value:
+        if program.indexed or die.parent is None or "\0" in value or not value.isascii():
             return _string(unit, die, at, value, None, unit.encoding.version)
         if at == AT_name:
             die.name = value

@@ -26,7 +26,8 @@ _new_object = object.__new__
 class _Shape:
     """What a ``die(tag, **attributes)`` call resolves to by its tag and attribute names alone: the tag's code, per
     attribute name, in call order, ``(DW_AT code, the value types the common cases may encode (classes.fast_kinds:
-    those of the attribute's classes, without special handling), form decided by the unit or None)``, and the shared attribute lists met so far, keyed by the signature of forms the values took (see
+    those of the attribute's classes, without special handling), form decided by the unit or None)``, and the shared
+    attribute lists met so far, keyed by the signature of forms the values took (see
     Unit._new_die). The plan is a dict because looking names up costs less than a zip() per DIE."""
 
     __slots__ = ("tag", "plan", "specs")
