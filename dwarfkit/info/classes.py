@@ -69,13 +69,14 @@ _EARLIER = {
     4: "string_length exprloc loclist",
 }
 
-# Constants that are sizes, counts, lengths, lines or enumerations: never negative. (Bounds, scales, offsets in
-# data_member_location and const_value may be negative.)
+# Constants that are sizes, counts, lengths, lines, member offsets or enumerations: never negative. (Bounds, scales,
+# strides and const_value may be.)
 UNSIGNED = {names.ATTRIBUTES[n] for n in (
     "byte_size", "bit_size", "count", "high_pc", "decl_line", "decl_column", "decl_file", "call_line", "call_column",
     "call_file", "alignment", "string_length_bit_size", "string_length_byte_size", "data_bit_offset", "digit_count",
-    "rank", "language", "encoding", "accessibility", "inline", "calling_convention", "visibility", "virtuality",
-    "identifier_case", "ordering", "decimal_sign", "endianity", "defaulted", "address_class", "entry_pc")}
+    "rank", "data_member_location", "language", "encoding", "accessibility", "inline", "calling_convention",
+    "visibility", "virtuality", "identifier_case", "ordering", "decimal_sign", "endianity", "defaulted",
+    "address_class", "entry_pc")}
 
 
 def _parse(text: str) -> dict[int, int]:

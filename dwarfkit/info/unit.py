@@ -250,7 +250,8 @@ class Unit(TypeHelpers):
                                f"number")
 
     def label(self) -> str:
-        name = self.root.name
+        root = getattr(self, "root", None)   # None while the root DIE itself is refused
+        name = root.name if root is not None else None
         if name is not None and not name.isprintable():
             name = repr(name)[1:-1]   # a message must print: escape control characters and lone surrogates
         return f'{self.short} "{name}"' if name is not None else self.short
