@@ -288,3 +288,14 @@ def test_a_refused_value_leaves_nothing_half_written(tmp_path):
     path = write_elf(tmp_path / "after.o", dw.emit())
     verify(path, require_tool("llvm-dwarfdump-14"))
     assert isinstance(LayoutError("x"), DwarfkitError)
+
+
+def test_addresses_that_are_no_addresses():
+    for symbol, offset in ((None, 1.5), (5, 0), (None, True), ("f", "8")):
+        with pytest.raises(DescriptionError, match="is not a"):
+            Address(symbol, offset)
+    dw, cu, fn = program(5)
+    with pytest.raises(DescriptionError, match="start 1.5 is not an address"):
+        dw.range_list([(1.5, 4)])
+    with pytest.raises(DescriptionError, match="is not an address"):
+        CallFrames(Arch.X86_64, dw.encoding).fde(None, 2.5, 4)
