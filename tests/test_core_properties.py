@@ -14,7 +14,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from conftest import require_tool
@@ -257,11 +257,15 @@ def test_invalid_descriptions_are_refused(description, mutation):
     path, bad = mutation
     node = mutate(units, path, bad)
     if node is None:
+        event("no place for the mutation")
         return
     for key in SHADOWING.get(path[-1], ()):
         node[key] = None
+    if path == ("virtuality",) and not node["struct"]:
+        node["struct"] = [("m", 0)]   # virtuality is set on the struct's first member
     try:
         build(config, units).emit()
-    except DwarfkitError:
+    except DwarfkitError as error:
+        event(f"refused: {type(error).__name__}")
         return   # refused with a typed error (anything else fails the test as an error)
     pytest.fail(f"accepted {path} = {bad!r} in {config}")
