@@ -5,8 +5,8 @@ A value's Python type gives its class (``int``: constant, ``bool``: flag, ``str`
 refuses a value of a class it does not have: ``name=5``, ``type=5``, ``external=1``, ``decl_line="ten"``.
 Attributes outside the table (vendor extensions, by number) take any value, as before.
 
-The check is made per call shape where it can be (see ``Unit._shape``: :func:`fast_kinds` says which value types the
-common-case path may take without a look at the table) and otherwise once in ``forms.choose``.
+The check costs nothing per DIE on the common path: ``Unit._new_die`` makes it once per call shape and signature of
+forms (a form of its common cases comes from values of one class), and ``forms.choose`` makes it for the rest.
 """
 from __future__ import annotations
 
@@ -103,10 +103,6 @@ _ADDRESS_ATTRIBUTES = {_A["low_pc"], _A["entry_pc"], _A["call_return_pc"], _A["c
 _FILE_ATTRIBUTES = {_A["decl_file"], _A["call_file"]}
 _DATA16 = names.FORMS["data16"]
 
-# Bits of fast_kinds(): the value types Unit._new_die may encode itself for an attribute.
-K_INT, K_STR, K_DIE, K_EXPR, K_ADDRESS, K_BOOL = (1 << i for i in range(6))
-
-
 def class_names(bits: int) -> str:
     return ", ".join(name for bit, name in _CLASS_NAMES.items() if bits & bit)
 
@@ -164,24 +160,3 @@ def _message(at: int, value: Any, kind: int, accepted: int, version: int) -> str
         return f"takes {class_names(accepted)}, not {text}"
     return (f"takes a value of class {class_names(accepted)} (DWARF {version}), not {text} (class "
             f"{class_names(kind)})")
-
-
-def fast_kinds(at: int, special: bool, version: int) -> int:
-    """Which value types ``Unit._new_die`` may encode without ``forms.choose`` for ``at``: those of a class ``at``
-    takes; ints, strings, DIEs and flags only for attributes with no special handling."""
-    accepted = CLASSES[version].get(at, -1)
-    bits = 0
-    if not special:
-        if accepted & CONSTANT:
-            bits |= K_INT
-        if accepted & STRING:
-            bits |= K_STR
-        if accepted & REFERENCE:
-            bits |= K_DIE
-        if accepted & FLAG:
-            bits |= K_BOOL
-    if accepted & EXPRLOC:
-        bits |= K_EXPR
-    if accepted & ADDRESS:
-        bits |= K_ADDRESS
-    return bits

@@ -8,7 +8,7 @@ from ..address import Address, as_address
 from ..errors import DescriptionError
 from ..line import LineProgram
 from . import forms as F
-from .classes import K_ADDRESS, K_BOOL, K_DIE, K_EXPR, K_INT, K_STR, fast_kinds
+from .classes import check as check_class
 from .forms import (ADDR, AT_name, DATA1, DATA2, DATA4, EXPRLOC, FLAG_PRESENT, IMPLICIT_CONST, REF4, SPECIAL,
                     STRING, STRP, choose)
 from ..expr import Expr
@@ -25,9 +25,8 @@ _new_object = object.__new__
 
 class _Shape:
     """What a ``die(tag, **attributes)`` call resolves to by its tag and attribute names alone: the tag's code, per
-    attribute name, in call order, ``(DW_AT code, the value types the common cases may encode (classes.fast_kinds:
-    those of the attribute's classes, without special handling), form decided by the unit or None)``, and the shared
-    attribute lists met so far, keyed by the signature of forms the values took (see
+    attribute name, in call order, ``(DW_AT code, needs forms.choose beyond the common cases, form decided by the
+    unit or None)``, and the shared attribute lists met so far, keyed by the signature of forms the values took (see
     Unit._new_die). The plan is a dict because looking names up costs less than a zip() per DIE."""
 
     __slots__ = ("tag", "plan", "specs")
@@ -122,10 +121,10 @@ class Unit(TypeHelpers):
             signature: list[int] = []
             plan = shape.plan
             for name, value in attributes.items():
-                at, fast, decided = plan[name]
+                at, special, decided = plan[name]
                 kind = type(value)
                 if kind is int:
-                    if fast & K_INT:
+                    if not special:
                         if 0 <= value < 0x10000:
                             signature.append(DATA1 if value < 0x100 else DATA2)
                             values.append(value)
@@ -140,7 +139,7 @@ class Unit(TypeHelpers):
                         values.append(value)
                         continue
                 elif kind is str:
-                    if self._plain_strings and fast & K_STR and "\0" not in value:
+                    if self._plain_strings and not special and "\0" not in value:
                         if at == AT_name:
                             die.name = value
                         if len(value) < self._inline_below and value.isascii():
@@ -149,31 +148,33 @@ class Unit(TypeHelpers):
                             continue
                         offset = self._string_offset(value)
                         if offset is None:
-                            offset = self._new_string(die, at, value)
+                            try:
+                                offset = self.program.strings.add(value)
+                            except DescriptionError as error:   # a lone surrogate
+                                raise die.error(at, str(error)) from None
                         if offset < self._offset_limit:
                             signature.append(STRP)
                             values.append(offset)
                             continue
                 elif kind is Die:
-                    if value.unit is self and fast & K_DIE:
+                    if value.unit is self and not special:
                         signature.append(REF4)
                         values.append(value)
                         continue
                 elif kind is Expr:
-                    if self._exprloc and fast & K_EXPR:
+                    if self._exprloc:
                         block = value.simple_block()
                         if block is not None:
                             signature.append(EXPRLOC)
                             values.append(block)
                             continue
                 elif kind is Address:
-                    if value.symbol is None and self._plain_addresses and fast & K_ADDRESS and \
-                            0 <= value.offset < self._address_room:
+                    if value.symbol is None and self._plain_addresses and 0 <= value.offset < self._address_room:
                         signature.append(ADDR)
                         values.append(value.offset)
                         continue
                 elif kind is bool:
-                    if value and self._exprloc and fast & K_BOOL:   # DWARF 4+: a true flag takes no bytes
+                    if value and self._exprloc and not special:   # DWARF 4+: a true flag takes no bytes
                         signature.append(FLAG_PRESENT)
                         values.append(None)
                         continue
@@ -189,6 +190,13 @@ class Unit(TypeHelpers):
             key = tuple(signature)
             specs = shape.specs.get(key)
             if specs is None:
+                # A new signature of forms for this shape: check the values' classes (e.g. no int for DW_AT_type).
+                # Each form of the common cases above comes from values of one class, and forms.choose checks its
+                # own, so one check per shape and signature covers every DIE that shares them.
+                version = self.encoding.version
+                for name, value in attributes.items():
+                    if value is not None:
+                        check_class(die, plan[name][0], value, version)
                 specs = shape.specs[key] = self.program.intern_specs(_specs_of(shape.plan, key), die)
             die.specs = specs
         if parent is not None:
@@ -212,16 +220,9 @@ class Unit(TypeHelpers):
             except DescriptionError as error:
                 where = f"{parent.path()} / " if parent else ""
                 raise DescriptionError(f"{where}{names.tag_name(code)}: {error}") from None
-            plan[key] = (at, fast_kinds(at, at in SPECIAL, self.encoding.version), self._fast.get(at))
+            plan[key] = (at, at in SPECIAL, self._fast.get(at))
         shape = self._shapes[(tag, *attributes)] = _Shape(code, plan)
         return shape
-
-    def _new_string(self, die: Die, at: int, text: str) -> int:
-        """Adds ``text`` to ``.debug_str`` (its first use); a string that is not valid text names the DIE."""
-        try:
-            return self.program.strings.add(text)
-        except DescriptionError as error:
-            raise die.error(at, str(error)) from None
 
     def _inline_string(self, text: str) -> bytes:
         """The bytes of a short ASCII string stored inline (DW_FORM_string), shared by every DIE that has it."""

@@ -66,6 +66,10 @@ class SequenceEncoder:
         where = row if isinstance(row, str) else "end of sequence" if row is None else f"row {row}"
         return DescriptionError(f"line program {self.program!r}, sequence at {seq.start}, {where}: {message}")
 
+    def bad_rows(self, seq: LineSequence) -> DescriptionError:
+        return self._error(seq, "rows", "a row field is not a non-negative integer (address, line, column, file, isa, "
+                                        "discriminator), or a value is too large")
+
     def _need_opcode(self, seq: LineSequence, row: int, opcode: int, name: str) -> None:
         if opcode >= self.opcode_base:
             raise self._error(seq, row, f"{name} needs opcode_base > {opcode} (it is {self.opcode_base})")
@@ -75,14 +79,9 @@ class SequenceEncoder:
         """Appends ``seq`` to ``out``; returns the position in ``out`` of the start address field.
 
         ``padding`` bytes of no-ops are placed before the final address advance (see :func:`no_op_padding`).
+        Rows are not checked when they are added (the hot path): a field that is no integer raises TypeError here,
+        which :class:`LineProgram` reports with :meth:`bad_rows`.
         """
-        try:
-            return self._encode(seq, out, padding)
-        except (TypeError, IndexError, OverflowError):   # rows are not checked when added (the hot path)
-            raise self._error(seq, "rows", "a row field is not a non-negative integer (address, line, column, file, "
-                                           "isa, discriminator), or a value is too large") from None
-
-    def _encode(self, seq: LineSequence, out: bytearray, padding: int) -> int:
         if seq.end_address is None:
             raise self._error(seq, None, "the sequence has no end (call end(address))")
         min_len = self.min_len

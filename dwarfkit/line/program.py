@@ -163,7 +163,10 @@ class LineProgram:
         With ``size``, the sequence is padded with no-op opcodes to exactly ``size`` bytes (for in-place updates).
         """
         out = bytearray()
-        pos = self._sequence_encoder().encode(seq, out)
+        try:
+            pos = self._sequence_encoder().encode(seq, out)
+        except (TypeError, IndexError, OverflowError):
+            raise self._sequence_encoder().bad_rows(seq) from None
         if size is not None and size != len(out):
             if size < len(out):
                 raise DescriptionError(f"line program {self.name!r}, sequence at {seq.start}: needs {len(out)} bytes, "
@@ -189,7 +192,10 @@ class LineProgram:
             encoder = self._sequence_encoder()
             size = self.encoding.address_size
             for seq in self.sequences:
-                pos = encoder.encode(seq, data)
+                try:
+                    pos = encoder.encode(seq, data)
+                except (TypeError, IndexError, OverflowError):
+                    raise encoder.bad_rows(seq) from None
                 if seq.start.symbol is not None:
                     relocations.append(Relocation(pos, size, RelocKind.ADDRESS, seq.start.symbol, seq.start.offset))
             writer.end_length(start)
