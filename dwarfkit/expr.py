@@ -254,7 +254,14 @@ def _check(op: str, kind: str, value: Any) -> Any:
     if kind == "expr":
         if not isinstance(value, Expr):
             raise DescriptionError(f"DW_OP_{op} needs an Expr, got {value!r}")
-        return value
+        depth = _depth(value)
+        if depth >= _MAX_NESTING:
+            raise DescriptionError(f"DW_OP_{op}: expressions nested {depth + 1} deep (at most {_MAX_NESTING})")
+        # A copy of what the expression holds now: changing it later cannot change this one, nor make a cycle.
+        snapshot = Expr()
+        snapshot._ops = list(value._ops)
+        snapshot.simple = None if value.simple is None else bytearray(value.simple)
+        return snapshot
     if not isinstance(value, int) or isinstance(value, bool):
         raise DescriptionError(f"DW_OP_{op} operand must be an integer, got {value!r}")
     if kind == "u" and value < 0:
@@ -271,6 +278,20 @@ def _check(op: str, kind: str, value: Any) -> Any:
             sign = "signed" if signed else "unsigned"
             raise DescriptionError(f"DW_OP_{op} operand {value} does not fit {size} {sign} byte(s)")
     return value
+
+
+# Entry values nest an expression in an expression; gcc nests one or two. Deeper is a mistake, and would recurse.
+_MAX_NESTING = 16
+
+
+def _depth(expr: Expr) -> int:
+    """How deep expressions nest inside ``expr`` (0: no nested expression); iterative, as nesting is bounded."""
+    depth, level = 0, [expr]
+    while True:
+        level = [v for e in level for _, kinds, values in e._ops for k, v in zip(kinds, values) if k == "expr"]
+        if not level:
+            return depth
+        depth += 1
 
 
 def _method(short: str) -> Callable[..., Expr]:

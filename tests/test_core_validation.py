@@ -299,3 +299,18 @@ def test_addresses_that_are_no_addresses():
         dw.range_list([(1.5, 4)])
     with pytest.raises(DescriptionError, match="is not an address"):
         CallFrames(Arch.X86_64, dw.encoding).fde(None, 2.5, 4)
+
+
+def test_nested_expressions_are_bounded_and_never_cyclic(tmp_path):
+    e = Expr().reg(1)
+    with pytest.raises(DescriptionError, match="nested 17 deep"):
+        for _ in range(100):
+            e = Expr().entry_value(e)
+    a = Expr().breg(0, 0)
+    a.entry_value(a)     # holds the expression as it was: no cycle
+    dw, cu, fn = program(5)
+    fn.die("variable", name="v", location=a.stack_value())
+    path = write_elf(tmp_path / "nested.o", dw.emit())
+    dump = subprocess.run([require_tool("llvm-dwarfdump-14"), "--debug-info", str(path)], capture_output=True,
+                          text=True).stdout
+    assert "DW_OP_breg0 RAX+0, DW_OP_entry_value(DW_OP_breg0 RAX+0), DW_OP_stack_value" in dump
