@@ -297,10 +297,10 @@ def _depth(expr: Expr) -> int:
 def _method(short: str) -> Callable[..., Expr]:
     code, _, kinds = _INFO[short]
     if short in _REFUSED:
-        def method(self: Expr, *operands: Any) -> Expr:
+        def method(self: Expr, *operands: Any) -> Expr:   # type: ignore[misc]
             return self.op(short, *operands)   # reports the refusal
     elif kinds == ():
-        def method(self: Expr) -> Expr:
+        def method(self: Expr) -> Expr:   # type: ignore[misc]
             self._ops.append((code, kinds, ()))
             self._cache = self._block = None
             if self.simple is not None:

@@ -46,7 +46,7 @@ def _check_text(text: object, what: str, program: str | None) -> str:
     return text
 
 
-def _check_md5(md5: bytes | None, name: str, program: str) -> bytes | None:
+def _check_md5(md5: bytes | None, name: str, program: str | None) -> bytes | None:
     if md5 is not None and len(md5) != 16:
         raise DescriptionError(f"line program {program!r}: MD5 of {name!r} has {len(md5)} bytes, not 16")
     return md5
@@ -151,7 +151,7 @@ class LineProgram:
         file_range = range(self.first_file, len(self.files))
         if self._encoder is None or self._encoder.file_range != file_range:
             self._encoder = SequenceEncoder(
-                program=self.name, version=enc.version, address_size=enc.address_size, byteorder=enc.byteorder,
+                program=str(self.name), version=enc.version, address_size=enc.address_size, byteorder=enc.byteorder,
                 file_range=file_range, min_instruction_length=self.min_instruction_length,
                 line_base=self.line_base, line_range=self.line_range, opcode_base=self.opcode_base,
                 default_is_stmt=self.default_is_stmt)
