@@ -5,6 +5,7 @@ a JIT with final addresses or a benchmark wants.
 """
 from __future__ import annotations
 
+from .errors import DescriptionError
 
 
 class Address:
@@ -20,6 +21,8 @@ class Address:
     offset: int
 
     def __init__(self, symbol: str | None = None, offset: int = 0) -> None:
+        if type(offset) is not int or (symbol is not None and type(symbol) is not str):
+            _check(symbol, offset)
         _set_symbol(self, symbol)
         _set_offset(self, offset)
 
@@ -63,6 +66,14 @@ class Address:
 # The slots' own setters, which __setattr__ above refuses to callers.
 _set_symbol = Address.symbol.__set__   # type: ignore[attr-defined]
 _set_offset = Address.offset.__set__   # type: ignore[attr-defined]
+
+
+def _check(symbol: object, offset: object) -> None:
+    """Refuses what is no address (a subclass of int or str passes: an IntEnum, a str subclass)."""
+    if not isinstance(offset, int) or isinstance(offset, bool):
+        raise DescriptionError(f"address offset {offset!r} is not an integer")
+    if symbol is not None and not isinstance(symbol, str):
+        raise DescriptionError(f"address symbol {symbol!r} is not a str")
 
 
 def as_address(value: "Address | int | str") -> Address:

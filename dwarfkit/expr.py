@@ -6,7 +6,17 @@
     Expr().op("DW_OP_plus_uconst", 16)      # the general form
 
 Encoding-dependent operands (the width of ``DW_OP_addr``, of ``DW_OP_call_ref``) are resolved when the expression is
-encoded for one :class:`Encoding`; everything else is encoded at once.
+encoded for one :class:`Encoding`, and checked then (an address wider than the address size is an error, never cut);
+everything else is encoded at once.
+
+Operands that refer to a DIE take the ``Die`` itself (or its offset as a number)::
+
+    Expr().implicit_pointer(var_die, 0)     # offset in .debug_info (ref_addr size), relocated like DW_FORM_ref_addr
+    Expr().breg(0, 0).convert(int_die)      # unit-relative offset of a base type (ULEB128)
+    Expr().const_type(int_die, b"\x01\0\0\0")
+
+A DIE operand is written as a fixed-size field (a ULEB128 one as 4 padded bytes) and filled in when the DIE is laid
+out: :meth:`Expr.encode` reports it as a :class:`DieOperand` beside the address relocations.
 """
 from __future__ import annotations
 
@@ -26,19 +36,29 @@ for _name, _code in DW_OP_name2opcode.items():
 _NAMES = {code: name for name, code in DW_OP_name2opcode.items()}
 
 # Operand kinds of each operation that has operands (DWARF 5, section 2.5 and 7.7.1).
-# u1/s1/u2/s2/u4/s4/u8/s8: fixed-width integers; u/s: (S)LEB128; addr: an address; off: an offset-size integer;
-# block: uleb length + bytes; expr: uleb length + a nested expression.
+# u1/s1/u2/s2/u4/s4/u8/s8: fixed-width integers; u/s: (S)LEB128; addr: an address; block: uleb length + bytes;
+# block1: 1-byte length + bytes (const_type's constant); expr: uleb length + a nested expression.
+# DIE operands (a Die or its offset): ref: offset in .debug_info of ref_addr size (call_ref, implicit_pointer);
+# type: unit-relative ULEB128 offset of a base type (convert, const_type, ...); ref2/ref4: unit-relative, fixed size.
 _OPERANDS: dict[str, tuple[str, ...]] = {
     "addr": ("addr",), "const1u": ("u1",), "const1s": ("s1",), "const2u": ("u2",), "const2s": ("s2",),
     "const4u": ("u4",), "const4s": ("s4",), "const8u": ("u8",), "const8s": ("s8",), "constu": ("u",),
     "consts": ("s",), "pick": ("u1",), "plus_uconst": ("u",), "skip": ("s2",), "bra": ("s2",), "regx": ("u",),
     "fbreg": ("s",), "bregx": ("u", "s"), "piece": ("u",), "deref_size": ("u1",), "xderef_size": ("u1",),
-    "call2": ("u2",), "call4": ("u4",), "call_ref": ("off",), "bit_piece": ("u", "u"), "implicit_value": ("block",),
-    "entry_value": ("expr",), "GNU_entry_value": ("expr",), "addrx": ("u",), "constx": ("u",),
-    "regval_type": ("u", "u"), "deref_type": ("u1", "u"), "xderef_type": ("u1", "u"), "convert": ("u",),
-    "reinterpret": ("u",), "GNU_parameter_ref": ("u4",),
+    "call2": ("ref2",), "call4": ("ref4",), "call_ref": ("ref",), "bit_piece": ("u", "u"),
+    "implicit_value": ("block",), "entry_value": ("expr",), "GNU_entry_value": ("expr",), "addrx": ("u",),
+    "constx": ("u",), "regval_type": ("u", "type"), "deref_type": ("u1", "type"), "xderef_type": ("u1", "type"),
+    "convert": ("type",), "reinterpret": ("type",), "GNU_parameter_ref": ("u4",),
+    "implicit_pointer": ("ref", "s"), "GNU_implicit_pointer": ("ref", "s"), "GNU_variable_value": ("ref",),
+    "const_type": ("type", "block1"), "GNU_const_type": ("type", "block1"), "GNU_regval_type": ("u", "type"),
+    "GNU_deref_type": ("u1", "type"), "GNU_convert": ("type",), "GNU_addr_index": ("u",),
+    "GNU_const_index": ("u",),
 }
+# Not operations one can write: the bounds of the vendor range, and WASM_location (its operands depend on a kind).
+_REFUSED = {"lo_user", "hi_user", "WASM_location"}
+_DIE_KINDS = {"ref", "type", "ref2", "ref4"}
 _OPERANDS.update({f"breg{i}": ("s",) for i in range(32)})
+_LEB_RANGE = {"u": (0, 1 << 64), "s": (-(1 << 63), 1 << 63)}
 _FIXED = {"u1": (1, False), "s1": (1, True), "u2": (2, False), "s2": (2, True), "u4": (4, False), "s4": (4, True),
           "u8": (8, False), "s8": (8, True)}
 
@@ -69,6 +89,8 @@ class Expr:
                 raise DescriptionError(f"unknown DWARF expression opcode {name:#x}")
             raise DescriptionError(f"unknown DWARF expression operation {name!r}")
         code, short, kinds = info
+        if short in _REFUSED:
+            raise DescriptionError(f"DW_OP_{short} is not an operation dwarfkit can write")
         if len(operands) != len(kinds):
             raise DescriptionError(f"DW_OP_{short} takes {len(kinds)} operand(s), got {len(operands)}: {operands!r}")
         if not kinds:
@@ -127,14 +149,15 @@ class Expr:
             block = self._block = (bytes(self.simple), ())
         return block
 
-    def encode(self, encoding: Encoding) -> tuple[bytes, list[tuple[int, int, Address]]]:
-        """The bytes for ``encoding`` and the symbolic addresses in them: (offset, size, address)."""
+    def encode(self, encoding: Encoding) -> tuple[bytes, list[tuple[int, int, Any]]]:
+        """The bytes for ``encoding`` and what must be filled in later: ``(offset, size, Address)`` for symbolic
+        addresses, ``(offset, size, DieOperand)`` for DIEs. DescriptionError if an operand does not fit."""
         key = (encoding.byteorder, encoding.address_size, encoding.offset_size)
         cache = self._cache
         if cache is not None and cache[0] == key:
             return cache[1], cache[2]
         out = bytearray()
-        relocs: list[tuple[int, int, Address]] = []
+        relocs: list[tuple[int, int, Any]] = []
         order = encoding.byteorder
         for code, kinds, values in self._ops:
             out.append(code)
@@ -145,17 +168,33 @@ class Expr:
                     out += uleb128(value)
                 elif kind == "addr":
                     size = encoding.address_size
+                    bits = 8 * size
                     if value.symbol is not None:
+                        if not -(1 << (bits - 1)) <= value.offset < 1 << bits:
+                            raise self._error(code, f"addend {value.offset:#x} does not fit {size}-byte addresses")
                         relocs.append((len(out), size, value))
-                    out += (value.offset & ((1 << (8 * size)) - 1)).to_bytes(size, order)
-                elif kind == "off":
-                    out += value.to_bytes(encoding.offset_size, order)
+                    elif value.offset >> bits:
+                        raise self._error(code, f"address {value.offset:#x} does not fit {size}-byte addresses")
+                    out += (value.offset & ((1 << bits) - 1)).to_bytes(size, order)
+                elif kind in _DIE_KINDS:
+                    size = (encoding.address_size if encoding.version == 2 else encoding.offset_size) \
+                        if kind == "ref" else 4 if kind in ("type", "ref4") else 2
+                    if isinstance(value, int):
+                        if value >> (8 * size) and kind != "type":
+                            raise self._error(code, f"offset {value:#x} does not fit {size} bytes")
+                        out += uleb128(value) if kind == "type" else value.to_bytes(size, order)
+                    else:   # a DIE: room now, its offset when it is laid out
+                        relocs.append((len(out), size, DieOperand(value, kind != "ref", kind == "type")))
+                        out += bytes(size)
                 elif kind == "block":
                     out += uleb128(len(value)) + value
+                elif kind == "block1":
+                    out.append(len(value))
+                    out += value
                 elif kind == "expr":
                     inner, inner_relocs = value.encode(encoding)
                     if inner_relocs:
-                        raise DescriptionError(f"{self!r}: a nested expression cannot hold relocated addresses")
+                        raise self._error(code, "a nested expression cannot hold relocated addresses or DIEs")
                     out += uleb128(len(inner)) + inner
                 else:
                     size, signed = _FIXED[kind]
@@ -163,6 +202,26 @@ class Expr:
         data = bytes(out)
         self._cache = (key, data, relocs)
         return data, relocs
+
+    def _error(self, code: int, message: str) -> DescriptionError:
+        return DescriptionError(f"{self!r}: {_NAMES[code]} {message}")
+
+
+class DieOperand:
+    """A DIE operand of an encoded expression: ``relative`` offsets count from the DIE's unit (else from the start of
+    .debug_info, relocated like DW_FORM_ref_addr); ``leb`` ones are ULEB128, padded to their field."""
+
+    __slots__ = ("die", "relative", "leb")
+
+    def __init__(self, die: Any, relative: bool, leb: bool) -> None:
+        self.die, self.relative, self.leb = die, relative, leb
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, DieOperand) and (self.die, self.relative, self.leb) == (other.die, other.relative,
+                                                                                          other.leb)
+
+    def __hash__(self) -> int:
+        return hash((id(self.die), self.relative, self.leb))
 
 
 def _check(op: str, kind: str, value: Any) -> Any:
@@ -174,18 +233,44 @@ def _check(op: str, kind: str, value: Any) -> Any:
         if address.symbol is None and address.offset < 0:
             raise DescriptionError(f"DW_OP_{op} address {value} is negative")
         return address
-    if kind == "block":
+    if kind in ("block", "block1"):
         if not isinstance(value, (bytes, bytearray)):
             raise DescriptionError(f"DW_OP_{op} needs bytes, got {value!r}")
+        if kind == "block1" and len(value) > 255:
+            raise DescriptionError(f"DW_OP_{op}: a constant of {len(value)} bytes does not fit its 1-byte size")
         return bytes(value)
+    if kind in _DIE_KINDS:
+        if type(value).__name__ == "Die":   # the class lives above this module (dwarfkit.info.die)
+            return value
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise DescriptionError(f"DW_OP_{op} needs a DIE (or its offset), got {value!r}")
+        if value < 0:
+            raise DescriptionError(f"DW_OP_{op} offset {value} is negative")
+        if kind in ("ref2", "ref4") and value >> (16 if kind == "ref2" else 32):
+            raise DescriptionError(f"DW_OP_{op} offset {value:#x} does not fit {kind[-1]} bytes")
+        if kind == "type" and value >> 64:
+            raise DescriptionError(f"DW_OP_{op} offset {value:#x} does not fit 64 bits")
+        return value
     if kind == "expr":
         if not isinstance(value, Expr):
             raise DescriptionError(f"DW_OP_{op} needs an Expr, got {value!r}")
-        return value
+        depth = _depth(value)
+        if depth >= _MAX_NESTING:
+            raise DescriptionError(f"DW_OP_{op}: expressions nested {depth + 1} deep (at most {_MAX_NESTING})")
+        # A copy of what the expression holds now: changing it later cannot change this one, nor make a cycle.
+        snapshot = Expr()
+        snapshot._ops = list(value._ops)
+        snapshot.simple = None if value.simple is None else bytearray(value.simple)
+        return snapshot
     if not isinstance(value, int) or isinstance(value, bool):
         raise DescriptionError(f"DW_OP_{op} operand must be an integer, got {value!r}")
-    if kind in ("u", "off") and value < 0:
+    if kind == "u" and value < 0:
         raise DescriptionError(f"DW_OP_{op} operand {value} is negative")
+    if kind in _LEB_RANGE:   # readers decode LEB128 operands to 64-bit integers
+        low, high = _LEB_RANGE[kind]
+        if not low <= value < high:
+            sign = "signed" if kind == "s" else "unsigned"
+            raise DescriptionError(f"DW_OP_{op} operand {value:#x} does not fit 64 {sign} bits")
     if kind in _FIXED:
         size, signed = _FIXED[kind]
         low, high = (-(1 << (8 * size - 1)), 1 << (8 * size - 1)) if signed else (0, 1 << (8 * size))
@@ -195,10 +280,27 @@ def _check(op: str, kind: str, value: Any) -> Any:
     return value
 
 
+# Entry values nest an expression in an expression; gcc nests one or two. Deeper is a mistake, and would recurse.
+_MAX_NESTING = 16
+
+
+def _depth(expr: Expr) -> int:
+    """How deep expressions nest inside ``expr`` (0: no nested expression); iterative, as nesting is bounded."""
+    depth, level = 0, [expr]
+    while True:
+        level = [v for e in level for _, kinds, values in e._ops for k, v in zip(kinds, values) if k == "expr"]
+        if not level:
+            return depth
+        depth += 1
+
+
 def _method(short: str) -> Callable[..., Expr]:
     code, _, kinds = _INFO[short]
-    if kinds == ():
-        def method(self: Expr) -> Expr:
+    if short in _REFUSED:
+        def method(self: Expr, *operands: Any) -> Expr:   # type: ignore[misc]
+            return self.op(short, *operands)   # reports the refusal
+    elif kinds == ():
+        def method(self: Expr) -> Expr:   # type: ignore[misc]
             self._ops.append((code, kinds, ()))
             self._cache = self._block = None
             if self.simple is not None:
@@ -206,11 +308,11 @@ def _method(short: str) -> Callable[..., Expr]:
             return self
     elif kinds in (("s",), ("u",)):
         leb = sleb128 if kinds == ("s",) else uleb128
-        unsigned = kinds == ("u",)
+        low, high = _LEB_RANGE[kinds[0]]
 
         def method(self: Expr, *operands: Any) -> Expr:   # type: ignore[misc]
             # The common case (fbreg, plus_uconst, ...) without the general checks' overhead.
-            if len(operands) != 1 or type(operands[0]) is not int or (unsigned and operands[0] < 0):
+            if len(operands) != 1 or type(operands[0]) is not int or not low <= operands[0] < high:
                 return self.op(short, *operands)   # reports the error
             self._ops.append((code, kinds, operands))
             self._cache = self._block = None

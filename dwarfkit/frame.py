@@ -37,6 +37,12 @@ _ALIGNMENT = {Arch.X86_64: (1, -8), Arch.AARCH64: (4, -8)}
 
 Register = int | str
 
+# The highest DWARF register number of each arch's psABI: x86-64 up to the MPX bounds (130); AArch64 up to the SVE
+# Z registers (127). A number above is a register of another arch, or a typo.
+_LAST_REGISTER = {Arch.X86_64: 130, Arch.AARCH64: 127}
+# Readers decode (S)LEB128 operands to 64-bit integers.
+_U64, _S64 = 1 << 64, 1 << 63
+
 
 class CfaInstructions:
     """A DW_CFA_* instruction list; offsets in bytes are factored by the CIE's alignment factors here."""
@@ -54,13 +60,27 @@ class CfaInstructions:
         return DescriptionError(f"{self.where}, instruction {self._count}: {message}")
 
     def _reg(self, reg: Register) -> int:
-        number = self.arch.register(reg) if isinstance(reg, str) else reg
-        if number < 0:
-            raise self._error(f"register {number} is negative")
-        return number
+        if isinstance(reg, str):
+            try:
+                return self.arch.register(reg)
+            except DescriptionError as error:
+                raise self._error(str(error)) from None
+        if not isinstance(reg, int) or isinstance(reg, bool):
+            raise self._error(f"register {reg!r} is not a number or a name")
+        if not 0 <= reg <= _LAST_REGISTER[self.arch]:
+            raise self._error(f"register {reg} is not a DWARF register of {self.arch.info.name} "
+                              f"(0..{_LAST_REGISTER[self.arch]})")
+        return reg
+
+    def _offset(self, offset: int) -> int:
+        if not isinstance(offset, int) or isinstance(offset, bool):
+            raise self._error(f"offset {offset!r} is not an integer")
+        if not -_S64 <= offset < _U64:
+            raise self._error(f"offset {offset:#x} does not fit 64 bits")
+        return offset
 
     def _factored(self, offset: int) -> int:
-        factored, rest = divmod(offset, self.data_alignment)
+        factored, rest = divmod(self._offset(offset), self.data_alignment)
         if rest:
             raise self._error(f"offset {offset} is not a multiple of the data alignment factor {self.data_alignment}")
         return factored
@@ -77,13 +97,13 @@ class CfaInstructions:
     def def_cfa(self, reg: Register, offset: int) -> "CfaInstructions":
         """CFA = ``reg`` + ``offset``."""
         number = self._reg(reg)
-        if offset >= 0:
+        if self._offset(offset) >= 0:
             return self._op(DW_CFA_def_cfa, uleb128(number), uleb128(offset))
         return self._op(DW_CFA_def_cfa_sf, uleb128(number), sleb128(self._factored(offset)))
 
     def def_cfa_offset(self, offset: int) -> "CfaInstructions":
         """CFA = (same register) + ``offset``."""
-        if offset >= 0:
+        if self._offset(offset) >= 0:
             return self._op(DW_CFA_def_cfa_offset, uleb128(offset))
         return self._op(DW_CFA_def_cfa_offset_sf, sleb128(self._factored(offset)))
 
@@ -152,6 +172,8 @@ class Fde(CfaInstructions):
 
     def advance_to(self, offset: int) -> "Fde":
         """The following rules apply from ``offset`` (bytes from ``start``, not going backwards) on."""
+        if not isinstance(offset, int) or isinstance(offset, bool):
+            raise self._error(f"location {offset!r} is not an integer")
         if offset != self.location and not self.location < offset < self.length:
             raise self._error(f"location {offset:#x} is not in {self.location:#x}..{self.length - 1:#x} "
                               f"(it must not go backwards or reach the end of the FDE)")
@@ -169,8 +191,11 @@ class Fde(CfaInstructions):
             self._op(DW_CFA_advance_loc1, delta)
         elif delta < 1 << 16:
             self._op(DW_CFA_advance_loc2, delta.to_bytes(2, self.byteorder))
-        else:
+        elif delta < 1 << 32:
             self._op(DW_CFA_advance_loc4, delta.to_bytes(4, self.byteorder))
+        else:
+            raise self._error(f"location {offset:#x} is {delta:#x} code units past the previous one; "
+                              f"DW_CFA_advance_loc4 holds at most 0xffffffff")
         return self
 
 
@@ -191,13 +216,17 @@ class CallFrames:
         code, data = _ALIGNMENT[self.arch]
         code = code if code_alignment is None else code_alignment
         data = data if data_alignment is None else data_alignment
-        if code <= 0 or data == 0:
+        if not isinstance(code, int) or not isinstance(data, int) or not 0 < code < _U64 or data == 0 or \
+                not -_S64 <= data < _S64:
             raise DescriptionError(f"CIE {len(self.cies)}: code alignment {code} must be positive and data "
                                    f"alignment {data} non-zero")
         info = self.arch.info
         ra = info.return_address_register if return_address_register is None else (
             self.arch.register(return_address_register) if isinstance(return_address_register, str)
             else return_address_register)
+        if not isinstance(ra, int) or isinstance(ra, bool) or not 0 <= ra <= _LAST_REGISTER[self.arch]:
+            raise DescriptionError(f"CIE {len(self.cies)}: return address register {ra!r} is not a DWARF register "
+                                   f"of {info.name} (0..{_LAST_REGISTER[self.arch]})")
         cie = Cie(self.arch, code, data, ra, len(self.cies), self.encoding.byteorder)
         if entry_rules:
             if self.arch is Arch.X86_64:
@@ -217,7 +246,17 @@ class CallFrames:
 
     def fde(self, cie: Cie | None, start: Address | int | str, length: int) -> Fde:
         """A new FDE for ``length`` bytes from ``start``; ``cie`` None means :attr:`standard_cie`."""
-        fde = Fde(cie or self.standard_cie, as_address(start), length)
+        if isinstance(start, bool) or not isinstance(start, (Address, int, str)):
+            raise DescriptionError(f"FDE {len(self.fdes)}: start {start!r} is not an address")
+        address = as_address(start)
+        bits = 8 * self.encoding.address_size
+        if address.symbol is None and not 0 <= address.offset < 1 << bits:
+            raise DescriptionError(f"FDE at {address}: address does not fit {self.encoding.address_size} bytes")
+        if not isinstance(length, int) or isinstance(length, bool) or not 0 <= length < 1 << bits:
+            raise DescriptionError(f"FDE at {address}: length {length!r} is not in 0..{(1 << bits) - 1:#x}")
+        if cie is not None and cie not in self.cies:
+            raise DescriptionError(f"FDE at {address}: its CIE belongs to another CallFrames")
+        fde = Fde(cie or self.standard_cie, address, length)
         self.fdes.append(fde)
         return fde
 

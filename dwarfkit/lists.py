@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 from .address import Address, as_address
 from .encoding import Encoding
 from .errors import DescriptionError, LayoutError
-from .expr import Expr
+from .encoding import uleb128_padded
+from .expr import DieOperand, Expr
 from .sections import Relocation, RelocKind, Section
 from .writer import SectionWriter
 
@@ -77,6 +78,7 @@ class ListTable:
         self.direct = SectionWriter(self.name, self.encoding)     # lists used by offset
         self.indexed = SectionWriter(self.name, self.encoding)    # DWARF 5: bodies of lists used by index
         self.index_offsets: list[int] = []
+        self.die_operands: list[tuple[SectionWriter, int, int, DieOperand]] = []
         if v5:
             self._header(self.direct, 0)
         self.finished = False
@@ -89,12 +91,19 @@ class ListTable:
                 shape = "(start, length, Expr)" if self.locations else "(start, length)"
                 raise DescriptionError(f"{what} list entry {n} {entry!r} is not {shape}")
             try:
+                if isinstance(entry[0], bool) or not isinstance(entry[0], (Address, int, str)):
+                    raise TypeError
                 start = as_address(entry[0])
             except TypeError:
                 raise DescriptionError(f"{what} list entry {n}: start {entry[0]!r} is not an address") from None
             length = entry[1]
-            if not isinstance(length, int) or length < 0:
+            if not isinstance(length, int) or isinstance(length, bool) or length < 0:
                 raise DescriptionError(f"{what} list entry {n}: length {length!r} is not a non-negative integer")
+            room = 1 << (8 * self.encoding.address_size)
+            if start.symbol is None and not 0 <= start.offset < room or start.offset + length > room \
+                    or length >= 1 << 64:
+                raise DescriptionError(f"{what} list entry {n}: range {start}+{length:#x} does not fit "
+                                       f"{self.encoding.address_size}-byte addresses")
             if self.locations:
                 if not isinstance(entry[2], (Expr, bytes)):
                     raise DescriptionError(f"location list entry {n}: {entry[2]!r} is not an Expr")
@@ -113,7 +122,10 @@ class ListTable:
 
     def _expression(self, w: SectionWriter, expr: Any, size_width: int | None) -> None:
         if isinstance(expr, Expr):
-            data, relocs = expr.encode(self.encoding)
+            try:
+                data, relocs = expr.encode(self.encoding)
+            except DescriptionError as error:
+                raise DescriptionError(f"{self.name}: {error}") from None
         else:
             data, relocs = bytes(expr), []
         if size_width is None:
@@ -125,6 +137,9 @@ class ListTable:
         base = w.pos
         w.raw(data)
         for offset, size, address in relocs:
+            if isinstance(address, DieOperand):   # filled in at emission, when every DIE has its offset
+                self.die_operands.append((w, base + offset, size, address))
+                continue
             w.section.relocations.append(Relocation(base + offset, size, RelocKind.ADDRESS, address.symbol,
                                                     address.offset))
 
@@ -162,6 +177,23 @@ class ListTable:
         w.uint(0, self.encoding.address_size)
         w.uint(0, self.encoding.address_size)
 
+    def _fill_die_operands(self) -> None:
+        """Writes the offsets of DIEs named by expression operands, now that every unit is laid out."""
+        for w, pos, size, operand in self.die_operands:
+            target = operand.die
+            if target.offset is None:
+                raise LayoutError(f"{self.name}: an expression operand refers to {target.path()}, which was never "
+                                  f"emitted")
+            value = target.offset - target.unit.offset if operand.relative else target.offset
+            if value >> (8 * size) or (operand.leb and value >> (7 * size)):
+                raise LayoutError(f"{self.name}: offset {value:#x} of {target.path()} does not fit its {size}-byte "
+                                  f"expression operand")
+            w.data[pos:pos + size] = uleb128_padded(value, size) if operand.leb else \
+                value.to_bytes(size, self.encoding.byteorder)
+            if not operand.relative:
+                w.section.relocations.append(Relocation(pos, size, RelocKind.UNIT, ".debug_info", value))
+        self.die_operands = []
+
     def place(self, lst: _List) -> int:
         offset = self.direct.pos
         self._encode(self.direct, lst)
@@ -187,6 +219,7 @@ class ListTable:
         """The finished section, or None when no list was used."""
         self.finished = True
         enc = self.encoding
+        self._fill_die_operands()
         direct = self.direct
         has_direct = self._has_direct()
         if not has_direct and not self.index_offsets:

@@ -5,7 +5,7 @@ the number itself.
 """
 from __future__ import annotations
 
-from elftools.dwarf import enums
+from elftools.dwarf import constants, enums
 
 from .errors import DescriptionError
 
@@ -36,6 +36,25 @@ VALUE_TABLES: dict[int, dict[str, int]] = {
     _A["inline"]: _table(enums.ENUM_DW_INL, "DW_INL_"),
     _A["calling_convention"]: _table(enums.ENUM_DW_CC, "DW_CC_"),
 }
+
+
+def _constants(prefix: str) -> dict[str, int]:
+    """A table from pyelftools' ``constants`` module, for enumerations its ``enums`` module lacks."""
+    return _table({name: getattr(constants, name) for name in dir(constants)}, prefix)
+
+
+VALUE_TABLES.update({
+    _A["virtuality"]: _constants("DW_VIRTUALITY_"),
+    _A["visibility"]: _constants("DW_VIS_"),
+    _A["identifier_case"]: _constants("DW_ID_"),
+    _A["ordering"]: _constants("DW_ORD_"),
+    # DWARF 5 tables 7.14, 7.15 and 7.24; pyelftools has none of them.
+    _A["decimal_sign"]: _table({"DW_DS_unsigned": 1, "DW_DS_leading_overpunch": 2, "DW_DS_trailing_overpunch": 3,
+                                "DW_DS_leading_separate": 4, "DW_DS_trailing_separate": 5}, "DW_DS_"),
+    _A["endianity"]: _table({"DW_END_default": 0, "DW_END_big": 1, "DW_END_little": 2}, "DW_END_"),
+    _A["defaulted"]: _table({"DW_DEFAULTED_no": 0, "DW_DEFAULTED_in_class": 1, "DW_DEFAULTED_out_of_class": 2},
+                            "DW_DEFAULTED_"),
+})
 
 
 def _lookup(table: dict[str, int], numbers: dict[int, str], what: str, key: str | int) -> int:

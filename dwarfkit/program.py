@@ -19,6 +19,7 @@ from typing import Any, Iterable, Sequence
 
 from .abbrev import AbbrevTable
 from .aranges import emit_aranges
+from .arch import Arch
 from .address import Address, as_address
 from .encoding import Encoding
 from .errors import DescriptionError, EncodingError, LayoutError
@@ -68,12 +69,15 @@ class DwarfBuilder:
     ``rnglistx``, ``loclistx``) with ``.debug_str_offsets`` and ``.debug_addr``. ``implicit_const`` lets DWARF 5
     store ``DW_AT_decl_file`` in the abbreviation instead of every DIE. ``line_strings=False`` keeps DWARF 5 out of
     ``.debug_line_str``: line-table paths inline (``DW_FORM_string``), the unit's name and directory in
-    ``.debug_str``, for consumers that do not read that section (lldb-14 on Mach-O).
+    ``.debug_str``, for consumers that do not read that section (lldb-14 on Mach-O). ``arch`` (an :class:`Arch` or
+    its name), when given, sets the line programs' minimum instruction length (aarch64: 4, so that a row at an
+    address that is no multiple of 4 is refused).
     """
 
     def __init__(self, encoding: Encoding | None = None, *, version: int | None = None,
                  address_size: int | None = None, offset_size: int | None = None, byteorder: str | None = None,
-                 indexed: bool = False, implicit_const: bool = True, line_strings: bool = True) -> None:
+                 indexed: bool = False, implicit_const: bool = True, line_strings: bool = True,
+                 arch: Arch | str | None = None) -> None:
         """``DwarfBuilder(Encoding(...))`` or the same parameters directly: ``DwarfBuilder(version=4,
         address_size=4)`` (defaults: DWARF 5, 32-bit format, 8-byte addresses, little-endian)."""
         given = {k: v for k, v in (("version", version), ("address_size", address_size),
@@ -85,6 +89,10 @@ class DwarfBuilder:
             raise EncodingError(f"indexed forms (strx, addrx, rnglistx, loclistx) need DWARF 5, not "
                                 f"{self.encoding.version}")
         self.indexed = indexed
+        self.arch = Arch.parse(arch) if isinstance(arch, str) else arch
+        if self.arch is not None and not isinstance(self.arch, Arch):
+            raise EncodingError(f"arch {arch!r} is not an Arch or an architecture name")
+        self._signatures: set[int] = set()
         self.implicit_const = implicit_const
         self.use_line_strings = line_strings
         self.abbrevs = AbbrevTable()
@@ -119,9 +127,13 @@ class DwarfBuilder:
     def compile_unit(self, name: str, *, comp_dir: str | None = None, producer: str | None = None,
                      language: str | int | None = None, line_options: dict[str, Any] | None = None,
                      **attributes: Any) -> CompileUnit:
-        """A new compile unit for source file ``name``; ``line_options`` go to its :class:`LineProgram`."""
+        """A new compile unit for source file ``name`` (None: a unit without a name); ``line_options`` go to its
+        :class:`LineProgram`."""
+        line_options = dict(line_options or {})
+        if self.arch is not None:
+            line_options.setdefault("min_instruction_length", self.arch.info.min_instruction_length)
         unit = CompileUnit(self, name, {"comp_dir": comp_dir, "producer": producer, "language": language,
-                                        **attributes}, line_options or {})
+                                        **attributes}, line_options)
         self.units.append(unit)
         return unit
 
@@ -133,7 +145,10 @@ class DwarfBuilder:
 
     def type_unit(self, signature: int, **attributes: Any) -> TypeUnit:
         """A new type unit with the given 8-byte signature; set ``tu.type_die`` to the type it holds."""
+        if isinstance(signature, int) and signature in self._signatures:
+            raise DescriptionError(f"type unit signature {signature:#018x} is already used by another type unit")
         unit = TypeUnit(self, signature, attributes)
+        self._signatures.add(signature)
         self.units.append(unit)
         return unit
 

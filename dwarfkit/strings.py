@@ -21,7 +21,11 @@ class StringTable:
         """Offset of ``text`` in the section, adding it the first time it is seen."""
         offset = self._offsets.get(text)
         if offset is None:
-            encoded = text.encode("utf-8")
+            try:
+                encoded = text.encode("utf-8")
+            except (UnicodeEncodeError, AttributeError):
+                raise DescriptionError(f"string {text!r} for {self.name} is not valid text (a lone surrogate, or "
+                                       f"not a str)") from None
             if b"\0" in encoded:
                 raise DescriptionError(f"string {text!r} for {self.name} contains a NUL byte")
             offset = self._offsets[text] = len(self._data)

@@ -102,7 +102,10 @@ class Die:
 
     def label(self) -> str:
         label = names.tag_name(self.tag)
-        return f'{label} "{self.name}"' if self.name is not None else label
+        name = self.name
+        if name is not None and not name.isprintable():
+            name = repr(name)[1:-1]   # a message must print: escape control characters and lone surrogates
+        return f'{label} "{name}"' if name is not None else label
 
     def error(self, attribute: int | None, message: str) -> DescriptionError:
         where = self.path()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable
 from .. import names
 from ..encoding import sleb128, uleb128, uleb128_padded
 from ..errors import LayoutError
+from ..expr import DieOperand
 from ..relocation_buffer import ADDRESS, ENTRY, SECTION, UNIT, RelocationBuffer
 from . import forms as F
 from .die import Die
@@ -45,7 +46,9 @@ class Fixup:
         source = self.source
         if source is None:
             return LayoutError(message)
-        attribute = next((spec[0] for spec, v in zip(source.specs, source.values) if v is self.target), 0)
+        attribute = next((spec[0] for spec, v in zip(source.specs, source.values) if v is self.target), None)
+        if attribute is None:
+            return LayoutError(f"{source.path()}, an expression operand: {message}")
         return LayoutError(f"{source.path()} / attribute {names.attribute_name(attribute)}: {message}")
 
 
@@ -120,7 +123,13 @@ class UnitEncoder:
                 if relocs:
                     start = len(buf)
                     for offset, rsize, addr in relocs:
-                        add_reloc(start + offset, rsize, ADDRESS, addr.symbol, addr.offset)
+                        if type(addr) is DieOperand:   # a DIE in the expression: filled in once it is laid out
+                            form = (F.REF_UDATA if addr.leb else F.REF4 if rsize == 4 else F.REF2) \
+                                if addr.relative else F.REF_ADDR
+                            self._unit_fixups.append(Fixup(start + offset, form, rsize, addr.die, self._die, 0,
+                                                           self._unit_offset if addr.relative else 0))
+                        else:
+                            add_reloc(start + offset, rsize, ADDRESS, addr.symbol, addr.offset)
                 buf += data
             return encode
 

@@ -10,8 +10,9 @@ from typing import TYPE_CHECKING, Any
 
 from .. import names
 from ..address import Address
-from ..errors import LayoutError
-from ..expr import Expr
+from ..errors import DescriptionError, LayoutError
+from ..expr import DieOperand, Expr
+from . import classes
 from .die import Die, Pinned
 
 if TYPE_CHECKING:
@@ -50,6 +51,9 @@ FILE_ATTRIBUTES = {AT_decl_file, AT_call_file}
 AUTOMATIC = {AT_stmt_list, A["str_offsets_base"], A["addr_base"], A["rnglists_base"], A["loclists_base"]}
 
 
+_SDATA_LIMIT = 1 << 63   # (S)LEB128 constants are read as 64-bit integers
+
+
 def _fits_unsigned(value: int, size: int) -> bool:
     return 0 <= value < 1 << (8 * size)
 
@@ -86,6 +90,7 @@ def choose(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, Any]:
     The common cases (a constant, a name, a reference in the unit, an address, an expression) are decided here in a
     few comparisons; everything else goes through :func:`_choose_general`.
     """
+    classes.check(die, at, value, unit.encoding.version)
     kind = type(value)
     if kind is Address:
         if unit.program.indexed:
@@ -97,7 +102,7 @@ def choose(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, Any]:
         return ADDR, value
     if at in SPECIAL:
         if kind is int and at in FILE_ATTRIBUTES and unit.program.implicit_const and \
-                unit.encoding.version >= 5:
+                unit.encoding.version >= 5 and 0 <= value < _SDATA_LIMIT:
             return IMPLICIT_CONST, value
         return _choose_general(unit, die, at, value)
     if kind is int:
@@ -108,7 +113,7 @@ def choose(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, Any]:
         return _constant(unit, die, at, value, None, unit.encoding.version)
     if kind is str:
         program = unit.program
-        if program.indexed or die.parent is None or "\0" in value:
+        if program.indexed or die.parent is None or "\0" in value or not value.isascii():
             return _string(unit, die, at, value, None, unit.encoding.version)
         if at == AT_name:
             die.name = value
@@ -146,6 +151,8 @@ def _choose_general(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, A
             raise die.error(at, f"unknown form {pinned:#x}")
     if at in AUTOMATIC:
         raise die.error(at, "is set automatically")
+    if type(value) is int and value < 0 and at in classes.UNSIGNED:
+        raise die.error(at, f"{value} is negative; a size, length, count, line or enumeration is not")
 
     # Normalise the value's type by attribute.
     if isinstance(value, str) and at in ADDRESS_ATTRIBUTES:
@@ -154,7 +161,8 @@ def _choose_general(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, A
         table = names.VALUE_TABLES.get(at)
         if table is not None:
             if value not in table:
-                raise die.error(at, f"unknown value {value!r}")
+                known = ", ".join(name for name in table if not name.startswith("DW_"))
+                raise die.error(at, f"unknown value {value!r} (known: {known})")
             value = table[value]
         elif at in FILE_ATTRIBUTES:
             value = unit.file(value)
@@ -181,7 +189,13 @@ def _choose_general(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, A
     if isinstance(value, Die):
         return _reference(unit, die, at, value, pinned)
     if isinstance(value, Expr):
-        data, relocs = value.encode(program.encoding)
+        try:
+            data, relocs = value.encode(program.encoding)
+        except DescriptionError as error:
+            raise die.error(at, str(error)) from None
+        for _, _, operand in relocs:
+            if isinstance(operand, DieOperand):
+                _check_die_operand(unit, die, at, operand)
         return _block(die, at, (data, tuple(relocs)), pinned, version, EXPRLOC if version >= 4 else None)
     if isinstance(value, (bytes, bytearray)):
         if pinned == DATA16:
@@ -192,6 +206,20 @@ def _choose_general(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, A
     if isinstance(value, (RangeList, LocationList)):
         return _list(unit, die, at, value, pinned, version)
     raise die.error(at, f"cannot encode a value of type {type(value).__name__}: {value!r}")
+
+
+def _check_die_operand(unit: "Unit", die: Die, at: int, operand: DieOperand) -> None:
+    from .unit import TypeUnit
+
+    target = operand.die
+    if target.unit.program is not unit.program:
+        raise die.error(at, f"an expression operand refers to {target.path()}, a DIE of another program")
+    if operand.relative and target.unit is not unit:
+        raise die.error(at, f"an expression operand refers to {target.path()} in another unit; this operation takes "
+                            f"an offset inside the unit")
+    if not operand.relative and isinstance(target.unit, TypeUnit) and unit.encoding.version == 4:
+        raise die.error(at, f"an expression operand refers to {target.path()} in .debug_types; it needs a DIE of "
+                            f".debug_info")
 
 
 def _flag(die: Die, at: int, value: bool, pinned: int | None, version: int) -> tuple[int, Any]:
@@ -207,13 +235,14 @@ def _flag(die: Die, at: int, value: bool, pinned: int | None, version: int) -> t
 
 
 def _constant(unit: "Unit", die: Die, at: int, value: int, pinned: int | None, version: int) -> tuple[int, Any]:
+    if value < 0 and at in classes.UNSIGNED:
+        raise die.error(at, f"{value} is negative; a size, length, count, line or enumeration is not")
+    if not -_SDATA_LIMIT <= value < 1 << 64 and pinned != DATA16:
+        raise die.error(at, f"constant {value:#x} does not fit 64 bits")
     if pinned is None:
         if at in FILE_ATTRIBUTES and version >= 5 and unit.program.implicit_const:
             return IMPLICIT_CONST, value
-        form = _constant_form(value)
-        if value >= 1 << 64:
-            raise die.error(at, f"constant {value:#x} does not fit 64 bits")
-        return form, value
+        return _constant_form(value), value
     if pinned in DATA_SIZES:
         size = DATA_SIZES[pinned]
         if not -(1 << (8 * size - 1)) <= value < 1 << (8 * size):
@@ -224,7 +253,13 @@ def _constant(unit: "Unit", die: Die, at: int, value: int, pinned: int | None, v
             raise die.error(at, f"value {value} does not fit form DW_FORM_udata (unsigned)")
         return pinned, value
     if pinned in (SDATA, IMPLICIT_CONST):
+        if value >= _SDATA_LIMIT:   # a reader sign-extends 64 bits: 2**63 would read back negative
+            raise die.error(at, f"value {value:#x} does not fit form {names.form_name(pinned)} (signed 64 bits)")
         return pinned, value
+    if pinned == DATA16:
+        if not -(1 << 127) <= value < 1 << 128:
+            raise die.error(at, f"value {value:#x} does not fit form DW_FORM_data16 (128 bits)")
+        return DATA16, (value & ((1 << 128) - 1)).to_bytes(16, unit.encoding.byteorder)
     if pinned in REF_SIZES or pinned == REF_ADDR:
         raise die.error(at, f"a reference needs a DIE, not the number {value}")
     raise die.error(at, f"the constant {value} does not fit form {names.form_name(pinned)}")
@@ -234,6 +269,11 @@ def _string(unit: "Unit", die: Die, at: int, text: str, pinned: int | None, vers
     program = unit.program
     if "\0" in text:
         raise die.error(at, f"string {text!r} contains a NUL character")
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError as error:
+            raise die.error(at, f"string {text!r} is not valid text: {error.reason} at index {error.start}") from None
     if at == AT_name:
         die.name = text
     if pinned is None:
@@ -261,7 +301,10 @@ def _string(unit: "Unit", die: Die, at: int, text: str, pinned: int | None, vers
 
 
 def _offset(program: Any, table: Any, text: str, die: Die, at: int) -> int:
-    offset = table.add(text)
+    try:
+        offset = table.add(text)
+    except DescriptionError as error:
+        raise die.error(at, str(error)) from None
     if offset >> (8 * program.encoding.offset_size):
         raise LayoutError(f"{die.path()} / attribute {names.attribute_name(at)}: offset {offset:#x} into {table.name} "
                           f"does not fit 32-bit DWARF; DWARF64 (offset_size=8) is needed")

@@ -8,6 +8,7 @@ from ..address import Address, as_address
 from ..errors import DescriptionError
 from ..line import LineProgram
 from . import forms as F
+from .classes import check as check_class
 from .forms import (ADDR, AT_name, DATA1, DATA2, DATA4, EXPRLOC, FLAG_PRESENT, IMPLICIT_CONST, REF4, SPECIAL,
                     STRING, STRP, choose)
 from ..expr import Expr
@@ -147,7 +148,10 @@ class Unit(TypeHelpers):
                             continue
                         offset = self._string_offset(value)
                         if offset is None:
-                            offset = self.program.strings.add(value)
+                            try:
+                                offset = self.program.strings.add(value)
+                            except DescriptionError as error:   # a lone surrogate
+                                raise die.error(at, str(error)) from None
                         if offset < self._offset_limit:
                             signature.append(STRP)
                             values.append(offset)
@@ -186,6 +190,13 @@ class Unit(TypeHelpers):
             key = tuple(signature)
             specs = shape.specs.get(key)
             if specs is None:
+                # A new signature of forms for this shape: check the values' classes (e.g. no int for DW_AT_type).
+                # Each form of the common cases above comes from values of one class, and forms.choose checks its
+                # own, so one check per shape and signature covers every DIE that shares them.
+                version = self.encoding.version
+                for name, value in attributes.items():
+                    if value is not None:
+                        check_class(die, plan[name][0], value, version)
                 specs = shape.specs[key] = self.program.intern_specs(_specs_of(shape.plan, key), die)
             die.specs = specs
         if parent is not None:
@@ -240,7 +251,10 @@ class Unit(TypeHelpers):
                                f"number")
 
     def label(self) -> str:
-        name = self.root.name
+        root = getattr(self, "root", None)   # None while the root DIE itself is refused
+        name = root.name if root is not None else None
+        if name is not None and not name.isprintable():
+            name = repr(name)[1:-1]   # a message must print: escape control characters and lone surrogates
         return f'{self.short} "{name}"' if name is not None else self.short
 
     def __repr__(self) -> str:
@@ -359,8 +373,9 @@ class TypeUnit(Unit):
     short = "tu"
 
     def __init__(self, program: "DwarfBuilder", signature: int, attributes: dict[str, Any]) -> None:
-        if not 0 <= signature < 1 << 64:
-            raise DescriptionError(f"type unit signature {signature:#x} does not fit 8 bytes")
+        if not isinstance(signature, int) or isinstance(signature, bool) or not 0 <= signature < 1 << 64:
+            raise DescriptionError(f"type unit signature {signature!r} does not fit 8 bytes (an integer "
+                                   f"0..2**64-1)")
         if program.encoding.version < 4:
             raise DescriptionError(f"type units need DWARF 4 or later (this is DWARF {program.encoding.version})")
         self.signature = signature

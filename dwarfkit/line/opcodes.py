@@ -66,6 +66,10 @@ class SequenceEncoder:
         where = row if isinstance(row, str) else "end of sequence" if row is None else f"row {row}"
         return DescriptionError(f"line program {self.program!r}, sequence at {seq.start}, {where}: {message}")
 
+    def bad_rows(self, seq: LineSequence) -> DescriptionError:
+        return self._error(seq, "rows", "a row field is not a non-negative integer (address, line, column, file, isa, "
+                                        "discriminator), or a value is too large")
+
     def _need_opcode(self, seq: LineSequence, row: int, opcode: int, name: str) -> None:
         if opcode >= self.opcode_base:
             raise self._error(seq, row, f"{name} needs opcode_base > {opcode} (it is {self.opcode_base})")
@@ -75,6 +79,8 @@ class SequenceEncoder:
         """Appends ``seq`` to ``out``; returns the position in ``out`` of the start address field.
 
         ``padding`` bytes of no-ops are placed before the final address advance (see :func:`no_op_padding`).
+        Rows are not checked when they are added (the hot path): a field that is no integer raises TypeError here,
+        which :class:`LineProgram` reports with :meth:`bad_rows`.
         """
         if seq.end_address is None:
             raise self._error(seq, None, "the sequence has no end (call end(address))")
@@ -101,6 +107,9 @@ class SequenceEncoder:
         start = seq.start.offset
         if seq.start.symbol is None and not 0 <= start < 1 << (8 * self.address_size):
             raise self._error(seq, "start", f"address {start:#x} does not fit {self.address_size} bytes")
+        if seq.start.symbol is None and start + seq.end_address > 1 << (8 * self.address_size):
+            raise self._error(seq, None, f"end {start + seq.end_address:#x} lies past the {self.address_size}-byte "
+                                         f"address space")
         # A symbolic start holds its addend (see sections.py), as a two's complement when it is negative.
         out += (start & ((1 << (8 * self.address_size)) - 1)).to_bytes(self.address_size,
                                                                        self.byteorder)  # type: ignore[arg-type]

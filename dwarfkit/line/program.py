@@ -30,7 +30,23 @@ class _File:
         self.md5 = md5
 
 
-def _check_md5(md5: bytes | None, name: str, program: str) -> bytes | None:
+def _check_text(text: object, what: str, program: str | None) -> str:
+    """``text`` as a path for the tables: a str without NUL that UTF-8 can encode (no lone surrogate)."""
+    where = f"line program {program!r}" if program is not None else "line program"
+    if not isinstance(text, str):
+        raise DescriptionError(f"{where}: {what} {text!r} is not a str")
+    if "\0" in text:
+        raise DescriptionError(f"{where}: {what} {text!r} contains a NUL character")
+    if not text.isascii():
+        try:
+            text.encode()
+        except UnicodeEncodeError as error:
+            raise DescriptionError(f"{where}: {what} {text!r} is not valid text ({error.reason} at index "
+                                   f"{error.start})") from None
+    return text
+
+
+def _check_md5(md5: bytes | None, name: str, program: str | None) -> bytes | None:
     if md5 is not None and len(md5) != 16:
         raise DescriptionError(f"line program {program!r}: MD5 of {name!r} has {len(md5)} bytes, not 16")
     return md5
@@ -41,10 +57,11 @@ class LineProgram:
 
     Directory and file indices are the same in every version: directory 0 is ``comp_dir``; file 1 is ``name``
     (:attr:`primary_file`), and in DWARF 5 file 0 is ``name`` too, as gcc writes it. ``add_file`` returns the index
-    to use in rows and in ``DW_AT_decl_file``.
+    to use in rows and in ``DW_AT_decl_file``. A unit without a name (``name`` None, which DWARF allows) has no
+    primary file: its first :meth:`add_file` gets index 0 in DWARF 5, 1 before.
     """
 
-    def __init__(self, encoding: Encoding, *, comp_dir: str, name: str, min_instruction_length: int = 1,
+    def __init__(self, encoding: Encoding, *, comp_dir: str, name: str | None, min_instruction_length: int = 1,
                  line_base: int = -5, line_range: int = 14, opcode_base: int = 13,
                  default_is_stmt: bool = True, md5: bytes | None = None) -> None:
         if not 1 <= min_instruction_length <= 255:
@@ -57,6 +74,9 @@ class LineProgram:
             raise DescriptionError(f"line program {name!r}: opcode_base {opcode_base} must be in "
                                    f"{MIN_OPCODE_BASE}..{256 - line_range} (line_range {line_range} special "
                                    f"opcodes must fit below 256)")
+        if name is not None:
+            _check_text(name, "file name", name)
+        _check_text(comp_dir, "compilation directory", name)
         self.encoding = encoding
         self.comp_dir = comp_dir
         self.name = name
@@ -67,15 +87,24 @@ class LineProgram:
         self.default_is_stmt = default_is_stmt
         self.directories: list[str] = [comp_dir]
         self._directory_index: dict[str, int] = {comp_dir: 0}
-        primary = _File(name, 0, _check_md5(md5, name, name))
-        self.files: list[_File] = [primary, primary]  # index 0 is emitted only by DWARF 5
-        self._file_index: dict[tuple[str, int], int] = {(name, 0): 1}
+        self.files: list[_File]
+        self._file_index: dict[tuple[str, int], int]
+        if name is None:
+            # No primary file: DWARF 5 starts at index 0; before, index 0 is a placeholder never written.
+            self.files = [] if encoding.version >= 5 else [_File("", 0, None)]
+            self._file_index = {}
+        else:
+            primary = _File(name, 0, _check_md5(md5, name, name))
+            self.files = [primary, primary]  # index 0 is emitted only by DWARF 5
+            self._file_index = {(name, 0): 1}
         self.sequences: list[LineSequence] = []
         self._encoder: SequenceEncoder | None = None
 
     @property
     def primary_file(self) -> int:
         """Index of ``name`` for rows and ``DW_AT_decl_file``."""
+        if self.name is None:
+            raise DescriptionError("line program of a unit without a name: there is no primary file (add_file)")
         return 1
 
     @property
@@ -87,17 +116,19 @@ class LineProgram:
     def add_directory(self, path: str) -> int:
         index = self._directory_index.get(path)
         if index is None:
+            _check_text(path, "directory", self.name)
             index = self._directory_index[path] = len(self.directories)
             self.directories.append(path)
         return index
 
     def add_file(self, name: str, directory: int = 0, md5: bytes | None = None) -> int:
-        if not 0 <= directory < len(self.directories):
+        if not isinstance(directory, int) or not 0 <= directory < len(self.directories):
             raise DescriptionError(f"line program {self.name!r}: file {name!r} refers to directory {directory}, "
                                    f"which does not exist (valid: 0..{len(self.directories) - 1})")
         md5 = _check_md5(md5, name, self.name)
         index = self._file_index.get((name, directory))
         if index is None:
+            _check_text(name, "file name", self.name)
             index = self._file_index[(name, directory)] = len(self.files)
             self.files.append(_File(name, directory, md5))
         elif md5 is not None:
@@ -120,7 +151,7 @@ class LineProgram:
         file_range = range(self.first_file, len(self.files))
         if self._encoder is None or self._encoder.file_range != file_range:
             self._encoder = SequenceEncoder(
-                program=self.name, version=enc.version, address_size=enc.address_size, byteorder=enc.byteorder,
+                program=str(self.name), version=enc.version, address_size=enc.address_size, byteorder=enc.byteorder,
                 file_range=file_range, min_instruction_length=self.min_instruction_length,
                 line_base=self.line_base, line_range=self.line_range, opcode_base=self.opcode_base,
                 default_is_stmt=self.default_is_stmt)
@@ -132,7 +163,10 @@ class LineProgram:
         With ``size``, the sequence is padded with no-op opcodes to exactly ``size`` bytes (for in-place updates).
         """
         out = bytearray()
-        pos = self._sequence_encoder().encode(seq, out)
+        try:
+            pos = self._sequence_encoder().encode(seq, out)
+        except (TypeError, IndexError, OverflowError):
+            raise self._sequence_encoder().bad_rows(seq) from None
         if size is not None and size != len(out):
             if size < len(out):
                 raise DescriptionError(f"line program {self.name!r}, sequence at {seq.start}: needs {len(out)} bytes, "
@@ -158,7 +192,10 @@ class LineProgram:
             encoder = self._sequence_encoder()
             size = self.encoding.address_size
             for seq in self.sequences:
-                pos = encoder.encode(seq, data)
+                try:
+                    pos = encoder.encode(seq, data)
+                except (TypeError, IndexError, OverflowError):
+                    raise encoder.bad_rows(seq) from None
                 if seq.start.symbol is not None:
                     relocations.append(Relocation(pos, size, RelocKind.ADDRESS, seq.start.symbol, seq.start.offset))
             writer.end_length(start)
@@ -226,7 +263,7 @@ class LineProgram:
             raise DescriptionError(f"line program {self.name!r}: file {missing!r} has no MD5 but others have one; "
                                    f"DWARF 5 needs it for all files or none")
         formats = [(_DW_LNCT_path, path_form), (_DW_LNCT_directory_index, _DW_FORM_udata)]
-        if all(with_md5):
+        if with_md5 and all(with_md5):
             formats.append((_DW_LNCT_MD5, _DW_FORM_data16))
         writer.u8(len(formats))
         for content, form in formats:
