@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import programs
 import pytest
+from conftest import REPO
 from debuggers import session
 from elftools.elf.elffile import ELFFile
 
@@ -237,3 +240,18 @@ def test_normalize_masks_addresses_pids_and_paths() -> None:
         "Process PID stopped\n[Inferior 1 (process PID) exited normally]\n"
         "frame #0: 0xADDR <PATH>`leaf at util.c:13\nid = {0xADDR}\nsmall 0x10\n")
     assert debuggers.normalize(text, addresses=False, pids=False) == text
+
+
+def test_the_readme_example(tmp_path: Path) -> None:
+    """The README's dwarfkit.debuggers example runs on the file its main example writes and prints what it says."""
+    text = (REPO / "README.md").read_text()
+    part = text[text.index("## Running debuggers: `dwarfkit.debuggers`"):]
+    (tmp_path / "example.py").write_text(re.findall(r"```python\n(.*?)```", text, flags=re.S)[0] +
+                                         re.findall(r"```py\n(.*?)```", part, flags=re.S)[0])
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run([sys.executable, "example.py"], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                         env=env)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == [
+        "main demo.c 3 ['main']", "Variable(name='x', type='long', value='7') long 7",
+        "Variable(name='x', type='long', value='7')", "[]"], out.stdout
