@@ -235,10 +235,12 @@ def test_sessions_of_equal_programs_compare_equal_and_a_difference_is_named(tmp_
 
 def test_normalize_masks_addresses_pids_and_paths() -> None:
     text = ("Process 4242 stopped\n[Inferior 1 (process 4242) exited normally]\n"
-            "frame #0: 0x0000000000401020 /tmp/x/prog`leaf at util.c:13\nid = {0x0000002a}\nsmall 0x10\n")
+            "frame #0: 0x0000000000401020 /tmp/x/prog`leaf at util.c:13\nframe #1: 0x0000000000401000 prog`_start\n"
+            "id = {0x0000002a}\nsmall 0x10\nsource /tmp/x/util.c, program prog.c, /tmp/x/prog2\n")
     assert debuggers.normalize(text, paths=["/tmp/x/prog"]) == (
         "Process PID stopped\n[Inferior 1 (process PID) exited normally]\n"
-        "frame #0: 0xADDR <PATH>`leaf at util.c:13\nid = {0xADDR}\nsmall 0x10\n")
+        "frame #0: 0xADDR <PATH>`leaf at util.c:13\nframe #1: 0xADDR <NAME>`_start\n"
+        "id = {0xADDR}\nsmall 0x10\nsource <DIR>/util.c, program prog.c, <DIR>/prog2\n")
     assert debuggers.normalize(text, addresses=False, pids=False) == text
 
 

@@ -97,16 +97,21 @@ def parse(tool: str, program: Path, commands: list[str], script: list[tuple[str,
     outputs: list[CommandOutput] = []
     stops: list[Stop] = []
     exit_code = None
-    pending = list(script)
     current: Stop | None = None
     pending_return, pending_command = None, ""
+    index = 0  # lldb echoes the script's commands in order (fewer if it stopped at an error)
     for echoed, text in zip(blocks[1::2], blocks[2::2]):
         if echoed.startswith("command source -e false ") and text.startswith("Executing commands in"):
             continue  # how we ran the script
         if ended and exit_code is not None:
             break
-        # lldb's own "target create" comes first; the others are ours, in order.
-        ours = pending.pop(0)[1] if pending and echoed == pending[0][0] else False
+        if index == 0 and echoed.startswith("target create ") and not (script and script[0][0] == echoed):
+            ours = False  # lldb's own first command
+        elif index < len(script):
+            ours = script[index][1]
+            index += 1
+        else:
+            ours = False
         if not ours:
             transcript.append(f"(lldb) {echoed}\n{text}")
             outputs.append(CommandOutput(echoed, text))

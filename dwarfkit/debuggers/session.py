@@ -117,20 +117,22 @@ class Session:
 
 def normalize(text: str, *, addresses: bool = True, pids: bool = True,
               paths: Iterable[str | os.PathLike[str]] = ()) -> str:
-    """A transcript with what differs between two runs of equal programs masked: each path of ``paths`` (its folder
-    first, then the file) as ``<PATH>``/``<DIR>``, hex numbers of 4+ digits as ``0xADDR``, process ids as ``PID``.
+    """A transcript with what differs between two runs of equal programs masked: each path of ``paths`` (as given
+    and absolute) as ``<PATH>``, its folder as ``<DIR>`` and its file name before lldb's module separator
+    (``prog`main``) as ``<NAME>``; hex numbers of 4+ digits as ``0xADDR``; process ids as ``PID``.
 
-    Paths are replaced longest first, so a file inside a masked folder is masked as a whole."""
-    for path in sorted({str(p) for p in paths}, key=len, reverse=True):
-        text = text.replace(path, "<PATH>")
-    for folder in sorted({str(Path(p).parent) for p in paths if str(Path(p).parent) not in ("", ".", "/")},
-                         key=len, reverse=True):
-        text = text.replace(folder, "<DIR>")
+    A path is masked only as a whole word (``demo`` is not masked inside ``demo.c``), longest first."""
+    given = [Path(p) for p in paths]
+    masks = [(str(p), "<PATH>") for p in given] + [(str(p.absolute()), "<PATH>") for p in given]
+    masks += [(str(p.absolute().parent), "<DIR>") for p in given if p.absolute().parent != Path("/")]
+    for path, mask in sorted(set(masks), key=lambda m: len(m[0]), reverse=True):
+        text = re.sub(rf"(?<![\w./-]){re.escape(path)}(?![\w-]|\.\w)", mask, text)
+    for name in {p.name for p in given if p.name}:
+        text = re.sub(rf"(?<![\w.-]){re.escape(name)}`", "<NAME>`", text)
     if pids:
-        text = re.sub(r"\b(Process|process|pid|LWP|Thread 0x[0-9a-f]+ \(LWP) \d+", r"\1 PID", text)
+        text = re.sub(r"\b(Process|process|pid|LWP) \d+", r"\1 PID", text)
     if addresses:
         text = re.sub(r"\b0x[0-9a-fA-F]{4,}\b", "0xADDR", text)
-        text = re.sub(r"\bid = \{0x[0-9a-f]+\}", "id = {0xID}", text)  # lldb's DIE ids: .debug_info offsets
     return text
 
 
