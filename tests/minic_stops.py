@@ -4,8 +4,8 @@ interpreter says a debugger must show there (``examples.minic.run(program, stop_
 :func:`observe` runs one debugger over the whole program through :mod:`dwarfkit.debuggers`: a breakpoint on each
 chosen line, and at each expected stop the session's own stop (location, backtrace, every parameter and local with
 its value) plus the commands that show every global (``print ::g`` or ``target variable g``) and the address of each
-variable a pointer is expected to point to (``print &x`` or ``frame variable -L x`` in the owning frame). :func:`compare` lists every
-difference. Pointers are judged by address: a global's from the ELF symbol table, a stack variable's from the
+variable a pointer is expected to point to (``print &x`` or ``frame variable -L x`` in the owning frame).
+:func:`compare` lists every difference. Pointers are judged by address: a global's from the ELF symbol table, a stack variable's from the
 debugger in the frame that owns it; a dangling pointer (its target's scope ended) is not compared.
 """
 from __future__ import annotations

@@ -96,7 +96,7 @@ def test_gdb_multiarch_under_qemu(tmp_path: Path) -> None:
 
 def test_a_whole_script(tmp_path: Path) -> None:
     """A script of commands: every stop is seen (next, step and finish too), each command's output kept apart."""
-    program, exe = _program(tmp_path)
+    _, exe = _program(tmp_path)
     s = session(debuggers.gdb, exe, ["break compute", "run", "next", "step", "bt", "finish", "p total"])
     assert [(stop.command, stop.function, stop.line) for stop in s.stops] == [
         ("run", "compute", 9), ("next", "compute", 10), ("step", "compute", 12), ("finish", "_start", 22)], \
@@ -136,8 +136,8 @@ def test_lldb_stops_frames_variables_and_finish(tmp_path: Path) -> None:
 def _broken(folder: Path) -> Path:
     """A one-function program whose DWARF is wrong on purpose: a variable's DW_AT_decl_file names file 77 of a line
     table that has one file, and a named DW_TAG_dwarf_procedure (a tag gdb makes no symbol of)."""
-    code = assemble(Arch.X86_64, [("_start", "push rbp\nmov rbp, rsp\nmov qword ptr [rbp-8], 7\nmov eax, 60\n"
-                                             "mov rdi, qword ptr [rbp-8]\nsyscall")])
+    body = "push rbp\nmov rbp, rsp\nmov qword ptr [rbp-8], 7\nmov eax, 60\nmov rdi, qword ptr [rbp-8]\nsyscall"
+    code = assemble(Arch.X86_64, [("_start", body)])
     start, end = code.functions["_start"]
     dw = DwarfBuilder(Encoding(version=5, address_size=8))
     cu = dw.compile_unit("broken.c", comp_dir=str(folder), low_pc=Address("_start"), high_pc=end - start)

@@ -144,8 +144,9 @@ def parse(tool: str, program: Path, commands: list[str], script: list[tuple[str,
 
 def _frame(found: re.Match) -> Frame:
     address, function, args, file, line = found.groups()
+    arguments = [argument.partition("=") for argument in _split(args or "")]
     return Frame(function, file, int(line) if line else None, int(address, 16),
-                 tuple(Variable(*a.partition("=")[::2][:1], "", a.partition("=")[2]) for a in _split(args or "")))
+                 tuple(Variable(name, "", value) for name, _, value in arguments))  # no types in a backtrace
 
 
 def _split(args: str) -> list[str]:
