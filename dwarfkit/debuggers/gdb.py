@@ -146,11 +146,12 @@ def parse(tool: str, program: Path, script: list[str], output: str, returncode: 
     for number, text in zip(pieces[1::2], pieces[2::2]):
         command = script[int(number)]
         current = stops[-1] if stops else None
-        for line in text.splitlines():
-            if line.startswith(STOP):
-                stops.append(_stop(json.loads(line[len(STOP):]), command))
-            elif line.startswith(EXIT):
-                exit_code = json.loads(line[len(EXIT):])
+        # The program's own output may leave a line unfinished before ours: look anywhere in a line.
+        for kind, data in re.findall(rf"({re.escape(STOP)}|{re.escape(EXIT)})(.*)\n", text):
+            if kind == STOP:
+                stops.append(_stop(json.loads(data), command))
+            else:
+                exit_code = json.loads(data)
         shown = _strip(text)
         transcript.append(shown)
         outputs.append(CommandOutput(command, shown))
@@ -169,7 +170,7 @@ def parse(tool: str, program: Path, script: list[str], output: str, returncode: 
 
 def _strip(text: str) -> str:
     """The text without our JSON lines."""
-    return re.sub(rf"^(?:{re.escape(STOP)}|{re.escape(EXIT)}).*\n", "", text, flags=re.M)
+    return re.sub(rf"(?:{re.escape(STOP)}|{re.escape(EXIT)}).*\n", "", text)
 
 
 def _stop(data: dict, command: str) -> Stop:
