@@ -134,8 +134,9 @@ def test_lldb_stops_frames_variables_and_finish(tmp_path: Path) -> None:
 
 
 def _broken(folder: Path) -> Path:
-    """A one-function program whose DWARF is wrong on purpose: a variable's DW_AT_decl_file names file 77 of a line
-    table that has one file, and a named DW_TAG_dwarf_procedure (a tag gdb makes no symbol of)."""
+    """A one-function program whose DWARF is wrong on purpose: the function's DW_AT_sibling points back at the base
+    type before it, a variable's DW_AT_decl_file names file 77 of a line table that has one file, and a named
+    DW_TAG_dwarf_procedure (a tag gdb makes no symbol of)."""
     body = "push rbp\nmov rbp, rsp\nmov qword ptr [rbp-8], 7\nmov eax, 60\nmov rdi, qword ptr [rbp-8]\nsyscall"
     code = assemble(Arch.X86_64, [("_start", body)])
     start, end = code.functions["_start"]
@@ -143,7 +144,7 @@ def _broken(folder: Path) -> Path:
     cu = dw.compile_unit("broken.c", comp_dir=str(folder), low_pc=Address("_start"), high_pc=end - start)
     long_t = cu.base_type("long", 8, "signed")
     fn = cu.die("subprogram", name="_start", low_pc=Address("_start"), high_pc=end - start,
-                frame_base=Expr().breg(6, 0))
+                frame_base=Expr().breg(6, 0), sibling=long_t)
     fn.die("variable", name="x", type=long_t, decl_file=77, decl_line=2, location=Expr().fbreg(-8))
     cu.die("dwarf_procedure", name="odd")
     rows = cu.line.sequence(Address("_start"))
@@ -158,6 +159,7 @@ def _broken(folder: Path) -> Path:
 def test_gdb_complaints_are_collected(tmp_path: Path) -> None:
     exe = _broken(tmp_path)
     s = session(debuggers.gdb, exe, ["maint expand-symtabs", "info scope _start"])
+    assert "DW_AT_sibling points backwards" in s.complaints, s.transcript
     assert "file index out of range" in s.complaints, s.transcript
     assert "unsupported tag: 'DW_TAG_dwarf_procedure'" in s.complaints, s.transcript
     assert "Symbol x is a variable" in s.output("info scope _start")
