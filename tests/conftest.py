@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import shutil
 from pathlib import Path
+from typing import NoReturn
 
 import pytest
 
@@ -30,7 +31,11 @@ def require_tool(name: str) -> str:
     path = shutil.which(name)
     if path:
         return path
-    message = f"{name} is not installed (scripts/setup.sh installs it)"
+    tool_missing(f"{name} is not installed (scripts/setup.sh installs it)")
+
+
+def tool_missing(message: str) -> NoReturn:
+    """A tool the test needs is missing (e.g. ``dwarfkit.debuggers.ToolMissing``): fail under CI, skip elsewhere."""
     if IN_CI:
         pytest.fail(message)
     pytest.skip(message)

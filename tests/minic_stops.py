@@ -1,11 +1,11 @@
 """Test-only: what gdb or lldb shows at breakpoints in a compiled minic program, next to what the reference
 interpreter says a debugger must show there (``examples.minic.run(program, stop_at=lines).stops``).
 
-:func:`observe` runs one debugger over the whole program: a breakpoint on each chosen line, and at each expected stop
-the commands that show the location, the backtrace, every parameter and local (``info args``/``info locals``, or
-``frame variable``), every global (``print ::g`` or ``target variable g``) and the address of each variable a pointer
-is expected to point to (``print &x`` or ``frame variable -L x`` in the owning frame). :func:`compare` lists every
-difference. Pointers are judged by address: a global's from the ELF symbol table, a stack variable's from the
+:func:`observe` runs one debugger over the whole program through :mod:`dwarfkit.debuggers`: a breakpoint on each
+chosen line, and at each expected stop the session's own stop (location, backtrace, every parameter and local with
+its value) plus the commands that show every global (``print ::g`` or ``target variable g``) and the address of each
+variable a pointer is expected to point to (``print &x`` or ``frame variable -L x`` in the owning frame).
+:func:`compare` lists every difference. Pointers are judged by address: a global's from the ELF symbol table, a stack variable's from the
 debugger in the frame that owns it; a dangling pointer (its target's scope ended) is not compared.
 """
 from __future__ import annotations
@@ -13,14 +13,15 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from elftools.elf.elffile import ELFFile
 
 from examples.minic import Pointer, Program, Stop, Target
 from examples.minic import syntax as s
 
-import debuggers
+from debuggers import session
+
+from dwarfkit import debuggers as dk
 
 @dataclass
 class Observed:
@@ -66,47 +67,36 @@ def _observe_gdb(debugger: str, exe: Path, filename: str, lines: list[int], stop
                  global_names: list[str]) -> list[Observed]:
     commands = [f"break {filename}:{line}" for line in lines] + ["run"]
     for i, stop in enumerate(stops):
-        commands += ["echo @@STOP\\n", "echo @@FRAME\\n", "frame", "echo @@BT\\n", "bt",
-                     "echo @@ARGS\\n", "info args", "echo @@LOCALS\\n", "info locals"]
         for g in global_names:  # ::g is the global even where a local hides it
-            commands += [f"echo @@GLOBAL {g}\\n", f"print ::{g}"]
+            commands.append(f"print ::{g}")
         for target in stack_targets(stop):
-            commands += [f"frame {target.frame_level}", f"echo @@ADDR {target.frame_level} {target.lvalue}\\n",
-                         f"print &{target.lvalue}", "frame 0"]
+            commands += [f"frame {target.frame_level}", f"print &{target.lvalue}", "frame 0"]
         if i + 1 < len(stops):
             commands.append("continue")
-    run: Callable[..., str] = debuggers.gdb_qemu if debugger == "gdb-qemu" else debuggers.gdb
-    output = run(exe, commands)
-    return [_parse_gdb_stop(chunk) for chunk in output.split("@@STOP\n")[1:]]
+    s = session(dk.gdb, exe, commands, qemu=debugger == "gdb-qemu", complaints=0)
+    return [_gdb_stop(stop) for stop in s.stops]
 
 
-def _parse_gdb_stop(chunk: str) -> Observed:
-    seen = Observed()
-    parts = re.split(r"^@@(\w+)(?: (.*))?\n", chunk, flags=re.M)
-    # parts: [before, tag, argument, text, tag, argument, text, ...]
-    for tag, argument, text in zip(parts[1::3], parts[2::3], parts[3::3]):
-        if tag == "FRAME":
-            found = re.search(r"^#0\s+(?:0x\w+ in )?(\w+) \(.*\) at \S+?:(\d+)", text, re.M)
-            if found:
-                seen.function, seen.line = found[1], int(found[2])
-        elif tag == "BT":
-            seen.frames = re.findall(r"^#\d+\s+(?:0x\w+ in )?(\w+) \(", text, re.M)
-        elif tag in ("ARGS", "LOCALS"):
-            # info locals lists the innermost block first: the first of equal names is the visible one, and it
-            # hides a parameter of that name.
-            found = {}
-            for name, value in re.findall(r"^(\w+) = (.*)$", text, re.M):
-                found.setdefault(name, parse_gdb_value(value))
-            seen.variables.update(found)
-        elif tag == "GLOBAL":
+def _gdb_stop(stop: dk.Stop) -> Observed:
+    """What gdb showed at a stop: the location, frames and variables from the session's stop, the globals and the
+    addresses from the commands run there."""
+    seen = Observed(stop.function or "", stop.line or 0, [f.function or "" for f in stop.frames])
+    # Locals list the innermost block first: the first of equal names is the visible one, and it hides a parameter
+    # of that name.
+    for v in [*stop.locals, *stop.args]:
+        seen.variables.setdefault(v.name, parse_gdb_value(v.value))
+    level = 0
+    for command, text in ((o.command, o.output) for o in stop.outputs):
+        if command.startswith("frame "):
+            level = int(command.split()[1])
+        elif command.startswith("print ::"):
             found = re.search(r"^\$\d+ = (.*)$", text, re.M)
             if found:
-                seen.globals[argument] = parse_gdb_value(found[1])
-        elif tag == "ADDR":
-            level, lvalue = argument.split(" ", 1)
+                seen.globals[command.removeprefix("print ::")] = parse_gdb_value(found[1])
+        elif command.startswith("print &"):
             found = re.search(r"^\$\d+ = \([^)]*\) (0x[0-9a-f]+)", text, re.M)
             if found:
-                seen.addresses[(int(level), lvalue)] = int(found[1], 16)
+                seen.addresses[(level, command.removeprefix("print &"))] = int(found[1], 16)
     return seen
 
 
@@ -122,7 +112,6 @@ def _observe_lldb(exe: Path, filename: str, lines: list[int], stops: list[Stop],
                   global_names: list[str]) -> list[Observed]:
     commands = [f"breakpoint set -f {filename} -l {line}" for line in lines] + ["run"]
     for i, stop in enumerate(stops):
-        commands += ["frame info", "thread backtrace", "frame variable"]
         if global_names:
             commands.append("target variable " + " ".join(global_names))
         for target in stack_targets(stop):
@@ -130,32 +119,25 @@ def _observe_lldb(exe: Path, filename: str, lines: list[int], stops: list[Stop],
                          "frame select 0"]
         if i + 1 < len(stops):
             commands.append("process continue")
-    output = debuggers.lldb(exe, commands)
-    # lldb echoes each command as "(lldb) command"; cut the output at those echoes.
-    blocks = re.split(r"^\(lldb\) (.*)\n", output, flags=re.M)
-    observed: list[Observed] = []
+    return [_lldb_stop(stop) for stop in session(dk.lldb, exe, commands).stops]
+
+
+def _lldb_stop(stop: dk.Stop) -> Observed:
+    seen = Observed(stop.function or "", stop.line or 0, [f.function or "" for f in stop.frames])
+    # lldb's own "(type) name = value" lines, parameters first, then the locals outermost block first.
+    seen.variables = parse_lldb_variables("".join(f"({v.type}) {v.name} = {v.value}\n"
+                                                  for v in [*stop.args, *stop.locals]))
     selected = 0
-    for command, text in zip(blocks[1::2], blocks[2::2]):
-        if command == "frame info":
-            observed.append(Observed())
-            found = re.search(r"frame #0: 0x\w+ [^`\s]+`(\w+)(?:\(.*\))?(?: \+ \d+)? at [^:\s]+:(\d+)", text)
-            if found:
-                observed[-1].function, observed[-1].line = found[1], int(found[2])
-        elif not observed:
-            continue
-        elif command == "thread backtrace":
-            observed[-1].frames = re.findall(r"frame #\d+: 0x\w+ \S+`(\w+)", text)
-        elif command == "frame variable":
-            observed[-1].variables.update(parse_lldb_variables(text))
-        elif command.startswith("target variable"):
-            observed[-1].globals.update(parse_lldb_variables(text))
+    for command, text in ((o.command, o.output) for o in stop.outputs):
+        if command.startswith("target variable"):
+            seen.globals.update(parse_lldb_variables(text))
         elif command.startswith("frame select"):
             selected = int(command.split()[-1])
         elif command.startswith("frame variable -L"):
             found = re.match(r"(0x[0-9a-f]+): ", text)
             if found:
-                observed[-1].addresses[(selected, command.split()[-1])] = int(found[1], 16)
-    return observed
+                seen.addresses[(selected, command.split()[-1])] = int(found[1], 16)
+    return seen
 
 
 def parse_lldb_variables(text: str) -> dict[str, object]:

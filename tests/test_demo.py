@@ -17,7 +17,9 @@ import pytest
 from examples.minic import parse_program, run
 
 from conftest import REPO, require_tool
-from debuggers import _run as run_debugger
+from debuggers import session
+
+from dwarfkit import debuggers
 
 pytest_plugins = ["coff_wine"]
 
@@ -90,14 +92,12 @@ for name in [{names}]:
 end"""
 
 
-def gdb_command(f: dict, extra: list[str]) -> list[str]:
-    """The manifest's debug command for ``f`` in batch mode (the aarch64 executable's qemu half is dropped: gdb
-    reads the file statically)."""
+def gdb_command(f: dict) -> tuple[str, str]:
+    """(debugger, program) of the manifest's debug command for ``f`` (the aarch64 executable's qemu half is
+    dropped: gdb reads the file statically)."""
     command = shlex.split(f["debug"].split("&")[-1])
     command = [c for c in command if c not in ("-ex", "target remote :1234")]
-    program = command.pop()
-    tool = require_tool(command[0])
-    return [tool, "-nx", "-batch", "-iex", "set debuginfod enabled off", *extra, program]
+    return command[0], command[-1]
 
 
 @pytest.mark.parametrize("path", ["elf-x86_64/shapes", "elf-x86_64/shapes.o", "elf-aarch64/shapes",
@@ -106,10 +106,11 @@ def test_gdb_reads_the_manifests_functions_and_globals(built, path):
     out, manifest = built
     f = entry(manifest, path)
     names = ", ".join(repr(fn["name"]) for fn in f["functions"])
-    extra = ["-ex", GDB_FUNCTIONS.format(names=names)]
+    commands = [GDB_FUNCTIONS.format(names=names)]
     for g in f["globals"]:
-        extra += ["-ex", f"info address {g['name']}"]
-    output = run_debugger(gdb_command(f, extra), 60, out.parent)
+        commands.append(f"info address {g['name']}")
+    tool, program = gdb_command(f)
+    output = session(debuggers.gdb, program, commands, tool=tool, cwd=out.parent).transcript
     seen = {m[0]: (int(m[1]), int(m[2]), int(m[3]))
             for m in re.findall(r"^FUNCTION (\w+) (\d+) (\d+) (\d+)$", output, re.M)}
     assert seen == {fn["name"]: (fn["line"], fn["start"], fn["end"]) for fn in f["functions"]}, output
@@ -127,13 +128,13 @@ def test_lldb_reads_the_macho_executable_with_its_dsym(built, target):
     f = entry(manifest, f"{target}/shapes")
     assert entry(manifest, f"{target}/shapes.dSYM")["functions"] == f["functions"]
     command = shlex.split(f["debug"])
-    assert command[0] == "lldb-14"
-    args = [require_tool("lldb-14"), "-b", "-x", *command[1:]]
+    assert command[0] == "lldb-14" and command[2::2] == ["-o"] * len(command[2::2]), command
+    commands = command[3::2]  # lldb-14 PROGRAM -o COMMAND ...
     for fn in f["functions"]:
-        args += ["-o", f"image lookup -v -n {fn['name']}"]
+        commands.append(f"image lookup -v -n {fn['name']}")
     for g in f["globals"]:
-        args += ["-o", f"target variable -L {g['name']}"]
-    output = run_debugger(args, 60, out.parent)
+        commands.append(f"target variable -L {g['name']}")
+    output = session(debuggers.lldb, command[1], commands, tool=command[0], cwd=out.parent).transcript
     assert "has been added to" in output, output
     for fn in f["functions"]:
         found = re.search(rf'Function: id = \{{0x[0-9a-f]+\}}, name = "{fn["name"]}", '

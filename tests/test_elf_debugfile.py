@@ -2,8 +2,10 @@
 by debug link and by build id, lldb by debug link."""
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import signal
 import zlib
 from pathlib import Path
 
@@ -11,14 +13,16 @@ import capstone
 import pytest
 from conftest import require_tool
 from debuggers import debug as debug_with_gdb
-from debuggers import lldb
+from debuggers import lldb, session
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 from handmade_dwarf import describe
 from elf_tools import execute, run, verify_clean
 
 from dwarfkit import Arch, ContainerError, Encoding, RelocationError
-from dwarfkit.backends.elf import build_id_path, write_debug_file
+from dwarfkit import debuggers
+from dwarfkit.backends.elf import build_id_path, debugfile, write_debug_file
+from dwarfkit.output import write_atomically
 
 SOURCES = {
     # gcc's program with the C library.
@@ -167,3 +171,38 @@ def test_unknown_symbol(tmp_path: Path) -> None:
     with pytest.raises(RelocationError, match=r"relocation against unknown symbol 'main'"):
         write_debug_file(stripped, _dwarf_for(full, ranges), tmp_path / "d", tmp_path / "e", symbols=symbols)
     assert not (tmp_path / "d").exists() and not (tmp_path / "e").exists()
+
+
+@pytest.mark.debugger
+def test_a_crash_between_the_two_writes_leaves_a_pair_gdb_refuses(tmp_path: Path) -> None:
+    """The debug file is written first, the executable naming it (with its CRC) last: killed in between, the old
+    executable's .gnu_debuglink CRC does not match the new debug file, and gdb says so instead of using it."""
+    full, stripped, symbols, ranges = _foreign_program(tmp_path)
+    debug, exe = tmp_path / "prog.debug", tmp_path / "prog"
+    write_debug_file(stripped, _dwarf_for(full, ranges), debug, exe, symbols=symbols)
+    old_exe, old_debug = exe.read_bytes(), debug.read_bytes()
+    pid = os.fork()
+    if pid == 0:  # the child dies (SIGKILL) when the second file is about to be written
+        try:
+            writes = []
+
+            def write_then_die(path, data, **kwargs):
+                writes.append(path)
+                if len(writes) == 2:
+                    os.kill(os.getpid(), signal.SIGKILL)
+                write_atomically(path, data, **kwargs)
+
+            debugfile.write_atomically = write_then_die
+            write_debug_file(stripped, _dwarf_for(full, ranges), debug, exe, symbols=symbols, compress=True)
+        finally:
+            os._exit(3)  # not reached: the kill comes first
+    _, status = os.waitpid(pid, 0)
+    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
+    assert exe.read_bytes() == old_exe and debug.read_bytes() != old_debug  # the new debug file, the old executable
+    with open(exe, "rb") as f:
+        crc = int.from_bytes(ELFFile(f).get_section_by_name(".gnu_debuglink").data()[-4:], "little")
+    assert crc == zlib.crc32(old_debug) != zlib.crc32(debug.read_bytes())
+    s = session(debuggers.gdb, exe, ["info sources", "info line main"])
+    assert f'the debug information found in "{debug}" does not match "{exe}" (CRC mismatch).' in s.warnings, \
+        s.transcript
+    assert "prog.c" not in s.output("info sources") + s.output("info line main"), s.transcript

@@ -44,6 +44,11 @@ def write_debug_file(executable: str | os.PathLike[str], dwarf: DwarfSections, o
 
     Symbolic addresses in ``dwarf`` are resolved with the executable's own symbol tables (when it has them) and
     ``symbols``, which win. Returns the build id that ties the two files together.
+
+    Each file is written atomically, the debug file first and the executable last: a new executable is never on disk
+    before the debug file its ``.gnu_debuglink`` CRC names. A crash between the two leaves the new debug file beside
+    the old executable (or none), whose CRC does not match it: gdb warns "CRC mismatch" and does not use it, and the
+    next call writes both.
     """
     exe_path = Path(executable)
     try:
@@ -89,7 +94,7 @@ def write_debug_file(executable: str | os.PathLike[str], dwarf: DwarfSections, o
     link = debug_path.name.encode() + b"\0"
     link = link.ljust(align_up(len(link), 4), b"\0") + struct.pack("<I", zlib.crc32(debug_bytes))
     linked = add_sections(original, [ElfSection(DEBUGLINK, SHT["SHT_PROGBITS"], data=link, align=4)])
-    write_atomically(debug_path, debug_bytes)
+    write_atomically(debug_path, debug_bytes)  # first: the executable below names it (see the docstring)
     try:
         write_atomically(out_executable, linked, executable=True)
     except BaseException:
