@@ -56,7 +56,7 @@ class _Describer:
         self.program = result.program
         self.labels = result.assembly.labels
         self.dw = DwarfBuilder(Encoding(version=version, address_size=result.image.arch.info.address_size),
-                               line_strings=line_strings)
+                               line_strings=line_strings, arch=result.image.arch)
         self.types: dict[s.Type, Any] = {}
         code = result.assembly
         first = min(code.functions.items(), key=lambda item: item[1][0])
