@@ -23,6 +23,26 @@ def _add_dump_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lookup", metavar="ADDR", help="print the unit, function, blocks and line of an address")
     p.add_argument("--name", help="print the DIEs with this name or linkage name")
     p.add_argument("--summary", action="store_true", help="sizes of sections, and per unit its DIE count")
+    _add_limit_argument(p)
+
+
+def _add_limit_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-section-size", type=_size, metavar="BYTES",
+                   help="inflate compressed sections up to this size (default: 32 times the file's size, between "
+                        "64 MiB and 1 GiB); suffixes K, M, G")
+
+
+def _size(text: str) -> int:
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    t = text.strip().upper().removesuffix("IB").removesuffix("B")
+    scale = units.get(t[-1:], 1)
+    try:
+        value = int(t[:-1] if scale > 1 else t, 0) * scale
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size (write 2G, 512M or 1073741824)") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: the size must be positive")
+    return value
 
 
 def _address(text: str) -> int:
@@ -33,7 +53,7 @@ def _address(text: str) -> int:
 
 
 def _run_dump(args: argparse.Namespace) -> int:
-    df = open_debug_file(args.file, args.arch)
+    df = open_debug_file(args.file, args.arch, args.max_section_size)
     chosen = {f for f in SECTION_FLAGS if getattr(args, f.replace("-", "_"))} or set(SECTION_FLAGS)
     opts = DumpOptions(show_form=args.show_form, verbose=args.verbose)
     out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", errors="surrogateescape", write_through=False)
@@ -71,11 +91,12 @@ def _add_verify_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", help="ELF, Mach-O (or dSYM bundle, fat file) or COFF/PE file")
     p.add_argument("--arch", help="the architecture to read from a fat Mach-O file (x86_64, arm64)")
     p.add_argument("--binary", help="for a dSYM: the executable whose UUID it must carry (default: found next to it)")
+    _add_limit_argument(p)
 
 
 def _run_verify(args: argparse.Namespace) -> int:
     from .verify import verify
-    findings = verify(args.file, args.arch, args.binary)
+    findings = verify(args.file, args.arch, args.binary, args.max_section_size)
     for f in findings:
         print(f)
     if not findings:

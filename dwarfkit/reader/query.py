@@ -15,20 +15,21 @@ T_SUBPROGRAM, T_LEXICAL_BLOCK, T_INLINED = 0x2e, 0x0b, 0x1d
 
 
 def die_ranges(ctx: DwarfContext, unit: Unit, i: int) -> list[tuple[int, int]]:
-    """The address ranges of DIE ``i``: [low_pc, high_pc) or its DW_AT_ranges list."""
+    """The address ranges of DIE ``i``: [low_pc, high_pc) or its DW_AT_ranges list. A low_pc or high_pc whose form
+    is not an address, address index or constant (a block, data16) gives no range."""
     low = unit.attr_form(i, A_LOW_PC)
     high = unit.attr_form(i, A_HIGH_PC)
     if low is not None and high is not None:
         lv = ctx.address_index(unit, low[1]) if low[0] in ADDR_INDEX else low[1]
         hv = high[1]
         if high[0] in CONSTANTS:
-            hv = (lv or 0) + hv
+            hv = (lv or 0) + hv if isinstance(lv, int) or lv is None else None
         elif high[0] in ADDR_INDEX:
             hv = ctx.address_index(unit, hv)
-        if lv is not None and hv is not None:
+        if isinstance(lv, int) and isinstance(hv, int):
             return [(lv, hv)]
     rng = unit.attr_form(i, A_RANGES)
-    if rng is not None:
+    if rng is not None and isinstance(rng[1], int):
         return attribute_ranges(ctx, unit, *rng)[1]
     return []
 

@@ -30,6 +30,9 @@ A_NAME, A_LINKAGE, A_MIPS_LINKAGE = 0x03, 0x6e, 0x2007
 # Types whose printed name is their DW_AT_name when they sit directly in the unit (no scope to qualify).
 PLAIN_TYPE_TAGS = {0x24, 0x16, 0x13, 0x17, 0x04, 0x02}  # base, typedef, struct, union, enum, class
 MAX_ORIGIN_CHAIN = 64
+# DIEs deeper than this are indented as if at this depth: llvm-dwarfdump's indentation of 100,000 nested DIEs
+# would make the text quadratic in the input (no compiler nests anywhere near this deep).
+MAX_INDENT_DEPTH = 256
 
 
 @dataclass
@@ -60,6 +63,8 @@ def escape(s: str) -> str:
 
 
 def hex_addr(value: int, size: int) -> str:
+    if not isinstance(value, int):  # a block or data16 where an address belongs: show its bytes
+        return "<" + " ".join(f"{b:02x}" for b in value) + ">"
     digits = size * 2
     return f"0x{value:0{digits}x}"
 
@@ -90,6 +95,7 @@ class InfoDumper:
         self._line_tables: dict[int, LineTable] = {}
         self._string_cache: dict[int, dict[int, str]] = {}
         self._expr_cache: dict = {}
+        self._type_names: dict[tuple[str, int, int], str] = {}
 
     # --- references ----------------------------------------------------------------------------------------
     def die_at(self, unit: Unit, offset: int) -> DieRef | None:
@@ -160,6 +166,17 @@ class InfoDumper:
                             work.append(r)
         return None
 
+    def type_name(self, d: DieRef) -> str:
+        """The qualified name of type DIE ``d``, computed once per DIE (a chain of N types costs N walks of a
+        bounded depth, not N walks of the whole chain)."""
+        key = (d.unit.section, d.unit.offset, d.i)
+        name = self._type_names.get(key)
+        if name is None:
+            if len(self._type_names) > 1 << 16:
+                self._type_names.clear()
+            name = self._type_names[key] = TypePrinter(self.resolve, self.string_of).qualified(d)
+        return name
+
     # --- one attribute ---------------------------------------------------------------------------------------
     def value_text(self, unit: Unit, i: int, at: int, form: int, v, depth: int) -> str:
         opts = self.opts
@@ -184,7 +201,7 @@ class InfoDumper:
                 lf, lv = low
                 if lf in forms.ADDR_INDEX:
                     lv = ctx.address_index(unit, lv)
-                if lv is not None:
+                if isinstance(lv, int) and isinstance(v, int):
                     return hex_addr((lv + v) & ((1 << 64) - 1), unit.address_size)
         sec_offset = form == F["sec_offset"] or form == F["loclistx"] or \
             (form in (F["data4"], F["data8"]) and unit.version <= 3)
@@ -200,7 +217,7 @@ class InfoDumper:
         elif at == A_TYPE:
             d = self.resolve(unit, form, v)
             if d is not None and d.unit.abbs[d.i] is not None:
-                text += ' "' + escape(TypePrinter(self.resolve, self.string_of).qualified(d)) + '"'
+                text += ' "' + escape(self.type_name(d)) + '"'
         elif at == A_RANGES:
             text += self.ranges(unit, form, v, depth)
         return text
@@ -499,7 +516,11 @@ class InfoDumper:
             rows = zip(range(len(offs)), offs, abbs, vals, depths)
         else:
             rows = ((i, offs[i], abbs[i], vals[i], depths[i]) for i in sorted(only))
+        deep = False
         for i, off, ab, v, depth in rows:
+            if depth > MAX_INDENT_DEPTH:  # indentation is capped: output stays linear in the input
+                depth = MAX_INDENT_DEPTH
+                deep = True
             if ab is None:
                 append(f"0x{off:08x}: {'  ' * depth}NULL\n\n")
                 continue
@@ -515,6 +536,9 @@ class InfoDumper:
                 out.write("".join(chunks))
                 chunks.clear()
         out.write("".join(chunks))
+        if deep:
+            self.problems.append(f".{u.section}[0x{u.offset:x}]: DIEs nest deeper than {MAX_INDENT_DEPTH} levels; "
+                                 "deeper ones are printed at that indentation")
         self.problems.extend(u.problems)
 
 

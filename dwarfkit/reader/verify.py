@@ -32,8 +32,9 @@ RANGED_TAGS = {T_SUBPROGRAM, T_LEXICAL_BLOCK, T_INLINED, T_CU, 0x41, 0x4a}
 MAX_FINDINGS = 10_000  # past this, a summary line: a corrupt file must not flood the terminal
 
 
-def verify(path: str, arch: str | None = None, binary: str | None = None) -> list[str]:
-    df = open_debug_file(path, arch)
+def verify(path: str, arch: str | None = None, binary: str | None = None,
+           max_section_size: int | None = None) -> list[str]:
+    df = open_debug_file(path, arch, max_section_size)
     v = Verifier(df)
     v.check_dsym_uuid(path, arch, binary)
     v.run()
