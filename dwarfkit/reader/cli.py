@@ -67,13 +67,16 @@ def _run_dump(args: argparse.Namespace) -> int:
             found: list[str] = []
             if args.summary:
                 found = query.summary(ctx, out)
-            if args.lookup is not None and not query.lookup(ctx, _address(args.lookup), out, dumper):
+            seen: list[str] = []
+            if args.lookup is not None and not query.lookup(ctx, _address(args.lookup), out, dumper,
+                                                            None if args.summary else seen):
                 print(f"dwarfkit: {args.file}: no unit covers address {args.lookup}", file=sys.stderr)
                 status = 1
             if args.name is not None and not query.find_name(ctx, args.name, dumper):
                 print(f"dwarfkit: {args.file}: no DIE is named {args.name!r}", file=sys.stderr)
                 status = 1
             problems = df.problems + ctx.problems + dumper.problems + found
+            problems += [p for p in seen if p not in problems]
         elif args.json:
             from .json_dump import dump_json
             problems = dump_json(df, out, chosen, opts)
@@ -83,8 +86,16 @@ def _run_dump(args: argparse.Namespace) -> int:
     finally:
         out.detach()
     for p in problems:
-        print(f"dwarfkit: {args.file}: {p}", file=sys.stderr)
+        print(f"dwarfkit: {args.file}: {one_line(p)}", file=sys.stderr)
     return 1 if problems else status
+
+
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7f, 0x85, 0x2028, 0x2029]}
+
+
+def one_line(message: str) -> str:
+    """A problem as one printable line: names read from a hostile file may hold newlines and control bytes."""
+    return message if message.isprintable() else message.translate(_CONTROL)
 
 
 def _add_verify_arguments(p: argparse.ArgumentParser) -> None:
@@ -98,7 +109,7 @@ def _run_verify(args: argparse.Namespace) -> int:
     from .verify import verify
     findings = verify(args.file, args.arch, args.binary, args.max_section_size)
     for f in findings:
-        print(f)
+        print(one_line(f))
     if not findings:
         print(f"{args.file}: no problems found")
     return 1 if findings else 0

@@ -34,10 +34,14 @@ def die_ranges(ctx: DwarfContext, unit: Unit, i: int) -> list[tuple[int, int]]:
     return []
 
 
-def lookup(ctx: DwarfContext, address: int, out: TextIO, dumper: InfoDumper) -> bool:
-    """Print the unit, function, blocks and line of ``address``; False when no unit covers it."""
+def lookup(ctx: DwarfContext, address: int, out: TextIO, dumper: InfoDumper,
+           problems: list[str] | None = None) -> bool:
+    """Print the unit, function, blocks and line of ``address``; False when no unit covers it. The problems of
+    the units it decodes on the way go to ``problems``."""
     for unit in ctx.units():
         ctx.load(unit)
+        if problems is not None:
+            problems += unit.problems
         if not unit.offs or not any(a <= address < b for a, b in die_ranges(ctx, unit, 0)):
             forget(unit)
             continue
@@ -119,6 +123,7 @@ def summary(ctx: DwarfContext, out: TextIO) -> list[str]:
     for name in sorted(df.sections):
         out.write(f".{name:<20} {len(df.sections[name]):>10}\n")
     out.write("\nunit        section      version format  addr  length      DIEs  tags\n")
+    problems: list[str] = []
     for section in ("debug_info", "debug_types"):
         for unit in ctx.units(section):
             ctx.load(unit)
@@ -126,6 +131,7 @@ def summary(ctx: DwarfContext, out: TextIO) -> list[str]:
             tags = len({ab.tag for ab in unit.abbs if ab is not None})
             out.write(f"0x{unit.offset:08x}  .{section:<11} {unit.version:>7} {'DWARF64' if unit.offset_size == 8 else 'DWARF32'}"
                       f" {unit.address_size:>5}  0x{unit.length:08x} {dies:>6} {tags:>5}\n")
+            problems += unit.problems
             forget(unit)
     from .lists_text import write_summary
-    return write_summary(ctx, out)
+    return problems + write_summary(ctx, out)

@@ -33,6 +33,12 @@ MAX_ORIGIN_CHAIN = 64
 # DIEs deeper than this are indented as if at this depth: llvm-dwarfdump's indentation of 100,000 nested DIEs
 # would make the text quadratic in the input (no compiler nests anywhere near this deep).
 MAX_INDENT_DEPTH = 256
+# Naming types walks their reference chains (bounded per name by typename.MAX_DEPTH/MAX_STEPS). A file of long
+# chains (5,000 subroutine types, each returning the next) would still cost thousands of steps per name: the
+# steps of all names are bounded by a budget growing with the DIEs read; past it, names are shortened.
+TYPE_STEPS_BASE = 20_000
+TYPE_STEPS_PER_DIE = 8
+SHORT_TYPE_STEPS = 8
 
 
 @dataclass
@@ -96,6 +102,11 @@ class InfoDumper:
         self._string_cache: dict[int, dict[int, str]] = {}
         self._expr_cache: dict = {}
         self._type_names: dict[tuple[str, int, int], str] = {}
+        # Work spent on type names, and what the units seen so far allow (see TYPE_STEPS_PER_DIE).
+        self._type_steps = 0
+        self._type_budget = TYPE_STEPS_BASE
+        self._budgeted: set[tuple[str, int]] = set()
+        self._type_budget_spent = False
 
     # --- references ----------------------------------------------------------------------------------------
     def die_at(self, unit: Unit, offset: int) -> DieRef | None:
@@ -174,7 +185,19 @@ class InfoDumper:
         if name is None:
             if len(self._type_names) > 1 << 16:
                 self._type_names.clear()
-            name = self._type_names[key] = TypePrinter(self.resolve, self.string_of).qualified(d)
+            unit = d.unit
+            if (unit.section, unit.offset) not in self._budgeted:
+                self._budgeted.add((unit.section, unit.offset))
+                self._type_budget += TYPE_STEPS_PER_DIE * len(unit.offs)
+            printer = TypePrinter(self.resolve, self.string_of)
+            if self._type_steps > self._type_budget:
+                printer.max_steps = SHORT_TYPE_STEPS
+                if not self._type_budget_spent:
+                    self._type_budget_spent = True
+                    self.problems.append(f".{unit.section}[0x{d.unit.offs[d.i]:x}]: type references form chains too "
+                                         "long to name in full; type names from here on are shortened")
+            name = self._type_names[key] = printer.qualified(d)
+            self._type_steps += printer.steps
         return name
 
     # --- one attribute ---------------------------------------------------------------------------------------
