@@ -151,6 +151,9 @@ def run_one(mode: Mode, path: str, address: int, timeout: float, memory_limit: i
             err = os.open(err_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             os.dup2(null, 1)
             os.dup2(err, 2)
+            # Python-level streams onto the fds (under pytest, sys.stderr is a capture object, not fd 2)
+            sys.stdout = open(1, "w", encoding="utf-8", errors="surrogateescape", closefd=False)
+            sys.stderr = open(2, "w", encoding="utf-8", errors="backslashreplace", closefd=False)
             signal.signal(signal.SIGALRM, signal.SIG_DFL)
             try:
                 rc = mode.entry(mode.args(path, address))
