@@ -26,7 +26,9 @@ deterministic for a given --seed and case number (``--first N --cases 1`` reruns
 from __future__ import annotations
 
 import argparse
+import collections
 import os
+import re
 import random
 import resource
 import signal
@@ -94,6 +96,8 @@ class Summary:
     peak_case: str = ""
     seconds: float = 0.0
     failures: list[str] = field(default_factory=list)
+    errors: collections.Counter = field(default_factory=collections.Counter)
+    """The ``dwarfkit: error:`` lines of clear exits, numbers and the file name masked, for auditing wording."""
 
     @property
     def bad(self) -> int:
@@ -251,6 +255,9 @@ def fuzz(seeds: list[Seed], cases: int, seed: int, *, first: int = 0, modes: str
                 summary.counts[run.cls] += 1
                 if run.rss > summary.peak_rss:
                     summary.peak_rss, summary.peak_case = run.rss, f"case {case} {mode.name}"
+                if run.cls == "clear":
+                    message = run.stderr.strip().replace(path, "FILE")
+                    summary.errors[re.sub(r"0x[0-9a-f]+|\d+", "N", message)] += 1
                 if run.cls in BAD:
                     note = (f"{run.cls}: case {case} (seed {seed}) {mode.name} on {s.path}: {what}; exit {run.rc}, "
                             f"{run.seconds:.1f} s, {run.rss >> 20} MiB")
@@ -293,6 +300,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-seed-size", type=int, default=256 << 10, help="skip larger corpus files")
     p.add_argument("--save-dir", type=Path, help="where failing inputs and notes go")
     p.add_argument("--time-budget", type=float, help="stop starting cases after this many seconds")
+    p.add_argument("--show-errors", action="store_true", help="list the distinct error lines of clear exits")
     args = p.parse_args(argv)
     _preload()
     seeds = []
@@ -305,6 +313,9 @@ def main(argv: list[str] | None = None) -> int:
     summary = fuzz(seeds, args.cases, args.seed, first=args.first, modes=args.modes, timeout=args.timeout,
                    memory_limit=args.memory_limit, save_dir=args.save_dir, progress=True,
                    time_budget=args.time_budget)
+    if args.show_errors:
+        for message, n in summary.errors.most_common():
+            print(f"{n:6}  {message}")
     print(summary.text())
     return 1 if summary.bad else 0
 

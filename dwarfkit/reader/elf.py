@@ -12,6 +12,7 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 from elftools.elf.relocation import RelocationHandler, RelocationSection
+from elftools.elf.sections import SymbolTableSection
 
 from ..errors import ContainerError, ReadError
 from .container import CodeSection, DebugFile, decompress_zdebug, inflate, normalise_section_name, section_limit
@@ -72,6 +73,16 @@ def _check_headers(path: str, data: bytes) -> None:
     if shnum and shstrndx >= shnum:
         raise ContainerError(f"{path}: ELF header at 0x0: section name table index e_shstrndx {shstrndx} is not below "
                              f"the section count {shnum}")
+    order = "little" if e == "<" else "big"
+    entsizes = {4: 24 if is64 else 12, 9: 16 if is64 else 8}  # SHT_RELA, SHT_REL: pyelftools refuses others
+    for i in range(shnum):
+        h = shoff + i * want
+        kind = int.from_bytes(data[h + 4:h + 8], order)
+        if kind in entsizes:
+            entsize = int.from_bytes(data[h + (56 if is64 else 36):h + (64 if is64 else 40)], order)
+            if entsize != entsizes[kind]:
+                raise ContainerError(f"{path}: ELF section header {i} at 0x{h:x}: a relocation section with entry "
+                                     f"size sh_entsize {entsize}, not {entsizes[kind]}")
     if shnum:
         h = shoff + shstrndx * want
         kind = int.from_bytes(data[h + 4:h + 8], "little" if e == "<" else "big")
@@ -162,6 +173,10 @@ def _relocate(out: DebugFile, handler: RelocationHandler, name: str, data: bytes
     stream = io.BytesIO(data)
     try:
         symtab = handler.elffile.get_section(rel["sh_link"])
+        if not isinstance(symtab, SymbolTableSection):
+            out.problems.append(f"{rel.name}: sh_link {rel['sh_link']} names {symtab.name or 'a section'} of type "
+                                f"{symtab['sh_type']}, not a symbol table; its relocations are not applied")
+            return data
         relocations = list(rel.iter_relocations())
     except Exception as e:  # noqa: BLE001 - a broken relocation table is a finding, not a crash
         out.problems.append(f"{rel.name}: cannot read relocations: {e}")
