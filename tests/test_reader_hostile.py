@@ -297,3 +297,22 @@ def test_long_chain_of_subroutine_types_is_quick(tmp_path, end):
         assert took < 15, (extra, took)
     rc, _out, err, took, _n = run("verify", str(path))
     assert "Traceback" not in err and took < 15
+
+
+def test_relocation_section_with_a_wrong_entry_size_is_named(plain):
+    h = section_header(plain, ".debug_abbrev")
+    patch(plain, h + 4, "<I", 4)  # SHT_RELA, with sh_entsize 0
+    rc, _out, err, _t, _n = run("dump", str(plain))
+    assert rc == 2 and "Expected sh_entsize" not in err
+    assert_clear(rc, err, f"ELF section header 1 at 0x{h:x}: a relocation section with entry size sh_entsize 0, "
+                          "not 24")
+
+
+def test_relocations_linked_to_a_section_that_is_no_symbol_table_are_a_finding(tmp_path):
+    from conftest import require_corpus
+    path = tmp_path / "o.o"
+    path.write_bytes((require_corpus() / "elf/shapes-gcc-O0-dwarf5.o").read_bytes())
+    patch(path, section_header(path, ".rela.debug_info") + 40, "<I", 1)  # sh_link -> .text
+    rc, _out, err, _t, _n = run("dump", "--debug-info", str(path))
+    assert "num_symbols" not in err
+    assert_clear(rc, err, ".rela.debug_info: sh_link 1 names .text of type SHT_PROGBITS, not a symbol table")
