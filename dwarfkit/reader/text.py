@@ -546,6 +546,9 @@ class InfoDumper:
                 deep = True
             if ab is None:
                 append(f"0x{off:08x}: {'  ' * depth}NULL\n\n")
+                if len(chunks) > 8192:  # runs of NULLs are streamed too
+                    out.write("".join(chunks))
+                    chunks.clear()
                 continue
             layout = layouts.get((ab.code, depth))
             if layout is None:
