@@ -316,3 +316,39 @@ def test_relocations_linked_to_a_section_that_is_no_symbol_table_are_a_finding(t
     rc, _out, err, _t, _n = run("dump", "--debug-info", str(path))
     assert "num_symbols" not in err
     assert_clear(rc, err, ".rela.debug_info: sh_link 1 names .text of type SHT_PROGBITS, not a symbol table")
+
+
+def corpus_copy(tmp_path: Path, name: str) -> Path:
+    from conftest import require_corpus
+    path = tmp_path / Path(name).name
+    path.write_bytes((require_corpus() / name).read_bytes())
+    return path
+
+
+def test_ranges_given_as_a_block_is_a_finding(tmp_path):
+    from dwarfkit.reader.container import open_debug_file
+    path = corpus_copy(tmp_path, "elf/shapes-gcc-O2-dwarf5.o")
+    df = open_debug_file(path)
+    at = df.section("debug_abbrev").index(b"\x55\x17")  # DW_AT_ranges, DW_FORM_sec_offset
+    patch(path, df.section_offsets["debug_abbrev"] + at + 1, "<B", 0x0a)  # -> DW_FORM_block1
+    for extra in DUMP_MODES:
+        rc, _out, err, _t, _n = run("dump", *extra, str(path))
+        assert_clear(rc, err)
+    rc, _out, err, _t, _n = run("dump", "--debug-info", str(path))
+    assert_clear(rc, err, "a DW_AT_ranges value of form 0xa is not an offset")
+    rc, out, err, _t, _n = run("verify", str(path))
+    assert rc == 1 and "a DW_AT_ranges value of form 0xa is not an offset (from .debug_info" in out
+
+
+def test_md5_in_a_form_other_than_data16_is_a_finding(tmp_path):
+    from dwarfkit.reader.container import open_debug_file
+    path = corpus_copy(tmp_path, "elf/shapes-clang-O0-dwarf5.o")
+    df = open_debug_file(path)
+    at = df.section("debug_line")[:80].index(b"\x05\x1e")  # DW_LNCT_MD5, DW_FORM_data16
+    patch(path, df.section_offsets["debug_line"] + at + 1, "<B", 0x0b)  # -> DW_FORM_data1
+    for extra in DUMP_MODES + [["--debug-line"]]:
+        rc, _out, err, _t, _n = run("dump", *extra, str(path))
+        assert_clear(rc, err)
+    rc, _out, err, _t, _n = run("dump", "--debug-line", str(path))
+    assert_clear(rc, err, ".debug_line[0x0]: DW_LNCT_MD5 in form 0xb is not 16 bytes")
+    assert err.count("DW_LNCT_MD5") == 1  # each problem once, however often the table is read

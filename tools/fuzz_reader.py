@@ -13,7 +13,8 @@ timeout, with its peak RSS measured by ``os.wait4``. Every run is classified:
   finding    exit 1 with only ``dwarfkit: ...`` lines on stderr (dump) or findings on stdout (verify)
   clear      exit 2 with exactly one stderr line, starting ``dwarfkit: error:``
   TRACEBACK  an uncaught exception
-  HANG       no exit within the timeout (the child's process group is killed)
+  HANG       more than the timeout of CPU time, or no exit within 3 times the timeout of wall time (then the
+             child's process group is killed)
   MEMORY     peak RSS above the limit (default 1 GiB), or MemoryError
   UNCLEAR    anything else (other exit codes, extra stderr lines, death by a signal)
 
@@ -51,6 +52,7 @@ SKIP_SUFFIXES = {".c", ".h", ".md", ".tsv", ".sh", ".plist", ".txt"}
 CLASSES = ["ok", "finding", "clear", "TRACEBACK", "HANG", "MEMORY", "UNCLEAR"]
 BAD = {"TRACEBACK", "HANG", "MEMORY", "UNCLEAR"}
 RC_TRACEBACK, RC_MEMORY = 70, 71
+WALL_FACTOR = 3
 
 
 def _cli(argv: list[str]) -> int:
@@ -177,7 +179,9 @@ def run_one(mode: Mode, path: str, address: int, timeout: float, memory_limit: i
             os._exit(rc if isinstance(rc, int) else RC_TRACEBACK)
     old = signal.signal(signal.SIGALRM, _on_alarm)
     hung = False
-    signal.setitimer(signal.ITIMER_REAL, timeout)
+    # The machine may be shared: a run is killed after WALL_FACTOR times the timeout of wall time, and counts as
+    # a hang when killed or when it used more than the timeout of CPU time.
+    signal.setitimer(signal.ITIMER_REAL, WALL_FACTOR * timeout)
     try:
         _, status, usage = os.wait4(pid, 0)
         signal.setitimer(signal.ITIMER_REAL, 0)
@@ -196,6 +200,8 @@ def run_one(mode: Mode, path: str, address: int, timeout: float, memory_limit: i
     except (ProcessLookupError, PermissionError):
         pass
     seconds = time.monotonic() - start
+    cpu = usage.ru_utime + usage.ru_stime
+    hung = hung or cpu > timeout
     rss = usage.ru_maxrss * 1024
     with open(err_path, "rb") as f:
         stderr = f.read(1 << 16).decode("utf-8", "replace")
@@ -295,7 +301,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--first", type=int, default=0, help="number of the first case (to rerun one case)")
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--modes", default="rotate", help=f"rotate, all, or some of {','.join(MODES)}")
-    p.add_argument("--timeout", type=float, default=10.0, help="seconds per run")
+    p.add_argument("--timeout", type=float, default=10.0, help="seconds of CPU time per run (3 times as many of wall "
+                   "time)")
     p.add_argument("--memory-limit", type=int, default=1 << 30, help="bytes of peak RSS flagged as MEMORY")
     p.add_argument("--max-seed-size", type=int, default=256 << 10, help="skip larger corpus files")
     p.add_argument("--save-dir", type=Path, help="where failing inputs and notes go")

@@ -85,7 +85,7 @@ def _run_dump(args: argparse.Namespace) -> int:
         out.flush()
     finally:
         out.detach()
-    for p in problems:
+    for p in dict.fromkeys(problems):  # once each, though a table read twice reports twice
         print(f"dwarfkit: {args.file}: {one_line(p)}", file=sys.stderr)
     return 1 if problems else status
 
@@ -108,7 +108,7 @@ def _add_verify_arguments(p: argparse.ArgumentParser) -> None:
 def _run_verify(args: argparse.Namespace) -> int:
     from .verify import verify
     findings = verify(args.file, args.arch, args.binary, args.max_section_size)
-    for f in findings:
+    for f in dict.fromkeys(findings):
         print(one_line(f))
     if not findings:
         print(f"{args.file}: no problems found")

@@ -432,11 +432,11 @@ class InfoDumper:
 
     def ranges(self, unit: Unit, form: int, v, depth: int) -> str:
         off, result, problem = attribute_ranges(self.ctx, unit, form, v)
+        if problem:
+            self.problems.append(problem)
         if off is None:
             return ""
         text = f"0x{off:0{2 * unit.offset_size}x}" if form == F["rnglistx"] else ""
-        if problem:
-            self.problems.append(problem)
         digits = 2 * unit.address_size
         line = "\n" + " " * (17 + 2 * depth) + f"[0x%0{digits}x, 0x%0{digits}x)"  # hex_addr, twice
         return text + "".join([line % pair for pair in result])

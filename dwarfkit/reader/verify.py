@@ -149,7 +149,8 @@ class Verifier:
         elif at == A_RANGES:
             off, _ranges, problem = attribute_ranges(ctx, unit, form, v)
             if off is None:
-                self.add(f"{where}: DW_AT_ranges index {v} is past the end of .debug_rnglists")
+                self.add(f"{problem} (from {where} DW_AT_ranges)" if problem else
+                         f"{where}: DW_AT_ranges index {v} is past the end of .debug_rnglists")
                 return
             if problem:
                 self.add(f"{problem} (from {where} DW_AT_ranges)")
