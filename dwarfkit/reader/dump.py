@@ -14,7 +14,8 @@ from .cfi import FrameDumper
 from .lines import parse_line_table
 from .names_text import dump_names
 from .str_offsets_text import dump_str_offsets
-from .text import DumpOptions, InfoDumper, dump_line_table
+from .line_text import dump_line_table
+from .text import DumpOptions, InfoDumper
 from .units import DwarfContext, forget
 
 # Section flags in the order llvm-dwarfdump prints sections.

@@ -6,15 +6,14 @@ name (and form with --show-form), the formatter turns a decoded value into llvm-
 from __future__ import annotations
 
 import io
-import re
 from dataclasses import dataclass
 from typing import Callable, TextIO
 
 from . import forms, names
+from .die_format import die_formatter
 from .expr import format_expr
 from .forms import F
-from .lines import BASIC_BLOCK, END_SEQUENCE, EPILOGUE_BEGIN, IS_STMT, PROLOGUE_END, STANDARD_OPCODES, LineTable, \
-    parse_line_table
+from .lines import LineTable, parse_line_table
 from .ranges import attribute_ranges, list_offset, loclist
 from .typename import DieRef, TypePrinter
 from .units import DW_UT, DwarfContext, Unit, cstring, forget
@@ -521,7 +520,7 @@ class InfoDumper:
         head = f": {'  ' * depth}{names.tag_name(ab.tag)}"
         if self.opts.verbose:
             head += f" [{ab.code}] {'*' if ab.has_children else ' '}"
-        return head + "\n", _die_formatter(tuple(kinds)), tuple(parts)
+        return head + "\n", die_formatter(tuple(kinds)), tuple(parts)
 
     def dump_unit(self, u: Unit, only: set[int] | None = None) -> None:
         """Write unit ``u``; with ``only``, just the DIEs whose index is in it (with their subtrees)."""
@@ -566,77 +565,3 @@ class InfoDumper:
             self.problems.append(f".{u.section}[0x{u.offset:x}]: DIEs nest deeper than {MAX_INDENT_DEPTH} levels; "
                                  "deeper ones are printed at that indentation")
         self.problems.extend(u.problems)
-
-
-_DIE_FORMATTERS: dict[tuple, Callable] = {}
-
-
-def _die_formatter(kinds: tuple) -> Callable:
-    """A function formatting a whole DIE (offset, head line, all attributes) in one f-string: the hot path of the
-    text dump.
-
-    ``kinds`` says per attribute how its value is printed: an f-string body of v and base (inlined), "map" (a
-    TextCache looked up by value) or "call" (a function of DIE index, value, depth). Generated once per distinct
-    tuple of kinds, so all abbreviations of the same shape share one function."""
-    fn = _DIE_FORMATTERS.get(kinds)
-    if fn is None:
-        n = len(kinds)
-        body = []
-        for k, kind in enumerate(kinds):
-            if kind == "map":
-                value = f"{{m{k}[v{k}]}}"
-            elif kind == "call":
-                value = f"{{m{k}(i, v{k}, depth)}}"
-            else:
-                value = re.sub(r"\bv\b", f"v{k}", kind)
-            body.append(f"{{a{k}}}{value})\\n")
-        unpack = ""
-        if n:
-            unpack = (f"    {', '.join(f'a{k}, m{k}' for k in range(n))}{',' if n == 1 else ''} = parts\n"
-                      f"    {', '.join(f'v{k}' for k in range(n))}{',' if n == 1 else ''} = vals\n")
-        src = (f"def die(head, parts, i, off, vals, depth, base):\n{unpack}"
-               f"    return f{'0x{off:08x}{head}' + ''.join(body) + chr(92) + 'n'!r}\n")
-        src = src.replace("\\\\n", "\\n")
-        env: dict = {}
-        exec(compile(src, f"<DIE formatter {kinds}>", "exec"), env)  # noqa: S102 - our own generated code
-        fn = _DIE_FORMATTERS[kinds] = env["die"]
-    return fn
-
-
-def dump_line_table(t: LineTable, out: TextIO) -> None:
-    w = []
-    w.append(f"debug_line[0x{t.offset:08x}]\nLine table prologue:\n")
-    w.append(f"    total_length: 0x{t.unit_length:0{2 * t.offset_size}x}\n")
-    w.append(f"          format: {'DWARF64' if t.offset_size == 8 else 'DWARF32'}\n")
-    w.append(f"         version: {t.version}\n")
-    if t.version >= 5:
-        w.append(f"    address_size: {t.address_size}\n seg_select_size: {t.seg_select_size}\n")
-    w.append(f" prologue_length: 0x{t.header_length:0{2 * t.offset_size}x}\n")
-    w.append(f" min_inst_length: {t.min_inst_length}\nmax_ops_per_inst: {t.max_ops_per_inst}\n")
-    w.append(f" default_is_stmt: {t.default_is_stmt}\n       line_base: {t.line_base}\n")
-    w.append(f"      line_range: {t.line_range}\n     opcode_base: {t.opcode_base}\n")
-    for i, n in enumerate(t.standard_opcode_lengths):
-        name = STANDARD_OPCODES[i] if i < len(STANDARD_OPCODES) else f"DW_LNS_unknown_{i + 1:x}"
-        w.append(f"standard_opcode_lengths[{name}] = {n}\n")
-    first = 0 if t.version >= 5 else 1
-    for i, d in enumerate(t.include_dirs, first):
-        w.append(f'include_directories[{i:3}] = "{escape(d)}"\n')
-    for i, f in enumerate(t.files, first):
-        w.append(f"file_names[{i:3}]:\n           name: \"{escape(f.name)}\"\n      dir_index: {f.dir_index}\n")
-        if t.has_md5 and f.md5 is not None:
-            w.append(f"   md5_checksum: {f.md5.hex()}\n")
-        if t.version < 5:
-            w.append(f"       mod_time: 0x{f.mtime:08x}\n         length: 0x{f.length:08x}\n")
-    w.append("\n")
-    if t.rows:
-        w.append("Address            Line   Column File   ISA Discriminator Flags\n"
-                 "------------------ ------ ------ ------ --- ------------- -------------\n")
-        for a, line, col, fi, isa, disc, flags in t.rows:
-            w.append(f"0x{a:016x} {line:6} {col:6} {fi:6} {isa:3} {disc:13} "
-                     + (" is_stmt" if flags & IS_STMT else "") + (" basic_block" if flags & BASIC_BLOCK else "")
-                     + (" prologue_end" if flags & PROLOGUE_END else "")
-                     + (" epilogue_begin" if flags & EPILOGUE_BEGIN else "")
-                     + (" end_sequence" if flags & END_SEQUENCE else "") + "\n")
-            if flags & END_SEQUENCE:
-                w.append("\n")
-    out.write("".join(w))
