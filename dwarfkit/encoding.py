@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from .errors import EncodingError
+from .errors import EncodingError, ReadError
 
 ByteOrder = Literal["little", "big"]
 
@@ -113,9 +113,30 @@ def decode_initial_length(data: bytes | bytearray | memoryview, pos: int, byteor
     return length, 4, pos + 4
 
 
+# Every LEB128 in DWARF holds at most 64 bits, which take 10 bytes. A longer one (padding included) is refused at
+# its offset: this bounds the work and the size of every decoded integer (a 1 MB run of 0x80 would otherwise be
+# a 7-million-bit number, quadratic to build and beyond what Python will print).
+MAX_LEB128_BYTES = 10
+
+
+class Leb128Error(ReadError, IndexError):
+    """A LEB128 longer than MAX_LEB128_BYTES. An IndexError too, so that every decoder that reports truncated data
+    with its section and offset reports this as well."""
+
+    def __init__(self, pos: int):
+        super().__init__(f"LEB128 at offset 0x{pos:x} is longer than {MAX_LEB128_BYTES} bytes")
+        self.pos = pos
+
+
 def decode_uleb128(data: bytes | bytearray | memoryview, pos: int) -> tuple[int, int]:
-    """Returns (value, position after it). Raises IndexError past the end."""
-    result = shift = 0
+    """Returns (value, position after it). Raises IndexError past the end, Leb128Error when over-long."""
+    byte = data[pos]
+    if byte < 0x80:
+        return byte, pos + 1
+    start = pos
+    result = byte & 0x7F
+    shift = 7
+    pos += 1
     while True:
         byte = data[pos]
         pos += 1
@@ -123,9 +144,13 @@ def decode_uleb128(data: bytes | bytearray | memoryview, pos: int) -> tuple[int,
         if byte < 0x80:
             return result, pos
         shift += 7
+        if shift >= 7 * MAX_LEB128_BYTES:
+            raise Leb128Error(start)
 
 
 def decode_sleb128(data: bytes | bytearray | memoryview, pos: int) -> tuple[int, int]:
+    """Returns (value, position after it). Raises IndexError past the end, Leb128Error when over-long."""
+    start = pos
     result = shift = 0
     while True:
         byte = data[pos]
@@ -136,3 +161,5 @@ def decode_sleb128(data: bytes | bytearray | memoryview, pos: int) -> tuple[int,
             if byte & 0x40:
                 result -= 1 << shift
             return result, pos
+        if shift >= 7 * MAX_LEB128_BYTES:
+            raise Leb128Error(start)

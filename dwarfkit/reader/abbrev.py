@@ -17,7 +17,7 @@ from typing import Callable
 from ..errors import ReadError
 from . import forms
 from .forms import F
-from ..encoding import decode_sleb128 as sleb, decode_uleb128 as uleb
+from ..encoding import Leb128Error, decode_sleb128 as sleb, decode_uleb128 as uleb
 
 Decoder = Callable[[bytes, int], tuple[int, tuple]]
 _STRUCT = {1: "B", 2: "H", 4: "I", 8: "Q"}
@@ -66,6 +66,8 @@ def parse_abbrev_table(data: bytes, offset: int) -> dict[int, Abbrev]:
             if code in table:
                 raise ReadError(f".debug_abbrev[0x{start:x}]: abbreviation code {code} is defined twice")
             table[code] = Abbrev(code, tag, children != 0, attrs, start)
+    except Leb128Error as e:
+        raise ReadError(f".debug_abbrev[0x{e.pos:x}]: {e} (table at 0x{offset:x})") from None
     except IndexError:
         raise ReadError(f".debug_abbrev[0x{off:x}]: table at 0x{offset:x} runs past the end of the section "
                         f"(0x{len(data):x} bytes)") from None

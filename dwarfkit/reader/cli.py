@@ -23,6 +23,26 @@ def _add_dump_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lookup", metavar="ADDR", help="print the unit, function, blocks and line of an address")
     p.add_argument("--name", help="print the DIEs with this name or linkage name")
     p.add_argument("--summary", action="store_true", help="sizes of sections, and per unit its DIE count")
+    _add_limit_argument(p)
+
+
+def _add_limit_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--max-section-size", type=_size, metavar="BYTES",
+                   help="inflate compressed sections up to this size (default: 32 times the file's size, between "
+                        "64 MiB and 1 GiB); suffixes K, M, G")
+
+
+def _size(text: str) -> int:
+    units = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}
+    t = text.strip().upper().removesuffix("IB").removesuffix("B")
+    scale = units.get(t[-1:], 1)
+    try:
+        value = int(t[:-1] if scale > 1 else t, 0) * scale
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a size (write 2G, 512M or 1073741824)") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: the size must be positive")
+    return value
 
 
 def _address(text: str) -> int:
@@ -33,7 +53,7 @@ def _address(text: str) -> int:
 
 
 def _run_dump(args: argparse.Namespace) -> int:
-    df = open_debug_file(args.file, args.arch)
+    df = open_debug_file(args.file, args.arch, args.max_section_size)
     chosen = {f for f in SECTION_FLAGS if getattr(args, f.replace("-", "_"))} or set(SECTION_FLAGS)
     opts = DumpOptions(show_form=args.show_form, verbose=args.verbose)
     out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", errors="surrogateescape", write_through=False)
@@ -47,13 +67,16 @@ def _run_dump(args: argparse.Namespace) -> int:
             found: list[str] = []
             if args.summary:
                 found = query.summary(ctx, out)
-            if args.lookup is not None and not query.lookup(ctx, _address(args.lookup), out, dumper):
+            seen: list[str] = []
+            if args.lookup is not None and not query.lookup(ctx, _address(args.lookup), out, dumper,
+                                                            None if args.summary else seen):
                 print(f"dwarfkit: {args.file}: no unit covers address {args.lookup}", file=sys.stderr)
                 status = 1
             if args.name is not None and not query.find_name(ctx, args.name, dumper):
                 print(f"dwarfkit: {args.file}: no DIE is named {args.name!r}", file=sys.stderr)
                 status = 1
             problems = df.problems + ctx.problems + dumper.problems + found
+            problems += [p for p in seen if p not in problems]
         elif args.json:
             from .json_dump import dump_json
             problems = dump_json(df, out, chosen, opts)
@@ -62,22 +85,31 @@ def _run_dump(args: argparse.Namespace) -> int:
         out.flush()
     finally:
         out.detach()
-    for p in problems:
-        print(f"dwarfkit: {args.file}: {p}", file=sys.stderr)
+    for p in dict.fromkeys(problems):  # once each, though a table read twice reports twice
+        print(f"dwarfkit: {args.file}: {one_line(p)}", file=sys.stderr)
     return 1 if problems else status
+
+
+_CONTROL = {c: f"\\x{c:02x}" for c in [*range(0x20), 0x7f, 0x85, 0x2028, 0x2029]}
+
+
+def one_line(message: str) -> str:
+    """A problem as one printable line: names read from a hostile file may hold newlines and control bytes."""
+    return message if message.isprintable() else message.translate(_CONTROL)
 
 
 def _add_verify_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", help="ELF, Mach-O (or dSYM bundle, fat file) or COFF/PE file")
     p.add_argument("--arch", help="the architecture to read from a fat Mach-O file (x86_64, arm64)")
     p.add_argument("--binary", help="for a dSYM: the executable whose UUID it must carry (default: found next to it)")
+    _add_limit_argument(p)
 
 
 def _run_verify(args: argparse.Namespace) -> int:
     from .verify import verify
-    findings = verify(args.file, args.arch, args.binary)
-    for f in findings:
-        print(f)
+    findings = verify(args.file, args.arch, args.binary, args.max_section_size)
+    for f in dict.fromkeys(findings):
+        print(one_line(f))
     if not findings:
         print(f"{args.file}: no problems found")
     return 1 if findings else 0

@@ -58,12 +58,12 @@ def read_coff(path: str, data: bytes) -> DebugFile:
                     address_size=address_size, sections={}, is_object=not is_image)
     strtab = symptr + 18 * nsyms
     table = header + 20 + opt_size
+    if table + 40 * nsections > len(data):  # as llvm-objdump: "section table goes past the end of file"
+        raise ContainerError(f"{path}: COFF section table at 0x{table:x} ({nsections} headers of 40 bytes) runs past "
+                             f"the end of the file (0x{len(data):x})")
     headers = []
     for i in range(nsections):
         s = table + 40 * i
-        if s + 40 > len(data):
-            out.problems.append(f"section header {i} at 0x{s:x} is past the end of the file")
-            break
         raw_name = data[s:s + 8].split(b"\0", 1)[0].decode("latin-1")
         vsize, vaddr, rsize, rptr, relptr, _lnptr, nrel, _nln, chars = struct.unpack_from("<IIIIIIHHI", data, s + 8)
         name = _long_name(data, raw_name, strtab)

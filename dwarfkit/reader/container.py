@@ -66,8 +66,10 @@ def normalise_section_name(name: str) -> str | None:
     return None
 
 
-def open_debug_file(path: str | Path, arch: str | None = None) -> DebugFile:
-    """Read the DWARF of an ELF, Mach-O (thin, fat, dSYM bundle) or COFF/PE file."""
+def open_debug_file(path: str | Path, arch: str | None = None, max_section_size: int | None = None) -> DebugFile:
+    """Read the DWARF of an ELF, Mach-O (thin, fat, dSYM bundle) or COFF/PE file.
+
+    ``max_section_size`` bounds what one compressed section may inflate to (default: `section_limit`)."""
     p = Path(path)
     if p.is_dir():
         p = _dsym_member(p)
@@ -79,10 +81,10 @@ def open_debug_file(path: str | Path, arch: str | None = None) -> DebugFile:
     magic = data[:4]
     if magic == b"\x7fELF":
         from .elf import read_elf
-        return read_elf(str(path), data)
+        return read_elf(str(path), data, max_section_size)
     from . import macho, coff
     if macho.is_macho(data):
-        return macho.read_macho(str(path), data, arch)
+        return macho.read_macho(str(path), data, arch, max_section_size)
     if coff.is_coff(data):
         return coff.read_coff(str(path), data)
     raise ContainerError(f"{path}: not an ELF, Mach-O or COFF file (magic {magic.hex()})")
@@ -97,27 +99,51 @@ def _dsym_member(bundle: Path) -> Path:
     return members[0]
 
 
-def decompress_zdebug(name: str, data: bytes) -> bytes:
+def decompress_zdebug(name: str, data: bytes, limit: int) -> bytes:
     """A GNU ``.zdebug_*`` section: ``ZLIB``, the size as 8 big-endian bytes, then a zlib stream."""
     if data[:4] != b"ZLIB" or len(data) < 12:
         raise ReadError(f"{name}: compressed section without the ZLIB header")
     size = int.from_bytes(data[4:12], "big")
-    return inflate(name, data[12:], size)
+    return inflate(name, data[12:], size, limit)
 
 
-# A compressed section claiming more than this is refused rather than inflated.
-MAX_INFLATED = 1 << 32
+# Without --max-section-size, a compressed section may inflate to this many times the file's size (DWARF
+# compresses 3-10 times), at least MIN_SECTION_LIMIT and at most MAX_SECTION_LIMIT: a 1.5 MB zlib bomb of 1.5 GiB
+# is refused, while any real file's sections are read.
+SECTION_LIMIT_FACTOR = 32
+MIN_SECTION_LIMIT = 64 << 20
+MAX_SECTION_LIMIT = 1 << 30
+_INFLATE_CHUNK = 16 << 20
 
 
-def inflate(name: str, data: bytes, size: int) -> bytes:
-    if size > MAX_INFLATED:
-        raise ReadError(f"{name}: compressed section claims {size} bytes, more than dwarfkit inflates")
+def section_limit(file_size: int, max_section_size: int | None) -> int:
+    """The most bytes one compressed section may inflate to: ``max_section_size`` when given, else the default."""
+    if max_section_size is not None:
+        return max_section_size
+    return min(MAX_SECTION_LIMIT, max(MIN_SECTION_LIMIT, SECTION_LIMIT_FACTOR * file_size))
+
+
+def inflate(name: str, data: bytes, size: int, limit: int) -> bytes:
+    """Inflate a zlib stream that its header says holds ``size`` bytes. The size is checked against ``limit``
+    first, and the stream is inflated in chunks never past ``size``: memory stays at the size the header
+    claims, and a stream that holds more or less than it claims is an error."""
+    if size > limit:
+        raise ReadError(f"{name}: compressed section claims 0x{size:x} bytes, more than the limit of 0x{limit:x} "
+                        "(raise it with --max-section-size)")
     d = zlib.decompressobj()
+    out = bytearray()
+    pending = data
     try:
-        # Never inflate more than the header promises: a hostile size field must not exhaust memory.
-        out = d.decompress(data, size)
+        while len(out) < size:
+            piece = d.decompress(pending, min(_INFLATE_CHUNK, size - len(out)))
+            pending = d.unconsumed_tail
+            if not piece:
+                break
+            out += piece
     except zlib.error as e:
-        raise ReadError(f"{name}: cannot decompress: {e}") from None
+        raise ReadError(f"{name}: cannot decompress at byte 0x{len(out):x} of its output: {e}") from None
     if len(out) != size:
-        raise ReadError(f"{name}: decompressed to {len(out)} bytes, header says {size}")
-    return out
+        raise ReadError(f"{name}: decompressed to 0x{len(out):x} bytes, header says 0x{size:x}")
+    if not d.eof and (pending or d.decompress(b"", 1)):
+        raise ReadError(f"{name}: the zlib stream holds more than the 0x{size:x} bytes its header says")
+    return bytes(out)

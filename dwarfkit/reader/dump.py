@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import collections
-import io
 import multiprocessing
 import os
+import shutil
+import tempfile
 from typing import TextIO
 
 from .container import DebugFile
@@ -13,7 +14,8 @@ from .cfi import FrameDumper
 from .lines import parse_line_table
 from .names_text import dump_names
 from .str_offsets_text import dump_str_offsets
-from .text import DumpOptions, InfoDumper, dump_line_table
+from .line_text import dump_line_table
+from .text import DumpOptions, InfoDumper
 from .units import DwarfContext, forget
 
 # Section flags in the order llvm-dwarfdump prints sections.
@@ -89,24 +91,26 @@ _worker_context: DwarfContext | None = None  # set before forking; each worker d
 
 def dump_units(ctx: DwarfContext, section: str, out: TextIO, opts: DumpOptions) -> list[str]:
     """The units of one section as text, in order. A large section is formatted by worker processes (one per
-    CPU, forked so they share the file's bytes) unit run by unit run, and written here in order as runs arrive:
-    wall time divides by the CPUs while the output and each worker's memory stay one run at a time."""
+    CPU, forked so they share the file's bytes) unit run by unit run, and copied here in order as runs arrive:
+    wall time divides by the CPUs. Each worker streams its run's text to a temporary file, so that memory stays
+    bounded however much text a run makes (a run of deeply nested 1-byte DIEs makes hundreds of times its size)."""
     units = ctx.units(section)
     workers = min(os.cpu_count() or 1, 8)
     if workers > 1 and len(ctx.file.section(section)) >= PARALLEL_THRESHOLD and \
             "fork" in multiprocessing.get_all_start_methods():
-        runs: list[tuple[str, int, int]] = []
+        runs: list[tuple[str, int, int, str]] = []
+        folder = tempfile.mkdtemp(prefix="dwarfkit-dump-")
         start = 0
         for k, unit in enumerate(units):
             if unit.end - units[start].offset >= CHUNK_BYTES or k == len(units) - 1:
-                runs.append((section, start, k + 1))
+                runs.append((section, start, k + 1, os.path.join(folder, f"run{len(runs)}")))
                 start = k + 1
         global _worker_context
         _worker_context = ctx
         problems: list[str] = []
         try:
             with multiprocessing.get_context("fork").Pool(workers) as pool:
-                # At most two runs per worker in flight: the text waiting here stays bounded.
+                # At most two runs per worker in flight: the text waiting on disk stays bounded too.
                 pending: collections.deque = collections.deque()
                 for run in runs:
                     pending.append(pool.apply_async(_dump_run, (run,)))
@@ -116,6 +120,7 @@ def dump_units(ctx: DwarfContext, section: str, out: TextIO, opts: DumpOptions) 
                     problems += _write_result(pending.popleft().get(), out)
         finally:
             _worker_context = None
+            shutil.rmtree(folder, ignore_errors=True)
         return problems
     dumper = InfoDumper(ctx, out, opts)
     for unit in units:
@@ -125,29 +130,44 @@ def dump_units(ctx: DwarfContext, section: str, out: TextIO, opts: DumpOptions) 
 
 
 def _write_result(result: tuple[str, list[str]], out: TextIO) -> list[str]:
-    out.write(result[0])
-    return result[1]
+    """Copy a worker's text file to ``out`` in pieces (as bytes when ``out`` has a byte buffer) and remove it."""
+    path, problems = result
+    binary = getattr(out, "buffer", None)
+    try:
+        if binary is not None:
+            out.flush()
+            with open(path, "rb") as f:
+                while piece := f.read(COPY_BYTES):
+                    binary.write(piece)
+        else:
+            with open(path, encoding="utf-8", errors="surrogateescape") as f:
+                while piece := f.read(COPY_BYTES):
+                    out.write(piece)
+    finally:
+        os.unlink(path)
+    return problems
 
 
+COPY_BYTES = 1 << 20
 _worker_dumper: InfoDumper | None = None
 
 
-def _dump_run(run: tuple[str, int, int]) -> tuple[str, list[str]]:
-    """In a worker: the text of units [first, last) of a section, and the problems found there."""
+def _dump_run(run: tuple[str, int, int, str]) -> tuple[str, list[str]]:
+    """In a worker: write the text of units [first, last) of a section to ``path``; return it and the problems."""
     global _worker_dumper
-    section, first, last = run
+    section, first, last, path = run
     ctx = _worker_context
     assert ctx is not None
-    buffer = io.StringIO()
-    if _worker_dumper is None:
-        _worker_dumper = InfoDumper(ctx, buffer, _worker_options)
-    dumper = _worker_dumper
-    dumper.out = buffer
-    dumper.problems = []
-    for unit in ctx.units(section)[first:last]:
-        dumper.dump_unit(unit)
-        forget(unit)
-    return buffer.getvalue(), dumper.problems
+    with open(path, "w", encoding="utf-8", errors="surrogateescape") as text:
+        if _worker_dumper is None:
+            _worker_dumper = InfoDumper(ctx, text, _worker_options)
+        dumper = _worker_dumper
+        dumper.out = text
+        dumper.problems = []
+        for unit in ctx.units(section)[first:last]:
+            dumper.dump_unit(unit)
+            forget(unit)
+    return path, dumper.problems
 
 
 _worker_options = DumpOptions()

@@ -6,14 +6,16 @@ are inflated here with a size bound taken from their header.
 from __future__ import annotations
 
 import io
+import struct
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 from elftools.elf.relocation import RelocationHandler, RelocationSection
+from elftools.elf.sections import SymbolTableSection
 
 from ..errors import ContainerError, ReadError
-from .container import CodeSection, DebugFile, decompress_zdebug, inflate, normalise_section_name
+from .container import CodeSection, DebugFile, decompress_zdebug, inflate, normalise_section_name, section_limit
 
 _ARCHES = {"EM_X86_64": "x86_64", "EM_AARCH64": "aarch64", "EM_386": "i386", "EM_ARM": "arm", "EM_MIPS": "mips",
            "EM_PPC64": "ppc64", "EM_PPC": "ppc", "EM_RISCV": "riscv"}
@@ -22,13 +24,14 @@ _FORMAT_NAMES = {"x86_64": "x86-64", "aarch64": "littleaarch64", "i386": "i386",
                  "mips": "mips", "ppc64": "powerpc64", "riscv": "littleriscv"}
 
 
-def read_elf(path: str, data: bytes) -> DebugFile:
+def read_elf(path: str, data: bytes, max_section_size: int | None = None) -> DebugFile:
+    _check_headers(path, data)
     try:
         elf = ELFFile(io.BytesIO(data))
-        return _read(path, elf)
+        return _read(path, elf, section_limit(len(data), max_section_size))
     except ELFError as e:
         raise ContainerError(f"{path}: bad ELF file: {e}") from None
-    except (ValueError, KeyError, IndexError, AssertionError) as e:  # pyelftools' own failures on corrupt headers
+    except (ValueError, KeyError, IndexError, AssertionError, OverflowError) as e:  # pyelftools on corrupt headers
         raise ContainerError(f"{path}: bad ELF file: {type(e).__name__}: {e}") from None
     except Exception as e:  # construct's StreamError and friends
         if type(e).__module__.startswith("elftools"):
@@ -36,7 +39,69 @@ def read_elf(path: str, data: bytes) -> DebugFile:
         raise
 
 
-def _read(path: str, elf: ELFFile) -> DebugFile:
+def _check_headers(path: str, data: bytes) -> None:
+    """The ELF header and the section header table against the file, before pyelftools reads them (its own
+    errors name no structure: "expected 4, found 2", "String Table not found")."""
+    if len(data) < 16 or data[4] not in (1, 2) or data[5] not in (1, 2):
+        raise ContainerError(f"{path}: ELF identification at 0x0 is truncated or invalid (class {data[4:5].hex()}, "
+                             f"data {data[5:6].hex()})")
+    is64 = data[4] == 2
+    e = "<" if data[5] == 1 else ">"
+    ehsize = 64 if is64 else 52
+    if len(data) < ehsize:
+        raise ContainerError(f"{path}: ELF header at 0x0 is truncated: {len(data)} bytes of {ehsize}")
+    if is64:
+        shoff = struct.unpack_from(e + "Q", data, 0x28)[0]
+        shentsize, shnum, shstrndx = struct.unpack_from(e + "HHH", data, 0x3a)
+    else:
+        shoff = struct.unpack_from(e + "I", data, 0x20)[0]
+        shentsize, shnum, shstrndx = struct.unpack_from(e + "HHH", data, 0x2e)
+    want = 64 if is64 else 40
+    if shoff == 0:
+        return  # no section headers: pyelftools finds no sections, and so no DWARF
+    if shentsize != want:
+        raise ContainerError(f"{path}: ELF header at 0x0: section header size e_shentsize is {shentsize}, not {want}")
+    if shnum == 0 and shoff + want <= len(data):  # more than 0xff00 sections: the count is in section 0's sh_size
+        shnum = int.from_bytes(data[shoff + (32 if is64 else 20):shoff + (40 if is64 else 24)], "little" if e == "<"
+                               else "big")
+    if shoff + shnum * want > len(data):
+        raise ContainerError(f"{path}: ELF section header table at 0x{shoff:x} ({shnum} headers of {want} bytes) runs "
+                             f"past the end of the file (0x{len(data):x})")
+    if shstrndx == 0xFFFF and shnum:  # SHN_XINDEX: the index is in section 0's sh_link
+        shstrndx = int.from_bytes(data[shoff + (40 if is64 else 24):shoff + (44 if is64 else 28)],
+                                  "little" if e == "<" else "big")
+    if shnum and shstrndx >= shnum:
+        raise ContainerError(f"{path}: ELF header at 0x0: section name table index e_shstrndx {shstrndx} is not below "
+                             f"the section count {shnum}")
+    order = "little" if e == "<" else "big"
+    entsizes = {4: 24 if is64 else 12, 9: 16 if is64 else 8}  # SHT_RELA, SHT_REL: pyelftools refuses others
+    for i in range(shnum):
+        h = shoff + i * want
+        kind = int.from_bytes(data[h + 4:h + 8], order)
+        if kind in entsizes:
+            entsize = int.from_bytes(data[h + (56 if is64 else 36):h + (64 if is64 else 40)], order)
+            if entsize != entsizes[kind]:
+                raise ContainerError(f"{path}: ELF section header {i} at 0x{h:x}: a relocation section with entry "
+                                     f"size sh_entsize {entsize}, not {entsizes[kind]}")
+    if shnum:
+        h = shoff + shstrndx * want
+        kind = int.from_bytes(data[h + 4:h + 8], "little" if e == "<" else "big")
+        if kind != 3:  # SHT_STRTAB
+            raise ContainerError(f"{path}: ELF section header {shstrndx} at 0x{h:x} (the section name table, "
+                                 f"e_shstrndx) has type {kind}, not SHT_STRTAB")
+        off, size = _offset_size(data, h, is64, e)
+        if off + size > len(data):
+            raise ContainerError(f"{path}: ELF section name table (header {shstrndx} at 0x{h:x}): offset 0x{off:x} + "
+                                 f"size 0x{size:x} runs past the end of the file (0x{len(data):x})")
+
+
+def _offset_size(data: bytes, header: int, is64: bool, e: str) -> tuple[int, int]:
+    if is64:
+        return struct.unpack_from(e + "QQ", data, header + 24)
+    return struct.unpack_from(e + "II", data, header + 16)
+
+
+def _read(path: str, elf: ELFFile, limit: int) -> DebugFile:
     arch = _ARCHES.get(elf["e_machine"], "unknown")
     bits = elf.elfclass
     little = elf.little_endian
@@ -54,9 +119,16 @@ def _read(path: str, elf: ELFFile) -> DebugFile:
             if isinstance(section, RelocationSection):
                 target = section["sh_info"]
                 reloc_sections[str(target)] = section
+    file_size = elf.stream.getbuffer().nbytes
     for index, section in enumerate(elf.iter_sections()):
         name = normalise_section_name(section.name)
         flags = section["sh_flags"]
+        if section["sh_type"] != "SHT_NOBITS" and section["sh_offset"] + section["sh_size"] > file_size:
+            if name is not None or flags & SH_FLAGS.SHF_EXECINSTR:
+                out.problems.append(f"ELF section {section.name} (header {index}): offset 0x{section['sh_offset']:x} "
+                                    f"+ size 0x{section['sh_size']:x} runs past the end of the file (0x{file_size:x})"
+                                    "; not read")
+            continue
         if name is None:
             if flags & SH_FLAGS.SHF_EXECINSTR and section["sh_type"] == "SHT_PROGBITS":
                 out.code.append(CodeSection(section.name, section["sh_addr"], section.data()))
@@ -64,7 +136,7 @@ def _read(path: str, elf: ELFFile) -> DebugFile:
         if section["sh_type"] == "SHT_NOBITS" or name in out.sections:
             continue
         try:
-            raw = _section_bytes(path, section)
+            raw = _section_bytes(path, section, limit)
         except ReadError as e:
             out.problems.append(str(e))
             continue
@@ -77,7 +149,7 @@ def _read(path: str, elf: ELFFile) -> DebugFile:
     return out
 
 
-def _section_bytes(path: str, section) -> bytes:
+def _section_bytes(path: str, section, limit: int) -> bytes:
     if section["sh_flags"] & SH_FLAGS.SHF_COMPRESSED:
         # Inflate ourselves, bounded by the header's size (pyelftools would trust it without bound).
         ctype = getattr(section, "_compression_type", None)
@@ -87,10 +159,13 @@ def _section_bytes(path: str, section) -> bytes:
         stream = section.stream
         stream.seek(section["sh_offset"])
         blob = stream.read(section["sh_size"])
-        return inflate(section.name, blob[hdr_size:], section.data_size)
+        if len(blob) < hdr_size:
+            raise ReadError(f"{section.name}: compressed section of 0x{len(blob):x} bytes is shorter than its "
+                            f"{hdr_size}-byte compression header")
+        return inflate(section.name, blob[hdr_size:], section.data_size, limit)
     data = section.data()
     if section.name.startswith(".zdebug"):
-        return decompress_zdebug(section.name, data)
+        return decompress_zdebug(section.name, data, limit)
     return data
 
 
@@ -98,6 +173,10 @@ def _relocate(out: DebugFile, handler: RelocationHandler, name: str, data: bytes
     stream = io.BytesIO(data)
     try:
         symtab = handler.elffile.get_section(rel["sh_link"])
+        if not isinstance(symtab, SymbolTableSection):
+            out.problems.append(f"{rel.name}: sh_link {rel['sh_link']} names {symtab.name or 'a section'} of type "
+                                f"{symtab['sh_type']}, not a symbol table; its relocations are not applied")
+            return data
         relocations = list(rel.iter_relocations())
     except Exception as e:  # noqa: BLE001 - a broken relocation table is a finding, not a crash
         out.problems.append(f"{rel.name}: cannot read relocations: {e}")

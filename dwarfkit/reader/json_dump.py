@@ -71,30 +71,17 @@ def dump_json(df: DebugFile, out: TextIO, sections: set[str], opts: DumpOptions)
             continue
         for unit in ctx.units(section):
             ctx.load(unit)
-            fmts = {}
-            dies = []
-            for i, ab in enumerate(unit.abbs):
-                if ab is None:
-                    dies.append({"offset": unit.offs[i], "depth": unit.depths[i], "tag": None})
-                    continue
-                attrs = []
-                for (at, fm, _c), v in zip(ab.attrs, unit.vals[i]):
-                    fmt = fmts.get((at, fm))
-                    if fmt is None:
-                        fmt = fmts[at, fm] = dumper.formatter(unit, at, fm)
-                    a = {"name": names.attr_name(at), "form": forms.form_name(fm), "value": fmt(i, v, unit.depths[i])}
-                    if isinstance(v, int):
-                        a["raw"] = v
-                    attrs.append(a)
-                dies.append({"offset": unit.offs[i], "depth": unit.depths[i], "tag": names.tag_name(ab.tag),
-                             "attributes": attrs})
             record = {"section": section, "offset": unit.offset, "version": unit.version,
                       "unit_type": DW_UT.get(unit.unit_type, unit.unit_type), "offset_size": unit.offset_size,
                       "address_size": unit.address_size, "abbrev_offset": unit.abbrev_offset,
-                      "length": unit.length, "dies": dies}
+                      "length": unit.length}
+            # The same text as json.dumps of the record with its "dies" last, written DIE by DIE: a unit of a
+            # million DIEs never sits in memory as dictionaries.
+            w(("" if first else ",") + "\n" + json.dumps(record)[:-1] + ', "dies": [')
+            _dies_json(dumper, unit, w)
+            w("]}")
             problems += unit.problems
             forget(unit)
-            w(("" if first else ",") + "\n" + json.dumps(record))
             first = False
     w('\n], "line_tables": [')
     first = True
@@ -113,6 +100,35 @@ def dump_json(df: DebugFile, out: TextIO, sections: set[str], opts: DumpOptions)
     problems += dumper.problems + ctx.problems
     w(', "problems": ' + json.dumps(problems) + "}\n")
     return problems
+
+
+def _dies_json(dumper: InfoDumper, unit, w) -> None:
+    """The unit's DIEs as JSON objects separated by ", ", written a few thousand at a time."""
+    fmts: dict = {}
+    chunk: list[str] = []
+    separator = ""
+    for i, ab in enumerate(unit.abbs):
+        if ab is None:
+            die = {"offset": unit.offs[i], "depth": unit.depths[i], "tag": None}
+        else:
+            attrs = []
+            for (at, fm, _c), v in zip(ab.attrs, unit.vals[i]):
+                fmt = fmts.get((at, fm))
+                if fmt is None:
+                    fmt = fmts[at, fm] = dumper.formatter(unit, at, fm)
+                a = {"name": names.attr_name(at), "form": forms.form_name(fm), "value": fmt(i, v, unit.depths[i])}
+                if isinstance(v, int):
+                    a["raw"] = v
+                attrs.append(a)
+            die = {"offset": unit.offs[i], "depth": unit.depths[i], "tag": names.tag_name(ab.tag),
+                   "attributes": attrs}
+        chunk.append(json.dumps(die))
+        if len(chunk) >= 4096:
+            w(separator + ", ".join(chunk))
+            chunk.clear()
+            separator = ", "
+    if chunk:
+        w(separator + ", ".join(chunk))
 
 
 def _lists_json(ctx: DwarfContext, out: TextIO, sections: set[str]) -> list[str]:

@@ -186,14 +186,20 @@ def _v5_entries(t: LineTable, data, off, limit, order, strings, line_strings, di
                 elif form == F["strp"]:
                     entry.name = cstring(strings, value) or ""
             elif ct == DW_LNCT_directory_index:
-                entry.dir_index = value
+                entry.dir_index = value if isinstance(value, int) else 0
+                if not isinstance(value, int):
+                    t.problems.append(f".debug_line[0x{t.offset:x}]: DW_LNCT_directory_index in form 0x{form:x} "
+                                      "is not a number")
             elif ct == DW_LNCT_timestamp:
                 entry.mtime = value if isinstance(value, int) else 0
             elif ct == DW_LNCT_size:
                 entry.length = value if isinstance(value, int) else 0
             elif ct == DW_LNCT_MD5:
-                entry.md5 = value
+                # DWARF 5 says data16; anything else cannot be printed as a checksum
+                entry.md5 = value if isinstance(value, bytes) and len(value) == 16 else None
                 t.has_md5 = True
+                if entry.md5 is None:
+                    t.problems.append(f".debug_line[0x{t.offset:x}]: DW_LNCT_MD5 in form 0x{form:x} is not 16 bytes")
         if dirs:
             t.include_dirs.append(entry.name)
         else:

@@ -148,6 +148,9 @@ def read_loc(ctx: DwarfContext, v5: bool) -> ListSection:
     if not v5:
         table = ListTable(0, None)
         out.tables.append(table)
+        if out.address_size not in (2, 4, 8):  # an entry of two 0-byte addresses would never advance
+            out.problems.append(where(name, 0, f"address size {out.address_size} is invalid"))
+            return out
         _read_lists(r, name, 0, len(data), table, out, version=4, views=views)
         return out
     off = 0

@@ -11,8 +11,8 @@ from ..backends.macho_dsym.constants import (FAT_MAGIC, FAT_MAGIC_64, LC_SEGMENT
                                              MH_MAGIC, MH_MAGIC_64, MH_OBJECT, S_ATTR_PURE_INSTRUCTIONS,
                                              S_ATTR_SOME_INSTRUCTIONS, S_GB_ZEROFILL, S_THREAD_LOCAL_ZEROFILL,
                                              S_ZEROFILL)
-from ..errors import ContainerError
-from .container import CodeSection, DebugFile, normalise_section_name
+from ..errors import ContainerError, ReadError
+from .container import CodeSection, DebugFile, decompress_zdebug, normalise_section_name, section_limit
 
 CPU_TYPES = {c.CPU_TYPE_X86_64: "x86_64", c.CPU_TYPE_ARM64: "arm64", c.CPU_TYPE_I386: "i386", c.CPU_TYPE_ARM: "arm"}
 ARCH_ALIASES = {"x86_64": "x86_64", "arm64": "arm64", "aarch64": "arm64", "i386": "i386", "arm": "arm"}
@@ -34,7 +34,7 @@ def is_macho(data: bytes) -> bool:
     return be in (FAT_MAGIC, FAT_MAGIC_64) and 0 < int.from_bytes(data[4:8], "big") < 32
 
 
-def read_macho(path: str, data: bytes, arch: str | None = None) -> DebugFile:
+def read_macho(path: str, data: bytes, arch: str | None = None, max_section_size: int | None = None) -> DebugFile:
     be = int.from_bytes(data[:4], "big")
     if be in (FAT_MAGIC, FAT_MAGIC_64):
         data = _fat_slice(path, data, arch)
@@ -42,7 +42,7 @@ def read_macho(path: str, data: bytes, arch: str | None = None) -> DebugFile:
         found = CPU_TYPES.get(_u32(data, 4, _byteorder(data)), "unknown")
         if ARCH_ALIASES.get(arch, arch) != found:
             raise ContainerError(f"{path}: holds {found}, not {arch}")
-    return _read_thin(path, data)
+    return _read_thin(path, data, section_limit(len(data), max_section_size))
 
 
 def _byteorder(data: bytes) -> str:
@@ -82,7 +82,7 @@ def _fat_slice(path: str, data: bytes, arch: str | None) -> bytes:
     return slices[want]
 
 
-def _read_thin(path: str, data: bytes) -> DebugFile:
+def _read_thin(path: str, data: bytes, limit: int) -> DebugFile:
     order = _byteorder(data)
     e = "<" if order == "little" else ">"
     magic = _u32(data, 0, order)
@@ -128,7 +128,13 @@ def _read_thin(path: str, data: bytes) -> DebugFile:
             if flags & (S_ATTR_PURE_INSTRUCTIONS | S_ATTR_SOME_INSTRUCTIONS):
                 out.code.append(CodeSection(sectname, addr, raw))
             continue
-        if out.is_object and nreloc:
+        if sectname.startswith("__zdebug"):  # GNU-style compressed DWARF, as in ELF's .zdebug_*
+            try:
+                raw = decompress_zdebug(f"{segname},{sectname}", raw, limit)
+            except ReadError as err:
+                out.problems.append(str(err))
+                continue
+        elif out.is_object and nreloc:
             raw = _relocate(out, sectname, raw, data, reloff, nreloc, e, symbols, arch)
         out.sections[name] = raw
         out.addresses[name] = addr

@@ -15,28 +15,33 @@ T_SUBPROGRAM, T_LEXICAL_BLOCK, T_INLINED = 0x2e, 0x0b, 0x1d
 
 
 def die_ranges(ctx: DwarfContext, unit: Unit, i: int) -> list[tuple[int, int]]:
-    """The address ranges of DIE ``i``: [low_pc, high_pc) or its DW_AT_ranges list."""
+    """The address ranges of DIE ``i``: [low_pc, high_pc) or its DW_AT_ranges list. A low_pc or high_pc whose form
+    is not an address, address index or constant (a block, data16) gives no range."""
     low = unit.attr_form(i, A_LOW_PC)
     high = unit.attr_form(i, A_HIGH_PC)
     if low is not None and high is not None:
         lv = ctx.address_index(unit, low[1]) if low[0] in ADDR_INDEX else low[1]
         hv = high[1]
         if high[0] in CONSTANTS:
-            hv = (lv or 0) + hv
+            hv = (lv or 0) + hv if isinstance(lv, int) or lv is None else None
         elif high[0] in ADDR_INDEX:
             hv = ctx.address_index(unit, hv)
-        if lv is not None and hv is not None:
+        if isinstance(lv, int) and isinstance(hv, int):
             return [(lv, hv)]
     rng = unit.attr_form(i, A_RANGES)
-    if rng is not None:
+    if rng is not None and isinstance(rng[1], int):
         return attribute_ranges(ctx, unit, *rng)[1]
     return []
 
 
-def lookup(ctx: DwarfContext, address: int, out: TextIO, dumper: InfoDumper) -> bool:
-    """Print the unit, function, blocks and line of ``address``; False when no unit covers it."""
+def lookup(ctx: DwarfContext, address: int, out: TextIO, dumper: InfoDumper,
+           problems: list[str] | None = None) -> bool:
+    """Print the unit, function, blocks and line of ``address``; False when no unit covers it. The problems of
+    the units it decodes on the way go to ``problems``."""
     for unit in ctx.units():
         ctx.load(unit)
+        if problems is not None:
+            problems += unit.problems
         if not unit.offs or not any(a <= address < b for a, b in die_ranges(ctx, unit, 0)):
             forget(unit)
             continue
@@ -118,6 +123,7 @@ def summary(ctx: DwarfContext, out: TextIO) -> list[str]:
     for name in sorted(df.sections):
         out.write(f".{name:<20} {len(df.sections[name]):>10}\n")
     out.write("\nunit        section      version format  addr  length      DIEs  tags\n")
+    problems: list[str] = []
     for section in ("debug_info", "debug_types"):
         for unit in ctx.units(section):
             ctx.load(unit)
@@ -125,6 +131,7 @@ def summary(ctx: DwarfContext, out: TextIO) -> list[str]:
             tags = len({ab.tag for ab in unit.abbs if ab is not None})
             out.write(f"0x{unit.offset:08x}  .{section:<11} {unit.version:>7} {'DWARF64' if unit.offset_size == 8 else 'DWARF32'}"
                       f" {unit.address_size:>5}  0x{unit.length:08x} {dies:>6} {tags:>5}\n")
+            problems += unit.problems
             forget(unit)
     from .lists_text import write_summary
-    return write_summary(ctx, out)
+    return problems + write_summary(ctx, out)

@@ -35,6 +35,8 @@ def attribute_ranges(ctx: DwarfContext, unit: Unit, form: int, value: int
                      ) -> tuple[int | None, list[tuple[int, int]], str | None]:
     """A DIE's ``DW_AT_ranges``: (the list's offset, its ranges, a problem or None); the offset is None, with no
     ranges, when a ``rnglistx`` index is past the offset table."""
+    if not isinstance(value, int):  # a block or data16 where an offset or index belongs
+        return None, [], f".{unit.section}[0x{unit.offset:x}]: a DW_AT_ranges value of form 0x{form:x} is not an offset"
     offset = list_offset(ctx, unit, form, value)
     if offset is None:
         return None, [], None

@@ -6,15 +6,14 @@ name (and form with --show-form), the formatter turns a decoded value into llvm-
 from __future__ import annotations
 
 import io
-import re
 from dataclasses import dataclass
 from typing import Callable, TextIO
 
 from . import forms, names
+from .die_format import die_formatter
 from .expr import format_expr
 from .forms import F
-from .lines import BASIC_BLOCK, END_SEQUENCE, EPILOGUE_BEGIN, IS_STMT, PROLOGUE_END, STANDARD_OPCODES, LineTable, \
-    parse_line_table
+from .lines import LineTable, parse_line_table
 from .ranges import attribute_ranges, list_offset, loclist
 from .typename import DieRef, TypePrinter
 from .units import DW_UT, DwarfContext, Unit, cstring, forget
@@ -30,6 +29,15 @@ A_NAME, A_LINKAGE, A_MIPS_LINKAGE = 0x03, 0x6e, 0x2007
 # Types whose printed name is their DW_AT_name when they sit directly in the unit (no scope to qualify).
 PLAIN_TYPE_TAGS = {0x24, 0x16, 0x13, 0x17, 0x04, 0x02}  # base, typedef, struct, union, enum, class
 MAX_ORIGIN_CHAIN = 64
+# DIEs deeper than this are indented as if at this depth: llvm-dwarfdump's indentation of 100,000 nested DIEs
+# would make the text quadratic in the input (no compiler nests anywhere near this deep).
+MAX_INDENT_DEPTH = 256
+# Naming types walks their reference chains (bounded per name by typename.MAX_DEPTH/MAX_STEPS). A file of long
+# chains (5,000 subroutine types, each returning the next) would still cost thousands of steps per name: the
+# steps of all names are bounded by a budget growing with the DIEs read; past it, names are shortened.
+TYPE_STEPS_BASE = 20_000
+TYPE_STEPS_PER_DIE = 8
+SHORT_TYPE_STEPS = 8
 
 
 @dataclass
@@ -60,6 +68,8 @@ def escape(s: str) -> str:
 
 
 def hex_addr(value: int, size: int) -> str:
+    if not isinstance(value, int):  # a block or data16 where an address belongs: show its bytes
+        return "<" + " ".join(f"{b:02x}" for b in value) + ">"
     digits = size * 2
     return f"0x{value:0{digits}x}"
 
@@ -90,6 +100,12 @@ class InfoDumper:
         self._line_tables: dict[int, LineTable] = {}
         self._string_cache: dict[int, dict[int, str]] = {}
         self._expr_cache: dict = {}
+        self._type_names: dict[tuple[str, int, int], str] = {}
+        # Work spent on type names, and what the units seen so far allow (see TYPE_STEPS_PER_DIE).
+        self._type_steps = 0
+        self._type_budget = TYPE_STEPS_BASE
+        self._budgeted: set[tuple[str, int]] = set()
+        self._type_budget_spent = False
 
     # --- references ----------------------------------------------------------------------------------------
     def die_at(self, unit: Unit, offset: int) -> DieRef | None:
@@ -160,6 +176,29 @@ class InfoDumper:
                             work.append(r)
         return None
 
+    def type_name(self, d: DieRef) -> str:
+        """The qualified name of type DIE ``d``, computed once per DIE (a chain of N types costs N walks of a
+        bounded depth, not N walks of the whole chain)."""
+        key = (d.unit.section, d.unit.offset, d.i)
+        name = self._type_names.get(key)
+        if name is None:
+            if len(self._type_names) > 1 << 16:
+                self._type_names.clear()
+            unit = d.unit
+            if (unit.section, unit.offset) not in self._budgeted:
+                self._budgeted.add((unit.section, unit.offset))
+                self._type_budget += TYPE_STEPS_PER_DIE * len(unit.offs)
+            printer = TypePrinter(self.resolve, self.string_of)
+            if self._type_steps > self._type_budget:
+                printer.max_steps = SHORT_TYPE_STEPS
+                if not self._type_budget_spent:
+                    self._type_budget_spent = True
+                    self.problems.append(f".{unit.section}[0x{d.unit.offs[d.i]:x}]: type references form chains too "
+                                         "long to name in full; type names from here on are shortened")
+            name = self._type_names[key] = printer.qualified(d)
+            self._type_steps += printer.steps
+        return name
+
     # --- one attribute ---------------------------------------------------------------------------------------
     def value_text(self, unit: Unit, i: int, at: int, form: int, v, depth: int) -> str:
         opts = self.opts
@@ -184,7 +223,7 @@ class InfoDumper:
                 lf, lv = low
                 if lf in forms.ADDR_INDEX:
                     lv = ctx.address_index(unit, lv)
-                if lv is not None:
+                if isinstance(lv, int) and isinstance(v, int):
                     return hex_addr((lv + v) & ((1 << 64) - 1), unit.address_size)
         sec_offset = form == F["sec_offset"] or form == F["loclistx"] or \
             (form in (F["data4"], F["data8"]) and unit.version <= 3)
@@ -200,7 +239,7 @@ class InfoDumper:
         elif at == A_TYPE:
             d = self.resolve(unit, form, v)
             if d is not None and d.unit.abbs[d.i] is not None:
-                text += ' "' + escape(TypePrinter(self.resolve, self.string_of).qualified(d)) + '"'
+                text += ' "' + escape(self.type_name(d)) + '"'
         elif at == A_RANGES:
             text += self.ranges(unit, form, v, depth)
         return text
@@ -392,11 +431,11 @@ class InfoDumper:
 
     def ranges(self, unit: Unit, form: int, v, depth: int) -> str:
         off, result, problem = attribute_ranges(self.ctx, unit, form, v)
+        if problem:
+            self.problems.append(problem)
         if off is None:
             return ""
         text = f"0x{off:0{2 * unit.offset_size}x}" if form == F["rnglistx"] else ""
-        if problem:
-            self.problems.append(problem)
         digits = 2 * unit.address_size
         line = "\n" + " " * (17 + 2 * depth) + f"[0x%0{digits}x, 0x%0{digits}x)"  # hex_addr, twice
         return text + "".join([line % pair for pair in result])
@@ -481,7 +520,7 @@ class InfoDumper:
         head = f": {'  ' * depth}{names.tag_name(ab.tag)}"
         if self.opts.verbose:
             head += f" [{ab.code}] {'*' if ab.has_children else ' '}"
-        return head + "\n", _die_formatter(tuple(kinds)), tuple(parts)
+        return head + "\n", die_formatter(tuple(kinds)), tuple(parts)
 
     def dump_unit(self, u: Unit, only: set[int] | None = None) -> None:
         """Write unit ``u``; with ``only``, just the DIEs whose index is in it (with their subtrees)."""
@@ -499,9 +538,16 @@ class InfoDumper:
             rows = zip(range(len(offs)), offs, abbs, vals, depths)
         else:
             rows = ((i, offs[i], abbs[i], vals[i], depths[i]) for i in sorted(only))
+        deep = False
         for i, off, ab, v, depth in rows:
+            if depth > MAX_INDENT_DEPTH:  # indentation is capped: output stays linear in the input
+                depth = MAX_INDENT_DEPTH
+                deep = True
             if ab is None:
                 append(f"0x{off:08x}: {'  ' * depth}NULL\n\n")
+                if len(chunks) > 8192:  # runs of NULLs are streamed too
+                    out.write("".join(chunks))
+                    chunks.clear()
                 continue
             layout = layouts.get((ab.code, depth))
             if layout is None:
@@ -515,78 +561,7 @@ class InfoDumper:
                 out.write("".join(chunks))
                 chunks.clear()
         out.write("".join(chunks))
+        if deep:
+            self.problems.append(f".{u.section}[0x{u.offset:x}]: DIEs nest deeper than {MAX_INDENT_DEPTH} levels; "
+                                 "deeper ones are printed at that indentation")
         self.problems.extend(u.problems)
-
-
-_DIE_FORMATTERS: dict[tuple, Callable] = {}
-
-
-def _die_formatter(kinds: tuple) -> Callable:
-    """A function formatting a whole DIE (offset, head line, all attributes) in one f-string: the hot path of the
-    text dump.
-
-    ``kinds`` says per attribute how its value is printed: an f-string body of v and base (inlined), "map" (a
-    TextCache looked up by value) or "call" (a function of DIE index, value, depth). Generated once per distinct
-    tuple of kinds, so all abbreviations of the same shape share one function."""
-    fn = _DIE_FORMATTERS.get(kinds)
-    if fn is None:
-        n = len(kinds)
-        body = []
-        for k, kind in enumerate(kinds):
-            if kind == "map":
-                value = f"{{m{k}[v{k}]}}"
-            elif kind == "call":
-                value = f"{{m{k}(i, v{k}, depth)}}"
-            else:
-                value = re.sub(r"\bv\b", f"v{k}", kind)
-            body.append(f"{{a{k}}}{value})\\n")
-        unpack = ""
-        if n:
-            unpack = (f"    {', '.join(f'a{k}, m{k}' for k in range(n))}{',' if n == 1 else ''} = parts\n"
-                      f"    {', '.join(f'v{k}' for k in range(n))}{',' if n == 1 else ''} = vals\n")
-        src = (f"def die(head, parts, i, off, vals, depth, base):\n{unpack}"
-               f"    return f{'0x{off:08x}{head}' + ''.join(body) + chr(92) + 'n'!r}\n")
-        src = src.replace("\\\\n", "\\n")
-        env: dict = {}
-        exec(compile(src, f"<DIE formatter {kinds}>", "exec"), env)  # noqa: S102 - our own generated code
-        fn = _DIE_FORMATTERS[kinds] = env["die"]
-    return fn
-
-
-def dump_line_table(t: LineTable, out: TextIO) -> None:
-    w = []
-    w.append(f"debug_line[0x{t.offset:08x}]\nLine table prologue:\n")
-    w.append(f"    total_length: 0x{t.unit_length:0{2 * t.offset_size}x}\n")
-    w.append(f"          format: {'DWARF64' if t.offset_size == 8 else 'DWARF32'}\n")
-    w.append(f"         version: {t.version}\n")
-    if t.version >= 5:
-        w.append(f"    address_size: {t.address_size}\n seg_select_size: {t.seg_select_size}\n")
-    w.append(f" prologue_length: 0x{t.header_length:0{2 * t.offset_size}x}\n")
-    w.append(f" min_inst_length: {t.min_inst_length}\nmax_ops_per_inst: {t.max_ops_per_inst}\n")
-    w.append(f" default_is_stmt: {t.default_is_stmt}\n       line_base: {t.line_base}\n")
-    w.append(f"      line_range: {t.line_range}\n     opcode_base: {t.opcode_base}\n")
-    for i, n in enumerate(t.standard_opcode_lengths):
-        name = STANDARD_OPCODES[i] if i < len(STANDARD_OPCODES) else f"DW_LNS_unknown_{i + 1:x}"
-        w.append(f"standard_opcode_lengths[{name}] = {n}\n")
-    first = 0 if t.version >= 5 else 1
-    for i, d in enumerate(t.include_dirs, first):
-        w.append(f'include_directories[{i:3}] = "{escape(d)}"\n')
-    for i, f in enumerate(t.files, first):
-        w.append(f"file_names[{i:3}]:\n           name: \"{escape(f.name)}\"\n      dir_index: {f.dir_index}\n")
-        if t.has_md5 and f.md5 is not None:
-            w.append(f"   md5_checksum: {f.md5.hex()}\n")
-        if t.version < 5:
-            w.append(f"       mod_time: 0x{f.mtime:08x}\n         length: 0x{f.length:08x}\n")
-    w.append("\n")
-    if t.rows:
-        w.append("Address            Line   Column File   ISA Discriminator Flags\n"
-                 "------------------ ------ ------ ------ --- ------------- -------------\n")
-        for a, line, col, fi, isa, disc, flags in t.rows:
-            w.append(f"0x{a:016x} {line:6} {col:6} {fi:6} {isa:3} {disc:13} "
-                     + (" is_stmt" if flags & IS_STMT else "") + (" basic_block" if flags & BASIC_BLOCK else "")
-                     + (" prologue_end" if flags & PROLOGUE_END else "")
-                     + (" epilogue_begin" if flags & EPILOGUE_BEGIN else "")
-                     + (" end_sequence" if flags & END_SEQUENCE else "") + "\n")
-            if flags & END_SEQUENCE:
-                w.append("\n")
-    out.write("".join(w))

@@ -51,6 +51,7 @@ class TypePrinter:
         self.word = True
         self.depth = 0
         self.steps = 0
+        self.max_steps = MAX_STEPS
 
     # --- helpers ---
     def find(self, d: DieRef, at: int):
@@ -108,7 +109,7 @@ class TypePrinter:
         return self.before(d)
 
     def append_scopes(self, d):
-        if d is None or d.tag in SCOPE_STOP or self.depth > MAX_DEPTH or self.steps > MAX_STEPS:
+        if d is None or d.tag in SCOPE_STOP or self.depth > MAX_DEPTH or self.steps > self.max_steps:
             return
         self.depth += 1
         try:
@@ -126,7 +127,7 @@ class TypePrinter:
             out.append("void")
             return None
         self.steps += 1
-        if self.depth > MAX_DEPTH or self.steps > MAX_STEPS:
+        if self.depth > MAX_DEPTH or self.steps > self.max_steps:
             return None
         self.depth += 1
         try:
@@ -183,7 +184,7 @@ class TypePrinter:
             self.depth -= 1
 
     def after(self, d, inner):
-        if d is None or self.depth > MAX_DEPTH or self.steps > MAX_STEPS:
+        if d is None or self.depth > MAX_DEPTH or self.steps > self.max_steps:
             return
         self.depth += 1
         try:
@@ -210,7 +211,7 @@ class TypePrinter:
         out.append("(")
         first = True
         for p in self.children(d):
-            if p.tag not in (T_FORMAL_PARAM, T_UNSPEC_PARAMS) or self.steps > MAX_STEPS:
+            if p.tag not in (T_FORMAL_PARAM, T_UNSPEC_PARAMS) or self.steps > self.max_steps:
                 break
             if not first:
                 out.append(", ")

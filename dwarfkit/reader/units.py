@@ -15,12 +15,13 @@ from . import forms
 from .abbrev import Abbrev, UnknownForm, compile_abbrev, parse_abbrev_table
 from .container import DebugFile
 from .forms import F
-from ..encoding import decode_initial_length, decode_uleb128 as uleb
+from ..encoding import Leb128Error, decode_initial_length, decode_uleb128 as uleb
 
 DW_UT = {1: "DW_UT_compile", 2: "DW_UT_type", 3: "DW_UT_partial", 4: "DW_UT_skeleton", 5: "DW_UT_split_compile",
          6: "DW_UT_split_type"}
 DW_AT_str_offsets_base, DW_AT_addr_base, DW_AT_rnglists_base, DW_AT_loclists_base = 0x72, 0x73, 0x74, 0x8c
 DW_AT_GNU_addr_base, DW_AT_GNU_ranges_base = 0x2133, 0x2132
+VALID_ADDRESS_SIZES = (1, 2, 4, 8)
 DW_AT_stmt_list, DW_AT_comp_dir, DW_AT_name, DW_AT_low_pc, DW_AT_language = 0x10, 0x1b, 0x03, 0x11, 0x13
 
 
@@ -191,8 +192,9 @@ class DwarfContext:
             return None
         unit = Unit(section, start, length, offset_size, version, unit_type, abbrev_offset, address_size, off, end,
                     sig, toff, dwo)
-        if address_size not in (1, 2, 4, 8):
-            unit.problems.append(f"{name}[0x{start:x}]: address size {address_size} is invalid")
+        if address_size not in VALID_ADDRESS_SIZES:
+            unit.problems.append(f"{name}[0x{start:x}]: address size {address_size} is invalid; the unit's DIEs "
+                                 "are not decoded")
         return unit
 
     # --- abbreviations and DIEs --------------------------------------------------------------------------------
@@ -218,6 +220,8 @@ class DwarfContext:
             unit.problems.append(str(e))
             return unit
         unit.abbrevs = table
+        if unit.address_size not in VALID_ADDRESS_SIZES:
+            return unit  # the header's problem says why: addresses of other sizes cannot be read as numbers
         data = self.file.section(unit.section)
         offs, abbs, vals, parents, depths = unit.offs, unit.abbs, unit.vals, unit.parents, unit.depths
         # The hot loop of every reader: bound methods and the current parent/depth kept in locals.
@@ -260,6 +264,8 @@ class DwarfContext:
             if off > end:
                 unit.problems.append(f"{name}[0x{start:x}]: DIE runs past the end of its unit (0x{end:x})")
                 _drop_last(unit)
+        except Leb128Error as e:
+            unit.problems.append(f"{name}[0x{e.pos:x}]: in the DIE at 0x{start:x}: {e}")
         except (IndexError, ValueError, struct.error):
             unit.problems.append(f"{name}[0x{start:x}]: DIE is truncated (section ends at 0x{len(data):x})")
         except UnknownForm as e:

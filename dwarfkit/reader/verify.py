@@ -33,8 +33,9 @@ RANGED_TAGS = {T_SUBPROGRAM, T_LEXICAL_BLOCK, T_INLINED, T_CU, 0x41, 0x4a}
 MAX_FINDINGS = 10_000  # past this, a summary line: a corrupt file must not flood the terminal
 
 
-def verify(path: str, arch: str | None = None, binary: str | None = None) -> list[str]:
-    df = open_debug_file(path, arch)
+def verify(path: str, arch: str | None = None, binary: str | None = None,
+           max_section_size: int | None = None) -> list[str]:
+    df = open_debug_file(path, arch, max_section_size)
     v = Verifier(df)
     v.findings += container_findings(df.path)
     v.check_dsym_uuid(path, arch, binary)
@@ -150,7 +151,8 @@ class Verifier:
         elif at == A_RANGES:
             off, _ranges, problem = attribute_ranges(ctx, unit, form, v)
             if off is None:
-                self.add(f"{where}: DW_AT_ranges index {v} is past the end of .debug_rnglists")
+                self.add(f"{problem} (from {where} DW_AT_ranges)" if problem else
+                         f"{where}: DW_AT_ranges index {v} is past the end of .debug_rnglists")
                 return
             if problem:
                 self.add(f"{problem} (from {where} DW_AT_ranges)")
