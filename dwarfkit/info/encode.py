@@ -7,7 +7,7 @@ to DIEs not laid out yet are patched when their target gets its offset.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from .. import names
 from ..encoding import sleb128, uleb128, uleb128_padded
@@ -15,12 +15,18 @@ from ..errors import LayoutError
 from ..expr import DieOperand
 from ..relocation_buffer import ADDRESS, ENTRY, SECTION, UNIT, RelocationBuffer
 from . import forms as F
-from .die import Die
+from .die import Die, UnitView
 
 if TYPE_CHECKING:
-    from .unit import Unit
+    from ..tables.shared import SharedTables
 
 Encoder = Callable[[bytearray, Any], None]
+
+
+class EncodedUnit(UnitView, Protocol):
+    """What the encoder needs of a unit beyond :class:`UnitView`: its header (:class:`dwarfkit.info.unit.Unit`)."""
+
+    def write_header(self, encoder: "UnitEncoder", buf: bytearray) -> int | None: ...
 
 
 # Forms of a fixed size whose value is a plain number.
@@ -55,12 +61,12 @@ class Fixup:
 class UnitEncoder:
     """Encodes units into one section buffer; shared by all units written to that section."""
 
-    def __init__(self, program: Any, section: str, data: bytearray, relocs: RelocationBuffer) -> None:
-        self.program = program
+    def __init__(self, tables: "SharedTables", section: str, data: bytearray, relocs: RelocationBuffer) -> None:
+        self.tables = tables
         self.section = section
         self.data = data
         self.relocs = relocs
-        self.encoding = enc = program.encoding
+        self.encoding = enc = tables.encoding
         self.order = enc.byteorder
         self.pending: list[Fixup] = []      # fixups whose target lies in a unit not laid out yet
         self.late: list[tuple[int, Any]] = []   # section offsets known only at emission (list bases)
@@ -213,7 +219,7 @@ class UnitEncoder:
         It is generated as Python source so that the common fields (constants, strp offsets, inline strings, plain
         addresses, fixed expressions) are written in line; other forms call their encoder from ``_encoders``.
         """
-        code = self.program.abbrevs.code(key)
+        code = self.tables.abbrevs.code(key)
         order, osize, asize = self.order, self.encoding.offset_size, self.encoding.address_size
         namespace: dict[str, Any] = {"CODE": uleb128(code), "add_packed": self.relocs.packed.append,
                                      "uleb128": uleb128}
@@ -269,7 +275,7 @@ class UnitEncoder:
         return encoder
 
     # -- units -----------------------------------------------------------------------------------------------
-    def encode_unit(self, unit: "Unit", release: bool = False) -> int:
+    def encode_unit(self, unit: EncodedUnit, release: bool = False) -> int:
         """Appends ``unit`` (header and DIEs); returns its offset. References into later units stay pending.
 
         With ``release``, every DIE is unlinked from its children once written, so that reference counting frees
@@ -294,7 +300,7 @@ class UnitEncoder:
         if enc.offset_size == 4 and len(buf) > 0xFFFFFFFF:
             raise LayoutError(f"{unit.label()}: {self.section} grows past 4 GiB; DWARF64 (offset_size=8) is needed")
         if type_offset_pos is not None:
-            type_die = unit.type_die   # type: ignore[attr-defined]
+            type_die = unit.type_die
             self.patch(type_offset_pos, enc.offset_size, type_die.offset - start)
         for fixup in self._unit_fixups:
             if fixup.target.offset is None:
