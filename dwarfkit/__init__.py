@@ -28,7 +28,7 @@ def _use_checkout_backends() -> None:
     from pathlib import Path
     root = Path(__file__).resolve().parent.parent
     if (root / "pyproject.toml").is_file() and (root / "backends" / "__init__.py").is_file():
-        __path__.append(str(root))  # type: ignore[name-defined]
+        __path__.append(str(root))
 
 
 _use_checkout_backends()

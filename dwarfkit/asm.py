@@ -15,8 +15,9 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
+from .address import Address
 from .arch import Arch
 from .errors import DescriptionError, DwarfkitError, ToolError
 from .frame import CallFrames
@@ -52,7 +53,8 @@ def radix_free(source: str) -> str:
 
 
 @functools.cache
-def _engines(arch: Arch):
+def _engines(arch: Arch) -> tuple[Any, Any, type[Exception]]:
+    """(keystone assembler, capstone disassembler, keystone's error class) for ``arch``, made once each."""
     try:
         import capstone
         import keystone
@@ -195,7 +197,7 @@ def _shown(line: str, readable: dict[str, str]) -> str:
     return re.sub(r"__dk_\d+_\d+", lambda m: readable[m.group(0)], line)
 
 
-def _miscounted(arch: Arch, ks_error: type, parsed: list[_Function], found: int, count: int) -> DwarfkitError:
+def _miscounted(arch: Arch, ks_error: type[Exception], parsed: list[_Function], found: int, count: int) -> DwarfkitError:
     """keystone accepts some malformed lines silently (emitting nothing, or a prefix that merges with the next
     line): find the first line that is not exactly one instruction on its own."""
     prelude, readable = _prelude(parsed)
@@ -214,7 +216,7 @@ def _miscounted(arch: Arch, ks_error: type, parsed: list[_Function], found: int,
     return ToolError(f"capstone found {found} instructions where the source has {count}")
 
 
-def _locate_error(arch: Arch, ks_error: type, parsed: list[_Function], error: Exception) -> DescriptionError:
+def _locate_error(arch: Arch, ks_error: type[Exception], parsed: list[_Function], error: Exception) -> DescriptionError:
     """keystone names no line: assemble each line alone, every label defined, to find the first bad one."""
     prelude, readable = _prelude(parsed)
     for f in parsed:
@@ -240,7 +242,7 @@ def check_instruction_starts(arch: Arch, code: bytes, addresses: Iterable[int], 
                                f"{base:#x}: " + ", ".join(f"{a:#x}" for a in bad))
 
 
-def _origin(start, assembly: Assembly, base: int) -> int | None:
+def _origin(start: Address, assembly: Assembly, base: int) -> int | None:
     """Code offset of a sequence or FDE start: a label of the assembly, or a plain address with the code at base."""
     if start.symbol is None:
         return start.offset - base

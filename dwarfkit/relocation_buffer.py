@@ -73,7 +73,7 @@ class BufferedSection(Section):
         self._byteorder = byteorder
         super().__init__(name, data, [], alignment)
 
-    @property  # type: ignore[override]
+    @property
     def relocations(self) -> list[Relocation]:
         if self._buffer is not None:
             built = self.__dict__.get("_relocations", []) + self._buffer.build(self.data, self._byteorder)

@@ -32,14 +32,18 @@ class UnitView(Protocol):
     uses_rnglists: bool
     uses_loclists: bool
     root: "Die"
-    signature: int | None      # type units only
     type_die: "Die | None"     # type units only
+
+    @property
+    def signature(self) -> int | None: ...   # type units only (read-only here: TypeUnit narrows it to int)
 
     def _new_die(self, parent: "Die | None", tag: str | int, attributes: dict[str, Any]) -> "Die": ...
 
     def _set(self, die: "Die", at: int, value: Any) -> None: ...
 
     def label(self) -> str: ...
+
+    def file(self, name: str, directory: str | int = 0) -> int: ...
 
 DW_AT_name = names.ATTRIBUTES["name"]
 DW_FORM_addr = names.FORMS["addr"]

@@ -90,7 +90,7 @@ class UnitEncoder:
             mask = (1 << (8 * size)) - 1
 
             def encode(buf: bytearray, value: int) -> None:
-                buf += (value & mask).to_bytes(size, order)  # type: ignore[arg-type]
+                buf += (value & mask).to_bytes(size, order)
             return encode
 
         def data1(buf: bytearray, value: int) -> None:
@@ -110,12 +110,12 @@ class UnitEncoder:
 
             def encode(buf: bytearray, value: int) -> None:
                 add_packed(len(buf) << 8 | cls)
-                buf += value.to_bytes(osize, order)  # type: ignore[arg-type]
+                buf += value.to_bytes(osize, order)
             return encode
 
         def address(buf: bytearray, value: Any) -> None:
             if type(value) is int:   # a plain address, checked when it was set
-                buf += value.to_bytes(asize, order)  # type: ignore[arg-type]
+                buf += value.to_bytes(asize, order)
             elif value.symbol is None:
                 buf += value.offset.to_bytes(asize, order)
             else:
@@ -125,7 +125,7 @@ class UnitEncoder:
         def block(size: int | None) -> Encoder:
             def encode(buf: bytearray, value: tuple[bytes, list]) -> None:
                 data, relocs = value
-                buf += uleb128(len(data)) if size is None else len(data).to_bytes(size, order)  # type: ignore[arg-type]
+                buf += uleb128(len(data)) if size is None else len(data).to_bytes(size, order)
                 if relocs:
                     start = len(buf)
                     for offset, rsize, addr in relocs:
@@ -153,7 +153,7 @@ class UnitEncoder:
                     buf += bytes(size)
                     return
                 add_packed(pos << 8 | cls)
-                buf += (offset - self._unit_offset).to_bytes(size, order)  # type: ignore[arg-type]
+                buf += (offset - self._unit_offset).to_bytes(size, order)
             return encode
 
         ref_addr_size = asize if enc.version == 2 else osize
@@ -170,7 +170,7 @@ class UnitEncoder:
                 buf += bytes(ref_addr_size)
                 return
             add_reloc(pos, ref_addr_size, UNIT, ".debug_info", target.offset)
-            buf += target.offset.to_bytes(ref_addr_size, order)  # type: ignore[arg-type]
+            buf += target.offset.to_bytes(ref_addr_size, order)
 
         def list_offset(buf: bytearray, value: Any) -> None:
             offset = value.place()
@@ -183,7 +183,7 @@ class UnitEncoder:
                                   f"{value.section_name()} does not fit 32-bit DWARF; DWARF64 (offset_size=8) is "
                                   f"needed")
             add_reloc(len(buf), osize, SECTION, value.section_name(), offset)
-            buf += offset.to_bytes(osize, order)  # type: ignore[arg-type]
+            buf += offset.to_bytes(osize, order)
 
         def list_index(buf: bytearray, value: Any) -> None:
             buf += uleb128(value.index())
@@ -289,7 +289,7 @@ class UnitEncoder:
         self._unit_fixups = []
         unit.offset = start
         buf += enc.initial_length(0)
-        buf += enc.version.to_bytes(2, self.order)  # type: ignore[arg-type]
+        buf += enc.version.to_bytes(2, self.order)
         type_offset_pos = unit.write_header(self, buf)
         self._encode_tree(unit.root)
         length = len(buf) - start - enc.initial_length_size
@@ -300,7 +300,8 @@ class UnitEncoder:
         if enc.offset_size == 4 and len(buf) > 0xFFFFFFFF:
             raise LayoutError(f"{unit.label()}: {self.section} grows past 4 GiB; DWARF64 (offset_size=8) is needed")
         if type_offset_pos is not None:
-            type_die = unit.type_die
+            type_die = unit.type_die   # checked by TypeUnit.write_header, and laid out by _encode_tree above
+            assert type_die is not None and type_die.offset is not None
             self.patch(type_offset_pos, enc.offset_size, type_die.offset - start)
         for fixup in self._unit_fixups:
             if fixup.target.offset is None:
@@ -348,7 +349,7 @@ class UnitEncoder:
             encode(buf, root.values, base)
 
     def patch(self, pos: int, size: int, value: int) -> None:
-        self.data[pos:pos + size] = value.to_bytes(size, self.order)  # type: ignore[arg-type]
+        self.data[pos:pos + size] = value.to_bytes(size, self.order)
 
     def resolve(self, fixup: Fixup) -> None:
         value = fixup.value()

@@ -6,7 +6,7 @@ the value, never on where the DIE ends up, so a DIE's size is known before layou
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 from .. import names
 from ..address import Address
@@ -357,7 +357,7 @@ def _reference(unit: "Unit", die: Die, at: int, target: Die, pinned: int | None)
     raise die.error(at, f"a reference does not fit form {names.form_name(pinned)}")
 
 
-def _block(die: Die, at: int, value: tuple[bytes, list], pinned: int | None, version: int,
+def _block(die: Die, at: int, value: tuple[bytes, Sequence[Any]], pinned: int | None, version: int,
            default: int | None) -> tuple[int, Any]:
     size = len(value[0])
     if pinned is None:

@@ -39,7 +39,7 @@ class _Shape:
 def _specs_of(plan: dict, signature: "tuple[int, ...] | list[int]") -> list[tuple]:
     """The attribute list of a signature: each attribute's form (0 for an attribute not set, None), followed by its
     value for DW_FORM_implicit_const. The signature may cover only the first attributes of the plan."""
-    specs = []
+    specs: list[tuple] = []
     i = 0
     for at, _, _ in plan.values():
         if i >= len(signature):
@@ -372,6 +372,7 @@ class TypeUnit(Unit):
     unit_type = DW_UT_type
     root_tag = "type_unit"
     short = "tu"
+    signature: int
 
     def __init__(self, tables: "SharedTables", signature: int, attributes: dict[str, Any]) -> None:
         if not isinstance(signature, int) or isinstance(signature, bool) or not 0 <= signature < 1 << 64:

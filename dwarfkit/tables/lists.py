@@ -89,7 +89,8 @@ class ListTable:
         self.finished = False
 
     def make(self, entries: Iterable[Sequence[Any]]) -> _List:
-        checked = []
+        """A :class:`RangeList` or :class:`LocationList` of ``entries``, each checked (DescriptionError names it)."""
+        checked: list[tuple] = []
         for n, entry in enumerate(entries):
             what = "location" if self.locations else "range"
             if len(entry) != (3 if self.locations else 2):

@@ -74,8 +74,12 @@ class SharedTables:
 
     def range_list(self, entries: Iterable[Sequence[Any]]) -> RangeList:
         """A range list ``[(start, length), ...]`` (starts: Address, int or symbol name) for ``ranges=``."""
-        return self.ranges.make(entries)  # type: ignore[return-value]
+        made = self.ranges.make(entries)
+        assert isinstance(made, RangeList)
+        return made
 
     def location_list(self, entries: Iterable[Sequence[Any]]) -> LocationList:
         """A location list ``[(start, length, Expr), ...]`` for ``location=`` and other location attributes."""
-        return self.locations.make(entries)  # type: ignore[return-value]
+        made = self.locations.make(entries)
+        assert isinstance(made, LocationList)
+        return made
