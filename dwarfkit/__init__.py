@@ -2,22 +2,30 @@
 from .address import Address
 from .arch import Arch
 from .encoding import Encoding
-from .errors import (ContainerError, DescriptionError, DwarfkitError, EncodingError, LayoutError, ReadError,
-                     RelocationError, ToolError)
-from .image import ContentSection, Image, SectionKind, Symbol, SymbolKind
-from .sections import DwarfSections, Relocation, RelocKind, Section
+from .errors import (
+    ContainerError,
+    DescriptionError,
+    DwarfkitError,
+    EncodingError,
+    LayoutError,
+    ReadError,
+    RelocationError,
+    ToolError,
+)
 from .expr import Expr
+from .image import ContentSection, Image, SectionKind, Symbol, SymbolKind
 from .info.die import Die, pin
 from .info.unit import CompileUnit, PartialUnit, TypeUnit, Unit
 from .lists import LocationList, RangeList
 from .program import DwarfBuilder
+from .sections import DwarfSections, Relocation, RelocKind, Section
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Address", "Arch", "ContainerError", "ContentSection", "DescriptionError", "DwarfSections", "DwarfkitError", "Encoding",
-    "EncodingError", "Image", "LayoutError", "ReadError", "Relocation", "RelocKind", "RelocationError", "Section",
-    "SectionKind", "Symbol", "SymbolKind", "ToolError", "__version__",
+    "Address", "Arch", "ContainerError", "ContentSection", "DescriptionError", "DwarfSections", "DwarfkitError",
+    "Encoding", "EncodingError", "Image", "LayoutError", "ReadError", "Relocation", "RelocKind", "RelocationError",
+    "Section", "SectionKind", "Symbol", "SymbolKind", "ToolError", "__version__",
     # the DWARF core
     "CompileUnit", "Die", "DwarfBuilder", "Expr", "LocationList", "PartialUnit", "RangeList", "TypeUnit", "Unit", "pin",
 ]

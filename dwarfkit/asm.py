@@ -123,7 +123,7 @@ def _parse(arch: Arch, index: int, name: str, text: str) -> _Function:
     # Local labels get names no other function uses; references inside this function follow.
     renames = {label: f"__dk_{index}_{i}" for i, label in enumerate(local)}
     if renames:
-        pattern = re.compile(r"(?<![\w.$])(" + "|".join(re.escape(l) for l in renames) + r")(?![\w.$])")
+        pattern = re.compile(r"(?<![\w.$])(" + "|".join(re.escape(name) for name in renames) + r")(?![\w.$])")
         raw = [pattern.sub(lambda m: renames[m.group(1)], line) for line in raw]
     return _Function(name, raw, local, renames)
 
@@ -142,7 +142,7 @@ def assemble(arch: Arch, functions: Sequence[tuple[str, str]], *, align: int | N
         source = []
         first = []  # index of each function's first instruction
         count = 0
-        for f, pad in zip(parsed, pads):
+        for f, pad in zip(parsed, pads, strict=True):
             first.append(count)
             source.append(f"{f.name}:")
             for i, line in enumerate(f.lines + [None]):
@@ -162,7 +162,7 @@ def assemble(arch: Arch, functions: Sequence[tuple[str, str]], *, align: int | N
         if len(starts) != count:
             raise _miscounted(arch, ks_error, parsed, len(starts), count)
         bounds = starts + [len(code)]
-        ends = [bounds[i + len(f.lines)] for i, f in zip(first, parsed)]
+        ends = [bounds[i + len(f.lines)] for i, f in zip(first, parsed, strict=True)]
         wanted = [(-end % align) // pad_size for end in ends[:-1]] + [0]
         if wanted == pads:
             break
@@ -173,7 +173,7 @@ def assemble(arch: Arch, functions: Sequence[tuple[str, str]], *, align: int | N
     labels: dict[str, int] = {}
     bare: dict[str, list[int]] = {}
     layout = {}
-    for f, i, end in zip(parsed, first, ends):
+    for f, i, end in zip(parsed, first, ends, strict=True):
         layout[f.name] = (bounds[i], end)
         labels[f.name] = bounds[i]
         for label, index in f.labels.items():
@@ -197,7 +197,8 @@ def _shown(line: str, readable: dict[str, str]) -> str:
     return re.sub(r"__dk_\d+_\d+", lambda m: readable[m.group(0)], line)
 
 
-def _miscounted(arch: Arch, ks_error: type[Exception], parsed: list[_Function], found: int, count: int) -> DwarfkitError:
+def _miscounted(arch: Arch, ks_error: type[Exception], parsed: list[_Function], found: int,
+                count: int) -> DwarfkitError:
     """keystone accepts some malformed lines silently (emitting nothing, or a prefix that merges with the next
     line): find the first line that is not exactly one instruction on its own."""
     prelude, readable = _prelude(parsed)

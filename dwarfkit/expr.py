@@ -286,7 +286,7 @@ class Expr:
                 self.simple.append(code)
             self._cache = self._block = None
             return self
-        checked = tuple(_check(short, kind, value) for kind, value in zip(kinds, operands))
+        checked = tuple(_check(short, kind, value) for kind, value in zip(kinds, operands, strict=True))
         self._ops.append((code, kinds, checked))
         self._cache = self._block = None
         simple = self.simple
@@ -348,7 +348,7 @@ class Expr:
         order = encoding.byteorder
         for code, kinds, values in self._ops:
             out.append(code)
-            for kind, value in zip(kinds, values):
+            for kind, value in zip(kinds, values, strict=True):
                 if kind == "s":
                     out += sleb128(value)
                 elif kind == "u":
@@ -475,7 +475,8 @@ def _depth(expr: Expr) -> int:
     """How deep expressions nest inside ``expr`` (0: no nested expression); iterative, as nesting is bounded."""
     depth, level = 0, [expr]
     while True:
-        level = [v for e in level for _, kinds, values in e._ops for k, v in zip(kinds, values) if k == "expr"]
+        level = [v for e in level for _, kinds, values in e._ops
+                 for k, v in zip(kinds, values, strict=True) if k == "expr"]
         if not level:
             return depth
         depth += 1

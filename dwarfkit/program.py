@@ -17,9 +17,9 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Sequence
 
+from .address import Address
 from .aranges import emit_aranges
 from .arch import Arch
-from .address import Address
 from .encoding import Encoding
 from .errors import DescriptionError, EncodingError, LayoutError
 from .info.encode import UnitEncoder

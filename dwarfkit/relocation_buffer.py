@@ -54,7 +54,8 @@ class RelocationBuffer:
 
     def build(self, data: bytes | bytearray, byteorder: str) -> list[Relocation]:
         out = [Relocation(offset, shape & 15, KINDS[shape >> 4], target, addend)
-               for offset, shape, target, addend in zip(self.offsets, self.shapes, self.targets, self.addends)]
+               for offset, shape, target, addend in zip(self.offsets, self.shapes, self.targets, self.addends,
+                                                        strict=True)]
         classes = [(size, KINDS[kind], target) for size, kind, target in self.classes]
         for word in self.packed:
             pos = word >> 8

@@ -34,7 +34,7 @@ from typing import Callable
 from elftools.dwarf.enums import ENUM_DW_AT, ENUM_DW_ATE, ENUM_DW_FORM, ENUM_DW_TAG
 
 from ..address import Address
-from ..encoding import Encoding, uleb128, uleb128_padded, sleb128
+from ..encoding import Encoding, sleb128, uleb128, uleb128_padded
 from ..line import LineProgram
 from ..strings import StringTable
 from ..writer import SectionWriter

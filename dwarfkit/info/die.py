@@ -106,7 +106,7 @@ class Die:
     def get(self, attribute: str | int) -> Any:
         """The stored value of ``attribute`` (a DIE, an int, an Address, ...) or None. Strings read back as text."""
         at = names.attribute(attribute)
-        for spec, value in zip(self.specs, self.values):
+        for spec, value in zip(self.specs, self.values, strict=True):
             if spec[0] == at:
                 if at == DW_AT_name:
                     return self.name

@@ -52,7 +52,8 @@ class Fixup:
         source = self.source
         if source is None:
             return LayoutError(message)
-        attribute = next((spec[0] for spec, v in zip(source.specs, source.values) if v is self.target), None)
+        attribute = next((spec[0] for spec, v in zip(source.specs, source.values, strict=True) if v is self.target),
+                         None)
         if attribute is None:
             return LayoutError(f"{source.path()}, an expression operand: {message}")
         return LayoutError(f"{source.path()} / attribute {names.attribute_name(attribute)}: {message}")
@@ -199,7 +200,8 @@ class UnitEncoder:
             return encode
 
         encoders: dict[int, Encoder] = {
-            F.DATA1: data1, F.DATA2: fixed(2), F.DATA4: data_or_offset(4), F.DATA8: data_or_offset(8), F.SDATA: sdata, F.UDATA: udata,
+            F.DATA1: data1, F.DATA2: fixed(2), F.DATA4: data_or_offset(4), F.DATA8: data_or_offset(8), F.SDATA: sdata,
+            F.UDATA: udata,
             F.FLAG: data1, F.STRING: raw, F.STRP: offset_into(".debug_str"),
             F.LINE_STRP: offset_into(".debug_line_str"), F.STRX: udata, F.STRX1: data1, F.STRX2: fixed(2),
             F.STRX3: fixed(3), F.STRX4: fixed(4), F.ADDR: address, F.ADDRX: udata, F.ADDRX1: data1,
@@ -243,19 +245,19 @@ class UnitEncoder:
             elif form == F.EXPRLOC:
                 namespace[f"field{i}"] = self._encoders[form]
                 lines.append(f"    data, relocations = v[{i}]")
-                lines.append(f"    if relocations or len(data) > 127:")
+                lines.append("    if relocations or len(data) > 127:")
                 lines.append(f"        field{i}(buf, v[{i}])")
-                lines.append(f"    else:")
-                lines.append(f"        buf.append(len(data))")
-                lines.append(f"        buf += data")
+                lines.append("    else:")
+                lines.append("        buf.append(len(data))")
+                lines.append("        buf += data")
             elif form == F.REF4:
                 # A reference to a DIE laid out already (the usual case: types come first); else a fixup.
                 namespace[f"field{i}"] = self._encoders[form]
                 namespace[f"CLASS{i}"] = self.relocs.class_id(4, ENTRY, self.section)
                 lines.append(f"    offset = v[{i}].offset")
-                lines.append(f"    if offset is None or offset - base > 0xFFFFFFFF:")
+                lines.append("    if offset is None or offset - base > 0xFFFFFFFF:")
                 lines.append(f"        field{i}(buf, v[{i}])")
-                lines.append(f"    else:")
+                lines.append("    else:")
                 lines.append(f"        add_packed(len(buf) << 8 | CLASS{i})")
                 lines.append(f"        buf += (offset - base).to_bytes(4, {order!r})")
             elif form in (F.ADDR, F.DATA4, F.DATA8):
@@ -264,7 +266,7 @@ class UnitEncoder:
                 namespace[f"field{i}"] = self._encoders[form]
                 lines.append(f"    if type(v[{i}]) is int:")
                 lines.append(f"        buf += (v[{i}] & {(1 << (8 * size)) - 1}).to_bytes({size}, {order!r})")
-                lines.append(f"    else:")
+                lines.append("    else:")
                 lines.append(f"        field{i}(buf, v[{i}])")
             else:
                 namespace[f"field{i}"] = self._encoders[form]

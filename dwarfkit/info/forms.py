@@ -13,7 +13,7 @@ from ..address import Address
 from ..errors import DescriptionError, LayoutError
 from ..expr import DieOperand, Expr
 from . import classes
-from .die import DW_UT_type, Die, Pinned
+from .die import Die, DW_UT_type, Pinned
 
 if TYPE_CHECKING:
     from .die import UnitView as Unit

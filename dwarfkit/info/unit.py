@@ -6,13 +6,26 @@ from typing import TYPE_CHECKING, Any
 from .. import names
 from ..address import Address, as_address
 from ..errors import DescriptionError
+from ..expr import Expr
 from ..line import LineProgram
 from . import forms as F
 from .classes import check as check_class
-from .forms import (ADDR, AT_name, DATA1, DATA2, DATA4, EXPRLOC, FLAG_PRESENT, IMPLICIT_CONST, REF4, SPECIAL,
-                    STRING, STRP, choose)
-from ..expr import Expr
-from .die import DW_UT_compile, DW_UT_partial, DW_UT_type, Die
+from .die import Die, DW_UT_compile, DW_UT_partial, DW_UT_type
+from .forms import (
+    ADDR,
+    DATA1,
+    DATA2,
+    DATA4,
+    EXPRLOC,
+    FLAG_PRESENT,
+    IMPLICIT_CONST,
+    REF4,
+    SPECIAL,
+    STRING,
+    STRP,
+    AT_name,
+    choose,
+)
 from .types import TypeHelpers
 
 if TYPE_CHECKING:
@@ -290,7 +303,6 @@ class Unit(TypeHelpers):
     def write_header(self, encoder: "UnitEncoder", buf: bytearray) -> int | None:
         """Writes the header after unit_length and version; returns where a type_offset must be patched."""
         enc = self.encoding
-        order = enc.byteorder
         if enc.version >= 5:
             buf.append(self.unit_type)
             buf.append(enc.address_size)

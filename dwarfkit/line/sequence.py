@@ -114,7 +114,7 @@ class Rows:
         first = 0
         for end, attributes in seq.runs:
             it = iter(seq.pairs[2 * first:2 * end])
-            for address, line in zip(it, it):
+            for address, line in zip(it, it, strict=False):
                 yield (address, line) + attributes
             first = end
 

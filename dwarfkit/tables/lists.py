@@ -243,8 +243,8 @@ class ListTable:
                 out.uint(table + offset, enc.offset_size)
             body = out.pos
             out.raw(self.indexed.data)
-            out.section.relocations.extend(
-                Relocation(r.offset + body, r.size, r.kind, r.target, r.addend) for r in self.indexed.section.relocations)
+            out.section.relocations.extend(Relocation(r.offset + body, r.size, r.kind, r.target, r.addend)
+                                           for r in self.indexed.section.relocations)
             out.end_length(start)
         if enc.offset_size == 4 and len(out.data) > 0xFFFFFFFF:
             raise LayoutError(f"{self.name} grows past 4 GiB; DWARF64 (offset_size=8) is needed")
