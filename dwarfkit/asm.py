@@ -9,6 +9,11 @@ keystone 0.9.2 never initialises its engine's default radix (``MCAsmInfo::Radix`
 the heap memory it lands in happens to hold 16, every decimal literal is read as hex, ``mov eax, 60`` becomes
 ``mov eax, 0x60``. Its one setter, ``ks_option``, sets 16. So every engine here is set to radix 16 and every decimal
 literal of a source is rewritten in hex (:func:`radix_free`) before keystone sees it.
+
+API: ``assemble(arch, [(name, text)])`` -> :class:`Assembly` (code, functions, labels, instruction starts);
+``encode(arch, text)`` for label-free code (use it, never a bare ``Ks``); ``check_instruction_starts``,
+``check_line_program``, ``check_call_frames`` test that rows and FDEs start at instructions. Imports the foundations,
+``frame`` and ``line`` (for the checks), and keystone/capstone lazily.
 """
 from __future__ import annotations
 

@@ -7,6 +7,19 @@ A :class:`Cie` holds what many functions share (alignment factors, return-addres
     fde = frames.fde(None, Address("main"), 20)      # None: the arch's standard CIE (CFA = rsp+8, rip at CFA-8)
     fde.advance_to(1); fde.def_cfa_offset(16); fde.offset("rbp", -16)   # after push rbp
     sections.add(frames.debug_frame()); sections.add(frames.eh_frame())
+
+``standard_cie`` is the arch's usual entry state (x86_64: CFA = rsp+8, rip at CFA-8; aarch64: CFA = sp). An FDE's
+instruction builder (``advance_to``, ``def_cfa*``, ``offset``, ``restore``, ``same_value``, ``undefined``,
+``register``, ``remember_state``/``restore_state``) picks the most compact ``DW_CFA`` form. ``debug_frame()`` writes
+CIE version 1/3/4 by DWARF version, DWARF64 too; ``eh_frame()`` writes augmentation "zR" with pcrel|sdata4 FDE
+addresses (PCREL relocations) and the terminator. Both return whole :class:`Section` objects; symbolic starts become
+ADDRESS relocations. Imports the foundations and ``arch``.
+
+Where to add: a CFA instruction -> a method on :class:`CfaInstructions`; an arch -> ``_ALIGNMENT``,
+``_LAST_REGISTER``, the entry rules in :meth:`CallFrames.standard_cie` and the engines in ``asm._engines``.
+Reader quirks met: pyelftools 0.33 factors ``DW_CFA_def_cfa_sf`` by the code alignment factor and cannot parse
+DWARF64 ``.debug_frame`` CIEs; llvm-dwarfdump 14's unwind-row dump does not restore the CFA on
+``DW_CFA_restore_state``.
 """
 from __future__ import annotations
 
