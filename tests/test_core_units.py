@@ -6,10 +6,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
-import dwarfkit
 from conftest import require_tool
 from core_support import dwarfinfo, verify, write_elf
+
+import dwarfkit
 from dwarfkit import Address, Encoding
 from dwarfkit.expr import Expr
 from dwarfkit.program import DwarfBuilder

@@ -8,7 +8,6 @@ import subprocess
 import sys
 
 import pytest
-
 from dump_compare import REPO, require_reader_corpus
 
 from dwarfkit.errors import DwarfkitError
