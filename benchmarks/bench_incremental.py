@@ -2,9 +2,10 @@
 
     python3 benchmarks/bench_incremental.py [FUNCTIONS] [UPDATES] [elf|pe]
 
-Writes an ELF executable (or a PE image) with FUNCTIONS functions (default 100,000: SPEC's addresses, lines, variables, lexical block
-and 16 rows; one unit), then makes UPDATES (default 1,000) single-function updates: each picks a random function and
-gives it new code size, rows and variables (sometimes with new names), as a recompiled function would. Prints:
+Writes an ELF executable (or a PE image) with FUNCTIONS functions (default 100,000: SPEC's addresses, lines, variables,
+lexical block and 16 rows; one unit), then makes UPDATES (default 1,000) single-function updates: each picks a random
+function and gives it new code size, rows and variables (sometimes with new names), as a recompiled function would.
+Prints:
 
 * the time of a whole-file write and the median time of one update, and their ratio;
 * per update, bytes written / (size of the function's DIE subtree + line sequence) -- the median and the maximum --,
@@ -34,12 +35,12 @@ from dwarfkit.backends.coff import write_pe  # noqa: E402
 from dwarfkit.backends.coff.incremental import IncrementalImage  # noqa: E402
 from dwarfkit.backends.elf import write_executable  # noqa: E402
 from dwarfkit.backends.elf.incremental import IncrementalExecutable  # noqa: E402
-from dwarfkit.incremental.writer import Target  # noqa: E402
 from dwarfkit.expr import Expr  # noqa: E402
 from dwarfkit.image import ContentSection, Image, SectionKind, Symbol  # noqa: E402
-from dwarfkit.program import DwarfBuilder  # noqa: E402
 from dwarfkit.incremental import Block, Function, UnitInfo, Variable  # noqa: E402
 from dwarfkit.incremental.fragments import function_dies, line_program, line_sequence_size  # noqa: E402
+from dwarfkit.incremental.writer import Target  # noqa: E402
+from dwarfkit.program import DwarfBuilder  # noqa: E402
 
 BASES = {"elf": 0x10000, "pe": IncrementalImage.text_address()}
 T = TypeVar("T")

@@ -1,23 +1,57 @@
-"""dwarfkit: generate DWARF debug information and write it into ELF, Mach-O/dSYM and COFF/PE files."""
+"""dwarfkit: generate DWARF debug information and write it into ELF, Mach-O/dSYM and COFF/PE files.
+
+This package re-exports the public API (``from dwarfkit import DwarfBuilder, Address, Expr, Image, ...``). The
+layers, bottom up; each imports only the ones below it:
+
+- Shared foundations (modules of this package): ``errors`` (``DwarfkitError`` and its kinds: every error a user can
+  cause is one of them), ``encoding`` (``Encoding``: version 2-5, DWARF32/64, address size, byte order; LEB128,
+  fixed-width ULEB128 for fields patched in place, ``decode_initial_length``, ``align_up`` for every container
+  layout), ``address`` (``Address(symbol, offset)``: relocated, or plain when ``symbol`` is None), ``sections`` (the
+  contract between core and backends: ``Section``, ``Relocation``, ``RelocKind`` ENTRY/UNIT/SECTION/ADDRESS/PCREL,
+  ``DwarfSections`` with ``resolve()``), ``writer`` (``SectionWriter``: values plus a relocation per symbolic field),
+  ``strings`` (``StringTable``: deduplicated, offsets final when added), ``names`` (DWARF names from pyelftools'
+  tables), ``arch`` (``Arch``: register numbers, minimum instruction length), ``relocation_buffer``, ``output``
+  (``write_atomically``: a temporary name in the target folder, then ``os.replace``).
+- ``line/``, ``aranges``, ``frame``, ``expr`` (``.debug_line``, ``.debug_aranges``, call frames, DW_OP builder).
+- ``abbrev/`` and ``tables/``: the tables all units of a program share; ``lists`` is the public path of its lists.
+- ``info/``: units and DIEs, forms, the unit encoder; ``program``: ``DwarfBuilder``, which composes all of them.
+- ``image`` (the container-neutral program), ``asm`` (keystone/capstone for tests and examples), ``debuggers``,
+  ``incremental/``; the backends (``dwarfkit.backends``, folder ``backends/``) and ``reader/`` sit on top and are
+  never imported by the core. ``cli``/``__main__``: the ``dwarfkit`` command.
+
+Where to add: a subpackage -> list it in ``pyproject.toml`` (``[tool.setuptools] packages``, all are explicit); a
+command -> a module that puts ``(help, add_arguments, run)`` into ``cli.COMMANDS``, named in
+``cli.COMMAND_MODULES``; a relocation kind -> ``sections.RelocKind``, then one line in each backend's relocation
+table; a tool the tests need -> ``scripts/setup.sh``, and tests call ``tests/conftest.require_tool`` (fails under
+CI, skips elsewhere).
+"""
 from .address import Address
 from .arch import Arch
 from .encoding import Encoding
-from .errors import (ContainerError, DescriptionError, DwarfkitError, EncodingError, LayoutError, ReadError,
-                     RelocationError, ToolError)
-from .image import ContentSection, Image, SectionKind, Symbol, SymbolKind
-from .sections import DwarfSections, Relocation, RelocKind, Section
+from .errors import (
+    ContainerError,
+    DescriptionError,
+    DwarfkitError,
+    EncodingError,
+    LayoutError,
+    ReadError,
+    RelocationError,
+    ToolError,
+)
 from .expr import Expr
+from .image import ContentSection, Image, SectionKind, Symbol, SymbolKind
 from .info.die import Die, pin
 from .info.unit import CompileUnit, PartialUnit, TypeUnit, Unit
 from .lists import LocationList, RangeList
 from .program import DwarfBuilder
+from .sections import DwarfSections, Relocation, RelocKind, Section
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "Address", "Arch", "ContainerError", "ContentSection", "DescriptionError", "DwarfSections", "DwarfkitError", "Encoding",
-    "EncodingError", "Image", "LayoutError", "ReadError", "Relocation", "RelocKind", "RelocationError", "Section",
-    "SectionKind", "Symbol", "SymbolKind", "ToolError", "__version__",
+    "Address", "Arch", "ContainerError", "ContentSection", "DescriptionError", "DwarfSections", "DwarfkitError",
+    "Encoding", "EncodingError", "Image", "LayoutError", "ReadError", "Relocation", "RelocKind", "RelocationError",
+    "Section", "SectionKind", "Symbol", "SymbolKind", "ToolError", "__version__",
     # the DWARF core
     "CompileUnit", "Die", "DwarfBuilder", "Expr", "LocationList", "PartialUnit", "RangeList", "TypeUnit", "Unit", "pin",
 ]
@@ -28,7 +62,7 @@ def _use_checkout_backends() -> None:
     from pathlib import Path
     root = Path(__file__).resolve().parent.parent
     if (root / "pyproject.toml").is_file() and (root / "backends" / "__init__.py").is_file():
-        __path__.append(str(root))  # type: ignore[name-defined]
+        __path__.append(str(root))
 
 
 _use_checkout_backends()

@@ -5,6 +5,8 @@ a JIT with final addresses or a benchmark wants.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 from .errors import DescriptionError
 
 
@@ -63,9 +65,10 @@ class Address:
         return f"{self.symbol}+{self.offset:#x}" if self.offset else self.symbol
 
 
-# The slots' own setters, which __setattr__ above refuses to callers.
-_set_symbol = Address.symbol.__set__   # type: ignore[attr-defined]
-_set_offset = Address.offset.__set__   # type: ignore[attr-defined]
+# The slots' own setters, which __setattr__ above refuses to callers (taken from the class's namespace: the
+# annotations above make ``Address.symbol`` read as an instance attribute to a type checker).
+_set_symbol: Callable[[Address, "str | None"], None] = vars(Address)["symbol"].__set__
+_set_offset: Callable[[Address, int], None] = vars(Address)["offset"].__set__
 
 
 def _check(symbol: object, offset: object) -> None:

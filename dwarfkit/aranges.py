@@ -1,4 +1,10 @@
-"""``.debug_aranges``: which address ranges each compile unit covers (a lookup table for debuggers)."""
+"""``.debug_aranges``: which address ranges each compile unit covers (a lookup table for debuggers).
+
+``emit_aranges(writer, [(info_offset, [(start, length)])])`` writes version-2 sets, tuples aligned to twice the
+address size, each set's ``.debug_info`` offset as a SECTION relocation and symbolic starts as ADDRESS ones. The
+builder collects a compile unit's ranges from its root's low_pc/high_pc or ranges. Imports the foundations only.
+Reader quirk met: pyelftools 0.33 cannot parse DWARF64 aranges.
+"""
 from __future__ import annotations
 
 from typing import Sequence

@@ -9,14 +9,20 @@ keystone 0.9.2 never initialises its engine's default radix (``MCAsmInfo::Radix`
 the heap memory it lands in happens to hold 16, every decimal literal is read as hex, ``mov eax, 60`` becomes
 ``mov eax, 0x60``. Its one setter, ``ks_option``, sets 16. So every engine here is set to radix 16 and every decimal
 literal of a source is rewritten in hex (:func:`radix_free`) before keystone sees it.
+
+API: ``assemble(arch, [(name, text)])`` -> :class:`Assembly` (code, functions, labels, instruction starts);
+``encode(arch, text)`` for label-free code (use it, never a bare ``Ks``); ``check_instruction_starts``,
+``check_line_program``, ``check_call_frames`` test that rows and FDEs start at instructions. Imports the foundations,
+``frame`` and ``line`` (for the checks), and keystone/capstone lazily.
 """
 from __future__ import annotations
 
 import functools
 import re
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
+from .address import Address
 from .arch import Arch
 from .errors import DescriptionError, DwarfkitError, ToolError
 from .frame import CallFrames
@@ -52,7 +58,8 @@ def radix_free(source: str) -> str:
 
 
 @functools.cache
-def _engines(arch: Arch):
+def _engines(arch: Arch) -> tuple[Any, Any, type[Exception]]:
+    """(keystone assembler, capstone disassembler, keystone's error class) for ``arch``, made once each."""
     try:
         import capstone
         import keystone
@@ -121,7 +128,7 @@ def _parse(arch: Arch, index: int, name: str, text: str) -> _Function:
     # Local labels get names no other function uses; references inside this function follow.
     renames = {label: f"__dk_{index}_{i}" for i, label in enumerate(local)}
     if renames:
-        pattern = re.compile(r"(?<![\w.$])(" + "|".join(re.escape(l) for l in renames) + r")(?![\w.$])")
+        pattern = re.compile(r"(?<![\w.$])(" + "|".join(re.escape(name) for name in renames) + r")(?![\w.$])")
         raw = [pattern.sub(lambda m: renames[m.group(1)], line) for line in raw]
     return _Function(name, raw, local, renames)
 
@@ -140,7 +147,7 @@ def assemble(arch: Arch, functions: Sequence[tuple[str, str]], *, align: int | N
         source = []
         first = []  # index of each function's first instruction
         count = 0
-        for f, pad in zip(parsed, pads):
+        for f, pad in zip(parsed, pads, strict=True):
             first.append(count)
             source.append(f"{f.name}:")
             for i, line in enumerate(f.lines + [None]):
@@ -160,7 +167,7 @@ def assemble(arch: Arch, functions: Sequence[tuple[str, str]], *, align: int | N
         if len(starts) != count:
             raise _miscounted(arch, ks_error, parsed, len(starts), count)
         bounds = starts + [len(code)]
-        ends = [bounds[i + len(f.lines)] for i, f in zip(first, parsed)]
+        ends = [bounds[i + len(f.lines)] for i, f in zip(first, parsed, strict=True)]
         wanted = [(-end % align) // pad_size for end in ends[:-1]] + [0]
         if wanted == pads:
             break
@@ -171,7 +178,7 @@ def assemble(arch: Arch, functions: Sequence[tuple[str, str]], *, align: int | N
     labels: dict[str, int] = {}
     bare: dict[str, list[int]] = {}
     layout = {}
-    for f, i, end in zip(parsed, first, ends):
+    for f, i, end in zip(parsed, first, ends, strict=True):
         layout[f.name] = (bounds[i], end)
         labels[f.name] = bounds[i]
         for label, index in f.labels.items():
@@ -195,7 +202,8 @@ def _shown(line: str, readable: dict[str, str]) -> str:
     return re.sub(r"__dk_\d+_\d+", lambda m: readable[m.group(0)], line)
 
 
-def _miscounted(arch: Arch, ks_error: type, parsed: list[_Function], found: int, count: int) -> DwarfkitError:
+def _miscounted(arch: Arch, ks_error: type[Exception], parsed: list[_Function], found: int,
+                count: int) -> DwarfkitError:
     """keystone accepts some malformed lines silently (emitting nothing, or a prefix that merges with the next
     line): find the first line that is not exactly one instruction on its own."""
     prelude, readable = _prelude(parsed)
@@ -214,7 +222,7 @@ def _miscounted(arch: Arch, ks_error: type, parsed: list[_Function], found: int,
     return ToolError(f"capstone found {found} instructions where the source has {count}")
 
 
-def _locate_error(arch: Arch, ks_error: type, parsed: list[_Function], error: Exception) -> DescriptionError:
+def _locate_error(arch: Arch, ks_error: type[Exception], parsed: list[_Function], error: Exception) -> DescriptionError:
     """keystone names no line: assemble each line alone, every label defined, to find the first bad one."""
     prelude, readable = _prelude(parsed)
     for f in parsed:
@@ -240,7 +248,7 @@ def check_instruction_starts(arch: Arch, code: bytes, addresses: Iterable[int], 
                                f"{base:#x}: " + ", ".join(f"{a:#x}" for a in bad))
 
 
-def _origin(start, assembly: Assembly, base: int) -> int | None:
+def _origin(start: Address, assembly: Assembly, base: int) -> int | None:
     """Code offset of a sequence or FDE start: a label of the assembly, or a plain address with the code at base."""
     if start.symbol is None:
         return start.offset - base

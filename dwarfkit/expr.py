@@ -21,7 +21,7 @@ out: :meth:`Expr.encode` reports it as a :class:`DieOperand` beside the address 
 from __future__ import annotations
 
 import keyword
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from elftools.dwarf.dwarf_expr import DW_OP_name2opcode
 
@@ -69,6 +69,9 @@ for _name, _code in _OPCODES.items():
     _INFO[_name] = _INFO[_code] = (_code, _short, _OPERANDS.get(_short, ()))
 
 
+_Op = Callable[..., "Expr"]   # a generated DW_OP method: operands in, the expression out
+
+
 class Expr:
     """A DWARF expression, built by chaining operations; each method returns the expression itself."""
 
@@ -80,6 +83,190 @@ class Expr:
         """The bytes, while they are the same for every encoding (no address, no multi-byte fixed operand)."""
         self._cache: tuple[tuple[str, int, int], bytes, list[tuple[int, int, Address]]] | None = None
         self._block: tuple[bytes, tuple] | None = None   # simple_block(), until the expression changes
+
+    if TYPE_CHECKING:
+        # The DW_OP methods made at import (see the loop at the end of this module), declared for type
+        # checkers; tests/test_core_units.py checks this list against the methods. Generated once from
+        # pyelftools' DW_OP_name2opcode.
+        GNU_addr_index: _Op
+        GNU_const_index: _Op
+        GNU_const_type: _Op
+        GNU_convert: _Op
+        GNU_deref_type: _Op
+        GNU_entry_value: _Op
+        GNU_implicit_pointer: _Op
+        GNU_parameter_ref: _Op
+        GNU_push_tls_address: _Op
+        GNU_regval_type: _Op
+        GNU_uninit: _Op
+        GNU_variable_value: _Op
+        WASM_location: _Op
+        abs: _Op
+        addr: _Op
+        addrx: _Op
+        and_: _Op
+        bit_piece: _Op
+        bra: _Op
+        breg0: _Op
+        breg1: _Op
+        breg10: _Op
+        breg11: _Op
+        breg12: _Op
+        breg13: _Op
+        breg14: _Op
+        breg15: _Op
+        breg16: _Op
+        breg17: _Op
+        breg18: _Op
+        breg19: _Op
+        breg2: _Op
+        breg20: _Op
+        breg21: _Op
+        breg22: _Op
+        breg23: _Op
+        breg24: _Op
+        breg25: _Op
+        breg26: _Op
+        breg27: _Op
+        breg28: _Op
+        breg29: _Op
+        breg3: _Op
+        breg30: _Op
+        breg31: _Op
+        breg4: _Op
+        breg5: _Op
+        breg6: _Op
+        breg7: _Op
+        breg8: _Op
+        breg9: _Op
+        bregx: _Op
+        call2: _Op
+        call4: _Op
+        call_frame_cfa: _Op
+        call_ref: _Op
+        const1s: _Op
+        const1u: _Op
+        const2s: _Op
+        const2u: _Op
+        const4s: _Op
+        const4u: _Op
+        const8s: _Op
+        const8u: _Op
+        const_type: _Op
+        consts: _Op
+        constu: _Op
+        constx: _Op
+        convert: _Op
+        deref: _Op
+        deref_size: _Op
+        deref_type: _Op
+        div: _Op
+        drop: _Op
+        dup: _Op
+        entry_value: _Op
+        eq: _Op
+        fbreg: _Op
+        form_tls_address: _Op
+        ge: _Op
+        gt: _Op
+        hi_user: _Op
+        implicit_pointer: _Op
+        implicit_value: _Op
+        le: _Op
+        lit0: _Op
+        lit1: _Op
+        lit10: _Op
+        lit11: _Op
+        lit12: _Op
+        lit13: _Op
+        lit14: _Op
+        lit15: _Op
+        lit16: _Op
+        lit17: _Op
+        lit18: _Op
+        lit19: _Op
+        lit2: _Op
+        lit20: _Op
+        lit21: _Op
+        lit22: _Op
+        lit23: _Op
+        lit24: _Op
+        lit25: _Op
+        lit26: _Op
+        lit27: _Op
+        lit28: _Op
+        lit29: _Op
+        lit3: _Op
+        lit30: _Op
+        lit31: _Op
+        lit4: _Op
+        lit5: _Op
+        lit6: _Op
+        lit7: _Op
+        lit8: _Op
+        lit9: _Op
+        lo_user: _Op
+        lt: _Op
+        minus: _Op
+        mod: _Op
+        mul: _Op
+        ne: _Op
+        neg: _Op
+        nop: _Op
+        not_: _Op
+        or_: _Op
+        over: _Op
+        pick: _Op
+        piece: _Op
+        plus: _Op
+        plus_uconst: _Op
+        push_object_address: _Op
+        reg0: _Op
+        reg1: _Op
+        reg10: _Op
+        reg11: _Op
+        reg12: _Op
+        reg13: _Op
+        reg14: _Op
+        reg15: _Op
+        reg16: _Op
+        reg17: _Op
+        reg18: _Op
+        reg19: _Op
+        reg2: _Op
+        reg20: _Op
+        reg21: _Op
+        reg22: _Op
+        reg23: _Op
+        reg24: _Op
+        reg25: _Op
+        reg26: _Op
+        reg27: _Op
+        reg28: _Op
+        reg29: _Op
+        reg3: _Op
+        reg30: _Op
+        reg31: _Op
+        reg4: _Op
+        reg5: _Op
+        reg6: _Op
+        reg7: _Op
+        reg8: _Op
+        reg9: _Op
+        regval_type: _Op
+        regx: _Op
+        reinterpret: _Op
+        rot: _Op
+        shl: _Op
+        shr: _Op
+        shra: _Op
+        skip: _Op
+        stack_value: _Op
+        swap: _Op
+        xderef: _Op
+        xderef_size: _Op
+        xderef_type: _Op
+        xor: _Op
 
     def op(self, name: str | int, *operands: Any) -> "Expr":
         """Appends operation ``name`` (``"fbreg"``, ``"DW_OP_fbreg"`` or the opcode) with its operands."""
@@ -99,7 +286,7 @@ class Expr:
                 self.simple.append(code)
             self._cache = self._block = None
             return self
-        checked = tuple(_check(short, kind, value) for kind, value in zip(kinds, operands))
+        checked = tuple(_check(short, kind, value) for kind, value in zip(kinds, operands, strict=True))
         self._ops.append((code, kinds, checked))
         self._cache = self._block = None
         simple = self.simple
@@ -161,7 +348,7 @@ class Expr:
         order = encoding.byteorder
         for code, kinds, values in self._ops:
             out.append(code)
-            for kind, value in zip(kinds, values):
+            for kind, value in zip(kinds, values, strict=True):
                 if kind == "s":
                     out += sleb128(value)
                 elif kind == "u":
@@ -288,7 +475,8 @@ def _depth(expr: Expr) -> int:
     """How deep expressions nest inside ``expr`` (0: no nested expression); iterative, as nesting is bounded."""
     depth, level = 0, [expr]
     while True:
-        level = [v for e in level for _, kinds, values in e._ops for k, v in zip(kinds, values) if k == "expr"]
+        level = [v for e in level for _, kinds, values in e._ops
+                 for k, v in zip(kinds, values, strict=True) if k == "expr"]
         if not level:
             return depth
         depth += 1
@@ -297,7 +485,7 @@ def _depth(expr: Expr) -> int:
 def _method(short: str) -> Callable[..., Expr]:
     code, _, kinds = _INFO[short]
     if short in _REFUSED:
-        def method(self: Expr, *operands: Any) -> Expr:   # type: ignore[misc]
+        def method(self: Expr, *operands: Any) -> Expr:
             return self.op(short, *operands)   # reports the refusal
     elif kinds == ():
         def method(self: Expr) -> Expr:   # type: ignore[misc]
@@ -310,7 +498,7 @@ def _method(short: str) -> Callable[..., Expr]:
         leb = sleb128 if kinds == ("s",) else uleb128
         low, high = _LEB_RANGE[kinds[0]]
 
-        def method(self: Expr, *operands: Any) -> Expr:   # type: ignore[misc]
+        def method(self: Expr, *operands: Any) -> Expr:
             # The common case (fbreg, plus_uconst, ...) without the general checks' overhead.
             if len(operands) != 1 or type(operands[0]) is not int or not low <= operands[0] < high:
                 return self.op(short, *operands)   # reports the error
@@ -321,7 +509,7 @@ def _method(short: str) -> Callable[..., Expr]:
                 self.simple += leb(operands[0])
             return self
     else:
-        def method(self: Expr, *operands: Any) -> Expr:   # type: ignore[misc]
+        def method(self: Expr, *operands: Any) -> Expr:
             return self.op(short, *operands)
     method.__name__ = short
     method.__doc__ = f"Appends DW_OP_{short}."

@@ -7,21 +7,28 @@ A :class:`Cie` holds what many functions share (alignment factors, return-addres
     fde = frames.fde(None, Address("main"), 20)      # None: the arch's standard CIE (CFA = rsp+8, rip at CFA-8)
     fde.advance_to(1); fde.def_cfa_offset(16); fde.offset("rbp", -16)   # after push rbp
     sections.add(frames.debug_frame()); sections.add(frames.eh_frame())
+
+``standard_cie`` is the arch's usual entry state (x86_64: CFA = rsp+8, rip at CFA-8; aarch64: CFA = sp). An FDE's
+instruction builder (``advance_to``, ``def_cfa*``, ``offset``, ``restore``, ``same_value``, ``undefined``,
+``register``, ``remember_state``/``restore_state``) picks the most compact ``DW_CFA`` form. ``debug_frame()`` writes
+CIE version 1/3/4 by DWARF version, DWARF64 too; ``eh_frame()`` writes augmentation "zR" with pcrel|sdata4 FDE
+addresses (PCREL relocations) and the terminator. Both return whole :class:`Section` objects; symbolic starts become
+ADDRESS relocations. Imports the foundations and ``arch``.
+
+Where to add: a CFA instruction -> a method on :class:`CfaInstructions`; an arch -> ``_ALIGNMENT``,
+``_LAST_REGISTER``, the entry rules in :meth:`CallFrames.standard_cie` and the engines in ``asm._engines``.
+Reader quirks met: pyelftools 0.33 factors ``DW_CFA_def_cfa_sf`` by the code alignment factor and cannot parse
+DWARF64 ``.debug_frame`` CIEs; llvm-dwarfdump 14's unwind-row dump does not restore the CFA on
+``DW_CFA_restore_state``.
 """
 from __future__ import annotations
 
-from elftools.dwarf.constants import (DW_CFA_advance_loc, DW_CFA_advance_loc1, DW_CFA_advance_loc2,
-                                      DW_CFA_advance_loc4, DW_CFA_def_cfa, DW_CFA_def_cfa_offset,
-                                      DW_CFA_def_cfa_offset_sf, DW_CFA_def_cfa_register, DW_CFA_def_cfa_sf,
-                                      DW_CFA_nop, DW_CFA_offset, DW_CFA_offset_extended, DW_CFA_offset_extended_sf,
-                                      DW_CFA_register, DW_CFA_remember_state, DW_CFA_restore,
-                                      DW_CFA_restore_extended, DW_CFA_restore_state, DW_CFA_same_value,
-                                      DW_CFA_undefined)
+from elftools.dwarf.constants import DW_CFA
 from elftools.dwarf.enums import DW_EH_encoding_flags
 
 from .address import Address, as_address
 from .arch import Arch
-from .encoding import Encoding, sleb128, uleb128
+from .encoding import ByteOrder, Encoding, sleb128, uleb128
 from .errors import DescriptionError
 from .sections import RelocKind, Section
 from .writer import SectionWriter
@@ -43,11 +50,33 @@ _LAST_REGISTER = {Arch.X86_64: 130, Arch.AARCH64: 127}
 # Readers decode (S)LEB128 operands to 64-bit integers.
 _U64, _S64 = 1 << 64, 1 << 63
 
+# pyelftools' typed enums, as plain ints (they are written into bytes on the hot path).
+DW_CFA_advance_loc = int(DW_CFA.advance_loc)
+DW_CFA_advance_loc1 = int(DW_CFA.advance_loc1)
+DW_CFA_advance_loc2 = int(DW_CFA.advance_loc2)
+DW_CFA_advance_loc4 = int(DW_CFA.advance_loc4)
+DW_CFA_def_cfa = int(DW_CFA.def_cfa)
+DW_CFA_def_cfa_offset = int(DW_CFA.def_cfa_offset)
+DW_CFA_def_cfa_offset_sf = int(DW_CFA.def_cfa_offset_sf)
+DW_CFA_def_cfa_register = int(DW_CFA.def_cfa_register)
+DW_CFA_def_cfa_sf = int(DW_CFA.def_cfa_sf)
+DW_CFA_nop = int(DW_CFA.nop)
+DW_CFA_offset = int(DW_CFA.offset)
+DW_CFA_offset_extended = int(DW_CFA.offset_extended)
+DW_CFA_offset_extended_sf = int(DW_CFA.offset_extended_sf)
+DW_CFA_register = int(DW_CFA.register)
+DW_CFA_remember_state = int(DW_CFA.remember_state)
+DW_CFA_restore = int(DW_CFA.restore)
+DW_CFA_restore_extended = int(DW_CFA.restore_extended)
+DW_CFA_restore_state = int(DW_CFA.restore_state)
+DW_CFA_same_value = int(DW_CFA.same_value)
+DW_CFA_undefined = int(DW_CFA.undefined)
+
 
 class CfaInstructions:
     """A DW_CFA_* instruction list; offsets in bytes are factored by the CIE's alignment factors here."""
 
-    def __init__(self, arch: Arch, code_alignment: int, data_alignment: int, where: str, byteorder: str) -> None:
+    def __init__(self, arch: Arch, code_alignment: int, data_alignment: int, where: str, byteorder: ByteOrder) -> None:
         self.arch = arch
         self.byteorder = byteorder
         self.code_alignment = code_alignment
@@ -149,7 +178,7 @@ class Cie(CfaInstructions):
     """A common information entry; its instructions are the rules at every function's entry."""
 
     def __init__(self, arch: Arch, code_alignment: int, data_alignment: int, return_address_register: int,
-                 index: int, byteorder: str) -> None:
+                 index: int, byteorder: ByteOrder) -> None:
         super().__init__(arch, code_alignment, data_alignment, f"CIE {index}", byteorder)
         self.return_address_register = return_address_register
         self.index = index

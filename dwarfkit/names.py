@@ -62,11 +62,11 @@ def _lookup(table: dict[str, int], numbers: dict[int, str], what: str, key: str 
         if key in numbers or key >= 0x80 and what != "form":  # vendor extensions are allowed as numbers
             return key
         raise DescriptionError(f"unknown DWARF {what} {key:#x}")
-    try:
+    if not isinstance(key, str):   # a bool, or no name at all
+        raise DescriptionError(f"unknown DWARF {what} {key!r}")
+    if key in table:
         return table[key]
-    except (KeyError, TypeError):
-        pass
-    if isinstance(key, str) and key.endswith("_") and key[:-1] in table:
+    if key.endswith("_") and key[:-1] in table:
         return table[key[:-1]]   # import_=...: attribute names that are Python keywords
     raise DescriptionError(f"unknown DWARF {what} {key!r}")
 

@@ -96,7 +96,7 @@ def remove_stale(folder: Path, name: str, *, regex: bool = False) -> list[Path]:
     in ``folder`` that no live writer holds a lock on, and returns them. Each is locked before it is removed, so a
     writer cannot take it up meanwhile."""
     pattern = _pattern(name, regex)
-    removed = []
+    removed: list[Path] = []
     try:
         entries = [e for e in os.scandir(folder) if pattern.fullmatch(e.name)]
     except FileNotFoundError:

@@ -17,49 +17,23 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Sequence
 
-from .abbrev import AbbrevTable
+from .address import Address
 from .aranges import emit_aranges
 from .arch import Arch
-from .address import Address, as_address
 from .encoding import Encoding
 from .errors import DescriptionError, EncodingError, LayoutError
-from .info.die import Die
 from .info.encode import UnitEncoder
 from .info.unit import CompileUnit, PartialUnit, TypeUnit, Unit
-from .lists import ListTable, LocationList, RangeList
+from .lists import LocationList, RangeList
 from .relocation_buffer import BufferedSection, RelocationBuffer
-from .sections import DwarfSections, RelocKind, Section
+from .sections import DwarfSections, Section
 from .strings import StringTable
+from .tables.offsets import SectionOffset
+from .tables.shared import SharedTables
+from .tables.specs import Specs
 from .writer import SectionWriter
 
-
-class Specs(tuple):
-    """An interned attribute list: one object per distinct list, so it hashes by identity (abbreviation lookups
-    for every DIE stay cheap)."""
-
-    __slots__ = ()
-    __hash__ = object.__hash__
-
-    def __eq__(self, other: object) -> bool:
-        return self is other
-
-    def __ne__(self, other: object) -> bool:
-        return self is not other
-
-
-class SectionOffset:
-    """An offset into another section, as the value of a sec_offset attribute; None while not final."""
-
-    __slots__ = ("section", "value", "final")
-
-    def __init__(self, section: str, value: int | None = None, final: Any = None) -> None:
-        self.section, self.value, self.final = section, value, final
-
-    def place(self) -> int | None:
-        return self.value
-
-    def section_name(self) -> str:
-        return self.section
+__all__ = ["DwarfBuilder", "SectionOffset", "Specs"]
 
 
 class DwarfBuilder:
@@ -95,33 +69,36 @@ class DwarfBuilder:
         self._signatures: set[int] = set()
         self.implicit_const = implicit_const
         self.use_line_strings = line_strings
-        self.abbrevs = AbbrevTable()
-        self.strings = StringTable(".debug_str")
-        self.line_strings = StringTable(".debug_line_str")
+        # The tables every unit shares live below the units (dwarfkit.tables); the builder composes them, and
+        # keeps its names for the ones programs read (strings, abbrevs, the bases).
+        self.tables = tables = SharedTables(self.encoding, indexed=indexed, implicit_const=implicit_const,
+                                            line_strings=line_strings)
+        self.abbrevs = tables.abbrevs
+        self.str_offsets_base = tables.str_offsets_base
+        self.addr_base = tables.addr_base
+        self.rnglists_base = tables.rnglists_base
+        self.loclists_base = tables.loclists_base
         self.units: list[Unit] = []
-        self._specs: dict[tuple, tuple] = {}
-        # Caches of Unit._new_die shared by the units: call shapes, and short strings stored inline.
-        self.die_shapes: dict[tuple, Any] = {}
-        self.inline_strings: dict[str, bytes] = {}
-        self._blocks: dict[bytes, tuple[bytes, tuple]] = {}
-        self._string_indices: dict[str, int] = {}
-        self._address_indices: dict[Address, int] = {}
-        self._address_list: list[Address] | None = None
-        self._ranges = ListTable(self, locations=False)
-        self._locations = ListTable(self, locations=True)
         self._info = bytearray()
         self._info_relocs = RelocationBuffer()
-        self._info_encoder = UnitEncoder(self, ".debug_info", self._info, self._info_relocs)
+        self._info_encoder = UnitEncoder(tables, ".debug_info", self._info, self._info_relocs)
         self._types_encoder: UnitEncoder | None = None
-        self._line = SectionWriter(".debug_line", self.encoding)
         self._aranges: list[tuple[int, list[tuple[Address, int]]]] = []
-        enc = self.encoding
-        header = enc.initial_length_size + 4
-        self.str_offsets_base = SectionOffset(".debug_str_offsets", header)
-        self.addr_base = SectionOffset(".debug_addr", header)
-        self.rnglists_base = SectionOffset(self._ranges.name)
-        self.loclists_base = SectionOffset(self._locations.name)
         self._emitted = False
+
+    @property
+    def strings(self) -> StringTable:
+        """``.debug_str`` of the program."""
+        return self.tables.strings
+
+    @strings.setter
+    def strings(self, table: StringTable) -> None:
+        self.tables.use_strings(table)
+
+    @property
+    def line_strings(self) -> StringTable:
+        """``.debug_line_str`` of the program."""
+        return self.tables.line_strings
 
     # -- describing -------------------------------------------------------------------------------------------
     def compile_unit(self, name: str, *, comp_dir: str | None = None, producer: str | None = None,
@@ -132,14 +109,14 @@ class DwarfBuilder:
         line_options = dict(line_options or {})
         if self.arch is not None:
             line_options.setdefault("min_instruction_length", self.arch.info.min_instruction_length)
-        unit = CompileUnit(self, name, {"comp_dir": comp_dir, "producer": producer, "language": language,
+        unit = CompileUnit(self.tables, name, {"comp_dir": comp_dir, "producer": producer, "language": language,
                                         **attributes}, line_options)
         self.units.append(unit)
         return unit
 
     def partial_unit(self, **attributes: Any) -> PartialUnit:
         """A new partial unit (imported by others with ``DW_TAG_imported_unit``, ``import=<its root>``)."""
-        unit = PartialUnit(self, attributes)
+        unit = PartialUnit(self.tables, attributes)
         self.units.append(unit)
         return unit
 
@@ -147,18 +124,18 @@ class DwarfBuilder:
         """A new type unit with the given 8-byte signature; set ``tu.type_die`` to the type it holds."""
         if isinstance(signature, int) and signature in self._signatures:
             raise DescriptionError(f"type unit signature {signature:#018x} is already used by another type unit")
-        unit = TypeUnit(self, signature, attributes)
+        unit = TypeUnit(self.tables, signature, attributes)
         self._signatures.add(signature)
         self.units.append(unit)
         return unit
 
     def range_list(self, entries: Iterable[Sequence[Any]]) -> RangeList:
         """A range list ``[(start, length), ...]`` (starts: Address, int or symbol name) for ``ranges=``."""
-        return self._ranges.make(entries)  # type: ignore[return-value]
+        return self.tables.range_list(entries)
 
     def location_list(self, entries: Iterable[Sequence[Any]]) -> LocationList:
         """A location list ``[(start, length, Expr), ...]`` for ``location=`` and other location attributes."""
-        return self._locations.make(entries)  # type: ignore[return-value]
+        return self.tables.location_list(entries)
 
     # -- emitting ---------------------------------------------------------------------------------------------
     def finish(self, unit: Unit, release: bool = True) -> None:
@@ -166,7 +143,7 @@ class DwarfBuilder:
 
         DIEs of a finished unit can still be referred to from later units; the unit cannot change any more.
         """
-        if unit.program is not self:
+        if unit.tables is not self.tables:
             raise DescriptionError(f"{unit.label()} belongs to another program")
         if unit.finished:
             return
@@ -175,7 +152,7 @@ class DwarfBuilder:
         unit.prepare()
         if isinstance(unit, TypeUnit) and self.encoding.version == 4:
             if self._types_encoder is None:
-                self._types_encoder = UnitEncoder(self, ".debug_types", bytearray(), RelocationBuffer())
+                self._types_encoder = UnitEncoder(self.tables, ".debug_types", bytearray(), RelocationBuffer())
             self._types_encoder.encode_unit(unit, release)
         else:
             offset = self._info_encoder.encode_unit(unit, release)
@@ -198,10 +175,11 @@ class DwarfBuilder:
         for encoder in encoders:
             encoder.finish()
         out = DwarfSections(enc)
-        ranges = self._ranges.to_section()
-        locations = self._locations.to_section()
-        self.rnglists_base.value = self._ranges.base()
-        self.loclists_base.value = self._locations.base()
+        tables = self.tables
+        ranges = tables.ranges.to_section()
+        locations = tables.locations.to_section()
+        self.rnglists_base.value = tables.ranges.base()
+        self.loclists_base.value = tables.locations.base()
         for encoder in encoders:
             encoder.patch_late()
         out.add(self.abbrevs.to_section())
@@ -212,12 +190,13 @@ class DwarfBuilder:
                 if enc.offset_size == 4 and len(table) > 0xFFFFFFFF:
                     raise LayoutError(f"{table.name} is larger than 4 GiB; DWARF64 (offset_size=8) is needed")
                 out.add(table.to_section())
-        if len(self._line.data):
-            out.add(self._line.section)
-        if self._string_indices:
-            out.add(self._str_offsets())
-        if self._address_indices:
-            out.add(self._addr())
+        line = tables.lines.to_section()
+        if line is not None:
+            out.add(line)
+        if len(tables.str_offsets):
+            out.add(tables.str_offsets.to_section())
+        if len(tables.addresses):
+            out.add(tables.addresses.to_section())
         for section in (ranges, locations):
             if section is not None:
                 out.add(section)
@@ -229,73 +208,3 @@ class DwarfBuilder:
         writer = SectionWriter(".debug_aranges", self.encoding)
         emit_aranges(writer, self._aranges)
         return writer.section
-
-    def _str_offsets(self) -> Section:
-        enc = self.encoding
-        w = SectionWriter(".debug_str_offsets", enc)
-        start = w.begin_length()
-        w.u16(5)
-        w.u16(0)
-        for text in self._string_indices:
-            w.offset_field(self.strings.add(text), RelocKind.SECTION, ".debug_str")
-        w.end_length(start)
-        return w.section
-
-    def _addr(self) -> Section:
-        enc = self.encoding
-        w = SectionWriter(".debug_addr", enc)
-        start = w.begin_length()
-        w.u16(5)
-        w.u8(enc.address_size)
-        w.u8(0)
-        for address in self._address_indices:
-            w.address(address)
-        w.end_length(start)
-        return w.section
-
-    # -- services for units and forms ---------------------------------------------------------------------------
-    def intern_specs(self, specs: list[tuple], die: Die) -> tuple:
-        """One shared tuple per distinct attribute list (they key the abbreviations); checked when first seen."""
-        key = tuple(specs)
-        shared = self._specs.get(key)
-        if shared is None:
-            seen: set[int] = set()
-            for spec in key:
-                if spec[0] in seen:
-                    raise die.error(spec[0], "given twice")
-                seen.add(spec[0])
-            shared = self._specs[key] = Specs(key)
-        return shared
-
-    def intern_block(self, data: bytes) -> tuple[bytes, tuple]:
-        """One shared (bytes, no relocations) value per distinct expression: most DIEs repeat a few."""
-        value = self._blocks.get(data)
-        if value is None:
-            value = self._blocks[data] = (data, ())
-        return value
-
-    def string_index(self, text: str) -> int:
-        index = self._string_indices.get(text)
-        if index is None:
-            self.strings.add(text)
-            index = self._string_indices[text] = len(self._string_indices)
-        return index
-
-    def address_index(self, address: Address | int | str) -> int:
-        address = as_address(address)
-        index = self._address_indices.get(address)
-        if index is None:
-            index = self._address_indices[address] = len(self._address_indices)
-        return index
-
-    def address_at(self, index: int) -> Address:
-        """The address with index ``index`` in ``.debug_addr``."""
-        if self._address_list is None or len(self._address_list) != len(self._address_indices):
-            self._address_list = list(self._address_indices)
-        return self._address_list[index]
-
-    def line_offset(self, unit: CompileUnit) -> SectionOffset:
-        """Emits ``unit``'s line program into ``.debug_line``; its offset is the unit's DW_AT_stmt_list."""
-        offset = unit.line.emit(self._line, self.line_strings if self.use_line_strings else None, self.strings)
-        return SectionOffset(".debug_line", offset)
-

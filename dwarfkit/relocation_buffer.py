@@ -54,7 +54,8 @@ class RelocationBuffer:
 
     def build(self, data: bytes | bytearray, byteorder: str) -> list[Relocation]:
         out = [Relocation(offset, shape & 15, KINDS[shape >> 4], target, addend)
-               for offset, shape, target, addend in zip(self.offsets, self.shapes, self.targets, self.addends)]
+               for offset, shape, target, addend in zip(self.offsets, self.shapes, self.targets, self.addends,
+                                                        strict=True)]
         classes = [(size, KINDS[kind], target) for size, kind, target in self.classes]
         for word in self.packed:
             pos = word >> 8
@@ -73,7 +74,7 @@ class BufferedSection(Section):
         self._byteorder = byteorder
         super().__init__(name, data, [], alignment)
 
-    @property  # type: ignore[override]
+    @property
     def relocations(self) -> list[Relocation]:
         if self._buffer is not None:
             built = self.__dict__.get("_relocations", []) + self._buffer.build(self.data, self._byteorder)

@@ -29,10 +29,10 @@ class SectionWriter:
         self.section.data.append(value)
 
     def uint(self, value: int, size: int) -> None:
-        self.section.data += value.to_bytes(size, self._order)  # type: ignore[arg-type]
+        self.section.data += value.to_bytes(size, self._order)
 
     def sint(self, value: int, size: int) -> None:
-        self.section.data += value.to_bytes(size, self._order, signed=True)  # type: ignore[arg-type]
+        self.section.data += value.to_bytes(size, self._order, signed=True)
 
     def u16(self, value: int) -> None:
         self.uint(value, 2)
@@ -90,7 +90,7 @@ class SectionWriter:
         self.uint(0, size)
 
     def patch_uint(self, pos: int, value: int, size: int) -> None:
-        self.section.data[pos:pos + size] = value.to_bytes(size, self._order)  # type: ignore[arg-type]
+        self.section.data[pos:pos + size] = value.to_bytes(size, self._order)
 
     def begin_length(self) -> int:
         """Writes a placeholder initial length; returns the handle for :meth:`end_length`."""

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 import pytest
-
 from conftest import require_tool
 
 

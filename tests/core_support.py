@@ -43,7 +43,7 @@ def elf_bytes(sections: dict[str, bytes], address_size: int = 8, byteorder: str 
     out += u(len(entries), 2)
     out += body
     out += bytes(64 if is64 else 40)   # the null section
-    for (name, name_offset, data), offset in zip(entries, offsets):
+    for (name, name_offset, data), offset in zip(entries, offsets, strict=True):
         kind = SHT_STRTAB if name == ".shstrtab" else SHT_PROGBITS
         out += u(name_offset, 4) + u(kind, 4) + u(0, w) + u(0, w) + u(offset, w) + u(len(data), w)
         out += u(0, 4) + u(0, 4) + u(1, w) + u(0, w)

@@ -15,8 +15,7 @@ from typing import Any
 
 from conftest import tool_missing
 
-from dwarfkit import Arch
-from dwarfkit import debuggers
+from dwarfkit import Arch, debuggers
 
 TIMEOUT = 60
 

@@ -7,7 +7,8 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
-from conftest import CORPUS, require_corpus as require_reader_corpus  # noqa: E402,F401 - re-exported to tests
+from conftest import CORPUS  # noqa: E402,F401 - re-exported to tests
+from conftest import require_corpus as require_reader_corpus  # noqa: E402,F401 - re-exported to tests
 
 _DIE = re.compile(r"^0x[0-9a-f]{8}: +(DW_TAG_\w+|NULL)")
 _ATTR = re.compile(r"^ +(DW_AT_\w+)(?: \[DW_FORM_\w+\])?\t\(")
@@ -21,7 +22,7 @@ def decoding_errors_agree(ours: list[str], llvm: list[str]) -> list[str]:
     """llvm-dwarfdump-14 cannot decode some expressions (DW_OP_deref_type, DW_OP_implicit_pointer in a few
     files) and prints "<decoding error>" and the raw bytes; we decode them. Compare such lines up to that point."""
     fixed = list(ours)
-    for i, (a, b) in enumerate(zip(ours, llvm)):
+    for i, (a, b) in enumerate(zip(ours, llvm, strict=False)):
         if a != b and "<decoding error>" in b:
             cut = b.index("<decoding error>")
             if a[:cut] == b[:cut]:
@@ -53,12 +54,12 @@ def llvm_dump(path: str, *flags: str) -> str:
 
 
 def our_dump(path: str, *flags: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "dwarfkit", "dump", *flags, str(Path(path).resolve())], capture_output=True, text=True,
-                          errors="surrogateescape", timeout=120, cwd=REPO)
+    return subprocess.run([sys.executable, "-m", "dwarfkit", "dump", *flags, str(Path(path).resolve())],
+                          capture_output=True, text=True, errors="surrogateescape", timeout=120, cwd=REPO)
 
 
 def first_difference(a: list[str], b: list[str]) -> str | None:
-    for i, (x, y) in enumerate(zip(a, b)):
+    for i, (x, y) in enumerate(zip(a, b, strict=False)):
         if x != y:
             return f"line {i}: ours {x!r}\n        llvm {y!r}"
     if len(a) != len(b):

@@ -9,15 +9,36 @@ Source lines of the invented ``prog.c``: ``_start`` is lines 3-5, ``add`` lines 
 from __future__ import annotations
 
 import capstone
-from elftools.dwarf.constants import (DW_CFA_advance_loc, DW_CFA_def_cfa, DW_CFA_def_cfa_offset, DW_CFA_nop,
-                                      DW_CFA_offset, DW_CFA_restore, DW_CFA_undefined, DW_LNE_end_sequence,
-                                      DW_LNE_set_address,
-                                      DW_LNS_advance_line, DW_LNS_advance_pc, DW_LNS_copy)
+from elftools.dwarf.constants import (
+    DW_CFA_advance_loc,
+    DW_CFA_def_cfa,
+    DW_CFA_def_cfa_offset,
+    DW_CFA_nop,
+    DW_CFA_offset,
+    DW_CFA_restore,
+    DW_CFA_undefined,
+    DW_LNE_end_sequence,
+    DW_LNE_set_address,
+    DW_LNS_advance_line,
+    DW_LNS_advance_pc,
+    DW_LNS_copy,
+)
 from elftools.dwarf.dwarf_expr import DW_OP_name2opcode
 from elftools.dwarf.enums import ENUM_DW_AT, ENUM_DW_ATE, ENUM_DW_FORM, ENUM_DW_LANG, ENUM_DW_TAG
 
-from dwarfkit import (Arch, ContentSection, DwarfSections, Encoding, Image, Relocation, RelocKind, Section,
-                      SectionKind, Symbol, SymbolKind)
+from dwarfkit import (
+    Arch,
+    ContentSection,
+    DwarfSections,
+    Encoding,
+    Image,
+    Relocation,
+    RelocKind,
+    Section,
+    SectionKind,
+    Symbol,
+    SymbolKind,
+)
 from dwarfkit.asm import encode
 from dwarfkit.sections import RelocKind as Kind
 from dwarfkit.strings import StringTable

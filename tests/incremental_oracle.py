@@ -99,7 +99,7 @@ VIEW_OPTIONS = ["--debug-info", "--debug-line", "--debug-aranges", "--debug-rang
 def parse_view(text: str) -> View:
     """The :class:`View` in llvm-dwarfdump's text of one file (run with :data:`VIEW_OPTIONS`)."""
     parts = _SECTION.split(text)
-    sections = dict(zip(parts[1::2], parts[2::2]))
+    sections = dict(zip(parts[1::2], parts[2::2], strict=True))
     return View(dies(sections.get("debug_info", "")), line_rows(sections.get("debug_line", "")),
                 aranges(sections.get("debug_aranges", "")), range_lists(sections.get("debug_ranges", "")),
                 strings(sections.get("debug_str", "")))

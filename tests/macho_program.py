@@ -6,8 +6,18 @@ units, types, functions with their variables and locations, a line row per instr
 """
 from __future__ import annotations
 
-from dwarfkit import (Address, Arch, ContentSection, Encoding, Image, Relocation, RelocKind, SectionKind, Symbol,
-                      SymbolKind)
+from dwarfkit import (
+    Address,
+    Arch,
+    ContentSection,
+    Encoding,
+    Image,
+    Relocation,
+    RelocKind,
+    SectionKind,
+    Symbol,
+    SymbolKind,
+)
 from dwarfkit.asm import assemble
 from dwarfkit.expr import Expr
 from dwarfkit.frame import CallFrames
@@ -64,7 +74,8 @@ def build_image(arch: Arch) -> tuple[Image, dict[str, tuple[int, int]]]:
     for name, instructions in CODE[arch].items():
         start, end = functions[name]
         starts = [at for at in assembly.instruction_starts if start <= at < end]
-        ROWS.setdefault(arch, {})[name] = [(at - start, line) for at, (_, line) in zip(starts, instructions)]
+        ROWS.setdefault(arch, {})[name] = [(at - start, line)
+                                           for at, (_, line) in zip(starts, instructions, strict=False)]
     relocations = []
     if arch is Arch.X86_64:  # main calls helper: a rel32 field, relocated (ELF-style addend: 4 back from its end)
         index = [text for text, _ in CODE[arch]["main"]].index("call helper")

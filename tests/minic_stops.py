@@ -5,8 +5,8 @@ interpreter says a debugger must show there (``examples.minic.run(program, stop_
 chosen line, and at each expected stop the session's own stop (location, backtrace, every parameter and local with
 its value) plus the commands that show every global (``print ::g`` or ``target variable g``) and the address of each
 variable a pointer is expected to point to (``print &x`` or ``frame variable -L x`` in the owning frame).
-:func:`compare` lists every difference. Pointers are judged by address: a global's from the ELF symbol table, a stack variable's from the
-debugger in the frame that owns it; a dangling pointer (its target's scope ended) is not compared.
+:func:`compare` lists every difference. Pointers are judged by address: a global's from the ELF symbol table, a stack
+variable's from the debugger in the frame that owns it; a dangling pointer (its target's scope ended) is not compared.
 """
 from __future__ import annotations
 
@@ -14,14 +14,13 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from debuggers import session
 from elftools.elf.elffile import ELFFile
 
+from dwarfkit import debuggers as dk
 from examples.minic import Pointer, Program, Stop, Target
 from examples.minic import syntax as s
 
-from debuggers import session
-
-from dwarfkit import debuggers as dk
 
 @dataclass
 class Observed:

@@ -6,11 +6,11 @@ import subprocess
 
 import pytest
 from conftest import require_tool
+from freed_heap import fill_freed_heap
 
 from dwarfkit import Arch, DescriptionError, Encoding
 from dwarfkit.asm import assemble, check_instruction_starts, check_line_program, encode, radix_free
 from dwarfkit.line import LineProgram
-from freed_heap import fill_freed_heap
 
 X86_FUNCTIONS = [
     ("f", """

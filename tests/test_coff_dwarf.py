@@ -5,15 +5,25 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from coff_programs import EXIT_CODE, KERNEL32, LINES, SOURCE_NAME, add_call_frames, dwarf_program, readobj, run
 from conftest import require_tool
-from dwarfkit import Address, Arch, ContentSection, Encoding, Image, Relocation, RelocKind, SectionKind, Symbol
-from dwarfkit import SymbolKind
+from test_coff_object import link_with_lld_link, link_with_mingw_ld
+
+from dwarfkit import (
+    Address,
+    Arch,
+    ContentSection,
+    Encoding,
+    Image,
+    Relocation,
+    RelocKind,
+    SectionKind,
+    Symbol,
+    SymbolKind,
+)
 from dwarfkit.asm import assemble
 from dwarfkit.backends.coff import DEFAULT_IMAGE_BASE, write_object, write_pe
 from dwarfkit.program import DwarfBuilder
-from test_coff_object import MINGW_LIB, link_with_lld_link, link_with_mingw_ld
 
 pytest_plugins = ["coff_wine"]  # the session-wide `wine` fixture
 
@@ -185,7 +195,7 @@ def arm64_image() -> Image:
     dw = DwarfBuilder(Encoding(version=4))
     cu = dw.compile_unit("arm.c", comp_dir="/src", language="C99", low_pc=Address("answer"), high_pc=len(asm.code))
     int_t = cu.base_type("int", 4, "signed")
-    for (name, (s, e)), lines in zip(asm.functions.items(), [(3, 4), (7, 8, 8, 9)]):
+    for (name, (s, e)), lines in zip(asm.functions.items(), [(3, 4), (7, 8, 8, 9)], strict=True):
         cu.die("subprogram", name=name, type=int_t, external=True, low_pc=Address(name), high_pc=e - s)
         seq = cu.line.sequence(Address(name))
         for i, line in enumerate(lines):

@@ -2,10 +2,21 @@
 from __future__ import annotations
 
 import pytest
-
 from coff_programs import KERNEL32, exit_program
-from dwarfkit import (ContainerError, ContentSection, DescriptionError, DwarfSections, Encoding, Relocation,
-                      RelocationError, RelocKind, Section, SectionKind, Symbol)
+
+from dwarfkit import (
+    ContainerError,
+    ContentSection,
+    DescriptionError,
+    DwarfSections,
+    Encoding,
+    Relocation,
+    RelocationError,
+    RelocKind,
+    Section,
+    SectionKind,
+    Symbol,
+)
 from dwarfkit.backends.coff import write_object, write_pe
 
 

@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import re
+from itertools import pairwise
 
 from coff_programs import KERNEL32, dwarf_program, readobj, run
 from conftest import require_tool
+from test_coff_object import link_with_lld_link, link_with_mingw_ld
+
 from dwarfkit.backends.coff import write_object, write_pe
 from dwarfkit.backends.coff.pe_headers import CHECKSUM_OFFSET, with_checksum
-from test_coff_object import link_with_lld_link, link_with_mingw_ld
 
 # Header fields that describe the kind of program rather than its contents: ours must equal MinGW ld's.
 SAME_AS_MINGW = [
@@ -49,7 +51,7 @@ def test_headers_side_by_side_with_mingw(tmp_path, corpus):
     for table in (section_table(exe), section_table(corpus / "coff" / "shapes-mingw-O0-dwarf4.exe")):
         names = [name for name, *_ in table]
         assert table[0][1] == 0x1000
-        for (_, rva, size, _), (_, next_rva, _, _) in zip(table, table[1:]):
+        for (_, rva, size, _), (_, next_rva, _, _) in pairwise(table):
             assert next_rva == rva + -(-max(size, 1) // 0x1000) * 0x1000
         debug = [i for i, name in enumerate(names) if name.startswith(".debug_")]
         assert debug == list(range(debug[0], len(names))) and names.index(".reloc") < debug[0]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 
+from coff_programs import KERNEL32, exit_program, readobj
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_coff_headers import base_relocations
 
-from coff_programs import KERNEL32, exit_program, readobj
 from dwarfkit import ContentSection, Relocation, RelocKind, SectionKind
 from dwarfkit.backends.coff import DEFAULT_IMAGE_BASE, object_bytes, pe_bytes
-from test_coff_headers import base_relocations
 
 layouts = st.tuples(
     st.integers(1, 0x600),                                       # size of .rdata in 8-byte slots

@@ -4,9 +4,9 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from coff_programs import EXIT_CODE, exit_program, readobj, run
 from conftest import require_tool
+
 from dwarfkit import ContentSection, Relocation, RelocKind, SectionKind, Symbol, SymbolKind
 from dwarfkit.backends.coff import object_bytes, write_object
 

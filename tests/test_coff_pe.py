@@ -4,9 +4,9 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from coff_programs import EXIT_CODE, KERNEL32, exit_program, readobj, run
 from conftest import require_tool
+
 from dwarfkit import Arch, ContentSection, Image, SectionKind, Symbol
 from dwarfkit.asm import assemble
 from dwarfkit.backends.coff import pe_bytes, write_pe

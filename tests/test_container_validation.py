@@ -10,11 +10,27 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from conftest import require_tool
-from dwarfkit import (Address, Arch, ContainerError, ContentSection, DescriptionError, DwarfkitError, DwarfSections,
-                      Encoding, Expr, Image, LayoutError, Relocation, RelocationError, RelocKind, Section, SectionKind,
-                      Symbol)
+
+from dwarfkit import (
+    Address,
+    Arch,
+    ContainerError,
+    ContentSection,
+    DescriptionError,
+    DwarfkitError,
+    DwarfSections,
+    Encoding,
+    Expr,
+    Image,
+    LayoutError,
+    Relocation,
+    RelocationError,
+    RelocKind,
+    Section,
+    SectionKind,
+    Symbol,
+)
 from dwarfkit.backends import coff, elf, macho_dsym
 from dwarfkit.frame import CallFrames
 from dwarfkit.program import DwarfBuilder

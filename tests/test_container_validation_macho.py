@@ -7,12 +7,21 @@ import re
 from pathlib import Path
 
 import pytest
+from macho_tools import load_commands, run
 
-from dwarfkit import (Arch, ContainerError, ContentSection, Relocation, RelocationError, RelocKind, SectionKind, Symbol,
-                      SymbolKind)
+from dwarfkit import (
+    Arch,
+    ContainerError,
+    ContentSection,
+    Relocation,
+    RelocationError,
+    RelocKind,
+    SectionKind,
+    Symbol,
+    SymbolKind,
+)
 from dwarfkit.backends.macho_dsym import write_object
 from examples.minic.compiler import compile_program
-from macho_tools import load_commands, run
 
 ARCHES = {"x86_64": Arch.X86_64, "arm64": Arch.AARCH64}
 NO_GLOBALS = "int twice(int x) { return x + x; }\nint main() { return twice(21); }\n"

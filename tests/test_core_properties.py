@@ -14,11 +14,11 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import require_tool
+from core_support import verify, write_elf
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from conftest import require_tool
-from core_support import verify, write_elf
 from dwarfkit import DwarfkitError
 from dwarfkit.expr import Expr
 from dwarfkit.info.die import pin

@@ -6,16 +6,16 @@ import subprocess
 import tempfile
 from pathlib import Path
 
+from conftest import require_tool
+from core_support import dwarfinfo, verify, write_elf
 from elftools.dwarf.dwarf_expr import DWARFExprParser
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from test_core_roundtrip import CONFIGS
 
-from conftest import require_tool
-from core_support import dwarfinfo, verify, write_elf
 from dwarfkit import Encoding
 from dwarfkit.expr import Expr
 from dwarfkit.program import DwarfBuilder
-from test_core_roundtrip import CONFIGS
 
 BASE = 0x10000
 names = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\0"), min_size=1, max_size=10)
@@ -87,7 +87,7 @@ def build(config, units):
         for _ in range(u["pointers"]):
             all_types.append(cu.pointer_type(all_types[-1]))
     address = BASE
-    for u, cu in zip(units, cus):
+    for u, cu in zip(units, cus, strict=True):
         start = address
         for f in u["functions"]:
             if f["split"]:

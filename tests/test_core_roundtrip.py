@@ -9,11 +9,11 @@ import itertools
 import subprocess
 
 import pytest
-from elftools.dwarf.dwarf_expr import DWARFExprParser
-
 from conftest import require_tool
 from core_support import dwarfinfo, verify, write_elf
-from dwarfkit import Address, Encoding
+from elftools.dwarf.dwarf_expr import DWARFExprParser
+
+from dwarfkit import Address, DescriptionError, Encoding
 from dwarfkit.expr import Expr
 from dwarfkit.program import DwarfBuilder
 
@@ -314,7 +314,7 @@ def test_finished_units_release_their_dies_and_can_still_be_referred_to(tmp_path
     second = dw.compile_unit("two.c", comp_dir="/x")
     v = second.die("variable", name="v", type=t)
     later_t = second.base_type("long", 8, "signed")
-    with pytest.raises(Exception):
+    with pytest.raises(DescriptionError, match="already emitted"):
         forward.set("type", later_t)   # its unit is already emitted
     path = write_elf(tmp_path / "stream.o", dw.emit())
     verify(path, dwarfdump)

@@ -1,13 +1,15 @@
 """Type units, partial units, per-function fragments and the public names of the core."""
 from __future__ import annotations
 
+import ast
 import subprocess
+from pathlib import Path
 
 import pytest
-
-import dwarfkit
 from conftest import require_tool
 from core_support import dwarfinfo, verify, write_elf
+
+import dwarfkit
 from dwarfkit import Address, Encoding
 from dwarfkit.expr import Expr
 from dwarfkit.program import DwarfBuilder
@@ -90,6 +92,17 @@ def test_public_names():
     assert dwarfkit.DwarfBuilder is DwarfBuilder and dwarfkit.Expr is Expr
     for name in ("pin", "Die", "CompileUnit", "TypeUnit", "PartialUnit", "RangeList", "LocationList"):
         assert hasattr(dwarfkit, name), name
+
+
+def test_every_dw_op_method_is_declared_for_type_checkers():
+    """Expr's DW_OP methods are made at import; the list declared for mypy in its class body must match them."""
+    tree = ast.parse(Path(dwarfkit.expr.__file__).read_text())
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == "Expr")
+    declared = {stmt.target.id for node in cls.body if isinstance(node, ast.If) for stmt in node.body
+                if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name)}
+    made = {name for name in dir(Expr) if (getattr(Expr, name).__doc__ or "").startswith("Appends DW_OP_")}
+    assert len(made) > 150 and declared == made
+    assert Expr().and_().fbreg(-8).call_frame_cfa() == Expr().op("and").op("fbreg", -8).op("call_frame_cfa")
 
 
 def test_readme_example_with_symbols(tmp_path):

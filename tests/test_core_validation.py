@@ -7,9 +7,9 @@ import re
 import subprocess
 
 import pytest
-
 from conftest import require_tool
 from core_support import verify, write_elf
+
 from dwarfkit import Address, DescriptionError, DwarfkitError, LayoutError
 from dwarfkit.arch import Arch
 from dwarfkit.expr import Expr
@@ -179,7 +179,7 @@ def test_die_operands_are_laid_out_as_dwarf_says(tmp_path, version, offset_size,
     t = int_t.offset - cu.offset
     ops = [f"DW_OP_implicit_pointer: <{x.offset:#x}> 4", f"DW_OP_GNU_implicit_pointer: <{x.offset:#x}> -2",
            f"DW_OP_GNU_variable_value: <{x.offset:#x}>", f"DW_OP_const_type: <{t:#x}>  4 byte block: 7 0 0 0 ",
-           f"DW_OP_convert <{t:#x}>", f"DW_OP_regval_type: 0 (", f"DW_OP_deref_type: 4 <{t:#x}>",
+           f"DW_OP_convert <{t:#x}>", "DW_OP_regval_type: 0 (", f"DW_OP_deref_type: 4 <{t:#x}>",
            f"DW_OP_call2: <{x.offset - cu.offset:#x}>; DW_OP_call4: <{x.offset - cu.offset:#x}>; "
            f"DW_OP_call_ref: <{x.offset:#x}>", f"DW_OP_implicit_pointer: <{x.offset:#x}> 8"]
     printed = "\n".join(readelf_expressions(path))

@@ -20,7 +20,7 @@ def test_short_kill_run(tmp_path: Path) -> None:
     assert run.returncode == 0 and run.stdout.rstrip().endswith("all checks passed"), run.stdout + run.stderr
     lines = run.stdout.splitlines()
     header = lines[1].split()
-    rows = {fields[0]: dict(zip(header[1:], map(float, fields[1:])))
+    rows = {fields[0]: dict(zip(header[1:], map(float, fields[1:]), strict=True))
             for fields in (line.split() for line in lines[2:-1])}
     assert set(rows) == {"elf", "pe", "dsym", "pair", "inc-elf", "inc-dsym", "inc-pe"}, run.stdout
     for name, row in rows.items():

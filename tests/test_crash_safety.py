@@ -171,6 +171,15 @@ def test_a_pair_cut_between_its_writes_is_reported_by_verify_and_repaired_by_the
     assert temporaries(tmp_path) == []
 
 
+
+def test_a_pair_without_dwarf_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    image = macho_image([])
+    image.dwarf = None
+    with pytest.raises(ContainerError, match="no DWARF"):
+        write_executable_and_dsym(image, tmp_path / "prog")
+    assert list(tmp_path.iterdir()) == []
+    write_executable(image, tmp_path / "prog")   # an executable alone needs no DWARF
+
 # -- the incremental checkpoint ----------------------------------------------------------------------------------
 def functions_of(writer: IncrementalExecutable) -> dict[str, Function]:
     return {name: placed.fn for name, placed in writer.dwarf.functions.items()}

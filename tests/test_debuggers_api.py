@@ -17,8 +17,18 @@ from conftest import REPO
 from debuggers import session
 from elftools.elf.elffile import ELFFile
 
-from dwarfkit import Address, Arch, ContentSection, DwarfkitError, Encoding, Image, SectionKind, Symbol, ToolError
-from dwarfkit import debuggers
+from dwarfkit import (
+    Address,
+    Arch,
+    ContentSection,
+    DwarfkitError,
+    Encoding,
+    Image,
+    SectionKind,
+    Symbol,
+    ToolError,
+    debuggers,
+)
 from dwarfkit.asm import assemble
 from dwarfkit.backends.elf import write_executable
 from dwarfkit.expr import Expr

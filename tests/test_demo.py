@@ -13,13 +13,11 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from examples.minic import parse_program, run
-
 from conftest import REPO, require_tool
 from debuggers import session
 
 from dwarfkit import debuggers
+from examples.minic import parse_program, run
 
 pytest_plugins = ["coff_wine"]
 

@@ -6,7 +6,6 @@ import re
 import subprocess
 
 import pytest
-
 from conftest import require_tool
 from dump_compare import require_reader_corpus
 from test_dump_llvm import corpus_files

@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import require_tool
 from dump_compare import REPO, require_reader_corpus
 

@@ -10,14 +10,12 @@ import shutil
 import struct
 import subprocess
 import sys
-
 from pathlib import Path
 
 import pytest
-from elftools.elf.elffile import ELFFile
-
 from conftest import REPO, require_tool
 from dump_compare import CORPUS, require_reader_corpus
+from elftools.elf.elffile import ELFFile
 from test_dump_llvm import corpus_files
 
 from dwarfkit.reader.container import open_debug_file
@@ -87,7 +85,8 @@ def test_section_agrees_with_llvm_dwarfdump(name, flag):
     path = require_reader_corpus() / name
     if flag in ("debug-loc", "debug-loclists") and has_gnu_location_views(name):
         pytest.skip("llvm-dwarfdump-14 reads GCC's location views as lists; "
-                    "test_gcc_location_views_are_stepped_over checks this file against llvm's DW_AT_location offsets and objdump's view pairs")
+                    "test_gcc_location_views_are_stepped_over checks this file against llvm's DW_AT_location offsets "
+                    "and objdump's view pairs")
     theirs, crashed = llvm_section(path, flag)
     text, _problems = ours(path, {flag})
     mine = section_lines(text, flag.replace("-", "_"))
@@ -242,6 +241,7 @@ def test_mutated_sections_give_problem_lines_not_crashes(clang_objects, name):
     """Bytes of these sections flipped or cut (seeded, bounded): text, JSON and summary answer with one-line
     problems, never an exception."""
     import random
+
     from dwarfkit.reader.json_dump import dump_json
     from dwarfkit.reader.lists_text import write_summary
     from dwarfkit.reader.units import DwarfContext

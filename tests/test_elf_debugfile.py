@@ -14,13 +14,12 @@ import pytest
 from conftest import require_tool
 from debuggers import debug as debug_with_gdb
 from debuggers import lldb, session
+from elf_tools import execute, run, verify_clean
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 from handmade_dwarf import describe
-from elf_tools import execute, run, verify_clean
 
-from dwarfkit import Arch, ContainerError, Encoding, RelocationError
-from dwarfkit import debuggers
+from dwarfkit import Arch, ContainerError, Encoding, RelocationError, debuggers
 from dwarfkit.backends.elf import build_id_path, debugfile, write_debug_file
 from dwarfkit.output import write_atomically
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from conftest import require_tool
 from debuggers import debug, frames, lldb
-from handmade_dwarf import assemble_sample, sample_image
 from elf_tools import run
+from handmade_dwarf import assemble_sample, sample_image
 
 from dwarfkit import Arch
 from dwarfkit.backends.elf import write_executable, write_object

@@ -4,14 +4,25 @@ from __future__ import annotations
 import io
 import subprocess
 import tempfile
+from itertools import pairwise
 from pathlib import Path
 
 from elftools.elf.elffile import ELFFile
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dwarfkit import (Arch, ContentSection, DwarfSections, Encoding, Image, Relocation, RelocKind, Section,
-                      SectionKind, Symbol)
+from dwarfkit import (
+    Arch,
+    ContentSection,
+    DwarfSections,
+    Encoding,
+    Image,
+    Relocation,
+    RelocKind,
+    Section,
+    SectionKind,
+    Symbol,
+)
 from dwarfkit.backends.elf import executable_bytes, object_bytes
 
 # exit(42) with the Linux system call; the first instruction of .text.
@@ -42,7 +53,7 @@ def test_executable_layout(extra: list, padding: int, base: int) -> None:
         assert seg["p_offset"] % 0x1000 == seg["p_vaddr"] % 0x1000
         pages.append((seg["p_vaddr"] // 0x1000, (seg["p_vaddr"] + max(seg["p_memsz"], 1) + 0xFFF) // 0x1000))
     pages.sort()
-    assert all(a[1] <= b[0] for a, b in zip(pages, pages[1:]))
+    assert all(a[1] <= b[0] for a, b in pairwise(pages))
     for content in sections:
         section = elf.get_section_by_name(content.name)
         assert section["sh_addr"] % content.alignment == 0 and section["sh_addr"] >= base

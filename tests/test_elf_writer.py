@@ -8,15 +8,14 @@ from pathlib import Path
 
 import pytest
 from conftest import require_tool
+from elf_tools import execute, run, verify_clean
 from elftools.dwarf.callframe import FDE
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.descriptions import describe_reloc_type
 from elftools.elf.elffile import ELFFile
-from elf_tools import execute, run, verify_clean
 from handmade_dwarf import sample_image
 
-from dwarfkit import (Arch, ContainerError, DescriptionError, LayoutError, Relocation, RelocationError, RelocKind,
-                      Symbol)
+from dwarfkit import Arch, ContainerError, DescriptionError, LayoutError, Relocation, RelocationError, RelocKind, Symbol
 from dwarfkit.backends.elf import object_bytes, write_executable, write_object
 
 # What the issue asks for, spelled out independently of backends/elf/machine.py.

@@ -9,9 +9,16 @@ from elftools.dwarf.structs import DWARFStructs
 from hypothesis import given
 from hypothesis import strategies as st
 
-from dwarfkit import DwarfSections, Encoding, EncodingError, LayoutError, RelocKind, RelocationError, Section
-from dwarfkit.encoding import (decode_sleb128, decode_uleb128, sleb128, sleb128_size, uleb128, uleb128_padded,
-                               uleb128_size)
+from dwarfkit import DwarfSections, Encoding, EncodingError, LayoutError, RelocationError, RelocKind, Section
+from dwarfkit.encoding import (
+    decode_sleb128,
+    decode_uleb128,
+    sleb128,
+    sleb128_size,
+    uleb128,
+    uleb128_padded,
+    uleb128_size,
+)
 from dwarfkit.writer import SectionWriter
 
 _STRUCTS = DWARFStructs(little_endian=True, dwarf_format=32, address_size=8)

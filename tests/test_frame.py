@@ -92,7 +92,7 @@ def readelf_tables(path, section: str) -> list:
         rows = []
         for line in lines[2:]:
             values = re.sub(r" \(\w+\)", "", line).split()
-            rules = {c: v for c, v in zip(columns, values[2:]) if v != "u"}
+            rules = {c: v for c, v in zip(columns, values[2:], strict=False) if v != "u"}
             rows.append((int(values[0], 16), values[1], rules))
         tables.append(rows)
     return tables

@@ -50,7 +50,7 @@ def random_blocks(rng: random.Random, line: int, low: int, high: int, depth: int
     blocks down to ``depth`` levels."""
     cuts = sorted(rng.sample(range(low, high + 1, 4), min(rng.randrange(0, 7) // 2 * 2, (high - low) // 4 + 1)))
     blocks = []
-    for start, end in zip(cuts[::2], cuts[1::2]):
+    for start, end in zip(cuts[::2], cuts[1::2], strict=False):
         if start < end:
             inner = random_blocks(rng, line, start, end, depth - 1) if depth > 1 else ()
             blocks.append(Block(start, end, random_variables(rng, line, f"b{depth}_", rng.randrange(0, 3)), inner))
@@ -194,7 +194,7 @@ def _count_blocks(blocks: tuple[Block, ...]) -> int:
 
 
 def _changed(before: bytes, after: bytes) -> list[int]:
-    return [i for i, (a, b) in enumerate(zip(before, after)) if a != b]
+    return [i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b]
 
 
 def test_line_and_address_changes_patch_fixed_fields_only(tmp_path: Path) -> None:
@@ -318,7 +318,8 @@ def test_gdb_resolves_functions_and_lines_after_edits(tmp_path: Path) -> None:
     fn, block = next((f, b) for f in script.functions.values() for b in f.blocks
                      if b.low > 0 and {v.name for v in b.variables} - {v.name for v in f.variables})
     inner = sorted({v.name for v in block.variables} - {v.name for v in fn.variables})
-    inside, before = gdb(path, [f"info scope *{fn.address + block.low:#x}"]), gdb(path, [f"info scope *{fn.address:#x}"])
+    inside = gdb(path, [f"info scope *{fn.address + block.low:#x}"])
+    before = gdb(path, [f"info scope *{fn.address:#x}"])
     assert all(f"Symbol {name} is " in inside for name in inner), inside
     assert not any(f"Symbol {name} is " in before for name in inner), before
 

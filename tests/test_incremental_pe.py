@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import re
 import subprocess
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
@@ -74,7 +75,7 @@ def check_headers(path: Path) -> dict[str, tuple[int, int]]:
                                                                          "PointerToRawData", "Characteristics"))))
     data = path.read_bytes()
     page, align = header["SectionAlignment"], header["FileAlignment"]
-    for (_, size, address, *_), (name, _, following, *_) in zip(sections, sections[1:]):
+    for (_, size, address, *_), (name, _, following, *_) in pairwise(sections):
         assert following == -(-(address + size) // page) * page, f"{name} is not on the page after its predecessor"
     _, size, address, *_ = sections[-1]
     assert header["SizeOfImage"] == -(-(address + size) // page) * page
@@ -84,7 +85,7 @@ def check_headers(path: Path) -> dict[str, tuple[int, int]]:
     strings = header["PointerToSymbolTable"] + 18 * header["SymbolCount"]
     pieces = sorted(pieces + [(header["PointerToSymbolTable"], strings + int.from_bytes(data[strings:strings + 4],
                                                                                          "little"))])
-    assert all(a[1] <= b[0] for a, b in zip(pieces, pieces[1:])), pieces
+    assert all(a[1] <= b[0] for a, b in pairwise(pieces)), pieces
     assert len(data) == pieces[-1][1], "the file goes on after its last piece"
     for name, size, _, raw, _, flags in sections:
         if name.startswith(".debug_"):

@@ -23,7 +23,7 @@ from typing import Callable
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from incremental_oracle import scratch_dwarf, views, verify
+from incremental_oracle import scratch_dwarf, verify, views
 from macho_tools import dsym_dwarf_file
 from test_incremental_dsym import executable
 from test_incremental_elf import TEXT, TEXT_SIZE, UNIT, Script

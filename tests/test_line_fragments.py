@@ -22,7 +22,7 @@ def fragmented(program: LineProgram, slack: list[int]) -> tuple[DwarfSections, l
     line_str = StringTable(".debug_line_str")
     start = program.emit_header(writer, line_str)
     slots = []
-    for seq, extra in zip(program.sequences, slack):
+    for seq, extra in zip(program.sequences, slack, strict=True):
         natural, _ = program.encode_sequence(seq)
         data, relocations = program.encode_sequence(seq, len(natural) + extra)
         assert len(data) == len(natural) + extra

@@ -74,8 +74,8 @@ def test_file_and_directory_tables(tmp_path, enc):
     assert header.minimum_instruction_length == 1
 
 
-@pytest.mark.parametrize("enc", [e for e in ENCODINGS if e.version >= 5], ids=[i for e, i in zip(ENCODINGS, IDS)
-                                                                               if e.version >= 5])
+@pytest.mark.parametrize("enc", [e for e in ENCODINGS if e.version >= 5],
+                         ids=[i for e, i in zip(ENCODINGS, IDS, strict=True) if e.version >= 5])
 def test_v5_paths_inline_without_line_str(tmp_path, enc):
     """``emit`` without a .debug_line_str table: DW_LNCT_path as DW_FORM_string, read the same by both readers."""
     llvm = require_tool("llvm-dwarfdump-14")

@@ -7,13 +7,13 @@ import struct
 from pathlib import Path
 
 import pytest
-
 from conftest import require_corpus
+from macho_tools import dsym_dwarf_file, lldb, load_commands, run, uuids, verify
+
 from dwarfkit import ContainerError, DwarfSections, Encoding, ReadError, RelocationError, Section
 from dwarfkit.backends.macho_dsym import read_macho, write_dsym
 from dwarfkit.backends.macho_dsym.names import debug_section_name, elf_section_name
 from dwarfkit.sections import Relocation, RelocKind
-from macho_tools import dsym_dwarf_file, load_commands, lldb, run, uuids, verify
 
 ARCHES = ["arm64", "x86_64"]
 

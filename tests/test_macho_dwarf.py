@@ -12,12 +12,12 @@ import re
 from pathlib import Path
 
 import pytest
-
 from conftest import require_corpus
-from dwarfkit import Arch
-from dwarfkit.backends.macho_dsym import read_macho, write_dsym, write_executable, write_object
 from macho_program import COMP_DIR, FILE, FRAME, ROWS, add_dwarf, build_image
 from macho_tools import dsym_dwarf_file, lldb, run, uuids, verify
+
+from dwarfkit import Arch
+from dwarfkit.backends.macho_dsym import read_macho, write_dsym, write_executable, write_object
 
 ARCHES = {"x86_64": Arch.X86_64, "arm64": Arch.AARCH64}
 SOURCE = f"{COMP_DIR}/{FILE}"

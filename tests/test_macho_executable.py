@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from macho_program import build_image
+from macho_tools import lldb, load_commands, run, uuids
 
 from dwarfkit import Arch, ContainerError, DescriptionError, Symbol
 from dwarfkit.backends.macho_dsym import read_macho, write_executable, write_object
-from macho_program import build_image
-from macho_tools import load_commands, lldb, run, uuids
 
 ARCHES = {"x86_64": Arch.X86_64, "arm64": Arch.AARCH64}
 

@@ -1,6 +1,8 @@
 """FileSpace, the one placement mechanism of the Mach-O writers (and of incremental updates later)."""
 from __future__ import annotations
 
+from itertools import pairwise
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -9,7 +11,7 @@ from dwarfkit.backends.macho_dsym.layout import FileSpace, ideal_size
 
 def no_overlap(space: FileSpace) -> None:
     pieces = sorted(space.pieces.values(), key=lambda p: p.offset)
-    for a, b in zip(pieces, pieces[1:]):
+    for a, b in pairwise(pieces):
         assert a.offset + a.size <= b.offset
     for p in pieces:
         assert p.offset >= space.start and p.offset % p.alignment == 0

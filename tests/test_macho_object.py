@@ -4,11 +4,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from macho_program import build_image
+from macho_tools import load_commands, run
 
 from dwarfkit import Arch, ContainerError, DwarfSections, Encoding, Relocation, RelocKind, Section
 from dwarfkit.backends.macho_dsym import read_macho, write_object
-from macho_program import build_image
-from macho_tools import load_commands, run
 
 
 def relocations(path: Path) -> dict[str, list[tuple[str, ...]]]:

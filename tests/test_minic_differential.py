@@ -14,16 +14,15 @@ import os
 from dataclasses import replace
 
 import pytest
+from conftest import REPO, require_tool
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from minic_programs import programs
+from minic_stops import compare, global_addresses, observe
 
 from dwarfkit import Arch
 from dwarfkit.backends.elf import write_executable
 from examples.minic import Pointer, Target, compile_program, parse_program, run, stop_lines
-
-from conftest import REPO, require_tool
-from minic_programs import programs
-from minic_stops import compare, global_addresses, observe
 
 SHAPES = REPO / "examples" / "minic" / "programs" / "shapes.mc"
 DIFF_EXAMPLES = int(os.environ.get("DWARFKIT_DIFF_EXAMPLES", "25"))
@@ -62,7 +61,7 @@ def test_debugger_shows_the_interpreters_values(tmp_path_factory, debugger):
         seen = observe(debugger, exe, "random.mc", lines, stops, [g.name for g in program.globals])
         problems = [] if len(seen) >= len(stops) else [f"{len(seen)} stops seen, {len(stops)} expected"]
         addresses = global_addresses(exe, program)
-        for expected, observed in zip(stops, seen):
+        for expected, observed in zip(stops, seen, strict=False):
             problems += compare(expected, observed, program, addresses)
         assert not problems, "\n".join([*problems, f"breakpoints on lines {lines} of:", source])
 
@@ -84,12 +83,12 @@ def test_the_comparison_notices_a_wrong_int_pointer_or_global(tmp_path, debugger
     write_executable(compile_program(source, arch, "shapes.mc", comp_dir=str(SHAPES.parent)), exe)
     seen = observe(debugger, exe, "shapes.mc", [line], stops, [g.name for g in program.globals])
     addresses = global_addresses(exe, program)
-    assert [compare(e, o, program, addresses) for e, o in zip(stops, seen)] == [[], []]
+    assert [compare(e, o, program, addresses) for e, o in zip(stops, seen, strict=True)] == [[], []]
     wrong = [replace(stops[0], parameters={**stops[0].parameters, "by": stops[0].parameters["by"] + 1}),
              replace(stops[1], parameters={**stops[1].parameters,
                                            "where": Pointer(Target("result", None, "main", 1))}),
              replace(stops[0], globals={**stops[0].globals, "calls": 99})]
-    assert all(compare(e, o, program, addresses) for e, o in zip(wrong, [seen[0], seen[1], seen[0]]))
+    assert all(compare(e, o, program, addresses) for e, o in zip(wrong, [seen[0], seen[1], seen[0]], strict=False))
 
 
 @pytest.mark.debugger
@@ -108,4 +107,4 @@ def test_a_local_hiding_a_parameter_is_compared_once_declared(tmp_path, debugger
     write_executable(compile_program(source, arch, "hide.mc", comp_dir=str(tmp_path)), exe)
     seen = observe(debugger, exe, "hide.mc", [4, 5], stops, [])
     assert seen[1].variables["a"] == 5 and seen[1].variables["b"] == 3
-    assert [compare(e, o, program, {}) for e, o in zip(stops, seen)] == [[], []]
+    assert [compare(e, o, program, {}) for e, o in zip(stops, seen, strict=True)] == [[], []]

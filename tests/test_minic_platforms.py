@@ -6,14 +6,13 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import require_tool
 
 from dwarfkit import Arch
 from dwarfkit.backends.coff import write_object, write_pe
 from dwarfkit.backends.macho_dsym import write_executable
 from examples.minic import CompileError, compile_program, parse_program, run
 from examples.minic.compiler import WINDOWS_IMPORTS
-
-from conftest import require_tool
 
 pytest_plugins = ["coff_wine"]
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import tomllib
-
 from conftest import REPO
 
 

@@ -5,7 +5,6 @@ import io
 import subprocess
 
 import pytest
-
 from conftest import require_tool
 from dump_compare import require_reader_corpus
 

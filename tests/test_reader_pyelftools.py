@@ -2,13 +2,11 @@
 from __future__ import annotations
 
 import pytest
-from elftools.elf.elffile import ELFFile
-
 from dump_compare import CORPUS, require_reader_corpus
+from elftools.elf.elffile import ELFFile
 from test_dump_llvm import corpus_files
 
 from dwarfkit.reader.container import open_debug_file
-from dwarfkit.reader.names import attr_name
 from dwarfkit.reader.units import DwarfContext
 
 # The three 1.3 MB pyelftools files take pyelftools half a minute; llvm-dwarfdump covers them (test_dump_llvm).
@@ -24,7 +22,7 @@ def _ours(path):
             if ab is None:
                 continue
             values = []
-            for (at, form, _c), v in zip(ab.attrs, unit.vals[i]):
+            for (at, form, _c), v in zip(ab.attrs, unit.vals[i], strict=False):
                 if isinstance(v, (bytes, bytearray)) and form != 0x08:
                     v = list(v)
                 values.append((at, v))
@@ -63,7 +61,7 @@ def test_dies_agree_with_pyelftools(name):
     at_codes = dict(ENUM_DW_AT)
     ours = list(_ours(path))
     assert len(ours) == len(theirs)
-    for (o_off, o_tag, o_vals), (t_off, t_tag, t_vals) in zip(ours, theirs):
+    for (o_off, o_tag, o_vals), (t_off, t_tag, t_vals) in zip(ours, theirs, strict=False):
         assert o_off == t_off
         assert o_tag == (tag_codes.get(t_tag, t_tag) if isinstance(t_tag, str) else t_tag), hex(o_off)
         mine = [(at, v) for at, v in o_vals]

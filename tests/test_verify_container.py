@@ -11,8 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-
 from conftest import require_tool
+
 from dwarfkit import Arch
 from dwarfkit.backends import coff, elf, macho_dsym
 from dwarfkit.reader.container_check import container_findings
@@ -36,7 +36,8 @@ def written(tmp_path: Path, kind: str) -> Path:
 
 
 def tool_output(*args: str | Path) -> str:
-    result = subprocess.run([require_tool(str(args[0])), *map(str, args[1:])], capture_output=True, timeout=60, check=False)
+    result = subprocess.run([require_tool(str(args[0])), *map(str, args[1:])], capture_output=True, timeout=60,
+                            check=False)
     return (result.stdout + result.stderr).decode(errors="replace")
 
 

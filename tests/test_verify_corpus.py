@@ -2,12 +2,10 @@
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 
 import pytest
-
 from conftest import require_tool
 from dump_compare import REPO, require_reader_corpus
 from test_dump_llvm import corpus_files
@@ -37,8 +35,9 @@ def test_verify_finishes_on_every_corpus_file(name):
         assert findings == []
 
 
-@pytest.mark.parametrize("name", ["elf/shapes-gcc-O0-dwarf5.o", "elf/shapes-clang-aarch64", "coff/shapes-clang-x86_64.obj",
-                                  "macho/shapes-x86_64.dSYM", "third_party/pyelftools/dwarf_v4_ticcs.elf"])
+@pytest.mark.parametrize("name", ["elf/shapes-gcc-O0-dwarf5.o", "elf/shapes-clang-aarch64",
+                                  "coff/shapes-clang-x86_64.obj", "macho/shapes-x86_64.dSYM",
+                                  "third_party/pyelftools/dwarf_v4_ticcs.elf"])
 def test_verify_agrees_with_llvm_dwarfdump(name):
     path = str(require_reader_corpus() / name)
     llvm = subprocess.run([require_tool("llvm-dwarfdump-14"), "--verify", path], capture_output=True, text=True,
@@ -78,12 +77,10 @@ def test_reference_into_the_middle_of_a_die_is_found(tmp_path):
         for i, ab in enumerate(unit.abbs):
             if ab is None:
                 continue
-            pos = unit.offs[i] + 1  # the abbreviation code is one byte in this file
-            for (at, form, _c), v in zip(ab.attrs, unit.vals[i]):
-                if at == 0x49 and form == 0x13:
-                    # offset of the attribute: walk the fixed-size forms before it
-                    break
-            else:
+            # the first DW_AT_type as DW_FORM_ref4 of this DIE
+            v = next((value for (at, form, _c), value in zip(ab.attrs, unit.vals[i], strict=False)
+                      if at == 0x49 and form == 0x13), None)
+            if v is None:
                 continue
             # find the 4-byte value in the DIE's bytes and bump it
             raw = int.to_bytes(v, 4, "little")

@@ -132,7 +132,9 @@ class PeSections:
             if name.startswith(b"/"):
                 at = int(name[1:])
                 name = strings[at:strings.index(b"\0", at)]
-            self.headers.append(_Header(name.decode(), raw_name, *sizes[:4], tuple(sizes[4:]), flags))
+            virtual_size, virtual_address, raw_size, raw_pointer = sizes[:4]
+            self.headers.append(_Header(name.decode(), raw_name, virtual_size, virtual_address, raw_size, raw_pointer,
+                                        tuple(sizes[4:]), flags))
         self.sections = {h.name: h for h in self.headers}
         first_debug = next((i for i, h in enumerate(self.headers) if h.name.startswith(".debug_")), count)
         if any(not h.name.startswith(".debug_") for h in self.headers[first_debug:]):

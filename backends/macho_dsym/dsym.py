@@ -67,6 +67,8 @@ def write_executable_and_dsym(image: Image, path: str | Path, out_dir: str | Pat
     leaves the old executable beside a new dSYM whose UUID is not its own, which lldb ignores (no wrong debug info is
     ever paired), ``dwarfkit verify NAME.dSYM`` reports ("UUID ... differs from ...") and the next call replaces."""
     path = Path(path)
+    if image.dwarf is None:
+        raise ContainerError(f"{path}: the image has no DWARF, so there is no dSYM to write (give Image(dwarf=...))")
     data = build_executable(image, path.name)
     executable = read_macho_bytes(path, data)
     dsym = build_dsym(executable, image.dwarf)

@@ -3,6 +3,10 @@
 A declaration is keyed by ``(tag, has_children, specs)`` where ``specs`` is a tuple of ``(attribute, form)`` pairs, or
 ``(attribute, DW_FORM_implicit_const, value)`` triples. Identical declarations get one code, across every unit that
 uses the table; codes are handed out in first-use order, so the output is deterministic.
+
+One :class:`AbbrevTable` serves every unit of a program (:class:`~dwarfkit.tables.shared.SharedTables` holds it);
+the unit encoder asks it for a code the first time an abbreviation is used, and the builder asks it for
+``.debug_abbrev`` when it emits. Imports only the foundations (``encoding`` for LEB128, ``sections``).
 """
 from __future__ import annotations
 

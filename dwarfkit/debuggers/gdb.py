@@ -143,7 +143,7 @@ def parse(tool: str, program: Path, script: list[str], output: str, returncode: 
     outputs: list[CommandOutput] = []
     pieces = re.split(rf"{re.escape(COMMAND)}(\d+)\n", output)
     transcript = [_strip(pieces[0])]
-    for number, text in zip(pieces[1::2], pieces[2::2]):
+    for number, text in zip(pieces[1::2], pieces[2::2], strict=True):
         command = script[int(number)]
         current = stops[-1] if stops else None
         # The program's own output may leave a line unfinished before ours: look anywhere in a line.

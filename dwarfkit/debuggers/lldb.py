@@ -100,7 +100,7 @@ def parse(tool: str, program: Path, commands: list[str], script: list[tuple[str,
     current: Stop | None = None
     pending_return, pending_command = None, ""
     index = 0  # lldb echoes the script's commands in order (fewer if it stopped at an error)
-    for echoed, text in zip(blocks[1::2], blocks[2::2]):
+    for echoed, text in zip(blocks[1::2], blocks[2::2], strict=True):
         if echoed.startswith("command source -e false ") and text.startswith("Executing commands in"):
             continue  # how we ran the script
         if ended and exit_code is not None:

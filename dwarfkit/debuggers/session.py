@@ -144,7 +144,7 @@ def compare(a: Session, b: Session, *, addresses: bool = True, transcript: bool 
     problems: list[str] = []
     if len(a.stops) != len(b.stops):
         problems.append(f"{len(a.stops)} stops against {len(b.stops)}")
-    for n, (x, y) in enumerate(zip(a.stops, b.stops)):
+    for n, (x, y) in enumerate(zip(a.stops, b.stops, strict=False)):
         where = f"stop {n + 1} ({x.function}:{x.line})"
         for name, left, right in (("frames", _frames(x, addresses), _frames(y, addresses)),
                                   ("args", x.args, y.args), ("locals", x.locals, y.locals),

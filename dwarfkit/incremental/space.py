@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, field
+
 from ..encoding import align_up
 
 MIN_FREE = 8

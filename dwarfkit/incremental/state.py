@@ -39,18 +39,18 @@ import types
 import typing
 from array import array
 from contextlib import contextmanager
-from itertools import chain
 from functools import partial
+from itertools import chain
 from operator import attrgetter, gt, itemgetter
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from ..errors import ContainerError
 from ..output import write_atomically
 from . import model, space, writer
+from .fragments import ARANGES_HEAD, ENTRY
 from .journal import journal_path, snapshot_path, state_path
 from .space import SlotSpace
-from .fragments import ARANGES_HEAD, ENTRY
 from .writer import ARANGES, RANGES, STR, IncrementalDwarf, _Placed
 
 MAGIC = b"DWKSNAP\0"
@@ -311,7 +311,7 @@ def _decode(node: list[Any], n: int, blobs: _Reader, depth: int) -> list[Any]:
     if kind == "tuple":
         if not node[1]:
             return [()] * n
-        return list(zip(*(_decode(column, n, blobs, depth + 1) for column in node[1])))
+        return list(zip(*(_decode(column, n, blobs, depth + 1) for column in node[1]), strict=False))
     if kind == "seq":
         counts = blobs.ints(node[2], n)
         items = _decode(node[3], _total(counts), blobs, depth + 1)
@@ -321,8 +321,9 @@ def _decode(node: list[Any], n: int, blobs: _Reader, depth: int) -> list[Any]:
         counts = blobs.ints(node[1], n)
         keys = _decode(node[2], _total(counts), blobs, depth + 1)
         values = _decode(node[3], len(keys), blobs, depth + 1)
-        out = [dict(zip(k, v)) for k, v in zip(_split(keys, counts), _split(values, counts))]
-        if any(len(d) != c for d, c in zip(out, counts)):
+        out = [dict(zip(k, v, strict=False))
+               for k, v in zip(_split(keys, counts), _split(values, counts), strict=False)]
+        if any(len(d) != c for d, c in zip(out, counts, strict=False)):
             raise _Malformed("a dict repeats a key")
         return out
     # "obj": the class and its field names were checked by _conforms. The instance gets its fields the way copy and
@@ -331,9 +332,10 @@ def _decode(node: list[Any], n: int, blobs: _Reader, depth: int) -> list[Any]:
     columns = [_decode(column, n, blobs, depth + 1) for column in node[3]]
     new = object.__new__
     out = []
-    for values in zip(*columns) if names else [()] * n:
-        instance = new(cls)
-        instance.__dict__.update(zip(names, values))
+    rows: Iterable[tuple[Any, ...]] = zip(*columns, strict=False) if names else [()] * n
+    for row in rows:
+        instance: Any = new(cls)
+        instance.__dict__.update(zip(names, row, strict=False))
         out.append(instance)
     return out
 
@@ -381,7 +383,7 @@ def _conforms_to(node: list[Any], hint: Any, depth: int) -> bool:
             return False
         if not args or args[1:] == (Ellipsis,):
             return all(_conforms(c, args[0] if args else Any, depth + 1) for c in node[1])
-        return len(args) == len(node[1]) and all(_conforms(c, a, depth + 1) for c, a in zip(node[1], args))
+        return len(args) == len(node[1]) and all(_conforms(c, a, depth + 1) for c, a in zip(node[1], args, strict=True))
     if kind == "seq":
         if len(node) != 4 or node[1] not in ("tuple", "list"):
             return False
@@ -404,7 +406,7 @@ def _conforms_to(node: list[Any], hint: Any, depth: int) -> bool:
             hints = typing.get_type_hints(cls)
         except (NameError, TypeError):  # a hint only a type checker can resolve: no column can be checked against it
             return False
-        return all(_conforms(c, hints[f.name], depth + 1) for c, f in zip(node[3], fields))
+        return all(_conforms(c, hints[f.name], depth + 1) for c, f in zip(node[3], fields, strict=False))
     return False
 
 
@@ -422,8 +424,8 @@ def check_layout(dwarf: IncrementalDwarf) -> None:
         raise _Malformed("the writer has a free list that no slot field of _Placed.SLOTS describes")
     # Each function's model is checked by the writer whenever bytes are made from it (update, move, set_line,
     # rebuild), so here only where it is filed and where its slots and fields are.
-    for name, placed in dwarf.functions.items():
-        if type(placed) is not _Placed or placed.fn.name != name:
+    for name, one in dwarf.functions.items():
+        if type(one) is not _Placed or one.fn.name != name:
             raise _Malformed(f"function {name!r} is filed under another name")
     placed = list(dwarf.functions.values())
     used: dict[str, list[tuple[int, int]]] = {section: [] for section in spaces}
@@ -448,7 +450,7 @@ def check_layout(dwarf: IncrementalDwarf) -> None:
             lows = highs = values
         limits = [capacity - width for _, capacity in map(attrgetter(slot), placed)]
         if min(lows, default=0) < 0 or any(map(gt, highs, limits)):
-            bad = next(p for p, lo, hi, limit in zip(placed, lows, highs, limits) if lo < 0 or hi > limit)
+            bad = next(p for p, lo, hi, limit in zip(placed, lows, highs, limits, strict=True) if lo < 0 or hi > limit)
             raise _Malformed(f"function {bad.fn.name!r}: its {field} lies outside its {slot} slot")
 
     _check_entries(dwarf, placed)

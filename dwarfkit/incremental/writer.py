@@ -19,14 +19,37 @@ from __future__ import annotations
 import bisect
 import heapq
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import ClassVar, Iterable, Protocol
 
 from ..encoding import align_up
 from ..errors import DescriptionError
-from .fragments import (ARANGES_HEAD, ENTRY, FREE_ARANGE, FREE_RANGE, Fragment, InfoHead, abbrev_section,
-                        address_offsets, arange_entry, aranges_section, declared_lines, first_line_operand,
-                        function_dies, info_fill, info_head, line_fill, line_head, line_program, line_sequence,
-                        line_sequence_size, names, range_entry, ranges_section, sleb128_padded)
+from .fragments import (
+    ARANGES_HEAD,
+    ENTRY,
+    FREE_ARANGE,
+    FREE_RANGE,
+    Fragment,
+    InfoHead,
+    abbrev_section,
+    address_offsets,
+    arange_entry,
+    aranges_section,
+    declared_lines,
+    first_line_operand,
+    function_dies,
+    info_fill,
+    info_head,
+    line_fill,
+    line_head,
+    line_program,
+    line_sequence,
+    line_sequence_size,
+    names,
+    range_entry,
+    ranges_section,
+    sleb128_padded,
+)
 from .model import TYPES, Block, Function, UnitInfo, Variable
 from .space import MIN_FREE, SlotSpace
 
@@ -179,7 +202,7 @@ class IncrementalDwarf:
         fn = old.fn.moved(address)
         self._check(fn)
         self._check_place(fn, old.fn)
-        for field, offset in zip(old.info_addresses, address_offsets(fn)):
+        for field, offset in zip(old.info_addresses, address_offsets(fn), strict=True):
             self._put(INFO, old.info[0] + field, (address + offset).to_bytes(8, "little"))
         self._put(LINE, old.line[0] + old.line_address, address.to_bytes(8, "little"))
         self._put_entries(old.entry, fn)
@@ -191,7 +214,7 @@ class IncrementalDwarf:
         old = self._get(name)
         fn = old.fn.shifted(line)
         self._check(fn)
-        for field, value in zip(old.info_lines, declared_lines(fn)):
+        for field, value in zip(old.info_lines, declared_lines(fn), strict=True):
             self._put(INFO, old.info[0] + field, value.to_bytes(4, "little"))
         if fn.rows:
             self._put(LINE, old.line[0] + old.line_first, sleb128_padded(first_line_operand(fn), 4))
@@ -355,7 +378,7 @@ class IncrementalDwarf:
         for fn in functions:
             self._check_arena(fn)
         ordered = sorted(functions, key=lambda f: f.address)
-        for before, after in zip(ordered, ordered[1:]):
+        for before, after in pairwise(ordered):
             if before.address + before.size > after.address:
                 raise DescriptionError(_overlap(after, before))
 

@@ -1,14 +1,49 @@
-"""Debugging information entries: a tree of tags with typed attribute values."""
+"""Debugging information entries: a tree of tags with typed attribute values, and what a DIE needs of its unit.
+
+A :class:`Die` knows its unit only through :class:`UnitView`, a Protocol that :class:`dwarfkit.info.unit.Unit`
+fulfils, so that this module (and forms, classes, encode, which use it) stays below the units. Imports the
+foundations (names, addresses, errors) and, for types only, :mod:`dwarfkit.tables`.
+"""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterator, Protocol
 
 from .. import names
 from ..address import Address
 from ..errors import DescriptionError
 
 if TYPE_CHECKING:
-    from .unit import Unit
+    from ..encoding import Encoding
+    from ..tables.shared import SharedTables
+
+DW_UT_compile, DW_UT_type, DW_UT_partial = 1, 2, 3
+
+
+class UnitView(Protocol):
+    """What DIEs, forms and the encoder use of a unit (:class:`dwarfkit.info.unit.Unit` has it all)."""
+
+    tables: "SharedTables"
+    encoding: "Encoding"
+    unit_type: int
+    offset: int | None
+    finished: bool
+    uses_str_offsets: bool
+    uses_addr: bool
+    uses_rnglists: bool
+    uses_loclists: bool
+    root: "Die"
+    type_die: "Die | None"     # type units only
+
+    @property
+    def signature(self) -> int | None: ...   # type units only (read-only here: TypeUnit narrows it to int)
+
+    def _new_die(self, parent: "Die | None", tag: str | int, attributes: dict[str, Any]) -> "Die": ...
+
+    def _set(self, die: "Die", at: int, value: Any) -> None: ...
+
+    def label(self) -> str: ...
+
+    def file(self, name: str, directory: str | int = 0) -> int: ...
 
 DW_AT_name = names.ATTRIBUTES["name"]
 DW_FORM_addr = names.FORMS["addr"]
@@ -44,7 +79,7 @@ class Die:
     # the abbreviation key; values: the encoded-ready value of each spec, same order; offset: the section offset,
     # known once the unit is laid out; name: DW_AT_name's text, for messages.
     __slots__ = ("unit", "parent", "tag", "specs", "values", "children", "offset", "name")
-    unit: "Unit"
+    unit: UnitView
     parent: "Die | None"
     tag: int
     specs: tuple
@@ -71,14 +106,14 @@ class Die:
     def get(self, attribute: str | int) -> Any:
         """The stored value of ``attribute`` (a DIE, an int, an Address, ...) or None. Strings read back as text."""
         at = names.attribute(attribute)
-        for spec, value in zip(self.specs, self.values):
+        for spec, value in zip(self.specs, self.values, strict=True):
             if spec[0] == at:
                 if at == DW_AT_name:
                     return self.name
                 if spec[1] == DW_FORM_addr and type(value) is int:
                     return Address(None, value)
                 if spec[1] in ADDRX_FORMS:
-                    return self.unit.program.address_at(value)
+                    return self.unit.tables.address_at(value)
                 return spec[2] if len(spec) == 3 else value
         return None
 

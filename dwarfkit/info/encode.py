@@ -7,7 +7,7 @@ to DIEs not laid out yet are patched when their target gets its offset.
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from .. import names
 from ..encoding import sleb128, uleb128, uleb128_padded
@@ -15,12 +15,18 @@ from ..errors import LayoutError
 from ..expr import DieOperand
 from ..relocation_buffer import ADDRESS, ENTRY, SECTION, UNIT, RelocationBuffer
 from . import forms as F
-from .die import Die
+from .die import Die, UnitView
 
 if TYPE_CHECKING:
-    from .unit import Unit
+    from ..tables.shared import SharedTables
 
 Encoder = Callable[[bytearray, Any], None]
+
+
+class EncodedUnit(UnitView, Protocol):
+    """What the encoder needs of a unit beyond :class:`UnitView`: its header (:class:`dwarfkit.info.unit.Unit`)."""
+
+    def write_header(self, encoder: "UnitEncoder", buf: bytearray) -> int | None: ...
 
 
 # Forms of a fixed size whose value is a plain number.
@@ -46,7 +52,8 @@ class Fixup:
         source = self.source
         if source is None:
             return LayoutError(message)
-        attribute = next((spec[0] for spec, v in zip(source.specs, source.values) if v is self.target), None)
+        attribute = next((spec[0] for spec, v in zip(source.specs, source.values, strict=True) if v is self.target),
+                         None)
         if attribute is None:
             return LayoutError(f"{source.path()}, an expression operand: {message}")
         return LayoutError(f"{source.path()} / attribute {names.attribute_name(attribute)}: {message}")
@@ -55,12 +62,12 @@ class Fixup:
 class UnitEncoder:
     """Encodes units into one section buffer; shared by all units written to that section."""
 
-    def __init__(self, program: Any, section: str, data: bytearray, relocs: RelocationBuffer) -> None:
-        self.program = program
+    def __init__(self, tables: "SharedTables", section: str, data: bytearray, relocs: RelocationBuffer) -> None:
+        self.tables = tables
         self.section = section
         self.data = data
         self.relocs = relocs
-        self.encoding = enc = program.encoding
+        self.encoding = enc = tables.encoding
         self.order = enc.byteorder
         self.pending: list[Fixup] = []      # fixups whose target lies in a unit not laid out yet
         self.late: list[tuple[int, Any]] = []   # section offsets known only at emission (list bases)
@@ -84,7 +91,7 @@ class UnitEncoder:
             mask = (1 << (8 * size)) - 1
 
             def encode(buf: bytearray, value: int) -> None:
-                buf += (value & mask).to_bytes(size, order)  # type: ignore[arg-type]
+                buf += (value & mask).to_bytes(size, order)
             return encode
 
         def data1(buf: bytearray, value: int) -> None:
@@ -104,12 +111,12 @@ class UnitEncoder:
 
             def encode(buf: bytearray, value: int) -> None:
                 add_packed(len(buf) << 8 | cls)
-                buf += value.to_bytes(osize, order)  # type: ignore[arg-type]
+                buf += value.to_bytes(osize, order)
             return encode
 
         def address(buf: bytearray, value: Any) -> None:
             if type(value) is int:   # a plain address, checked when it was set
-                buf += value.to_bytes(asize, order)  # type: ignore[arg-type]
+                buf += value.to_bytes(asize, order)
             elif value.symbol is None:
                 buf += value.offset.to_bytes(asize, order)
             else:
@@ -119,7 +126,7 @@ class UnitEncoder:
         def block(size: int | None) -> Encoder:
             def encode(buf: bytearray, value: tuple[bytes, list]) -> None:
                 data, relocs = value
-                buf += uleb128(len(data)) if size is None else len(data).to_bytes(size, order)  # type: ignore[arg-type]
+                buf += uleb128(len(data)) if size is None else len(data).to_bytes(size, order)
                 if relocs:
                     start = len(buf)
                     for offset, rsize, addr in relocs:
@@ -147,7 +154,7 @@ class UnitEncoder:
                     buf += bytes(size)
                     return
                 add_packed(pos << 8 | cls)
-                buf += (offset - self._unit_offset).to_bytes(size, order)  # type: ignore[arg-type]
+                buf += (offset - self._unit_offset).to_bytes(size, order)
             return encode
 
         ref_addr_size = asize if enc.version == 2 else osize
@@ -164,7 +171,7 @@ class UnitEncoder:
                 buf += bytes(ref_addr_size)
                 return
             add_reloc(pos, ref_addr_size, UNIT, ".debug_info", target.offset)
-            buf += target.offset.to_bytes(ref_addr_size, order)  # type: ignore[arg-type]
+            buf += target.offset.to_bytes(ref_addr_size, order)
 
         def list_offset(buf: bytearray, value: Any) -> None:
             offset = value.place()
@@ -177,7 +184,7 @@ class UnitEncoder:
                                   f"{value.section_name()} does not fit 32-bit DWARF; DWARF64 (offset_size=8) is "
                                   f"needed")
             add_reloc(len(buf), osize, SECTION, value.section_name(), offset)
-            buf += offset.to_bytes(osize, order)  # type: ignore[arg-type]
+            buf += offset.to_bytes(osize, order)
 
         def list_index(buf: bytearray, value: Any) -> None:
             buf += uleb128(value.index())
@@ -193,7 +200,8 @@ class UnitEncoder:
             return encode
 
         encoders: dict[int, Encoder] = {
-            F.DATA1: data1, F.DATA2: fixed(2), F.DATA4: data_or_offset(4), F.DATA8: data_or_offset(8), F.SDATA: sdata, F.UDATA: udata,
+            F.DATA1: data1, F.DATA2: fixed(2), F.DATA4: data_or_offset(4), F.DATA8: data_or_offset(8), F.SDATA: sdata,
+            F.UDATA: udata,
             F.FLAG: data1, F.STRING: raw, F.STRP: offset_into(".debug_str"),
             F.LINE_STRP: offset_into(".debug_line_str"), F.STRX: udata, F.STRX1: data1, F.STRX2: fixed(2),
             F.STRX3: fixed(3), F.STRX4: fixed(4), F.ADDR: address, F.ADDRX: udata, F.ADDRX1: data1,
@@ -213,7 +221,7 @@ class UnitEncoder:
         It is generated as Python source so that the common fields (constants, strp offsets, inline strings, plain
         addresses, fixed expressions) are written in line; other forms call their encoder from ``_encoders``.
         """
-        code = self.program.abbrevs.code(key)
+        code = self.tables.abbrevs.code(key)
         order, osize, asize = self.order, self.encoding.offset_size, self.encoding.address_size
         namespace: dict[str, Any] = {"CODE": uleb128(code), "add_packed": self.relocs.packed.append,
                                      "uleb128": uleb128}
@@ -237,19 +245,19 @@ class UnitEncoder:
             elif form == F.EXPRLOC:
                 namespace[f"field{i}"] = self._encoders[form]
                 lines.append(f"    data, relocations = v[{i}]")
-                lines.append(f"    if relocations or len(data) > 127:")
+                lines.append("    if relocations or len(data) > 127:")
                 lines.append(f"        field{i}(buf, v[{i}])")
-                lines.append(f"    else:")
-                lines.append(f"        buf.append(len(data))")
-                lines.append(f"        buf += data")
+                lines.append("    else:")
+                lines.append("        buf.append(len(data))")
+                lines.append("        buf += data")
             elif form == F.REF4:
                 # A reference to a DIE laid out already (the usual case: types come first); else a fixup.
                 namespace[f"field{i}"] = self._encoders[form]
                 namespace[f"CLASS{i}"] = self.relocs.class_id(4, ENTRY, self.section)
                 lines.append(f"    offset = v[{i}].offset")
-                lines.append(f"    if offset is None or offset - base > 0xFFFFFFFF:")
+                lines.append("    if offset is None or offset - base > 0xFFFFFFFF:")
                 lines.append(f"        field{i}(buf, v[{i}])")
-                lines.append(f"    else:")
+                lines.append("    else:")
                 lines.append(f"        add_packed(len(buf) << 8 | CLASS{i})")
                 lines.append(f"        buf += (offset - base).to_bytes(4, {order!r})")
             elif form in (F.ADDR, F.DATA4, F.DATA8):
@@ -258,7 +266,7 @@ class UnitEncoder:
                 namespace[f"field{i}"] = self._encoders[form]
                 lines.append(f"    if type(v[{i}]) is int:")
                 lines.append(f"        buf += (v[{i}] & {(1 << (8 * size)) - 1}).to_bytes({size}, {order!r})")
-                lines.append(f"    else:")
+                lines.append("    else:")
                 lines.append(f"        field{i}(buf, v[{i}])")
             else:
                 namespace[f"field{i}"] = self._encoders[form]
@@ -269,7 +277,7 @@ class UnitEncoder:
         return encoder
 
     # -- units -----------------------------------------------------------------------------------------------
-    def encode_unit(self, unit: "Unit", release: bool = False) -> int:
+    def encode_unit(self, unit: EncodedUnit, release: bool = False) -> int:
         """Appends ``unit`` (header and DIEs); returns its offset. References into later units stay pending.
 
         With ``release``, every DIE is unlinked from its children once written, so that reference counting frees
@@ -283,7 +291,7 @@ class UnitEncoder:
         self._unit_fixups = []
         unit.offset = start
         buf += enc.initial_length(0)
-        buf += enc.version.to_bytes(2, self.order)  # type: ignore[arg-type]
+        buf += enc.version.to_bytes(2, self.order)
         type_offset_pos = unit.write_header(self, buf)
         self._encode_tree(unit.root)
         length = len(buf) - start - enc.initial_length_size
@@ -294,7 +302,8 @@ class UnitEncoder:
         if enc.offset_size == 4 and len(buf) > 0xFFFFFFFF:
             raise LayoutError(f"{unit.label()}: {self.section} grows past 4 GiB; DWARF64 (offset_size=8) is needed")
         if type_offset_pos is not None:
-            type_die = unit.type_die   # type: ignore[attr-defined]
+            type_die = unit.type_die   # checked by TypeUnit.write_header, and laid out by _encode_tree above
+            assert type_die is not None and type_die.offset is not None
             self.patch(type_offset_pos, enc.offset_size, type_die.offset - start)
         for fixup in self._unit_fixups:
             if fixup.target.offset is None:
@@ -342,7 +351,7 @@ class UnitEncoder:
             encode(buf, root.values, base)
 
     def patch(self, pos: int, size: int, value: int) -> None:
-        self.data[pos:pos + size] = value.to_bytes(size, self.order)  # type: ignore[arg-type]
+        self.data[pos:pos + size] = value.to_bytes(size, self.order)
 
     def resolve(self, fixup: Fixup) -> None:
         value = fixup.value()

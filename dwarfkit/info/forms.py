@@ -6,17 +6,17 @@ the value, never on where the DIE ends up, so a DIE's size is known before layou
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Sequence
 
 from .. import names
 from ..address import Address
 from ..errors import DescriptionError, LayoutError
 from ..expr import DieOperand, Expr
 from . import classes
-from .die import Die, Pinned
+from .die import Die, DW_UT_type, Pinned
 
 if TYPE_CHECKING:
-    from .unit import Unit
+    from .die import UnitView as Unit
 
 F = names.FORMS
 ADDR, BLOCK2, BLOCK4, DATA2, DATA4, DATA8, STRING, BLOCK, BLOCK1, DATA1, FLAG, SDATA, STRP, UDATA = (
@@ -93,7 +93,7 @@ def choose(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, Any]:
     classes.check(die, at, value, unit.encoding.version)
     kind = type(value)
     if kind is Address:
-        if unit.program.indexed:
+        if unit.tables.indexed:
             return _address(unit, die, at, value, None)
         if value.symbol is None:
             if 0 <= value.offset < 1 << (8 * unit.encoding.address_size):
@@ -101,7 +101,7 @@ def choose(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, Any]:
             return _address(unit, die, at, value, None)   # reports the error
         return ADDR, value
     if at in SPECIAL:
-        if kind is int and at in FILE_ATTRIBUTES and unit.program.implicit_const and \
+        if kind is int and at in FILE_ATTRIBUTES and unit.tables.implicit_const and \
                 unit.encoding.version >= 5 and 0 <= value < _SDATA_LIMIT:
             return IMPLICIT_CONST, value
         return _choose_general(unit, die, at, value)
@@ -112,14 +112,14 @@ def choose(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, Any]:
             return DATA2, value
         return _constant(unit, die, at, value, None, unit.encoding.version)
     if kind is str:
-        program = unit.program
-        if program.indexed or die.parent is None or "\0" in value or not value.isascii():
+        tables = unit.tables
+        if tables.indexed or die.parent is None or "\0" in value or not value.isascii():
             return _string(unit, die, at, value, None, unit.encoding.version)
         if at == AT_name:
             die.name = value
-        if len(value) < program.encoding.offset_size and value.isascii():  # shorter inline than as an offset
+        if len(value) < tables.encoding.offset_size and value.isascii():  # shorter inline than as an offset
             return STRING, value.encode() + b"\0"
-        return STRP, _offset(program, program.strings, value, die, at)
+        return STRP, _offset(tables, tables.strings, value, die, at)
     if kind is Die:
         if value.unit is unit:
             return REF4, value
@@ -131,15 +131,15 @@ def choose(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, Any]:
     if kind is Expr:
         simple = value.simple
         if simple is not None and unit.encoding.version >= 4:
-            return EXPRLOC, unit.program.intern_block(bytes(simple))
+            return EXPRLOC, unit.tables.intern_block(bytes(simple))
     return _choose_general(unit, die, at, value)
 
 
 def _choose_general(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, Any]:
     from ..lists import LocationList, RangeList
 
-    program = unit.program
-    version = program.encoding.version
+    tables = unit.tables
+    version = tables.encoding.version
     pinned: int | None = None
     if isinstance(value, Pinned):
         pinned, value = value.form, value.value
@@ -176,7 +176,7 @@ def _choose_general(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, A
     if at == AT_data_member_location and isinstance(value, int) and version < 3 and pinned is None:
         value = Expr().plus_uconst(value)
     if isinstance(value, (list, tuple)) and at == AT_ranges:
-        value = program.range_list(value)
+        value = tables.range_list(value)
 
     if isinstance(value, bool):
         return _flag(die, at, value, pinned, version)
@@ -190,7 +190,7 @@ def _choose_general(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, A
         return _reference(unit, die, at, value, pinned)
     if isinstance(value, Expr):
         try:
-            data, relocs = value.encode(program.encoding)
+            data, relocs = value.encode(tables.encoding)
         except DescriptionError as error:
             raise die.error(at, str(error)) from None
         for _, _, operand in relocs:
@@ -209,15 +209,13 @@ def _choose_general(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, A
 
 
 def _check_die_operand(unit: "Unit", die: Die, at: int, operand: DieOperand) -> None:
-    from .unit import TypeUnit
-
     target = operand.die
-    if target.unit.program is not unit.program:
+    if target.unit.tables is not unit.tables:
         raise die.error(at, f"an expression operand refers to {target.path()}, a DIE of another program")
     if operand.relative and target.unit is not unit:
         raise die.error(at, f"an expression operand refers to {target.path()} in another unit; this operation takes "
                             f"an offset inside the unit")
-    if not operand.relative and isinstance(target.unit, TypeUnit) and unit.encoding.version == 4:
+    if not operand.relative and target.unit.unit_type == DW_UT_type and unit.encoding.version == 4:
         raise die.error(at, f"an expression operand refers to {target.path()} in .debug_types; it needs a DIE of "
                             f".debug_info")
 
@@ -240,7 +238,7 @@ def _constant(unit: "Unit", die: Die, at: int, value: int, pinned: int | None, v
     if not -_SDATA_LIMIT <= value < 1 << 64 and pinned != DATA16:
         raise die.error(at, f"constant {value:#x} does not fit 64 bits")
     if pinned is None:
-        if at in FILE_ATTRIBUTES and version >= 5 and unit.program.implicit_const:
+        if at in FILE_ATTRIBUTES and version >= 5 and unit.tables.implicit_const:
             return IMPLICIT_CONST, value
         return _constant_form(value), value
     if pinned in DATA_SIZES:
@@ -266,7 +264,7 @@ def _constant(unit: "Unit", die: Die, at: int, value: int, pinned: int | None, v
 
 
 def _string(unit: "Unit", die: Die, at: int, text: str, pinned: int | None, version: int) -> tuple[int, Any]:
-    program = unit.program
+    tables = unit.tables
     if "\0" in text:
         raise die.error(at, f"string {text!r} contains a NUL character")
     if not text.isascii():
@@ -277,35 +275,35 @@ def _string(unit: "Unit", die: Die, at: int, text: str, pinned: int | None, vers
     if at == AT_name:
         die.name = text
     if pinned is None:
-        if program.indexed:
+        if tables.indexed:
             pinned = STRX
-        elif at in (AT_comp_dir, AT_name) and die.parent is None and version >= 5 and program.use_line_strings:
+        elif at in (AT_comp_dir, AT_name) and die.parent is None and version >= 5 and tables.use_line_strings:
             pinned = LINE_STRP   # the unit's name and directory are also in the line table: share them
         else:
             encoded = text.encode()
-            if len(encoded) < program.encoding.offset_size:   # shorter inline than as an offset
+            if len(encoded) < tables.encoding.offset_size:   # shorter inline than as an offset
                 return STRING, encoded + b"\0"
-            return STRP, _offset(program, program.strings, text, die, at)
+            return STRP, _offset(tables, tables.strings, text, die, at)
     if pinned == STRING:
         return STRING, text.encode() + b"\0"
     if pinned == STRP:
-        return STRP, _offset(program, program.strings, text, die, at)
+        return STRP, _offset(tables, tables.strings, text, die, at)
     if pinned == LINE_STRP:
-        return LINE_STRP, _offset(program, program.line_strings, text, die, at)
+        return LINE_STRP, _offset(tables, tables.line_strings, text, die, at)
     if pinned in STRX_FORMS:
-        index = program.string_index(text)
+        index = tables.string_index(text)
         unit.uses_str_offsets = True
         form = _index_form(index, STRX_FORMS) if pinned == STRX else pinned
         return _check_index(die, at, form, index, STRX_FORMS)
     raise die.error(at, f"a string does not fit form {names.form_name(pinned)}")
 
 
-def _offset(program: Any, table: Any, text: str, die: Die, at: int) -> int:
+def _offset(tables: Any, table: Any, text: str, die: Die, at: int) -> int:
     try:
         offset = table.add(text)
     except DescriptionError as error:
         raise die.error(at, str(error)) from None
-    if offset >> (8 * program.encoding.offset_size):
+    if offset >> (8 * tables.encoding.offset_size):
         raise LayoutError(f"{die.path()} / attribute {names.attribute_name(at)}: offset {offset:#x} into {table.name} "
                           f"does not fit 32-bit DWARF; DWARF64 (offset_size=8) is needed")
     return offset
@@ -319,15 +317,15 @@ def _check_index(die: Die, at: int, form: int, index: int, forms: dict[int, int 
 
 
 def _address(unit: "Unit", die: Die, at: int, value: Address, pinned: int | None) -> tuple[int, Any]:
-    program = unit.program
-    if value.symbol is None and not 0 <= value.offset < 1 << (8 * program.encoding.address_size):
-        raise die.error(at, f"address {value.offset:#x} does not fit {program.encoding.address_size} bytes")
+    tables = unit.tables
+    if value.symbol is None and not 0 <= value.offset < 1 << (8 * tables.encoding.address_size):
+        raise die.error(at, f"address {value.offset:#x} does not fit {tables.encoding.address_size} bytes")
     if pinned is None:
-        pinned = ADDRX if program.indexed else ADDR
+        pinned = ADDRX if tables.indexed else ADDR
     if pinned == ADDR:
         return ADDR, value
     if pinned in ADDRX_FORMS:
-        index = program.address_index(value)
+        index = tables.address_index(value)
         unit.uses_addr = True
         # DW_FORM_addrx (ULEB128) rather than addrx1..4: as small for the first 128 addresses, and llvm-dwarfdump 14
         # resolves only this one when it computes DW_AT_high_pc from an indexed DW_AT_low_pc.
@@ -336,12 +334,10 @@ def _address(unit: "Unit", die: Die, at: int, value: Address, pinned: int | None
 
 
 def _reference(unit: "Unit", die: Die, at: int, target: Die, pinned: int | None) -> tuple[int, Any]:
-    from .unit import TypeUnit
-
-    if target.unit.program is not unit.program:
+    if target.unit.tables is not unit.tables:
         raise die.error(at, f"refers to {target.path()}, a DIE of another program")
     same_unit = target.unit is unit
-    if isinstance(target.unit, TypeUnit) and not same_unit:
+    if target.unit.unit_type == DW_UT_type and not same_unit:
         if target is not target.unit.type_die:
             raise die.error(at, f"refers to {target.path()} inside a type unit; only its type DIE can be referred "
                                 f"to from outside (by signature)")
@@ -361,7 +357,7 @@ def _reference(unit: "Unit", die: Die, at: int, target: Die, pinned: int | None)
     raise die.error(at, f"a reference does not fit form {names.form_name(pinned)}")
 
 
-def _block(die: Die, at: int, value: tuple[bytes, list], pinned: int | None, version: int,
+def _block(die: Die, at: int, value: tuple[bytes, Sequence[Any]], pinned: int | None, version: int,
            default: int | None) -> tuple[int, Any]:
     size = len(value[0])
     if pinned is None:
@@ -380,17 +376,17 @@ def _block(die: Die, at: int, value: tuple[bytes, list], pinned: int | None, ver
 def _list(unit: "Unit", die: Die, at: int, value: Any, pinned: int | None, version: int) -> tuple[int, Any]:
     from ..lists import RangeList
 
-    program = unit.program
-    if value.program is not program:
+    tables = unit.tables
+    if value.table is not (tables.ranges if isinstance(value, RangeList) else tables.locations):
         raise die.error(at, "uses a range or location list of another program")
     indexed_form = RNGLISTX if isinstance(value, RangeList) else LOCLISTX
     if pinned is None:
-        if version >= 5 and program.indexed:
+        if version >= 5 and tables.indexed:
             pinned = indexed_form
         else:
-            pinned = SEC_OFFSET if version >= 4 else (DATA8 if program.encoding.offset_size == 8 else DATA4)
+            pinned = SEC_OFFSET if version >= 4 else (DATA8 if tables.encoding.offset_size == 8 else DATA4)
     if pinned == indexed_form:
-        if program.indexed:
+        if tables.indexed:
             unit.uses_addr = True   # indexed lists start entries with addrx
         value.index()   # gives the list its index now, so that the form's size is known
         if isinstance(value, RangeList):
@@ -398,9 +394,9 @@ def _list(unit: "Unit", die: Die, at: int, value: Any, pinned: int | None, versi
         else:
             unit.uses_loclists = True
         return pinned, value
-    offset_form = SEC_OFFSET if version >= 4 else (DATA8 if program.encoding.offset_size == 8 else DATA4)
+    offset_form = SEC_OFFSET if version >= 4 else (DATA8 if tables.encoding.offset_size == 8 else DATA4)
     if pinned == offset_form:
-        if program.indexed:
+        if tables.indexed:
             unit.uses_addr = True
         value.place()
         return pinned, value

@@ -89,7 +89,7 @@ class TypeHelpers:
         """An array of ``element``; each dimension is a count or inclusive bounds ``(lower, upper)``."""
         for dim in dimensions:   # checked before the array exists, so that a refusal leaves no half array
             if not isinstance(dim, tuple) and (not isinstance(dim, int) or isinstance(dim, bool) or dim < 0):
-                where = f"{(parent or self.root).path()} / "  # type: ignore[attr-defined]
+                where = f"{(parent or self.root).path()} / "
                 raise DescriptionError(f"{where}array_type {name!r}: dimension count {dim!r} is not a non-negative "
                                        f"integer")
         array = self._add(parent, "array_type", name=name, type=element)

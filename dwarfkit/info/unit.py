@@ -6,20 +6,32 @@ from typing import TYPE_CHECKING, Any
 from .. import names
 from ..address import Address, as_address
 from ..errors import DescriptionError
+from ..expr import Expr
 from ..line import LineProgram
 from . import forms as F
 from .classes import check as check_class
-from .forms import (ADDR, AT_name, DATA1, DATA2, DATA4, EXPRLOC, FLAG_PRESENT, IMPLICIT_CONST, REF4, SPECIAL,
-                    STRING, STRP, choose)
-from ..expr import Expr
-from .die import Die
+from .die import Die, DW_UT_compile, DW_UT_partial, DW_UT_type
+from .forms import (
+    ADDR,
+    DATA1,
+    DATA2,
+    DATA4,
+    EXPRLOC,
+    FLAG_PRESENT,
+    IMPLICIT_CONST,
+    REF4,
+    SPECIAL,
+    STRING,
+    STRP,
+    AT_name,
+    choose,
+)
 from .types import TypeHelpers
 
 if TYPE_CHECKING:
-    from ..program import DwarfBuilder
+    from ..tables.shared import SharedTables
     from .encode import UnitEncoder
 
-DW_UT_compile, DW_UT_type, DW_UT_partial = 1, 2, 3
 _new_object = object.__new__
 
 
@@ -40,7 +52,7 @@ class _Shape:
 def _specs_of(plan: dict, signature: "tuple[int, ...] | list[int]") -> list[tuple]:
     """The attribute list of a signature: each attribute's form (0 for an attribute not set, None), followed by its
     value for DW_FORM_implicit_const. The signature may cover only the first attributes of the plan."""
-    specs = []
+    specs: list[tuple] = []
     i = 0
     for at, _, _ in plan.values():
         if i >= len(signature):
@@ -62,10 +74,12 @@ class Unit(TypeHelpers):
     unit_type = DW_UT_compile
     root_tag = "compile_unit"
     short = "cu"
+    signature: int | None = None     # a type unit's 8-byte signature
+    type_die: Die | None = None      # a type unit's type
 
-    def __init__(self, program: "DwarfBuilder", attributes: dict[str, Any]) -> None:
-        self.program = program
-        self.encoding = program.encoding
+    def __init__(self, tables: "SharedTables", attributes: dict[str, Any]) -> None:
+        self.tables = tables   # the program's shared tables (never the builder: it lies above units)
+        self.encoding = tables.encoding
         self.offset: int | None = None
         self.uses_str_offsets = self.uses_addr = self.uses_rnglists = self.uses_loclists = False
         self.finished = False
@@ -74,23 +88,23 @@ class Unit(TypeHelpers):
         self._fast: dict[int, int] = {}
         self._address_limit = min(1 << (8 * self.encoding.address_size), 1 << 32)
         self._address_room = 1 << (8 * self.encoding.address_size)   # a plain Address fits the addr form
-        self._plain_addresses = not program.indexed
-        if not program.indexed:
+        self._plain_addresses = not tables.indexed
+        if not tables.indexed:
             self._fast.update({at: F.ADDR for at in F.ADDRESS_ATTRIBUTES})
         if self.encoding.version >= 4:
             self._fast[F.AT_high_pc] = F.DATA1
-        if self.encoding.version >= 5 and program.implicit_const:
+        if self.encoding.version >= 5 and tables.implicit_const:
             self._fast.update({at: F.IMPLICIT_CONST for at in F.FILE_ATTRIBUTES})
         # Strings: inline when shorter than an offset, else strp (choose() handles indexed forms and the root).
         self._plain_strings = False   # the root's name and comp_dir take line_strp in DWARF 5: see choose()
         self._inline_below = self.encoding.offset_size
         self._offset_limit = 1 << (8 * self.encoding.offset_size)
         self._exprloc = self.encoding.version >= 4
-        self._shapes = program.die_shapes
-        self._inline = program.inline_strings
-        self._string_offset = program.strings.offset_of
+        self._shapes = tables.die_shapes
+        self._inline = tables.inline_strings
+        self._string_offset = tables.strings.offset_of
         self.root = self._new_die(None, self.root_tag, attributes)
-        self._plain_strings = not program.indexed
+        self._plain_strings = not tables.indexed
 
     # -- building ---------------------------------------------------------------------------------------------
     def die(self, tag: str | int, **attributes: Any) -> Die:
@@ -149,7 +163,7 @@ class Unit(TypeHelpers):
                         offset = self._string_offset(value)
                         if offset is None:
                             try:
-                                offset = self.program.strings.add(value)
+                                offset = self.tables.strings.add(value)
                             except DescriptionError as error:   # a lone surrogate
                                 raise die.error(at, str(error)) from None
                         if offset < self._offset_limit:
@@ -197,7 +211,7 @@ class Unit(TypeHelpers):
                 for name, value in attributes.items():
                     if value is not None:
                         check_class(die, plan[name][0], value, version)
-                specs = shape.specs[key] = self.program.intern_specs(_specs_of(shape.plan, key), die)
+                specs = shape.specs[key] = self.tables.intern_specs(_specs_of(shape.plan, key), die)
             die.specs = specs
         if parent is not None:
             children = parent.children
@@ -243,7 +257,7 @@ class Unit(TypeHelpers):
         else:
             specs.append(spec)
             die.values.append(stored)
-        die.specs = self.program.intern_specs(specs, die)
+        die.specs = self.tables.intern_specs(specs, die)
 
     def file(self, name: str, directory: str | int = 0) -> int:
         """The file index of ``name`` for ``DW_AT_decl_file`` and line rows."""
@@ -263,24 +277,24 @@ class Unit(TypeHelpers):
     # -- encoding ---------------------------------------------------------------------------------------------
     def prepare(self) -> None:
         """Adds the attributes that depend on the rest of the program (stmt_list, bases) before encoding."""
-        program = self.program
+        tables = self.tables
         enc = self.encoding
         extra: list[tuple[tuple, Any]] = []
         offset_form = F.SEC_OFFSET if enc.version >= 4 else (F.DATA8 if enc.offset_size == 8 else F.DATA4)
         if self.uses_str_offsets:
-            extra.append(((names.ATTRIBUTES["str_offsets_base"], F.SEC_OFFSET), program.str_offsets_base))
+            extra.append(((names.ATTRIBUTES["str_offsets_base"], F.SEC_OFFSET), tables.str_offsets_base))
         if self.uses_addr:
-            extra.append(((names.ATTRIBUTES["addr_base"], F.SEC_OFFSET), program.addr_base))
+            extra.append(((names.ATTRIBUTES["addr_base"], F.SEC_OFFSET), tables.addr_base))
         if self.uses_rnglists:
-            extra.append(((names.ATTRIBUTES["rnglists_base"], F.SEC_OFFSET), program.rnglists_base))
+            extra.append(((names.ATTRIBUTES["rnglists_base"], F.SEC_OFFSET), tables.rnglists_base))
         if self.uses_loclists:
-            extra.append(((names.ATTRIBUTES["loclists_base"], F.SEC_OFFSET), program.loclists_base))
+            extra.append(((names.ATTRIBUTES["loclists_base"], F.SEC_OFFSET), tables.loclists_base))
         stmt = self.stmt_list()
         if stmt is not None:
             extra.append(((names.ATTRIBUTES["stmt_list"], offset_form), stmt))
         root = self.root
         for spec, value in extra:
-            root.specs = program.intern_specs(list(root.specs) + [spec], root)
+            root.specs = tables.intern_specs(list(root.specs) + [spec], root)
             root.values.append(value)
 
     def stmt_list(self) -> Any:
@@ -289,7 +303,6 @@ class Unit(TypeHelpers):
     def write_header(self, encoder: "UnitEncoder", buf: bytearray) -> int | None:
         """Writes the header after unit_length and version; returns where a type_offset must be patched."""
         enc = self.encoding
-        order = enc.byteorder
         if enc.version >= 5:
             buf.append(self.unit_type)
             buf.append(enc.address_size)
@@ -313,13 +326,13 @@ class Unit(TypeHelpers):
 class CompileUnit(Unit):
     """A compile unit; it owns the line program of its source file (:attr:`line`)."""
 
-    def __init__(self, program: "DwarfBuilder", name: str, attributes: dict[str, Any],
+    def __init__(self, tables: "SharedTables", name: str, attributes: dict[str, Any],
                  line_options: dict[str, Any]) -> None:
         comp_dir = attributes.get("comp_dir")
-        self.line = LineProgram(program.encoding, comp_dir=comp_dir if isinstance(comp_dir, str) else "",
+        self.line = LineProgram(tables.encoding, comp_dir=comp_dir if isinstance(comp_dir, str) else "",
                                 name=name, **line_options)
         """The unit's line program: ``cu.line.sequence(Address("main")).row(0, 3)``."""
-        super().__init__(program, {"name": name, **attributes})
+        super().__init__(tables, {"name": name, **attributes})
 
     def file(self, name: str, directory: str | int = 0) -> int:
         """The file index of ``name`` (in ``directory``, a path or an index) for decl_file and line rows."""
@@ -330,7 +343,7 @@ class CompileUnit(Unit):
         return self.line.add_file(name, directory)
 
     def stmt_list(self) -> Any:
-        return self.program.line_offset(self)
+        return self.tables.lines.add(self.line)
 
     def release(self) -> None:
         """Drops the DIE tree and the line rows after emission."""
@@ -371,16 +384,17 @@ class TypeUnit(Unit):
     unit_type = DW_UT_type
     root_tag = "type_unit"
     short = "tu"
+    signature: int
 
-    def __init__(self, program: "DwarfBuilder", signature: int, attributes: dict[str, Any]) -> None:
+    def __init__(self, tables: "SharedTables", signature: int, attributes: dict[str, Any]) -> None:
         if not isinstance(signature, int) or isinstance(signature, bool) or not 0 <= signature < 1 << 64:
             raise DescriptionError(f"type unit signature {signature!r} does not fit 8 bytes (an integer "
                                    f"0..2**64-1)")
-        if program.encoding.version < 4:
-            raise DescriptionError(f"type units need DWARF 4 or later (this is DWARF {program.encoding.version})")
+        if tables.encoding.version < 4:
+            raise DescriptionError(f"type units need DWARF 4 or later (this is DWARF {tables.encoding.version})")
         self.signature = signature
         self.type_die: Die | None = None
-        super().__init__(program, attributes)
+        super().__init__(tables, attributes)
 
     def label(self) -> str:
         return f"tu {self.signature:#018x}"

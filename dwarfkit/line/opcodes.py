@@ -8,15 +8,27 @@ from __future__ import annotations
 from functools import lru_cache
 from itertools import count
 
-from elftools.dwarf.constants import (DW_LNE_end_sequence, DW_LNE_set_address, DW_LNE_set_discriminator,
-                                      DW_LNS_advance_line, DW_LNS_advance_pc, DW_LNS_const_add_pc,
-                                      DW_LNS_fixed_advance_pc, DW_LNS_negate_stmt, DW_LNS_set_basic_block,
-                                      DW_LNS_set_column, DW_LNS_set_epilogue_begin, DW_LNS_set_file, DW_LNS_set_isa,
-                                      DW_LNS_set_prologue_end)
+from elftools.dwarf.constants import DW_LNE, DW_LNS
 
 from ..encoding import sleb128, uleb128, uleb128_padded
 from ..errors import DescriptionError
 from .sequence import BASIC_BLOCK, EPILOGUE_BEGIN, IS_STMT, PROLOGUE_END, LineSequence
+
+# pyelftools' typed enums, as plain ints (they are written into bytes on the hot path).
+DW_LNE_end_sequence = int(DW_LNE.end_sequence)
+DW_LNE_set_address = int(DW_LNE.set_address)
+DW_LNE_set_discriminator = int(DW_LNE.set_discriminator)
+DW_LNS_advance_line = int(DW_LNS.advance_line)
+DW_LNS_advance_pc = int(DW_LNS.advance_pc)
+DW_LNS_const_add_pc = int(DW_LNS.const_add_pc)
+DW_LNS_fixed_advance_pc = int(DW_LNS.fixed_advance_pc)
+DW_LNS_negate_stmt = int(DW_LNS.negate_stmt)
+DW_LNS_set_basic_block = int(DW_LNS.set_basic_block)
+DW_LNS_set_column = int(DW_LNS.set_column)
+DW_LNS_set_epilogue_begin = int(DW_LNS.set_epilogue_begin)
+DW_LNS_set_file = int(DW_LNS.set_file)
+DW_LNS_set_isa = int(DW_LNS.set_isa)
+DW_LNS_set_prologue_end = int(DW_LNS.set_prologue_end)
 
 # Operand counts of the standard opcodes 1..12 (DWARF 5, 6.2.4 item 12); opcodes past 12 get 0.
 STANDARD_OPCODE_LENGTHS = (0, 1, 1, 1, 1, 0, 0, 0, 1, 0, 0, 1)
@@ -34,6 +46,7 @@ _SLEB = [bytes((v & 0x7F,)) if -64 <= v < 64 else bytes((v & 0x7F | 0x80, (v >> 
 _END_SEQUENCE = bytes((0, 1, DW_LNE_end_sequence))
 # Line advances past the table: a function's first row jumps far from line 1, and a program repeats such jumps.
 _sleb_far = lru_cache(maxsize=1 << 14)(sleb128)
+
 
 
 def _uleb(value: int) -> bytes:

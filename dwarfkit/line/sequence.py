@@ -114,8 +114,8 @@ class Rows:
         first = 0
         for end, attributes in seq.runs:
             it = iter(seq.pairs[2 * first:2 * end])
-            for address, line in zip(it, it):
-                yield (address, line) + attributes   # type: ignore[misc]
+            for address, line in zip(it, it, strict=False):
+                yield (address, line) + attributes
             first = end
 
     @overload
@@ -134,7 +134,7 @@ class Rows:
             raise IndexError("row index out of range")
         seq = self._seq
         run = bisect_right([end for end, _ in seq.runs], index)
-        return (seq.pairs[2 * index], seq.pairs[2 * index + 1]) + seq.runs[run][1]   # type: ignore[return-value]
+        return (seq.pairs[2 * index], seq.pairs[2 * index + 1]) + seq.runs[run][1]
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, (Rows, list, tuple)):

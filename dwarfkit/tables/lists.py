@@ -1,0 +1,252 @@
+"""Range lists and location lists: ``.debug_ranges``/``.debug_rnglists`` and ``.debug_loc``/``.debug_loclists``.
+
+A list is created once (``dw.range_list(...)``, ``dw.location_list(...)`` of a
+:class:`~dwarfkit.program.DwarfBuilder`) and used as an attribute value.
+It is encoded the first time a DIE refers to it: by offset (``DW_FORM_sec_offset``, or ``data4``/``data8`` before
+DWARF 4) or, in DWARF 5, by index (``DW_FORM_rnglistx``/``loclistx``). In DWARF 5 the section holds up to two
+contributions: one without an offset table for lists used by offset (so their offsets are final at once), then one
+with an offset table for indexed lists; ``DW_AT_rnglists_base``/``loclists_base`` point at the latter's table.
+
+Before DWARF 5 every entry is relative to a base address; each run of entries on one symbol starts with a base address
+selection entry, so lists never depend on the unit's ``DW_AT_low_pc``.
+
+Expression operands that name a DIE (``call4``, ``implicit_pointer`` ...) are written as zeros and filled in when the
+section is finished, once every unit is laid out. Imports the foundations, :mod:`dwarfkit.expr` and, in DWARF 5 with
+indexed forms, the program's :class:`~dwarfkit.tables.addresses.AddressTable` (given, not imported at run time).
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
+
+from ..address import Address, as_address
+from ..encoding import Encoding, uleb128_padded
+from ..errors import DescriptionError, LayoutError
+from ..expr import DieOperand, Expr
+from ..sections import Relocation, RelocKind, Section
+from ..writer import SectionWriter
+
+if TYPE_CHECKING:
+    from .addresses import AddressTable
+
+DW_RLE_end_of_list, DW_RLE_startx_length, DW_RLE_start_length = 0x00, 0x03, 0x07
+DW_LLE_end_of_list, DW_LLE_startx_length, DW_LLE_start_length = 0x00, 0x03, 0x08
+
+
+class _List:
+    def __init__(self, table: "ListTable", entries: list[tuple]) -> None:
+        self.table = table
+        self.entries = entries
+        self._offset: int | None = None
+        self._index: int | None = None
+
+    def place(self) -> int:
+        """The offset of this list in its section, encoding it there on first use."""
+        if self._offset is None:
+            self._offset = self.table.place(self)
+        return self._offset
+
+    def index(self) -> int:
+        """The index of this list in the DWARF 5 offset table, encoding it there on first use."""
+        if self._index is None:
+            self._index = self.table.add_indexed(self)
+        return self._index
+
+    def section_name(self) -> str:
+        return self.table.name
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.entries!r}>"
+
+
+class RangeList(_List):
+    """Address ranges ``[(start, length), ...]`` for ``DW_AT_ranges``."""
+
+
+class LocationList(_List):
+    """Locations ``[(start, length, Expr), ...]`` for ``DW_AT_location`` and other location attributes."""
+
+
+class ListTable:
+    """One of ``.debug_rnglists``/``.debug_ranges`` or ``.debug_loclists``/``.debug_loc`` of a program."""
+
+    def __init__(self, encoding: Encoding, locations: bool, addresses: "AddressTable | None" = None) -> None:
+        """``addresses``: the program's ``.debug_addr`` when it uses indexed forms (DWARF 5 entries then start
+        with ``DW_RLE_startx_length``/``DW_LLE_startx_length``), else None."""
+        self.encoding: Encoding = encoding
+        self.addresses = addresses
+        self.locations = locations
+        v5 = self.encoding.version >= 5
+        if locations:
+            self.name = ".debug_loclists" if v5 else ".debug_loc"
+        else:
+            self.name = ".debug_rnglists" if v5 else ".debug_ranges"
+        self.direct = SectionWriter(self.name, self.encoding)     # lists used by offset
+        self.indexed = SectionWriter(self.name, self.encoding)    # DWARF 5: bodies of lists used by index
+        self.index_offsets: list[int] = []
+        self.die_operands: list[tuple[SectionWriter, int, int, DieOperand]] = []
+        if v5:
+            self._header(self.direct, 0)
+        self.finished = False
+
+    def make(self, entries: Iterable[Sequence[Any]]) -> _List:
+        """A :class:`RangeList` or :class:`LocationList` of ``entries``, each checked (DescriptionError names it)."""
+        checked: list[tuple] = []
+        for n, entry in enumerate(entries):
+            what = "location" if self.locations else "range"
+            if len(entry) != (3 if self.locations else 2):
+                shape = "(start, length, Expr)" if self.locations else "(start, length)"
+                raise DescriptionError(f"{what} list entry {n} {entry!r} is not {shape}")
+            try:
+                if isinstance(entry[0], bool) or not isinstance(entry[0], (Address, int, str)):
+                    raise TypeError
+                start = as_address(entry[0])
+            except TypeError:
+                raise DescriptionError(f"{what} list entry {n}: start {entry[0]!r} is not an address") from None
+            length = entry[1]
+            if not isinstance(length, int) or isinstance(length, bool) or length < 0:
+                raise DescriptionError(f"{what} list entry {n}: length {length!r} is not a non-negative integer")
+            room = 1 << (8 * self.encoding.address_size)
+            if start.symbol is None and not 0 <= start.offset < room or start.offset + length > room \
+                    or length >= 1 << 64:
+                raise DescriptionError(f"{what} list entry {n}: range {start}+{length:#x} does not fit "
+                                       f"{self.encoding.address_size}-byte addresses")
+            if self.locations:
+                if not isinstance(entry[2], (Expr, bytes)):
+                    raise DescriptionError(f"location list entry {n}: {entry[2]!r} is not an Expr")
+                checked.append((start, length, entry[2]))
+            else:
+                checked.append((start, length))
+        return (LocationList if self.locations else RangeList)(self, checked)
+
+    def _header(self, w: SectionWriter, count: int) -> int:
+        start = w.begin_length()
+        w.u16(5)
+        w.u8(self.encoding.address_size)
+        w.u8(0)
+        w.u32(count)
+        return start
+
+    def _expression(self, w: SectionWriter, expr: Any, size_width: int | None) -> None:
+        if isinstance(expr, Expr):
+            try:
+                data, relocs = expr.encode(self.encoding)
+            except DescriptionError as error:
+                raise DescriptionError(f"{self.name}: {error}") from None
+        else:
+            data, relocs = bytes(expr), []
+        if size_width is None:
+            w.uleb(len(data))
+        else:
+            if len(data) >= 1 << (8 * size_width):
+                raise DescriptionError(f"{self.name}: location expression of {len(data)} bytes is too long")
+            w.uint(len(data), size_width)
+        base = w.pos
+        w.raw(data)
+        for offset, size, address in relocs:
+            if isinstance(address, DieOperand):   # filled in at emission, when every DIE has its offset
+                self.die_operands.append((w, base + offset, size, address))
+                continue
+            w.section.relocations.append(Relocation(base + offset, size, RelocKind.ADDRESS, address.symbol,
+                                                    address.offset))
+
+    def _encode(self, w: SectionWriter, lst: _List) -> None:
+        if self.finished:
+            raise LayoutError(f"{self.name}: a list was first used after the section was emitted")
+        if self.encoding.version >= 5:
+            for entry in lst.entries:
+                start, length = entry[0], entry[1]
+                if self.addresses is not None:   # start addresses by index in .debug_addr
+                    w.u8(DW_LLE_startx_length if self.locations else DW_RLE_startx_length)
+                    w.uleb(self.addresses.index(start))
+                else:
+                    w.u8(DW_LLE_start_length if self.locations else DW_RLE_start_length)
+                    w.address(start)
+                w.uleb(length)
+                if self.locations:
+                    self._expression(w, entry[2], None)
+            w.u8(0)
+            return
+        all_ones = (1 << (8 * self.encoding.address_size)) - 1
+        base_symbol: object = ()   # no base selected yet
+        for entry in lst.entries:
+            start, length = entry[0], entry[1]
+            if length == 0:
+                continue   # an empty range covers nothing, and (0, 0) would end the list
+            if start.symbol != base_symbol:
+                base_symbol = start.symbol
+                w.uint(all_ones, self.encoding.address_size)
+                w.address(Address(start.symbol, 0))
+            w.uint(start.offset, self.encoding.address_size)
+            w.uint(start.offset + length, self.encoding.address_size)
+            if self.locations:
+                self._expression(w, entry[2], 2)
+        w.uint(0, self.encoding.address_size)
+        w.uint(0, self.encoding.address_size)
+
+    def _fill_die_operands(self) -> None:
+        """Writes the offsets of DIEs named by expression operands, now that every unit is laid out."""
+        for w, pos, size, operand in self.die_operands:
+            target = operand.die
+            if target.offset is None:
+                raise LayoutError(f"{self.name}: an expression operand refers to {target.path()}, which was never "
+                                  f"emitted")
+            value = target.offset - target.unit.offset if operand.relative else target.offset
+            if value >> (8 * size) or (operand.leb and value >> (7 * size)):
+                raise LayoutError(f"{self.name}: offset {value:#x} of {target.path()} does not fit its {size}-byte "
+                                  f"expression operand")
+            w.data[pos:pos + size] = uleb128_padded(value, size) if operand.leb else \
+                value.to_bytes(size, self.encoding.byteorder)
+            if not operand.relative:
+                w.section.relocations.append(Relocation(pos, size, RelocKind.UNIT, ".debug_info", value))
+        self.die_operands = []
+
+    def place(self, lst: _List) -> int:
+        offset = self.direct.pos
+        self._encode(self.direct, lst)
+        return offset
+
+    def add_indexed(self, lst: _List) -> int:
+        if self.encoding.version < 5:
+            raise DescriptionError(f"{self.name}: indexed lists need DWARF 5")
+        self.index_offsets.append(self.indexed.pos)
+        self._encode(self.indexed, lst)
+        return len(self.index_offsets) - 1
+
+    def _has_direct(self) -> bool:
+        header = self.encoding.initial_length_size + 8 if self.encoding.version >= 5 else 0
+        return len(self.direct.data) > header
+
+    def base(self) -> int:
+        """Offset of the indexed contribution's offset table (DW_AT_rnglists_base / loclists_base)."""
+        direct = len(self.direct.data) if self._has_direct() else 0
+        return direct + self.encoding.initial_length_size + 8
+
+    def to_section(self) -> Section | None:
+        """The finished section, or None when no list was used."""
+        self.finished = True
+        enc = self.encoding
+        self._fill_die_operands()
+        direct = self.direct
+        has_direct = self._has_direct()
+        if not has_direct and not self.index_offsets:
+            return None
+        out = SectionWriter(self.name, enc)
+        if has_direct:
+            if enc.version >= 5:
+                direct.end_length(0)
+            out.raw(direct.data)
+            out.section.relocations.extend(direct.section.relocations)
+        if self.index_offsets:
+            start = self._header(out, len(self.index_offsets))
+            table = len(self.index_offsets) * enc.offset_size
+            for offset in self.index_offsets:
+                out.uint(table + offset, enc.offset_size)
+            body = out.pos
+            out.raw(self.indexed.data)
+            out.section.relocations.extend(Relocation(r.offset + body, r.size, r.kind, r.target, r.addend)
+                                           for r in self.indexed.section.relocations)
+            out.end_length(start)
+        if enc.offset_size == 4 and len(out.data) > 0xFFFFFFFF:
+            raise LayoutError(f"{self.name} grows past 4 GiB; DWARF64 (offset_size=8) is needed")
+        return out.section
+

@@ -1,0 +1,85 @@
+"""The tables one program's units share, composed: what a unit may ask of its program while it is described.
+
+A :class:`SharedTables` holds the encoding and the program-wide choices (indexed forms, implicit constants, line
+strings), the string tables (``.debug_str``, ``.debug_line_str``), ``.debug_str_offsets``, ``.debug_addr``, the
+abbreviation table and the interned attribute lists, ``.debug_line``, the range and location list tables, the unit
+bases, and the caches of ``Unit._new_die`` (call shapes, short strings stored inline). The builder makes one and
+hands it to every unit; a unit never sees the builder. Imports the tables of this package and the foundations.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable, Sequence
+
+from ..abbrev import AbbrevTable
+from ..address import Address
+from ..encoding import Encoding
+from ..strings import StringTable
+from .addresses import AddressTable
+from .lines import LineTable
+from .lists import ListTable, LocationList, RangeList
+from .offsets import SectionOffset
+from .specs import Reporter, SpecTable
+from .str_offsets import StringOffsets
+
+
+class SharedTables:
+    """Every table shared by the units of one program (see the module's docstring)."""
+
+    def __init__(self, encoding: Encoding, *, indexed: bool, implicit_const: bool, line_strings: bool) -> None:
+        self.encoding = encoding
+        self.indexed = indexed
+        self.implicit_const = implicit_const
+        self.use_line_strings = line_strings
+        self.abbrevs = AbbrevTable()
+        self.specs = SpecTable()
+        self.strings = StringTable(".debug_str")
+        self.line_strings = StringTable(".debug_line_str")
+        self.str_offsets = StringOffsets(encoding, self.strings)
+        self.addresses = AddressTable(encoding)
+        self.lines = LineTable(encoding, self.line_strings if line_strings else None, self.strings)
+        self.ranges = ListTable(encoding, False, self.addresses if indexed else None)
+        self.locations = ListTable(encoding, True, self.addresses if indexed else None)
+        self.str_offsets_base = self.str_offsets.base
+        self.addr_base = self.addresses.base
+        self.rnglists_base = SectionOffset(self.ranges.name)
+        self.loclists_base = SectionOffset(self.locations.name)
+        # Caches of Unit._new_die shared by the units: call shapes, and short strings stored inline.
+        self.die_shapes: dict[tuple, Any] = {}
+        self.inline_strings: dict[str, bytes] = {}
+
+    def use_strings(self, table: StringTable) -> None:
+        """Replaces ``.debug_str``; a unit made earlier still finds the strings the old table holds first."""
+        self.strings = self.str_offsets.strings = self.lines.strings = table
+
+    # What units and forms ask for, by name (each one table's job).
+    def intern_specs(self, specs: list[tuple], die: Reporter) -> tuple:
+        """One shared tuple per distinct attribute list (they key the abbreviations); checked when first seen."""
+        return self.specs.intern(specs, die)
+
+    def intern_block(self, data: bytes) -> tuple[bytes, tuple]:
+        """One shared (bytes, no relocations) value per distinct expression."""
+        return self.specs.block(data)
+
+    def string_index(self, text: str) -> int:
+        """The index of ``text`` in ``.debug_str_offsets``."""
+        return self.str_offsets.index(text)
+
+    def address_index(self, address: Address | int | str) -> int:
+        """The index of ``address`` in ``.debug_addr``."""
+        return self.addresses.index(address)
+
+    def address_at(self, index: int) -> Address:
+        """The address with index ``index`` in ``.debug_addr``."""
+        return self.addresses.at(index)
+
+    def range_list(self, entries: Iterable[Sequence[Any]]) -> RangeList:
+        """A range list ``[(start, length), ...]`` (starts: Address, int or symbol name) for ``ranges=``."""
+        made = self.ranges.make(entries)
+        assert isinstance(made, RangeList)
+        return made
+
+    def location_list(self, entries: Iterable[Sequence[Any]]) -> LocationList:
+        """A location list ``[(start, length, Expr), ...]`` for ``location=`` and other location attributes."""
+        made = self.locations.make(entries)
+        assert isinstance(made, LocationList)
+        return made
