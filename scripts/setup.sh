@@ -21,7 +21,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Python packages: dwarfkit itself (editable) with its test dependencies.
-if ! python3 -c "import dwarfkit, elftools, capstone, keystone, pytest, hypothesis" >/dev/null 2>&1 \
+if ! python3 -c "import dwarfkit, elftools, capstone, keystone, pytest, hypothesis, ruff, mypy
+from importlib.metadata import version
+assert tuple(int(p) for p in version('pyelftools').split('.')[:2]) >= (0, 33)
+assert version('ruff') == '0.17.6' and version('mypy') == '2.4.1'" >/dev/null 2>&1 \
    || ! python3 -c "import dwarfkit.backends" >/dev/null 2>&1; then
   python3 -m pip install --quiet --disable-pip-version-check -e '.[test]'
 fi
