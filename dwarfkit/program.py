@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Sequence
 
+from . import names
 from .address import Address
 from .aranges import emit_aranges
 from .arch import Arch
@@ -28,12 +29,13 @@ from .lists import LocationList, RangeList
 from .relocation_buffer import BufferedSection, RelocationBuffer
 from .sections import DwarfSections, Section
 from .strings import StringTable
+from .tables.macros import MACINFO, MACRO, MacroUnit
 from .tables.offsets import SectionOffset
 from .tables.shared import SharedTables
 from .tables.specs import Specs
 from .writer import SectionWriter
 
-__all__ = ["DwarfBuilder", "SectionOffset", "Specs"]
+__all__ = ["DwarfBuilder", "MacroUnit", "SectionOffset", "Specs"]
 
 
 class DwarfBuilder:
@@ -85,6 +87,7 @@ class DwarfBuilder:
         self._types_encoder: UnitEncoder | None = None
         self._aranges: list[tuple[int, list[tuple[Address, int]]]] = []
         self._emitted = False
+        self._macro_units: dict[Unit, MacroUnit] = {}
 
     @property
     def strings(self) -> StringTable:
@@ -137,6 +140,25 @@ class DwarfBuilder:
         """A location list ``[(start, length, Expr), ...]`` for ``location=`` and other location attributes."""
         return self.tables.location_list(entries)
 
+    def macro_unit(self, unit: CompileUnit | None = None, *, section: str | None = None,
+                   name: str | None = None) -> MacroUnit:
+        """The macro unit of compile unit ``unit`` (or, without one, a unit to import; ``name`` for messages):
+        ``.debug_macro`` by default in DWARF 5, ``.debug_macinfo`` before (see :mod:`dwarfkit.tables.macros`)."""
+        version = self.encoding.version
+        section = section or (MACRO if version >= 5 or unit is None else MACINFO)
+        if section not in (MACRO, MACINFO) or section == MACINFO and (version >= 5 or unit is None):
+            raise DescriptionError(f"macro section {section!r}: give '.debug_macro' or (DWARF 2-4, for a compile "
+                                   f"unit) '.debug_macinfo'")
+        if unit is None:
+            return self.tables.macros[section].unit(f'macro unit "{name}"' if name else "macro unit", None)
+        if not isinstance(unit, CompileUnit) or unit.tables is not self.tables:
+            raise DescriptionError(f"macro_unit: {unit!r} is no compile unit of this program")
+        if unit in self._macro_units or unit.finished:
+            raise DescriptionError(f"{unit.label()}: has its macro unit already, or is finished")
+        made = self._macro_units[unit] = self.tables.macros[section].unit(unit.label(), unit.line)
+        unit.uses_str_offsets |= self.indexed and section == MACRO   # strx entries count from its base
+        return made
+
     # -- emitting ---------------------------------------------------------------------------------------------
     def finish(self, unit: Unit, release: bool = True) -> None:
         """Encodes ``unit`` (and its line program) now and releases its DIE tree, to keep memory small.
@@ -149,7 +171,17 @@ class DwarfBuilder:
             return
         if self._emitted:
             raise LayoutError("the program was already emitted")
+        enc = self.encoding
         unit.prepare()
+        macros = self._macro_units.get(unit)
+        if macros is not None:   # DW_AT_macros, GNU_macros or macro_info: an offset known at emission
+            at = "macro_info" if macros.table.name == MACINFO else "macros" if enc.version >= 5 else "GNU_macros"
+            form = "sec_offset" if enc.version >= 4 else "data8" if enc.offset_size == 8 else "data4"
+            root = unit.root
+            spec = (names.ATTRIBUTES[at], names.FORMS[form])
+            root.specs = self.tables.intern_specs(list(root.specs) + [spec], root)
+            root.values.append(macros.offset)
+            macros.line_offset = root.get("stmt_list")
         if isinstance(unit, TypeUnit) and self.encoding.version == 4:
             if self._types_encoder is None:
                 self._types_encoder = UnitEncoder(self.tables, ".debug_types", bytearray(), RelocationBuffer())
@@ -180,6 +212,7 @@ class DwarfBuilder:
         locations = tables.locations.to_section()
         self.rnglists_base.value = tables.ranges.base()
         self.loclists_base.value = tables.locations.base()
+        macros = [table.to_section(tables.strings) for table in tables.macros.values()]   # before patch_late
         for encoder in encoders:
             encoder.patch_late()
         out.add(self.abbrevs.to_section())
@@ -197,7 +230,7 @@ class DwarfBuilder:
             out.add(tables.str_offsets.to_section())
         if len(tables.addresses):
             out.add(tables.addresses.to_section())
-        for section in (ranges, locations):
+        for section in (ranges, locations, *macros):
             if section is not None:
                 out.add(section)
         if aranges and self._aranges:

@@ -2,9 +2,10 @@
 
 A :class:`SharedTables` holds the encoding and the program-wide choices (indexed forms, implicit constants, line
 strings), the string tables (``.debug_str``, ``.debug_line_str``), ``.debug_str_offsets``, ``.debug_addr``, the
-abbreviation table and the interned attribute lists, ``.debug_line``, the range and location list tables, the unit
-bases, and the caches of ``Unit._new_die`` (call shapes, short strings stored inline). The builder makes one and
-hands it to every unit; a unit never sees the builder. Imports the tables of this package and the foundations.
+abbreviation table and the interned attribute lists, ``.debug_line``, the range and location list tables, the macro
+tables, the unit bases, and the caches of ``Unit._new_die`` (call shapes, short strings stored inline). The builder
+makes one and hands it to every unit; a unit never sees the builder. Imports the tables of this package and the
+foundations.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from ..strings import StringTable
 from .addresses import AddressTable
 from .lines import LineTable
 from .lists import ListTable, LocationList, RangeList
+from .macros import MACINFO, MACRO, MacroTable
 from .offsets import SectionOffset
 from .specs import Reporter, SpecTable
 from .str_offsets import StringOffsets
@@ -43,6 +45,9 @@ class SharedTables:
         self.addr_base = self.addresses.base
         self.rnglists_base = SectionOffset(self.ranges.name)
         self.loclists_base = SectionOffset(self.locations.name)
+        # .debug_macro and .debug_macinfo, written when the program is emitted (strx only when indexed).
+        self.macros = {MACRO: MacroTable(MACRO, encoding, self.str_offsets if indexed else None),
+                       MACINFO: MacroTable(MACINFO, encoding, None)}
         # Caches of Unit._new_die shared by the units: call shapes, and short strings stored inline.
         self.die_shapes: dict[tuple, Any] = {}
         self.inline_strings: dict[str, bytes] = {}
