@@ -142,3 +142,34 @@ def test_finished_unit_and_emitted_unit():
     dw.emit()
     with pytest.raises(DescriptionError, match="the unit was already emitted"):
         mu.define(2, "B 1")
+
+
+def test_vendor_opcode_table_and_entry_bytes():
+    dw, cu = _unit(5)
+    mu = dw.macro_unit(cu)
+    mu.declare_opcode(0xE0, "udata", "string", "block", "data2", "sdata", "flag")
+    mu.vendor(0xE0, 300, "hi", b"\x01\x02", 0x1234, -2, True)
+    sections = dw.emit()
+    data = bytes(sections[".debug_macro"].data)
+    # flags: debug_line_offset (2) | opcode_operands_table (4); one opcode, 6 forms: udata string block data2 sdata
+    # flag; then the entry: 300 as ULEB128 (ac 02), "hi", a 2-byte block, 0x1234 little-endian, -2 as SLEB128 (7e), 1.
+    assert data == (b"\x05\x00\x06" + bytes(4) + b"\x01\xe0\x06\x0f\x08\x09\x05\x0d\x0c"
+                    + b"\xe0\xac\x02hi\x00\x02\x01\x02\x34\x12\x7e\x01" + b"\x00")
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda mu: mu.declare_opcode(0x10, "udata"), "a vendor opcode is 0xe0..0xff"),
+    (lambda mu: mu.declare_opcode(0xE1, "ref4"), "operand form 'ref4' is not one of"),
+    (lambda mu: mu.declare_opcode(0xE0, "udata"), "declared already"),
+    (lambda mu: mu.vendor(0xE2), r"entry 0 \(vendor 226\): the opcode is not declared"),
+    (lambda mu: mu.vendor(0xE0), r"takes 2 operands \(data1, string\), not 0"),
+    (lambda mu: mu.vendor(0xE0, 256, "x"), "operand 256 does not fit form data1"),
+    (lambda mu: mu.vendor(0xE0, 1, "x\0"), "holds a NUL character"),
+    (lambda mu: mu.vendor(0xE0, True, "x"), "operand True does not fit form data1"),
+])
+def test_vendor_refusals(call, message):
+    dw, cu = _unit(5)
+    mu = dw.macro_unit(cu)
+    mu.declare_opcode(0xE0, "data1", "string")
+    with pytest.raises(DescriptionError, match=message):
+        call(mu)

@@ -198,3 +198,21 @@ def test_readelf_is_clean(tmp_path):
     done = subprocess.run(["readelf", "--debug-dump=macro", str(exe)], capture_output=True, text=True)
     assert done.returncode == 0 and not done.stderr, done.stderr
     assert " DW_MACINFO_define - lineno : 1 macro : ANSWER 42\n" in done.stdout, done.stdout
+
+
+def test_gdb_skips_a_vendor_entry_by_the_operand_table(tmp_path):
+    """gdb skips an unknown opcode by the forms the header declares: a wrong encoding of the operands would make it
+    misread every later entry (llvm-dwarfdump-14 and readelf 2.40 do not read opcode_operands_table at all)."""
+    def describe(dw: DwarfBuilder, section: str | None) -> None:
+        cu = dw.units[0]
+        mu = dw.macro_unit(cu)
+        mu.declare_opcode(0xE5, "udata", "string", "block", "data2", "strp", "sdata")
+        mu.start_file(0, cu.file("main.c")).define(1, "ANSWER 42")
+        mu.vendor(0xE5, 1 << 40, "vendor text", bytes(range(200)), 0xBEEF, "a vendor string in .debug_str", -3)
+        mu.define(3, "SQUARE(x) ((x)*(x))").define(3, "PREDEF 1")
+        mu.start_file(4, cu.file("defs.h")).define(1, "FROM_HEADER 7").end_file()
+        mu.undef(11, "ANSWER").end_file()
+
+    exe = tmp_path / "prog"
+    write_executable(_build(tmp_path, describe, 5), exe)
+    _gdb_session(exe, tmp_path)

@@ -26,7 +26,11 @@ before; ``section=".debug_macro"`` in DWARF 2-4 writes gcc's GNU version 4 (with
 ``strx`` when the builder is indexed, else ``strp`` when the text is longer than an offset, else inline, as gcc
 does. ``.debug_macinfo`` has inline strings only, no imports, and ``vendor_ext(constant, text)``. The header of a
 compile unit's ``.debug_macro`` unit carries its line table offset (``debug_line_offset_flag``), and
-``offset_size_flag`` in DWARF64.
+``offset_size_flag`` in DWARF64. Vendor opcodes: ``mu.declare_opcode(0xe0, "udata", "string")`` puts them in the
+header's ``opcode_operands_table`` (so that consumers can skip them: gdb does; llvm-dwarfdump-14 and readelf 2.40
+cannot), then ``mu.vendor(0xe0, 5, "text")`` writes an entry. The section holds the compile units' own units first,
+then the imported ones, as gcc lays them out; the compile unit's attribute is a ``sec_offset`` (``data4``/``data8``
+before DWARF 4) with a SECTION relocation, like the other section offsets.
 
 Checked at the call: lines (integers >= 0), texts (str without NUL or lone surrogates; a definition starts with its
 name), ``end_file`` without an open ``start_file``, forms the section has not, imports of another section or that
@@ -55,6 +59,11 @@ MACRO, MACINFO = ".debug_macro", ".debug_macinfo"
 DEFINE, UNDEF, START_FILE, END_FILE, DEFINE_STRP, UNDEF_STRP, IMPORT = 1, 2, 3, 4, 5, 6, 7
 DEFINE_STRX, UNDEF_STRX = 0x0B, 0x0C
 VENDOR_EXT = 0xFF   # DW_MACINFO_vendor_ext
+LO_USER, HI_USER = 0xE0, 0xFF
+# The forms a vendor opcode's operands may take (opcode_operands_table), by name, with their DW_FORM codes.
+_VENDOR_FORMS = {"data1": 0x0B, "data2": 0x05, "data4": 0x06, "data8": 0x07, "udata": 0x0F, "sdata": 0x0D,
+                 "flag": 0x0C, "string": 0x08, "strp": 0x0E, "block": 0x09}
+_FIXED = {"data1": 1, "data2": 2, "data4": 4, "data8": 8, "flag": 1}
 _OPCODES = {("define", "string"): DEFINE, ("define", "strp"): DEFINE_STRP, ("define", "strx"): DEFINE_STRX,
             ("undef", "string"): UNDEF, ("undef", "strp"): UNDEF_STRP, ("undef", "strx"): UNDEF_STRX}
 
@@ -77,6 +86,18 @@ def _check_text(where: str, text: Any, what: str) -> str:
     return text
 
 
+def _fits(form: str, value: Any) -> bool:
+    """Whether ``value`` fits the constant form ``form`` of a vendor operand."""
+    if form == "flag":
+        return value in (0, 1)
+    if not isinstance(value, int) or isinstance(value, bool):
+        return False
+    if form == "sdata":
+        return -(1 << 63) <= value < 1 << 63
+    size = _FIXED.get(form, 8)   # udata: up to 64 bits
+    return 0 <= value < 1 << (8 * size)
+
+
 class MacroUnit:
     """One unit of macro entries (see the module's docstring); made by ``DwarfBuilder.macro_unit``."""
 
@@ -90,6 +111,7 @@ class MacroUnit:
         self.offset = SectionOffset(table.name)        # where the unit starts; known when the program is emitted
         self._open_files = 0
         self.emitted = False
+        self.opcodes: dict[int, tuple[str, ...]] = {}  # vendor opcodes declared in the header, with operand forms
 
     def _where(self, kind: str) -> str:
         return f"{self.label}: {self.table.name} entry {len(self.entries)} ({kind})"
@@ -166,6 +188,43 @@ class MacroUnit:
         _check_line(where, constant)
         _check_text(where, text, "text")
         return self._add(("vendor_ext", constant, text, None))
+
+    def declare_opcode(self, opcode: int, *forms: str) -> "MacroUnit":
+        """Declares vendor opcode ``opcode`` (0xe0..0xff) with operands of ``forms`` (``"udata"``, ``"sdata"``,
+        ``"data1"``-``"data8"``, ``"flag"``, ``"string"``, ``"strp"``, ``"block"``) in the header's
+        opcode_operands_table, so that consumers can skip it; then :meth:`vendor` writes entries."""
+        where = f"{self.label}: {self.table.name} opcode {opcode!r}"
+        if self.table.name != MACRO:
+            raise DescriptionError(f"{where}: vendor opcodes with operand tables are a .debug_macro feature "
+                                   f"(.debug_macinfo has vendor_ext)")
+        if not isinstance(opcode, int) or isinstance(opcode, bool) or not LO_USER <= opcode <= HI_USER:
+            raise DescriptionError(f"{where}: a vendor opcode is 0xe0..0xff")
+        if opcode in self.opcodes:
+            raise DescriptionError(f"{where}: declared already")
+        for form in forms:
+            if form not in _VENDOR_FORMS:
+                raise DescriptionError(f"{where}: operand form {form!r} is not one of {', '.join(_VENDOR_FORMS)}")
+        self.opcodes[opcode] = forms
+        return self
+
+    def vendor(self, opcode: int, *operands: Any) -> "MacroUnit":
+        """An entry with declared vendor opcode ``opcode`` and its operands (ints, str, bytes by the forms)."""
+        where = self._where(f"vendor {opcode!r}")
+        forms = self.opcodes.get(opcode)
+        if forms is None:
+            raise DescriptionError(f"{where}: the opcode is not declared (declare_opcode)")
+        if len(operands) != len(forms):
+            raise DescriptionError(f"{where}: takes {len(forms)} operands ({', '.join(forms)}), not "
+                                   f"{len(operands)}")
+        for form, value in zip(forms, operands, strict=True):
+            if form in ("string", "strp"):
+                _check_text(where, value, f"{form} operand")
+            elif form == "block":
+                if not isinstance(value, (bytes, bytearray)):
+                    raise DescriptionError(f"{where}: a block operand is bytes, not {type(value).__name__}")
+            elif not _fits(form, value):
+                raise DescriptionError(f"{where}: operand {value!r} does not fit form {form}")
+        return self._add(("vendor", opcode, tuple(operands), forms))
 
     def reaches(self, target: "MacroUnit") -> bool:
         """Whether ``target`` is this unit or one it imports, directly or not."""
@@ -252,9 +311,15 @@ class MacroTable:
         size = self.encoding.offset_size
         w.u16(self.version)
         line_offset = unit.line_offset.value if unit.line_offset is not None else None
-        w.u8((1 if size == 8 else 0) | (2 if line_offset is not None else 0))
+        w.u8((1 if size == 8 else 0) | (2 if line_offset is not None else 0) | (4 if unit.opcodes else 0))
         if line_offset is not None:
             w.offset_field(line_offset, RelocKind.SECTION, ".debug_line")
+        if unit.opcodes:
+            w.u8(len(unit.opcodes))
+            for opcode, forms in unit.opcodes.items():
+                w.u8(opcode)
+                w.uleb(len(forms))
+                w.raw(bytes(_VENDOR_FORMS[form] for form in forms))
         for kind, line, operand, form in unit.entries:
             if kind == "start_file":
                 w.u8(START_FILE)
@@ -266,6 +331,10 @@ class MacroTable:
                 w.u8(IMPORT)
                 imports.append((w.pos, operand))
                 w.raw(bytes(size))
+            elif kind == "vendor":
+                w.u8(line)
+                for value, vendor_form in zip(operand, form, strict=True):
+                    self._write_operand(w, vendor_form, value, strings)
             else:
                 w.u8(_OPCODES[kind, form])
                 w.uleb(line)
@@ -276,6 +345,22 @@ class MacroTable:
                 else:
                     w.uleb(operand)
         w.u8(0)
+
+    @staticmethod
+    def _write_operand(w: SectionWriter, form: str, value: Any, strings: Any) -> None:
+        if form == "udata":
+            w.uleb(value)
+        elif form == "sdata":
+            w.sleb(value)
+        elif form == "string":
+            w.cstr(value)
+        elif form == "strp":
+            w.offset_field(strings.add(value), RelocKind.SECTION, ".debug_str")
+        elif form == "block":
+            w.uleb(len(value))
+            w.raw(value)
+        else:
+            w.uint(int(value), _FIXED[form])
 
     def _write_macinfo(self, w: SectionWriter, unit: MacroUnit) -> None:
         for kind, line, operand, _ in unit.entries:
