@@ -133,13 +133,18 @@ def test_import_cycles_and_sections():
 
 
 def test_finished_unit_and_emitted_unit():
-    dw, cu = _unit(5)
+    dw, first = _unit(5)
+    dw.macro_unit(first).define(1, "A 1")    # laid out first: header 3 + 4, define 1 + 1 + 4 ("A 1" inline), end 1
+    cu = dw.compile_unit("b.c")
     mu = dw.macro_unit(cu)
     mu.define(1, "A 1")
     dw.finish(cu)
     with pytest.raises(DescriptionError, match="has its macro unit already, or is finished"):
         dw.macro_unit(cu)
-    dw.emit()
+    sections = dw.emit()
+    # DW_AT_macros of the finished unit was encoded before the offset was known: patched, with its relocation.
+    assert [r.addend for r in sections[".debug_info"].relocations if r.target == ".debug_macro"] == [14, 0]
+    assert cu.root.get("macros").value == 14
     with pytest.raises(DescriptionError, match="the unit was already emitted"):
         mu.define(2, "B 1")
 

@@ -22,8 +22,8 @@ _CLASS_NAMES = {ADDRESS: "address", BLOCK: "block", CONSTANT: "constant", EXPRLO
                 REFERENCE: "reference", STRING: "string", RNGLIST: "rnglist", LOCLIST: "loclist",
                 POINTER: "a section offset (set automatically or not describable)"}
 _BY_NAME = {name: bit for bit, name in _CLASS_NAMES.items() if bit != POINTER}
-# lineptr, addrptr, macptr, stroffsetsptr, rnglistsptr, loclistsptr: offsets dwarfkit sets itself (stmt_list, bases)
-# or cannot describe yet (macros): no value a caller gives fits them.
+# lineptr, addrptr, macptr, stroffsetsptr, rnglistsptr, loclistsptr: offsets dwarfkit sets itself (stmt_list, bases,
+# macros/macro_info from DwarfBuilder.macro_unit): no value a caller gives fits them.
 _BY_NAME.update({name: POINTER for name in ("lineptr", "addrptr", "macptr", "stroffsetsptr", "rnglistsptr",
                                             "loclistsptr")})
 
