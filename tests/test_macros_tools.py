@@ -216,3 +216,18 @@ def test_gdb_skips_a_vendor_entry_by_the_operand_table(tmp_path):
     exe = tmp_path / "prog"
     write_executable(_build(tmp_path, describe, 5), exe)
     _gdb_session(exe, tmp_path)
+
+
+@pytest.mark.parametrize("backend", ["macho_dsym", "coff"])
+def test_other_containers_hold_the_same_entries(tmp_path, backend):
+    """Mach-O and COFF objects rename the sections (__debug_macro, long COFF names); llvm-dwarfdump-14 reads the
+    same entries from them as from the ELF object, relocations applied."""
+    import importlib
+    dwarfdump = require_tool("llvm-dwarfdump-14")
+    image = _build(tmp_path, _describe_for_gdb, 5)
+    write_object(image, tmp_path / "prog.o")
+    importlib.import_module(f"dwarfkit.backends.{backend}").write_object(image, tmp_path / "other.o")
+    elf = _shape(run(dwarfdump, "--debug-macro", tmp_path / "prog.o").stdout)
+    assert any("FROM_HEADER 7" in line for line in elf), elf
+    assert _shape(run(dwarfdump, "--debug-macro", tmp_path / "other.o").stdout) == elf
+    assert run(dwarfdump, "--verify", tmp_path / "other.o").stdout.rstrip().endswith("No errors.")
