@@ -9,29 +9,42 @@ A :class:`Cie` holds what many functions share (alignment factors, return-addres
     sections.add(frames.debug_frame()); sections.add(frames.eh_frame())
 
 ``standard_cie`` is the arch's usual entry state (x86_64: CFA = rsp+8, rip at CFA-8; aarch64: CFA = sp). An FDE's
-instruction builder (``advance_to``, ``def_cfa*``, ``offset``, ``restore``, ``same_value``, ``undefined``,
-``register``, ``remember_state``/``restore_state``) picks the most compact ``DW_CFA`` form. ``debug_frame()`` writes
+instruction builder (``advance_to`` here; ``def_cfa*``, ``offset``, ``val_offset``, ``expression``, ``restore``, ...
+in :mod:`dwarfkit.cfa`) picks the most compact ``DW_CFA`` form unless a method names the form. ``debug_frame()`` writes
 CIE version 1/3/4 by DWARF version, DWARF64 too; ``eh_frame()`` writes augmentation "zR" with pcrel|sdata4 FDE
 addresses (PCREL relocations) and the terminator. Both return whole :class:`Section` objects; symbolic starts become
 ADDRESS relocations. Imports the foundations and ``arch``.
 
-Where to add: a CFA instruction -> a method on :class:`CfaInstructions`; an arch -> ``_ALIGNMENT``,
-``_LAST_REGISTER``, the entry rules in :meth:`CallFrames.standard_cie` and the engines in ``asm._engines``.
+Where to add: a CFA instruction -> a method on :class:`~dwarfkit.cfa.CfaInstructions`; an arch -> ``_ALIGNMENT``,
+``LAST_REGISTER``, the entry rules in :meth:`CallFrames.standard_cie` and the engines in ``asm._engines``.
 Reader quirks met: pyelftools 0.33 factors ``DW_CFA_def_cfa_sf`` by the code alignment factor and cannot parse
 DWARF64 ``.debug_frame`` CIEs; llvm-dwarfdump 14's unwind-row dump does not restore the CFA on
 ``DW_CFA_restore_state``.
 """
 from __future__ import annotations
 
-from elftools.dwarf.constants import DW_CFA
 from elftools.dwarf.enums import DW_EH_encoding_flags
 
 from .address import Address, as_address
 from .arch import Arch
-from .encoding import ByteOrder, Encoding, sleb128, uleb128
+from .cfa import (
+    LAST_REGISTER,
+    S64,
+    U64,
+    CfaInstructions,
+    DW_CFA_advance_loc,
+    DW_CFA_advance_loc1,
+    DW_CFA_advance_loc2,
+    DW_CFA_advance_loc4,
+    DW_CFA_nop,
+    Register,
+)
+from .encoding import ByteOrder, Encoding
 from .errors import DescriptionError
 from .sections import RelocKind, Section
 from .writer import SectionWriter
+
+__all__ = ["EH_FDE_ENCODING", "CallFrames", "CfaInstructions", "Cie", "Fde", "Register"]
 
 # .eh_frame FDE addresses: signed 32-bit, relative to the field (what gcc and clang emit for position-independent code)
 EH_FDE_ENCODING = DW_EH_encoding_flags["DW_EH_PE_pcrel"] | DW_EH_encoding_flags["DW_EH_PE_sdata4"]
@@ -41,138 +54,6 @@ _DEBUG_FRAME_CIE_VERSION = {2: 1, 3: 3, 4: 4, 5: 4}
 
 # Code and data alignment factors by convention of each arch's compilers (gcc).
 _ALIGNMENT = {Arch.X86_64: (1, -8), Arch.AARCH64: (4, -8)}
-
-Register = int | str
-
-# The highest DWARF register number of each arch's psABI: x86-64 up to the MPX bounds (130); AArch64 up to the SVE
-# Z registers (127). A number above is a register of another arch, or a typo.
-_LAST_REGISTER = {Arch.X86_64: 130, Arch.AARCH64: 127}
-# Readers decode (S)LEB128 operands to 64-bit integers.
-_U64, _S64 = 1 << 64, 1 << 63
-
-# pyelftools' typed enums, as plain ints (they are written into bytes on the hot path).
-DW_CFA_advance_loc = int(DW_CFA.advance_loc)
-DW_CFA_advance_loc1 = int(DW_CFA.advance_loc1)
-DW_CFA_advance_loc2 = int(DW_CFA.advance_loc2)
-DW_CFA_advance_loc4 = int(DW_CFA.advance_loc4)
-DW_CFA_def_cfa = int(DW_CFA.def_cfa)
-DW_CFA_def_cfa_offset = int(DW_CFA.def_cfa_offset)
-DW_CFA_def_cfa_offset_sf = int(DW_CFA.def_cfa_offset_sf)
-DW_CFA_def_cfa_register = int(DW_CFA.def_cfa_register)
-DW_CFA_def_cfa_sf = int(DW_CFA.def_cfa_sf)
-DW_CFA_nop = int(DW_CFA.nop)
-DW_CFA_offset = int(DW_CFA.offset)
-DW_CFA_offset_extended = int(DW_CFA.offset_extended)
-DW_CFA_offset_extended_sf = int(DW_CFA.offset_extended_sf)
-DW_CFA_register = int(DW_CFA.register)
-DW_CFA_remember_state = int(DW_CFA.remember_state)
-DW_CFA_restore = int(DW_CFA.restore)
-DW_CFA_restore_extended = int(DW_CFA.restore_extended)
-DW_CFA_restore_state = int(DW_CFA.restore_state)
-DW_CFA_same_value = int(DW_CFA.same_value)
-DW_CFA_undefined = int(DW_CFA.undefined)
-
-
-class CfaInstructions:
-    """A DW_CFA_* instruction list; offsets in bytes are factored by the CIE's alignment factors here."""
-
-    def __init__(self, arch: Arch, code_alignment: int, data_alignment: int, where: str, byteorder: ByteOrder) -> None:
-        self.arch = arch
-        self.byteorder = byteorder
-        self.code_alignment = code_alignment
-        self.data_alignment = data_alignment
-        self.where = where
-        self.instructions = bytearray()
-        self._count = 0
-
-    def _error(self, message: str) -> DescriptionError:
-        return DescriptionError(f"{self.where}, instruction {self._count}: {message}")
-
-    def _reg(self, reg: Register) -> int:
-        if isinstance(reg, str):
-            try:
-                return self.arch.register(reg)
-            except DescriptionError as error:
-                raise self._error(str(error)) from None
-        if not isinstance(reg, int) or isinstance(reg, bool):
-            raise self._error(f"register {reg!r} is not a number or a name")
-        if not 0 <= reg <= _LAST_REGISTER[self.arch]:
-            raise self._error(f"register {reg} is not a DWARF register of {self.arch.info.name} "
-                              f"(0..{_LAST_REGISTER[self.arch]})")
-        return reg
-
-    def _offset(self, offset: int) -> int:
-        if not isinstance(offset, int) or isinstance(offset, bool):
-            raise self._error(f"offset {offset!r} is not an integer")
-        if not -_S64 <= offset < _U64:
-            raise self._error(f"offset {offset:#x} does not fit 64 bits")
-        return offset
-
-    def _factored(self, offset: int) -> int:
-        factored, rest = divmod(self._offset(offset), self.data_alignment)
-        if rest:
-            raise self._error(f"offset {offset} is not a multiple of the data alignment factor {self.data_alignment}")
-        return factored
-
-    def _op(self, *parts: int | bytes) -> "CfaInstructions":
-        for part in parts:
-            if isinstance(part, int):
-                self.instructions.append(part)
-            else:
-                self.instructions += part
-        self._count += 1
-        return self
-
-    def def_cfa(self, reg: Register, offset: int) -> "CfaInstructions":
-        """CFA = ``reg`` + ``offset``."""
-        number = self._reg(reg)
-        if self._offset(offset) >= 0:
-            return self._op(DW_CFA_def_cfa, uleb128(number), uleb128(offset))
-        return self._op(DW_CFA_def_cfa_sf, uleb128(number), sleb128(self._factored(offset)))
-
-    def def_cfa_offset(self, offset: int) -> "CfaInstructions":
-        """CFA = (same register) + ``offset``."""
-        if self._offset(offset) >= 0:
-            return self._op(DW_CFA_def_cfa_offset, uleb128(offset))
-        return self._op(DW_CFA_def_cfa_offset_sf, sleb128(self._factored(offset)))
-
-    def def_cfa_register(self, reg: Register) -> "CfaInstructions":
-        """CFA = ``reg`` + (same offset)."""
-        return self._op(DW_CFA_def_cfa_register, uleb128(self._reg(reg)))
-
-    def offset(self, reg: Register, cfa_offset: int) -> "CfaInstructions":
-        """``reg`` is saved at CFA + ``cfa_offset`` (e.g. -16)."""
-        number = self._reg(reg)
-        factored = self._factored(cfa_offset)
-        if factored >= 0 and number < 64:
-            return self._op(DW_CFA_offset | number, uleb128(factored))
-        if factored >= 0:
-            return self._op(DW_CFA_offset_extended, uleb128(number), uleb128(factored))
-        return self._op(DW_CFA_offset_extended_sf, uleb128(number), sleb128(factored))
-
-    def restore(self, reg: Register) -> "CfaInstructions":
-        """``reg`` follows the CIE's initial rule again."""
-        number = self._reg(reg)
-        if number < 64:
-            return self._op(DW_CFA_restore | number)
-        return self._op(DW_CFA_restore_extended, uleb128(number))
-
-    def same_value(self, reg: Register) -> "CfaInstructions":
-        return self._op(DW_CFA_same_value, uleb128(self._reg(reg)))
-
-    def undefined(self, reg: Register) -> "CfaInstructions":
-        return self._op(DW_CFA_undefined, uleb128(self._reg(reg)))
-
-    def register(self, reg: Register, holder: Register) -> "CfaInstructions":
-        """``reg``'s caller value is in register ``holder``."""
-        return self._op(DW_CFA_register, uleb128(self._reg(reg)), uleb128(self._reg(holder)))
-
-    def remember_state(self) -> "CfaInstructions":
-        return self._op(DW_CFA_remember_state)
-
-    def restore_state(self) -> "CfaInstructions":
-        return self._op(DW_CFA_restore_state)
-
 
 class Cie(CfaInstructions):
     """A common information entry; its instructions are the rules at every function's entry."""
@@ -245,17 +126,17 @@ class CallFrames:
         code, data = _ALIGNMENT[self.arch]
         code = code if code_alignment is None else code_alignment
         data = data if data_alignment is None else data_alignment
-        if not isinstance(code, int) or not isinstance(data, int) or not 0 < code < _U64 or data == 0 or \
-                not -_S64 <= data < _S64:
+        if not isinstance(code, int) or not isinstance(data, int) or not 0 < code < U64 or data == 0 or \
+                not -S64 <= data < S64:
             raise DescriptionError(f"CIE {len(self.cies)}: code alignment {code} must be positive and data "
                                    f"alignment {data} non-zero")
         info = self.arch.info
         ra = info.return_address_register if return_address_register is None else (
             self.arch.register(return_address_register) if isinstance(return_address_register, str)
             else return_address_register)
-        if not isinstance(ra, int) or isinstance(ra, bool) or not 0 <= ra <= _LAST_REGISTER[self.arch]:
+        if not isinstance(ra, int) or isinstance(ra, bool) or not 0 <= ra <= LAST_REGISTER[self.arch]:
             raise DescriptionError(f"CIE {len(self.cies)}: return address register {ra!r} is not a DWARF register "
-                                   f"of {info.name} (0..{_LAST_REGISTER[self.arch]})")
+                                   f"of {info.name} (0..{LAST_REGISTER[self.arch]})")
         cie = Cie(self.arch, code, data, ra, len(self.cies), self.encoding.byteorder)
         if entry_rules:
             if self.arch is Arch.X86_64:
