@@ -44,10 +44,62 @@ from .errors import DescriptionError
 from .sections import RelocKind, Section
 from .writer import SectionWriter
 
-__all__ = ["EH_FDE_ENCODING", "CallFrames", "CfaInstructions", "Cie", "Fde", "Register"]
+__all__ = ["EH_FDE_ENCODING", "EH_PERSONALITY_ENCODING", "CallFrames", "CfaInstructions", "Cie", "Fde", "Register",
+           "check_pointer_encoding"]
 
 # .eh_frame FDE addresses: signed 32-bit, relative to the field (what gcc and clang emit for position-independent code)
 EH_FDE_ENCODING = DW_EH_encoding_flags["DW_EH_PE_pcrel"] | DW_EH_encoding_flags["DW_EH_PE_sdata4"]
+
+_PE = DW_EH_encoding_flags
+# Value formats of a DW_EH_PE pointer: size in bytes (absptr: the address size) and signedness.
+_PE_FORMATS = {_PE["DW_EH_PE_absptr"]: (0, False), _PE["DW_EH_PE_udata2"]: (2, False),
+               _PE["DW_EH_PE_udata4"]: (4, False), _PE["DW_EH_PE_udata8"]: (8, False),
+               _PE["DW_EH_PE_sdata2"]: (2, True), _PE["DW_EH_PE_sdata4"]: (4, True), _PE["DW_EH_PE_sdata8"]: (8, True)}
+_PE_PCREL, _PE_INDIRECT = _PE["DW_EH_PE_pcrel"], _PE["DW_EH_PE_indirect"]
+# What gcc and clang write for the personality on x86_64 and aarch64: indirect|pcrel|sdata4 (through DW.ref.<name>).
+EH_PERSONALITY_ENCODING = _PE_INDIRECT | EH_FDE_ENCODING
+
+
+def check_pointer_encoding(value: object, what: str, *, indirect: bool = False) -> int:
+    """A DW_EH_PE_* encoding this writer can relocate: absptr, (u|s)data2/4/8, absolute or pcrel, and (for the
+    personality) indirect. LEB128, textrel, datarel, funcrel and aligned pointers have no relocation in our
+    containers and are refused."""
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 0xFF:
+        raise DescriptionError(f"{what}: pointer encoding {value!r} is not a DW_EH_PE_* byte")
+    rest = value & ~(_PE_INDIRECT if indirect else 0)
+    if rest & 0x0F not in _PE_FORMATS or rest & 0xF0 not in (0, _PE_PCREL):
+        names = {v: k for k, v in _PE.items()}
+        raise DescriptionError(f"{what}: pointer encoding {value:#04x} ({names.get(value & 0x0F, 'unknown format')}"
+                               f", application {names.get(value & 0x70, hex(value & 0x70))}) is not supported: "
+                               f"use absptr, udata2/4/8 or sdata2/4/8, absolute or pcrel"
+                               f"{', optionally indirect' if indirect else ''}")
+    return value
+
+
+def _write_pointer(writer: SectionWriter, encoding: int, address: Address, where: str,
+                   section_address: int | None) -> None:
+    """``address`` in DW_EH_PE ``encoding`` at the writer's position: a relocation when symbolic."""
+    size, signed = _PE_FORMATS[encoding & 0x0F]
+    size = size or writer.encoding.address_size
+    pcrel = encoding & 0x70 == _PE_PCREL
+    if address.symbol is not None:
+        if pcrel:
+            writer.pcrel_field(address.symbol, address.offset, size)
+        else:
+            writer.address_field(address.symbol, address.offset, size)
+        return
+    value = address.offset
+    if pcrel:
+        if section_address is None:
+            raise DescriptionError(f"{where}: a plain address in .eh_frame needs the section's address "
+                                   f"(eh_frame(address=...)) to be made PC-relative")
+        value -= section_address + writer.pos
+    low, high = (-(1 << (8 * size - 1)), 1 << (8 * size - 1)) if signed or pcrel else (0, 1 << (8 * size))
+    if not low <= value < high:
+        raise DescriptionError(f"{where}: {'PC-relative ' if pcrel else ''}address {value:#x} does not fit "
+                               f"{'signed' if signed else 'unsigned'} {size} bytes")
+    writer.uint(value & ((1 << (8 * size)) - 1), size)
+
 
 # CIE version per DWARF version: 1 (DWARF 2), 3 (DWARF 3: ULEB128 return-address column), 4 (address/segment size).
 _DEBUG_FRAME_CIE_VERSION = {2: 1, 3: 3, 4: 4, 5: 4}
@@ -63,6 +115,21 @@ class Cie(CfaInstructions):
         super().__init__(arch, code_alignment, data_alignment, f"CIE {index}", byteorder)
         self.return_address_register = return_address_register
         self.index = index
+        self.personality: Address | None = None
+        """``.eh_frame`` only: the personality routine (or, with DW_EH_PE_indirect, a pointer to it)."""
+        self.personality_encoding = EH_PERSONALITY_ENCODING
+        self.lsda_encoding: int | None = None
+        """``.eh_frame`` only: the encoding of every FDE's LSDA pointer; None: no "L" augmentation."""
+        self.fde_encoding = EH_FDE_ENCODING
+        """``.eh_frame`` only: the encoding of FDE addresses; absptr leaves "R" out of the augmentation."""
+        self.signal_frame = False
+        """``.eh_frame`` only: "S", the frames are signal handlers' (unwinders do not subtract 1 from the PC)."""
+
+    @property
+    def augmentation(self) -> str:
+        """The ``.eh_frame`` augmentation string, in the order gcc writes it ("zPLR", "zR", "zRS", ...)."""
+        return "z" + "P" * (self.personality is not None) + "L" * (self.lsda_encoding is not None) + \
+            "R" * (self.fde_encoding != 0) + "S" * self.signal_frame
 
 
 class Fde(CfaInstructions):
@@ -75,6 +142,8 @@ class Fde(CfaInstructions):
         self.cie = cie
         self.start = start
         self.length = length
+        self.lsda: Address | None = None
+        """``.eh_frame`` only: the language-specific data area (C++: the function's ``.gcc_except_table`` part)."""
         self.location = 0
         """Offset from ``start`` the rules now apply from."""
         self.locations: list[int] = []
@@ -120,9 +189,18 @@ class CallFrames:
         self._standard: Cie | None = None
 
     def cie(self, *, code_alignment: int | None = None, data_alignment: int | None = None,
-            return_address_register: Register | None = None, entry_rules: bool = True) -> Cie:
+            return_address_register: Register | None = None, entry_rules: bool = True,
+            personality: Address | str | None = None, personality_encoding: int = EH_PERSONALITY_ENCODING,
+            lsda_encoding: int | None = None, fde_encoding: int = EH_FDE_ENCODING,
+            signal_frame: bool = False) -> Cie:
         """A new CIE. Alignment factors default to the arch's convention; ``entry_rules`` adds the rules at a
-        function's first instruction (x86_64: CFA = rsp+8, return address at CFA-8; aarch64: CFA = sp)."""
+        function's first instruction (x86_64: CFA = rsp+8, return address at CFA-8; aarch64: CFA = sp).
+
+        The rest shapes the ``.eh_frame`` augmentation (``.debug_frame`` CIEs have none): ``personality`` ("P",
+        a symbol; with the default indirect|pcrel|sdata4 encoding it names the pointer to the routine, as gcc's
+        ``DW.ref.__gxx_personality_v0``), ``lsda_encoding`` ("L": each FDE then carries ``lsda=``),
+        ``fde_encoding`` ("R"; DW_EH_PE_absptr leaves it out: 8-byte absolute FDE addresses), ``signal_frame``
+        ("S"). Encodings are DW_EH_PE_* bytes (see :func:`check_pointer_encoding`)."""
         code, data = _ALIGNMENT[self.arch]
         code = code if code_alignment is None else code_alignment
         data = data if data_alignment is None else data_alignment
@@ -137,7 +215,22 @@ class CallFrames:
         if not isinstance(ra, int) or isinstance(ra, bool) or not 0 <= ra <= LAST_REGISTER[self.arch]:
             raise DescriptionError(f"CIE {len(self.cies)}: return address register {ra!r} is not a DWARF register "
                                    f"of {info.name} (0..{LAST_REGISTER[self.arch]})")
+        where = f"CIE {len(self.cies)}"
+        if personality is not None and (isinstance(personality, bool) or
+                                        not isinstance(personality, (Address, str, int))):
+            raise DescriptionError(f"{where}: personality {personality!r} is not an address or a symbol name")
+        check_pointer_encoding(personality_encoding, f"{where}: personality", indirect=True)
+        if lsda_encoding is not None:
+            check_pointer_encoding(lsda_encoding, f"{where}: LSDA")
+        check_pointer_encoding(fde_encoding, f"{where}: FDE address")
+        if not isinstance(signal_frame, bool):
+            raise DescriptionError(f"{where}: signal_frame {signal_frame!r} is not True or False")
         cie = Cie(self.arch, code, data, ra, len(self.cies), self.encoding.byteorder)
+        cie.personality = None if personality is None else as_address(personality)
+        cie.personality_encoding = personality_encoding
+        cie.lsda_encoding = lsda_encoding
+        cie.fde_encoding = fde_encoding
+        cie.signal_frame = signal_frame
         if entry_rules:
             if self.arch is Arch.X86_64:
                 cie.def_cfa(info.sp_register, info.address_size)
@@ -154,8 +247,10 @@ class CallFrames:
             self._standard = self.cie()
         return self._standard
 
-    def fde(self, cie: Cie | None, start: Address | int | str, length: int) -> Fde:
-        """A new FDE for ``length`` bytes from ``start``; ``cie`` None means :attr:`standard_cie`."""
+    def fde(self, cie: Cie | None, start: Address | int | str, length: int, *,
+            lsda: Address | int | str | None = None) -> Fde:
+        """A new FDE for ``length`` bytes from ``start``; ``cie`` None means :attr:`standard_cie`. ``lsda``: the
+        function's language-specific data area in ``.eh_frame`` (its CIE needs an ``lsda_encoding``)."""
         if isinstance(start, bool) or not isinstance(start, (Address, int, str)):
             raise DescriptionError(f"FDE {len(self.fdes)}: start {start!r} is not an address")
         address = as_address(start)
@@ -167,6 +262,13 @@ class CallFrames:
         if cie is not None and cie not in self.cies:
             raise DescriptionError(f"FDE at {address}: its CIE belongs to another CallFrames")
         fde = Fde(cie or self.standard_cie, address, length)
+        if lsda is not None:
+            if isinstance(lsda, bool) or not isinstance(lsda, (Address, int, str)):
+                raise DescriptionError(f"FDE at {address}: LSDA {lsda!r} is not an address")
+            if fde.cie.lsda_encoding is None:
+                raise DescriptionError(f"FDE at {address}: an LSDA needs a CIE with an lsda_encoding (augmentation "
+                                       f"\"L\"); CIE {fde.cie.index} has none")
+            fde.lsda = as_address(lsda)
         self.fdes.append(fde)
         return fde
 
@@ -204,9 +306,10 @@ class CallFrames:
 
     # -- .eh_frame ------------------------------------------------------------------------------------------------
     def eh_frame(self, address: int | None = None) -> Section:
-        """``.eh_frame``: augmentation "zR", FDE addresses pcrel|sdata4 as PCREL relocations, a zero terminator.
+        """``.eh_frame``: each CIE's augmentation ("zR" by default: FDE addresses pcrel|sdata4 as PCREL
+        relocations; "zPLR" with a personality and LSDAs), FDE augmentation data, a zero terminator.
 
-        A plain (non-symbolic) FDE start needs the section's own load ``address`` to be made PC-relative.
+        A plain (non-symbolic) PC-relative pointer needs the section's own load ``address``.
         """
         enc = Encoding(self.encoding.version, 4, self.encoding.address_size, self.encoding.byteorder)  # always 32-bit
         writer = SectionWriter(".eh_frame", enc)
@@ -216,27 +319,42 @@ class CallFrames:
             start = writer.begin_length()
             writer.u32(0)  # CIE id
             writer.u8(1)  # version, as gcc and clang write it
-            writer.cstr("zR")
+            writer.cstr(cie.augmentation)
             writer.uleb(cie.code_alignment)
             writer.sleb(cie.data_alignment)
             self._return_address(writer, cie, 1)
-            writer.uleb(1)  # augmentation data length
-            writer.u8(EH_FDE_ENCODING)
+            data_length = writer.pos
+            writer.u8(0)  # augmentation data length, patched below (always < 128: one byte)
+            if cie.personality is not None:
+                writer.u8(cie.personality_encoding)
+                _write_pointer(writer, cie.personality_encoding, cie.personality, f"CIE {cie.index}: personality",
+                               address)
+            if cie.lsda_encoding is not None:
+                writer.u8(cie.lsda_encoding)
+            if cie.fde_encoding != 0:
+                writer.u8(cie.fde_encoding)
+            writer.patch_uint(data_length, writer.pos - data_length - 1, 1)
             writer.raw(cie.instructions)
             self._end_entry(writer, start)
         for fde in self.fdes:
+            cie = fde.cie
+            where = f"FDE at {fde.start}"
             start = writer.begin_length()
-            writer.u32(writer.pos - cie_offsets[fde.cie.index])  # CIE pointer: back from this field
-            if fde.start.symbol is not None:
-                writer.pcrel_field(fde.start.symbol, fde.start.offset, 4)
-            elif address is None:
-                raise DescriptionError(f"FDE at {fde.start}: a plain address in .eh_frame needs the section's "
-                                       f"address (eh_frame(address=...)) to be made PC-relative")
+            writer.u32(writer.pos - cie_offsets[cie.index])  # CIE pointer: back from this field
+            _write_pointer(writer, cie.fde_encoding, fde.start, where, address)
+            size, _signed = _PE_FORMATS[cie.fde_encoding & 0x0F]
+            size = size or enc.address_size
+            self._check_length(fde, 1 << (8 * size - (cie.fde_encoding & 0x08 == 0x08)))
+            writer.uint(fde.length, size)  # the range: the address format without its application
+            if cie.lsda_encoding is None:
+                writer.uleb(0)  # augmentation data length
             else:
-                writer.sint(_fit_sdata4(fde, fde.start.offset - (address + writer.pos)), 4)
-            self._check_length(fde, 1 << 31)  # sdata4
-            writer.u32(fde.length)
-            writer.uleb(0)  # augmentation data length
+                lsda_size = _PE_FORMATS[cie.lsda_encoding & 0x0F][0] or enc.address_size
+                writer.uleb(lsda_size)
+                if fde.lsda is None:
+                    writer.uint(0, lsda_size)  # no LSDA: a null pointer (never made PC-relative)
+                else:
+                    _write_pointer(writer, cie.lsda_encoding, fde.lsda, f"{where}: LSDA", address)
             writer.raw(fde.instructions)
             self._end_entry(writer, start)
         writer.u32(0)  # terminator: a zero-length entry
@@ -265,9 +383,3 @@ class CallFrames:
     def _check_length(fde: Fde, limit: int) -> None:
         if fde.length >= limit:
             raise DescriptionError(f"FDE at {fde.start}: length {fde.length:#x} does not fit the address range field")
-
-
-def _fit_sdata4(fde: Fde, value: int) -> int:
-    if not -(1 << 31) <= value < 1 << 31:
-        raise DescriptionError(f"FDE at {fde.start}: PC-relative start {value:#x} does not fit 4 bytes")
-    return value
