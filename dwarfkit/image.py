@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from .arch import Arch, check_frame_section
 from .errors import DescriptionError, RelocationError
-from .sections import DwarfSections, Relocation, RelocKind
+from .sections import SYMBOLIC, DwarfSections, Relocation, RelocKind
 
 _MAX_U64 = (1 << 64) - 1
 
@@ -30,12 +30,22 @@ class SectionKind(enum.Enum):
     DATA = "data"
     RODATA = "rodata"
     BSS = "bss"
+    TDATA = "tdata"
+    """Initialised thread-local data (ELF ``.tdata``: every thread gets a copy)."""
+    TBSS = "tbss"
+    """Zero-filled thread-local data (ELF ``.tbss``): a size, no bytes."""
 
 
 class SymbolKind(enum.Enum):
     FUNCTION = "function"
     OBJECT = "object"
     NOTYPE = "notype"
+    TLS = "tls"
+    """A thread-local variable (ELF ``STT_TLS``), defined in a TDATA or TBSS section."""
+
+
+_THREAD_LOCAL_SECTIONS = (SectionKind.TDATA, SectionKind.TBSS)
+_ZERO_FILL = (SectionKind.BSS, SectionKind.TBSS)
 
 
 def check_name(what: str, name: object) -> str:
@@ -101,7 +111,7 @@ class ContentSection:
         check_alignment(where, self.alignment)
         if self.size is not None:
             _check_size(f"{where}: size", self.size)
-        if self.kind is SectionKind.BSS:
+        if self.kind in _ZERO_FILL:
             if self.data or self.relocations:
                 raise DescriptionError(f"{where}: a BSS (zero-fill) section has no bytes and no relocations; give "
                                        f"it a size only (it has {len(self.data)} bytes, {len(self.relocations)} "
@@ -169,10 +179,12 @@ class Image:
                 return s
         raise DescriptionError(f"image has no symbol {name!r}")
 
-    def validate(self, written: set[str] | None = None) -> None:
+    def validate(self, written: set[str] | None = None, *, thread_local: bool = False) -> None:
         """Checks the whole image before a backend writes it (see the module's docstring); raises a
         :class:`~dwarfkit.errors.DwarfkitError` naming what is wrong and where. ``written``: the names of the
-        sections the container writes, which section offsets and references must point into."""
+        sections the container writes, which section offsets and references must point into. ``thread_local``: the
+        container can hold thread-local storage (TDATA/TBSS sections, TLS symbols, TLS_OFFSET relocations); only
+        ELF objects can today, every other writer refuses them here."""
         self.__post_init__()
         for s in self.sections:
             if not isinstance(s, ContentSection):
@@ -195,11 +207,34 @@ class Image:
                 continue
             if sym.section not in names:
                 raise DescriptionError(f"symbol {sym.name!r} refers to missing section {sym.section!r}")
-            size = self.section(sym.section).byte_size
+            home = self.section(sym.section)
+            if (sym.kind is SymbolKind.TLS) != (home.kind in _THREAD_LOCAL_SECTIONS):
+                raise DescriptionError(f"symbol {sym.name!r} of kind {sym.kind.value} is defined in {home.kind.value} "
+                                       f"section {home.name}: thread-local symbols (kind tls) and only they belong in "
+                                       f"tdata/tbss sections")
+            size = home.byte_size
             if not 0 <= sym.value <= size or sym.value + sym.size > size:
                 raise DescriptionError(f"symbol {sym.name!r} [{sym.value:#x}, {sym.value + sym.size:#x}) lies outside "
                                        f"section {sym.section} of size {size:#x}")
         self._validate_relocations(written)
+        self._validate_thread_locals(thread_local)
+
+    def _validate_thread_locals(self, allowed: bool) -> None:
+        kinds = {sym.name: sym.kind for sym in self.symbols}
+        for section in self.sections:
+            if section.kind in _THREAD_LOCAL_SECTIONS and not allowed:
+                raise DescriptionError(f"section {section.name}: thread-local storage ({section.kind.value}) is "
+                                       f"written only in ELF relocatable objects; link them to make a program")
+        for emitted in self.dwarf or ():
+            for r in emitted.relocations:
+                if r.kind is not RelocKind.TLS_OFFSET:
+                    continue
+                if not allowed:
+                    raise RelocationError(f"{emitted.name}+{r.offset:#x}: the TLS offset of {r.target!r} "
+                                          f"(Expr.tls_address) is written only in ELF relocatable objects")
+                if kinds.get(r.target, SymbolKind.TLS) is not SymbolKind.TLS:
+                    raise RelocationError(f"{emitted.name}+{r.offset:#x}: TLS offset of {r.target!r}, which is a "
+                                          f"{kinds[r.target].value} symbol, not a thread-local one (kind tls)")
 
     def _validate_relocations(self, written: set[str] | None) -> None:
         for section in self.sections:
@@ -219,7 +254,7 @@ def check_relocations(name: str, size: int, relocations: list[Relocation], secti
     """Every relocated field lies inside its section and has a width a container can relocate (1, 2, 4, 8 bytes);
     with ``sections`` (the names a container writes), every section offset or reference points into one of them.
     One pass over the relocations, with no per-field allocation: images carry one per address in their DWARF."""
-    symbolic = (RelocKind.ADDRESS, RelocKind.PCREL)
+    symbolic = SYMBOLIC
     for r in relocations:
         offset, width = r.offset, r.size
         if width not in _FIELD_SIZES:

@@ -30,7 +30,7 @@ _RELA = struct.Struct("<QQq")
 
 def object_bytes(image: Image, *, compress: bool = False, eh_frame: bool = True) -> bytes:
     """The relocatable object for ``image``; see :func:`write_object`."""
-    machine = check_image(image)
+    machine = check_image(image, thread_local=True)
     sections: list[ElfSection] = [content_section(replace(s, data=_cleared(s.data, s.relocations)) if s.data else s)
                                   for s in image.sections]
     relocations: dict[str, list[Relocation]] = {s.name: s.relocations for s in image.sections}
