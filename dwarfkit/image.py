@@ -152,6 +152,25 @@ class Symbol:
 
 
 @dataclass
+class SectionGroup:
+    """DWARF sections that travel together under a key: an ELF ``SHT_GROUP`` with ``GRP_COMDAT``, so a linker keeps
+    one copy of each ``signature`` among all its input objects (gcc's ``-fdebug-types-section`` type units: group
+    ``wi.<signature>`` holding that unit's ``.debug_info``). ``dwarf`` is a second emission (another
+    :class:`~dwarfkit.program.DwarfBuilder`, same encoding); its sections keep their names, so an object then holds
+    several sections of one name. Its section offsets and references point into the group's own section of that
+    name when it has one, else into the image's (a shared ``.debug_str``). Written only in ELF objects."""
+
+    signature: str
+    """The group's key, the name of the (local) symbol that names it."""
+    dwarf: DwarfSections
+
+    def check(self) -> None:
+        check_name("section group signature", self.signature)
+        if not isinstance(self.dwarf, DwarfSections):
+            raise DescriptionError(f"section group {self.signature!r}: dwarf {self.dwarf!r} is not DwarfSections")
+
+
+@dataclass
 class Image:
     arch: Arch
     """An :class:`Arch`, or its name (``"x86_64"``, ``"arm64"``, ...)."""
@@ -160,6 +179,8 @@ class Image:
     dwarf: DwarfSections | None = None
     entry: str | None = None
     """Entry symbol, for executables."""
+    groups: list[SectionGroup] = field(default_factory=list)
+    """COMDAT section groups (ELF objects only)."""
 
     def __post_init__(self) -> None:
         if isinstance(self.arch, str):
@@ -179,12 +200,12 @@ class Image:
                 return s
         raise DescriptionError(f"image has no symbol {name!r}")
 
-    def validate(self, written: set[str] | None = None, *, thread_local: bool = False) -> None:
+    def validate(self, written: set[str] | None = None, *, thread_local: bool = False, groups: bool = False) -> None:
         """Checks the whole image before a backend writes it (see the module's docstring); raises a
         :class:`~dwarfkit.errors.DwarfkitError` naming what is wrong and where. ``written``: the names of the
         sections the container writes, which section offsets and references must point into. ``thread_local``: the
         container can hold thread-local storage (TDATA/TBSS sections, TLS symbols, TLS_OFFSET relocations); only
-        ELF objects can today, every other writer refuses them here."""
+        ELF objects can today, every other writer refuses them here. ``groups``: likewise for :attr:`groups`."""
         self.__post_init__()
         for s in self.sections:
             if not isinstance(s, ContentSection):
@@ -218,6 +239,31 @@ class Image:
                                        f"section {sym.section} of size {size:#x}")
         self._validate_relocations(written)
         self._validate_thread_locals(thread_local)
+        self._validate_groups(groups, written, seen)
+
+    def _validate_groups(self, allowed: bool, written: set[str] | None, symbols: set[str]) -> None:
+        if not isinstance(self.groups, list):
+            raise DescriptionError(f"image groups {self.groups!r} is not a list of SectionGroup")
+        signatures: set[str] = set()
+        for group in self.groups:
+            if not isinstance(group, SectionGroup):
+                raise DescriptionError(f"image group {group!r} is not a SectionGroup")
+            group.check()
+            where = f"section group {group.signature!r}"
+            if not allowed:
+                raise DescriptionError(f"{where}: section groups (COMDAT) are written only in ELF relocatable objects")
+            if group.signature in signatures or group.signature in symbols:
+                raise DescriptionError(f"{where}: the signature is already used by another group or a symbol")
+            signatures.add(group.signature)
+            if self.dwarf is not None and group.dwarf.encoding != self.dwarf.encoding:
+                raise DescriptionError(f"{where}: its DWARF encoding {group.dwarf.encoding} differs from the "
+                                       f"image's {self.dwarf.encoding}")
+            names = set(group.dwarf.sections)
+            for emitted in group.dwarf:
+                check_name("DWARF section name", emitted.name)
+                check_alignment(f"{where}: section {emitted.name}", emitted.alignment)
+                check_relocations(f"{emitted.name} (group {group.signature})", len(emitted.data),
+                                  emitted.relocations, None if written is None else written | names)
 
     def _validate_thread_locals(self, allowed: bool) -> None:
         kinds = {sym.name: sym.kind for sym in self.symbols}

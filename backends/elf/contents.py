@@ -32,11 +32,11 @@ _CONTENT_FLAGS = {
 }
 
 
-def check_image(image: Image, *, thread_local: bool = False) -> ElfMachine:
+def check_image(image: Image, *, thread_local: bool = False, groups: bool = False) -> ElfMachine:
     """Validates what every ELF writer needs; returns the target machine. ``thread_local``: the file may hold
-    thread-local storage (objects: the linker lays out the TLS segment)."""
+    thread-local storage (objects: the linker lays out the TLS segment); ``groups``: COMDAT section groups."""
     written = {s.name for s in image.sections} | (set(image.dwarf.sections) if image.dwarf is not None else set())
-    image.validate(written, thread_local=thread_local)
+    image.validate(written, thread_local=thread_local, groups=groups)
     machine = machine_for(image.arch)
     encoding = image.dwarf.encoding if image.dwarf else None
     if encoding is not None and (encoding.byteorder != "little" or encoding.address_size != 8):
