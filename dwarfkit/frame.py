@@ -12,7 +12,10 @@ A :class:`Cie` holds what many functions share (alignment factors, return-addres
 instruction builder (``advance_to`` here; ``def_cfa*``, ``offset``, ``val_offset``, ``expression``, ``restore``, ...
 in :mod:`dwarfkit.cfa`) picks the most compact ``DW_CFA`` form unless a method names the form. ``debug_frame()`` writes
 CIE version 1/3/4 by DWARF version, DWARF64 too; ``eh_frame()`` writes augmentation "zR" with pcrel|sdata4 FDE
-addresses (PCREL relocations) and the terminator. Both return whole :class:`Section` objects; symbolic starts become
+addresses (PCREL relocations) and the terminator by default; a CIE made with ``personality=``, ``lsda_encoding=``,
+``fde_encoding=``, ``signal_frame=`` gets "zPLR" and its subsets (C++: ``cie(personality="DW.ref.__gxx_personality_v0",
+lsda_encoding=0x1b)``, then ``fde(cie, start, length, lsda="LLSDA0")``), each pointer relocated by its DW_EH_PE
+encoding. Both return whole :class:`Section` objects; symbolic starts become
 ADDRESS relocations. Imports the foundations and ``arch``.
 
 Where to add: a CFA instruction -> a method on :class:`~dwarfkit.cfa.CfaInstructions`; an arch -> ``_ALIGNMENT``,

@@ -10,6 +10,10 @@ and call frames made for this architecture. So every backend refuses the same ba
 before it has written a byte. Which sections and symbols a reference may name, and the DWARF's address size and
 byte order, depend on the container: each backend checks those itself. Backends that resolve addresses (executables,
 dSYMs, debug files) also check them against the final sections with :func:`check_final_addresses`.
+
+Two things only ELF relocatable objects hold, refused by every other writer in :meth:`Image.validate`: thread-local
+storage (TDATA/TBSS sections, TLS symbols, ``TLS_OFFSET`` relocations from ``Expr.tls_address``: their offsets are
+laid out by the linker) and :class:`SectionGroup` COMDAT groups (type units kept once across objects).
 """
 from __future__ import annotations
 
