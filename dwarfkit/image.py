@@ -20,11 +20,11 @@ from __future__ import annotations
 import bisect
 import enum
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .arch import Arch, check_frame_section
 from .errors import DescriptionError, RelocationError
-from .sections import SYMBOLIC, DwarfSections, Relocation, RelocKind
+from .sections import SYMBOLIC, DwarfSections, Relocation, RelocKind, Section
 
 _MAX_U64 = (1 << 64) - 1
 
@@ -338,3 +338,76 @@ def check_final_addresses(dwarf: DwarfSections, symbol_addresses: Mapping[str, i
             if k < 0 or value > spans[k][1]:
                 raise DescriptionError(f"{section.name}+{r.offset:#x}: address {value:#x} ({r.target!r}"
                                        f"{r.addend:+#x}) lies outside every section of {where}")
+
+
+_DW_UT_TYPE, _DW_UT_SPLIT_TYPE = 2, 6
+
+
+def group_type_units(dwarf: DwarfSections) -> tuple[DwarfSections, list[SectionGroup]]:
+    """Splits one emission's type units off into COMDAT groups, as gcc's ``-fdebug-types-section`` lays out an
+    object: each type unit's bytes become the ``.debug_info`` (DWARF 5) or ``.debug_types`` (DWARF 4) of a group
+    keyed ``wi.<signature>``/``wt.<signature>``; everything else (abbreviations, strings, lines) stays shared in the
+    returned sections, whose ``.debug_info`` offsets (``.debug_aranges``, references) are moved back over the bytes
+    taken out. Refused with ``.debug_names``, whose type-unit list would point at the removed bytes."""
+    if not isinstance(dwarf, DwarfSections):
+        raise DescriptionError(f"group_type_units needs DwarfSections, not {dwarf!r}")
+    name = ".debug_types" if ".debug_types" in dwarf else ".debug_info"
+    if name not in dwarf:
+        return dwarf, []
+    if ".debug_names" in dwarf:
+        raise DescriptionError("group_type_units: .debug_names lists type units by their .debug_info offset; emit "
+                               "without it (the linker cannot merge it across groups either)")
+    info = dwarf[name]
+    data, order = bytes(info.data), dwarf.encoding.byteorder
+    units: list[tuple[int, int, int | None]] = []   # (start, end, signature of a type unit)
+    pos = 0
+    while pos < len(data):
+        length, head = int.from_bytes(data[pos:pos + 4], order), 4
+        offset_size = 4
+        if length == 0xFFFFFFFF:
+            length, head, offset_size = int.from_bytes(data[pos + 4:pos + 12], order), 12, 8
+        end = pos + head + length
+        version = int.from_bytes(data[pos + head:pos + head + 2], order)
+        signature = None
+        if version >= 5 and data[pos + head + 2] in (_DW_UT_TYPE, _DW_UT_SPLIT_TYPE):
+            at = pos + head + 4 + offset_size
+            signature = int.from_bytes(data[at:at + 8], order)
+        elif name == ".debug_types":
+            at = pos + head + 2 + offset_size + 1
+            signature = int.from_bytes(data[at:at + 8], order)
+        units.append((pos, end, signature))
+        pos = end
+    removed = [(start, end) for start, end, signature in units if signature is not None]
+    if not removed:
+        return dwarf, []
+
+    def moved(offset: int) -> int:
+        return offset - sum(end - start for start, end in removed if end <= offset)
+
+    relocations = info.relocations
+    groups = []
+    prefix = "wt" if name == ".debug_types" else "wi"
+    for start, end, signature in units:
+        if signature is None:
+            continue
+        piece = Section(name, bytearray(data[start:end]), [replace(r, offset=r.offset - start) for r in relocations
+                                                           if start <= r.offset < end], info.alignment)
+        groups.append(SectionGroup(f"{prefix}.{signature:016x}", DwarfSections(dwarf.encoding, {name: piece})))
+    out = DwarfSections(dwarf.encoding)
+    for section in dwarf:
+        if section is info:
+            kept = [(start, end) for start, end, signature in units if signature is None]
+            section = Section(name, bytearray(b"".join(data[s:e] for s, e in kept)),
+                              [replace(r, offset=moved(r.offset)) for r in relocations
+                               if not any(s <= r.offset < e for s, e in removed)], info.alignment)
+            if not section.data:
+                continue
+        copy = bytearray(section.data)   # the caller's emission stays as it was
+        fixed = []
+        for r in section.relocations:
+            if r.kind in (RelocKind.UNIT, RelocKind.SECTION) and r.target == name and moved(r.addend) != r.addend:
+                r = replace(r, addend=moved(r.addend))
+                copy[r.offset:r.offset + r.size] = r.addend.to_bytes(r.size, order)
+            fixed.append(r)
+        out.add(Section(section.name, copy, fixed, section.alignment))
+    return out, groups
