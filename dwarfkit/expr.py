@@ -301,6 +301,21 @@ class Expr:
                 self.simple = None
         return self
 
+    def tls_address(self, symbol: "Address | str", *, gnu: bool = False) -> "Expr":
+        """A thread-local variable's address: its offset in the module's TLS block as ``DW_OP_const8u`` (``const4u``
+        with 4-byte addresses), relocated as :attr:`~dwarfkit.sections.RelocKind.TLS_OFFSET` (ELF:
+        ``R_X86_64_DTPOFF64``), then ``DW_OP_form_tls_address`` (``DW_OP_GNU_push_tls_address`` with ``gnu``, as
+        clang and DWARF 2-4 consumers use). Only ELF objects can hold the relocation."""
+        if isinstance(symbol, bool) or not isinstance(symbol, (Address, str, int)):
+            raise DescriptionError(f"tls_address needs a thread-local symbol, got {symbol!r}")
+        address = as_address(symbol)
+        if address.symbol is None and not 0 <= address.offset < 1 << 64:
+            raise DescriptionError(f"tls_address: TLS offset {address.offset:#x} does not fit 64 bits")
+        self._ops.append((_CONST8U, ("tls",), (TlsOffset(address.symbol, address.offset),)))
+        self._cache = self._block = None
+        self.simple = None
+        return self.op("GNU_push_tls_address" if gnu else "form_tls_address")
+
     def reg(self, number: int) -> "Expr":
         """DW_OP_reg<n> for registers 0..31, DW_OP_regx above."""
         return self.op(f"reg{number}") if 0 <= number < 32 else self.op("regx", number)
@@ -363,6 +378,14 @@ class Expr:
                     elif value.offset >> bits:
                         raise self._error(code, f"address {value.offset:#x} does not fit {size}-byte addresses")
                     out += (value.offset & ((1 << bits) - 1)).to_bytes(size, order)
+                elif kind == "tls":   # const8u/const4u by address size, relocated as a TLS offset
+                    size = encoding.address_size
+                    out[-1] = _CONST8U if size == 8 else _CONST4U
+                    if value.offset >> (8 * size):
+                        raise self._error(code, f"TLS offset {value.offset:#x} does not fit {size} bytes")
+                    if value.symbol is not None:
+                        relocs.append((len(out), size, value))
+                    out += value.offset.to_bytes(size, order)
                 elif kind in _DIE_KINDS:
                     size = (encoding.address_size if encoding.version == 2 else encoding.offset_size) \
                         if kind == "ref" else 4 if kind in ("type", "ref4") else 2
@@ -392,6 +415,16 @@ class Expr:
 
     def _error(self, code: int, message: str) -> DescriptionError:
         return DescriptionError(f"{self!r}: {_NAMES[code]} {message}")
+
+
+class TlsOffset(Address):
+    """The operand :meth:`Expr.tls_address` records: a symbol's offset in its TLS block (not its address), which
+    :meth:`Expr.encode` reports beside the addresses; the writers relocate it as ``RelocKind.TLS_OFFSET``."""
+
+    __slots__ = ()
+
+
+_CONST8U, _CONST4U = DW_OP_name2opcode["DW_OP_const8u"], DW_OP_name2opcode["DW_OP_const4u"]
 
 
 class DieOperand:

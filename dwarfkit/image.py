@@ -10,17 +10,21 @@ and call frames made for this architecture. So every backend refuses the same ba
 before it has written a byte. Which sections and symbols a reference may name, and the DWARF's address size and
 byte order, depend on the container: each backend checks those itself. Backends that resolve addresses (executables,
 dSYMs, debug files) also check them against the final sections with :func:`check_final_addresses`.
+
+Two things only ELF relocatable objects hold, refused by every other writer in :meth:`Image.validate`: thread-local
+storage (TDATA/TBSS sections, TLS symbols, ``TLS_OFFSET`` relocations from ``Expr.tls_address``: their offsets are
+laid out by the linker) and :class:`SectionGroup` COMDAT groups (type units kept once across objects).
 """
 from __future__ import annotations
 
 import bisect
 import enum
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from .arch import Arch, check_frame_section
 from .errors import DescriptionError, RelocationError
-from .sections import DwarfSections, Relocation, RelocKind
+from .sections import SYMBOLIC, DwarfSections, Relocation, RelocKind, Section
 
 _MAX_U64 = (1 << 64) - 1
 
@@ -30,12 +34,22 @@ class SectionKind(enum.Enum):
     DATA = "data"
     RODATA = "rodata"
     BSS = "bss"
+    TDATA = "tdata"
+    """Initialised thread-local data (ELF ``.tdata``: every thread gets a copy)."""
+    TBSS = "tbss"
+    """Zero-filled thread-local data (ELF ``.tbss``): a size, no bytes."""
 
 
 class SymbolKind(enum.Enum):
     FUNCTION = "function"
     OBJECT = "object"
     NOTYPE = "notype"
+    TLS = "tls"
+    """A thread-local variable (ELF ``STT_TLS``), defined in a TDATA or TBSS section."""
+
+
+_THREAD_LOCAL_SECTIONS = (SectionKind.TDATA, SectionKind.TBSS)
+_ZERO_FILL = (SectionKind.BSS, SectionKind.TBSS)
 
 
 def check_name(what: str, name: object) -> str:
@@ -101,7 +115,7 @@ class ContentSection:
         check_alignment(where, self.alignment)
         if self.size is not None:
             _check_size(f"{where}: size", self.size)
-        if self.kind is SectionKind.BSS:
+        if self.kind in _ZERO_FILL:
             if self.data or self.relocations:
                 raise DescriptionError(f"{where}: a BSS (zero-fill) section has no bytes and no relocations; give "
                                        f"it a size only (it has {len(self.data)} bytes, {len(self.relocations)} "
@@ -142,6 +156,25 @@ class Symbol:
 
 
 @dataclass
+class SectionGroup:
+    """DWARF sections that travel together under a key: an ELF ``SHT_GROUP`` with ``GRP_COMDAT``, so a linker keeps
+    one copy of each ``signature`` among all its input objects (gcc's ``-fdebug-types-section`` type units: group
+    ``wi.<signature>`` holding that unit's ``.debug_info``). ``dwarf`` is a second emission (another
+    :class:`~dwarfkit.program.DwarfBuilder`, same encoding); its sections keep their names, so an object then holds
+    several sections of one name. Its section offsets and references point into the group's own section of that
+    name when it has one, else into the image's (a shared ``.debug_str``). Written only in ELF objects."""
+
+    signature: str
+    """The group's key, the name of the (local) symbol that names it."""
+    dwarf: DwarfSections
+
+    def check(self) -> None:
+        check_name("section group signature", self.signature)
+        if not isinstance(self.dwarf, DwarfSections):
+            raise DescriptionError(f"section group {self.signature!r}: dwarf {self.dwarf!r} is not DwarfSections")
+
+
+@dataclass
 class Image:
     arch: Arch
     """An :class:`Arch`, or its name (``"x86_64"``, ``"arm64"``, ...)."""
@@ -150,6 +183,8 @@ class Image:
     dwarf: DwarfSections | None = None
     entry: str | None = None
     """Entry symbol, for executables."""
+    groups: list[SectionGroup] = field(default_factory=list)
+    """COMDAT section groups (ELF objects only)."""
 
     def __post_init__(self) -> None:
         if isinstance(self.arch, str):
@@ -169,10 +204,12 @@ class Image:
                 return s
         raise DescriptionError(f"image has no symbol {name!r}")
 
-    def validate(self, written: set[str] | None = None) -> None:
+    def validate(self, written: set[str] | None = None, *, thread_local: bool = False, groups: bool = False) -> None:
         """Checks the whole image before a backend writes it (see the module's docstring); raises a
         :class:`~dwarfkit.errors.DwarfkitError` naming what is wrong and where. ``written``: the names of the
-        sections the container writes, which section offsets and references must point into."""
+        sections the container writes, which section offsets and references must point into. ``thread_local``: the
+        container can hold thread-local storage (TDATA/TBSS sections, TLS symbols, TLS_OFFSET relocations); only
+        ELF objects can today, every other writer refuses them here. ``groups``: likewise for :attr:`groups`."""
         self.__post_init__()
         for s in self.sections:
             if not isinstance(s, ContentSection):
@@ -195,11 +232,59 @@ class Image:
                 continue
             if sym.section not in names:
                 raise DescriptionError(f"symbol {sym.name!r} refers to missing section {sym.section!r}")
-            size = self.section(sym.section).byte_size
+            home = self.section(sym.section)
+            if (sym.kind is SymbolKind.TLS) != (home.kind in _THREAD_LOCAL_SECTIONS):
+                raise DescriptionError(f"symbol {sym.name!r} of kind {sym.kind.value} is defined in {home.kind.value} "
+                                       f"section {home.name}: thread-local symbols (kind tls) and only they belong in "
+                                       f"tdata/tbss sections")
+            size = home.byte_size
             if not 0 <= sym.value <= size or sym.value + sym.size > size:
                 raise DescriptionError(f"symbol {sym.name!r} [{sym.value:#x}, {sym.value + sym.size:#x}) lies outside "
                                        f"section {sym.section} of size {size:#x}")
         self._validate_relocations(written)
+        self._validate_thread_locals(thread_local)
+        self._validate_groups(groups, written, seen)
+
+    def _validate_groups(self, allowed: bool, written: set[str] | None, symbols: set[str]) -> None:
+        if not isinstance(self.groups, list):
+            raise DescriptionError(f"image groups {self.groups!r} is not a list of SectionGroup")
+        signatures: set[str] = set()
+        for group in self.groups:
+            if not isinstance(group, SectionGroup):
+                raise DescriptionError(f"image group {group!r} is not a SectionGroup")
+            group.check()
+            where = f"section group {group.signature!r}"
+            if not allowed:
+                raise DescriptionError(f"{where}: section groups (COMDAT) are written only in ELF relocatable objects")
+            if group.signature in signatures or group.signature in symbols:
+                raise DescriptionError(f"{where}: the signature is already used by another group or a symbol")
+            signatures.add(group.signature)
+            if self.dwarf is not None and group.dwarf.encoding != self.dwarf.encoding:
+                raise DescriptionError(f"{where}: its DWARF encoding {group.dwarf.encoding} differs from the "
+                                       f"image's {self.dwarf.encoding}")
+            names = set(group.dwarf.sections)
+            for emitted in group.dwarf:
+                check_name("DWARF section name", emitted.name)
+                check_alignment(f"{where}: section {emitted.name}", emitted.alignment)
+                check_relocations(f"{emitted.name} (group {group.signature})", len(emitted.data),
+                                  emitted.relocations, None if written is None else written | names)
+
+    def _validate_thread_locals(self, allowed: bool) -> None:
+        kinds = {sym.name: sym.kind for sym in self.symbols}
+        for section in self.sections:
+            if section.kind in _THREAD_LOCAL_SECTIONS and not allowed:
+                raise DescriptionError(f"section {section.name}: thread-local storage ({section.kind.value}) is "
+                                       f"written only in ELF relocatable objects; link them to make a program")
+        for emitted in self.dwarf or ():
+            for r in emitted.relocations:
+                if r.kind is not RelocKind.TLS_OFFSET:
+                    continue
+                if not allowed:
+                    raise RelocationError(f"{emitted.name}+{r.offset:#x}: the TLS offset of {r.target!r} "
+                                          f"(Expr.tls_address) is written only in ELF relocatable objects")
+                if kinds.get(r.target, SymbolKind.TLS) is not SymbolKind.TLS:
+                    raise RelocationError(f"{emitted.name}+{r.offset:#x}: TLS offset of {r.target!r}, which is a "
+                                          f"{kinds[r.target].value} symbol, not a thread-local one (kind tls)")
 
     def _validate_relocations(self, written: set[str] | None) -> None:
         for section in self.sections:
@@ -219,7 +304,7 @@ def check_relocations(name: str, size: int, relocations: list[Relocation], secti
     """Every relocated field lies inside its section and has a width a container can relocate (1, 2, 4, 8 bytes);
     with ``sections`` (the names a container writes), every section offset or reference points into one of them.
     One pass over the relocations, with no per-field allocation: images carry one per address in their DWARF."""
-    symbolic = (RelocKind.ADDRESS, RelocKind.PCREL)
+    symbolic = SYMBOLIC
     for r in relocations:
         offset, width = r.offset, r.size
         if width not in _FIELD_SIZES:
@@ -253,3 +338,76 @@ def check_final_addresses(dwarf: DwarfSections, symbol_addresses: Mapping[str, i
             if k < 0 or value > spans[k][1]:
                 raise DescriptionError(f"{section.name}+{r.offset:#x}: address {value:#x} ({r.target!r}"
                                        f"{r.addend:+#x}) lies outside every section of {where}")
+
+
+_DW_UT_TYPE, _DW_UT_SPLIT_TYPE = 2, 6
+
+
+def group_type_units(dwarf: DwarfSections) -> tuple[DwarfSections, list[SectionGroup]]:
+    """Splits one emission's type units off into COMDAT groups, as gcc's ``-fdebug-types-section`` lays out an
+    object: each type unit's bytes become the ``.debug_info`` (DWARF 5) or ``.debug_types`` (DWARF 4) of a group
+    keyed ``wi.<signature>``/``wt.<signature>``; everything else (abbreviations, strings, lines) stays shared in the
+    returned sections, whose ``.debug_info`` offsets (``.debug_aranges``, references) are moved back over the bytes
+    taken out. Refused with ``.debug_names``, whose type-unit list would point at the removed bytes."""
+    if not isinstance(dwarf, DwarfSections):
+        raise DescriptionError(f"group_type_units needs DwarfSections, not {dwarf!r}")
+    name = ".debug_types" if ".debug_types" in dwarf else ".debug_info"
+    if name not in dwarf:
+        return dwarf, []
+    if ".debug_names" in dwarf:
+        raise DescriptionError("group_type_units: .debug_names lists type units by their .debug_info offset; emit "
+                               "without it (the linker cannot merge it across groups either)")
+    info = dwarf[name]
+    data, order = bytes(info.data), dwarf.encoding.byteorder
+    units: list[tuple[int, int, int | None]] = []   # (start, end, signature of a type unit)
+    pos = 0
+    while pos < len(data):
+        length, head = int.from_bytes(data[pos:pos + 4], order), 4
+        offset_size = 4
+        if length == 0xFFFFFFFF:
+            length, head, offset_size = int.from_bytes(data[pos + 4:pos + 12], order), 12, 8
+        end = pos + head + length
+        version = int.from_bytes(data[pos + head:pos + head + 2], order)
+        signature = None
+        if version >= 5 and data[pos + head + 2] in (_DW_UT_TYPE, _DW_UT_SPLIT_TYPE):
+            at = pos + head + 4 + offset_size
+            signature = int.from_bytes(data[at:at + 8], order)
+        elif name == ".debug_types":
+            at = pos + head + 2 + offset_size + 1
+            signature = int.from_bytes(data[at:at + 8], order)
+        units.append((pos, end, signature))
+        pos = end
+    removed = [(start, end) for start, end, signature in units if signature is not None]
+    if not removed:
+        return dwarf, []
+
+    def moved(offset: int) -> int:
+        return offset - sum(end - start for start, end in removed if end <= offset)
+
+    relocations = info.relocations
+    groups = []
+    prefix = "wt" if name == ".debug_types" else "wi"
+    for start, end, signature in units:
+        if signature is None:
+            continue
+        piece = Section(name, bytearray(data[start:end]), [replace(r, offset=r.offset - start) for r in relocations
+                                                           if start <= r.offset < end], info.alignment)
+        groups.append(SectionGroup(f"{prefix}.{signature:016x}", DwarfSections(dwarf.encoding, {name: piece})))
+    out = DwarfSections(dwarf.encoding)
+    for section in dwarf:
+        if section is info:
+            kept = [(start, end) for start, end, signature in units if signature is None]
+            section = Section(name, bytearray(b"".join(data[s:e] for s, e in kept)),
+                              [replace(r, offset=moved(r.offset)) for r in relocations
+                               if not any(s <= r.offset < e for s, e in removed)], info.alignment)
+            if not section.data:
+                continue
+        copy = bytearray(section.data)   # the caller's emission stays as it was
+        fixed = []
+        for r in section.relocations:
+            if r.kind in (RelocKind.UNIT, RelocKind.SECTION) and r.target == name and moved(r.addend) != r.addend:
+                r = replace(r, addend=moved(r.addend))
+                copy[r.offset:r.offset + r.size] = r.addend.to_bytes(r.size, order)
+            fixed.append(r)
+        out.add(Section(section.name, copy, fixed, section.alignment))
+    return out, groups

@@ -14,8 +14,9 @@ from array import array
 
 from .sections import Relocation, RelocKind, Section
 
-KINDS = (RelocKind.ENTRY, RelocKind.UNIT, RelocKind.SECTION, RelocKind.ADDRESS, RelocKind.PCREL)
-ENTRY, UNIT, SECTION, ADDRESS, PCREL = range(5)
+KINDS = (RelocKind.ENTRY, RelocKind.UNIT, RelocKind.SECTION, RelocKind.ADDRESS, RelocKind.PCREL,
+         RelocKind.TLS_OFFSET)
+ENTRY, UNIT, SECTION, ADDRESS, PCREL, TLS_OFFSET = range(6)
 
 
 class RelocationBuffer:

@@ -13,10 +13,13 @@ symbol is at address 0:
 * ``ADDRESS``: the address of the symbol ``target`` plus ``addend`` (``DW_AT_low_pc``, ``DW_OP_addr``,
   ``DW_LNE_set_address``, an FDE's initial location).
 * ``PCREL``: the address of ``target`` plus ``addend`` minus the address of the field itself (``.eh_frame``).
+* ``TLS_OFFSET``: the offset of the thread-local symbol ``target`` (plus ``addend``) in its module's TLS block, the
+  operand of ``DW_OP_form_tls_address``/``DW_OP_GNU_push_tls_address`` (ELF: ``R_X86_64_DTPOFF64``,
+  ``R_AARCH64_TLS_DTPREL``). Only linkers compute it: final images refuse it.
 
-For ``UNIT``, ``SECTION`` and ``ADDRESS`` the stored bytes equal ``addend``; for ``PCREL`` they are 0. An ELF object
-turns the kinds into ``.rela`` records, a COFF object into ``SECREL``/``ADDR64``, a final image (executable, dSYM)
-resolves them with :meth:`DwarfSections.resolve`.
+For ``UNIT``, ``SECTION``, ``ADDRESS`` and ``TLS_OFFSET`` the stored bytes equal ``addend``; for ``PCREL`` they are
+0. An ELF object turns the kinds into ``.rela`` records, a COFF object into ``SECREL``/``ADDR64``, a final image
+(executable, dSYM) resolves them with :meth:`DwarfSections.resolve`.
 """
 from __future__ import annotations
 
@@ -34,6 +37,7 @@ class RelocKind(enum.Enum):
     SECTION = "section"
     ADDRESS = "address"
     PCREL = "pcrel"
+    TLS_OFFSET = "tls_offset"
 
     @property
     def needs_container_relocation(self) -> bool:
@@ -49,9 +53,12 @@ class Relocation:
     """Width of the field in bytes: 1, 2, 4 or 8."""
     kind: RelocKind
     target: str
-    """A section name (``.debug_str``) for UNIT/SECTION/ENTRY, a symbol name for ADDRESS/PCREL."""
+    """A section name (``.debug_str``) for UNIT/SECTION/ENTRY, a symbol name for ADDRESS/PCREL/TLS_OFFSET."""
     addend: int = 0
 
+
+SYMBOLIC = frozenset((RelocKind.ADDRESS, RelocKind.PCREL, RelocKind.TLS_OFFSET))
+"""The kinds whose target is a symbol (the others name a section)."""
 
 # Canonical order of the debug sections (ELF spelling); backends rename them for their container.
 DEBUG_SECTION_ORDER: tuple[str, ...] = (
@@ -98,7 +105,7 @@ class DwarfSections:
     def symbols(self) -> set[str]:
         """Names of the external symbols the sections refer to."""
         return {r.target for s in self.sections.values() for r in s.relocations
-                if r.kind in (RelocKind.ADDRESS, RelocKind.PCREL)}
+                if r.kind in SYMBOLIC}
 
     def sizes(self) -> dict[str, int]:
         return {s.name: len(s.data) for s in self}
@@ -131,6 +138,9 @@ def apply_relocations(data: bytearray, section_name: str, relocations: Iterable[
                 raise RelocationError(f"{section_name}+{r.offset:#x}: PC-relative field needs the address of "
                                       f"{section_name}")
             value = _symbol(symbol_addresses, r, section_name) + r.addend - (section_addresses[section_name] + r.offset)
+        elif r.kind is RelocKind.TLS_OFFSET:
+            raise RelocationError(f"{section_name}+{r.offset:#x}: the TLS offset of {r.target!r} is known only to a "
+                                  f"linker; thread-local variables are written in ELF objects, not final images")
         else:
             continue
         data[r.offset:r.offset + r.size] = encode_field(value, r.size, byteorder, section_name, r)

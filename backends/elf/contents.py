@@ -27,13 +27,16 @@ _CONTENT_FLAGS = {
     SectionKind.DATA: SH_FLAGS.SHF_ALLOC | SH_FLAGS.SHF_WRITE,
     SectionKind.RODATA: SH_FLAGS.SHF_ALLOC,
     SectionKind.BSS: SH_FLAGS.SHF_ALLOC | SH_FLAGS.SHF_WRITE,
+    SectionKind.TDATA: SH_FLAGS.SHF_ALLOC | SH_FLAGS.SHF_WRITE | SH_FLAGS.SHF_TLS,
+    SectionKind.TBSS: SH_FLAGS.SHF_ALLOC | SH_FLAGS.SHF_WRITE | SH_FLAGS.SHF_TLS,
 }
 
 
-def check_image(image: Image) -> ElfMachine:
-    """Validates what every ELF writer needs; returns the target machine."""
+def check_image(image: Image, *, thread_local: bool = False, groups: bool = False) -> ElfMachine:
+    """Validates what every ELF writer needs; returns the target machine. ``thread_local``: the file may hold
+    thread-local storage (objects: the linker lays out the TLS segment); ``groups``: COMDAT section groups."""
     written = {s.name for s in image.sections} | (set(image.dwarf.sections) if image.dwarf is not None else set())
-    image.validate(written)
+    image.validate(written, thread_local=thread_local, groups=groups)
     machine = machine_for(image.arch)
     encoding = image.dwarf.encoding if image.dwarf else None
     if encoding is not None and (encoding.byteorder != "little" or encoding.address_size != 8):
@@ -43,7 +46,7 @@ def check_image(image: Image) -> ElfMachine:
 
 
 def content_section(section: ContentSection) -> ElfSection:
-    if section.kind is SectionKind.BSS:
+    if section.kind in (SectionKind.BSS, SectionKind.TBSS):
         return ElfSection(section.name, SHT["SHT_NOBITS"], _CONTENT_FLAGS[section.kind], align=section.alignment,
                           nobits_size=section.byte_size)
     return ElfSection(section.name, SHT["SHT_PROGBITS"], _CONTENT_FLAGS[section.kind], data=bytes(section.data),

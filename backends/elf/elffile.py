@@ -6,6 +6,7 @@ holds and where they load is decided by the writers (objectfile, executable, deb
 from __future__ import annotations
 
 import struct
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -76,23 +77,23 @@ def serialize(header: ElfHeader, sections: Sequence[ElfSection], segments: Seque
     With ``page_size``, every allocated section gets a file offset congruent to its address modulo the page size, as
     a loader needs to map it.
     """
-    names = [s.name for s in sections]
-    if len(set(names)) != len(names):
-        raise LayoutError(f"ELF file would hold two sections of the same name: {names}")
     shstrtab = ElfSection(".shstrtab", SHT["SHT_STRTAB"])
     all_sections = [*sections, shstrtab]
     name_offsets = _string_table(shstrtab, [s.name for s in all_sections])
-    index = {s.name: i + 1 for i, s in enumerate(all_sections)}
+    # Sections may share a name (COMDAT groups: a .debug_info per group); only unique names can be linked by name.
+    counts = Counter(s.name for s in all_sections)
+    index = {s.name: i + 1 for i, s in enumerate(all_sections) if counts[s.name] == 1}
 
     offset = EHDR_SIZE + PHDR_SIZE * len(segments)
-    offsets: dict[str, int] = {}
+    positions: list[int] = []
     for s in all_sections:
         offset = align_up(offset, s.align)
         if page_size and s.allocated:
             offset += (s.addr - offset) % page_size
-        offsets[s.name] = offset
+        positions.append(offset)
         if s.type != SHT["SHT_NOBITS"]:
             offset += len(s.data)
+    offsets = {s.name: pos for s, pos in zip(all_sections, positions, strict=True) if s.name in index}
     shoff = align_up(offset, 8)
 
     out = bytearray(shoff + SHDR_SIZE * (len(all_sections) + 1))
@@ -105,15 +106,24 @@ def serialize(header: ElfHeader, sections: Sequence[ElfSection], segments: Seque
     by_name = {s.name: s for s in all_sections}
     for i, seg in enumerate(segments):
         _PHDR.pack_into(out, EHDR_SIZE + i * PHDR_SIZE, *_program_header(seg, by_name, offsets))
-    for s in all_sections:
+    for s, pos in zip(all_sections, positions, strict=True):
         if s.type != SHT["SHT_NOBITS"]:
-            out[offsets[s.name]:offsets[s.name] + len(s.data)] = s.data
-    for i, s in enumerate(all_sections, start=1):
-        link = index[s.link] if isinstance(s.link, str) else s.link
-        info = index[s.info] if isinstance(s.info, str) else s.info
-        SHDR.pack_into(out, shoff + i * SHDR_SIZE, name_offsets[s.name], s.type, s.flags, s.addr, offsets[s.name],
+            out[pos:pos + len(s.data)] = s.data
+    for i, (s, pos) in enumerate(zip(all_sections, positions, strict=True), start=1):
+        link = _index(index, s.link, s.name)
+        info = _index(index, s.info, s.name)
+        SHDR.pack_into(out, shoff + i * SHDR_SIZE, name_offsets[s.name], s.type, s.flags, s.addr, pos,
                         s.size, link, info, s.align, s.entsize)
     return bytes(out)
+
+
+def _index(index: dict[str, int], ref: str | int, where: str) -> int:
+    if isinstance(ref, int):
+        return ref
+    if ref not in index:
+        raise LayoutError(f"section {where} links to {ref!r}, which is not one section of the file (absent or "
+                          f"shared by several)")
+    return index[ref]
 
 
 def section_indices(sections: Sequence[ElfSection]) -> dict[str, int]:

@@ -26,38 +26,76 @@ from .symtab import STB, STT, SYMBOL_TYPES, ElfSymbol, SymbolTable
 
 SHT = ENUM_SH_TYPE_BASE
 _RELA = struct.Struct("<QQq")
+_GRP_COMDAT = 1
 
 
 def object_bytes(image: Image, *, compress: bool = False, eh_frame: bool = True) -> bytes:
     """The relocatable object for ``image``; see :func:`write_object`."""
-    machine = check_image(image)
+    machine = check_image(image, thread_local=True, groups=True)
     sections: list[ElfSection] = [content_section(replace(s, data=_cleared(s.data, s.relocations)) if s.data else s)
                                   for s in image.sections]
-    relocations: dict[str, list[Relocation]] = {s.name: s.relocations for s in image.sections}
+    # (section, its relocations, its scope: "" for the image, a group's signature for that group's sections)
+    relocated: list[tuple[ElfSection, list[Relocation], str]] = [
+        (section, s.relocations, "") for section, s in zip(sections, image.sections, strict=True)]
     for d in debug_sections(image.dwarf, with_eh_frame=eh_frame):
         data = _cleared(bytes(d.data), d.relocations)
         if d.name == EH_FRAME:
             sections.append(eh_frame_section(data, d.alignment))
         else:
             sections.append(debug_section(d.name, data, compress=compress, alignment=d.alignment))
-        relocations[d.name] = d.relocations
+        relocated.append((sections[-1], d.relocations, ""))
     # An empty .note.GNU-stack says the code needs no executable stack (GNU ld warns without it).
     sections.append(ElfSection(".note.GNU-stack", SHT["SHT_PROGBITS"]))
-    relocated = [name for name, relocs in relocations.items() if any(r.kind.needs_container_relocation for r in relocs)]
+    members: dict[str, list[ElfSection]] = {}
+    for group in image.groups:   # after the image's own sections, as gcc places them
+        members[group.signature] = []
+        for d in group.dwarf:
+            if not d.data:
+                continue   # a DWARF 4 type-unit emission's empty .debug_info: nothing to keep or discard
+            section = debug_section(d.name, _cleared(bytes(d.data), d.relocations), compress=compress,
+                                    alignment=d.alignment)
+            section.flags |= SH_FLAGS.SHF_GROUP
+            sections.append(section)
+            members[group.signature].append(section)
+            relocated.append((section, d.relocations, group.signature))
+    relocated = [entry for entry in relocated if any(r.kind.needs_container_relocation for r in entry[1])]
+    rela = [ElfSection(f".rela{section.name}", SHT["SHT_RELA"], SH_FLAGS.SHF_INFO_LINK, align=8, link=".symtab",
+                       entsize=_RELA.size) for section, _relocs, _scope in relocated]
+    for r, (_section, _relocs, scope) in zip(rela, relocated, strict=True):
+        if scope:
+            r.flags |= SH_FLAGS.SHF_GROUP
+            members[scope].append(r)
+    group_headers = [ElfSection(".group", SHT["SHT_GROUP"], align=4, link=".symtab", entsize=4)
+                     for _group in image.groups]
 
     # Section order is fixed first: the symbol table needs the section indices, the .rela records the symbol indices.
-    names = [s.name for s in sections] + [f".rela{n}" for n in relocated] + [".symtab", ".strtab"]
-    shndx = {name: i + 1 for i, name in enumerate(names)}
+    # Groups come first (a group precedes its members), then the sections, their .rela, .symtab, .strtab.
+    ordered = [*group_headers, *sections, *rela]
+    position = {id(s): i + 1 for i, s in enumerate(ordered)}
+    scope_of = {id(section): scope for section, _relocs, scope in relocated}
+    for group in image.groups:
+        scope_of.update({id(s): group.signature for s in members[group.signature]})
+    content_index = {s.name: position[id(section)] for s, section in zip(image.sections, sections, strict=False)}
     symbols = SymbolTable()
-    for s in sections:
-        symbols.add(ElfSymbol(s.name, 0, 0, STT["STT_SECTION"], STB["STB_LOCAL"], shndx[s.name]))
+    for s in sections:  # section symbols are keyed by scope and name (their names are not written)
+        symbols.add(ElfSymbol(_scoped(scope_of.get(id(s), ""), s.name), 0, 0, STT["STT_SECTION"], STB["STB_LOCAL"],
+                              position[id(s)]))
+    for header, group in zip(group_headers, image.groups, strict=True):
+        symbols.add(ElfSymbol(group.signature, 0, 0, STT["STT_NOTYPE"], STB["STB_LOCAL"], position[id(header)]))
     for sym in image.symbols:
         bind = STB["STB_GLOBAL"] if sym.is_global or sym.section is None else STB["STB_LOCAL"]
         symbols.add(ElfSymbol(sym.name, sym.value, sym.size, SYMBOL_TYPES[sym.kind], bind,
-                              shndx[sym.section] if sym.section is not None else 0))
+                              content_index[sym.section] if sym.section is not None else 0))
     index = symbols.indices()
-    rela = [_rela_section(machine, name, relocations[name], index) for name in relocated]
-    return serialize(ElfHeader(machine.machine, ENUM_E_TYPE["ET_REL"]), [*sections, *rela, *symbols.sections()])
+    scoped = {signature: {s.name for s in group_members} for signature, group_members in members.items()}
+    for r, (section, relocs, scope) in zip(rela, relocated, strict=True):
+        r.data = _rela_data(machine, section.name, relocs, index, scope, scoped.get(scope, set()))
+        r.info = position[id(section)]
+    for header, group in zip(group_headers, image.groups, strict=True):
+        header.info = index[(False, group.signature)]
+        header.data = struct.pack(f"<{1 + len(members[group.signature])}I", _GRP_COMDAT,
+                                  *(position[id(s)] for s in members[group.signature]))
+    return serialize(ElfHeader(machine.machine, ENUM_E_TYPE["ET_REL"]), [*ordered, *symbols.sections()])
 
 
 def write_object(image: Image, path: str | os.PathLike[str], *, compress: bool = False, eh_frame: bool = True) -> None:
@@ -80,18 +118,25 @@ def _cleared(data: bytes, relocations: list[Relocation]) -> bytes:
     return bytes(out)
 
 
-def _rela_section(machine: ElfMachine, name: str, relocations: list[Relocation],
-                  index: dict[tuple[bool, str], int]) -> ElfSection:
+def _scoped(scope: str, name: str) -> str:
+    """The symbol-table key of a group's section symbol (never written: section symbols have no name)."""
+    return f"{scope}\0{name}" if scope else name
+
+
+def _rela_data(machine: ElfMachine, name: str, relocations: list[Relocation], index: dict[tuple[bool, str], int],
+               scope: str, own: set[str]) -> bytes:
+    """The records of one section's relocations; a group's section offsets go to the group's own section of that
+    name when it has one, else to the image's."""
     data = bytearray()
     for r in relocations:
         if not r.kind.needs_container_relocation:
             continue
         against_section = r.kind in (RelocKind.UNIT, RelocKind.SECTION)
-        symbol = index.get((against_section, r.target))
+        key = _scoped(scope, r.target) if against_section and r.target in own else r.target
+        symbol = index.get((against_section, key))
         if symbol is None:
             what = f"section {r.target!r}, which is not in the object" if against_section else \
                 f"unknown symbol {r.target!r}"
             raise RelocationError(f"{name}+{r.offset:#x}: {r.kind.value} relocation against {what}")
         data += _RELA.pack(r.offset, (symbol << 32) | machine.relocation_type(r, name), r.addend)
-    return ElfSection(f".rela{name}", SHT["SHT_RELA"], SH_FLAGS.SHF_INFO_LINK, data=bytes(data), align=8,
-                      link=".symtab", info=name, entsize=_RELA.size)
+    return bytes(data)

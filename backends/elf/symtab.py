@@ -16,7 +16,7 @@ _SYM = struct.Struct("<IBBHQQ")
 STT = ENUM_ST_INFO_TYPE
 STB = ENUM_ST_INFO_BIND
 SYMBOL_TYPES = {SymbolKind.FUNCTION: STT["STT_FUNC"], SymbolKind.OBJECT: STT["STT_OBJECT"],
-                SymbolKind.NOTYPE: STT["STT_NOTYPE"]}
+                SymbolKind.NOTYPE: STT["STT_NOTYPE"], SymbolKind.TLS: STT["STT_TLS"]}
 
 
 @dataclass

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 from .. import names
 from ..encoding import sleb128, uleb128, uleb128_padded
 from ..errors import LayoutError
-from ..expr import DieOperand
-from ..relocation_buffer import ADDRESS, ENTRY, SECTION, UNIT, RelocationBuffer
+from ..expr import DieOperand, TlsOffset
+from ..relocation_buffer import ADDRESS, ENTRY, SECTION, TLS_OFFSET, UNIT, RelocationBuffer
 from . import forms as F
 from .die import Die, UnitView
 
@@ -136,7 +136,8 @@ class UnitEncoder:
                             self._unit_fixups.append(Fixup(start + offset, form, rsize, addr.die, self._die, 0,
                                                            self._unit_offset if addr.relative else 0))
                         else:
-                            add_reloc(start + offset, rsize, ADDRESS, addr.symbol, addr.offset)
+                            add_reloc(start + offset, rsize, ADDRESS if type(addr) is not TlsOffset else TLS_OFFSET,
+                                      addr.symbol, addr.offset)
                 buf += data
             return encode
 

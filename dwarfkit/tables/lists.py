@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 from ..address import Address, as_address
 from ..encoding import Encoding, uleb128_padded
 from ..errors import DescriptionError, LayoutError
-from ..expr import DieOperand, Expr
+from ..expr import DieOperand, Expr, TlsOffset
 from ..sections import Relocation, RelocKind, Section
 from ..writer import SectionWriter
 
@@ -146,8 +146,8 @@ class ListTable:
             if isinstance(address, DieOperand):   # filled in at emission, when every DIE has its offset
                 self.die_operands.append((w, base + offset, size, address))
                 continue
-            w.section.relocations.append(Relocation(base + offset, size, RelocKind.ADDRESS, address.symbol,
-                                                    address.offset))
+            kind = RelocKind.TLS_OFFSET if isinstance(address, TlsOffset) else RelocKind.ADDRESS
+            w.section.relocations.append(Relocation(base + offset, size, kind, address.symbol, address.offset))
 
     def _encode(self, w: SectionWriter, lst: _List) -> None:
         if self.finished:
