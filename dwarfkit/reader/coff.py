@@ -10,7 +10,7 @@ import struct
 
 from ..backends.coff import constants as c
 from ..errors import ContainerError
-from .container import CodeSection, DebugFile, normalise_section_name
+from .debugfile import CodeSection, DebugFile, normalise_section_name
 
 MACHINES = {c.IMAGE_FILE_MACHINE_AMD64: "x86_64", c.IMAGE_FILE_MACHINE_ARM64: "aarch64",
             c.IMAGE_FILE_MACHINE_I386: "i386", c.IMAGE_FILE_MACHINE_ARMNT: "arm"}

@@ -8,7 +8,7 @@ import shutil
 import tempfile
 from typing import TextIO
 
-from .container import DebugFile
+from .debugfile import DebugFile
 from . import lists_text, tables
 from .cfi import FrameDumper
 from .lines import parse_line_table

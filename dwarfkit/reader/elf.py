@@ -15,7 +15,7 @@ from elftools.elf.relocation import RelocationHandler, RelocationSection
 from elftools.elf.sections import SymbolTableSection
 
 from ..errors import ContainerError, ReadError
-from .container import CodeSection, DebugFile, decompress_zdebug, inflate, normalise_section_name, section_limit
+from .debugfile import CodeSection, DebugFile, decompress_zdebug, inflate, normalise_section_name, section_limit
 
 _ARCHES = {"EM_X86_64": "x86_64", "EM_AARCH64": "aarch64", "EM_386": "i386", "EM_ARM": "arm", "EM_MIPS": "mips",
            "EM_PPC64": "ppc64", "EM_PPC": "ppc", "EM_RISCV": "riscv"}

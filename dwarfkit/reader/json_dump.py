@@ -45,7 +45,7 @@ import json
 from typing import TextIO
 
 from . import forms, names
-from .container import DebugFile
+from .debugfile import DebugFile
 from . import lists_text, names_text
 from .dump import line_tables
 from .expr import format_expr

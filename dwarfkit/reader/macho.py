@@ -12,7 +12,7 @@ from ..backends.macho_dsym.constants import (FAT_MAGIC, FAT_MAGIC_64, LC_SEGMENT
                                              S_ATTR_SOME_INSTRUCTIONS, S_GB_ZEROFILL, S_THREAD_LOCAL_ZEROFILL,
                                              S_ZEROFILL)
 from ..errors import ContainerError, ReadError
-from .container import CodeSection, DebugFile, decompress_zdebug, normalise_section_name, section_limit
+from .debugfile import CodeSection, DebugFile, decompress_zdebug, normalise_section_name, section_limit
 
 CPU_TYPES = {c.CPU_TYPE_X86_64: "x86_64", c.CPU_TYPE_ARM64: "arm64", c.CPU_TYPE_I386: "i386", c.CPU_TYPE_ARM: "arm"}
 ARCH_ALIASES = {"x86_64": "x86_64", "arm64": "arm64", "aarch64": "arm64", "i386": "i386", "arm": "arm"}

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from ..errors import ReadError
 from . import forms
 from .abbrev import Abbrev, UnknownForm, compile_abbrev, parse_abbrev_table
-from .container import DebugFile
+from .debugfile import DebugFile
 from .forms import F
 from ..encoding import Leb128Error, decode_initial_length, decode_uleb128 as uleb
 

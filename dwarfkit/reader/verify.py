@@ -17,7 +17,8 @@ from pathlib import Path
 
 from ..errors import DwarfkitError
 from . import forms
-from .container import DebugFile, open_debug_file
+from .container import open_debug_file
+from .debugfile import DebugFile
 from .container_check import container_findings
 from .dump import line_tables
 from .forms import F
