@@ -11,7 +11,8 @@ takes, half of the trials over its second half, where the file is written), ``--
   ``dwarfkit verify`` accepts); a pair is never a new executable beside an old dSYM, and an old executable beside a
   new dSYM is reported by ``verify`` (UUID). Then a write that is not killed leaves the new file and no temporary;
 * incremental updates (``inc-elf``, ``inc-dsym``, ``inc-pe``): the child opens the file and makes 1-6 random
-  operations (add, update, move, set_line, remove), durable (journal fsynced per operation) or not, half and half; after the kill, the recovery (open + close) is itself killed at a
+  operations (add, update, move, set_line, remove), durable (journal fsynced per operation) or not, half and half;
+  after the kill, the recovery (open + close) is itself killed at a
   random moment with probability 1/2 (up to twice), then an open must succeed and hold the functions as they were
   after some prefix of the child's operations, the file must verify and show the same program as a file created
   from scratch with those functions (DIE subtrees of the functions and line rows, from ``dwarfkit dump --json``),
@@ -55,9 +56,14 @@ from dwarfkit.backends.macho_dsym import write_executable as write_macho  # noqa
 from dwarfkit.backends.macho_dsym.incremental import IncrementalDsym  # noqa: E402
 from dwarfkit.cli import main as dwarfkit_main  # noqa: E402
 from dwarfkit.image import ContentSection, Image, SectionKind, Symbol  # noqa: E402
-from dwarfkit.incremental import Function, IncrementalDwarf, UnitInfo, Variable  # noqa: E402
+from dwarfkit.incremental import (  # noqa: E402
+    Function,
+    IncrementalDwarf,
+    UnitInfo,
+    Variable,
+    journal,
+)
 from dwarfkit.incremental.fragments import ENCODING  # noqa: E402
-from dwarfkit.incremental import journal  # noqa: E402
 from dwarfkit.incremental.session import IncrementalFile  # noqa: E402
 from dwarfkit.reader.verify import verify  # noqa: E402
 from dwarfkit.sections import DwarfSections, Section  # noqa: E402
@@ -498,7 +504,8 @@ def main(argv: list[str] | None = None) -> int:
         run = incremental if name.startswith("inc-") else whole_file
         tally = run(name, folder, rng, args.kills, args.functions)
         print(f"{name:10} {tally.trials:6} {tally.killed:6} {tally.changed:7} {tally.left_temporaries:8} "
-              f"{tally.flagged_pairs:7} {tally.torn:5} {tally.recoveries_killed:10} {tally.rebuilt:7} {len(tally.failures):8} "
+              f"{tally.flagged_pairs:7} {tally.torn:5} {tally.recoveries_killed:10} {tally.rebuilt:7} "
+              f"{len(tally.failures):8} "
               f"{time.perf_counter() - start:7.1f}", flush=True)
         failed += len(tally.failures)
     print("FAILED" if failed else "all checks passed")

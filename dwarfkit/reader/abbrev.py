@@ -14,10 +14,12 @@ import struct
 from dataclasses import dataclass
 from typing import Callable
 
+from ..encoding import Leb128Error
+from ..encoding import decode_sleb128 as sleb
+from ..encoding import decode_uleb128 as uleb
 from ..errors import ReadError
 from . import forms
 from .forms import F
-from ..encoding import Leb128Error, decode_sleb128 as sleb, decode_uleb128 as uleb
 
 Decoder = Callable[[bytes, int], tuple[int, tuple]]
 _STRUCT = {1: "B", 2: "H", 4: "I", 8: "Q"}
@@ -83,7 +85,7 @@ def compile_abbrev(ab: Abbrev, address_size: int, offset_size: int, version: int
 
 def decoder(form_list: list[int], implicits: list[int], address_size: int, offset_size: int, version: int,
             byteorder: str) -> Decoder:
-    key = (tuple(form_list), tuple(i for f, i in zip(form_list, implicits) if f == F["implicit_const"]),
+    key = (tuple(form_list), tuple(i for f, i in zip(form_list, implicits, strict=True) if f == F["implicit_const"]),
            address_size, offset_size, version, byteorder)
     fn = _CACHE.get(key)
     if fn is None:
@@ -106,7 +108,7 @@ def _generate(form_list, implicits, address_size, offset_size, version, byteorde
         lines.append(f"    {targets} = unpack_from({fmt!r}, data, off); off += {total}")
         run.clear()
 
-    for i, (form, implicit) in enumerate(zip(form_list, implicits)):
+    for i, (form, implicit) in enumerate(zip(form_list, implicits, strict=True)):
         v = f"v{i}"
         names.append(v)
         size = forms.fixed_size(form, address_size, offset_size, version)
@@ -134,8 +136,8 @@ def _generate(form_list, implicits, address_size, offset_size, version, byteorde
             elif form == F["string"]:
                 lines.append(f"    end = data.index(0, off); {v} = data[off:end]; off = end + 1")
             elif form in (F["exprloc"], F["block"]):
-                lines.append(f"    n = data[off]; off += 1")
-                lines.append(f"    if n & 0x80: n, off = uleb(data, off - 1)")
+                lines.append("    n = data[off]; off += 1")
+                lines.append("    if n & 0x80: n, off = uleb(data, off - 1)")
                 lines.append(f"    {v} = data[off:off + n]; off += n")
                 lines.append(f"    if len({v}) != n: raise IndexError")
             elif form in forms.BLOCKS:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from ..encoding import decode_initial_length
+from ..encoding import decode_sleb128 as sleb
+from ..encoding import decode_uleb128 as uleb
 from .errors_text import where
 from .expr import REGISTERS, format_expr
-from ..encoding import decode_initial_length, decode_sleb128 as sleb, decode_uleb128 as uleb
 
 # Operand kinds: R register, F factored code offset, O offset (%+d), U unsigned factored data offset,
 # S signed factored data offset, A address, E expression.
@@ -282,7 +284,7 @@ class FrameDumper:
         ca, da = cie["code_align"], cie["data_align"]
         for name, kinds, values in insns:
             parts = [f"  {name}:"]
-            for k, v in zip(kinds, values):
+            for k, v in zip(kinds, values, strict=True):
                 if k == "R":
                     parts.append(" " + self.reg(v))
                 elif k == "F":

@@ -8,13 +8,13 @@ import shutil
 import tempfile
 from typing import TextIO
 
-from .debugfile import DebugFile
 from . import lists_text, tables
 from .cfi import FrameDumper
+from .debugfile import DebugFile
+from .line_text import dump_line_table
 from .lines import parse_line_table
 from .names_text import dump_names
 from .str_offsets_text import dump_str_offsets
-from .line_text import dump_line_table
 from .text import DumpOptions, InfoDumper
 from .units import DwarfContext, forget
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from elftools.dwarf.dwarf_expr import DW_OP_name2opcode
 
-from ..encoding import decode_sleb128 as sleb, decode_uleb128 as uleb
+from ..encoding import decode_sleb128 as sleb
+from ..encoding import decode_uleb128 as uleb
 
 OP_NAMES = {code: name for name, code in DW_OP_name2opcode.items()
             if name not in ("DW_OP_lo_user", "DW_OP_hi_user")}
@@ -149,7 +150,7 @@ def _operands(name: str, expr: bytes, off: int, asz: int, osz: int, order: str, 
             return f"{name} {regs[reg]}" + "".join(out[1:]), off, None
         return f"{name} {regs[reg]}", off, None
     texts = []
-    for j, item in enumerate(values):
+    for item in values:
         if item is None:
             continue
         v, signed = item

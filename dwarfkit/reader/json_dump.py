@@ -44,13 +44,12 @@ from __future__ import annotations
 import json
 from typing import TextIO
 
-from . import forms, names
+from . import forms, lists_text, names, names_text
 from .debugfile import DebugFile
-from . import lists_text, names_text
 from .dump import line_tables
 from .expr import format_expr
-from .str_offsets_text import contributions
 from .lines import BASIC_BLOCK, END_SEQUENCE, EPILOGUE_BEGIN, IS_STMT, PROLOGUE_END
+from .str_offsets_text import contributions
 from .text import DumpOptions, InfoDumper
 from .units import DW_UT, DwarfContext, forget
 
@@ -112,7 +111,7 @@ def _dies_json(dumper: InfoDumper, unit, w) -> None:
             die = {"offset": unit.offs[i], "depth": unit.depths[i], "tag": None}
         else:
             attrs = []
-            for (at, fm, _c), v in zip(ab.attrs, unit.vals[i]):
+            for (at, fm, _c), v in zip(ab.attrs, unit.vals[i], strict=True):
                 fmt = fmts.get((at, fm))
                 if fmt is None:
                     fmt = fmts[at, fm] = dumper.formatter(unit, at, fm)

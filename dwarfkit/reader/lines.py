@@ -4,8 +4,10 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
+from ..encoding import decode_initial_length
+from ..encoding import decode_sleb128 as sleb
+from ..encoding import decode_uleb128 as uleb
 from .forms import F
-from ..encoding import decode_initial_length, decode_sleb128 as sleb, decode_uleb128 as uleb
 from .units import cstring
 
 DW_LNCT_path, DW_LNCT_directory_index, DW_LNCT_timestamp, DW_LNCT_size, DW_LNCT_MD5 = 1, 2, 3, 4, 5

@@ -10,9 +10,9 @@ import bisect
 from dataclasses import dataclass, field
 from typing import Iterator, TextIO
 
+from ..encoding import decode_uleb128 as uleb
 from .errors_text import where
 from .expr import format_expr
-from ..encoding import decode_uleb128 as uleb
 from .units import DwarfContext, forget
 
 # DW_LLE_* and DW_RLE_* names by code (DWARF 5, section 7.7.3 and 7.25).
@@ -183,11 +183,11 @@ def location_views(ctx: DwarfContext, v5: bool = True) -> dict[int, int]:
             continue
         loaded = bool(unit.offs)
         ctx.load(unit)
-        for abbrev, values in zip(unit.abbs, unit.vals):
+        for abbrev, values in zip(unit.abbs, unit.vals, strict=True):
             if abbrev is None or values is None:
                 continue
             view = location = None
-            for (attribute, form, _), value in zip(abbrev.attrs, values):
+            for (attribute, form, _), value in zip(abbrev.attrs, values, strict=True):
                 if attribute == DW_AT_GNU_locviews:
                     view = value
                 elif attribute == DW_AT_location and form in LIST_OFFSET_FORMS:

@@ -7,10 +7,22 @@ from __future__ import annotations
 import struct
 
 from ..backends.macho_dsym import constants as c
-from ..backends.macho_dsym.constants import (FAT_MAGIC, FAT_MAGIC_64, LC_SEGMENT, LC_SEGMENT_64, LC_SYMTAB, LC_UUID,
-                                             MH_MAGIC, MH_MAGIC_64, MH_OBJECT, S_ATTR_PURE_INSTRUCTIONS,
-                                             S_ATTR_SOME_INSTRUCTIONS, S_GB_ZEROFILL, S_THREAD_LOCAL_ZEROFILL,
-                                             S_ZEROFILL)
+from ..backends.macho_dsym.constants import (
+    FAT_MAGIC,
+    FAT_MAGIC_64,
+    LC_SEGMENT,
+    LC_SEGMENT_64,
+    LC_SYMTAB,
+    LC_UUID,
+    MH_MAGIC,
+    MH_MAGIC_64,
+    MH_OBJECT,
+    S_ATTR_PURE_INSTRUCTIONS,
+    S_ATTR_SOME_INSTRUCTIONS,
+    S_GB_ZEROFILL,
+    S_THREAD_LOCAL_ZEROFILL,
+    S_ZEROFILL,
+)
 from ..errors import ContainerError, ReadError
 from .debugfile import CodeSection, DebugFile, decompress_zdebug, normalise_section_name, section_limit
 

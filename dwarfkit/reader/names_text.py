@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TextIO
 
+from ..encoding import decode_uleb128 as uleb
 from . import forms, names
 from .errors_text import where
-from ..encoding import decode_uleb128 as uleb
 from .units import cstring
 
 IDX = {1: "DW_IDX_compile_unit", 2: "DW_IDX_type_unit", 3: "DW_IDX_die_offset", 4: "DW_IDX_parent",

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import TextIO
 
+from .forms import ADDR_INDEX, CONSTANTS
 from .lines import END_SEQUENCE, parse_line_table
 from .ranges import attribute_ranges
-from .forms import ADDR_INDEX, CONSTANTS
 from .text import InfoDumper
 from .typename import DieRef
 from .units import DwarfContext, Unit, forget
@@ -129,7 +129,8 @@ def summary(ctx: DwarfContext, out: TextIO) -> list[str]:
             ctx.load(unit)
             dies = sum(1 for ab in unit.abbs if ab is not None)
             tags = len({ab.tag for ab in unit.abbs if ab is not None})
-            out.write(f"0x{unit.offset:08x}  .{section:<11} {unit.version:>7} {'DWARF64' if unit.offset_size == 8 else 'DWARF32'}"
+            fmt = "DWARF64" if unit.offset_size == 8 else "DWARF32"
+            out.write(f"0x{unit.offset:08x}  .{section:<11} {unit.version:>7} {fmt}"
                       f" {unit.address_size:>5}  0x{unit.length:08x} {dies:>6} {tags:>5}\n")
             problems += unit.problems
             forget(unit)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import struct
 from typing import TextIO
 
+from ..encoding import decode_initial_length
 from . import forms, names
 from .abbrev import parse_abbrev_table
-from ..encoding import decode_initial_length
 from .errors_text import where
 from .forms import F
 from .text import escape

@@ -352,7 +352,7 @@ class InfoDumper:
             return f'0x{offset:08x} "{name} *"' if tag == 0x0f else f'0x{offset:08x} "const {name}"'
         if parents[j] != 0 or tag not in PLAIN_TYPE_TAGS:
             return None
-        for (a, f, _c), value in zip(abbs[j].attrs, vals[j]):
+        for (a, f, _c), value in zip(abbs[j].attrs, vals[j], strict=True):
             if a == A_NAME:
                 s = self.ctx.string(unit, f, value)
                 return None if s is None else f'0x{offset:08x} "{escape(s)}"'
@@ -535,7 +535,7 @@ class InfoDumper:
         offs, abbs, vals, depths, parents = u.offs, u.abbs, u.vals, u.depths, u.parents
         append = chunks.append
         if only is None:
-            rows = zip(range(len(offs)), offs, abbs, vals, depths)
+            rows = zip(range(len(offs)), offs, abbs, vals, depths, strict=True)
         else:
             rows = ((i, offs[i], abbs[i], vals[i], depths[i]) for i in sorted(only))
         deep = False

@@ -10,12 +10,13 @@ import bisect
 import struct
 from dataclasses import dataclass, field
 
+from ..encoding import Leb128Error, decode_initial_length
+from ..encoding import decode_uleb128 as uleb
 from ..errors import ReadError
 from . import forms
 from .abbrev import Abbrev, UnknownForm, compile_abbrev, parse_abbrev_table
 from .debugfile import DebugFile
 from .forms import F
-from ..encoding import Leb128Error, decode_initial_length, decode_uleb128 as uleb
 
 DW_UT = {1: "DW_UT_compile", 2: "DW_UT_type", 3: "DW_UT_partial", 4: "DW_UT_skeleton", 5: "DW_UT_split_compile",
          6: "DW_UT_split_type"}
@@ -73,7 +74,7 @@ class Unit:
         ab = self.abbs[i]
         if ab is None:
             return None
-        for (a, _f, _c), v in zip(ab.attrs, self.vals[i]):
+        for (a, _f, _c), v in zip(ab.attrs, self.vals[i], strict=True):
             if a == at:
                 return v
         return None
@@ -82,7 +83,7 @@ class Unit:
         ab = self.abbs[i]
         if ab is None:
             return None
-        for (a, f, _c), v in zip(ab.attrs, self.vals[i]):
+        for (a, f, _c), v in zip(ab.attrs, self.vals[i], strict=True):
             if a == at:
                 return f, v
         return None
@@ -132,7 +133,8 @@ class DwarfContext:
         while off < len(data):
             start = off
             if len(data) - off < 4:
-                self.problems.append(f"{name}[0x{start:x}]: {len(data) - off} trailing bytes, too few for a unit header")
+                self.problems.append(f"{name}[0x{start:x}]: {len(data) - off} trailing bytes, "
+                                     "too few for a unit header")
                 return
             length, offset_size, off = decode_initial_length(data, off, self.order)
             if off > len(data):
@@ -241,7 +243,11 @@ class DwarfContext:
                 if code & 0x80:
                     code, off = uleb(data, start)
                 if code == 0:
-                    add_off(start); add_abb(None); add_val(None); add_parent(parent); add_depth(depth)
+                    add_off(start)
+                    add_abb(None)
+                    add_val(None)
+                    add_parent(parent)
+                    add_depth(depth)
                     count += 1
                     if depth:
                         parent = enclosing.pop()
@@ -255,7 +261,11 @@ class DwarfContext:
                 decode = ab.decode or compile_abbrev(ab, unit.address_size, unit.offset_size, unit.version,
                                                      self.order)
                 off, v = decode(data, off)
-                add_off(start); add_abb(ab); add_val(v); add_parent(parent); add_depth(depth)
+                add_off(start)
+                add_abb(ab)
+                add_val(v)
+                add_parent(parent)
+                add_depth(depth)
                 count += 1
                 if ab.has_children:
                     enclosing.append(parent)
@@ -276,7 +286,7 @@ class DwarfContext:
     def _unit_attributes(self, unit: Unit) -> None:
         if not unit.offs or unit.abbs[0] is None:
             return
-        for (at, form, _c), v in zip(unit.abbs[0].attrs, unit.vals[0]):
+        for (at, form, _c), v in zip(unit.abbs[0].attrs, unit.vals[0], strict=True):
             if at == DW_AT_str_offsets_base:
                 unit.str_offsets_base = v
             elif at in (DW_AT_addr_base, DW_AT_GNU_addr_base):
@@ -291,7 +301,7 @@ class DwarfContext:
                 unit.stmt_list = v
             elif at == DW_AT_language and isinstance(v, int):
                 unit.language = v
-        for (at, form, _c), v in zip(unit.abbs[0].attrs, unit.vals[0]):
+        for (at, form, _c), v in zip(unit.abbs[0].attrs, unit.vals[0], strict=True):
             if at == DW_AT_comp_dir:
                 unit.comp_dir = self.string(unit, form, v) or ""
             elif at == DW_AT_low_pc and form in forms.ADDR_INDEX:

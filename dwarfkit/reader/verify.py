@@ -18,8 +18,8 @@ from pathlib import Path
 from ..errors import DwarfkitError
 from . import forms
 from .container import open_debug_file
-from .debugfile import DebugFile
 from .container_check import container_findings
+from .debugfile import DebugFile
 from .dump import line_tables
 from .forms import F
 from .lines import END_SEQUENCE, parse_line_table
@@ -99,7 +99,7 @@ class Verifier:
             if ab is None:
                 continue
             where = f"{sec}[0x{unit.offs[i]:x}]"
-            for (at, form, _c), v in zip(ab.attrs, unit.vals[i]):
+            for (at, form, _c), v in zip(ab.attrs, unit.vals[i], strict=True):
                 if isinstance(v, tuple):
                     form, v = v
                 self.check_value(unit, i, where, at, form, v, data_lens, line_sizes)
@@ -202,7 +202,7 @@ class Verifier:
             nfiles = len(t.files)
             prev = None
             bad_files = set()
-            for n, (addr, line, col, file, _isa, _d, flags) in enumerate(t.rows):
+            for n, (addr, _line, _col, file, _isa, _d, flags) in enumerate(t.rows):
                 valid = (0 <= file < nfiles) if t.version >= 5 else (1 <= file <= nfiles)
                 if not valid and file not in bad_files:
                     bad_files.add(file)
