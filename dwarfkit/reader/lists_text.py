@@ -3,7 +3,18 @@
 
 Each section is first read into plain records (``ListTable`` holding ``List``s of ``Entry``s) that the text dump,
 ``--json`` and ``--summary`` share; reading is sequential from offset 0, as llvm-dwarfdump reads these sections,
-and stops at the first problem of a table (recorded as ``.section[0xOFFSET]: message``)."""
+and stops at the first problem of a table (recorded as ``.section[0xOFFSET]: message``).
+
+``read_loc(ctx, v5)``, ``read_ranges(ctx)``, ``read_rnglists(ctx)`` resolve only what llvm-dwarfdump resolves
+without a unit (unit-less base type operands print as bare offsets; rnglists' ``.debug_addr`` indices need decoded
+units, so tests run llvm with ``--debug-info`` too) and step over GCC's location-view pairs (``location_views``: the
+``DW_AT_GNU_locviews`` offsets the units name), which llvm-dwarfdump-14 misreads. ``list_sections(ctx, flags)`` and
+``write_summary`` (the ``--summary`` counts) serve ``dump``. In: a ``DwarfContext``; out: text, the ``"lists"``
+member of ``--json``, problems (a damaged table stops that table; the other sections still print; exit 1).
+The other whole-section dumps follow the same shape: ``str_offsets_text``, ``names_text``,
+``tables.dump_pubnames(..., gnu=True)`` (``.debug_gnu_pubnames``/``pubtypes`` with the descriptor byte).
+Tests: ``tests/test_dump_sections.py`` (each corpus file per section against llvm-dwarfdump-14, damaged copies).
+"""
 from __future__ import annotations
 
 import bisect

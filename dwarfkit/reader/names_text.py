@@ -1,5 +1,9 @@
 """``.debug_names`` (DWARF 5 name index) in llvm-dwarfdump-14's layout: per name index its header, unit lists,
-abbreviations (in the order llvm's hash set keeps them), and per hash bucket the names with their entries."""
+abbreviations (in the order llvm's hash set keeps them), and per hash bucket the names with their entries.
+
+``read_names(data, order, debug_str) -> [NameIndex]`` reads, ``dump_names`` prints. The abbreviation order is that
+of llvm's DenseSet (hash code*37, quadratic probing); clang-14-built objects in the corpus are the test input.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
