@@ -7,6 +7,7 @@ from typing import TextIO
 from ..encoding import decode_initial_length
 from ..encoding import decode_sleb128 as sleb
 from ..encoding import decode_uleb128 as uleb
+from .debugfile import ByteOrder
 from .errors_text import where
 from .expr import REGISTERS, format_expr
 
@@ -30,7 +31,7 @@ class CfiError(Exception):
     pass
 
 
-def _pointer(data: bytes, off: int, enc: int, order: str, address_size: int, section_address: int):
+def _pointer(data: bytes, off: int, enc: int, order: ByteOrder, address_size: int, section_address: int):
     """A DW_EH_PE-encoded pointer: (value, offset after it)."""
     if enc == 0xFF:
         return None, off
@@ -38,7 +39,7 @@ def _pointer(data: bytes, off: int, enc: int, order: str, address_size: int, sec
     fmt = enc & 0x0F
     if fmt == 0x00:
         size = address_size
-        value = int.from_bytes(data[off:off + size], order)  # type: ignore[arg-type]
+        value = int.from_bytes(data[off:off + size], order)
         off += size
     elif fmt == 0x01:
         value, off = uleb(data, off)
@@ -48,7 +49,7 @@ def _pointer(data: bytes, off: int, enc: int, order: str, address_size: int, sec
         size = {0x02: 2, 0x03: 4, 0x04: 8, 0x0A: 2, 0x0B: 4, 0x0C: 8}[fmt]
         if off + size > len(data):
             raise IndexError
-        value = int.from_bytes(data[off:off + size], order, signed=fmt >= 0x0A)  # type: ignore[arg-type]
+        value = int.from_bytes(data[off:off + size], order, signed=fmt >= 0x0A)
         off += size
     else:
         raise CfiError(f"pointer encoding 0x{enc:02x} is not supported")
@@ -58,7 +59,7 @@ def _pointer(data: bytes, off: int, enc: int, order: str, address_size: int, sec
 
 
 class FrameDumper:
-    def __init__(self, data: bytes, is_eh: bool, order: str, address_size: int, arch: str, section_address: int,
+    def __init__(self, data: bytes, is_eh: bool, order: ByteOrder, address_size: int, arch: str, section_address: int,
                  name: str):
         self.data, self.is_eh, self.order, self.asz = data, is_eh, order, address_size
         self.regs = REGISTERS.get(arch, {})
@@ -92,7 +93,7 @@ class FrameDumper:
                     return self.problems
                 idsize = 8 if dwarf64 else 4
                 id_off = off
-                cie_id = int.from_bytes(data[off:off + idsize], order)  # type: ignore[arg-type]
+                cie_id = int.from_bytes(data[off:off + idsize], order)
                 off += idsize
                 is_cie = cie_id == 0 if self.is_eh else cie_id == (1 << (8 * idsize)) - 1
                 lw = 16 if dwarf64 else 8
@@ -121,7 +122,7 @@ class FrameDumper:
         idsize = 8 if dwarf64 else 4
         if length == 0 or end > len(data):
             return None
-        cie_id = int.from_bytes(data[off:off + idsize], order)  # type: ignore[arg-type]
+        cie_id = int.from_bytes(data[off:off + idsize], order)
         if cie_id != (0 if self.is_eh else (1 << (8 * idsize)) - 1):
             return None
         off += idsize
@@ -198,8 +199,8 @@ class FrameDumper:
         if cie is None:
             self.problems.append(where(self.name, start, f"FDE names a CIE at 0x{cie_at:x}, where there is none"))
             size = self.asz
-            pc = int.from_bytes(data[off:off + size], self.order)  # type: ignore[arg-type]
-            rng = int.from_bytes(data[off + size:off + 2 * size], self.order)  # type: ignore[arg-type]
+            pc = int.from_bytes(data[off:off + size], self.order)
+            rng = int.from_bytes(data[off + size:off + 2 * size], self.order)
             w(f"{start:08x} {length:0{lw}x} {cie_field:0{iw}x} FDE cie=<invalid offset> "
               f"pc={pc:08x}...{pc + rng:08x}\n  Format:       {'DWARF64' if dwarf64 else 'DWARF32'}\n")
             unknown = {"code_align": None, "data_align": None, "asz": size}
@@ -212,8 +213,8 @@ class FrameDumper:
             rng, off = _pointer(data, off, enc & 0x0F, self.order, self.asz, self.base)
         else:
             size = cie["asz"]
-            pc = int.from_bytes(data[off:off + size], self.order)  # type: ignore[arg-type]
-            rng = int.from_bytes(data[off + size:off + 2 * size], self.order)  # type: ignore[arg-type]
+            pc = int.from_bytes(data[off:off + size], self.order)
+            rng = int.from_bytes(data[off + size:off + 2 * size], self.order)
             off += 2 * size
         lsda = None
         if cie["aug"].startswith("z"):
@@ -265,10 +266,10 @@ class FrameDumper:
                     size = {0x02: 1, 0x03: 2, 0x04: 4}[op]
                     if off + size > end:
                         raise IndexError
-                    v = int.from_bytes(data[off:off + size], self.order)  # type: ignore[arg-type]
+                    v = int.from_bytes(data[off:off + size], self.order)
                     off += size
                 elif k == "A":
-                    v = int.from_bytes(data[off:off + cie["asz"]], self.order)  # type: ignore[arg-type]
+                    v = int.from_bytes(data[off:off + cie["asz"]], self.order)
                     off += cie["asz"]
                 elif k == "E":
                     n, off = uleb(data, off)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import zlib
 from dataclasses import dataclass, field
+from typing import Literal
 
 from ..errors import ReadError
 
@@ -21,6 +22,8 @@ DWARF_SECTIONS = (
     "debug_addr", "debug_aranges", "debug_ranges", "debug_rnglists", "debug_loc", "debug_loclists", "debug_frame",
     "eh_frame", "debug_names", "debug_pubnames", "debug_pubtypes", "debug_gnu_pubnames", "debug_gnu_pubtypes",
 )
+
+ByteOrder = Literal["little", "big"]
 
 
 @dataclass
@@ -38,7 +41,7 @@ class DebugFile:
     """llvm-dwarfdump's name of the format, e.g. ``elf64-x86-64``."""
     arch: str
     """``x86_64``, ``aarch64``, ``i386``, ``arm``, ``mips``, ... or ``unknown``."""
-    byteorder: str
+    byteorder: ByteOrder
     address_size: int
     sections: dict[str, bytes]
     section_offsets: dict[str, int] = field(default_factory=dict)

@@ -5,6 +5,7 @@ from elftools.dwarf.dwarf_expr import DW_OP_name2opcode
 
 from ..encoding import decode_sleb128 as sleb
 from ..encoding import decode_uleb128 as uleb
+from .debugfile import ByteOrder
 
 OP_NAMES = {code: name for name, code in DW_OP_name2opcode.items()
             if name not in ("DW_OP_lo_user", "DW_OP_hi_user")}
@@ -47,7 +48,7 @@ class ExprError(Exception):
     pass
 
 
-def format_expr(expr: bytes, arch: str, address_size: int, offset_size: int, order: str,
+def format_expr(expr: bytes, arch: str, address_size: int, offset_size: int, order: ByteOrder,
                 base_type=None) -> str:
     """The text llvm-dwarfdump prints for an expression. ``base_type(offset)`` names a base type DIE."""
     regs = REGISTERS.get(arch)
@@ -84,7 +85,7 @@ def format_expr(expr: bytes, arch: str, address_size: int, offset_size: int, ord
     return "".join(parts)
 
 
-def _operands(name: str, expr: bytes, off: int, asz: int, osz: int, order: str, regs, base_type):
+def _operands(name: str, expr: bytes, off: int, asz: int, osz: int, order: ByteOrder, regs, base_type):
     short = name[6:]
     kinds = _OPERANDS.get(short, "")
     op = DW_OP_name2opcode.get(name, 0xA5)
@@ -98,7 +99,7 @@ def _operands(name: str, expr: bytes, off: int, asz: int, osz: int, order: str, 
             i += 2
             if off + size > len(expr):
                 raise ExprError
-            v = int.from_bytes(expr[off:off + size], order, signed=k == "s")  # type: ignore[arg-type]
+            v = int.from_bytes(expr[off:off + size], order, signed=k == "s")
             off += size
             values.append((v, k == "s"))
             continue
@@ -113,7 +114,7 @@ def _operands(name: str, expr: bytes, off: int, asz: int, osz: int, order: str, 
             size = asz if k == "A" else osz
             if off + size > len(expr):
                 raise ExprError
-            values.append((int.from_bytes(expr[off:off + size], order), False))  # type: ignore[arg-type]
+            values.append((int.from_bytes(expr[off:off + size], order), False))
             off += size
         elif k == "B":
             length, off = uleb(expr, off)

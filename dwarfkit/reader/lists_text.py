@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Iterator, TextIO
 
 from ..encoding import decode_uleb128 as uleb
+from .debugfile import ByteOrder
 from .errors_text import where
 from .expr import format_expr
 from .units import DwarfContext, forget
@@ -80,7 +81,7 @@ class ListSection:
 
 
 class _Reader:
-    def __init__(self, data: bytes, order: str, address_size: int):
+    def __init__(self, data: bytes, order: ByteOrder, address_size: int):
         self.data, self.order, self.asz = data, order, address_size
 
     def operands(self, kind: str, off: int) -> tuple[tuple, int]:
@@ -95,7 +96,7 @@ class _Reader:
         size = size or self.asz
         if off + size > len(self.data):
             raise _Truncated
-        return int.from_bytes(self.data[off:off + size], self.order), off + size  # type: ignore[arg-type]
+        return int.from_bytes(self.data[off:off + size], self.order), off + size
 
     def uleb(self, off: int) -> tuple[int, int]:
         try:

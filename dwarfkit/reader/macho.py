@@ -24,7 +24,7 @@ from ..backends.macho_dsym.constants import (
     S_ZEROFILL,
 )
 from ..errors import ContainerError, ReadError
-from .debugfile import CodeSection, DebugFile, decompress_zdebug, normalise_section_name, section_limit
+from .debugfile import ByteOrder, CodeSection, DebugFile, decompress_zdebug, normalise_section_name, section_limit
 
 CPU_TYPES = {c.CPU_TYPE_X86_64: "x86_64", c.CPU_TYPE_ARM64: "arm64", c.CPU_TYPE_I386: "i386", c.CPU_TYPE_ARM: "arm"}
 ARCH_ALIASES = {"x86_64": "x86_64", "arm64": "arm64", "aarch64": "arm64", "i386": "i386", "arm": "arm"}
@@ -57,14 +57,14 @@ def read_macho(path: str, data: bytes, arch: str | None = None, max_section_size
     return _read_thin(path, data, section_limit(len(data), max_section_size))
 
 
-def _byteorder(data: bytes) -> str:
+def _byteorder(data: bytes) -> ByteOrder:
     return "little" if int.from_bytes(data[:4], "little") in (MH_MAGIC, MH_MAGIC_64) else "big"
 
 
-def _u32(data: bytes, off: int, order: str) -> int:
+def _u32(data: bytes, off: int, order: ByteOrder) -> int:
     if off + 4 > len(data):
         raise ContainerError(f"Mach-O header field at 0x{off:x} is past the end of the file")
-    return int.from_bytes(data[off:off + 4], order)  # type: ignore[arg-type]
+    return int.from_bytes(data[off:off + 4], order)
 
 
 def _fat_slice(path: str, data: bytes, arch: str | None) -> bytes:
@@ -217,9 +217,9 @@ def _relocate(out: DebugFile, sectname: str, raw: bytes, data: bytes, reloff: in
             out.problems.append(f"{sectname}: relocation {i} at 0x{address:x} names symbol {symnum}, "
                                 f"the table has {len(symbols)}")
             continue
-        value = int.from_bytes(buf[address:address + size], order) + symbols[symnum]  # type: ignore[arg-type]
+        value = int.from_bytes(buf[address:address + size], order) + symbols[symnum]
         if pending_sub is not None:
             value -= pending_sub
             pending_sub = None
-        buf[address:address + size] = (value & ((1 << (8 * size)) - 1)).to_bytes(size, order)  # type: ignore
+        buf[address:address + size] = (value & ((1 << (8 * size)) - 1)).to_bytes(size, order)
     return bytes(buf)

@@ -11,6 +11,7 @@ from typing import TextIO
 
 from ..encoding import decode_uleb128 as uleb
 from . import forms, names
+from .debugfile import ByteOrder
 from .errors_text import where
 from .units import cstring
 
@@ -46,7 +47,7 @@ class NameIndex:
     entry_problems: dict[int, str] = field(default_factory=dict)  # name index -> problem after its entries
 
 
-def read_names(data: bytes, order: str, strings: bytes) -> tuple[list[NameIndex], list[str]]:
+def read_names(data: bytes, order: ByteOrder, strings: bytes) -> tuple[list[NameIndex], list[str]]:
     """Every name index in the section, and the problems found (reading stops at a damaged index)."""
     out: list[NameIndex] = []
     problems: list[str] = []
@@ -62,10 +63,10 @@ def read_names(data: bytes, order: str, strings: bytes) -> tuple[list[NameIndex]
     return out, problems
 
 
-def _int(data: bytes, off: int, size: int, order: str, what: str) -> int:
+def _int(data: bytes, off: int, size: int, order: ByteOrder, what: str) -> int:
     if off + size > len(data):
         raise _Bad(off, f"{what} runs past the end of the section (0x{len(data):x})")
-    return int.from_bytes(data[off:off + size], order)  # type: ignore[arg-type]
+    return int.from_bytes(data[off:off + size], order)
 
 
 def _uleb(data: bytes, off: int, end: int, what: str) -> tuple[int, int]:
@@ -78,7 +79,7 @@ def _uleb(data: bytes, off: int, end: int, what: str) -> tuple[int, int]:
     return v, new
 
 
-def _read_index(data: bytes, start: int, order: str, strings: bytes) -> tuple[NameIndex, int]:
+def _read_index(data: bytes, start: int, order: ByteOrder, strings: bytes) -> tuple[NameIndex, int]:
     length = _int(data, start, 4, order, "name index length")
     off, osz = start + 4, 4
     if length == 0xFFFFFFFF:
@@ -195,7 +196,7 @@ def form_value(form: int, v: int) -> str:
     return f"0x{v:08x}"  # references: offsets in their unit
 
 
-def dump_names(data: bytes, order: str, strings: bytes, out: TextIO) -> list[str]:
+def dump_names(data: bytes, order: ByteOrder, strings: bytes, out: TextIO) -> list[str]:
     indices, problems = read_names(data, order, strings)
     w = out.write
     for index in indices:

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import bisect
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..encoding import Leb128Error, decode_initial_length
 from ..encoding import decode_uleb128 as uleb
@@ -24,6 +26,10 @@ DW_AT_str_offsets_base, DW_AT_addr_base, DW_AT_rnglists_base, DW_AT_loclists_bas
 DW_AT_GNU_addr_base, DW_AT_GNU_ranges_base = 0x2133, 0x2132
 VALID_ADDRESS_SIZES = (1, 2, 4, 8)
 DW_AT_stmt_list, DW_AT_comp_dir, DW_AT_name, DW_AT_low_pc, DW_AT_language = 0x10, 0x1b, 0x03, 0x11, 0x13
+
+# A decoded attribute value: an int, bytes (a block, an inline string), or (form, value) for DW_FORM_indirect.
+# The form says which; readers switch on the form, so the type is left open.
+Value = Any
 
 
 @dataclass
@@ -45,7 +51,7 @@ class Unit:
     # Decoded DIEs (filled by DwarfContext.load)
     offs: list[int] = field(default_factory=list)
     abbs: list[Abbrev | None] = field(default_factory=list)
-    vals: list[tuple | None] = field(default_factory=list)
+    vals: list[tuple[Value, ...] | None] = field(default_factory=list)
     parents: list[int] = field(default_factory=list)
     depths: list[int] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -69,26 +75,26 @@ class Unit:
             self.index = {o: i for i, o in enumerate(self.offs)}
         return self.index.get(offset)
 
-    def attr(self, i: int, at: int):
+    def attr(self, i: int, at: int) -> Value | None:
         """Value of attribute ``at`` of DIE number ``i``, or None."""
-        ab = self.abbs[i]
-        if ab is None:
+        ab, values = self.abbs[i], self.vals[i]
+        if ab is None or values is None:
             return None
-        for (a, _f, _c), v in zip(ab.attrs, self.vals[i], strict=True):
+        for (a, _f, _c), v in zip(ab.attrs, values, strict=True):
             if a == at:
                 return v
         return None
 
-    def attr_form(self, i: int, at: int):
-        ab = self.abbs[i]
-        if ab is None:
+    def attr_form(self, i: int, at: int) -> tuple[int, Value] | None:
+        ab, values = self.abbs[i], self.vals[i]
+        if ab is None or values is None:
             return None
-        for (a, f, _c), v in zip(ab.attrs, self.vals[i], strict=True):
+        for (a, f, _c), v in zip(ab.attrs, values, strict=True):
             if a == at:
                 return f, v
         return None
 
-    def children(self, i: int):
+    def children(self, i: int) -> Iterator[int]:
         """Indices of the children of DIE ``i`` (NULL entries excluded)."""
         ab = self.abbs[i]
         if ab is None or not ab.has_children:
@@ -126,7 +132,7 @@ class DwarfContext:
             self._units[section] = list(self._parse_headers(section))
         return self._units[section]
 
-    def _parse_headers(self, section: str):
+    def _parse_headers(self, section: str) -> Iterator[Unit]:
         data = self.file.section(section)
         off = 0
         name = "." + section
@@ -157,7 +163,8 @@ class DwarfContext:
                 yield unit
             off = end
 
-    def _header(self, section, data, start, off, end, length, offset_size) -> Unit | None:
+    def _header(self, section: str, data: bytes, start: int, off: int, end: int, length: int,
+                offset_size: int) -> Unit | None:
         name = "." + section
         version = int.from_bytes(data[off:off + 2], self.order)
         off += 2
@@ -284,9 +291,10 @@ class DwarfContext:
         return unit
 
     def _unit_attributes(self, unit: Unit) -> None:
-        if not unit.offs or unit.abbs[0] is None:
+        ab, values = (unit.abbs[0], unit.vals[0]) if unit.offs else (None, None)
+        if ab is None or values is None:
             return
-        for (at, form, _c), v in zip(unit.abbs[0].attrs, unit.vals[0], strict=True):
+        for (at, form, _c), v in zip(ab.attrs, values, strict=True):
             if at == DW_AT_str_offsets_base:
                 unit.str_offsets_base = v
             elif at in (DW_AT_addr_base, DW_AT_GNU_addr_base):
@@ -301,7 +309,7 @@ class DwarfContext:
                 unit.stmt_list = v
             elif at == DW_AT_language and isinstance(v, int):
                 unit.language = v
-        for (at, form, _c), v in zip(unit.abbs[0].attrs, unit.vals[0], strict=True):
+        for (at, form, _c), v in zip(ab.attrs, values, strict=True):
             if at == DW_AT_comp_dir:
                 unit.comp_dir = self.string(unit, form, v) or ""
             elif at == DW_AT_low_pc and form in forms.ADDR_INDEX:
@@ -316,7 +324,7 @@ class DwarfContext:
         return None
 
     # --- strings and addresses ---------------------------------------------------------------------------------
-    def string(self, unit: Unit, form: int, value) -> str | None:
+    def string(self, unit: Unit, form: int, value: Value) -> str | None:
         """The string an attribute names, or None when it cannot be found."""
         if form == F["string"]:
             return value.decode("utf-8", "surrogateescape")
@@ -336,14 +344,14 @@ class DwarfContext:
         pos = base + index * unit.offset_size
         if pos + unit.offset_size > len(self.str_offsets):
             return None
-        return int.from_bytes(self.str_offsets[pos:pos + unit.offset_size], self.order)  # type: ignore[arg-type]
+        return int.from_bytes(self.str_offsets[pos:pos + unit.offset_size], self.order)
 
     def address_index(self, unit: Unit, index: int) -> int | None:
         base = unit.addr_base if unit.addr_base is not None else 8
         pos = base + index * unit.address_size
         if pos + unit.address_size > len(self.addr) or unit.address_size == 0:
             return None
-        return int.from_bytes(self.addr[pos:pos + unit.address_size], self.order)  # type: ignore[arg-type]
+        return int.from_bytes(self.addr[pos:pos + unit.address_size], self.order)
 
 
 def cstring(data: bytes, off: int) -> str | None:
