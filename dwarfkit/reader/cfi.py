@@ -2,7 +2,7 @@
 they produce, printed as llvm-dwarfdump prints them."""
 from __future__ import annotations
 
-from typing import TextIO
+from typing import Any, TextIO
 
 from ..encoding import decode_initial_length
 from ..encoding import decode_sleb128 as sleb
@@ -26,13 +26,23 @@ _OPS = {0x00: ("DW_CFA_nop", ""), 0x01: ("DW_CFA_set_loc", "A"), 0x02: ("DW_CFA_
         0x2e: ("DW_CFA_GNU_args_size", "O"), 0x2f: ("DW_CFA_GNU_negative_offset_extended", "RU")}
 MAX_STATE_STACK = 1024
 
+# A parsed CIE: its header fields by name (version, aug, code_align, data_align, ra, fde_enc, instructions, ...).
+Cie = dict[str, Any]
+# One CFA instruction: its name, its operand kinds (see _OPS), its operands: ints, or bytes for an expression ("E").
+Instruction = tuple[str, str, list[Any]]
+# An unwind row: address (None before the first), CFA rule (("reg", register, offset) or ("expr", bytes)), and
+# the register rules as text.
+Cfa = tuple[Any, ...] | None
+Row = tuple[int | None, Cfa, dict[int, str]]
+
 
 class CfiError(Exception):
     pass
 
 
-def _pointer(data: bytes, off: int, enc: int, order: ByteOrder, address_size: int, section_address: int):
-    """A DW_EH_PE-encoded pointer: (value, offset after it)."""
+def _pointer(data: bytes, off: int, enc: int, order: ByteOrder, address_size: int,
+             section_address: int) -> tuple[int | None, int]:
+    """A DW_EH_PE-encoded pointer: (value, offset after it); None for DW_EH_PE_omit."""
     if enc == 0xFF:
         return None, off
     start = off
@@ -66,7 +76,7 @@ class FrameDumper:
         self.arch = arch
         self.base = section_address
         self.name = name
-        self.cies: dict[int, dict] = {}
+        self.cies: dict[int, Cie] = {}
         self.problems: list[str] = []
 
     def reg(self, n: int) -> str:
@@ -109,7 +119,7 @@ class FrameDumper:
                 return self.problems
         return self.problems
 
-    def parse_cie(self, start: int) -> dict | None:
+    def parse_cie(self, start: int) -> Cie | None:
         """The CIE at ``start`` (cached), or None when no CIE starts there. FDEs may name CIEs after them."""
         if start in self.cies:
             return self.cies[start]
@@ -165,7 +175,8 @@ class FrameDumper:
         self.cies[start] = cie
         return cie
 
-    def cie(self, out, start, length, cie_id, off, end, dwarf64, lw, iw):
+    def cie(self, out: TextIO, start: int, length: int, cie_id: int, off: int, end: int, dwarf64: bool, lw: int,
+            iw: int) -> None:
         cie = self.parse_cie(start)
         if cie is None:
             raise CfiError("CIE header is malformed")
@@ -184,7 +195,8 @@ class FrameDumper:
         if cie["aug_data"]:
             w("  Augmentation data:    " + "".join(f" {b:02X}" for b in cie["aug_data"]) + "\n")
         w("\n")
-        insns = self.instructions(*cie["instructions"], cie)
+        first, insns_end = cie["instructions"]
+        insns = self.instructions(first, insns_end, cie)
         self.print_instructions(out, insns, cie)
         w("\n")
         rows, _state = self.rows(insns, cie, None, None)
@@ -192,7 +204,8 @@ class FrameDumper:
             w("  " + self.row_text(row) + "\n")
         w("\n")
 
-    def fde(self, out, start, length, cie_field, cie_at, off, end, dwarf64, lw, iw):
+    def fde(self, out: TextIO, start: int, length: int, cie_field: int, cie_at: int, off: int, end: int,
+            dwarf64: bool, lw: int, iw: int) -> None:
         cie = self.parse_cie(cie_at)
         w = out.write
         data = self.data
@@ -209,8 +222,11 @@ class FrameDumper:
             return
         if self.is_eh:
             enc = cie["fde_enc"]
-            pc, off = _pointer(data, off, enc, self.order, self.asz, self.base)
-            rng, off = _pointer(data, off, enc & 0x0F, self.order, self.asz, self.base)
+            start_pc, off = _pointer(data, off, enc, self.order, self.asz, self.base)
+            pc_range, off = _pointer(data, off, enc & 0x0F, self.order, self.asz, self.base)
+            if start_pc is None or pc_range is None:  # a CIE whose FDE encoding is DW_EH_PE_omit
+                raise CfiError("the FDE's address is omitted (pointer encoding 0xff)")
+            pc, rng = start_pc, pc_range
         else:
             size = cie["asz"]
             pc = int.from_bytes(data[off:off + size], self.order)
@@ -229,16 +245,18 @@ class FrameDumper:
         insns = self.instructions(off, end, cie)
         self.print_instructions(out, insns, cie)
         w("\n")
-        cie_insns = self.instructions(*cie["instructions"], cie)
+        first, cie_end = cie["instructions"]
+        cie_insns = self.instructions(first, cie_end, cie)
         _rows, initial = self.rows(cie_insns, cie, None, None)
         rows, _ = self.rows(insns, cie, pc, initial)
         for row in rows:
             w("  " + self.row_text(row) + "\n")
         w("\n")
 
-    def instructions(self, off: int, end: int, cie) -> list[tuple]:
+    def instructions(self, off: int, end: int, cie: dict[str, Any]) -> list[Instruction]:
         data = self.data
-        out = []
+        out: list[Instruction] = []
+        v: int | bytes
         while off < end:
             op = data[off]
             off += 1
@@ -256,7 +274,7 @@ class FrameDumper:
             if op not in _OPS:
                 raise CfiError(f"unknown call frame instruction 0x{op:02x}")
             name, kinds = _OPS[op]
-            values: list = []
+            values: list[Any] = []
             for k in kinds:
                 if k in "RUO":
                     v, off = uleb(data, off)
@@ -273,15 +291,16 @@ class FrameDumper:
                     off += cie["asz"]
                 elif k == "E":
                     n, off = uleb(data, off)
-                    v = data[off:off + n]
-                    if len(v) != n:
+                    block = data[off:off + n]
+                    if len(block) != n:
                         raise IndexError
+                    v = block
                     off += n
                 values.append(v)
             out.append((name, kinds, values))
         return out
 
-    def print_instructions(self, out: TextIO, insns, cie) -> None:
+    def print_instructions(self, out: TextIO, insns: list[Instruction], cie: Cie) -> None:
         ca, da = cie["code_align"], cie["data_align"]
         for name, kinds, values in insns:
             parts = [f"  {name}:"]
@@ -300,7 +319,8 @@ class FrameDumper:
                     parts.append(" " + format_expr(v, self.arch, self.asz, 4, self.order))
             out.write("".join(parts) + "\n")
 
-    def rows(self, insns, cie, address, initial):
+    def rows(self, insns: list[Instruction], cie: Cie, address: int | None,
+             initial: tuple[Cfa, dict[int, str]] | None) -> tuple[list[Row], tuple[Cfa, dict[int, str]]]:
         """Run the instructions: the rows llvm-dwarfdump prints (one per address advance, then the last)."""
         ca, da = cie["code_align"], cie["data_align"]
         cfa, regs = (initial[0], dict(initial[1])) if initial else (None, {})
@@ -350,7 +370,7 @@ class FrameDumper:
             rows.append((address, cfa, dict(regs)))
         return rows, (cfa, regs)
 
-    def row_text(self, row) -> str:
+    def row_text(self, row: Row) -> str:
         address, cfa, regs = row
         s = f"0x{address:x}: " if address is not None else ""
         if cfa is None:

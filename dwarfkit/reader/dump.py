@@ -141,8 +141,8 @@ def _write_result(result: tuple[str, list[str]], out: TextIO) -> list[str]:
                     binary.write(piece)
         else:
             with open(path, encoding="utf-8", errors="surrogateescape") as f:
-                while piece := f.read(COPY_BYTES):
-                    out.write(piece)
+                while text := f.read(COPY_BYTES):
+                    out.write(text)
     finally:
         os.unlink(path)
     return problems

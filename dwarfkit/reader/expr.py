@@ -90,7 +90,7 @@ def _operands(name: str, expr: bytes, off: int, asz: int, osz: int, order: ByteO
     kinds = _OPERANDS.get(short, "")
     op = DW_OP_name2opcode.get(name, 0xA5)
     out = [name]
-    values = []
+    values: list[tuple[int, bool] | None] = []  # None: an operand printed as text
     i = 0
     while i < len(kinds):
         k = kinds[i]
@@ -141,11 +141,12 @@ def _operands(name: str, expr: bytes, off: int, asz: int, osz: int, order: ByteO
         reg = op - 0x50
     elif 0x70 <= op <= 0x8F:
         reg = op - 0x70
-    elif op in (0x90, 0x92, 0xA5):
+    elif op in (0x90, 0x92, 0xA5) and values[0] is not None:
         reg = values[0][0]
     if reg is not None and regs is not None and reg in regs:
         if 0x70 <= op <= 0x8F or op == 0x92:
-            offset = values[-1][0]
+            last = values[-1]
+            offset = last[0] if last is not None else 0  # a register's offset is a number, never a type operand
             return f"{name} {regs[reg]}{offset:+d}", off, None
         if op == 0xA5:
             return f"{name} {regs[reg]}" + "".join(out[1:]), off, None

@@ -70,7 +70,7 @@ def dump_json(df: DebugFile, out: TextIO, sections: set[str], opts: DumpOptions)
             continue
         for unit in ctx.units(section):
             ctx.load(unit)
-            record = {"section": section, "offset": unit.offset, "version": unit.version,
+            record: dict[str, object] = {"section": section, "offset": unit.offset, "version": unit.version,
                       "unit_type": DW_UT.get(unit.unit_type, unit.unit_type), "offset_size": unit.offset_size,
                       "address_size": unit.address_size, "abbrev_offset": unit.abbrev_offset,
                       "length": unit.length}

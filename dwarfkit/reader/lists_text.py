@@ -212,9 +212,10 @@ def location_views(ctx: DwarfContext, v5: bool = True) -> dict[int, int]:
 
 
 def _read_lists(r: _Reader, section: str, off: int, end: int, table: ListTable, out: ListSection, version: int,
-                views: dict[int, int] | None = None):
+                views: dict[int, int] | None = None) -> None:
     """Location lists from ``off`` while before ``end``; llvm-dwarfdump resolves only what needs no unit.
     ``views`` maps the offsets of GCC's location-view pairs to their list; those bytes are stepped over."""
+    expr: bytes | None
     mask = (1 << (8 * r.asz)) - 1
     views = views or {}
     # A block of view pairs ends where the next view block or list that a unit names begins (not always its own list).

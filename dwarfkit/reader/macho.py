@@ -187,7 +187,7 @@ def _symbols(data: bytes, symtab, e: str, is64: bool) -> list[int]:
 def _relocate(out: DebugFile, sectname: str, raw: bytes, data: bytes, reloff: int, nreloc: int, e: str,
               symbols: list[int], arch: str) -> bytes:
     buf = bytearray(raw)
-    order = "little" if e == "<" else "big"
+    order: ByteOrder = "little" if e == "<" else "big"
     subtractor = RELOC_SUBTRACTOR.get(arch)
     pending_sub = None
     if reloff + 8 * nreloc > len(data):

@@ -163,7 +163,8 @@ def _read_index(data: bytes, start: int, order: ByteOrder, strings: bytes) -> tu
 # llvm-dwarfdump keeps abbreviations in a DenseSet keyed by code (hash code * 37, quadratic probing, grown at
 # 3/4 full); it prints them in that table's bucket order.
 def _dense_set_order(codes: list[int]) -> list[int]:
-    size, table = 0, []
+    size = 0
+    table: list[int | None] = []
     for count, code in enumerate(codes):
         if (count + 1) * 4 >= size * 3:
             size = max(64, size * 2)
@@ -175,7 +176,7 @@ def _dense_set_order(codes: list[int]) -> list[int]:
     return [c for c in table if c is not None]
 
 
-def _probe(table: list, code: int) -> None:
+def _probe(table: list[int | None], code: int) -> None:
     mask = len(table) - 1
     bucket, step = (code * 37) & 0xFFFFFFFF & mask, 1
     while table[bucket] is not None:

@@ -48,7 +48,7 @@ def lookup(ctx: DwarfContext, address: int, out: TextIO, dumper: InfoDumper,
         chain = [0]
         i = 0
         while True:
-            inner = next((j for j in unit.children(i) if unit.abbs[j].tag in (T_SUBPROGRAM, T_LEXICAL_BLOCK, T_INLINED)
+            inner = next((j for j in unit.children(i) if unit.tag(j) in (T_SUBPROGRAM, T_LEXICAL_BLOCK, T_INLINED)
                           and any(a <= address < b for a, b in die_ranges(ctx, unit, j))), None)
             if inner is None:
                 inner = _search_nested(ctx, unit, i, address)
@@ -69,10 +69,10 @@ def lookup(ctx: DwarfContext, address: int, out: TextIO, dumper: InfoDumper,
 def _search_nested(ctx, unit: Unit, i: int, address: int):
     """Functions can sit below other DIEs (namespaces, classes); look one level further down."""
     for j in unit.children(i):
-        if unit.abbs[j].tag in (T_SUBPROGRAM, T_LEXICAL_BLOCK, T_INLINED):
+        if unit.tag(j) in (T_SUBPROGRAM, T_LEXICAL_BLOCK, T_INLINED):
             continue
         for k in unit.children(j):
-            if unit.abbs[k].tag in (T_SUBPROGRAM, T_LEXICAL_BLOCK, T_INLINED) and \
+            if unit.tag(k) in (T_SUBPROGRAM, T_LEXICAL_BLOCK, T_INLINED) and \
                     any(a <= address < b for a, b in die_ranges(ctx, unit, k)):
                 return k
     return None

@@ -50,7 +50,7 @@ def ranges_v4(ctx: DwarfContext, unit: Unit, offset: int) -> tuple[list[tuple[in
     data = ctx.file.section("debug_ranges")
     size = unit.address_size
     base = unit.low_pc
-    out = []
+    out: list[tuple[int, int]] = []
     mask = (1 << (8 * size)) - 1
     off = offset
     while True:
@@ -71,7 +71,7 @@ def rnglist(ctx: DwarfContext, unit: Unit, offset: int) -> tuple[list[tuple[int,
     data = ctx.file.section("debug_rnglists")
     size = unit.address_size
     base = unit.low_pc
-    out = []
+    out: list[tuple[int, int]] = []
     off = offset
     order = ctx.order
     try:
@@ -129,7 +129,7 @@ def loclist(ctx: DwarfContext, unit: Unit, offset: int, v5: bool):
     size = unit.address_size
     order = ctx.order
     base: int | None = unit.low_pc
-    out = []
+    out: list[tuple[tuple[int, int] | None, bytes]] = []
     off = offset
     mask = (1 << (8 * size)) - 1
     try:

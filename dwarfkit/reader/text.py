@@ -6,17 +6,19 @@ name (and form with --show-form), the formatter turns a decoded value into llvm-
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Callable, TextIO
 
 from . import forms, names
+from .abbrev import Abbrev
 from .die_format import die_formatter
 from .expr import format_expr
 from .forms import F
 from .lines import LineTable, parse_line_table
 from .ranges import attribute_ranges, list_offset, loclist
 from .typename import DieRef, TypePrinter
-from .units import DW_UT, DwarfContext, Unit, cstring, forget
+from .units import DW_UT, DwarfContext, Unit, Value, cstring, forget
 
 BASE_INDENT = " " * 12
 # llvm-dwarfdump's DWARFAttribute::mayHaveLocationList / mayHaveLocationExpr.
@@ -154,7 +156,7 @@ class InfoDumper:
         if d is None:
             return None
         for at in kinds:
-            seen = set()
+            seen: set[tuple[int, int]] = set()
             work = [d]
             while work and len(seen) < MAX_ORIGIN_CHAIN:
                 cur = work.pop()
@@ -508,7 +510,7 @@ class InfoDumper:
     def _die_layout(self, u: Unit, ab, depth: int, described: dict, show_form: bool):
         """(text after the offset on the DIE line, DIE formatter, its prefixes and value printers)."""
         ind = BASE_INDENT + "  " * depth + "  "
-        parts = []
+        parts: list[str | None] = []  # None: the value printer fills this slot
         kinds = []
         for at, fm, _c in ab.attrs:
             d = described.get((at, fm))
@@ -534,6 +536,7 @@ class InfoDumper:
         base = u.offset
         offs, abbs, vals, depths, parents = u.offs, u.abbs, u.vals, u.depths, u.parents
         append = chunks.append
+        rows: Iterable[tuple[int, int, Abbrev | None, tuple[Value, ...] | None, int]]
         if only is None:
             rows = zip(range(len(offs)), offs, abbs, vals, depths, strict=True)
         else:

@@ -75,6 +75,11 @@ class Unit:
             self.index = {o: i for i, o in enumerate(self.offs)}
         return self.index.get(offset)
 
+    def tag(self, i: int) -> int:
+        """The tag of DIE number ``i``; 0 for a NULL entry."""
+        ab = self.abbs[i]
+        return ab.tag if ab is not None else 0
+
     def attr(self, i: int, at: int) -> Value | None:
         """Value of attribute ``at`` of DIE number ``i``, or None."""
         ab, values = self.abbs[i], self.vals[i]

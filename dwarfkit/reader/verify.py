@@ -19,7 +19,7 @@ from ..errors import DwarfkitError
 from . import forms
 from .container import open_debug_file
 from .container_check import container_findings
-from .debugfile import DebugFile
+from .debugfile import CodeSection, DebugFile
 from .dump import line_tables
 from .forms import F
 from .lines import END_SEQUENCE, parse_line_table
@@ -53,7 +53,7 @@ class Verifier:
         self.ctx = DwarfContext(df)
         self.findings: list[str] = []
         self.functions: list[tuple[int, int, str]] = []  # (low, high, where)
-        self.binary_code = []  # a dSYM's instructions live in its binary
+        self.binary_code: list[CodeSection] = []  # a dSYM's instructions live in its binary
 
     def add(self, message: str) -> None:
         self.findings.append(message)
@@ -64,7 +64,7 @@ class Verifier:
         ctx = self.ctx
         for section in ("debug_info", "debug_types"):
             units = ctx.units(section)
-            starts = {}
+            starts: dict[int, int] = {}
             for unit in units:
                 self.check_unit(unit, starts)
         for p in ctx.problems:
@@ -96,10 +96,11 @@ class Verifier:
         ranges_parent: list[list[tuple[int, int]] | None] = []
         for i, ab in enumerate(unit.abbs):
             ranges_parent.append(None)
-            if ab is None:
+            values = unit.vals[i]
+            if ab is None or values is None:
                 continue
             where = f"{sec}[0x{unit.offs[i]:x}]"
-            for (at, form, _c), v in zip(ab.attrs, unit.vals[i], strict=True):
+            for (at, form, _c), v in zip(ab.attrs, values, strict=True):
                 if isinstance(v, tuple):
                     form, v = v
                 self.check_value(unit, i, where, at, form, v, data_lens, line_sizes)
@@ -169,7 +170,7 @@ class Verifier:
     def check_ranges(self, unit: Unit, i: int, where: str, ranges_of: list) -> None:
         ranges = die_ranges(self.ctx, unit, i)
         ranges_of[i] = ranges
-        tag = unit.abbs[i].tag
+        tag = unit.tag(i)
         for lo, hi in ranges:
             if hi < lo:
                 self.add(f"{where}: address range [0x{lo:x}, 0x{hi:x}) ends before it starts")
@@ -184,7 +185,7 @@ class Verifier:
         p = unit.parents[i]
         while p > 0 and not ranges_of[p]:
             p = unit.parents[p]
-        if p <= 0 or unit.abbs[p].tag == T_CU:
+        if p <= 0 or unit.tag(p) == T_CU:
             return
         parent = ranges_of[p]
         for lo, hi in ranges:
