@@ -6,13 +6,14 @@ import multiprocessing
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from typing import TextIO
 
 from . import lists_text, tables
 from .cfi import FrameDumper
 from .debugfile import DebugFile
 from .line_text import dump_line_table
-from .lines import parse_line_table
+from .lines import LineTable, parse_line_table
 from .names_text import dump_names
 from .str_offsets_text import dump_str_offsets
 from .text import DumpOptions, InfoDumper
@@ -188,7 +189,7 @@ def _lists(ctx: DwarfContext, out: TextIO, sections: set[str]) -> list[str]:
     return problems
 
 
-def line_tables(ctx: DwarfContext):
+def line_tables(ctx: DwarfContext) -> Iterator[LineTable]:
     """Every line table in ``.debug_line``, in section order, each parsed with its rows."""
     data = ctx.file.section("debug_line")
     off = 0

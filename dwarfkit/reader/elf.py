@@ -12,7 +12,7 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 from elftools.elf.relocation import RelocationHandler, RelocationSection
-from elftools.elf.sections import SymbolTableSection
+from elftools.elf.sections import Section, SymbolTableSection
 
 from ..errors import ContainerError, ReadError
 from .debugfile import (
@@ -156,7 +156,7 @@ def _read(path: str, elf: ELFFile, file_size: int, limit: int) -> DebugFile:
     return out
 
 
-def _section_bytes(path: str, section, limit: int) -> bytes:
+def _section_bytes(path: str, section: Section, limit: int) -> bytes:
     if section["sh_flags"] & SH_FLAGS.SHF_COMPRESSED:
         # Inflate ourselves, bounded by the header's size (pyelftools would trust it without bound).
         ctype = getattr(section, "_compression_type", None)

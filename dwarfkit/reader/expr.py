@@ -1,6 +1,8 @@
 """DWARF expressions (DW_OP_*) printed as llvm-dwarfdump prints them, with register names per architecture."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from elftools.dwarf.dwarf_expr import DW_OP_name2opcode
 
 from ..encoding import decode_sleb128 as sleb
@@ -49,7 +51,7 @@ class ExprError(Exception):
 
 
 def format_expr(expr: bytes, arch: str, address_size: int, offset_size: int, order: ByteOrder,
-                base_type=None) -> str:
+                base_type: Callable[[int], str] | None = None) -> str:
     """The text llvm-dwarfdump prints for an expression. ``base_type(offset)`` names a base type DIE."""
     regs = REGISTERS.get(arch)
     parts = []
@@ -85,7 +87,8 @@ def format_expr(expr: bytes, arch: str, address_size: int, offset_size: int, ord
     return "".join(parts)
 
 
-def _operands(name: str, expr: bytes, off: int, asz: int, osz: int, order: ByteOrder, regs, base_type):
+def _operands(name: str, expr: bytes, off: int, asz: int, osz: int, order: ByteOrder, regs: dict[int, str] | None,
+              base_type: Callable[[int], str] | None) -> tuple[str, int, int | None]:
     short = name[6:]
     kinds = _OPERANDS.get(short, "")
     op = DW_OP_name2opcode.get(name, 0xA5)

@@ -165,7 +165,8 @@ def parse_line_table(data: bytes, offset: int, order: ByteOrder, address_size: i
     return t
 
 
-def _v5_entries(t: LineTable, data, off, limit, order, strings, line_strings, dirs: bool) -> int:
+def _v5_entries(t: LineTable, data: bytes, off: int, limit: int, order: ByteOrder, strings: bytes, line_strings: bytes,
+                dirs: bool) -> int:
     count = data[off]
     off += 1
     formats = []
@@ -182,8 +183,9 @@ def _v5_entries(t: LineTable, data, off, limit, order, strings, line_strings, di
         for ct, form in formats:
             value, off = _form_value(data, off, form, order, t.offset_size)
             if ct == DW_LNCT_path:
-                if form == F["string"]:
-                    entry.name = value.decode("utf-8", "surrogateescape")
+                if isinstance(value, bytes):
+                    if form == F["string"]:
+                        entry.name = value.decode("utf-8", "surrogateescape")
                 elif form == F["line_strp"]:
                     entry.name = cstring(line_strings, value) or ""
                 elif form == F["strp"]:
@@ -210,7 +212,7 @@ def _v5_entries(t: LineTable, data, off, limit, order, strings, line_strings, di
     return off
 
 
-def _form_value(data: bytes, off: int, form: int, order: ByteOrder, offset_size: int):
+def _form_value(data: bytes, off: int, form: int, order: ByteOrder, offset_size: int) -> tuple[int | bytes, int]:
     fixed = {F["data1"]: 1, F["data2"]: 2, F["data4"]: 4, F["data8"]: 8, F["strx1"]: 1, F["strx2"]: 2,
              F["strx4"]: 4}
     if form in fixed:
@@ -246,7 +248,7 @@ def _run(t: LineTable, data: bytes, off: int, end: int, order: ByteOrder, addres
     where = f".debug_line[0x{t.offset:x}]"
     default_stmt = IS_STMT if t.default_is_stmt else 0
 
-    def reset():
+    def reset() -> tuple[int, int, int, int, int, int, int]:
         return 0, 1, 1, 0, 0, 0, default_stmt
 
     address, file, line, column, isa, disc, flags = 0, 1, 1, 0, 0, 0, default_stmt

@@ -18,6 +18,7 @@ Tests: ``tests/test_dump_sections.py`` (each corpus file per section against llv
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Iterator, TextIO
 
@@ -326,7 +327,8 @@ def read_rnglists(ctx: DwarfContext) -> ListSection:
     return out
 
 
-def _read_rnglists(r: _Reader, off: int, end: int, table: ListTable, out: ListSection, pooled) -> bool:
+def _read_rnglists(r: _Reader, off: int, end: int, table: ListTable, out: ListSection,
+                   pooled: Callable[[int], int | None]) -> bool:
     base = 0  # llvm-dwarfdump carries the base address from list to list within a table
     section = "debug_rnglists"
     while off < end:

@@ -5,6 +5,7 @@ The Mach-O constants live once, in the Mach-O backend's constants module.
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 
 from ..backends.macho_dsym import constants as c
 from ..backends.macho_dsym.constants import (
@@ -108,7 +109,8 @@ def _read_thin(path: str, data: bytes, limit: int) -> DebugFile:
                     is_object=filetype == MH_OBJECT)
     off = 32 if is64 else 28
     end = min(off + sizeofcmds, len(data))
-    sections = []  # (name, segment, addr, size, offset, reloff, nreloc, flags), numbered from 1
+    # (name, segment, addr, size, offset, reloff, nreloc, flags), numbered from 1
+    sections: list[tuple[str, str, int, int, int, int, int, int]] = []
     symtab = None
     for i in range(min(ncmds, sizeofcmds // 8)):
         if off + 8 > end:
@@ -154,7 +156,8 @@ def _read_thin(path: str, data: bytes, limit: int) -> DebugFile:
     return out
 
 
-def _segment_sections(data: bytes, off: int, e: str, is64: bool, cmdsize: int):
+def _segment_sections(data: bytes, off: int, e: str, is64: bool,
+                      cmdsize: int) -> Iterator[tuple[str, str, int, int, int, int, int, int]]:
     if is64:
         nsects = struct.unpack_from(e + "I", data, off + 64)[0]
         first, size = off + 72, 80
@@ -173,7 +176,7 @@ def _segment_sections(data: bytes, off: int, e: str, is64: bool, cmdsize: int):
         yield sectname, segname, addr, sz, offset, reloff, nreloc, flags
 
 
-def _symbols(data: bytes, symtab, e: str, is64: bool) -> list[int]:
+def _symbols(data: bytes, symtab: tuple[int, int, int, int], e: str, is64: bool) -> list[int]:
     symoff, nsyms, _stroff, _strsize = symtab
     size = 16 if is64 else 12
     nsyms = min(nsyms, max(0, (len(data) - symoff) // size))

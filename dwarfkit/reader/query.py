@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import TextIO
 
 from .forms import ADDR_INDEX, CONSTANTS
-from .lines import END_SEQUENCE, parse_line_table
+from .lines import END_SEQUENCE, LineTable, parse_line_table
 from .ranges import attribute_ranges
 from .text import InfoDumper
 from .typename import DieRef
@@ -66,7 +66,7 @@ def lookup(ctx: DwarfContext, address: int, out: TextIO, dumper: InfoDumper,
     return False
 
 
-def _search_nested(ctx, unit: Unit, i: int, address: int):
+def _search_nested(ctx: DwarfContext, unit: Unit, i: int, address: int) -> int | None:
     """Functions can sit below other DIEs (namespaces, classes); look one level further down."""
     for j in unit.children(i):
         if unit.tag(j) in (T_SUBPROGRAM, T_LEXICAL_BLOCK, T_INLINED):
@@ -78,7 +78,7 @@ def _search_nested(ctx, unit: Unit, i: int, address: int):
     return None
 
 
-def line_row(ctx: DwarfContext, unit: Unit, address: int):
+def line_row(ctx: DwarfContext, unit: Unit, address: int) -> tuple[LineTable, tuple[int, ...]] | None:
     """The line-table row that covers ``address`` in the unit's table (last row at or before it in its sequence)."""
     if unit.stmt_list is None:
         return None

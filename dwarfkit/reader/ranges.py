@@ -120,7 +120,8 @@ def _addr(data: bytes, off: int, size: int, order: ByteOrder) -> int:
     return int.from_bytes(data[off:off + size], order)
 
 
-def loclist(ctx: DwarfContext, unit: Unit, offset: int, v5: bool):
+def loclist(ctx: DwarfContext, unit: Unit, offset: int,
+            v5: bool) -> tuple[list[tuple[tuple[int, int] | None, bytes]], str | None]:
     """Entries of a location list: ((start, end) or None for a default location, expression bytes).
 
     Returns (entries, problem or None)."""

@@ -25,7 +25,7 @@ from .forms import F
 from .lines import END_SEQUENCE, parse_line_table
 from .query import die_ranges
 from .ranges import attribute_ranges, list_offset, loclist
-from .units import DwarfContext, Unit, forget
+from .units import DwarfContext, Unit, Value, forget
 
 A_STMT_LIST, A_RANGES, A_LOW_PC, A_HIGH_PC, A_DECL_FILE, A_CALL_FILE = 0x10, 0x55, 0x11, 0x12, 0x3a, 0x58
 LOCLIST_ATTRS = {0x02, 0x0b, 0x0d, 0x19, 0x2a, 0x2f, 0x37, 0x38, 0x40, 0x46, 0x48, 0x4a, 0x4d}
@@ -73,7 +73,7 @@ class Verifier:
         self.check_instructions()
 
     # --- units and DIEs --------------------------------------------------------------------------------------
-    def check_unit(self, unit: Unit, _starts) -> None:
+    def check_unit(self, unit: Unit, _starts: dict[int, int]) -> None:
         ctx = self.ctx
         sec = "." + unit.section
         if unit.version >= 5 and unit.unit_type not in (1, 2, 3, 4, 5, 6):
@@ -108,7 +108,8 @@ class Verifier:
                 self.check_ranges(unit, i, where, ranges_parent)
         forget(unit)
 
-    def check_value(self, unit, i, where, at, form, v, data_lens, line_size) -> None:
+    def check_value(self, unit: Unit, i: int, where: str, at: int, form: int, v: Value, data_lens: dict[int, int],
+                    line_size: int) -> None:
         ctx = self.ctx
         from .names import attr_name
         name = attr_name(at)
