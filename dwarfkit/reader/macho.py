@@ -1,6 +1,11 @@
 """Mach-O container reader: objects (relocations applied), executables, dSYM companions and fat files.
 
-The Mach-O constants live once, in the Mach-O backend's constants module.
+The Mach-O constants live once, in the Mach-O backend's constants module. The header, fat-header and load-command
+parsing here is still separate from ``backends/macho_dsym/reader.py`` (the writer's strict reader of 64-bit
+little-endian files into ``commands`` dataclasses): this one also reads 32-bit and big-endian files, and reads
+past damaged load commands, sections and relocations, recording each as a problem with its offset (only an unusable
+header or fat header is a ``ContainerError``), where the backend's reader stops at the first. Sharing one parser means
+moving this bounded parsing below both, into the backend package (which must not import the reader).
 """
 from __future__ import annotations
 
