@@ -1,11 +1,11 @@
 """Mach-O container reader: objects (relocations applied), executables, dSYM companions and fat files.
 
-The Mach-O constants live once, in the Mach-O backend's constants module. The header, fat-header and load-command
-parsing here is still separate from ``backends/macho_dsym/reader.py`` (the writer's strict reader of 64-bit
-little-endian files into ``commands`` dataclasses): this one also reads 32-bit and big-endian files, and reads
-past damaged load commands, sections and relocations, recording each as a problem with its offset (only an unusable
-header or fat header is a ``ContainerError``), where the backend's reader stops at the first. Sharing one parser means
-moving this bounded parsing below both, into the backend package (which must not import the reader).
+The Mach-O constants live once, in the Mach-O backend's constants module. The fat header and the load commands are
+walked by ``backends/macho_dsym/parse.py``, which the backend's own reader (``backends/macho_dsym/reader.py``) uses
+too: one bounded walker, and each reader decides what a problem means. The backend's reader is strict and decodes
+64-bit little-endian commands into its ``commands`` dataclasses; this one also reads 32-bit and big-endian files,
+decodes only segments, sections, LC_UUID and LC_SYMTAB, and reads on past damage, recording each problem with its
+offset (only an unusable header or fat header is a ``ContainerError``).
 """
 from __future__ import annotations
 
@@ -29,6 +29,7 @@ from ..backends.macho_dsym.constants import (
     S_THREAD_LOCAL_ZEROFILL,
     S_ZEROFILL,
 )
+from ..backends.macho_dsym.parse import LayoutError, fat_entries, load_commands
 from ..errors import ContainerError, ReadError
 from .debugfile import ByteOrder, CodeSection, DebugFile, decompress_zdebug, normalise_section_name, section_limit
 
@@ -74,22 +75,17 @@ def _u32(data: bytes, off: int, order: ByteOrder) -> int:
 
 
 def _fat_slice(path: str, data: bytes, arch: str | None) -> bytes:
-    is64 = int.from_bytes(data[:4], "big") == FAT_MAGIC_64
-    count = int.from_bytes(data[4:8], "big")
-    entry = 32 if is64 else 20
+    try:
+        entries = fat_entries(data)
+    except LayoutError as e:
+        raise ContainerError(f"{path}: {e.what}") from None
     slices = {}
-    for i in range(count):
-        off = 8 + i * entry
-        if off + entry > len(data):
-            raise ContainerError(f"{path}: fat header entry {i} is past the end of the file")
-        cputype = int.from_bytes(data[off:off + 4], "big")
-        if is64:
-            start, size = struct.unpack_from(">QQ", data, off + 8)
-        else:
-            start, size = struct.unpack_from(">II", data, off + 8)
+    for entry in entries:
+        start, size = entry.offset, entry.size
         if start + size > len(data):
-            raise ContainerError(f"{path}: fat slice {i} (0x{start:x}+0x{size:x}) is past the end of the file")
-        slices[CPU_TYPES.get(cputype, f"cputype{cputype:#x}")] = data[start:start + size]
+            raise ContainerError(f"{path}: fat slice {entry.index} (0x{start:x}+0x{size:x}) is past the end of the "
+                                 "file")
+        slices[CPU_TYPES.get(entry.cputype, f"cputype{entry.cputype:#x}")] = data[start:start + size]
     if arch is None:
         if len(slices) == 1:
             return next(iter(slices.values()))
@@ -112,26 +108,20 @@ def _read_thin(path: str, data: bytes, limit: int) -> DebugFile:
     out = DebugFile(path=path, file_format=_FORMAT_NAMES.get(arch, "Mach-O"), arch="aarch64" if arch == "arm64"
                     else arch, byteorder=order, address_size=8 if is64 else 4, sections={},
                     is_object=filetype == MH_OBJECT)
-    off = 32 if is64 else 28
-    end = min(off + sizeofcmds, len(data))
     # (name, segment, addr, size, offset, reloff, nreloc, flags), numbered from 1
     sections: list[tuple[str, str, int, int, int, int, int, int]] = []
     symtab = None
-    for i in range(min(ncmds, sizeofcmds // 8)):
-        if off + 8 > end:
-            out.problems.append(f"load command {i} at 0x{off:x} is past the end of the commands")
-            break
-        cmd, cmdsize = struct.unpack_from(e + "2I", data, off)
-        if cmdsize < 8 or off + cmdsize > end:
-            out.problems.append(f"load command {i} at 0x{off:x} has a bad size {cmdsize}")
-            break
-        if cmd in (LC_SEGMENT_64, LC_SEGMENT):
-            sections.extend(_segment_sections(data, off, e, cmd == LC_SEGMENT_64, cmdsize))
-        elif cmd == LC_UUID and cmdsize >= 24:
-            out.uuid = bytes(data[off + 8:off + 24])
-        elif cmd == LC_SYMTAB and cmdsize >= 24:
-            symtab = struct.unpack_from(e + "4I", data, off + 8)
-        off += cmdsize
+    try:
+        # Never more commands than sizeofcmds has room for, however many ncmds claims.
+        for off, cmd, cmdsize in load_commands(data, 32 if is64 else 28, min(ncmds, sizeofcmds // 8), sizeofcmds, e):
+            if cmd in (LC_SEGMENT_64, LC_SEGMENT):
+                sections.extend(_segment_sections(data, off, e, cmd == LC_SEGMENT_64, cmdsize))
+            elif cmd == LC_UUID and cmdsize >= 24:
+                out.uuid = bytes(data[off + 8:off + 24])
+            elif cmd == LC_SYMTAB and cmdsize >= 24:
+                symtab = struct.unpack_from(e + "4I", data, off + 8)
+    except LayoutError as err:  # keep what came before; the rest of the file may still hold DWARF
+        out.problems.append(err.what)
     symbols = _symbols(data, symtab, e, is64) if out.is_object and symtab else []
     for number, (sectname, segname, addr, size, offset, reloff, nreloc, flags) in enumerate(sections, 1):
         out.section_addresses[number] = sectname
