@@ -9,9 +9,9 @@ import random
 import zlib
 from typing import Callable
 
-from dwarfkit.encoding import sleb128, uleb128
-
 from fuzz_structs import Field, SectionRecord, Seed
+
+from dwarfkit.encoding import sleb128, uleb128
 
 INTERESTING = [0, 1, 2, 3, 4, 5, 7, 8, 0x10, 0x7f, 0x80, 0xff, 0x100, 0x7fff, 0xffff, 0x10000, 0x7fffffff,
                0xfffffff0, 0xffffffff, 1 << 32, (1 << 63) - 1, 1 << 63, (1 << 64) - 1]
@@ -55,7 +55,8 @@ def unit_header(seed: Seed, rng: random.Random) -> tuple[bytes, str]:
     lw = 12 if osz == 8 else 4
     fields = [("length", Field(pos + lw - osz, osz, seed.order)), ("version", Field(pos + lw, 2, seed.order))]
     if version >= 5:
-        fields += [("unit_type", Field(pos + lw + 2, 1, seed.order)), ("address_size", Field(pos + lw + 3, 1, seed.order)),
+        fields += [("unit_type", Field(pos + lw + 2, 1, seed.order)),
+                   ("address_size", Field(pos + lw + 3, 1, seed.order)),
                    ("abbrev_offset", Field(pos + lw + 4, osz, seed.order))]
     else:
         fields += [("abbrev_offset", Field(pos + lw + 2, osz, seed.order)),

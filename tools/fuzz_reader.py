@@ -29,8 +29,8 @@ from __future__ import annotations
 import argparse
 import collections
 import os
-import re
 import random
+import re
 import resource
 import signal
 import sys

@@ -118,13 +118,13 @@ def _elf(path: str, data: bytes) -> Seed:
     raw = []
     for i in range(shnum):
         h = shoff + i * shentsize
-        raw.append((h, [int.from_bytes(data[h + p:h + p + n], order) for p, n in zip(layout, widths)]))
+        raw.append((h, [int.from_bytes(data[h + p:h + p + n], order) for p, n in zip(layout, widths, strict=True)]))
     strtab = raw[shstrndx][1][3] if shstrndx < len(raw) else 0
     sections, relocs = [], []
     for h, (name_off, kind, _flags, offset, size, _link, _info, _align, entsize) in raw:
         end = data.find(b"\0", strtab + name_off)
         name = data[strtab + name_off:end].decode("latin-1")
-        extra = [Field(h + p, n, order) for p, n in zip(layout, widths) if p not in (layout[3], layout[4])]
+        extra = [Field(h + p, n, order) for p, n in zip(layout, widths, strict=True) if p not in (layout[3], layout[4])]
         sections.append(SectionRecord(name, normalise_section_name(name), offset, size, Field(h + layout[3], w, order),
                                       Field(h + layout[4], w, order), h, shentsize, extra,
                                       flags_field=Field(h + 8, w, order)))

@@ -10,12 +10,13 @@ takes, half of the trials over its second half, where the file is written), ``--
   kill the target is the old or the new file, byte for byte (sha256 against a from-scratch write of each, which
   ``dwarfkit verify`` accepts); a pair is never a new executable beside an old dSYM, and an old executable beside a
   new dSYM is reported by ``verify`` (UUID). Then a write that is not killed leaves the new file and no temporary;
-* incremental updates (``inc-elf``, ``inc-dsym``, ``inc-pe``): the child opens the file and makes 1-6 random operations
-  (add, update, move, set_line, remove), durable (journal fsynced per operation) or not, half and half; after the kill,
-  the recovery (open + close) is itself killed at a random moment with probability 1/2 (up to twice), then an open must
-  succeed and hold the functions as they were after some prefix of the child's operations, the file must verify and show
-  the same program as a file created from scratch with those functions (DIE subtrees of the functions and line rows,
-  from ``dwarfkit dump --json``), and no temporary may remain.
+* incremental updates (``inc-elf``, ``inc-dsym``, ``inc-pe``): the child opens the file and makes 1-6 random
+  operations (add, update, move, set_line, remove), durable (journal fsynced per operation) or not, half and half;
+  after the kill, the recovery (open + close) is itself killed at a
+  random moment with probability 1/2 (up to twice), then an open must succeed and hold the functions as they were
+  after some prefix of the child's operations, the file must verify and show the same program as a file created
+  from scratch with those functions (DIE subtrees of the functions and line rows, from ``dwarfkit dump --json``),
+  and no temporary may remain.
 
 Deterministic with ``--seed`` (the random choices; where a kill lands depends on the machine). Prints per scenario:
 ``trials``; ``killed`` (the rest finished before the kill came); ``changed`` (the target was already the new file, or
@@ -60,7 +61,7 @@ from dwarfkit.incremental import (  # noqa: E402
     IncrementalDwarf,
     UnitInfo,
     Variable,
-    journal,  # noqa: E402
+    journal,
 )
 from dwarfkit.incremental.fragments import ENCODING  # noqa: E402
 from dwarfkit.incremental.session import IncrementalFile  # noqa: E402

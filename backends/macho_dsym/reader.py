@@ -22,6 +22,7 @@ from .commands import (
     UuidCommand,
     decode_command,
 )
+from .parse import LayoutError, fat_entries, load_commands
 
 
 @dataclass
@@ -76,7 +77,7 @@ def read_macho(path: str | Path, arch: Arch | str | None = None) -> MachOFile:
         raise ContainerError(f"{path}: not a Mach-O file ({len(data)} bytes)")
     magic_be = struct.unpack_from(">I", data)[0]
     if magic_be in (C.FAT_MAGIC, C.FAT_MAGIC_64):
-        data = _fat_slice(path, data, magic_be == C.FAT_MAGIC_64, wanted)
+        data = _fat_slice(path, data, wanted)
     return _read_thin(path, data, wanted)
 
 
@@ -85,16 +86,14 @@ def read_macho_bytes(path: str | Path, data: bytes) -> MachOFile:
     return _read_thin(Path(path), data, None)
 
 
-def _fat_slice(path: Path, data: bytes, is64: bool, wanted: Arch | None) -> bytes:
-    count = struct.unpack_from(">I", data, 4)[0]
-    entry_format, entry_size = (">iiQQII", 32) if is64 else (">iiIII", 20)
+def _fat_slice(path: Path, data: bytes, wanted: Arch | None) -> bytes:
+    try:
+        entries = fat_entries(data)
+    except LayoutError as e:
+        raise ReadError(f"{path}: {e.what}") from None
     slices: dict[str, tuple[int, int]] = {}
-    for i in range(count):
-        try:
-            cputype, _, offset, size, *_ = struct.unpack_from(entry_format, data, 8 + i * entry_size)
-        except struct.error:
-            raise ReadError(f"{path}: fat header entry {i} is truncated") from None
-        slices[C.CPU_NAMES.get(cputype, f"cputype {cputype:#x}")] = (offset, size)
+    for entry in entries:
+        slices[C.CPU_NAMES.get(entry.cputype, f"cputype {entry.cputype:#x}")] = (entry.offset, entry.size)
     if wanted is None:
         if len(slices) != 1:
             raise ContainerError(f"{path}: fat file with architectures {', '.join(sorted(slices))}: say which one")
@@ -126,16 +125,16 @@ def _read_thin(path: Path, data: bytes, wanted: Arch | None) -> MachOFile:
     if C.MACH_HEADER_64_SIZE + header.sizeofcmds > len(data):
         raise ReadError(f"{path}: load commands ({header.sizeofcmds} bytes) run past the end of the file")
     commands: list[LoadCommand] = []
-    pos = C.MACH_HEADER_64_SIZE
-    for i in range(header.ncmds):
-        try:
-            command, size = decode_command(data, pos)
-        except (struct.error, UnicodeDecodeError):
-            raise ReadError(f"{path}: load command {i} at {pos:#x} is truncated or corrupt") from None
-        if size < 8 or pos + size > C.MACH_HEADER_64_SIZE + header.sizeofcmds:
-            raise ReadError(f"{path}: load command {i} at {pos:#x} has bad size {size}")
-        commands.append(command)
-        pos += size
+    try:
+        for i, (pos, _cmd, _size) in enumerate(load_commands(data, C.MACH_HEADER_64_SIZE, header.ncmds,
+                                                            header.sizeofcmds, "<")):
+            try:
+                command, _ = decode_command(data, pos)
+            except (struct.error, UnicodeDecodeError):
+                raise ReadError(f"{path}: load command {i} at {pos:#x} is truncated or corrupt") from None
+            commands.append(command)
+    except LayoutError as e:
+        raise ReadError(f"{path}: {e.what}") from None
     macho = MachOFile(path, arch, header, commands, data, [])
     symtab = macho.command(C.LC_SYMTAB)
     if isinstance(symtab, SymtabCommand):

@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
-from typing import Callable
+from typing import Any, Callable
 
+from ..encoding import Leb128Error
+from ..encoding import decode_sleb128 as sleb
+from ..encoding import decode_uleb128 as uleb
 from ..errors import ReadError
 from . import forms
+from .debugfile import ByteOrder
 from .forms import F
-from ..encoding import Leb128Error, decode_sleb128 as sleb, decode_uleb128 as uleb
 
 Decoder = Callable[[bytes, int], tuple[int, tuple]]
 _STRUCT = {1: "B", 2: "H", 4: "I", 8: "Q"}
@@ -73,7 +76,7 @@ def parse_abbrev_table(data: bytes, offset: int) -> dict[int, Abbrev]:
                         f"(0x{len(data):x} bytes)") from None
 
 
-def compile_abbrev(ab: Abbrev, address_size: int, offset_size: int, version: int, byteorder: str) -> Decoder:
+def compile_abbrev(ab: Abbrev, address_size: int, offset_size: int, version: int, byteorder: ByteOrder) -> Decoder:
     """The abbreviation's decoder, made on first use: a hostile table of many unused shapes costs nothing."""
     if ab.decode is None:
         ab.decode = decoder([f for _a, f, _i in ab.attrs], [i for _a, _f, i in ab.attrs],
@@ -82,8 +85,8 @@ def compile_abbrev(ab: Abbrev, address_size: int, offset_size: int, version: int
 
 
 def decoder(form_list: list[int], implicits: list[int], address_size: int, offset_size: int, version: int,
-            byteorder: str) -> Decoder:
-    key = (tuple(form_list), tuple(i for f, i in zip(form_list, implicits) if f == F["implicit_const"]),
+            byteorder: ByteOrder) -> Decoder:
+    key = (tuple(form_list), tuple(i for f, i in zip(form_list, implicits, strict=True) if f == F["implicit_const"]),
            address_size, offset_size, version, byteorder)
     fn = _CACHE.get(key)
     if fn is None:
@@ -91,7 +94,8 @@ def decoder(form_list: list[int], implicits: list[int], address_size: int, offse
     return fn
 
 
-def _generate(form_list, implicits, address_size, offset_size, version, byteorder) -> Decoder:
+def _generate(form_list: list[int], implicits: list[int], address_size: int, offset_size: int, version: int,
+              byteorder: ByteOrder) -> Decoder:
     e = "<" if byteorder == "little" else ">"
     lines = ["def decode(data, off):"]
     names = []
@@ -106,7 +110,7 @@ def _generate(form_list, implicits, address_size, offset_size, version, byteorde
         lines.append(f"    {targets} = unpack_from({fmt!r}, data, off); off += {total}")
         run.clear()
 
-    for i, (form, implicit) in enumerate(zip(form_list, implicits)):
+    for i, (form, implicit) in enumerate(zip(form_list, implicits, strict=True)):
         v = f"v{i}"
         names.append(v)
         size = forms.fixed_size(form, address_size, offset_size, version)
@@ -134,8 +138,8 @@ def _generate(form_list, implicits, address_size, offset_size, version, byteorde
             elif form == F["string"]:
                 lines.append(f"    end = data.index(0, off); {v} = data[off:end]; off = end + 1")
             elif form in (F["exprloc"], F["block"]):
-                lines.append(f"    n = data[off]; off += 1")
-                lines.append(f"    if n & 0x80: n, off = uleb(data, off - 1)")
+                lines.append("    n = data[off]; off += 1")
+                lines.append("    if n & 0x80: n, off = uleb(data, off - 1)")
                 lines.append(f"    {v} = data[off:off + n]; off += n")
                 lines.append(f"    if len({v}) != n: raise IndexError")
             elif form in forms.BLOCKS:
@@ -151,10 +155,11 @@ def _generate(form_list, implicits, address_size, offset_size, version, byteorde
         flush()
     flush()
     lines.append(f"    return off, ({', '.join(names)}{',' if len(names) == 1 else ''})")
-    env = {"unpack_from": struct.unpack_from, "uleb": uleb, "sleb": sleb, "UnknownForm": UnknownForm,
+    env: dict[str, Any] = {"unpack_from": struct.unpack_from, "uleb": uleb, "sleb": sleb, "UnknownForm": UnknownForm,
            "indirect": _make_indirect(address_size, offset_size, version, byteorder)}
     exec(compile("\n".join(lines), f"<abbrev decoder {form_list}>", "exec"), env)  # noqa: S102 - our own code
-    return env["decode"]
+    decode: Decoder = env["decode"]
+    return decode
 
 
 class UnknownForm(Exception):
@@ -167,8 +172,9 @@ class Indirect(tuple):
     """The value of a DW_FORM_indirect attribute: (actual form, value)."""
 
 
-def _make_indirect(address_size, offset_size, version, byteorder):
-    def indirect(data: bytes, off: int):
+def _make_indirect(address_size: int, offset_size: int, version: int,
+                   byteorder: ByteOrder) -> Callable[[bytes, int], tuple[Indirect, int]]:
+    def indirect(data: bytes, off: int) -> tuple[Indirect, int]:
         form, off = uleb(data, off)
         if form in (F["indirect"], F["implicit_const"]):
             raise UnknownForm(form)

@@ -2,11 +2,14 @@
 they produce, printed as llvm-dwarfdump prints them."""
 from __future__ import annotations
 
-from typing import TextIO
+from typing import Any, TextIO
 
+from ..encoding import decode_initial_length
+from ..encoding import decode_sleb128 as sleb
+from ..encoding import decode_uleb128 as uleb
+from .debugfile import ByteOrder
 from .errors_text import where
 from .expr import REGISTERS, format_expr
-from ..encoding import decode_initial_length, decode_sleb128 as sleb, decode_uleb128 as uleb
 
 # Operand kinds: R register, F factored code offset, O offset (%+d), U unsigned factored data offset,
 # S signed factored data offset, A address, E expression.
@@ -23,20 +26,30 @@ _OPS = {0x00: ("DW_CFA_nop", ""), 0x01: ("DW_CFA_set_loc", "A"), 0x02: ("DW_CFA_
         0x2e: ("DW_CFA_GNU_args_size", "O"), 0x2f: ("DW_CFA_GNU_negative_offset_extended", "RU")}
 MAX_STATE_STACK = 1024
 
+# A parsed CIE: its header fields by name (version, aug, code_align, data_align, ra, fde_enc, instructions, ...).
+Cie = dict[str, Any]
+# One CFA instruction: its name, its operand kinds (see _OPS), its operands: ints, or bytes for an expression ("E").
+Instruction = tuple[str, str, list[Any]]
+# An unwind row: address (None before the first), CFA rule (("reg", register, offset) or ("expr", bytes)), and
+# the register rules as text.
+Cfa = tuple[Any, ...] | None
+Row = tuple[int | None, Cfa, dict[int, str]]
+
 
 class CfiError(Exception):
     pass
 
 
-def _pointer(data: bytes, off: int, enc: int, order: str, address_size: int, section_address: int):
-    """A DW_EH_PE-encoded pointer: (value, offset after it)."""
+def _pointer(data: bytes, off: int, enc: int, order: ByteOrder, address_size: int,
+             section_address: int) -> tuple[int | None, int]:
+    """A DW_EH_PE-encoded pointer: (value, offset after it); None for DW_EH_PE_omit."""
     if enc == 0xFF:
         return None, off
     start = off
     fmt = enc & 0x0F
     if fmt == 0x00:
         size = address_size
-        value = int.from_bytes(data[off:off + size], order)  # type: ignore[arg-type]
+        value = int.from_bytes(data[off:off + size], order)
         off += size
     elif fmt == 0x01:
         value, off = uleb(data, off)
@@ -46,7 +59,7 @@ def _pointer(data: bytes, off: int, enc: int, order: str, address_size: int, sec
         size = {0x02: 2, 0x03: 4, 0x04: 8, 0x0A: 2, 0x0B: 4, 0x0C: 8}[fmt]
         if off + size > len(data):
             raise IndexError
-        value = int.from_bytes(data[off:off + size], order, signed=fmt >= 0x0A)  # type: ignore[arg-type]
+        value = int.from_bytes(data[off:off + size], order, signed=fmt >= 0x0A)
         off += size
     else:
         raise CfiError(f"pointer encoding 0x{enc:02x} is not supported")
@@ -56,14 +69,14 @@ def _pointer(data: bytes, off: int, enc: int, order: str, address_size: int, sec
 
 
 class FrameDumper:
-    def __init__(self, data: bytes, is_eh: bool, order: str, address_size: int, arch: str, section_address: int,
+    def __init__(self, data: bytes, is_eh: bool, order: ByteOrder, address_size: int, arch: str, section_address: int,
                  name: str):
         self.data, self.is_eh, self.order, self.asz = data, is_eh, order, address_size
         self.regs = REGISTERS.get(arch, {})
         self.arch = arch
         self.base = section_address
         self.name = name
-        self.cies: dict[int, dict] = {}
+        self.cies: dict[int, Cie] = {}
         self.problems: list[str] = []
 
     def reg(self, n: int) -> str:
@@ -90,7 +103,7 @@ class FrameDumper:
                     return self.problems
                 idsize = 8 if dwarf64 else 4
                 id_off = off
-                cie_id = int.from_bytes(data[off:off + idsize], order)  # type: ignore[arg-type]
+                cie_id = int.from_bytes(data[off:off + idsize], order)
                 off += idsize
                 is_cie = cie_id == 0 if self.is_eh else cie_id == (1 << (8 * idsize)) - 1
                 lw = 16 if dwarf64 else 8
@@ -106,7 +119,7 @@ class FrameDumper:
                 return self.problems
         return self.problems
 
-    def parse_cie(self, start: int) -> dict | None:
+    def parse_cie(self, start: int) -> Cie | None:
         """The CIE at ``start`` (cached), or None when no CIE starts there. FDEs may name CIEs after them."""
         if start in self.cies:
             return self.cies[start]
@@ -119,7 +132,7 @@ class FrameDumper:
         idsize = 8 if dwarf64 else 4
         if length == 0 or end > len(data):
             return None
-        cie_id = int.from_bytes(data[off:off + idsize], order)  # type: ignore[arg-type]
+        cie_id = int.from_bytes(data[off:off + idsize], order)
         if cie_id != (0 if self.is_eh else (1 << (8 * idsize)) - 1):
             return None
         off += idsize
@@ -162,7 +175,8 @@ class FrameDumper:
         self.cies[start] = cie
         return cie
 
-    def cie(self, out, start, length, cie_id, off, end, dwarf64, lw, iw):
+    def cie(self, out: TextIO, start: int, length: int, cie_id: int, off: int, end: int, dwarf64: bool, lw: int,
+            iw: int) -> None:
         cie = self.parse_cie(start)
         if cie is None:
             raise CfiError("CIE header is malformed")
@@ -181,7 +195,8 @@ class FrameDumper:
         if cie["aug_data"]:
             w("  Augmentation data:    " + "".join(f" {b:02X}" for b in cie["aug_data"]) + "\n")
         w("\n")
-        insns = self.instructions(*cie["instructions"], cie)
+        first, insns_end = cie["instructions"]
+        insns = self.instructions(first, insns_end, cie)
         self.print_instructions(out, insns, cie)
         w("\n")
         rows, _state = self.rows(insns, cie, None, None)
@@ -189,15 +204,16 @@ class FrameDumper:
             w("  " + self.row_text(row) + "\n")
         w("\n")
 
-    def fde(self, out, start, length, cie_field, cie_at, off, end, dwarf64, lw, iw):
+    def fde(self, out: TextIO, start: int, length: int, cie_field: int, cie_at: int, off: int, end: int,
+            dwarf64: bool, lw: int, iw: int) -> None:
         cie = self.parse_cie(cie_at)
         w = out.write
         data = self.data
         if cie is None:
             self.problems.append(where(self.name, start, f"FDE names a CIE at 0x{cie_at:x}, where there is none"))
             size = self.asz
-            pc = int.from_bytes(data[off:off + size], self.order)  # type: ignore[arg-type]
-            rng = int.from_bytes(data[off + size:off + 2 * size], self.order)  # type: ignore[arg-type]
+            pc = int.from_bytes(data[off:off + size], self.order)
+            rng = int.from_bytes(data[off + size:off + 2 * size], self.order)
             w(f"{start:08x} {length:0{lw}x} {cie_field:0{iw}x} FDE cie=<invalid offset> "
               f"pc={pc:08x}...{pc + rng:08x}\n  Format:       {'DWARF64' if dwarf64 else 'DWARF32'}\n")
             unknown = {"code_align": None, "data_align": None, "asz": size}
@@ -206,12 +222,15 @@ class FrameDumper:
             return
         if self.is_eh:
             enc = cie["fde_enc"]
-            pc, off = _pointer(data, off, enc, self.order, self.asz, self.base)
-            rng, off = _pointer(data, off, enc & 0x0F, self.order, self.asz, self.base)
+            start_pc, off = _pointer(data, off, enc, self.order, self.asz, self.base)
+            pc_range, off = _pointer(data, off, enc & 0x0F, self.order, self.asz, self.base)
+            if start_pc is None or pc_range is None:  # a CIE whose FDE encoding is DW_EH_PE_omit
+                raise CfiError("the FDE's address is omitted (pointer encoding 0xff)")
+            pc, rng = start_pc, pc_range
         else:
             size = cie["asz"]
-            pc = int.from_bytes(data[off:off + size], self.order)  # type: ignore[arg-type]
-            rng = int.from_bytes(data[off + size:off + 2 * size], self.order)  # type: ignore[arg-type]
+            pc = int.from_bytes(data[off:off + size], self.order)
+            rng = int.from_bytes(data[off + size:off + 2 * size], self.order)
             off += 2 * size
         lsda = None
         if cie["aug"].startswith("z"):
@@ -226,16 +245,18 @@ class FrameDumper:
         insns = self.instructions(off, end, cie)
         self.print_instructions(out, insns, cie)
         w("\n")
-        cie_insns = self.instructions(*cie["instructions"], cie)
+        first, cie_end = cie["instructions"]
+        cie_insns = self.instructions(first, cie_end, cie)
         _rows, initial = self.rows(cie_insns, cie, None, None)
         rows, _ = self.rows(insns, cie, pc, initial)
         for row in rows:
             w("  " + self.row_text(row) + "\n")
         w("\n")
 
-    def instructions(self, off: int, end: int, cie) -> list[tuple]:
+    def instructions(self, off: int, end: int, cie: dict[str, Any]) -> list[Instruction]:
         data = self.data
-        out = []
+        out: list[Instruction] = []
+        v: int | bytes
         while off < end:
             op = data[off]
             off += 1
@@ -253,7 +274,7 @@ class FrameDumper:
             if op not in _OPS:
                 raise CfiError(f"unknown call frame instruction 0x{op:02x}")
             name, kinds = _OPS[op]
-            values: list = []
+            values: list[Any] = []
             for k in kinds:
                 if k in "RUO":
                     v, off = uleb(data, off)
@@ -263,26 +284,27 @@ class FrameDumper:
                     size = {0x02: 1, 0x03: 2, 0x04: 4}[op]
                     if off + size > end:
                         raise IndexError
-                    v = int.from_bytes(data[off:off + size], self.order)  # type: ignore[arg-type]
+                    v = int.from_bytes(data[off:off + size], self.order)
                     off += size
                 elif k == "A":
-                    v = int.from_bytes(data[off:off + cie["asz"]], self.order)  # type: ignore[arg-type]
+                    v = int.from_bytes(data[off:off + cie["asz"]], self.order)
                     off += cie["asz"]
                 elif k == "E":
                     n, off = uleb(data, off)
-                    v = data[off:off + n]
-                    if len(v) != n:
+                    block = data[off:off + n]
+                    if len(block) != n:
                         raise IndexError
+                    v = block
                     off += n
                 values.append(v)
             out.append((name, kinds, values))
         return out
 
-    def print_instructions(self, out: TextIO, insns, cie) -> None:
+    def print_instructions(self, out: TextIO, insns: list[Instruction], cie: Cie) -> None:
         ca, da = cie["code_align"], cie["data_align"]
         for name, kinds, values in insns:
             parts = [f"  {name}:"]
-            for k, v in zip(kinds, values):
+            for k, v in zip(kinds, values, strict=True):
                 if k == "R":
                     parts.append(" " + self.reg(v))
                 elif k == "F":
@@ -297,7 +319,8 @@ class FrameDumper:
                     parts.append(" " + format_expr(v, self.arch, self.asz, 4, self.order))
             out.write("".join(parts) + "\n")
 
-    def rows(self, insns, cie, address, initial):
+    def rows(self, insns: list[Instruction], cie: Cie, address: int | None,
+             initial: tuple[Cfa, dict[int, str]] | None) -> tuple[list[Row], tuple[Cfa, dict[int, str]]]:
         """Run the instructions: the rows llvm-dwarfdump prints (one per address advance, then the last)."""
         ca, da = cie["code_align"], cie["data_align"]
         cfa, regs = (initial[0], dict(initial[1])) if initial else (None, {})
@@ -347,7 +370,7 @@ class FrameDumper:
             rows.append((address, cfa, dict(regs)))
         return rows, (cfa, regs)
 
-    def row_text(self, row) -> str:
+    def row_text(self, row: Row) -> str:
         address, cfa, regs = row
         s = f"0x{address:x}: " if address is not None else ""
         if cfa is None:

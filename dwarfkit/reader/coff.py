@@ -10,7 +10,10 @@ import struct
 
 from ..backends.coff import constants as c
 from ..errors import ContainerError
-from .container import CodeSection, DebugFile, normalise_section_name
+from .debugfile import CodeSection, DebugFile, normalise_section_name
+
+# A section header: name, virtual size, virtual address, raw size, raw pointer, relocation pointer and count, flags.
+SectionHeader = tuple[str, int, int, int, int, int, int, int]
 
 MACHINES = {c.IMAGE_FILE_MACHINE_AMD64: "x86_64", c.IMAGE_FILE_MACHINE_ARM64: "aarch64",
             c.IMAGE_FILE_MACHINE_I386: "i386", c.IMAGE_FILE_MACHINE_ARMNT: "arm"}
@@ -61,7 +64,7 @@ def read_coff(path: str, data: bytes) -> DebugFile:
     if table + 40 * nsections > len(data):  # as llvm-objdump: "section table goes past the end of file"
         raise ContainerError(f"{path}: COFF section table at 0x{table:x} ({nsections} headers of 40 bytes) runs past "
                              f"the end of the file (0x{len(data):x})")
-    headers = []
+    headers: list[SectionHeader] = []
     for i in range(nsections):
         s = table + 40 * i
         raw_name = data[s:s + 8].split(b"\0", 1)[0].decode("latin-1")
@@ -100,7 +103,7 @@ def _long_name(data: bytes, name: str, strtab: int) -> str:
     return name
 
 
-def _symbols(data: bytes, symptr: int, nsyms: int, headers) -> list[tuple[int, int] | None]:
+def _symbols(data: bytes, symptr: int, nsyms: int, headers: list[SectionHeader]) -> list[tuple[int, int] | None]:
     """(offset in its section, address) of every symbol-table slot; None for aux records and absent ones."""
     out: list[tuple[int, int] | None] = []
     i = 0
@@ -118,7 +121,8 @@ def _symbols(data: bytes, symptr: int, nsyms: int, headers) -> list[tuple[int, i
     return out
 
 
-def _relocate(out: DebugFile, name: str, raw: bytes, data: bytes, relptr: int, nrel: int, symbols, arch: str) -> bytes:
+def _relocate(out: DebugFile, name: str, raw: bytes, data: bytes, relptr: int, nrel: int,
+              symbols: list[tuple[int, int] | None], arch: str) -> bytes:
     buf = bytearray(raw)
     if relptr + 10 * nrel > len(data):
         out.problems.append(f"{name}: relocation table at 0x{relptr:x} is past the end of the file")

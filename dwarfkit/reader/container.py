@@ -1,69 +1,33 @@
-"""What every container reader hands to the DWARF reader: the debug sections' bytes, relocated, and a few facts.
+"""Open a debug file: pick the container reader (ELF, Mach-O, COFF) by the file's magic, or the one file of a
+dSYM bundle.
 
-A container reader (ELF, Mach-O, COFF) finds the DWARF sections, decompresses and relocates them, and returns a
-`DebugFile`. Section names are normalised to the ELF spelling without the dot (``debug_info``, ``eh_frame``).
-Problems that do not stop reading (a relocation that cannot be applied) are collected in ``problems``.
+The dispatch sits above the container readers; they and the DWARF reader share the base types in `debugfile`,
+which are re-exported here because tests and tools import them from this module.
 """
 from __future__ import annotations
 
-import zlib
-from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..errors import ContainerError, ReadError
-
-# The DWARF sections dwarfkit reads, by normalised name.
-DWARF_SECTIONS = (
-    "debug_info", "debug_types", "debug_abbrev", "debug_line", "debug_line_str", "debug_str", "debug_str_offsets",
-    "debug_addr", "debug_aranges", "debug_ranges", "debug_rnglists", "debug_loc", "debug_loclists", "debug_frame",
-    "eh_frame", "debug_names", "debug_pubnames", "debug_pubtypes", "debug_gnu_pubnames", "debug_gnu_pubtypes",
+from ..errors import ContainerError
+from . import coff, macho
+from .debugfile import (
+    DWARF_SECTIONS,
+    MAX_SECTION_LIMIT,
+    MIN_SECTION_LIMIT,
+    SECTION_LIMIT_FACTOR,
+    CodeSection,
+    DebugFile,
+    decompress_zdebug,
+    inflate,
+    normalise_section_name,
+    section_limit,
 )
+from .elf import read_elf
 
-
-@dataclass
-class CodeSection:
-    """Executable code, for checks that need instruction boundaries."""
-    name: str
-    address: int
-    data: bytes
-
-
-@dataclass
-class DebugFile:
-    path: str
-    file_format: str
-    """llvm-dwarfdump's name of the format, e.g. ``elf64-x86-64``."""
-    arch: str
-    """``x86_64``, ``aarch64``, ``i386``, ``arm``, ``mips``, ... or ``unknown``."""
-    byteorder: str
-    address_size: int
-    sections: dict[str, bytes]
-    section_offsets: dict[str, int] = field(default_factory=dict)
-    """Where each section's bytes start in the file (0 when decompressed)."""
-    is_object: bool = False
-    uuid: bytes | None = None
-    code: list[CodeSection] = field(default_factory=list)
-    problems: list[str] = field(default_factory=list)
-    """Container-level findings: relocations not applied, sections that could not be decompressed."""
-    section_addresses: dict[int, str] = field(default_factory=dict)
-    """Mach-O/COFF section number -> name."""
-    addresses: dict[str, int] = field(default_factory=dict)
-    """Load address of each DWARF section (``eh_frame`` needs it for pc-relative pointers)."""
-
-    def section(self, name: str) -> bytes:
-        return self.sections.get(name, b"")
-
-
-def normalise_section_name(name: str) -> str | None:
-    """``.debug_info``, ``__debug_info``, ``.zdebug_info`` -> ``debug_info``; None for non-DWARF sections."""
-    for prefix in (".zdebug_", "__zdebug_"):
-        if name.startswith(prefix):
-            name = "debug_" + name[len(prefix):]
-            break
-    name = name.lstrip("._")
-    if name == "eh_frame" or name in DWARF_SECTIONS:
-        return name
-    return None
+__all__ = [
+    "DWARF_SECTIONS", "MAX_SECTION_LIMIT", "MIN_SECTION_LIMIT", "SECTION_LIMIT_FACTOR", "CodeSection", "DebugFile",
+    "decompress_zdebug", "inflate", "normalise_section_name", "open_debug_file", "section_limit",
+]
 
 
 def open_debug_file(path: str | Path, arch: str | None = None, max_section_size: int | None = None) -> DebugFile:
@@ -80,9 +44,7 @@ def open_debug_file(path: str | Path, arch: str | None = None, max_section_size:
         raise ContainerError(f"{path}: cannot read: {e.strerror}") from None
     magic = data[:4]
     if magic == b"\x7fELF":
-        from .elf import read_elf
         return read_elf(str(path), data, max_section_size)
-    from . import macho, coff
     if macho.is_macho(data):
         return macho.read_macho(str(path), data, arch, max_section_size)
     if coff.is_coff(data):
@@ -97,53 +59,3 @@ def _dsym_member(bundle: Path) -> Path:
         raise ContainerError(f"{bundle}: a directory that is not a dSYM bundle with one file in "
                              "Contents/Resources/DWARF")
     return members[0]
-
-
-def decompress_zdebug(name: str, data: bytes, limit: int) -> bytes:
-    """A GNU ``.zdebug_*`` section: ``ZLIB``, the size as 8 big-endian bytes, then a zlib stream."""
-    if data[:4] != b"ZLIB" or len(data) < 12:
-        raise ReadError(f"{name}: compressed section without the ZLIB header")
-    size = int.from_bytes(data[4:12], "big")
-    return inflate(name, data[12:], size, limit)
-
-
-# Without --max-section-size, a compressed section may inflate to this many times the file's size (DWARF
-# compresses 3-10 times), at least MIN_SECTION_LIMIT and at most MAX_SECTION_LIMIT: a 1.5 MB zlib bomb of 1.5 GiB
-# is refused, while any real file's sections are read.
-SECTION_LIMIT_FACTOR = 32
-MIN_SECTION_LIMIT = 64 << 20
-MAX_SECTION_LIMIT = 1 << 30
-_INFLATE_CHUNK = 16 << 20
-
-
-def section_limit(file_size: int, max_section_size: int | None) -> int:
-    """The most bytes one compressed section may inflate to: ``max_section_size`` when given, else the default."""
-    if max_section_size is not None:
-        return max_section_size
-    return min(MAX_SECTION_LIMIT, max(MIN_SECTION_LIMIT, SECTION_LIMIT_FACTOR * file_size))
-
-
-def inflate(name: str, data: bytes, size: int, limit: int) -> bytes:
-    """Inflate a zlib stream that its header says holds ``size`` bytes. The size is checked against ``limit``
-    first, and the stream is inflated in chunks never past ``size``: memory stays at the size the header
-    claims, and a stream that holds more or less than it claims is an error."""
-    if size > limit:
-        raise ReadError(f"{name}: compressed section claims 0x{size:x} bytes, more than the limit of 0x{limit:x} "
-                        "(raise it with --max-section-size)")
-    d = zlib.decompressobj()
-    out = bytearray()
-    pending = data
-    try:
-        while len(out) < size:
-            piece = d.decompress(pending, min(_INFLATE_CHUNK, size - len(out)))
-            pending = d.unconsumed_tail
-            if not piece:
-                break
-            out += piece
-    except zlib.error as e:
-        raise ReadError(f"{name}: cannot decompress at byte 0x{len(out):x} of its output: {e}") from None
-    if len(out) != size:
-        raise ReadError(f"{name}: decompressed to 0x{len(out):x} bytes, header says 0x{size:x}")
-    if not d.eof and (pending or d.decompress(b"", 1)):
-        raise ReadError(f"{name}: the zlib stream holds more than the 0x{size:x} bytes its header says")
-    return bytes(out)

@@ -4,7 +4,6 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-
 _DIE_FORMATTERS: dict[tuple, Callable] = {}
 
 

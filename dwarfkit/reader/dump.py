@@ -6,15 +6,16 @@ import multiprocessing
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from typing import TextIO
 
-from .container import DebugFile
 from . import lists_text, tables
 from .cfi import FrameDumper
-from .lines import parse_line_table
+from .debugfile import DebugFile
+from .line_text import dump_line_table
+from .lines import LineTable, parse_line_table
 from .names_text import dump_names
 from .str_offsets_text import dump_str_offsets
-from .line_text import dump_line_table
 from .text import DumpOptions, InfoDumper
 from .units import DwarfContext, forget
 
@@ -141,8 +142,8 @@ def _write_result(result: tuple[str, list[str]], out: TextIO) -> list[str]:
                     binary.write(piece)
         else:
             with open(path, encoding="utf-8", errors="surrogateescape") as f:
-                while piece := f.read(COPY_BYTES):
-                    out.write(piece)
+                while text := f.read(COPY_BYTES):
+                    out.write(text)
     finally:
         os.unlink(path)
     return problems
@@ -188,7 +189,7 @@ def _lists(ctx: DwarfContext, out: TextIO, sections: set[str]) -> list[str]:
     return problems
 
 
-def line_tables(ctx: DwarfContext):
+def line_tables(ctx: DwarfContext) -> Iterator[LineTable]:
     """Every line table in ``.debug_line``, in section order, each parsed with its rows."""
     data = ctx.file.section("debug_line")
     off = 0

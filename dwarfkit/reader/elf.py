@@ -12,10 +12,18 @@ from elftools.common.exceptions import ELFError
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 from elftools.elf.relocation import RelocationHandler, RelocationSection
-from elftools.elf.sections import SymbolTableSection
+from elftools.elf.sections import Section, SymbolTableSection
 
 from ..errors import ContainerError, ReadError
-from .container import CodeSection, DebugFile, decompress_zdebug, inflate, normalise_section_name, section_limit
+from .debugfile import (
+    ByteOrder,
+    CodeSection,
+    DebugFile,
+    decompress_zdebug,
+    inflate,
+    normalise_section_name,
+    section_limit,
+)
 
 _ARCHES = {"EM_X86_64": "x86_64", "EM_AARCH64": "aarch64", "EM_386": "i386", "EM_ARM": "arm", "EM_MIPS": "mips",
            "EM_PPC64": "ppc64", "EM_PPC": "ppc", "EM_RISCV": "riscv"}
@@ -28,7 +36,7 @@ def read_elf(path: str, data: bytes, max_section_size: int | None = None) -> Deb
     _check_headers(path, data)
     try:
         elf = ELFFile(io.BytesIO(data))
-        return _read(path, elf, section_limit(len(data), max_section_size))
+        return _read(path, elf, len(data), section_limit(len(data), max_section_size))
     except ELFError as e:
         raise ContainerError(f"{path}: bad ELF file: {e}") from None
     except (ValueError, KeyError, IndexError, AssertionError, OverflowError) as e:  # pyelftools on corrupt headers
@@ -73,7 +81,7 @@ def _check_headers(path: str, data: bytes) -> None:
     if shnum and shstrndx >= shnum:
         raise ContainerError(f"{path}: ELF header at 0x0: section name table index e_shstrndx {shstrndx} is not below "
                              f"the section count {shnum}")
-    order = "little" if e == "<" else "big"
+    order: ByteOrder = "little" if e == "<" else "big"
     entsizes = {4: 24 if is64 else 12, 9: 16 if is64 else 8}  # SHT_RELA, SHT_REL: pyelftools refuses others
     for i in range(shnum):
         h = shoff + i * want
@@ -101,7 +109,7 @@ def _offset_size(data: bytes, header: int, is64: bool, e: str) -> tuple[int, int
     return struct.unpack_from(e + "II", data, header + 16)
 
 
-def _read(path: str, elf: ELFFile, limit: int) -> DebugFile:
+def _read(path: str, elf: ELFFile, file_size: int, limit: int) -> DebugFile:
     arch = _ARCHES.get(elf["e_machine"], "unknown")
     bits = elf.elfclass
     little = elf.little_endian
@@ -119,7 +127,6 @@ def _read(path: str, elf: ELFFile, limit: int) -> DebugFile:
             if isinstance(section, RelocationSection):
                 target = section["sh_info"]
                 reloc_sections[str(target)] = section
-    file_size = elf.stream.getbuffer().nbytes
     for index, section in enumerate(elf.iter_sections()):
         name = normalise_section_name(section.name)
         flags = section["sh_flags"]
@@ -149,7 +156,7 @@ def _read(path: str, elf: ELFFile, limit: int) -> DebugFile:
     return out
 
 
-def _section_bytes(path: str, section, limit: int) -> bytes:
+def _section_bytes(path: str, section: Section, limit: int) -> bytes:
     if section["sh_flags"] & SH_FLAGS.SHF_COMPRESSED:
         # Inflate ourselves, bounded by the header's size (pyelftools would trust it without bound).
         ctype = getattr(section, "_compression_type", None)

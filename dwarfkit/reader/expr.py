@@ -1,9 +1,13 @@
 """DWARF expressions (DW_OP_*) printed as llvm-dwarfdump prints them, with register names per architecture."""
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from elftools.dwarf.dwarf_expr import DW_OP_name2opcode
 
-from ..encoding import decode_sleb128 as sleb, decode_uleb128 as uleb
+from ..encoding import decode_sleb128 as sleb
+from ..encoding import decode_uleb128 as uleb
+from .debugfile import ByteOrder
 
 OP_NAMES = {code: name for name, code in DW_OP_name2opcode.items()
             if name not in ("DW_OP_lo_user", "DW_OP_hi_user")}
@@ -46,8 +50,8 @@ class ExprError(Exception):
     pass
 
 
-def format_expr(expr: bytes, arch: str, address_size: int, offset_size: int, order: str,
-                base_type=None) -> str:
+def format_expr(expr: bytes, arch: str, address_size: int, offset_size: int, order: ByteOrder,
+                base_type: Callable[[int], str] | None = None) -> str:
     """The text llvm-dwarfdump prints for an expression. ``base_type(offset)`` names a base type DIE."""
     regs = REGISTERS.get(arch)
     parts = []
@@ -83,12 +87,13 @@ def format_expr(expr: bytes, arch: str, address_size: int, offset_size: int, ord
     return "".join(parts)
 
 
-def _operands(name: str, expr: bytes, off: int, asz: int, osz: int, order: str, regs, base_type):
+def _operands(name: str, expr: bytes, off: int, asz: int, osz: int, order: ByteOrder, regs: dict[int, str] | None,
+              base_type: Callable[[int], str] | None) -> tuple[str, int, int | None]:
     short = name[6:]
     kinds = _OPERANDS.get(short, "")
     op = DW_OP_name2opcode.get(name, 0xA5)
     out = [name]
-    values = []
+    values: list[tuple[int, bool] | None] = []  # None: an operand printed as text
     i = 0
     while i < len(kinds):
         k = kinds[i]
@@ -97,7 +102,7 @@ def _operands(name: str, expr: bytes, off: int, asz: int, osz: int, order: str, 
             i += 2
             if off + size > len(expr):
                 raise ExprError
-            v = int.from_bytes(expr[off:off + size], order, signed=k == "s")  # type: ignore[arg-type]
+            v = int.from_bytes(expr[off:off + size], order, signed=k == "s")
             off += size
             values.append((v, k == "s"))
             continue
@@ -112,7 +117,7 @@ def _operands(name: str, expr: bytes, off: int, asz: int, osz: int, order: str, 
             size = asz if k == "A" else osz
             if off + size > len(expr):
                 raise ExprError
-            values.append((int.from_bytes(expr[off:off + size], order), False))  # type: ignore[arg-type]
+            values.append((int.from_bytes(expr[off:off + size], order), False))
             off += size
         elif k == "B":
             length, off = uleb(expr, off)
@@ -139,17 +144,18 @@ def _operands(name: str, expr: bytes, off: int, asz: int, osz: int, order: str, 
         reg = op - 0x50
     elif 0x70 <= op <= 0x8F:
         reg = op - 0x70
-    elif op in (0x90, 0x92, 0xA5):
+    elif op in (0x90, 0x92, 0xA5) and values[0] is not None:
         reg = values[0][0]
     if reg is not None and regs is not None and reg in regs:
         if 0x70 <= op <= 0x8F or op == 0x92:
-            offset = values[-1][0]
+            last = values[-1]
+            offset = last[0] if last is not None else 0  # a register's offset is a number, never a type operand
             return f"{name} {regs[reg]}{offset:+d}", off, None
         if op == 0xA5:
             return f"{name} {regs[reg]}" + "".join(out[1:]), off, None
         return f"{name} {regs[reg]}", off, None
     texts = []
-    for j, item in enumerate(values):
+    for item in values:
         if item is None:
             continue
         v, signed = item

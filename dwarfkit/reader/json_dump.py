@@ -42,17 +42,17 @@ the decoded integer when the form holds one (offsets of references are unit-rela
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TextIO
 
-from . import forms, names
-from .container import DebugFile
-from . import lists_text, names_text
+from . import forms, lists_text, names, names_text
+from .debugfile import DebugFile
 from .dump import line_tables
 from .expr import format_expr
-from .str_offsets_text import contributions
 from .lines import BASIC_BLOCK, END_SEQUENCE, EPILOGUE_BEGIN, IS_STMT, PROLOGUE_END
+from .str_offsets_text import contributions
 from .text import DumpOptions, InfoDumper
-from .units import DW_UT, DwarfContext, forget
+from .units import DW_UT, DwarfContext, Unit, forget
 
 _FLAGS = [(IS_STMT, "is_stmt"), (BASIC_BLOCK, "basic_block"), (PROLOGUE_END, "prologue_end"),
           (EPILOGUE_BEGIN, "epilogue_begin"), (END_SEQUENCE, "end_sequence")]
@@ -71,7 +71,7 @@ def dump_json(df: DebugFile, out: TextIO, sections: set[str], opts: DumpOptions)
             continue
         for unit in ctx.units(section):
             ctx.load(unit)
-            record = {"section": section, "offset": unit.offset, "version": unit.version,
+            record: dict[str, object] = {"section": section, "offset": unit.offset, "version": unit.version,
                       "unit_type": DW_UT.get(unit.unit_type, unit.unit_type), "offset_size": unit.offset_size,
                       "address_size": unit.address_size, "abbrev_offset": unit.abbrev_offset,
                       "length": unit.length}
@@ -102,21 +102,24 @@ def dump_json(df: DebugFile, out: TextIO, sections: set[str], opts: DumpOptions)
     return problems
 
 
-def _dies_json(dumper: InfoDumper, unit, w) -> None:
+def _dies_json(dumper: InfoDumper, unit: Unit, w: Callable[[str], object]) -> None:
     """The unit's DIEs as JSON objects separated by ", ", written a few thousand at a time."""
     fmts: dict = {}
     chunk: list[str] = []
     separator = ""
     for i, ab in enumerate(unit.abbs):
-        if ab is None:
+        values = unit.vals[i]
+        die: dict[str, object]
+        if ab is None or values is None:
             die = {"offset": unit.offs[i], "depth": unit.depths[i], "tag": None}
         else:
             attrs = []
-            for (at, fm, _c), v in zip(ab.attrs, unit.vals[i]):
+            for (at, fm, _c), v in zip(ab.attrs, values, strict=True):
                 fmt = fmts.get((at, fm))
                 if fmt is None:
                     fmt = fmts[at, fm] = dumper.formatter(unit, at, fm)
-                a = {"name": names.attr_name(at), "form": forms.form_name(fm), "value": fmt(i, v, unit.depths[i])}
+                a: dict[str, object] = {"name": names.attr_name(at), "form": forms.form_name(fm),
+                                        "value": fmt(i, v, unit.depths[i])}
                 if isinstance(v, int):
                     a["raw"] = v
                 attrs.append(a)
@@ -169,8 +172,9 @@ def _lists_json(ctx: DwarfContext, out: TextIO, sections: set[str]) -> list[str]
     return problems
 
 
-def _entry(ctx: DwarfContext, table, sec, e) -> dict:
-    record = {"kind": e.kind, "values": list(e.values), "range": list(e.range) if e.range else None}
+def _entry(ctx: DwarfContext, table: lists_text.ListTable, sec: lists_text.ListSection,
+           e: lists_text.Entry) -> dict[str, object]:
+    record: dict[str, object] = {"kind": e.kind, "values": list(e.values), "range": list(e.range) if e.range else None}
     if e.expr is not None:
         asz = table.header["addr_size"] if table.header else sec.address_size
         record["expression"] = format_expr(e.expr, ctx.file.arch, asz, 4, ctx.order,

@@ -4,8 +4,11 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
+from ..encoding import decode_initial_length
+from ..encoding import decode_sleb128 as sleb
+from ..encoding import decode_uleb128 as uleb
+from .debugfile import ByteOrder
 from .forms import F
-from ..encoding import decode_initial_length, decode_sleb128 as sleb, decode_uleb128 as uleb
 from .units import cstring
 
 DW_LNCT_path, DW_LNCT_directory_index, DW_LNCT_timestamp, DW_LNCT_size, DW_LNCT_MD5 = 1, 2, 3, 4, 5
@@ -94,7 +97,7 @@ def _join(parts: list[str]) -> str:
     return out
 
 
-def parse_line_table(data: bytes, offset: int, order: str, address_size: int, strings: bytes, line_strings: bytes,
+def parse_line_table(data: bytes, offset: int, order: ByteOrder, address_size: int, strings: bytes, line_strings: bytes,
                      rows: bool = True) -> LineTable:
     """Decode the table at ``offset``. Problems are listed in ``problems``; what decodes is kept."""
     t = LineTable(offset)
@@ -162,7 +165,8 @@ def parse_line_table(data: bytes, offset: int, order: str, address_size: int, st
     return t
 
 
-def _v5_entries(t: LineTable, data, off, limit, order, strings, line_strings, dirs: bool) -> int:
+def _v5_entries(t: LineTable, data: bytes, off: int, limit: int, order: ByteOrder, strings: bytes, line_strings: bytes,
+                dirs: bool) -> int:
     count = data[off]
     off += 1
     formats = []
@@ -179,8 +183,9 @@ def _v5_entries(t: LineTable, data, off, limit, order, strings, line_strings, di
         for ct, form in formats:
             value, off = _form_value(data, off, form, order, t.offset_size)
             if ct == DW_LNCT_path:
-                if form == F["string"]:
-                    entry.name = value.decode("utf-8", "surrogateescape")
+                if isinstance(value, bytes):
+                    if form == F["string"]:
+                        entry.name = value.decode("utf-8", "surrogateescape")
                 elif form == F["line_strp"]:
                     entry.name = cstring(line_strings, value) or ""
                 elif form == F["strp"]:
@@ -207,20 +212,20 @@ def _v5_entries(t: LineTable, data, off, limit, order, strings, line_strings, di
     return off
 
 
-def _form_value(data: bytes, off: int, form: int, order: str, offset_size: int):
+def _form_value(data: bytes, off: int, form: int, order: ByteOrder, offset_size: int) -> tuple[int | bytes, int]:
     fixed = {F["data1"]: 1, F["data2"]: 2, F["data4"]: 4, F["data8"]: 8, F["strx1"]: 1, F["strx2"]: 2,
              F["strx4"]: 4}
     if form in fixed:
         n = fixed[form]
         if off + n > len(data):
             raise IndexError
-        return int.from_bytes(data[off:off + n], order), off + n  # type: ignore[arg-type]
+        return int.from_bytes(data[off:off + n], order), off + n
     if form in (F["udata"], F["strx"]):
         return uleb(data, off)
     if form in (F["strp"], F["line_strp"], F["sec_offset"]):
         if off + offset_size > len(data):
             raise IndexError
-        return int.from_bytes(data[off:off + offset_size], order), off + offset_size  # type: ignore[arg-type]
+        return int.from_bytes(data[off:off + offset_size], order), off + offset_size
     if form == F["string"]:
         nul = data.index(0, off)
         return data[off:nul], nul + 1
@@ -236,14 +241,14 @@ def _form_value(data: bytes, off: int, form: int, order: str, offset_size: int):
     raise ValueError(f"form 0x{form:x} in a line table header")
 
 
-def _run(t: LineTable, data: bytes, off: int, end: int, order: str, address_size: int) -> None:
+def _run(t: LineTable, data: bytes, off: int, end: int, order: ByteOrder, address_size: int) -> None:
     rows = t.rows
     base, lrange, opbase, mil = t.line_base, t.line_range, t.opcode_base, t.min_inst_length
     lengths = t.standard_opcode_lengths
     where = f".debug_line[0x{t.offset:x}]"
     default_stmt = IS_STMT if t.default_is_stmt else 0
 
-    def reset():
+    def reset() -> tuple[int, int, int, int, int, int, int]:
         return 0, 1, 1, 0, 0, 0, default_stmt
 
     address, file, line, column, isa, disc, flags = 0, 1, 1, 0, 0, 0, default_stmt
@@ -277,7 +282,7 @@ def _run(t: LineTable, data: bytes, off: int, end: int, order: str, address_size
                 sequence_open = False
             elif sub == 2:
                 size = n - 1
-                address = int.from_bytes(data[off + 1:sub_end], order)  # type: ignore[arg-type]
+                address = int.from_bytes(data[off + 1:sub_end], order)
                 if size != address_size and address_size:
                     t.problems.append(f"{where}: DW_LNE_set_address at 0x{off:x} has a {size}-byte operand, "
                                       f"the address size is {address_size}")
@@ -317,7 +322,7 @@ def _run(t: LineTable, data: bytes, off: int, end: int, order: str, address_size
         elif op == 9:
             if off + 2 > end:
                 raise IndexError
-            address += int.from_bytes(data[off:off + 2], order)  # type: ignore[arg-type]
+            address += int.from_bytes(data[off:off + 2], order)
             off += 2
         elif op == 10:
             flags |= PROLOGUE_END

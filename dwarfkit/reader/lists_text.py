@@ -3,16 +3,29 @@
 
 Each section is first read into plain records (``ListTable`` holding ``List``s of ``Entry``s) that the text dump,
 ``--json`` and ``--summary`` share; reading is sequential from offset 0, as llvm-dwarfdump reads these sections,
-and stops at the first problem of a table (recorded as ``.section[0xOFFSET]: message``)."""
+and stops at the first problem of a table (recorded as ``.section[0xOFFSET]: message``).
+
+``read_loc(ctx, v5)``, ``read_ranges(ctx)``, ``read_rnglists(ctx)`` resolve only what llvm-dwarfdump resolves
+without a unit (unit-less base type operands print as bare offsets; rnglists' ``.debug_addr`` indices need decoded
+units, so tests run llvm with ``--debug-info`` too) and step over GCC's location-view pairs (``location_views``: the
+``DW_AT_GNU_locviews`` offsets the units name), which llvm-dwarfdump-14 misreads. ``list_sections(ctx, flags)`` and
+``write_summary`` (the ``--summary`` counts) serve ``dump``. In: a ``DwarfContext``; out: text, the ``"lists"``
+member of ``--json``, problems (a damaged table stops that table; the other sections still print; exit 1).
+The other whole-section dumps follow the same shape: ``str_offsets_text``, ``names_text``,
+``tables.dump_pubnames(..., gnu=True)`` (``.debug_gnu_pubnames``/``pubtypes`` with the descriptor byte).
+Tests: ``tests/test_dump_sections.py`` (each corpus file per section against llvm-dwarfdump-14, damaged copies).
+"""
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Iterator, TextIO
 
+from ..encoding import decode_uleb128 as uleb
+from .debugfile import ByteOrder
 from .errors_text import where
 from .expr import format_expr
-from ..encoding import decode_uleb128 as uleb
 from .units import DwarfContext, forget
 
 # DW_LLE_* and DW_RLE_* names by code (DWARF 5, section 7.7.3 and 7.25).
@@ -69,7 +82,7 @@ class ListSection:
 
 
 class _Reader:
-    def __init__(self, data: bytes, order: str, address_size: int):
+    def __init__(self, data: bytes, order: ByteOrder, address_size: int):
         self.data, self.order, self.asz = data, order, address_size
 
     def operands(self, kind: str, off: int) -> tuple[tuple, int]:
@@ -84,7 +97,7 @@ class _Reader:
         size = size or self.asz
         if off + size > len(self.data):
             raise _Truncated
-        return int.from_bytes(self.data[off:off + size], self.order), off + size  # type: ignore[arg-type]
+        return int.from_bytes(self.data[off:off + size], self.order), off + size
 
     def uleb(self, off: int) -> tuple[int, int]:
         try:
@@ -183,11 +196,11 @@ def location_views(ctx: DwarfContext, v5: bool = True) -> dict[int, int]:
             continue
         loaded = bool(unit.offs)
         ctx.load(unit)
-        for abbrev, values in zip(unit.abbs, unit.vals):
+        for abbrev, values in zip(unit.abbs, unit.vals, strict=True):
             if abbrev is None or values is None:
                 continue
             view = location = None
-            for (attribute, form, _), value in zip(abbrev.attrs, values):
+            for (attribute, form, _), value in zip(abbrev.attrs, values, strict=True):
                 if attribute == DW_AT_GNU_locviews:
                     view = value
                 elif attribute == DW_AT_location and form in LIST_OFFSET_FORMS:
@@ -200,9 +213,10 @@ def location_views(ctx: DwarfContext, v5: bool = True) -> dict[int, int]:
 
 
 def _read_lists(r: _Reader, section: str, off: int, end: int, table: ListTable, out: ListSection, version: int,
-                views: dict[int, int] | None = None):
+                views: dict[int, int] | None = None) -> None:
     """Location lists from ``off`` while before ``end``; llvm-dwarfdump resolves only what needs no unit.
     ``views`` maps the offsets of GCC's location-view pairs to their list; those bytes are stepped over."""
+    expr: bytes | None
     mask = (1 << (8 * r.asz)) - 1
     views = views or {}
     # A block of view pairs ends where the next view block or list that a unit names begins (not always its own list).
@@ -313,7 +327,8 @@ def read_rnglists(ctx: DwarfContext) -> ListSection:
     return out
 
 
-def _read_rnglists(r: _Reader, off: int, end: int, table: ListTable, out: ListSection, pooled) -> bool:
+def _read_rnglists(r: _Reader, off: int, end: int, table: ListTable, out: ListSection,
+                   pooled: Callable[[int], int | None]) -> bool:
     base = 0  # llvm-dwarfdump carries the base address from list to list within a table
     section = "debug_rnglists"
     while off < end:

@@ -1,18 +1,37 @@
 """Mach-O container reader: objects (relocations applied), executables, dSYM companions and fat files.
 
-The Mach-O constants live once, in the Mach-O backend's constants module.
+The Mach-O constants live once, in the Mach-O backend's constants module. The fat header and the load commands are
+walked by ``backends/macho_dsym/parse.py``, which the backend's own reader (``backends/macho_dsym/reader.py``) uses
+too: one bounded walker, and each reader decides what a problem means. The backend's reader is strict and decodes
+64-bit little-endian commands into its ``commands`` dataclasses; this one also reads 32-bit and big-endian files,
+decodes only segments, sections, LC_UUID and LC_SYMTAB, and reads on past damage, recording each problem with its
+offset (only an unusable header or fat header is a ``ContainerError``).
 """
 from __future__ import annotations
 
 import struct
+from collections.abc import Iterator
 
 from ..backends.macho_dsym import constants as c
-from ..backends.macho_dsym.constants import (FAT_MAGIC, FAT_MAGIC_64, LC_SEGMENT, LC_SEGMENT_64, LC_SYMTAB, LC_UUID,
-                                             MH_MAGIC, MH_MAGIC_64, MH_OBJECT, S_ATTR_PURE_INSTRUCTIONS,
-                                             S_ATTR_SOME_INSTRUCTIONS, S_GB_ZEROFILL, S_THREAD_LOCAL_ZEROFILL,
-                                             S_ZEROFILL)
+from ..backends.macho_dsym.constants import (
+    FAT_MAGIC,
+    FAT_MAGIC_64,
+    LC_SEGMENT,
+    LC_SEGMENT_64,
+    LC_SYMTAB,
+    LC_UUID,
+    MH_MAGIC,
+    MH_MAGIC_64,
+    MH_OBJECT,
+    S_ATTR_PURE_INSTRUCTIONS,
+    S_ATTR_SOME_INSTRUCTIONS,
+    S_GB_ZEROFILL,
+    S_THREAD_LOCAL_ZEROFILL,
+    S_ZEROFILL,
+)
+from ..backends.macho_dsym.parse import LayoutError, fat_entries, load_commands
 from ..errors import ContainerError, ReadError
-from .container import CodeSection, DebugFile, decompress_zdebug, normalise_section_name, section_limit
+from .debugfile import ByteOrder, CodeSection, DebugFile, decompress_zdebug, normalise_section_name, section_limit
 
 CPU_TYPES = {c.CPU_TYPE_X86_64: "x86_64", c.CPU_TYPE_ARM64: "arm64", c.CPU_TYPE_I386: "i386", c.CPU_TYPE_ARM: "arm"}
 ARCH_ALIASES = {"x86_64": "x86_64", "arm64": "arm64", "aarch64": "arm64", "i386": "i386", "arm": "arm"}
@@ -45,33 +64,28 @@ def read_macho(path: str, data: bytes, arch: str | None = None, max_section_size
     return _read_thin(path, data, section_limit(len(data), max_section_size))
 
 
-def _byteorder(data: bytes) -> str:
+def _byteorder(data: bytes) -> ByteOrder:
     return "little" if int.from_bytes(data[:4], "little") in (MH_MAGIC, MH_MAGIC_64) else "big"
 
 
-def _u32(data: bytes, off: int, order: str) -> int:
+def _u32(data: bytes, off: int, order: ByteOrder) -> int:
     if off + 4 > len(data):
         raise ContainerError(f"Mach-O header field at 0x{off:x} is past the end of the file")
-    return int.from_bytes(data[off:off + 4], order)  # type: ignore[arg-type]
+    return int.from_bytes(data[off:off + 4], order)
 
 
 def _fat_slice(path: str, data: bytes, arch: str | None) -> bytes:
-    is64 = int.from_bytes(data[:4], "big") == FAT_MAGIC_64
-    count = int.from_bytes(data[4:8], "big")
-    entry = 32 if is64 else 20
+    try:
+        entries = fat_entries(data)
+    except LayoutError as e:
+        raise ContainerError(f"{path}: {e.what}") from None
     slices = {}
-    for i in range(count):
-        off = 8 + i * entry
-        if off + entry > len(data):
-            raise ContainerError(f"{path}: fat header entry {i} is past the end of the file")
-        cputype = int.from_bytes(data[off:off + 4], "big")
-        if is64:
-            start, size = struct.unpack_from(">QQ", data, off + 8)
-        else:
-            start, size = struct.unpack_from(">II", data, off + 8)
+    for entry in entries:
+        start, size = entry.offset, entry.size
         if start + size > len(data):
-            raise ContainerError(f"{path}: fat slice {i} (0x{start:x}+0x{size:x}) is past the end of the file")
-        slices[CPU_TYPES.get(cputype, f"cputype{cputype:#x}")] = data[start:start + size]
+            raise ContainerError(f"{path}: fat slice {entry.index} (0x{start:x}+0x{size:x}) is past the end of the "
+                                 "file")
+        slices[CPU_TYPES.get(entry.cputype, f"cputype{entry.cputype:#x}")] = data[start:start + size]
     if arch is None:
         if len(slices) == 1:
             return next(iter(slices.values()))
@@ -94,25 +108,20 @@ def _read_thin(path: str, data: bytes, limit: int) -> DebugFile:
     out = DebugFile(path=path, file_format=_FORMAT_NAMES.get(arch, "Mach-O"), arch="aarch64" if arch == "arm64"
                     else arch, byteorder=order, address_size=8 if is64 else 4, sections={},
                     is_object=filetype == MH_OBJECT)
-    off = 32 if is64 else 28
-    end = min(off + sizeofcmds, len(data))
-    sections = []  # (name, segment, addr, size, offset, reloff, nreloc, flags), numbered from 1
+    # (name, segment, addr, size, offset, reloff, nreloc, flags), numbered from 1
+    sections: list[tuple[str, str, int, int, int, int, int, int]] = []
     symtab = None
-    for i in range(min(ncmds, sizeofcmds // 8)):
-        if off + 8 > end:
-            out.problems.append(f"load command {i} at 0x{off:x} is past the end of the commands")
-            break
-        cmd, cmdsize = struct.unpack_from(e + "2I", data, off)
-        if cmdsize < 8 or off + cmdsize > end:
-            out.problems.append(f"load command {i} at 0x{off:x} has a bad size {cmdsize}")
-            break
-        if cmd in (LC_SEGMENT_64, LC_SEGMENT):
-            sections.extend(_segment_sections(data, off, e, cmd == LC_SEGMENT_64, cmdsize))
-        elif cmd == LC_UUID and cmdsize >= 24:
-            out.uuid = bytes(data[off + 8:off + 24])
-        elif cmd == LC_SYMTAB and cmdsize >= 24:
-            symtab = struct.unpack_from(e + "4I", data, off + 8)
-        off += cmdsize
+    try:
+        # Never more commands than sizeofcmds has room for, however many ncmds claims.
+        for off, cmd, cmdsize in load_commands(data, 32 if is64 else 28, min(ncmds, sizeofcmds // 8), sizeofcmds, e):
+            if cmd in (LC_SEGMENT_64, LC_SEGMENT):
+                sections.extend(_segment_sections(data, off, e, cmd == LC_SEGMENT_64, cmdsize))
+            elif cmd == LC_UUID and cmdsize >= 24:
+                out.uuid = bytes(data[off + 8:off + 24])
+            elif cmd == LC_SYMTAB and cmdsize >= 24:
+                symtab = struct.unpack_from(e + "4I", data, off + 8)
+    except LayoutError as err:  # keep what came before; the rest of the file may still hold DWARF
+        out.problems.append(err.what)
     symbols = _symbols(data, symtab, e, is64) if out.is_object and symtab else []
     for number, (sectname, segname, addr, size, offset, reloff, nreloc, flags) in enumerate(sections, 1):
         out.section_addresses[number] = sectname
@@ -142,7 +151,8 @@ def _read_thin(path: str, data: bytes, limit: int) -> DebugFile:
     return out
 
 
-def _segment_sections(data: bytes, off: int, e: str, is64: bool, cmdsize: int):
+def _segment_sections(data: bytes, off: int, e: str, is64: bool,
+                      cmdsize: int) -> Iterator[tuple[str, str, int, int, int, int, int, int]]:
     if is64:
         nsects = struct.unpack_from(e + "I", data, off + 64)[0]
         first, size = off + 72, 80
@@ -161,7 +171,7 @@ def _segment_sections(data: bytes, off: int, e: str, is64: bool, cmdsize: int):
         yield sectname, segname, addr, sz, offset, reloff, nreloc, flags
 
 
-def _symbols(data: bytes, symtab, e: str, is64: bool) -> list[int]:
+def _symbols(data: bytes, symtab: tuple[int, int, int, int], e: str, is64: bool) -> list[int]:
     symoff, nsyms, _stroff, _strsize = symtab
     size = 16 if is64 else 12
     nsyms = min(nsyms, max(0, (len(data) - symoff) // size))
@@ -175,7 +185,7 @@ def _symbols(data: bytes, symtab, e: str, is64: bool) -> list[int]:
 def _relocate(out: DebugFile, sectname: str, raw: bytes, data: bytes, reloff: int, nreloc: int, e: str,
               symbols: list[int], arch: str) -> bytes:
     buf = bytearray(raw)
-    order = "little" if e == "<" else "big"
+    order: ByteOrder = "little" if e == "<" else "big"
     subtractor = RELOC_SUBTRACTOR.get(arch)
     pending_sub = None
     if reloff + 8 * nreloc > len(data):
@@ -205,9 +215,9 @@ def _relocate(out: DebugFile, sectname: str, raw: bytes, data: bytes, reloff: in
             out.problems.append(f"{sectname}: relocation {i} at 0x{address:x} names symbol {symnum}, "
                                 f"the table has {len(symbols)}")
             continue
-        value = int.from_bytes(buf[address:address + size], order) + symbols[symnum]  # type: ignore[arg-type]
+        value = int.from_bytes(buf[address:address + size], order) + symbols[symnum]
         if pending_sub is not None:
             value -= pending_sub
             pending_sub = None
-        buf[address:address + size] = (value & ((1 << (8 * size)) - 1)).to_bytes(size, order)  # type: ignore
+        buf[address:address + size] = (value & ((1 << (8 * size)) - 1)).to_bytes(size, order)
     return bytes(buf)

@@ -1,13 +1,18 @@
 """``.debug_names`` (DWARF 5 name index) in llvm-dwarfdump-14's layout: per name index its header, unit lists,
-abbreviations (in the order llvm's hash set keeps them), and per hash bucket the names with their entries."""
+abbreviations (in the order llvm's hash set keeps them), and per hash bucket the names with their entries.
+
+``read_names(data, order, debug_str) -> [NameIndex]`` reads, ``dump_names`` prints. The abbreviation order is that
+of llvm's DenseSet (hash code*37, quadratic probing); clang-14-built objects in the corpus are the test input.
+"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import TextIO
 
-from . import forms, names
-from .errors_text import where
 from ..encoding import decode_uleb128 as uleb
+from . import forms, names
+from .debugfile import ByteOrder
+from .errors_text import where
 from .units import cstring
 
 IDX = {1: "DW_IDX_compile_unit", 2: "DW_IDX_type_unit", 3: "DW_IDX_die_offset", 4: "DW_IDX_parent",
@@ -42,7 +47,7 @@ class NameIndex:
     entry_problems: dict[int, str] = field(default_factory=dict)  # name index -> problem after its entries
 
 
-def read_names(data: bytes, order: str, strings: bytes) -> tuple[list[NameIndex], list[str]]:
+def read_names(data: bytes, order: ByteOrder, strings: bytes) -> tuple[list[NameIndex], list[str]]:
     """Every name index in the section, and the problems found (reading stops at a damaged index)."""
     out: list[NameIndex] = []
     problems: list[str] = []
@@ -58,10 +63,10 @@ def read_names(data: bytes, order: str, strings: bytes) -> tuple[list[NameIndex]
     return out, problems
 
 
-def _int(data: bytes, off: int, size: int, order: str, what: str) -> int:
+def _int(data: bytes, off: int, size: int, order: ByteOrder, what: str) -> int:
     if off + size > len(data):
         raise _Bad(off, f"{what} runs past the end of the section (0x{len(data):x})")
-    return int.from_bytes(data[off:off + size], order)  # type: ignore[arg-type]
+    return int.from_bytes(data[off:off + size], order)
 
 
 def _uleb(data: bytes, off: int, end: int, what: str) -> tuple[int, int]:
@@ -74,7 +79,7 @@ def _uleb(data: bytes, off: int, end: int, what: str) -> tuple[int, int]:
     return v, new
 
 
-def _read_index(data: bytes, start: int, order: str, strings: bytes) -> tuple[NameIndex, int]:
+def _read_index(data: bytes, start: int, order: ByteOrder, strings: bytes) -> tuple[NameIndex, int]:
     length = _int(data, start, 4, order, "name index length")
     off, osz = start + 4, 4
     if length == 0xFFFFFFFF:
@@ -158,7 +163,8 @@ def _read_index(data: bytes, start: int, order: str, strings: bytes) -> tuple[Na
 # llvm-dwarfdump keeps abbreviations in a DenseSet keyed by code (hash code * 37, quadratic probing, grown at
 # 3/4 full); it prints them in that table's bucket order.
 def _dense_set_order(codes: list[int]) -> list[int]:
-    size, table = 0, []
+    size = 0
+    table: list[int | None] = []
     for count, code in enumerate(codes):
         if (count + 1) * 4 >= size * 3:
             size = max(64, size * 2)
@@ -170,7 +176,7 @@ def _dense_set_order(codes: list[int]) -> list[int]:
     return [c for c in table if c is not None]
 
 
-def _probe(table: list, code: int) -> None:
+def _probe(table: list[int | None], code: int) -> None:
     mask = len(table) - 1
     bucket, step = (code * 37) & 0xFFFFFFFF & mask, 1
     while table[bucket] is not None:
@@ -191,7 +197,7 @@ def form_value(form: int, v: int) -> str:
     return f"0x{v:08x}"  # references: offsets in their unit
 
 
-def dump_names(data: bytes, order: str, strings: bytes, out: TextIO) -> list[str]:
+def dump_names(data: bytes, order: ByteOrder, strings: bytes, out: TextIO) -> list[str]:
     indices, problems = read_names(data, order, strings)
     w = out.write
     for index in indices:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from typing import TextIO
 
-from .lines import END_SEQUENCE, parse_line_table
-from .ranges import attribute_ranges
 from .forms import ADDR_INDEX, CONSTANTS
+from .lines import END_SEQUENCE, LineTable, parse_line_table
+from .ranges import attribute_ranges
 from .text import InfoDumper
 from .typename import DieRef
 from .units import DwarfContext, Unit, forget
@@ -48,7 +48,7 @@ def lookup(ctx: DwarfContext, address: int, out: TextIO, dumper: InfoDumper,
         chain = [0]
         i = 0
         while True:
-            inner = next((j for j in unit.children(i) if unit.abbs[j].tag in (T_SUBPROGRAM, T_LEXICAL_BLOCK, T_INLINED)
+            inner = next((j for j in unit.children(i) if unit.tag(j) in (T_SUBPROGRAM, T_LEXICAL_BLOCK, T_INLINED)
                           and any(a <= address < b for a, b in die_ranges(ctx, unit, j))), None)
             if inner is None:
                 inner = _search_nested(ctx, unit, i, address)
@@ -66,19 +66,19 @@ def lookup(ctx: DwarfContext, address: int, out: TextIO, dumper: InfoDumper,
     return False
 
 
-def _search_nested(ctx, unit: Unit, i: int, address: int):
+def _search_nested(ctx: DwarfContext, unit: Unit, i: int, address: int) -> int | None:
     """Functions can sit below other DIEs (namespaces, classes); look one level further down."""
     for j in unit.children(i):
-        if unit.abbs[j].tag in (T_SUBPROGRAM, T_LEXICAL_BLOCK, T_INLINED):
+        if unit.tag(j) in (T_SUBPROGRAM, T_LEXICAL_BLOCK, T_INLINED):
             continue
         for k in unit.children(j):
-            if unit.abbs[k].tag in (T_SUBPROGRAM, T_LEXICAL_BLOCK, T_INLINED) and \
+            if unit.tag(k) in (T_SUBPROGRAM, T_LEXICAL_BLOCK, T_INLINED) and \
                     any(a <= address < b for a, b in die_ranges(ctx, unit, k)):
                 return k
     return None
 
 
-def line_row(ctx: DwarfContext, unit: Unit, address: int):
+def line_row(ctx: DwarfContext, unit: Unit, address: int) -> tuple[LineTable, tuple[int, ...]] | None:
     """The line-table row that covers ``address`` in the unit's table (last row at or before it in its sequence)."""
     if unit.stmt_list is None:
         return None
@@ -129,7 +129,8 @@ def summary(ctx: DwarfContext, out: TextIO) -> list[str]:
             ctx.load(unit)
             dies = sum(1 for ab in unit.abbs if ab is not None)
             tags = len({ab.tag for ab in unit.abbs if ab is not None})
-            out.write(f"0x{unit.offset:08x}  .{section:<11} {unit.version:>7} {'DWARF64' if unit.offset_size == 8 else 'DWARF32'}"
+            fmt = "DWARF64" if unit.offset_size == 8 else "DWARF32"
+            out.write(f"0x{unit.offset:08x}  .{section:<11} {unit.version:>7} {fmt}"
                       f" {unit.address_size:>5}  0x{unit.length:08x} {dies:>6} {tags:>5}\n")
             problems += unit.problems
             forget(unit)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..encoding import decode_uleb128 as uleb
+from .debugfile import ByteOrder
 from .forms import F
 from .units import DwarfContext, Unit
 
@@ -18,7 +19,7 @@ def read_offset_table(ctx: DwarfContext, section: str, unit: Unit, base: int | N
     pos = base + index * unit.offset_size
     if pos + unit.offset_size > len(data):
         return None
-    return base + int.from_bytes(data[pos:pos + unit.offset_size], ctx.order)  # type: ignore[arg-type]
+    return base + int.from_bytes(data[pos:pos + unit.offset_size], ctx.order)
 
 
 def list_offset(ctx: DwarfContext, unit: Unit, form: int, value: int) -> int | None:
@@ -49,14 +50,14 @@ def ranges_v4(ctx: DwarfContext, unit: Unit, offset: int) -> tuple[list[tuple[in
     data = ctx.file.section("debug_ranges")
     size = unit.address_size
     base = unit.low_pc
-    out = []
+    out: list[tuple[int, int]] = []
     mask = (1 << (8 * size)) - 1
     off = offset
     while True:
         if off + 2 * size > len(data):
             return out, f".debug_ranges[0x{off:x}]: range list at 0x{offset:x} runs past the end of the section"
-        start = int.from_bytes(data[off:off + size], ctx.order)  # type: ignore[arg-type]
-        end = int.from_bytes(data[off + size:off + 2 * size], ctx.order)  # type: ignore[arg-type]
+        start = int.from_bytes(data[off:off + size], ctx.order)
+        end = int.from_bytes(data[off + size:off + 2 * size], ctx.order)
         off += 2 * size
         if start == 0 and end == 0:
             return out, None
@@ -70,7 +71,7 @@ def rnglist(ctx: DwarfContext, unit: Unit, offset: int) -> tuple[list[tuple[int,
     data = ctx.file.section("debug_rnglists")
     size = unit.address_size
     base = unit.low_pc
-    out = []
+    out: list[tuple[int, int]] = []
     off = offset
     order = ctx.order
     try:
@@ -113,13 +114,14 @@ def rnglist(ctx: DwarfContext, unit: Unit, offset: int) -> tuple[list[tuple[int,
     return out, f".debug_rnglists[0x{off:x}]: range list at 0x{offset:x} runs past the end of the section"
 
 
-def _addr(data: bytes, off: int, size: int, order: str) -> int:
+def _addr(data: bytes, off: int, size: int, order: ByteOrder) -> int:
     if off + size > len(data):
         raise IndexError
-    return int.from_bytes(data[off:off + size], order)  # type: ignore[arg-type]
+    return int.from_bytes(data[off:off + size], order)
 
 
-def loclist(ctx: DwarfContext, unit: Unit, offset: int, v5: bool):
+def loclist(ctx: DwarfContext, unit: Unit, offset: int,
+            v5: bool) -> tuple[list[tuple[tuple[int, int] | None, bytes]], str | None]:
     """Entries of a location list: ((start, end) or None for a default location, expression bytes).
 
     Returns (entries, problem or None)."""
@@ -128,7 +130,7 @@ def loclist(ctx: DwarfContext, unit: Unit, offset: int, v5: bool):
     size = unit.address_size
     order = ctx.order
     base: int | None = unit.low_pc
-    out = []
+    out: list[tuple[tuple[int, int] | None, bytes]] = []
     off = offset
     mask = (1 << (8 * size)) - 1
     try:

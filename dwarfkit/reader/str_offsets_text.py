@@ -26,7 +26,7 @@ class Contribution:
         """(entry offset, string offset, string or None) for each entry."""
         data, out = ctx.str_offsets, []
         for pos in range(self.base, self.base + self.size - self.offset_size + 1, self.offset_size):
-            value = int.from_bytes(data[pos:pos + self.offset_size], ctx.order)  # type: ignore[arg-type]
+            value = int.from_bytes(data[pos:pos + self.offset_size], ctx.order)
             end = ctx.str.find(b"\0", value) if value < len(ctx.str) else -1
             out.append((pos, value, None if end < 0 else ctx.str[value:end].decode("utf-8", "surrogateescape")))
         return out
@@ -50,8 +50,8 @@ def contributions(ctx: DwarfContext) -> tuple[list[Contribution], list[str]]:
                                   f"contribution at 0x{base:x} outside the section (0x{len(data):x})"))
             continue
         at = header + (4 if osz == 8 else 0)  # past DWARF64's 0xffffffff escape
-        length = int.from_bytes(data[at:at + osz], ctx.order)  # type: ignore[arg-type]
-        version = int.from_bytes(data[base - 4:base - 2], ctx.order)  # type: ignore[arg-type]
+        length = int.from_bytes(data[at:at + osz], ctx.order)
+        version = int.from_bytes(data[base - 4:base - 2], ctx.order)
         if length < 4 or base + length - 4 > len(data):
             problems.append(where("debug_str_offsets", header, f"contribution length 0x{length:x} runs past the end "
                                                                f"of the section (0x{len(data):x})"))

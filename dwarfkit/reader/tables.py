@@ -5,9 +5,10 @@ from __future__ import annotations
 import struct
 from typing import TextIO
 
+from ..encoding import decode_initial_length
 from . import forms, names
 from .abbrev import parse_abbrev_table
-from ..encoding import decode_initial_length
+from .debugfile import ByteOrder
 from .errors_text import where
 from .forms import F
 from .text import escape
@@ -33,7 +34,7 @@ def dump_abbrev(data: bytes, out: TextIO, offsets: list[int]) -> list[str]:
     return problems
 
 
-def dump_aranges(data: bytes, order: str, out: TextIO) -> list[str]:
+def dump_aranges(data: bytes, order: ByteOrder, out: TextIO) -> list[str]:
     problems: list[str] = []
     e = "<" if order == "little" else ">"
     off = 0
@@ -47,7 +48,7 @@ def dump_aranges(data: bytes, order: str, out: TextIO) -> list[str]:
                                   f"section (0x{len(data):x})"))
             return problems
         version = struct.unpack_from(e + "H", data, off)[0]
-        cu = int.from_bytes(data[off + 2:off + 2 + osz], order)  # type: ignore[arg-type]
+        cu = int.from_bytes(data[off + 2:off + 2 + osz], order)
         asz, ssz = data[off + 2 + osz], data[off + 3 + osz]
         w(f"Address Range Header: length = 0x{length:0{2 * osz}x}, format = {'DWARF64' if osz == 8 else 'DWARF32'}, "
           f"version = 0x{version:04x}, cu_offset = 0x{cu:0{2 * osz}x}, addr_size = 0x{asz:02x}, "
@@ -61,8 +62,8 @@ def dump_aranges(data: bytes, order: str, out: TextIO) -> list[str]:
         # Tuples start at a multiple of twice the address size from the start of the set.
         pos = start + ((header_end - start + pair - 1) // pair) * pair
         while pos + pair <= end:
-            a = int.from_bytes(data[pos:pos + asz], order)  # type: ignore[arg-type]
-            n = int.from_bytes(data[pos + asz:pos + pair], order)  # type: ignore[arg-type]
+            a = int.from_bytes(data[pos:pos + asz], order)
+            n = int.from_bytes(data[pos + asz:pos + pair], order)
             pos += pair
             if a == 0 and n == 0:
                 break
@@ -86,7 +87,7 @@ def dump_strings(data: bytes, out: TextIO) -> None:
 _GDB_KINDS = ["NONE", "TYPE", "VARIABLE", "FUNCTION", "OTHER", "UNUSED5", "UNUSED6", "UNUSED7"]
 
 
-def dump_pubnames(section: str, data: bytes, order: str, out: TextIO, gnu: bool = False) -> list[str]:
+def dump_pubnames(section: str, data: bytes, order: ByteOrder, out: TextIO, gnu: bool = False) -> list[str]:
     """``.debug_pubnames``/``.debug_pubtypes``: per unit a header, then (DIE offset, name) pairs; the GNU
     variants (``gnu``) carry a descriptor byte (linkage, kind) before each name."""
     problems: list[str] = []
@@ -100,15 +101,15 @@ def dump_pubnames(section: str, data: bytes, order: str, out: TextIO, gnu: bool 
             problems.append(where(section, start, f"set length 0x{length:x} runs past the end of the section "
                                                   f"(0x{len(data):x})"))
             return problems
-        version = int.from_bytes(data[off:off + 2], order)  # type: ignore[arg-type]
-        unit = int.from_bytes(data[off + 2:off + 2 + osz], order)  # type: ignore[arg-type]
-        size = int.from_bytes(data[off + 2 + osz:off + 2 + 2 * osz], order)  # type: ignore[arg-type]
+        version = int.from_bytes(data[off:off + 2], order)
+        unit = int.from_bytes(data[off + 2:off + 2 + osz], order)
+        size = int.from_bytes(data[off + 2 + osz:off + 2 + 2 * osz], order)
         w(f"length = 0x{length:0{2 * osz}x}, format = {'DWARF64' if osz == 8 else 'DWARF32'}, "
           f"version = 0x{version:04x}, unit_offset = 0x{unit:0{2 * osz}x}, unit_size = 0x{size:0{2 * osz}x}\n"
           + ("Offset     Linkage  Kind     Name\n" if gnu else "Offset     Name\n"))
         pos = off + 2 + 2 * osz
         while pos + osz <= end:
-            die = int.from_bytes(data[pos:pos + osz], order)  # type: ignore[arg-type]
+            die = int.from_bytes(data[pos:pos + osz], order)
             pos += osz
             if die == 0:
                 break
@@ -128,7 +129,7 @@ def dump_pubnames(section: str, data: bytes, order: str, out: TextIO, gnu: bool 
     return problems
 
 
-def dump_addr(data: bytes, order: str, out: TextIO) -> list[str]:
+def dump_addr(data: bytes, order: ByteOrder, out: TextIO) -> list[str]:
     """``.debug_addr`` (DWARF 5): per contribution a header and its addresses."""
     problems: list[str] = []
     off = 0
@@ -141,13 +142,13 @@ def dump_addr(data: bytes, order: str, out: TextIO) -> list[str]:
             problems.append(where("debug_addr", start, f"table length 0x{length:x} runs past the end of the "
                                                        f"section (0x{len(data):x})"))
             return problems
-        version = int.from_bytes(data[off:off + 2], order)  # type: ignore[arg-type]
+        version = int.from_bytes(data[off:off + 2], order)
         asz, ssz = data[off + 2], data[off + 3]
         w(f"Address table header: length = 0x{length:0{2 * osz}x}, format = {'DWARF64' if osz == 8 else 'DWARF32'}, "
           f"version = 0x{version:04x}, addr_size = 0x{asz:02x}, seg_size = 0x{ssz:02x}\nAddrs: [\n")
         if asz in (1, 2, 4, 8):
             for pos in range(off + 4, end - asz + 1, asz):
-                w(f"0x{int.from_bytes(data[pos:pos + asz], order):0{2 * asz}x}\n")  # type: ignore[arg-type]
+                w(f"0x{int.from_bytes(data[pos:pos + asz], order):0{2 * asz}x}\n")
         else:
             problems.append(where("debug_addr", start, f"address size {asz} is invalid"))
         w("]\n")

@@ -6,17 +6,19 @@ name (and form with --show-form), the formatter turns a decoded value into llvm-
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Callable, TextIO
+from typing import Any, Callable, TextIO
 
 from . import forms, names
+from .abbrev import Abbrev
 from .die_format import die_formatter
 from .expr import format_expr
 from .forms import F
 from .lines import LineTable, parse_line_table
 from .ranges import attribute_ranges, list_offset, loclist
 from .typename import DieRef, TypePrinter
-from .units import DW_UT, DwarfContext, Unit, cstring, forget
+from .units import DW_UT, DwarfContext, Unit, Value, cstring, forget
 
 BASE_INDENT = " " * 12
 # llvm-dwarfdump's DWARFAttribute::mayHaveLocationList / mayHaveLocationExpr.
@@ -74,15 +76,21 @@ def hex_addr(value: int, size: int) -> str:
     return f"0x{value:0{digits}x}"
 
 
-class TextCache(dict):
+# How one (attribute, form) prints: ("fmt", a format string of v and base), ("map", a TextCache) or ("call", a
+# function (DIE index, value, depth) -> text).
+Description = tuple[str, Any]
+ValuePrinter = Callable[[int, Value, int], str]
+
+
+class TextCache(dict[Value, str]):
     """value -> text, computed once per value by ``make``."""
     __slots__ = ("make",)
 
-    def __init__(self, make: Callable[[object], str]):
+    def __init__(self, make: Callable[[Any], str]):
         super().__init__()
         self.make = make
 
-    def __missing__(self, value):
+    def __missing__(self, value: Value) -> str:
         text = self[value] = self.make(value)
         return text
 
@@ -127,14 +135,14 @@ class InfoDumper:
         i = target.die_index(offset)
         return DieRef(target, i) if i is not None else None
 
-    def resolve(self, unit: Unit, form: int, value) -> DieRef | None:
+    def resolve(self, unit: Unit, form: int, value: Value) -> DieRef | None:
         if form in forms.UNIT_REFS:
             return self.die_at(unit, unit.offset + value)
         if form == F["ref_addr"]:
             return self.die_at(unit, value)
         return None
 
-    def string_of(self, unit: Unit, form: int, value) -> str | None:
+    def string_of(self, unit: Unit, form: int, value: Value) -> str | None:
         return self.ctx.string(unit, form, value)
 
     def line_table(self, unit: Unit) -> LineTable | None:
@@ -149,12 +157,13 @@ class InfoDumper:
             self._line_tables[unit.stmt_list] = t
         return t
 
-    def linkage_name(self, d: DieRef | None, kinds=((A_MIPS_LINKAGE, A_LINKAGE), (A_NAME,))) -> str | None:
+    def linkage_name(self, d: DieRef | None,
+                     kinds: tuple[tuple[int, ...], ...] = ((A_MIPS_LINKAGE, A_LINKAGE), (A_NAME,))) -> str | None:
         """DWARFDie::getName(LinkageName): linkage name, else name, following specification/abstract_origin."""
         if d is None:
             return None
         for at in kinds:
-            seen = set()
+            seen: set[tuple[int, int]] = set()
             work = [d]
             while work and len(seen) < MAX_ORIGIN_CHAIN:
                 cur = work.pop()
@@ -200,7 +209,7 @@ class InfoDumper:
         return name
 
     # --- one attribute ---------------------------------------------------------------------------------------
-    def value_text(self, unit: Unit, i: int, at: int, form: int, v, depth: int) -> str:
+    def value_text(self, unit: Unit, i: int, at: int, form: int, v: Value, depth: int) -> str:
         opts = self.opts
         ctx = self.ctx
         if isinstance(v, tuple):  # DW_FORM_indirect
@@ -253,15 +262,15 @@ class InfoDumper:
             return lambda i, v, depth: how[v]
         return how
 
-    def describe(self, unit: Unit, at: int, form: int):
+    def describe(self, unit: Unit, at: int, form: int) -> Description:
         """How to print one (attribute, form) of this unit, for the generated DIE formatters:
         ("fmt", a format string of v and base), ("map", a caching mapping value -> text) or ("call", a function
         (DIE index, value, depth) -> text). Everything uncommon goes through value_text."""
         generic = self.value_text
         opts = self.opts
-        call = ("call", lambda i, v, depth: generic(unit, i, at, form, v, depth))
+        call: Description = ("call", lambda i, v, depth: generic(unit, i, at, form, v, depth))
 
-        def cached(make) -> tuple:
+        def cached(make: Callable[[Value], str]) -> Description:
             return "map", TextCache(make)
         if opts.verbose or form == F["indirect"]:
             return call
@@ -270,7 +279,7 @@ class InfoDumper:
             if texts is None:
                 section = self.ctx.str if form == F["strp"] else self.ctx.line_str
 
-                def string(v):
+                def string(v: int) -> str:
                     s = cstring(section, v)
                     return generic(unit, 0, at, form, v, 0) if s is None else f'"{escape(s)}"'
                 texts = self._string_cache[form] = TextCache(string)
@@ -309,41 +318,46 @@ class InfoDumper:
             return "fmt", "true"
         return call
 
-    def _high_pc(self, unit: Unit, at: int, form: int):
+    def _high_pc(self, unit: Unit, at: int, form: int) -> ValuePrinter:
         generic = self.value_text
         low_index: dict[int, int | None] = {}  # abbreviation code -> position of DW_AT_low_pc (form addr)
         abbs, vals = unit.abbs, unit.vals
         fmt = f"0x%0{2 * unit.address_size}x"
         mask = (1 << 64) - 1
 
-        def high_pc(i, v, depth):
-            ab = abbs[i]
+        def high_pc(i: int, v: int, depth: int) -> str:
+            ab, values = abbs[i], vals[i]
+            if ab is None or values is None:  # formatters run on DIEs, never on NULL entries
+                return generic(unit, i, at, form, v, depth)
             k = low_index.get(ab.code, -1)
             if k == -1:
                 k = low_index[ab.code] = next((n for n, (a, f, _c) in enumerate(ab.attrs)
                                                if a == A_LOW_PC and f == F["addr"]), None)
             if k is None:
                 return generic(unit, i, at, form, v, depth)
-            return fmt % ((vals[i][k] + v) & mask)
+            return fmt % ((values[k] + v) & mask)
         return high_pc
 
-    def _plain_type_name(self, unit: Unit, offset: int, abbs, vals, parents) -> str | None:
+    def _plain_type_name(self, unit: Unit, offset: int, abbs: list[Abbrev | None], vals: list[tuple[Value, ...] | None],
+                         parents: list[int]) -> str | None:
         """The common case of a type reference, fast: a named type at the top of its unit is just its name."""
         if not unit.die_offset <= offset < unit.end:
             return None
         j = unit.die_index(offset)
-        if j is None or abbs[j] is None:
+        ab = abbs[j] if j is not None else None
+        values = vals[j] if j is not None else None
+        if j is None or ab is None or values is None:
             return None
-        tag = abbs[j].tag
-        if tag in (0x0f, 0x26) and len(abbs[j].attrs) <= 3:  # "T *" and "const T" for a plain named T
+        tag = ab.tag
+        if tag in (0x0f, 0x26) and len(ab.attrs) <= 3:  # "T *" and "const T" for a plain named T
             inner = unit.attr_form(j, A_TYPE)
             if inner is None:
-                return f'0x{offset:08x} "void *"' if tag == 0x0f and abbs[j].attrs and \
-                    all(a != A_TYPE for a, _f, _c in abbs[j].attrs) else None
+                return f'0x{offset:08x} "void *"' if tag == 0x0f and ab.attrs and \
+                    all(a != A_TYPE for a, _f, _c in ab.attrs) else None
             if inner[0] not in forms.UNIT_REFS:
                 return None
             k = unit.die_index(unit.offset + inner[1])
-            if k is None or abbs[k] is None or abbs[k].tag not in PLAIN_TYPE_TAGS or parents[k] != 0:
+            if k is None or unit.tag(k) not in PLAIN_TYPE_TAGS or parents[k] != 0:
                 return None
             named = self._plain_type_name(unit, unit.offset + inner[1], abbs, vals, parents)
             if named is None:
@@ -352,7 +366,7 @@ class InfoDumper:
             return f'0x{offset:08x} "{name} *"' if tag == 0x0f else f'0x{offset:08x} "const {name}"'
         if parents[j] != 0 or tag not in PLAIN_TYPE_TAGS:
             return None
-        for (a, f, _c), value in zip(abbs[j].attrs, vals[j]):
+        for (a, f, _c), value in zip(ab.attrs, values, strict=True):
             if a == A_NAME:
                 s = self.ctx.string(unit, f, value)
                 return None if s is None else f'0x{offset:08x} "{escape(s)}"'
@@ -368,7 +382,7 @@ class InfoDumper:
             s += f' "{self.ctx.string(d.unit, fv[0], fv[1])}"'
         return s
 
-    def form_text(self, unit: Unit, form: int, v) -> str:
+    def form_text(self, unit: Unit, form: int, v: Value) -> str:
         ctx = self.ctx
         verbose = self.opts.verbose
         if form == F["addr"]:
@@ -429,7 +443,7 @@ class InfoDumper:
             return f"0x{v:08x}"
         return f"DW_FORM(0x{form:04x})"
 
-    def ranges(self, unit: Unit, form: int, v, depth: int) -> str:
+    def ranges(self, unit: Unit, form: int, v: int, depth: int) -> str:
         off, result, problem = attribute_ranges(self.ctx, unit, form, v)
         if problem:
             self.problems.append(problem)
@@ -440,7 +454,7 @@ class InfoDumper:
         line = "\n" + " " * (17 + 2 * depth) + f"[0x%0{digits}x, 0x%0{digits}x)"  # hex_addr, twice
         return text + "".join([line % pair for pair in result])
 
-    def location_list(self, unit: Unit, form: int, v, depth: int) -> str:
+    def location_list(self, unit: Unit, form: int, v: int, depth: int) -> str:
         ctx = self.ctx
         prefix = ""
         if form == F["loclistx"]:
@@ -492,7 +506,7 @@ class InfoDumper:
             s += f", DWO_id = 0x{u.dwo_id:016x}"
         return s + f" (next unit at 0x{u.end:08x})\n"
 
-    def dump_dies(self, u: Unit, indices) -> None:
+    def dump_dies(self, u: Unit, indices: Iterable[int]) -> None:
         """Write just these DIEs of a unit (for --name and --lookup), without the unit header."""
         self.ctx.load(u)
         save = self.out
@@ -505,10 +519,11 @@ class InfoDumper:
         text = buf.getvalue()
         save.write(text[text.index("\n\n") + 2:] if "\n\n" in text else text)
 
-    def _die_layout(self, u: Unit, ab, depth: int, described: dict, show_form: bool):
+    def _die_layout(self, u: Unit, ab: Abbrev, depth: int, described: dict[tuple[int, int], Description],
+                    show_form: bool) -> tuple[str, Callable[..., str], tuple[str | None, ...]]:
         """(text after the offset on the DIE line, DIE formatter, its prefixes and value printers)."""
         ind = BASE_INDENT + "  " * depth + "  "
-        parts = []
+        parts: list[str | None] = []  # None: the value printer fills this slot
         kinds = []
         for at, fm, _c in ab.attrs:
             d = described.get((at, fm))
@@ -534,8 +549,9 @@ class InfoDumper:
         base = u.offset
         offs, abbs, vals, depths, parents = u.offs, u.abbs, u.vals, u.depths, u.parents
         append = chunks.append
+        rows: Iterable[tuple[int, int, Abbrev | None, tuple[Value, ...] | None, int]]
         if only is None:
-            rows = zip(range(len(offs)), offs, abbs, vals, depths)
+            rows = zip(range(len(offs)), offs, abbs, vals, depths, strict=True)
         else:
             rows = ((i, offs[i], abbs[i], vals[i], depths[i]) for i in sorted(only))
         deep = False

@@ -1,9 +1,11 @@
 """Type names as llvm-dwarfdump 14 prints them after ``DW_AT_type`` (its DWARFTypePrinter, C++-flavoured)."""
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+
 from .forms import F
 from .names import TAGS
-from .units import Unit
+from .units import Unit, Value
 
 T_ARRAY, T_POINTER, T_PTR_TO_MEMBER, T_REFERENCE, T_RVALUE_REF, T_SUBROUTINE = 0x01, 0x0f, 0x1f, 0x10, 0x42, 0x15
 T_CONST, T_VOLATILE, T_NAMESPACE, T_UNSPECIFIED, T_SUBRANGE = 0x26, 0x35, 0x39, 0x3b, 0x21
@@ -20,7 +22,7 @@ def lower_bound_default(language: int | None) -> int | None:
     if language is None:
         return None
     zero = {0x01, 0x02, 0x04, 0x0c, 0x1d, 0x2c, 0x1a, 0x1b, 0x1c, 0x21, 0x22, 0x11, 0x12, 0x15, 0x16, 0x19, 0x1e,
-            0x1f, 0x20, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x2b, 0x2d, 0x2e, 0x2f, 0x1d, 0x0b,
+            0x1f, 0x20, 0x23, 0x24, 0x25, 0x26, 0x27, 0x28, 0x29, 0x2a, 0x2b, 0x2d, 0x2e, 0x2f, 0x0b,
             0x8001, 0x8e57, 0xb000}
     one = {0x03, 0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0d, 0x0e, 0x0f, 0x10, 0x13, 0x17, 0x18}
     if language in zero:
@@ -44,9 +46,10 @@ class DieRef:
 
 
 class TypePrinter:
-    def __init__(self, resolver, string_of):
-        self.resolve = resolver  # (unit, form, value) -> DieRef | None
-        self.string_of = string_of  # (unit, form, value) -> str | None
+    def __init__(self, resolver: Callable[[Unit, int, Value], DieRef | None],
+                 string_of: Callable[[Unit, int, Value], str | None]):
+        self.resolve = resolver  # (unit, form, value) -> the DIE a reference names
+        self.string_of = string_of  # (unit, form, value) -> the string an attribute names
         self.parts: list[str] = []
         self.word = True
         self.depth = 0
@@ -54,7 +57,7 @@ class TypePrinter:
         self.max_steps = MAX_STEPS
 
     # --- helpers ---
-    def find(self, d: DieRef, at: int):
+    def find(self, d: DieRef, at: int) -> tuple[int, Value] | None:
         return d.unit.attr_form(d.i, at)
 
     def name(self, d: DieRef) -> str | None:
@@ -76,7 +79,7 @@ class TypePrinter:
             return None
         return fv[1]
 
-    def children(self, d: DieRef):
+    def children(self, d: DieRef) -> Iterator[DieRef]:
         for j in d.unit.children(d.i):
             yield DieRef(d.unit, j)
 
@@ -91,7 +94,7 @@ class TypePrinter:
         self.append_qualified_name(d)
         return "".join(self.parts)
 
-    def append_qualified_name(self, d):
+    def append_qualified_name(self, d: DieRef | None) -> None:
         self.depth += 1
         try:
             if self.depth > MAX_DEPTH:
@@ -103,12 +106,12 @@ class TypePrinter:
         finally:
             self.depth -= 1
 
-    def append_qualified_before(self, d):
+    def append_qualified_before(self, d: DieRef | None) -> DieRef | None:
         if d is not None:
             self.append_scopes(self.parent(d))
         return self.before(d)
 
-    def append_scopes(self, d):
+    def append_scopes(self, d: DieRef | None) -> None:
         if d is None or d.tag in SCOPE_STOP or self.depth > MAX_DEPTH or self.steps > self.max_steps:
             return
         self.depth += 1
@@ -120,7 +123,7 @@ class TypePrinter:
         finally:
             self.depth -= 1
 
-    def before(self, d):
+    def before(self, d: DieRef | None) -> DieRef | None:
         out = self.parts
         self.word = True
         if d is None:
@@ -173,17 +176,17 @@ class TypePrinter:
                 self.word = True
                 out.append("std::nullptr_t" if name == "decltype(nullptr)" else name)
             else:
-                name = self.name(d)
-                if name is None:
+                type_name = self.name(d)
+                if type_name is None:
                     out.append(_tag_type_name(t))
                     return None
                 self.word = True
-                out.append(name)
+                out.append(type_name)
             return inner
         finally:
             self.depth -= 1
 
-    def after(self, d, inner):
+    def after(self, d: DieRef | None, inner: DieRef | None) -> None:
         if d is None or self.depth > MAX_DEPTH or self.steps > self.max_steps:
             return
         self.depth += 1
@@ -206,7 +209,7 @@ class TypePrinter:
         finally:
             self.depth -= 1
 
-    def subroutine_after(self, d, inner, skip_first_artificial):
+    def subroutine_after(self, d: DieRef, inner: DieRef | None, skip_first_artificial: bool) -> None:
         out = self.parts
         out.append("(")
         first = True
@@ -223,7 +226,7 @@ class TypePrinter:
         out.append(")")
         self.after(inner, self.ref(inner))
 
-    def decompose(self, n):
+    def decompose(self, n: DieRef) -> tuple[DieRef | None, DieRef | None, DieRef | None]:
         c = n if n.tag == T_CONST else None
         v = n if n.tag == T_VOLATILE else None
         t = self.ref(n)
@@ -234,7 +237,7 @@ class TypePrinter:
                 v, t = t, self.ref(t)
         return c, v, t
 
-    def cv_before(self, n):
+    def cv_before(self, n: DieRef) -> None:
         c, v, t = self.decompose(n)
         sub = t is not None and t.tag == T_SUBROUTINE
         a = t
@@ -258,14 +261,14 @@ class TypePrinter:
                     self.parts.append(" ")
                 self.parts.append("volatile")
 
-    def needs_parens(self, d) -> bool:
+    def needs_parens(self, d: DieRef | None) -> bool:
         guard = 0
         while d is not None and d.tag in (T_CONST, T_VOLATILE) and guard < MAX_DEPTH:
             d = self.ref(d)
             guard += 1
         return d is not None and d.tag in (T_SUBROUTINE, T_ARRAY)
 
-    def array(self, d):
+    def array(self, d: DieRef) -> None:
         out = self.parts
         unit = d.unit
         default_lb = lower_bound_default(unit.language)
@@ -277,8 +280,10 @@ class TypePrinter:
                 lb = None
             if lb is None and count is None and ub is None:
                 out.append("[]")
-            elif lb is None and (count is not None or ub is not None) and default_lb is not None:
-                out.append(f"[{count if count is not None else ub - default_lb + 1}]")
+            elif lb is None and count is not None and default_lb is not None:
+                out.append(f"[{count}]")
+            elif lb is None and ub is not None and default_lb is not None:
+                out.append(f"[{ub - default_lb + 1}]")
             else:
                 s = "[[" + (str(lb) if lb is not None else "?") + ", "
                 if count is not None:

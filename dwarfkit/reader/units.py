@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import bisect
 import struct
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
+from ..encoding import Leb128Error, decode_initial_length
+from ..encoding import decode_uleb128 as uleb
 from ..errors import ReadError
 from . import forms
 from .abbrev import Abbrev, UnknownForm, compile_abbrev, parse_abbrev_table
-from .container import DebugFile
+from .debugfile import DebugFile
 from .forms import F
-from ..encoding import Leb128Error, decode_initial_length, decode_uleb128 as uleb
 
 DW_UT = {1: "DW_UT_compile", 2: "DW_UT_type", 3: "DW_UT_partial", 4: "DW_UT_skeleton", 5: "DW_UT_split_compile",
          6: "DW_UT_split_type"}
@@ -23,6 +26,10 @@ DW_AT_str_offsets_base, DW_AT_addr_base, DW_AT_rnglists_base, DW_AT_loclists_bas
 DW_AT_GNU_addr_base, DW_AT_GNU_ranges_base = 0x2133, 0x2132
 VALID_ADDRESS_SIZES = (1, 2, 4, 8)
 DW_AT_stmt_list, DW_AT_comp_dir, DW_AT_name, DW_AT_low_pc, DW_AT_language = 0x10, 0x1b, 0x03, 0x11, 0x13
+
+# A decoded attribute value: an int, bytes (a block, an inline string), or (form, value) for DW_FORM_indirect.
+# The form says which; readers switch on the form, so the type is left open.
+Value = Any
 
 
 @dataclass
@@ -44,7 +51,7 @@ class Unit:
     # Decoded DIEs (filled by DwarfContext.load)
     offs: list[int] = field(default_factory=list)
     abbs: list[Abbrev | None] = field(default_factory=list)
-    vals: list[tuple | None] = field(default_factory=list)
+    vals: list[tuple[Value, ...] | None] = field(default_factory=list)
     parents: list[int] = field(default_factory=list)
     depths: list[int] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -68,26 +75,31 @@ class Unit:
             self.index = {o: i for i, o in enumerate(self.offs)}
         return self.index.get(offset)
 
-    def attr(self, i: int, at: int):
-        """Value of attribute ``at`` of DIE number ``i``, or None."""
+    def tag(self, i: int) -> int:
+        """The tag of DIE number ``i``; 0 for a NULL entry."""
         ab = self.abbs[i]
-        if ab is None:
+        return ab.tag if ab is not None else 0
+
+    def attr(self, i: int, at: int) -> Value | None:
+        """Value of attribute ``at`` of DIE number ``i``, or None."""
+        ab, values = self.abbs[i], self.vals[i]
+        if ab is None or values is None:
             return None
-        for (a, _f, _c), v in zip(ab.attrs, self.vals[i]):
+        for (a, _f, _c), v in zip(ab.attrs, values, strict=True):
             if a == at:
                 return v
         return None
 
-    def attr_form(self, i: int, at: int):
-        ab = self.abbs[i]
-        if ab is None:
+    def attr_form(self, i: int, at: int) -> tuple[int, Value] | None:
+        ab, values = self.abbs[i], self.vals[i]
+        if ab is None or values is None:
             return None
-        for (a, f, _c), v in zip(ab.attrs, self.vals[i]):
+        for (a, f, _c), v in zip(ab.attrs, values, strict=True):
             if a == at:
                 return f, v
         return None
 
-    def children(self, i: int):
+    def children(self, i: int) -> Iterator[int]:
         """Indices of the children of DIE ``i`` (NULL entries excluded)."""
         ab = self.abbs[i]
         if ab is None or not ab.has_children:
@@ -125,14 +137,15 @@ class DwarfContext:
             self._units[section] = list(self._parse_headers(section))
         return self._units[section]
 
-    def _parse_headers(self, section: str):
+    def _parse_headers(self, section: str) -> Iterator[Unit]:
         data = self.file.section(section)
         off = 0
         name = "." + section
         while off < len(data):
             start = off
             if len(data) - off < 4:
-                self.problems.append(f"{name}[0x{start:x}]: {len(data) - off} trailing bytes, too few for a unit header")
+                self.problems.append(f"{name}[0x{start:x}]: {len(data) - off} trailing bytes, "
+                                     "too few for a unit header")
                 return
             length, offset_size, off = decode_initial_length(data, off, self.order)
             if off > len(data):
@@ -155,7 +168,8 @@ class DwarfContext:
                 yield unit
             off = end
 
-    def _header(self, section, data, start, off, end, length, offset_size) -> Unit | None:
+    def _header(self, section: str, data: bytes, start: int, off: int, end: int, length: int,
+                offset_size: int) -> Unit | None:
         name = "." + section
         version = int.from_bytes(data[off:off + 2], self.order)
         off += 2
@@ -241,7 +255,11 @@ class DwarfContext:
                 if code & 0x80:
                     code, off = uleb(data, start)
                 if code == 0:
-                    add_off(start); add_abb(None); add_val(None); add_parent(parent); add_depth(depth)
+                    add_off(start)
+                    add_abb(None)
+                    add_val(None)
+                    add_parent(parent)
+                    add_depth(depth)
                     count += 1
                     if depth:
                         parent = enclosing.pop()
@@ -255,7 +273,11 @@ class DwarfContext:
                 decode = ab.decode or compile_abbrev(ab, unit.address_size, unit.offset_size, unit.version,
                                                      self.order)
                 off, v = decode(data, off)
-                add_off(start); add_abb(ab); add_val(v); add_parent(parent); add_depth(depth)
+                add_off(start)
+                add_abb(ab)
+                add_val(v)
+                add_parent(parent)
+                add_depth(depth)
                 count += 1
                 if ab.has_children:
                     enclosing.append(parent)
@@ -274,9 +296,10 @@ class DwarfContext:
         return unit
 
     def _unit_attributes(self, unit: Unit) -> None:
-        if not unit.offs or unit.abbs[0] is None:
+        ab, values = (unit.abbs[0], unit.vals[0]) if unit.offs else (None, None)
+        if ab is None or values is None:
             return
-        for (at, form, _c), v in zip(unit.abbs[0].attrs, unit.vals[0]):
+        for (at, form, _c), v in zip(ab.attrs, values, strict=True):
             if at == DW_AT_str_offsets_base:
                 unit.str_offsets_base = v
             elif at in (DW_AT_addr_base, DW_AT_GNU_addr_base):
@@ -291,7 +314,7 @@ class DwarfContext:
                 unit.stmt_list = v
             elif at == DW_AT_language and isinstance(v, int):
                 unit.language = v
-        for (at, form, _c), v in zip(unit.abbs[0].attrs, unit.vals[0]):
+        for (at, form, _c), v in zip(ab.attrs, values, strict=True):
             if at == DW_AT_comp_dir:
                 unit.comp_dir = self.string(unit, form, v) or ""
             elif at == DW_AT_low_pc and form in forms.ADDR_INDEX:
@@ -306,7 +329,7 @@ class DwarfContext:
         return None
 
     # --- strings and addresses ---------------------------------------------------------------------------------
-    def string(self, unit: Unit, form: int, value) -> str | None:
+    def string(self, unit: Unit, form: int, value: Value) -> str | None:
         """The string an attribute names, or None when it cannot be found."""
         if form == F["string"]:
             return value.decode("utf-8", "surrogateescape")
@@ -326,14 +349,14 @@ class DwarfContext:
         pos = base + index * unit.offset_size
         if pos + unit.offset_size > len(self.str_offsets):
             return None
-        return int.from_bytes(self.str_offsets[pos:pos + unit.offset_size], self.order)  # type: ignore[arg-type]
+        return int.from_bytes(self.str_offsets[pos:pos + unit.offset_size], self.order)
 
     def address_index(self, unit: Unit, index: int) -> int | None:
         base = unit.addr_base if unit.addr_base is not None else 8
         pos = base + index * unit.address_size
         if pos + unit.address_size > len(self.addr) or unit.address_size == 0:
             return None
-        return int.from_bytes(self.addr[pos:pos + unit.address_size], self.order)  # type: ignore[arg-type]
+        return int.from_bytes(self.addr[pos:pos + unit.address_size], self.order)
 
 
 def cstring(data: bytes, off: int) -> str | None:

@@ -17,14 +17,15 @@ from pathlib import Path
 
 from ..errors import DwarfkitError
 from . import forms
-from .container import DebugFile, open_debug_file
+from .container import open_debug_file
 from .container_check import container_findings
+from .debugfile import CodeSection, DebugFile
 from .dump import line_tables
 from .forms import F
 from .lines import END_SEQUENCE, parse_line_table
 from .query import die_ranges
 from .ranges import attribute_ranges, list_offset, loclist
-from .units import DwarfContext, Unit, forget
+from .units import DwarfContext, Unit, Value, forget
 
 A_STMT_LIST, A_RANGES, A_LOW_PC, A_HIGH_PC, A_DECL_FILE, A_CALL_FILE = 0x10, 0x55, 0x11, 0x12, 0x3a, 0x58
 LOCLIST_ATTRS = {0x02, 0x0b, 0x0d, 0x19, 0x2a, 0x2f, 0x37, 0x38, 0x40, 0x46, 0x48, 0x4a, 0x4d}
@@ -52,7 +53,7 @@ class Verifier:
         self.ctx = DwarfContext(df)
         self.findings: list[str] = []
         self.functions: list[tuple[int, int, str]] = []  # (low, high, where)
-        self.binary_code = []  # a dSYM's instructions live in its binary
+        self.binary_code: list[CodeSection] = []  # a dSYM's instructions live in its binary
 
     def add(self, message: str) -> None:
         self.findings.append(message)
@@ -63,7 +64,7 @@ class Verifier:
         ctx = self.ctx
         for section in ("debug_info", "debug_types"):
             units = ctx.units(section)
-            starts = {}
+            starts: dict[int, int] = {}
             for unit in units:
                 self.check_unit(unit, starts)
         for p in ctx.problems:
@@ -72,7 +73,7 @@ class Verifier:
         self.check_instructions()
 
     # --- units and DIEs --------------------------------------------------------------------------------------
-    def check_unit(self, unit: Unit, _starts) -> None:
+    def check_unit(self, unit: Unit, _starts: dict[int, int]) -> None:
         ctx = self.ctx
         sec = "." + unit.section
         if unit.version >= 5 and unit.unit_type not in (1, 2, 3, 4, 5, 6):
@@ -95,10 +96,11 @@ class Verifier:
         ranges_parent: list[list[tuple[int, int]] | None] = []
         for i, ab in enumerate(unit.abbs):
             ranges_parent.append(None)
-            if ab is None:
+            values = unit.vals[i]
+            if ab is None or values is None:
                 continue
             where = f"{sec}[0x{unit.offs[i]:x}]"
-            for (at, form, _c), v in zip(ab.attrs, unit.vals[i]):
+            for (at, form, _c), v in zip(ab.attrs, values, strict=True):
                 if isinstance(v, tuple):
                     form, v = v
                 self.check_value(unit, i, where, at, form, v, data_lens, line_sizes)
@@ -106,7 +108,8 @@ class Verifier:
                 self.check_ranges(unit, i, where, ranges_parent)
         forget(unit)
 
-    def check_value(self, unit, i, where, at, form, v, data_lens, line_size) -> None:
+    def check_value(self, unit: Unit, i: int, where: str, at: int, form: int, v: Value, data_lens: dict[int, int],
+                    line_size: int) -> None:
         ctx = self.ctx
         from .names import attr_name
         name = attr_name(at)
@@ -168,7 +171,7 @@ class Verifier:
     def check_ranges(self, unit: Unit, i: int, where: str, ranges_of: list) -> None:
         ranges = die_ranges(self.ctx, unit, i)
         ranges_of[i] = ranges
-        tag = unit.abbs[i].tag
+        tag = unit.tag(i)
         for lo, hi in ranges:
             if hi < lo:
                 self.add(f"{where}: address range [0x{lo:x}, 0x{hi:x}) ends before it starts")
@@ -183,7 +186,7 @@ class Verifier:
         p = unit.parents[i]
         while p > 0 and not ranges_of[p]:
             p = unit.parents[p]
-        if p <= 0 or unit.abbs[p].tag == T_CU:
+        if p <= 0 or unit.tag(p) == T_CU:
             return
         parent = ranges_of[p]
         for lo, hi in ranges:
@@ -201,7 +204,7 @@ class Verifier:
             nfiles = len(t.files)
             prev = None
             bad_files = set()
-            for n, (addr, line, col, file, _isa, _d, flags) in enumerate(t.rows):
+            for n, (addr, _line, _col, file, _isa, _d, flags) in enumerate(t.rows):
                 valid = (0 <= file < nfiles) if t.version >= 5 else (1 <= file <= nfiles)
                 if not valid and file not in bad_files:
                     bad_files.add(file)
