@@ -16,11 +16,10 @@ import zlib
 from pathlib import Path
 
 import pytest
-
 from dump_compare import REPO
 from minimal_elf import write_elf
 
-from dwarfkit.encoding import Leb128Error, MAX_LEB128_BYTES, decode_sleb128, decode_uleb128, uleb128
+from dwarfkit.encoding import MAX_LEB128_BYTES, Leb128Error, decode_sleb128, decode_uleb128, uleb128
 from dwarfkit.errors import ReadError
 from dwarfkit.reader.container import inflate
 from dwarfkit.reader.text import hex_addr
@@ -215,7 +214,8 @@ def test_section_name_table_index_of_a_non_string_table_is_named(plain):
     patch(plain, 0x3e, "<H", 1)  # e_shstrndx -> .debug_abbrev
     rc, _out, err, _t, _n = run("dump", str(plain))
     assert rc == 2 and "String Table not found" not in err
-    assert_clear(rc, err, "ELF section header 1 at 0x", "(the section name table, e_shstrndx) has type 1, not SHT_STRTAB")
+    assert_clear(rc, err, "ELF section header 1 at 0x",
+                 "(the section name table, e_shstrndx) has type 1, not SHT_STRTAB")
 
 
 # --- (6) compressed sections ---------------------------------------------------------------------------------------

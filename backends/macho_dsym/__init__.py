@@ -26,7 +26,8 @@ one piece; dsymutil reads object DWARF through the linker's debug map).
 
 Imports: dwarfkit's foundations (``arch``, ``encoding``, ``errors``, ``image``, ``output``, ``sections``;
 ``dwarfkit.incremental`` for ``incremental.py``); no pyelftools. Never ``dwarfkit.reader``, the DIE-building core or
-another backend. ``dwarfkit.reader`` imports ``constants`` from here.
+another backend. ``dwarfkit.reader`` imports ``constants`` and ``parse`` (the bounds-checked walk of fat headers
+and load commands) from here.
 
 Where to add: a debug section -> nothing (every ``.debug_*``/``.apple_*`` name maps); a load command -> a dataclass in
 ``commands.py`` and its ``_DECODERS`` entry; an architecture -> ``constants.CPU_TYPES`` (and the executable's
