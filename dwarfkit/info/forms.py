@@ -374,14 +374,16 @@ def _block(die: Die, at: int, value: tuple[bytes, Sequence[Any]], pinned: int | 
 
 
 def _list(unit: "Unit", die: Die, at: int, value: Any, pinned: int | None, version: int) -> tuple[int, Any]:
-    from ..lists import RangeList
+    from ..lists import LocationViews, RangeList
 
     tables = unit.tables
     if value.table is not (tables.ranges if isinstance(value, RangeList) else tables.locations):
         raise die.error(at, "uses a range or location list of another program")
     indexed_form = RNGLISTX if isinstance(value, RangeList) else LOCLISTX
+    if value.uses_addresses:
+        unit.uses_addr = True   # entries chosen by the caller name addresses by index
     if pinned is None:
-        if version >= 5 and tables.indexed:
+        if version >= 5 and tables.indexed and value.views is None and not isinstance(value, LocationViews):
             pinned = indexed_form
         else:
             pinned = SEC_OFFSET if version >= 4 else (DATA8 if tables.encoding.offset_size == 8 else DATA4)
