@@ -1,5 +1,13 @@
-"""A line-number program (``.debug_line`` contribution of one compile unit): header, tables, sequences."""
+"""A line-number program (``.debug_line`` contribution of one compile unit): header, tables, sequences.
+
+DWARF 5 tables as compilers write them: ``set_file(index, name, directory, md5, content)`` replaces an entry (gcc
+12 puts file 0, the primary source, in its own directory: ``line.set_file(0, "a.c", line.add_directory("/src"))``),
+``add_file(..., content={"LLVM_source": text, 0x2345: ("data4", 7)})`` adds further DW_LNCT_* fields (vendor ones
+by number), the same types in every file entry, as DWARF 5 has one entry format per table.
+"""
 from __future__ import annotations
+
+from typing import Any, Callable
 
 from elftools.dwarf.enums import ENUM_DW_FORM, ENUM_DW_LNCT
 
@@ -22,12 +30,70 @@ _DW_LNCT_MD5 = ENUM_DW_LNCT["DW_LNCT_MD5"]
 
 
 class _File:
-    __slots__ = ("name", "directory", "md5")
+    __slots__ = ("name", "directory", "md5", "content")
 
-    def __init__(self, name: str, directory: int, md5: bytes | None) -> None:
+    def __init__(self, name: str, directory: int, md5: bytes | None,
+                 content: dict[int, tuple[int, object]] | None = None) -> None:
         self.name = name
         self.directory = directory
         self.md5 = md5
+        self.content = content   # further DW_LNCT_* (vendor) content: type -> (form, value)
+
+
+_FORMS = {name[8:]: value for name, value in ENUM_DW_FORM.items()}
+_LNCTS = {name[8:]: value for name, value in ENUM_DW_LNCT.items()}
+_STANDARD_LNCT = {_DW_LNCT_path, _DW_LNCT_directory_index, _DW_LNCT_MD5}
+# Forms a content entry may take (DWARF 5 6.2.4.1), by what they hold.
+_CONTENT_FORMS = {"string", "line_strp", "strp", "strx", "strx1", "strx2", "strx3", "strx4", "udata", "data1",
+                  "data2", "data4", "data8", "data16", "block"}
+
+
+def _content(content: object, name: str, program: str | None) -> dict[int, tuple[int, object]]:
+    """Vendor (or further standard) content of a file entry, checked: ``{type: value or (form, value)}``."""
+    where = f"line program {program!r}: file {name!r}"
+    if not isinstance(content, dict):
+        raise DescriptionError(f"{where}: content {content!r} is not a dict of DW_LNCT_* type -> value")
+    out: dict[int, tuple[int, object]] = {}
+    for key, value in content.items():
+        code = _LNCTS.get(key[8:] if isinstance(key, str) and key.startswith("DW_LNCT_") else key) \
+            if isinstance(key, str) else key
+        if not isinstance(code, int) or isinstance(code, bool) or not 0 < code < 1 << 16 or code in _STANDARD_LNCT:
+            raise DescriptionError(f"{where}: content type {key!r} is not a DW_LNCT_* other than path, "
+                                   f"directory_index and MD5 (give those as arguments)")
+        if isinstance(value, tuple):
+            if len(value) != 2 or value[0] not in _CONTENT_FORMS - {"strx", "strx1", "strx2", "strx3", "strx4",
+                                                                     "strp"}:
+                raise DescriptionError(f"{where}: content {key!r}: {value!r} is not (form, value) with a form of "
+                                       f"string, line_strp, udata, data1..8, data16 or block")
+            form, value = _FORMS[value[0]], value[1]
+        elif isinstance(value, str):
+            form = _DW_FORM_line_strp
+        elif isinstance(value, int) and not isinstance(value, bool):
+            form = _DW_FORM_udata
+        elif isinstance(value, (bytes, bytearray)):
+            form = _DW_FORM_data16 if len(value) == 16 else _FORMS["block"]
+        else:
+            raise DescriptionError(f"{where}: content {key!r}: {value!r} is not a str, int or bytes")
+        _check_content_value(form, value, f"{where}: content {key!r}")
+        out[code] = (form, value)
+    return out
+
+
+def _check_content_value(form: int, value: object, where: str) -> None:
+    sizes = {_FORMS["data1"]: 1, _FORMS["data2"]: 2, _FORMS["data4"]: 4, _FORMS["data8"]: 8}
+    if form in (_DW_FORM_line_strp, _DW_FORM_string):
+        if not isinstance(value, str) or "\0" in value:
+            raise DescriptionError(f"{where}: {value!r} is not a str without NUL")
+    elif form in sizes or form == _DW_FORM_udata:
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0 or \
+                value >= 1 << (8 * sizes.get(form, 8)):
+            raise DescriptionError(f"{where}: {value!r} does not fit {form_label(form)}")
+    elif not isinstance(value, (bytes, bytearray)) or form == _DW_FORM_data16 and len(value) != 16:
+        raise DescriptionError(f"{where}: {value!r} is not {'16 bytes' if form == _DW_FORM_data16 else 'bytes'}")
+
+
+def form_label(form: int) -> str:
+    return next((f"DW_FORM_{name}" for name, value in _FORMS.items() if value == form), f"form {form:#x}")
 
 
 def _check_text(text: object, what: str, program: str | None) -> str:
@@ -121,22 +187,56 @@ class LineProgram:
             self.directories.append(path)
         return index
 
-    def add_file(self, name: str, directory: int = 0, md5: bytes | None = None) -> int:
-        if not isinstance(directory, int) or not 0 <= directory < len(self.directories):
-            raise DescriptionError(f"line program {self.name!r}: file {name!r} refers to directory {directory}, "
-                                   f"which does not exist (valid: 0..{len(self.directories) - 1})")
+    def add_file(self, name: str, directory: int = 0, md5: bytes | None = None,
+                 content: dict[int | str, object] | None = None) -> int:
+        """The index of file ``name`` in directory ``directory``, added when new. DWARF 5: ``md5`` (16 bytes) and
+        ``content``, further entry fields by type: ``{"LLVM_source": "int f();"}`` or ``{0x2001: ("string", ...)}``
+        (a str goes to ``.debug_line_str``, an int is udata, 16 bytes data16, other bytes a block)."""
+        self._check_directory(name, directory)
         md5 = _check_md5(md5, name, self.name)
+        checked = self._check_content(name, content)
         index = self._file_index.get((name, directory))
         if index is None:
             _check_text(name, "file name", self.name)
             index = self._file_index[(name, directory)] = len(self.files)
-            self.files.append(_File(name, directory, md5))
+            self.files.append(_File(name, directory, md5, checked))
+        elif checked is not None:
+            self.files[index].content = checked
         elif md5 is not None:
             entry = self.files[index]
             if entry.md5 is not None and entry.md5 != md5:
                 raise DescriptionError(f"line program {self.name!r}: file {name!r} added twice with different MD5")
             entry.md5 = md5
         return index
+
+    def set_file(self, index: int, name: str, directory: int = 0, md5: bytes | None = None,
+                 content: dict[int | str, object] | None = None) -> None:
+        """Replaces entry ``index`` of the file table, e.g. DWARF 5 file 0 in its own directory as gcc 12 writes it:
+        ``d = line.add_directory("/src"); line.set_file(0, "a.c", d)``. Rows and ``decl_file`` keep their index."""
+        if not isinstance(index, int) or isinstance(index, bool) or not self.first_file <= index < len(self.files):
+            raise DescriptionError(f"line program {self.name!r}: there is no file {index!r} to replace (valid: "
+                                   f"{self.first_file}..{len(self.files) - 1})")
+        self._check_directory(name, directory)
+        _check_text(name, "file name", self.name)
+        entry = _File(name, directory, _check_md5(md5, name, self.name), self._check_content(name, content))
+        old = self.files[index]
+        if self._file_index.get((old.name, old.directory)) == index:
+            del self._file_index[(old.name, old.directory)]
+        self._file_index.setdefault((name, directory), index)
+        self.files[index] = entry
+
+    def _check_directory(self, name: str, directory: object) -> None:
+        if not isinstance(directory, int) or isinstance(directory, bool) or \
+                not 0 <= directory < len(self.directories):
+            raise DescriptionError(f"line program {self.name!r}: file {name!r} refers to directory {directory}, "
+                                   f"which does not exist (valid: 0..{len(self.directories) - 1})")
+
+    def _check_content(self, name: str, content: object) -> dict[int, tuple[int, object]] | None:
+        if content is None:
+            return None
+        if self.encoding.version < 5:
+            raise DescriptionError(f"line program {self.name!r}: file {name!r}: content types need DWARF 5")
+        return _content(content, name, self.name)
 
     # -- sequences ------------------------------------------------------------------------------------------------
     def sequence(self, start: Address | int | str) -> LineSequence:
@@ -265,6 +365,8 @@ class LineProgram:
         formats = [(_DW_LNCT_path, path_form), (_DW_LNCT_directory_index, _DW_FORM_udata)]
         if with_md5 and all(with_md5):
             formats.append((_DW_LNCT_MD5, _DW_FORM_data16))
+        extra = self._extra_formats(line_str)
+        formats += extra
         writer.u8(len(formats))
         for content, form in formats:
             writer.uleb(content)
@@ -275,5 +377,35 @@ class LineProgram:
             writer.uleb(f.directory)
             if f.md5 is not None:
                 writer.raw(f.md5)
+            for code, form in extra:
+                assert f.content is not None
+                self._content_value(writer, form, f.content[code][1], path)
+
+    @staticmethod
+    def _content_value(writer: SectionWriter, form: int, value: Any, path: Callable[[str], None]) -> None:
+        if form == _DW_FORM_line_strp:
+            path(value)
+        elif form == _DW_FORM_string:
+            writer.cstr(value)
+        elif form == _DW_FORM_udata:
+            writer.uleb(value)
+        elif form == _FORMS["block"]:
+            writer.uleb(len(value))
+            writer.raw(bytes(value))
+        elif form == _DW_FORM_data16:
+            writer.raw(bytes(value))
+        else:
+            writer.uint(value, {_FORMS["data1"]: 1, _FORMS["data2"]: 2, _FORMS["data4"]: 4}.get(form, 8))
+
+    def _extra_formats(self, line_str: StringTable | None) -> list[tuple[int, int]]:
+        """The further content types of the file entries: every file must have the same ones, with one form each."""
+        shapes = {tuple((code, form) for code, (form, _) in sorted((f.content or {}).items())) for f in self.files}
+        if len(shapes) > 1:
+            raise DescriptionError(f"line program {self.name!r}: files give different content types or forms "
+                                   f"({sorted(shapes)}); DWARF 5 has one format for every file entry")
+        formats = list(next(iter(shapes), ()))
+        # A string goes inline when the program has no .debug_line_str, as the paths do.
+        return [(code, _DW_FORM_string if form == _DW_FORM_line_strp and line_str is None else form)
+                for code, form in formats]
 
 
