@@ -102,3 +102,69 @@ def test_refused_before_dwarf5_and_mixed_formats() -> None:
     dw.compile_unit("a.c").line.add_file("b.c", content={"LLVM_source": ""})
     with pytest.raises(DescriptionError, match="files give different content types"):
         dw.emit()
+
+
+def decoded(path: Path) -> list[list[str]]:
+    readelf = require_tool("readelf")
+    text = subprocess.run([readelf, "--debug-dump=decodedline", str(path)], capture_output=True, text=True,
+                          check=True).stdout
+    return [line.split()[1:] for line in text.splitlines() if line.startswith("a.c ")]
+
+
+@pytest.mark.parametrize("version", [4, 5])
+def test_vliw_op_index(tmp_path: Path, version: int) -> None:
+    """readelf shows address[op_index]; llvm-dwarfdump-14 does not support maximum_operations_per_instruction > 1."""
+    dw = DwarfBuilder(Encoding(version=version))
+    cu = dw.compile_unit("a.c", comp_dir="/build",
+                         line_options={"max_ops_per_instruction": 3, "min_instruction_length": 4})
+    seq = cu.line.sequence(0x1000)
+    seq.row(0, 1)
+    seq.row(0, 2, op_index=1)
+    seq.row(0, 3, op_index=2)
+    seq.row(4, 4)
+    seq.row(4, 5, op_index=2)
+    seq.row(0x400, 6, op_index=1)   # far: advance_pc (never fixed_advance_pc, which resets op_index)
+    seq.end(0x800)
+    rows = decoded(write_elf(tmp_path / "vliw.o", dw.emit()))
+    assert rows == [["1", "0x1000[0]", "x"], ["2", "0x1000[1]", "1", "x"], ["3", "0x1000[2]", "2", "x"],
+                    ["4", "0x1004[0]", "x"], ["5", "0x1004[2]", "1", "x"], ["6", "0x1400[1]", "x"],
+                    ["-", "0x1800[0]"]]
+
+
+def test_rows_at_one_address_are_views(tmp_path: Path) -> None:
+    """GCC's location views in the line table are implicit: each row at the address of the previous one is the
+    next view there (readelf numbers them), so rows at one address are all the writer needs."""
+    dw = DwarfBuilder(Encoding(version=5))
+    cu = dw.compile_unit("a.c", comp_dir="/build")
+    seq = cu.line.sequence(0x1000)
+    for line in (1, 2, 3):
+        seq.row(0, line)
+    seq.row(2, 4)
+    seq.end(4)
+    rows = decoded(write_elf(tmp_path / "views.o", dw.emit()))
+    assert rows == [["1", "0x1000", "x"], ["2", "0x1000", "1", "x"], ["3", "0x1000", "2", "x"], ["4", "0x1002", "x"],
+                    ["-", "0x1004"]]
+
+
+@pytest.mark.parametrize("options, row, message", [
+    ({}, {"op_index": 1}, "op_index 1 needs maximum_operations_per_instruction > 1 \\(it is 1\\)"),
+    ({"max_ops_per_instruction": 2}, {"op_index": 2}, "op_index 2 needs maximum_operations_per_instruction > 2"),
+])
+def test_op_index_refused(options: dict, row: dict, message: str) -> None:
+    dw = DwarfBuilder(Encoding(version=5))
+    cu = dw.compile_unit("a.c", line_options=options)
+    seq = cu.line.sequence(0x1000)
+    seq.row(0, 1, **row)
+    seq.end(4)
+    with pytest.raises(DescriptionError, match=message):
+        dw.emit()
+
+
+def test_max_ops_checked() -> None:
+    with pytest.raises(DescriptionError, match="more than 1 needs DWARF 4"):
+        DwarfBuilder(Encoding(version=3)).compile_unit("a.c", line_options={"max_ops_per_instruction": 2})
+    with pytest.raises(DescriptionError, match="is not in 1..255"):
+        DwarfBuilder(Encoding(version=5)).compile_unit("a.c", line_options={"max_ops_per_instruction": 0})
+    dw = DwarfBuilder(Encoding(version=5))
+    with pytest.raises(DescriptionError, match="op_index -1 is not an integer"):
+        dw.compile_unit("a.c").line.sequence(0).row(0, 1, op_index=-1)

@@ -129,7 +129,7 @@ class LineProgram:
 
     def __init__(self, encoding: Encoding, *, comp_dir: str, name: str | None, min_instruction_length: int = 1,
                  line_base: int = -5, line_range: int = 14, opcode_base: int = 13,
-                 default_is_stmt: bool = True, md5: bytes | None = None) -> None:
+                 default_is_stmt: bool = True, md5: bytes | None = None, max_ops_per_instruction: int = 1) -> None:
         if not 1 <= min_instruction_length <= 255:
             raise DescriptionError(f"line program {name!r}: minimum instruction length {min_instruction_length} "
                                    f"is not in 1..255")
@@ -140,6 +140,10 @@ class LineProgram:
             raise DescriptionError(f"line program {name!r}: opcode_base {opcode_base} must be in "
                                    f"{MIN_OPCODE_BASE}..{256 - line_range} (line_range {line_range} special "
                                    f"opcodes must fit below 256)")
+        if not isinstance(max_ops_per_instruction, int) or not 1 <= max_ops_per_instruction <= 255 or \
+                max_ops_per_instruction > 1 and encoding.version < 4:
+            raise DescriptionError(f"line program {name!r}: maximum operations per instruction "
+                                   f"{max_ops_per_instruction!r} is not in 1..255 (more than 1 needs DWARF 4)")
         if name is not None:
             _check_text(name, "file name", name)
         _check_text(comp_dir, "compilation directory", name)
@@ -151,6 +155,7 @@ class LineProgram:
         self.line_range = line_range
         self.opcode_base = opcode_base
         self.default_is_stmt = default_is_stmt
+        self.max_ops_per_instruction = max_ops_per_instruction
         self.directories: list[str] = [comp_dir]
         self._directory_index: dict[str, int] = {comp_dir: 0}
         self.files: list[_File]
@@ -254,7 +259,7 @@ class LineProgram:
                 program=str(self.name), version=enc.version, address_size=enc.address_size, byteorder=enc.byteorder,
                 file_range=file_range, min_instruction_length=self.min_instruction_length,
                 line_base=self.line_base, line_range=self.line_range, opcode_base=self.opcode_base,
-                default_is_stmt=self.default_is_stmt)
+                default_is_stmt=self.default_is_stmt, max_ops_per_instruction=self.max_ops_per_instruction)
         return self._encoder
 
     def encode_sequence(self, seq: LineSequence, size: int | None = None) -> tuple[bytes, list[Relocation]]:
@@ -318,7 +323,7 @@ class LineProgram:
         header_start = writer.pos
         writer.u8(self.min_instruction_length)
         if version >= 4:
-            writer.u8(1)  # maximum_operations_per_instruction: not VLIW
+            writer.u8(self.max_ops_per_instruction)   # 1 unless VLIW
         writer.u8(1 if self.default_is_stmt else 0)
         writer.sint(self.line_base, 1)
         writer.u8(self.line_range)
