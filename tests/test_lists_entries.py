@@ -174,3 +174,20 @@ def test_views_list_refuses_an_index() -> None:
     views = moving.locviews([(0, 1)])
     with pytest.raises(DescriptionError, match="pin DW_FORM_sec_offset"):
         cu.die("variable", name="v", location=pin(moving, "loclistx"), GNU_locviews=views)
+
+
+def test_views_only_in_gnu_locviews() -> None:
+    dw = DwarfBuilder(Encoding(version=5))
+    cu = dw.compile_unit("a.c", low_pc=a(0), high_pc=4)
+    moving = dw.location_list([(a(0), 4, Expr().reg(0))])
+    views = moving.locviews([(0, 1)])
+    with pytest.raises(DescriptionError, match="belong in DW_AT_GNU_locviews"):
+        cu.die("variable", name="v", location=views)
+    with pytest.raises(DescriptionError, match="takes location views"):
+        cu.die("variable", name="w", location=moving, GNU_locviews=moving)
+    with pytest.raises(DescriptionError, match="must be given before the list is used"):
+        moving.locviews([(0, 1)])
+    other = dw.location_list([(a(0), 4, Expr().reg(0))])
+    other.locviews([(0, 1)])
+    with pytest.raises(DescriptionError, match="has location views already"):
+        other.locviews([(0, 1)])

@@ -63,6 +63,7 @@ A = names.ATTRIBUTES
 AT_low_pc, AT_high_pc, AT_name, AT_stmt_list, AT_decl_file, AT_call_file = (
     A["low_pc"], A["high_pc"], A["name"], A["stmt_list"], A["decl_file"], A["call_file"])
 AT_ranges, AT_data_member_location, AT_comp_dir = A["ranges"], A["data_member_location"], A["comp_dir"]
+AT_GNU_locviews = A["GNU_locviews"]
 ADDRESS_ATTRIBUTES = {AT_low_pc, A["entry_pc"], A["call_return_pc"], A["call_pc"]}
 FILE_ATTRIBUTES = {AT_decl_file, AT_call_file}
 AUTOMATIC = {AT_stmt_list, A["str_offsets_base"], A["addr_base"], A["rnglists_base"], A["loclists_base"]}
@@ -424,6 +425,9 @@ def _list(unit: "Unit", die: Die, at: int, value: Any, pinned: int | None, versi
     tables = unit.tables
     if value.table is not (tables.ranges if isinstance(value, RangeList) else tables.locations):
         raise die.error(at, "uses a range or location list of another program")
+    if isinstance(value, LocationViews) != (at == AT_GNU_locviews):   # view pairs and locations are not the same
+        raise die.error(at, "takes location views (list.locviews(...))" if at == AT_GNU_locviews else
+                        "is given location views; they belong in DW_AT_GNU_locviews")
     indexed_form = RNGLISTX if isinstance(value, RangeList) else LOCLISTX
     if value.uses_addresses:
         unit.uses_addr = True   # entries chosen by the caller name addresses by index
