@@ -10,6 +10,14 @@ with an offset table for indexed lists; ``DW_AT_rnglists_base``/``loclists_base`
 Before DWARF 5 every entry is relative to a base address; each run of entries on one symbol starts with a base address
 selection entry, so lists never depend on the unit's ``DW_AT_low_pc``.
 
+That is the automatic choice, for entries given as ``(start, length[, Expr])`` tuples. Entries given as
+:class:`~dwarfkit.tables.list_entries.Rle`/``Lle`` objects are written as given (every DWARF 5 kind; DWARF 4 base
+address selection entries and offset pairs), see :mod:`dwarfkit.tables.list_entries`. GCC's location views:
+``views = loc.locviews([(begin, end), ...])``, one pair per entry with a location, is the value of
+``DW_AT_GNU_locviews``; the pairs are written as ULEB128s right before the list (GCC's layout, which readelf pairs
+with the entries), so such a list is used by offset, never by index. ``Lle.view_pair`` writes GCC's in-list form
+(``DW_LLE_GNU_view_pair``, DWARF 5), which llvm-dwarfdump 14 does not read and gdb 13 misreads.
+
 Expression operands that name a DIE (``call4``, ``implicit_pointer`` ...) are written as zeros and filled in when the
 section is finished, once every unit is laid out. Imports the foundations, :mod:`dwarfkit.expr` and, in DWARF 5 with
 indexed forms, the program's :class:`~dwarfkit.tables.addresses.AddressTable` (given, not imported at run time).
