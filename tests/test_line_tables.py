@@ -168,3 +168,35 @@ def test_max_ops_checked() -> None:
     dw = DwarfBuilder(Encoding(version=5))
     with pytest.raises(DescriptionError, match="op_index -1 is not an integer"):
         dw.compile_unit("a.c").line.sequence(0).row(0, 1, op_index=-1)
+
+
+@pytest.mark.parametrize("name", ["elf/shapes-gcc-O2-dwarf5.o", "elf/shapes-gcc-x86_64"])
+def test_gcc12_tables_reproduced(tmp_path: Path, name: str) -> None:
+    """The directory and file tables of real gcc 12 output (read by pyelftools) written again: llvm-dwarfdump-14
+    prints the same tables for both."""
+    from conftest import require_corpus
+    original = require_corpus() / name
+    with open(original, "rb") as f:
+        di = ELFFile(f).get_dwarf_info()
+        cu = next(di.iter_CUs())
+        header = di.line_program_for_CU(cu).header
+        directories = [d.DW_LNCT_path.decode() for d in header.directories]
+        files = [(e.DW_LNCT_path.decode(), e.DW_LNCT_directory_index) for e in header.file_names]
+    dw = DwarfBuilder(Encoding(version=5))
+    line = dw.compile_unit(files[0][0], comp_dir=directories[0]).line
+    for directory in directories[1:]:
+        line.add_directory(directory)
+    line.set_file(0, *files[0])
+    line.set_file(1, *files[1])
+    for file, directory in files[2:]:
+        assert line.add_file(file, directory) == len(line.files) - 1   # no duplicates in gcc's table
+    path = write_elf(tmp_path / "again.o", dw.emit())
+    tool = require_tool("llvm-dwarfdump-14")
+
+    def tables(p: Path) -> str:
+        text = subprocess.run([tool, "--debug-line", str(p)], capture_output=True, text=True).stdout
+        start = text.index("include_directories[  0]")
+        return text[start:text.index("\n\n", start)]
+
+    assert tables(path) == tables(original)
+    assert files[0][1] != 0   # the point: gcc 12 puts file 0 in a directory of its own
