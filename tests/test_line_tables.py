@@ -200,3 +200,25 @@ def test_gcc12_tables_reproduced(tmp_path: Path, name: str) -> None:
 
     assert tables(path) == tables(original)
     assert files[0][1] != 0   # the point: gcc 12 puts file 0 in a directory of its own
+
+
+def test_directory_content(tmp_path: Path) -> None:
+    """Directory entries take further content types too (readelf shows them; llvm-dwarfdump-14 skips them)."""
+    dw = DwarfBuilder(Encoding(version=5))
+    cu = dw.compile_unit("a.c", comp_dir="/build")
+    cu.line.add_directory("/build", content={0x2345: ("data2", 0x1234)})
+    cu.line.add_directory("/src", content={0x2345: ("data2", 0x5678)})
+    cu.line.add_file("b.h", 1)
+    path = write_elf(tmp_path / "dirs.o", dw.emit())
+    verify(path, require_tool("llvm-dwarfdump-14"))
+    text = subprocess.run([require_tool("readelf"), "--debug-dump=rawline", str(path)], capture_output=True,
+                          text=True, check=True).stdout
+    table = text[text.index("The Directory Table"):text.index("The File Name Table")]
+    assert "(Unknown format content type 9029)" in table
+    rows = [line.split() for line in table.splitlines() if line.strip()[:1].isdigit()]
+    assert [(r[0], r[1], r[-1]) for r in rows] == [("0", "4660", "/build"), ("1", "22136", "/src")]
+    dw = DwarfBuilder(Encoding(version=5))
+    cu = dw.compile_unit("a.c", comp_dir="/build")
+    cu.line.add_directory("/src", content={0x2345: 1})
+    with pytest.raises(DescriptionError, match="directories give different content types"):
+        dw.emit()

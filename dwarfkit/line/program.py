@@ -2,7 +2,8 @@
 
 DWARF 5 tables as compilers write them: ``set_file(index, name, directory, md5, content)`` replaces an entry (gcc
 12 puts file 0, the primary source, in its own directory: ``line.set_file(0, "a.c", line.add_directory("/src"))``),
-``add_file(..., content={"LLVM_source": text, 0x2345: ("data4", 7)})`` adds further DW_LNCT_* fields (vendor ones
+``add_file(..., content={"LLVM_source": text, 0x2345: ("data4", 7)})`` and ``add_directory(path, content=...)`` add
+further DW_LNCT_* fields (vendor ones
 by number), the same types in every file entry, as DWARF 5 has one entry format per table.
 """
 from __future__ import annotations
@@ -50,7 +51,7 @@ _CONTENT_FORMS = {"string", "line_strp", "strp", "strx", "strx1", "strx2", "strx
 
 def _content(content: object, name: str, program: str | None) -> dict[int, tuple[int, object]]:
     """Vendor (or further standard) content of a file entry, checked: ``{type: value or (form, value)}``."""
-    where = f"line program {program!r}: file {name!r}"
+    where = f"line program {program!r}: entry {name!r}"
     if not isinstance(content, dict):
         raise DescriptionError(f"{where}: content {content!r} is not a dict of DW_LNCT_* type -> value")
     out: dict[int, tuple[int, object]] = {}
@@ -158,6 +159,7 @@ class LineProgram:
         self.max_ops_per_instruction = max_ops_per_instruction
         self.directories: list[str] = [comp_dir]
         self._directory_index: dict[str, int] = {comp_dir: 0}
+        self._directory_content: dict[str, dict[int, tuple[int, object]]] = {}
         self.files: list[_File]
         self._file_index: dict[tuple[str, int], int]
         if name is None:
@@ -184,7 +186,11 @@ class LineProgram:
         return 0 if self.encoding.version >= 5 else 1
 
     # -- tables ---------------------------------------------------------------------------------------------------
-    def add_directory(self, path: str) -> int:
+    def add_directory(self, path: str, content: dict[int | str, object] | None = None) -> int:
+        """The index of directory ``path``, added when new; DWARF 5 ``content`` as for :meth:`add_file`."""
+        checked = self._check_content(path, content)
+        if checked is not None:
+            self._directory_content[path] = checked
         index = self._directory_index.get(path)
         if index is None:
             _check_text(path, "directory", self.name)
@@ -240,7 +246,7 @@ class LineProgram:
         if content is None:
             return None
         if self.encoding.version < 5:
-            raise DescriptionError(f"line program {self.name!r}: file {name!r}: content types need DWARF 5")
+            raise DescriptionError(f"line program {self.name!r}: entry {name!r}: content types need DWARF 5")
         return _content(content, name, self.name)
 
     # -- sequences ------------------------------------------------------------------------------------------------
@@ -356,12 +362,19 @@ class LineProgram:
                 writer.offset_field(line_str.add(text), RelocKind.SECTION, line_str.name)
 
         path_form = _DW_FORM_string if line_str is None else _DW_FORM_line_strp
-        writer.u8(1)
+        directory_extra = self._extra_formats([self._directory_content.get(d) for d in self.directories], line_str,
+                                              "directories")
+        writer.u8(1 + len(directory_extra))
         writer.uleb(_DW_LNCT_path)
         writer.uleb(path_form)
+        for content, form in directory_extra:
+            writer.uleb(content)
+            writer.uleb(form)
         writer.uleb(len(self.directories))
         for d in self.directories:
             path(d)
+            for code, form in directory_extra:
+                self._content_value(writer, form, self._directory_content[d][code][1], path)
         with_md5 = [f.md5 is not None for f in self.files]
         if any(with_md5) and not all(with_md5):
             missing = next(f.name for f in self.files if f.md5 is None)
@@ -370,7 +383,7 @@ class LineProgram:
         formats = [(_DW_LNCT_path, path_form), (_DW_LNCT_directory_index, _DW_FORM_udata)]
         if with_md5 and all(with_md5):
             formats.append((_DW_LNCT_MD5, _DW_FORM_data16))
-        extra = self._extra_formats(line_str)
+        extra = self._extra_formats([f.content for f in self.files], line_str, "files")
         formats += extra
         writer.u8(len(formats))
         for content, form in formats:
@@ -402,11 +415,12 @@ class LineProgram:
         else:
             writer.uint(value, {_FORMS["data1"]: 1, _FORMS["data2"]: 2, _FORMS["data4"]: 4}.get(form, 8))
 
-    def _extra_formats(self, line_str: StringTable | None) -> list[tuple[int, int]]:
-        """The further content types of the file entries: every file must have the same ones, with one form each."""
-        shapes = {tuple((code, form) for code, (form, _) in sorted((f.content or {}).items())) for f in self.files}
+    def _extra_formats(self, contents: list[dict[int, tuple[int, object]] | None], line_str: StringTable | None,
+                       what: str) -> list[tuple[int, int]]:
+        """The further content types of a table's entries: every entry must have the same ones, one form each."""
+        shapes = {tuple((code, form) for code, (form, _) in sorted((c or {}).items())) for c in contents}
         if len(shapes) > 1:
-            raise DescriptionError(f"line program {self.name!r}: files give different content types or forms "
+            raise DescriptionError(f"line program {self.name!r}: {what} give different content types or forms "
                                    f"({sorted(shapes)}); DWARF 5 has one format for every file entry")
         formats = list(next(iter(shapes), ()))
         # A string goes inline when the program has no .debug_line_str, as the paths do.
