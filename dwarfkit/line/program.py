@@ -3,8 +3,9 @@
 DWARF 5 tables as compilers write them: ``set_file(index, name, directory, md5, content)`` replaces an entry (gcc
 12 puts file 0, the primary source, in its own directory: ``line.set_file(0, "a.c", line.add_directory("/src"))``),
 ``add_file(..., content={"LLVM_source": text, 0x2345: ("data4", 7)})`` and ``add_directory(path, content=...)`` add
-further DW_LNCT_* fields (vendor ones
-by number), the same types in every file entry, as DWARF 5 has one entry format per table.
+further DW_LNCT_* fields (vendor ones by number), the same types in every entry of a table, as DWARF 5 has one entry
+format per table. Rows take every field (``op_index`` with ``max_ops_per_instruction`` > 1 for VLIW); rows at one
+address are kept as separate rows, the line table's (implicit) location views.
 """
 from __future__ import annotations
 
