@@ -42,7 +42,7 @@ from .expr import Expr
 from .image import ContentSection, Image, SectionKind, Symbol, SymbolKind
 from .info.die import Die, pin
 from .info.unit import CompileUnit, PartialUnit, TypeUnit, Unit
-from .lists import LocationList, RangeList
+from .lists import Lle, LocationList, RangeList, Rle
 from .program import DwarfBuilder
 from .sections import DwarfSections, Relocation, RelocKind, Section
 
@@ -53,7 +53,8 @@ __all__ = [
     "Encoding", "EncodingError", "Image", "LayoutError", "ReadError", "Relocation", "RelocKind", "RelocationError",
     "Section", "SectionKind", "Symbol", "SymbolKind", "ToolError", "__version__",
     # the DWARF core
-    "CompileUnit", "Die", "DwarfBuilder", "Expr", "LocationList", "PartialUnit", "RangeList", "TypeUnit", "Unit", "pin",
+    "CompileUnit", "Die", "DwarfBuilder", "Expr", "Lle", "LocationList", "PartialUnit", "RangeList", "Rle", "TypeUnit",
+    "Unit", "pin",
 ]
 
 # Installs map backends/ to dwarfkit.backends (pyproject's package-dir). A source checkout, or a git worktree of one,

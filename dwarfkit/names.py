@@ -13,19 +13,23 @@ from .errors import DescriptionError
 def _table(enum: dict, prefix: str) -> dict[str, int]:
     table: dict[str, int] = {}
     for name, value in enum.items():
-        if not name.startswith(prefix) or not isinstance(value, int):
-            continue
+        if not name.startswith(prefix) or not isinstance(value, int) or name.endswith("_null"):
+            continue   # DW_TAG_null, DW_AT_null, DW_FORM_null (0) end a list: no DIE, attribute or form is 0
         table[name] = value
         table.setdefault(name[len(prefix):], value)
     return table
 
 
 TAGS = _table(enums.ENUM_DW_TAG, "DW_TAG_")
+# The standard's (and LLVM's) spelling where pyelftools abbreviates: DW_TAG_template_type_parameter.
+TAGS.update(_table({"DW_TAG_template_type_parameter": TAGS["template_type_param"],
+                    "DW_TAG_template_value_parameter": TAGS["template_value_param"]}, "DW_TAG_"))
 ATTRIBUTES = _table(enums.ENUM_DW_AT, "DW_AT_")
+ATTRIBUTES.update(_table({"DW_AT_LLVM_sysroot": ATTRIBUTES["LLVM_isysroot"]}, "DW_AT_"))   # LLVM's own spelling
 FORMS = _table(enums.ENUM_DW_FORM, "DW_FORM_")
-TAG_NAMES = {v: k for k, v in reversed(list(enums.ENUM_DW_TAG.items())) if isinstance(v, int)}
-ATTRIBUTE_NAMES = {v: k for k, v in reversed(list(enums.ENUM_DW_AT.items())) if isinstance(v, int)}
-FORM_NAMES = {v: k for k, v in reversed(list(enums.ENUM_DW_FORM.items())) if isinstance(v, int)}
+TAG_NAMES = {v: k for k, v in reversed(list(enums.ENUM_DW_TAG.items())) if isinstance(v, int) and v}
+ATTRIBUTE_NAMES = {v: k for k, v in reversed(list(enums.ENUM_DW_AT.items())) if isinstance(v, int) and v}
+FORM_NAMES = {v: k for k, v in reversed(list(enums.ENUM_DW_FORM.items())) if isinstance(v, int) and v}
 
 # Attributes whose value is one of a named set: ``language="C11"``, ``encoding="signed"``.
 _A = ATTRIBUTES
@@ -52,6 +56,7 @@ VALUE_TABLES.update({
     _A["decimal_sign"]: _table({"DW_DS_unsigned": 1, "DW_DS_leading_overpunch": 2, "DW_DS_trailing_overpunch": 3,
                                 "DW_DS_leading_separate": 4, "DW_DS_trailing_separate": 5}, "DW_DS_"),
     _A["endianity"]: _table({"DW_END_default": 0, "DW_END_big": 1, "DW_END_little": 2}, "DW_END_"),
+    _A["address_class"]: _table({"DW_ADDR_none": 0}, "DW_ADDR_"),   # DWARF 5 table 7.13: the rest is per target
     _A["defaulted"]: _table({"DW_DEFAULTED_no": 0, "DW_DEFAULTED_in_class": 1, "DW_DEFAULTED_out_of_class": 2},
                             "DW_DEFAULTED_"),
 })

@@ -102,6 +102,8 @@ _A = names.ATTRIBUTES
 _ADDRESS_ATTRIBUTES = {_A["low_pc"], _A["entry_pc"], _A["call_return_pc"], _A["call_pc"]}
 _FILE_ATTRIBUTES = {_A["decl_file"], _A["call_file"]}
 _DATA16 = names.FORMS["data16"]
+_BY_NUMBER = {**{names.FORMS[f]: REFERENCE for f in ("ref_sig8", "ref_sup4", "ref_sup8", "GNU_ref_alt")},
+              **{names.FORMS[f]: STRING for f in ("strp_sup", "GNU_strp_alt")}}
 
 def class_names(bits: int) -> str:
     return ", ".join(name for bit, name in _CLASS_NAMES.items() if bits & bit)
@@ -113,6 +115,8 @@ def value_class(at: int, value: Any) -> int | None:
         if value.form == _DATA16 and isinstance(value.value, (bytes, bytearray, int)) and \
                 not isinstance(value.value, bool):
             return CONSTANT   # 16 bytes or a 128-bit integer
+        if value.form in _BY_NUMBER and type(value.value) is int:
+            return _BY_NUMBER[value.form]   # a signature or an offset into another file, as read
         value = value.value
     kind = _KIND_CLASS.get(type(value))
     if kind is None:

@@ -53,16 +53,19 @@ ADDRX_FORMS = {names.FORMS[f] for f in ("addrx", "addrx1", "addrx2", "addrx3", "
 class Pinned:
     """An attribute value with the form chosen by the caller: ``decl_line=pin(12, "udata")``."""
 
-    __slots__ = ("value", "form")
+    __slots__ = ("value", "form", "inner")
 
-    def __init__(self, value: Any, form: str | int) -> None:
+    def __init__(self, value: Any, form: str | int, inner: str | int | None = None) -> None:
         self.value = value
         self.form = names.form(form)
+        self.inner = None if inner is None else names.form(inner)   # the form after DW_FORM_indirect
 
 
-def pin(value: Any, form: str | int) -> Pinned:
-    """``value`` to be encoded with ``form`` (``"udata"``, ``"DW_FORM_strx1"``, ...) instead of the chosen one."""
-    return Pinned(value, form)
+def pin(value: Any, form: str | int, inner: str | int | None = None) -> Pinned:
+    """``value`` to be encoded with ``form`` (``"udata"``, ``"DW_FORM_strx1"``, ...) instead of the chosen one;
+    ``pin(v, "indirect", inner="udata")`` writes DW_FORM_indirect and then the inner form in the DIE (no ``inner``:
+    the writer chooses it)."""
+    return Pinned(value, form, inner)
 
 
 class Die:

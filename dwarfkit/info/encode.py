@@ -212,6 +212,16 @@ class UnitEncoder:
         }
         for form in F.REF_SIZES:
             encoders[form] = reference(form)
+        for form, size in {**F.FOREIGN_REFERENCES, **F.FOREIGN_STRINGS}.items():
+            encoders[form] = fixed(size or osize)   # offsets into another file, kept as given
+
+        def indirect(buf: bytearray, value: tuple[int, Any]) -> None:
+            form, stored = value
+            buf += uleb128(form)
+            if form != F.FLAG_PRESENT:
+                encoders[form](buf, stored)
+
+        encoders[F.INDIRECT] = indirect
         # Automatic attributes and list offsets: sec_offset, or data4/data8 before DWARF 4.
         encoders[F.SEC_OFFSET] = list_offset
         return encoders

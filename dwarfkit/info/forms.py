@@ -3,6 +3,12 @@
 ``choose(unit, die, at, value)`` turns a typed value into ``(form, stored)`` where ``stored`` is what the encoder
 (:mod:`dwarfkit.info.encode`) writes: an int, bytes, an Address, a Die, or a list object. Every choice depends only on
 the value, never on where the DIE ends up, so a DIE's size is known before layout: references are fixed width.
+
+A pinned form (``pin(value, form)``) is kept as given when the version has it: ``pin(v, "indirect", inner=...)``
+stores ``(inner form, inner value)`` and the encoder writes DW_FORM_indirect's ULEB128 form code before the value;
+``ref_sig8``, ``ref_sup4/8``, ``GNU_ref_alt`` (class reference) and ``strp_sup``, ``GNU_strp_alt`` (class string)
+also take a plain number, the signature or offset into another file as read. ``DW_FORM_ref`` (reserved) and GNU
+split DWARF 4's ``GNU_addr_index``/``GNU_str_index`` are refused, naming why.
 """
 from __future__ import annotations
 
@@ -29,6 +35,16 @@ STRX, ADDRX, DATA16, LINE_STRP, REF_SIG8, IMPLICIT_CONST, LOCLISTX, RNGLISTX = (
     F["strx"], F["addrx"], F["data16"], F["line_strp"], F["ref_sig8"], F["implicit_const"], F["loclistx"],
     F["rnglistx"])
 STRX1, STRX2, STRX3, STRX4 = F["strx1"], F["strx2"], F["strx3"], F["strx4"]
+INDIRECT, REF_SUP4, REF_SUP8, STRP_SUP, GNU_REF_ALT, GNU_STRP_ALT = (
+    F["indirect"], F["ref_sup4"], F["ref_sup8"], F["strp_sup"], F["GNU_ref_alt"], F["GNU_strp_alt"])
+# Offsets into another file (a DWARF 5 supplementary file, dwz's .gnu_debugaltlink file), given by number: the writer
+# keeps them as read. Sizes: the offset size, or 4/8 for ref_sup4/8.
+FOREIGN_REFERENCES = {REF_SUP4: 4, REF_SUP8: 8, GNU_REF_ALT: None}
+FOREIGN_STRINGS = {STRP_SUP: None, GNU_STRP_ALT: None}
+# Forms no writer path produces: why, for the error.
+_UNWRITABLE = {F["ref"]: "is reserved (no DWARF version defines it)",
+               F["GNU_addr_index"]: "belongs to GNU split DWARF 4 (.dwo); use DWARF 5 DW_FORM_addrx",
+               F["GNU_str_index"]: "belongs to GNU split DWARF 4 (.dwo); use DWARF 5 DW_FORM_strx"}
 ADDRX1, ADDRX2, ADDRX3, ADDRX4 = F["addrx1"], F["addrx2"], F["addrx3"], F["addrx4"]
 
 DATA_SIZES = {DATA1: 1, DATA2: 2, DATA4: 4, DATA8: 8}
@@ -38,7 +54,8 @@ ADDRX_FORMS = {ADDRX: None, ADDRX1: 1, ADDRX2: 2, ADDRX3: 3, ADDRX4: 4}
 BLOCK_FORMS = {BLOCK1: 1, BLOCK2: 2, BLOCK4: 4, BLOCK: None}
 
 # First DWARF version that has each form.
-_SINCE = {EXPRLOC: 4, FLAG_PRESENT: 4, SEC_OFFSET: 4, REF_SIG8: 4, STRX: 5, STRX1: 5, STRX2: 5, STRX3: 5, STRX4: 5,
+_SINCE = {REF_SUP4: 5, REF_SUP8: 5, STRP_SUP: 5,
+          EXPRLOC: 4, FLAG_PRESENT: 4, SEC_OFFSET: 4, REF_SIG8: 4, STRX: 5, STRX1: 5, STRX2: 5, STRX3: 5, STRX4: 5,
           ADDRX: 5, ADDRX1: 5, ADDRX2: 5, ADDRX3: 5, ADDRX4: 5, LINE_STRP: 5, IMPLICIT_CONST: 5, LOCLISTX: 5,
           RNGLISTX: 5, DATA16: 5}
 
@@ -46,6 +63,7 @@ A = names.ATTRIBUTES
 AT_low_pc, AT_high_pc, AT_name, AT_stmt_list, AT_decl_file, AT_call_file = (
     A["low_pc"], A["high_pc"], A["name"], A["stmt_list"], A["decl_file"], A["call_file"])
 AT_ranges, AT_data_member_location, AT_comp_dir = A["ranges"], A["data_member_location"], A["comp_dir"]
+AT_GNU_locviews = A["GNU_locviews"]
 ADDRESS_ATTRIBUTES = {AT_low_pc, A["entry_pc"], A["call_return_pc"], A["call_pc"]}
 FILE_ATTRIBUTES = {AT_decl_file, AT_call_file}
 AUTOMATIC = {AT_stmt_list, A["str_offsets_base"], A["addr_base"], A["rnglists_base"], A["loclists_base"]}
@@ -142,6 +160,12 @@ def _choose_general(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, A
     version = tables.encoding.version
     pinned: int | None = None
     if isinstance(value, Pinned):
+        if value.form == INDIRECT:
+            return _indirect(unit, die, at, value)
+        if value.form in _UNWRITABLE:
+            raise die.error(at, f"form {names.form_name(value.form)} {_UNWRITABLE[value.form]}")
+        if value.inner is not None:
+            raise die.error(at, "an inner form is given only with DW_FORM_indirect")
         pinned, value = value.form, value.value
         since = _SINCE.get(pinned, 2)
         if version < since:
@@ -180,6 +204,8 @@ def _choose_general(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, A
 
     if isinstance(value, bool):
         return _flag(die, at, value, pinned, version)
+    if isinstance(value, int) and (pinned in FOREIGN_REFERENCES or pinned in FOREIGN_STRINGS or pinned == REF_SIG8):
+        return _foreign(tables.encoding.offset_size, die, at, value, pinned)
     if isinstance(value, int):
         return _constant(unit, die, at, value, pinned, version)
     if isinstance(value, str):
@@ -206,6 +232,25 @@ def _choose_general(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, A
     if isinstance(value, (RangeList, LocationList)):
         return _list(unit, die, at, value, pinned, version)
     raise die.error(at, f"cannot encode a value of type {type(value).__name__}: {value!r}")
+
+
+def _indirect(unit: "Unit", die: Die, at: int, value: Pinned) -> tuple[int, Any]:
+    """DW_FORM_indirect: the abbreviation says indirect, the DIE holds the inner form (ULEB128) and then the value."""
+    inner = value.inner
+    if inner in (INDIRECT, IMPLICIT_CONST):
+        raise die.error(at, f"DW_FORM_indirect cannot hold {names.form_name(inner)} (its value is not in the DIE)")
+    form, stored = choose(unit, die, at, value.value if inner is None else Pinned(value.value, inner))
+    if form == IMPLICIT_CONST:   # chosen automatically: the DIE must hold the value
+        form, stored = choose(unit, die, at, Pinned(stored, SDATA if stored < 0 else UDATA))
+    return INDIRECT, (form, stored)
+
+
+def _foreign(offset_size: int, die: Die, at: int, value: int, pinned: int) -> tuple[int, Any]:
+    """A type signature, or an offset into a supplementary or alternate file, given as the number read."""
+    size = 8 if pinned == REF_SIG8 else FOREIGN_REFERENCES.get(pinned) or offset_size
+    if not _fits_unsigned(value, size):
+        raise die.error(at, f"{value} does not fit form {names.form_name(pinned)} ({size} bytes)")
+    return pinned, value
 
 
 def _check_die_operand(unit: "Unit", die: Die, at: int, operand: DieOperand) -> None:
@@ -274,9 +319,10 @@ def _string(unit: "Unit", die: Die, at: int, text: str, pinned: int | None, vers
             raise die.error(at, f"string {text!r} is not valid text: {error.reason} at index {error.start}") from None
     if at == AT_name:
         die.name = text
+    automatic = pinned is None
     if pinned is None:
         if tables.indexed:
-            pinned = STRX
+            pinned = STRX   # narrowed to strx1..4 below; a pinned DW_FORM_strx stays ULEB128
         elif at in (AT_comp_dir, AT_name) and die.parent is None and version >= 5 and tables.use_line_strings:
             pinned = LINE_STRP   # the unit's name and directory are also in the line table: share them
         else:
@@ -293,7 +339,7 @@ def _string(unit: "Unit", die: Die, at: int, text: str, pinned: int | None, vers
     if pinned in STRX_FORMS:
         index = tables.string_index(text)
         unit.uses_str_offsets = True
-        form = _index_form(index, STRX_FORMS) if pinned == STRX else pinned
+        form = _index_form(index, STRX_FORMS) if pinned == STRX and automatic else pinned
         return _check_index(die, at, form, index, STRX_FORMS)
     raise die.error(at, f"a string does not fit form {names.form_name(pinned)}")
 
@@ -374,14 +420,19 @@ def _block(die: Die, at: int, value: tuple[bytes, Sequence[Any]], pinned: int | 
 
 
 def _list(unit: "Unit", die: Die, at: int, value: Any, pinned: int | None, version: int) -> tuple[int, Any]:
-    from ..lists import RangeList
+    from ..lists import LocationViews, RangeList
 
     tables = unit.tables
     if value.table is not (tables.ranges if isinstance(value, RangeList) else tables.locations):
         raise die.error(at, "uses a range or location list of another program")
+    if isinstance(value, LocationViews) != (at == AT_GNU_locviews):   # view pairs and locations are not the same
+        raise die.error(at, "takes location views (list.locviews(...))" if at == AT_GNU_locviews else
+                        "is given location views; they belong in DW_AT_GNU_locviews")
     indexed_form = RNGLISTX if isinstance(value, RangeList) else LOCLISTX
+    if value.uses_addresses:
+        unit.uses_addr = True   # entries chosen by the caller name addresses by index
     if pinned is None:
-        if version >= 5 and tables.indexed:
+        if version >= 5 and tables.indexed and value.views is None and not isinstance(value, LocationViews):
             pinned = indexed_form
         else:
             pinned = SEC_OFFSET if version >= 4 else (DATA8 if tables.encoding.offset_size == 8 else DATA4)

@@ -12,7 +12,7 @@ from elftools.dwarf.constants import DW_LNE, DW_LNS
 
 from ..encoding import sleb128, uleb128, uleb128_padded
 from ..errors import DescriptionError
-from .sequence import BASIC_BLOCK, EPILOGUE_BEGIN, IS_STMT, PROLOGUE_END, LineSequence
+from .sequence import BASIC_BLOCK, EPILOGUE_BEGIN, IS_STMT, OP_INDEX_SHIFT, PROLOGUE_END, LineSequence
 
 # pyelftools' typed enums, as plain ints (they are written into bytes on the hot path).
 DW_LNE_end_sequence = int(DW_LNE.end_sequence)
@@ -58,13 +58,14 @@ class SequenceEncoder:
 
     def __init__(self, *, program: str, version: int, address_size: int, byteorder: str, file_range: range,
                  min_instruction_length: int, line_base: int, line_range: int, opcode_base: int,
-                 default_is_stmt: bool) -> None:
+                 default_is_stmt: bool, max_ops_per_instruction: int = 1) -> None:
         self.program = program
         self.version = version
         self.address_size = address_size
         self.byteorder = byteorder
         self.file_range = file_range
         self.min_len = min_instruction_length
+        self.max_ops = max_ops_per_instruction   # > 1: VLIW, rows carry an op_index (flags >> OP_INDEX_SHIFT)
         self.line_base = line_base
         self.line_range = line_range
         self.opcode_base = opcode_base
@@ -106,6 +107,10 @@ class SequenceEncoder:
         const_add_ops = const_add * line_range
         files = self.file_range
         zero_line_special = line_base <= 0 < line_top
+        max_ops = self.max_ops
+        scale = min_len != 1 or max_ops != 1   # advances are not plain byte counts
+        op = 0   # the state machine's op_index (VLIW)
+        r_op = 0
         uleb = _ULEB
         sleb = _SLEB
         append = out.append
@@ -139,6 +144,13 @@ class SequenceEncoder:
             # The rows first..last share these fields. The sticky ones (file, column, is_stmt, isa) change at the
             # first row only; basic_block, prologue_end, epilogue_begin and the discriminator apply to every row.
             row = first
+            if r_flags >> OP_INDEX_SHIFT:
+                r_op = r_flags >> OP_INDEX_SHIFT
+                if max_ops == 1 or not 0 <= r_op < max_ops:
+                    raise self._error(seq, row, f"op_index {r_op} needs maximum_operations_per_instruction > {r_op} "
+                                                f"(it is {max_ops})")
+            else:
+                r_op = 0
             if r_file != file:
                 if r_file not in files:
                     raise self._error(seq, row, f"file index {r_file} does not exist (valid: "
@@ -187,11 +199,16 @@ class SequenceEncoder:
                 if delta < 0:
                     raise self._error(seq, row, f"address {r_address:#x} goes backwards (previous row at "
                                                 f"{address:#x})")
-                if min_len != 1:
+                if scale:
                     delta, rest = divmod(delta, min_len)
                     if rest:
                         raise self._error(seq, row, f"address {r_address:#x} is not a multiple of the minimum "
                                                     f"instruction length {min_len}")
+                    if max_ops != 1:   # an operation advance: whole instructions times max_ops, plus op_index
+                        delta = delta * max_ops + r_op - op
+                        if delta < 0:
+                            raise self._error(seq, row, f"op_index {r_op} at {r_address:#x} goes backwards")
+                        op = r_op
                 address = r_address
                 if r_line < 0:
                     raise self._error(seq, row, f"negative line {r_line}")
@@ -232,6 +249,8 @@ class SequenceEncoder:
         if padding:
             out += no_op_padding(padding)
         delta //= min_len
+        if max_ops != 1:
+            delta = delta * max_ops - op   # to op_index 0 of the end address
         if delta and delta == const_add:
             append(DW_LNS_const_add_pc)
         elif delta:
@@ -243,7 +262,7 @@ class SequenceEncoder:
         """Advances the address by ``delta`` instructions with the smaller of advance_pc and fixed_advance_pc."""
         operand = _uleb(delta)
         fixed = delta * self.min_len
-        if len(operand) > 2 and fixed <= 0xFFFF:
+        if len(operand) > 2 and fixed <= 0xFFFF and self.max_ops == 1:   # fixed_advance_pc resets op_index
             out.append(DW_LNS_fixed_advance_pc)
             out += fixed.to_bytes(2, self.byteorder)  # type: ignore[arg-type]
         else:

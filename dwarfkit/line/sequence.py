@@ -12,6 +12,7 @@ IS_STMT = 1
 BASIC_BLOCK = 2
 PROLOGUE_END = 4
 EPILOGUE_BEGIN = 8
+OP_INDEX_SHIFT = 4   # flags >> 4: the row's op_index (VLIW programs, maximum_operations_per_instruction > 1)
 
 Row = tuple[int, int, int, int, int, int, int]   # (address, line, column, file, flags, isa, discriminator)
 Attributes = tuple[int, int, int, int, int]      # (column, file, flags, isa, discriminator)
@@ -44,12 +45,20 @@ class LineSequence:
 
     def row(self, address: int, line: int, *, column: int = 0, file: int | None = None, is_stmt: bool | None = None,
             basic_block: bool = False, prologue_end: bool = False, epilogue_begin: bool = False, isa: int = 0,
-            discriminator: int = 0) -> None:
+            discriminator: int = 0, op_index: int = 0) -> None:
         """Adds a row: from ``address`` (offset from ``start``) on, code belongs to ``line`` of ``file``.
 
         ``file`` defaults to 1 (the program's primary file), ``is_stmt`` to the program's ``default_is_stmt``.
+        ``op_index``: the operation within a VLIW instruction (the program needs ``max_ops_per_instruction`` > 1);
+        it is kept in the row's flags (``flags >> OP_INDEX_SHIFT``). A row at the address of the previous one is
+        written as its own row (the DW_LNS_copy semantics: each is a new view at that address).
         """
         flags = self._default_flags if is_stmt is None else (IS_STMT if is_stmt else 0)
+        if op_index:
+            if not isinstance(op_index, int) or isinstance(op_index, bool) or not 0 < op_index < 256:
+                raise DescriptionError(f"sequence at {self.start}, row {len(self)}: op_index {op_index!r} is not "
+                                       f"an integer in 0..255")
+            flags |= op_index << OP_INDEX_SHIFT
         if basic_block or prologue_end or epilogue_begin:
             flags |= ((BASIC_BLOCK if basic_block else 0) | (PROLOGUE_END if prologue_end else 0)
                       | (EPILOGUE_BEGIN if epilogue_begin else 0))

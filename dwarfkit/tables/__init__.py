@@ -5,7 +5,9 @@
 - ``specs``: interned attribute lists (the keys of abbreviations) and expression blocks.
 - ``str_offsets``: ``.debug_str_offsets`` (``DW_FORM_strx``); ``addresses``: ``.debug_addr`` (``DW_FORM_addrx``).
 - ``lines``: ``.debug_line``, each compile unit's line program appended when the unit is finished.
-- ``lists``: range and location lists and their sections (public path: :mod:`dwarfkit.lists`).
+- ``list_entries``: list entries of a kind the caller chooses (``Rle.offset_pair``, ``Lle.view_pair``, ...), checked
+  per DWARF version; ``lists``: range and location lists, GCC's location views and their sections (public path:
+  :mod:`dwarfkit.lists`).
 - ``shared``: :class:`SharedTables`, all of the above plus the string tables, the abbreviation table and the caches
   of ``Unit._new_die``. The builder (:mod:`dwarfkit.program`) makes one and gives it to each unit.
 

@@ -10,6 +10,14 @@ with an offset table for indexed lists; ``DW_AT_rnglists_base``/``loclists_base`
 Before DWARF 5 every entry is relative to a base address; each run of entries on one symbol starts with a base address
 selection entry, so lists never depend on the unit's ``DW_AT_low_pc``.
 
+That is the automatic choice, for entries given as ``(start, length[, Expr])`` tuples. Entries given as
+:class:`~dwarfkit.tables.list_entries.Rle`/``Lle`` objects are written as given (every DWARF 5 kind; DWARF 4 base
+address selection entries and offset pairs), see :mod:`dwarfkit.tables.list_entries`. GCC's location views:
+``views = loc.locviews([(begin, end), ...])``, one pair per entry with a location, is the value of
+``DW_AT_GNU_locviews``; the pairs are written as ULEB128s right before the list (GCC's layout, which readelf pairs
+with the entries), so such a list is used by offset, never by index. ``Lle.view_pair`` writes GCC's in-list form
+(``DW_LLE_GNU_view_pair``, DWARF 5), which llvm-dwarfdump 14 does not read and gdb 13 misreads.
+
 Expression operands that name a DIE (``call4``, ``implicit_pointer`` ...) are written as zeros and filled in when the
 section is finished, once every unit is laid out. Imports the foundations, :mod:`dwarfkit.expr` and, in DWARF 5 with
 indexed forms, the program's :class:`~dwarfkit.tables.addresses.AddressTable` (given, not imported at run time).
@@ -24,6 +32,7 @@ from ..errors import DescriptionError, LayoutError
 from ..expr import DieOperand, Expr, TlsOffset
 from ..sections import Relocation, RelocKind, Section
 from ..writer import SectionWriter
+from .list_entries import INDEXED_KINDS, NO_EXPRESSION, ListEntry, check_entries
 
 if TYPE_CHECKING:
     from .addresses import AddressTable
@@ -33,20 +42,29 @@ DW_LLE_end_of_list, DW_LLE_startx_length, DW_LLE_start_length = 0x00, 0x03, 0x08
 
 
 class _List:
-    def __init__(self, table: "ListTable", entries: list[tuple]) -> None:
+    def __init__(self, table: "ListTable", entries: list[Any], explicit: bool = False) -> None:
         self.table = table
         self.entries = entries
+        self.explicit = explicit   # entries are ListEntry objects, written as given
+        self.uses_addresses = explicit and any(e.kind in INDEXED_KINDS for e in entries)
+        self.views: list[tuple[int, int]] | None = None
+        self._views_offset: int | None = None
         self._offset: int | None = None
         self._index: int | None = None
 
     def place(self) -> int:
         """The offset of this list in its section, encoding it there on first use."""
         if self._offset is None:
+            if self.views is not None:   # GCC's view pairs come right before the list
+                self._views_offset = self.table.place_views(self.views)
             self._offset = self.table.place(self)
         return self._offset
 
     def index(self) -> int:
         """The index of this list in the DWARF 5 offset table, encoding it there on first use."""
+        if self.views is not None:
+            raise DescriptionError(f"{self.table.name}: a list with location views (DW_AT_GNU_locviews) is used by "
+                                   f"offset; pin DW_FORM_sec_offset")
         if self._index is None:
             self._index = self.table.add_indexed(self)
         return self._index
@@ -65,15 +83,62 @@ class RangeList(_List):
 class LocationList(_List):
     """Locations ``[(start, length, Expr), ...]`` for ``DW_AT_location`` and other location attributes."""
 
+    def locviews(self, views: Iterable[Sequence[int]]) -> "LocationViews":
+        """The value of ``DW_AT_GNU_locviews`` for this list: ``views`` holds one ``(begin, end)`` view pair per
+        entry with a location, written (as GCC does) as ULEB128 pairs right before the list in its section."""
+        if self._offset is not None or self._index is not None:
+            raise DescriptionError(f"{self.table.name}: location views must be given before the list is used")
+        if self.views is not None:
+            raise DescriptionError(f"{self.table.name}: this list has location views already")
+        pairs: list[tuple[int, int]] = []
+        for n, pair in enumerate(views):
+            if not isinstance(pair, (tuple, list)) or len(pair) != 2 or not all(
+                    isinstance(v, int) and not isinstance(v, bool) and 0 <= v < 1 << 64 for v in pair):
+                raise DescriptionError(f"{self.table.name}: view pair {n} {pair!r} is not two integers in [0, 2**64)")
+            pairs.append((pair[0], pair[1]))
+        if self.explicit:
+            count = sum(1 for e in self.entries if e.kind not in NO_EXPRESSION)
+        else:
+            count = len(self.entries)
+            if self.table.encoding.version < 5 and any(e[1] == 0 for e in self.entries):
+                raise DescriptionError(f"{self.table.name}: an empty (start, length 0) entry is dropped before "
+                                       f"DWARF 5, so it cannot have a view pair; use Lle.offset_pair")
+        if len(pairs) != count:
+            raise DescriptionError(f"{self.table.name}: {len(pairs)} view pairs for {count} location entries")
+        self.views = pairs
+        return LocationViews(self)
+
+
+class LocationViews(LocationList):
+    """The view pairs of a :class:`LocationList` (``DW_AT_GNU_locviews``): placed with the list, right before it."""
+
+    def __init__(self, of: LocationList) -> None:
+        super().__init__(of.table, [])
+        self.of = of
+
+    def place(self) -> int:
+        self.of.place()
+        assert self.of._views_offset is not None
+        return self.of._views_offset
+
+    def index(self) -> int:
+        raise DescriptionError(f"{self.table.name}: DW_AT_GNU_locviews is a section offset; pin DW_FORM_sec_offset")
+
+    def __repr__(self) -> str:
+        return f"<LocationViews {self.of.views!r}>"
+
 
 class ListTable:
     """One of ``.debug_rnglists``/``.debug_ranges`` or ``.debug_loclists``/``.debug_loc`` of a program."""
 
-    def __init__(self, encoding: Encoding, locations: bool, addresses: "AddressTable | None" = None) -> None:
+    def __init__(self, encoding: Encoding, locations: bool, addresses: "AddressTable | None" = None,
+                 address_table: "AddressTable | None" = None) -> None:
         """``addresses``: the program's ``.debug_addr`` when it uses indexed forms (DWARF 5 entries then start
-        with ``DW_RLE_startx_length``/``DW_LLE_startx_length``), else None."""
+        with ``DW_RLE_startx_length``/``DW_LLE_startx_length``), else None. ``address_table``: the program's
+        ``.debug_addr`` in any case, for entries chosen by the caller that name addresses by index."""
         self.encoding: Encoding = encoding
         self.addresses = addresses
+        self.address_table = address_table if address_table is not None else addresses
         self.locations = locations
         v5 = self.encoding.version >= 5
         if locations:
@@ -90,6 +155,9 @@ class ListTable:
 
     def make(self, entries: Iterable[Sequence[Any]]) -> _List:
         """A :class:`RangeList` or :class:`LocationList` of ``entries``, each checked (DescriptionError names it)."""
+        entries = list(entries)
+        if entries and any(isinstance(e, ListEntry) for e in entries):
+            return self._make_explicit(entries)
         checked: list[tuple] = []
         for n, entry in enumerate(entries):
             what = "location" if self.locations else "range"
@@ -117,6 +185,63 @@ class ListTable:
             else:
                 checked.append((start, length))
         return (LocationList if self.locations else RangeList)(self, checked)
+
+    def _make_explicit(self, entries: list[Any]) -> _List:
+        for n, entry in enumerate(entries):
+            if not isinstance(entry, ListEntry):
+                raise DescriptionError(f"{'location' if self.locations else 'range'} list entry {n} {entry!r}: a "
+                                       f"list is either all tuples or all Rle/Lle entries")
+        check_entries(entries, self.locations, self.encoding.version, self.encoding.address_size)
+        if any(e.kind in INDEXED_KINDS for e in entries) and self.address_table is None:
+            raise DescriptionError(f"{self.name}: entries by address index need the program's .debug_addr")
+        return (LocationList if self.locations else RangeList)(self, entries, explicit=True)
+
+    def place_views(self, views: list[tuple[int, int]]) -> int:
+        """Writes GCC's view pairs of a location list (ULEB128 pairs) where the list will follow; their offset."""
+        if self.finished:
+            raise LayoutError(f"{self.name}: a list was first used after the section was emitted")
+        offset = self.direct.pos
+        for begin, end in views:
+            self.direct.uleb(begin)
+            self.direct.uleb(end)
+        return offset
+
+    def _encode_explicit(self, w: SectionWriter, lst: _List) -> None:
+        """The entries exactly as the caller chose them (checked for this version by check_entries)."""
+        asize = self.encoding.address_size
+        if self.encoding.version >= 5:
+            table = self.address_table
+            for entry in lst.entries:
+                if entry.kind == "end_of_list":
+                    break
+                w.u8(entry.code)
+                indexed = entry.kind in INDEXED_KINDS
+                for operand in entry.operands:
+                    if isinstance(operand, Address):
+                        if indexed:
+                            assert table is not None
+                            w.uleb(table.index(operand))
+                        else:
+                            w.address(operand)
+                    else:
+                        w.uleb(operand)
+                if self.locations and entry.kind not in NO_EXPRESSION:
+                    self._expression(w, entry.expr, None)
+            w.u8(0)
+            return
+        for entry in lst.entries:
+            if entry.kind == "end_of_list":
+                break
+            if entry.kind == "base_address":
+                w.uint((1 << (8 * asize)) - 1, asize)
+                w.address(entry.operands[0])
+                continue
+            w.uint(entry.operands[0], asize)   # offset_pair
+            w.uint(entry.operands[1], asize)
+            if self.locations:
+                self._expression(w, entry.expr, 2)
+        w.uint(0, asize)
+        w.uint(0, asize)
 
     def _header(self, w: SectionWriter, count: int) -> int:
         start = w.begin_length()
@@ -152,6 +277,9 @@ class ListTable:
     def _encode(self, w: SectionWriter, lst: _List) -> None:
         if self.finished:
             raise LayoutError(f"{self.name}: a list was first used after the section was emitted")
+        if lst.explicit:
+            self._encode_explicit(w, lst)
+            return
         if self.encoding.version >= 5:
             for entry in lst.entries:
                 start, length = entry[0], entry[1]

@@ -39,8 +39,8 @@ class SharedTables:
         self.str_offsets = StringOffsets(encoding, self.strings)
         self.addresses = AddressTable(encoding)
         self.lines = LineTable(encoding, self.line_strings if line_strings else None, self.strings)
-        self.ranges = ListTable(encoding, False, self.addresses if indexed else None)
-        self.locations = ListTable(encoding, True, self.addresses if indexed else None)
+        self.ranges = ListTable(encoding, False, self.addresses if indexed else None, self.addresses)
+        self.locations = ListTable(encoding, True, self.addresses if indexed else None, self.addresses)
         self.str_offsets_base = self.str_offsets.base
         self.addr_base = self.addresses.base
         self.rnglists_base = SectionOffset(self.ranges.name)

@@ -1,0 +1,212 @@
+"""List entries chosen by the caller: ``Rle.offset_pair(0, 16)``, ``Lle.startx_length("main", 8, Expr().reg(0))``.
+
+A range or location list is given either as ``(start, length[, Expr])`` tuples, for which the writer chooses the
+entry kinds (the default: ``start_length``/``startx_length`` in DWARF 5, base address selection entries and offset
+pairs before), or as a sequence of these entry objects, which are written exactly as given, in order, followed by the
+end-of-list entry (an explicit ``end_of_list()`` may close the list instead). The two cannot be mixed in one list.
+
+DWARF 5 (``.debug_rnglists``/``.debug_loclists``) takes every kind: ``base_addressx``, ``startx_endx``,
+``startx_length`` (addresses by index in ``.debug_addr``, which the program then writes), ``offset_pair`` (offsets
+from the current base address), ``base_address``, ``start_end``, ``start_length``, ``default_location`` (location
+lists only), ``end_of_list``, and GCC's ``view_pair`` (``DW_LLE_GNU_view_pair``, 0x09, location lists only: the
+location views of the entry that follows). DWARF 2-4 (``.debug_ranges``/``.debug_loc``) have only ``base_address``
+(a base address selection entry) and ``offset_pair``; other kinds are refused with the version named.
+
+Addresses are :class:`~dwarfkit.Address` values, plain integers or symbol names; offsets and lengths are
+non-negative integers. Imports the foundations and :mod:`dwarfkit.expr` only.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from ..address import Address, as_address
+from ..errors import DescriptionError
+from ..expr import Expr
+
+# Entry kinds: name -> (DW_RLE_ code or None, DW_LLE_ code or None, operand shapes: a = address, u = ULEB128 number).
+KINDS: dict[str, tuple[int | None, int | None, str]] = {
+    "end_of_list": (0x00, 0x00, ""),
+    "base_addressx": (0x01, 0x01, "a"),
+    "startx_endx": (0x02, 0x02, "aa"),
+    "startx_length": (0x03, 0x03, "au"),
+    "offset_pair": (0x04, 0x04, "uu"),
+    "default_location": (None, 0x05, ""),
+    "base_address": (0x05, 0x06, "a"),
+    "start_end": (0x06, 0x07, "aa"),
+    "start_length": (0x07, 0x08, "au"),
+    "view_pair": (None, 0x09, "uu"),
+}
+INDEXED_KINDS = frozenset({"base_addressx", "startx_endx", "startx_length"})
+# Entries that carry no location expression in a location list.
+NO_EXPRESSION = frozenset({"end_of_list", "base_addressx", "base_address", "view_pair"})
+DWARF4_KINDS = frozenset({"base_address", "offset_pair", "end_of_list"})
+
+
+class ListEntry:
+    """One list entry of a chosen kind; made by :class:`Rle` (range lists) or :class:`Lle` (location lists)."""
+
+    __slots__ = ("kind", "location", "operands", "expr")
+
+    def __init__(self, kind: str, location: bool, operands: tuple, expr: Any = None) -> None:
+        self.kind = kind
+        self.location = location
+        self.operands = operands
+        self.expr = expr
+
+    @property
+    def code(self) -> int:
+        rle, lle, _ = KINDS[self.kind]
+        code = lle if self.location else rle
+        assert code is not None
+        return code
+
+    def __repr__(self) -> str:
+        args = ", ".join(repr(o) for o in self.operands)
+        if self.expr is not None:
+            args += (", " if args else "") + repr(self.expr)
+        return f"{'Lle' if self.location else 'Rle'}.{self.kind}({args})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ListEntry) and (self.kind, self.location, self.operands, self.expr) == \
+            (other.kind, other.location, other.operands, other.expr)
+
+    def __hash__(self) -> int:
+        return hash((self.kind, self.operands))
+
+
+def _address(value: Any, kind: str, what: str) -> Address:
+    if isinstance(value, bool) or not isinstance(value, (Address, int, str)):
+        raise DescriptionError(f"{kind}: {what} {value!r} is not an address (Address, int or symbol name)")
+    try:
+        return as_address(value)
+    except (TypeError, ValueError) as error:
+        raise DescriptionError(f"{kind}: {what} {value!r} is not an address: {error}") from None
+
+
+def _number(value: Any, kind: str, what: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < 1 << 64:
+        raise DescriptionError(f"{kind}: {what} {value!r} is not an integer in [0, 2**64)")
+    return value
+
+
+def _expr(value: Any, kind: str) -> Any:
+    if not isinstance(value, (Expr, bytes, bytearray)):
+        raise DescriptionError(f"{kind}: {value!r} is not an Expr (or the bytes of one)")
+    return value
+
+
+def _make(kind: str, location: bool, values: tuple, expr: Any = None) -> ListEntry:
+    shapes = KINDS[kind][2]
+    operands = tuple(_address(v, kind, f"operand {i + 1}") if s == "a" else _number(v, kind, f"operand {i + 1}")
+                     for i, (s, v) in enumerate(zip(shapes, values, strict=True)))
+    if location and kind not in NO_EXPRESSION:
+        expr = _expr(expr, kind)
+    return ListEntry(kind, location, operands, expr)
+
+
+class Rle:
+    """Range list entries (``DW_RLE_*``) by kind; see the module docstring for which versions take which."""
+
+    @staticmethod
+    def end_of_list() -> ListEntry:
+        return _make("end_of_list", False, ())
+
+    @staticmethod
+    def base_addressx(address: Address | int | str) -> ListEntry:
+        return _make("base_addressx", False, (address,))
+
+    @staticmethod
+    def startx_endx(start: Address | int | str, end: Address | int | str) -> ListEntry:
+        return _make("startx_endx", False, (start, end))
+
+    @staticmethod
+    def startx_length(start: Address | int | str, length: int) -> ListEntry:
+        return _make("startx_length", False, (start, length))
+
+    @staticmethod
+    def offset_pair(begin: int, end: int) -> ListEntry:
+        return _make("offset_pair", False, (begin, end))
+
+    @staticmethod
+    def base_address(address: Address | int | str) -> ListEntry:
+        return _make("base_address", False, (address,))
+
+    @staticmethod
+    def start_end(start: Address | int | str, end: Address | int | str) -> ListEntry:
+        return _make("start_end", False, (start, end))
+
+    @staticmethod
+    def start_length(start: Address | int | str, length: int) -> ListEntry:
+        return _make("start_length", False, (start, length))
+
+
+class Lle:
+    """Location list entries (``DW_LLE_*``) by kind; the entries with a range take the location ``Expr`` last."""
+
+    @staticmethod
+    def end_of_list() -> ListEntry:
+        return _make("end_of_list", True, ())
+
+    @staticmethod
+    def base_addressx(address: Address | int | str) -> ListEntry:
+        return _make("base_addressx", True, (address,))
+
+    @staticmethod
+    def startx_endx(start: Address | int | str, end: Address | int | str, expr: Expr | bytes) -> ListEntry:
+        return _make("startx_endx", True, (start, end), expr)
+
+    @staticmethod
+    def startx_length(start: Address | int | str, length: int, expr: Expr | bytes) -> ListEntry:
+        return _make("startx_length", True, (start, length), expr)
+
+    @staticmethod
+    def offset_pair(begin: int, end: int, expr: Expr | bytes) -> ListEntry:
+        return _make("offset_pair", True, (begin, end), expr)
+
+    @staticmethod
+    def default_location(expr: Expr | bytes) -> ListEntry:
+        return _make("default_location", True, (), expr)
+
+    @staticmethod
+    def base_address(address: Address | int | str) -> ListEntry:
+        return _make("base_address", True, (address,))
+
+    @staticmethod
+    def start_end(start: Address | int | str, end: Address | int | str, expr: Expr | bytes) -> ListEntry:
+        return _make("start_end", True, (start, end), expr)
+
+    @staticmethod
+    def start_length(start: Address | int | str, length: int, expr: Expr | bytes) -> ListEntry:
+        return _make("start_length", True, (start, length), expr)
+
+    @staticmethod
+    def view_pair(begin: int, end: int) -> ListEntry:
+        """GCC's ``DW_LLE_GNU_view_pair``: the views at the start and end of the entry that follows."""
+        return _make("view_pair", True, (begin, end))
+
+
+def check_entries(entries: list[ListEntry], locations: bool, version: int, address_size: int) -> None:
+    """DescriptionError unless every entry fits this list kind and DWARF version (checked once, at make)."""
+    what = "location" if locations else "range"
+    room = 1 << (8 * address_size)
+    for n, entry in enumerate(entries):
+        where = f"{what} list entry {n} ({entry!r})"
+        if entry.location != locations:
+            raise DescriptionError(f"{where}: a {'location' if entry.location else 'range'} list entry in a {what} "
+                                   f"list (use {'Lle' if locations else 'Rle'})")
+        if entry.kind == "end_of_list" and n != len(entries) - 1:
+            raise DescriptionError(f"{where}: end_of_list must be the last entry")
+        if version < 5 and entry.kind not in DWARF4_KINDS:
+            raise DescriptionError(f"{where}: DWARF {version} lists have only base_address and offset_pair "
+                                   f"entries; {entry.kind} needs DWARF 5")
+        for operand in entry.operands:
+            if isinstance(operand, Address):
+                if operand.symbol is None and not 0 <= operand.offset < room:
+                    raise DescriptionError(f"{where}: address {operand.offset:#x} does not fit {address_size} bytes")
+            elif version < 5 and operand >= room:
+                raise DescriptionError(f"{where}: offset {operand:#x} does not fit {address_size} bytes")
+        if version < 5 and entry.kind == "offset_pair" and entry.operands == (0, 0):
+            raise DescriptionError(f"{where}: offset_pair(0, 0) would read as the end of a DWARF {version} list")
+        if version < 5 and entry.kind == "base_address" and entry.operands[0].symbol is None and \
+                entry.operands[0].offset == room - 1:
+            raise DescriptionError(f"{where}: base address {room - 1:#x} would read as a base address selection")
