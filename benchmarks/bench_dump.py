@@ -11,6 +11,7 @@ wall time, at most 300 MB, at least 5x faster than pyelftools' readelf.py.
 """
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import subprocess
@@ -78,8 +79,14 @@ def pyelftools_peer() -> list[str]:
 
 
 def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("file", nargs="?", type=Path, help="an ELF file with DWARF (default: this Python's "
+                        "libpython3.11 if it has .debug_info, else a gcc -O2 library built for the run)")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        target = Path(sys.argv[1]) if len(sys.argv) > 1 else find_libpython() or build_comparable(Path(tmp))
+        target = args.file or find_libpython() or build_comparable(Path(tmp))
+        if not target.is_file():
+            parser.error(f"{target} is not a file")
         subprocess.run(["llvm-objcopy-14", f"--dump-section=.debug_info={tmp}/info", str(target), f"{tmp}/copy"],
                        capture_output=True)
         size = (Path(tmp) / "info").stat().st_size if (Path(tmp) / "info").exists() else 0
