@@ -8,6 +8,7 @@ offset, and readelf pairs the views with their entries.
 from __future__ import annotations
 
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -137,6 +138,18 @@ def test_view_pair_entries_read_by_readelf(tmp_path: Path) -> None:
     assert "v000000000000003 v000000000000004 views for:" in text
     assert "v000000000000004 v000000000000009 views for:" in text
     assert "0000000000001000 0000000000001010 (DW_OP_reg0 (rax))" in text
+    # our reader steps over the view pairs as readelf does: the same ranges, and nothing to report
+    ours = subprocess.run([sys.executable, "-m", "dwarfkit", "verify", str(path)], capture_output=True, text=True)
+    assert ours.returncode == 0, ours.stdout + ours.stderr
+    def our_dump(option: str) -> str:
+        return subprocess.run([sys.executable, "-m", "dwarfkit", "dump", option, str(path)], capture_output=True,
+                              text=True, check=True).stdout
+    info = our_dump("--debug-info")
+    assert "[0x0000000000001000, 0x0000000000001010): DW_OP_reg0 RAX" in info
+    assert "[0x0000000000001010, 0x0000000000001020): DW_OP_reg1 RDX" in info
+    loclists = our_dump("--debug-loclists")
+    assert "DW_LLE_GNU_view_pair   (0x0000000000000003, 0x0000000000000004)" in loclists
+    assert "DW_LLE_GNU_view_pair   (0x0000000000000004, 0x0000000000000009)" in loclists
 
 
 @pytest.mark.parametrize("make, message", [

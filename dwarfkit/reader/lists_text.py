@@ -31,12 +31,13 @@ from .units import DwarfContext, forget
 # DW_LLE_* and DW_RLE_* names by code (DWARF 5, section 7.7.3 and 7.25).
 LLE = ["DW_LLE_end_of_list", "DW_LLE_base_addressx", "DW_LLE_startx_endx", "DW_LLE_startx_length",
        "DW_LLE_offset_pair", "DW_LLE_default_location", "DW_LLE_base_address", "DW_LLE_start_end",
-       "DW_LLE_start_length"]
+       "DW_LLE_start_length", "DW_LLE_GNU_view_pair"]  # 0x09: gcc -gvariable-location-views=incompat5
 RLE = ["DW_RLE_end_of_list", "DW_RLE_base_addressx", "DW_RLE_startx_endx", "DW_RLE_startx_length",
        "DW_RLE_offset_pair", "DW_RLE_base_address", "DW_RLE_start_end", "DW_RLE_start_length"]
 # Operands of each entry kind, the same for DW_LLE_* and DW_RLE_*: u = ULEB128, a = an address.
 _OPERANDS = {"end_of_list": "", "base_addressx": "u", "startx_endx": "uu", "startx_length": "uu", "offset_pair": "uu",
-             "default_location": "", "base_address": "a", "start_end": "aa", "start_length": "au"}
+             "default_location": "", "base_address": "a", "start_end": "aa", "start_length": "au",
+             "GNU_view_pair": "uu"}
 _LLE_WIDTH = max(len(n) for n in LLE)  # llvm pads raw entry names to the longest DW_LLE name
 MAX_ENTRIES = 1 << 20  # per list; a list is also bounded by its section's bytes
 BITS64 = (1 << 64) - 1  # llvm-dwarfdump adds base and offset in 64 bits
@@ -263,7 +264,7 @@ def _read_lists(r: _Reader, section: str, off: int, end: int, table: ListTable, 
                 elif kind in (7, 8):
                     rng = (values[0], values[1] if kind == 7 else values[0] + values[1])
                 expr = None
-                if kind not in (1, 6):
+                if kind not in (1, 6, 9):  # base addresses and view pairs carry no expression
                     n, off = r.uleb(off)
                     expr, off = r.block(off, n)
                 lst.entries.append(Entry(LLE[kind], values, expr, rng))

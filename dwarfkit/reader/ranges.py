@@ -164,6 +164,10 @@ def loclist(ctx: DwarfContext, unit: Unit, offset: int,
                 base = _addr(data, off, size, order)
                 off += size
                 continue
+            if kind == 9:  # DW_LLE_GNU_view_pair: the views of the next entry, no location
+                _, off = uleb(data, off)
+                _, off = uleb(data, off)
+                continue
             if kind == 2:
                 a, off = uleb(data, off)
                 b, off = uleb(data, off)
