@@ -110,6 +110,10 @@ CASES: dict[str, tuple[str, Patch, str, tuple[str, ...], str]] = {
     "macho-cmdsize-unaligned": (
         "macho-object", lambda d: struct.pack_into("<I", d, SEGMENT + 4, u(d, "<I", SEGMENT + 4) + 4),
         "load command 0 (cmd 0x19) cmdsize", ("llvm-objdump-14", "-h"), "cmdsize not a multiple of 8"),
+    "macho-cmdsize-past-commands": (
+        "macho-object", lambda d: struct.pack_into("<I", d, SEGMENT + 4, u(d, "<I", 20) + 8),
+        "Mach-O: load command 0 at 0x20 has a bad size", ("llvm-objdump-14", "-h"),
+        "extends past the end all load commands in the file"),
     "macho-section-outside-segment": (
         "macho-object", lambda d: struct.pack_into("<Q", d, TEXT_SECTION + 32, 0x10000),
         "section 0 (__text): addresses [0x10000", ("llvm-objdump-14", "-h"),

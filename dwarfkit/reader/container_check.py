@@ -23,6 +23,7 @@ from pathlib import Path
 
 from ..backends.coff import constants as coff_c
 from ..backends.macho_dsym import constants as macho_c
+from ..backends.macho_dsym.parse import LayoutError, fat_entries, load_commands
 from .coff import is_coff
 
 SHT_NULL, SHT_SYMTAB, SHT_STRTAB, SHT_RELA, SHT_NOBITS, SHT_REL, SHT_DYNSYM = 0, 2, 3, 4, 8, 9, 11
@@ -190,8 +191,8 @@ def _fat(data: bytes) -> list[str]:
         return [f"fat Mach-O: {count} architecture entries extend past the end of the file (0x{len(data):x})"]
     findings: list[str] = []
     slices = []
-    for i in range(count):
-        _cpu, _sub, start, size = struct.unpack_from(">iiQQ" if is64 else ">iiII", data, 8 + i * entry)
+    for fat in fat_entries(data):  # the header is inside the file: checked above
+        i, start, size = fat.index, fat.offset, fat.size
         if _past(start, size, len(data)):
             findings.append(f"fat Mach-O: slice {i} at 0x{start:x} + 0x{size:x} extends past the end of the file "
                             f"(0x{len(data):x})")
@@ -235,23 +236,19 @@ class _MachO:
             self.add(f"sizeofcmds {sizeofcmds} extends past the end of the file (0x{self.size:x})")
             return self.findings
         align = 8 if self.is64 else 4
-        offset, limit, total = header, header + sizeofcmds, 0
-        self.headers_end = limit
-        for i in range(ncmds):
-            if offset + 8 > limit:
-                self.add(f"load command {i} at 0x{offset:x} is past the end of the load commands "
-                         f"(ncmds {ncmds}, sizeofcmds {sizeofcmds})")
-                return self.findings
-            cmd, cmdsize = struct.unpack_from(self.e + "II", data, base + offset)
-            if cmdsize < 8 or offset + cmdsize > limit:
-                self.add(f"load command {i} (cmd 0x{cmd:x}) cmdsize {cmdsize} extends past the end of the load "
-                         f"commands (sizeofcmds {sizeofcmds})")
-                return self.findings
-            if cmdsize % align:
-                self.add(f"load command {i} (cmd 0x{cmd:x}) cmdsize {cmdsize} is not a multiple of {align}")
-            self.command(i, cmd, cmdsize, base + offset)
-            offset += cmdsize
-            total += cmdsize
+        self.headers_end = header + sizeofcmds
+        total = 0
+        try:
+            # offsets within this (thin) file; the walker stops at the first command outside sizeofcmds
+            for i, (offset, cmd, cmdsize) in enumerate(
+                    load_commands(memoryview(data)[base:self.end], header, ncmds, sizeofcmds, self.e)):
+                if cmdsize % align:
+                    self.add(f"load command {i} (cmd 0x{cmd:x}) cmdsize {cmdsize} is not a multiple of {align}")
+                self.command(i, cmd, cmdsize, base + offset)
+                total += cmdsize
+        except LayoutError as bad:
+            self.add(f"{bad.what} (ncmds {ncmds}, sizeofcmds {sizeofcmds})")
+            return self.findings
         if total != sizeofcmds:
             self.add(f"the {ncmds} load commands take {total} bytes, sizeofcmds says {sizeofcmds}")
         return self.findings
