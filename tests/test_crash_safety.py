@@ -27,10 +27,9 @@ from dwarfkit.backends.macho_dsym.incremental import IncrementalDsym
 from dwarfkit.errors import ContainerError, DescriptionError
 from dwarfkit.image import ContentSection, Image, SectionKind, Symbol
 from dwarfkit.incremental import Function, IncrementalDwarf, UnitInfo, Variable, journal
-from dwarfkit.incremental.fragments import ENCODING
 from dwarfkit.output import LockedError, locked_temporary, write_atomically
 from dwarfkit.reader.verify import verify
-from dwarfkit.sections import DwarfSections, Section
+from dwarfkit.sections import DwarfSections
 
 ROOT = Path(__file__).resolve().parent.parent
 UNIT = UnitInfo("jit.c", "/jit")
@@ -105,11 +104,7 @@ def test_the_next_write_removes_a_dead_writers_temporary_and_keeps_a_live_ones(t
 
 # -- dSYM bundles and executable + dSYM pairs --------------------------------------------------------------------
 def dwarf(functions: list[Function]) -> DwarfSections:
-    sections = DwarfSections(ENCODING)
-    made = IncrementalDwarf(UNIT, functions)
-    for name in made.sections:
-        sections.add(Section(name, bytearray(made.visible(name))))
-    return sections
+    return IncrementalDwarf(UNIT, functions).dwarf_sections(visible=True)
 
 
 def macho_image(functions: list[Function], tail: int = 0) -> Image:

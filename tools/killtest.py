@@ -63,10 +63,9 @@ from dwarfkit.incremental import (  # noqa: E402
     Variable,
     journal,
 )
-from dwarfkit.incremental.fragments import ENCODING  # noqa: E402
 from dwarfkit.incremental.session import IncrementalFile  # noqa: E402
 from dwarfkit.reader.verify import verify  # noqa: E402
-from dwarfkit.sections import DwarfSections, Section  # noqa: E402
+from dwarfkit.sections import DwarfSections  # noqa: E402
 
 UNIT = UnitInfo("jit.c", "/jit", "killtest")
 SLOT = 0x100
@@ -92,11 +91,7 @@ def program(seed: int, count: int, base: int) -> list[Function]:
 
 
 def dwarf_of(functions: list[Function]) -> DwarfSections:
-    sections = DwarfSections(ENCODING)
-    dwarf = IncrementalDwarf(UNIT, functions)
-    for name in dwarf.sections:
-        sections.add(Section(name, bytearray(dwarf.visible(name))))
-    return sections
+    return IncrementalDwarf(UNIT, functions).dwarf_sections(visible=True)
 
 
 def image(arch: Arch, functions: list[Function], entry: str = "_start", version: int = 0) -> Image:

@@ -36,7 +36,7 @@ from dwarfkit.incremental.model import Function, UnitInfo
 from dwarfkit.incremental.session import IncrementalFile
 from dwarfkit.incremental.writer import IncrementalDwarf
 from dwarfkit.output import write_atomically
-from dwarfkit.sections import DwarfSections, Section
+from dwarfkit.sections import DwarfSections
 
 from . import constants as C
 from .machine import machine_for
@@ -257,9 +257,7 @@ class IncrementalImage(IncrementalFile):
 
     @classmethod
     def _build(cls, path: Path, dwarf: IncrementalDwarf, params: dict[str, Any]) -> None:
-        sections = DwarfSections(ENCODING)
-        for name, data in dwarf.sections.items():
-            sections.add(Section(name, bytearray(data)))
+        sections = dwarf.dwarf_sections()
         write_atomically(path, pe_bytes(_image(params, sections), image_base=params["image_base"]), executable=True)
 
     @classmethod

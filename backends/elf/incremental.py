@@ -19,12 +19,10 @@ from elftools.elf.enums import ENUM_SH_TYPE_BASE
 from dwarfkit.arch import Arch
 from dwarfkit.errors import ContainerError
 from dwarfkit.image import ContentSection, Image, SectionKind, Symbol
-from dwarfkit.incremental.fragments import ENCODING
 from dwarfkit.incremental.model import Function, UnitInfo
 from dwarfkit.incremental.session import IncrementalFile
 from dwarfkit.incremental.writer import IncrementalDwarf
 from dwarfkit.output import write_atomically
-from dwarfkit.sections import DwarfSections, Section
 
 from .executable import executable_bytes
 
@@ -121,9 +119,7 @@ class IncrementalExecutable(IncrementalFile):
     def _build(cls, path: Path, dwarf: IncrementalDwarf, params: dict[str, Any]) -> None:
         size = params["text_size"]
         code = ContentSection(".text", SectionKind.CODE, data=b"\xcc" * size, alignment=16)
-        sections = DwarfSections(ENCODING)
-        for name, data in dwarf.sections.items():
-            sections.add(Section(name, bytearray(data)))
+        sections = dwarf.dwarf_sections()
         image = Image(Arch[params["arch"]], [code], [Symbol("_start", ".text", 0, 1)], sections, entry="_start")
         write_atomically(path, executable_bytes(image, addresses={".text": params["text_address"]}),
                          executable=True)

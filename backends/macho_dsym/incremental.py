@@ -14,11 +14,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from dwarfkit.errors import ContainerError
-from dwarfkit.incremental.fragments import ENCODING
 from dwarfkit.incremental.model import Function, UnitInfo
 from dwarfkit.incremental.session import IncrementalFile
 from dwarfkit.incremental.writer import IncrementalDwarf
-from dwarfkit.sections import DwarfSections, Section
 
 from . import constants as C
 from .dsym import DsymFile, write_dsym
@@ -125,9 +123,7 @@ class IncrementalDsym(IncrementalFile):
 
     @classmethod
     def _build(cls, path: Path, dwarf: IncrementalDwarf, params: dict[str, Any]) -> None:
-        sections = DwarfSections(ENCODING)
-        for name, data in dwarf.sections.items():
-            sections.add(Section(name, bytearray(data)))
+        sections = dwarf.dwarf_sections()
         write_dsym(params["executable"], sections, out_dir=path.parent)
 
     @classmethod

@@ -24,8 +24,10 @@ from typing import ClassVar, Iterable, Protocol
 
 from ..encoding import align_up
 from ..errors import DescriptionError
+from ..sections import DwarfSections, Section
 from .fragments import (
     ARANGES_HEAD,
+    ENCODING,
     ENTRY,
     FREE_ARANGE,
     FREE_RANGE,
@@ -234,6 +236,14 @@ class IncrementalDwarf:
     def visible(self, section: str) -> bytes:
         """The section's bytes as readers see them (without the reserved room after the line program)."""
         return bytes(self.sections[section][:self.sizes[section]])
+
+    def dwarf_sections(self, *, visible: bool = False) -> DwarfSections:
+        """The sections for a whole-file writer: with their reserved room (what a container is built with, so that
+        later updates fit in place), or ``visible`` only (what a from-scratch write of the same program holds)."""
+        out = DwarfSections(ENCODING)
+        for name, data in self.sections.items():
+            out.add(Section(name, bytearray(self.visible(name) if visible else data)))
+        return out
 
     # -- layout ------------------------------------------------------------------------------------------------
     def _space(self, section: str) -> SlotSpace:
