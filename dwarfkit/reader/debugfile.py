@@ -34,6 +34,19 @@ class CodeSection:
     data: bytes
 
 
+@dataclass(frozen=True, slots=True)
+class SymbolRef:
+    """What a relocation in an object's debug section refers to, kept for ``dwarfkit.load`` (the bytes of the
+    field already hold the relocated value). ``kind``: ``address`` (a symbol's address: low_pc, DW_OP_addr, an FDE's
+    start), ``tls`` (a thread-local symbol's offset), ``section`` (an offset into the debug section ``symbol``, in the
+    normalised spelling ``debug_str``), ``pcrel``. ``symbol`` is the symbol's name, or for a section-relative
+    relocation the name of the section as the container spells it (ELF ``.text``, Mach-O ``__TEXT,__text``, COFF
+    ``.text``); the field's value is that symbol's address plus ``addend``."""
+    symbol: str
+    addend: int
+    kind: str = "address"
+
+
 @dataclass
 class DebugFile:
     path: str
@@ -55,6 +68,8 @@ class DebugFile:
     """Mach-O/COFF section number -> name."""
     addresses: dict[str, int] = field(default_factory=dict)
     """Load address of each DWARF section (``eh_frame`` needs it for pc-relative pointers)."""
+    relocations: dict[str, dict[int, SymbolRef]] = field(default_factory=dict)
+    """Objects only: per normalised debug section, the field offset of each relocation -> what it refers to."""
 
     def section(self, name: str) -> bytes:
         return self.sections.get(name, b"")

@@ -19,6 +19,7 @@ from .debugfile import (
     ByteOrder,
     CodeSection,
     DebugFile,
+    SymbolRef,
     decompress_zdebug,
     inflate,
     normalise_section_name,
@@ -188,13 +189,56 @@ def _relocate(out: DebugFile, handler: RelocationHandler, name: str, data: bytes
     except Exception as e:  # noqa: BLE001 - a broken relocation table is a finding, not a crash
         out.problems.append(f"{rel.name}: cannot read relocations: {e}")
         return data
+    refs = out.relocations.setdefault(normalise_section_name(name) or name, {})
+    elf = handler.elffile
+    types = _reloc_type_names(elf)
     for reloc in relocations:
         try:
             if reloc["r_offset"] >= len(data):
                 raise ValueError(f"offset 0x{reloc['r_offset']:x} past the end of {name}")
+            ref = _symbol_ref(elf, symtab, reloc, types, stream)
+            refs[reloc["r_offset"]] = ref
+            if ref.kind == "tls":
+                continue   # only a linker knows the offset: the field keeps what the object holds
             # pyelftools knows the recipes of every relocation type debug sections use.
             handler._do_apply_relocation(stream, reloc, symtab)
         except Exception as e:  # noqa: BLE001
             out.problems.append(f"{rel.name}: relocation at 0x{reloc['r_offset']:x} "
                                 f"(type {reloc['r_info_type']}) not applied: {e}")
     return stream.getvalue()
+
+
+def _reloc_type_names(elf: ELFFile) -> dict[int, str]:
+    from elftools.elf import enums
+    table = {"EM_X86_64": enums.ENUM_RELOC_TYPE_x64, "EM_AARCH64": enums.ENUM_RELOC_TYPE_AARCH64,
+             "EM_386": enums.ENUM_RELOC_TYPE_i386, "EM_ARM": enums.ENUM_RELOC_TYPE_ARM,
+             "EM_MIPS": enums.ENUM_RELOC_TYPE_MIPS}.get(elf["e_machine"], {})
+    return {code: name for name, code in table.items() if isinstance(code, int)}
+
+
+def _symbol_ref(elf: ELFFile, symtab: SymbolTableSection, reloc: object, types: dict[int, str],
+                stream: io.BytesIO) -> SymbolRef:
+    """What one relocation refers to: the symbol by name (a section symbol by its section's name), the addend
+    (RELA's, or for REL the field's own bytes), and its kind by the relocation type's name."""
+    sym = symtab.get_symbol(reloc["r_info_sym"])  # type: ignore[index]
+    name = sym.name
+    kind = "address"
+    if sym["st_info"]["type"] == "STT_SECTION" or not name:
+        shndx = sym["st_shndx"]
+        if isinstance(shndx, int) and 0 < shndx < elf.num_sections():
+            name = elf.get_section(shndx).name
+            debug = normalise_section_name(name)
+            if debug is not None and debug != "eh_frame":
+                kind, name = "section", debug
+    type_name = types.get(reloc["r_info_type"], "")  # type: ignore[index]
+    if "DTPOFF" in type_name or "DTPREL" in type_name:
+        kind = "tls"
+    elif "PC" in type_name.rsplit("_", 1)[-1] or "PREL" in type_name:
+        kind = "pcrel"
+    if reloc.is_RELA():  # type: ignore[attr-defined]
+        addend = reloc["r_addend"]  # type: ignore[index]
+    else:
+        size = 8 if type_name.endswith("64") else 4
+        stream.seek(reloc["r_offset"])  # type: ignore[index]
+        addend = int.from_bytes(stream.read(size), "little" if elf.little_endian else "big")
+    return SymbolRef(name, addend, kind)
