@@ -25,6 +25,9 @@ command -> a module that puts ``(help, add_arguments, run)`` into ``cli.COMMANDS
 table; a tool the tests need -> ``scripts/setup.sh``, and tests call ``tests/conftest.require_tool`` (fails under
 CI, skips elsewhere).
 """
+import os
+from typing import Any
+
 from .address import Address
 from .arch import Arch
 from .encoding import Encoding
@@ -48,13 +51,20 @@ from .sections import DwarfSections, Relocation, RelocKind, Section
 
 __version__ = "0.1.0"
 
+
+def load(path: "str | os.PathLike[str]", **options: Any) -> DwarfBuilder:
+    """The DWARF of a file (ELF, Mach-O or dSYM, COFF or PE) as a :class:`DwarfBuilder` to edit and emit; options as
+    :class:`dwarfkit.loading.LoadOptions` (``version=4``, ``offset_size=8``, ``indexed=True``, ...)."""
+    from .loading import load as _load
+    return _load(path, **options)
+
 __all__ = [
     "Address", "Arch", "ContainerError", "ContentSection", "DescriptionError", "DwarfSections", "DwarfkitError",
     "Encoding", "EncodingError", "Image", "LayoutError", "ReadError", "Relocation", "RelocKind", "RelocationError",
     "Section", "SectionKind", "Symbol", "SymbolKind", "ToolError", "__version__",
     # the DWARF core
     "CompileUnit", "Die", "DwarfBuilder", "Expr", "Lle", "LocationList", "PartialUnit", "RangeList", "Rle", "TypeUnit",
-    "Unit", "pin",
+    "Unit", "pin", "load",
 ]
 
 # Installs map backends/ to dwarfkit.backends (pyproject's package-dir). A source checkout, or a git worktree of one,

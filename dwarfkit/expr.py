@@ -403,9 +403,11 @@ class Expr:
                     out += value
                 elif kind == "expr":
                     inner, inner_relocs = value.encode(encoding)
-                    if inner_relocs:
-                        raise self._error(code, "a nested expression cannot hold relocated addresses or DIEs")
-                    out += uleb128(len(inner)) + inner
+                    out += uleb128(len(inner))
+                    # Its relocated fields (a DW_OP_regval_type's base type, an address) move with it: their
+                    # sizes are fixed, so the length just written stays true.
+                    relocs.extend((len(out) + at, size, operand) for at, size, operand in inner_relocs)
+                    out += inner
                 else:
                     size, signed = _FIXED[kind]
                     out += value.to_bytes(size, order, signed=signed)

@@ -23,6 +23,7 @@ from .aranges import emit_aranges
 from .arch import Arch
 from .encoding import Encoding
 from .errors import DescriptionError, EncodingError, LayoutError
+from .frame import CallFrames
 from .info.encode import UnitEncoder
 from .info.unit import CompileUnit, PartialUnit, TypeUnit, Unit
 from .lists import LocationList, RangeList
@@ -88,6 +89,10 @@ class DwarfBuilder:
         self._aranges: list[tuple[int, list[tuple[Address, int]]]] = []
         self._emitted = False
         self._macro_units: dict[Unit, MacroUnit] = {}
+        self.frames: CallFrames | None = None
+        """``.debug_frame`` of the program, written by :meth:`emit` when set (``dwarfkit.load`` sets it)."""
+        self.source: Any = None
+        """What :func:`dwarfkit.load` read the program from (its ``DebugFile``); None for a described program."""
 
     @property
     def strings(self) -> StringTable:
@@ -104,7 +109,7 @@ class DwarfBuilder:
         return self.tables.line_strings
 
     # -- describing -------------------------------------------------------------------------------------------
-    def compile_unit(self, name: str, *, comp_dir: str | None = None, producer: str | None = None,
+    def compile_unit(self, name: str | None, *, comp_dir: str | None = None, producer: str | None = None,
                      language: str | int | None = None, line_options: dict[str, Any] | None = None,
                      **attributes: Any) -> CompileUnit:
         """A new compile unit for source file ``name`` (None: a unit without a name); ``line_options`` go to its
@@ -235,6 +240,8 @@ class DwarfBuilder:
                 out.add(section)
         if aranges and self._aranges:
             out.add(self._aranges_section())
+        if self.frames is not None and (self.frames.fdes or self.frames.cies):
+            out.add(self.frames.debug_frame())
         return out
 
     def _aranges_section(self) -> Section:

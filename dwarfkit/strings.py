@@ -33,6 +33,24 @@ class StringTable:
             self._data.append(0)
         return offset
 
+    def preload(self, data: bytes) -> None:
+        """Starts the table with a file's own section, so that its offsets stay valid (``dwarfkit.load`` keeps a
+        file's ``DW_FORM_strp`` values as read); strings added later are looked up among these first."""
+        if self._data:
+            raise DescriptionError(f"{self.name}: preload an empty table only")
+        self._data = bytearray(data)
+        if self._data and self._data[-1] != 0:
+            self._data.append(0)
+        offset = 0
+        for piece in bytes(self._data).split(b"\0")[:-1]:
+            self._offsets.setdefault(piece.decode("utf-8", "surrogateescape"), offset)
+            offset += len(piece) + 1
+
+    def text_at(self, offset: int) -> str:
+        """The string stored at ``offset`` (up to its NUL)."""
+        end = self._data.index(0, offset)
+        return self._data[offset:end].decode("utf-8", "surrogateescape")
+
     def __contains__(self, text: str) -> bool:
         return text in self._offsets
 

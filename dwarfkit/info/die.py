@@ -47,6 +47,7 @@ class UnitView(Protocol):
 
 DW_AT_name = names.ATTRIBUTES["name"]
 DW_FORM_addr = names.FORMS["addr"]
+STRING_FORMS = {names.FORMS[f] for f in ("string", "strp", "line_strp", "strx", "strx1", "strx2", "strx3", "strx4")}
 ADDRX_FORMS = {names.FORMS[f] for f in ("addrx", "addrx1", "addrx2", "addrx3", "addrx4")}
 
 
@@ -107,7 +108,7 @@ class Die:
         return self
 
     def get(self, attribute: str | int) -> Any:
-        """The stored value of ``attribute`` (a DIE, an int, an Address, ...) or None. Strings read back as text."""
+        """The value of ``attribute`` (a DIE, an int, an Address, text for a string, ...) or None."""
         at = names.attribute(attribute)
         for spec, value in zip(self.specs, self.values, strict=True):
             if spec[0] == at:
@@ -117,6 +118,8 @@ class Die:
                     return Address(None, value)
                 if spec[1] in ADDRX_FORMS:
                     return self.unit.tables.address_at(value)
+                if spec[1] in STRING_FORMS:
+                    return self.unit.tables.string_at(spec[1], value)
                 return spec[2] if len(spec) == 3 else value
         return None
 

@@ -8,6 +8,7 @@ from ..address import Address, as_address
 from ..errors import DescriptionError
 from ..expr import Expr
 from ..line import LineProgram
+from ..tables.list_entries import resolve
 from . import forms as F
 from .classes import check as check_class
 from .die import Die, DW_UT_compile, DW_UT_partial, DW_UT_type
@@ -238,6 +239,37 @@ class Unit(TypeHelpers):
         shape = self._shapes[(tag, *attributes)] = _Shape(code, plan)
         return shape
 
+    def _shell(self, parent: Die | None, tag: int) -> Die:
+        """A DIE with no attributes yet, under ``parent`` (None: a second root is refused): the loader makes every
+        DIE of a file first, so that references can name any of them, then gives each its attributes (:meth:`_fill`)."""
+        if self.finished:
+            raise DescriptionError(f"{self.label()}: already emitted, no DIE can be added")
+        die = _new_object(Die)
+        die.unit = self
+        die.parent = parent
+        die.tag = tag
+        die.specs = ()
+        die.values = []
+        die.children = die.offset = die.name = None
+        if parent is not None:
+            if parent.children is None:
+                parent.children = [die]
+            else:
+                parent.children.append(die)
+        return die
+
+    def _fill(self, die: Die, attributes: list[tuple[int, Any]]) -> None:
+        """Sets ``attributes`` (``(DW_AT code, value)`` in order, values as for :meth:`Die.set`) on a DIE, choosing
+        and checking each form as ``set`` does, and interning the attribute list once."""
+        specs = list(die.specs)
+        values = die.values
+        for at, value in attributes:
+            die.specs = specs   # type: ignore[assignment]  # choose() may read the attributes set so far
+            form, stored = F.choose(self, die, at, value)
+            specs.append((at, form, stored) if form == F.IMPLICIT_CONST else (at, form))
+            values.append(stored)
+        die.specs = self.tables.intern_specs(specs, die)
+
     def _inline_string(self, text: str) -> bytes:
         """The bytes of a short ASCII string stored inline (DW_FORM_string), shared by every DIE that has it."""
         encoded = self._inline[text] = text.encode() + b"\0"
@@ -326,7 +358,7 @@ class Unit(TypeHelpers):
 class CompileUnit(Unit):
     """A compile unit; it owns the line program of its source file (:attr:`line`)."""
 
-    def __init__(self, tables: "SharedTables", name: str, attributes: dict[str, Any],
+    def __init__(self, tables: "SharedTables", name: str | None, attributes: dict[str, Any],
                  line_options: dict[str, Any]) -> None:
         comp_dir = attributes.get("comp_dir")
         self.line = LineProgram(tables.encoding, comp_dir=comp_dir if isinstance(comp_dir, str) else "",
@@ -342,7 +374,12 @@ class CompileUnit(Unit):
             directory = self.line.add_directory(directory)
         return self.line.add_file(name, directory)
 
+    has_line_program = True
+    """False for a unit without DW_AT_stmt_list (a loaded unit that had none): no line program is written."""
+
     def stmt_list(self) -> Any:
+        if not self.has_line_program:
+            return None
         return self.tables.lines.add(self.line)
 
     def release(self) -> None:
@@ -358,7 +395,8 @@ class CompileUnit(Unit):
         low = as_address(low) if low is not None else None
         ranges = root.get("ranges")
         if ranges is not None:
-            return [(start, length) for start, length in ranges.entries if length]
+            entries = resolve(ranges.entries, low, False) if ranges.explicit else ranges.entries
+            return [(start, length) for start, length in entries if length]
         if low is not None and high is not None:
             if isinstance(high, int):
                 return [(low, high)] if high else []

@@ -237,6 +237,26 @@ class LineProgram:
         self._file_index.setdefault((name, directory), index)
         self.files[index] = entry
 
+    def replace_tables(self, directories: list[str], files: list[tuple[str, int, bytes | None]]) -> None:
+        """Replaces the directory and file tables as a whole, indices as given (the loader keeps a file's own
+        tables so that rows and ``DW_AT_decl_file`` keep their numbers). ``files``: ``(name, directory, md5)`` from
+        index 0 in DWARF 5, from index 1 before (index 0 is then a placeholder)."""
+        if not directories:
+            raise DescriptionError(f"line program {self.name!r}: a directory table needs directory 0")
+        for path in directories:
+            _check_text(path, "directory", self.name)
+        self.directories = list(directories)
+        self._directory_index = {}
+        for i, path in enumerate(directories):
+            self._directory_index.setdefault(path, i)
+        self.files = [] if self.encoding.version >= 5 else [_File("", 0, None)]
+        self._file_index = {}
+        for name, directory, md5 in files:
+            self._check_directory(name, directory)
+            _check_text(name, "file name", self.name)
+            self._file_index.setdefault((name, directory), len(self.files))
+            self.files.append(_File(name, directory, _check_md5(md5, name, self.name)))
+
     def _check_directory(self, name: str, directory: object) -> None:
         if not isinstance(directory, int) or isinstance(directory, bool) or \
                 not 0 <= directory < len(self.directories):

@@ -52,6 +52,9 @@ class LineTable:
     end: int = 0
     problems: list[str] = field(default_factory=list)
     has_md5: bool = False
+    address_fields: list[tuple[int, int]] = field(default_factory=list)
+    """``(row index, offset in .debug_line)`` of each DW_LNE_set_address operand: the rows from that index on count
+    from that address (the loader looks up an object's relocation there)."""
 
     def file_path(self, index: int, comp_dir: str) -> str | None:
         """The absolute path of file ``index``, as llvm-dwarfdump resolves DW_AT_decl_file."""
@@ -282,6 +285,7 @@ def _run(t: LineTable, data: bytes, off: int, end: int, order: ByteOrder, addres
                 sequence_open = False
             elif sub == 2:
                 size = n - 1
+                t.address_fields.append((len(rows), off + 1))
                 address = int.from_bytes(data[off + 1:sub_end], order)
                 if size != address_size and address_size:
                     t.problems.append(f"{where}: DW_LNE_set_address at 0x{off:x} has a {size}-byte operand, "

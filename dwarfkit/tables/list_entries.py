@@ -97,7 +97,9 @@ def _expr(value: Any, kind: str) -> Any:
 
 def _make(kind: str, location: bool, values: tuple, expr: Any = None) -> ListEntry:
     shapes = KINDS[kind][2]
-    operands = tuple(_address(v, kind, f"operand {i + 1}") if s == "a" else _number(v, kind, f"operand {i + 1}")
+    # An offset pair may hold relocated addresses (DWARF 2-4 objects: begin and end against a section, the base 0).
+    operands = tuple(_address(v, kind, f"operand {i + 1}") if s == "a" or kind == "offset_pair" and
+                     isinstance(v, Address) and v.symbol is not None else _number(v, kind, f"operand {i + 1}")
                      for i, (s, v) in enumerate(zip(shapes, values, strict=True)))
     if location and kind not in NO_EXPRESSION:
         expr = _expr(expr, kind)
@@ -203,6 +205,9 @@ def check_entries(entries: list[ListEntry], locations: bool, version: int, addre
             if isinstance(operand, Address):
                 if operand.symbol is None and not 0 <= operand.offset < room:
                     raise DescriptionError(f"{where}: address {operand.offset:#x} does not fit {address_size} bytes")
+                if version >= 5 and entry.kind == "offset_pair":
+                    raise DescriptionError(f"{where}: DWARF 5 offset pairs are ULEB128 offsets, not relocated "
+                                           f"addresses")
             elif version < 5 and operand >= room:
                 raise DescriptionError(f"{where}: offset {operand:#x} does not fit {address_size} bytes")
         if version < 5 and entry.kind == "offset_pair" and entry.operands == (0, 0):
@@ -210,3 +215,30 @@ def check_entries(entries: list[ListEntry], locations: bool, version: int, addre
         if version < 5 and entry.kind == "base_address" and entry.operands[0].symbol is None and \
                 entry.operands[0].offset == room - 1:
             raise DescriptionError(f"{where}: base address {room - 1:#x} would read as a base address selection")
+
+
+def resolve(entries: list[ListEntry], base: Any, locations: bool) -> list[tuple]:
+    """Entries as ``(start, length[, expr])``, offsets resolved against ``base`` (the unit's base address) and the
+    base address entries: what a conversion writes again, and what .debug_aranges covers."""
+    current: Address = base if isinstance(base, Address) else Address(None, base or 0)
+    out: list[tuple] = []
+    for entry in entries:
+        kind, ops = entry.kind, entry.operands
+        if kind in ("base_address", "base_addressx"):
+            current = ops[0]
+            continue
+        if kind in ("end_of_list", "default_location", "view_pair"):
+            continue
+        if kind == "offset_pair":
+            if isinstance(ops[0], Address):
+                start, length = ops[0], ops[1] - ops[0]
+            else:
+                start, length = current + ops[0], ops[1] - ops[0]
+        elif kind in ("start_length", "startx_length"):
+            start, length = ops[0], ops[1]
+        else:   # start_end, startx_endx
+            start, length = ops[0], ops[1] - ops[0]
+        if not isinstance(length, int) or length < 0:
+            raise DescriptionError(f"list entry {entry!r} does not resolve to a range")
+        out.append((start, length, entry.expr) if locations else (start, length))
+    return out

@@ -153,7 +153,7 @@ class ListTable:
             self._header(self.direct, 0)
         self.finished = False
 
-    def make(self, entries: Iterable[Sequence[Any]]) -> _List:
+    def make(self, entries: Iterable[Any]) -> _List:
         """A :class:`RangeList` or :class:`LocationList` of ``entries``, each checked (DescriptionError names it)."""
         entries = list(entries)
         if entries and any(isinstance(e, ListEntry) for e in entries):
@@ -236,8 +236,11 @@ class ListTable:
                 w.uint((1 << (8 * asize)) - 1, asize)
                 w.address(entry.operands[0])
                 continue
-            w.uint(entry.operands[0], asize)   # offset_pair
-            w.uint(entry.operands[1], asize)
+            for operand in entry.operands:   # offset_pair: numbers, or relocated addresses in an object
+                if isinstance(operand, Address):
+                    w.address(operand)
+                else:
+                    w.uint(operand, asize)
             if self.locations:
                 self._expression(w, entry.expr, 2)
         w.uint(0, asize)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable, Sequence
 
+from .. import names
 from ..abbrev import AbbrevTable
 from ..address import Address
 from ..encoding import Encoding
@@ -22,6 +23,10 @@ from .macros import MACINFO, MACRO, MacroTable
 from .offsets import SectionOffset
 from .specs import Reporter, SpecTable
 from .str_offsets import StringOffsets
+
+_FORMS = names.FORMS
+_STRP, _LINE_STRP, _STRING = _FORMS["strp"], _FORMS["line_strp"], _FORMS["string"]
+_STRX = {_FORMS[f] for f in ("strx", "strx1", "strx2", "strx3", "strx4")}
 
 
 class SharedTables:
@@ -72,6 +77,18 @@ class SharedTables:
     def address_index(self, address: Address | int | str) -> int:
         """The index of ``address`` in ``.debug_addr``."""
         return self.addresses.index(address)
+
+    def string_at(self, form: int, stored: Any) -> str | None:
+        """The text of a string attribute from its form and stored value (an offset, an index or inline bytes)."""
+        if form == _STRP:
+            return self.strings.text_at(stored)
+        if form == _LINE_STRP:
+            return self.line_strings.text_at(stored)
+        if form in _STRX:
+            return self.str_offsets.text_at(stored)
+        if form == _STRING:
+            return bytes(stored).rstrip(b"\0").decode("utf-8", "surrogateescape")
+        return None
 
     def address_at(self, index: int) -> Address:
         """The address with index ``index`` in ``.debug_addr``."""

@@ -32,6 +32,13 @@ class StringOffsets:
             index = self._indices[text] = len(self._indices)
         return index
 
+    def text_at(self, index: int) -> str:
+        """The string with index ``index``."""
+        for text, i in self._indices.items():   # rare (reading a loaded attribute back): no reverse table kept
+            if i == index:
+                return text
+        raise IndexError(index)
+
     def to_section(self) -> Section:
         w = SectionWriter(".debug_str_offsets", self.encoding)
         start = w.begin_length()

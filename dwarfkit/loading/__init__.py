@@ -1,0 +1,23 @@
+"""Loading a file's DWARF into the writer's model, and converting a file through it.
+
+    dw = dwarfkit.load("prog.o")             # a DwarfBuilder: units, Die trees, line programs, lists, call frames
+    cu = dw.units[0]
+    cu.root.set("producer", "edited")
+    sections = dw.emit()                     # what any backend writes
+
+    dwarfkit.convert("prog.o", "out.o", version=4)   # the same, re-emitted into a copy of the file
+
+:func:`load` decodes with the reader (:mod:`dwarfkit.reader`: containers, units, abbreviations, line tables, list
+entries, CIEs/FDEs) and builds with the writer's own API below it (:class:`~dwarfkit.DwarfBuilder`, units,
+``Die``, :class:`~dwarfkit.Expr`, ``Rle``/``Lle`` list entries, :class:`~dwarfkit.frame.CallFrames`): there is one
+model. Modules: ``dies`` (units and DIEs, in two passes so that any reference finds its DIE), ``values`` (one
+attribute value as read -> a typed value, with its form pinned when kept), ``lists`` (range and location lists,
+entry by entry), ``lines`` (line programs), ``frames`` (``.debug_frame``), ``convert`` and ``cli`` (the
+``dwarfkit convert`` command).
+
+This package sits on top: it imports the reader and the core (and, in ``convert``, the backends); nothing imports it
+but ``dwarfkit.load``/``dwarfkit.convert`` and the command line.
+"""
+from .dies import LoadOptions, load
+
+__all__ = ["LoadOptions", "load"]

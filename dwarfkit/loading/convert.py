@@ -1,0 +1,132 @@
+"""``dwarfkit convert IN OUT``: IN's code, data, symbols and relocations, with its DWARF loaded into the model,
+changed as asked, emitted again and written by the container's rewriter (``backends/<container>/rewrite.py``).
+
+Changes: another encoding (``version``, ``offset_size``, ``indexed``: the writer chooses every form again),
+``prefix_map`` (paths in units and line tables, as ``-fdebug-prefix-map`` and debugedit rewrite them),
+``only_units``/``drop_units`` (glob patterns on the units' names), compression, and a separate debug file. OUT is
+written atomically by the rewriter: a failed conversion leaves no OUT behind.
+"""
+from __future__ import annotations
+
+import fnmatch
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from ..errors import ContainerError, DescriptionError
+from ..info.unit import CompileUnit, Unit
+from ..program import DwarfBuilder
+from ..sections import DwarfSections
+from .dies import LoadOptions, load
+
+
+@dataclass
+class ConvertOptions(LoadOptions):
+    """What :func:`convert` changes besides the encoding (see :class:`LoadOptions` for that)."""
+
+    compress: bool | None = None
+    """zlib-compress the debug sections (True), write them plain (False), or as IN had them (None)."""
+    separate_debug: str | None = None
+    """Strip OUT and write its DWARF to this debug file, linked by ``.gnu_debuglink`` (ELF)."""
+    prefix_map: Sequence[tuple[str, str]] = field(default_factory=list)
+    only_units: Sequence[str] = field(default_factory=list)
+    drop_units: Sequence[str] = field(default_factory=list)
+
+
+def convert(src: str | os.PathLike[str], out: str | os.PathLike[str], options: ConvertOptions | None = None,
+            **kwargs: Any) -> DwarfBuilder:
+    """Writes OUT: IN with its DWARF re-emitted through the model; returns the model (already emitted)."""
+    if options is None:
+        options = ConvertOptions(**kwargs)
+    elif kwargs:
+        raise TypeError("give either ConvertOptions or its fields as keywords, not both")
+    src, out = Path(src), Path(out)
+    if src.resolve() == out.resolve():
+        raise ContainerError(f"{out}: the output must not be the input")
+    load_options = LoadOptions(options.version, options.offset_size, options.indexed, options.keep_forms,
+                               options.arch, options.max_section_size, options.progress)
+    dw = load(src, load_options)
+    select_units(dw, options.only_units, options.drop_units)
+    for old, new in options.prefix_map:
+        map_prefix(dw, old, new)
+    sections = dw.emit()
+    write(src, out, sections, options)
+    return dw
+
+
+def write(src: Path, out: Path, sections: DwarfSections, options: ConvertOptions) -> None:
+    """The container's rewriter, chosen by IN's magic."""
+    member = src
+    if src.is_dir():   # a dSYM bundle
+        from ..backends.macho_dsym import rewrite as macho
+        if options.separate_debug:
+            raise ContainerError(f"{src}: a dSYM is a debug file already; --separate-debug does not apply")
+        macho.rewrite(src, out, sections, compress=options.compress)
+        return
+    try:
+        magic = member.read_bytes()[:4]
+    except OSError as e:
+        raise ContainerError(f"{src}: cannot read: {e.strerror}") from None
+    if magic == b"\x7fELF":
+        from ..backends.elf import rewrite as elf
+        if options.separate_debug:
+            elf.rewrite_separate(src, out, options.separate_debug, sections, compress=options.compress)
+        else:
+            elf.rewrite(src, out, sections, compress=options.compress)
+        return
+    if options.separate_debug:
+        raise ContainerError(f"{src}: --separate-debug is for ELF files (a Mach-O program's debug file is its dSYM)")
+    if magic in (b"\xcf\xfa\xed\xfe", b"\xce\xfa\xed\xfe", b"\xca\xfe\xba\xbe"):
+        from ..backends.macho_dsym import rewrite as macho
+        macho.rewrite(src, out, sections, compress=options.compress)
+        return
+    from ..backends.coff import rewrite as coff
+    coff.rewrite(src, out, sections, compress=options.compress)
+
+
+def select_units(dw: DwarfBuilder, only: Sequence[str], drop: Sequence[str]) -> None:
+    """Keeps the units whose name matches an ``only`` pattern (all when none is given) and no ``drop`` pattern."""
+    if not only and not drop:
+        return
+    kept: list[Unit] = []
+    for unit in dw.units:
+        name = unit.root.name or ""
+        if only and not any(fnmatch.fnmatchcase(name, p) for p in only):
+            continue
+        if any(fnmatch.fnmatchcase(name, p) for p in drop):
+            continue
+        kept.append(unit)
+    if not kept and dw.units:
+        raise DescriptionError("--only-units/--drop-units leave no unit")
+    dw.units[:] = kept
+
+
+def map_prefix(dw: DwarfBuilder, old: str, new: str) -> None:
+    """Rewrites paths that start with ``old``: each unit's name and comp_dir, and its line table's directories and
+    file names (debugedit's and ``-fdebug-prefix-map``'s rule: a prefix of whole path components or the path)."""
+    if not old:
+        raise DescriptionError("--prefix-map needs OLD=NEW with a non-empty OLD")
+
+    def mapped(path: str) -> str:
+        if path == old or path.startswith(old.rstrip("/") + "/"):
+            return new + path[len(old):]
+        return path
+
+    for unit in dw.units:
+        root = unit.root
+        for attribute in ("name", "comp_dir"):
+            value = _text(root, attribute)
+            if value is not None and mapped(value) != value:
+                root.set(attribute, mapped(value))
+        if isinstance(unit, CompileUnit):
+            line = unit.line
+            line.comp_dir = mapped(line.comp_dir)
+            line.replace_tables([mapped(d) for d in line.directories],
+                                [(mapped(f.name), f.directory, f.md5) for f in line.files[line.first_file:]])
+
+
+def _text(die: Any, attribute: str) -> str | None:
+    """The text of a string attribute (None when the DIE has none or it is no string)."""
+    value = die.get(attribute)
+    return value if isinstance(value, str) else None

@@ -1,0 +1,163 @@
+"""Units and DIEs of a file, loaded into a :class:`~dwarfkit.DwarfBuilder` in two passes.
+
+Pass one makes every DIE of every unit (tag and place in the tree, no attributes) so that a reference, forward or
+across units, always finds its target; pass two gives each DIE its attributes through :mod:`.values`, in the order
+read, each checked and encoded by the writer's own ``forms.choose``. Line programs and call frames follow
+(:mod:`.lines`, :mod:`.frames`).
+
+The model's encoding is the file's unless the options ask for another (``version``, ``offset_size``, ``indexed``):
+forms are then chosen again by the writer; otherwise each attribute keeps the form it was read with (pinned).
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from ..errors import ReadError
+from ..info.die import Die
+from ..info.unit import CompileUnit, Unit
+from ..program import DwarfBuilder
+from ..reader import forms as R
+from ..reader.container import open_debug_file
+from ..reader.units import Unit as ReadUnit
+from .frames import load_debug_frame
+from .lines import load_line_program
+from .state import LoadState
+from .values import ValueLoader
+
+INDEXED_FORMS = R.STRING_INDEX | R.ADDR_INDEX | {R.F["rnglistx"], R.F["loclistx"]}
+
+
+@dataclass
+class LoadOptions:
+    """What :func:`load` builds: the file's encoding (None everywhere) or another one, which makes it a conversion."""
+
+    version: int | None = None
+    """DWARF version of the model (2-5); None: the file's (the newest one when its units differ)."""
+    offset_size: int | None = None
+    """4 (DWARF32) or 8 (DWARF64); None: the file's."""
+    indexed: bool | None = None
+    """DWARF 5 strx/addrx/rnglistx/loclistx forms; None: as the file has them."""
+    keep_forms: bool = True
+    """Pin each attribute to the form it was read with when the encoding allows (a conversion chooses again)."""
+    arch: str | None = None
+    """The slice of a fat Mach-O file."""
+    max_section_size: int | None = None
+    progress: Callable[[str, int, int], None] | None = None
+    """``progress(what, done, total)`` for long loads; None: on stderr when it is a terminal."""
+
+
+def load(path: str | os.PathLike[str], options: LoadOptions | None = None, **kwargs: Any) -> DwarfBuilder:
+    """The DWARF of the file at ``path`` as a :class:`~dwarfkit.DwarfBuilder` ready to edit and emit.
+
+    ``load(path, version=4)`` and the other :class:`LoadOptions` fields may be given as keywords. The builder also
+    carries ``frames`` (``.debug_frame`` as :class:`~dwarfkit.frame.CallFrames`, or None) and ``source`` (the
+    :class:`~dwarfkit.reader.debugfile.DebugFile` it came from). Raises a DwarfkitError naming the section and
+    offset for a file that cannot be loaded."""
+    if options is None:
+        options = LoadOptions(**kwargs)
+    elif kwargs:
+        raise TypeError("give either LoadOptions or its fields as keywords, not both")
+    df = open_debug_file(Path(path), options.arch, options.max_section_size)
+    return FileLoader(df, options).run()
+
+
+class FileLoader(LoadState):
+    """One load: pass one here, pass two by the value, line and frame loaders."""
+
+    def run(self) -> DwarfBuilder:
+        ctx = self.ctx
+        units = ctx.units("debug_info") + ctx.units("debug_types")
+        problems = ctx.problems + [p for u in units for p in u.problems]
+        if problems:
+            raise ReadError(f"{self.df.path}: {problems[0]}")
+        dw = self.builder(units)
+        loaded: list[tuple[ReadUnit, Unit]] = []
+        for n, unit in enumerate(units):
+            ctx.load(unit)
+            if unit.problems:
+                raise ReadError(f"{self.df.path}: {unit.problems[0]}")
+            loaded.append((unit, self.shells(dw, unit)))
+            self.report("decoding units", n + 1, len(units))
+        for unit, model in loaded:
+            if unit.type_offset is not None:
+                target = self.dies.get((unit.section, unit.offset + unit.type_offset))
+                if target is None:
+                    raise ReadError(f"{self.df.path}: .{unit.section}[0x{unit.offset:x}]: type_offset "
+                                    f"0x{unit.type_offset:x} names no DIE of the unit")
+                model.type_die = target
+        values = self.values = ValueLoader(self, dw)
+        for n, (unit, model) in enumerate(loaded):
+            values.fill_unit(unit, model)
+            if isinstance(model, CompileUnit):
+                load_line_program(self, unit, model, values.keeps(unit))
+            self.report("building DIEs", n + 1, len(loaded))
+        dw.frames = load_debug_frame(self, dw)
+        dw.source = self.df
+        return dw
+
+    def builder(self, units: list[ReadUnit]) -> DwarfBuilder:
+        """The builder for the file's encoding, or the one the options ask for."""
+        opts = self.options
+        versions = {u.version for u in units} or {5}
+        offset_sizes = {u.offset_size for u in units} or {4}
+        sizes = {u.address_size for u in units} or {self.df.address_size}
+        if len(sizes) > 1:
+            raise ReadError(f"{self.df.path}: units of different address sizes {sorted(sizes)} cannot share a model")
+        version = opts.version or max(versions)
+        offset_size = opts.offset_size or max(offset_sizes)
+        indexed = opts.indexed
+        if indexed is None:
+            indexed = version >= 5 and any(form in INDEXED_FORMS for u in units
+                                           for ab in self.ctx.abbrevs_for(u).values() for _, form, _ in ab.attrs)
+        self.version, self.offset_size, self.indexed = version, offset_size, indexed
+        line_strings = bool(self.df.section("debug_line_str")) or version < 5
+        dw = DwarfBuilder(version=version, offset_size=offset_size, address_size=sizes.pop(),
+                          byteorder=self.df.byteorder, indexed=indexed, line_strings=line_strings)
+        # The file's string sections as they are: kept strp/line_strp offsets stay valid, and strings dedupe.
+        dw.strings.preload(self.df.section("debug_str"))
+        dw.line_strings.preload(self.df.section("debug_line_str"))
+        return dw
+
+    def shells(self, dw: DwarfBuilder, unit: ReadUnit) -> Unit:
+        """The model unit and an attribute-less DIE for every DIE of ``unit`` (pass one)."""
+        where = f".{unit.section}[0x{unit.offset:x}]"
+        if unit.unit_type in (4, 5, 6):
+            raise ReadError(f"{self.df.path}: {where}: split DWARF units (skeleton, split compile or type) are not "
+                            f"loaded yet")
+        if not unit.offs or unit.abbs[0] is None:
+            raise ReadError(f"{self.df.path}: {where}: the unit has no DIE")
+        root_tag = unit.abbs[0].tag
+        model: Unit
+        if unit.is_type_unit:
+            assert unit.type_signature is not None
+            model = dw.type_unit(unit.type_signature)
+            self.type_units[unit.type_signature] = model
+        elif unit.unit_type == 3 or root_tag == 0x3c:   # DW_TAG_partial_unit
+            model = dw.partial_unit()
+        else:
+            model = dw.compile_unit(None)
+        root = model.root
+        root.tag = root_tag
+        dies = self.dies
+        section = unit.section
+        made: list[Die | None] = [root]
+        dies[(section, unit.offs[0])] = root
+        abbs, parents, offs = unit.abbs, unit.parents, unit.offs
+        shell = model._shell
+        for i in range(1, len(offs)):
+            ab = abbs[i]
+            if ab is None:
+                made.append(None)
+                continue
+            parent = made[parents[i]] if parents[i] >= 0 else None
+            if parent is None:
+                raise ReadError(f"{self.df.path}: .{section}[0x{offs[i]:x}]: a DIE after the unit's root ended")
+            die = shell(parent, ab.tag)
+            made.append(die)
+            dies[(section, offs[i])] = die
+        unit.index = None
+        self.made[id(model)] = made   # by reader index, for pass two
+        return model

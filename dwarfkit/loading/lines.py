@@ -1,0 +1,86 @@
+"""A compile unit's line program, loaded: header parameters, directory and file tables, and every row.
+
+The tables keep their indices (rows and ``DW_AT_decl_file`` name files by number); each sequence starts at its
+``DW_LNE_set_address`` (in an object, the symbol of that field's relocation) and holds every row with all its
+fields, including the rows at one address (the line table's views).
+"""
+from __future__ import annotations
+
+from ..address import Address
+from ..errors import ReadError
+from ..info.unit import CompileUnit
+from ..reader.lines import BASIC_BLOCK, END_SEQUENCE, EPILOGUE_BEGIN, IS_STMT, PROLOGUE_END, parse_line_table
+from ..reader.units import Unit as ReadUnit
+from .state import LoadState
+
+
+def load_line_program(loader: LoadState, unit: ReadUnit, model: CompileUnit, keep: bool) -> None:
+    """Fills ``model.line`` from the table ``unit``'s DW_AT_stmt_list names (nothing when it has none)."""
+    if unit.stmt_list is None:
+        model.line.sequences = []
+        model.has_line_program = False
+        return
+    df = loader.df
+    data = df.section("debug_line")
+    table = parse_line_table(data, unit.stmt_list, df.byteorder, unit.address_size, df.section("debug_str"),
+                             df.section("debug_line_str"))
+    where = f"{df.path}: .debug_line[0x{unit.stmt_list:x}]"
+    if table.problems:
+        raise ReadError(f"{df.path}: {table.problems[0]}")
+    line = model.line
+    name = model.root.name
+    line.name = name
+    # The header's parameters shape how rows are encoded, not what they mean: kept, as any version takes them.
+    line.min_instruction_length = table.min_inst_length
+    line.max_ops_per_instruction = max(1, table.max_ops_per_inst) if line.encoding.version >= 4 else 1
+    line.default_is_stmt = bool(table.default_is_stmt)
+    line.line_base, line.line_range = table.line_base, table.line_range
+    line.opcode_base = max(table.opcode_base, 10)
+    comp_dir = unit.comp_dir
+    if table.version >= 5:
+        directories = list(table.include_dirs) or [comp_dir]
+        files = [(f.name, f.dir_index, f.md5) for f in table.files]
+    else:
+        directories = [comp_dir] + list(table.include_dirs)
+        files = [(f.name, f.dir_index, None) for f in table.files]
+    if line.encoding.version >= 5 and table.version < 5:
+        files = [(name or (files[0][0] if files else ""), 0, None)] + files   # DWARF 5 adds file 0: the unit's file
+    elif line.encoding.version < 5 and table.version >= 5:
+        files = files[1:] if len(files) > 1 else files   # file 0 goes; rows and decl_file name files from 1
+    line.comp_dir = directories[0]
+    line.replace_tables(directories, files)
+    _sequences(loader, table, line, where)
+
+
+def _sequences(loader: LoadState, table, line, where: str) -> None:   # type: ignore[no-untyped-def]
+    relocs = loader.df.relocations.get("debug_line", {})
+    starts = dict(table.address_fields)   # row index -> offset of the DW_LNE_set_address operand
+    seq = None
+    base = Address(None, 0)
+    origin = 0
+    for i, (address, line_number, column, file, isa, discriminator, flags) in enumerate(table.rows):
+        if i in starts:
+            ref = relocs.get(starts[i])
+            if ref is not None and ref.kind == "address":
+                moved = Address(ref.symbol, ref.addend)
+                if seq is not None and moved.symbol != base.symbol:
+                    raise ReadError(f"{where}: a sequence moves from {base} to {moved}, another symbol; it cannot "
+                                    f"be loaded as one sequence")
+                if seq is None:
+                    base, origin = moved, address
+            elif seq is None:
+                base, origin = Address(None, address), address
+        if seq is None:
+            if i not in starts:
+                base, origin = Address(None, address), address
+            seq = line.sequence(base)
+        offset = address - origin
+        if flags & END_SEQUENCE:
+            seq.end(offset)
+            seq = None
+            continue
+        seq.row(offset, line_number, column=column, file=file, is_stmt=bool(flags & IS_STMT),
+                basic_block=bool(flags & BASIC_BLOCK), prologue_end=bool(flags & PROLOGUE_END),
+                epilogue_begin=bool(flags & EPILOGUE_BEGIN), isa=isa, discriminator=discriminator)
+    if seq is not None:
+        raise ReadError(f"{where}: the last sequence has no DW_LNE_end_sequence")

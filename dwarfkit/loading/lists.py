@@ -1,0 +1,190 @@
+"""Range and location lists of a file, entry by entry, as the model's list objects.
+
+While the model keeps the file's encoding a list keeps its entries as read (``Rle``/``Lle`` of each kind, base
+addresses, GCC's view pairs and ``DW_AT_GNU_locviews``); a conversion resolves each entry to ``(start, length[,
+Expr])`` and lets the writer choose the entries of the new version. A list used by several DIEs stays one object.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .. import names
+from ..address import Address
+from ..encoding import decode_uleb128 as uleb
+from ..errors import DescriptionError
+from ..info.die import Die
+from ..info.unit import Unit
+from ..lists import Lle, LocationList, Rle
+from ..program import DwarfBuilder
+from ..reader.ranges import list_offset
+from ..reader.units import Unit as ReadUnit
+from ..tables.list_entries import KINDS, NO_EXPRESSION, ListEntry, resolve
+from .state import LoadState
+
+AT_ranges, AT_start_scope, AT_location, AT_GNU_locviews = (names.ATTRIBUTES[n] for n in (
+    "ranges", "start_scope", "location", "GNU_locviews"))
+_RLE = {code: name for name, (code, _, _) in KINDS.items() if code is not None}
+_LLE = {code: name for name, (_, code, _) in KINDS.items() if code is not None}
+_INDEXED = {"base_addressx", "startx_endx", "startx_length"}
+MAX_ENTRIES = 1 << 20
+
+
+class ListLoader:
+    def __init__(self, loader: LoadState, dw: DwarfBuilder) -> None:
+        self.loader = loader
+        self.ctx = loader.ctx
+        self.dw = dw
+        self.relocations = loader.df.relocations
+        self.made: dict[tuple[str, int], Any] = {}
+        self.views: dict[tuple[str, int], Any] = {}
+        self.expression: Callable[..., Any] = loader_expression(loader, dw)
+
+    def attribute_list(self, unit: ReadUnit, model: Unit, i: int, at: int, form: int, raw: int) -> Any:
+        """The list an attribute names (GCC's ``DW_AT_GNU_locviews``: the view pairs of the DIE's location list)."""
+        v5 = unit.version >= 5
+        locations = at != AT_ranges and at != AT_start_scope
+        section = ("debug_loclists" if locations else "debug_rnglists") if v5 else ("debug_loc" if locations
+                                                                                   else "debug_ranges")
+        source = self.loader.made[id(model)][i]
+        assert source is not None
+        if at == AT_GNU_locviews:
+            return self.location_views(unit, model, i, section, raw, source)
+        offset = list_offset(self.ctx, unit, form, raw) if v5 else raw
+        if offset is None:
+            raise DescriptionError(f"list index {raw} is past the unit's offset table")
+        key = (section, offset)
+        made = self.made.get(key)
+        if made is None:
+            entries = self.read(unit, model, section, offset, locations, source)
+            keep = self.loader.options.keep_forms and unit.version == self.dw.encoding.version
+            if keep:
+                made = (self.dw.tables.locations if locations else self.dw.tables.ranges).make(entries)
+            else:
+                resolved = resolve(entries, model.root.get("low_pc"), locations)
+                made = self.dw.location_list(resolved) if locations else self.dw.range_list(resolved)
+            self.made[key] = made
+        return made
+
+    def location_views(self, unit: ReadUnit, model: Unit, i: int, section: str, views_at: int, source: Die) -> Any:
+        """GCC's view pairs: ULEB128 pairs from ``views_at`` up to the DIE's location list, one per entry."""
+        if (section, views_at) in self.views:
+            return self.views[(section, views_at)]
+        found = unit.attr_form(i, AT_location)
+        if found is None:
+            raise DescriptionError("DW_AT_GNU_locviews without a DW_AT_location list")
+        loc = self.attribute_list(unit, model, i, AT_location, found[0], found[1])
+        if not isinstance(loc, LocationList) or not self.loader.options.keep_forms or \
+                unit.version != self.dw.encoding.version:
+            return None   # a conversion drops views (the writer chooses the entries again)
+        data = self.ctx.file.section(section)
+        end = list_offset(self.ctx, unit, found[0], found[1]) if unit.version >= 5 else found[1]
+        pairs = []
+        off = views_at
+        while off < (end or 0):
+            begin, off = uleb(data, off)
+            finish, off = uleb(data, off)
+            pairs.append((begin, finish))
+        made = self.views[(section, views_at)] = loc.locviews(pairs)
+        return made
+
+    # -- reading ----------------------------------------------------------------------------------------------------
+    def read(self, unit: ReadUnit, model: Unit, section: str, offset: int, locations: bool,
+             source: Die) -> list[ListEntry]:
+        data = self.ctx.file.section(section)
+        if offset >= len(data):
+            raise DescriptionError(f"list at .{section}[0x{offset:x}] is past the end of the section")
+        try:
+            if unit.version >= 5:
+                return self._read_v5(unit, data, section, offset, locations, source)
+            return self._read_v4(unit, data, section, offset, locations, source)
+        except IndexError:
+            raise DescriptionError(f"list at .{section}[0x{offset:x}] is truncated") from None
+
+    def _address(self, section: str, position: int, value: int) -> Address:
+        ref = self.relocations.get(section, {}).get(position)
+        if ref is not None and ref.kind == "address":
+            return Address(ref.symbol, ref.addend)
+        return Address(None, value)
+
+    def _indexed(self, unit: ReadUnit, index: int) -> Address:
+        value = self.ctx.address_index(unit, index)
+        if value is None:
+            raise DescriptionError(f"address index {index} is past the end of .debug_addr")
+        base = unit.addr_base if unit.addr_base is not None else 8
+        return self._address("debug_addr", base + index * unit.address_size, value)
+
+    def _read_v5(self, unit: ReadUnit, data: bytes, section: str, off: int, locations: bool,
+                 source: Die) -> list[ListEntry]:
+        order, size = self.ctx.order, unit.address_size
+        maker: Any = Lle if locations else Rle
+        kinds = _LLE if locations else _RLE
+        out: list[ListEntry] = []
+        while len(out) < MAX_ENTRIES:
+            code = data[off]
+            off += 1
+            if code == 0:
+                return out
+            kind = kinds.get(code)
+            if kind is None:
+                raise DescriptionError(f".{section}[0x{off - 1:x}]: unknown list entry kind 0x{code:x}")
+            operands: list[Any] = []
+            for shape in KINDS[kind][2]:
+                if shape == "a" and kind not in _INDEXED:
+                    operands.append(self._address(section, off, int.from_bytes(data[off:off + size], order)))
+                    if off + size > len(data):
+                        raise IndexError(off)
+                    off += size
+                else:
+                    value, off = uleb(data, off)
+                    operands.append(self._indexed(unit, value) if shape == "a" else value)
+            if locations and kind not in NO_EXPRESSION:
+                n, off = uleb(data, off)
+                operands.append(self._expr(unit, data, section, off, n, source))
+                off += n
+            out.append(getattr(maker, kind)(*operands))
+        raise DescriptionError(f".{section}: list has more than {MAX_ENTRIES} entries")
+
+    def _read_v4(self, unit: ReadUnit, data: bytes, section: str, off: int, locations: bool,
+                 source: Die) -> list[ListEntry]:
+        order, size = self.ctx.order, unit.address_size
+        top = (1 << (8 * size)) - 1
+        relocs = self.relocations.get(section, {})
+        maker: Any = Lle if locations else Rle
+        out: list[ListEntry] = []
+        while len(out) < MAX_ENTRIES:
+            if off + 2 * size > len(data):
+                raise IndexError(off)
+            begin = int.from_bytes(data[off:off + size], order)
+            end = int.from_bytes(data[off + size:off + 2 * size], order)
+            relocated = off in relocs or off + size in relocs
+            if begin == 0 and end == 0 and not relocated:
+                return out
+            if begin == top and off not in relocs:
+                out.append(maker.base_address(self._address(section, off + size, end)))
+                off += 2 * size
+                continue
+            first: Any = self._address(section, off, begin) if off in relocs else begin
+            second: Any = self._address(section, off + size, end) if off + size in relocs else end
+            off += 2 * size
+            if locations:
+                n = int.from_bytes(data[off:off + 2], order)
+                off += 2
+                out.append(maker.offset_pair(first, second, self._expr(unit, data, section, off, n, source)))
+                off += n
+            else:
+                out.append(maker.offset_pair(first, second))
+        raise DescriptionError(f".{section}: list has more than {MAX_ENTRIES} entries")
+
+    def _expr(self, unit: ReadUnit, data: bytes, section: str, off: int, n: int, source: Die) -> Any:
+        block = data[off:off + n]
+        if len(block) != n:
+            raise IndexError(off)
+        expr = self.expression(unit, block, off, source, section)
+        return expr if expr is not None else block
+
+
+def loader_expression(loader: LoadState, dw: DwarfBuilder) -> Callable[..., Any]:
+    """The expression decoder of :class:`~.values.ValueLoader`, made lazily (it owns this list loader)."""
+    def expression(*args: Any) -> Any:
+        return loader.values.expression(*args)
+    return expression
