@@ -63,6 +63,7 @@ class ValueLoader:
         self.relocations = loader.df.relocations
         self.lists = ListLoader(loader, dw)
         self._blocks: dict[bytes, Any] = {}
+        self._exprs: dict[bytes, Expr] = {}
 
     def keeps(self, unit: ReadUnit) -> bool:
         """Whether ``unit``'s forms are kept: the model has its encoding, and keeping was not declined."""
@@ -275,8 +276,15 @@ class ValueLoader:
         ``field``: where ``data`` starts in ``section`` (default the unit's), to find relocated operands."""
         section = section or unit.section
         relocs = self.relocations.get(section)
+        if relocs is None:
+            cached = self._exprs.get(data)
+            if cached is not None:
+                return cached
+        found_die = False
 
         def die(kind: str, offset: int) -> Any:
+            nonlocal found_die
+            found_die = True
             if kind == "type" and offset == 0:
                 return 0   # DW_OP_convert 0: the generic type, no DIE
             if kind == "ref":
@@ -294,11 +302,16 @@ class ValueLoader:
             return Address(ref.symbol, ref.addend) if ref.kind == "address" else None
 
         try:
-            return decode_expr(data, self.enc, die=die, relocation=relocation)
+            expr = decode_expr(data, self.enc, die=die, relocation=relocation)
         except DescriptionError as error:
             if "unknown DWARF expression" in str(error):
                 return None
             raise
+        if relocs is None and not found_die:
+            # The same bytes are the same expression everywhere (a linked file: no relocations; no DIE operand):
+            # one Expr, shared, as the writer shares one encoded block.
+            self._exprs[data] = expr
+        return expr
 
     def field_offsets(self, data: bytes, unit: ReadUnit, i: int) -> list[int]:
         """Where each attribute value of DIE ``i`` starts in its section (objects only: to find relocations)."""
