@@ -12,7 +12,7 @@ import io
 import os
 import struct
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from elftools.common.exceptions import ELFError
@@ -26,11 +26,11 @@ from dwarfkit.encoding import align_up
 from dwarfkit.errors import ContainerError
 from dwarfkit.image import check_final_addresses, check_relocations
 from dwarfkit.output import write_atomically
-from dwarfkit.sections import DwarfSections
+from dwarfkit.sections import SYMBOLIC, DwarfSections
 
 from .contents import EH_FRAME, debug_section
 from .elffile import SHDR, SHDR_SIZE, ElfHeader, ElfSection, serialize
-from .machine import machine_by_number
+from .machine import ElfMachine, machine_by_number
 
 SHT = ENUM_SH_TYPE_BASE
 BUILD_ID = ".note.gnu.build-id"
@@ -74,33 +74,61 @@ def write_debug_file(executable: str | os.PathLike[str], dwarf: DwarfSections, o
     if build_id is None:
         raise ContainerError(f"{exe_path} has no {BUILD_ID} note; link it with --build-id")
 
-    addresses = _symbol_addresses(sections)
-    addresses.update(symbols or {})
+    extra = dict(symbols or {})
+    resolved = final_sections(dwarf, machine, lambda: _symbol_addresses(sections) | extra,
+                              ((s.name, s["sh_addr"], s["sh_size"]) for s in sections
+                               if s["sh_flags"] & SH_FLAGS.SHF_ALLOC), str(exe_path))
+    header = ElfHeader(e_machine, e_type, entry=elf.header.e_entry, flags=elf.header.e_flags, osabi=original[7])
+    debug_bytes = debug_file_bytes(header, sections, resolved, dwarf, compress=compress)
+    linked = add_sections(original, [debuglink(out_debug, debug_bytes)])
+    write_pair(out_debug, debug_bytes, out_executable, linked)
+    return build_id
+
+
+def final_sections(dwarf: DwarfSections, machine: ElfMachine, symbol_addresses: Callable[[], Mapping[str, int]],
+                   spans: Iterable[tuple[str, int, int]], where: str) -> dict[str, bytes]:
+    """The bytes of ``dwarf``'s sections in a linked file (an executable, a shared library, their debug file): every
+    relocation checked and resolved. ``symbol_addresses`` is called only when a field refers to a symbol (reading a
+    large library's symbol table takes a while); ``spans`` (name, address, size) are the allocated sections that
+    every DWARF address must lie in."""
     for s in dwarf:
         check_relocations(s.name, len(s.data), s.relocations, set(dwarf.sections))
         if s.name == ".debug_frame":
             check_frame_section(machine.arch, s.name, bytes(s.data), dwarf.encoding.byteorder)
-    check_final_addresses(dwarf, addresses, ((s.name, s["sh_addr"], s["sh_size"]) for s in sections
-                                             if s["sh_flags"] & SH_FLAGS.SHF_ALLOC), str(exe_path))
-    resolved = dwarf.resolve(addresses)
+    if not any(r.kind in SYMBOLIC for s in dwarf for r in s.relocations):
+        return {s.name: bytes(s.data) for s in dwarf}
+    addresses = symbol_addresses()
+    check_final_addresses(dwarf, addresses, spans, where)
+    return dwarf.resolve(addresses)
 
+
+def debug_file_bytes(header: ElfHeader, sections: list, resolved: Mapping[str, bytes], dwarf: DwarfSections, *,
+                     compress: bool) -> bytes:
+    """What ``objcopy --only-keep-debug`` keeps of a linked file (``sections``: pyelftools' sections of it), with the
+    debug sections ``resolved`` (aligned as ``dwarf`` says)."""
     kept = _loaded_section_copies(sections)
     kept += [debug_section(name, data, compress=compress, alignment=dwarf[name].alignment)
              for name, data in resolved.items()]
-    header = ElfHeader(e_machine, e_type, entry=elf.header.e_entry, flags=elf.header.e_flags, osabi=original[7])
-    debug_bytes = serialize(header, kept)
+    return serialize(header, kept)
 
-    debug_path = Path(out_debug)
-    link = debug_path.name.encode() + b"\0"
+
+def debuglink(debug_file: str | os.PathLike[str], debug_bytes: bytes) -> ElfSection:
+    """``.gnu_debuglink``: the debug file's base name and the CRC32 of its bytes (gdb checks it)."""
+    link = Path(debug_file).name.encode() + b"\0"
     link = link.ljust(align_up(len(link), 4), b"\0") + struct.pack("<I", zlib.crc32(debug_bytes))
-    linked = add_sections(original, [ElfSection(DEBUGLINK, SHT["SHT_PROGBITS"], data=link, align=4)])
-    write_atomically(debug_path, debug_bytes)  # first: the executable below names it (see the docstring)
+    return ElfSection(DEBUGLINK, SHT["SHT_PROGBITS"], data=link, align=4)
+
+
+def write_pair(debug_path: str | os.PathLike[str], debug_bytes: bytes, out_path: str | os.PathLike[str],
+               out_bytes: bytes) -> None:
+    """Writes a debug file and the linked file that names it, each atomically: the debug file first, so a new file
+    is never on disk before the debug file its ``.gnu_debuglink`` CRC names (see :func:`write_debug_file`)."""
+    write_atomically(debug_path, debug_bytes)
     try:
-        write_atomically(out_executable, linked, executable=True)
+        write_atomically(out_path, out_bytes, executable=True)
     except BaseException:
-        debug_path.unlink()  # the pair is useless without its other half
+        Path(debug_path).unlink()  # the pair is useless without its other half
         raise
-    return build_id
 
 
 def _loaded_section_copies(sections: list) -> list[ElfSection]:

@@ -32,13 +32,13 @@ _GRP_COMDAT = 1
 def object_bytes(image: Image, *, compress: bool = False, eh_frame: bool = True) -> bytes:
     """The relocatable object for ``image``; see :func:`write_object`."""
     machine = check_image(image, thread_local=True, groups=True)
-    sections: list[ElfSection] = [content_section(replace(s, data=_cleared(s.data, s.relocations)) if s.data else s)
+    sections: list[ElfSection] = [content_section(replace(s, data=cleared(s.data, s.relocations)) if s.data else s)
                                   for s in image.sections]
     # (section, its relocations, its scope: "" for the image, a group's signature for that group's sections)
     relocated: list[tuple[ElfSection, list[Relocation], str]] = [
         (section, s.relocations, "") for section, s in zip(sections, image.sections, strict=True)]
     for d in debug_sections(image.dwarf, with_eh_frame=eh_frame):
-        data = _cleared(bytes(d.data), d.relocations)
+        data = cleared(bytes(d.data), d.relocations)
         if d.name == EH_FRAME:
             sections.append(eh_frame_section(data, d.alignment))
         else:
@@ -52,7 +52,7 @@ def object_bytes(image: Image, *, compress: bool = False, eh_frame: bool = True)
         for d in group.dwarf:
             if not d.data:
                 continue   # a DWARF 4 type-unit emission's empty .debug_info: nothing to keep or discard
-            section = debug_section(d.name, _cleared(bytes(d.data), d.relocations), compress=compress,
+            section = debug_section(d.name, cleared(bytes(d.data), d.relocations), compress=compress,
                                     alignment=d.alignment)
             section.flags |= SH_FLAGS.SHF_GROUP
             sections.append(section)
@@ -107,7 +107,7 @@ def write_object(image: Image, path: str | os.PathLike[str], *, compress: bool =
     write_atomically(path, object_bytes(image, compress=compress, eh_frame=eh_frame))
 
 
-def _cleared(data: bytes, relocations: list[Relocation]) -> bytes:
+def cleared(data: bytes, relocations: list[Relocation]) -> bytes:
     """``data`` with every field that gets a ``.rela`` record set to zero."""
     fields = [r for r in relocations if r.kind.needs_container_relocation]
     if not fields:
