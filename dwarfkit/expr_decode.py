@@ -10,9 +10,12 @@ from .encoding import Encoding, decode_sleb128, decode_uleb128
 from .errors import DescriptionError
 from .expr import _CONST8U, _FIXED, _INFO, _REFUSED, Expr, TlsOffset
 
+_ADDRESS_INDEX = {"addrx", "constx", "GNU_addr_index", "GNU_const_index"}
+
 
 def decode_expr(data: bytes, encoding: Encoding, *, die: Callable[[str, int], Any] | None = None,
-            relocation: Callable[[int], Address | None] | None = None, base: int = 0) -> Expr:
+                relocation: Callable[[int], Address | None] | None = None, base: int = 0,
+                address_index: Callable[[int], int] | None = None) -> Expr:
     """The expression encoded in ``data`` (the inverse of :meth:`Expr.encode`), for loading a file's DWARF.
 
     ``die(kind, offset)`` turns a DIE operand into a ``Die`` (or returns the offset to keep the number); kind
@@ -42,6 +45,8 @@ def decode_expr(data: bytes, encoding: Encoding, *, die: Callable[[str, int], An
                     value, off = decode_uleb128(data, off)
                     if kind == "type" and die is not None:
                         value = die(kind, value)
+                    elif short in _ADDRESS_INDEX and address_index is not None:
+                        value = address_index(value)   # an index into .debug_addr: the new program's
                 elif kind == "addr":
                     size = encoding.address_size
                     value = int.from_bytes(_take(data, off, size), order)
@@ -66,7 +71,7 @@ def decode_expr(data: bytes, encoding: Encoding, *, die: Callable[[str, int], An
                 elif kind == "expr":
                     n, off = decode_uleb128(data, off)
                     value = decode_expr(_take(data, off, n), encoding, die=die, relocation=relocation,
-                                       base=base + off)
+                                       base=base + off, address_index=address_index)
                     off += n
                 else:
                     size, signed = _FIXED[kind]

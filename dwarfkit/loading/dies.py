@@ -139,6 +139,7 @@ class FileLoader(LoadState):
             model = dw.partial_unit()
         else:
             model = dw.compile_unit(None)
+        self.models[id(unit)] = model
         root = model.root
         root.tag = root_tag
         dies = self.dies

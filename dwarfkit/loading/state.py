@@ -23,6 +23,8 @@ class LoadState:
         self.type_units: dict[int, Unit] = {}
         self.made: dict[int, list[Die | None]] = {}
         """id(model unit) -> its DIEs by the reader's index (NULL entries None), until pass two is done."""
+        self.models: dict[int, Unit] = {}
+        """id(reader unit) -> its model unit."""
         self.values: Any = None
         """The :class:`~.values.ValueLoader` of pass two (lists decode their expressions with it)."""
         self.progress: Callable[[str, int, int], None] | None = options.progress

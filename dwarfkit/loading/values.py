@@ -301,8 +301,14 @@ class ValueLoader:
                 return TlsOffset(ref.symbol, ref.addend)
             return Address(ref.symbol, ref.addend) if ref.kind == "address" else None
 
+        def address_index(index: int) -> int:
+            nonlocal found_die
+            found_die = True   # not shared: the index is the program's
+            self.loader.models[id(unit)].uses_addr = True
+            return self.dw.tables.address_index(self.indexed_address(unit, index))
+
         try:
-            expr = decode_expr(data, self.enc, die=die, relocation=relocation)
+            expr = decode_expr(data, self.enc, die=die, relocation=relocation, address_index=address_index)
         except DescriptionError as error:
             if "unknown DWARF expression" in str(error):
                 return None
