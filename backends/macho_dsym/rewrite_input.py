@@ -79,10 +79,14 @@ def parse(path: str, data: bytes) -> Input:
     if len(data) >= 4 and int.from_bytes(data[:4], "big") in (C.FAT_MAGIC, C.FAT_MAGIC_64):
         raise ContainerError(f"{path}: is a fat (universal) file; rewrite each architecture's thin file "
                              f"(lipo -thin) and join them again")
+    if len(data) < C.MACH_HEADER_64_SIZE:
+        raise ContainerError(f"{path}: not a Mach-O file ({len(data)} bytes, shorter than a Mach-O header)")
     try:
         macho = read_macho_bytes(path, data)
     except ReadError as e:
         raise ContainerError(str(e)) from None
+    except struct.error:  # a field past the end the reader did not bound
+        raise ContainerError(f"{path}: a load command or table runs past the end of the file") from None
     raw: list[RawLoadCommand] = []
     try:
         for offset, cmd, size in load_commands(data, C.MACH_HEADER_64_SIZE, macho.header.ncmds,
@@ -110,12 +114,24 @@ def check_layout(parsed: Input) -> None:
             if len(command.data) != C.SEGMENT_COMMAND_64_SIZE + C.SECTION_64_SIZE * len(segment.sections):
                 raise ContainerError(f"{path}: {where}: segment {segment.segname!r} has {len(segment.sections)} "
                                      f"sections, which do not fit its size {len(command.data)}")
+            try:  # the rewrite re-encodes segment commands: only those that encode back to their bytes
+                same = segment.encode() == bytes(command.data)
+            except ValueError:
+                same = False
+            if not same:
+                raise ContainerError(f"{path}: {where}: segment {segment.segname!r} does not read back as written "
+                                     f"(a name that is not UTF-8, or a count that disagrees)")
             inside(f"segment {segment.segname!r}", segment.fileoff, segment.filesize)
             for s in segment.sections:
                 if not s.is_zerofill and s.offset:
                     inside(f"section {s.segname},{s.sectname}", s.offset, s.size)
                 inside(f"relocations of {s.segname},{s.sectname}", s.reloff, s.nreloc * C.RELOCATION_INFO_SIZE)
-        elif command.cmd not in POINTERS and command.cmd not in NO_POINTERS:
+        elif command.cmd in POINTERS:
+            needed = max(count_at for _at, count_at, _unit in POINTERS[command.cmd]) + 4
+            if len(command.data) < needed:
+                raise ContainerError(f"{path}: {where} is {len(command.data)} bytes long, shorter than its "
+                                     f"{needed} bytes of fields")
+        elif command.cmd not in NO_POINTERS:
             raise ContainerError(f"{path}: {where} is one this rewriter does not know; it may point into the file, "
                                  f"and the rewrite moves things")
     for command, _at, offset, length in parsed.tables():
@@ -175,6 +191,9 @@ class Symbols:
 
 
 def dwarf_segment_section(name: str, size: int, alignment: int) -> Section64:
+    """The header of new debug section ``name`` (ELF spelling), address and offset to be set."""
+    if not (isinstance(alignment, int) and 0 < alignment <= 1 << 15 and alignment & (alignment - 1) == 0):
+        raise ContainerError(f"{name}: alignment {alignment!r} is not a power of two up to 32768")
     return Section64(debug_section_name(name), DWARF_SEGMENT, size=size, align=max(alignment, 1).bit_length() - 1,
                      flags=C.S_ATTR_DEBUG)
 

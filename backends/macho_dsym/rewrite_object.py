@@ -66,7 +66,8 @@ def rewrite_object(parsed: Input, dwarf: DwarfSections) -> bytes:
     check_unique_names(headers, path)
     ordinal = {number: i + 1 + (len(new_debug) if i >= insert_at else 0) for i, (number, _) in enumerate(kept)}
 
-    placed = [_Placed(h, parsed.macho.section_data(s), *_kept_relocations(parsed, s, ordinal))
+    placed = [_Placed(h, b"" if s.is_zerofill else parsed.data[s.offset:s.offset + s.size],
+                      *_kept_relocations(parsed, s, ordinal))
               for (_, s), h in zip(kept, kept_headers, strict=True)]
     symbols = Symbols(parsed)
     placed += [_Placed(h, *_debug_relocations(parsed, symbols, ordinal, h, data, relocations))
@@ -84,7 +85,7 @@ def rewrite_object(parsed: Input, dwarf: DwarfSections) -> bytes:
     for p in in_file + [p for p in sections if p.header.segname == DWARF_SEGMENT]:
         if p.header.offset == 0 and p.header.segname != DWARF_SEGMENT and not p.data:
             continue  # an empty section clang gave no file offset
-        cursor = align_up(cursor, min(1 << p.header.align, 16))
+        cursor = align_up(cursor, 1 << min(p.header.align, 4))
         p.header.offset = cursor
         blobs.append((cursor, p.data))
         cursor += len(p.data)
