@@ -15,13 +15,15 @@ import pytest
 from conftest import require_corpus
 from macho_tools import run, verify
 
-from dwarfkit import Address, ContainerError, DwarfBuilder, DwarfSections, Encoding, Expr, Section
+from dwarfkit import Address, Arch, ContainerError, DwarfBuilder, DwarfSections, Encoding, Expr, Section
 from dwarfkit.backends.macho_dsym.rewrite import bundle_member, rewrite, rewrite_bytes
+from dwarfkit.frame import CallFrames
 from dwarfkit.reader.container import open_debug_file
 from dwarfkit.sections import Relocation, RelocKind
 
 ARCHES = ["x86_64", "arm64"]
 OBJECTS = ["main", "shapes", "freestanding"]
+ARCH = {"x86_64": Arch.X86_64, "arm64": Arch.AARCH64}
 
 
 def macho(name: str) -> Path:
@@ -160,9 +162,9 @@ def test_rewritten_objects_link_and_dsymutil_reads_them(tmp_path: Path, arch: st
 
 
 def handmade(arch: str, functions: dict[str, str]) -> DwarfSections:
-    """A unit ``hand.c`` naming functions of shapes.c by the given symbol names, a variable at ``_table`` (spelled
-    ``table``: the writers' source-level name), one at an offset in ``__DATA,__data`` (``ratio``, 0.5 in shapes.c),
-and line rows."""
+    """A unit ``hand.c`` (and a ``.debug_frame`` FDE for ``hand_fib``) naming functions of shapes.c by the given
+    symbol names, a variable at ``_table`` (spelled ``table``: the writers' source-level name), one at an offset in
+    ``__DATA,__data`` (``ratio``, 0.5 in shapes.c), and line rows."""
     dw = DwarfBuilder(Encoding(version=4, address_size=8))
     cu = dw.compile_unit("hand.c", comp_dir="/hand", producer="dwarfkit tests", language="C99",
                          low_pc=0, ranges=[(Address(symbol), 16) for symbol in functions.values()])
@@ -177,7 +179,13 @@ and line rows."""
         seq.row(0, 100 * line)
         seq.row(4, 100 * line + 1)
         seq.end(16)
-    return dw.emit()
+    dwarf = dw.emit()
+    frames = CallFrames(ARCH[arch], dw.encoding)
+    fde = frames.fde(None, Address(functions["hand_fib"]), 16)
+    fde.advance_to(4)
+    fde.def_cfa_offset(16)
+    dwarf.add(frames.debug_frame())
+    return dwarf
 
 
 @pytest.mark.parametrize("arch", ARCHES)
@@ -190,6 +198,8 @@ def test_handmade_dwarf_into_an_object_links_and_reads_in_lldb(tmp_path: Path, a
     assert targets == ["__DATA,__data"] * 2 + ["__TEXT,__text"] * 2  # two variables, two functions' low_pc
     ranges = objdump_relocations(obj)["__DWARF,__debug_ranges"]
     assert len(ranges) == 2 and all(r.endswith("1 (__TEXT,__text)") for r in ranges)  # each range's base address
+    frame = objdump_relocations(obj)["__DWARF,__debug_frame"]
+    assert len(frame) == 1 and frame[0].endswith("1 (__TEXT,__text)")  # the FDE's start; its CIE pointer has none
     info = dump("--debug-info", obj)
     assert 'DW_AT_name\t("hand_fib")' in info
     (tmp_path / "link").mkdir()
@@ -201,6 +211,11 @@ def test_handmade_dwarf_into_an_object_links_and_reads_in_lldb(tmp_path: Path, a
     assert f'name = "hand_fib", range = [{fib:#018x}-{fib + 16:#018x})' in out, out
     assert 'file = "/hand/hand.c", language = "c99"' in out
     assert "(int) hand_table = 1\n" in out and "(double) hand_ratio = 0.5\n" in out  # as shapes.c sets them
+    # The FDE: at _fib's address in the object; dsymutil-14 keeps the low 32 bits of its start in the dSYM.
+    in_object = int(re.search(r"([0-9a-f]+) T _fib", run("llvm-nm-14", obj)).group(1), 16)  # type: ignore[union-attr]
+    assert f"FDE cie=00000000 pc={in_object:08x}...{in_object + 16:08x}" in dump("--debug-frame", obj)
+    low = fib & 0xFFFFFFFF
+    assert f"FDE cie=00000000 pc={low:08x}...{low + 16:08x}" in dump("--debug-frame", bundle)
     assert re.search(rf"Breakpoint 1: where = prog`hand_fib \+ 4 at hand.c:101, address = {fib + 4:#018x}", out), out
 
 
@@ -334,3 +349,23 @@ def test_damaged_headers_never_crash(name: str) -> None:
             assert str(e).startswith("damaged: ")
             refused += 1
     assert refused > 50  # most damage is noticed
+
+
+def test_dsym_whose_commands_outgrow_their_page_moves_whole_pages(tmp_path: Path) -> None:
+    """45 more sections than dsymutil's page of load commands holds: everything after the commands moves by a
+    page, keeping its bytes (the copied __eh_frame, the symbol table) and lldb still reads the file."""
+    src, out = macho("shapes-x86_64.dSYM"), tmp_path / "many.dSYM"
+    dwarf = passthrough(bundle_member(src))
+    for i in range(45):
+        dwarf.add(Section(f".extra_{i:02d}", bytearray(b"x" * (i + 1))))
+    rewrite(src, out, dwarf)
+    member = bundle_member(out)
+    header = struct.unpack_from("<5I", member.read_bytes(), 4)
+    assert 32 + header[4] > 0x1000  # sizeofcmds: past the page dsymutil's first piece starts at
+    assert dump("--debug-info", out) == dump("--debug-info", src)
+    verify(member)
+    for option in (["-s", "--section=__eh_frame"], ["-t"]):
+        assert run("llvm-objdump-14", *option, member).split("\n", 2)[2] == \
+            run("llvm-objdump-14", *option, bundle_member(src)).split("\n", 2)[2]
+    assert "extra_44" in run("llvm-objdump-14", "--macho", "-h", member)
+    assert lldb_lookup(macho("shapes-x86_64"), member) == lldb_lookup(macho("shapes-x86_64"), bundle_member(src))
