@@ -19,6 +19,7 @@ from dwarfkit import Address, Arch, ContainerError, DwarfBuilder, DwarfSections,
 from dwarfkit.backends.macho_dsym.rewrite import bundle_member, rewrite, rewrite_bytes
 from dwarfkit.frame import CallFrames
 from dwarfkit.reader.container import open_debug_file
+from dwarfkit.reader.debugfile import SymbolRef
 from dwarfkit.sections import Relocation, RelocKind
 
 ARCHES = ["x86_64", "arm64"]
@@ -111,6 +112,40 @@ def test_reader_records_every_debug_relocation_objdump_shows(arch: str) -> None:
             assert addresses[target.split(",")[1]] + ref.addend == in_place
 
 
+SUBTRACTOR_ASM = """
+	.section	__TEXT,__text,regular,pure_instructions
+	.globl	_f
+	nop
+_f:
+	retq
+	.section	__DWARF,__debug_frame,regular,debug
+	.long	0
+_here:
+	.long	0
+	.quad	_f - _here
+	.quad	_f + 3
+"""
+
+
+def test_reader_records_a_subtractor_pair_as_pc_relative(tmp_path: Path) -> None:
+    """``.quad _f - _here`` (a SUBTRACTOR/UNSIGNED pair, as llvm-objdump shows) is ``_f`` plus an addend minus the
+    field's own address."""
+    source, obj = tmp_path / "sub.s", tmp_path / "sub.o"
+    source.write_text(SUBTRACTOR_ASM)
+    run("clang-14", "-target", "x86_64-apple-macos11", "-c", source, "-o", obj)
+    records = objdump_relocations(obj)["__DWARF,__debug_frame"]
+    assert [r.split()[4] for r in records] == ["UNSIGND", "SUB", "UNSIGND"]
+    symbols = {line.split()[-1]: int(line.split()[0], 16) for line in run("llvm-nm-14", obj).splitlines()}
+    debug = open_debug_file(obj)
+    frame = debug.addresses["debug_frame"]
+    refs = debug.relocations["debug_frame"]
+    assert refs[16] == SymbolRef("__TEXT,__text", symbols["_f"] + 3, "address")
+    pcrel = refs[8]
+    assert (pcrel.symbol, pcrel.kind) == ("_f", "pcrel")
+    assert symbols["_f"] + pcrel.addend - (frame + 8) == symbols["_f"] - symbols["_here"]
+    assert struct.unpack_from("<q", debug.sections["debug_frame"], 8)[0] == symbols["_f"] - symbols["_here"]
+
+
 # -- objects -----------------------------------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("name", OBJECTS)
@@ -128,6 +163,24 @@ def test_object_passthrough_keeps_dwarf_and_everything_else(tmp_path: Path, arch
     # The stale accelerator tables went with the old DWARF; the debug sections came back.
     sections = run("llvm-objdump-14", "--macho", "-h", out)
     assert "__apple_names" not in sections and "__debug_info" in sections
+
+
+CXX = "void f();\nint g() { try { f(); } catch (...) { return 1; } return 0; }\n"
+
+
+@pytest.mark.parametrize("arch", ARCHES)
+def test_cxx_object_with_exception_tables_passes_through(tmp_path: Path, arch: str) -> None:
+    """clang++'s __gcc_except_tab, a personality in __compact_unwind and a GOT record in __eh_frame all stay."""
+    source, src, out = tmp_path / "eh.cpp", tmp_path / "eh.o", tmp_path / "out.o"
+    source.write_text(CXX)
+    run("clang-14", "-target", f"{arch}-apple-macos11", "-g", "-O1", "-c", source, "-o", src)
+    assert "___gxx_personality_v0" in str(objdump_relocations(src))
+    rewrite(src, out, passthrough(src))
+    for option in ("--debug-info", "--debug-line"):
+        assert dump(option, out) == dump(option, src)
+    verify(out)
+    assert objdump_relocations(out) == objdump_relocations(src)
+    assert readobj_sections(out) == readobj_sections(src)
 
 
 def link(folder: Path, arch: str, objects: list[Path]) -> tuple[Path, Path]:
@@ -226,6 +279,7 @@ def test_object_relocations_name_unknown_symbols_and_kinds(tmp_path: Path) -> No
         (Relocation(0, 8, RelocKind.PCREL, "_fib"), "pcrel relocation"),
         (Relocation(0, 8, RelocKind.TLS_OFFSET, "_fib"), "tls_offset relocation"),
         (Relocation(0, 2, RelocKind.ADDRESS, "_fib"), "4 or 8 bytes, not 2"),
+        (Relocation(0, 4, RelocKind.SECTION, ".debug_str"), r"\.debug_info\+0x0 is an offset into \.debug_str, which"),
     ]:
         dwarf = DwarfSections(Encoding(version=4))
         dwarf.add(Section(".debug_info", bytearray(8), [relocation]))

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from dwarfkit.errors import ContainerError, ReadError
-from dwarfkit.sections import DwarfSections
+from dwarfkit.sections import DwarfSections, RelocKind
 
 from . import constants as C
 from .commands import Nlist64, Section64
@@ -143,6 +143,11 @@ def check_dwarf(parsed: Input, dwarf: DwarfSections, compress: bool | None) -> N
         raise ContainerError(f"{parsed.path}: Mach-O debug sections are not compressed (neither clang nor dsymutil "
                              f"writes them so, and lldb-14 does not read them); convert without --compress")
     check_encoding(dwarf, parsed.macho.arch, parsed.path)
+    for section in dwarf:  # an offset into a section that is not written would be silently wrong DWARF
+        for r in section.relocations:
+            if r.kind in (RelocKind.SECTION, RelocKind.UNIT) and r.target not in dwarf.sections:
+                raise ContainerError(f"{parsed.path}: {section.name}+0x{r.offset:x} is an offset into {r.target}, "
+                                     f"which the DWARF to write does not have")
 
 
 def debug_sections(dwarf: DwarfSections) -> list:

@@ -12,8 +12,8 @@ In an object (``MH_OBJECT``) every relocation of a debug section is also recorde
 symbol table spells it (``_main``), its addend the value in place; a section-based one (``r_extern`` 0, as clang
 writes addresses of defined symbols) by its target section, ``"__TEXT,__text"``, its addend the value in place
 minus that section's address (or, when the target is a debug section, kind ``section`` and the normalised name
-``debug_str``). A SUBTRACTOR/UNSIGNED pair, or a pc-relative record, is kind ``pcrel``: the field holds the
-target's address plus the addend minus the field's own address.
+``debug_str``). A SUBTRACTOR/UNSIGNED pair, or an x86_64 SIGNED/BRANCH record, is kind ``pcrel``: the field holds
+the target's address plus the addend minus the field's own address. Other records (GOT, TLV) are not recorded.
 """
 from __future__ import annotations
 
@@ -54,6 +54,8 @@ ARCH_ALIASES = {"x86_64": "x86_64", "arm64": "arm64", "aarch64": "arm64", "i386"
 # UNSIGNED is 0 on every CPU; SUBTRACTOR differs.
 RELOC_UNSIGNED = c.X86_64_RELOC_UNSIGNED
 RELOC_SUBTRACTOR = {"x86_64": c.X86_64_RELOC_SUBTRACTOR, "arm64": c.ARM64_RELOC_SUBTRACTOR}
+X86_64_PCREL = (c.X86_64_RELOC_SIGNED, c.X86_64_RELOC_BRANCH)
+"""The pc-relative records that name a symbol itself (not its GOT entry or TLV descriptor)."""
 _FORMAT_NAMES = {"x86_64": "Mach-O 64-bit x86-64", "arm64": "Mach-O arm64", "i386": "Mach-O 32-bit i386",
                  "arm": "Mach-O arm"}
 
@@ -232,8 +234,8 @@ def _relocate(out: DebugFile, sectname: str, raw: bytes, data: bytes, reloff: in
             pending_sub = symbols[symnum][1] if extern and symnum < len(symbols) else None
             continue
         if rtype != RELOC_UNSIGNED or pcrel:
-            if pcrel and extern and symnum < len(symbols) and size == 4:
-                # x86_64 counts from the end of the 4-byte field (BRANCH/SIGNED): S + stored - (P + 4)
+            if arch == "x86_64" and rtype in X86_64_PCREL and extern and symnum < len(symbols) and size == 4:
+                # counted from the end of the 4-byte field: S + stored - (P + 4)
                 refs[offset] = SymbolRef(symbols[symnum][0], _signed(stored, size) - 4, "pcrel")
             out.problems.append(f"{sectname}: relocation {i} at 0x{offset:x} of type {rtype} not applied")
             continue
