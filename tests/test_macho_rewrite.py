@@ -332,7 +332,15 @@ def test_dsym_passthrough_reads_the_same(tmp_path: Path, arch: str) -> None:
 def test_dsym_takes_dwarf_naming_symbols(tmp_path: Path, arch: str) -> None:
     """Symbolic addresses in a dSYM resolve through its own symbol table (``fib`` finds ``_fib``)."""
     src, out = macho(f"shapes-{arch}.dSYM"), tmp_path / "hand.dSYM"
-    rewrite(src, out, handmade(arch, {"hand_fib": "fib", "hand_run": "_run"}))
+    dwarf = handmade(arch, {"hand_fib": "fib", "hand_run": "_run"})
+    frames = CallFrames(ARCH[arch], dwarf.encoding)
+    frames.fde(None, Address("nowhere"), 16)
+    dwarf.add(frames.eh_frame())  # ignored: the runtime's __eh_frame stays as it is
+    rewrite(src, out, dwarf)
+    eh_frame = "__TEXT,__eh_frame"  # x86_64 only: arm64 unwinds with __unwind_info
+    assert readobj_sections(bundle_member(out)).get(eh_frame) == readobj_sections(bundle_member(src)).get(eh_frame)
+    assert run("llvm-readobj-14", "--sections", bundle_member(out)).count("Name: __eh_frame") == \
+        run("llvm-readobj-14", "--sections", bundle_member(src)).count("Name: __eh_frame")
     verify(bundle_member(out))
     program = macho(f"shapes-{arch}")
     fib = int(re.search(r"([0-9a-f]+) T _fib", run("llvm-nm-14", program)).group(1), 16)  # type: ignore[union-attr]

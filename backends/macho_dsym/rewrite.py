@@ -147,10 +147,11 @@ def _rewrite_dsym(parsed: Input, dwarf: DwarfSections) -> bytes:
     when the load commands outgrow the room before the first piece (dsymutil leaves most of a page)."""
     path, data = parsed.path, parsed.data
     sections = debug_sections(dwarf)
-    addresses = _addresses(parsed, dwarf)
-    check_final_addresses(dwarf, addresses, ((f"{s.segname},{s.sectname}", s.addr, s.size)
+    debug = DwarfSections(dwarf.encoding, {s.name: s for s in sections})
+    addresses = _addresses(parsed, debug)
+    check_final_addresses(debug, addresses, ((f"{s.segname},{s.sectname}", s.addr, s.size)
                                              for s in parsed.macho.sections if s.segname != DWARF_SEGMENT), path)
-    resolved = dwarf.resolve(addresses)
+    resolved = debug.resolve(addresses)
     segments = parsed.macho.segments
     seg_commands = [c for c in parsed.commands if c.cmd == C.LC_SEGMENT_64]
     old_dwarf = next((i for i, s in enumerate(segments) if s.segname == DWARF_SEGMENT), None)
