@@ -241,9 +241,16 @@ def handmade(arch: str, functions: dict[str, str]) -> DwarfSections:
     return dwarf
 
 
+@pytest.mark.parametrize("start", ["clang -g", "clang without -g"])
 @pytest.mark.parametrize("arch", ARCHES)
-def test_handmade_dwarf_into_an_object_links_and_reads_in_lldb(tmp_path: Path, arch: str) -> None:
+def test_handmade_dwarf_into_an_object_links_and_reads_in_lldb(tmp_path: Path, arch: str, start: str) -> None:
+    """Over clang's DWARF, or into an object that had none (the debug sections are added after the others)."""
     src, obj = macho(f"shapes-{arch}.o"), tmp_path / "shapes.o"
+    if start == "clang without -g":
+        src = tmp_path / "nodebug.o"
+        run("clang-14", "-target", f"{arch}-apple-macos11", "-O0", "-c", require_corpus() / "src" / "shapes.c", "-o",
+            src)
+        assert "__DWARF" not in run("llvm-readobj-14", "--sections", src)
     rewrite(src, obj, handmade(arch, {"hand_fib": "_fib", "hand_run": "_run"}))
     verify(obj)
     records = objdump_relocations(obj)["__DWARF,__debug_info"]
@@ -287,6 +294,14 @@ def test_object_relocations_name_unknown_symbols_and_kinds(tmp_path: Path) -> No
             rewrite_bytes(original, dwarf, path="shapes.o")
     with pytest.raises(ContainerError, match="not compressed"):
         rewrite_bytes(original, DwarfSections(Encoding(version=4)), compress=True)
+    with pytest.raises(ContainerError, match="must be DwarfSections, not dict"):
+        rewrite_bytes(original, {}, path="shapes.o")  # type: ignore[arg-type]
+    with pytest.raises(ContainerError, match="input must be bytes, not str"):
+        rewrite_bytes("shapes.o", DwarfSections(Encoding(version=4)))  # type: ignore[arg-type]
+    with pytest.raises(ContainerError, match="DWARF with 4-byte little-endian addresses does not fit x86_64"):
+        rewrite_bytes(original, DwarfSections(Encoding(version=4, address_size=4)))
+    with pytest.raises(ContainerError, match="cannot read"):
+        rewrite(tmp_path / "missing.o", tmp_path / "out.o", DwarfSections(Encoding(version=4)))
 
 
 def test_undefined_symbol_becomes_an_extern_record(tmp_path: Path) -> None:

@@ -63,9 +63,10 @@ __all__ = ["rewrite", "rewrite_bytes"]
 def rewrite_bytes(original: bytes, dwarf: DwarfSections, *, compress: bool | None = None,
                   path: str = "<input>") -> bytes:
     """``original`` (a Mach-O object or dSYM DWARF file) with its DWARF replaced by ``dwarf``."""
-    if not isinstance(dwarf, DwarfSections):
-        raise ContainerError(f"{path}: the DWARF to write must be DwarfSections, not {type(dwarf).__name__}")
-    parsed = parse(path, original)
+    _check_arguments(path, dwarf, compress)
+    if not isinstance(original, (bytes, bytearray, memoryview)):
+        raise ContainerError(f"{path}: the input must be bytes, not {type(original).__name__}")
+    parsed = parse(path, bytes(original))
     check_dwarf(parsed, dwarf, compress)
     if parsed.filetype == C.MH_OBJECT:
         check_layout(parsed)
@@ -87,6 +88,10 @@ def rewrite(src: str | os.PathLike[str], out: str | os.PathLike[str], dwarf: Dwa
 
     ``src`` may be an object, a dSYM bundle (``out`` is then a bundle too, the input's other files copied), a dSYM's
     DWARF file, or an executable (``out`` is a copy and ``out.dSYM`` holds ``dwarf``; see the module docstring)."""
+    if not isinstance(src, (str, os.PathLike)) or not isinstance(out, (str, os.PathLike)):
+        raise ContainerError(f"rewrite: paths must be str or os.PathLike, not {type(src).__name__} and "
+                             f"{type(out).__name__}")
+    _check_arguments(str(src), dwarf, compress)
     src, out = Path(src), Path(out)
     if src.is_dir():
         _rewrite_bundle(src, out, dwarf, compress)
@@ -98,6 +103,13 @@ def rewrite(src: str | os.PathLike[str], out: str | os.PathLike[str], dwarf: Dwa
         return
     write_atomically(out, rewrite_bytes(data, dwarf, compress=compress, path=str(src)),
                      executable=os.access(src, os.X_OK))
+
+
+def _check_arguments(path: str, dwarf: object, compress: object) -> None:
+    if not isinstance(dwarf, DwarfSections):
+        raise ContainerError(f"{path}: the DWARF to write must be DwarfSections, not {type(dwarf).__name__}")
+    if compress not in (None, True, False):
+        raise ContainerError(f"{path}: compress must be None, True or False, not {compress!r}")
 
 
 def _read(path: Path) -> bytes:
