@@ -144,6 +144,9 @@ def test_reader_records_a_subtractor_pair_as_pc_relative(tmp_path: Path) -> None
     assert (pcrel.symbol, pcrel.kind) == ("_f", "pcrel")
     assert symbols["_f"] + pcrel.addend - (frame + 8) == symbols["_f"] - symbols["_here"]
     assert struct.unpack_from("<q", debug.sections["debug_frame"], 8)[0] == symbols["_f"] - symbols["_here"]
+    # A symbol inside a debug section would lose its section: the rewrite refuses rather than misnumber it.
+    with pytest.raises(ContainerError, match=r"symbol 0 \('_here'\) is defined in section 2, a debug section"):
+        rewrite(obj, tmp_path / "out.o", DwarfSections(Encoding(version=4)))
 
 
 # -- objects -----------------------------------------------------------------------------------------------------------
