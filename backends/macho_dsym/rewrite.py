@@ -7,9 +7,10 @@
 
 Everything but the DWARF stays as it was: in an object (see :mod:`.rewrite_object`) code, data, symbols, their
 relocations, ``__compact_unwind`` and ``__eh_frame`` keep their bytes and addresses; in a dSYM every load command,
-the copied ``__eh_frame``, the symbol table and the bundle's ``Info.plist`` stay, and segment ``__DWARF`` is
-replaced. Both drop the input's ``__apple_*`` accelerator tables with its old DWARF: they index it, and
-lldb and dsymutil make do without them (dsymutil makes new ones; lldb indexes the DWARF itself).
+the copied ``__eh_frame``, the symbol table and the bundle's ``Info.plist`` stay (and the DWARF file's name, the
+executable's, whatever the output bundle is called), and segment ``__DWARF`` is replaced. Both drop the input's
+``__apple_*`` accelerator tables with its old DWARF: they index it, and lldb and dsymutil make do without them
+(dsymutil makes new ones; lldb indexes the DWARF itself).
 
 Symbol names in ``dwarf`` (ADDRESS relocations) are what ``dwarfkit.reader`` records for Mach-O objects: the symbol
 table's spelling (``_main``) or a section ``SEGNAME,sectname`` (``__TEXT,__text``, the addend an offset in it). A
@@ -21,6 +22,7 @@ An executable (``MH_EXECUTE``) holds no DWARF: its debug map (STABS) names the o
 holds the linked DWARF. Given DWARF, :func:`rewrite` writes the executable unchanged and the DWARF as a dSYM beside
 it, ``OUT.dSYM`` (with :func:`.dsym.build_dsym`, the writer of ``write_dsym``), dSYM first; :func:`rewrite_bytes`,
 which can return one file only, refuses and says so. With no DWARF sections the executable is copied as it is.
+(That dSYM resolves names as ``write_dsym`` does: ``_name`` first, then ``name``; no ``SEGNAME,sectname``.)
 
 Mach-O debug sections are never compressed: ``compress=True`` is refused, and an input's GNU ``__zdebug_*`` sections
 become plain ones. Fat files are refused (rewrite each thin file). Every problem with the input or ``dwarf`` is a

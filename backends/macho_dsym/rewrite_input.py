@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from dwarfkit.errors import ContainerError, ReadError
-from dwarfkit.sections import DwarfSections, RelocKind
+from dwarfkit.sections import DwarfSections, RelocKind, Section
 
 from . import constants as C
 from .commands import Nlist64, Section64
@@ -150,7 +150,7 @@ def check_dwarf(parsed: Input, dwarf: DwarfSections, compress: bool | None) -> N
                                      f"which the DWARF to write does not have")
 
 
-def debug_sections(dwarf: DwarfSections) -> list:
+def debug_sections(dwarf: DwarfSections) -> list[Section]:
     """The sections of ``dwarf`` that go to ``__DWARF`` (an ``.eh_frame`` stays the input's ``__TEXT,__eh_frame``)."""
     return [s for s in dwarf if s.name != ".eh_frame"]
 
