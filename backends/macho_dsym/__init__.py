@@ -17,7 +17,9 @@ commands, ``nlist_64``, relocation records: dataclasses that encode and decode t
 in place), ``symtab``, ``exports`` (export trie), ``codesign`` (arm64 ad-hoc signature), ``bundle`` (the ``.dSYM``
 directory and its ``Info.plist``, written atomically), then one module per kind of file: ``executable``
 (``MH_EXECUTE`` with ld64.lld's load commands), ``dsym`` (``MH_DSYM`` as dsymutil writes it; ``DsymFile.grow_section``
-is the hook for in-place updates), ``relocatable`` (``MH_OBJECT`` as clang writes it) and ``incremental``.
+is the hook for in-place updates), ``relocatable`` (``MH_OBJECT`` as clang writes it) and ``incremental``;
+``rewrite`` (with ``rewrite_input`` and ``rewrite_object``) replaces the DWARF of an existing object or dSYM
+(``dwarfkit convert``), keeping everything else.
 
 Relocations: in executables and dSYMs every kind is resolved (ADDRESS to the executable's symbol value). In objects,
 ADDRESS becomes a section-based ``*_RELOC_UNSIGNED`` (extern for an undefined symbol), PCREL is resolved in

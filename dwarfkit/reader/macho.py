@@ -6,6 +6,14 @@ too: one bounded walker, and each reader decides what a problem means. The backe
 64-bit little-endian commands into its ``commands`` dataclasses; this one also reads 32-bit and big-endian files,
 decodes only segments, sections, LC_UUID and LC_SYMTAB, and reads on past damage, recording each problem with its
 offset (only an unusable header or fat header is a ``ContainerError``).
+
+In an object (``MH_OBJECT``) every relocation of a debug section is also recorded in ``DebugFile.relocations``
+(field offset -> `SymbolRef`), for ``dwarfkit.load`` and the rewriters: an extern one by the symbol's name as the
+symbol table spells it (``_main``), its addend the value in place; a section-based one (``r_extern`` 0, as clang
+writes addresses of defined symbols) by its target section, ``"__TEXT,__text"``, its addend the value in place
+minus that section's address (or, when the target is a debug section, kind ``section`` and the normalised name
+``debug_str``). A SUBTRACTOR/UNSIGNED pair, or an x86_64 SIGNED/BRANCH record, is kind ``pcrel``: the field holds
+the target's address plus the addend minus the field's own address. Other records (GOT, TLV) are not recorded.
 """
 from __future__ import annotations
 
@@ -31,13 +39,23 @@ from ..backends.macho_dsym.constants import (
 )
 from ..backends.macho_dsym.parse import LayoutError, fat_entries, load_commands
 from ..errors import ContainerError, ReadError
-from .debugfile import ByteOrder, CodeSection, DebugFile, decompress_zdebug, normalise_section_name, section_limit
+from .debugfile import (
+    ByteOrder,
+    CodeSection,
+    DebugFile,
+    SymbolRef,
+    decompress_zdebug,
+    normalise_section_name,
+    section_limit,
+)
 
 CPU_TYPES = {c.CPU_TYPE_X86_64: "x86_64", c.CPU_TYPE_ARM64: "arm64", c.CPU_TYPE_I386: "i386", c.CPU_TYPE_ARM: "arm"}
 ARCH_ALIASES = {"x86_64": "x86_64", "arm64": "arm64", "aarch64": "arm64", "i386": "i386", "arm": "arm"}
 # UNSIGNED is 0 on every CPU; SUBTRACTOR differs.
 RELOC_UNSIGNED = c.X86_64_RELOC_UNSIGNED
 RELOC_SUBTRACTOR = {"x86_64": c.X86_64_RELOC_SUBTRACTOR, "arm64": c.ARM64_RELOC_SUBTRACTOR}
+X86_64_PCREL = (c.X86_64_RELOC_SIGNED, c.X86_64_RELOC_BRANCH)
+"""The pc-relative records that name a symbol itself (not its GOT entry or TLV descriptor)."""
 _FORMAT_NAMES = {"x86_64": "Mach-O 64-bit x86-64", "arm64": "Mach-O arm64", "i386": "Mach-O 32-bit i386",
                  "arm": "Mach-O arm"}
 
@@ -144,7 +162,7 @@ def _read_thin(path: str, data: bytes, limit: int) -> DebugFile:
                 out.problems.append(str(err))
                 continue
         elif out.is_object and nreloc:
-            raw = _relocate(out, sectname, raw, data, reloff, nreloc, e, symbols, arch)
+            raw = _relocate(out, sectname, raw, data, reloff, nreloc, e, symbols, arch, sections, addr)
         out.sections[name] = raw
         out.addresses[name] = addr
         out.section_offsets[name] = offset
@@ -171,53 +189,96 @@ def _segment_sections(data: bytes, off: int, e: str, is64: bool,
         yield sectname, segname, addr, sz, offset, reloff, nreloc, flags
 
 
-def _symbols(data: bytes, symtab: tuple[int, int, int, int], e: str, is64: bool) -> list[int]:
-    symoff, nsyms, _stroff, _strsize = symtab
+def _symbols(data: bytes, symtab: tuple[int, int, int, int], e: str, is64: bool) -> list[tuple[str, int]]:
+    """(name, value) of each symbol; a name outside the string table reads as ``""``."""
+    symoff, nsyms, stroff, strsize = symtab
     size = 16 if is64 else 12
     nsyms = min(nsyms, max(0, (len(data) - symoff) // size))
-    values = []
+    strings = data[stroff:min(stroff + strsize, len(data))]
+    out = []
     for i in range(nsyms):
         o = symoff + i * size
-        values.append(struct.unpack_from(e + ("Q" if is64 else "I"), data, o + 8)[0])
-    return values
+        strx = struct.unpack_from(e + "I", data, o)[0]
+        end = strings.find(b"\0", strx)
+        name = strings[strx:end if end >= 0 else len(strings)].decode("latin-1") if strx < len(strings) else ""
+        out.append((name, struct.unpack_from(e + ("Q" if is64 else "I"), data, o + 8)[0]))
+    return out
 
 
 def _relocate(out: DebugFile, sectname: str, raw: bytes, data: bytes, reloff: int, nreloc: int, e: str,
-              symbols: list[int], arch: str) -> bytes:
+              symbols: list[tuple[str, int]], arch: str, sections: list[tuple[str, str, int, int, int, int, int, int]],
+              address: int) -> bytes:
+    """The section's bytes with its extern relocations applied (section-based ones already hold their value);
+    every record is also kept in ``out.relocations`` (see the module docstring). ``address``: the section's own."""
     buf = bytearray(raw)
     order: ByteOrder = "little" if e == "<" else "big"
     subtractor = RELOC_SUBTRACTOR.get(arch)
     pending_sub = None
+    refs = out.relocations.setdefault(normalise_section_name(sectname) or sectname, {})
     if reloff + 8 * nreloc > len(data):
         out.problems.append(f"{sectname}: relocation table at 0x{reloff:x} is past the end of the file")
         return raw
     for i in range(nreloc):
-        address, info = struct.unpack_from(e + "iI", data, reloff + 8 * i)
-        if address < 0:  # scattered relocation (32-bit only); debug sections do not use them
+        offset, info = struct.unpack_from(e + "iI", data, reloff + 8 * i)
+        if offset < 0:  # scattered relocation (32-bit only); debug sections do not use them
             out.problems.append(f"{sectname}: scattered relocation {i} not applied")
             continue
         symnum, pcrel, length, extern, rtype = info & 0xFFFFFF, (info >> 24) & 1, (info >> 25) & 3, \
             (info >> 27) & 1, info >> 28
         size = 1 << length
-        if address + size > len(buf):
-            out.problems.append(f"{sectname}: relocation {i} at 0x{address:x} is past the end of the section")
+        if offset + size > len(buf):
+            out.problems.append(f"{sectname}: relocation {i} at 0x{offset:x} is past the end of the section")
             continue
+        stored = int.from_bytes(buf[offset:offset + size], order)
         if rtype == subtractor:
-            pending_sub = symbols[symnum] if extern and symnum < len(symbols) else None
+            pending_sub = symbols[symnum][1] if extern and symnum < len(symbols) else None
             continue
         if rtype != RELOC_UNSIGNED or pcrel:
-            out.problems.append(f"{sectname}: relocation {i} at 0x{address:x} of type {rtype} not applied")
+            if arch == "x86_64" and rtype in X86_64_PCREL and extern and symnum < len(symbols) and size == 4:
+                # counted from the end of the 4-byte field: S + stored - (P + 4)
+                refs[offset] = SymbolRef(symbols[symnum][0], _signed(stored, size) - 4, "pcrel")
+            out.problems.append(f"{sectname}: relocation {i} at 0x{offset:x} of type {rtype} not applied")
             continue
         if not extern:
+            ref = _section_ref(sections, symnum, stored)
+            if ref is None:
+                out.problems.append(f"{sectname}: relocation {i} at 0x{offset:x} names section {symnum}, "
+                                    f"the file has {len(sections)}")
+            else:
+                refs[offset] = ref
             pending_sub = None
             continue  # the section's bytes already hold the address inside the object
         if symnum >= len(symbols):
-            out.problems.append(f"{sectname}: relocation {i} at 0x{address:x} names symbol {symnum}, "
+            out.problems.append(f"{sectname}: relocation {i} at 0x{offset:x} names symbol {symnum}, "
                                 f"the table has {len(symbols)}")
             continue
-        value = int.from_bytes(buf[address:address + size], order) + symbols[symnum]
+        name, symbol_value = symbols[symnum]
+        value = stored + symbol_value
         if pending_sub is not None:
+            # S - Sub + stored, with Sub the field's own place: pc-relative with addend stored + P - Sub
+            refs[offset] = SymbolRef(name, _signed(stored, size) + address + offset - pending_sub, "pcrel")
             value -= pending_sub
             pending_sub = None
-        buf[address:address + size] = (value & ((1 << (8 * size)) - 1)).to_bytes(size, order)
+        else:
+            refs[offset] = SymbolRef(name, stored, "address")
+        buf[offset:offset + size] = (value & ((1 << (8 * size)) - 1)).to_bytes(size, order)
+    if not refs:
+        del out.relocations[normalise_section_name(sectname) or sectname]
     return bytes(buf)
+
+
+def _signed(value: int, size: int) -> int:
+    bits = 8 * size
+    return value - (1 << bits) if value >> (bits - 1) else value
+
+
+def _section_ref(sections: list[tuple[str, str, int, int, int, int, int, int]], number: int,
+                 stored: int) -> SymbolRef | None:
+    """A section-based relocation's target: section ``number`` (1-based), the stored value an address in it."""
+    if not 0 < number <= len(sections):
+        return None
+    sectname, segname, addr = sections[number - 1][:3]
+    debug = normalise_section_name(sectname) if segname == "__DWARF" else None
+    if debug is not None and debug != "eh_frame":
+        return SymbolRef(debug, stored - addr, "section")
+    return SymbolRef(f"{segname},{sectname}", stored - addr, "address")
