@@ -240,9 +240,9 @@ def test_handmade_dwarf_in_a_linked_program(tmp_path, corpus, wine):
 
 
 # -- refusals -----------------------------------------------------------------------------------------------------
-def _one_error(data: bytes, dwarf: DwarfSections, **kwargs: object) -> str:
+def _one_error(data: bytes, dwarf: DwarfSections, compress: bool | None = None) -> str:
     with pytest.raises(ContainerError) as e:
-        rewrite_bytes(data, dwarf, path="in.obj", **kwargs)  # type: ignore[arg-type]
+        rewrite_bytes(data, dwarf, path="in.obj", compress=compress)
     assert "in.obj" in str(e.value) or "COFF" in str(e.value)
     return str(e.value)
 
