@@ -224,11 +224,16 @@ def test_handmade_dwarf_relocated_against_the_objects_symbols(tmp_path, corpus, 
 
 
 def test_handmade_dwarf_in_a_linked_program(tmp_path, corpus, wine):
-    """New sections (.debug_str_offsets, .debug_addr) the input lacks, linked by MinGW ld: gdb finds fib and
-    counter at their linked addresses."""
+    """DWARF 5 over a DWARF 4 object: a section the input lacks (.debug_line_str, with a new section symbol and a
+    new long name) and one it had that goes without replacement (.debug_frame, its symbol made absolute); MinGW ld
+    links it and gdb finds fib and counter at their linked addresses."""
     gcc = require_tool("x86_64-w64-mingw32-gcc")
     src, obj = corpus / "coff" / "shapes-mingw-O0-dwarf4.obj", tmp_path / "shapes.obj"
-    rewrite(src, obj, handmade_dwarf(5))
+    dwarf = handmade_dwarf(5)
+    rewrite(src, obj, dwarf)
+    before = {n for n in objdump_sections(src) if _is_debug(n)}
+    assert ".debug_line_str" in set(dwarf.sizes()) - before and ".debug_frame" in before - set(dwarf.sizes())
+    assert {n for n in objdump_sections(obj) if _is_debug(n)} == set(dwarf.sizes())
     exe = tmp_path / "prog.exe"
     run([gcc, corpus / "src" / "main.c", obj, "-o", exe])
     assert wine(exe) == EXIT_CODE
@@ -237,6 +242,24 @@ def test_handmade_dwarf_in_a_linked_program(tmp_path, corpus, wine):
     out = gdb(exe, "info address counter", "info line handmade.c:58", "info scope fib")
     assert f'Symbol "counter" is static storage at address {addresses["counter"]:#x}.' in out
     assert f'Line 58 of "handmade.c" starts at address {addresses["fib"]:#x} <fib>' in out
+
+
+def test_handmade_dwarf_in_an_image_is_resolved_through_its_symbols(tmp_path, corpus, wine):
+    """Symbolic addresses in an image (load gives plain ones, a hand-written model may not) are resolved through the
+    image's symbol table, a section name to the section (not to one of the input objects' pieces of it)."""
+    src, exe = corpus / "coff" / "shapes-mingw-O0-dwarf4.exe", tmp_path / "prog.exe"
+    dwarf = handmade_dwarf(5)
+    rewrite(src, exe, dwarf)
+    assert wine(exe) == EXIT_CODE
+    verify(exe)
+    nm = run([require_tool("llvm-nm-14"), exe]).stdout
+    addresses = {m[2]: int(m[1], 16) for m in re.finditer(r"^([0-9a-f]+) \w (\S+)$", nm, re.M)}
+    out = gdb(exe, "info address counter", "info line handmade.c:58")
+    assert f'Symbol "counter" is static storage at address {addresses["counter"]:#x}.' in out
+    assert f'Line 58 of "handmade.c" starts at address {addresses["fib"]:#x} <fib>' in out
+    text = objdump_sections(exe)[".text"]
+    assert f'DW_AT_low_pc\t({int(text[1], 16) + 0x10:#018x})' in dwarfdump(exe, "--debug-info")
+    assert set(dwarf.sizes()) == {n for n in objdump_sections(exe) if _is_debug(n)}
 
 
 # -- refusals -----------------------------------------------------------------------------------------------------

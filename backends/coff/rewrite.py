@@ -309,11 +309,13 @@ def _resolve(f: InputFile, dwarf: DwarfSections, new: list[Section], image_base:
 
 
 def _address(f: InputFile, name: str, image_base: int) -> int:
-    found = {image_base + f.sections[s.section - 1].virtual_address + s.value if s.section > 0 else s.value
-             for s in f.symbols if s.name == name and s.storage != C.IMAGE_SYM_CLASS_FILE
-             and (s.section == C.IMAGE_SYM_ABSOLUTE or (s.section > 0 and not f.sections[s.section - 1].is_debug))}
+    # A section's name first: in an image the static symbols named after a section (".text") are the input
+    # objects' pieces of it, one per object, while the name means the whole section.
+    found = {image_base + s.virtual_address for s in f.sections if s.name == name and not s.is_debug}
     if not found:
-        found = {image_base + s.virtual_address for s in f.sections if s.name == name and not s.is_debug}
+        found = {image_base + f.sections[s.section - 1].virtual_address + s.value if s.section > 0 else s.value
+                 for s in f.symbols if s.name == name and s.storage != C.IMAGE_SYM_CLASS_FILE
+                 and (s.section == C.IMAGE_SYM_ABSOLUTE or (s.section > 0 and not f.sections[s.section - 1].is_debug))}
     if len(found) == 1:
         return found.pop()
     if found:
