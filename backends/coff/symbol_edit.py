@@ -4,8 +4,8 @@ Every input symbol keeps its index, so the relocations of the sections a rewrite
 weak-external and function records, the ``.file`` chain and clang's ``.llvm_addrsig`` (a list of symbol indices) all
 stay valid byte for byte. What changes:
 
-* a symbol in a kept section gets the section's new number; a COMDAT section definition with the associative
-  selection gets its associated section's new number;
+* a symbol in a kept section gets the section's new number, and so does the Number of its section definition
+  record (the associated section of an associative COMDAT; LLVM writes the section's own number there);
 * the first section symbol of a dropped debug section becomes the section symbol of the new section of the same name
   (value 0, its definition record refilled with the new length and relocation count); any other symbol in a dropped
   debug section (linked images keep one per input object, at that object's offset) becomes an absolute symbol of
@@ -76,14 +76,15 @@ class SymbolEditor:
         self.table[start:start + sym.aux * C.SYMBOL_SIZE] = bytes(sym.aux * C.SYMBOL_SIZE)
 
     def _renumber_association(self, sym: InputSymbol, numbers: dict[int, int]) -> None:
+        # The Number of a section definition is the associated section of an associative COMDAT; LLVM writes the
+        # section's own number there for every section, so any number of a kept section moves with it.
         aux = (sym.index + 1) * C.SYMBOL_SIZE
-        if self.table[aux + _AUX_SELECTION] != IMAGE_COMDAT_SELECT_ASSOCIATIVE:
-            return
-        associated = int.from_bytes(self.table[aux + _AUX_NUMBER:aux + _AUX_NUMBER + 2], "little")
-        if associated not in numbers:
+        number = int.from_bytes(self.table[aux + _AUX_NUMBER:aux + _AUX_NUMBER + 2], "little")
+        if number in numbers:
+            self._set(sym.index + 1, _AUX_NUMBER, "H", numbers[number])
+        elif self.table[aux + _AUX_SELECTION] == IMAGE_COMDAT_SELECT_ASSOCIATIVE:
             raise self.f.fail(f"COMDAT section {sym.name} (symbol {sym.index}) is associated with section "
-                              f"{associated}, which is a debug section or does not exist")
-        self._set(sym.index + 1, _AUX_NUMBER, "H", numbers[associated])
+                              f"{number}, which is a debug section or does not exist")
 
     def _set(self, index: int, field: int, fmt: str, value: int) -> None:
         struct.pack_into("<" + fmt, self.table, index * C.SYMBOL_SIZE + field, value)
