@@ -13,10 +13,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from coff_programs import run
+from coff_programs import EXIT_CODE as PROGRAM_EXIT_CODE
+from coff_programs import KERNEL32, dwarf_program, run
 from conftest import require_tool
+from test_coff_dwarf import check_gdb_agrees_with_the_model
+from test_coff_object import link_with_mingw_ld
 
 from dwarfkit import Address, Encoding
+from dwarfkit.backends.coff import write_object, write_pe
 from dwarfkit.backends.coff.rewrite import rewrite, rewrite_bytes
 from dwarfkit.errors import ContainerError
 from dwarfkit.expr import Expr
@@ -303,6 +307,22 @@ def test_handmade_dwarf_in_an_image_is_resolved_through_its_symbols(tmp_path, co
     text = objdump_sections(exe)[".text"]
     assert f'DW_AT_low_pc\t({int(text[1], 16) + 0x10:#018x})' in dwarfdump(exe, "--debug-info")
     assert set(dwarf.sizes()) == {n for n in objdump_sections(exe) if _is_debug(n)}
+
+
+def test_dwarfkits_own_object_and_image_rewritten(tmp_path, wine):
+    """The COFF writer's own files through the rewriter (its layout differs from MinGW's: every section symbol
+    first): the object links with MinGW ld, both programs run and gdb reads what the model says."""
+    image, functions = dwarf_program(5, call_import_by_name=True)
+    obj, exe = tmp_path / "prog.o", tmp_path / "prog.exe"
+    write_object(image, obj)
+    write_pe(image, exe, imports=KERNEL32)
+    for path in (obj, exe):
+        rewrite(path, path.with_suffix(".new" + path.suffix), passthrough(path))
+    linked = tmp_path / "linked.exe"
+    link_with_mingw_ld(tmp_path / "prog.new.o", linked)
+    for program in (linked, tmp_path / "prog.new.exe"):
+        assert wine(program) == PROGRAM_EXIT_CODE
+        check_gdb_agrees_with_the_model(program, functions)
 
 
 # -- refusals -----------------------------------------------------------------------------------------------------
