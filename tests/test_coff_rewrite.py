@@ -369,6 +369,31 @@ def test_damaged_files_give_a_container_error_or_a_file(corpus):
                 assert name in str(e)
 
 
+def test_what_points_into_the_old_debug_sections_is_refused(corpus):
+    """Code relocated against a debug section's symbol, or a data directory inside a debug section, would silently
+    point elsewhere after the rewrite."""
+    path = corpus / "coff" / "shapes-mingw-O0-dwarf5.obj"
+    table = run([require_tool("llvm-objdump-14"), "-t", path]).stdout
+    index = int(re.search(r"^\[ *(\d+)\]\(sec +\d+\).* \.debug_info$", table, re.M)[1])
+    text = int(re.search(r"Name: \.text .*?PointerToRelocations: (0x[0-9A-F]+)",
+                         readobj_sections(path), re.S)[1], 16)
+    data = bytearray(path.read_bytes())
+    data[text + 4:text + 8] = index.to_bytes(4, "little")  # the first .text relocation, at 0x96
+    assert f".text+0x96: relocation against symbol {index}, which is in a debug section" in _one_error(
+        bytes(data), handmade_dwarf(5))
+    exe = corpus / "coff" / "shapes-mingw-O0-dwarf4.exe"
+    debug_info = int(re.search(r"Name: \.debug_info .*?VirtualAddress: (0x[0-9A-F]+)", readobj_sections(exe),
+                               re.S)[1], 16)
+    data = bytearray(exe.read_bytes())
+    directory = int.from_bytes(data[0x3C:0x40], "little") + 24 + 112 + 8 * 6  # the Debug directory
+    data[directory:directory + 8] = debug_info.to_bytes(4, "little") + (28).to_bytes(4, "little")
+    assert "data directory 6 points into .debug_info" in _one_error(bytes(data), handmade_dwarf(5))
+
+
+def readobj_sections(path: Path) -> str:
+    return run([require_tool("llvm-readobj-14"), "--sections", path]).stdout
+
+
 def test_unknown_or_ambiguous_symbol_names_the_relocation(corpus):
     data = (corpus / "coff" / "shapes-mingw-O0-dwarf5.obj").read_bytes()
     dwarf = DwarfSections(Encoding())

@@ -88,6 +88,7 @@ def _object(f: InputFile, new: list[Section]) -> bytes:
     symbols = SymbolEditor(f, numbers, new_numbers, strings)
     for s in new:  # one section symbol per debug section, in section order, as MinGW's as writes them
         symbols.section_symbol_for(new_numbers[s.name], s.name)
+    _check_kept_relocations(f, kept, symbols.in_debug_sections)
     targets = _Targets(f, symbols, kept, numbers, new_numbers)
     blocks = [_relocations(s, targets, machine) for s in new]
     default_flags = _debug_flags(f)
@@ -119,6 +120,20 @@ def _object(f: InputFile, new: list[Section]) -> bytes:
     out += strings.encode()
     _patch_file_header(f, out, len(kept) + len(new), symbol_table, symbols.count)
     return bytes(out)
+
+
+def _check_kept_relocations(f: InputFile, kept: list[InputSection], in_debug_sections: set[int]) -> None:
+    """A kept section relocated against a symbol in a replaced debug section would silently point elsewhere."""
+    if not in_debug_sections:
+        return
+    for s in kept:
+        relocations = f.relocation_records(s)
+        if s.flags & C.IMAGE_SCN_LNK_NRELOC_OVFL and s.relocation_count >= C.MAX_RELOCATIONS_IN_HEADER:
+            relocations = relocations[C.RELOCATION_SIZE:]  # the count record
+        for offset, index, _ in _RELOCATION.iter_unpack(relocations):
+            if index in in_debug_sections:
+                raise f.fail(f"{s.name}+{offset:#x}: relocation against symbol {index}, which is in a debug section "
+                             f"that the rewrite replaces")
 
 
 def _append(out: bytearray, piece: bytes) -> int:
@@ -215,6 +230,11 @@ def _image(f: InputFile, new: list[Section], dwarf: DwarfSections) -> bytes:
                      "they cannot be replaced without moving loaded sections")
     if _directory(f, opt.IMAGE_DIRECTORY_ENTRY_SECURITY) != (0, 0):
         raise f.fail("the image is signed (certificate table): a rewrite would invalidate the signature")
+    for index in range(C.IMAGE_NUMBEROF_DIRECTORY_ENTRIES):
+        rva, size = _directory(f, index)
+        for old in f.sections[len(kept):]:
+            if size and old.virtual_address <= rva < old.virtual_address + max(old.virtual_size, 1):
+                raise f.fail(f"data directory {index} points into {old.name}, which the rewrite replaces")
     file_alignment = f.optional_field(opt.OPT_FILE_ALIGNMENT)
     section_alignment = f.optional_field(opt.OPT_SECTION_ALIGNMENT)
     for name, value in (("FileAlignment", file_alignment), ("SectionAlignment", section_alignment)):

@@ -40,6 +40,8 @@ class SymbolEditor:
         self.section_symbol: dict[int, int] = {}
         """Output section number -> index of its section symbol."""
         self._by_name: dict[str, list[int]] = {}
+        self.in_debug_sections: set[int] = set()
+        """Indices of the input's symbols that were in a (dropped) debug section."""
         for sym in f.symbols:
             self._move(sym, numbers, new_sections)
 
@@ -63,6 +65,7 @@ class SymbolEditor:
                 self._renumber_association(sym, numbers)
             self._by_name.setdefault(sym.name, []).append(sym.index)
             return
+        self.in_debug_sections.add(sym.index)
         target = new_sections.get(old.name)
         if target is not None and is_definition and target not in self.section_symbol:
             self.section_symbol[target] = sym.index
