@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 from coff_programs import EXIT_CODE as PROGRAM_EXIT_CODE
-from coff_programs import KERNEL32, dwarf_program, run
+from coff_programs import KERNEL32, dwarf_program, exit_program, run
 from conftest import require_tool
 from test_coff_dwarf import check_gdb_agrees_with_the_model
 from test_coff_object import link_with_mingw_ld
 
-from dwarfkit import Address, Encoding
+from dwarfkit import Address, ContentSection, Encoding, SectionKind, Symbol, SymbolKind
 from dwarfkit.backends.coff import write_object, write_pe
 from dwarfkit.backends.coff.rewrite import rewrite, rewrite_bytes
 from dwarfkit.errors import ContainerError
@@ -323,6 +323,30 @@ def test_dwarfkits_own_object_and_image_rewritten(tmp_path, wine):
     for program in (linked, tmp_path / "prog.new.exe"):
         assert wine(program) == PROGRAM_EXIT_CODE
         check_gdb_agrees_with_the_model(program, functions)
+
+
+def test_more_than_65535_relocations_in_kept_and_new_sections(tmp_path):
+    """IMAGE_SCN_LNK_NRELOC_OVFL both ways: a kept section's overflow record is copied, a new debug section with
+    more relocations than the header can count gets one; rewriting the result again drops it cleanly."""
+    n = 70000
+    image, _ = exit_program()
+    image.sections.append(ContentSection(".rdata", SectionKind.RODATA, bytes(8 * n), alignment=8, relocations=[
+        Relocation(8 * i, 8, RelocKind.ADDRESS, "value", i) for i in range(n)]))
+    image.symbols.append(Symbol("table", ".rdata", 0, 8 * n, SymbolKind.OBJECT))
+    obj = tmp_path / "big.o"
+    write_object(image, obj)
+    dwarf = DwarfSections(Encoding())
+    dwarf.add(Section(".debug_str", bytearray(b"x\0")))
+    dwarf.add(Section(".debug_frame", bytearray(4 * n),
+                      [Relocation(4 * i, 4, RelocKind.SECTION, ".debug_str", i % 2) for i in range(n)]))
+    once, twice = tmp_path / "once.o", tmp_path / "twice.o"
+    rewrite(obj, once, dwarf)
+    rewrite(once, twice, dwarf)
+    for path in (once, twice):
+        relocations = readobj_relocations(path)
+        assert len(relocations[".rdata"]) == n and len(relocations[".debug_frame"]) == n
+        assert relocations[".debug_frame"][-1] == (4 * (n - 1), "IMAGE_REL_AMD64_SECREL", ".debug_str")
+        assert readobj_sections(path).count("IMAGE_SCN_LNK_NRELOC_OVFL") == 2
 
 
 # -- refusals -----------------------------------------------------------------------------------------------------
