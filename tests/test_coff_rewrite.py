@@ -96,7 +96,9 @@ def objdump_sections(path: Path) -> dict[str, tuple[str, ...]]:
 
 
 def gdb(path: Path, *commands: str) -> str:
-    args: list[str | Path] = [require_tool("gdb-multiarch"), "-nx", "-batch"]
+    # gdb 13 indexes DWARF on worker threads, and under load the order of its "info line" answers varies: one
+    # thread keeps two sessions of the same DWARF comparable.
+    args: list[str | Path] = [require_tool("gdb-multiarch"), "-nx", "-batch", "-iex", "maint set worker-threads 0"]
     for c in commands:
         args += ["-ex", c]
     return run(args + [path]).stdout
