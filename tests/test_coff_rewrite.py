@@ -124,6 +124,8 @@ def test_passthrough_gives_the_same_dwarf_and_layout(tmp_path, corpus, name):
     assert {n: v for n, v in after.items() if not _is_debug(n)} == {n: v for n, v in before.items()
                                                                     if not _is_debug(n)}
     assert {n: int(v[0], 16) for n, v in after.items() if _is_debug(n)} == dwarf.sizes()
+    old_data, new_data = section_data(src), section_data(out)
+    assert [d for n, d in new_data if not _is_debug(n)] == [d for n, d in old_data if not _is_debug(n)]
     if name in OBJECTS:
         verify(out)
         # The relocations of code and data are the input's; the debug sections' are re-created against the same
@@ -414,6 +416,13 @@ def test_what_points_into_the_old_debug_sections_is_refused(corpus):
     directory = int.from_bytes(data[0x3C:0x40], "little") + 24 + 112 + 8 * 6  # the Debug directory
     data[directory:directory + 8] = debug_info.to_bytes(4, "little") + (28).to_bytes(4, "little")
     assert "data directory 6 points into .debug_info" in _one_error(bytes(data), handmade_dwarf(5))
+
+
+def section_data(path: Path) -> list[tuple[str, str]]:
+    """(name, hex dump of the contents) of every section, in section table order, from llvm-readobj-14."""
+    out = run([require_tool("llvm-readobj-14"), "--sections", "--section-data", path]).stdout
+    return [(m[1], m[2] or "") for m in re.finditer(r"^    Name: (\S+) .*?\n(?:    SectionData \(\n(.*?)^    \)\n)?"
+                                                   r"  \}", out, re.M | re.S)]
 
 
 def readobj_sections(path: Path) -> str:
