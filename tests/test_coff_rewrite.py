@@ -22,7 +22,7 @@ from test_coff_object import link_with_mingw_ld
 from dwarfkit import Address, ContentSection, Encoding, SectionKind, Symbol, SymbolKind
 from dwarfkit.backends.coff import write_object, write_pe
 from dwarfkit.backends.coff.rewrite import rewrite, rewrite_bytes
-from dwarfkit.errors import ContainerError
+from dwarfkit.errors import ContainerError, RelocationError
 from dwarfkit.expr import Expr
 from dwarfkit.program import DwarfBuilder
 from dwarfkit.reader.container import open_debug_file
@@ -233,6 +233,32 @@ def test_cxx_object_with_comdat_sections(tmp_path, wine, compiler):
     assert sessions[1] == sessions[0]
 
 
+def test_arm64_object_and_lld_link_image(tmp_path, corpus):
+    """ARM64 (no MinGW toolchain here): the rewritten clang object links with lld-link like the original, and the
+    linked image, laid out by lld rather than MinGW ld, rewrites too; llvm-dwarfdump and gdb read them the same."""
+    lld = require_tool("lld-link-14")
+    src = corpus / "coff" / "shapes-clang-arm64.obj"
+    obj = tmp_path / "shapes.obj"
+    rewrite(src, obj, passthrough(src))
+    images = []
+    for path in (src, obj):
+        exe = tmp_path / f"{path.stem}-{len(images)}.exe"
+        # memset stays unresolved: nothing runs the image, debuggers only read it.
+        run([lld, "/machine:arm64", "/entry:run", "/subsystem:console", "/nodefaultlib", "/force:unresolved",
+             "/debug:dwarf", f"/out:{exe}", path])
+        images.append(exe)
+    rewritten = tmp_path / "relinked.exe"
+    rewrite(images[0], rewritten, passthrough(images[0]))
+    images.append(rewritten)
+    session = ["info line fib", "info address counter", "ptype struct shape", "info scope total_area"]
+    original = gdb(images[0], *session)
+    assert "Symbol \"counter\" is static storage" in original
+    for exe in images[1:]:
+        assert dwarfdump(exe, "--debug-info") == dwarfdump(images[0], "--debug-info")
+        assert dwarfdump(exe, "--debug-line") == dwarfdump(images[0], "--debug-line")
+        assert gdb(exe, *session) == original
+
+
 def handmade_dwarf(version: int) -> DwarfSections:
     """DWARF of our own over the corpus' shapes.c objects: symbols by name, a section-relative address, lines."""
     dw = DwarfBuilder(Encoding(version=version, address_size=8))
@@ -429,14 +455,18 @@ def readobj_sections(path: Path) -> str:
     return run([require_tool("llvm-readobj-14"), "--sections", path]).stdout
 
 
-def test_unknown_or_ambiguous_symbol_names_the_relocation(corpus):
+def test_unknown_symbol_section_or_dwarf64_offset_names_the_relocation(corpus):
     data = (corpus / "coff" / "shapes-mingw-O0-dwarf5.obj").read_bytes()
     dwarf = DwarfSections(Encoding())
     dwarf.add(Section(".debug_info", bytearray(16), [Relocation(8, 8, RelocKind.ADDRESS, "no_such_symbol")]))
     assert ".debug_info+0x8: relocation against 'no_such_symbol'" in _one_error(data, dwarf)
     dwarf = DwarfSections(Encoding())
     dwarf.add(Section(".debug_info", bytearray(16), [Relocation(0, 4, RelocKind.SECTION, ".debug_str")]))
-    with pytest.raises(Exception, match=r"\.debug_info\+0x0: offset into section '\.debug_str'"):
+    with pytest.raises(RelocationError, match=r"\.debug_info\+0x0: offset into section '\.debug_str'"):
+        rewrite_bytes(data, dwarf)
+    dwarf.add(Section(".debug_str", bytearray(b"x\0")))
+    dwarf.sections[".debug_info"].relocations[0] = Relocation(0, 8, RelocKind.SECTION, ".debug_str")
+    with pytest.raises(RelocationError, match=r"\.debug_info\+0x0: 8-byte offset .* \(no DWARF64 in COFF objects\)"):
         rewrite_bytes(data, dwarf)
 
 
