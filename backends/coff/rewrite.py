@@ -10,15 +10,17 @@ table with the new names appended. New relocations: SECTION/UNIT -> ``SECREL`` a
 symbol, ADDRESS -> ``ADDR64``/``ADDR32``, PCREL -> ``REL32``, TLS_OFFSET -> ``SECREL`` (a thread-local's offset in
 ``.tls``) against the symbol of that name, else the section symbol of the section of that name.
 
-Images (MinGW ld): the debug sections must be the last ones of the section table, as ld puts them. The file up to
-the end of the last other section is kept byte for byte (headers, code, data, ``.reloc``); the new debug sections
-follow at the next ``FileAlignment``/``SectionAlignment`` boundaries, then the symbol and string tables. Changed
-header fields: ``NumberOfSections``, ``PointerToSymbolTable``, ``SizeOfImage`` and ``CheckSum`` (when the input had
-one). Symbolic relocations are resolved through the input's symbol table (``load`` gives plain addresses for images).
+Images (MinGW ld, lld-link): the debug sections must be the last ones of the section table, as both put them. The
+file up to the end of the last other section is kept byte for byte (headers, code, data, ``.reloc``); the new debug
+sections follow at the next ``FileAlignment``/``SectionAlignment`` boundaries, then the symbol and string tables.
+Changed header fields: ``NumberOfSections``, ``PointerToSymbolTable``, ``SizeOfImage`` and ``CheckSum`` (when the
+input had one). Symbolic relocations are resolved through the input's symbol table, a section's name to the
+section (``load`` gives plain addresses for images).
 
 Refused with a ContainerError: ``compress=True`` (COFF has no compressed sections), /bigobj and 32-bit files, images
 with a certificate table or data after the symbol and string tables (it would be lost), a section table that
-outgrows ``SizeOfHeaders``.
+outgrows ``SizeOfHeaders``, and what would silently point elsewhere afterwards: a kept section's relocation against
+a symbol in a replaced debug section, a data directory inside one, a relocation against an unknown or ambiguous name.
 """
 from __future__ import annotations
 
