@@ -15,7 +15,9 @@ DWARF sections), then the object (``object_file``: section symbols for ``SECREL`
 resolved, ``.reloc`` entries for absolute addresses, a COFF symbol table for debuggers), with its parts
 ``pe_headers`` (DOS stub, optional header, GNU's checksum), ``imports`` (``.idata`` and the ``__imp_<f>`` slots),
 ``thunks`` (``jmp [rip+__imp_f]`` / ``adrp+ldr+br`` for calls to an import by name) and ``base_relocations``
-(``.reloc``); ``incremental`` rewrites an image's DWARF in place.
+(``.reloc``); ``incremental`` rewrites an image's DWARF in place. ``rewrite`` (``rewrite``/``rewrite_bytes``, for
+``dwarfkit convert``) replaces the DWARF of an existing object or MinGW image, with ``input_file`` (parse an existing
+file, every structure bounds-checked) and ``symbol_edit`` (its symbol table with indices kept, sections renumbered).
 
 Relocations (objects): SECTION/UNIT -> ``SECREL`` (4 bytes only, so no DWARF64), ADDRESS -> ``ADDR64``/``ADDR32``,
 PCREL -> ``REL32``, ENTRY none. Images resolve them all and list absolute code/data addresses in ``.reloc``.

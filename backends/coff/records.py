@@ -33,6 +33,20 @@ class StringTable:
         self._data = bytearray(4)
         self._offsets: dict[bytes, int] = {}
 
+    @classmethod
+    def extending(cls, table: bytes) -> StringTable:
+        """A table that keeps an existing file's ``table`` (size field included) at the same offsets, so the names
+        that point into it stay valid, and appends new names after it, reusing the names it already holds."""
+        out = cls()
+        if len(table) > 4:
+            out._data = bytearray(table if table.endswith(b"\0") else table + b"\0")
+            start = 4
+            while start < len(out._data):
+                end = out._data.index(b"\0", start)
+                out._offsets.setdefault(bytes(out._data[start:end]), start)
+                start = end + 1
+        return out
+
     def offset(self, name: bytes) -> int:
         found = self._offsets.get(name)
         if found is None:

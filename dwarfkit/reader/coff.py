@@ -1,5 +1,14 @@
 """COFF container reader: objects (``SECREL``/``ADDR64``/``ADDR32`` relocations applied) and PE images.
 
+For objects, every relocation of a debug section is also kept in ``DebugFile.relocations`` as a ``SymbolRef``, so
+that ``dwarfkit.load`` can rebuild symbolic addresses and a rewriter can re-create the relocation. The kind is decided
+by the target first, then by the type: any relocation against a DWARF section's symbol is ``section`` (symbol =
+normalised name ``debug_str``; clang 14 writes ``ADDR32`` for ``DW_FORM_line_strp``, meaning the same offset), ``REL32``
+is ``pcrel``, a ``SECREL`` against any other section is ``tls`` (the offset of a thread-local symbol in ``.tls``),
+``ADDR64``/``ADDR32`` are ``address``. Other types (``ADDR32NB`` ...) are neither applied nor kept. ``addend`` is the
+value in place (plus the symbol's own value for ``section``), except that ``pcrel`` counts from the field as
+``DwarfSections`` does, where ``REL32`` counts from the byte after it (in place - 4).
+
 Long section names (``/123``, an offset into the string table) are resolved, which is how MinGW names
 ``.debug_info`` and friends. The COFF constants live once, in the COFF backend's constants
 module.
@@ -10,7 +19,7 @@ import struct
 
 from ..backends.coff import constants as c
 from ..errors import ContainerError
-from .debugfile import CodeSection, DebugFile, normalise_section_name
+from .debugfile import CodeSection, DebugFile, SymbolRef, normalise_section_name
 
 # A section header: name, virtual size, virtual address, raw size, raw pointer, relocation pointer and count, flags.
 SectionHeader = tuple[str, int, int, int, int, int, int, int]
@@ -24,6 +33,7 @@ SECREL = {"x86_64": c.IMAGE_REL_AMD64_SECREL, "aarch64": c.IMAGE_REL_ARM64_SECRE
 ADDRESS = {"x86_64": {c.IMAGE_REL_AMD64_ADDR64: 8, c.IMAGE_REL_AMD64_ADDR32: 4},
            "aarch64": {c.IMAGE_REL_ARM64_ADDR64: 8, c.IMAGE_REL_ARM64_ADDR32: 4},
            "i386": {c.IMAGE_REL_I386_DIR32: 4}, "arm": {c.IMAGE_REL_ARM_ADDR32: 4}}
+REL32 = {"x86_64": c.IMAGE_REL_AMD64_REL32, "aarch64": c.IMAGE_REL_ARM64_REL32}
 IMAGE_SCN_CNT_CODE, IMAGE_SCN_MEM_EXECUTE = c.IMAGE_SCN_CNT_CODE, c.IMAGE_SCN_MEM_EXECUTE
 PE32_MAGIC, PE32PLUS_MAGIC = c.IMAGE_NT_OPTIONAL_HDR32_MAGIC, c.IMAGE_NT_OPTIONAL_HDR64_MAGIC
 
@@ -87,7 +97,9 @@ def read_coff(path: str, data: bytes) -> DebugFile:
                 out.code.append(CodeSection(name, vaddr + image_base, raw))
             continue
         if not is_image and nrel:
-            raw = _relocate(out, name, raw, data, relptr, nrel, symbols, arch)
+            refs: dict[int, SymbolRef] = {}
+            raw = _relocate(out, name, raw, data, relptr, nrel, symbols, arch, headers, refs)
+            out.relocations[dwarf_name] = refs
         out.sections[dwarf_name] = raw
         out.addresses[dwarf_name] = vaddr + image_base
         out.section_offsets[dwarf_name] = rptr
@@ -103,9 +115,14 @@ def _long_name(data: bytes, name: str, strtab: int) -> str:
     return name
 
 
-def _symbols(data: bytes, symptr: int, nsyms: int, headers: list[SectionHeader]) -> list[tuple[int, int] | None]:
-    """(offset in its section, address) of every symbol-table slot; None for aux records and absent ones."""
-    out: list[tuple[int, int] | None] = []
+# One symbol-table slot: its offset in its section, its address, its name and its section number.
+_Symbol = tuple[int, int, str, int]
+
+
+def _symbols(data: bytes, symptr: int, nsyms: int, headers: list[SectionHeader]) -> list[_Symbol | None]:
+    """Every symbol-table slot; None for aux records and absent ones."""
+    out: list[_Symbol | None] = []
+    strtab = symptr + 18 * nsyms
     i = 0
     while i < nsyms:
         o = symptr + 18 * i
@@ -115,14 +132,41 @@ def _symbols(data: bytes, symptr: int, nsyms: int, headers: list[SectionHeader])
         address = value
         if 0 < section <= len(headers):
             address += headers[section - 1][2]
-        out.append((value, address))
+        out.append((value, address, _symbol_name(data, o, strtab), section))
         out.extend([None] * naux)
         i += 1 + naux
     return out
 
 
+def _symbol_name(data: bytes, at: int, strtab: int) -> str:
+    raw = data[at:at + 8]
+    if raw[:4] == b"\0\0\0\0":
+        start = strtab + int.from_bytes(raw[4:8], "little")
+        end = data.find(b"\0", start)
+        return data[start:end].decode("latin-1") if start < len(data) and end != -1 else ""
+    return raw.split(b"\0", 1)[0].decode("latin-1")
+
+
+def _symbol_ref(symbol: _Symbol, rtype: int, in_place: int, arch: str,
+                headers: list[SectionHeader]) -> SymbolRef | None:
+    """What one relocation refers to (see the module docstring), or None for a type that is not kept."""
+    value, _address, name, number = symbol
+    section = headers[number - 1][0] if 0 < number <= len(headers) else ""
+    debug = normalise_section_name(section)
+    if debug is not None and debug != "eh_frame":
+        return SymbolRef(debug, in_place + value, "section")
+    if rtype == REL32.get(arch):
+        return SymbolRef(name, in_place - 4, "pcrel")
+    if rtype == SECREL.get(arch):
+        return SymbolRef(name, in_place, "tls")
+    if rtype in ADDRESS.get(arch, {}):
+        return SymbolRef(name, in_place, "address")
+    return None
+
+
 def _relocate(out: DebugFile, name: str, raw: bytes, data: bytes, relptr: int, nrel: int,
-              symbols: list[tuple[int, int] | None], arch: str) -> bytes:
+              symbols: list[_Symbol | None], arch: str, headers: list[SectionHeader],
+              refs: dict[int, SymbolRef]) -> bytes:
     buf = bytearray(raw)
     if relptr + 10 * nrel > len(data):
         out.problems.append(f"{name}: relocation table at 0x{relptr:x} is past the end of the file")
@@ -135,6 +179,11 @@ def _relocate(out: DebugFile, name: str, raw: bytes, data: bytes, relptr: int, n
         if symbol is None:
             out.problems.append(f"{name}: relocation {i} at 0x{vaddr:x} names symbol {symindex}, which is not one")
             continue
+        size = 4 if rtype in (secrel, REL32.get(arch)) else addresses.get(rtype, 0)
+        if size and vaddr + size <= len(buf):
+            ref = _symbol_ref(symbol, rtype, int.from_bytes(buf[vaddr:vaddr + size], "little"), arch, headers)
+            if ref is not None:
+                refs[vaddr] = ref
         if rtype == secrel:
             size, value = 4, symbol[0]
         elif rtype in addresses:

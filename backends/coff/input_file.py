@@ -1,0 +1,228 @@
+"""An existing COFF object or PE32+ image, parsed just enough to rewrite its debug sections (``rewrite.py``).
+
+Every structure is checked against the file's size while parsing, so a truncated or hostile file becomes one
+:class:`ContainerError` naming the file, the structure and its offset, never an ``IndexError`` later. Everything is
+kept as raw bytes next to the decoded fields (section names as their 8-byte ``/NN`` field, symbol records as
+18-byte slots) so that a rewrite can copy what it does not change byte for byte.
+"""
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+from dwarfkit.errors import ContainerError
+
+from . import constants as C
+from .pe_headers import PE_SIGNATURE
+
+_SECTION = struct.Struct("<8sIIIIIIHHI")
+_SYMBOL = struct.Struct("<8sIhHBB")
+_FILE_HEADER = struct.Struct("<HHIIIHH")
+_LINENUMBER_SIZE = 6
+
+# PE32+ optional header fields, by offset from its start.
+OPT_FILE_ALIGNMENT = 36
+OPT_SECTION_ALIGNMENT = 32
+OPT_SIZE_OF_IMAGE = 56
+OPT_SIZE_OF_HEADERS = 60
+OPT_CHECKSUM = 64
+OPT_IMAGE_BASE = 24
+OPT_DIRECTORIES = 112
+IMAGE_DIRECTORY_ENTRY_SECURITY = 4
+
+
+def is_debug_section(name: str) -> bool:
+    """The sections a rewrite replaces: every DWARF section (``.debug_macro`` and vendors' too), never
+    ``.eh_frame``, which the program's runtime may use."""
+    return name.startswith((".debug_", ".zdebug_"))
+
+
+@dataclass
+class InputSection:
+    number: int
+    """1-based, as symbols refer to it."""
+    name: str
+    raw_name: bytes
+    """The 8-byte Name field as the file has it (``/4`` for a long name)."""
+    virtual_size: int
+    virtual_address: int
+    raw_size: int
+    raw_pointer: int
+    relocation_pointer: int
+    linenumber_pointer: int
+    relocation_count: int
+    """Records in the relocation table, the overflow record of IMAGE_SCN_LNK_NRELOC_OVFL included."""
+    linenumber_count: int
+    flags: int
+
+    @property
+    def is_debug(self) -> bool:
+        return is_debug_section(self.name)
+
+
+@dataclass
+class InputSymbol:
+    index: int
+    name: str
+    value: int
+    section: int
+    type: int
+    storage: int
+    aux: int
+
+    def is_section_definition(self, sections: list[InputSection]) -> bool:
+        """A static symbol named after its section with a section definition record, as assemblers write one
+        per section (linked images keep one per input object, at that object's offset)."""
+        return (self.storage == C.IMAGE_SYM_CLASS_STATIC and self.aux >= 1 and self.type == C.IMAGE_SYM_TYPE_NULL
+                and 0 < self.section <= len(sections) and sections[self.section - 1].name == self.name)
+
+
+@dataclass
+class InputFile:
+    path: str
+    data: bytes
+    header: int
+    """Offset of the COFF file header (after ``PE\\0\\0`` in an image)."""
+    machine: int
+    symbol_pointer: int
+    symbol_count: int
+    optional_size: int
+    sections: list[InputSection]
+    symbols: list[InputSymbol]
+    strings: bytes
+    """The whole string table, its 4-byte size included (``b""`` when the file has none)."""
+
+    @property
+    def is_image(self) -> bool:
+        return self.header != 0
+
+    @property
+    def optional(self) -> int:
+        return self.header + C.FILE_HEADER_SIZE
+
+    @property
+    def section_table(self) -> int:
+        return self.optional + self.optional_size
+
+    def optional_field(self, offset: int, fmt: str = "I") -> int:
+        return int(struct.unpack_from("<" + fmt, self.data, self.optional + offset)[0])
+
+    def symbol_records(self) -> bytes:
+        return self.data[self.symbol_pointer:self.symbol_pointer + C.SYMBOL_SIZE * self.symbol_count]
+
+    def raw_data(self, s: InputSection) -> bytes:
+        return self.data[s.raw_pointer:s.raw_pointer + s.raw_size] if s.raw_pointer else b""
+
+    def relocation_records(self, s: InputSection) -> bytes:
+        start = s.relocation_pointer
+        return self.data[start:start + C.RELOCATION_SIZE * s.relocation_count] if s.relocation_count else b""
+
+    def linenumber_records(self, s: InputSection) -> bytes:
+        start = s.linenumber_pointer
+        return self.data[start:start + _LINENUMBER_SIZE * s.linenumber_count] if s.linenumber_count else b""
+
+    def fail(self, message: str) -> ContainerError:
+        return ContainerError(f"{self.path}: {message}")
+
+
+def parse(data: bytes, path: str) -> InputFile:
+    """The headers, sections, symbols and strings of a COFF object or PE32+ image (AMD64 or ARM64)."""
+    header = 0
+    if data[:2] == b"MZ":
+        if len(data) < 0x40:
+            raise ContainerError(f"{path}: DOS header is truncated (0x{len(data):x} bytes)")
+        header = int.from_bytes(data[0x3C:0x40], "little")
+        if data[header:header + 4] != PE_SIGNATURE:
+            raise ContainerError(f"{path}: no PE signature at 0x{header:x}")
+        header += len(PE_SIGNATURE)
+    elif data[:4] == b"\0\0\xff\xff":
+        raise ContainerError(f"{path}: /bigobj COFF objects are not supported")
+    _need(data, path, header, C.FILE_HEADER_SIZE, "COFF file header")
+    machine, count, _, symbol_pointer, symbol_count, optional_size, _ = _FILE_HEADER.unpack_from(data, header)
+    if machine not in (C.IMAGE_FILE_MACHINE_AMD64, C.IMAGE_FILE_MACHINE_ARM64):
+        raise ContainerError(f"{path}: COFF machine 0x{machine:04x} at 0x{header:x}: only AMD64 and ARM64 files "
+                             f"can be rewritten")
+    optional = header + C.FILE_HEADER_SIZE
+    if header:
+        _need(data, path, optional, optional_size, "optional header")
+        if optional_size < OPT_DIRECTORIES or int.from_bytes(data[optional:optional + 2], "little") \
+                != C.IMAGE_NT_OPTIONAL_HDR64_MAGIC:
+            raise ContainerError(f"{path}: optional header at 0x{optional:x} is not a PE32+ one")
+    strings = _string_table(data, path, symbol_pointer, symbol_count)
+    table = optional + optional_size
+    _need(data, path, table, C.SECTION_HEADER_SIZE * count, f"section table ({count} headers)")
+    sections = [_section(data, path, table + C.SECTION_HEADER_SIZE * i, i + 1, strings, bool(header))
+                for i in range(count)]
+    out = InputFile(path, data, header, machine, symbol_pointer, symbol_count, optional_size, sections, [], strings)
+    out.symbols = _symbols(out)
+    return out
+
+
+def _need(data: bytes, path: str, start: int, size: int, what: str) -> None:
+    if start < 0 or size < 0 or start + size > len(data):
+        raise ContainerError(f"{path}: {what} at 0x{start:x} (0x{size:x} bytes) runs past the end of the file "
+                             f"(0x{len(data):x})")
+
+
+def _string_table(data: bytes, path: str, symbol_pointer: int, symbol_count: int) -> bytes:
+    if not symbol_pointer:
+        return b""
+    _need(data, path, symbol_pointer, C.SYMBOL_SIZE * symbol_count, f"symbol table ({symbol_count} records)")
+    start = symbol_pointer + C.SYMBOL_SIZE * symbol_count
+    if start == len(data):
+        return b""
+    _need(data, path, start, 4, "string table size")
+    size = int.from_bytes(data[start:start + 4], "little")
+    if size < 4:
+        raise ContainerError(f"{path}: string table at 0x{start:x} claims {size} bytes, less than its own size field")
+    _need(data, path, start, size, "string table")
+    return data[start:start + size]
+
+
+def _string(strings: bytes, offset: int, path: str, what: str) -> str:
+    end = strings.find(b"\0", offset)
+    if offset < 4 or end < 0:
+        raise ContainerError(f"{path}: {what}: string table offset {offset} is not a name in the string table "
+                             f"(0x{len(strings):x} bytes)")
+    return strings[offset:end].decode("utf-8", "replace")
+
+
+def _section(data: bytes, path: str, at: int, number: int, strings: bytes, is_image: bool) -> InputSection:
+    raw_name, vsize, vaddr, raw_size, raw_pointer, reloc_pointer, line_pointer, nreloc, nline, flags = \
+        _SECTION.unpack_from(data, at)
+    name = raw_name.rstrip(b"\0").decode("utf-8", "replace")
+    if name.startswith("/") and name[1:].isdigit():
+        name = _string(strings, int(name[1:]), path, f"section {number} at 0x{at:x}")
+    where = f"section {number} ({name})"
+    if raw_pointer:
+        _need(data, path, raw_pointer, raw_size, f"{where} raw data")
+    if is_image:
+        nreloc = nline = 0  # meaningless in images (ld writes zeros)
+    elif flags & C.IMAGE_SCN_LNK_NRELOC_OVFL and nreloc == C.MAX_RELOCATIONS_IN_HEADER:
+        _need(data, path, reloc_pointer, C.RELOCATION_SIZE, f"{where} relocation count record")
+        nreloc = int.from_bytes(data[reloc_pointer:reloc_pointer + 4], "little")
+    _need(data, path, reloc_pointer, C.RELOCATION_SIZE * nreloc, f"{where} relocations")
+    _need(data, path, line_pointer, _LINENUMBER_SIZE * nline, f"{where} line numbers")
+    return InputSection(number, name, raw_name, vsize, vaddr, raw_size, raw_pointer, reloc_pointer, line_pointer,
+                        nreloc, nline, flags)
+
+
+def _symbols(f: InputFile) -> list[InputSymbol]:
+    out: list[InputSymbol] = []
+    index = 0
+    while index < f.symbol_count:
+        at = f.symbol_pointer + C.SYMBOL_SIZE * index
+        raw_name, value, section, type_, storage, aux = _SYMBOL.unpack_from(f.data, at)
+        if raw_name[:4] == b"\0\0\0\0":
+            name = _string(f.strings, int.from_bytes(raw_name[4:], "little"), f.path, f"symbol {index}")
+        else:
+            name = raw_name.rstrip(b"\0").decode("utf-8", "replace")
+        if index + 1 + aux > f.symbol_count:
+            raise f.fail(f"symbol {index} ({name}) at 0x{at:x} has {aux} auxiliary records past the end of the "
+                         f"symbol table ({f.symbol_count} records)")
+        if section > len(f.sections):
+            raise f.fail(f"symbol {index} ({name}) at 0x{at:x} is in section {section}; the file has "
+                         f"{len(f.sections)}")
+        out.append(InputSymbol(index, name, value, section, type_, storage, aux))
+        index += 1 + aux
+    return out
