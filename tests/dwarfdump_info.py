@@ -44,6 +44,8 @@ _CU_RELATIVE_OP = re.compile(r"\b(DW_OP_call2|DW_OP_call4|DW_OP_GNU_parameter_re
 _ABSOLUTE_OP = re.compile(r"\b(DW_OP_call_ref|DW_OP_GNU_variable_value|DW_OP_implicit_pointer|"
                           r"DW_OP_GNU_implicit_pointer) 0x([0-9a-f]+)")
 _INDEXED_OP = re.compile(r"\b(DW_OP_addrx|DW_OP_GNU_addr_index|DW_OP_constx|DW_OP_GNU_const_index) 0x([0-9a-f]+)")
+_UNIT_REF = re.compile(r"\{0x([0-9a-f]+)\}")
+_REF_ADDR = re.compile(r"\s*0x([0-9a-f]+)")
 _RAW_TAIL = re.compile(r"<decoding error>((?: [0-9a-f]{2})+)")
 
 
@@ -228,10 +230,10 @@ class InfoParser:
 
     def _target(self, die: _Die, form: str, raw: str) -> _Die | None:
         if form in UNIT_REF_FORMS:
-            m = re.search(r"\{0x([0-9a-f]+)\}", raw)
+            m = _UNIT_REF.search(raw)
             return self.dies.get((die.section, int(m[1], 16))) if m else None
         if form == "DW_FORM_ref_addr":
-            m = re.match(r"\s*0x([0-9a-f]+)", raw)
+            m = _REF_ADDR.match(raw)
             return self.dies.get((".debug_info", int(m[1], 16))) if m else None
         if form == "DW_FORM_ref_sig8":
             unit = self.signatures.get(int(raw.strip().split()[0], 16))
@@ -276,7 +278,7 @@ class InfoParser:
             return raw.strip() == "true" or (raw.strip().startswith("0x") and int(raw.strip(), 16) != 0)
         if form in EXPR_FORMS:
             expr = self._expr(die, raw)
-            if name == "DW_AT_data_member_location" and (m := re.fullmatch(r"DW_OP_plus_uconst 0x([0-9a-f]+)", expr)):
+            if name == "DW_AT_data_member_location" and (m := _PLUS_UCONST.fullmatch(expr)):
                 return int(m[1], 16)  # DWARF 2's way of saying a constant offset
             return expr
         if form in ("DW_FORM_loclistx", "DW_FORM_rnglistx") or \
@@ -358,7 +360,7 @@ _DROP = _Dropped()
 
 
 def _string(raw: str) -> str:
-    m = re.search(r'"(.*)"\s*$', raw, re.S)
+    m = _QUOTED.search(raw)
     return f'"{m[1]}"' if m else raw.strip()
 
 
@@ -368,6 +370,8 @@ def _address(raw: str) -> Address | str:
 
 
 _HEX = re.compile(r"0x[0-9a-f]+")
+_QUOTED = re.compile(r'"(.*)"\s*$', re.S)
+_PLUS_UCONST = re.compile(r"DW_OP_plus_uconst 0x([0-9a-f]+)")
 _DECIMAL = re.compile(r"-?\d+")
 
 
