@@ -162,7 +162,7 @@ def _compare_frames(out: list[str], a: list[FrameEntry], b: list[FrameEntry]) ->
 _OFFSETS = re.compile(r"0x[0-9a-fA-F]+")
 
 
-def verify_findings(path: str | Path, *, timeout: float = 60) -> list[str]:
+def verify_findings(path: str | Path, *, timeout: float = 30) -> list[str]:
     """What ``llvm-dwarfdump-14 --verify`` (``llvm: ...``) and ``dwarfkit verify`` (``dwarfkit: ...``) find in
     ``path``, one line per finding with hex numbers masked as ``0x?`` (two layouts of the same DWARF put the same
     problem at other offsets). A verifier past ``timeout`` seconds is one finding saying so."""
@@ -195,7 +195,7 @@ def _llvm_findings(text: str) -> list[str]:
     return found
 
 
-def new_findings(orig: str | Path, new: str | Path, *, timeout: float = 60) -> list[str]:
+def new_findings(orig: str | Path, new: str | Path, *, timeout: float = 30) -> list[str]:
     """The findings of :func:`verify_findings` on ``new`` that ``orig`` does not have (as many times)."""
     return sorted((Counter(verify_findings(new, timeout=timeout)) -
                    Counter(verify_findings(orig, timeout=timeout))).elements())

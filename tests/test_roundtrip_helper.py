@@ -205,3 +205,16 @@ def test_verifiers_find_nothing_new_in_a_copy_and_a_broken_file_index_in_a_broke
     assert any(x.startswith("llvm: ") for x in found), found
     assert verify_findings(broken) != verify_findings(original)
     assert f"{where} / DW_AT_decl_file" in "\n".join(compare(original, broken))
+
+
+@pytest.mark.parametrize("name", ["elf/shapes-gcc-O0-dwarf5.o", "elf/shapes-gcc-x86_64"])  # -O2: --verify hangs
+def test_the_same_dwarf_re_encoded_is_clean(tmp_path: Path, name: str) -> None:
+    """Compressing the debug sections (what ``convert --compress`` does) changes every byte and no meaning."""
+    require_tool("llvm-dwarfdump-14")
+    objcopy = require_tool("objcopy")
+    original = require_corpus() / name
+    compressed = tmp_path / "compressed"
+    subprocess.run([objcopy, "--compress-debug-sections=zlib", str(original), str(compressed)], check=True)
+    assert original.read_bytes() != compressed.read_bytes()
+    assert compare(original, compressed) == []
+    assert new_findings(original, compressed) == []
