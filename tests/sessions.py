@@ -1,0 +1,183 @@
+"""The debugger-session instrument of issue 15: build a program of our own from objects (optionally transformed, e.g.
+by ``dwarfkit convert``), link it, and record what gdb and lldb-14 show a user, as a transcript two builds can be
+compared by.
+
+>>> exe = build(program("c"), "gcc", "ld", tmp / "orig")                          # -O2 -g, GNU ld
+>>> new = build(program("c"), "gcc", "lld", tmp / "conv", transform=convert_object)  # each .o through the transform
+>>> compare_transcripts(transcript(exe, "gdb", program("c")), transcript(new, "gdb", program("c")))   # [] if same
+
+* :func:`program` -- ``"c"`` (tests/programs/features.c), ``"cpp"`` (features.cpp), ``"multi"`` (a generated
+  program of 9 files and about 3000 lines, tests/programs/multifile.py, written into ``folder``): sources, the
+  functions to break at (every function), the types to ``ptype``, the language.
+* :func:`build` -- each source to an object with ``COMPILER -O2 -g -c`` (gcc, g++, clang-14, clang++-14; run in the
+  source folder, so two builds have the same DWARF paths), ``transform(obj) -> new obj`` on each, then a link
+  through the same compiler driver with GNU ld (``"ld"``) or ld.lld-14 (``"lld"``). The executable is named after
+  the program, so two builds differ only in their folder.
+* :func:`transcript` -- with gdb: ``ptype`` of every type and ``info line`` of every function, then a run with a
+  breakpoint at every function and at each stop ``bt``, ``info args``, ``info locals``, ``finish``; with lldb-14 the
+  same as ``type lookup``, ``source info -n``, ``bt``, ``frame variable``, ``finish``. Normalised: the program's
+  path and folder, process ids, stack addresses (which move with the environment and the path's length) and
+  glibc's pointer-guarded jmp_buf are masked; code and data addresses are kept (a DWARF-only conversion does not
+  move them).
+* :func:`convert_transform` -- ``transform=convert_transform(**options)`` runs ``dwarfkit.convert`` on each object.
+* :func:`compare_transcripts` -- the differing lines, as a unified diff (empty if the same).
+"""
+from __future__ import annotations
+
+import difflib
+import importlib.util
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
+
+from debuggers import session as run_session
+
+from dwarfkit import debuggers
+
+PROGRAMS = Path(__file__).resolve().parent / "programs"
+COMPILERS = {"gcc": "c", "clang-14": "c", "g++": "c++", "clang++-14": "c++"}
+LINKERS = ("ld", "lld")
+Transform = Callable[[Path], Path]
+
+
+@dataclass(frozen=True)
+class Program:
+    """A program of ours: its sources, every function (to break at) and the named types (to ptype)."""
+    name: str
+    language: str
+    sources: tuple[Path, ...]
+    functions: tuple[str, ...]
+    types: tuple[str, ...]
+    lldb_types: tuple[str, ...]
+    max_stops: int
+
+    @property
+    def folder(self) -> Path:
+        return self.sources[0].parent
+
+
+def program(name: str, folder: str | Path | None = None) -> Program:
+    """``"c"``, ``"cpp"`` or ``"multi"`` (generated into ``folder``, which it needs)."""
+    functions: tuple[str, ...]
+    if name == "c":
+        functions = ("main", "build", "apply", "perimeter2", "weight_of", "fib", "dist2", "square", "color_name")
+        return Program("features-c", "c", (PROGRAMS / "features.c",), functions,
+                       ("struct point", "union number", "enum color", "struct shape", "measure_fn"),
+                       ("point", "number", "color", "shape", "measure_fn"), 400)
+    if name == "cpp":
+        functions = ("main", "total_area", "count_if_big", "util::largest", "util::twice", "util::Ring::push",
+                     "util::Ring::sum", "geo::Vec::dot", "geo::Rect::area", "geo::Rect::Rect", "geo::Circle::Circle",
+                     "geo::Circle::area", "geo::Rect::kind", "geo::Shape::kind")
+        types = ("geo::Vec", "geo::Shape", "geo::Rect", "geo::Circle", "util::Ring<int, 4>")
+        return Program("features-cpp", "c++", (PROGRAMS / "features.cpp",), functions, types, types, 400)
+    if name == "multi":
+        if folder is None:
+            raise ValueError("the multi-file program is generated: give the folder to write it into")
+        sources, functions = _multifile().generate(folder)
+        return Program("multi", "c", tuple(sources), tuple(functions), ("struct record", "enum level", "combine_fn"),
+                       ("record", "level", "combine_fn"), 3000)
+    raise ValueError(f"no program {name!r}: 'c', 'cpp' or 'multi'")
+
+
+def _multifile() -> ModuleType:
+    """tests/programs/multifile.py, loaded by path: tests/programs is a folder of sources, and the name
+    ``programs`` is tests/programs.py's."""
+    spec = importlib.util.spec_from_file_location("multifile", PROGRAMS / "multifile.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run(args: list[str], cwd: Path | None = None) -> None:
+    done = subprocess.run(args, capture_output=True, text=True, cwd=cwd)
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(args)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
+
+
+def build(prog: Program, compiler: str, linker: str, workdir: str | Path, transform: Transform | None = None,
+          extra_flags: tuple[str, ...] = ()) -> Path:
+    """The linked executable ``workdir/<program name>`` (see the module docstring)."""
+    if compiler not in COMPILERS:
+        raise ValueError(f"compiler {compiler!r}: one of {sorted(COMPILERS)}")
+    if linker not in LINKERS:
+        raise ValueError(f"linker {linker!r}: 'ld' (GNU) or 'lld'")
+    workdir = Path(workdir)
+    (workdir / "obj").mkdir(parents=True, exist_ok=True)
+    compiled = [workdir / "obj" / (source.stem + ".o") for source in prog.sources]
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:  # the multi-file program has 9 sources
+        list(pool.map(lambda job: _run([compiler, "-O2", "-g", *extra_flags, "-c", job[0].name, "-o", str(job[1])],
+                                       cwd=job[0].parent), zip(prog.sources, compiled, strict=True)))
+    objects: list[Path] = []
+    for obj in compiled:
+        if transform is not None:
+            new = Path(transform(obj))
+            if not new.is_file():
+                raise RuntimeError(f"the transform of {obj} returned {new}, which is no file")
+            obj = new
+        objects.append(obj)
+    exe = workdir / prog.name
+    link = [compiler, "-O2", *[str(o) for o in objects], "-o", str(exe)]
+    if linker == "lld":  # gcc's -fuse-ld=lld runs `ld.lld`, which Debian only installs as ld.lld-14
+        tools = workdir / "bin"
+        tools.mkdir(exist_ok=True)
+        if not (tools / "ld.lld").exists():
+            os.symlink(shutil.which("ld.lld-14") or "/usr/bin/ld.lld-14", tools / "ld.lld")
+        link[1:1] = ["-B", f"{tools}/", "-fuse-ld=lld"]
+    _run(link)
+    return exe
+
+
+def convert_transform(**options: object) -> Transform:
+    """A transform for :func:`build` that runs ``dwarfkit.convert(obj, obj-converted.o, **options)`` on each object
+    (``dwarf_version=4``, ...: whatever convert takes)."""
+    def transform(obj: Path) -> Path:
+        import dwarfkit  # convert is the lead's part of issue 15; looked up when a build uses it
+        out = obj.with_name(obj.stem + "-converted.o")
+        dwarfkit.convert(obj, out, **options)  # type: ignore[attr-defined]
+        return out
+    return transform
+
+
+_STACK = re.compile(r"\b0x0*7ff[0-9a-f]{9}\b")
+# lldb's `finish` out of main lands in glibc, whose start frame holds a jmp_buf mangled with a per-process random
+# pointer guard.
+_JMP_BUF = re.compile(r"jmp_buf = \(.*\)")
+
+
+def transcript(exe: str | Path, debugger: str, prog: Program, *, timeout: float = 300) -> str:
+    """What ``debugger`` (``"gdb"`` or ``"lldb"``) shows for ``prog`` built as ``exe`` (module docstring)."""
+    exe = Path(exe)
+    if debugger == "gdb":
+        static = run_session(debuggers.gdb, exe, [*(f"ptype {t}" for t in prog.types),
+                                                  *(f"info line {f}" for f in prog.functions)], complaints=0,
+                             timeout=timeout)
+        running = run_session(debuggers.gdb, exe, breakpoints=list(prog.functions),
+                              commands_per_stop=["bt", "info args", "info locals", "finish"],
+                              max_stops=prog.max_stops, complaints=0, timeout=timeout)
+    elif debugger == "lldb":
+        static = run_session(debuggers.lldb, exe, [*(f"type lookup {t}" for t in prog.lldb_types),
+                                                   *(f"source info -n {f}" for f in prog.functions)],
+                             stop_on_error=False, timeout=timeout)
+        running = run_session(debuggers.lldb, exe, breakpoints=list(prog.functions),
+                              commands_per_stop=["bt", "frame variable", "finish"], max_stops=prog.max_stops,
+                              timeout=timeout)
+    else:
+        raise ValueError(f"debugger {debugger!r}: 'gdb' or 'lldb'")
+    if running.exit_code != 0:
+        raise RuntimeError(f"{debugger} on {exe}: the program did not end with exit code 0 "
+                           f"({running.exit_code}); raise max_stops?\n{running.transcript[-2000:]}")
+    text = (f"=== {debugger}: types and lines\n{static.normalized(addresses=False)}\n"
+            f"=== {debugger}: {len(running.stops)} stops\n{running.normalized(addresses=False)}\n")
+    return _JMP_BUF.sub("jmp_buf = (<mangled>)", _STACK.sub("0xSTACK", text))
+
+
+def compare_transcripts(a: str, b: str, *, context: int = 2) -> list[str]:
+    """The unified diff of two transcripts (empty when they are the same)."""
+    return list(difflib.unified_diff(a.splitlines(), b.splitlines(), "first", "second", lineterm="", n=context))
