@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from conftest import CORPUS, require_corpus, require_tool
-from debuggers import gdb
+from debuggers import debug, gdb
 from elf_tools import execute, run
 from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
@@ -96,6 +96,84 @@ def test_rewritten_objects_link_and_debug_like_the_originals(tmp_path: Path, obj
         transcripts.append(without_pids(gdb(prog, SESSION)))
     assert "area (s=" in transcripts[0] and "shapes.c" in transcripts[0], transcripts[0]
     assert transcripts[1] == transcripts[0]
+
+
+def test_rewritten_aarch64_object_links_with_lld_and_debugs_under_qemu(tmp_path: Path) -> None:
+    src = require_corpus() / "elf" / "shapes-clang-aarch64.o"
+    rewritten = _pass_through(src, tmp_path / "shapes.o")
+    clang = [require_tool("clang-14"), "--target=aarch64-linux-gnu"]
+    support = []
+    for c in ("start_linux_aarch64.c", "freestanding.c"):
+        support.append(tmp_path / (c[:-2] + ".o"))
+        run(*clang, "-O0", "-g", "-c", require_corpus() / "src" / c, "-o", support[-1])
+    transcripts = []
+    for which, shapes in (("orig", src), ("conv", rewritten)):
+        (tmp_path / which).mkdir()
+        prog = tmp_path / which / "prog"
+        run(*clang, "-fuse-ld=lld", "-static", "-nostdlib", *support, shapes, "-o", prog)
+        assert execute(Arch.AARCH64, prog) == 59
+        transcripts.append(without_pids(debug(Arch.AARCH64, prog, ["break total_area", "run", "bt", "info locals",
+                                                                   "ptype struct shape", "info line fib"])))
+    assert "total_area (list=" in transcripts[0], transcripts[0]
+    assert transcripts[1] == transcripts[0]
+
+
+TLS = r"""
+__thread int tls_var = 3;
+static __thread long tls_static = 5;
+int get(void) { tls_static++; return tls_var + (int)tls_static; }
+int main(void) { return get() == 9 ? 0 : 1; }
+"""
+
+
+@pytest.mark.parametrize("compiler", ["gcc", "clang-14"])
+def test_thread_local_variables_keep_their_dtpoff_relocations(tmp_path: Path, compiler: str) -> None:
+    (tmp_path / "tls.c").write_text(TLS)
+    obj = tmp_path / "tls.o"
+    run(require_tool(compiler), "-O0", "-g", "-c", tmp_path / "tls.c", "-o", obj)
+    out = _pass_through(obj, tmp_path / "tls.rw.o")
+    relocations = run(require_tool("readelf"), "-r", "-W", out).stdout
+    assert "R_X86_64_DTPOFF" in relocations.split(".rela.debug_info'")[1].split("Relocation section")[0]
+    assert_rest_unchanged(obj.read_bytes(), out.read_bytes())
+    sessions = []
+    for o in (obj, out):
+        prog = tmp_path / f"{o.stem}-prog"
+        run(require_tool("gcc"), o, "-o", prog)
+        assert execute(Arch.X86_64, prog) == 0
+        sessions.append(without_pids(gdb(prog, ["break get", "run", "print tls_var", "print tls_static"]))
+                        .replace(str(prog), "PROG"))
+    assert "$1 = 3" in sessions[0] and "$2 = 5" in sessions[0], sessions[0]
+    assert sessions[1] == sessions[0]
+
+
+def test_more_than_0xff00_sections(tmp_path: Path) -> None:
+    """66000 function sections (gas -g): the section count and the name table index move to section 0's header,
+    symbols' section indices to SHT_SYMTAB_SHNDX; new section symbols come after 66000 locals."""
+    asm = tmp_path / "many.s"
+    asm.write_text("".join(f'.section .text.f{i},"ax",@progbits\n.globl f{i}\nf{i}:\n ret\n' for i in range(66000)))
+    obj = tmp_path / "many.o"
+    run(require_tool("as"), "-g", asm, "-o", obj)
+    dw = DwarfBuilder(Encoding(5, 4, 8))
+    cu = dw.compile_unit("many.s", comp_dir="/tmp", producer="dwarfkit tests", language="C99",
+                         low_pc=Address(".text.f65999"), high_pc=1)
+    cu.die("subprogram", name="last", low_pc=Address("f65999"), high_pc=1)
+    cu.die("subprogram", name="fourth", low_pc=Address(".text.f3"), high_pc=1)
+    rows = cu.line.sequence(Address("f65999"))
+    rows.row(0, 7)
+    rows.end(1)
+    out = tmp_path / "many.rw.o"
+    rewrite(obj, out, dw.emit())
+    header = run(require_tool("readelf"), "-h", "-W", out).stdout
+    assert "Number of section headers:         0 (66017)" in header, header
+    _verify(out)
+    (tmp_path / "start.s").write_text(".globl _start\n_start: call f3\n call f65999\n mov $60, %eax\n"
+                                      " mov $7, %edi\n syscall\n")
+    run(require_tool("as"), tmp_path / "start.s", "-o", tmp_path / "start.o")
+    prog = tmp_path / "prog"
+    run(require_tool("ld"), tmp_path / "start.o", out, "-o", prog)
+    assert execute(Arch.X86_64, prog) == 7
+    session = gdb(prog, ["info line f65999", "info scope fourth", "print &fourth == &f3"])
+    assert 'Line 7 of "many.s"' in session and "$1 = 1" in session, session
 
 
 CXX = r"""

@@ -19,6 +19,13 @@ per allocated section, relocations resolved, debug sections not loaded), ``debug
 existing executable's sections, its build-id note and our debug sections; the executable's copy gets a
 ``.gnu_debuglink``) and ``incremental`` (an executable whose DWARF is rewritten in place, one function at a time).
 
+Rewriting a file we did not write (``dwarfkit convert``): ``rewrite`` (``rewrite_bytes``, ``rewrite``,
+``rewrite_separate``: an object, executable or shared library with its DWARF replaced, everything else kept) over
+``elfinput`` (the input's headers, bounds-checked), ``symbol_edit`` (symbols and everything holding symbol indices,
+renumbered when section symbols go or come) and ``relayout`` (the loaded bytes stay, the rest is laid out after
+them). Import it as ``dwarfkit.backends.elf.rewrite``: the package does not re-export ``rewrite``, whose name is the
+module's.
+
 Imports: dwarfkit's foundations (``arch``, ``encoding``, ``errors``, ``image``, ``output``, ``sections``;
 ``dwarfkit.incremental`` for ``incremental.py``) and pyelftools (constants and enums; ``debugfile`` reads the
 executable with its ``ELFFile``). Never ``dwarfkit.reader``, the DIE-building core or another backend.

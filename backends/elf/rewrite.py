@@ -27,7 +27,6 @@ import io
 import os
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from elftools.elf.constants import SH_FLAGS
@@ -39,10 +38,11 @@ from dwarfkit.output import write_atomically
 from dwarfkit.sections import SYMBOLIC, DwarfSections, RelocKind
 
 from .contents import EH_FRAME, debug_section
-from .debugfile import debug_file_bytes, debuglink, final_sections, write_pair
-from .elffile import SHDR, SHDR_SIZE, ElfHeader, ElfSection
-from .elfinput import SHN_LORESERVE, SHN_XINDEX, SHT, InputElf, InputSection, read_input
+from .debugfile import DEBUGLINK, debug_file_bytes, debuglink, final_sections, write_pair
+from .elffile import ElfHeader, ElfSection
+from .elfinput import SHT, InputElf, InputSection, read_input
 from .objectfile import cleared
+from .relayout import OutSection, relayout
 from .symbol_edit import (
     RELA,
     SHT_LLVM_ADDRSIG,
@@ -60,22 +60,12 @@ _DERIVED = frozenset((".gdb_index",))              # an index of the old DWARF: 
 _GROUP = struct.Struct("<I")
 
 
-@dataclass
-class _Out:
-    """One section of the output: its ``Elf64_Shdr`` fields (name and offset are filled in at layout) and bytes."""
-    name: str
-    header: list[int]
-    data: bytes | memoryview
-    fixed: bool = False
-    """Keeps its file offset (an allocated section of a linked file)."""
-
-
 def rewrite_bytes(original: bytes, dwarf: DwarfSections, *, compress: bool | None = None,
                   path: str = "<input>") -> bytes:
     """``original`` (an ELF64 little-endian object, executable or shared library) with its DWARF replaced by
     ``dwarf``; see the module docstring. Raises :class:`ContainerError` (or another DwarfkitError) on bad input."""
     _check_arguments(dwarf, compress)
-    return _Rewriter(read_input(original, path), dwarf, compress).output()
+    return _Rewriter(read_input(original, path), without_eh_frame(dwarf), compress).output()
 
 
 def rewrite(src: str | os.PathLike[str], out: str | os.PathLike[str], dwarf: DwarfSections, *,
@@ -98,8 +88,10 @@ def rewrite_separate(src: str | os.PathLike[str], out: str | os.PathLike[str], d
     if not elf.linked:
         raise ContainerError(f"{src}: a separate debug file is made for an executable or a shared library, not for "
                              f"a relocatable object")
-    rewriter = _Rewriter(elf, dwarf, compress, separate=True)
-    resolved = rewriter.resolved_linked()
+    dwarf = without_eh_frame(dwarf)
+    resolved = linked_dwarf(elf, dwarf)
+    # The stripped file: no DWARF, and a new debug link in place of an old one.
+    rewriter = _Rewriter(elf, DwarfSections(dwarf.encoding), compress, drop=frozenset((DEBUGLINK,)))
     sections = list(ELFFile(io.BytesIO(original)).iter_sections())
     e_type, e_machine = struct.unpack_from("<HH", original, 16)
     header = ElfHeader(e_machine, e_type, entry=int.from_bytes(original[24:32], "little"),
@@ -140,6 +132,41 @@ def is_debug_section(section: InputSection) -> bool:
     return (section.name.startswith(_DWARF_PREFIXES) and section.name not in _NOT_DWARF) or section.name in _DERIVED
 
 
+def without_eh_frame(dwarf: DwarfSections) -> DwarfSections:
+    """``dwarf`` without its ``.eh_frame``: the runtime's copy in the input stays."""
+    return DwarfSections(dwarf.encoding, {n: s for n, s in dwarf.sections.items() if n != EH_FRAME})
+
+
+def linked_dwarf(elf: InputElf, dwarf: DwarfSections) -> dict[str, bytes]:
+    """The final bytes of ``dwarf``'s sections in a linked file: symbolic addresses (which a loaded file's DWARF
+    should not hold) resolved through its symbol tables and section addresses, and checked to lie in a section."""
+    spans = [(s.name, s.addr, s.size) for s in elf.sections if s.flags & SH_FLAGS.SHF_ALLOC]
+    return final_sections(dwarf, elf.machine, lambda: _linked_addresses(elf, dwarf), spans, elf.path)
+
+
+def _linked_addresses(elf: InputElf, dwarf: DwarfSections) -> dict[str, int]:
+    """Symbol addresses from ``.symtab`` and ``.dynsym``, then section addresses by name (symbols win); a name found
+    in neither is refused here, naming the field."""
+    addresses: dict[str, int] = {}
+    for table in elf.sections:
+        if table.type not in (SHT["SHT_SYMTAB"], SHT["SHT_DYNSYM"]):
+            continue
+        names = symbol_names(elf, table)
+        for name, (_n, _info, _other, shndx, value, _size) in zip(names, SYM.iter_unpack(elf.bytes_of(table)),
+                                                                     strict=True):
+            if name and shndx != 0:
+                addresses.setdefault(name, value)
+    for s in elf.sections:
+        if s.flags & SH_FLAGS.SHF_ALLOC:
+            addresses.setdefault(s.name, s.addr)
+    for section in dwarf:
+        for r in section.relocations:
+            if r.kind in SYMBOLIC and r.target not in addresses:
+                raise ContainerError(f"{section.name}+{r.offset:#x}: {r.kind.value} relocation against unknown "
+                                     f"symbol {r.target!r}: {elf.path} has no symbol or section of that name")
+    return addresses
+
+
 def _canonical(name: str) -> str:
     return ".debug_" + name[len(".zdebug_"):] if name.startswith(".zdebug_") else name
 
@@ -147,30 +174,28 @@ def _canonical(name: str) -> str:
 class _Rewriter:
     """One rewrite: which input sections go, where the new ones come, and the bytes of the result."""
 
-    def __init__(self, elf: InputElf, dwarf: DwarfSections, compress: bool | None, *, separate: bool = False) -> None:
-        self.elf, self.dwarf = elf, DwarfSections(dwarf.encoding, {n: s for n, s in dwarf.sections.items()
-                                                                   if n != EH_FRAME})
+    def __init__(self, elf: InputElf, dwarf: DwarfSections, compress: bool | None, *,
+                 drop: frozenset[str] = frozenset()) -> None:
+        """``dwarf``: the sections to write (no ``.eh_frame``); ``drop``: names of other sections to leave out."""
+        self.elf, self.dwarf = elf, dwarf
         sections = elf.sections
         debug = {s.index for s in sections[1:] if is_debug_section(s)}
         old_compressed = any(sections[i].flags & SH_FLAGS.SHF_COMPRESSED or sections[i].name.startswith(".zdebug_")
                              for i in debug)
         self.compress = old_compressed if compress is None else compress
         self.first_debug = min(debug, default=None)
-        dropped = set(debug)
+        dropped = debug | {s.index for s in sections if s.name in drop}
         dropped |= {s.index for s in sections if s.type in (SHT["SHT_REL"], SHT["SHT_RELA"]) and s.info in debug}
-        if separate:
-            dropped |= {s.index for s in sections if s.name == ".gnu_debuglink"}
-            self.dwarf = DwarfSections(dwarf.encoding)   # the stripped file gets no DWARF
         self.groups = self._groups(dropped)
         dropped |= {i for i, members in self.groups.items() if not members}
         self.debug, self.dropped = debug, dropped
         kept_names = {s.name for s in sections if s.index not in dropped}
-        for name in self.dwarf.sections:
+        for name in dwarf.sections:
             if name in kept_names:
                 raise ContainerError(f"{elf.path}: the new {name} would share its name with a section that stays "
                                      f"(an allocated {name}?)")
-        self.source_dwarf = dwarf
         self.section_map: dict[int, int] = {}
+        self._by_name: dict[str, list[InputSection]] = {}
 
     def _groups(self, dropped: set[int]) -> dict[int, list[int]]:
         """Each ``SHT_GROUP`` section's members that stay (after the flag word)."""
@@ -190,42 +215,11 @@ class _Rewriter:
         return groups
 
     # -- the new debug sections ------------------------------------------------------------------------------------
-    def resolved_linked(self) -> dict[str, bytes]:
-        """The new sections' final bytes in a linked file (symbolic addresses resolved through its symbols)."""
-        elf = self.elf
-        spans = [(s.name, s.addr, s.size) for s in elf.sections if s.flags & SH_FLAGS.SHF_ALLOC]
-        dwarf = self.source_dwarf
-        dwarf = DwarfSections(dwarf.encoding, {n: s for n, s in dwarf.sections.items() if n != EH_FRAME})
-        return final_sections(dwarf, elf.machine, lambda: self._linked_addresses(dwarf), spans, elf.path)
-
-    def _linked_addresses(self, dwarf: DwarfSections) -> dict[str, int]:
-        """Symbol addresses from ``.symtab`` and ``.dynsym``, then section addresses by name (symbols win); a name
-        found in neither is refused here, naming the field."""
-        elf = self.elf
-        addresses: dict[str, int] = {}
-        for table in elf.sections:
-            if table.type not in (SHT["SHT_SYMTAB"], SHT["SHT_DYNSYM"]):
-                continue
-            names = symbol_names(elf, table)
-            for name, (_n, _info, _other, shndx, value, _size) in zip(names, SYM.iter_unpack(elf.bytes_of(table)),
-                                                                         strict=True):
-                if name and shndx != 0:
-                    addresses.setdefault(name, value)
-        for s in elf.sections:
-            if s.flags & SH_FLAGS.SHF_ALLOC:
-                addresses.setdefault(s.name, s.addr)
-        for section in dwarf:
-            for r in section.relocations:
-                if r.kind in SYMBOLIC and r.target not in addresses:
-                    raise ContainerError(f"{section.name}+{r.offset:#x}: {r.kind.value} relocation against unknown "
-                                         f"symbol {r.target!r}: {elf.path} has no symbol or section of that name")
-        return addresses
-
     def _new_sections(self) -> list[tuple[ElfSection, str]]:
         """The new debug sections (with the name of the ``dwarf`` section each came from)."""
         dwarf = self.dwarf
         if self.elf.linked:
-            data = self.resolved_linked() if dwarf.sections else {}
+            data = linked_dwarf(self.elf, dwarf) if dwarf.sections else {}
         else:
             for s in dwarf:
                 check_relocations(s.name, len(s.data), s.relocations, set(dwarf.sections))
@@ -265,7 +259,7 @@ class _Rewriter:
                     raise ContainerError(f"{elf.where(s)}: an allocated section after the debug sections would get "
                                          f"a new index, which the dynamic symbols refer to")
         edited = self._symbols(symtab, section_map, new_index) if symtab is not None else None
-        outs = [_Out("", [0] * 10, b"")]
+        outs = [OutSection("", [0] * 10, b"")]
         for item in order:
             if isinstance(item, InputSection):
                 outs.append(self._kept(item, section_map, edited, symtab))
@@ -274,9 +268,9 @@ class _Rewriter:
                 outs.append(self._new(section, name, new_index, edited, section_map.get(symtab.index, 0)
                                       if symtab else 0))
         for section in extra:
-            outs.append(_Out(section.name, [0, section.type, section.flags, 0, 0, len(section.data), 0, 0,
+            outs.append(OutSection(section.name, [0, section.type, section.flags, 0, 0, len(section.data), 0, 0,
                                             section.align, section.entsize], section.data))
-        return self._layout(outs, section_map[elf.shstrndx])
+        return relayout(elf, outs, section_map[elf.shstrndx])
 
     @staticmethod
     def _with_rela(new: list[tuple[ElfSection, str]], needs_rela: set[str]) -> list[tuple[ElfSection, str]]:
@@ -306,7 +300,11 @@ class _Rewriter:
         return edit_symbols(elf, symtab, {k: v for k, v in section_map.items() if k}, moved, wanted, names)
 
     def _section_named(self, name: str, where: str, offset: int, kind: RelocKind) -> InputSection:
-        candidates = [s for s in self.elf.sections[1:] if s.name == name and s.index not in self.dropped]
+        if not self._by_name:
+            for s in self.elf.sections[1:]:
+                if s.index not in self.dropped:
+                    self._by_name.setdefault(s.name, []).append(s)
+        candidates = self._by_name.get(name, [])
         if len(candidates) != 1:
             what = "no symbol or section" if not candidates else f"no symbol but {len(candidates)} sections"
             raise ContainerError(f"{where}+{offset:#x}: {kind.value} relocation against unknown symbol {name!r}: "
@@ -314,7 +312,7 @@ class _Rewriter:
         return candidates[0]
 
     def _kept(self, s: InputSection, section_map: dict[int, int], edited: EditedSymbols | None,
-              symtab: InputSection | None) -> _Out:
+              symtab: InputSection | None) -> OutSection:
         elf = self.elf
         header = s.header()
         if s.link:
@@ -342,7 +340,7 @@ class _Rewriter:
                 header[7] = self._symbol(edited, s.info, s)
         if not s.nobits:
             header[5] = len(data)
-        return _Out(s.name, header, data, fixed=elf.linked and bool(s.flags & SH_FLAGS.SHF_ALLOC))
+        return OutSection(s.name, header, data, fixed=elf.linked and bool(s.flags & SH_FLAGS.SHF_ALLOC))
 
     def _symbol(self, edited: EditedSymbols, old: int, where: InputSection) -> int:
         new = edited.old_to_new[old] if old < len(edited.old_to_new) else -1
@@ -351,17 +349,17 @@ class _Rewriter:
         return new
 
     def _new(self, section: ElfSection, name: str, new_index: dict[str, int], edited: EditedSymbols | None,
-             symtab_index: int) -> _Out:
+             symtab_index: int) -> OutSection:
         header = [0, section.type, section.flags, 0, 0, len(section.data), 0, 0, section.align, section.entsize]
         if section.type != SHT["SHT_RELA"]:
-            return _Out(section.name, header, section.data)
+            return OutSection(section.name, header, section.data)
         if edited is None:
             raise ContainerError(f"{self.elf.path}: the new {name} needs relocations but the object has no symbol "
                                  f"table")
         header[6], header[7] = symtab_index, new_index[name]
         data = self._rela(name, edited, new_index)
         header[5] = len(data)
-        return _Out(section.name, header, data)
+        return OutSection(section.name, header, data)
 
     def _rela(self, name: str, edited: EditedSymbols, new_index: dict[str, int]) -> bytes:
         machine = self.elf.machine
@@ -378,56 +376,3 @@ class _Rewriter:
                 symbol = edited.section_symbol[self.section_map[old]]
             out += RELA.pack(r.offset, (symbol << 32) | machine.relocation_type(r, name), r.addend)
         return bytes(out)
-
-    # -- layout ----------------------------------------------------------------------------------------------------
-    def _layout(self, outs: list[_Out], shstrndx: int) -> bytes:
-        elf = self.elf
-        names_out = outs[shstrndx]
-        shared = any(o.header[6] == shstrndx for k, o in enumerate(outs) if k != shstrndx)
-        table = bytearray(names_out.data) if shared else bytearray(b"\0")
-        for o in outs[1:]:
-            o.header[0] = _string(table, o.name)
-        names_out.data = bytes(table)
-        names_out.header[5] = len(table)
-
-        prefix_end = elf.segments_end
-        for o in outs:
-            if o.fixed and o.header[1] != SHT["SHT_NOBITS"]:
-                prefix_end = max(prefix_end, o.header[4] + o.header[5])
-        pieces: list[bytes | memoryview] = [memoryview(elf.data)[:prefix_end]]
-        pos = prefix_end
-        for o in outs[1:]:
-            if o.fixed:
-                continue
-            aligned = pos + (-pos % max(o.header[8], 1))
-            if o.header[1] == SHT["SHT_NOBITS"]:
-                o.header[4] = aligned
-                continue
-            pieces.append(bytes(aligned - pos))
-            o.header[4], pos = aligned, aligned + len(o.data)
-            pieces.append(o.data)
-        shoff = pos + (-pos % 8)
-        pieces.append(bytes(shoff - pos))
-        count = len(outs)
-        if count >= SHN_LORESERVE:
-            outs[0].header[5] = count
-        if shstrndx >= SHN_LORESERVE:
-            outs[0].header[6] = shstrndx
-        pieces += [SHDR.pack(*o.header) for o in outs]
-        out = bytearray(b"".join(pieces))
-        struct.pack_into("<Q", out, 0x28, shoff)
-        struct.pack_into("<HHH", out, 0x3A, SHDR_SIZE, count if count < SHN_LORESERVE else 0,
-                         shstrndx if shstrndx < SHN_LORESERVE else SHN_XINDEX)
-        return bytes(out)
-
-
-def _string(table: bytearray, name: str) -> int:
-    """The offset of ``name`` in a string table, appended if it is not there yet (a suffix of a longer name counts)."""
-    if not name:
-        return 0
-    encoded = name.encode() + b"\0"
-    found = table.find(encoded)
-    if found < 0:
-        found = len(table)
-        table += encoded
-    return found
