@@ -58,13 +58,23 @@ def load(path: "str | os.PathLike[str]", **options: Any) -> DwarfBuilder:
     from .loading import load as _load
     return _load(path, **options)
 
+
+def convert(src: "str | os.PathLike[str]", out: "str | os.PathLike[str]", **options: Any) -> DwarfBuilder:
+    """Writes ``out``: ``src`` with its DWARF loaded, changed as ``options`` say (see
+    :class:`dwarfkit.loading.convert.ConvertOptions`: ``version``, ``offset_size``, ``indexed``, ``compress``,
+    ``separate_debug``, ``prefix_map``, ``only_units``, ``drop_units``), emitted by the container's rewriter."""
+    from .loading.convert import convert as _convert
+    if options.get("version") or options.get("offset_size") or options.get("indexed") is not None:
+        options.setdefault("keep_forms", False)
+    return _convert(src, out, **options)
+
 __all__ = [
     "Address", "Arch", "ContainerError", "ContentSection", "DescriptionError", "DwarfSections", "DwarfkitError",
     "Encoding", "EncodingError", "Image", "LayoutError", "ReadError", "Relocation", "RelocKind", "RelocationError",
     "Section", "SectionKind", "Symbol", "SymbolKind", "ToolError", "__version__",
     # the DWARF core
     "CompileUnit", "Die", "DwarfBuilder", "Expr", "Lle", "LocationList", "PartialUnit", "RangeList", "Rle", "TypeUnit",
-    "Unit", "pin", "load",
+    "Unit", "pin", "load", "convert",
 ]
 
 # Installs map backends/ to dwarfkit.backends (pyproject's package-dir). A source checkout, or a git worktree of one,
