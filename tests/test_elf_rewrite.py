@@ -3,6 +3,7 @@ but their DWARF, which is replaced; judged by llvm-dwarfdump-14, readelf, pyelft
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import subprocess
 from pathlib import Path
@@ -299,15 +300,19 @@ def test_compression(tmp_path: Path, compress: bool | None) -> None:
     assert "Line 36 of \"" in gdb(prog, ["info line area"])
 
 
-def test_separate_debug_file_for_an_executable(tmp_path: Path) -> None:
+@pytest.mark.parametrize("compress", [None, True])
+def test_separate_debug_file_for_an_executable(tmp_path: Path, compress: bool | None) -> None:
     (tmp_path / "orig").mkdir()
     (tmp_path / "conv").mkdir()
     src = tmp_path / "orig" / "prog"   # paths of one length: the same environment, the same stack addresses
     shutil.copy(require_corpus() / "elf" / "shapes-gcc-x86_64", src)
     out, debug = tmp_path / "conv" / "prog", tmp_path / "conv" / "prog.debug"
-    rewrite_separate(src, out, debug, own_dwarf(src))
+    rewrite_separate(src, out, debug, own_dwarf(src), compress=compress)
     with open(out, "rb") as f:
         assert not any(is_debug(s.name) for s in ELFFile(f).iter_sections())
+    with open(debug, "rb") as f:
+        flags = [s["sh_flags"] for s in ELFFile(f).iter_sections() if s.name.startswith(".debug_")]
+        assert flags and all(bool(f & SH_FLAGS.SHF_COMPRESSED) == bool(compress) for f in flags)
     assert_rest_unchanged(src.read_bytes(), out.read_bytes())
     assert execute(Arch.X86_64, out) == 59
     assert debug_info_text(debug, "--debug-info") == debug_info_text(src, "--debug-info")
@@ -381,3 +386,25 @@ def test_hostile_input(tmp_path: Path) -> None:
         rewrite_separate(src, tmp_path / "a", tmp_path / "b", dwarf)
     with pytest.raises(DwarfkitError, match="compress must be"):
         rewrite_bytes(data, dwarf, compress="yes")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("name", ["shapes-gcc-O0-dwarf5.o", "shapes-clang-O0-dwarf5.o", "shapes-gcc-x86_64"])
+def test_corrupt_headers_give_container_errors(name: str) -> None:
+    """Random bytes in the ELF header, the section headers, the symbol table, groups and code relocations: a
+    DwarfkitError or a file, never another exception or a hang."""
+    src = require_corpus() / "elf" / name
+    data, dwarf = src.read_bytes(), own_dwarf(src)
+    with open(src, "rb") as f:
+        elf = ELFFile(f)
+        regions = [(0, 64), (elf["e_shoff"], elf["e_shnum"] * 64)]
+        regions += [(s["sh_offset"], s["sh_size"]) for s in elf.iter_sections()
+                    if s["sh_type"] in ("SHT_SYMTAB", "SHT_GROUP", "SHT_RELA") and not is_debug(s.name)]
+    rnd = random.Random(15)
+    for _ in range(300):
+        start, size = rnd.choice(regions)
+        mutated = bytearray(data)
+        mutated[start + rnd.randrange(size)] = rnd.randrange(256)
+        try:
+            rewrite_bytes(bytes(mutated), dwarf)
+        except DwarfkitError:
+            pass
