@@ -55,7 +55,8 @@ def test_pass_through_keeps_the_file_and_its_dwarf(tmp_path: Path, name: str) ->
     out = _pass_through(src, tmp_path / name)
     assert debug_info_text(out, "--debug-info", "--debug-line") == debug_info_text(src, "--debug-info",
                                                                                    "--debug-line")
-    assert_rest_unchanged(src.read_bytes(), out.read_bytes())
+    # AArch64: clang's mapping symbols ($d) in the old debug sections go, and the symbols after them move.
+    assert_rest_unchanged(src.read_bytes(), out.read_bytes(), same_indices="aarch64" not in name)
     _readelf(out)
     run(require_tool("llvm-readobj-14"), "--sections", "--relocations", "--symbols", out)
     if name not in SLOW_VERIFY:
@@ -135,7 +136,7 @@ def test_thread_local_variables_keep_their_dtpoff_relocations(tmp_path: Path, co
     out = _pass_through(obj, tmp_path / "tls.rw.o")
     relocations = run(require_tool("readelf"), "-r", "-W", out).stdout
     assert "R_X86_64_DTPOFF" in relocations.split(".rela.debug_info'")[1].split("Relocation section")[0]
-    assert_rest_unchanged(obj.read_bytes(), out.read_bytes())
+    assert_rest_unchanged(obj.read_bytes(), out.read_bytes(), same_indices=True)
     sessions = []
     for o in (obj, out):
         prog = tmp_path / f"{o.stem}-prog"
@@ -196,7 +197,7 @@ def test_comdat_groups_and_function_sections(tmp_path: Path, compiler: str) -> N
         "-o", obj)
     out = _pass_through(obj, tmp_path / "t.rw.o")
     assert debug_info_text(out, "--debug-info") == debug_info_text(obj, "--debug-info")
-    assert_rest_unchanged(obj.read_bytes(), out.read_bytes())
+    assert_rest_unchanged(obj.read_bytes(), out.read_bytes(), same_indices=True)
     assert "COMDAT group section" in _readelf(out)
     _verify(out)
     for linker in ([require_tool("g++")], [require_tool("clang++-14"), "-fuse-ld=lld"]):
