@@ -6,6 +6,8 @@ import os
 import random
 import shutil
 import subprocess
+import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
@@ -25,8 +27,9 @@ from dwarfkit.sections import DwarfSections, RelocKind
 OBJECTS = sorted(p.name for p in (CORPUS / "elf").glob("*.o")) if CORPUS.is_dir() else []
 LINKED = ["shapes-gcc-x86_64", "shapes-gcc-O2-x86_64", "shapes-clang-aarch64"]
 SLOW_VERIFY = {"shapes-gcc-O2-dwarf5.o", "shapes-gcc-O2-x86_64"}   # llvm-dwarfdump --verify runs for minutes
-LIBPYTHON = Path("/root/.pyenv/versions/3.11.7/lib/libpython3.11.so.1.0")
-PYTHON = LIBPYTHON.parent.parent / "bin" / "python3.11"
+# The shared library of the Python running the tests (pyenv's 3.11 here: 23 MB, DWARF 5), and that Python.
+LIBPYTHON = Path(sysconfig.get_config_var("LIBDIR") or "/nonexistent") / (sysconfig.get_config_var("INSTSONAME") or "-")
+PYTHON = Path(sys.executable)
 
 
 def _pass_through(path: Path, out: Path, **kwargs: object) -> Path:
@@ -283,13 +286,14 @@ def test_handmade_dwarf_over_an_object_gets_relocations_against_symbols_and_sect
     assert "use_by_hand ()" in session, session
 
 
-@pytest.mark.parametrize("compress", [True, False, None])
-def test_compression(tmp_path: Path, compress: bool | None) -> None:
-    """True/False compress or not; None keeps what the input had (here gcc -gz: compressed)."""
+@pytest.mark.parametrize(("compress", "gz"), [(True, "-gz"), (False, "-gz"), (None, "-gz"), (None, "-gz=zlib-gnu")])
+def test_compression(tmp_path: Path, compress: bool | None, gz: str) -> None:
+    """True/False compress or not; None keeps what the input had (here gcc -gz: SHF_COMPRESSED, or GNU's old
+    .zdebug_* sections, which become SHF_COMPRESSED .debug_* ones)."""
     src = tmp_path / "shapes.c"
     shutil.copy(require_corpus() / "src" / "shapes.c", src)
     obj = tmp_path / "shapes.o"
-    run(require_tool("gcc"), "-O0", "-g", "-gz", "-c", src, "-o", obj)
+    run(require_tool("gcc"), "-O0", "-g", gz, "-c", src, "-o", obj)
     out = _pass_through(obj, tmp_path / "out.o", compress=compress)
     with open(out, "rb") as f:
         flags = {s.name: s["sh_flags"] for s in ELFFile(f).iter_sections() if s.name.startswith(".debug_")}
@@ -321,7 +325,8 @@ def test_separate_debug_file_for_an_executable(tmp_path: Path, compress: bool | 
     assert without_pids(gdb(out, commands)) == without_pids(gdb(src, commands))
 
 
-@pytest.mark.skipif(not LIBPYTHON.is_file(), reason="pyenv's libpython3.11 is not on this machine")
+@pytest.mark.skipif(not LIBPYTHON.is_file() or not sysconfig.get_config_var("Py_ENABLE_SHARED"),
+                    reason="this Python is not linked with a shared libpython")
 def test_libpython_separate_debug_file_serves_gdb(tmp_path: Path) -> None:
     """The system's libpython (23 MB, DWARF 5): stripped copy + debug file in a folder of their own; gdb on python3
     with LD_LIBRARY_PATH there finds the debug file by its link and shows what it shows with the original."""
@@ -383,6 +388,10 @@ def test_hostile_input(tmp_path: Path) -> None:
     linked = require_corpus() / "elf" / "shapes-gcc-x86_64"
     with pytest.raises(ContainerError, match="unknown symbol 'nowhere'"):
         rewrite_bytes(linked.read_bytes(), wrong)
+    debug_out = tmp_path / "prog.debug"
+    with pytest.raises(ContainerError, match="cannot write"):   # OUT cannot be written: no debug file either
+        rewrite_separate(linked, tmp_path / "missing" / "prog", debug_out, own_dwarf(linked))
+    assert not debug_out.exists()
     with pytest.raises(ContainerError, match="not for a relocatable object"):
         rewrite_separate(src, tmp_path / "a", tmp_path / "b", dwarf)
     with pytest.raises(DwarfkitError, match="compress must be"):
