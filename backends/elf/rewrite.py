@@ -301,8 +301,9 @@ class _Rewriter:
             for r in s.relocations:
                 if r.kind in (RelocKind.UNIT, RelocKind.SECTION):
                     wanted.append(new_index[r.target])
-                elif r.kind in SYMBOLIC and r.target not in known:
-                    wanted.append(section_map[self._section_named(r.target, s.name, r.offset, r.kind).index])
+                elif r.kind in SYMBOLIC and r.target not in known:   # a section by name: a new debug one or a kept one
+                    wanted.append(new_index[r.target] if r.target in new_index else
+                                  section_map[self._section_named(r.target, s.name, r.offset, r.kind).index])
         moved = {i: new_index[_canonical(elf.sections[i].name)] for i in self.debug
                  if not elf.sections[i].flags & SH_FLAGS.SHF_GROUP and _canonical(elf.sections[i].name) in new_index}
         return edit_symbols(elf, symtab, {k: v for k, v in section_map.items() if k}, moved, wanted, names)
@@ -379,6 +380,8 @@ class _Rewriter:
                 symbol = edited.section_symbol[new_index[r.target]]
             elif r.target in edited.by_name:
                 symbol = edited.by_name[r.target]
+            elif r.target in new_index:
+                symbol = edited.section_symbol[new_index[r.target]]
             else:
                 old = self._section_named(r.target, name, r.offset, r.kind).index
                 symbol = edited.section_symbol[self.section_map[old]]
