@@ -286,6 +286,29 @@ def test_handmade_dwarf_over_an_object_gets_relocations_against_symbols_and_sect
     assert "use_by_hand ()" in session, session
 
 
+def test_symbolic_addresses_in_a_linked_file_resolve_through_its_symbols(tmp_path: Path) -> None:
+    """New DWARF for an executable may still name symbols and sections: they resolve through its .symtab and its
+    section headers (gdb then places the unit where nm says the symbols are)."""
+    src = require_corpus() / "elf" / "shapes-gcc-x86_64"
+    dw = DwarfBuilder(Encoding(4, 4, 8))
+    cu = dw.compile_unit("byhand.c", comp_dir="/work", producer="dwarfkit tests", language="C99",
+                         low_pc=Address(".text"), high_pc=0x300)
+    int_t = cu.base_type("int", 4, "signed")
+    cu.die("subprogram", name="fib_by_hand", external=True, low_pc=Address("fib"), high_pc=4)
+    cu.die("variable", name="table_by_hand", type=int_t, location=Expr().addr(Address("table", 4)))
+    rows = cu.line.sequence(Address("fib"))
+    rows.row(0, 11)
+    rows.end(4)
+    out = tmp_path / "prog"
+    rewrite(src, out, dw.emit())
+    _verify(out)
+    assert execute(Arch.X86_64, out) == 59
+    session = gdb(out, ["info line fib_by_hand", "print (char *) &table_by_hand - (char *) &table",
+                        "info symbol fib_by_hand"])
+    assert 'Line 11 of "byhand.c"' in session and "$1 = 4" in session and "fib in section .text" in session, \
+        session
+
+
 @pytest.mark.parametrize(("compress", "gz"), [(True, "-gz"), (False, "-gz"), (None, "-gz"), (None, "-gz=zlib-gnu")])
 def test_compression(tmp_path: Path, compress: bool | None, gz: str) -> None:
     """True/False compress or not; None keeps what the input had (here gcc -gz: SHF_COMPRESSED, or GNU's old
