@@ -103,16 +103,24 @@ def _section_view(elf: ELFFile, index: int) -> tuple:
     return header + (s["sh_info"],), s.data()
 
 
-def assert_rest_unchanged(before: bytes, after: bytes) -> None:
+def assert_rest_unchanged(before: bytes, after: bytes, *, same_indices: bool = False) -> None:
     """Every non-debug section of ``before`` is in ``after`` with the same header fields (offsets and name offsets
     aside, indices compared by name) and contents; a linked file keeps its program headers and allocated sections'
-    offsets and bytes."""
+    offsets and bytes. ``same_indices``: the section indices stayed, so every such section (the section name table
+    aside) has the very same bytes and header fields, symbol tables and relocations included."""
     old, new = ELFFile(io.BytesIO(before)), ELFFile(io.BytesIO(after))
     kept = [i for i, s in enumerate(old.iter_sections()) if i and not is_debug(s.name)]
     now = [i for i, s in enumerate(new.iter_sections()) if i and not is_debug(s.name) and s.name != ".gnu_debuglink"]
     assert [old.get_section(i).name for i in kept] == [new.get_section(i).name for i in now]
     for i, j in zip(kept, now, strict=True):
         assert _section_view(old, i) == _section_view(new, j), old.get_section(i).name
+    if same_indices:
+        assert kept == now
+        for i in kept:
+            a, b = old.get_section(i), new.get_section(i)
+            if i != old["e_shstrndx"]:
+                assert a.data() == b.data(), a.name
+                assert [a[f] for f in _FIELDS] == [b[f] for f in _FIELDS], a.name
     if old["e_type"] != "ET_REL":
         # The ELF header but e_shoff, e_shnum, e_shstrndx; the program headers.
         assert (before[:0x28], before[0x30:0x3C]) == (after[:0x28], after[0x30:0x3C])
@@ -122,6 +130,9 @@ def assert_rest_unchanged(before: bytes, after: bytes) -> None:
             a, b = old.get_section(i), new.get_section(j)
             if a["sh_flags"] & 2:   # SHF_ALLOC
                 assert (i, a["sh_offset"]) == (j, b["sh_offset"]), a.name
+
+
+_FIELDS = ("sh_type", "sh_flags", "sh_addr", "sh_size", "sh_link", "sh_info", "sh_addralign", "sh_entsize")
 
 
 def without_pids(transcript: str) -> str:

@@ -6,8 +6,12 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from dwarfkit.errors import ContainerError
+
 from .elffile import SHDR, SHDR_SIZE
 from .elfinput import SHN_LORESERVE, SHN_XINDEX, SHT, InputElf
+
+_MAX_ALIGN = 1 << 24   # more would be a corrupt header, and megabytes of padding
 
 
 @dataclass
@@ -43,7 +47,11 @@ def relayout(elf: InputElf, outs: list[OutSection], shstrndx: int) -> bytes:
     for o in outs[1:]:
         if o.fixed:
             continue
-        aligned = pos + (-pos % max(o.header[8], 1))
+        align = max(o.header[8], 1)
+        if align & (align - 1) or align > _MAX_ALIGN:
+            raise ContainerError(f"{elf.path}: section {o.name}: alignment sh_addralign {align:#x} is not a power of "
+                                 f"two up to {_MAX_ALIGN:#x}")
+        aligned = pos + (-pos % align)
         if o.header[1] == SHT["SHT_NOBITS"]:
             o.header[4] = aligned
             continue

@@ -233,18 +233,26 @@ class _Rewriter:
         new = self._new_sections()
         needs_rela = {name for _s, name in new if not elf.linked
                       and any(r.kind.needs_container_relocation for r in self.dwarf[name].relocations)}
-        # Output order: the kept sections in input order, the new debug sections (each followed by its .rela) where
-        # the first old one was, else before the symbol table, else last; extra sections at the end.
+        # Output order: the kept sections in input order; each new debug section (followed by its .rela) where the
+        # old one of its name was, so that a file whose DWARF keeps its sections keeps its section indices (and so
+        # its symbol table); new ones where the first old one was, else before the symbol table, else last.
         symtab = next((s for s in sections if s.type == SHT["SHT_SYMTAB"] and s.index not in self.dropped), None)
+        slots: dict[int, list[tuple[ElfSection, str]]] = {}
+        placed: set[str] = set()
+        by_name = {name: (section, name) for section, name in new}
+        for i in sorted(self.debug):
+            name = _canonical(sections[i].name)
+            if name in by_name and name not in placed and not sections[i].flags & SH_FLAGS.SHF_GROUP:
+                slots[i] = self._with_rela([by_name[name]], needs_rela)
+                placed.add(name)
         at = self.first_debug if self.first_debug is not None else (symtab.index if symtab else len(sections))
+        slots[at] = self._with_rela([n for n in new if n[1] not in placed], needs_rela) + slots.get(at, [])
         order: list[InputSection | tuple[ElfSection, str]] = []
         for s in sections[1:]:
-            if s.index == at:
-                order += self._with_rela(new, needs_rela)
+            order += slots.get(s.index, [])
             if s.index not in self.dropped:
                 order.append(s)
-        if at >= len(sections):
-            order += self._with_rela(new, needs_rela)
+        order += slots.get(len(sections), [])
         section_map = {0: 0}
         new_index: dict[str, int] = {}
         for i, item in enumerate(order, start=1):
@@ -293,8 +301,9 @@ class _Rewriter:
             for r in s.relocations:
                 if r.kind in (RelocKind.UNIT, RelocKind.SECTION):
                     wanted.append(new_index[r.target])
-                elif r.kind in SYMBOLIC and r.target not in known:
-                    wanted.append(section_map[self._section_named(r.target, s.name, r.offset, r.kind).index])
+                elif r.kind in SYMBOLIC and r.target not in known:   # a section by name: a new debug one or a kept one
+                    wanted.append(new_index[r.target] if r.target in new_index else
+                                  section_map[self._section_named(r.target, s.name, r.offset, r.kind).index])
         moved = {i: new_index[_canonical(elf.sections[i].name)] for i in self.debug
                  if not elf.sections[i].flags & SH_FLAGS.SHF_GROUP and _canonical(elf.sections[i].name) in new_index}
         return edit_symbols(elf, symtab, {k: v for k, v in section_map.items() if k}, moved, wanted, names)
@@ -371,6 +380,8 @@ class _Rewriter:
                 symbol = edited.section_symbol[new_index[r.target]]
             elif r.target in edited.by_name:
                 symbol = edited.by_name[r.target]
+            elif r.target in new_index:
+                symbol = edited.section_symbol[new_index[r.target]]
             else:
                 old = self._section_named(r.target, name, r.offset, r.kind).index
                 symbol = edited.section_symbol[self.section_map[old]]
