@@ -112,6 +112,8 @@ def test_two_identical_builds_give_the_same_transcript(builds, name: str, debugg
     _, again = builds[name + "-again"]
     first = cached_transcript(exe, debugger, prog)
     assert compare_transcripts(first, cached_transcript(again, debugger, prog)) == []
+    if debugger == "gdb":
+        assert compare(exe, again) == []  # and the DWARF instrument agrees
     # The transcript is a real session: types, line information, a stop in each function the debugger could find.
     run = first.split(" stops\n", 1)[1]
     stopped = [f for f in prog.functions if f.split("::")[-1] + " (" in run or f.split("::")[-1] + "<" in run
@@ -161,6 +163,21 @@ def test_a_transform_that_breaks_debug_info_changes_the_transcript(builds, tmp_p
     if debugger == "gdb":
         assert any('subprogram "perimeter2" / DW_AT_name: "perimeter2" against "perimeterX"' in x
                    for x in compare(exe, renamed, lines=False, frames=False))
+
+
+def compress_debug(obj: Path) -> Path:
+    out = obj.with_name(obj.stem + "-compressed.o")
+    subprocess.run(["objcopy", "--compress-debug-sections=zlib", str(obj), str(out)], check=True)
+    return out
+
+
+def test_a_transform_that_only_re_encodes_the_dwarf_keeps_the_transcript(builds, tmp_path: Path) -> None:
+    """No false alarm: objects whose debug sections are compressed (every byte differs, the meaning does not)
+    link to a program with the same gdb session."""
+    require_tool("objcopy")
+    prog, exe = builds["c-gcc-ld"]
+    compressed = build(prog, "gcc", "ld", tmp_path / "compressed", transform=compress_debug)
+    assert compare_transcripts(cached_transcript(exe, "gdb", prog), transcript(compressed, "gdb", prog)) == []
 
 
 def test_the_multi_file_program(tmp_path_factory: pytest.TempPathFactory) -> None:
