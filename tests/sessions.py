@@ -13,6 +13,7 @@ compared by.
   source folder, so two builds have the same DWARF paths), ``transform(obj) -> new obj`` on each, then a link
   through the same compiler driver with GNU ld (``"ld"``) or ld.lld-14 (``"lld"``). The executable is named after
   the program, so two builds differ only in their folder.
+* :func:`program_from_dwarf` -- the same for any executable, from its DWARF.
 * :func:`transcript` -- with gdb: ``ptype`` of every type and ``info line`` of every function, then a run with a
   breakpoint at every function and at each stop ``bt``, ``info args``, ``info locals``, ``finish``; with lldb-14 the
   same as ``type lookup``, ``source info -n``, ``bt``, ``frame variable``, ``finish``. Normalised: the program's
@@ -85,6 +86,66 @@ def program(name: str, folder: str | Path | None = None) -> Program:
     raise ValueError(f"no program {name!r}: 'c', 'cpp' or 'multi'")
 
 
+_KINDS = {"structure_type": "struct", "union_type": "union", "enumeration_type": "enum", "class_type": "class"}
+_SCOPES = ("namespace", "structure_type", "class_type", "union_type")
+
+
+def program_from_dwarf(exe: str | Path, *, max_stops: int = 1000) -> Program:
+    """A :class:`Program` for an executable that is not one of ours: every function with code or inlined (its
+    qualified name, through DW_AT_specification / abstract_origin) and every named type at file or namespace
+    scope, read from its DWARF by llvm-dwarfdump-14 (tests/roundtrip.py)."""
+    from roundtrip import dwarf_view
+
+    view = dwarf_view(exe)
+    functions: dict[str, None] = {}
+    types: dict[tuple[str, str], None] = {}
+
+    def qualified(path: str) -> str | None:
+        steps = path.split(" / ")[1:]
+        names = [m[1] for step in steps if (m := re.fullmatch(r'\w+ "([^"]+)"(?: #\d+)?', step))]
+        return "::".join(names) if len(names) == len(steps) and not names[-1].startswith("<") else None  # lambdas
+
+    by_path: dict[str, object] = {}
+
+    def index(die, path: str) -> None:
+        by_path[path] = die
+        for child in die.children:
+            index(child, f"{path} / {child.label}")
+
+    def declaration(path: str) -> str:
+        """The path of the DIE a concrete or out-of-line one stands for (specification, abstract origin)."""
+        for _ in range(4):
+            attributes = dict(getattr(by_path.get(path), "attributes", ()))
+            origin = attributes.get("DW_AT_specification") or attributes.get("DW_AT_abstract_origin")
+            if origin is None or getattr(origin, "path", None) not in by_path:
+                break
+            path = origin.path
+        return path
+
+    def walk(die, path: str, language: str) -> None:
+        attributes = dict(die.attributes)
+        if die.tag == "subprogram" and ({"DW_AT_low_pc", "DW_AT_ranges", "DW_AT_inline"} & set(attributes)):
+            name = qualified(declaration(path))
+            if name:
+                functions[name] = None
+        if die.tag in (*_KINDS, "typedef") and "DW_AT_name" in attributes and \
+                "DW_AT_declaration" not in attributes and (name := qualified(path)):
+            prefix = _KINDS.get(die.tag) if language == "c" and die.tag != "class_type" else None
+            types[(f"{prefix} {name}" if prefix else name, name)] = None
+        if die.tag in ("compile_unit", *_SCOPES):
+            for child in die.children:
+                walk(child, f"{path} / {child.label}", language)
+    for unit in view.units:
+        if unit.die is not None:
+            index(unit.die, unit.label)
+    for unit in view.units:
+        if unit.die is not None and unit.die.tag == "compile_unit":
+            language = "c++" if "C_plus_plus" in str(dict(unit.die.attributes).get("DW_AT_language")) else "c"
+            walk(unit.die, unit.label, language)
+    return Program(Path(exe).name, "c", (Path(exe),), tuple(functions), tuple(t for t, _ in types),
+                   tuple(n for _, n in types), max_stops)
+
+
 def _multifile() -> ModuleType:
     """tests/programs/multifile.py, loaded by path: tests/programs is a folder of sources, and the name
     ``programs`` is tests/programs.py's."""
@@ -151,9 +212,11 @@ _STACK = re.compile(r"\b0x0*7ff[0-9a-f]{9}\b")
 _JMP_BUF = re.compile(r"jmp_buf = \(.*\)")
 
 
-def transcript(exe: str | Path, debugger: str, prog: Program, *, timeout: float = 300) -> str:
-    """What ``debugger`` (``"gdb"`` or ``"lldb"``) shows for ``prog`` built as ``exe`` (module docstring)."""
+def transcript(exe: str | Path, debugger: str, prog: Program | None = None, *, timeout: float = 300) -> str:
+    """What ``debugger`` (``"gdb"`` or ``"lldb"``) shows for ``prog`` built as ``exe`` (module docstring); without
+    ``prog``, the functions and types are read from ``exe``'s DWARF (:func:`program_from_dwarf`)."""
     exe = Path(exe)
+    prog = prog or program_from_dwarf(exe)
     if debugger == "gdb":
         static = run_session(debuggers.gdb, exe, [*(f"ptype {t}" for t in prog.types),
                                                   *(f"info line {f}" for f in prog.functions)], complaints=0,

@@ -13,7 +13,7 @@ import pytest
 from conftest import require_tool
 from elftools.elf.elffile import ELFFile
 from roundtrip import compare, dwarf_view
-from sessions import Program, build, compare_transcripts, program, transcript
+from sessions import Program, build, compare_transcripts, program, program_from_dwarf, transcript
 
 _transcripts: dict[tuple[Path, str], str] = {}
 
@@ -100,6 +100,8 @@ def test_our_programs_have_what_the_round_trips_must_cover(builds, name: str) ->
     if prog.language == "c++":
         wanted += ["namespaces", "template parameters", "references", "virtuals", "local classes"]  # lambdas
     assert all(found[w] > 0 for w in wanted), found
+    if name == "c-gcc-ld":  # gcc keeps every function in the DWARF: our list is all of them
+        assert set(program_from_dwarf(exe).functions) == set(prog.functions)
     assert subprocess.run([str(exe)], capture_output=True, timeout=10).returncode == 0
 
 
@@ -110,6 +112,8 @@ def test_two_identical_builds_give_the_same_transcript(builds, name: str, debugg
     _, again = builds[name + "-again"]
     first = cached_transcript(exe, debugger, prog)
     assert compare_transcripts(first, cached_transcript(again, debugger, prog)) == []
+    if debugger == "gdb":
+        assert compare(exe, again) == []  # and the DWARF instrument agrees
     # The transcript is a real session: types, line information, a stop in each function the debugger could find.
     run = first.split(" stops\n", 1)[1]
     stopped = [f for f in prog.functions if f.split("::")[-1] + " (" in run or f.split("::")[-1] + "<" in run
@@ -159,6 +163,21 @@ def test_a_transform_that_breaks_debug_info_changes_the_transcript(builds, tmp_p
     if debugger == "gdb":
         assert any('subprogram "perimeter2" / DW_AT_name: "perimeter2" against "perimeterX"' in x
                    for x in compare(exe, renamed, lines=False, frames=False))
+
+
+def compress_debug(obj: Path) -> Path:
+    out = obj.with_name(obj.stem + "-compressed.o")
+    subprocess.run(["objcopy", "--compress-debug-sections=zlib", str(obj), str(out)], check=True)
+    return out
+
+
+def test_a_transform_that_only_re_encodes_the_dwarf_keeps_the_transcript(builds, tmp_path: Path) -> None:
+    """No false alarm: objects whose debug sections are compressed (every byte differs, the meaning does not)
+    link to a program with the same gdb session."""
+    require_tool("objcopy")
+    prog, exe = builds["c-gcc-ld"]
+    compressed = build(prog, "gcc", "ld", tmp_path / "compressed", transform=compress_debug)
+    assert compare_transcripts(cached_transcript(exe, "gdb", prog), transcript(compressed, "gdb", prog)) == []
 
 
 def test_the_multi_file_program(tmp_path_factory: pytest.TempPathFactory) -> None:
