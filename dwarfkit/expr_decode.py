@@ -10,12 +10,13 @@ from .encoding import Encoding, decode_sleb128, decode_uleb128
 from .errors import DescriptionError
 from .expr import _CONST8U, _FIXED, _INFO, _REFUSED, Expr, TlsOffset
 
+_ADDR = _INFO["addr"][0]
 _ADDRESS_INDEX = {"addrx", "constx", "GNU_addr_index", "GNU_const_index"}
 
 
 def decode_expr(data: bytes, encoding: Encoding, *, die: Callable[[str, int], Any] | None = None,
                 relocation: Callable[[int], Address | None] | None = None, base: int = 0,
-                address_index: Callable[[int], int] | None = None) -> Expr:
+                address_index: Callable[[int], Any] | None = None) -> Expr:
     """The expression encoded in ``data`` (the inverse of :meth:`Expr.encode`), for loading a file's DWARF.
 
     ``die(kind, offset)`` turns a DIE operand into a ``Die`` (or returns the offset to keep the number); kind
@@ -47,6 +48,8 @@ def decode_expr(data: bytes, encoding: Encoding, *, die: Callable[[str, int], An
                         value = die(kind, value)
                     elif short in _ADDRESS_INDEX and address_index is not None:
                         value = address_index(value)   # an index into .debug_addr: the new program's
+                        if isinstance(value, Address):   # or, for a version without .debug_addr, the address
+                            code = _ADDR
                 elif kind == "addr":
                     size = encoding.address_size
                     value = int.from_bytes(_take(data, off, size), order)

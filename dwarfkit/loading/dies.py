@@ -23,7 +23,7 @@ from ..reader import forms as R
 from ..reader.container import open_debug_file
 from ..reader.units import Unit as ReadUnit
 from .frames import load_debug_frame
-from .lines import load_line_program
+from .lines import file_map, load_line_program
 from .state import LoadState
 from .values import ValueLoader
 
@@ -90,6 +90,9 @@ class FileLoader(LoadState):
                 model.type_die = target
         values = self.values = ValueLoader(self, dw)
         for n, (unit, model) in enumerate(loaded):
+            renumbered = file_map(self, unit, dw.encoding.version)
+            if renumbered:
+                self.file_maps[id(model)] = renumbered
             values.fill_unit(unit, model)
             if isinstance(model, CompileUnit):
                 load_line_program(self, unit, model, values.keeps(unit))

@@ -46,13 +46,37 @@ def load_line_program(loader: LoadState, unit: ReadUnit, model: CompileUnit, kee
     if line.encoding.version >= 5 and table.version < 5:
         files = [(name or (files[0][0] if files else ""), 0, None)] + files   # DWARF 5 adds file 0: the unit's file
     elif line.encoding.version < 5 and table.version >= 5:
-        files = files[1:] if len(files) > 1 else files   # file 0 goes; rows and decl_file name files from 1
+        files = _files_from_one(files)[0]   # file 0 goes: rows and decl_file name it by another number
     line.comp_dir = directories[0]
     line.replace_tables(directories, files)
-    _sequences(loader, table, line, where)
+    _sequences(loader, table, line, where, loader.file_maps.get(id(model)) or {})
 
 
-def _sequences(loader: LoadState, table, line, where: str) -> None:   # type: ignore[no-untyped-def]
+def file_map(loader: LoadState, unit: ReadUnit, target_version: int) -> dict[int, int] | None:
+    """For a DWARF 5 table written as 2-4: the new number of file 0, which compilers name in rows and decl_file
+    (the file of the same name and directory numbered from 1, or a new last entry). None when nothing moves."""
+    if unit.stmt_list is None or target_version >= 5 or unit.version < 5:
+        return None
+    df = loader.df
+    table = parse_line_table(df.section("debug_line"), unit.stmt_list, df.byteorder, unit.address_size,
+                             df.section("debug_str"), df.section("debug_line_str"), rows=False)
+    if table.version < 5 or not table.files:
+        return None
+    return _files_from_one([(f.name, f.dir_index, f.md5) for f in table.files])[1]
+
+
+def _files_from_one(files: list[tuple[str, int, bytes | None]]) -> tuple[list, dict[int, int]]:
+    """A DWARF 5 file table (from 0) as a table from 1, and where file 0 went."""
+    rest = files[1:]
+    first = files[0]
+    for n, entry in enumerate(rest, start=1):
+        if entry[:2] == first[:2]:
+            return rest, {0: n}
+    return rest + [first], {0: len(rest) + 1}
+
+
+def _sequences(loader: LoadState, table, line, where: str,   # type: ignore[no-untyped-def]
+               files: dict[int, int]) -> None:
     relocs = loader.df.relocations.get("debug_line", {})
     starts = dict(table.address_fields)   # row index -> offset of the DW_LNE_set_address operand
     seq = None
@@ -79,7 +103,7 @@ def _sequences(loader: LoadState, table, line, where: str) -> None:   # type: ig
             seq.end(offset)
             seq = None
             continue
-        seq.row(offset, line_number, column=column, file=file, is_stmt=bool(flags & IS_STMT),
+        seq.row(offset, line_number, column=column, file=files.get(file, file), is_stmt=bool(flags & IS_STMT),
                 basic_block=bool(flags & BASIC_BLOCK), prologue_end=bool(flags & PROLOGUE_END),
                 epilogue_begin=bool(flags & EPILOGUE_BEGIN), isa=isa, discriminator=discriminator)
     if seq is not None:

@@ -25,6 +25,8 @@ class LoadState:
         """id(model unit) -> its DIEs by the reader's index (NULL entries None), until pass two is done."""
         self.models: dict[int, Unit] = {}
         """id(reader unit) -> its model unit."""
+        self.file_maps: dict[int, dict[int, int]] = {}
+        """id(model unit) -> new file numbers, when a conversion renumbers the unit's file table."""
         self.values: Any = None
         """The :class:`~.values.ValueLoader` of pass two (lists decode their expressions with it)."""
         self.progress: Callable[[str, int, int], None] | None = options.progress

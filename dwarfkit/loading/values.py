@@ -34,6 +34,7 @@ A = names.ATTRIBUTES
 AUTOMATIC = {A[n] for n in ("sibling", "stmt_list", "str_offsets_base", "addr_base", "rnglists_base", "loclists_base",
                             "GNU_addr_base", "GNU_ranges_base", "macros", "GNU_macros", "macro_info")}
 AT_GNU_locviews, AT_location = A["GNU_locviews"], A["location"]
+FILE_ATTRIBUTES = {A["decl_file"], A["call_file"]}
 LIST_CLASSES = classes.LOCLIST | classes.RNGLIST
 EXPR_CLASSES = classes.EXPRLOC | classes.LOCLIST
 STRING_FORMS = {F["string"], F["strp"], F["line_strp"]} | R.STRING_INDEX
@@ -245,6 +246,8 @@ class ValueLoader:
         if form == F["flag_present"]:
             return _pin(True, kept)
         if form in R.CONSTANTS:
+            if at in FILE_ATTRIBUTES and kept is None:
+                raw = self.loader.file_maps.get(id(model), {}).get(raw, raw)
             return _pin(raw, kept)
         raise DescriptionError(f"form {R.form_name(form)} cannot be loaded")
 
@@ -301,11 +304,14 @@ class ValueLoader:
                 return TlsOffset(ref.symbol, ref.addend)
             return Address(ref.symbol, ref.addend) if ref.kind == "address" else None
 
-        def address_index(index: int) -> int:
+        def address_index(index: int) -> Any:
             nonlocal found_die
             found_die = True   # not shared: the index is the program's
+            address = self.indexed_address(unit, index)
+            if self.enc.version < 5:
+                return address   # DW_OP_addr: DWARF 2-4 have no .debug_addr
             self.loader.models[id(unit)].uses_addr = True
-            return self.dw.tables.address_index(self.indexed_address(unit, index))
+            return self.dw.tables.address_index(address)
 
         try:
             expr = decode_expr(data, self.enc, die=die, relocation=relocation, address_index=address_index)
