@@ -133,3 +133,42 @@ def test_command_line(tmp_path: Path) -> None:
                          capture_output=True, text=True, cwd=REPO)
     assert run.returncode == 2 and run.stderr.count("\n") == 1 and run.stderr.startswith("dwarfkit: error:")
     assert "Traceback" not in run.stderr and not (tmp_path / "never.o").exists()
+
+
+def _libpython() -> Path:
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    from bench_dump import find_libpython
+    found = find_libpython()
+    if found is None:
+        pytest.skip("this Python's libpython3.11 carries no DWARF (a pyenv build has it; Debian's is stripped)")
+    return found
+
+
+def test_libpython_separate_debug_file_gives_the_same_gdb_session(tmp_path: Path) -> None:
+    """The scale case: ~680k DIEs of gcc 12 -O2 DWARF 5 through load, emit and --separate-debug; gdb on python3
+    with the converted library gives the session it gives with the original."""
+    gdb = require_tool("gdb")
+    lib = _libpython()
+    folder = tmp_path / "lib"
+    folder.mkdir()
+    out = folder / lib.name
+    run = subprocess.run([sys.executable, "-m", "dwarfkit", "convert", str(lib), str(out), "--separate-debug",
+                          str(folder / (lib.name + ".debug")), "--quiet"], capture_output=True, text=True, cwd=REPO)
+    assert run.returncode == 0, run.stderr
+    assert ".debug_info" not in subprocess.run(["readelf", "-S", "-W", str(out)], capture_output=True,
+                                               text=True).stdout
+    python = Path(sys.executable).resolve()
+
+    def session(library_dir: Path) -> str:
+        commands = ["set pagination off", "set breakpoint pending on", "break PyObject_Repr", "run", "bt 4",
+                    "info locals", "ptype PyObject", "ptype PyTypeObject", "info line PyObject_Repr", "kill"]
+        argv = [gdb, "-nx", "-batch", *[a for c in commands for a in ("-ex", c)], "--args", str(python), "-S", "-c",
+                "repr(1)"]
+        env = {"LD_LIBRARY_PATH": str(library_dir), "PATH": "/usr/bin:/bin", "HOME": str(tmp_path)}
+        text = subprocess.run(argv, capture_output=True, text=True, env=env, timeout=300).stdout
+        text = re.sub(r"0x[0-9a-f]{8,}", "ADDR", text)
+        return re.sub(r"process \d+", "process N", re.sub(r"\[Inferior \d+ \(process \d+\) killed\]", "", text))
+
+    original, converted = session(lib.parent), session(folder)
+    assert "PyObject_Repr (v=" in original and "ob_refcnt" in original and "tp_name" in original
+    assert converted == original

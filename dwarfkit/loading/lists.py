@@ -58,7 +58,7 @@ class ListLoader:
             entries = self.read(unit, model, section, offset, locations, source)
             keep = self.loader.options.keep_forms and unit.version == self.dw.encoding.version
             if keep:
-                made = (self.dw.tables.locations if locations else self.dw.tables.ranges).make(entries)
+                made = (self.dw.tables.locations if locations else self.dw.tables.ranges).make_as_read(entries)
             else:
                 resolved = resolve(entries, model.root.get("low_pc"), locations)
                 made = self.dw.location_list(resolved) if locations else self.dw.range_list(resolved)
@@ -84,7 +84,7 @@ class ListLoader:
             begin, off = uleb(data, off)
             finish, off = uleb(data, off)
             pairs.append((begin, finish))
-        made = self.views[(section, views_at)] = loc.locviews(pairs)
+        made = self.views[(section, views_at)] = loc.views_as_read(pairs)
         return made
 
     # -- reading ----------------------------------------------------------------------------------------------------
@@ -116,7 +116,6 @@ class ListLoader:
     def _read_v5(self, unit: ReadUnit, data: bytes, section: str, off: int, locations: bool,
                  source: Die) -> list[ListEntry]:
         order, size = self.ctx.order, unit.address_size
-        maker: Any = Lle if locations else Rle
         kinds = _LLE if locations else _RLE
         out: list[ListEntry] = []
         while len(out) < MAX_ENTRIES:
@@ -137,11 +136,12 @@ class ListLoader:
                 else:
                     value, off = uleb(data, off)
                     operands.append(self._indexed(unit, value) if shape == "a" else value)
+            expr = None
             if locations and kind not in NO_EXPRESSION:
                 n, off = uleb(data, off)
-                operands.append(self._expr(unit, data, section, off, n, source))
+                expr = self._expr(unit, data, section, off, n, source)
                 off += n
-            out.append(getattr(maker, kind)(*operands))
+            out.append(ListEntry(kind, locations, tuple(operands), expr))   # decoded: the kinds' operand types
         raise DescriptionError(f".{section}: list has more than {MAX_ENTRIES} entries")
 
     def _read_v4(self, unit: ReadUnit, data: bytes, section: str, off: int, locations: bool,

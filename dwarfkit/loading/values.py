@@ -18,6 +18,7 @@ from ..expr import Expr, TlsOffset
 from ..expr_decode import decode_expr
 from ..info import classes
 from ..info.die import Die, Pinned
+from ..info.forms import _list as F_list
 from ..info.forms import choose as F_choose
 from ..info.unit import Unit
 from ..program import DwarfBuilder
@@ -141,6 +142,7 @@ class ValueLoader:
         values: list[Any] = []
         dies = self.loader.dies
         section, base = unit.section, unit.offset
+        version = unit.version
         for n, kind, at, form in steps:
             value = raw[n]
             if kind == _RAW:
@@ -158,7 +160,7 @@ class ValueLoader:
             elif kind == _FLAG:
                 values.append(int(value))
             elif kind == _LIST:
-                values.append(F_choose(model, die, at, Pinned(lists[n], form))[1])
+                values.append(F_list(model, die, at, lists[n], form, version)[1])
             elif kind == _REF_ADDR:
                 target = dies.get(("debug_info", value))
                 if target is None:

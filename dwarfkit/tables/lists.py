@@ -83,6 +83,13 @@ class RangeList(_List):
 class LocationList(_List):
     """Locations ``[(start, length, Expr), ...]`` for ``DW_AT_location`` and other location attributes."""
 
+    def views_as_read(self, views: list[tuple[int, int]]) -> "LocationViews":
+        """:meth:`locviews` for pairs decoded from a file (``dwarfkit.load``): ULEB128 numbers, one per entry."""
+        if self._offset is not None or self._index is not None or self.views is not None:
+            raise DescriptionError(f"{self.table.name}: location views must be given once, before the list is used")
+        self.views = views
+        return LocationViews(self)
+
     def locviews(self, views: Iterable[Sequence[int]]) -> "LocationViews":
         """The value of ``DW_AT_GNU_locviews`` for this list: ``views`` holds one ``(begin, end)`` view pair per
         entry with a location, written (as GCC does) as ULEB128 pairs right before the list in its section."""
@@ -192,6 +199,13 @@ class ListTable:
                 raise DescriptionError(f"{'location' if self.locations else 'range'} list entry {n} {entry!r}: a "
                                        f"list is either all tuples or all Rle/Lle entries")
         check_entries(entries, self.locations, self.encoding.version, self.encoding.address_size)
+        if any(e.kind in INDEXED_KINDS for e in entries) and self.address_table is None:
+            raise DescriptionError(f"{self.name}: entries by address index need the program's .debug_addr")
+        return (LocationList if self.locations else RangeList)(self, entries, explicit=True)
+
+    def make_as_read(self, entries: list[ListEntry]) -> _List:
+        """A list of entries decoded from a file of this version (``dwarfkit.load``): already the right kinds and
+        operand types, so not checked again entry by entry (the writer's checks run when the list is encoded)."""
         if any(e.kind in INDEXED_KINDS for e in entries) and self.address_table is None:
             raise DescriptionError(f"{self.name}: entries by address index need the program's .debug_addr")
         return (LocationList if self.locations else RangeList)(self, entries, explicit=True)
