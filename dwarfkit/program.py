@@ -111,31 +111,43 @@ class DwarfBuilder:
     # -- describing -------------------------------------------------------------------------------------------
     def compile_unit(self, name: str | None, *, comp_dir: str | None = None, producer: str | None = None,
                      language: str | int | None = None, line_options: dict[str, Any] | None = None,
-                     **attributes: Any) -> CompileUnit:
+                     version: int | None = None, **attributes: Any) -> CompileUnit:
         """A new compile unit for source file ``name`` (None: a unit without a name); ``line_options`` go to its
-        :class:`LineProgram`."""
+        :class:`LineProgram`; ``version``: a DWARF version of its own (the program's otherwise)."""
         line_options = dict(line_options or {})
         if self.arch is not None:
             line_options.setdefault("min_instruction_length", self.arch.info.min_instruction_length)
         unit = CompileUnit(self.tables, name, {"comp_dir": comp_dir, "producer": producer, "language": language,
-                                        **attributes}, line_options)
+                                        **attributes}, line_options, self._unit_encoding(version))
         self.units.append(unit)
         return unit
 
-    def partial_unit(self, **attributes: Any) -> PartialUnit:
+    def partial_unit(self, *, version: int | None = None, **attributes: Any) -> PartialUnit:
         """A new partial unit (imported by others with ``DW_TAG_imported_unit``, ``import=<its root>``)."""
-        unit = PartialUnit(self.tables, attributes)
+        unit = PartialUnit(self.tables, attributes, self._unit_encoding(version))
         self.units.append(unit)
         return unit
 
-    def type_unit(self, signature: int, **attributes: Any) -> TypeUnit:
+    def type_unit(self, signature: int, *, version: int | None = None, **attributes: Any) -> TypeUnit:
         """A new type unit with the given 8-byte signature; set ``tu.type_die`` to the type it holds."""
         if isinstance(signature, int) and signature in self._signatures:
             raise DescriptionError(f"type unit signature {signature:#018x} is already used by another type unit")
-        unit = TypeUnit(self.tables, signature, attributes)
+        unit = TypeUnit(self.tables, signature, attributes, self._unit_encoding(version))
         self._signatures.add(signature)
         self.units.append(unit)
         return unit
+
+    def _unit_encoding(self, version: int | None) -> Encoding | None:
+        """The encoding of a unit with a version of its own; DWARF 2 cannot share a program with 3-5 (its
+        DW_FORM_ref_addr is address-sized), nor a version of its own be indexed unless it is 5."""
+        enc = self.encoding
+        if version is None or version == enc.version:
+            return None
+        unit_enc = Encoding(version, enc.offset_size, enc.address_size, enc.byteorder)
+        if (version == 2) != (enc.version == 2):
+            raise EncodingError(f"a DWARF {version} unit in a DWARF {enc.version} program: DWARF 2 units cannot "
+                                f"share a program with later versions")
+        return unit_enc
 
     def range_list(self, entries: Iterable[Sequence[Any]]) -> RangeList:
         """A range list ``[(start, length), ...]`` (starts: Address, int or symbol name) for ``ranges=``."""
@@ -187,7 +199,7 @@ class DwarfBuilder:
             root.specs = self.tables.intern_specs(list(root.specs) + [spec], root)
             root.values.append(macros.offset)
             macros.line_offset = root.get("stmt_list")
-        if isinstance(unit, TypeUnit) and self.encoding.version == 4:
+        if isinstance(unit, TypeUnit) and unit.encoding.version == 4:
             if self._types_encoder is None:
                 self._types_encoder = UnitEncoder(self.tables, ".debug_types", bytearray(), RelocationBuffer())
             self._types_encoder.encode_unit(unit, release)
@@ -213,10 +225,11 @@ class DwarfBuilder:
             encoder.finish()
         out = DwarfSections(enc)
         tables = self.tables
-        ranges = tables.ranges.to_section()
-        locations = tables.locations.to_section()
-        self.rnglists_base.value = tables.ranges.base()
-        self.loclists_base.value = tables.locations.base()
+        lists = tables.list_tables()
+        list_sections = [list_table.to_section() for list_table in lists]
+        for list_table in lists:
+            if list_table.encoding.version >= 5:   # the DWARF 5 tables' offset tables are what the bases point at
+                (self.loclists_base if list_table.locations else self.rnglists_base).value = list_table.base()
         macros = [table.to_section(tables.strings) for table in tables.macros.values()]   # before patch_late
         for encoder in encoders:
             encoder.patch_late()
@@ -235,7 +248,7 @@ class DwarfBuilder:
             out.add(tables.str_offsets.to_section())
         if len(tables.addresses):
             out.add(tables.addresses.to_section())
-        for section in (ranges, locations, *macros):
+        for section in (*list_sections, *macros):
             if section is not None:
                 out.add(section)
         if aranges and self._aranges:

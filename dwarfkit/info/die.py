@@ -31,6 +31,7 @@ class UnitView(Protocol):
     uses_addr: bool
     uses_rnglists: bool
     uses_loclists: bool
+    indexed: bool              # DWARF 5 indexed forms (the program's choice, in a unit of version 5)
     root: "Die"
     type_die: "Die | None"     # type units only
 

@@ -302,7 +302,7 @@ class UnitEncoder:
         self._unit_fixups = []
         unit.offset = start
         buf += enc.initial_length(0)
-        buf += enc.version.to_bytes(2, self.order)
+        buf += unit.encoding.version.to_bytes(2, self.order)   # a unit may have a version of its own
         type_offset_pos = unit.write_header(self, buf)
         self._encode_tree(unit.root)
         length = len(buf) - start - enc.initial_length_size

@@ -111,7 +111,7 @@ def choose(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, Any]:
     classes.check(die, at, value, unit.encoding.version)
     kind = type(value)
     if kind is Address:
-        if unit.tables.indexed:
+        if unit.indexed:
             return _address(unit, die, at, value, None)
         if value.symbol is None:
             if 0 <= value.offset < 1 << (8 * unit.encoding.address_size):
@@ -131,7 +131,7 @@ def choose(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, Any]:
         return _constant(unit, die, at, value, None, unit.encoding.version)
     if kind is str:
         tables = unit.tables
-        if tables.indexed or die.parent is None or "\0" in value or not value.isascii():
+        if unit.indexed or die.parent is None or "\0" in value or not value.isascii():
             return _string(unit, die, at, value, None, unit.encoding.version)
         if at == AT_name:
             die.name = value
@@ -157,7 +157,7 @@ def _choose_general(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, A
     from ..lists import LocationList, RangeList
 
     tables = unit.tables
-    version = tables.encoding.version
+    version = unit.encoding.version
     pinned: int | None = None
     if isinstance(value, Pinned):
         if value.form == INDIRECT:
@@ -216,7 +216,7 @@ def _choose_general(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, A
         return _reference(unit, die, at, value, pinned)
     if isinstance(value, Expr):
         try:
-            data, relocs = value.encode(tables.encoding)
+            data, relocs = value.encode(unit.encoding)
         except DescriptionError as error:
             raise die.error(at, str(error)) from None
         for _, _, operand in relocs:
@@ -321,7 +321,7 @@ def _string(unit: "Unit", die: Die, at: int, text: str, pinned: int | None, vers
         die.name = text
     automatic = pinned is None
     if pinned is None:
-        if tables.indexed:
+        if unit.indexed:
             pinned = STRX   # narrowed to strx1..4 below; a pinned DW_FORM_strx stays ULEB128
         elif at in (AT_comp_dir, AT_name) and die.parent is None and version >= 5 and tables.use_line_strings:
             pinned = LINE_STRP   # the unit's name and directory are also in the line table: share them
@@ -367,7 +367,7 @@ def _address(unit: "Unit", die: Die, at: int, value: Address, pinned: int | None
     if value.symbol is None and not 0 <= value.offset < 1 << (8 * tables.encoding.address_size):
         raise die.error(at, f"address {value.offset:#x} does not fit {tables.encoding.address_size} bytes")
     if pinned is None:
-        pinned = ADDRX if tables.indexed else ADDR
+        pinned = ADDRX if unit.indexed else ADDR
     if pinned == ADDR:
         return ADDR, value
     if pinned in ADDRX_FORMS:
@@ -423,8 +423,8 @@ def _list(unit: "Unit", die: Die, at: int, value: Any, pinned: int | None, versi
     from ..lists import LocationViews, RangeList
 
     tables = unit.tables
-    if value.table is not (tables.ranges if isinstance(value, RangeList) else tables.locations):
-        raise die.error(at, "uses a range or location list of another program")
+    if value.table is not tables.list_table(not isinstance(value, RangeList), version):
+        raise die.error(at, "uses a range or location list of another program (or of another DWARF version)")
     if isinstance(value, LocationViews) != (at == AT_GNU_locviews):   # view pairs and locations are not the same
         raise die.error(at, "takes location views (list.locviews(...))" if at == AT_GNU_locviews else
                         "is given location views; they belong in DW_AT_GNU_locviews")
@@ -432,12 +432,12 @@ def _list(unit: "Unit", die: Die, at: int, value: Any, pinned: int | None, versi
     if value.uses_addresses:
         unit.uses_addr = True   # entries chosen by the caller name addresses by index
     if pinned is None:
-        if version >= 5 and tables.indexed and value.views is None and not isinstance(value, LocationViews):
+        if version >= 5 and unit.indexed and value.views is None and not isinstance(value, LocationViews):
             pinned = indexed_form
         else:
             pinned = SEC_OFFSET if version >= 4 else (DATA8 if tables.encoding.offset_size == 8 else DATA4)
     if pinned == indexed_form:
-        if tables.indexed:
+        if unit.indexed:
             unit.uses_addr = True   # indexed lists start entries with addrx
         value.index()   # gives the list its index now, so that the form's size is known
         if isinstance(value, RangeList):
@@ -447,7 +447,7 @@ def _list(unit: "Unit", die: Die, at: int, value: Any, pinned: int | None, versi
         return pinned, value
     offset_form = SEC_OFFSET if version >= 4 else (DATA8 if tables.encoding.offset_size == 8 else DATA4)
     if pinned == offset_form:
-        if tables.indexed:
+        if unit.indexed:
             unit.uses_addr = True
         value.place()
         return pinned, value

@@ -30,6 +30,7 @@ from .forms import (
 from .types import TypeHelpers
 
 if TYPE_CHECKING:
+    from ..encoding import Encoding
     from ..tables.shared import SharedTables
     from .encode import UnitEncoder
 
@@ -78,9 +79,12 @@ class Unit(TypeHelpers):
     signature: int | None = None     # a type unit's 8-byte signature
     type_die: Die | None = None      # a type unit's type
 
-    def __init__(self, tables: "SharedTables", attributes: dict[str, Any]) -> None:
+    def __init__(self, tables: "SharedTables", attributes: dict[str, Any], encoding: "Encoding | None" = None) -> None:
         self.tables = tables   # the program's shared tables (never the builder: it lies above units)
-        self.encoding = tables.encoding
+        # A unit may have a version of its own (a loaded file's units can differ); the rest of the encoding is the
+        # program's. Indexed forms need DWARF 5.
+        self.encoding = encoding or tables.encoding
+        self.indexed = tables.indexed and self.encoding.version >= 5
         self.offset: int | None = None
         self.uses_str_offsets = self.uses_addr = self.uses_rnglists = self.uses_loclists = False
         self.finished = False
@@ -89,8 +93,8 @@ class Unit(TypeHelpers):
         self._fast: dict[int, int] = {}
         self._address_limit = min(1 << (8 * self.encoding.address_size), 1 << 32)
         self._address_room = 1 << (8 * self.encoding.address_size)   # a plain Address fits the addr form
-        self._plain_addresses = not tables.indexed
-        if not tables.indexed:
+        self._plain_addresses = not self.indexed
+        if not self.indexed:
             self._fast.update({at: F.ADDR for at in F.ADDRESS_ATTRIBUTES})
         if self.encoding.version >= 4:
             self._fast[F.AT_high_pc] = F.DATA1
@@ -101,11 +105,11 @@ class Unit(TypeHelpers):
         self._inline_below = self.encoding.offset_size
         self._offset_limit = 1 << (8 * self.encoding.offset_size)
         self._exprloc = self.encoding.version >= 4
-        self._shapes = tables.die_shapes
+        self._shapes = tables.die_shapes.setdefault((self.encoding.version, self.indexed), {})
         self._inline = tables.inline_strings
         self._string_offset = tables.strings.offset_of
         self.root = self._new_die(None, self.root_tag, attributes)
-        self._plain_strings = not tables.indexed
+        self._plain_strings = not self.indexed
 
     # -- building ---------------------------------------------------------------------------------------------
     def die(self, tag: str | int, **attributes: Any) -> Die:
@@ -359,12 +363,12 @@ class CompileUnit(Unit):
     """A compile unit; it owns the line program of its source file (:attr:`line`)."""
 
     def __init__(self, tables: "SharedTables", name: str | None, attributes: dict[str, Any],
-                 line_options: dict[str, Any]) -> None:
+                 line_options: dict[str, Any], encoding: "Encoding | None" = None) -> None:
         comp_dir = attributes.get("comp_dir")
-        self.line = LineProgram(tables.encoding, comp_dir=comp_dir if isinstance(comp_dir, str) else "",
+        self.line = LineProgram(encoding or tables.encoding, comp_dir=comp_dir if isinstance(comp_dir, str) else "",
                                 name=name, **line_options)
         """The unit's line program: ``cu.line.sequence(Address("main")).row(0, 3)``."""
-        super().__init__(tables, {"name": name, **attributes})
+        super().__init__(tables, {"name": name, **attributes}, encoding)
 
     def file(self, name: str, directory: str | int = 0) -> int:
         """The file index of ``name`` (in ``directory``, a path or an index) for decl_file and line rows."""
@@ -424,15 +428,17 @@ class TypeUnit(Unit):
     short = "tu"
     signature: int
 
-    def __init__(self, tables: "SharedTables", signature: int, attributes: dict[str, Any]) -> None:
+    def __init__(self, tables: "SharedTables", signature: int, attributes: dict[str, Any],
+                 encoding: "Encoding | None" = None) -> None:
         if not isinstance(signature, int) or isinstance(signature, bool) or not 0 <= signature < 1 << 64:
             raise DescriptionError(f"type unit signature {signature!r} does not fit 8 bytes (an integer "
                                    f"0..2**64-1)")
-        if tables.encoding.version < 4:
-            raise DescriptionError(f"type units need DWARF 4 or later (this is DWARF {tables.encoding.version})")
+        version = (encoding or tables.encoding).version
+        if version < 4:
+            raise DescriptionError(f"type units need DWARF 4 or later (this is DWARF {version})")
         self.signature = signature
         self.type_die: Die | None = None
-        super().__init__(tables, attributes)
+        super().__init__(tables, attributes, encoding)
 
     def label(self) -> str:
         return f"tu {self.signature:#018x}"

@@ -90,12 +90,12 @@ class FileLoader(LoadState):
                 model.type_die = target
         values = self.values = ValueLoader(self, dw)
         for n, (unit, model) in enumerate(loaded):
-            renumbered = file_map(self, unit, dw.encoding.version)
+            renumbered = file_map(self, unit, model.encoding.version)
             if renumbered:
                 self.file_maps[id(model)] = renumbered
             values.fill_unit(unit, model)
             if isinstance(model, CompileUnit):
-                load_line_program(self, unit, model, values.keeps(unit))
+                load_line_program(self, unit, model, values.keeps(unit, model))
             self.report("building DIEs", n + 1, len(loaded))
         dw.frames = load_debug_frame(self, dw)
         dw.source = self.df
@@ -134,14 +134,17 @@ class FileLoader(LoadState):
             raise ReadError(f"{self.df.path}: {where}: the unit has no DIE")
         root_tag = unit.abbs[0].tag
         model: Unit
+        # Without a version asked for, each unit keeps its own (a file may mix them, e.g. a C runtime's units).
+        version = unit.version if self.options.version is None and self.options.keep_forms and \
+            (unit.version == 2) == (dw.encoding.version == 2) else None
         if unit.is_type_unit:
             assert unit.type_signature is not None
-            model = dw.type_unit(unit.type_signature)
+            model = dw.type_unit(unit.type_signature, version=version)
             self.type_units[unit.type_signature] = model
         elif unit.unit_type == 3 or root_tag == 0x3c:   # DW_TAG_partial_unit
-            model = dw.partial_unit()
+            model = dw.partial_unit(version=version)
         else:
-            model = dw.compile_unit(None)
+            model = dw.compile_unit(None, version=version)
         self.models[id(unit)] = model
         root = model.root
         root.tag = root_tag

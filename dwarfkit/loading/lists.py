@@ -56,12 +56,12 @@ class ListLoader:
         made = self.made.get(key)
         if made is None:
             entries = self.read(unit, model, section, offset, locations, source)
-            keep = self.loader.options.keep_forms and unit.version == self.dw.encoding.version
-            if keep:
-                made = (self.dw.tables.locations if locations else self.dw.tables.ranges).make_as_read(entries)
+            version = model.encoding.version
+            table = self.dw.tables.list_table(locations, version)
+            if self.loader.options.keep_forms and unit.version == version:
+                made = table.make_as_read(entries)
             else:
-                resolved = resolve(entries, model.root.get("low_pc"), locations)
-                made = self.dw.location_list(resolved) if locations else self.dw.range_list(resolved)
+                made = table.make(resolve(entries, model.root.get("low_pc"), locations))
             self.made[key] = made
         return made
 
@@ -74,7 +74,7 @@ class ListLoader:
             raise DescriptionError("DW_AT_GNU_locviews without a DW_AT_location list")
         loc = self.attribute_list(unit, model, i, AT_location, found[0], found[1])
         if not isinstance(loc, LocationList) or not self.loader.options.keep_forms or \
-                unit.version != self.dw.encoding.version:
+                unit.version != model.encoding.version:
             return None   # a conversion drops views (the writer chooses the entries again)
         data = self.ctx.file.section(section)
         end = list_offset(self.ctx, unit, found[0], found[1]) if unit.version >= 5 else found[1]

@@ -67,15 +67,15 @@ class ValueLoader:
         self._blocks: dict[bytes, Any] = {}
         self._exprs: dict[bytes, Expr] = {}
 
-    def keeps(self, unit: ReadUnit) -> bool:
-        """Whether ``unit``'s forms are kept: the model has its encoding, and keeping was not declined."""
-        enc = self.enc
+    def keeps(self, unit: ReadUnit, model: Unit) -> bool:
+        """Whether ``unit``'s forms are kept: its model unit has its encoding, and keeping was not declined."""
+        enc = model.encoding
         return (self.loader.options.keep_forms and unit.version == enc.version and
                 unit.offset_size == enc.offset_size)
 
     def fill_unit(self, unit: ReadUnit, model: Unit) -> None:
         made = self.loader.made[id(model)]
-        keep = self.keeps(unit)
+        keep = self.keeps(unit, model)
         info_relocs = self.relocations.get(unit.section)
         data = self.ctx.file.section(unit.section)
         # Kept forms in a linked file: the first DIE of each abbreviation takes the checked path (forms.choose), the
@@ -310,7 +310,7 @@ class ValueLoader:
             nonlocal found_die
             found_die = True   # not shared: the index is the program's
             address = self.indexed_address(unit, index)
-            if self.enc.version < 5:
+            if self.loader.models[id(unit)].encoding.version < 5:
                 return address   # DW_OP_addr: DWARF 2-4 have no .debug_addr
             self.loader.models[id(unit)].uses_addr = True
             return self.dw.tables.address_index(address)

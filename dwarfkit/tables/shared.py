@@ -46,16 +46,39 @@ class SharedTables:
         self.lines = LineTable(encoding, self.line_strings if line_strings else None, self.strings)
         self.ranges = ListTable(encoding, False, self.addresses if indexed else None, self.addresses)
         self.locations = ListTable(encoding, True, self.addresses if indexed else None, self.addresses)
+        # The tables of units whose version is on the other side of DWARF 5 (a loaded file may mix them):
+        # (locations, version >= 5) -> table, made when such a unit first uses a list.
+        self._other_lists: dict[tuple[bool, bool], ListTable] = {}
         self.str_offsets_base = self.str_offsets.base
         self.addr_base = self.addresses.base
-        self.rnglists_base = SectionOffset(self.ranges.name)
-        self.loclists_base = SectionOffset(self.locations.name)
+        self.rnglists_base = SectionOffset(".debug_rnglists")   # only DWARF 5 units have these bases
+        self.loclists_base = SectionOffset(".debug_loclists")
         # .debug_macro and .debug_macinfo, written when the program is emitted (strx only when indexed).
         self.macros = {MACRO: MacroTable(MACRO, encoding, self.str_offsets if indexed else None),
                        MACINFO: MacroTable(MACINFO, encoding, None)}
         # Caches of Unit._new_die shared by the units: call shapes, and short strings stored inline.
         self.die_shapes: dict[tuple, Any] = {}
         self.inline_strings: dict[str, bytes] = {}
+
+    def list_table(self, locations: bool, version: int) -> ListTable:
+        """The location (or range) list table that units of ``version`` use: ``.debug_loclists``/``.debug_rnglists``
+        from DWARF 5 on, ``.debug_loc``/``.debug_ranges`` before."""
+        default = self.locations if locations else self.ranges
+        if (version >= 5) == (self.encoding.version >= 5):
+            return default
+        key = (locations, version >= 5)
+        table = self._other_lists.get(key)
+        if table is None:
+            enc = self.encoding
+            indexed = self.indexed and version >= 5
+            table = self._other_lists[key] = ListTable(
+                Encoding(version, enc.offset_size, enc.address_size, enc.byteorder), locations,
+                self.addresses if indexed else None, self.addresses)
+        return table
+
+    def list_tables(self) -> list[ListTable]:
+        """Every list table in use, the program's own two first."""
+        return [self.ranges, self.locations, *self._other_lists.values()]
 
     def use_strings(self, table: StringTable) -> None:
         """Replaces ``.debug_str``; a unit made earlier still finds the strings the old table holds first."""
