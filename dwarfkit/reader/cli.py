@@ -102,12 +102,19 @@ def _add_verify_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("file", help="ELF, Mach-O (or dSYM bundle, fat file) or COFF/PE file")
     p.add_argument("--arch", help="the architecture to read from a fat Mach-O file (x86_64, arm64)")
     p.add_argument("--binary", help="for a dSYM: the executable whose UUID it must carry (default: found next to it)")
+    p.add_argument("--quiet", action="store_true", help="no progress on stderr (shown on a terminal otherwise)")
     _add_limit_argument(p)
 
 
 def _run_verify(args: argparse.Namespace) -> int:
     from .verify import verify
-    findings = verify(args.file, args.arch, args.binary, args.max_section_size)
+    progress = None
+    if not args.quiet and sys.stderr.isatty():
+        def progress(done: int, total: int) -> None:
+            if total > 20:
+                print(f"\rverifying units: {done}/{total}", end="\n" if done == total else "", file=sys.stderr,
+                      flush=True)
+    findings = verify(args.file, args.arch, args.binary, args.max_section_size, progress)
     for f in dict.fromkeys(findings):
         print(one_line(f))
     if not findings:

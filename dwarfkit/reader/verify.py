@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import bisect
 from pathlib import Path
+from typing import Callable
 
 from ..errors import DwarfkitError
 from . import forms
@@ -35,9 +36,12 @@ MAX_FINDINGS = 10_000  # past this, a summary line: a corrupt file must not floo
 
 
 def verify(path: str, arch: str | None = None, binary: str | None = None,
-           max_section_size: int | None = None) -> list[str]:
+           max_section_size: int | None = None, progress: Callable[[int, int], None] | None = None) -> list[str]:
+    """The findings of every check; ``progress(done, total)`` is called after each unit (the command shows it on a
+    terminal for long runs)."""
     df = open_debug_file(path, arch, max_section_size)
     v = Verifier(df)
+    v.progress = progress
     v.findings += container_findings(df.path)
     v.check_dsym_uuid(path, arch, binary)
     v.run()
@@ -54,6 +58,7 @@ class Verifier:
         self.findings: list[str] = []
         self.functions: list[tuple[int, int, str]] = []  # (low, high, where)
         self.binary_code: list[CodeSection] = []  # a dSYM's instructions live in its binary
+        self.progress: Callable[[int, int], None] | None = None
 
     def add(self, message: str) -> None:
         self.findings.append(message)
@@ -62,11 +67,16 @@ class Verifier:
         for p in self.df.problems:
             self.add(p)
         ctx = self.ctx
+        all_units = ctx.units("debug_info") + ctx.units("debug_types")
+        done = 0
         for section in ("debug_info", "debug_types"):
             units = ctx.units(section)
             starts: dict[int, int] = {}
             for unit in units:
                 self.check_unit(unit, starts)
+                done += 1
+                if self.progress is not None:
+                    self.progress(done, len(all_units))
         for p in ctx.problems:
             self.add(p)
         self.check_line_tables()
