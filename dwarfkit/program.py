@@ -91,6 +91,9 @@ class DwarfBuilder:
         self._macro_units: dict[Unit, MacroUnit] = {}
         self.frames: CallFrames | None = None
         """``.debug_frame`` of the program, written by :meth:`emit` when set (``dwarfkit.load`` sets it)."""
+        self.eh_frame: CallFrames | None = None
+        """A loaded file's ``.eh_frame`` (runtime data: :meth:`emit` leaves it out; ``eh_frame.eh_frame()`` writes
+        it)."""
         self.source: Any = None
         """What :func:`dwarfkit.load` read the program from (its ``DebugFile``); None for a described program."""
 

@@ -22,7 +22,7 @@ from ..program import DwarfBuilder
 from ..reader import forms as R
 from ..reader.container import open_debug_file
 from ..reader.units import Unit as ReadUnit
-from .frames import load_debug_frame
+from .frames import load_debug_frame, load_eh_frame
 from .lines import file_map, load_line_program
 from .state import LoadState
 from .values import ValueLoader
@@ -98,6 +98,7 @@ class FileLoader(LoadState):
                 load_line_program(self, unit, model, values.keeps(unit, model))
             self.report("building DIEs", n + 1, len(loaded))
         dw.frames = load_debug_frame(self, dw)
+        dw.eh_frame = load_eh_frame(self, dw)
         dw.source = self.df
         return dw
 
