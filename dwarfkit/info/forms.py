@@ -449,7 +449,8 @@ def _list(unit: "Unit", die: Die, at: int, value: Any, pinned: int | None, versi
     if pinned == offset_form:
         if unit.indexed:
             unit.uses_addr = True
-        value.place()
+        if not value.as_read:   # a loaded list was checked when read: the encoder places it when it writes the DIE
+            value.place()
         return pinned, value
     raise die.error(at, f"a {'range' if indexed_form == RNGLISTX else 'location'} list does not fit form "
                         f"{names.form_name(pinned)}")

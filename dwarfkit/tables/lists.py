@@ -51,6 +51,7 @@ class _List:
         self._views_offset: int | None = None
         self._offset: int | None = None
         self._index: int | None = None
+        self.as_read = False   # decoded from a file (make_as_read): placed when first encoded
 
     def place(self) -> int:
         """The offset of this list in its section, encoding it there on first use."""
@@ -88,7 +89,9 @@ class LocationList(_List):
         if self._offset is not None or self._index is not None or self.views is not None:
             raise DescriptionError(f"{self.table.name}: location views must be given once, before the list is used")
         self.views = views
-        return LocationViews(self)
+        made = LocationViews(self)
+        made.as_read = self.as_read
+        return made
 
     def locviews(self, views: Iterable[Sequence[int]]) -> "LocationViews":
         """The value of ``DW_AT_GNU_locviews`` for this list: ``views`` holds one ``(begin, end)`` view pair per
@@ -208,7 +211,9 @@ class ListTable:
         operand types, so not checked again entry by entry (the writer's checks run when the list is encoded)."""
         if any(e.kind in INDEXED_KINDS for e in entries) and self.address_table is None:
             raise DescriptionError(f"{self.name}: entries by address index need the program's .debug_addr")
-        return (LocationList if self.locations else RangeList)(self, entries, explicit=True)
+        made = (LocationList if self.locations else RangeList)(self, entries, explicit=True)
+        made.as_read = True
+        return made
 
     def place_views(self, views: list[tuple[int, int]]) -> int:
         """Writes GCC's view pairs of a location list (ULEB128 pairs) where the list will follow; their offset."""
