@@ -170,3 +170,39 @@ def test_libpython_separate_debug_file_gives_the_same_gdb_session(tmp_path: Path
     original, converted = session(lib.parent), session(folder)
     assert "PyObject_Repr (v=" in original and "ob_refcnt" in original and "tp_name" in original
     assert converted == original
+
+
+@pytest.mark.parametrize("version", [4, 5])
+def test_type_units_in_comdat_groups(tmp_path: Path, version: int) -> None:
+    """g++ -fdebug-types-section puts each type unit in a COMDAT group (several .debug_info or .debug_types
+    sections): the reader joins them as a linker would, convert writes the units again, and gdb reads the types of
+    the linked program as before."""
+    gxx, gdb = require_tool("g++"), require_tool("gdb")
+    (tmp_path / "types.cc").write_text(
+        "struct S { int a; double b; };\n"
+        "template <class T> struct W { T v; T get() const { return v; } };\n"
+        "int f(S s, W<int> w) { return s.a + w.get(); }\n")
+    (tmp_path / "main.cc").write_text(
+        "struct S { int a; double b; };\n"
+        "template <class T> struct W { T v; T get() const { return v; } };\n"
+        "int f(S s, W<int> w);\n"
+        "int main() { S s{1, 2.0}; W<int> w{3}; return f(s, w) == 4 ? 0 : 1; }\n")
+    for name in ("types", "main"):
+        subprocess.run([gxx, "-g", f"-gdwarf-{version}", "-fdebug-types-section", "-c", f"{name}.cc"],
+                       cwd=tmp_path, check=True)
+    readelf = subprocess.run(["readelf", "-S", "-W", str(tmp_path / "types.o")], capture_output=True, text=True)
+    section = ".debug_types" if version == 4 else ".debug_info"
+    assert readelf.stdout.count(f"] {section} ") >= 2   # one per group (and the unit's own)
+    dwarfkit.convert(tmp_path / "types.o", tmp_path / "types-converted.o")
+
+    def session(types_object: str) -> str:
+        exe = tmp_path / f"prog-{types_object}"
+        subprocess.run([gxx, "main.o", types_object, "-o", str(exe)], cwd=tmp_path, check=True)
+        argv = [gdb, "-nx", "-batch", "-ex", "break f", "-ex", "run", "-ex", "info args", "-ex", "ptype s",
+                "-ex", "ptype w", "-ex", "print w.get()", "-ex", "ptype W<int>", "-ex", "ptype struct S", str(exe)]
+        text = subprocess.run(argv, capture_output=True, text=True, timeout=120).stdout
+        return re.sub(r"process \d+|0x[0-9a-f]{6,}", "N", text)
+
+    original = session("types.o")
+    assert "T get(void) const;" in original and "b = 2" in original
+    assert session("types-converted.o") == original

@@ -438,7 +438,13 @@ class TypeUnit(Unit):
             raise DescriptionError(f"type units need DWARF 4 or later (this is DWARF {version})")
         self.signature = signature
         self.type_die: Die | None = None
+        self.line: LineProgram | None = None
+        """A line program of the type unit's own (only its file table, for DW_AT_decl_file), as gcc writes one
+        with -fdebug-types-section; None: none (``DW_AT_decl_file`` then names no file)."""
         super().__init__(tables, attributes, encoding)
+
+    def stmt_list(self) -> Any:
+        return None if self.line is None else self.tables.lines.add(self.line)
 
     def label(self) -> str:
         return f"tu {self.signature:#018x}"

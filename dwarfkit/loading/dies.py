@@ -17,7 +17,8 @@ from typing import Any, Callable
 
 from ..errors import ReadError
 from ..info.die import Die
-from ..info.unit import CompileUnit, Unit
+from ..info.unit import CompileUnit, TypeUnit, Unit
+from ..line import LineProgram
 from ..program import DwarfBuilder
 from ..reader import forms as R
 from ..reader.container import open_debug_file
@@ -53,7 +54,7 @@ def load(path: str | os.PathLike[str], options: LoadOptions | None = None, **kwa
     """The DWARF of the file at ``path`` as a :class:`~dwarfkit.DwarfBuilder` ready to edit and emit.
 
     ``load(path, version=4)`` and the other :class:`LoadOptions` fields may be given as keywords. The builder also
-    carries ``frames`` (``.debug_frame`` as :class:`~dwarfkit.frame.CallFrames`, or None) and ``source`` (the
+    carries ``frames`` and ``eh_frame`` (:class:`~dwarfkit.frame.CallFrames`, or None) and ``source`` (the
     :class:`~dwarfkit.reader.debugfile.DebugFile` it came from). Raises a DwarfkitError naming the section and
     offset for a file that cannot be loaded."""
     if options is None:
@@ -94,7 +95,9 @@ class FileLoader(LoadState):
             if renumbered:
                 self.file_maps[id(model)] = renumbered
             values.fill_unit(unit, model)
-            if isinstance(model, CompileUnit):
+            if isinstance(model, TypeUnit) and unit.stmt_list is not None:
+                model.line = LineProgram(model.encoding, comp_dir=unit.comp_dir, name=None)
+            if isinstance(model, (CompileUnit, TypeUnit)) and model.line is not None:
                 load_line_program(self, unit, model, values.keeps(unit, model))
             self.report("building DIEs", n + 1, len(loaded))
         dw.frames = load_debug_frame(self, dw)

@@ -8,17 +8,20 @@ from __future__ import annotations
 
 from ..address import Address
 from ..errors import ReadError
-from ..info.unit import CompileUnit
+from ..info.unit import CompileUnit, TypeUnit
 from ..reader.lines import BASIC_BLOCK, END_SEQUENCE, EPILOGUE_BEGIN, IS_STMT, PROLOGUE_END, parse_line_table
 from ..reader.units import Unit as ReadUnit
 from .state import LoadState
 
 
-def load_line_program(loader: LoadState, unit: ReadUnit, model: CompileUnit, keep: bool) -> None:
+def load_line_program(loader: LoadState, unit: ReadUnit, model: CompileUnit | TypeUnit, keep: bool) -> None:
     """Fills ``model.line`` from the table ``unit``'s DW_AT_stmt_list names (nothing when it has none)."""
+    line = model.line
+    assert line is not None
     if unit.stmt_list is None:
-        model.line.sequences = []
-        model.has_line_program = False
+        line.sequences = []
+        if isinstance(model, CompileUnit):
+            model.has_line_program = False
         return
     df = loader.df
     data = df.section("debug_line")
@@ -27,7 +30,6 @@ def load_line_program(loader: LoadState, unit: ReadUnit, model: CompileUnit, kee
     where = f"{df.path}: .debug_line[0x{unit.stmt_list:x}]"
     if table.problems:
         raise ReadError(f"{df.path}: {table.problems[0]}")
-    line = model.line
     name = model.root.name
     line.name = name
     # The header's parameters shape how rows are encoded, not what they mean: kept, as any version takes them.

@@ -68,6 +68,9 @@ class DebugFile:
     """Mach-O/COFF section number -> name."""
     addresses: dict[str, int] = field(default_factory=dict)
     """Load address of each DWARF section (``eh_frame`` needs it for pc-relative pointers)."""
+    duplicates: dict[str, int] = field(default_factory=dict)
+    """Normalised names of debug sections the file holds more than once (ELF COMDAT groups) -> how many; they are
+    read joined, in header order."""
     relocations: dict[str, dict[int, SymbolRef]] = field(default_factory=dict)
     """Objects only: per normalised debug section, the field offset of each relocation -> what it refers to."""
 

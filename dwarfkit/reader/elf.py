@@ -128,6 +128,7 @@ def _read(path: str, elf: ELFFile, file_size: int, limit: int) -> DebugFile:
             if isinstance(section, RelocationSection):
                 target = section["sh_info"]
                 reloc_sections[str(target)] = section
+    pieces: list[tuple[int, Section, str]] = []   # the debug sections, in header order
     for index, section in enumerate(elf.iter_sections()):
         name = normalise_section_name(section.name)
         flags = section["sh_flags"]
@@ -141,19 +142,38 @@ def _read(path: str, elf: ELFFile, file_size: int, limit: int) -> DebugFile:
             if flags & SH_FLAGS.SHF_EXECINSTR and section["sh_type"] == "SHT_PROGBITS":
                 out.code.append(CodeSection(section.name, section["sh_addr"], section.data()))
             continue
-        if section["sh_type"] == "SHT_NOBITS" or name in out.sections:
-            continue
+        if section["sh_type"] != "SHT_NOBITS":
+            pieces.append((index, section, name))
+    # Sections of one name (an object's COMDAT groups: type units, gcc's .debug_macro) are read as one, joined in
+    # header order, as a linker would join them; relocations against a later piece's section symbol count from
+    # where that piece starts.
+    raw_of: dict[int, bytes] = {}
+    bases: dict[int, int] = {}
+    lengths: dict[str, int] = {}
+    for index, section, name in pieces:
         try:
-            raw = _section_bytes(path, section, limit)
+            raw_of[index] = _section_bytes(path, section, limit)
         except ReadError as e:
             out.problems.append(str(e))
             continue
+        bases[index] = lengths.get(name, 0)
+        lengths[name] = bases[index] + len(raw_of[index])
+        if bases[index]:
+            out.duplicates[name] = out.duplicates.get(name, 1) + 1
+    joined: dict[str, list[bytes]] = {}
+    for index, section, name in pieces:
+        raw = raw_of.get(index)
+        if raw is None:
+            continue
         rel = reloc_sections.get(str(index))
         if rel is not None:
-            raw = _relocate(out, handler, section.name, raw, rel)
-        out.sections[name] = raw
-        out.addresses[name] = section["sh_addr"]
-        out.section_offsets[name] = section["sh_offset"] if raw is not None else 0
+            raw = _relocate(out, handler, section.name, raw, rel, bases, bases[index])
+        if name not in joined:
+            out.addresses[name] = section["sh_addr"]
+            out.section_offsets[name] = section["sh_offset"]
+        joined.setdefault(name, []).append(raw)
+    for name, parts in joined.items():
+        out.sections[name] = parts[0] if len(parts) == 1 else b"".join(parts)
     return out
 
 
@@ -177,7 +197,10 @@ def _section_bytes(path: str, section: Section, limit: int) -> bytes:
     return data
 
 
-def _relocate(out: DebugFile, handler: RelocationHandler, name: str, data: bytes, rel: RelocationSection) -> bytes:
+def _relocate(out: DebugFile, handler: RelocationHandler, name: str, data: bytes, rel: RelocationSection,
+              bases: dict[int, int], base: int) -> bytes:
+    """Applies ``rel`` to ``data`` (a piece starting at ``base`` of its joined section); an offset into a later
+    piece of a joined section (``bases``: section index -> where its piece starts) gets that piece's start added."""
     stream = io.BytesIO(data)
     try:
         symtab = handler.elffile.get_section(rel["sh_link"])
@@ -197,11 +220,21 @@ def _relocate(out: DebugFile, handler: RelocationHandler, name: str, data: bytes
             if reloc["r_offset"] >= len(data):
                 raise ValueError(f"offset 0x{reloc['r_offset']:x} past the end of {name}")
             ref = _symbol_ref(elf, symtab, reloc, types, stream)
-            refs[reloc["r_offset"]] = ref
             if ref.kind == "tls":
+                refs[base + reloc["r_offset"]] = ref
                 continue   # only a linker knows the offset: the field keeps what the object holds
             # pyelftools knows the recipes of every relocation type debug sections use.
             handler._do_apply_relocation(stream, reloc, symtab)
+            shift = bases.get(symtab.get_symbol(reloc["r_info_sym"])["st_shndx"], 0) if ref.kind == "section" else 0
+            if shift:
+                size = 8 if types.get(reloc["r_info_type"], "").endswith("64") else 4
+                order: ByteOrder = "little" if elf.little_endian else "big"
+                stream.seek(reloc["r_offset"])
+                value = int.from_bytes(stream.read(size), order) + shift
+                stream.seek(reloc["r_offset"])
+                stream.write((value & ((1 << (8 * size)) - 1)).to_bytes(size, order))
+                ref = SymbolRef(ref.symbol, ref.addend + shift, ref.kind)
+            refs[base + reloc["r_offset"]] = ref
         except Exception as e:  # noqa: BLE001
             out.problems.append(f"{rel.name}: relocation at 0x{reloc['r_offset']:x} "
                                 f"(type {reloc['r_info_type']}) not applied: {e}")
