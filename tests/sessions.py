@@ -15,13 +15,14 @@ compared by.
   the program, so two builds differ only in their folder.
 * :func:`transcript` -- with gdb: ``ptype`` of every type and ``info line`` of every function, then a run with a
   breakpoint at every function and at each stop ``bt``, ``info args``, ``info locals``, ``finish``; with lldb-14 the
-  same as ``type lookup``, ``source info -n``, ``bt``, ``frame variable``, ``finish``. Normalised: the program's
-  path and folder, process ids, stack addresses (which move with the environment and the path's length) and
-  glibc's pointer-guarded jmp_buf are masked, and so are stack-protector canaries (random per process, low byte
-  zero) that g++'s main shows in a not yet written local; code and data addresses are kept (a DWARF-only
-  conversion does not move them). gdb runs on one thread (``maint set worker-threads 0``: its indexing threads
-  make answers' order vary) and the places ``info line`` of a function with inlined copies answers are sorted (gdb
-  orders them by where its symbols sit in its memory, which moves when only the DWARF's layout changes).
+  same as ``type lookup``, ``source info -n``, ``bt``, ``frame variable``, ``finish``. Normalised: the program's path
+  and folder, process ids, stack addresses (which move with the environment and the path's length, also as the low
+  half in glibc's unwind buffer's ``canceltype``), glibc's pointer-guarded jmp_buf and stack-protector canaries
+  (random per process, low byte zero; g++'s main shows one in a not yet written local) are masked; code and data
+  addresses are kept (a DWARF-only conversion does not move them). gdb runs on one thread (``maint set worker-threads
+  0``: its indexing threads make answers' order vary) and the places ``info line`` of a function with inlined copies
+  answers are sorted (gdb orders them by where its symbols sit in its memory, which moves when only the DWARF's layout
+  changes).
 * :func:`convert_transform` -- ``transform=convert_transform(**options)`` runs ``dwarfkit.convert`` on each object.
 * :func:`compare_transcripts` -- the differing lines, as a unified diff (empty if the same).
 """
@@ -172,6 +173,8 @@ def _sorted_info_lines(session: debuggers.Session) -> str:
 # lldb's `finish` out of main lands in glibc, whose start frame holds a jmp_buf mangled with a per-process random
 # pointer guard.
 _JMP_BUF = re.compile(r"jmp_buf = \(.*\)")
+# Its pthread_unwind_buf's `canceltype` shares its bytes with a stack pointer (`pad[2]`): it moves as the stack does.
+_CANCELTYPE = re.compile(r"\bcanceltype = -?\d+")
 
 
 def transcript(exe: str | Path, debugger: str, prog: Program, *, timeout: float = 300) -> str:
@@ -199,7 +202,8 @@ def transcript(exe: str | Path, debugger: str, prog: Program, *, timeout: float 
                            f"({running.exit_code}); raise max_stops?\n{running.transcript[-2000:]}")
     text = (f"=== {debugger}: types and lines\n{static.normalized(addresses=False)}\n"
             f"=== {debugger}: {len(running.stops)} stops\n{running.normalized(addresses=False)}\n")
-    return _BIG_NUMBER.sub(_mask_canary, _JMP_BUF.sub("jmp_buf = (<mangled>)", _STACK.sub("0xSTACK", text)))
+    text = _CANCELTYPE.sub("canceltype = <stack>", _JMP_BUF.sub("jmp_buf = (<mangled>)", _STACK.sub("0xSTACK", text)))
+    return _BIG_NUMBER.sub(_mask_canary, text)
 
 
 def compare_transcripts(a: str, b: str, *, context: int = 2) -> list[str]:
