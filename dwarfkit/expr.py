@@ -48,7 +48,7 @@ _OPERANDS: dict[str, tuple[str, ...]] = {
     "call2": ("ref2",), "call4": ("ref4",), "call_ref": ("ref",), "bit_piece": ("u", "u"),
     "implicit_value": ("block",), "entry_value": ("expr",), "GNU_entry_value": ("expr",), "addrx": ("u",),
     "constx": ("u",), "regval_type": ("u", "type"), "deref_type": ("u1", "type"), "xderef_type": ("u1", "type"),
-    "convert": ("type",), "reinterpret": ("type",), "GNU_parameter_ref": ("u4",),
+    "convert": ("type",), "reinterpret": ("type",), "GNU_parameter_ref": ("ref4",),
     "implicit_pointer": ("ref", "s"), "GNU_implicit_pointer": ("ref", "s"), "GNU_variable_value": ("ref",),
     "const_type": ("type", "block1"), "GNU_const_type": ("type", "block1"), "GNU_regval_type": ("u", "type"),
     "GNU_deref_type": ("u1", "type"), "GNU_convert": ("type",), "GNU_addr_index": ("u",),

@@ -35,6 +35,7 @@ import os
 import re
 import shutil
 import subprocess
+import tempfile
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -243,6 +244,15 @@ def transcript(exe: str | Path, debugger: str, prog: Program | None = None, *, t
     ``prog``, the functions and types are read from ``exe``'s DWARF (:func:`program_from_dwarf`)."""
     exe = Path(exe)
     prog = prog or program_from_dwarf(exe)
+    # Run every build from one path: the loader copies the program's path onto the stack, so builds in folders of
+    # other name lengths start with other garbage in their uninitialised locals (g++'s main shows one).
+    stable = Path(tempfile.gettempdir()) / f"dwarfkit-session-{os.getuid()}" / exe.name
+    shutil.rmtree(stable.parent, ignore_errors=True)
+    stable.parent.mkdir()
+    for companion in [exe, *exe.parent.glob(exe.name + ".*")]:   # with a separate debug file (prog.debug)
+        if companion.is_file():
+            shutil.copy2(companion, stable.parent / companion.name)
+    exe = stable
     if debugger == "gdb":
         static = run_session(debuggers.gdb, exe, [*(f"ptype {t}" for t in prog.types),
                                                   *(f"info line {f}" for f in prog.functions)], complaints=0,

@@ -50,11 +50,8 @@ def cached_transcript(exe: Path, debugger: str, prog: Program) -> str:
 CONVERSIONS = {"same": {}, "v4": dict(version=4), "indexed": dict(version=5, indexed=True)}
 CPP_BUILDS = {"g++": ("ld", ("same", "v4", "indexed")), "clang++-14": ("lld", ("same", "indexed"))}
 # g++ describes a reference parameter of an out-of-line copy (util::largest<long>'s `a`) by DW_OP_GNU_parameter_ref,
-# whose operand is the unit offset of the abstract DW_TAG_formal_parameter. dwarfkit reads that operand as a plain
-# number ("u4" in dwarfkit/expr.py's operand table), so after convert moves the DIEs it names the old offset: gdb
-# matches no call-site parameter and shows `a=<optimized out>` where the original shows `a=@0x7ffe...: 0`.
-PARAMETER_REF = ("dwarfkit bug: DW_OP_GNU_parameter_ref's DIE operand is kept as a number, not re-pointed at the "
-                 "moved formal_parameter DIE (gdb then shows a g++ reference parameter as optimized out)")
+# whose operand is the unit offset of the abstract DW_TAG_formal_parameter: load makes it that DIE, so it follows the
+# DIE when convert moves it (gdb shows the parameter's value only then).
 # lldb-14 reads gcc's own DWARF 4 differently from its DWARF 5 (test_lldb_reads_gccs_empty_ranges_only_in_dwarf5):
 # the converted program is read as gcc's -gdwarf-4 build is (test_gcc_conversion_to_dwarf4_reads_like_gccs_own).
 LLDB_V4 = ("not a conversion fault: lldb-14 keeps gcc's zero-length range-list entries from DWARF 5 .debug_rnglists "
@@ -81,14 +78,12 @@ def cpp_builds(tmp_path_factory: pytest.TempPathFactory) -> dict[tuple[str, str]
 @pytest.mark.parametrize("compiler, label", [(c, label) for c, (_, labels) in CPP_BUILDS.items() for label in labels])
 def test_cpp_program_converted_debugs_the_same(cpp_builds: dict, compiler: str, label: str, debugger: str,
                                               request: pytest.FixtureRequest) -> None:
-    if compiler == "g++" and debugger == "gdb":
-        request.applymarker(pytest.mark.xfail(reason=PARAMETER_REF, strict=True))
     if (compiler, label, debugger) == ("g++", "v4", "lldb"):
         request.applymarker(pytest.mark.xfail(reason=LLDB_V4, strict=True))
     prog = program("cpp")
     original = cached_transcript(cpp_builds[(compiler, "orig")], debugger, prog)
     converted = cached_transcript(cpp_builds[(compiler, label)], debugger, prog)
-    assert compare_transcripts(original, converted) == []
+    assert compare_transcripts(original, converted) == [], "\n".join(compare_transcripts(original, converted))
 
 
 def parameter_ref_targets(obj: Path) -> list[str]:
@@ -109,7 +104,6 @@ def test_gnu_parameter_ref_names_the_same_parameter_after_convert(cpp_builds: di
                                                                    request: pytest.FixtureRequest) -> None:
     """The DWARF side of the g++ gdb xfails: after convert, each DW_OP_GNU_parameter_ref must still name the
     formal_parameter it named (roundtrip.compare cannot see it: llvm-dwarfdump prints the same raw bytes)."""
-    request.applymarker(pytest.mark.xfail(strict=True, reason=PARAMETER_REF))
     original = parameter_ref_targets(cpp_builds[("g++", "orig")].parent / "obj" / "features.o")
     assert len(original) == 4 and all(t.startswith("DW_TAG_formal_parameter ") for t in original), original
     assert parameter_ref_targets(cpp_builds[("g++", "same")].parent / "obj" / "features-converted.o") == original
@@ -148,7 +142,7 @@ def test_multi_file_program_converted_debugs_the_same(multi_builds: tuple, compi
     original = cached_transcript(builds[(compiler, "orig")], debugger, prog)
     assert original.count(" stops\n") == 1 and int(original.split(f"=== {debugger}: ")[2].split()[0]) > 300
     converted = cached_transcript(builds[(compiler, "same")], debugger, prog)
-    assert compare_transcripts(original, converted) == []
+    assert compare_transcripts(original, converted) == [], "\n".join(compare_transcripts(original, converted))
 
 
 # -- gcc's DWARF 5 -> 4 and lldb-14: what the lldb difference is -----------------------------------------------------
