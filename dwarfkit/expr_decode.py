@@ -16,7 +16,7 @@ _ADDRESS_INDEX = {"addrx", "constx", "GNU_addr_index", "GNU_const_index"}
 
 def decode_expr(data: bytes, encoding: Encoding, *, die: Callable[[str, int], Any] | None = None,
                 relocation: Callable[[int], Address | None] | None = None, base: int = 0,
-                address_index: Callable[[int], Any] | None = None) -> Expr:
+                address_index: Callable[[int], Any] | None = None, rename: dict[str, str] | None = None) -> Expr:
     """The expression encoded in ``data`` (the inverse of :meth:`Expr.encode`), for loading a file's DWARF.
 
     ``die(kind, offset)`` turns a DIE operand into a ``Die`` (or returns the offset to keep the number); kind
@@ -36,6 +36,8 @@ def decode_expr(data: bytes, encoding: Encoding, *, die: Callable[[str, int], An
             if info is None or info[1] in _REFUSED:
                 raise DescriptionError(f"unknown DWARF expression opcode {code:#x} at offset {start}")
             _, short, kinds = info
+            if rename and short in rename:   # DW_OP_entry_value <-> DW_OP_GNU_entry_value, ... (same operands)
+                code, short, kinds = _INFO[rename[short]]
             operands: list[Any] = []
             tls = None
             value: Any
@@ -74,7 +76,7 @@ def decode_expr(data: bytes, encoding: Encoding, *, die: Callable[[str, int], An
                 elif kind == "expr":
                     n, off = decode_uleb128(data, off)
                     value = decode_expr(_take(data, off, n), encoding, die=die, relocation=relocation,
-                                       base=base + off, address_index=address_index)
+                                       base=base + off, address_index=address_index, rename=rename)
                     off += n
                 else:
                     size, signed = _FIXED[kind]

@@ -34,11 +34,15 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def compare(a: DwarfView | str | Path, b: DwarfView | str | Path, *, ignore_version: bool = False,
-            ignore_format: bool = False, lines: bool = True, frames: bool = True, limit: int = 50) -> list[str]:
+            ignore_format: bool = False, lines: bool = True, frames: bool = True, limit: int = 50,
+            standard_names: bool = False) -> list[str]:
     """Every difference in meaning between two files' DWARF (views or paths), at most ``limit`` of them (then one
-    line saying how many more)."""
+    line saying how many more). ``standard_names``: read the GNU names DWARF 5 standardised (call sites, entry
+    values, typed operations: what gcc writes before DWARF 5) as the standard ones, for conversions across 5."""
     a = a if isinstance(a, DwarfView) else dwarf_view(a)
     b = b if isinstance(b, DwarfView) else dwarf_view(b)
+    if standard_names:
+        a, b = _standard_view(a), _standard_view(b)
     out: list[str] = []
     skip = {"version"} if ignore_version else set()
     skip |= {"format"} if ignore_format else set()
@@ -199,3 +203,44 @@ def new_findings(orig: str | Path, new: str | Path, *, timeout: float = 30) -> l
     """The findings of :func:`verify_findings` on ``new`` that ``orig`` does not have (as many times)."""
     return sorted((Counter(verify_findings(new, timeout=timeout)) -
                    Counter(verify_findings(orig, timeout=timeout))).elements())
+
+
+# GNU name -> the DWARF 5 name (tags, attributes, operations); on call sites also low_pc and abstract_origin.
+_STANDARD = {"GNU_call_site": "call_site", "GNU_call_site_parameter": "call_site_parameter",
+             "GNU_call_site_value": "call_value", "GNU_call_site_data_value": "call_data_value",
+             "GNU_call_site_target": "call_target", "GNU_call_site_target_clobbered": "call_target_clobbered",
+             "GNU_tail_call": "call_tail_call", "GNU_all_call_sites": "call_all_calls",
+             "GNU_all_tail_call_sites": "call_all_tail_calls", "GNU_all_source_call_sites": "call_all_source_calls",
+             "GNU_entry_value": "entry_value", "GNU_implicit_pointer": "implicit_pointer",
+             "GNU_regval_type": "regval_type", "GNU_deref_type": "deref_type", "GNU_convert": "convert",
+             "GNU_const_type": "const_type"}
+_GNU_NAME = re.compile(r"\b(DW_(?:TAG|AT|OP)_)(" + "|".join(_STANDARD) + r")\b")
+
+
+def _standard_text(value: object) -> object:
+    if isinstance(value, str):
+        return _GNU_NAME.sub(lambda m: m[1] + _STANDARD[m[2]], value).replace("GNU_call_site", "call_site")
+    if isinstance(value, tuple):
+        return tuple(_standard_text(v) for v in value)
+    if isinstance(value, list):
+        return [_standard_text(v) for v in value]
+    return value
+
+
+def _standard_die(die: DieNode) -> DieNode:
+    tag = str(_standard_text(die.tag))
+    call_site = tag == "DW_TAG_call_site"
+    attributes = []
+    for name, value in die.attributes:
+        name = str(_standard_text(name))
+        if call_site:
+            name = {"DW_AT_low_pc": "DW_AT_call_return_pc", "DW_AT_abstract_origin": "DW_AT_call_origin"}.get(name,
+                                                                                                           name)
+        attributes.append((name, _standard_text(value)))
+    return DieNode(tag, tuple(attributes), tuple(_standard_die(c) for c in die.children),
+                   str(_standard_text(die.label)))
+
+
+def _standard_view(view: DwarfView) -> DwarfView:
+    units = [type(u)(u.label, u.header, None if u.die is None else _standard_die(u.die)) for u in view.units]
+    return DwarfView(view.path, units, view.lines, view.frames, view.warnings)

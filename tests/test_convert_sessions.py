@@ -147,10 +147,6 @@ def test_multi_file_program_converted_debugs_the_same(multi_builds: tuple, compi
 
 # -- gcc's DWARF 5 -> 4 and lldb-14: what the lldb difference is -----------------------------------------------------
 
-IMPLICIT_POINTER = ("main's lambda `scale` (its captured reference): DW_OP_implicit_pointer (convert) against gcc's "
-                    "DW_OP_GNU_implicit_pointer; lldb-14 shows neither value, but words its message differently")
-
-
 @pytest.fixture(scope="module")
 def gcc_dwarf4_builds(tmp_path_factory: pytest.TempPathFactory, cpp_builds: dict) -> dict[tuple[str, str], Path]:
     """The C and C++ programs from gcc's DWARF 5 objects ("orig"), converted to DWARF 4 ("v4") and as gcc itself
@@ -168,10 +164,6 @@ def gcc_dwarf4_builds(tmp_path_factory: pytest.TempPathFactory, cpp_builds: dict
 def test_gcc_conversion_to_dwarf4_reads_like_gccs_own(gcc_dwarf4_builds: dict, name: str,
                                                       request: pytest.FixtureRequest) -> None:
     """lldb-14 reads gcc's objects converted to DWARF 4 as it reads gcc's own -gdwarf-4 output."""
-    if name == "cpp":
-        # gcc -gdwarf-4 writes GNU operations where DWARF 5 has standard ones; convert keeps the standard ones
-        # (valid DWARF 4 for implicit_pointer), and lldb-14 names the operation it cannot evaluate differently.
-        request.applymarker(pytest.mark.xfail(strict=True, reason=IMPLICIT_POINTER))
     prog = program(name)
     own = cached_transcript(gcc_dwarf4_builds[(name, "gcc4")], "lldb", prog)
     assert compare_transcripts(own, cached_transcript(gcc_dwarf4_builds[(name, "v4")], "lldb", prog)) == []

@@ -23,6 +23,7 @@ from ..program import DwarfBuilder
 from ..reader import forms as R
 from ..reader.container import open_debug_file
 from ..reader.units import Unit as ReadUnit
+from . import gnu
 from .frames import load_debug_frame, load_eh_frame
 from .lines import file_map, load_line_program
 from .state import LoadState
@@ -150,6 +151,10 @@ class FileLoader(LoadState):
         else:
             model = dw.compile_unit(None, version=version)
         self.models[id(unit)] = model
+        renamed = gnu.renames(unit.version, model.encoding.version)
+        if renamed is not None:
+            self.renames[id(unit)] = renamed
+        tags = renamed.tags if renamed is not None else {}
         root = model.root
         root.tag = root_tag
         dies = self.dies
@@ -166,7 +171,7 @@ class FileLoader(LoadState):
             parent = made[parents[i]] if parents[i] >= 0 else None
             if parent is None:
                 raise ReadError(f"{self.df.path}: .{section}[0x{offs[i]:x}]: a DIE after the unit's root ended")
-            die = shell(parent, ab.tag)
+            die = shell(parent, tags.get(ab.tag, ab.tag))
             made.append(die)
             dies[(section, offs[i])] = die
         unit.index = None

@@ -27,6 +27,8 @@ class LoadState:
         """id(reader unit) -> its model unit."""
         self.file_maps: dict[int, dict[int, int]] = {}
         """id(model unit) -> new file numbers, when a conversion renumbers the unit's file table."""
+        self.renames: dict[int, Any] = {}
+        """id(reader unit) -> the GNU <-> DWARF 5 renames (:mod:`.gnu`) of a unit converted across DWARF 5."""
         self.values: Any = None
         """The :class:`~.values.ValueLoader` of pass two (lists decode their expressions with it)."""
         self.progress: Callable[[str, int, int], None] | None = options.progress

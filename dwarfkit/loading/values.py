@@ -81,6 +81,7 @@ class ValueLoader:
         # Kept forms in a linked file: the first DIE of each abbreviation takes the checked path (forms.choose), the
         # others reuse its attribute list with values converted by form alone (see _plan).
         plans: dict[int, Any] = {} if keep and not info_relocs else _NO_PLANS
+        renamed = self.loader.renames.get(id(unit))
         for i, die in enumerate(made):
             if die is None:
                 continue
@@ -96,6 +97,8 @@ class ValueLoader:
             for n, ((at, form, _implicit), raw) in enumerate(zip(ab.attrs, values, strict=True)):
                 if at in AUTOMATIC:
                     continue
+                if renamed is not None:
+                    at = renamed.attribute(ab.tag, at)
                 field = fields[n] if fields is not None else None
                 try:
                     value = self.value(unit, model, die, i, at, form, raw, keep, field)
@@ -281,7 +284,8 @@ class ValueLoader:
         ``field``: where ``data`` starts in ``section`` (default the unit's), to find relocated operands."""
         section = section or unit.section
         relocs = self.relocations.get(section)
-        if relocs is None:
+        renamed = self.loader.renames.get(id(unit))
+        if relocs is None and renamed is None:
             cached = self._exprs.get(data)
             if cached is not None:
                 return cached
@@ -316,12 +320,13 @@ class ValueLoader:
             return self.dw.tables.address_index(address)
 
         try:
-            expr = decode_expr(data, self.enc, die=die, relocation=relocation, address_index=address_index)
+            expr = decode_expr(data, self.enc, die=die, relocation=relocation, address_index=address_index,
+                               rename=renamed.ops if renamed is not None else None)
         except DescriptionError as error:
             if "unknown DWARF expression" in str(error):
                 return None
             raise
-        if relocs is None and not found_die:
+        if relocs is None and not found_die and renamed is None:
             # The same bytes are the same expression everywhere (a linked file: no relocations; no DIE operand):
             # one Expr, shared, as the writer shares one encoded block.
             self._exprs[data] = expr
