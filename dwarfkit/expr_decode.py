@@ -11,6 +11,7 @@ from .errors import DescriptionError
 from .expr import _CONST8U, _FIXED, _INFO, _REFUSED, Expr, TlsOffset
 
 _ADDR = _INFO["addr"][0]
+_TYPE_FIELD = 4   # how wide Expr.encode writes a base type operand (a padded ULEB128)
 _ADDRESS_INDEX = {"addrx", "constx", "GNU_addr_index", "GNU_const_index"}
 
 
@@ -45,9 +46,15 @@ def decode_expr(data: bytes, encoding: Encoding, *, die: Callable[[str, int], An
                 if kind == "s":
                     value, off = decode_sleb128(data, off)
                 elif kind in ("u", "type"):
+                    at = off
                     value, off = decode_uleb128(data, off)
-                    if kind == "type" and die is not None:
-                        value = die(kind, value)
+                    if kind == "type":
+                        recorded = relocation(base + at) if relocation else None
+                        if recorded is not None and not isinstance(recorded, Address):
+                            # a DIE the encoder recorded for this field: 4 bytes, zero until it is laid out
+                            value, off = recorded, at + _TYPE_FIELD
+                        elif die is not None:
+                            value = die(kind, value)
                     elif short in _ADDRESS_INDEX and address_index is not None:
                         value = address_index(value)   # an index into .debug_addr: the new program's
                         if isinstance(value, Address):   # or, for a version without .debug_addr, the address
@@ -62,8 +69,11 @@ def decode_expr(data: bytes, encoding: Encoding, *, die: Callable[[str, int], An
                     size = (encoding.address_size if encoding.version == 2 else encoding.offset_size) \
                         if kind == "ref" else int(kind[-1])
                     value = int.from_bytes(_take(data, off, size), order)
+                    recorded = relocation(base + off) if relocation else None
                     off += size
-                    if die is not None:
+                    if recorded is not None and not isinstance(recorded, Address):
+                        value = recorded
+                    elif die is not None:
                         value = die(kind, value)
                 elif kind in ("block", "block1"):
                     if kind == "block":

@@ -48,6 +48,9 @@ class UnitView(Protocol):
 
 DW_AT_name = names.ATTRIBUTES["name"]
 DW_FORM_addr = names.FORMS["addr"]
+DW_FORM_flag, DW_FORM_flag_present, DW_FORM_exprloc, DW_FORM_indirect = (
+    names.FORMS["flag"], names.FORMS["flag_present"], names.FORMS["exprloc"], names.FORMS["indirect"])
+BLOCK_FORMS = {names.FORMS[f] for f in ("block", "block1", "block2", "block4")}
 STRING_FORMS = {names.FORMS[f] for f in ("string", "strp", "line_strp", "strx", "strx1", "strx2", "strx3", "strx4")}
 ADDRX_FORMS = {names.FORMS[f] for f in ("addrx", "addrx1", "addrx2", "addrx3", "addrx4")}
 
@@ -109,7 +112,8 @@ class Die:
         return self
 
     def get(self, attribute: str | int) -> Any:
-        """The value of ``attribute`` (a DIE, an int, an Address, text for a string, ...) or None."""
+        """The value of ``attribute`` as :meth:`set` takes it (a DIE, an int, a bool, an Address, text, an Expr, a
+        list, bytes for a block) or None when the DIE has no such attribute."""
         at = names.attribute(attribute)
         for spec, value in zip(self.specs, self.values, strict=True):
             if spec[0] == at:
@@ -119,10 +123,35 @@ class Die:
                     return Address(None, value)
                 if spec[1] in ADDRX_FORMS:
                     return self.unit.tables.address_at(value)
-                if spec[1] in STRING_FORMS:
-                    return self.unit.tables.string_at(spec[1], value)
+                form = spec[1]
+                if form in STRING_FORMS:
+                    return self.unit.tables.string_at(form, value)
+                if form == DW_FORM_flag_present:
+                    return True
+                if form == DW_FORM_flag:
+                    return bool(value)
+                if form == DW_FORM_indirect:
+                    form, value = value
+                if form == DW_FORM_exprloc:
+                    return self._expression(value)
+                if form in BLOCK_FORMS:
+                    return value[0]   # the block's bytes (an expression of DWARF 2-3 too: decode_expr reads it)
                 return spec[2] if len(spec) == 3 else value
         return None
+
+    def _expression(self, stored: tuple) -> Any:
+        """The Expr an exprloc value holds: its bytes decoded, relocated operands (symbolic addresses, DIEs) put back
+        from what the value records for them."""
+        from ..expr_decode import decode_expr
+        data, fields = stored
+        at = {position: operand for position, _size, operand in fields}
+
+        def relocation(position: int) -> Any:
+            operand = at.get(position)
+            return getattr(operand, "die", operand)   # a DieOperand's DIE, or the Address
+
+        return decode_expr(bytes(data), self.unit.encoding, relocation=relocation,
+                           die=lambda kind, offset: offset)
 
     def form(self, attribute: str | int) -> int | None:
         """The form ``attribute`` is encoded with."""
