@@ -9,6 +9,7 @@ from __future__ import annotations
 from ..address import Address
 from ..errors import ReadError
 from ..info.unit import CompileUnit, TypeUnit
+from ..line import sequence as S
 from ..reader.lines import BASIC_BLOCK, END_SEQUENCE, EPILOGUE_BEGIN, IS_STMT, PROLOGUE_END, parse_line_table
 from ..reader.units import Unit as ReadUnit
 from .state import LoadState
@@ -52,6 +53,13 @@ def load_line_program(loader: LoadState, unit: ReadUnit, model: CompileUnit | Ty
     line.comp_dir = directories[0]
     line.replace_tables(directories, files)
     _sequences(loader, table, line, where, loader.file_maps.get(id(model)) or {})
+
+
+_STMT_BLOCK = IS_STMT | BASIC_BLOCK
+_ENDS = (PROLOGUE_END | EPILOGUE_BEGIN) >> 1
+# The reader's flags and the sequence's are the same but for END_SEQUENCE (4), which the sequence does not keep.
+assert (IS_STMT, BASIC_BLOCK, PROLOGUE_END >> 1, EPILOGUE_BEGIN >> 1, END_SEQUENCE) == (
+    S.IS_STMT, S.BASIC_BLOCK, S.PROLOGUE_END, S.EPILOGUE_BEGIN, 4)
 
 
 def file_map(loader: LoadState, unit: ReadUnit, target_version: int) -> dict[int, int] | None:
@@ -105,8 +113,9 @@ def _sequences(loader: LoadState, table, line, where: str,   # type: ignore[no-u
             seq.end(offset)
             seq = None
             continue
-        seq.row(offset, line_number, column=column, file=files.get(file, file), is_stmt=bool(flags & IS_STMT),
-                basic_block=bool(flags & BASIC_BLOCK), prologue_end=bool(flags & PROLOGUE_END),
-                epilogue_begin=bool(flags & EPILOGUE_BEGIN), isa=isa, discriminator=discriminator)
+        # The row as LineSequence.row stores it (a decoded row needs none of its checks): the reader's flags
+        # IS_STMT, BASIC_BLOCK, (END_SEQUENCE), PROLOGUE_END, EPILOGUE_BEGIN as the sequence's four bits.
+        seq._add(offset, line_number, (column, files.get(file, file), (flags & _STMT_BLOCK) | (flags >> 1 & _ENDS),
+                                       isa, discriminator))
     if seq is not None:
         raise ReadError(f"{where}: the last sequence has no DW_LNE_end_sequence")
