@@ -115,7 +115,6 @@ class ListLoader:
 
     def _read_v5(self, unit: ReadUnit, data: bytes, section: str, off: int, locations: bool,
                  source: Die) -> list[ListEntry]:
-        order, size = self.ctx.order, unit.address_size
         kinds = _LLE if locations else _RLE
         out: list[ListEntry] = []
         while len(out) < MAX_ENTRIES:
@@ -126,16 +125,19 @@ class ListLoader:
             kind = kinds.get(code)
             if kind is None:
                 raise DescriptionError(f".{section}[0x{off - 1:x}]: unknown list entry kind 0x{code:x}")
-            operands: list[Any] = []
-            for shape in KINDS[kind][2]:
-                if shape == "a" and kind not in _INDEXED:
-                    operands.append(self._address(section, off, int.from_bytes(data[off:off + size], order)))
-                    if off + size > len(data):
-                        raise IndexError(off)
-                    off += size
-                else:
-                    value, off = uleb(data, off)
-                    operands.append(self._indexed(unit, value) if shape == "a" else value)
+            operands: list[Any]
+            if kind == "offset_pair":   # the common entry: two ULEB128 offsets (inline: most of a list's time)
+                begin = data[off]
+                off += 1
+                if begin & 0x80:
+                    begin, off = uleb(data, off - 1)
+                end = data[off]
+                off += 1
+                if end & 0x80:
+                    end, off = uleb(data, off - 1)
+                operands = [begin, end]
+            else:
+                operands, off = self._operands(unit, data, section, off, kind)
             expr = None
             if locations and kind not in NO_EXPRESSION:
                 n, off = uleb(data, off)
@@ -143,6 +145,21 @@ class ListLoader:
                 off += n
             out.append(ListEntry(kind, locations, tuple(operands), expr))   # decoded: the kinds' operand types
         raise DescriptionError(f".{section}: list has more than {MAX_ENTRIES} entries")
+
+    def _operands(self, unit: ReadUnit, data: bytes, section: str, off: int, kind: str) -> tuple[list[Any], int]:
+        """The operands of an entry of ``kind`` at ``off``, and the offset after them."""
+        order, size = self.ctx.order, unit.address_size
+        operands: list[Any] = []
+        for shape in KINDS[kind][2]:
+            if shape == "a" and kind not in _INDEXED:
+                if off + size > len(data):
+                    raise IndexError(off)
+                operands.append(self._address(section, off, int.from_bytes(data[off:off + size], order)))
+                off += size
+            else:
+                value, off = uleb(data, off)
+                operands.append(self._indexed(unit, value) if shape == "a" else value)
+        return operands, off
 
     def _read_v4(self, unit: ReadUnit, data: bytes, section: str, off: int, locations: bool,
                  source: Die) -> list[ListEntry]:
