@@ -342,7 +342,10 @@ class RelocationInfo:
 
     @classmethod
     def decode(cls, data: bytes, pos: int, e: str = "<") -> "RelocationInfo":
-        """A negative ``address`` is a scattered record (32-bit files only), whose other fields mean other things."""
+        """A negative ``address`` is a scattered record (32-bit files only), whose other fields mean other things.
+        A big-endian file lays the bit fields out from the top bit: ``r_symbolnum`` first, ``r_type`` last."""
         address, word = struct.unpack_from(e + "iI", data, pos)
+        if e == ">":
+            return cls(address, word >> 8, bool((word >> 7) & 1), (word >> 5) & 3, bool((word >> 4) & 1), word & 15)
         return cls(address, word & 0xFFFFFF, bool((word >> 24) & 1), (word >> 25) & 3, bool((word >> 27) & 1),
                    word >> 28)
