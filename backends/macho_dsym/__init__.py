@@ -10,8 +10,10 @@
 Image symbol names are source-level (``main``); the Mach-O symbol table spells them ``_main`` (see :mod:`.names`).
 
 Modules, bottom up: ``constants`` (every Mach-O number, once; the reader uses them too), ``commands`` (header, load
-commands, ``nlist_64``, relocation records: dataclasses that encode and decode themselves; unknown commands stay
-``RawCommand``), ``reader`` (:func:`read_macho`: thin or fat input, what a dSYM copies from its executable),
+commands, ``nlist_64``, relocation records: dataclasses that encode and decode themselves, 32-bit and big-endian
+ones too; unknown commands stay ``RawCommand``), ``parse`` (the one Mach-O decoder: fat header, header, load
+commands, symbols, relocation records; strict or tolerant), ``reader`` (:func:`read_macho`: thin or fat input, what a
+dSYM copies from its executable; ``parse`` in its strict mode),
 ``names`` (``main`` <-> ``_main``; ``.debug_str_offsets`` <-> ``__DWARF,__debug_str_offs``; content sections by kind),
 ``layout`` (``FileSpace``: the one place pieces of a file are placed, with slack in a dSYM so that sections can grow
 in place), ``symtab``, ``exports`` (export trie), ``codesign`` (arm64 ad-hoc signature), ``bundle`` (the ``.dSYM``
@@ -28,8 +30,9 @@ one piece; dsymutil reads object DWARF through the linker's debug map).
 
 Imports: dwarfkit's foundations (``arch``, ``encoding``, ``errors``, ``image``, ``output``, ``sections``;
 ``dwarfkit.incremental`` for ``incremental.py``); no pyelftools. Never ``dwarfkit.reader``, the DIE-building core or
-another backend. ``dwarfkit.reader`` imports ``constants`` and ``parse`` (the bounds-checked walk of fat headers
-and load commands) from here.
+another backend. ``dwarfkit.reader`` imports ``constants``, ``parse`` and the ``commands`` dataclasses it returns
+from here: one decoder of Mach-O files, whose tolerant mode is ``dwarfkit.reader.macho``'s and strict mode this
+backend's (``parse`` and ``commands`` import only the standard library and ``constants``).
 
 Where to add: a debug section -> nothing (every ``.debug_*``/``.apple_*`` name maps); a load command -> a dataclass in
 ``commands.py`` and its ``_DECODERS`` entry; an architecture -> ``constants.CPU_TYPES`` (and the executable's

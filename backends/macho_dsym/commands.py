@@ -1,7 +1,10 @@
 """Mach-O header, load commands, symbols and relocations: each one a dataclass that encodes and decodes itself.
 
-Only little-endian 64-bit files (x86_64, arm64) are written or read. Load commands we do not model are kept as
-:class:`RawCommand` so that a file read and written back keeps them.
+Only little-endian 64-bit files (x86_64, arm64) are written. The header, segments, sections, ``LC_SYMTAB``,
+``LC_UUID``, symbols and relocation records also decode from 32-bit and big-endian files (``e``: the struct byte
+order, ``<`` or ``>``; ``is64``: the width), for the DWARF reader (see `parse`); a 32-bit section or symbol is held
+widened in the 64-bit dataclass. Load commands we do not model are kept as :class:`RawCommand` so that a file read
+and written back keeps them.
 """
 from __future__ import annotations
 
@@ -44,8 +47,9 @@ class MachHeader:
                            self.sizeofcmds, self.flags, 0)
 
     @classmethod
-    def decode(cls, data: bytes, pos: int = 0) -> "MachHeader":
-        _, cpu, sub, ftype, ncmds, size, flags, _ = struct.unpack_from(cls.FORMAT, data, pos)
+    def decode(cls, data: bytes, pos: int = 0, e: str = "<") -> "MachHeader":
+        """The fields common to both widths (a 64-bit header has 4 reserved bytes more)."""
+        _, cpu, sub, ftype, ncmds, size, flags = struct.unpack_from(e + cls.FORMAT[1:-1], data, pos)
         return cls(cpu, sub, ftype, ncmds, size, flags)
 
 
@@ -80,8 +84,9 @@ class Section64:
                            self.reserved2, self.reserved3)
 
     @classmethod
-    def decode(cls, data: bytes, pos: int) -> "Section64":
-        sect, seg, *rest = struct.unpack_from(cls.FORMAT, data, pos)
+    def decode(cls, data: bytes, pos: int, e: str = "<", is64: bool = True) -> "Section64":
+        """A ``section_64``, or a 32-bit ``section`` (no ``reserved3``)."""
+        sect, seg, *rest = struct.unpack_from(e + (cls.FORMAT[1:] if is64 else "16s16s9I"), data, pos)
         return cls(unpack_name(sect), unpack_name(seg), *rest)
 
 
@@ -110,12 +115,18 @@ class SegmentCommand64:
         return head + b"".join(s.encode() for s in self.sections)
 
     @classmethod
-    def decode(cls, data: bytes, pos: int) -> "SegmentCommand64":
+    def decode(cls, data: bytes, pos: int, e: str = "<", is64: bool = True,
+               cmdsize: int | None = None) -> "SegmentCommand64":
+        """An ``LC_SEGMENT_64`` or (``is64`` false) ``LC_SEGMENT``; with ``cmdsize``, only the sections that fit
+        in it (a tolerant reader's choice: the count may be damaged)."""
+        head, size = (C.SEGMENT_COMMAND_64_SIZE, C.SECTION_64_SIZE) if is64 else (56, 68)
         _, _, name, vmaddr, vmsize, fileoff, filesize, maxprot, initprot, nsects, flags = struct.unpack_from(
-            cls.FORMAT, data, pos)
-        sections = [Section64.decode(data, pos + C.SEGMENT_COMMAND_64_SIZE + i * C.SECTION_64_SIZE)
-                    for i in range(nsects)]
-        return cls(unpack_name(name), vmaddr, vmsize, fileoff, filesize, maxprot, initprot, flags, sections)
+            e + (cls.FORMAT[1:] if is64 else "II16s4IiiII"), data, pos)
+        if cmdsize is not None:
+            nsects = max(0, min(nsects, (cmdsize - head) // size))
+        sections = [Section64.decode(data, pos + head + i * size, e, is64) for i in range(nsects)]
+        return cls(unpack_name(name), vmaddr, vmsize, fileoff, filesize, maxprot, initprot, flags, sections,
+                   C.LC_SEGMENT_64 if is64 else C.LC_SEGMENT)
 
 
 @dataclass
@@ -130,8 +141,8 @@ class SymtabCommand:
         return struct.pack("<IIIIII", C.LC_SYMTAB, 24, self.symoff, self.nsyms, self.stroff, self.strsize)
 
     @classmethod
-    def decode(cls, data: bytes, pos: int) -> "SymtabCommand":
-        return cls(*struct.unpack_from("<IIII", data, pos + 8))
+    def decode(cls, data: bytes, pos: int, e: str = "<") -> "SymtabCommand":
+        return cls(*struct.unpack_from(e + "IIII", data, pos + 8))
 
 
 @dataclass
@@ -307,8 +318,9 @@ class Nlist64:
         return struct.pack(self.FORMAT, self.strx, self.type, self.sect, self.desc, self.value)
 
     @classmethod
-    def decode(cls, data: bytes, pos: int) -> "Nlist64":
-        return cls(*struct.unpack_from(cls.FORMAT, data, pos))
+    def decode(cls, data: bytes, pos: int, e: str = "<", is64: bool = True) -> "Nlist64":
+        """An ``nlist_64``, or a 32-bit ``nlist`` (4-byte value)."""
+        return cls(*struct.unpack_from(e + (cls.FORMAT[1:] if is64 else "IBBHI"), data, pos))
 
 
 @dataclass
@@ -327,3 +339,13 @@ class RelocationInfo:
         word = (self.symbolnum & 0xFFFFFF) | (int(self.pcrel) << 24) | (self.length << 25) | \
             (int(self.extern) << 27) | (self.type << 28)
         return struct.pack("<iI", self.address, word)
+
+    @classmethod
+    def decode(cls, data: bytes, pos: int, e: str = "<") -> "RelocationInfo":
+        """A negative ``address`` is a scattered record (32-bit files only), whose other fields mean other things.
+        A big-endian file lays the bit fields out from the top bit: ``r_symbolnum`` first, ``r_type`` last."""
+        address, word = struct.unpack_from(e + "iI", data, pos)
+        if e == ">":
+            return cls(address, word >> 8, bool((word >> 7) & 1), (word >> 5) & 3, bool((word >> 4) & 1), word & 15)
+        return cls(address, word & 0xFFFFFF, bool((word >> 24) & 1), (word >> 25) & 3, bool((word >> 27) & 1),
+                   word >> 28)

@@ -1,6 +1,9 @@
-"""Reading an input Mach-O file (thin or fat): header, load commands, sections and symbols.
+"""Reading an input Mach-O file (thin or fat) for the writers: header, load commands, sections and symbols.
 
-Only what the writers need, e.g. what a dSYM copies from its executable. Errors name the file and what is wrong.
+Only what the writers need, e.g. what a dSYM copies from its executable, and only 64-bit little-endian files. The
+decoding is `parse`'s (shared with ``dwarfkit.reader.macho``), in its strict mode: the first problem is an error that
+names the file and what is wrong. This module adds the choice of a fat file's slice, the CPU type -> `Arch` check and
+the ``path`` to every message.
 """
 from __future__ import annotations
 
@@ -12,37 +15,17 @@ from dwarfkit.arch import Arch
 from dwarfkit.errors import ContainerError, ReadError
 
 from . import constants as C
-from .commands import (
-    LoadCommand,
-    MachHeader,
-    Nlist64,
-    Section64,
-    SegmentCommand64,
-    SymtabCommand,
-    UuidCommand,
-    decode_command,
-)
-from .parse import LayoutError, fat_entries, load_commands
+from .commands import Nlist64, Section64
+from .parse import LayoutError, ThinFile, fat_entries, parse_header, parse_thin
 
 
 @dataclass
-class MachOFile:
+class MachOFile(ThinFile):
+    """A thin file as `parse_thin` decodes it (``data``: the selected slice of a fat file), with its path, its
+    architecture and its symbols."""
     path: Path
     arch: Arch
-    header: MachHeader
-    commands: list[LoadCommand]
-    data: bytes
-    """The bytes of this file (the selected slice of a fat file)."""
     symbols: list[tuple[str, Nlist64]]
-
-    @property
-    def segments(self) -> list[SegmentCommand64]:
-        return [c for c in self.commands if isinstance(c, SegmentCommand64)]
-
-    @property
-    def sections(self) -> list[Section64]:
-        """Every section, in file order: ``sections[i - 1]`` has ordinal ``i`` (``n_sect``)."""
-        return [s for seg in self.segments for s in seg.sections]
 
     def section(self, segname: str, sectname: str) -> Section64 | None:
         return next((s for s in self.sections if s.segname == segname and s.sectname == sectname), None)
@@ -51,13 +34,6 @@ class MachOFile:
         if section.is_zerofill:
             return bytes(section.size)
         return self.data[section.offset:section.offset + section.size]
-
-    @property
-    def uuid(self) -> bytes | None:
-        return next((c.uuid for c in self.commands if isinstance(c, UuidCommand)), None)
-
-    def command(self, cmd: int) -> LoadCommand | None:
-        return next((c for c in self.commands if c.cmd == cmd), None)
 
     def symbol_addresses(self) -> dict[str, int]:
         """Defined, non-debugging symbols by Mach-O name (``_main``)."""
@@ -114,45 +90,14 @@ def _read_thin(path: Path, data: bytes, wanted: Arch | None) -> MachOFile:
         raise ContainerError(f"{path}: 32-bit or big-endian Mach-O files are not supported")
     if magic != C.MH_MAGIC_64:
         raise ContainerError(f"{path}: not a Mach-O file (magic {data[:4].hex()})")
-    if len(data) < C.MACH_HEADER_64_SIZE:
-        raise ReadError(f"{path}: Mach-O header is truncated")
-    header = MachHeader.decode(data)
-    arch = next((a for a, (cpu, _) in C.CPU_TYPES.items() if cpu == header.cputype), None)
-    if arch is None:
-        raise ContainerError(f"{path}: unsupported CPU type {header.cputype:#x}")
-    if wanted is not None and arch is not wanted:
-        raise ContainerError(f"{path}: is {C.CPU_NAMES[header.cputype]}, not {wanted.info.name}")
-    if C.MACH_HEADER_64_SIZE + header.sizeofcmds > len(data):
-        raise ReadError(f"{path}: load commands ({header.sizeofcmds} bytes) run past the end of the file")
-    commands: list[LoadCommand] = []
     try:
-        for i, (pos, _cmd, _size) in enumerate(load_commands(data, C.MACH_HEADER_64_SIZE, header.ncmds,
-                                                            header.sizeofcmds, "<")):
-            try:
-                command, _ = decode_command(data, pos)
-            except (struct.error, UnicodeDecodeError):
-                raise ReadError(f"{path}: load command {i} at {pos:#x} is truncated or corrupt") from None
-            commands.append(command)
+        _, _, header = parse_header(data)
+        arch = next((a for a, (cpu, _) in C.CPU_TYPES.items() if cpu == header.cputype), None)
+        if arch is None:
+            raise ContainerError(f"{path}: unsupported CPU type {header.cputype:#x}")
+        if wanted is not None and arch is not wanted:
+            raise ContainerError(f"{path}: is {C.CPU_NAMES[header.cputype]}, not {wanted.info.name}")
+        thin = parse_thin(data, strict=True)
+        return MachOFile(data, "<", True, header, thin.commands, [], path, arch, thin.read_symbols(strict=True))
     except LayoutError as e:
         raise ReadError(f"{path}: {e.what}") from None
-    macho = MachOFile(path, arch, header, commands, data, [])
-    symtab = macho.command(C.LC_SYMTAB)
-    if isinstance(symtab, SymtabCommand):
-        macho.symbols = _read_symbols(path, data, symtab)
-    return macho
-
-
-def _read_symbols(path: Path, data: bytes, symtab: SymtabCommand) -> list[tuple[str, Nlist64]]:
-    end = symtab.symoff + symtab.nsyms * C.NLIST_64_SIZE
-    if end > len(data) or symtab.stroff + symtab.strsize > len(data):
-        raise ReadError(f"{path}: symbol or string table runs past the end of the file")
-    strings = data[symtab.stroff:symtab.stroff + symtab.strsize]
-    out = []
-    for i in range(symtab.nsyms):
-        sym = Nlist64.decode(data, symtab.symoff + i * C.NLIST_64_SIZE)
-        if sym.strx >= len(strings) and sym.strx:
-            raise ReadError(f"{path}: symbol {i} has string index {sym.strx:#x} past the string table")
-        end = strings.find(b"\0", sym.strx)
-        name = strings[sym.strx:end if end >= 0 else len(strings)]
-        out.append((name.decode(errors="replace"), sym))
-    return out

@@ -27,6 +27,7 @@ from dwarfkit.sections import DwarfSections, Relocation, RelocKind, encode_field
 
 from . import constants as C
 from .commands import Nlist64, RelocationInfo, Section64, SegmentCommand64
+from .parse import LayoutError
 from .rewrite_input import DWARF_SEGMENT, Input, Symbols, check_unique_names, debug_sections, dwarf_segment_section
 
 ARM64_RELOC_ADDEND = 10
@@ -128,20 +129,22 @@ def _copy(s: Section64) -> Section64:
 
 def _kept_relocations(parsed: Input, s: Section64, ordinal: dict[int, int]) -> tuple[bytes, int]:
     """A kept section's relocation records, with the section ordinals of section-based ones renumbered."""
-    records = bytearray(parsed.data[s.reloff:s.reloff + s.nreloc * C.RELOCATION_INFO_SIZE])
-    for i in range(s.nreloc):
-        address, info = struct.unpack_from("<iI", records, 8 * i)
+    try:
+        records = parsed.macho.relocations(s)
+    except LayoutError as e:  # check_layout has refused such a file already: kept for safety
+        raise ContainerError(f"{parsed.path}: {s.segname},{s.sectname}: {e.what}") from None
+    for i, record in enumerate(records):
         where = f"{parsed.path}: relocation {i} of {s.segname},{s.sectname}"
-        if address < 0:
+        if record.address < 0:
             raise ContainerError(f"{where} is scattered, which 64-bit Mach-O files do not use")
-        extern, rtype, number = (info >> 27) & 1, info >> 28, info & 0xFFFFFF
-        if extern or (parsed.macho.arch is Arch.AARCH64 and rtype == ARM64_RELOC_ADDEND) or number == 0:
+        if record.extern or (parsed.macho.arch is Arch.AARCH64 and record.type == ARM64_RELOC_ADDEND) \
+                or record.symbolnum == 0:
             continue
-        if number not in ordinal:
-            raise ContainerError(f"{where} points into section {number}, a debug section (or none): the rewrite "
-                                 f"drops those")
-        struct.pack_into("<I", records, 8 * i + 4, (info & ~0xFFFFFF) | ordinal[number])
-    return bytes(records), s.nreloc
+        if record.symbolnum not in ordinal:
+            raise ContainerError(f"{where} points into section {record.symbolnum}, a debug section (or none): the "
+                                 f"rewrite drops those")
+        record.symbolnum = ordinal[record.symbolnum]
+    return b"".join(record.encode() for record in records), s.nreloc
 
 
 def _renumbered_symbols(parsed: Input, table: bytes, ordinal: dict[int, int]) -> bytes:

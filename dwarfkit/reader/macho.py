@@ -1,11 +1,12 @@
 """Mach-O container reader: objects (relocations applied), executables, dSYM companions and fat files.
 
-The Mach-O constants live once, in the Mach-O backend's constants module. The fat header and the load commands are
-walked by ``backends/macho_dsym/parse.py``, which the backend's own reader (``backends/macho_dsym/reader.py``) uses
-too: one bounded walker, and each reader decides what a problem means. The backend's reader is strict and decodes
-64-bit little-endian commands into its ``commands`` dataclasses; this one also reads 32-bit and big-endian files,
-decodes only segments, sections, LC_UUID and LC_SYMTAB, and reads on past damage, recording each problem with its
-offset (only an unusable header or fat header is a ``ContainerError``).
+One Mach-O decoder serves this reader and the backend's own (``backends/macho_dsym/reader.py``, strict, for the
+writers): ``backends/macho_dsym/parse.py`` decodes the fat header, the header, the load commands (segments and their
+sections, LC_SYMTAB, LC_UUID), the symbol and string tables and the relocation records, in any width and byte order,
+into the backend's ``commands`` dataclasses; the constants live in the backend's ``constants``. This module is its
+tolerant client: it reads on past damage, recording each problem with its offset (only an unusable header or fat
+header is a ``ContainerError``), and turns what was decoded into a `DebugFile`: which sections are DWARF or code,
+``__zdebug`` inflation, the relocations of an object applied.
 
 In an object (``MH_OBJECT``) every relocation of a debug section is also recorded in ``DebugFile.relocations``
 (field offset -> `SymbolRef`), for ``dwarfkit.load`` and the rewriters: an extern one by the symbol's name as the
@@ -17,19 +18,11 @@ the target's address plus the addend minus the field's own address. Other record
 """
 from __future__ import annotations
 
-import struct
-from collections.abc import Iterator
-
 from ..backends.macho_dsym import constants as c
+from ..backends.macho_dsym.commands import Section64
 from ..backends.macho_dsym.constants import (
     FAT_MAGIC,
     FAT_MAGIC_64,
-    LC_SEGMENT,
-    LC_SEGMENT_64,
-    LC_SYMTAB,
-    LC_UUID,
-    MH_MAGIC,
-    MH_MAGIC_64,
     MH_OBJECT,
     S_ATTR_PURE_INSTRUCTIONS,
     S_ATTR_SOME_INSTRUCTIONS,
@@ -37,7 +30,7 @@ from ..backends.macho_dsym.constants import (
     S_THREAD_LOCAL_ZEROFILL,
     S_ZEROFILL,
 )
-from ..backends.macho_dsym.parse import LayoutError, fat_entries, load_commands
+from ..backends.macho_dsym.parse import LayoutError, ThinFile, fat_entries, parse_thin, thin_format
 from ..errors import ContainerError, ReadError
 from .debugfile import (
     ByteOrder,
@@ -63,33 +56,25 @@ _FORMAT_NAMES = {"x86_64": "Mach-O 64-bit x86-64", "arm64": "Mach-O arm64", "i38
 def is_macho(data: bytes) -> bool:
     if len(data) < 8:
         return False
-    le = int.from_bytes(data[:4], "little")
-    be = int.from_bytes(data[:4], "big")
-    if le in (MH_MAGIC, MH_MAGIC_64) or be in (MH_MAGIC, MH_MAGIC_64):
+    if thin_format(data) is not None:
         return True
     # 0xCAFEBABE is also a Java class file; a fat header has a small architecture count.
-    return be in (FAT_MAGIC, FAT_MAGIC_64) and 0 < int.from_bytes(data[4:8], "big") < 32
+    return int.from_bytes(data[:4], "big") in (FAT_MAGIC, FAT_MAGIC_64) and 0 < int.from_bytes(data[4:8], "big") < 32
 
 
 def read_macho(path: str, data: bytes, arch: str | None = None, max_section_size: int | None = None) -> DebugFile:
     be = int.from_bytes(data[:4], "big")
     if be in (FAT_MAGIC, FAT_MAGIC_64):
         data = _fat_slice(path, data, arch)
-    elif arch is not None:
-        found = CPU_TYPES.get(_u32(data, 4, _byteorder(data)), "unknown")
+    try:
+        thin = parse_thin(data, strict=False)
+    except LayoutError as e:
+        raise ContainerError(f"{path}: {e.what}") from None
+    if arch is not None and be not in (FAT_MAGIC, FAT_MAGIC_64):
+        found = CPU_TYPES.get(thin.header.cputype, "unknown")
         if ARCH_ALIASES.get(arch, arch) != found:
             raise ContainerError(f"{path}: holds {found}, not {arch}")
-    return _read_thin(path, data, section_limit(len(data), max_section_size))
-
-
-def _byteorder(data: bytes) -> ByteOrder:
-    return "little" if int.from_bytes(data[:4], "little") in (MH_MAGIC, MH_MAGIC_64) else "big"
-
-
-def _u32(data: bytes, off: int, order: ByteOrder) -> int:
-    if off + 4 > len(data):
-        raise ContainerError(f"Mach-O header field at 0x{off:x} is past the end of the file")
-    return int.from_bytes(data[off:off + 4], order)
+    return _read_thin(path, thin, section_limit(len(data), max_section_size))
 
 
 def _fat_slice(path: str, data: bytes, arch: str | None) -> bytes:
@@ -114,37 +99,20 @@ def _fat_slice(path: str, data: bytes, arch: str | None) -> bytes:
     return slices[want]
 
 
-def _read_thin(path: str, data: bytes, limit: int) -> DebugFile:
-    order = _byteorder(data)
-    e = "<" if order == "little" else ">"
-    magic = _u32(data, 0, order)
-    is64 = magic == MH_MAGIC_64
-    if len(data) < 28:
-        raise ContainerError(f"{path}: Mach-O header is truncated")
-    cputype, _sub, filetype, ncmds, sizeofcmds = struct.unpack_from(e + "5I", data, 4)
-    arch = CPU_TYPES.get(cputype, "unknown")
+def _read_thin(path: str, thin: ThinFile, limit: int) -> DebugFile:
+    data, header = thin.data, thin.header
+    arch = CPU_TYPES.get(header.cputype, "unknown")
     out = DebugFile(path=path, file_format=_FORMAT_NAMES.get(arch, "Mach-O"), arch="aarch64" if arch == "arm64"
-                    else arch, byteorder=order, address_size=8 if is64 else 4, sections={},
-                    is_object=filetype == MH_OBJECT)
-    # (name, segment, addr, size, offset, reloff, nreloc, flags), numbered from 1
-    sections: list[tuple[str, str, int, int, int, int, int, int]] = []
-    symtab = None
-    try:
-        # Never more commands than sizeofcmds has room for, however many ncmds claims.
-        for off, cmd, cmdsize in load_commands(data, 32 if is64 else 28, min(ncmds, sizeofcmds // 8), sizeofcmds, e):
-            if cmd in (LC_SEGMENT_64, LC_SEGMENT):
-                sections.extend(_segment_sections(data, off, e, cmd == LC_SEGMENT_64, cmdsize))
-            elif cmd == LC_UUID and cmdsize >= 24:
-                out.uuid = bytes(data[off + 8:off + 24])
-            elif cmd == LC_SYMTAB and cmdsize >= 24:
-                symtab = struct.unpack_from(e + "4I", data, off + 8)
-    except LayoutError as err:  # keep what came before; the rest of the file may still hold DWARF
-        out.problems.append(err.what)
-    symbols = _symbols(data, symtab, e, is64) if out.is_object and symtab else []
-    for number, (sectname, segname, addr, size, offset, reloff, nreloc, flags) in enumerate(sections, 1):
+                    else arch, byteorder="little" if thin.e == "<" else "big", address_size=8 if thin.is64 else 4,
+                    sections={}, is_object=header.filetype == MH_OBJECT)
+    out.uuid = thin.uuid
+    out.problems.extend(thin.problems)
+    sections = thin.sections  # numbered from 1
+    symbols = [(name, sym.value) for name, sym in thin.read_symbols(strict=False)] if out.is_object else []
+    for number, section in enumerate(sections, 1):
+        sectname, segname, offset, size = section.sectname, section.segname, section.offset, section.size
         out.section_addresses[number] = sectname
-        kind = flags & 0xFF
-        if kind in (S_ZEROFILL, S_GB_ZEROFILL, S_THREAD_LOCAL_ZEROFILL) or offset == 0:
+        if section.flags & 0xFF in (S_ZEROFILL, S_GB_ZEROFILL, S_THREAD_LOCAL_ZEROFILL) or offset == 0:
             continue
         if offset + size > len(data):
             out.problems.append(f"section {segname},{sectname}: 0x{offset:x}+0x{size:x} is past the end of the file")
@@ -152,8 +120,8 @@ def _read_thin(path: str, data: bytes, limit: int) -> DebugFile:
         raw = data[offset:offset + size]
         name = normalise_section_name(sectname)
         if name is None:
-            if flags & (S_ATTR_PURE_INSTRUCTIONS | S_ATTR_SOME_INSTRUCTIONS):
-                out.code.append(CodeSection(sectname, addr, raw))
+            if section.flags & (S_ATTR_PURE_INSTRUCTIONS | S_ATTR_SOME_INSTRUCTIONS):
+                out.code.append(CodeSection(sectname, section.addr, raw))
             continue
         if sectname.startswith("__zdebug"):  # GNU-style compressed DWARF, as in ELF's .zdebug_*
             try:
@@ -161,71 +129,36 @@ def _read_thin(path: str, data: bytes, limit: int) -> DebugFile:
             except ReadError as err:
                 out.problems.append(str(err))
                 continue
-        elif out.is_object and nreloc:
-            raw = _relocate(out, sectname, raw, data, reloff, nreloc, e, symbols, arch, sections, addr)
+        elif out.is_object and section.nreloc:
+            raw = _relocate(out, thin, section, raw, symbols, arch, sections)
         out.sections[name] = raw
-        out.addresses[name] = addr
+        out.addresses[name] = section.addr
         out.section_offsets[name] = offset
     return out
 
 
-def _segment_sections(data: bytes, off: int, e: str, is64: bool,
-                      cmdsize: int) -> Iterator[tuple[str, str, int, int, int, int, int, int]]:
-    if is64:
-        nsects = struct.unpack_from(e + "I", data, off + 64)[0]
-        first, size = off + 72, 80
-    else:
-        nsects = struct.unpack_from(e + "I", data, off + 48)[0]
-        first, size = off + 56, 68
-    nsects = min(nsects, (cmdsize - (first - off)) // size)
-    for i in range(nsects):
-        s = first + i * size
-        sectname = data[s:s + 16].split(b"\0", 1)[0].decode("latin-1")
-        segname = data[s + 16:s + 32].split(b"\0", 1)[0].decode("latin-1")
-        if is64:
-            addr, sz, offset, _align, reloff, nreloc, flags = struct.unpack_from(e + "QQIIIII", data, s + 32)
-        else:
-            addr, sz, offset, _align, reloff, nreloc, flags = struct.unpack_from(e + "IIIIIII", data, s + 32)
-        yield sectname, segname, addr, sz, offset, reloff, nreloc, flags
-
-
-def _symbols(data: bytes, symtab: tuple[int, int, int, int], e: str, is64: bool) -> list[tuple[str, int]]:
-    """(name, value) of each symbol; a name outside the string table reads as ``""``."""
-    symoff, nsyms, stroff, strsize = symtab
-    size = 16 if is64 else 12
-    nsyms = min(nsyms, max(0, (len(data) - symoff) // size))
-    strings = data[stroff:min(stroff + strsize, len(data))]
-    out = []
-    for i in range(nsyms):
-        o = symoff + i * size
-        strx = struct.unpack_from(e + "I", data, o)[0]
-        end = strings.find(b"\0", strx)
-        name = strings[strx:end if end >= 0 else len(strings)].decode("latin-1") if strx < len(strings) else ""
-        out.append((name, struct.unpack_from(e + ("Q" if is64 else "I"), data, o + 8)[0]))
-    return out
-
-
-def _relocate(out: DebugFile, sectname: str, raw: bytes, data: bytes, reloff: int, nreloc: int, e: str,
-              symbols: list[tuple[str, int]], arch: str, sections: list[tuple[str, str, int, int, int, int, int, int]],
-              address: int) -> bytes:
+def _relocate(out: DebugFile, thin: ThinFile, section: Section64, raw: bytes, symbols: list[tuple[str, int]],
+              arch: str, sections: list[Section64]) -> bytes:
     """The section's bytes with its extern relocations applied (section-based ones already hold their value);
-    every record is also kept in ``out.relocations`` (see the module docstring). ``address``: the section's own."""
+    every record is also kept in ``out.relocations`` (see the module docstring)."""
+    sectname, address = section.sectname, section.addr
     buf = bytearray(raw)
-    order: ByteOrder = "little" if e == "<" else "big"
+    order: ByteOrder = "little" if thin.e == "<" else "big"
     subtractor = RELOC_SUBTRACTOR.get(arch)
     pending_sub = None
     refs = out.relocations.setdefault(normalise_section_name(sectname) or sectname, {})
-    if reloff + 8 * nreloc > len(data):
-        out.problems.append(f"{sectname}: relocation table at 0x{reloff:x} is past the end of the file")
+    try:
+        records = thin.relocations(section)
+    except LayoutError as err:
+        out.problems.append(f"{sectname}: {err.what}")
         return raw
-    for i in range(nreloc):
-        offset, info = struct.unpack_from(e + "iI", data, reloff + 8 * i)
+    for i, record in enumerate(records):
+        offset, symnum, pcrel, extern, rtype = record.address, record.symbolnum, record.pcrel, record.extern, \
+            record.type
         if offset < 0:  # scattered relocation (32-bit only); debug sections do not use them
             out.problems.append(f"{sectname}: scattered relocation {i} not applied")
             continue
-        symnum, pcrel, length, extern, rtype = info & 0xFFFFFF, (info >> 24) & 1, (info >> 25) & 3, \
-            (info >> 27) & 1, info >> 28
-        size = 1 << length
+        size = 1 << record.length
         if offset + size > len(buf):
             out.problems.append(f"{sectname}: relocation {i} at 0x{offset:x} is past the end of the section")
             continue
@@ -272,12 +205,12 @@ def _signed(value: int, size: int) -> int:
     return value - (1 << bits) if value >> (bits - 1) else value
 
 
-def _section_ref(sections: list[tuple[str, str, int, int, int, int, int, int]], number: int,
-                 stored: int) -> SymbolRef | None:
+def _section_ref(sections: list[Section64], number: int, stored: int) -> SymbolRef | None:
     """A section-based relocation's target: section ``number`` (1-based), the stored value an address in it."""
     if not 0 < number <= len(sections):
         return None
-    sectname, segname, addr = sections[number - 1][:3]
+    target = sections[number - 1]
+    sectname, segname, addr = target.sectname, target.segname, target.addr
     debug = normalise_section_name(sectname) if segname == "__DWARF" else None
     if debug is not None and debug != "eh_frame":
         return SymbolRef(debug, stored - addr, "section")
