@@ -228,8 +228,8 @@ def _standard_text(value: object) -> object:
 
 
 def _standard_die(die: DieNode) -> DieNode:
-    tag = str(_standard_text(die.tag))
-    call_site = tag == "DW_TAG_call_site"
+    tag = _STANDARD.get(die.tag, die.tag)   # tags as the view spells them: without DW_TAG_
+    call_site = tag == "call_site"
     attributes = []
     for name, value in die.attributes:
         name = str(_standard_text(name))
