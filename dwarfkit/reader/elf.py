@@ -128,6 +128,7 @@ def _read(path: str, elf: ELFFile, file_size: int, limit: int) -> DebugFile:
             if isinstance(section, RelocationSection):
                 target = section["sh_info"]
                 reloc_sections[str(target)] = section
+    macros = _macro_sections(elf) if out.is_object else []
     for index, section in enumerate(elf.iter_sections()):
         name = normalise_section_name(section.name)
         flags = section["sh_flags"]
@@ -143,6 +144,8 @@ def _read(path: str, elf: ELFFile, file_size: int, limit: int) -> DebugFile:
             continue
         if section["sh_type"] == "SHT_NOBITS" or name in out.sections:
             continue
+        if name == "debug_macro" and len(macros) > 1:
+            continue   # gcc's COMDAT macro units: joined below
         try:
             raw = _section_bytes(path, section, limit)
         except ReadError as e:
@@ -154,7 +157,70 @@ def _read(path: str, elf: ELFFile, file_size: int, limit: int) -> DebugFile:
         out.sections[name] = raw
         out.addresses[name] = section["sh_addr"]
         out.section_offsets[name] = section["sh_offset"] if raw is not None else 0
+    if len(macros) > 1:
+        _join_macro_sections(path, out, handler, elf, macros, reloc_sections, file_size, limit)
     return out
+
+
+def _macro_sections(elf: ELFFile) -> list[int]:
+    return [i for i, s in enumerate(elf.iter_sections())
+            if s["sh_type"] == "SHT_PROGBITS" and normalise_section_name(s.name) == "debug_macro"]
+
+
+def _join_macro_sections(path: str, out: DebugFile, handler: RelocationHandler, elf: ELFFile, indices: list[int],
+                         reloc_sections: dict[str, RelocationSection], file_size: int, limit: int) -> None:
+    """``gcc -g3`` objects hold several ``.debug_macro`` sections: the compile unit's and one COMDAT group per
+    header's macros, which the compile unit's imports name by section symbol. They are joined here in header order,
+    as a linker joins them, and each import is moved to where its section now starts: ``debug_macro`` then reads
+    as in a linked file (these imports are loaded as imports of one section; their relocations keep the kind
+    ``section``)."""
+    parts: list[bytes] = []
+    bases: dict[int, int] = {}
+    size = 0
+    for index in indices:
+        section = elf.get_section(index)
+        if section["sh_offset"] + section["sh_size"] > file_size:
+            return   # reported by the main loop
+        try:
+            data = _section_bytes(path, section, limit)
+        except ReadError as e:
+            out.problems.append(str(e))
+            return
+        bases[index] = size
+        parts.append(data)
+        size += len(data)
+    order: ByteOrder = out.byteorder
+    refs: dict[int, SymbolRef] = {}
+    types = _reloc_type_names(elf)
+    for n, index in enumerate(indices):
+        rel = reloc_sections.get(str(index))
+        shift = bases[index]
+        if rel is None:
+            continue
+        out.relocations.pop("debug_macro", None)
+        raw = bytearray(_relocate(out, handler, elf.get_section(index).name, parts[n], rel))
+        mine = out.relocations.pop("debug_macro", {})
+        symtab = elf.get_section(rel["sh_link"])
+        if not isinstance(symtab, SymbolTableSection):
+            continue   # reported by _relocate
+        for reloc in rel.iter_relocations():
+            offset = reloc["r_offset"]
+            ref = mine.get(offset)
+            if ref is None:
+                continue
+            base = bases.get(symtab.get_symbol(reloc["r_info_sym"])["st_shndx"], 0)
+            if base and ref.kind == "section" and ref.symbol == "debug_macro":
+                width = 8 if types.get(reloc["r_info_type"], "").endswith("64") else 4
+                value = int.from_bytes(raw[offset:offset + width], order) + base
+                raw[offset:offset + width] = value.to_bytes(width, order)
+                ref = SymbolRef(ref.symbol, ref.addend + base, ref.kind)
+            refs[offset + shift] = ref
+        parts[n] = bytes(raw)
+    out.relocations["debug_macro"] = refs
+    out.sections["debug_macro"] = b"".join(parts)
+    out.addresses["debug_macro"] = 0
+    out.section_offsets["debug_macro"] = 0
+
 
 
 def _section_bytes(path: str, section: Section, limit: int) -> bytes:
