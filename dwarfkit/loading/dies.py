@@ -24,6 +24,7 @@ from ..reader.container import open_debug_file
 from ..reader.units import Unit as ReadUnit
 from .frames import load_debug_frame
 from .lines import file_map, load_line_program
+from .macros import MacroLoader
 from .state import LoadState
 from .values import ValueLoader
 
@@ -89,6 +90,7 @@ class FileLoader(LoadState):
                                     f"0x{unit.type_offset:x} names no DIE of the unit")
                 model.type_die = target
         values = self.values = ValueLoader(self, dw)
+        macros = MacroLoader(self, dw)
         for n, (unit, model) in enumerate(loaded):
             renumbered = file_map(self, unit, dw.encoding.version)
             if renumbered:
@@ -96,6 +98,7 @@ class FileLoader(LoadState):
             values.fill_unit(unit, model)
             if isinstance(model, CompileUnit):
                 load_line_program(self, unit, model, values.keeps(unit))
+                macros.load(unit, model, values.keeps(unit))
             self.report("building DIEs", n + 1, len(loaded))
         dw.frames = load_debug_frame(self, dw)
         dw.source = self.df
