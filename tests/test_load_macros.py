@@ -80,6 +80,28 @@ def _macros(path: Path, mask: bool = True) -> str:
     return re.sub(r"0x[0-9a-f]+", "0x_", text) if mask else text
 
 
+def expanded_macros(path: Path) -> list[list[str]]:
+    """What llvm-dwarfdump-14 --debug-macro shows, independent of layout: every unit no other imports (a compile
+    unit's, in section order), its imports replaced by the imported unit's entries, headers without offsets."""
+    units: dict[int, list[str]] = {}
+    current: list[str] = []
+    for line in _macros(path, mask=False).splitlines():
+        if re.fullmatch(r"0x[0-9a-f]+:", line.strip()):
+            current = units.setdefault(int(line.strip()[:-1], 16), [])
+        elif line.strip() and not line.endswith("contents:"):
+            current.append(re.sub(r"(, )?debug_line_offset = 0x[0-9a-f]+|flags = 0x[0-9a-f]+, ", "", line.strip()))
+    imported = {int(m[1], 16) for unit in units.values() for entry in unit
+                if (m := re.search(r"(?:import|include).* offset: (0x[0-9a-f]+)", entry))}
+
+    def expand(offset: int, depth: int = 0) -> list[str]:
+        out = []
+        for entry in units[offset]:
+            m = re.search(r"(?:import|include).* offset: (0x[0-9a-f]+)", entry)
+            out += expand(int(m[1], 16), depth + 1) if m and depth < 20 else [entry]
+        return out
+    return [expand(offset) for offset in sorted(units) if offset not in imported]
+
+
 def _session(exe: Path) -> str:
     return re.sub(r"process \d+", "process N", gdb(exe, GDB_COMMANDS).replace(str(exe), "EXE"))
 
@@ -95,6 +117,29 @@ def test_converted_object_has_the_same_macros(objects: dict[str, Path], label: s
     linked = _macros(_link(original, tmp_path / "orig"))
     assert "ANSWER 42" in linked and "INC_FN(a,b) ((a) + (b))" in linked and "NESTED INC_VALUE" in linked
     assert _macros(_link(converted, tmp_path / "conv")) == linked
+    assert expanded_macros(tmp_path / "conv") == expanded_macros(tmp_path / "orig")
+
+
+@pytest.mark.parametrize("version", [4, 5])
+def test_converted_program_of_two_units_has_the_same_macros(objects: dict[str, Path], version: int,
+                                                            tmp_path: Path) -> None:
+    """Linked, the compile units share the header's imported units (ld keeps one copy of each COMDAT group); the
+    conversion puts the compile units' own units first, so only the expanded view compares."""
+    folder = objects["gcc-dwarf4"].parent
+    (folder / "other.c").write_text('#include "inc.h"\n#define OTHER 5\nint other(void) { return OTHER; }\n')
+    exe = tmp_path / "two"
+    subprocess.run([require_tool("gcc"), "-g3", "-O0", f"-gdwarf-{version}", "-Iinclude", "m.c", "other.c", "-o",
+                    str(exe)], cwd=folder, check=True)
+    converted = tmp_path / "two.conv"
+    dwarfkit.convert(exe, converted)
+    original = expanded_macros(exe)
+    assert len(original) == 2 and any("OTHER 5" in entry for entry in original[1])
+    assert expanded_macros(converted) == original
+    # gdb's macro scope without a process is the last line listed.
+    commands = ["list other", "info macro OTHER", "info macro -a INC_VALUE", "list main", "info macro -a INC_VALUE",
+                "macro expand SQUARE(ANSWER) + INC_VALUE"]
+    assert "#define OTHER 5" in gdb(exe, commands)
+    assert gdb(converted, commands).replace(str(converted), "EXE") == gdb(exe, commands).replace(str(exe), "EXE")
 
 
 @pytest.mark.parametrize("label", BUILDS)
@@ -205,3 +250,33 @@ def test_convert_of_bad_macros_is_one_error_line(objects: dict[str, Path], tmp_p
     lines = run.stderr.splitlines()
     assert len(lines) == 1 and lines[0].startswith("dwarfkit: error: ") and re.search(message, lines[0]), lines
     assert not out.exists()
+
+
+def _load_with_macros(macro_section: bytes) -> None:
+    """Loads a one-unit program (written by the builder) whose DW_AT_macros names offset 0 of ``macro_section``."""
+    from dwarfkit import DwarfBuilder
+    from dwarfkit.loading.dies import FileLoader, LoadOptions
+    from dwarfkit.reader.debugfile import DebugFile
+
+    dw = DwarfBuilder(version=5)
+    cu = dw.compile_unit("a.c", comp_dir="/src")
+    dw.macro_unit(cu).define(1, "A 1")
+    emitted = dw.emit()
+    sections = {s.name.lstrip("."): bytes(s.data) for s in emitted}
+    sections["debug_macro"] = macro_section
+    df = DebugFile(path="handmade", file_format="elf64-x86-64", arch="x86_64", byteorder="little", address_size=8,
+                   sections=sections)
+    FileLoader(df, LoadOptions()).run()
+
+
+def test_hostile_imports_are_errors() -> None:
+    def unit(target: int) -> bytes:   # a version 5 header without flags, an import, the end
+        return b"\x05\x00\x00\x07" + target.to_bytes(4, "little") + b"\x00"
+    _load_with_macros(unit(9) + b"\x05\x00\x00\x00")   # the builder's own layout is fine
+    with pytest.raises(ReadError, match=r"import cycle"):
+        _load_with_macros(unit(9) + unit(0))
+    chain = b"".join(unit(9 * (i + 1)) for i in range(300)) + b"\x05\x00\x00\x00"
+    with pytest.raises(ReadError, match=r"\.debug_macro\[0x[0-9a-f]+\]: imports nest deeper than 100"):
+        _load_with_macros(chain)
+    with pytest.raises(ReadError, match=r"handmade: \.debug_macro\[0x9\]: no macro unit"):
+        _load_with_macros(unit(9))

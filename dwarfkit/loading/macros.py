@@ -29,6 +29,8 @@ from ..tables.macros import MACINFO, MACRO, MacroUnit
 from .state import LoadState
 
 DW_AT_macro_info, DW_AT_macros, DW_AT_GNU_macros = 0x43, 0x79, 0x2119
+# Imports inside imports (gcc nests none): deeper is refused rather than recursed into.
+MAX_IMPORT_DEPTH = 100
 _SECTIONS = {DW_AT_macro_info: MACINFO, DW_AT_macros: MACRO, DW_AT_GNU_macros: MACRO}
 
 
@@ -39,6 +41,7 @@ class MacroLoader:
         self.loader = loader
         self.dw = dw
         self.imported: dict[int, MacroUnit] = {}   # .debug_macro offset -> its unit, loaded once
+        self.depth = 0                               # imports being loaded, one inside the other
 
     def load(self, unit: ReadUnit, model: CompileUnit, keep: bool) -> None:
         """Builds ``model``'s macro unit from the one its root names (nothing when it names none)."""
@@ -124,8 +127,15 @@ class MacroLoader:
     def _imported(self, unit: ReadUnit, offset: int, section: str) -> MacroUnit:
         made = self.imported.get(offset)
         if made is None:
+            if self.depth >= MAX_IMPORT_DEPTH:
+                raise ReadError(f"{self.loader.df.path}: .{section}[0x{offset:x}]: imports nest deeper than "
+                                f"{MAX_IMPORT_DEPTH} units")
             made = self.imported[offset] = self.dw.macro_unit(None, section=MACRO, name=f".{section}[0x{offset:x}]")
-            self._fill(made, self._read(unit, MACRO, offset), unit, self.loader.values.keeps(unit))
+            self.depth += 1
+            try:
+                self._fill(made, self._read(unit, MACRO, offset), unit, self.loader.values.keeps(unit))
+            finally:
+                self.depth -= 1
         return made
 
 
