@@ -1,6 +1,6 @@
 """Macro information through ``dwarfkit.load`` and ``dwarfkit convert``: objects of ``gcc -g3`` (GNU ``.debug_macro``
 version 4 at -gdwarf-4, DWARF 5 ``.debug_macro`` at -gdwarf-5, both with COMDAT sections of imported units;
-``.debug_macinfo`` at -gdwarf-2 -gstrict-dwarf) and of ``clang-14 -fdebug-macro -g`` (DWARF 5, strx forms) convert
+``.debug_macinfo`` at -gdwarf-2 -gstrict-dwarf) and of ``clang-14 -fdebug-macro -g`` (DWARF 5, strx forms; also Mach-O and COFF) convert
 to objects whose macros llvm-dwarfdump-14 prints the same (offsets masked) and whose linked programs give gdb's
 ``info macro`` / ``macro expand`` answers of the original link; conversions between versions and formats keep gdb's
 answers; the model holds the macro units as the writer's API builds them; bad macro data is one error naming the
@@ -118,6 +118,20 @@ def test_converted_object_has_the_same_macros(objects: dict[str, Path], label: s
     assert "ANSWER 42" in linked and "INC_FN(a,b) ((a) + (b))" in linked and "NESTED INC_VALUE" in linked
     assert _macros(_link(converted, tmp_path / "conv")) == linked
     assert expanded_macros(tmp_path / "conv") == expanded_macros(tmp_path / "orig")
+
+
+@pytest.mark.parametrize("target", ["x86_64-apple-macos11", "x86_64-w64-windows-gnu"])
+def test_macho_and_coff_objects_keep_their_macros(objects: dict[str, Path], target: str, tmp_path: Path) -> None:
+    folder = objects["clang-dwarf5"].parent
+    original = tmp_path / "m.o"
+    subprocess.run([require_tool("clang-14"), "-target", target, "-fdebug-macro", "-g", "-O0", "-Iinclude", "-c",
+                    "m.c", "-o", str(original)], cwd=folder, check=True)
+    converted = tmp_path / "conv.o"
+    dwarfkit.convert(original, converted)
+    assert compare(original, converted) == []
+    text = _macros(original, mask=False)
+    assert "_define - lineno: 2 macro: ANSWER 42" in text or "define_strx - lineno: 2 macro: ANSWER 42" in text
+    assert _macros(converted, mask=False) == text
 
 
 @pytest.mark.parametrize("version", [4, 5])
