@@ -1,10 +1,10 @@
 """Macro information through ``dwarfkit.load`` and ``dwarfkit convert``: objects of ``gcc -g3`` (GNU ``.debug_macro``
-version 4 at -gdwarf-4, DWARF 5 ``.debug_macro`` at -gdwarf-5, both with COMDAT sections of imported units;
-``.debug_macinfo`` at -gdwarf-2 -gstrict-dwarf) and of ``clang-14 -fdebug-macro -g`` (DWARF 5, strx forms; also Mach-O and COFF) convert
-to objects whose macros llvm-dwarfdump-14 prints the same (offsets masked) and whose linked programs give gdb's
-``info macro`` / ``macro expand`` answers of the original link; conversions between versions and formats keep gdb's
-answers; the model holds the macro units as the writer's API builds them; bad macro data is one error naming the
-section and offset."""
+version 4 at -gdwarf-4, DWARF 5 ``.debug_macro`` at -gdwarf-5, also DWARF64; all with COMDAT sections of imported units;
+``.debug_macinfo`` at -gdwarf-2 -gstrict-dwarf) and of ``clang-14 -fdebug-macro -g`` (DWARF 5, strx forms; also
+Mach-O and COFF objects) convert to objects whose macros llvm-dwarfdump-14 prints the same (offsets masked) and
+whose linked programs give gdb's ``info macro`` / ``macro expand`` answers of the original link; conversions between
+versions and formats keep gdb's answers; the model holds the macro units as the writer's API builds them; bad macro
+data is one error naming the section and offset."""
 from __future__ import annotations
 
 import re
@@ -41,12 +41,13 @@ NESTED = "#define NESTED INC_VALUE\n"
 BUILDS = {
     "gcc-dwarf4": ["gcc", "-g3", "-gdwarf-4"],
     "gcc-dwarf5": ["gcc", "-g3", "-gdwarf-5"],
+    "gcc-dwarf5-64": ["gcc", "-g3", "-gdwarf-5", "-gdwarf64"],
     "gcc-dwarf2-macinfo": ["gcc", "-g3", "-gdwarf-2", "-gstrict-dwarf"],
     "clang-dwarf5": ["clang-14", "-fdebug-macro", "-g"],
 }
 # gcc's objects hold the imported units in COMDAT .debug_macro sections, which llvm-dwarfdump-14 cannot read in an
 # object ("At most two relocations per offset are supported"): their macros are compared in the linked programs.
-COMDAT_MACROS = {"gcc-dwarf4", "gcc-dwarf5"}
+COMDAT_MACROS = {"gcc-dwarf4", "gcc-dwarf5", "gcc-dwarf5-64"}
 GDB_COMMANDS = ["break main", "run", "info macro ANSWER", "info macro -a INC_VALUE", "info macro INC_FN",
                 "info macro NESTED", "info macro EMPTY", "info macro __STDC__",
                 "macro expand SQUARE(ANSWER) + INC_VALUE + INC_FN(1, 2) + NESTED"]

@@ -2,8 +2,8 @@
 
 Pass one makes every DIE of every unit (tag and place in the tree, no attributes) so that a reference, forward or
 across units, always finds its target; pass two gives each DIE its attributes through :mod:`.values`, in the order
-read, each checked and encoded by the writer's own ``forms.choose``. Line programs and call frames follow
-(:mod:`.lines`, :mod:`.frames`).
+read, each checked and encoded by the writer's own ``forms.choose``. Line programs, macro units and call frames
+follow (:mod:`.lines`, :mod:`.macros`, :mod:`.frames`).
 
 The model's encoding is the file's unless the options ask for another (``version``, ``offset_size``, ``indexed``):
 forms are then chosen again by the writer; otherwise each attribute keeps the form it was read with (pinned).

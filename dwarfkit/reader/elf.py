@@ -128,7 +128,7 @@ def _read(path: str, elf: ELFFile, file_size: int, limit: int) -> DebugFile:
             if isinstance(section, RelocationSection):
                 target = section["sh_info"]
                 reloc_sections[str(target)] = section
-    macros = _macro_sections(elf) if out.is_object else []
+    macros: list[int] = []   # an object's .debug_macro sections: gcc writes one per COMDAT group
     for index, section in enumerate(elf.iter_sections()):
         name = normalise_section_name(section.name)
         flags = section["sh_flags"]
@@ -142,10 +142,11 @@ def _read(path: str, elf: ELFFile, file_size: int, limit: int) -> DebugFile:
             if flags & SH_FLAGS.SHF_EXECINSTR and section["sh_type"] == "SHT_PROGBITS":
                 out.code.append(CodeSection(section.name, section["sh_addr"], section.data()))
             continue
+        if name == "debug_macro" and out.is_object and section["sh_type"] == "SHT_PROGBITS":
+            macros.append(index)
+            continue
         if section["sh_type"] == "SHT_NOBITS" or name in out.sections:
             continue
-        if name == "debug_macro" and len(macros) > 1:
-            continue   # gcc's COMDAT macro units: joined below
         try:
             raw = _section_bytes(path, section, limit)
         except ReadError as e:
@@ -157,23 +158,17 @@ def _read(path: str, elf: ELFFile, file_size: int, limit: int) -> DebugFile:
         out.sections[name] = raw
         out.addresses[name] = section["sh_addr"]
         out.section_offsets[name] = section["sh_offset"] if raw is not None else 0
-    if len(macros) > 1:
+    if macros:
         _join_macro_sections(path, out, handler, elf, macros, reloc_sections, file_size, limit)
     return out
 
 
-def _macro_sections(elf: ELFFile) -> list[int]:
-    return [i for i, s in enumerate(elf.iter_sections())
-            if s["sh_type"] == "SHT_PROGBITS" and normalise_section_name(s.name) == "debug_macro"]
-
-
 def _join_macro_sections(path: str, out: DebugFile, handler: RelocationHandler, elf: ELFFile, indices: list[int],
                          reloc_sections: dict[str, RelocationSection], file_size: int, limit: int) -> None:
-    """``gcc -g3`` objects hold several ``.debug_macro`` sections: the compile unit's and one COMDAT group per
-    header's macros, which the compile unit's imports name by section symbol. They are joined here in header order,
-    as a linker joins them, and each import is moved to where its section now starts: ``debug_macro`` then reads
-    as in a linked file (these imports are loaded as imports of one section; their relocations keep the kind
-    ``section``)."""
+    """An object's ``.debug_macro`` sections as one. ``gcc -g3`` objects hold several: the compile unit's and one
+    COMDAT group per header's macros, which the compile unit's imports name by section symbol. They are joined here
+    in header order, as a linker joins them, and each import is moved to where its section now starts:
+    ``debug_macro`` then reads as in a linked file (the imports' relocations keep the kind ``section``)."""
     parts: list[bytes] = []
     bases: dict[int, int] = {}
     size = 0
@@ -181,6 +176,8 @@ def _join_macro_sections(path: str, out: DebugFile, handler: RelocationHandler, 
         section = elf.get_section(index)
         if section["sh_offset"] + section["sh_size"] > file_size:
             return   # reported by the main loop
+        if len(indices) == 1:
+            out.section_offsets["debug_macro"] = section["sh_offset"]
         try:
             data = _section_bytes(path, section, limit)
         except ReadError as e:
@@ -219,8 +216,7 @@ def _join_macro_sections(path: str, out: DebugFile, handler: RelocationHandler, 
     out.relocations["debug_macro"] = refs
     out.sections["debug_macro"] = b"".join(parts)
     out.addresses["debug_macro"] = 0
-    out.section_offsets["debug_macro"] = 0
-
+    out.section_offsets.setdefault("debug_macro", 0)
 
 
 def _section_bytes(path: str, section: Section, limit: int) -> bytes:
