@@ -156,9 +156,10 @@ class Fde(CfaInstructions):
         """The following rules apply from ``offset`` (bytes from ``start``, not going backwards) on."""
         if not isinstance(offset, int) or isinstance(offset, bool):
             raise self._error(f"location {offset!r} is not an integer")
-        if offset != self.location and not self.location < offset < self.length:
-            raise self._error(f"location {offset:#x} is not in {self.location:#x}..{self.length - 1:#x} "
-                              f"(it must not go backwards or reach the end of the FDE)")
+        # Up to the end itself: rules from there cover no code, but glibc's and gcc's PLT FDEs do advance that far.
+        if offset != self.location and not self.location < offset <= self.length:
+            raise self._error(f"location {offset:#x} is not in {self.location:#x}..{self.length:#x} "
+                              f"(it must not go backwards or past the end of the FDE)")
         delta, rest = divmod(offset - self.location, self.code_alignment)
         if rest:
             raise self._error(f"location {offset:#x} is not a multiple of the code alignment factor "

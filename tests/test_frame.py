@@ -241,7 +241,7 @@ def test_bad_instructions_name_the_fde():
     frames = CallFrames(Arch.AARCH64, Encoding(5))
     f = frames.fde(None, "fn", 16)
     f.advance_to(8)
-    with pytest.raises(DescriptionError, match=r"FDE at fn, instruction 1: location 0x4 is not in 0x8..0xf"):
+    with pytest.raises(DescriptionError, match=r"FDE at fn, instruction 1: location 0x4 is not in 0x8..0x10"):
         f.advance_to(4)
     with pytest.raises(DescriptionError, match=r"location 0x10 is not in"):
         f.advance_to(16)

@@ -12,7 +12,8 @@ entries, CIEs/FDEs) and builds with the writer's own API below it (:class:`~dwar
 ``Die``, :class:`~dwarfkit.Expr`, ``Rle``/``Lle`` list entries, :class:`~dwarfkit.frame.CallFrames`): there is one
 model. Modules: ``dies`` (units and DIEs, in two passes so that any reference finds its DIE), ``values`` (one
 attribute value as read -> a typed value, with its form pinned when kept), ``lists`` (range and location lists,
-entry by entry), ``lines`` (line programs), ``frames`` (``.debug_frame``), ``convert`` and ``cli`` (the
+entry by entry), ``lines`` (line programs), ``macros`` (a compile unit's ``.debug_macro``/``.debug_macinfo`` unit
+and the units it imports), ``frames`` (``.debug_frame``), ``convert`` and ``cli`` (the
 ``dwarfkit convert`` command).
 
 This package sits on top: it imports the reader and the core (and, in ``convert``, the backends); nothing imports it

@@ -2,8 +2,8 @@
 
 Pass one makes every DIE of every unit (tag and place in the tree, no attributes) so that a reference, forward or
 across units, always finds its target; pass two gives each DIE its attributes through :mod:`.values`, in the order
-read, each checked and encoded by the writer's own ``forms.choose``. Line programs and call frames follow
-(:mod:`.lines`, :mod:`.frames`).
+read, each checked and encoded by the writer's own ``forms.choose``. Line programs, macro units and call frames
+follow (:mod:`.lines`, :mod:`.macros`, :mod:`.frames`).
 
 The model's encoding is the file's unless the options ask for another (``version``, ``offset_size``, ``indexed``):
 forms are then chosen again by the writer; otherwise each attribute keeps the form it was read with (pinned).
@@ -26,6 +26,7 @@ from ..reader.units import Unit as ReadUnit
 from . import gnu
 from .frames import load_debug_frame, load_eh_frame
 from .lines import file_map, load_line_program
+from .macros import MacroLoader
 from .state import LoadState
 from .values import ValueLoader
 
@@ -91,6 +92,7 @@ class FileLoader(LoadState):
                                     f"0x{unit.type_offset:x} names no DIE of the unit")
                 model.type_die = target
         values = self.values = ValueLoader(self, dw)
+        macros = MacroLoader(self, dw)
         for n, (unit, model) in enumerate(loaded):
             renumbered = file_map(self, unit, model.encoding.version)
             if renumbered:
@@ -100,6 +102,8 @@ class FileLoader(LoadState):
                 model.line = LineProgram(model.encoding, comp_dir=unit.comp_dir, name=None)
             if isinstance(model, (CompileUnit, TypeUnit)) and model.line is not None:
                 load_line_program(self, unit, model, values.keeps(unit, model))
+            if isinstance(model, CompileUnit):
+                macros.load(unit, model, values.keeps(unit, model))
             self.report("building DIEs", n + 1, len(loaded))
         dw.frames = load_debug_frame(self, dw)
         dw.eh_frame = load_eh_frame(self, dw)

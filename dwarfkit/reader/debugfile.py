@@ -21,6 +21,7 @@ DWARF_SECTIONS = (
     "debug_info", "debug_types", "debug_abbrev", "debug_line", "debug_line_str", "debug_str", "debug_str_offsets",
     "debug_addr", "debug_aranges", "debug_ranges", "debug_rnglists", "debug_loc", "debug_loclists", "debug_frame",
     "eh_frame", "debug_names", "debug_pubnames", "debug_pubtypes", "debug_gnu_pubnames", "debug_gnu_pubtypes",
+    "debug_macro", "debug_macinfo",
 )
 
 ByteOrder = Literal["little", "big"]
