@@ -212,6 +212,8 @@ class InfoParser:
         for name, _, raw in die.attributes:
             if name == "DW_AT_name":
                 return _string(raw)
+        if "call_site" in die.tag:
+            return None   # a call site names its callee (GNU's by abstract_origin, DWARF 5's by call_origin): no name
         for name, form, raw in die.attributes:
             if name in ("DW_AT_abstract_origin", "DW_AT_specification") and hops < 8:
                 target = self._target(die, form, raw)

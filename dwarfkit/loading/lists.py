@@ -18,7 +18,7 @@ from ..lists import Lle, LocationList, Rle
 from ..program import DwarfBuilder
 from ..reader.ranges import list_offset
 from ..reader.units import Unit as ReadUnit
-from ..tables.list_entries import KINDS, NO_EXPRESSION, ListEntry, resolve
+from ..tables.list_entries import KINDS, NO_EXPRESSION, ListEntry, convert_entries
 from .state import LoadState
 
 AT_ranges, AT_start_scope, AT_location, AT_GNU_locviews = (names.ATTRIBUTES[n] for n in (
@@ -60,8 +60,10 @@ class ListLoader:
             table = self.dw.tables.list_table(locations, version)
             if self.loader.options.keep_forms and unit.version == version:
                 made = table.make_as_read(entries)
-            else:
-                made = table.make(resolve(entries, model.root.get("low_pc"), locations))
+            else:   # entry for entry in the new version's kinds (empty ranges too: some consumers use them)
+                made = table.make(convert_entries(entries, model.root.get("low_pc"), locations, version,
+                                                  model.indexed))
+                made.read_count = _located(entries)   # type: ignore[attr-defined]
             self.made[key] = made
         return made
 
@@ -73,9 +75,9 @@ class ListLoader:
         if found is None:
             raise DescriptionError("DW_AT_GNU_locviews without a DW_AT_location list")
         loc = self.attribute_list(unit, model, i, AT_location, found[0], found[1])
-        if not isinstance(loc, LocationList) or not self.loader.options.keep_forms or \
-                unit.version != model.encoding.version:
-            return None   # a conversion drops views (the writer chooses the entries again)
+        if not isinstance(loc, LocationList) or not loc.explicit or \
+                getattr(loc, "read_count", None) not in (None, _located(loc.entries)):
+            return None   # a conversion that could not keep every entry drops the views
         data = self.ctx.file.section(section)
         end = list_offset(self.ctx, unit, found[0], found[1]) if unit.version >= 5 else found[1]
         pairs = []
@@ -205,3 +207,8 @@ def loader_expression(loader: LoadState, dw: DwarfBuilder) -> Callable[..., Any]
     def expression(*args: Any) -> Any:
         return loader.values.expression(*args)
     return expression
+
+
+def _located(entries: list[ListEntry]) -> int:
+    """How many entries of a list carry a location (GCC's view pairs count those)."""
+    return sum(1 for e in entries if e.expr is not None and e.kind not in NO_EXPRESSION)

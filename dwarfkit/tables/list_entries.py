@@ -126,7 +126,8 @@ class Rle:
         return _make("startx_length", False, (start, length))
 
     @staticmethod
-    def offset_pair(begin: int, end: int) -> ListEntry:
+    def offset_pair(begin: int | Address, end: int | Address) -> ListEntry:
+        """Offsets from the base address (DWARF 2-4 objects: relocated addresses, the base 0)."""
         return _make("offset_pair", False, (begin, end))
 
     @staticmethod
@@ -162,7 +163,8 @@ class Lle:
         return _make("startx_length", True, (start, length), expr)
 
     @staticmethod
-    def offset_pair(begin: int, end: int, expr: Expr | bytes) -> ListEntry:
+    def offset_pair(begin: int | Address, end: int | Address, expr: Expr | bytes) -> ListEntry:
+        """Offsets from the base address (DWARF 2-4 objects: relocated addresses, the base 0)."""
         return _make("offset_pair", True, (begin, end), expr)
 
     @staticmethod
@@ -241,4 +243,69 @@ def resolve(entries: list[ListEntry], base: Any, locations: bool) -> list[tuple]
         if not isinstance(length, int) or length < 0:
             raise DescriptionError(f"list entry {entry!r} does not resolve to a range")
         out.append((start, length, entry.expr) if locations else (start, length))
+    return out
+
+
+_PLAIN_KIND = {"base_addressx": "base_address", "startx_length": "start_length", "startx_endx": "start_end"}
+_INDEXED_KIND = {plain: indexed for indexed, plain in _PLAIN_KIND.items()}
+
+
+def convert_entries(entries: list[ListEntry], base: Any, locations: bool, version: int,
+                    indexed: bool = False) -> list[ListEntry]:
+    """``entries`` (as read from another DWARF version) as entries of ``version``, entry for entry: every range and
+    location stays (empty ones too, which some consumers use), so GCC's view pairs still match the list. ``base``: the
+    unit's base address (its low_pc), which offset pairs count from until a base address entry.
+
+    DWARF 5 takes base addresses, offset pairs and (an object's relocated pairs) start_length, or startx_length when
+    ``indexed``; DWARF 2-4 have only base address selections and offset pairs, so a start/length entry becomes a base
+    address selection and an offset pair (the unit's base restored before a later offset pair), and an empty pair at
+    offset 0, which would end the list there, moves the base one byte back."""
+    current: Address = base if isinstance(base, Address) else Address(None, base or 0)
+    out: list[ListEntry] = []
+    make = Lle if locations else Rle
+    if version >= 5:
+        for entry in entries:
+            kind, ops = entry.kind, entry.operands
+            extra = (entry.expr,) if locations and kind not in NO_EXPRESSION else ()
+            if kind == "offset_pair" and isinstance(ops[0], Address):   # relocated begin and end (an object)
+                start, length = ops[0], ops[1] - ops[0]
+                out.append(getattr(make, "startx_length" if indexed else "start_length")(start, length, *extra))
+                continue
+            if kind == "end_of_list":
+                continue
+            # Addresses by index or not, as the program chooses; every other entry as it was.
+            kind = (_INDEXED_KIND if indexed else _PLAIN_KIND).get(kind, kind)
+            out.append(getattr(make, kind)(*ops, *extra))
+        return out
+    written: Address = current   # the base a DWARF 4 offset pair counts from, as written so far
+    for entry in entries:
+        kind, ops = entry.kind, entry.operands
+        extra = (entry.expr,) if locations else ()
+        if kind in ("base_address", "base_addressx"):
+            current = ops[0]
+            continue
+        if kind in ("end_of_list", "default_location", "view_pair"):
+            continue
+        if kind == "offset_pair":
+            if isinstance(ops[0], Address):
+                start, length = ops[0], ops[1] - ops[0]
+            else:
+                start, length = current + ops[0], ops[1] - ops[0]
+        elif kind in ("start_length", "startx_length"):
+            start, length = ops[0], ops[1]
+        else:   # start_end, startx_endx
+            start, length = ops[0], ops[1] - ops[0]
+        if start.symbol != written.symbol or start.offset < written.offset or \
+                start.offset == written.offset and length == 0:
+            if length == 0 and start.offset == 0:
+                if start.symbol is None:
+                    continue   # an empty range at address 0 cannot be written before DWARF 5 (it ends the list)
+                written = Address(None, 0)   # relocated begin and end, from base 0 (as gcc writes objects)
+                out.append(make.base_address(written))
+                out.append(make.offset_pair(start, start, *extra))
+                continue
+            written = start if length else Address(start.symbol, start.offset - 1)
+            out.append(make.base_address(written))
+        begin = start.offset - written.offset
+        out.append(make.offset_pair(begin, begin + length, *extra))
     return out
