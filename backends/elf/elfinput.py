@@ -20,6 +20,7 @@ from .machine import ElfMachine, machine_by_number
 SHT = ENUM_SH_TYPE_BASE
 SHN_LORESERVE = 0xFF00
 SHN_XINDEX = 0xFFFF
+MAX_ALIGN = 1 << 24  # sh_addralign beyond this is corrupt (real sections align to pages at most)
 _EHDR_TAIL = struct.Struct("<HHIQQQIHHHHHH")  # e_type .. e_shstrndx, after the 16 identification bytes
 _PHDR_SPAN = struct.Struct("<IIQQQQ")  # p_type, p_flags, p_offset, p_vaddr, p_paddr, p_filesz
 
@@ -124,6 +125,9 @@ def read_input(data: bytes, path: str) -> InputElf:
                                  f"{offset:#x}+{size:#x} run past the end of the file ({len(data):#x})")
         if link >= shnum:
             raise ContainerError(f"{path}: section header {i}: sh_link {link} is not a section (of {shnum})")
+        if align & (align - 1) or align > MAX_ALIGN:   # a moved section is padded to it: bound the padding
+            raise ContainerError(f"{path}: section header {i} at {shoff + i * SHDR_SIZE:#x}: sh_addralign "
+                                 f"{align:#x} is not a power of two up to {MAX_ALIGN:#x}")
         sections.append(section)
     names = sections[shstrndx]
     if names.type != SHT["SHT_STRTAB"]:

@@ -189,10 +189,11 @@ class _Rewriter:
         self.groups = self._groups(dropped)
         dropped |= {i for i, members in self.groups.items() if not members}
         self.debug, self.dropped = debug, dropped
-        kept_names = {s.name for s in sections if s.index not in dropped}
+        kept_names = {s.name: s.index for s in sections if s.index not in dropped}
         for name in dwarf.sections:
             if name in kept_names:
-                raise ContainerError(f"{elf.path}: the new {name} would share its name with a section that stays "
+                raise ContainerError(f"{elf.path}: section header {kept_names[name]}: the new {name} would share "
+                                     f"its name with this section, which stays "
                                      f"(an allocated {name}?)")
         self.section_map: dict[int, int] = {}
         self._by_name: dict[str, list[InputSection]] = {}

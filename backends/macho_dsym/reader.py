@@ -115,7 +115,8 @@ def _read_thin(path: Path, data: bytes, wanted: Arch | None) -> MachOFile:
     if magic != C.MH_MAGIC_64:
         raise ContainerError(f"{path}: not a Mach-O file (magic {data[:4].hex()})")
     if len(data) < C.MACH_HEADER_64_SIZE:
-        raise ReadError(f"{path}: Mach-O header is truncated")
+        raise ReadError(f"{path}: Mach-O header at 0x0 is truncated ({len(data)} bytes of "
+                        f"{C.MACH_HEADER_64_SIZE})")
     header = MachHeader.decode(data)
     arch = next((a for a, (cpu, _) in C.CPU_TYPES.items() if cpu == header.cputype), None)
     if arch is None:
@@ -123,7 +124,8 @@ def _read_thin(path: Path, data: bytes, wanted: Arch | None) -> MachOFile:
     if wanted is not None and arch is not wanted:
         raise ContainerError(f"{path}: is {C.CPU_NAMES[header.cputype]}, not {wanted.info.name}")
     if C.MACH_HEADER_64_SIZE + header.sizeofcmds > len(data):
-        raise ReadError(f"{path}: load commands ({header.sizeofcmds} bytes) run past the end of the file")
+        raise ReadError(f"{path}: load commands at {C.MACH_HEADER_64_SIZE:#x} ({header.sizeofcmds} bytes) run past "
+                        f"the end of the file ({len(data):#x})")
     commands: list[LoadCommand] = []
     try:
         for i, (pos, _cmd, _size) in enumerate(load_commands(data, C.MACH_HEADER_64_SIZE, header.ncmds,
@@ -145,7 +147,9 @@ def _read_thin(path: Path, data: bytes, wanted: Arch | None) -> MachOFile:
 def _read_symbols(path: Path, data: bytes, symtab: SymtabCommand) -> list[tuple[str, Nlist64]]:
     end = symtab.symoff + symtab.nsyms * C.NLIST_64_SIZE
     if end > len(data) or symtab.stroff + symtab.strsize > len(data):
-        raise ReadError(f"{path}: symbol or string table runs past the end of the file")
+        raise ReadError(f"{path}: LC_SYMTAB: symbol table at {symtab.symoff:#x} ({symtab.nsyms} entries) or string "
+                        f"table at {symtab.stroff:#x} ({symtab.strsize:#x} bytes) runs past the end of the file "
+                        f"({len(data):#x})")
     strings = data[symtab.stroff:symtab.stroff + symtab.strsize]
     out = []
     for i in range(symtab.nsyms):

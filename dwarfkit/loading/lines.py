@@ -7,7 +7,7 @@ fields, including the rows at one address (the line table's views).
 from __future__ import annotations
 
 from ..address import Address
-from ..errors import ReadError
+from ..errors import DescriptionError, ReadError
 from ..info.unit import CompileUnit
 from ..reader.lines import BASIC_BLOCK, END_SEQUENCE, EPILOGUE_BEGIN, IS_STMT, PROLOGUE_END, parse_line_table
 from ..reader.units import Unit as ReadUnit
@@ -48,7 +48,10 @@ def load_line_program(loader: LoadState, unit: ReadUnit, model: CompileUnit, kee
     elif line.encoding.version < 5 and table.version >= 5:
         files = files[1:] if len(files) > 1 else files   # file 0 goes; rows and decl_file name files from 1
     line.comp_dir = directories[0]
-    line.replace_tables(directories, files)
+    try:   # the writer's checks of the tables (text, directory indices) and rows, named by where they were read
+        line.replace_tables(directories, files)
+    except DescriptionError as error:
+        raise ReadError(f"{where}: {error}") from None
     _sequences(loader, table, line, where)
 
 
@@ -75,6 +78,8 @@ def _sequences(loader: LoadState, table, line, where: str) -> None:   # type: ig
                 base, origin = Address(None, address), address
             seq = line.sequence(base)
         offset = address - origin
+        if line_number < 0:   # the writer refuses it at emit, where the row's place in the file is forgotten
+            raise ReadError(f"{where}: row {i}: line {line_number} is negative")
         if flags & END_SEQUENCE:
             seq.end(offset)
             seq = None

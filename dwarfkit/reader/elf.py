@@ -35,17 +35,31 @@ _FORMAT_NAMES = {"x86_64": "x86-64", "aarch64": "littleaarch64", "i386": "i386",
 
 def read_elf(path: str, data: bytes, max_section_size: int | None = None) -> DebugFile:
     _check_headers(path, data)
+    elf = None
     try:
         elf = ELFFile(io.BytesIO(data))
         return _read(path, elf, len(data), section_limit(len(data), max_section_size))
     except ELFError as e:
-        raise ContainerError(f"{path}: bad ELF file: {e}") from None
+        raise ContainerError(f"{path}: bad ELF file: {_culprit(elf)}{e}") from None
     except (ValueError, KeyError, IndexError, AssertionError, OverflowError) as e:  # pyelftools on corrupt headers
         raise ContainerError(f"{path}: bad ELF file: {type(e).__name__}: {e}") from None
     except Exception as e:  # construct's StreamError and friends
         if type(e).__module__.startswith("elftools"):
             raise ContainerError(f"{path}: bad ELF file: {e}") from None
         raise
+
+
+def _culprit(elf: ELFFile | None) -> str:
+    """``section header N: `` for the first section pyelftools cannot make (its messages name none), else ``''``.
+    Only on the error path: each section is made once more."""
+    if elf is None:
+        return ""
+    for i in range(elf.num_sections()):
+        try:
+            elf.get_section(i)
+        except Exception:  # noqa: BLE001 - any failure here is the one being reported
+            return f"section header {i}: "
+    return ""
 
 
 def _check_headers(path: str, data: bytes) -> None:

@@ -120,7 +120,7 @@ def _read_thin(path: str, data: bytes, limit: int) -> DebugFile:
     magic = _u32(data, 0, order)
     is64 = magic == MH_MAGIC_64
     if len(data) < 28:
-        raise ContainerError(f"{path}: Mach-O header is truncated")
+        raise ContainerError(f"{path}: Mach-O header at 0x0 is truncated ({len(data)} bytes)")
     cputype, _sub, filetype, ncmds, sizeofcmds = struct.unpack_from(e + "5I", data, 4)
     arch = CPU_TYPES.get(cputype, "unknown")
     out = DebugFile(path=path, file_format=_FORMAT_NAMES.get(arch, "Mach-O"), arch="aarch64" if arch == "arm64"
@@ -240,7 +240,7 @@ def _relocate(out: DebugFile, sectname: str, raw: bytes, data: bytes, reloff: in
             out.problems.append(f"{sectname}: relocation {i} at 0x{offset:x} of type {rtype} not applied")
             continue
         if not extern:
-            ref = _section_ref(sections, symnum, stored)
+            ref = _section_ref(sections, symnum, stored, size)
             if ref is None:
                 out.problems.append(f"{sectname}: relocation {i} at 0x{offset:x} names section {symnum}, "
                                     f"the file has {len(sections)}")
@@ -260,7 +260,7 @@ def _relocate(out: DebugFile, sectname: str, raw: bytes, data: bytes, reloff: in
             value -= pending_sub
             pending_sub = None
         else:
-            refs[offset] = SymbolRef(name, stored, "address")
+            refs[offset] = SymbolRef(name, _addend(stored, size), "address")
         buf[offset:offset + size] = (value & ((1 << (8 * size)) - 1)).to_bytes(size, order)
     if not refs:
         del out.relocations[normalise_section_name(sectname) or sectname]
@@ -272,13 +272,20 @@ def _signed(value: int, size: int) -> int:
     return value - (1 << bits) if value >> (bits - 1) else value
 
 
+def _addend(value: int, size: int) -> int:
+    """An addend as the field holds it, modulo its width: an 8-byte field's as a signed 64-bit number (what
+    relocation addends are), so that a corrupt section address or field value cannot make it overflow."""
+    value &= (1 << (8 * size)) - 1
+    return _signed(value, size) if size == 8 else value
+
+
 def _section_ref(sections: list[tuple[str, str, int, int, int, int, int, int]], number: int,
-                 stored: int) -> SymbolRef | None:
+                 stored: int, size: int = 8) -> SymbolRef | None:
     """A section-based relocation's target: section ``number`` (1-based), the stored value an address in it."""
     if not 0 < number <= len(sections):
         return None
     sectname, segname, addr = sections[number - 1][:3]
     debug = normalise_section_name(sectname) if segname == "__DWARF" else None
     if debug is not None and debug != "eh_frame":
-        return SymbolRef(debug, stored - addr, "section")
-    return SymbolRef(f"{segname},{sectname}", stored - addr, "address")
+        return SymbolRef(debug, _addend(stored - addr, size), "section")
+    return SymbolRef(f"{segname},{sectname}", _addend(stored - addr, size), "address")
