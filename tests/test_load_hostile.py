@@ -99,10 +99,11 @@ def test_an_address_size_the_model_cannot_take_names_the_unit(tmp_path):
         dwarfkit.load(path)
 
 
-def test_a_huge_macho_address_wraps_as_its_field_does(tmp_path):
-    """An 8-byte DW_FORM_addr field of 0x8080808080808080 in a Mach-O object: the relocation's addend is that value
-    modulo 2**64 as a signed number (it overflowed the writer's addend table before), and it survives convert."""
-    name = "macho/main-x86_64.o"
+@pytest.mark.parametrize("name", ["macho/main-x86_64.o", "coff/shapes-mingw-O0-dwarf4.obj"])
+def test_a_huge_address_in_an_object_wraps_as_its_field_does(tmp_path, name):
+    """An 8-byte DW_FORM_addr field of 0x8080808080808080 in a Mach-O or COFF object (their addends are in the
+    field): the relocation's addend is that value modulo 2**64 as a signed number (it overflowed the writer's
+    addend table before), and it survives convert."""
     path = corpus_copy(tmp_path, name)
     df = open_debug_file(path)
     field, ref = min((k, v) for k, v in df.relocations["debug_info"].items() if v.kind == "address")
@@ -118,10 +119,21 @@ def test_a_huge_macho_address_wraps_as_its_field_does(tmp_path):
     assert new.symbol == old.symbol == ref.symbol
     assert -(1 << 63) <= new.offset < 1 << 63
     assert (new.offset - old.offset - (0x8080808080808080 - stored)) % (1 << 64) == 0
-    out = tmp_path / "out.o"
+    out = tmp_path / ("out" + path.suffix)
     dwarfkit.convert(path, out)
     again = [d.get("low_pc") for d in _walk(dwarfkit.load(out).units[0].root) if d.get("low_pc") is not None]
     assert again == changed
+
+
+def test_a_location_list_error_names_the_die_whose_list_it_is(tmp_path):
+    """A DIE whose abbreviation was seen before takes the loader's fast path; a list entry gone wrong there (one
+    LEB128 byte of .debug_loclists made a continuation byte, so that a later entry reads an address index past
+    .debug_addr) is named by that DIE's offset too."""
+    path = corpus_copy(tmp_path, "coff/shapes-mingw-O2-dwarf5.exe")
+    patch(path, open_debug_file(path).section_offsets["debug_loclists"] + 0x7cf, b"\xff")
+    with pytest.raises(ReadError, match=r"\.debug_info\[0x[0-9a-f]+\]: address index \d+ is past the end of "
+                                        r"\.debug_addr"):
+        dwarfkit.load(path)
 
 
 def _walk(die):
@@ -136,6 +148,14 @@ def test_a_line_program_that_goes_below_line_0_names_the_table_and_row(tmp_path)
     line = open_debug_file(path).section_offsets["debug_line"]
     patch(path, line + 13, struct.pack("b", -128))   # DWARF 4 line_base: every special opcode now steps far down
     with pytest.raises(ReadError, match=r"\.debug_line\[0x0\]: row \d+: line -\d+ is negative"):
+        dwarfkit.load(path)
+
+
+def test_a_minimum_instruction_length_of_0_names_the_table(tmp_path):
+    path = corpus_copy(tmp_path, "elf/shapes-gcc-O0-dwarf4.o")
+    line = open_debug_file(path).section_offsets["debug_line"]
+    patch(path, line + 10, b"\0")   # DWARF 4: length, version, header_length, then minimum_instruction_length
+    with pytest.raises(ReadError, match=r"\.debug_line\[0x0\]: minimum_instruction_length 0 "):
         dwarfkit.load(path)
 
 

@@ -59,7 +59,7 @@ RC_TRACEBACK, RC_MEMORY, RC_PARTIAL = 70, 71, 72
 # What a clear error of ``load``/``convert`` must name: a section and offset (``.debug_info[0x2e]``, ``section
 # .debug_line offset 0x10``), a DIE path (``cu "a.c" / subprogram "f"``) or a container structure and where it is.
 PLACE = re.compile(r"\[0x[0-9a-f]+\]|\b(at|offset) (0x[0-9a-f]+|\d+)|\b(cu|tu|pu) [\"0-9]| / |"
-                   r"\b(section header|relocation|symbol|load command) \d+|\(magic [0-9a-f]*\)|\barchitecture \w+")
+                   r"\b(header|relocation|symbol|load command) \d+|\(magic [0-9a-f]*\)|\barchitecture \w+")
 WALL_FACTOR = 3
 
 

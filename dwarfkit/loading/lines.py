@@ -27,6 +27,9 @@ def load_line_program(loader: LoadState, unit: ReadUnit, model: CompileUnit, kee
     where = f"{df.path}: .debug_line[0x{unit.stmt_list:x}]"
     if table.problems:
         raise ReadError(f"{df.path}: {table.problems[0]}")
+    if table.min_inst_length < 1 or table.line_range < 1:   # the writer divides by both
+        raise ReadError(f"{where}: minimum_instruction_length {table.min_inst_length} and line_range "
+                        f"{table.line_range} must both be at least 1")
     line = model.line
     name = model.root.name
     line.name = name
