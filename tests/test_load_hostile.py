@@ -189,6 +189,33 @@ def test_an_alignment_that_is_no_power_of_two_or_huge_is_refused_before_padding(
                                       f"power of two")
 
 
+def test_a_32_bit_elf_file_is_named_as_the_file_not_as_its_dwarf(tmp_path):
+    src = require_corpus() / "third_party/pyelftools/dwarf_gnuops4.so.elf"   # ELF32: it loads, it cannot be rewritten
+    dwarfkit.load(src)
+    convert_fails(tmp_path, src, f"{src}: ELF header at 0x0: only ELF64 little-endian files can be rewritten")
+
+
+def test_an_address_relocation_against_symbol_0_is_the_addend_alone(tmp_path):
+    """R_X86_64_64 against symbol 0 (STN_UNDEF): S is 0, the field's value is the addend; there is no symbol to
+    name in the converted file (before, convert failed on an unknown symbol '')."""
+    path = corpus_copy(tmp_path, "elf/shapes-gcc-O0-dwarf5.o")
+    _index, header = section_header(path, ".rela.debug_info")
+    offset, size = struct.unpack_from("<QQ", path.read_bytes(), header + 24)
+    data = path.read_bytes()
+    rela = next(offset + k * 24 for k in range(size // 24)
+                if struct.unpack_from("<Q", data, offset + k * 24 + 8)[0] & 0xffffffff == 1)   # R_X86_64_64
+    _offset, _info, addend = struct.unpack_from("<QQq", data, rela)
+    patch(path, rela + 8, struct.pack("<Q", 1))   # symbol 0, type R_X86_64_64
+    dw = dwarfkit.load(path)
+    absolute = [d for d in _walk(dw.units[0].root) if d.get("low_pc") == dwarfkit.Address(None, addend)]
+    assert len(absolute) == 1
+    out = tmp_path / "out.o"
+    dwarfkit.convert(path, out)
+    again = dwarfkit.load(out)
+    assert [d.path() for d in _walk(again.units[0].root) if d.get("low_pc") == dwarfkit.Address(None, addend)] == \
+        [absolute[0].path()]
+
+
 def test_an_allocated_debug_section_is_named_by_its_header(tmp_path):
     path = corpus_copy(tmp_path, "elf/shapes-gcc-O0-dwarf5.o")
     index, header = section_header(path, ".debug_line")

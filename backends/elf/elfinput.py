@@ -81,8 +81,8 @@ def read_input(data: bytes, path: str) -> InputElf:
     if len(data) < EHDR_SIZE:
         raise ContainerError(f"{path}: ELF header at 0x0 is truncated: {len(data)} bytes of {EHDR_SIZE}")
     if data[4] != 2 or data[5] != 1:
-        raise ContainerError(f"{path}: only ELF64 little-endian files can be rewritten, not class {data[4]} / data "
-                             f"encoding {data[5]} (ELFCLASS64 = 2, ELFDATA2LSB = 1)")
+        raise ContainerError(f"{path}: ELF header at 0x0: only ELF64 little-endian files can be rewritten, not "
+                             f"class {data[4]} / data encoding {data[5]} (ELFCLASS64 = 2, ELFDATA2LSB = 1)")
     (e_type, e_machine, _version, _entry, phoff, shoff, _flags, _ehsize, phentsize, phnum, shentsize, shnum,
      shstrndx) = _EHDR_TAIL.unpack_from(data, 16)
     machine = machine_by_number(e_machine, path)

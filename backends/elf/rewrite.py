@@ -64,8 +64,9 @@ def rewrite_bytes(original: bytes, dwarf: DwarfSections, *, compress: bool | Non
                   path: str = "<input>") -> bytes:
     """``original`` (an ELF64 little-endian object, executable or shared library) with its DWARF replaced by
     ``dwarf``; see the module docstring. Raises :class:`ContainerError` (or another DwarfkitError) on bad input."""
+    elf = read_input(original, path)   # first: a file that cannot be rewritten is named before the DWARF
     _check_arguments(dwarf, compress)
-    return _Rewriter(read_input(original, path), without_eh_frame(dwarf), compress).output()
+    return _Rewriter(elf, without_eh_frame(dwarf), compress).output()
 
 
 def rewrite(src: str | os.PathLike[str], out: str | os.PathLike[str], dwarf: DwarfSections, *,
@@ -82,9 +83,9 @@ def rewrite_separate(src: str | os.PathLike[str], out: str | os.PathLike[str], d
     note, ``.eh_frame`` and ``dwarf``'s sections) and then ``out``: ``src`` without debug sections, with a
     ``.gnu_debuglink`` naming ``debug_out`` and its CRC (an old link is replaced). gdb finds the debug file beside
     ``out``, or in a ``.debug`` folder there. Both atomically, the debug file first."""
-    _check_arguments(dwarf, compress)
     original = _read(src)
     elf = read_input(original, str(src))
+    _check_arguments(dwarf, compress)
     if not elf.linked:
         raise ContainerError(f"{src}: a separate debug file is made for an executable or a shared library, not for "
                              f"a relocatable object")

@@ -211,7 +211,8 @@ def _relocate(out: DebugFile, handler: RelocationHandler, name: str, data: bytes
             if reloc["r_offset"] >= len(data):
                 raise ValueError(f"offset 0x{reloc['r_offset']:x} past the end of {name}")
             ref = _symbol_ref(elf, symtab, reloc, types, stream)
-            refs[reloc["r_offset"]] = ref
+            if ref.symbol or ref.kind != "address":   # symbol 0 (no name, no section): S is 0, the field is A
+                refs[reloc["r_offset"]] = ref
             if ref.kind == "tls":
                 continue   # only a linker knows the offset: the field keeps what the object holds
             # pyelftools knows the recipes of every relocation type debug sections use.
