@@ -151,6 +151,14 @@ def test_a_line_program_that_goes_below_line_0_names_the_table_and_row(tmp_path)
         dwarfkit.load(path)
 
 
+def test_a_row_naming_a_file_the_table_lacks_names_the_table_and_row(tmp_path):
+    path = corpus_copy(tmp_path, "coff/shapes-mingw-O0-dwarf5.obj")
+    patch(path, open_debug_file(path).section_offsets["debug_line"] + 0xbe, b"\xff")   # a DW_LNS_set_file operand
+    with pytest.raises(ReadError, match=r"\.debug_line\[0x0\]: row 26: file index 727 does not exist \(valid: "
+                                        r"0\.\.2\)"):
+        dwarfkit.load(path)
+
+
 def test_a_minimum_instruction_length_of_0_names_the_table(tmp_path):
     path = corpus_copy(tmp_path, "elf/shapes-gcc-O0-dwarf4.o")
     line = open_debug_file(path).section_offsets["debug_line"]

@@ -63,7 +63,10 @@ def _sequences(loader: LoadState, table, line, where: str) -> None:   # type: ig
     starts = dict(table.address_fields)   # row index -> offset of the DW_LNE_set_address operand
     seq = None
     base = Address(None, 0)
-    origin = 0
+    origin = last = 0
+    file_now = 1
+    files = range(line.first_file, len(line.files))
+    min_len = line.min_instruction_length
     for i, (address, line_number, column, file, isa, discriminator, flags) in enumerate(table.rows):
         if i in starts:
             ref = relocs.get(starts[i])
@@ -80,9 +83,12 @@ def _sequences(loader: LoadState, table, line, where: str) -> None:   # type: ig
             if i not in starts:
                 base, origin = Address(None, address), address
             seq = line.sequence(base)
+            last, file_now = 0, 1
         offset = address - origin
-        if line_number < 0:   # the writer refuses it at emit, where the row's place in the file is forgotten
-            raise ReadError(f"{where}: row {i}: line {line_number} is negative")
+        # What the writer refuses at emit, where the row's place in the file is no longer known: checked here.
+        if line_number < 0 or offset < last or offset % min_len or file != file_now and file not in files:
+            raise ReadError(f"{where}: row {i}: {_bad_row(offset, last, line_number, file, files, min_len)}")
+        last, file_now = offset, file
         if flags & END_SEQUENCE:
             seq.end(offset)
             seq = None
@@ -92,3 +98,13 @@ def _sequences(loader: LoadState, table, line, where: str) -> None:   # type: ig
                 epilogue_begin=bool(flags & EPILOGUE_BEGIN), isa=isa, discriminator=discriminator)
     if seq is not None:
         raise ReadError(f"{where}: the last sequence has no DW_LNE_end_sequence")
+
+
+def _bad_row(offset: int, last: int, line_number: int, file: int, files: range, min_len: int) -> str:
+    if line_number < 0:
+        return f"line {line_number} is negative"
+    if offset < last:
+        return f"address goes back by {last - offset:#x} within a sequence"
+    if offset % min_len:
+        return f"address advance {offset:#x} is not a multiple of the minimum instruction length {min_len}"
+    return f"file index {file} does not exist (valid: {files.start}..{files.stop - 1})"
