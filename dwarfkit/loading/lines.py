@@ -107,4 +107,5 @@ def _bad_row(offset: int, last: int, line_number: int, file: int, files: range, 
         return f"address goes back by {last - offset:#x} within a sequence"
     if offset % min_len:
         return f"address advance {offset:#x} is not a multiple of the minimum instruction length {min_len}"
-    return f"file index {file} does not exist (valid: {files.start}..{files.stop - 1})"
+    valid = f"valid: {files.start}..{files.stop - 1}" if files else "the table has no file"
+    return f"file index {file} does not exist ({valid})"
