@@ -343,7 +343,9 @@ def _save(save_dir: Path, case: int, run: Run, data: bytes, suffix: str, note: s
     if not target.exists():
         target.write_bytes(data)
     with open(save_dir / f"case{case}.txt", "a") as f:
-        f.write(f"{note}\ncommand: python3 -m dwarfkit {' '.join(argv)}\n{run.stderr[-4000:]}\n\n")
+        command = (f"python3 -c 'import dwarfkit; dwarfkit.load(\"{argv[0]}\").emit()'" if run.mode == "load" else
+                   f"python3 -m dwarfkit {' '.join(argv)}")
+        f.write(f"{note}\ncommand: {command}\n{run.stderr[-4000:]}\n\n")
 
 
 def main(argv: list[str] | None = None) -> int:
