@@ -239,6 +239,24 @@ def test_a_section_pyelftools_cannot_make_is_named_by_its_header(tmp_path):
         dwarfkit.load(path)
 
 
+def test_a_compression_header_pyelftools_cannot_read_is_named_by_its_section(tmp_path):
+    path = corpus_copy(tmp_path, "elf/shapes-gcc-O0-dwarf5.o")
+    index, header = section_header(path, ".text")
+    flags, = struct.unpack_from("<Q", path.read_bytes(), header + 8)
+    patch(path, header + 8, struct.pack("<Q", flags | 0x800))   # SHF_COMPRESSED: the code is read as a header
+    with pytest.raises(ContainerError, match=rf"bad ELF file: section header {index} \(\.text\): Unknown "
+                                             rf"compression type"):
+        dwarfkit.load(path)
+
+
+def test_units_with_addresses_other_than_the_files_are_named_before_rewriting(tmp_path):
+    path = corpus_copy(tmp_path, "elf/shapes-clang-O2-dwarf5.o")
+    patch(path, open_debug_file(path).section_offsets["debug_info"] + 7, b"\4")   # DWARF 5 header: address size
+    dwarfkit.load(path).emit()   # a model of 4-byte addresses is fine; an ELF64 file of them is not
+    convert_fails(tmp_path, path, f"{path}: .debug_info[0x0]: the units have 4-byte addresses, the elf64-x86-64 "
+                                  f"file 8-byte ones")
+
+
 def test_a_macho_symbol_table_past_the_file_names_the_command_and_offsets(tmp_path):
     path = corpus_copy(tmp_path, "macho/shapes-arm64")
     data = path.read_bytes()

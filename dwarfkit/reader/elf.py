@@ -54,11 +54,16 @@ def _culprit(elf: ELFFile | None) -> str:
     Only on the error path: each section is made once more."""
     if elf is None:
         return ""
+    sections = []
     for i in range(elf.num_sections()):
         try:
-            elf.get_section(i)
+            sections.append(elf.get_section(i))
         except Exception:  # noqa: BLE001 - any failure here is the one being reported
             return f"section header {i}: "
+    for i, section in enumerate(sections):   # pyelftools reads a compression header when the data is asked for
+        if section["sh_flags"] & SH_FLAGS.SHF_COMPRESSED and \
+                getattr(section, "_compression_type", None) != "ELFCOMPRESS_ZLIB":
+            return f"section header {i} ({section.name}): "
     return ""
 
 
