@@ -8,6 +8,7 @@ behind; an invalid edit of a loaded model is the writer's DescriptionError namin
 """
 from __future__ import annotations
 
+import resource
 import struct
 import subprocess
 import sys
@@ -56,8 +57,10 @@ def convert_fails(tmp_path: Path, src: Path, *needles: str) -> str:
     out_dir = tmp_path / "out"
     out_dir.mkdir(exist_ok=True)
     out = out_dir / ("converted" + src.suffix)
+    def limit() -> None:   # a runaway conversion fails here instead of taking the machine's memory
+        resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
     r = subprocess.run([sys.executable, "-m", "dwarfkit", "convert", str(src), str(out)], capture_output=True,
-                       text=True, cwd=REPO, timeout=120)
+                       text=True, cwd=REPO, timeout=120, preexec_fn=limit)
     lines = r.stderr.splitlines()
     assert r.returncode == 2, r.stderr[-3000:]
     assert len(lines) == 1 and lines[0].startswith("dwarfkit: error: "), r.stderr[-3000:]
@@ -269,6 +272,13 @@ def test_a_macho_symbol_table_past_the_file_names_the_command_and_offsets(tmp_pa
         pos += size
     patch(path, pos + 16, struct.pack("<I", len(data)))   # the string table starts at the end of the file
     convert_fails(tmp_path, path, "LC_SYMTAB: symbol table at 0x", f"runs past the end of the file (0x{len(data):x})")
+
+
+def test_a_macho_section_alignment_past_2_to_the_24_is_named_before_padding(tmp_path):
+    path = corpus_copy(tmp_path, "macho/shapes-x86_64")
+    at = path.read_bytes().index(b"__eh_frame\0")   # its section header in the __TEXT load command
+    patch(path, at + 52, struct.pack("<I", 0xfffffffb))   # align (log2), after names, addr, size and offset
+    convert_fails(tmp_path, path, "section __TEXT,__eh_frame has align 2**4294967291, more than 2**24")
 
 
 # --- models edited into something invalid -----------------------------------------------------------------------

@@ -115,7 +115,8 @@ def read_input(data: bytes, path: str) -> InputElf:
         raise ContainerError(f"{path}: section header table at {shoff:#x} ({shnum} headers) runs past the end of the "
                              f"file ({len(data):#x})")
     if not 0 < shstrndx < shnum:
-        raise ContainerError(f"{path}: section name table index e_shstrndx {shstrndx} is not a section (of {shnum})")
+        raise ContainerError(f"{path}: ELF header at 0x0: section name table index e_shstrndx {shstrndx} is not a "
+                             f"section (of {shnum})")
     headers = [SHDR.unpack_from(data, shoff + i * SHDR_SIZE) for i in range(shnum)]
     sections = []
     for i, (_name, stype, flags, addr, offset, size, link, info, align, entsize) in enumerate(headers):

@@ -24,6 +24,8 @@ from .commands import (
 )
 from .parse import LayoutError, fat_entries, load_commands
 
+MAX_ALIGN_LOG2 = 24   # a larger section alignment is corrupt (real ones are pages at most)
+
 
 @dataclass
 class MachOFile:
@@ -134,6 +136,10 @@ def _read_thin(path: Path, data: bytes, wanted: Arch | None) -> MachOFile:
                 command, _ = decode_command(data, pos)
             except (struct.error, UnicodeDecodeError):
                 raise ReadError(f"{path}: load command {i} at {pos:#x} is truncated or corrupt") from None
+            for section in command.sections if isinstance(command, SegmentCommand64) else ():   # padded to 2**align
+                if section.align > MAX_ALIGN_LOG2:
+                    raise ReadError(f"{path}: load command {i} at {pos:#x}: section {section.segname},"
+                                    f"{section.sectname} has align 2**{section.align}, more than 2**{MAX_ALIGN_LOG2}")
             commands.append(command)
     except LayoutError as e:
         raise ReadError(f"{path}: {e.what}") from None
