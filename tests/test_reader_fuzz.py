@@ -1,4 +1,5 @@
-"""Bounded fuzzing: mutated corpus files never crash, hang or flood `dwarfkit dump`/`verify` (tools/fuzz_reader.py)."""
+"""Bounded fuzzing: mutated corpus files never crash, hang or flood `dwarfkit dump`/`verify`, and never crash `load` or
+leave a partial OUT from `convert` (tools/fuzz_reader.py)."""
 from __future__ import annotations
 
 import os
@@ -32,6 +33,24 @@ def test_structure_aware_fuzzing_gives_no_traceback_hang_or_unclear_exit():
     assert summary.counts["finding"] > CASES // 2 and summary.counts["clear"] > 0
 
 
+LOAD_CASES = int(os.environ.get("DWARFKIT_FUZZ_LOAD_CASES", "120"))
+
+
+def test_load_and_convert_of_mutated_files_give_a_model_or_one_error_naming_where():
+    """``dwarfkit.load`` + ``emit`` and ``dwarfkit convert`` of the same mutated files: exit 0 (and for convert an
+    OUT that loads again) or one error line naming a section and offset or DIE path, and no OUT left behind."""
+    corpus = require_reader_corpus()
+    fuzz_reader._preload()
+    seeds = [load_seed(p) for p in fuzz_reader.find_seeds(corpus, 256 << 10)]
+    summary = fuzz_reader.fuzz(seeds, LOAD_CASES, seed=20261205, modes="load,convert", timeout=10.0)
+    print(summary.text())
+    assert summary.cases == LOAD_CASES and summary.runs == 2 * LOAD_CASES
+    assert summary.bad == 0, "\n".join(summary.failures)
+    assert summary.peak_rss < 1 << 30
+    # both outcomes are reached: mutations the model takes, and mutations refused with a clear error
+    assert summary.counts["ok"] > LOAD_CASES // 4 and summary.counts["clear"] > LOAD_CASES // 4
+
+
 def test_fuzzer_classifies_runs_as_the_issue_defines():
     c = fuzz_reader.classify
     assert c("dump", 0, "", False, 1 << 20, 1 << 30) == "ok"
@@ -42,6 +61,14 @@ def test_fuzzer_classifies_runs_as_the_issue_defines():
     assert c("dump", -9, "", True, 0, 1 << 30) == "HANG"
     assert c("dump", 0, "", False, 2 << 30, 1 << 30) == "MEMORY"
     assert c("dump", -11, "", False, 0, 1 << 30) == "UNCLEAR"
+    # load and convert: the one error line must say where
+    assert c("load", 2, "dwarfkit: error: f: .debug_info[0x2e]: name: bad\n", False, 0, 1 << 30) == "clear"
+    assert c("convert", 2, 'dwarfkit: error: cu "a.c" / variable "x" / attribute type: bad\n', False, 0,
+             1 << 30) == "clear"
+    assert c("convert", 2, "dwarfkit: error: f: section header 3 at 0x1c0: bad\n", False, 0, 1 << 30) == "clear"
+    assert c("load", 2, "dwarfkit: error: address size 2 is not 4 or 8\n", False, 0, 1 << 30) == "UNCLEAR"
+    assert c("convert", fuzz_reader.RC_PARTIAL, "fuzz_reader: exit 2 left ['out.o']\n", False, 0,
+             1 << 30) == "UNCLEAR"
 
 
 def test_command_line_prints_one_line_per_problem_and_exits_1(tmp_path):

@@ -16,11 +16,14 @@ timeout, with its peak RSS measured by ``os.wait4``. Every run is classified:
   HANG       more than the timeout of CPU time, or no exit within 3 times the timeout of wall time (then the
              child's process group is killed)
   MEMORY     peak RSS above the limit (default 1 GiB), or MemoryError
-  UNCLEAR    anything else (other exit codes, extra stderr lines, death by a signal)
+  UNCLEAR    anything else (other exit codes, extra stderr lines, death by a signal); for ``load`` and
+             ``convert`` also an error line that names no place (section and offset, DIE path), and for
+             ``convert`` an OUT (or temporary file) left after a failure, or an OUT that does not load again
 
 Failing inputs are saved to --save-dir with a note (case, mutation, command, stderr) for reproduction; a case is
 deterministic for a given --seed and case number (``--first N --cases 1`` reruns case N). A new reader entry point
-(e.g. ``load``) is one more entry in MODES.
+is one more entry in MODES: ``load`` runs ``dwarfkit.load`` and ``emit`` on the file, ``convert`` the command
+``dwarfkit convert FILE OUT`` (neither is in the default ``rotate`` choice: ``--modes load,convert``).
 
     python3 tools/fuzz_reader.py --cases 10000 --seed 1 --save-dir /tmp/fuzz-failures
 """
@@ -32,6 +35,7 @@ import os
 import random
 import re
 import resource
+import shutil
 import signal
 import sys
 import tempfile
@@ -51,13 +55,53 @@ from fuzz_structs import Seed, load_seed  # noqa: E402
 SKIP_SUFFIXES = {".c", ".h", ".md", ".tsv", ".sh", ".plist", ".txt"}
 CLASSES = ["ok", "finding", "clear", "TRACEBACK", "HANG", "MEMORY", "UNCLEAR"]
 BAD = {"TRACEBACK", "HANG", "MEMORY", "UNCLEAR"}
-RC_TRACEBACK, RC_MEMORY = 70, 71
+RC_TRACEBACK, RC_MEMORY, RC_PARTIAL = 70, 71, 72
+# What a clear error of ``load``/``convert`` must name: a section and offset (``.debug_info[0x2e]``, ``section
+# .debug_line offset 0x10``), a DIE path (``cu "a.c" / subprogram "f"``) or a container structure and where it is.
+PLACE = re.compile(r"\[0x[0-9a-f]+\]|\b(at|offset) (0x[0-9a-f]+|\d+)|\b(cu|tu|pu) [\"0-9]| / |"
+                   r"\b(header|relocation|symbol|load command) \d+|\(magic [0-9a-f]*\)|\barchitecture \w+")
 WALL_FACTOR = 3
 
 
 def _cli(argv: list[str]) -> int:
     from dwarfkit.cli import main
     return main(argv)
+
+
+def _load(argv: list[str]) -> int:
+    """``dwarfkit.load`` and ``emit`` of the model, reported as the command line reports errors."""
+    import dwarfkit
+    from dwarfkit.errors import DwarfkitError
+    try:
+        dwarfkit.load(argv[0], progress=lambda *_: None).emit()
+    except DwarfkitError as e:
+        print(f"dwarfkit: error: {e}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _convert(argv: list[str]) -> int:
+    """``dwarfkit convert IN OUT``, then OUT checked: after exit 0 it must load again (its DWARF is readable);
+    after any other exit it must not exist, nor any temporary file next to it."""
+    out = Path(argv[2])
+    rc = _cli(argv)
+    left = sorted(p.name for p in out.parent.iterdir() if p.name.endswith(".tmp") or p == out)
+    if rc != 0:
+        if left:
+            print(f"fuzz_reader: exit {rc} left {left} behind", file=sys.stderr)
+            return RC_PARTIAL
+        return rc
+    import dwarfkit
+    from dwarfkit.errors import DwarfkitError
+    if left != [out.name]:
+        print(f"fuzz_reader: exit 0 left {left}", file=sys.stderr)
+        return RC_PARTIAL
+    try:
+        dwarfkit.load(out, progress=lambda *_: None)
+    except DwarfkitError as e:
+        print(f"fuzz_reader: OUT does not load: {e}", file=sys.stderr)
+        return RC_PARTIAL
+    return 0
 
 
 @dataclass(frozen=True)
@@ -75,6 +119,8 @@ MODES: dict[str, Mode] = {m.name: m for m in [
     Mode("show-form", lambda p, a: ["dump", "--show-form", p]),
     Mode("lookup", lambda p, a: ["dump", "--lookup", hex(a), "--summary", p]),
     Mode("verify", lambda p, a: ["verify", p]),
+    Mode("load", lambda p, a: [p], _load),
+    Mode("convert", lambda p, a: ["convert", p, str(Path(p).with_name("out" + Path(p).suffix))], _convert),
 ]}
 DUMP_MODES = ["dump", "dump-v", "json", "show-form", "lookup"]
 
@@ -124,9 +170,13 @@ def _preload() -> None:
     """Import everything a reader run touches, so that forked children start warm."""
     import dwarfkit.cli
     dwarfkit.cli._load_commands()
+    import dwarfkit.loading.convert  # noqa: F401
     import dwarfkit.reader.json_dump  # noqa: F401
     import dwarfkit.reader.query  # noqa: F401
     import dwarfkit.reader.verify  # noqa: F401
+    from dwarfkit.backends.coff import rewrite as _coff  # noqa: F401
+    from dwarfkit.backends.elf import rewrite as _elf  # noqa: F401
+    from dwarfkit.backends.macho_dsym import rewrite as _macho  # noqa: F401
     try:
         import capstone  # noqa: F401
     except ImportError:
@@ -222,7 +272,11 @@ def classify(mode: str, rc: int, stderr: str, hung: bool, rss: int, memory_limit
     if rc == 1:
         return "finding" if all(line.startswith("dwarfkit: ") for line in lines) else "UNCLEAR"
     if rc == 2:
-        return "clear" if len(lines) == 1 and lines[0].startswith("dwarfkit: error:") else "UNCLEAR"
+        if len(lines) != 1 or not lines[0].startswith("dwarfkit: error:"):
+            return "UNCLEAR"
+        if mode in ("load", "convert") and not PLACE.search(lines[0]):
+            return "UNCLEAR"   # the error must say where
+        return "clear"
     return "UNCLEAR"
 
 
@@ -256,6 +310,9 @@ def fuzz(seeds: list[Seed], cases: int, seed: int, *, first: int = 0, modes: str
             address = rng.choice(s.addresses) if s.addresses and rng.random() < 0.8 else rng.getrandbits(32)
             summary.cases += 1
             for mode in modes_for(case, modes):
+                for p in work.iterdir():   # a converted file of the last run, or what a killed run left
+                    if p.name not in (Path(path).name, "stderr"):
+                        shutil.rmtree(p) if p.is_dir() else p.unlink()
                 run = run_one(mode, path, address, timeout, memory_limit, err_path)
                 summary.runs += 1
                 summary.counts[run.cls] += 1
@@ -275,9 +332,7 @@ def fuzz(seeds: list[Seed], cases: int, seed: int, *, first: int = 0, modes: str
                 summary.seconds = time.monotonic() - start
                 print(f"[{case - first + 1}] {summary.text()}", file=sys.stderr, flush=True)
     finally:
-        for p in work.iterdir():
-            p.unlink()
-        work.rmdir()
+        shutil.rmtree(work)
     summary.seconds = time.monotonic() - start
     return summary
 
@@ -288,7 +343,9 @@ def _save(save_dir: Path, case: int, run: Run, data: bytes, suffix: str, note: s
     if not target.exists():
         target.write_bytes(data)
     with open(save_dir / f"case{case}.txt", "a") as f:
-        f.write(f"{note}\ncommand: python3 -m dwarfkit {' '.join(argv)}\n{run.stderr[-4000:]}\n\n")
+        command = (f"python3 -c 'import dwarfkit; dwarfkit.load(\"{argv[0]}\").emit()'" if run.mode == "load" else
+                   f"python3 -m dwarfkit {' '.join(argv)}")
+        f.write(f"{note}\ncommand: {command}\n{run.stderr[-4000:]}\n\n")
 
 
 def main(argv: list[str] | None = None) -> int:

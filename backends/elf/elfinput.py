@@ -20,6 +20,7 @@ from .machine import ElfMachine, machine_by_number
 SHT = ENUM_SH_TYPE_BASE
 SHN_LORESERVE = 0xFF00
 SHN_XINDEX = 0xFFFF
+MAX_ALIGN = 1 << 24  # sh_addralign beyond this is corrupt (real sections align to pages at most)
 _EHDR_TAIL = struct.Struct("<HHIQQQIHHHHHH")  # e_type .. e_shstrndx, after the 16 identification bytes
 _PHDR_SPAN = struct.Struct("<IIQQQQ")  # p_type, p_flags, p_offset, p_vaddr, p_paddr, p_filesz
 
@@ -80,8 +81,8 @@ def read_input(data: bytes, path: str) -> InputElf:
     if len(data) < EHDR_SIZE:
         raise ContainerError(f"{path}: ELF header at 0x0 is truncated: {len(data)} bytes of {EHDR_SIZE}")
     if data[4] != 2 or data[5] != 1:
-        raise ContainerError(f"{path}: only ELF64 little-endian files can be rewritten, not class {data[4]} / data "
-                             f"encoding {data[5]} (ELFCLASS64 = 2, ELFDATA2LSB = 1)")
+        raise ContainerError(f"{path}: ELF header at 0x0: only ELF64 little-endian files can be rewritten, not "
+                             f"class {data[4]} / data encoding {data[5]} (ELFCLASS64 = 2, ELFDATA2LSB = 1)")
     (e_type, e_machine, _version, _entry, phoff, shoff, _flags, _ehsize, phentsize, phnum, shentsize, shnum,
      shstrndx) = _EHDR_TAIL.unpack_from(data, 16)
     machine = machine_by_number(e_machine, path)
@@ -114,7 +115,8 @@ def read_input(data: bytes, path: str) -> InputElf:
         raise ContainerError(f"{path}: section header table at {shoff:#x} ({shnum} headers) runs past the end of the "
                              f"file ({len(data):#x})")
     if not 0 < shstrndx < shnum:
-        raise ContainerError(f"{path}: section name table index e_shstrndx {shstrndx} is not a section (of {shnum})")
+        raise ContainerError(f"{path}: ELF header at 0x0: section name table index e_shstrndx {shstrndx} is not a "
+                             f"section (of {shnum})")
     headers = [SHDR.unpack_from(data, shoff + i * SHDR_SIZE) for i in range(shnum)]
     sections = []
     for i, (_name, stype, flags, addr, offset, size, link, info, align, entsize) in enumerate(headers):
@@ -124,6 +126,9 @@ def read_input(data: bytes, path: str) -> InputElf:
                                  f"{offset:#x}+{size:#x} run past the end of the file ({len(data):#x})")
         if link >= shnum:
             raise ContainerError(f"{path}: section header {i}: sh_link {link} is not a section (of {shnum})")
+        if align & (align - 1) or align > MAX_ALIGN:   # a moved section is padded to it: bound the padding
+            raise ContainerError(f"{path}: section header {i} at {shoff + i * SHDR_SIZE:#x}: sh_addralign "
+                                 f"{align:#x} is not a power of two up to {MAX_ALIGN:#x}")
         sections.append(section)
     names = sections[shstrndx]
     if names.type != SHT["SHT_STRTAB"]:

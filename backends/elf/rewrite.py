@@ -64,8 +64,9 @@ def rewrite_bytes(original: bytes, dwarf: DwarfSections, *, compress: bool | Non
                   path: str = "<input>") -> bytes:
     """``original`` (an ELF64 little-endian object, executable or shared library) with its DWARF replaced by
     ``dwarf``; see the module docstring. Raises :class:`ContainerError` (or another DwarfkitError) on bad input."""
+    elf = read_input(original, path)   # first: a file that cannot be rewritten is named before the DWARF
     _check_arguments(dwarf, compress)
-    return _Rewriter(read_input(original, path), without_eh_frame(dwarf), compress).output()
+    return _Rewriter(elf, without_eh_frame(dwarf), compress).output()
 
 
 def rewrite(src: str | os.PathLike[str], out: str | os.PathLike[str], dwarf: DwarfSections, *,
@@ -82,9 +83,9 @@ def rewrite_separate(src: str | os.PathLike[str], out: str | os.PathLike[str], d
     note, ``.eh_frame`` and ``dwarf``'s sections) and then ``out``: ``src`` without debug sections, with a
     ``.gnu_debuglink`` naming ``debug_out`` and its CRC (an old link is replaced). gdb finds the debug file beside
     ``out``, or in a ``.debug`` folder there. Both atomically, the debug file first."""
-    _check_arguments(dwarf, compress)
     original = _read(src)
     elf = read_input(original, str(src))
+    _check_arguments(dwarf, compress)
     if not elf.linked:
         raise ContainerError(f"{src}: a separate debug file is made for an executable or a shared library, not for "
                              f"a relocatable object")
@@ -189,10 +190,11 @@ class _Rewriter:
         self.groups = self._groups(dropped)
         dropped |= {i for i, members in self.groups.items() if not members}
         self.debug, self.dropped = debug, dropped
-        kept_names = {s.name for s in sections if s.index not in dropped}
+        kept_names = {s.name: s.index for s in sections if s.index not in dropped}
         for name in dwarf.sections:
             if name in kept_names:
-                raise ContainerError(f"{elf.path}: the new {name} would share its name with a section that stays "
+                raise ContainerError(f"{elf.path}: section header {kept_names[name]}: the new {name} would share "
+                                     f"its name with this section, which stays "
                                      f"(an allocated {name}?)")
         self.section_map: dict[int, int] = {}
         self._by_name: dict[str, list[InputSection]] = {}

@@ -18,6 +18,8 @@ from . import constants as C
 from .commands import Nlist64, Section64
 from .parse import LayoutError, ThinFile, fat_entries, parse_header, parse_thin
 
+MAX_ALIGN_LOG2 = 24   # a larger section alignment is corrupt (real ones are pages at most)
+
 
 @dataclass
 class MachOFile(ThinFile):
@@ -98,6 +100,10 @@ def _read_thin(path: Path, data: bytes, wanted: Arch | None) -> MachOFile:
         if wanted is not None and arch is not wanted:
             raise ContainerError(f"{path}: is {C.CPU_NAMES[header.cputype]}, not {wanted.info.name}")
         thin = parse_thin(data, strict=True)
+        for section in thin.sections:   # padded to 2**align: a corrupt value would make the layout huge
+            if section.align > MAX_ALIGN_LOG2:
+                raise ReadError(f"{path}: section {section.segname},{section.sectname} has align "
+                                f"2**{section.align}, more than 2**{MAX_ALIGN_LOG2}")
         return MachOFile(data, "<", True, header, thin.commands, [], path, arch, thin.read_symbols(strict=True))
     except LayoutError as e:
         raise ReadError(f"{path}: {e.what}") from None

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from .. import names
 from ..encoding import sleb128, uleb128, uleb128_padded
-from ..errors import LayoutError
+from ..errors import DescriptionError, DwarfkitError, LayoutError
 from ..expr import DieOperand, TlsOffset
 from ..relocation_buffer import ADDRESS, ENTRY, SECTION, TLS_OFFSET, UNIT, RelocationBuffer
 from . import forms as F
@@ -48,15 +48,15 @@ class Fixup:
         assert self.target.offset is not None
         return self.target.offset - self.unit_offset if self.form != F.REF_ADDR else self.target.offset
 
-    def error(self, message: str) -> LayoutError:
+    def error(self, message: str, kind: type[LayoutError] | type[DescriptionError] = LayoutError) -> DwarfkitError:
         source = self.source
         if source is None:
-            return LayoutError(message)
+            return kind(message)
         attribute = next((spec[0] for spec, v in zip(source.specs, source.values, strict=True) if v is self.target),
                          None)
         if attribute is None:
-            return LayoutError(f"{source.path()}, an expression operand: {message}")
-        return LayoutError(f"{source.path()} / attribute {names.attribute_name(attribute)}: {message}")
+            return kind(f"{source.path()}, an expression operand: {message}")
+        return kind(f"{source.path()} / attribute {names.attribute_name(attribute)}: {message}")
 
 
 class UnitEncoder:
@@ -387,7 +387,8 @@ class UnitEncoder:
         """Resolves references across units once every unit is laid out."""
         for fixup in self.pending:
             if fixup.target.offset is None:
-                raise fixup.error(f"refers to {fixup.target.path()}, which was never emitted")
+                # a DIE left out of the tree (or its unit dropped): the description is wrong, not the layout
+                raise fixup.error(f"refers to {fixup.target.path()}, which was never emitted", DescriptionError)
             self.resolve(fixup)
         self.pending = []
 

@@ -17,6 +17,7 @@ from typing import Any, Sequence
 from ..errors import ContainerError, DescriptionError
 from ..info.unit import CompileUnit, Unit
 from ..program import DwarfBuilder
+from ..reader.units import DwarfContext
 from ..sections import DwarfSections
 from .dies import LoadOptions, load
 
@@ -47,12 +48,24 @@ def convert(src: str | os.PathLike[str], out: str | os.PathLike[str], options: C
     load_options = LoadOptions(options.version, options.offset_size, options.indexed, options.keep_forms,
                                options.arch, options.max_section_size, options.progress)
     dw = load(src, load_options)
+    _check_address_size(dw)
     select_units(dw, options.only_units, options.drop_units)
     for old, new in options.prefix_map:
         map_prefix(dw, old, new)
     sections = dw.emit()
     write(src, out, sections, options)
     return dw
+
+
+def _check_address_size(dw: DwarfBuilder) -> None:
+    """The DWARF's addresses must be the container's (the rewriters refuse others, naming neither file nor unit)."""
+    df = dw.source
+    if dw.units and dw.encoding.address_size != df.address_size:
+        ctx = DwarfContext(df)
+        first = (ctx.units("debug_info") + ctx.units("debug_types"))[0]
+        raise ContainerError(f"{df.path}: .{first.section}[0x{first.offset:x}]: the units have "
+                             f"{dw.encoding.address_size}-byte addresses, the {df.file_format} file "
+                             f"{df.address_size}-byte ones")
 
 
 def write(src: Path, out: Path, sections: DwarfSections, options: ConvertOptions) -> None:

@@ -30,6 +30,8 @@ from .macros import MacroLoader
 from .state import LoadState
 from .values import ValueLoader
 
+MAX_DEPTH = 400
+"""How deep DIEs may nest in a loaded unit (real compilers' stay below 50; the writer's tree walks recurse)."""
 INDEXED_FORMS = R.STRING_INDEX | R.ADDR_INDEX | {R.F["rnglistx"], R.F["loclistx"]}
 
 
@@ -116,8 +118,11 @@ class FileLoader(LoadState):
         versions = {u.version for u in units} or {5}
         offset_sizes = {u.offset_size for u in units} or {4}
         sizes = {u.address_size for u in units} or {self.df.address_size}
-        if len(sizes) > 1:
-            raise ReadError(f"{self.df.path}: units of different address sizes {sorted(sizes)} cannot share a model")
+        for u in units:   # the first unit whose address size the model cannot take, or that differs from the first
+            if u.address_size not in (4, 8) or u.address_size != units[0].address_size:
+                raise ReadError(f"{self.df.path}: .{u.section}[0x{u.offset:x}]: address size {u.address_size} "
+                                f"(the first unit's: {units[0].address_size}); one model takes one address size, "
+                                f"4 or 8")
         version = opts.version or max(versions)
         offset_size = opts.offset_size or max(offset_sizes)
         indexed = opts.indexed
@@ -141,6 +146,11 @@ class FileLoader(LoadState):
                             f"loaded yet")
         if not unit.offs or unit.abbs[0] is None:
             raise ReadError(f"{self.df.path}: {where}: the unit has no DIE")
+        if max(unit.depths) > MAX_DEPTH:   # the writer walks a DIE tree recursively (a NULL sits one deeper)
+            deep = next((i for i, depth in enumerate(unit.depths) if depth > MAX_DEPTH and unit.abbs[i]), None)
+            if deep is not None:
+                raise ReadError(f"{self.df.path}: .{unit.section}[0x{unit.offs[deep]:x}]: DIEs nested more than "
+                                f"{MAX_DEPTH} deep cannot be loaded")
         root_tag = unit.abbs[0].tag
         model: Unit
         # Without a version asked for, each unit keeps its own (a file may mix them, e.g. a C runtime's units).

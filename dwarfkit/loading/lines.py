@@ -7,7 +7,7 @@ fields, including the rows at one address (the line table's views).
 from __future__ import annotations
 
 from ..address import Address
-from ..errors import ReadError
+from ..errors import DescriptionError, ReadError
 from ..info.unit import CompileUnit, TypeUnit
 from ..line import sequence as S
 from ..reader.lines import BASIC_BLOCK, END_SEQUENCE, EPILOGUE_BEGIN, IS_STMT, PROLOGUE_END, parse_line_table
@@ -31,6 +31,9 @@ def load_line_program(loader: LoadState, unit: ReadUnit, model: CompileUnit | Ty
     where = f"{df.path}: .debug_line[0x{unit.stmt_list:x}]"
     if table.problems:
         raise ReadError(f"{df.path}: {table.problems[0]}")
+    if table.min_inst_length < 1 or table.line_range < 1:   # the writer divides by both
+        raise ReadError(f"{where}: minimum_instruction_length {table.min_inst_length} and line_range "
+                        f"{table.line_range} must both be at least 1")
     name = model.root.name
     line.name = name
     # The header's parameters shape how rows are encoded, not what they mean: kept, as any version takes them.
@@ -51,7 +54,10 @@ def load_line_program(loader: LoadState, unit: ReadUnit, model: CompileUnit | Ty
     elif line.encoding.version < 5 and table.version >= 5:
         files = _files_from_one(files)[0]   # file 0 goes: rows and decl_file name it by another number
     line.comp_dir = directories[0]
-    line.replace_tables(directories, files)
+    try:   # the writer's checks of the tables (text, directory indices) and rows, named by where they were read
+        line.replace_tables(directories, files)
+    except DescriptionError as error:
+        raise ReadError(f"{where}: {error}") from None
     _sequences(loader, table, line, where, loader.file_maps.get(id(model)) or {})
 
 
@@ -86,13 +92,17 @@ def _files_from_one(files: list[tuple[str, int, bytes | None]]) -> tuple[list, d
 
 
 def _sequences(loader: LoadState, table, line, where: str,   # type: ignore[no-untyped-def]
-               files: dict[int, int]) -> None:
+               renumbered: dict[int, int]) -> None:
     relocs = loader.df.relocations.get("debug_line", {})
     starts = dict(table.address_fields)   # row index -> offset of the DW_LNE_set_address operand
     seq = None
     base = Address(None, 0)
-    origin = 0
+    origin = last = 0
+    file_now = 1
+    files = range(line.first_file, len(line.files))   # the valid file numbers
+    min_len = line.min_instruction_length
     for i, (address, line_number, column, file, isa, discriminator, flags) in enumerate(table.rows):
+        file = renumbered.get(file, file)
         if i in starts:
             ref = relocs.get(starts[i])
             if ref is not None and ref.kind == "address":
@@ -108,14 +118,30 @@ def _sequences(loader: LoadState, table, line, where: str,   # type: ignore[no-u
             if i not in starts:
                 base, origin = Address(None, address), address
             seq = line.sequence(base)
+            last, file_now = 0, 1
         offset = address - origin
+        # What the writer refuses at emit, where the row's place in the file is no longer known: checked here.
+        if line_number < 0 or offset < last or offset % min_len or file != file_now and file not in files:
+            raise ReadError(f"{where}: row {i}: {_bad_row(offset, last, line_number, file, files, min_len)}")
+        last, file_now = offset, file
         if flags & END_SEQUENCE:
             seq.end(offset)
             seq = None
             continue
         # The row as LineSequence.row stores it (a decoded row needs none of its checks): the reader's flags
         # IS_STMT, BASIC_BLOCK, (END_SEQUENCE), PROLOGUE_END, EPILOGUE_BEGIN as the sequence's four bits.
-        seq._add(offset, line_number, (column, files.get(file, file), (flags & _STMT_BLOCK) | (flags >> 1 & _ENDS),
-                                       isa, discriminator))
+        seq._add(offset, line_number, (column, file, (flags & _STMT_BLOCK) | (flags >> 1 & _ENDS), isa,
+                                       discriminator))
     if seq is not None:
         raise ReadError(f"{where}: the last sequence has no DW_LNE_end_sequence")
+
+
+def _bad_row(offset: int, last: int, line_number: int, file: int, files: range, min_len: int) -> str:
+    if line_number < 0:
+        return f"line {line_number} is negative"
+    if offset < last:
+        return f"address goes back by {last - offset:#x} within a sequence"
+    if offset % min_len:
+        return f"address advance {offset:#x} is not a multiple of the minimum instruction length {min_len}"
+    valid = f"valid: {files.start}..{files.stop - 1}" if files else "the table has no file"
+    return f"file index {file} does not exist ({valid})"

@@ -90,7 +90,10 @@ class ValueLoader:
             assert ab is not None and values is not None
             plan = plans.get(ab.code, _UNPLANNED)
             if plan is not _UNPLANNED and plan is not None:
-                self._fast(unit, model, die, i, plan, values)
+                try:
+                    self._fast(unit, model, die, i, plan, values)
+                except DescriptionError as error:   # from a list or an expression: name the DIE it came from
+                    raise ReadError(f"{self.loader.df.path}: .{unit.section}[0x{unit.offs[i]:x}]: {error}") from None
                 continue
             fields = self.field_offsets(data, unit, i) if info_relocs else None
             attributes: list[tuple[int, Any]] = []

@@ -159,8 +159,8 @@ def _symbol_ref(symbol: _Symbol, rtype: int, in_place: int, arch: str,
         return SymbolRef(name, in_place - 4, "pcrel")
     if rtype == SECREL.get(arch):
         return SymbolRef(name, in_place, "tls")
-    if rtype in ADDRESS.get(arch, {}):
-        return SymbolRef(name, in_place, "address")
+    if rtype in ADDRESS.get(arch, {}):   # an 8-byte field's addend is signed 64-bit (as any relocation addend)
+        return SymbolRef(name, in_place - (1 << 64) if in_place >> 63 else in_place, "address")
     return None
 
 

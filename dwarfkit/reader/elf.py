@@ -35,17 +35,36 @@ _FORMAT_NAMES = {"x86_64": "x86-64", "aarch64": "littleaarch64", "i386": "i386",
 
 def read_elf(path: str, data: bytes, max_section_size: int | None = None) -> DebugFile:
     _check_headers(path, data)
+    elf = None
     try:
         elf = ELFFile(io.BytesIO(data))
         return _read(path, elf, len(data), section_limit(len(data), max_section_size))
     except ELFError as e:
-        raise ContainerError(f"{path}: bad ELF file: {e}") from None
+        raise ContainerError(f"{path}: bad ELF file: {_culprit(elf)}{e}") from None
     except (ValueError, KeyError, IndexError, AssertionError, OverflowError) as e:  # pyelftools on corrupt headers
         raise ContainerError(f"{path}: bad ELF file: {type(e).__name__}: {e}") from None
     except Exception as e:  # construct's StreamError and friends
         if type(e).__module__.startswith("elftools"):
             raise ContainerError(f"{path}: bad ELF file: {e}") from None
         raise
+
+
+def _culprit(elf: ELFFile | None) -> str:
+    """``section header N: `` for the first section pyelftools cannot make (its messages name none), else ``''``.
+    Only on the error path: each section is made once more."""
+    if elf is None:
+        return ""
+    sections = []
+    for i in range(elf.num_sections()):
+        try:
+            sections.append(elf.get_section(i))
+        except Exception:  # noqa: BLE001 - any failure here is the one being reported
+            return f"section header {i}: "
+    for i, section in enumerate(sections):   # pyelftools reads a compression header when the data is asked for
+        if section["sh_flags"] & SH_FLAGS.SHF_COMPRESSED and \
+                getattr(section, "_compression_type", None) != "ELFCOMPRESS_ZLIB":
+            return f"section header {i} ({section.name}): "
+    return ""
 
 
 def _check_headers(path: str, data: bytes) -> None:
@@ -234,7 +253,8 @@ def _relocate(out: DebugFile, handler: RelocationHandler, name: str, data: bytes
                 stream.seek(reloc["r_offset"])
                 stream.write((value & ((1 << (8 * size)) - 1)).to_bytes(size, order))
                 ref = SymbolRef(ref.symbol, ref.addend + shift, ref.kind)
-            refs[base + reloc["r_offset"]] = ref
+            if ref.symbol or ref.kind != "address":   # symbol 0 (no name, no section): S is 0, the field is A
+                refs[base + reloc["r_offset"]] = ref
         except Exception as e:  # noqa: BLE001
             out.problems.append(f"{rel.name}: relocation at 0x{reloc['r_offset']:x} "
                                 f"(type {reloc['r_info_type']}) not applied: {e}")

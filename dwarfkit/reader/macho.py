@@ -173,7 +173,7 @@ def _relocate(out: DebugFile, thin: ThinFile, section: Section64, raw: bytes, sy
             out.problems.append(f"{sectname}: relocation {i} at 0x{offset:x} of type {rtype} not applied")
             continue
         if not extern:
-            ref = _section_ref(sections, symnum, stored)
+            ref = _section_ref(sections, symnum, stored, size)
             if ref is None:
                 out.problems.append(f"{sectname}: relocation {i} at 0x{offset:x} names section {symnum}, "
                                     f"the file has {len(sections)}")
@@ -193,7 +193,7 @@ def _relocate(out: DebugFile, thin: ThinFile, section: Section64, raw: bytes, sy
             value -= pending_sub
             pending_sub = None
         else:
-            refs[offset] = SymbolRef(name, stored, "address")
+            refs[offset] = SymbolRef(name, _addend(stored, size), "address")
         buf[offset:offset + size] = (value & ((1 << (8 * size)) - 1)).to_bytes(size, order)
     if not refs:
         del out.relocations[normalise_section_name(sectname) or sectname]
@@ -205,7 +205,14 @@ def _signed(value: int, size: int) -> int:
     return value - (1 << bits) if value >> (bits - 1) else value
 
 
-def _section_ref(sections: list[Section64], number: int, stored: int) -> SymbolRef | None:
+def _addend(value: int, size: int) -> int:
+    """An addend as the field holds it, modulo its width: an 8-byte field's as a signed 64-bit number (what
+    relocation addends are), so that a corrupt section address or field value cannot make it overflow."""
+    value &= (1 << (8 * size)) - 1
+    return _signed(value, size) if size == 8 else value
+
+
+def _section_ref(sections: list[Section64], number: int, stored: int, size: int = 8) -> SymbolRef | None:
     """A section-based relocation's target: section ``number`` (1-based), the stored value an address in it."""
     if not 0 < number <= len(sections):
         return None
@@ -213,5 +220,5 @@ def _section_ref(sections: list[Section64], number: int, stored: int) -> SymbolR
     sectname, segname, addr = target.sectname, target.segname, target.addr
     debug = normalise_section_name(sectname) if segname == "__DWARF" else None
     if debug is not None and debug != "eh_frame":
-        return SymbolRef(debug, stored - addr, "section")
-    return SymbolRef(f"{segname},{sectname}", stored - addr, "address")
+        return SymbolRef(debug, _addend(stored - addr, size), "section")
+    return SymbolRef(f"{segname},{sectname}", _addend(stored - addr, size), "address")
