@@ -377,6 +377,10 @@ def test_more_than_65535_relocations_in_kept_and_new_sections(tmp_path):
         assert len(relocations[".rdata"]) == n and len(relocations[".debug_frame"]) == n
         assert relocations[".debug_frame"][-1] == (4 * (n - 1), "IMAGE_REL_AMD64_SECREL", ".debug_str")
         assert readobj_sections(path).count("IMAGE_SCN_LNK_NRELOC_OVFL") == 2
+        # The reader skips the overflow record too: every relocation llvm-readobj lists, none more, none refused.
+        df = open_debug_file(str(path))
+        assert df.problems == []
+        assert sorted(df.relocations["debug_frame"]) == [offset for offset, _, _ in relocations[".debug_frame"]]
 
 
 # -- refusals -----------------------------------------------------------------------------------------------------

@@ -4,6 +4,13 @@ Every structure is checked against the file's size while parsing, so a truncated
 :class:`ContainerError` naming the file, the structure and its offset, never an ``IndexError`` later. Everything is
 kept as raw bytes next to the decoded fields (section names as their 8-byte ``/NN`` field, symbol records as
 18-byte slots) so that a rewrite can copy what it does not change byte for byte.
+
+It is also the DWARF reader's COFF parser (``dwarfkit/reader/coff.py``), which reads what it can of any file:
+``parse(..., lenient=True)`` accepts every machine and PE32 images, does not check the extent of section data,
+relocation and line-number tables (the reader checks what it uses and reports the rest as findings), stops the
+symbol table where the file ends, ends short names at their first NUL, and leaves a long name the string table
+cannot resolve as the file spells it (``/NN``; a symbol's as ``""``). Only a file without the headers themselves (DOS
+header, PE signature, file header, section table) is an error then.
 """
 from __future__ import annotations
 
@@ -18,6 +25,7 @@ from .pe_headers import PE_SIGNATURE
 _SECTION = struct.Struct("<8sIIIIIIHHI")
 _SYMBOL = struct.Struct("<8sIhHBB")
 _FILE_HEADER = struct.Struct("<HHIIIHH")
+_RELOCATION = struct.Struct("<IIH")
 _LINENUMBER_SIZE = 6
 
 # PE32+ optional header fields, by offset from its start.
@@ -27,6 +35,7 @@ OPT_SIZE_OF_IMAGE = 56
 OPT_SIZE_OF_HEADERS = 60
 OPT_CHECKSUM = 64
 OPT_IMAGE_BASE = 24
+OPT32_IMAGE_BASE = 28
 OPT_DIRECTORIES = 112
 IMAGE_DIRECTORY_ENTRY_SECURITY = 4
 
@@ -54,6 +63,8 @@ class InputSection:
     """Records in the relocation table, the overflow record of IMAGE_SCN_LNK_NRELOC_OVFL included."""
     linenumber_count: int
     flags: int
+    extended_relocations: bool = False
+    """IMAGE_SCN_LNK_NRELOC_OVFL is in effect: the first relocation record holds the count."""
 
     @property
     def is_debug(self) -> bool:
@@ -121,12 +132,28 @@ class InputFile:
         start = s.linenumber_pointer
         return self.data[start:start + _LINENUMBER_SIZE * s.linenumber_count] if s.linenumber_count else b""
 
+    def relocation_entries(self, s: InputSection) -> list[tuple[int, int, int]]:
+        """(VirtualAddress, SymbolTableIndex, Type) of each relocation, the overflow count record skipped."""
+        records = self.relocation_records(s)
+        first = C.RELOCATION_SIZE if s.extended_relocations else 0
+        return list(_RELOCATION.iter_unpack(records[first:]))
+
+    def image_base(self) -> int:
+        """ImageBase of a PE32 or PE32+ image; 0 for an object or an optional header too short to hold it."""
+        magic = self.data[self.optional:self.optional + 2]
+        at, size = {C.IMAGE_NT_OPTIONAL_HDR64_MAGIC: (OPT_IMAGE_BASE, 8),
+                    C.IMAGE_NT_OPTIONAL_HDR32_MAGIC: (OPT32_IMAGE_BASE, 4)}.get(int.from_bytes(magic, "little"), (0, 0))
+        if not self.is_image or not size or self.optional_size < OPT_IMAGE_BASE + 8:  # both end at 32
+            return 0
+        return int.from_bytes(self.data[self.optional + at:self.optional + at + size], "little")
+
     def fail(self, message: str) -> ContainerError:
         return ContainerError(f"{self.path}: {message}")
 
 
-def parse(data: bytes, path: str) -> InputFile:
-    """The headers, sections, symbols and strings of a COFF object or PE32+ image (AMD64 or ARM64)."""
+def parse(data: bytes, path: str, lenient: bool = False) -> InputFile:
+    """The headers, sections, symbols and strings of a COFF object or PE32+ image (AMD64 or ARM64); ``lenient``:
+    of any COFF file, as far as it goes (see the module docstring)."""
     header = 0
     if data[:2] == b"MZ":
         if len(data) < 0x40:
@@ -139,22 +166,29 @@ def parse(data: bytes, path: str) -> InputFile:
         raise ContainerError(f"{path}: /bigobj COFF objects are not supported")
     _need(data, path, header, C.FILE_HEADER_SIZE, "COFF file header")
     machine, count, _, symbol_pointer, symbol_count, optional_size, _ = _FILE_HEADER.unpack_from(data, header)
-    if machine not in (C.IMAGE_FILE_MACHINE_AMD64, C.IMAGE_FILE_MACHINE_ARM64):
+    if not lenient and machine not in (C.IMAGE_FILE_MACHINE_AMD64, C.IMAGE_FILE_MACHINE_ARM64):
         raise ContainerError(f"{path}: COFF machine 0x{machine:04x} at 0x{header:x}: only AMD64 and ARM64 files "
                              f"can be rewritten")
     optional = header + C.FILE_HEADER_SIZE
-    if header:
+    if header and not lenient:
         _need(data, path, optional, optional_size, "optional header")
         if optional_size < OPT_DIRECTORIES or int.from_bytes(data[optional:optional + 2], "little") \
                 != C.IMAGE_NT_OPTIONAL_HDR64_MAGIC:
             raise ContainerError(f"{path}: optional header at 0x{optional:x} is not a PE32+ one")
-    strings = _string_table(data, path, symbol_pointer, symbol_count)
+    try:
+        strings = _string_table(data, path, symbol_pointer, symbol_count)
+    except ContainerError:
+        if not lenient:
+            raise
+        # Names are still looked up where the table should start (its size field may be all that is wrong).
+        start = symbol_pointer + C.SYMBOL_SIZE * symbol_count
+        strings = data[start:] if symbol_pointer else b""
     table = optional + optional_size
     _need(data, path, table, C.SECTION_HEADER_SIZE * count, f"section table ({count} headers)")
-    sections = [_section(data, path, table + C.SECTION_HEADER_SIZE * i, i + 1, strings, bool(header))
+    sections = [_section(data, path, table + C.SECTION_HEADER_SIZE * i, i + 1, strings, bool(header), lenient)
                 for i in range(count)]
     out = InputFile(path, data, header, machine, symbol_pointer, symbol_count, optional_size, sections, [], strings)
-    out.symbols = _symbols(out)
+    out.symbols = _symbols(out, lenient)
     return out
 
 
@@ -179,48 +213,65 @@ def _string_table(data: bytes, path: str, symbol_pointer: int, symbol_count: int
     return data[start:start + size]
 
 
-def _string(strings: bytes, offset: int, path: str, what: str) -> str:
+def _string(strings: bytes, offset: int, path: str, what: str, fallback: str | None = None) -> str:
+    """The name at ``offset``; when it is not one, ``fallback`` if given, else an error."""
     end = strings.find(b"\0", offset)
     if offset < 4 or end < 0:
+        if fallback is not None:
+            return fallback
         raise ContainerError(f"{path}: {what}: string table offset {offset} is not a name in the string table "
                              f"(0x{len(strings):x} bytes)")
     return strings[offset:end].decode("utf-8", "replace")
 
 
-def _section(data: bytes, path: str, at: int, number: int, strings: bytes, is_image: bool) -> InputSection:
+def _short_name(raw: bytes, lenient: bool) -> str:
+    """An 8-byte name field; the lenient reader ends it at the first NUL as llvm-objdump does."""
+    return (raw.split(b"\0", 1)[0] if lenient else raw.rstrip(b"\0")).decode("utf-8", "replace")
+
+
+def _section(data: bytes, path: str, at: int, number: int, strings: bytes, is_image: bool,
+             lenient: bool) -> InputSection:
     raw_name, vsize, vaddr, raw_size, raw_pointer, reloc_pointer, line_pointer, nreloc, nline, flags = \
         _SECTION.unpack_from(data, at)
-    name = raw_name.rstrip(b"\0").decode("utf-8", "replace")
+    name = _short_name(raw_name, lenient)
     if name.startswith("/") and name[1:].isdigit():
-        name = _string(strings, int(name[1:]), path, f"section {number} at 0x{at:x}")
+        name = _string(strings, int(name[1:]), path, f"section {number} at 0x{at:x}", name if lenient else None)
     where = f"section {number} ({name})"
+    need = _need if not lenient else lambda *_: None  # the lenient reader checks what it uses itself
     if raw_pointer:
-        _need(data, path, raw_pointer, raw_size, f"{where} raw data")
+        need(data, path, raw_pointer, raw_size, f"{where} raw data")
+    extended = False
     if is_image:
         nreloc = nline = 0  # meaningless in images (ld writes zeros)
-    elif flags & C.IMAGE_SCN_LNK_NRELOC_OVFL and nreloc == C.MAX_RELOCATIONS_IN_HEADER:
+    elif flags & C.IMAGE_SCN_LNK_NRELOC_OVFL and nreloc == C.MAX_RELOCATIONS_IN_HEADER \
+            and (not lenient or reloc_pointer + C.RELOCATION_SIZE <= len(data)):
         _need(data, path, reloc_pointer, C.RELOCATION_SIZE, f"{where} relocation count record")
         nreloc = int.from_bytes(data[reloc_pointer:reloc_pointer + 4], "little")
-    _need(data, path, reloc_pointer, C.RELOCATION_SIZE * nreloc, f"{where} relocations")
-    _need(data, path, line_pointer, _LINENUMBER_SIZE * nline, f"{where} line numbers")
+        extended = True
+    need(data, path, reloc_pointer, C.RELOCATION_SIZE * nreloc, f"{where} relocations")
+    need(data, path, line_pointer, _LINENUMBER_SIZE * nline, f"{where} line numbers")
     return InputSection(number, name, raw_name, vsize, vaddr, raw_size, raw_pointer, reloc_pointer, line_pointer,
-                        nreloc, nline, flags)
+                        nreloc, nline, flags, extended)
 
 
-def _symbols(f: InputFile) -> list[InputSymbol]:
+def _symbols(f: InputFile, lenient: bool) -> list[InputSymbol]:
     out: list[InputSymbol] = []
     index = 0
     while index < f.symbol_count:
         at = f.symbol_pointer + C.SYMBOL_SIZE * index
+        if lenient and at + C.SYMBOL_SIZE > len(f.data):
+            break  # a truncated table: the symbols that are there
         raw_name, value, section, type_, storage, aux = _SYMBOL.unpack_from(f.data, at)
         if raw_name[:4] == b"\0\0\0\0":
-            name = _string(f.strings, int.from_bytes(raw_name[4:], "little"), f.path, f"symbol {index}")
+            name = _string(f.strings, int.from_bytes(raw_name[4:], "little"), f.path, f"symbol {index}",
+                           "" if lenient else None)
         else:
-            name = raw_name.rstrip(b"\0").decode("utf-8", "replace")
-        if index + 1 + aux > f.symbol_count:
+            name = _short_name(raw_name, lenient)
+        # (The lenient reader looks up only the symbols relocations name, and reports those it cannot.)
+        if not lenient and index + 1 + aux > f.symbol_count:
             raise f.fail(f"symbol {index} ({name}) at 0x{at:x} has {aux} auxiliary records past the end of the "
                          f"symbol table ({f.symbol_count} records)")
-        if section > len(f.sections):
+        if not lenient and section > len(f.sections):
             raise f.fail(f"symbol {index} ({name}) at 0x{at:x} is in section {section}; the file has "
                          f"{len(f.sections)}")
         out.append(InputSymbol(index, name, value, section, type_, storage, aux))
