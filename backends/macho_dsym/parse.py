@@ -129,7 +129,9 @@ class ThinFile:
         data, size = self.data, C.NLIST_64_SIZE if self.is64 else 12
         nsyms = symtab.nsyms
         if strict and (symtab.symoff + nsyms * size > len(data) or symtab.stroff + symtab.strsize > len(data)):
-            raise LayoutError("symbol or string table runs past the end of the file")
+            raise LayoutError(f"LC_SYMTAB: symbol table at {symtab.symoff:#x} ({nsyms} entries) or string table at "
+                              f"{symtab.stroff:#x} ({symtab.strsize:#x} bytes) runs past the end of the file "
+                              f"({len(data):#x})")
         if not strict:
             nsyms = min(nsyms, max(0, (len(data) - symtab.symoff) // size))
         strings = data[symtab.stroff:min(symtab.stroff + symtab.strsize, len(data))]
@@ -175,7 +177,8 @@ def parse_thin(data: bytes, strict: bool) -> ThinFile:
     e, is64, header = parse_header(data)
     start = C.MACH_HEADER_64_SIZE if is64 else 28
     if strict and start + header.sizeofcmds > len(data):
-        raise LayoutError(f"load commands ({header.sizeofcmds} bytes) run past the end of the file")
+        raise LayoutError(f"load commands at {start:#x} ({header.sizeofcmds} bytes) run past the end of the file "
+                          f"({len(data):#x})")
     count = header.ncmds if strict else min(header.ncmds, header.sizeofcmds // 8)
     out = ThinFile(data, e, is64, header, [], [])
     try:
