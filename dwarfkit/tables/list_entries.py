@@ -278,23 +278,9 @@ def convert_entries(entries: list[ListEntry], base: Any, locations: bool, versio
             out.append(getattr(make, kind)(*ops, *extra))
         return out
     written: Address = current   # the base a DWARF 4 offset pair counts from, as written so far
-    for entry in entries:
-        kind, ops = entry.kind, entry.operands
-        extra = (entry.expr,) if locations else ()
-        if kind in ("base_address", "base_addressx"):
-            current = ops[0]
-            continue
-        if kind in ("end_of_list", "default_location", "view_pair"):
-            continue
-        if kind == "offset_pair":
-            if isinstance(ops[0], Address):
-                start, length = ops[0], ops[1] - ops[0]
-            else:
-                start, length = current + ops[0], ops[1] - ops[0]
-        elif kind in ("start_length", "startx_length"):
-            start, length = ops[0], ops[1]
-        else:   # start_end, startx_endx
-            start, length = ops[0], ops[1] - ops[0]
+    for resolved in resolve(entries, current, locations):   # each range with its start as an address
+        start, length = resolved[0], resolved[1]
+        extra = resolved[2:]
         if start.symbol != written.symbol or start.offset < written.offset or \
                 start.offset == written.offset and length == 0:
             if length == 0 and start.offset == 0:
