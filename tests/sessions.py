@@ -246,30 +246,35 @@ def transcript(exe: str | Path, debugger: str, prog: Program | None = None, *, t
     prog = prog or program_from_dwarf(exe)
     # Run every build from one path: the loader copies the program's path onto the stack, so builds in folders of
     # other name lengths start with other garbage in their uninitialised locals (g++'s main shows one).
-    stable = Path(tempfile.gettempdir()) / f"dwarfkit-session-{os.getuid()}" / exe.name
+    # The folder is this process's (zero-padded, so every run's path has one length): two test runs at once (CI and a
+    # developer's) must not replace each other's programs under a running debugger.
+    stable = Path(tempfile.gettempdir()) / f"dwarfkit-session-{os.getuid()}-{os.getpid():010d}" / exe.name
     shutil.rmtree(stable.parent, ignore_errors=True)
     stable.parent.mkdir()
     for companion in [exe, *exe.parent.glob(exe.name + ".*")]:   # with a separate debug file (prog.debug)
         if companion.is_file():
             shutil.copy2(companion, stable.parent / companion.name)
     exe = stable
-    if debugger == "gdb":
-        static = run_session(debuggers.gdb, exe, [*(f"ptype {t}" for t in prog.types),
-                                                  *(f"info line {f}" for f in prog.functions)], complaints=0,
-                             before=_GDB_SETTINGS, timeout=timeout)
-        static.transcript = _sorted_info_lines(static)
-        running = run_session(debuggers.gdb, exe, breakpoints=list(prog.functions),
-                              commands_per_stop=["bt", "info args", "info locals", "finish"],
-                              max_stops=prog.max_stops, complaints=0, before=_GDB_SETTINGS, timeout=timeout)
-    elif debugger == "lldb":
-        static = run_session(debuggers.lldb, exe, [*(f"type lookup {t}" for t in prog.lldb_types),
-                                                   *(f"source info -n {f}" for f in prog.functions)],
-                             stop_on_error=False, timeout=timeout)
-        running = run_session(debuggers.lldb, exe, breakpoints=list(prog.functions),
-                              commands_per_stop=["bt", "frame variable", "finish"], max_stops=prog.max_stops,
-                              timeout=timeout)
-    else:
-        raise ValueError(f"debugger {debugger!r}: 'gdb' or 'lldb'")
+    try:
+        if debugger == "gdb":
+            static = run_session(debuggers.gdb, exe, [*(f"ptype {t}" for t in prog.types),
+                                                      *(f"info line {f}" for f in prog.functions)], complaints=0,
+                                 before=_GDB_SETTINGS, timeout=timeout)
+            static.transcript = _sorted_info_lines(static)
+            running = run_session(debuggers.gdb, exe, breakpoints=list(prog.functions),
+                                  commands_per_stop=["bt", "info args", "info locals", "finish"],
+                                  max_stops=prog.max_stops, complaints=0, before=_GDB_SETTINGS, timeout=timeout)
+        elif debugger == "lldb":
+            static = run_session(debuggers.lldb, exe, [*(f"type lookup {t}" for t in prog.lldb_types),
+                                                       *(f"source info -n {f}" for f in prog.functions)],
+                                 stop_on_error=False, timeout=timeout)
+            running = run_session(debuggers.lldb, exe, breakpoints=list(prog.functions),
+                                  commands_per_stop=["bt", "frame variable", "finish"], max_stops=prog.max_stops,
+                                  timeout=timeout)
+        else:
+            raise ValueError(f"debugger {debugger!r}: 'gdb' or 'lldb'")
+    finally:
+        shutil.rmtree(stable.parent, ignore_errors=True)
     if running.exit_code != 0:
         raise RuntimeError(f"{debugger} on {exe}: the program did not end with exit code 0 "
                            f"({running.exit_code}); raise max_stops?\n{running.transcript[-2000:]}")
