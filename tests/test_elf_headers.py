@@ -11,6 +11,8 @@ import pytest
 from conftest import require_tool
 from elftools.elf.elffile import ELFFile
 
+from dwarfkit.backends.elf.debugfile import add_sections
+from dwarfkit.backends.elf.elffile import ElfSection
 from dwarfkit.backends.elf.elfinput import read_elf_headers
 from dwarfkit.errors import ContainerError
 from dwarfkit.reader.elf import read_elf
@@ -63,3 +65,25 @@ def test_hostile_big_endian_headers(tmp_path: Path, target: str) -> None:
     struct.pack_into(">H", bad, shstrndx_at, 999)
     with pytest.raises(ContainerError, match="e_shstrndx 999 is not below the section count"):
         read_elf(str(path), bytes(bad))
+
+
+def test_add_sections_past_shn_loreserve(tmp_path: Path) -> None:
+    """``add_sections`` reads the old headers with the shared parser: a file of 66000 sections (count and name table
+    index in section 0's header) gains one more, which readelf sees; a truncated file is a ContainerError."""
+    asm = tmp_path / "many.s"
+    asm.write_text("".join(f'.section .text.f{i},"ax",@progbits\nnop\n' for i in range(66000)))
+    obj = tmp_path / "many.o"
+    subprocess.run([require_tool("as"), str(asm), "-o", str(obj)], check=True)
+    data = obj.read_bytes()
+    out = tmp_path / "more.o"
+    out.write_bytes(add_sections(data, [ElfSection(".gnu_debuglink", 1, data=b"a.debug\0" + bytes(4), align=4)]))
+    readelf = require_tool("readelf")
+    header = subprocess.run([readelf, "-h", "-W", str(out)], capture_output=True, text=True, check=True).stdout
+    assert "Number of section headers:         0 (66006)" in header, header
+    assert "Section header string table index: 65535 (66004)" in header, header
+    listing = subprocess.run([readelf, "-S", "-W", str(out)], capture_output=True, text=True, check=True)
+    assert "[66005] .gnu_debuglink" in listing.stdout and "[66003] .text.f65999" in listing.stdout
+    assert not listing.stderr, listing.stderr
+    with pytest.raises(ContainerError, match=r"many\.o: ELF section header table at 0x[0-9a-f]+ \(66005 headers of 64 "
+                                             r"bytes\) runs past the end"):
+        add_sections(data[:-64], [], "many.o")
