@@ -21,10 +21,11 @@ existing executable's sections, its build-id note and our debug sections; the ex
 
 Rewriting a file we did not write (``dwarfkit convert``): ``rewrite`` (``rewrite_bytes``, ``rewrite``,
 ``rewrite_separate``: an object, executable or shared library with its DWARF replaced, everything else kept) over
-``elfinput`` (the input's headers, bounds-checked), ``symbol_edit`` (symbols and everything holding symbol indices,
-renumbered when section symbols go or come) and ``relayout`` (the loaded bytes stay, the rest is laid out after
-them). Import it as ``dwarfkit.backends.elf.rewrite``: the package does not re-export ``rewrite``, whose name is the
-module's.
+``elfinput`` (the input's headers, bounds-checked; its ``read_elf_headers``, any class and byte order, is also the
+parser of ``dwarfkit/reader/elf.py`` and of ``add_sections``), ``symbol_edit`` (symbols and everything holding symbol
+indices, renumbered when section symbols go or come) and ``relayout`` (the loaded bytes stay, the rest is laid out
+after them). Import it as ``dwarfkit.backends.elf.rewrite``: the package does not re-export ``rewrite``, whose name
+is the module's.
 
 Imports: dwarfkit's foundations (``arch``, ``encoding``, ``errors``, ``image``, ``output``, ``sections``;
 ``dwarfkit.incremental`` for ``incremental.py``) and pyelftools (constants and enums; ``debugfile`` reads the

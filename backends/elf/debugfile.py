@@ -29,7 +29,8 @@ from dwarfkit.output import write_atomically
 from dwarfkit.sections import SYMBOLIC, DwarfSections
 
 from .contents import EH_FRAME, debug_section
-from .elffile import SHDR, SHDR_SIZE, ElfHeader, ElfSection, serialize
+from .elffile import SHDR, ElfHeader, ElfSection, serialize
+from .elfinput import SHN_LORESERVE, read_elf_headers
 from .machine import ElfMachine, machine_by_number
 
 SHT = ENUM_SH_TYPE_BASE
@@ -80,7 +81,7 @@ def write_debug_file(executable: str | os.PathLike[str], dwarf: DwarfSections, o
                                if s["sh_flags"] & SH_FLAGS.SHF_ALLOC), str(exe_path))
     header = ElfHeader(e_machine, e_type, entry=elf.header.e_entry, flags=elf.header.e_flags, osabi=original[7])
     debug_bytes = debug_file_bytes(header, sections, resolved, dwarf, compress=compress)
-    linked = add_sections(original, [debuglink(out_debug, debug_bytes)])
+    linked = add_sections(original, [debuglink(out_debug, debug_bytes)], str(exe_path))
     write_pair(out_debug, debug_bytes, out_executable, linked)
     return build_id
 
@@ -158,15 +159,20 @@ def build_id_path(debug_file_directory: str | os.PathLike[str], build_id: bytes)
     return Path(debug_file_directory) / ".build-id" / hexed[:2] / f"{hexed[2:]}.debug"
 
 
-def add_sections(original: bytes, new: list[ElfSection]) -> bytes:
-    """A copy of an ELF64 file with non-allocated sections appended; nothing already in the file moves.
+def add_sections(original: bytes, new: list[ElfSection], path: str = "ELF file") -> bytes:
+    """A copy of an ELF64 little-endian file with non-allocated sections appended; nothing already in the file moves.
 
-    The new data and a grown ``.shstrtab`` go after the old end of the file, followed by a new section header table.
+    The new data and a grown ``.shstrtab`` go after the old end of the file, followed by a new section header table
+    (its count in section 0's header once it reaches ``SHN_LORESERVE``). The old headers are read by the bounds-checked
+    parser the rewriter and the reader share: a malformed file is a :class:`ContainerError` naming ``path``.
     """
-    (shoff,) = struct.unpack_from("<Q", original, 0x28)
-    shnum, shstrndx = struct.unpack_from("<HH", original, 0x3C)
-    headers = [list(SHDR.unpack_from(original, shoff + i * SHDR_SIZE)) for i in range(shnum)]
-    strtab = headers[shstrndx]
+    elf = read_elf_headers(original, path)
+    if not elf.is64 or elf.byteorder != "little":
+        raise ContainerError(f"{path}: only 64-bit little-endian ELF files are supported")
+    if not elf.sections:
+        raise ContainerError(f"{path}: the file has no section header table")
+    headers = [list(h) for h in elf.sections]
+    strtab = headers[elf.shstrndx]
     names = bytearray(original[strtab[4]:strtab[4] + strtab[5]])
     out = bytearray(original)
     for s in new:
@@ -179,7 +185,9 @@ def add_sections(original: bytes, new: list[ElfSection]) -> bytes:
     out += names
     out += bytes(-len(out) % 8)
     struct.pack_into("<Q", out, 0x28, len(out))
-    struct.pack_into("<H", out, 0x3C, len(headers))
+    if len(headers) >= SHN_LORESERVE:
+        headers[0][5] = len(headers)
+    struct.pack_into("<H", out, 0x3C, len(headers) if len(headers) < SHN_LORESERVE else 0)
     for h in headers:
         out += SHDR.pack(*h)
     return bytes(out)

@@ -1,5 +1,7 @@
-"""Reading an existing ELF64 little-endian file for the rewriter: the ELF header, the section headers and their names,
-every size and offset checked against the file before it is used.
+"""Reading an existing ELF file's headers, every size and offset checked against the file before it is used: the
+one bounds-checked parser of the ELF header and the section header table, shared by the rewriter (:func:`read_input`,
+ELF64 little-endian only, strict about every section) and by ``dwarfkit/reader/elf.py`` (:func:`read_elf_headers`,
+ELF32 and ELF64 in either byte order, before pyelftools reads sections, relocations and symbols).
 
 pyelftools reads the same headers, but it names no structure in its errors and reads section bytes through a stream;
 the rewriter wants views of the original bytes (a shared library's 20 MB are never copied section by section) and one
@@ -9,19 +11,22 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import Literal
 
 from elftools.elf.enums import ENUM_E_TYPE, ENUM_SH_TYPE_BASE
 
 from dwarfkit.errors import ContainerError
 
-from .elffile import EHDR_SIZE, PHDR_SIZE, SHDR, SHDR_SIZE
+from .elffile import EHDR_SIZE, PHDR_SIZE
 from .machine import ElfMachine, machine_by_number
 
 SHT = ENUM_SH_TYPE_BASE
 SHN_LORESERVE = 0xFF00
 SHN_XINDEX = 0xFFFF
 MAX_ALIGN = 1 << 24  # sh_addralign beyond this is corrupt (real sections align to pages at most)
-_EHDR_TAIL = struct.Struct("<HHIQQQIHHHHHH")  # e_type .. e_shstrndx, after the 16 identification bytes
+# Per ELF class (True: ELF64): the ELF header's e_type .. e_shstrndx after the 16 identification bytes, and one section
+# header (sh_name, sh_type, sh_flags, sh_addr, sh_offset, sh_size, sh_link, sh_info, sh_addralign, sh_entsize).
+_LAYOUTS = {False: ("HHIIIIIHHHHHH", "IIIIIIIIII"), True: ("HHIQQQIHHHHHH", "IIQQQQIIQQ")}
 _PHDR_SPAN = struct.Struct("<IIQQQQ")  # p_type, p_flags, p_offset, p_vaddr, p_paddr, p_filesz
 
 
@@ -74,26 +79,101 @@ class InputElf:
         return f"{self.path}: section {section.name or '(unnamed)'} (header {section.index})"
 
 
-def read_input(data: bytes, path: str) -> InputElf:
-    """Parses and bounds-checks ``data``; a :class:`ContainerError` names the first structure that is wrong."""
+@dataclass
+class ElfHeaders:
+    """The ELF header's fields that locate things and the raw section headers (tuples in ``Elf*_Shdr`` order), the
+    table and the section name table checked against the file."""
+    is64: bool
+    byteorder: Literal["little", "big"]
+    e_type: int
+    e_machine: int
+    phoff: int
+    phentsize: int
+    phnum: int
+    shoff: int
+    shstrndx: int
+    sections: list[tuple[int, ...]]
+    """Empty when the file has no section header table (``e_shoff`` 0)."""
+
+    def header_offset(self, index: int) -> int:
+        """Where section header ``index`` starts in the file."""
+        return self.shoff + index * (64 if self.is64 else 40)
+
+
+def elf_identification(data: bytes, path: str) -> tuple[bool, Literal["little", "big"]]:
+    """The magic, class and byte order, and that the ELF header they call for is all there: (ELF64?, byte order)."""
     if data[:4] != b"\x7fELF":
         raise ContainerError(f"{path}: not an ELF file (magic {bytes(data[:4]).hex() or 'missing'})")
-    if len(data) < EHDR_SIZE:
-        raise ContainerError(f"{path}: ELF header at 0x0 is truncated: {len(data)} bytes of {EHDR_SIZE}")
-    if data[4] != 2 or data[5] != 1:
+    if len(data) < 16 or data[4] not in (1, 2) or data[5] not in (1, 2):
+        raise ContainerError(f"{path}: ELF identification at 0x0 is truncated or invalid (class {data[4:5].hex()}, "
+                             f"data {data[5:6].hex()})")
+    is64 = data[4] == 2
+    ehsize = 64 if is64 else 52
+    if len(data) < ehsize:
+        raise ContainerError(f"{path}: ELF header at 0x0 is truncated: {len(data)} bytes of {ehsize}")
+    return is64, "little" if data[5] == 1 else "big"
+
+
+def read_elf_headers(data: bytes, path: str) -> ElfHeaders:
+    """The ELF header and the section header table of ``data`` (any class and byte order), with the extended section
+    count and name table index resolved; a :class:`ContainerError` names the first structure that is wrong."""
+    is64, order = elf_identification(data, path)
+    e = "<" if order == "little" else ">"
+    ehdr, shdr_format = _LAYOUTS[is64]
+    (e_type, e_machine, _version, _entry, phoff, shoff, _flags, _ehsize, phentsize, phnum, shentsize, shnum,
+     shstrndx) = struct.unpack_from(e + ehdr, data, 16)
+    out = ElfHeaders(is64, order, e_type, e_machine, phoff, phentsize, phnum, shoff, shstrndx, [])
+    if shoff == 0:
+        return out  # no section header table: no sections
+    shdr = struct.Struct(e + shdr_format)
+    if shentsize != shdr.size:
+        raise ContainerError(f"{path}: ELF header at 0x0: section header size e_shentsize is {shentsize}, not "
+                             f"{shdr.size}")
+    if shoff + max(shnum, 1) * shdr.size > len(data):
+        raise ContainerError(f"{path}: ELF section header table at 0x{shoff:x} ({shnum} headers of {shdr.size} bytes) "
+                             f"runs past the end of the file (0x{len(data):x})")
+    first = shdr.unpack_from(data, shoff)
+    if shnum == 0:  # 0xff00 sections or more: the count is section 0's sh_size
+        shnum = first[5]
+    if shstrndx == SHN_XINDEX:  # and the name table's index is section 0's sh_link
+        shstrndx = first[6]
+    if shoff + shnum * shdr.size > len(data):
+        raise ContainerError(f"{path}: ELF section header table at 0x{shoff:x} ({shnum} headers of {shdr.size} bytes) "
+                             f"runs past the end of the file (0x{len(data):x})")
+    if shnum == 0:
+        return out
+    if shstrndx >= shnum:
+        raise ContainerError(f"{path}: ELF header at 0x0: section name table index e_shstrndx {shstrndx} is not below "
+                             f"the section count {shnum}")
+    out.shstrndx = shstrndx
+    out.sections = [shdr.unpack_from(data, shoff + i * shdr.size) for i in range(shnum)]
+    names, at = out.sections[shstrndx], out.header_offset(shstrndx)
+    if names[1] != SHT["SHT_STRTAB"]:
+        raise ContainerError(f"{path}: ELF section header {shstrndx} at 0x{at:x} (the section name table, "
+                             f"e_shstrndx) has type {names[1]}, not SHT_STRTAB")
+    if names[4] + names[5] > len(data):
+        raise ContainerError(f"{path}: ELF section name table (header {shstrndx} at 0x{at:x}): offset 0x{names[4]:x} "
+                             f"+ size 0x{names[5]:x} runs past the end of the file (0x{len(data):x})")
+    return out
+
+
+def read_input(data: bytes, path: str) -> InputElf:
+    """Parses and bounds-checks ``data``; a :class:`ContainerError` names the first structure that is wrong."""
+    is64, order = elf_identification(data, path)
+    if not is64 or order != "little":
         raise ContainerError(f"{path}: ELF header at 0x0: only ELF64 little-endian files can be rewritten, not "
                              f"class {data[4]} / data encoding {data[5]} (ELFCLASS64 = 2, ELFDATA2LSB = 1)")
-    (e_type, e_machine, _version, _entry, phoff, shoff, _flags, _ehsize, phentsize, phnum, shentsize, shnum,
-     shstrndx) = _EHDR_TAIL.unpack_from(data, 16)
-    machine = machine_by_number(e_machine, path)
-    if e_type not in (ENUM_E_TYPE["ET_REL"], ENUM_E_TYPE["ET_EXEC"], ENUM_E_TYPE["ET_DYN"]):
-        raise ContainerError(f"{path}: ELF type {e_type} cannot be rewritten (objects, executables and shared "
+    elf = read_elf_headers(data, path)
+    machine = machine_by_number(elf.e_machine, path)
+    if elf.e_type not in (ENUM_E_TYPE["ET_REL"], ENUM_E_TYPE["ET_EXEC"], ENUM_E_TYPE["ET_DYN"]):
+        raise ContainerError(f"{path}: ELF type {elf.e_type} cannot be rewritten (objects, executables and shared "
                              f"libraries can)")
+    phoff, phnum = elf.phoff, elf.phnum
     segments_end = EHDR_SIZE
     if phnum:
-        if phentsize != PHDR_SIZE or phoff + phnum * PHDR_SIZE > len(data):
-            raise ContainerError(f"{path}: program header table at {phoff:#x} ({phnum} entries of {phentsize} bytes) "
-                                 f"is malformed or runs past the end of the file ({len(data):#x})")
+        if elf.phentsize != PHDR_SIZE or phoff + phnum * PHDR_SIZE > len(data):
+            raise ContainerError(f"{path}: program header table at {phoff:#x} ({phnum} entries of {elf.phentsize} "
+                                 f"bytes) is malformed or runs past the end of the file ({len(data):#x})")
         segments_end = max(segments_end, phoff + phnum * PHDR_SIZE)
         for i in range(phnum):
             _type, _pflags, p_offset, _vaddr, _paddr, p_filesz = _PHDR_SPAN.unpack_from(data, phoff + i * PHDR_SIZE)
@@ -101,43 +181,30 @@ def read_input(data: bytes, path: str) -> InputElf:
                 raise ContainerError(f"{path}: program header {i} at {phoff + i * PHDR_SIZE:#x}: file bytes "
                                      f"{p_offset:#x}+{p_filesz:#x} run past the end of the file ({len(data):#x})")
             segments_end = max(segments_end, p_offset + p_filesz)
-    if shoff == 0:
+    if elf.shoff == 0:
         raise ContainerError(f"{path}: the file has no section header table")
-    if shentsize != SHDR_SIZE or shoff + SHDR_SIZE > len(data):
-        raise ContainerError(f"{path}: section header table at {shoff:#x} (entries of {shentsize} bytes) is malformed "
-                             f"or runs past the end of the file ({len(data):#x})")
-    first = SHDR.unpack_from(data, shoff)
-    if shnum == 0:   # 0xff00 sections or more: the count is section 0's sh_size
-        shnum = first[5]
-    if shstrndx == SHN_XINDEX:   # and the name table's index is section 0's sh_link
-        shstrndx = first[6]
-    if shoff + shnum * SHDR_SIZE > len(data):
-        raise ContainerError(f"{path}: section header table at {shoff:#x} ({shnum} headers) runs past the end of the "
-                             f"file ({len(data):#x})")
+    shnum, shstrndx = len(elf.sections), elf.shstrndx
     if not 0 < shstrndx < shnum:
         raise ContainerError(f"{path}: ELF header at 0x0: section name table index e_shstrndx {shstrndx} is not a "
                              f"section (of {shnum})")
-    headers = [SHDR.unpack_from(data, shoff + i * SHDR_SIZE) for i in range(shnum)]
     sections = []
-    for i, (_name, stype, flags, addr, offset, size, link, info, align, entsize) in enumerate(headers):
+    for i, (_name, stype, flags, addr, offset, size, link, info, align, entsize) in enumerate(elf.sections):
         section = InputSection(i, "", stype, flags, addr, offset, size, link, info, max(align, 1), entsize)
         if i and not section.nobits and offset + size > len(data):
-            raise ContainerError(f"{path}: section header {i} at {shoff + i * SHDR_SIZE:#x}: bytes "
+            raise ContainerError(f"{path}: section header {i} at {elf.header_offset(i):#x}: bytes "
                                  f"{offset:#x}+{size:#x} run past the end of the file ({len(data):#x})")
         if link >= shnum:
             raise ContainerError(f"{path}: section header {i}: sh_link {link} is not a section (of {shnum})")
         if align & (align - 1) or align > MAX_ALIGN:   # a moved section is padded to it: bound the padding
-            raise ContainerError(f"{path}: section header {i} at {shoff + i * SHDR_SIZE:#x}: sh_addralign "
+            raise ContainerError(f"{path}: section header {i} at {elf.header_offset(i):#x}: sh_addralign "
                                  f"{align:#x} is not a power of two up to {MAX_ALIGN:#x}")
         sections.append(section)
     names = sections[shstrndx]
-    if names.type != SHT["SHT_STRTAB"]:
-        raise ContainerError(f"{path}: section name table (header {shstrndx}) has type {names.type}, not SHT_STRTAB")
     table = data[names.offset:names.offset + names.size]
-    for section, header in zip(sections, headers, strict=True):
+    for section, header in zip(sections, elf.sections, strict=True):
         end = table.find(b"\0", header[0])
         if header[0] >= len(table) or end < 0:
             raise ContainerError(f"{path}: section header {section.index}: name offset sh_name {header[0]:#x} lies "
                                  f"outside the section name table ({len(table):#x} bytes)")
         section.name = table[header[0]:end].decode("utf-8", "replace")
-    return InputElf(path, data, e_type, machine, sections, shstrndx, segments_end)
+    return InputElf(path, data, elf.e_type, machine, sections, shstrndx, segments_end)

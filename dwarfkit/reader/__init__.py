@@ -5,8 +5,9 @@
 What it may import: the standard library, pyelftools (tables, ELF headers and relocation recipes), capstone (verify,
 optional), ``dwarfkit.errors``, ``dwarfkit.encoding`` (LEB128), and the container constants of the backends
 (``backends/macho_dsym/constants.py``, ``backends/coff/constants.py``) so that reader and writer spell a format one
-way, and the Mach-O backend's bounded fat-header and load-command walker (``backends/macho_dsym/parse.py``), so that
-there is one Mach-O layout parser. It never imports the writer core (``program``, ``info``, ``lists``, ...) nor a
+way, the Mach-O backend's bounded fat-header and load-command walker (``backends/macho_dsym/parse.py``) and the ELF
+backend's bounds-checked ELF header and section-table parser (``backends/elf/elfinput.py``), so that there is one
+layout parser per format. It never imports the writer core (``program``, ``info``, ``lists``, ...) nor a
 backend's writing code, and nothing in the writer imports it; ``cli.py`` only registers the two commands in
 ``dwarfkit.cli.COMMANDS``.
 

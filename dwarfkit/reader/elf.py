@@ -1,12 +1,13 @@
 """ELF container reader: objects (with ``.rel[a].debug_*`` applied), executables, shared libraries, ``.debug`` files.
 
-pyelftools parses the headers and relocation tables; compressed sections (``SHF_COMPRESSED`` and GNU ``.zdebug``)
-are inflated here with a size bound taken from their header.
+The ELF header and the section header table are bounds-checked by the ELF backend's parser
+(``backends/elf/elfinput.py``, shared with the rewriter); pyelftools then reads sections, relocations and symbols.
+Compressed sections (``SHF_COMPRESSED`` and GNU ``.zdebug``) are inflated here with a size bound taken from their
+header.
 """
 from __future__ import annotations
 
 import io
-import struct
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.constants import SH_FLAGS
@@ -14,6 +15,7 @@ from elftools.elf.elffile import ELFFile
 from elftools.elf.relocation import RelocationHandler, RelocationSection
 from elftools.elf.sections import Section, SymbolTableSection
 
+from ..backends.elf.elfinput import read_elf_headers
 from ..errors import ContainerError, ReadError
 from .debugfile import (
     ByteOrder,
@@ -69,64 +71,15 @@ def _culprit(elf: ELFFile | None) -> str:
 
 def _check_headers(path: str, data: bytes) -> None:
     """The ELF header and the section header table against the file, before pyelftools reads them (its own
-    errors name no structure: "expected 4, found 2", "String Table not found")."""
-    if len(data) < 16 or data[4] not in (1, 2) or data[5] not in (1, 2):
-        raise ContainerError(f"{path}: ELF identification at 0x0 is truncated or invalid (class {data[4:5].hex()}, "
-                             f"data {data[5:6].hex()})")
-    is64 = data[4] == 2
-    e = "<" if data[5] == 1 else ">"
-    ehsize = 64 if is64 else 52
-    if len(data) < ehsize:
-        raise ContainerError(f"{path}: ELF header at 0x0 is truncated: {len(data)} bytes of {ehsize}")
-    if is64:
-        shoff = struct.unpack_from(e + "Q", data, 0x28)[0]
-        shentsize, shnum, shstrndx = struct.unpack_from(e + "HHH", data, 0x3a)
-    else:
-        shoff = struct.unpack_from(e + "I", data, 0x20)[0]
-        shentsize, shnum, shstrndx = struct.unpack_from(e + "HHH", data, 0x2e)
-    want = 64 if is64 else 40
-    if shoff == 0:
-        return  # no section headers: pyelftools finds no sections, and so no DWARF
-    if shentsize != want:
-        raise ContainerError(f"{path}: ELF header at 0x0: section header size e_shentsize is {shentsize}, not {want}")
-    if shnum == 0 and shoff + want <= len(data):  # more than 0xff00 sections: the count is in section 0's sh_size
-        shnum = int.from_bytes(data[shoff + (32 if is64 else 20):shoff + (40 if is64 else 24)], "little" if e == "<"
-                               else "big")
-    if shoff + shnum * want > len(data):
-        raise ContainerError(f"{path}: ELF section header table at 0x{shoff:x} ({shnum} headers of {want} bytes) runs "
-                             f"past the end of the file (0x{len(data):x})")
-    if shstrndx == 0xFFFF and shnum:  # SHN_XINDEX: the index is in section 0's sh_link
-        shstrndx = int.from_bytes(data[shoff + (40 if is64 else 24):shoff + (44 if is64 else 28)],
-                                  "little" if e == "<" else "big")
-    if shnum and shstrndx >= shnum:
-        raise ContainerError(f"{path}: ELF header at 0x0: section name table index e_shstrndx {shstrndx} is not below "
-                             f"the section count {shnum}")
-    order: ByteOrder = "little" if e == "<" else "big"
-    entsizes = {4: 24 if is64 else 12, 9: 16 if is64 else 8}  # SHT_RELA, SHT_REL: pyelftools refuses others
-    for i in range(shnum):
-        h = shoff + i * want
-        kind = int.from_bytes(data[h + 4:h + 8], order)
-        if kind in entsizes:
-            entsize = int.from_bytes(data[h + (56 if is64 else 36):h + (64 if is64 else 40)], order)
-            if entsize != entsizes[kind]:
-                raise ContainerError(f"{path}: ELF section header {i} at 0x{h:x}: a relocation section with entry "
-                                     f"size sh_entsize {entsize}, not {entsizes[kind]}")
-    if shnum:
-        h = shoff + shstrndx * want
-        kind = int.from_bytes(data[h + 4:h + 8], "little" if e == "<" else "big")
-        if kind != 3:  # SHT_STRTAB
-            raise ContainerError(f"{path}: ELF section header {shstrndx} at 0x{h:x} (the section name table, "
-                                 f"e_shstrndx) has type {kind}, not SHT_STRTAB")
-        off, size = _offset_size(data, h, is64, e)
-        if off + size > len(data):
-            raise ContainerError(f"{path}: ELF section name table (header {shstrndx} at 0x{h:x}): offset 0x{off:x} + "
-                                 f"size 0x{size:x} runs past the end of the file (0x{len(data):x})")
-
-
-def _offset_size(data: bytes, header: int, is64: bool, e: str) -> tuple[int, int]:
-    if is64:
-        return struct.unpack_from(e + "QQ", data, header + 24)
-    return struct.unpack_from(e + "II", data, header + 16)
+    errors name no structure: "expected 4, found 2", "String Table not found"): the backend's parser checks them, and
+    relocation sections must have the entry size pyelftools insists on."""
+    headers = read_elf_headers(data, path)
+    entsizes = {4: 24 if headers.is64 else 12, 9: 16 if headers.is64 else 8}  # SHT_RELA, SHT_REL
+    for i, header in enumerate(headers.sections):
+        kind, entsize = header[1], header[9]
+        if kind in entsizes and entsize != entsizes[kind]:
+            raise ContainerError(f"{path}: ELF section header {i} at 0x{headers.header_offset(i):x}: a relocation "
+                                 f"section with entry size sh_entsize {entsize}, not {entsizes[kind]}")
 
 
 def _read(path: str, elf: ELFFile, file_size: int, limit: int) -> DebugFile:
