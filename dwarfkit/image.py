@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 
 from .arch import Arch, check_frame_section
 from .errors import DescriptionError, RelocationError
-from .sections import SYMBOLIC, DwarfSections, Relocation, RelocKind, Section
+from .sections import DwarfSections, Relocation, RelocKind, Section, check_relocations
 
 _MAX_U64 = (1 << 64) - 1
 
@@ -295,29 +295,11 @@ class Image:
         for emitted in dwarf:
             check_name("DWARF section name", emitted.name)
             check_alignment(f"section {emitted.name}", emitted.alignment)
-            check_relocations(emitted.name, len(emitted.data), emitted.relocations, written)
+            emitted.check_relocations(written)
             if emitted.name in (".debug_frame", ".eh_frame"):
                 check_frame_section(self.arch, emitted.name, bytes(emitted.data), dwarf.encoding.byteorder)
 
 
-def check_relocations(name: str, size: int, relocations: list[Relocation], sections: set[str] | None = None) -> None:
-    """Every relocated field lies inside its section and has a width a container can relocate (1, 2, 4, 8 bytes);
-    with ``sections`` (the names a container writes), every section offset or reference points into one of them.
-    One pass over the relocations, with no per-field allocation: images carry one per address in their DWARF."""
-    symbolic = SYMBOLIC
-    for r in relocations:
-        offset, width = r.offset, r.size
-        if width not in _FIELD_SIZES:
-            raise RelocationError(f"{name}+{offset:#x}: relocated field of {width!r} bytes (1, 2, 4 or 8)")
-        if not 0 <= offset <= size - width:
-            raise RelocationError(f"{name}+{offset:#x}: {width}-byte relocation against {r.target!r} lies outside "
-                                  f"the section (size {size:#x})")
-        if sections is not None and r.target not in sections and r.kind not in symbolic:
-            raise RelocationError(f"{name}+{offset:#x}: {r.kind.value} reference into section {r.target!r}, "
-                                  f"which is not written")
-
-
-_FIELD_SIZES = frozenset((1, 2, 4, 8))
 
 
 def check_final_addresses(dwarf: DwarfSections, symbol_addresses: Mapping[str, int],

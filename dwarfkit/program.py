@@ -24,6 +24,7 @@ from .arch import Arch
 from .encoding import Encoding
 from .errors import DescriptionError, EncodingError, LayoutError
 from .frame import CallFrames
+from .gcpause import paused_gc
 from .info.encode import UnitEncoder
 from .info.unit import CompileUnit, PartialUnit, TypeUnit, Unit
 from .lists import LocationList, RangeList
@@ -219,6 +220,10 @@ class DwarfBuilder:
         """Encodes every unit not finished yet and returns all sections. Raises on an invalid program."""
         if self._emitted:
             raise LayoutError("the program was already emitted")
+        with paused_gc():
+            return self._emit(aranges)
+
+    def _emit(self, aranges: bool) -> DwarfSections:
         for unit in self.units:
             self.finish(unit, release=False)
         self._emitted = True

@@ -12,11 +12,13 @@ from __future__ import annotations
 
 from array import array
 
-from .sections import Relocation, RelocKind, Section
+from .errors import RelocationError
+from .sections import FIELD_SIZES, SYMBOLIC, Relocation, RelocKind, Section, check_relocations
 
 KINDS = (RelocKind.ENTRY, RelocKind.UNIT, RelocKind.SECTION, RelocKind.ADDRESS, RelocKind.PCREL,
          RelocKind.TLS_OFFSET)
 ENTRY, UNIT, SECTION, ADDRESS, PCREL, TLS_OFFSET = range(6)
+_SYMBOLIC_CODES = frozenset(code for code, kind in enumerate(KINDS) if kind in SYMBOLIC)
 
 
 class RelocationBuffer:
@@ -53,10 +55,49 @@ class RelocationBuffer:
     def __len__(self) -> int:
         return len(self.offsets) + len(self.packed)
 
+    def full(self) -> list[Relocation]:
+        """The fields stored with every part (symbol addresses among them; packed fields are never symbolic)."""
+        return [Relocation(offset, shape & 15, KINDS[shape >> 4], target, addend)
+                for offset, shape, target, addend in zip(self.offsets, self.shapes, self.targets, self.addends,
+                                                         strict=True)]
+
+    def symbolic(self) -> list[Relocation]:
+        """The fields against symbols (only full records can be), made into objects."""
+        codes = _SYMBOLIC_CODES
+        return [Relocation(offset, shape & 15, KINDS[shape >> 4], target, addend)
+                for offset, shape, target, addend in zip(self.offsets, self.shapes, self.targets, self.addends,
+                                                         strict=True) if shape >> 4 in codes]
+
+    def check(self, name: str, size: int, sections: set[str] | None) -> None:
+        """:func:`~dwarfkit.sections.check_relocations` of every field without making an object per field: full
+        records field by field, packed ones per class (width, target) and, near the section's end, one by one."""
+        codes = _SYMBOLIC_CODES
+        for offset, shape, target in zip(self.offsets, self.shapes, self.targets, strict=True):
+            width = shape & 15
+            if width not in FIELD_SIZES or not 0 <= offset <= size - width or \
+                    sections is not None and target not in sections and shape >> 4 not in codes:
+                check_relocations(name, size, [Relocation(offset, width, KINDS[shape >> 4], target, 0)], sections)
+        if not self.packed:
+            return
+        for cid, (width, kind, target) in enumerate(self.classes):
+            if width in FIELD_SIZES and (sections is None or target in sections):
+                continue
+            # An encoder registers its classes when it is made: only a field of the class is wrong.
+            first = next((w >> 8 for w in self.packed if w & 255 == cid), None)
+            if first is not None:
+                check_relocations(name, size, [Relocation(first, width, KINDS[kind], target, 0)], sections)
+        if (max(self.packed) >> 8) + 8 <= size:
+            return   # every field starts at least 8 bytes before the end
+        threshold = max(size - 8, -1) << 8 | 255
+        classes = self.classes
+        for word in [w for w in self.packed if w > threshold]:
+            pos, (width, _kind, target) = word >> 8, classes[word & 255]
+            if pos + width > size:
+                raise RelocationError(f"{name}+{pos:#x}: {width}-byte relocation against {target!r} lies outside "
+                                      f"the section (size {size:#x})")
+
     def build(self, data: bytes | bytearray, byteorder: str) -> list[Relocation]:
-        out = [Relocation(offset, shape & 15, KINDS[shape >> 4], target, addend)
-               for offset, shape, target, addend in zip(self.offsets, self.shapes, self.targets, self.addends,
-                                                        strict=True)]
+        out = self.full()
         classes = [(size, KINDS[kind], target) for size, kind, target in self.classes]
         for word in self.packed:
             pos = word >> 8
@@ -87,3 +128,15 @@ class BufferedSection(Section):
     @relocations.setter
     def relocations(self, value: list[Relocation]) -> None:
         self.__dict__["_relocations"] = list(value)
+
+    def check_relocations(self, sections: set[str] | None = None) -> None:
+        buffer = self._buffer
+        if buffer is None:
+            return super().check_relocations(sections)
+        check_relocations(self.name, len(self.data), self.__dict__.get("_relocations", []), sections)
+        buffer.check(self.name, len(self.data), sections)
+
+    def symbolic_relocations(self) -> list[Relocation]:
+        if self._buffer is None:
+            return super().symbolic_relocations()
+        return [r for r in self.__dict__.get("_relocations", []) if r.kind in SYMBOLIC] + self._buffer.symbolic()

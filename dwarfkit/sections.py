@@ -78,6 +78,14 @@ class Section:
     def __len__(self) -> int:
         return len(self.data)
 
+    def check_relocations(self, sections: set[str] | None = None) -> None:
+        """:func:`check_relocations` of this section's fields."""
+        check_relocations(self.name, len(self.data), self.relocations, sections)
+
+    def symbolic_relocations(self) -> list[Relocation]:
+        """The fields against symbols (what a final image resolves); section offsets are final as emitted."""
+        return [r for r in self.relocations if r.kind in SYMBOLIC]
+
 
 @dataclass
 class DwarfSections:
@@ -120,8 +128,8 @@ class DwarfSections:
         out: dict[str, bytes] = {}
         for section in self:
             data = bytearray(section.data)
-            apply_relocations(data, section.name, section.relocations, symbol_addresses, section_addresses or {},
-                              self.encoding.byteorder)
+            apply_relocations(data, section.name, section.symbolic_relocations(), symbol_addresses,
+                              section_addresses or {}, self.encoding.byteorder)
             out[section.name] = bytes(data)
         return out
 
@@ -159,3 +167,23 @@ def _symbol(symbol_addresses: Mapping[str, int], r: Relocation, section_name: st
         return symbol_addresses[r.target]
     except KeyError:
         raise RelocationError(f"{section_name}+{r.offset:#x}: relocation against unknown symbol {r.target!r}") from None
+
+
+def check_relocations(name: str, size: int, relocations: list[Relocation], sections: set[str] | None = None) -> None:
+    """Every relocated field lies inside its section and has a width a container can relocate (1, 2, 4, 8 bytes);
+    with ``sections`` (the names a container writes), every section offset or reference points into one of them.
+    One pass over the relocations, with no per-field allocation: images carry one per address in their DWARF."""
+    symbolic = SYMBOLIC
+    for r in relocations:
+        offset, width = r.offset, r.size
+        if width not in FIELD_SIZES:
+            raise RelocationError(f"{name}+{offset:#x}: relocated field of {width!r} bytes (1, 2, 4 or 8)")
+        if not 0 <= offset <= size - width:
+            raise RelocationError(f"{name}+{offset:#x}: {width}-byte relocation against {r.target!r} lies outside "
+                                  f"the section (size {size:#x})")
+        if sections is not None and r.target not in sections and r.kind not in symbolic:
+            raise RelocationError(f"{name}+{offset:#x}: {r.kind.value} reference into section {r.target!r}, "
+                                  f"which is not written")
+
+
+FIELD_SIZES = frozenset((1, 2, 4, 8))

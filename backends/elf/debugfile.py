@@ -24,9 +24,9 @@ from elftools.elf.sections import SymbolTableSection
 from dwarfkit.arch import check_frame_section
 from dwarfkit.encoding import align_up
 from dwarfkit.errors import ContainerError
-from dwarfkit.image import check_final_addresses, check_relocations
+from dwarfkit.image import check_final_addresses
 from dwarfkit.output import write_atomically
-from dwarfkit.sections import SYMBOLIC, DwarfSections
+from dwarfkit.sections import DwarfSections
 
 from .contents import EH_FRAME, debug_section
 from .elffile import SHDR, ElfHeader, ElfSection, serialize
@@ -93,10 +93,10 @@ def final_sections(dwarf: DwarfSections, machine: ElfMachine, symbol_addresses: 
     large library's symbol table takes a while); ``spans`` (name, address, size) are the allocated sections that
     every DWARF address must lie in."""
     for s in dwarf:
-        check_relocations(s.name, len(s.data), s.relocations, set(dwarf.sections))
+        s.check_relocations(set(dwarf.sections))
         if s.name == ".debug_frame":
             check_frame_section(machine.arch, s.name, bytes(s.data), dwarf.encoding.byteorder)
-    if not any(r.kind in SYMBOLIC for s in dwarf for r in s.relocations):
+    if not any(s.symbolic_relocations() for s in dwarf):
         return {s.name: bytes(s.data) for s in dwarf}
     addresses = symbol_addresses()
     check_final_addresses(dwarf, addresses, spans, where)

@@ -33,7 +33,6 @@ from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
 from dwarfkit.errors import ContainerError
-from dwarfkit.image import check_relocations
 from dwarfkit.output import write_atomically
 from dwarfkit.sections import SYMBOLIC, DwarfSections, RelocKind
 
@@ -161,8 +160,8 @@ def _linked_addresses(elf: InputElf, dwarf: DwarfSections) -> dict[str, int]:
         if s.flags & SH_FLAGS.SHF_ALLOC:
             addresses.setdefault(s.name, s.addr)
     for section in dwarf:
-        for r in section.relocations:
-            if r.kind in SYMBOLIC and r.target not in addresses:
+        for r in section.symbolic_relocations():
+            if r.target not in addresses:
                 raise ContainerError(f"{section.name}+{r.offset:#x}: {r.kind.value} relocation against unknown "
                                      f"symbol {r.target!r}: {elf.path} has no symbol or section of that name")
     return addresses
@@ -224,7 +223,7 @@ class _Rewriter:
             data = linked_dwarf(self.elf, dwarf) if dwarf.sections else {}
         else:
             for s in dwarf:
-                check_relocations(s.name, len(s.data), s.relocations, set(dwarf.sections))
+                s.check_relocations(set(dwarf.sections))
             data = {s.name: cleared(bytes(s.data), s.relocations) for s in dwarf}
         return [(debug_section(s.name, data[s.name], compress=self.compress, alignment=s.alignment), s.name)
                 for s in dwarf]

@@ -30,7 +30,6 @@ writer whose state had other fields is refused (and the journal replayed): new f
 from __future__ import annotations
 
 import dataclasses
-import gc
 import hashlib
 import json
 import struct
@@ -38,7 +37,6 @@ import sys
 import types
 import typing
 from array import array
-from contextlib import contextmanager
 from functools import partial
 from itertools import chain
 from operator import attrgetter, gt, itemgetter
@@ -46,6 +44,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from ..errors import ContainerError
+from ..gcpause import paused_gc
 from ..output import write_atomically
 from . import model, space, writer
 from .fragments import ARANGES_HEAD, ENTRY
@@ -89,7 +88,7 @@ def digest(data: bytes | bytearray) -> str:
 def save(path: Path, dwarf: IncrementalDwarf, done: int) -> None:
     """The writer's state after ``done`` journalled operations, tied to the checkpoint and journal now on disk."""
     blobs = _Blobs()
-    with _no_gc():
+    with paused_gc():
         state = {name: _encode([value], blobs) for name, value in sorted(vars(dwarf).items())
                  if name not in NOT_STATE}
     header = {"checkpoint": digest(state_path(path).read_bytes()), "journal": digest(journal_path(path).read_bytes()),
@@ -181,7 +180,7 @@ def load(path: Path, unit: model.UnitInfo, checkpoint: str, journal: str, done: 
             raise _Malformed("it belongs to another checkpoint (another file, or one written since)")
         if header.get("journal") != journal or header.get("done") != done:
             raise _Malformed("it is stale: the journal has changed since it was written")
-        with _no_gc():
+        with paused_gc():
             dwarf = _restore(header, blobs, unit)
         rooms = {name: room for name, (room, _) in header["sections"].items()}
         if any(type(room) is not int or room < 0 for room in rooms.values()):
@@ -477,14 +476,3 @@ def _check_strings(dwarf: IncrementalDwarf) -> None:
         encoded = text.encode() + b"\0"
         if not 0 <= offset <= end - len(encoded) or data[offset:offset + len(encoded)] != encoded:
             raise _Malformed(f"{STR} does not hold {text!r} at offset {offset:#x}")
-
-@contextmanager
-def _no_gc() -> Iterator[None]:
-    """Making or walking a million small objects: the cyclic collector would rescan them all, and finds nothing."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()

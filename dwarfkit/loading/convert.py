@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from ..errors import ContainerError, DescriptionError
+from ..gcpause import paused_gc
 from ..info.unit import CompileUnit, Unit
 from ..program import DwarfBuilder
 from ..reader.units import DwarfContext
@@ -47,13 +48,14 @@ def convert(src: str | os.PathLike[str], out: str | os.PathLike[str], options: C
         raise ContainerError(f"{out}: the output must not be the input")
     load_options = LoadOptions(options.version, options.offset_size, options.indexed, options.keep_forms,
                                options.arch, options.max_section_size, options.progress)
-    dw = load(src, load_options)
-    _check_address_size(dw)
-    select_units(dw, options.only_units, options.drop_units)
-    for old, new in options.prefix_map:
-        map_prefix(dw, old, new)
-    sections = dw.emit()
-    write(src, out, sections, options)
+    with paused_gc():
+        dw = load(src, load_options)
+        _check_address_size(dw)
+        select_units(dw, options.only_units, options.drop_units)
+        for old, new in options.prefix_map:
+            map_prefix(dw, old, new)
+        sections = dw.emit()
+        write(src, out, sections, options)
     return dw
 
 

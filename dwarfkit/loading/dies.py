@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..errors import ReadError
+from ..gcpause import paused_gc
 from ..info.die import Die
 from ..info.unit import CompileUnit, TypeUnit, Unit
 from ..line import LineProgram
@@ -65,8 +66,9 @@ def load(path: str | os.PathLike[str], options: LoadOptions | None = None, **kwa
         options = LoadOptions(**kwargs)
     elif kwargs:
         raise TypeError("give either LoadOptions or its fields as keywords, not both")
-    df = open_debug_file(Path(path), options.arch, options.max_section_size)
-    return FileLoader(df, options).run()
+    with paused_gc():
+        df = open_debug_file(Path(path), options.arch, options.max_section_size)
+        return FileLoader(df, options).run()
 
 
 class FileLoader(LoadState):
