@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from typing import Callable, Sequence
+from typing import Callable, NoReturn, Sequence
 
 from . import __version__
 from .errors import DwarfkitError
@@ -52,5 +53,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def run() -> NoReturn:
+    """The command-line entry point: :func:`main`, then an exit that skips freeing the interpreter's objects.
+
+    After a load or convert of a large library the process holds millions of small objects; freeing them one by one
+    takes seconds and achieves nothing at exit (LLVM's tools skip it for the same reason). Output is flushed first,
+    and every file dwarfkit writes is complete (written atomically) before ``main`` returns."""
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        pass
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()

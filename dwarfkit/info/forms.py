@@ -18,6 +18,7 @@ from .. import names
 from ..address import Address
 from ..errors import DescriptionError, LayoutError
 from ..expr import DieOperand, Expr
+from ..tables.lists import LocationViews, RangeList
 from . import classes
 from .die import Die, DW_UT_type, Pinned
 
@@ -420,8 +421,6 @@ def _block(die: Die, at: int, value: tuple[bytes, Sequence[Any]], pinned: int | 
 
 
 def _list(unit: "Unit", die: Die, at: int, value: Any, pinned: int | None, version: int) -> tuple[int, Any]:
-    from ..lists import LocationViews, RangeList
-
     tables = unit.tables
     if value.table is not tables.list_table(not isinstance(value, RangeList), version):
         raise die.error(at, "uses a range or location list of another program (or of another DWARF version)")

@@ -27,11 +27,14 @@ _RLE = {code: name for name, (code, _, _) in KINDS.items() if code is not None}
 _LLE = {code: name for name, (_, code, _) in KINDS.items() if code is not None}
 _INDEXED = {"base_addressx", "startx_endx", "startx_length"}
 MAX_ENTRIES = 1 << 20
+_NO_SHARING: dict[bytes, Any] = {}
 
 
 class ListLoader:
-    def __init__(self, loader: LoadState, dw: DwarfBuilder) -> None:
+    def __init__(self, loader: LoadState, dw: DwarfBuilder, shared_exprs: dict[bytes, Any]) -> None:
         self.loader = loader
+        # The value loader's expressions by their bytes (those with no relocation, DIE operand or renamed op).
+        self.shared_exprs = shared_exprs
         self.ctx = loader.ctx
         self.dw = dw
         self.relocations = loader.df.relocations
@@ -119,6 +122,8 @@ class ListLoader:
                  source: Die) -> list[ListEntry]:
         kinds = _LLE if locations else _RLE
         out: list[ListEntry] = []
+        shared = self.shared_exprs if section not in self.relocations and \
+            id(unit) not in self.loader.renames else _NO_SHARING
         while len(out) < MAX_ENTRIES:
             code = data[off]
             off += 1
@@ -142,8 +147,13 @@ class ListLoader:
                 operands, off = self._operands(unit, data, section, off, kind)
             expr = None
             if locations and kind not in NO_EXPRESSION:
-                n, off = uleb(data, off)
-                expr = self._expr(unit, data, section, off, n, source)
+                n = data[off]
+                off += 1
+                if n & 0x80:
+                    n, off = uleb(data, off - 1)
+                expr = shared.get(data[off:off + n])
+                if expr is None:
+                    expr = self._expr(unit, data, section, off, n, source)
                 off += n
             out.append(ListEntry(kind, locations, tuple(operands), expr))   # decoded: the kinds' operand types
         raise DescriptionError(f".{section}: list has more than {MAX_ENTRIES} entries")

@@ -63,9 +63,9 @@ class ValueLoader:
         self.dw = dw
         self.enc = dw.encoding
         self.relocations = loader.df.relocations
-        self.lists = ListLoader(loader, dw)
         self._blocks: dict[bytes, Any] = {}
         self._exprs: dict[bytes, Expr] = {}
+        self.lists = ListLoader(loader, dw, self._exprs)
 
     def keeps(self, unit: ReadUnit, model: Unit) -> bool:
         """Whether ``unit``'s forms are kept: its model unit has its encoding, and keeping was not declined."""
