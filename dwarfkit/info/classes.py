@@ -15,6 +15,7 @@ from typing import Any
 from .. import names
 from ..address import Address
 from ..expr import Expr
+from ..tables.lists import LocationList, RangeList
 from .die import Die, Pinned
 
 ADDRESS, BLOCK, CONSTANT, EXPRLOC, FLAG, REFERENCE, STRING, RNGLIST, LOCLIST, POINTER = (1 << i for i in range(10))
@@ -120,7 +121,6 @@ def value_class(at: int, value: Any) -> int | None:
         value = value.value
     kind = _KIND_CLASS.get(type(value))
     if kind is None:
-        from ..lists import LocationList, RangeList
         if isinstance(value, RangeList) or (isinstance(value, (list, tuple)) and at == _A["ranges"]):
             return RNGLIST
         if isinstance(value, LocationList):

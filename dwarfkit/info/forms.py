@@ -18,7 +18,7 @@ from .. import names
 from ..address import Address
 from ..errors import DescriptionError, LayoutError
 from ..expr import DieOperand, Expr
-from ..tables.lists import LocationViews, RangeList
+from ..tables.lists import LocationList, LocationViews, RangeList
 from . import classes
 from .die import Die, DW_UT_type, Pinned
 
@@ -155,8 +155,6 @@ def choose(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, Any]:
 
 
 def _choose_general(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, Any]:
-    from ..lists import LocationList, RangeList
-
     tables = unit.tables
     version = unit.encoding.version
     pinned: int | None = None

@@ -90,7 +90,7 @@ class FileLoader(LoadState):
             self.report("decoding units", n + 1, len(units))
         for unit, model in loaded:
             if unit.type_offset is not None:
-                target = self.dies.get((unit.section, unit.offset + unit.type_offset))
+                target = self.dies.get(unit.section, {}).get(unit.offset + unit.type_offset)
                 if target is None:
                     raise ReadError(f"{self.df.path}: .{unit.section}[0x{unit.offset:x}]: type_offset "
                                     f"0x{unit.type_offset:x} names no DIE of the unit")
@@ -173,10 +173,10 @@ class FileLoader(LoadState):
         tags = renamed.tags if renamed is not None else {}
         root = model.root
         root.tag = root_tag
-        dies = self.dies
         section = unit.section
+        dies = self.dies.setdefault(section, {})
         made: list[Die | None] = [root]
-        dies[(section, unit.offs[0])] = root
+        dies[unit.offs[0]] = root
         abbs, parents, offs = unit.abbs, unit.parents, unit.offs
         shell = model._shell
         for i in range(1, len(offs)):
@@ -189,7 +189,7 @@ class FileLoader(LoadState):
                 raise ReadError(f"{self.df.path}: .{section}[0x{offs[i]:x}]: a DIE after the unit's root ended")
             die = shell(parent, tags.get(ab.tag, ab.tag))
             made.append(die)
-            dies[(section, offs[i])] = die
+            dies[offs[i]] = die
         unit.index = None
         self.made[id(model)] = made   # by reader index, for pass two
         return model

@@ -18,8 +18,8 @@ class LoadState:
         self.df = df
         self.options = options
         self.ctx = DwarfContext(df)
-        self.dies: dict[tuple[str, int], Die] = {}
-        """(section, offset) -> the DIE made for it."""
+        self.dies: dict[str, dict[int, Die]] = {}
+        """section -> offset -> the DIE made for it."""
         self.type_units: dict[int, Unit] = {}
         self.made: dict[int, list[Die | None]] = {}
         """id(model unit) -> its DIEs by the reader's index (NULL entries None), until pass two is done."""

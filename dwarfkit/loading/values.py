@@ -79,19 +79,18 @@ class ValueLoader:
         info_relocs = self.relocations.get(unit.section)
         data = self.ctx.file.section(unit.section)
         # Kept forms in a linked file: the first DIE of each abbreviation takes the checked path (forms.choose), the
-        # others reuse its attribute list with values converted by form alone (see _plan).
+        # others a fill function compiled for its plan (see _plan, _compiled).
         plans: dict[int, Any] = {} if keep and not info_relocs else _NO_PLANS
+        env = self._environment(unit, model)
         renamed = self.loader.renames.get(id(unit))
-        for i, die in enumerate(made):
+        for i, (die, ab, values) in enumerate(zip(made, unit.abbs, unit.vals, strict=True)):
             if die is None:
                 continue
-            ab = unit.abbs[i]
-            values = unit.vals[i]
             assert ab is not None and values is not None
             plan = plans.get(ab.code, _UNPLANNED)
             if plan is not _UNPLANNED and plan is not None:
                 try:
-                    self._fast(unit, model, die, i, plan, values)
+                    plan[0](die, values, i, plan[1], env)
                 except DescriptionError as error:   # from a list or an expression: name the DIE it came from
                     raise ReadError(f"{self.loader.df.path}: .{unit.section}[0x{unit.offs[i]:x}]: {error}") from None
                 continue
@@ -117,6 +116,24 @@ class ValueLoader:
                 plans[ab.code] = self._plan(ab, die)
         del self.loader.made[id(model)]
 
+    def _environment(self, unit: ReadUnit, model: Unit) -> tuple:
+        """What a compiled fill function (:func:`_compiled`) needs of the unit, in the order it unpacks it."""
+        dies = self.loader.dies
+
+        def bad_reference(i: int, at: int, section: str, offset: int) -> None:
+            raise self._error(unit, i, at, DescriptionError(f"refers to .{section}[0x{offset:x}], where no DIE "
+                                                            f"starts"))
+
+        def attribute_list(die: Die, i: int, at: int, form: int, raw: int) -> Any:
+            return self.lists.attribute_list(unit, model, i, at, form, raw)
+
+        def block(die: Die, i: int, at: int, form: int, raw: bytes) -> Any:
+            return self._block(unit, model, die, i, at, form, raw)
+
+        return (unit.offset, dies.setdefault(unit.section, {}).get, dies.setdefault("debug_info", {}).get,
+                unit.section, self.ctx.str, self.ctx.line_str, bad_reference, attribute_list, block, model,
+                unit.version)
+
     def _error(self, unit: ReadUnit, i: int, at: int, error: Exception) -> ReadError:
         return ReadError(f"{self.loader.df.path}: .{unit.section}[0x{unit.offs[i]:x}]: {names.attribute_name(at)}: "
                          f"{error}")
@@ -139,51 +156,7 @@ class ValueLoader:
                 kind = _NAME_STRP if form == F["strp"] else _NAME_LINE_STRP if form == F["line_strp"] else \
                     _NAME_STRING if kind == _STRING else kind
             steps.append((n, kind, at, form))
-        return die.specs, steps, [(n, at, form) for n, kind, at, form in steps if kind == _LIST]
-
-    def _fast(self, unit: ReadUnit, model: Unit, die: Die, i: int, plan: Any, raw: tuple) -> None:
-        specs, steps, list_steps = plan
-        # Lists first: a location list takes its GCC view pairs before anything places it in its section.
-        lists = {n: self.lists.attribute_list(unit, model, i, at, form, raw[n]) for n, at, form in list_steps}
-        values: list[Any] = []
-        dies = self.loader.dies
-        section, base = unit.section, unit.offset
-        version = unit.version
-        for n, kind, at, form in steps:
-            value = raw[n]
-            if kind == _RAW:
-                values.append(value)
-            elif kind == _REF:
-                target = dies.get((section, base + value))
-                if target is None:
-                    raise self._error(unit, i, at, DescriptionError(
-                        f"refers to .{section}[0x{base + value:x}], where no DIE starts"))
-                values.append(target)
-            elif kind == _EXPR:
-                values.append(self._block(unit, model, die, i, at, form, value))
-            elif kind == _NONE:
-                values.append(None)
-            elif kind == _FLAG:
-                values.append(int(value))
-            elif kind == _LIST:
-                values.append(F_list(model, die, at, lists[n], form, version)[1])
-            elif kind == _REF_ADDR:
-                target = dies.get(("debug_info", value))
-                if target is None:
-                    raise self._error(unit, i, at, DescriptionError(
-                        f"refers to .debug_info[0x{value:x}], where no DIE starts"))
-                values.append(target)
-            elif kind == _STRING:
-                values.append(bytes(value) + b"\0")
-            elif kind == _NAME_STRING:
-                die.name = bytes(value).decode("utf-8", "surrogateescape")
-                values.append(bytes(value) + b"\0")
-            else:   # a name by offset
-                table = self.ctx.str if kind == _NAME_STRP else self.ctx.line_str
-                die.name = cstring(table, value)
-                values.append(value)
-        die.specs = specs
-        die.values = values
+        return _compiled(tuple(steps)), die.specs
 
     def _block(self, unit: ReadUnit, model: Unit, die: Die, i: int, at: int, form: int, raw: bytes) -> Any:
         """The stored value of an expression, shared by every DIE with the same bytes when it refers to no DIE."""
@@ -276,7 +249,7 @@ class ValueLoader:
         return self.address("debug_addr", base + index * unit.address_size, value)
 
     def die_at(self, section: str, offset: int, source: Die) -> Die:
-        target = self.loader.dies.get((section, offset))
+        target = self.loader.dies.get(section, {}).get(offset)
         if target is None:
             raise DescriptionError(f"refers to .{section}[0x{offset:x}], where no DIE starts")
         return target
@@ -353,3 +326,56 @@ class ValueLoader:
 
 def _pin(value: Any, form: int | None) -> Any:
     return value if form is None else Pinned(value, form)
+
+
+_COMPILED: dict[tuple, Any] = {}
+_FILL_GLOBALS = {"F_list": F_list, "cstring": cstring, "bytes": bytes, "int": int}
+
+
+def _compiled(steps: tuple[tuple[int, int, int, int], ...]) -> Any:
+    """``fill(die, raw, i, specs, env)`` for DIEs of one plan: straight-line code per attribute, shared by every unit
+    whose plan has the same steps (``env`` is :meth:`ValueLoader._environment`). Lists are made first: a location
+    list takes its GCC view pairs before anything places it in its section."""
+    fill = _COMPILED.get(steps)
+    if fill is not None:
+        return fill
+    body = ["    (base, refs, info_refs, section, strtab, line_strtab, bad_reference, attribute_list, block, model,",
+            "     version) = env"]
+    for n, kind, at, form in steps:
+        if kind == _LIST:
+            body.append(f"    v{n} = attribute_list(die, i, {at}, {form}, raw[{n}])")
+    values = []
+    for n, kind, at, form in steps:
+        v = f"raw[{n}]"
+        if kind == _RAW:
+            values.append(v)
+            continue
+        if kind == _REF:
+            body += [f"    v{n} = refs(base + {v})", f"    if v{n} is None:",
+                     f"        bad_reference(i, {at}, section, base + {v})"]
+        elif kind == _REF_ADDR:
+            body += [f"    v{n} = info_refs({v})", f"    if v{n} is None:",
+                     f"        bad_reference(i, {at}, 'debug_info', {v})"]
+        elif kind == _EXPR:
+            body.append(f"    v{n} = block(die, i, {at}, {form}, {v})")
+        elif kind == _NONE:
+            body.append(f"    v{n} = None")
+        elif kind == _FLAG:
+            body.append(f"    v{n} = int({v})")
+        elif kind == _LIST:
+            body.append(f"    v{n} = F_list(model, die, {at}, v{n}, {form}, version)[1]")
+        elif kind == _STRING:
+            body.append(f"    v{n} = bytes({v}) + b'\\0'")
+        elif kind == _NAME_STRING:
+            body += [f"    v{n} = bytes({v})", f"    die.name = v{n}.decode('utf-8', 'surrogateescape')",
+                     f"    v{n} += b'\\0'"]
+        else:   # a name by offset
+            table = "strtab" if kind == _NAME_STRP else "line_strtab"
+            body += [f"    v{n} = {v}", f"    die.name = cstring({table}, v{n})"]
+        values.append(f"v{n}")
+    body += ["    die.specs = specs", f"    die.values = [{', '.join(values)}]"]
+    source = "def fill(die, raw, i, specs, env):\n" + "\n".join(body) + "\n"
+    namespace = dict(_FILL_GLOBALS)
+    exec(compile(source, f"<fill {steps}>", "exec"), namespace)
+    fill = _COMPILED[steps] = namespace["fill"]
+    return fill
