@@ -41,6 +41,8 @@ class ListLoader:
         self.made: dict[tuple[str, int], Any] = {}
         self.views: dict[tuple[str, int], Any] = {}
         self.expression: Callable[..., Any] = loader_expression(loader, dw)
+        self._last_location: tuple[Any, int, Any, int | None] = (None, -1, None, None)
+        """(model unit, DIE index, list, its offset) of the last DW_AT_location list made."""
 
     def attribute_list(self, unit: ReadUnit, model: Unit, i: int, at: int, form: int, raw: int) -> Any:
         """The list an attribute names (GCC's ``DW_AT_GNU_locviews``: the view pairs of the DIE's location list)."""
@@ -48,16 +50,16 @@ class ListLoader:
         locations = at != AT_ranges and at != AT_start_scope
         section = ("debug_loclists" if locations else "debug_rnglists") if v5 else ("debug_loc" if locations
                                                                                    else "debug_ranges")
-        source = self.loader.made[id(model)][i]
-        assert source is not None
         if at == AT_GNU_locviews:
-            return self.location_views(unit, model, i, section, raw, source)
+            return self.location_views(unit, model, i, section, raw)
         offset = list_offset(self.ctx, unit, form, raw) if v5 else raw
         if offset is None:
             raise DescriptionError(f"list index {raw} is past the unit's offset table")
         key = (section, offset)
         made = self.made.get(key)
         if made is None:
+            source = self.loader.made[id(model)][i]
+            assert source is not None
             entries = self.read(unit, model, section, offset, locations, source)
             version = model.encoding.version
             table = self.dw.tables.list_table(locations, version)
@@ -68,27 +70,31 @@ class ListLoader:
                                                   model.indexed))
                 made.read_count = _located(entries)   # type: ignore[attr-defined]
             self.made[key] = made
+        if at == AT_location:
+            self._last_location = (model, i, made, offset)
         return made
 
-    def location_views(self, unit: ReadUnit, model: Unit, i: int, section: str, views_at: int, source: Die) -> Any:
+    def location_views(self, unit: ReadUnit, model: Unit, i: int, section: str, views_at: int) -> Any:
         """GCC's view pairs: ULEB128 pairs from ``views_at`` up to the DIE's location list, one per entry."""
         if (section, views_at) in self.views:
             return self.views[(section, views_at)]
-        found = unit.attr_form(i, AT_location)
-        if found is None:
-            raise DescriptionError("DW_AT_GNU_locviews without a DW_AT_location list")
-        loc = self.attribute_list(unit, model, i, AT_location, found[0], found[1])
+        last = self._last_location
+        if last[0] is model and last[1] == i:   # GCC writes DW_AT_location first: its list was just made
+            loc, end = last[2], last[3]
+        else:
+            found = unit.attr_form(i, AT_location)
+            if found is None:
+                raise DescriptionError("DW_AT_GNU_locviews without a DW_AT_location list")
+            loc = self.attribute_list(unit, model, i, AT_location, found[0], found[1])
+            end = list_offset(self.ctx, unit, found[0], found[1]) if unit.version >= 5 else found[1]
         if not isinstance(loc, LocationList) or not loc.explicit or \
                 getattr(loc, "read_count", None) not in (None, _located(loc.entries)):
             return None   # a conversion that could not keep every entry drops the views
         data = self.ctx.file.section(section)
-        end = list_offset(self.ctx, unit, found[0], found[1]) if unit.version >= 5 else found[1]
-        pairs = []
-        off = views_at
-        while off < (end or 0):
-            begin, off = uleb(data, off)
-            finish, off = uleb(data, off)
-            pairs.append((begin, finish))
+        try:
+            pairs = _view_pairs(data, views_at, end or 0)
+        except IndexError:
+            raise DescriptionError(f"view pairs at .{section}[0x{views_at:x}] are truncated") from None
         made = self.views[(section, views_at)] = loc.views_as_read(pairs)
         return made
 
@@ -132,7 +138,7 @@ class ListLoader:
             kind = kinds.get(code)
             if kind is None:
                 raise DescriptionError(f".{section}[0x{off - 1:x}]: unknown list entry kind 0x{code:x}")
-            operands: list[Any]
+            operands: Any
             if kind == "offset_pair":   # the common entry: two ULEB128 offsets (inline: most of a list's time)
                 begin = data[off]
                 off += 1
@@ -142,7 +148,7 @@ class ListLoader:
                 off += 1
                 if end & 0x80:
                     end, off = uleb(data, off - 1)
-                operands = [begin, end]
+                operands = (begin, end)
             else:
                 operands, off = self._operands(unit, data, section, off, kind)
             expr = None
@@ -155,10 +161,10 @@ class ListLoader:
                 if expr is None:
                     expr = self._expr(unit, data, section, off, n, source)
                 off += n
-            out.append(ListEntry(kind, locations, tuple(operands), expr))   # decoded: the kinds' operand types
+            out.append(ListEntry(kind, locations, operands, expr))   # decoded: the kinds' operand types
         raise DescriptionError(f".{section}: list has more than {MAX_ENTRIES} entries")
 
-    def _operands(self, unit: ReadUnit, data: bytes, section: str, off: int, kind: str) -> tuple[list[Any], int]:
+    def _operands(self, unit: ReadUnit, data: bytes, section: str, off: int, kind: str) -> tuple[tuple, int]:
         """The operands of an entry of ``kind`` at ``off``, and the offset after them."""
         order, size = self.ctx.order, unit.address_size
         operands: list[Any] = []
@@ -171,7 +177,7 @@ class ListLoader:
             else:
                 value, off = uleb(data, off)
                 operands.append(self._indexed(unit, value) if shape == "a" else value)
-        return operands, off
+        return tuple(operands), off
 
     def _read_v4(self, unit: ReadUnit, data: bytes, section: str, off: int, locations: bool,
                  source: Die) -> list[ListEntry]:
@@ -222,3 +228,19 @@ def loader_expression(loader: LoadState, dw: DwarfBuilder) -> Callable[..., Any]
 def _located(entries: list[ListEntry]) -> int:
     """How many entries of a list carry a location (GCC's view pairs count those)."""
     return sum(1 for e in entries if e.expr is not None and e.kind not in NO_EXPRESSION)
+
+
+def _view_pairs(data: bytes, off: int, end: int) -> list[tuple[int, int]]:
+    """ULEB128 pairs from ``off`` up to ``end`` (one-byte numbers, the common case, decoded inline)."""
+    pairs = []
+    while off < end:
+        begin = data[off]
+        off += 1
+        if begin & 0x80:
+            begin, off = uleb(data, off - 1)
+        finish = data[off]
+        off += 1
+        if finish & 0x80:
+            finish, off = uleb(data, off - 1)
+        pairs.append((begin, finish))
+    return pairs
