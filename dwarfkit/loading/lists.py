@@ -87,8 +87,10 @@ class ListLoader:
                 raise DescriptionError("DW_AT_GNU_locviews without a DW_AT_location list")
             loc = self.attribute_list(unit, model, i, AT_location, found[0], found[1])
             end = list_offset(self.ctx, unit, found[0], found[1]) if unit.version >= 5 else found[1]
-        if not isinstance(loc, LocationList) or not loc.explicit or \
-                getattr(loc, "read_count", None) not in (None, _located(loc.entries)):
+        if not isinstance(loc, LocationList) or not loc.explicit:
+            return None
+        read_count = getattr(loc, "read_count", None)
+        if read_count is not None and read_count != _located(loc.entries):
             return None   # a conversion that could not keep every entry drops the views
         data = self.ctx.file.section(section)
         try:

@@ -8,6 +8,7 @@ attributes the writer sets itself (``stmt_list``, the DWARF 5 bases, ``sibling``
 """
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from .. import names
@@ -124,12 +125,9 @@ class ValueLoader:
             raise self._error(unit, i, at, DescriptionError(f"refers to .{section}[0x{offset:x}], where no DIE "
                                                             f"starts"))
 
-        def attribute_list(die: Die, i: int, at: int, form: int, raw: int) -> Any:
-            return self.lists.attribute_list(unit, model, i, at, form, raw)
-
-        def block(die: Die, i: int, at: int, form: int, raw: bytes) -> Any:
-            return self._block(unit, model, die, i, at, form, raw)
-
+        # partial: called once per list or expression attribute, a C call where a closure is a Python frame
+        attribute_list = partial(self.lists.attribute_list, unit, model)
+        block = partial(self._block, unit, model)
         return (unit.offset, dies.setdefault(unit.section, {}).get, dies.setdefault("debug_info", {}).get,
                 unit.section, self.ctx.str, self.ctx.line_str, bad_reference, attribute_list, block, model,
                 unit.version)
@@ -343,7 +341,7 @@ def _compiled(steps: tuple[tuple[int, int, int, int], ...]) -> Any:
             "     version) = env"]
     for n, kind, at, form in steps:
         if kind == _LIST:
-            body.append(f"    v{n} = attribute_list(die, i, {at}, {form}, raw[{n}])")
+            body.append(f"    v{n} = attribute_list(i, {at}, {form}, raw[{n}])")
     values = []
     for n, kind, at, form in steps:
         v = f"raw[{n}]"

@@ -42,11 +42,14 @@ DW_LLE_end_of_list, DW_LLE_startx_length, DW_LLE_start_length = 0x00, 0x03, 0x08
 
 
 class _List:
-    def __init__(self, table: "ListTable", entries: list[Any], explicit: bool = False) -> None:
+    def __init__(self, table: "ListTable", entries: list[Any], explicit: bool = False,
+                 uses_addresses: bool | None = None) -> None:
         self.table = table
         self.entries = entries
         self.explicit = explicit   # entries are ListEntry objects, written as given
-        self.uses_addresses = explicit and any(e.kind in INDEXED_KINDS for e in entries)
+        if uses_addresses is None:
+            uses_addresses = explicit and not INDEXED_KINDS.isdisjoint([e.kind for e in entries])
+        self.uses_addresses = uses_addresses
         self.views: list[tuple[int, int]] | None = None
         self._views_offset: int | None = None
         self._offset: int | None = None
@@ -123,7 +126,7 @@ class LocationViews(LocationList):
     """The view pairs of a :class:`LocationList` (``DW_AT_GNU_locviews``): placed with the list, right before it."""
 
     def __init__(self, of: LocationList) -> None:
-        super().__init__(of.table, [])
+        super().__init__(of.table, [], uses_addresses=False)
         self.of = of
 
     def place(self) -> int:
@@ -209,9 +212,10 @@ class ListTable:
     def make_as_read(self, entries: list[ListEntry]) -> _List:
         """A list of entries decoded from a file of this version (``dwarfkit.load``): already the right kinds and
         operand types, so not checked again entry by entry (the writer's checks run when the list is encoded)."""
-        if any(e.kind in INDEXED_KINDS for e in entries) and self.address_table is None:
+        indexed = not INDEXED_KINDS.isdisjoint([e.kind for e in entries])
+        if indexed and self.address_table is None:
             raise DescriptionError(f"{self.name}: entries by address index need the program's .debug_addr")
-        made = (LocationList if self.locations else RangeList)(self, entries, explicit=True)
+        made = (LocationList if self.locations else RangeList)(self, entries, explicit=True, uses_addresses=indexed)
         made.as_read = True
         return made
 
