@@ -252,8 +252,7 @@ class Unit(TypeHelpers):
         die.unit = self
         die.parent = parent
         die.tag = tag
-        die.specs = ()
-        die.values = []
+        die.specs = die.values = ()   # type: ignore[assignment]  # set when filled (no list per DIE made twice)
         die.children = die.offset = die.name = None
         if parent is not None:
             if parent.children is None:
@@ -266,7 +265,7 @@ class Unit(TypeHelpers):
         """Sets ``attributes`` (``(DW_AT code, value)`` in order, values as for :meth:`Die.set`) on a DIE, choosing
         and checking each form as ``set`` does, and interning the attribute list once."""
         specs = list(die.specs)
-        values = die.values
+        values = die.values = list(die.values)   # a shell's values are an empty tuple
         for at, value in attributes:
             die.specs = specs   # type: ignore[assignment]  # choose() may read the attributes set so far
             form, stored = F.choose(self, die, at, value)

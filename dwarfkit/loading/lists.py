@@ -68,7 +68,7 @@ class ListLoader:
             else:   # entry for entry in the new version's kinds (empty ranges too: some consumers use them)
                 made = table.make(convert_entries(entries, model.root.get("low_pc"), locations, version,
                                                   model.indexed))
-                made.read_count = _located(entries)   # type: ignore[attr-defined]
+                made.read_count = _located(entries)
             self.made[key] = made
         if at == AT_location:
             self._last_location = (model, i, made, offset)
@@ -89,7 +89,7 @@ class ListLoader:
             end = list_offset(self.ctx, unit, found[0], found[1]) if unit.version >= 5 else found[1]
         if not isinstance(loc, LocationList) or not loc.explicit:
             return None
-        read_count = getattr(loc, "read_count", None)
+        read_count = loc.read_count
         if read_count is not None and read_count != _located(loc.entries):
             return None   # a conversion that could not keep every entry drops the views
         data = self.ctx.file.section(section)
@@ -144,12 +144,20 @@ class ListLoader:
             if kind == "offset_pair":   # the common entry: two ULEB128 offsets (inline: most of a list's time)
                 begin = data[off]
                 off += 1
-                if begin & 0x80:
-                    begin, off = uleb(data, off - 1)
+                if begin & 0x80:   # two bytes inline (most offsets within a function), longer ones by uleb
+                    if data[off] & 0x80:
+                        begin, off = uleb(data, off - 1)
+                    else:
+                        begin = begin & 0x7F | data[off] << 7
+                        off += 1
                 end = data[off]
                 off += 1
                 if end & 0x80:
-                    end, off = uleb(data, off - 1)
+                    if data[off] & 0x80:
+                        end, off = uleb(data, off - 1)
+                    else:
+                        end = end & 0x7F | data[off] << 7
+                        off += 1
                 operands = (begin, end)
             else:
                 operands, off = self._operands(unit, data, section, off, kind)

@@ -42,6 +42,10 @@ DW_LLE_end_of_list, DW_LLE_startx_length, DW_LLE_start_length = 0x00, 0x03, 0x08
 
 
 class _List:
+    # Slots: a loaded library has a hundred thousand lists or more.
+    __slots__ = ("table", "entries", "explicit", "uses_addresses", "views", "_views_offset", "_offset", "_index",
+                 "as_read", "read_count")
+
     def __init__(self, table: "ListTable", entries: list[Any], explicit: bool = False,
                  uses_addresses: bool | None = None) -> None:
         self.table = table
@@ -55,6 +59,7 @@ class _List:
         self._offset: int | None = None
         self._index: int | None = None
         self.as_read = False   # decoded from a file (make_as_read): placed when first encoded
+        self.read_count: int | None = None   # a converted loaded list: how many located entries the file's had
 
     def place(self) -> int:
         """The offset of this list in its section, encoding it there on first use."""
@@ -83,9 +88,13 @@ class _List:
 class RangeList(_List):
     """Address ranges ``[(start, length), ...]`` for ``DW_AT_ranges``."""
 
+    __slots__ = ()
+
 
 class LocationList(_List):
     """Locations ``[(start, length, Expr), ...]`` for ``DW_AT_location`` and other location attributes."""
+
+    __slots__ = ()
 
     def views_as_read(self, views: list[tuple[int, int]]) -> "LocationViews":
         """:meth:`locviews` for pairs decoded from a file (``dwarfkit.load``): ULEB128 numbers, one per entry."""
@@ -124,6 +133,8 @@ class LocationList(_List):
 
 class LocationViews(LocationList):
     """The view pairs of a :class:`LocationList` (``DW_AT_GNU_locviews``): placed with the list, right before it."""
+
+    __slots__ = ("of",)
 
     def __init__(self, of: LocationList) -> None:
         super().__init__(of.table, [], uses_addresses=False)
