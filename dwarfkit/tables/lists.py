@@ -27,12 +27,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 from ..address import Address, as_address
-from ..encoding import Encoding, uleb128_padded
+from ..encoding import Encoding, uleb128, uleb128_padded
 from ..errors import DescriptionError, LayoutError
 from ..expr import DieOperand, Expr, TlsOffset
 from ..sections import Relocation, RelocKind, Section
 from ..writer import SectionWriter
-from .list_entries import INDEXED_KINDS, NO_EXPRESSION, ListEntry, check_entries
+from .list_entries import INDEXED_KINDS, KINDS, NO_EXPRESSION, ListEntry, check_entries
 
 if TYPE_CHECKING:
     from .addresses import AddressTable
@@ -169,6 +169,8 @@ class ListTable:
             self.name = ".debug_loclists" if v5 else ".debug_loc"
         else:
             self.name = ".debug_rnglists" if v5 else ".debug_ranges"
+        self._codes: dict[str, int] = {kind: code for kind, (rle, lle, _) in KINDS.items()
+                                       if (code := lle if locations else rle) is not None}
         self.direct = SectionWriter(self.name, self.encoding)     # lists used by offset
         self.indexed = SectionWriter(self.name, self.encoding)    # DWARF 5: bodies of lists used by index
         self.index_offsets: list[int] = []
@@ -244,24 +246,7 @@ class ListTable:
         """The entries exactly as the caller chose them (checked for this version by check_entries)."""
         asize = self.encoding.address_size
         if self.encoding.version >= 5:
-            table = self.address_table
-            for entry in lst.entries:
-                if entry.kind == "end_of_list":
-                    break
-                w.u8(entry.code)
-                indexed = entry.kind in INDEXED_KINDS
-                for operand in entry.operands:
-                    if isinstance(operand, Address):
-                        if indexed:
-                            assert table is not None
-                            w.uleb(table.index(operand))
-                        else:
-                            w.address(operand)
-                    else:
-                        w.uleb(operand)
-                if self.locations and entry.kind not in NO_EXPRESSION:
-                    self._expression(w, entry.expr, None)
-            w.u8(0)
+            self._encode_explicit_v5(w, lst)
             return
         for entry in lst.entries:
             if entry.kind == "end_of_list":
@@ -279,6 +264,53 @@ class ListTable:
                 self._expression(w, entry.expr, 2)
         w.uint(0, asize)
         w.uint(0, asize)
+
+    def _encode_explicit_v5(self, w: SectionWriter, lst: _List) -> None:
+        """DWARF 5 entries as chosen. Numbers and expressions go into one buffer per list (a loaded library has
+        hundreds of thousands of entries); an address or an expression with relocations is written through ``w``."""
+        table = self.address_table
+        codes = self._codes
+        locations = self.locations
+        encoding = self.encoding
+        buf = bytearray()
+        for entry in lst.entries:
+            kind = entry.kind
+            if kind == "end_of_list":
+                break
+            buf.append(codes[kind])
+            indexed = kind in INDEXED_KINDS
+            for operand in entry.operands:
+                if isinstance(operand, Address):
+                    if indexed:
+                        assert table is not None
+                        buf += uleb128(table.index(operand))
+                    else:
+                        w.raw(buf)
+                        buf.clear()
+                        w.address(operand)
+                elif 0 <= operand < 0x80:
+                    buf.append(operand)
+                else:
+                    buf += uleb128(operand)
+            if locations and kind not in NO_EXPRESSION:
+                expr = entry.expr
+                try:
+                    data, relocs = expr.encode(encoding) if isinstance(expr, Expr) else (b"", [None])
+                except DescriptionError as error:
+                    raise DescriptionError(f"{self.name}: {error}") from None
+                if not relocs:   # nothing to relocate or fill in later: straight into the buffer
+                    n = len(data)
+                    if n < 0x80:
+                        buf.append(n)
+                    else:
+                        buf += uleb128(n)
+                    buf += data
+                else:
+                    w.raw(buf)
+                    buf.clear()
+                    self._expression(w, expr, None)
+        buf.append(0)
+        w.raw(buf)
 
     def _header(self, w: SectionWriter, count: int) -> int:
         start = w.begin_length()
