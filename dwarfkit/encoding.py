@@ -61,6 +61,11 @@ def uleb128(value: int) -> bytes:
         raise ValueError(f"ULEB128 of negative value {value}")
     if value < 0x80:
         return bytes((value,))
+    # Two and three bytes without the loop: offsets and lengths of real files are mostly this size.
+    if value < 0x4000:
+        return bytes((value & 0x7F | 0x80, value >> 7))
+    if value < 0x200000:
+        return bytes((value & 0x7F | 0x80, value >> 7 & 0x7F | 0x80, value >> 14))
     out = bytearray()
     while True:
         byte = value & 0x7F
@@ -133,6 +138,12 @@ def decode_uleb128(data: bytes | bytearray | memoryview, pos: int) -> tuple[int,
     byte = data[pos]
     if byte < 0x80:
         return byte, pos + 1
+    second = data[pos + 1]   # two and three bytes without the loop (the common longer sizes)
+    if second < 0x80:
+        return byte & 0x7F | second << 7, pos + 2
+    third = data[pos + 2]
+    if third < 0x80:
+        return byte & 0x7F | (second & 0x7F) << 7 | third << 14, pos + 3
     start = pos
     result = byte & 0x7F
     shift = 7

@@ -237,9 +237,11 @@ class ListTable:
         if self.finished:
             raise LayoutError(f"{self.name}: a list was first used after the section was emitted")
         offset = self.direct.pos
+        buf = bytearray()
         for begin, end in views:
-            self.direct.uleb(begin)
-            self.direct.uleb(end)
+            buf += uleb128(begin)
+            buf += uleb128(end)
+        self.direct.raw(buf)
         return offset
 
     def _encode_explicit(self, w: SectionWriter, lst: _List) -> None:
