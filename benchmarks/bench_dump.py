@@ -54,13 +54,17 @@ def build_comparable(folder: Path) -> Path:
     return out
 
 
-def measure(argv: list[str]) -> tuple[float, float, float]:
-    """(wall seconds, peak RSS in MB, CPU seconds) of one command, its output thrown away. CPU time is the figure
-    to trust on a loaded machine; wall time is what the targets name."""
+def measure(argv: list[str], printed: list[str] | None = None) -> tuple[float, float, float]:
+    """(wall seconds, peak RSS in MB, CPU seconds) of one command, its output thrown away (or, given ``printed``,
+    its lines appended there). CPU time is the figure to trust on a loaded machine; wall time is what the targets
+    name."""
     start = time.perf_counter()
-    with open(os.devnull, "wb") as null:
-        proc = subprocess.Popen(argv, stdout=null, stderr=subprocess.DEVNULL, cwd=REPO)
+    with open(os.devnull, "wb") if printed is None else tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.DEVNULL, cwd=REPO)
         _pid, status, usage = os.wait4(proc.pid, 0)
+        if printed is not None:
+            out.seek(0)
+            printed.extend(out.read().decode().splitlines())
     wall = time.perf_counter() - start
     proc.returncode = os.waitstatus_to_exitcode(status)
     return wall, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime
