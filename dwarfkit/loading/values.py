@@ -67,6 +67,9 @@ class ValueLoader:
         self._blocks: dict[bytes, Any] = {}
         self._exprs: dict[bytes, Expr] = {}
         self.lists = ListLoader(loader, dw, self._exprs)
+        # Names by string offset, decoded once: DIEs share names (one str each, not one per DIE).
+        self._names = _Names(self.ctx.str)
+        self._line_names = _Names(self.ctx.line_str)
 
     def keeps(self, unit: ReadUnit, model: Unit) -> bool:
         """Whether ``unit``'s forms are kept: its model unit has its encoding, and keeping was not declined."""
@@ -129,7 +132,7 @@ class ValueLoader:
         attribute_list = partial(self.lists.attribute_list, unit, model)
         block = partial(self._block, unit, model)
         return (unit.offset, dies.setdefault(unit.section, {}).get, dies.setdefault("debug_info", {}).get,
-                unit.section, self.ctx.str, self.ctx.line_str, bad_reference, attribute_list, block, model,
+                unit.section, self._names, self._line_names, bad_reference, attribute_list, block, model,
                 unit.version)
 
     def _error(self, unit: ReadUnit, i: int, at: int, error: Exception) -> ReadError:
@@ -322,12 +325,24 @@ class ValueLoader:
         return out
 
 
+class _Names(dict[int, "str | None"]):
+    """The text at each offset of a string section, decoded on first use (None past its end)."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__()
+        self.data = data
+
+    def __missing__(self, offset: int) -> str | None:
+        text = self[offset] = cstring(self.data, offset)
+        return text
+
+
 def _pin(value: Any, form: int | None) -> Any:
     return value if form is None else Pinned(value, form)
 
 
 _COMPILED: dict[tuple, Any] = {}
-_FILL_GLOBALS = {"F_list": F_list, "cstring": cstring, "bytes": bytes, "int": int}
+_FILL_GLOBALS = {"F_list": F_list, "bytes": bytes, "int": int}
 
 
 def _compiled(steps: tuple[tuple[int, int, int, int], ...]) -> Any:
@@ -337,7 +352,7 @@ def _compiled(steps: tuple[tuple[int, int, int, int], ...]) -> Any:
     fill = _COMPILED.get(steps)
     if fill is not None:
         return fill
-    body = ["    (base, refs, info_refs, section, strtab, line_strtab, bad_reference, attribute_list, block, model,",
+    body = ["    (base, refs, info_refs, section, names, line_names, bad_reference, attribute_list, block, model,",
             "     version) = env"]
     for n, kind, at, form in steps:
         if kind == _LIST:
@@ -368,8 +383,8 @@ def _compiled(steps: tuple[tuple[int, int, int, int], ...]) -> Any:
             body += [f"    v{n} = bytes({v})", f"    die.name = v{n}.decode('utf-8', 'surrogateescape')",
                      f"    v{n} += b'\\0'"]
         else:   # a name by offset
-            table = "strtab" if kind == _NAME_STRP else "line_strtab"
-            body += [f"    v{n} = {v}", f"    die.name = cstring({table}, v{n})"]
+            table = "names" if kind == _NAME_STRP else "line_names"
+            body += [f"    v{n} = {v}", f"    die.name = {table}[v{n}]"]
         values.append(f"v{n}")
     body += ["    die.specs = specs", f"    die.values = [{', '.join(values)}]"]
     source = "def fill(die, raw, i, specs, env):\n" + "\n".join(body) + "\n"
