@@ -67,9 +67,11 @@ class ValueLoader:
         self._blocks: dict[bytes, Any] = {}
         self._exprs: dict[bytes, Expr] = {}
         self.lists = ListLoader(loader, dw, self._exprs)
-        # Names by string offset, decoded once: DIEs share names (one str each, not one per DIE).
+        # Names by string offset, decoded once: DIEs share names (one str each, not one per DIE); inline strings
+        # likewise by their bytes.
         self._names = _Names(self.ctx.str)
         self._line_names = _Names(self.ctx.line_str)
+        self._inline = _InlineStrings()
 
     def keeps(self, unit: ReadUnit, model: Unit) -> bool:
         """Whether ``unit``'s forms are kept: its model unit has its encoding, and keeping was not declined."""
@@ -133,7 +135,7 @@ class ValueLoader:
         block = partial(self._block, unit, model)
         return (unit.offset, dies.setdefault(unit.section, {}).get, dies.setdefault("debug_info", {}).get,
                 unit.section, self._names, self._line_names, bad_reference, attribute_list, block, model,
-                unit.version)
+                unit.version, self._inline)
 
     def _error(self, unit: ReadUnit, i: int, at: int, error: Exception) -> ReadError:
         return ReadError(f"{self.loader.df.path}: .{unit.section}[0x{unit.offs[i]:x}]: {names.attribute_name(at)}: "
@@ -337,6 +339,15 @@ class _Names(dict[int, "str | None"]):
         return text
 
 
+class _InlineStrings(dict[bytes, tuple[bytes, str]]):
+    """A DW_FORM_string's bytes -> (its stored value, with the NUL, and its text), made once per file."""
+
+    def __missing__(self, raw: bytes) -> tuple[bytes, str]:
+        raw = bytes(raw)
+        made = self[raw] = (raw + b"\0", raw.decode("utf-8", "surrogateescape"))
+        return made
+
+
 def _pin(value: Any, form: int | None) -> Any:
     return value if form is None else Pinned(value, form)
 
@@ -353,7 +364,7 @@ def _compiled(steps: tuple[tuple[int, int, int, int], ...]) -> Any:
     if fill is not None:
         return fill
     body = ["    (base, refs, info_refs, section, names, line_names, bad_reference, attribute_list, block, model,",
-            "     version) = env"]
+            "     version, inline) = env"]
     for n, kind, at, form in steps:
         if kind == _LIST:
             body.append(f"    v{n} = attribute_list(i, {at}, {form}, raw[{n}])")
@@ -378,10 +389,9 @@ def _compiled(steps: tuple[tuple[int, int, int, int], ...]) -> Any:
         elif kind == _LIST:
             body.append(f"    v{n} = F_list(model, die, {at}, v{n}, {form}, version)[1]")
         elif kind == _STRING:
-            body.append(f"    v{n} = bytes({v}) + b'\\0'")
+            body.append(f"    v{n} = inline[{v}][0]")
         elif kind == _NAME_STRING:
-            body += [f"    v{n} = bytes({v})", f"    die.name = v{n}.decode('utf-8', 'surrogateescape')",
-                     f"    v{n} += b'\\0'"]
+            body += [f"    v{n} = inline[{v}]", f"    die.name = v{n}[1]", f"    v{n} = v{n}[0]"]
         else:   # a name by offset
             table = "names" if kind == _NAME_STRP else "line_names"
             body += [f"    v{n} = {v}", f"    die.name = {table}[v{n}]"]
