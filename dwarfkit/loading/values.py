@@ -119,7 +119,9 @@ class ValueLoader:
             except DescriptionError as error:
                 raise ReadError(f"{self.loader.df.path}: .{unit.section}[0x{unit.offs[i]:x}]: {error}") from None
             if plans is not _NO_PLANS and plan is _UNPLANNED:
-                plans[ab.code] = self._plan(ab, die)
+                made_plan = self._plan(ab, die)
+                if made_plan is not _UNPLANNED:
+                    plans[ab.code] = made_plan
         del self.loader.made[id(model)]
 
     def _environment(self, unit: ReadUnit, model: Unit) -> tuple:
@@ -142,9 +144,9 @@ class ValueLoader:
                          f"{error}")
 
     def _plan(self, ab: Any, die: Die) -> Any:
-        """How the other DIEs of abbreviation ``ab`` are filled: ``(specs, [(value index, kind, attribute)])``, or
-        None when a value of this shape needs the checked path each time (lists of the unit's own choosing, indexed
-        strings and addresses, blocks, a form the writer changed)."""
+        """How the other DIEs of abbreviation ``ab`` are filled: ``(specs, [(value index, kind, attribute)])``,
+        _UNPLANNED while the shape is still rare, or None when a value of this shape needs the checked path each
+        time (lists of the unit's own choosing, indexed strings and addresses, blocks, a form the writer changed)."""
         wanted = [(n, at, form) for n, (at, form, _c) in enumerate(ab.attrs) if at not in AUTOMATIC]
         if len(wanted) != len(die.specs):
             return None
@@ -159,7 +161,12 @@ class ValueLoader:
                 kind = _NAME_STRP if form == F["strp"] else _NAME_LINE_STRP if form == F["line_strp"] else \
                     _NAME_STRING if kind == _STRING else kind
             steps.append((n, kind, at, form))
-        return _compiled(tuple(steps)), die.specs
+        key = tuple(steps)
+        if key not in _COMPILED:   # compiled once the shape has been seen a few times (most shapes are rare)
+            uses = _USES[key] = _USES.get(key, 0) + 1
+            if uses < COMPILE_AFTER:
+                return _UNPLANNED
+        return _compiled(key), die.specs
 
     def _block(self, unit: ReadUnit, model: Unit, die: Die, i: int, at: int, form: int, raw: bytes) -> Any:
         """The stored value of an expression, shared by every DIE with the same bytes when it refers to no DIE."""
@@ -353,6 +360,9 @@ def _pin(value: Any, form: int | None) -> Any:
 
 
 _COMPILED: dict[tuple, Any] = {}
+_USES: dict[tuple, int] = {}
+COMPILE_AFTER = 8
+"""DIEs of one plan filled by the checked path before the plan is compiled (compiling costs as much as that)."""
 _FILL_GLOBALS = {"F_list": F_list, "bytes": bytes, "int": int}
 
 
