@@ -74,6 +74,17 @@ class ListLoader:
             self._last_location = (model, i, made, offset)
         return made
 
+    def kept_list(self, unit: ReadUnit, model: Unit, i: int, at: int, form: int, raw: int) -> Any:
+        """:meth:`attribute_list` for an attribute kept as ``DW_FORM_sec_offset`` (a compiled fill's path): the
+        list is this model's, made for its version, so what ``forms.choose`` would check holds; only its effect on
+        the unit is repeated here."""
+        made = self.attribute_list(unit, model, i, at, form, raw)
+        if made.uses_addresses or model.indexed:
+            model.uses_addr = True
+        if not made.as_read:
+            made.place()
+        return made
+
     def location_views(self, unit: ReadUnit, model: Unit, i: int, section: str, views_at: int) -> Any:
         """GCC's view pairs: ULEB128 pairs from ``views_at`` up to the DIE's location list, one per entry."""
         if (section, views_at) in self.views:

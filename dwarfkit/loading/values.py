@@ -19,7 +19,6 @@ from ..expr import Expr, TlsOffset
 from ..expr_decode import decode_expr
 from ..info import classes
 from ..info.die import Die, Pinned
-from ..info.forms import _list as F_list
 from ..info.forms import choose as F_choose
 from ..info.unit import Unit
 from ..program import DwarfBuilder
@@ -133,7 +132,7 @@ class ValueLoader:
                                                             f"starts"))
 
         # partial: called once per list or expression attribute, a C call where a closure is a Python frame
-        attribute_list = partial(self.lists.attribute_list, unit, model)
+        attribute_list = partial(self.lists.kept_list, unit, model)
         block = partial(self._block, unit, model)
         return (unit.offset, dies.setdefault(unit.section, {}).get, dies.setdefault("debug_info", {}).get,
                 unit.section, self._names, self._line_names, bad_reference, attribute_list, block, model,
@@ -363,7 +362,7 @@ _COMPILED: dict[tuple, Any] = {}
 _USES: dict[tuple, int] = {}
 COMPILE_AFTER = 8
 """DIEs of one plan filled by the checked path before the plan is compiled (compiling costs as much as that)."""
-_FILL_GLOBALS = {"F_list": F_list, "bytes": bytes, "int": int}
+_FILL_GLOBALS = {"bytes": bytes, "int": int}
 
 
 def _compiled(steps: tuple[tuple[int, int, int, int], ...]) -> Any:
@@ -397,7 +396,7 @@ def _compiled(steps: tuple[tuple[int, int, int, int], ...]) -> Any:
         elif kind == _FLAG:
             body.append(f"    v{n} = int({v})")
         elif kind == _LIST:
-            body.append(f"    v{n} = F_list(model, die, {at}, v{n}, {form}, version)[1]")
+            pass   # made first, above
         elif kind == _STRING:
             body.append(f"    v{n} = inline[{v}][0]")
         elif kind == _NAME_STRING:

@@ -81,6 +81,7 @@ COMPILE_AFTER = 16
 decoding a hundred DIEs, and most shapes of a large file are rare (libpython3.11: 600 of its 960 shapes have fewer
 than 16 DIEs)."""
 _USES: dict[tuple, int] = {}
+_FORM_BY_FORM: dict[tuple, Decoder] = {}
 
 
 def compile_abbrev(ab: Abbrev, address_size: int, offset_size: int, version: int, byteorder: ByteOrder) -> Decoder:
@@ -94,7 +95,11 @@ def compile_abbrev(ab: Abbrev, address_size: int, offset_size: int, version: int
     if fn is None:
         uses = _USES[key] = _USES.get(key, 0) + 1
         if uses < COMPILE_AFTER and len(form_list) > 1:
-            return _form_by_form(form_list, implicits, address_size, offset_size, version, byteorder)
+            slow = _FORM_BY_FORM.get(key)
+            if slow is None:
+                slow = _FORM_BY_FORM[key] = _form_by_form(form_list, implicits, address_size, offset_size, version,
+                                                          byteorder)
+            return slow
         fn = _CACHE[key] = _generate(form_list, implicits, address_size, offset_size, version, byteorder)
     ab.decode = fn
     return fn
