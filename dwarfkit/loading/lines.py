@@ -118,20 +118,30 @@ def _sequences(loader: LoadState, table, line, where: str,   # type: ignore[no-u
             if i not in starts:
                 base, origin = Address(None, address), address
             seq = line.sequence(base)
+            pairs, runs = seq.pairs, seq.runs
             last, file_now = 0, 1
+            attributes = None
         offset = address - origin
         # What the writer refuses at emit, where the row's place in the file is no longer known: checked here.
         if line_number < 0 or offset < last or offset % min_len or file != file_now and file not in files:
             raise ReadError(f"{where}: row {i}: {_bad_row(offset, last, line_number, file, files, min_len)}")
         last, file_now = offset, file
         if flags & END_SEQUENCE:
+            if attributes is not None:   # the last run ends with the sequence
+                runs.append((len(pairs) >> 1, attributes))
             seq.end(offset)
             seq = None
             continue
-        # The row as LineSequence.row stores it (a decoded row needs none of its checks): the reader's flags
-        # IS_STMT, BASIC_BLOCK, (END_SEQUENCE), PROLOGUE_END, EPILOGUE_BEGIN as the sequence's four bits.
-        seq._add(offset, line_number, (column, file, (flags & _STMT_BLOCK) | (flags >> 1 & _ENDS), isa,
-                                       discriminator))
+        # The row as LineSequence.row stores it (a decoded row needs none of its checks), written into its pairs
+        # and runs here (the hot loop of a line table): the reader's flags IS_STMT, BASIC_BLOCK, (END_SEQUENCE),
+        # PROLOGUE_END, EPILOGUE_BEGIN as the sequence's four bits. A run is closed when the next one starts.
+        row_attributes = (column, file, (flags & _STMT_BLOCK) | (flags >> 1 & _ENDS), isa, discriminator)
+        if row_attributes != attributes:
+            if attributes is not None:
+                runs.append((len(pairs) >> 1, attributes))
+            attributes = row_attributes
+        pairs.append(offset)
+        pairs.append(line_number)
     if seq is not None:
         raise ReadError(f"{where}: the last sequence has no DW_LNE_end_sequence")
 
