@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from .arch import Arch, check_frame_section
+from .encoding import ByteOrder
 from .errors import DescriptionError, RelocationError
 from .sections import DwarfSections, Relocation, RelocKind, Section, check_relocations
 
@@ -325,6 +326,24 @@ def check_final_addresses(dwarf: DwarfSections, symbol_addresses: Mapping[str, i
 _DW_UT_TYPE, _DW_UT_SPLIT_TYPE = 2, 6
 
 
+def unit_header(data: bytes | memoryview, pos: int, order: ByteOrder, *,
+                types: bool) -> tuple[int, int | None]:
+    """Where the unit at ``pos`` of a ``.debug_info`` (``types``: ``.debug_types``) ends, and its type signature
+    when it is a type unit (None for any other unit, or a header cut short)."""
+    length, head, offset_size = int.from_bytes(data[pos:pos + 4], order), 4, 4
+    if length == 0xFFFFFFFF:
+        length, head, offset_size = int.from_bytes(data[pos + 4:pos + 12], order), 12, 8
+    end = pos + head + length
+    version = int.from_bytes(data[pos + head:pos + head + 2], order)
+    if types:
+        at = pos + head + 2 + offset_size + 1
+    elif version >= 5 and len(data) > pos + head + 2 and data[pos + head + 2] in (_DW_UT_TYPE, _DW_UT_SPLIT_TYPE):
+        at = pos + head + 4 + offset_size
+    else:
+        return end, None
+    return end, int.from_bytes(data[at:at + 8], order) if len(data) >= at + 8 else None
+
+
 def group_type_units(dwarf: DwarfSections) -> tuple[DwarfSections, list[SectionGroup]]:
     """Splits one emission's type units off into COMDAT groups, as gcc's ``-fdebug-types-section`` lays out an
     object: each type unit's bytes become the ``.debug_info`` (DWARF 5) or ``.debug_types`` (DWARF 4) of a group
@@ -344,19 +363,7 @@ def group_type_units(dwarf: DwarfSections) -> tuple[DwarfSections, list[SectionG
     units: list[tuple[int, int, int | None]] = []   # (start, end, signature of a type unit)
     pos = 0
     while pos < len(data):
-        length, head = int.from_bytes(data[pos:pos + 4], order), 4
-        offset_size = 4
-        if length == 0xFFFFFFFF:
-            length, head, offset_size = int.from_bytes(data[pos + 4:pos + 12], order), 12, 8
-        end = pos + head + length
-        version = int.from_bytes(data[pos + head:pos + head + 2], order)
-        signature = None
-        if version >= 5 and data[pos + head + 2] in (_DW_UT_TYPE, _DW_UT_SPLIT_TYPE):
-            at = pos + head + 4 + offset_size
-            signature = int.from_bytes(data[at:at + 8], order)
-        elif name == ".debug_types":
-            at = pos + head + 2 + offset_size + 1
-            signature = int.from_bytes(data[at:at + 8], order)
+        end, signature = unit_header(data, pos, order, types=name == ".debug_types")
         units.append((pos, end, signature))
         pos = end
     removed = [(start, end) for start, end, signature in units if signature is not None]
@@ -374,7 +381,10 @@ def group_type_units(dwarf: DwarfSections) -> tuple[DwarfSections, list[SectionG
             continue
         piece = Section(name, bytearray(data[start:end]), [replace(r, offset=r.offset - start) for r in relocations
                                                            if start <= r.offset < end], info.alignment)
-        groups.append(SectionGroup(f"{prefix}.{signature:016x}", DwarfSections(dwarf.encoding, {name: piece})))
+        # gcc's key: the signature's eight bytes in hex, in their order in the unit (so a converted object and
+        # gcc's own share groups at link time).
+        key = signature.to_bytes(8, order).hex()
+        groups.append(SectionGroup(f"{prefix}.{key}", DwarfSections(dwarf.encoding, {name: piece})))
     out = DwarfSections(dwarf.encoding)
     for section in dwarf:
         if section is info:
