@@ -8,7 +8,9 @@ Every section that is not debug information stays byte for byte: code, data, ``.
 relocations of code and data, COMDAT groups. What goes: the DWARF sections (``.debug_*``, ``.zdebug_*``; not
 ``.debug_gdb_scripts``, which is no DWARF), ``.gdb_index`` (an index of the old DWARF), their relocation sections, and
 groups left with no member. What comes: ``dwarf``'s sections (its ``.eh_frame`` is ignored: the runtime's copy stays)
-where the old ones were.
+where the old ones were. In an object, each type unit goes into a COMDAT group of its own (:func:`object_groups`),
+after every group header: the input's group that held it (its place and signature symbol), when the unit stays in a
+section of that name, else a new ``.group`` with a new local signature symbol (``wt.``/``wi.<signature>``).
 
 - Objects (``ET_REL``): sections are renumbered, so every section index is mapped (``sh_link``, ``sh_info``, group
   members, ``st_shndx``, ``SHT_SYMTAB_SHNDX``), and :mod:`.symbol_edit` renumbers symbols when section symbols go or

@@ -3,8 +3,9 @@ indices: relocation records, ``SHT_GROUP`` signatures, ``SHT_SYMTAB_SHNDX`` and 
 
 A symbol defined in a dropped section goes, except the ``STT_SECTION`` symbol of an old debug section whose name the
 new DWARF has again: it moves to the new section, so a pass-through keeps the table as it was. Section symbols the new
-relocations need and the object lacks are added after the last local (the ELF rule: locals first, ``sh_info`` the
-first non-local). The old -> new index map then renumbers every kept section that refers to a symbol.
+relocations need and the object lacks, and new COMDAT groups' signature symbols, are added after the last local (the
+ELF rule: locals first, ``sh_info`` the first non-local). The old -> new index map then renumbers every kept section
+that refers to a symbol.
 """
 from __future__ import annotations
 
