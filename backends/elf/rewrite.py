@@ -36,7 +36,7 @@ from elftools.elf.constants import SH_FLAGS
 from elftools.elf.elffile import ELFFile
 
 from dwarfkit.errors import ContainerError
-from dwarfkit.image import SectionGroup, group_type_units, unit_header
+from dwarfkit.image import SectionGroup, group_section, group_type_units, unit_header
 from dwarfkit.output import write_atomically
 from dwarfkit.sections import SYMBOLIC, DwarfSections, RelocKind, Section
 
@@ -66,21 +66,25 @@ _TYPE_UNIT_SECTIONS = (".debug_info", ".debug_types")
 
 
 def rewrite_bytes(original: bytes, dwarf: DwarfSections, *, compress: bool | None = None,
-                  path: str = "<input>") -> bytes:
+                  path: str = "<input>", groups: Sequence[SectionGroup] = ()) -> bytes:
     """``original`` (an ELF64 little-endian object, executable or shared library) with its DWARF replaced by
-    ``dwarf``; see the module docstring. Raises :class:`ContainerError` (or another DwarfkitError) on bad input."""
+    ``dwarf``; see the module docstring. ``groups``: more debug sections in COMDAT groups (objects only; gcc -g3's
+    imported macro units), besides the type units' groups made here. Raises :class:`ContainerError` (or another
+    DwarfkitError) on bad input."""
     elf = read_input(original, path)   # first: a file that cannot be rewritten is named before the DWARF
     _check_arguments(dwarf, compress)
+    if groups and elf.linked:
+        raise ContainerError(f"{path}: section groups are written in relocatable objects, not in a linked file")
     dwarf = without_eh_frame(dwarf)
-    dwarf, groups = (dwarf, []) if elf.linked else object_groups(dwarf)
-    return _Rewriter(elf, dwarf, compress, groups=groups).output()
+    dwarf, type_groups = (dwarf, []) if elf.linked else object_groups(dwarf)
+    return _Rewriter(elf, dwarf, compress, groups=[*groups, *type_groups]).output()
 
 
 def rewrite(src: str | os.PathLike[str], out: str | os.PathLike[str], dwarf: DwarfSections, *,
-            compress: bool | None = None) -> None:
+            compress: bool | None = None, groups: Sequence[SectionGroup] = ()) -> None:
     """Writes ``out``: ``src`` with its DWARF replaced by ``dwarf``, atomically (never a partial ``out``)."""
     original = _read(src)
-    data = rewrite_bytes(original, dwarf, compress=compress, path=str(src))
+    data = rewrite_bytes(original, dwarf, compress=compress, path=str(src), groups=groups)
     write_atomically(out, data, executable=_is_executable(src))
 
 
@@ -190,8 +194,9 @@ def _canonical(name: str) -> str:
 
 
 def _scoped(scope: str, name: str) -> str:
-    """The key of a new section: its name, or for a group's section the group's signature and its name."""
-    return f"{scope}\0{name}" if scope else name
+    """The key of a new section: its name, or for a group's section :func:`~dwarfkit.image.group_section` (which is
+    also how a relocation outside the group names it)."""
+    return group_section(scope, name) if scope else name
 
 
 def _head(elf: InputElf, section: InputSection, size: int = 64) -> bytes:
@@ -267,11 +272,15 @@ class _Rewriter:
         return groups
 
     def _reused_groups(self, debug: set[int]) -> dict[int, SectionGroup]:
-        """The input COMDAT groups whose type unit comes again in a section of the same name: such a group keeps
-        its place and its signature symbol (gcc's ``wt.``/``wi.<signature>``, clang's decimal signature), with the
-        new sections as its members. A type unit that moves (``.debug_types`` <-> ``.debug_info``: another DWARF
-        version) gets a new group under the new layout's name; the old one, left empty, goes."""
+        """The input COMDAT groups of debug sections that come again: a group of the same signature (gcc -g3's
+        ``wm4.*`` macro units), or one whose type unit comes again in a section of the same name. Such a group
+        keeps its place and its signature symbol (gcc's ``wt.``/``wi.<signature>``, clang's decimal signature),
+        with the new sections as its members. A type unit that moves (``.debug_types`` <-> ``.debug_info``:
+        another DWARF version) gets a new group under the new layout's name; the old one, left empty, goes."""
         elf, order = self.elf, self.dwarf.encoding.byteorder
+        by_signature = {g.signature: g for g in self.new_groups}
+        symtab = next((s for s in elf.sections if s.type == SHT["SHT_SYMTAB"]), None)
+        names = symbol_names(elf, symtab) if symtab is not None and by_signature else []
         wanted: dict[tuple[str, int], SectionGroup] = {}
         for group in self.new_groups:
             for d in group.dwarf:
@@ -282,15 +291,22 @@ class _Rewriter:
         reused: dict[int, SectionGroup] = {}
         for s in elf.sections:
             data = elf.bytes_of(s) if s.type == SHT["SHT_GROUP"] else b""
-            if not wanted or len(data) < 4 or not _GROUP.unpack_from(data)[0] & _GRP_COMDAT:
+            if not self.new_groups or len(data) < 4 or not _GROUP.unpack_from(data)[0] & _GRP_COMDAT:
                 continue
-            for (m,) in _GROUP.iter_unpack(data[4:]):
+            members = [m for (m,) in _GROUP.iter_unpack(data[4:])]
+            named = names[s.info] if symtab is not None and s.link == symtab.index and s.info < len(names) else ""
+            if named in by_signature and any(m in debug for m in members):
+                reused[s.index] = by_signature.pop(named)
+                wanted = {k: g for k, g in wanted.items() if g is not reused[s.index]}
+                continue
+            for m in members:
                 name = _canonical(elf.sections[m].name)
                 if m not in debug or name not in _TYPE_UNIT_SECTIONS:
                     continue
                 _end, signature = unit_header(_head(elf, elf.sections[m]), 0, order, types=name == ".debug_types")
                 if signature is not None and (name, signature) in wanted:
                     reused[s.index] = wanted.pop((name, signature))
+                    by_signature.pop(reused[s.index].signature, None)
                     break
         return reused
 
@@ -301,7 +317,7 @@ class _Rewriter:
         if self.elf.linked:
             data = linked_dwarf(self.elf, dwarf) if dwarf.sections else {}
         else:
-            shared = set(dwarf.sections)
+            shared = set(self.emitted)   # the shared sections and every group's (by group_section)
             for key, s in self.emitted.items():
                 group = self.scope.get(key)
                 s.check_relocations(shared | set(group.dwarf.sections) if group else shared)
@@ -336,8 +352,9 @@ class _Rewriter:
                 placed.add(name)
         at = self.first_debug if self.first_debug is not None else (symtab.index if symtab else len(sections))
         slots[at] = self._with_rela([n for n in new if n[1] not in placed], needs_rela) + slots.get(at, [])
-        # Group members after every group header that takes them (a group precedes its members).
-        group_at = max(at, max(self.reused, default=0) + 1)
+        # Groups after the shared debug sections, as gcc places its macro units' (linked, they follow the compile
+        # units' own), and members after every group header that takes them (a group precedes its members).
+        group_at = max(at, max(self.debug, default=0) + 1, max(self.reused, default=0) + 1)
         slots[group_at] = slots.get(group_at, []) + self._grouped(grouped, needs_rela)
         order: list[InputSection | tuple[ElfSection, str]] = []
         for s in sections[1:]:
