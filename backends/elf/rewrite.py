@@ -10,7 +10,8 @@ relocations of code and data, COMDAT groups. What goes: the DWARF sections (``.d
 groups left with no member. What comes: ``dwarf``'s sections (its ``.eh_frame`` is ignored: the runtime's copy stays)
 where the old ones were. In an object, each type unit goes into a COMDAT group of its own (:func:`object_groups`),
 after every group header: the input's group that held it (its place and signature symbol), when the unit stays in a
-section of that name, else a new ``.group`` with a new local signature symbol (``wt.``/``wi.<signature>``).
+section of that name, else a new ``.group`` with a new local signature symbol (``wt.``/``wi.<signature>``);
+likewise the ``groups`` a caller gives (``dwarfkit convert``: gcc -g3's ``wm4.*`` macro units), matched by signature.
 
 - Objects (``ET_REL``): sections are renumbered, so every section index is mapped (``sh_link``, ``sh_info``, group
   members, ``st_shndx``, ``SHT_SYMTAB_SHNDX``), and :mod:`.symbol_edit` renumbers symbols when section symbols go or
