@@ -99,12 +99,12 @@ def _signatures(path: Path) -> list[int]:
     return [int(s, 16) for s in re.findall(r"Type Unit: .*type_signature = (0x[0-9a-f]+)", text)]
 
 
-def _differences(original: Path, converted: Path) -> list[str]:
+def _differences(original: Path, converted: Path, **options: bool) -> list[str]:
     """compare()'s differences in the DIE trees, and whether the line rows are the same ones: which unit's label a
     line table gets is layout (the compilers point a type unit's DW_AT_stmt_list at their compile unit's table, a
     converted type unit has a row-less table of its own for its DW_AT_decl_file)."""
     a, b = dwarf_view(original), dwarf_view(converted)
-    out = compare(a, b, lines=False)
+    out = compare(a, b, lines=False, **options)
 
     def rows(view: DwarfView) -> Counter:
         return Counter(sequence for sequences in view.lines.values() for sequence in sequences)
@@ -144,10 +144,18 @@ def test_each_type_unit_in_its_own_group(builds: dict, compiler: str, version: i
         if label == "same" and version == 4:
             assert _differences(original, converted) == []
         assert [f for f in verify_findings(converted) if f not in verify_findings(original)] == []
-    if label == "same" and version == 5:
+    if version == 5 or label == "other":
         # A DWARF 5 object holds several .debug_info sections (one per group), each with units at offset 0, which
         # the DIE-tree view's references by offset cannot tell apart: the linked programs are compared.
-        assert _differences(builds[(compiler, version, "orig", "ld")], builds[(compiler, version, label, "ld")]) == []
+        options = {} if label == "same" else dict(ignore_version=True, ignore_format=True, standard_names=True)
+        differences = _differences(builds[(compiler, version, "orig", "ld")], builds[(compiler, version, label, "ld")],
+                                   **options)
+        if label == "other" and version == 5:
+            # DWARF 4 type units have no DW_AT_comp_dir (gcc's neither): a file in the compilation directory reads
+            # as its bare name, where DWARF 5's file table names the directory.
+            differences = [d for d in differences if not re.fullmatch(
+                r'tu 0x[0-9a-f]+ / .* / DW_AT_decl_file: "/[^"]*/(\w+\.\w+)" against "\1"', d)]
+        assert differences == []
 
 
 @pytest.mark.parametrize("linker", LINKERS)
