@@ -23,6 +23,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from .arch import Arch, check_frame_section
+from .encoding import ByteOrder
 from .errors import DescriptionError, RelocationError
 from .sections import DwarfSections, Relocation, RelocKind, Section, check_relocations
 
@@ -325,12 +326,31 @@ def check_final_addresses(dwarf: DwarfSections, symbol_addresses: Mapping[str, i
 _DW_UT_TYPE, _DW_UT_SPLIT_TYPE = 2, 6
 
 
+def unit_header(data: bytes | memoryview, pos: int, order: ByteOrder, *,
+                types: bool) -> tuple[int, int | None]:
+    """Where the unit at ``pos`` of a ``.debug_info`` (``types``: ``.debug_types``) ends, and its type signature
+    when it is a type unit (None for any other unit, or a header cut short)."""
+    length, head, offset_size = int.from_bytes(data[pos:pos + 4], order), 4, 4
+    if length == 0xFFFFFFFF:
+        length, head, offset_size = int.from_bytes(data[pos + 4:pos + 12], order), 12, 8
+    end = pos + head + length
+    version = int.from_bytes(data[pos + head:pos + head + 2], order)
+    if types:
+        at = pos + head + 2 + offset_size + 1
+    elif version >= 5 and len(data) > pos + head + 2 and data[pos + head + 2] in (_DW_UT_TYPE, _DW_UT_SPLIT_TYPE):
+        at = pos + head + 4 + offset_size
+    else:
+        return end, None
+    return end, int.from_bytes(data[at:at + 8], order) if len(data) >= at + 8 else None
+
+
 def group_type_units(dwarf: DwarfSections) -> tuple[DwarfSections, list[SectionGroup]]:
     """Splits one emission's type units off into COMDAT groups, as gcc's ``-fdebug-types-section`` lays out an
     object: each type unit's bytes become the ``.debug_info`` (DWARF 5) or ``.debug_types`` (DWARF 4) of a group
     keyed ``wi.<signature>``/``wt.<signature>``; everything else (abbreviations, strings, lines) stays shared in the
     returned sections, whose ``.debug_info`` offsets (``.debug_aranges``, references) are moved back over the bytes
-    taken out. Refused with ``.debug_names``, whose type-unit list would point at the removed bytes."""
+    taken out (:func:`split_groups`). Refused with ``.debug_names``, whose type-unit list would point at the removed
+    bytes."""
     if not isinstance(dwarf, DwarfSections):
         raise DescriptionError(f"group_type_units needs DwarfSections, not {dwarf!r}")
     name = ".debug_types" if ".debug_types" in dwarf else ".debug_info"
@@ -339,57 +359,85 @@ def group_type_units(dwarf: DwarfSections) -> tuple[DwarfSections, list[SectionG
     if ".debug_names" in dwarf:
         raise DescriptionError("group_type_units: .debug_names lists type units by their .debug_info offset; emit "
                                "without it (the linker cannot merge it across groups either)")
-    info = dwarf[name]
-    data, order = bytes(info.data), dwarf.encoding.byteorder
-    units: list[tuple[int, int, int | None]] = []   # (start, end, signature of a type unit)
+    data, order = bytes(dwarf[name].data), dwarf.encoding.byteorder
+    pieces: list[tuple[int, int, str]] = []
+    prefix = "wt" if name == ".debug_types" else "wi"
     pos = 0
     while pos < len(data):
-        length, head = int.from_bytes(data[pos:pos + 4], order), 4
-        offset_size = 4
-        if length == 0xFFFFFFFF:
-            length, head, offset_size = int.from_bytes(data[pos + 4:pos + 12], order), 12, 8
-        end = pos + head + length
-        version = int.from_bytes(data[pos + head:pos + head + 2], order)
-        signature = None
-        if version >= 5 and data[pos + head + 2] in (_DW_UT_TYPE, _DW_UT_SPLIT_TYPE):
-            at = pos + head + 4 + offset_size
-            signature = int.from_bytes(data[at:at + 8], order)
-        elif name == ".debug_types":
-            at = pos + head + 2 + offset_size + 1
-            signature = int.from_bytes(data[at:at + 8], order)
-        units.append((pos, end, signature))
+        end, signature = unit_header(data, pos, order, types=name == ".debug_types")
+        if signature is not None:
+            # gcc's key: the signature's eight bytes in hex, in their order in the unit (so a converted object and
+            # gcc's own share groups at link time).
+            pieces.append((pos, end, f"{prefix}.{signature.to_bytes(8, order).hex()}"))
         pos = end
-    removed = [(start, end) for start, end, signature in units if signature is not None]
-    if not removed:
+    return split_groups(dwarf, name, pieces)
+
+
+def group_section(signature: str, name: str) -> str:
+    """The relocation target that names section ``name`` of group ``signature`` from outside the group (an import
+    of a macro unit kept in a group); inside a group its own sections are named plainly."""
+    return f"{signature}\0{name}"
+
+
+def split_groups(dwarf: DwarfSections, name: str, pieces: list[tuple[int, int, str]]
+                 ) -> tuple[DwarfSections, list[SectionGroup]]:
+    """Moves the byte ranges ``pieces`` (start, end, group signature; in order, apart) of section ``name`` into
+    COMDAT groups of their own, one section ``name`` each; the rest stays in the returned sections. A section offset
+    into ``name`` follows its bytes: into a piece, it names the group's section (:func:`group_section`) counted from
+    the piece's start; elsewhere, it moves back over the bytes taken out. The caller's emission stays as it was."""
+    if not pieces:
         return dwarf, []
+    info = dwarf[name]
+    data, order = bytes(info.data), dwarf.encoding.byteorder
+    removed = [(start, end) for start, end, _signature in pieces]
+    starts, ends = [start for start, _end in removed], [end for _start, end in removed]
+    taken = [0]   # bytes removed before each piece's end
+    for start, end in removed:
+        taken.append(taken[-1] + end - start)
 
     def moved(offset: int) -> int:
-        return offset - sum(end - start for start, end in removed if end <= offset)
+        return offset - taken[bisect.bisect_right(ends, offset)]
 
-    relocations = info.relocations
-    groups = []
-    prefix = "wt" if name == ".debug_types" else "wi"
-    for start, end, signature in units:
-        if signature is None:
-            continue
-        piece = Section(name, bytearray(data[start:end]), [replace(r, offset=r.offset - start) for r in relocations
-                                                           if start <= r.offset < end], info.alignment)
-        groups.append(SectionGroup(f"{prefix}.{signature:016x}", DwarfSections(dwarf.encoding, {name: piece})))
-    out = DwarfSections(dwarf.encoding)
-    for section in dwarf:
-        if section is info:
-            kept = [(start, end) for start, end, signature in units if signature is None]
-            section = Section(name, bytearray(b"".join(data[s:e] for s, e in kept)),
-                              [replace(r, offset=moved(r.offset)) for r in relocations
-                               if not any(s <= r.offset < e for s, e in removed)], info.alignment)
-            if not section.data:
-                continue
-        copy = bytearray(section.data)   # the caller's emission stays as it was
+    def piece_of(offset: int) -> tuple[int, int, str] | None:
+        k = bisect.bisect_right(starts, offset) - 1
+        return pieces[k] if k >= 0 and offset < pieces[k][1] else None
+
+    def retarget(r: Relocation, own: str | None) -> Relocation:
+        """``r`` (in a piece of group ``own``, or in the shared sections) with its target and addend after the
+        split; the field's bytes are patched by the caller."""
+        if r.kind not in (RelocKind.UNIT, RelocKind.SECTION) or r.target != name:
+            return r
+        piece = piece_of(r.addend)
+        if piece is None:
+            return replace(r, addend=moved(r.addend))
+        target = name if piece[2] == own else group_section(piece[2], name)
+        return replace(r, target=target, addend=r.addend - piece[0])
+
+    def section(section_name: str, raw: bytes, relocations: list[Relocation], own: str | None,
+                alignment: int) -> Section:
+        copy = bytearray(raw)
         fixed = []
-        for r in section.relocations:
-            if r.kind in (RelocKind.UNIT, RelocKind.SECTION) and r.target == name and moved(r.addend) != r.addend:
-                r = replace(r, addend=moved(r.addend))
-                copy[r.offset:r.offset + r.size] = r.addend.to_bytes(r.size, order)
-            fixed.append(r)
-        out.add(Section(section.name, copy, fixed, section.alignment))
+        for r in relocations:
+            new = retarget(r, own)
+            if new.addend != r.addend:
+                copy[new.offset:new.offset + new.size] = new.addend.to_bytes(new.size, order)
+            fixed.append(new)
+        return Section(section_name, copy, fixed, alignment)
+
+    groups = []
+    for start, end, signature in pieces:
+        inside = [replace(r, offset=r.offset - start) for r in info.relocations if start <= r.offset < end]
+        piece = section(name, data[start:end], inside, signature, info.alignment)
+        groups.append(SectionGroup(signature, DwarfSections(dwarf.encoding, {name: piece})))
+    out = DwarfSections(dwarf.encoding)
+    for emitted in dwarf:
+        raw, relocations = bytes(emitted.data), emitted.relocations
+        if emitted is info:
+            kept = [(0, removed[0][0])] + [(removed[k][1], removed[k + 1][0]) for k in range(len(removed) - 1)] + \
+                [(removed[-1][1], len(data))]
+            raw = b"".join(data[s:e] for s, e in kept)
+            relocations = [replace(r, offset=moved(r.offset)) for r in relocations if piece_of(r.offset) is None]
+            if not raw:
+                continue
+        out.add(section(emitted.name, raw, relocations, None, emitted.alignment))
     return out, groups

@@ -181,7 +181,9 @@ def test_conversions_keep_gdbs_macros(objects: dict[str, Path], label: str, opti
     original = _session(_link(objects[label], tmp_path / "a" / "m"))
     assert _session(_link(converted, tmp_path / "b" / "m")) == original
     if "version" in options or options.get("indexed"):   # llvm-dwarfdump-14 reads no DWARF64 .debug_macro strx
-        text = _macros(converted, mask=False)
+        # The linked program's: of an object whose macro units sit in COMDAT groups (gcc's, and so the converted
+        # one), llvm-dwarfdump-14 shows one .debug_macro section only.
+        text = _macros(tmp_path / "b" / "m", mask=False)
         assert f"version = 0x000{options.get('version', 5)}" in text and "ANSWER 42" in text
 
 

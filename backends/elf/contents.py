@@ -11,7 +11,7 @@ from elftools.elf.constants import SH_FLAGS
 from elftools.elf.enums import ENUM_SH_TYPE_BASE
 
 from dwarfkit.errors import ContainerError
-from dwarfkit.image import ContentSection, Image, SectionKind
+from dwarfkit.image import ContentSection, Image, SectionGroup, SectionKind, group_section
 from dwarfkit.sections import DwarfSections, Section
 
 from .compression import compress as compress_section
@@ -36,6 +36,8 @@ def check_image(image: Image, *, thread_local: bool = False, groups: bool = Fals
     """Validates what every ELF writer needs; returns the target machine. ``thread_local``: the file may hold
     thread-local storage (objects: the linker lays out the TLS segment); ``groups``: COMDAT section groups."""
     written = {s.name for s in image.sections} | (set(image.dwarf.sections) if image.dwarf is not None else set())
+    written |= {group_section(g.signature, d.name) for g in image.groups if isinstance(g, SectionGroup)
+                and isinstance(g.dwarf, DwarfSections) for d in g.dwarf}
     image.validate(written, thread_local=thread_local, groups=groups)
     machine = machine_for(image.arch)
     encoding = image.dwarf.encoding if image.dwarf else None

@@ -15,7 +15,7 @@ from elftools.elf.constants import SH_FLAGS
 from elftools.elf.enums import ENUM_E_TYPE, ENUM_SH_TYPE_BASE
 
 from dwarfkit.errors import RelocationError
-from dwarfkit.image import Image
+from dwarfkit.image import Image, group_section
 from dwarfkit.output import write_atomically
 from dwarfkit.sections import Relocation, RelocKind
 
@@ -119,8 +119,9 @@ def cleared(data: bytes, relocations: list[Relocation]) -> bytes:
 
 
 def _scoped(scope: str, name: str) -> str:
-    """The symbol-table key of a group's section symbol (never written: section symbols have no name)."""
-    return f"{scope}\0{name}" if scope else name
+    """The symbol-table key of a group's section symbol (never written: section symbols have no name): the
+    relocation target that names it from outside the group (:func:`~dwarfkit.image.group_section`)."""
+    return group_section(scope, name) if scope else name
 
 
 def _rela_data(machine: ElfMachine, name: str, relocations: list[Relocation], index: dict[tuple[bool, str], int],

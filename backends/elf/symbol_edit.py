@@ -3,13 +3,14 @@ indices: relocation records, ``SHT_GROUP`` signatures, ``SHT_SYMTAB_SHNDX`` and 
 
 A symbol defined in a dropped section goes, except the ``STT_SECTION`` symbol of an old debug section whose name the
 new DWARF has again: it moves to the new section, so a pass-through keeps the table as it was. Section symbols the new
-relocations need and the object lacks are added after the last local (the ELF rule: locals first, ``sh_info`` the
-first non-local). The old -> new index map then renumbers every kept section that refers to a symbol.
+relocations need and the object lacks, and new COMDAT groups' signature symbols, are added after the last local (the
+ELF rule: locals first, ``sh_info`` the first non-local). The old -> new index map then renumbers every kept section
+that refers to a symbol.
 """
 from __future__ import annotations
 
 import struct
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from elftools.elf.enums import ENUM_ST_INFO_BIND, ENUM_ST_INFO_TYPE
@@ -22,6 +23,7 @@ SYM = struct.Struct("<IBBHQQ")
 RELA = struct.Struct("<QQq")
 REL = struct.Struct("<QQ")
 STT_SECTION = ENUM_ST_INFO_TYPE["STT_SECTION"]
+STT_NOTYPE = ENUM_ST_INFO_TYPE["STT_NOTYPE"]
 STB_LOCAL = ENUM_ST_INFO_BIND["STB_LOCAL"]
 # LLVM's address-significance table: ULEB128 symbol indices (no pyelftools constant for it).
 SHT_LLVM_ADDRSIG = 0x6FFF4C03
@@ -39,6 +41,8 @@ class EditedSymbols:
     """New section index -> the new index of its ``STT_SECTION`` symbol."""
     by_name: dict[str, int] = field(default_factory=dict)
     """Symbol name -> new index (the first defined symbol of that name, else the first undefined one)."""
+    named: list[int] = field(default_factory=list)
+    """The new index of each added named symbol (``edit_symbols``'s ``named``), in order."""
 
     @property
     def identity(self) -> bool:
@@ -71,10 +75,11 @@ def _records(elf: InputElf, symtab: InputSection) -> list[tuple[int, int, int, i
 
 
 def edit_symbols(elf: InputElf, symtab: InputSection, section_map: dict[int, int], moved: dict[int, int],
-                 wanted: Iterable[int], names: list[str]) -> EditedSymbols:
+                 wanted: Iterable[int], names: list[str], named: Sequence[tuple[int, int]] = ()) -> EditedSymbols:
     """The symbol table after the sections move (``section_map``: kept old index -> new index; ``moved``: old debug
-    section -> new section its section symbol moves to). ``wanted``: new section indices that need a section symbol.
-    Symbols of any other section that is not in ``section_map`` are dropped."""
+    section -> new section its section symbol moves to). ``wanted``: new section indices that need a section symbol;
+    ``named``: local ``STT_NOTYPE`` symbols to add, as (``st_name`` in the string table, new section index): the
+    signatures of new COMDAT groups. Symbols of any other section that is not in ``section_map`` are dropped."""
     records = _records(elf, symtab)
     shndx_section = next((s for s in elf.sections if s.type == SHT["SHT_SYMTAB_SHNDX"] and s.link == symtab.index),
                          None)
@@ -114,10 +119,12 @@ def edit_symbols(elf: InputElf, symtab: InputSection, section_map: dict[int, int
         kept.append((i, [*record[:3], new, *record[4:]], True))
     have = {record[3] for _old, record, real in kept if real and record[1] & 0xF == STT_SECTION}
     added = [s for s in dict.fromkeys(wanted) if s not in have]
+    locals_kept = sum(1 for k in kept if k[0] < locals_end)
     ordered = [*(k for k in kept if k[0] < locals_end),
                *((-1, [0, (STB_LOCAL << 4) | STT_SECTION, 0, s, 0, 0], True) for s in added),
+               *((-1, [name, (STB_LOCAL << 4) | STT_NOTYPE, 0, s, 0, 0], True) for name, s in named),
                *(k for k in kept if k[0] >= locals_end)]
-    first_global = sum(1 for k in kept if k[0] < locals_end) + len(added)
+    first_global = locals_kept + len(added) + len(named)
     old_to_new = [-1] * len(records)
     section_symbol: dict[int, int] = {}
     first_of_name: dict[str, int] = {}
@@ -142,7 +149,9 @@ def edit_symbols(elf: InputElf, symtab: InputSection, section_map: dict[int, int
         raise ContainerError(f"{elf.path}: {len(elf.sections)} sections need an SHT_SYMTAB_SHNDX table, which the "
                              f"input does not have")
     by_name = {name: old_to_new[old] for name, old in first_of_name.items()}
-    return EditedSymbols(bytes(data), shndx_data, first_global, old_to_new, section_symbol, by_name)
+    start = locals_kept + len(added)
+    return EditedSymbols(bytes(data), shndx_data, first_global, old_to_new, section_symbol, by_name,
+                         list(range(start, start + len(named))))
 
 
 def renumber_relocations(elf: InputElf, section: InputSection, old_to_new: list[int]) -> bytes:

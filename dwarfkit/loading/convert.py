@@ -16,10 +16,12 @@ from typing import Any, Sequence
 
 from ..errors import ContainerError, DescriptionError
 from ..gcpause import paused_gc
+from ..image import SectionGroup, split_groups
 from ..info.unit import CompileUnit, Unit
 from ..program import DwarfBuilder
 from ..reader.units import DwarfContext
 from ..sections import DwarfSections
+from ..tables.macros import MACRO
 from .dies import LoadOptions, load
 
 
@@ -55,7 +57,7 @@ def convert(src: str | os.PathLike[str], out: str | os.PathLike[str], options: C
         for old, new in options.prefix_map:
             map_prefix(dw, old, new)
         sections = dw.emit()
-        write(src, out, sections, options)
+        write(src, out, sections, options, dw)
     return dw
 
 
@@ -70,8 +72,26 @@ def _check_address_size(dw: DwarfBuilder) -> None:
                              f"{df.address_size}-byte ones")
 
 
-def write(src: Path, out: Path, sections: DwarfSections, options: ConvertOptions) -> None:
-    """The container's rewriter, chosen by IN's magic."""
+def macro_groups(dw: DwarfBuilder, sections: DwarfSections) -> tuple[DwarfSections, list[SectionGroup]]:
+    """``sections`` with the imported macro units that came in COMDAT groups (``MacroUnit.group``) split off into
+    such groups again, for an ELF object; the imports of them follow (:func:`~dwarfkit.image.split_groups`)."""
+    table = dw.tables.macros.get(MACRO)
+    if table is None or MACRO not in sections:
+        return sections, []
+    units = sorted((u for u in table.units if u.offset.value is not None), key=lambda u: u.offset.value or 0)
+    size = len(sections[MACRO].data)
+    pieces = []
+    for k, unit in enumerate(units):
+        if unit.group is not None and unit.line is None:
+            end = units[k + 1].offset.value if k + 1 < len(units) else size
+            assert unit.offset.value is not None and end is not None
+            pieces.append((unit.offset.value, end, unit.group))
+    return split_groups(sections, MACRO, pieces)
+
+
+def write(src: Path, out: Path, sections: DwarfSections, options: ConvertOptions,
+          dw: DwarfBuilder | None = None) -> None:
+    """The container's rewriter, chosen by IN's magic (``dw``: the model, for an ELF object's groups)."""
     member = src
     if src.is_dir():   # a dSYM bundle
         from ..backends.macho_dsym import rewrite as macho
@@ -87,8 +107,11 @@ def write(src: Path, out: Path, sections: DwarfSections, options: ConvertOptions
         from ..backends.elf import rewrite as elf
         if options.separate_debug:
             elf.rewrite_separate(src, out, options.separate_debug, sections, compress=options.compress)
-        else:
-            elf.rewrite(src, out, sections, compress=options.compress)
+            return
+        groups: list[SectionGroup] = []
+        if dw is not None and dw.source is not None and dw.source.is_object:
+            sections, groups = macro_groups(dw, sections)
+        elf.rewrite(src, out, sections, compress=options.compress, groups=groups)
         return
     if options.separate_debug:
         raise ContainerError(f"{src}: --separate-debug is for ELF files (a Mach-O program's debug file is its dSYM)")

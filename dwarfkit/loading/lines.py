@@ -26,8 +26,11 @@ def load_line_program(loader: LoadState, unit: ReadUnit, model: CompileUnit | Ty
         return
     df = loader.df
     data = df.section("debug_line")
+    # A type unit's table is only a file table (for DW_AT_decl_file): the compilers point it at their compile
+    # unit's, whose rows that unit writes; a copy would repeat them in the linked program, once per type unit.
+    rows = not isinstance(model, TypeUnit)
     table = parse_line_table(data, unit.stmt_list, df.byteorder, unit.address_size, df.section("debug_str"),
-                             df.section("debug_line_str"))
+                             df.section("debug_line_str"), rows=rows)
     where = f"{df.path}: .debug_line[0x{unit.stmt_list:x}]"
     if table.problems:
         raise ReadError(f"{df.path}: {table.problems[0]}")
@@ -58,7 +61,10 @@ def load_line_program(loader: LoadState, unit: ReadUnit, model: CompileUnit | Ty
         line.replace_tables(directories, files)
     except DescriptionError as error:
         raise ReadError(f"{where}: {error}") from None
-    _sequences(loader, table, line, where, loader.file_maps.get(id(model)) or {})
+    if rows:
+        _sequences(loader, table, line, where, loader.file_maps.get(id(model)) or {})
+    else:
+        line.sequences = []
 
 
 _STMT_BLOCK = IS_STMT | BASIC_BLOCK

@@ -5,10 +5,11 @@ version 4) or DW_AT_macro_info (``.debug_macinfo``) names, as the builder's
 An import (``DW_MACRO_import``, GNU ``transparent_include``) loads the imported unit once, as a macro unit without
 a compile unit (``dw.macro_unit(None)``), and every importer imports that one. gcc's objects hold the imported units
 in COMDAT ``.debug_macro`` sections; the ELF reader joins them into one section as a linker does, so the imports
-are plain offsets here. Strings are text; each entry keeps its form (inline ``string``, ``strp``, ``strx``) when
-the model keeps forms and its table has that form, otherwise the writer chooses (in an imported unit ``strp``
-rather than ``strx``: it has no one compile unit whose string offsets base a ``strx`` would count from, and
-llvm-dwarfdump-14 cannot read it). A model of DWARF 5 loaded from
+are plain offsets here, and an imported unit that starts a group's piece keeps the group's name
+(``MacroUnit.group``), under which ``dwarfkit convert`` writes it again. Strings are text; each entry keeps its
+form (inline ``string``, ``strp``, ``strx``) when the model keeps forms and its table has that form, otherwise the
+writer chooses (in an imported unit ``strp`` rather than ``strx``: it has no one compile unit whose string
+offsets base a ``strx`` would count from, and llvm-dwarfdump-14 cannot read it). A model of DWARF 5 loaded from
 ``.debug_macinfo`` writes ``.debug_macro`` (DWARF 5 has no ``.debug_macinfo``); a DWARF 5 ``.debug_macro`` written
 as DWARF 2-4 becomes gcc's version 4.
 
@@ -131,6 +132,8 @@ class MacroLoader:
                 raise ReadError(f"{self.loader.df.path}: .{section}[0x{offset:x}]: imports nest deeper than "
                                 f"{MAX_IMPORT_DEPTH} units")
             made = self.imported[offset] = self.dw.macro_unit(None, section=MACRO, name=f".{section}[0x{offset:x}]")
+            made.group = next((signature for start, signature in self.loader.df.groups.get(section, [])
+                               if start == offset), None)
             self.depth += 1
             try:
                 keep = self.loader.values.keeps(unit, self.loader.models[id(unit)])

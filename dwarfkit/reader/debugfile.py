@@ -72,6 +72,9 @@ class DebugFile:
     duplicates: dict[str, int] = field(default_factory=dict)
     """Normalised names of debug sections the file holds more than once (ELF COMDAT groups) -> how many; they are
     read joined, in header order."""
+    groups: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
+    """ELF objects: per normalised debug section read joined, where each piece of a COMDAT group starts in it and the
+    group's signature (gcc -g3's ``wm4.<file>.<line>.<md5>``), in order."""
     relocations: dict[str, dict[int, SymbolRef]] = field(default_factory=dict)
     """Objects only: per normalised debug section, the field offset of each relocation -> what it refers to."""
 

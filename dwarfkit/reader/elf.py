@@ -8,6 +8,7 @@ header.
 from __future__ import annotations
 
 import io
+import struct
 
 from elftools.common.exceptions import ELFError
 from elftools.elf.constants import SH_FLAGS
@@ -119,6 +120,7 @@ def _read(path: str, elf: ELFFile, file_size: int, limit: int) -> DebugFile:
     # Sections of one name (an object's COMDAT groups: type units, gcc's .debug_macro) are read as one, joined in
     # header order, as a linker would join them; relocations against a later piece's section symbol count from
     # where that piece starts.
+    signatures = _group_signatures(elf) if out.is_object else {}
     raw_of: dict[int, bytes] = {}
     bases: dict[int, int] = {}
     lengths: dict[str, int] = {}
@@ -144,8 +146,30 @@ def _read(path: str, elf: ELFFile, file_size: int, limit: int) -> DebugFile:
             out.addresses[name] = section["sh_addr"]
             out.section_offsets[name] = section["sh_offset"]
         joined.setdefault(name, []).append(raw)
+        if index in signatures:
+            out.groups.setdefault(name, []).append((bases[index], signatures[index]))
     for name, parts in joined.items():
         out.sections[name] = parts[0] if len(parts) == 1 else b"".join(parts)
+    return out
+
+
+def _group_signatures(elf: ELFFile) -> dict[int, str]:
+    """Section index -> the signature of the COMDAT group it is a member of (groups that cannot be read are left
+    out: the pieces are then read joined all the same)."""
+    out: dict[int, str] = {}
+    for section in elf.iter_sections("SHT_GROUP"):
+        try:
+            data = section.data()
+            symtab = elf.get_section(section["sh_link"])
+            if len(data) < 4 or len(data) % 4 or not isinstance(symtab, SymbolTableSection):
+                continue
+            order = "<" if elf.little_endian else ">"
+            flags, *members = struct.unpack(f"{order}{len(data) // 4}I", data)
+            name = symtab.get_symbol(section["sh_info"]).name
+        except Exception:  # noqa: BLE001 - a broken group only loses its name
+            continue
+        if flags & 1 and name:   # GRP_COMDAT
+            out.update((m, name) for m in members)
     return out
 
 

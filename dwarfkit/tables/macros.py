@@ -112,6 +112,9 @@ class MacroUnit:
         self._open_files = 0
         self.emitted = False
         self.opcodes: dict[int, tuple[str, ...]] = {}  # vendor opcodes declared in the header, with operand forms
+        self.group: str | None = None
+        """An imported unit's COMDAT group in an ELF object (gcc -g3's ``wm4.<file>.<line>.<md5>``: a linker keeps
+        one copy of the units several objects import); None: the shared section. Kept by ``dwarfkit convert``."""
 
     def _where(self, kind: str) -> str:
         return f"{self.label}: {self.table.name} entry {len(self.entries)} ({kind})"
