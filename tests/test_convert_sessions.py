@@ -1,10 +1,9 @@
 """dwarfkit convert on real compilers' -O2 objects, seen through debuggers (issue 15, "Done when" bullets 2 and 3):
 
 * ELF: the C++ program (templates, inlining, call sites, optimised-out variables) from g++ + GNU ld and clang++-14 +
-  ld.lld, converted as is, to DWARF 4 (g++; clang's DWARF 5 below 5 is a known gap, see test_convert.py) and to the
-  indexed DWARF 5 forms; the generated multi-file program (about 3000 lines) from gcc + GNU ld and clang-14 + ld.lld,
-  converted as is. The linked programs give the same gdb and lldb-14 transcripts (tests/sessions.py) as the links of
-  the unconverted objects.
+  ld.lld, converted as is, to DWARF 4 and to the indexed DWARF 5 forms; the generated multi-file program (about
+  3000 lines) from gcc + GNU ld and clang-14 + ld.lld, converted as is. The linked programs give the same gdb and
+  lldb-14 transcripts (tests/sessions.py) as the links of the unconverted objects.
 * Mach-O: the C program compiled by clang-14 for x86_64 and arm64 macOS, each object converted, linked by
   ld64.lld-14 and gathered by dsymutil-14: the two dSYMs mean the same to llvm-dwarfdump (tests/roundtrip.py) and to
   lldb-14 (breakpoints, image lookup, type lookup; the programs cannot run here).
@@ -31,6 +30,7 @@ from sessions import PROGRAMS, Program, build, compare_transcripts, convert_tran
 
 import dwarfkit
 from dwarfkit import debuggers
+from dwarfkit.encoding import decode_uleb128
 
 pytest_plugins = ["coff_wine"]  # the session-wide `wine` fixture
 
@@ -48,7 +48,7 @@ def cached_transcript(exe: Path, debugger: str, prog: Program) -> str:
 # -- ELF: the C++ program and the multi-file program ------------------------------------------------------------------
 
 CONVERSIONS = {"same": {}, "v4": dict(version=4), "indexed": dict(version=5, indexed=True)}
-CPP_BUILDS = {"g++": ("ld", ("same", "v4", "indexed")), "clang++-14": ("lld", ("same", "indexed"))}
+CPP_BUILDS = {"g++": ("ld", ("same", "v4", "indexed")), "clang++-14": ("lld", ("same", "v4", "indexed"))}
 # g++ describes a reference parameter of an out-of-line copy (util::largest<long>'s `a`) by DW_OP_GNU_parameter_ref,
 # whose operand is the unit offset of the abstract DW_TAG_formal_parameter: load makes it that DIE, so it follows the
 # DIE when convert moves it (gdb shows the parameter's value only then).
@@ -169,28 +169,17 @@ def test_gcc_conversion_to_dwarf4_reads_like_gccs_own(gcc_dwarf4_builds: dict, n
     assert compare_transcripts(own, cached_transcript(gcc_dwarf4_builds[(name, "v4")], "lldb", prog)) == []
 
 
-def _uleb_end(data: bytes | bytearray, at: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = data[at]
-        at += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if byte < 0x80:
-            return value, at
-
-
 def _rnglist_entry_end(data: bytes | bytearray, at: int) -> int:
     """Where the DWARF 5 range-list entry at ``at`` ends (8-byte addresses)."""
     kind, at = data[at], at + 1
     if kind in (0, 5, 6):  # end_of_list, base_address, start_end
         return at + (0, 0, 0, 0, 0, 8, 16)[kind]
     if kind == 1:  # base_addressx
-        return _uleb_end(data, at)[1]
+        return decode_uleb128(data, at)[1]
     if kind in (2, 3, 4):  # startx_endx, startx_length, offset_pair
-        return _uleb_end(data, _uleb_end(data, at)[1])[1]
+        return decode_uleb128(data, decode_uleb128(data, at)[1])[1]
     if kind == 7:  # start_length
-        return _uleb_end(data, at + 8)[1]
+        return decode_uleb128(data, at + 8)[1]
     raise AssertionError(f"range-list entry kind {kind}")
 
 
@@ -210,8 +199,8 @@ def drop_empty_ranges(exe: Path, out: Path) -> int:
         while at < unit_end:
             end = _rnglist_entry_end(data, at)
             if data[at] == 4 and data[end] != 0:
-                low, middle = _uleb_end(data, at + 1)
-                if low == _uleb_end(data, middle)[0] and _rnglist_entry_end(data, end) - end == end - at:
+                low, middle = decode_uleb128(data, at + 1)
+                if low == decode_uleb128(data, middle)[0] and _rnglist_entry_end(data, end) - end == end - at:
                     data[at:end] = data[end:2 * end - at]
                     replaced += 1
             at = end
