@@ -17,6 +17,7 @@ from conftest import require_tool
 from debuggers import gdb
 from elf_tools import run
 
+import dwarfkit
 from dwarfkit import Arch, Image
 from dwarfkit.backends.elf import write_executable, write_object
 from dwarfkit.program import DwarfBuilder
@@ -206,9 +207,10 @@ def test_gdb_skips_a_vendor_entry_by_the_operand_table(tmp_path):
     def describe(dw: DwarfBuilder, section: str | None) -> None:
         cu = dw.units[0]
         mu = dw.macro_unit(cu)
-        mu.declare_opcode(0xE5, "udata", "string", "block", "data2", "strp", "sdata")
+        mu.declare_opcode(0xE5, "udata", "string", "block", "data2", "strp", "sdata", "sec_offset")
         mu.start_file(0, cu.file("main.c")).define(1, "ANSWER 42")
-        mu.vendor(0xE5, 1 << 40, "vendor text", bytes(range(200)), 0xBEEF, "a vendor string in .debug_str", -3)
+        mu.vendor(0xE5, 1 << 40, "vendor text", bytes(range(200)), 0xBEEF, "a vendor string in .debug_str", -3,
+                  0x1234)
         mu.define(3, "SQUARE(x) ((x)*(x))").define(3, "PREDEF 1")
         mu.start_file(4, cu.file("defs.h")).define(1, "FROM_HEADER 7").end_file()
         mu.undef(11, "ANSWER").end_file()
@@ -216,6 +218,12 @@ def test_gdb_skips_a_vendor_entry_by_the_operand_table(tmp_path):
     exe = tmp_path / "prog"
     write_executable(_build(tmp_path, describe, 5), exe)
     _gdb_session(exe, tmp_path)
+    # Loaded back, the entry keeps its forms and operands (a sec_offset operand as the number it holds).
+    loaded = dwarfkit.load(exe)
+    vendor = [e for mu in loaded.tables.macros[".debug_macro"].units for e in mu.entries if e[0] == "vendor"]
+    assert vendor == [("vendor", 0xE5, (1 << 40, "vendor text", bytes(range(200)), 0xBEEF,
+                                        "a vendor string in .debug_str", -3, 0x1234),
+                       ("udata", "string", "block", "data2", "strp", "sdata", "sec_offset"))]
 
 
 @pytest.mark.parametrize("backend", ["macho_dsym", "coff"])

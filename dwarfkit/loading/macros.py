@@ -22,9 +22,10 @@ from __future__ import annotations
 
 from ..errors import DescriptionError, ReadError
 from ..info.unit import CompileUnit
+from ..macro_codes import LO_USER
 from ..program import DwarfBuilder
 from ..reader import forms as R
-from ..reader.macros import LO_USER, MacroEntry, MacroUnitData, parse_macinfo_unit, parse_macro_unit
+from ..reader.macros import MacroEntry, MacroUnitData, parse_macinfo_unit, parse_macro_unit
 from ..reader.units import Unit as ReadUnit
 from ..tables.macros import MACINFO, MACRO, MacroUnit
 from .state import LoadState
@@ -109,9 +110,11 @@ class MacroLoader:
             if entry.opcode < LO_USER:
                 raise ReadError(f"{where}: opcode 0x{entry.opcode:x} is declared by the unit but is no vendor "
                                 f"opcode (0xe0..0xff)")
-            if "sec_offset" in entry.forms:
-                raise ReadError(f"{where}: vendor opcode 0x{entry.opcode:x} has a sec_offset operand, which "
-                                f"the writer cannot relocate")
+            if "sec_offset" in entry.forms and self.loader.df.relocations.get("debug_macro"):
+                # In a linked file the offset is final and is kept as a number; in an object it may be relocated
+                # against a section the vendor alone knows.
+                raise ReadError(f"{where}: vendor opcode 0x{entry.opcode:x} has a sec_offset operand in an "
+                                f"object, which the writer cannot relocate")
             if entry.opcode not in target.opcodes:
                 target.declare_opcode(entry.opcode, *entry.forms)
             target.vendor(entry.opcode, *entry.operands)

@@ -21,17 +21,23 @@ from typing import Callable
 
 from ..encoding import decode_sleb128, decode_uleb128
 from ..errors import ReadError
-
-# DW_MACRO_* (GNU version 4 uses 1-0xa under DW_MACRO_GNU_ names: define_indirect, transparent_include, *_alt).
-DEFINE, UNDEF, START_FILE, END_FILE, DEFINE_STRP, UNDEF_STRP, IMPORT = 1, 2, 3, 4, 5, 6, 7
-DEFINE_SUP, UNDEF_SUP, IMPORT_SUP, DEFINE_STRX, UNDEF_STRX = 8, 9, 0xA, 0xB, 0xC
-VENDOR_EXT = 0xFF   # DW_MACINFO_vendor_ext
-LO_USER = 0xE0
-
-# Operand forms a vendor opcode may declare, by DW_FORM code: (name, fixed size or None).
-VENDOR_FORMS = {0x0B: "data1", 0x05: "data2", 0x06: "data4", 0x07: "data8", 0x0F: "udata", 0x0D: "sdata",
-                0x0C: "flag", 0x08: "string", 0x0E: "strp", 0x09: "block", 0x17: "sec_offset"}
-_FIXED = {"data1": 1, "data2": 2, "data4": 4, "data8": 8, "flag": 1}
+from ..macro_codes import (
+    DEFINE,
+    DEFINE_STRP,
+    DEFINE_STRX,
+    DEFINE_SUP,
+    END_FILE,
+    FIXED_SIZES,
+    IMPORT,
+    IMPORT_SUP,
+    START_FILE,
+    UNDEF,
+    UNDEF_STRP,
+    UNDEF_STRX,
+    UNDEF_SUP,
+    VENDOR_EXT,
+    VENDOR_FORM_NAMES,
+)
 
 _STRING_OPS = {DEFINE: ("define", "string"), UNDEF: ("undef", "string"), DEFINE_STRP: ("define", "strp"),
                UNDEF_STRP: ("undef", "strp"), DEFINE_STRX: ("define", "strx"), UNDEF_STRX: ("undef", "strx"),
@@ -158,11 +164,11 @@ def parse_macro_unit(data: bytes, offset: int, byteorder: str, strings: bytes = 
             cur.need(count, "the operand forms")
             codes = cur.data[cur.pos:cur.pos + count]
             cur.pos += count
-            unknown = [c for c in codes if c not in VENDOR_FORMS]
+            unknown = [c for c in codes if c not in VENDOR_FORM_NAMES]
             if unknown:
                 raise cur.fail(f"opcode 0x{opcode:x} declares operand form 0x{unknown[0]:x}, which is not decoded "
-                               f"(forms: {', '.join(VENDOR_FORMS.values())})")
-            unit.opcodes[opcode] = tuple(VENDOR_FORMS[c] for c in codes)
+                               f"(forms: {', '.join(VENDOR_FORM_NAMES.values())})")
+            unit.opcodes[opcode] = tuple(VENDOR_FORM_NAMES[c] for c in codes)
     entries = unit.entries
     while True:
         cur.entry = at = cur.pos
@@ -223,7 +229,7 @@ def _vendor(cur: _Cursor, unit: MacroUnitData, at: int, opcode: int, strings: by
             values.append(bytes(cur.data[cur.pos:cur.pos + n]))
             cur.pos += n
         else:
-            values.append(cur.u(_FIXED[form], what))
+            values.append(cur.u(FIXED_SIZES[form], what))
     return MacroEntry(at, opcode, "vendor", operands=tuple(values), forms=forms)
 
 

@@ -45,6 +45,22 @@ from typing import TYPE_CHECKING, Any
 
 from ..encoding import Encoding
 from ..errors import DescriptionError
+from ..macro_codes import (
+    DEFINE,
+    DEFINE_STRP,
+    DEFINE_STRX,
+    END_FILE,
+    FIXED_SIZES,
+    HI_USER,
+    IMPORT,
+    LO_USER,
+    START_FILE,
+    UNDEF,
+    UNDEF_STRP,
+    UNDEF_STRX,
+    VENDOR_EXT,
+    VENDOR_FORMS,
+)
 from ..sections import Relocation, RelocKind, Section
 from ..writer import SectionWriter
 from .offsets import SectionOffset
@@ -55,15 +71,6 @@ if TYPE_CHECKING:
 
 MACRO, MACINFO = ".debug_macro", ".debug_macinfo"
 
-# DW_MACRO_* (DWARF 5 table 7.28; GNU version 4 uses the same numbers 1-7 under GNU_ names).
-DEFINE, UNDEF, START_FILE, END_FILE, DEFINE_STRP, UNDEF_STRP, IMPORT = 1, 2, 3, 4, 5, 6, 7
-DEFINE_STRX, UNDEF_STRX = 0x0B, 0x0C
-VENDOR_EXT = 0xFF   # DW_MACINFO_vendor_ext
-LO_USER, HI_USER = 0xE0, 0xFF
-# The forms a vendor opcode's operands may take (opcode_operands_table), by name, with their DW_FORM codes.
-_VENDOR_FORMS = {"data1": 0x0B, "data2": 0x05, "data4": 0x06, "data8": 0x07, "udata": 0x0F, "sdata": 0x0D,
-                 "flag": 0x0C, "string": 0x08, "strp": 0x0E, "block": 0x09}
-_FIXED = {"data1": 1, "data2": 2, "data4": 4, "data8": 8, "flag": 1}
 _OPCODES = {("define", "string"): DEFINE, ("define", "strp"): DEFINE_STRP, ("define", "strx"): DEFINE_STRX,
             ("undef", "string"): UNDEF, ("undef", "strp"): UNDEF_STRP, ("undef", "strx"): UNDEF_STRX}
 
@@ -94,7 +101,7 @@ def _fits(form: str, value: Any) -> bool:
         return False
     if form == "sdata":
         return -(1 << 63) <= value < 1 << 63
-    size = _FIXED.get(form, 8)   # udata: up to 64 bits
+    size = FIXED_SIZES.get(form, 8)   # udata and sec_offset: up to 64 bits (sec_offset: checked when written)
     return 0 <= value < 1 << (8 * size)
 
 
@@ -205,8 +212,8 @@ class MacroUnit:
         if opcode in self.opcodes:
             raise DescriptionError(f"{where}: declared already")
         for form in forms:
-            if form not in _VENDOR_FORMS:
-                raise DescriptionError(f"{where}: operand form {form!r} is not one of {', '.join(_VENDOR_FORMS)}")
+            if form not in VENDOR_FORMS:
+                raise DescriptionError(f"{where}: operand form {form!r} is not one of {', '.join(VENDOR_FORMS)}")
         self.opcodes[opcode] = forms
         return self
 
@@ -322,7 +329,7 @@ class MacroTable:
             for opcode, forms in unit.opcodes.items():
                 w.u8(opcode)
                 w.uleb(len(forms))
-                w.raw(bytes(_VENDOR_FORMS[form] for form in forms))
+                w.raw(bytes(VENDOR_FORMS[form] for form in forms))
         for kind, line, operand, form in unit.entries:
             if kind == "start_file":
                 w.u8(START_FILE)
@@ -362,8 +369,13 @@ class MacroTable:
         elif form == "block":
             w.uleb(len(value))
             w.raw(value)
+        elif form == "sec_offset":   # a number as the vendor means it: no section is known to relocate against
+            size = w.encoding.offset_size
+            if value >> (8 * size):
+                raise DescriptionError(f"{w.section.name}: sec_offset operand {value:#x} does not fit {size} bytes")
+            w.uint(value, size)
         else:
-            w.uint(int(value), _FIXED[form])
+            w.uint(int(value), FIXED_SIZES[form])
 
     def _write_macinfo(self, w: SectionWriter, unit: MacroUnit) -> None:
         for kind, line, operand, _ in unit.entries:
