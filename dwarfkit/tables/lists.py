@@ -280,8 +280,20 @@ class ListTable:
             if kind == "end_of_list":
                 break
             buf.append(codes[kind])
+            if kind == "offset_pair":   # the common entry: two numbers, one and two bytes inline
+                for operand in entry.operands:
+                    if 0 <= operand < 0x80:
+                        buf.append(operand)
+                    elif 0x80 <= operand < 0x4000:
+                        buf.append(operand & 0x7F | 0x80)
+                        buf.append(operand >> 7)
+                    else:
+                        buf += uleb128(operand)
+                operands: tuple = ()
+            else:
+                operands = entry.operands
             indexed = kind in INDEXED_KINDS
-            for operand in entry.operands:
+            for operand in operands:
                 if isinstance(operand, Address):
                     if indexed:
                         assert table is not None
