@@ -135,8 +135,7 @@ class ValueLoader:
         attribute_list = partial(self.lists.kept_list, unit, model)
         block = partial(self._block, unit, model)
         return (unit.offset, dies.setdefault(unit.section, {}).get, dies.setdefault("debug_info", {}).get,
-                unit.section, self._names, self._line_names, bad_reference, attribute_list, block, model,
-                unit.version, self._inline)
+                unit.section, self._names, self._line_names, bad_reference, attribute_list, block, self._inline)
 
     def _error(self, unit: ReadUnit, i: int, at: int, error: Exception) -> ReadError:
         return ReadError(f"{self.loader.df.path}: .{unit.section}[0x{unit.offs[i]:x}]: {names.attribute_name(at)}: "
@@ -372,8 +371,8 @@ def _compiled(steps: tuple[tuple[int, int, int, int], ...]) -> Any:
     fill = _COMPILED.get(steps)
     if fill is not None:
         return fill
-    body = ["    (base, refs, info_refs, section, names, line_names, bad_reference, attribute_list, block, model,",
-            "     version, inline) = env"]
+    body = ["    (base, refs, info_refs, section, names, line_names, bad_reference, attribute_list, block,",
+            "     inline) = env"]
     for n, kind, at, form in steps:
         if kind == _LIST:
             body.append(f"    v{n} = attribute_list(i, {at}, {form}, raw[{n}])")
