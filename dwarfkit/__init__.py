@@ -26,7 +26,7 @@ table; a tool the tests need -> ``scripts/setup.sh``, and tests call ``tests/con
 CI, skips elsewhere).
 """
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 from .address import Address
 from .arch import Arch
@@ -49,6 +49,9 @@ from .lists import Lle, LocationList, RangeList, Rle
 from .program import DwarfBuilder
 from .sections import DwarfSections, Relocation, RelocKind, Section
 
+if TYPE_CHECKING:
+    from .description import Built
+
 __version__ = "0.1.0"
 
 
@@ -68,13 +71,20 @@ def convert(src: "str | os.PathLike[str]", out: "str | os.PathLike[str]", **opti
         options.setdefault("keep_forms", False)
     return _convert(src, out, **options)
 
+def build(description: "Mapping[str, Any]") -> "Built":
+    """A description (the data of a YAML/JSON description file, see :mod:`dwarfkit.description`) built into the
+    writer's model and an image; ``.write(path)`` writes the file."""
+    from .description import build as _build
+    return _build(description)
+
+
 __all__ = [
     "Address", "Arch", "ContainerError", "ContentSection", "DescriptionError", "DwarfSections", "DwarfkitError",
     "Encoding", "EncodingError", "Image", "LayoutError", "ReadError", "Relocation", "RelocKind", "RelocationError",
     "Section", "SectionKind", "Symbol", "SymbolKind", "ToolError", "__version__",
     # the DWARF core
     "CompileUnit", "Die", "DwarfBuilder", "Expr", "Lle", "LocationList", "PartialUnit", "RangeList", "Rle", "TypeUnit",
-    "Unit", "pin", "load", "convert",
+    "Unit", "pin", "load", "convert", "build",
 ]
 
 # Installs map backends/ to dwarfkit.backends (pyproject's package-dir). A source checkout, or a git worktree of one,

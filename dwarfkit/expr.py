@@ -72,6 +72,14 @@ for _name, _code in _OPCODES.items():
 _Op = Callable[..., "Expr"]   # a generated DW_OP method: operands in, the expression out
 
 
+def operand_kinds(name: str | int) -> tuple[str, ...] | None:
+    """The operand kinds of DW_OP ``name`` (``"fbreg"``, ``"DW_OP_fbreg"`` or its code), None for no such operation:
+    ``"u"``/``"s"`` LEB128, ``"u1"``..``"s8"`` fixed, ``"addr"`` an address, ``"ref"``/``"type"``/``"ref2"``/``"ref4"``
+    a DIE, ``"expr"`` a nested expression, ``"block"``/``"block1"`` bytes. For a description's reader."""
+    info = _INFO.get(name)
+    return info[2] if info is not None else None
+
+
 class Expr:
     """A DWARF expression, built by chaining operations; each method returns the expression itself."""
 

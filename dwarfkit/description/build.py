@@ -1,0 +1,413 @@
+"""A description (see :mod:`dwarfkit.description`) -> the writer's model and an :class:`~dwarfkit.Image`, written
+by the container's backend.
+
+Everything goes through the ordinary API (``DwarfBuilder.compile_unit``, ``Die.die``/``set``, ``Expr.op``,
+``LineSequence.row``), so a description gets the API's checks; each error is re-raised naming the description's file,
+line and path. DIEs are made in two passes, every DIE first and then the attributes, so that a reference may name a
+DIE labelled anywhere in the description, before or after it.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping
+
+from .. import names
+from ..address import Address
+from ..arch import Arch
+from ..asm import Assembly, assemble, sweep
+from ..errors import DescriptionError, DwarfkitError
+from ..expr import Expr, operand_kinds
+from ..image import ContentSection, Image, SectionKind, Symbol
+from ..info import classes
+from ..info.die import Die, pin
+from ..info.unit import CompileUnit
+from ..program import DwarfBuilder
+from .source import Path_, Source, read_description
+
+OUTPUTS = ("elf-executable", "elf-object", "macho-object", "coff-object")
+ARCHES = {"x86_64": Arch.X86_64, "aarch64": Arch.AARCH64, "arm64": Arch.AARCH64}
+# A program needs an entry point: when the description has no _start, this one calls main and exits with its result.
+START = {Arch.X86_64: "call main\nmov rdi, rax\nmov eax, 60\nsyscall",
+         Arch.AARCH64: "bl main\nmov x8, #93\nsvc #0"}
+TOP_KEYS = {"arch", "output", "dwarf", "entry", "functions", "units"}
+UNIT_KEYS = {"tag", "name", "comp_dir", "producer", "language", "version", "dies", "lines", "label"}
+DIE_KEYS = {"tag", "label", "children"}
+# DIEs whose low_pc naming a function gets that function's length as high_pc when the description gives none.
+SPANS_A_FUNCTION = {names.TAGS[t] for t in ("subprogram", "compile_unit", "partial_unit", "lexical_block",
+                                             "inlined_subroutine")}
+AT_low_pc, AT_high_pc, AT_ranges = names.ATTRIBUTES["low_pc"], names.ATTRIBUTES["high_pc"], names.ATTRIBUTES["ranges"]
+
+
+@dataclass
+class Built:
+    """What a description makes: the DWARF model, the image (code, symbols, emitted DWARF) and the output kind."""
+
+    dwarf: DwarfBuilder
+    image: Image
+    output: str
+    assembly: Assembly | None
+
+    def write(self, path: str | os.PathLike[str]) -> Path:
+        """Writes the output file (atomically); returns its path."""
+        out = Path(path)
+        if self.output == "elf-executable":
+            from ..backends.elf import write_executable
+            write_executable(self.image, out)
+        elif self.output == "elf-object":
+            from ..backends.elf import write_object
+            write_object(self.image, out)
+        elif self.output == "macho-object":
+            from ..backends.macho_dsym import write_object as write_macho_object
+            write_macho_object(self.image, out)
+        else:
+            from ..backends.coff import write_object as write_coff_object
+            write_coff_object(self.image, out)
+        return out
+
+
+def build_file(path: str | os.PathLike[str]) -> Built:
+    """The description in the YAML or JSON file at ``path``, built (not written yet)."""
+    description, source = read_description(path)
+    return build(description, source)
+
+
+def build(description: Mapping[str, Any], source: Source | None = None) -> Built:
+    """A description given as Python data (``dwarfkit.build({...})``), built; ``source`` names its file and lines."""
+    return _Builder(source or Source()).build(description)
+
+
+class _Builder:
+    def __init__(self, source: Source) -> None:
+        self.source = source
+        self.labels: dict[str, Die] = {}
+        self.assembly: Assembly | None = None
+        self.arch = Arch.X86_64
+
+    def fail(self, path: Path_, message: str) -> DescriptionError:
+        return self.source.error(path, message)
+
+    def build(self, top: Any) -> Built:
+        if not isinstance(top, Mapping):
+            raise self.fail((), f"a description is a mapping of {', '.join(sorted(TOP_KEYS))}, not "
+                                f"{type(top).__name__}")
+        self._known(top, TOP_KEYS, ())
+        arch_name = top.get("arch", "x86_64")
+        if arch_name not in ARCHES:
+            raise self.fail(("arch",), f"{arch_name!r} is not one of {', '.join(ARCHES)}")
+        self.arch = ARCHES[arch_name]
+        output = top.get("output", "elf-executable")
+        if output not in OUTPUTS:
+            raise self.fail(("output",), f"{output!r} is not one of {', '.join(OUTPUTS)}")
+        executable = output == "elf-executable"
+        self.assembly = self._code(top.get("functions", {}), executable)
+        dw = self._builder(top.get("dwarf", {}))
+        units = top.get("units", [])
+        if not isinstance(units, list):
+            raise self.fail(("units",), "is a list of units")
+        made = [self._unit(dw, unit, ("units", n)) for n, unit in enumerate(units)]
+        for (unit, shells), n in zip(made, range(len(units)), strict=True):
+            self._fill_unit(unit, units[n], shells, ("units", n), single=len(units) == 1)
+        try:
+            sections = dw.emit()
+        except DwarfkitError as error:
+            raise DescriptionError(f"{self.source.where(())}: {error}") from None
+        image = self._image(sections, top, executable)
+        return Built(dw, image, output, self.assembly)
+
+    # -- code -------------------------------------------------------------------------------------------------------
+    def _code(self, functions: Any, executable: bool) -> Assembly | None:
+        if not isinstance(functions, Mapping):
+            raise self.fail(("functions",), "is a mapping of function name -> assembly text (or {hex: ...})")
+        texts: list[tuple[str, str]] = []
+        for name, body in functions.items():
+            path: Path_ = ("functions", name)
+            if isinstance(body, Mapping) and set(body) == {"hex"}:
+                try:
+                    data = bytes.fromhex(str(body["hex"]))
+                except ValueError:
+                    raise self.fail((*path, "hex"), "is not hex bytes") from None
+                try:   # one .byte line per instruction: the assembler finds labels by counting instructions
+                    starts = sweep(self.arch, data) + [len(data)]
+                except DescriptionError as error:
+                    raise self.fail((*path, "hex"), str(error)) from None
+                texts.append((str(name), "\n".join(".byte " + ", ".join(f"0x{b:02x}" for b in data[a:b])
+                                                   for a, b in zip(starts, starts[1:], strict=False))))
+            elif isinstance(body, str):
+                texts.append((str(name), body))
+            else:
+                raise self.fail(path, "is assembly text, or {hex: BYTES}")
+        if executable and texts and "_start" not in functions:
+            if "main" not in functions:
+                raise self.fail(("functions",), "an executable needs _start (or a main that a default _start calls)")
+            texts.append(("_start", START[self.arch]))
+        if not texts:
+            return None
+        try:
+            return assemble(self.arch, texts)
+        except DwarfkitError as error:   # it names the function: point at it
+            named = re.search(r"function '([^']*)'", str(error))
+            where: Path_ = ("functions", named[1]) if named and named[1] in functions else ("functions",)
+            raise self.fail(where, str(error)) from None
+
+    def _image(self, sections: Any, top: Mapping[str, Any], executable: bool) -> Image:
+        code = self.assembly
+        content = [ContentSection(".text", SectionKind.CODE, code.code)] if code is not None else []
+        symbols = [Symbol(name, ".text", start, end - start) for name, (start, end) in code.functions.items()] \
+            if code is not None else []
+        entry = top.get("entry", "_start" if executable and code is not None else None)
+        try:
+            return Image(self.arch, content, symbols, dwarf=sections, entry=entry)
+        except DwarfkitError as error:
+            raise self.fail(("entry",), str(error)) from None
+
+    def address(self, value: Any, path: Path_) -> Address:
+        """``name``, ``name+N`` or ``function.label``: a function's or a label's address, symbolic."""
+        if isinstance(value, int) and not isinstance(value, bool):
+            return Address(None, value)
+        if not isinstance(value, str):
+            raise self.fail(path, f"{value!r} is not an address (a function, function.label, or a number)")
+        text, _, addend_text = value.partition("+")
+        addend = 0
+        if addend_text:
+            try:
+                addend = int(addend_text, 0)
+            except ValueError:
+                raise self.fail(path, f"{value!r}: {addend_text!r} is not a number") from None
+        code = self.assembly
+        if code is None or text not in code.labels:
+            known = ", ".join(sorted(code.labels)) if code is not None else "none: the description has no functions"
+            raise self.fail(path, f"{text!r} names no function or label (known: {known})")
+        function = self._function_at(code.labels[text])
+        return Address(function, code.labels[text] - code.functions[function][0] + addend)
+
+    def _function_at(self, offset: int) -> str:
+        assert self.assembly is not None
+        for name, (start, end) in self.assembly.functions.items():
+            if start <= offset <= end:
+                return name
+        raise AssertionError(offset)
+
+    # -- units and DIEs ---------------------------------------------------------------------------------------------
+    def _builder(self, options: Any) -> DwarfBuilder:
+        if not isinstance(options, Mapping):
+            raise self.fail(("dwarf",), "is a mapping: version, offset_size, indexed")
+        self._known(options, {"version", "offset_size", "indexed"}, ("dwarf",))
+        try:
+            return DwarfBuilder(version=options.get("version", 5), offset_size=options.get("offset_size", 4),
+                                address_size=self.arch.value.address_size, indexed=bool(options.get("indexed")),
+                                arch=self.arch)
+        except DwarfkitError as error:
+            raise self.fail(("dwarf",), str(error)) from None
+
+    def _unit(self, dw: DwarfBuilder, unit: Any, path: Path_) -> tuple[CompileUnit, list]:
+        """The unit and every DIE of it, without attributes: ``[(die, description, path), ...]``."""
+        if not isinstance(unit, Mapping):
+            raise self.fail(path, "a unit is a mapping (name, comp_dir, producer, language, dies, lines, ...)")
+        if unit.get("tag", "compile_unit") != "compile_unit":
+            raise self.fail((*path, "tag"), "only compile units are described yet")
+        try:
+            cu = dw.compile_unit(unit.get("name"), comp_dir=unit.get("comp_dir"), producer=unit.get("producer"),
+                                 language=unit.get("language"), version=unit.get("version"))
+        except DwarfkitError as error:
+            raise self.fail(path, str(error)) from None
+        if "label" in unit:
+            self._label(unit["label"], cu.root, (*path, "label"))
+        shells: list[tuple[Die, Mapping[str, Any], Path_]] = []
+        self._shells(cu.root, unit.get("dies", []), (*path, "dies"), shells)
+        return cu, shells
+
+    def _shells(self, parent: Die, dies: Any, path: Path_, out: list) -> None:
+        if not isinstance(dies, list):
+            raise self.fail(path, "is a list of DIEs")
+        for n, die in enumerate(dies):
+            here = (*path, n)
+            if not isinstance(die, Mapping) or "tag" not in die:
+                raise self.fail(here, "a DIE is a mapping with a tag (and attributes, label, children)")
+            try:
+                made = parent.die(die["tag"])
+            except DwarfkitError as error:
+                raise self.fail((*here, "tag"), str(error)) from None
+            if "label" in die:
+                self._label(die["label"], made, (*here, "label"))
+            out.append((made, die, here))
+            self._shells(made, die.get("children", []), (*here, "children"), out)
+
+    def _label(self, label: Any, die: Die, path: Path_) -> None:
+        if not isinstance(label, str) or not label:
+            raise self.fail(path, f"a label is a name, not {label!r}")
+        if label in self.labels:
+            raise self.fail(path, f"label {label!r} is given to two DIEs")
+        self.labels[label] = die
+
+    def _fill_unit(self, cu: CompileUnit, unit: Mapping[str, Any], shells: list, path: Path_, single: bool) -> None:
+        root_attributes = {k: v for k, v in unit.items() if k not in UNIT_KEYS}
+        if single and self.assembly is not None and "low_pc" not in root_attributes and \
+                "ranges" not in root_attributes:   # one unit: it covers all the code
+            first = next(iter(self.assembly.functions))
+            root_attributes["low_pc"] = first
+            root_attributes["high_pc"] = len(self.assembly.code)
+        self._attributes(cu.root, root_attributes, path, cu)
+        for die, description, here in shells:
+            attributes = {k: v for k, v in description.items() if k not in DIE_KEYS}
+            self._attributes(die, attributes, here, cu)
+        self._lines(cu, unit.get("lines", []), (*path, "lines"))
+
+    def _attributes(self, die: Die, attributes: Mapping[Any, Any], path: Path_, cu: CompileUnit) -> None:
+        version = cu.encoding.version
+        for key, raw in attributes.items():
+            here = (*path, key)
+            at = self._attribute_code(key, here)
+            value = self._value(at, raw, here, version)
+            if isinstance(raw, Mapping) and "form" in raw:
+                value = pin(value, raw["form"])
+            try:
+                die.set(at, value)
+            except DwarfkitError as error:
+                raise self.fail(here, str(error)) from None
+        low = attributes.get("low_pc")
+        if die.tag in SPANS_A_FUNCTION and isinstance(low, str) and "high_pc" not in attributes and \
+                "ranges" not in attributes and self.assembly is not None and low in self.assembly.functions:
+            start, end = self.assembly.functions[low]
+            die.set("high_pc", end - start)   # a function's DIE spans the function
+
+    def _attribute_code(self, key: Any, path: Path_) -> int:
+        if isinstance(key, int):
+            return key
+        name = key[len("DW_AT_"):] if key.startswith("DW_AT_") else key
+        code = names.ATTRIBUTES.get(name)
+        if code is None:
+            raise self.fail(path, f"unknown attribute {key!r} (DW_AT_ names, short or in full, or a number)")
+        return code
+
+    def _value(self, at: int, raw: Any, path: Path_, version: int) -> Any:
+        """The API's value for attribute ``at`` from the description's ``raw``, read by the attribute's classes."""
+        kinds = classes.CLASSES[version].get(at, 0)
+        if isinstance(raw, Mapping):
+            self._known(raw, {"ref", "address", "hex", "expr", "form", "value"}, path)
+            if "ref" in raw:
+                return self._reference(raw["ref"], (*path, "ref"))
+            if "address" in raw:
+                return self.address(raw["address"], (*path, "address"))
+            if "hex" in raw:
+                try:
+                    return bytes.fromhex(str(raw["hex"]))
+                except ValueError:
+                    raise self.fail((*path, "hex"), "is not hex bytes") from None
+            if "expr" in raw:
+                return self.expression(raw["expr"], (*path, "expr"))
+            if "value" in raw:
+                return self._value(at, raw["value"], (*path, "value"), version)
+            raise self.fail(path, "a value given as a mapping has ref, address, hex, expr or value")
+        if isinstance(raw, str):
+            if kinds & classes.REFERENCE and not kinds & classes.STRING:
+                return self._reference(raw, path)
+            if kinds & classes.ADDRESS and not kinds & classes.STRING:
+                return self.address(raw, path)
+            return raw
+        if isinstance(raw, list) and kinds & (classes.EXPRLOC | classes.LOCLIST):
+            return self.expression(raw, path)
+        if raw is None or isinstance(raw, (list, float)):
+            raise self.fail(path, f"{raw!r} is not a value of this attribute")
+        return raw
+
+    def _reference(self, label: Any, path: Path_) -> Die:
+        die = self.labels.get(label) if isinstance(label, str) else None
+        if die is None:
+            known = ", ".join(sorted(self.labels)) or "none"
+            raise self.fail(path, f"no DIE is labelled {label!r} (labels: {known})")
+        return die
+
+    def expression(self, ops: Any, path: Path_) -> Expr:
+        """``[op, [op, operand, ...], ...]``: DW_OP names (short or in full), operands by the operation's kinds
+        (a function or label for an address, a DIE's label for a DIE, a nested list for an expression)."""
+        if not isinstance(ops, list):
+            raise self.fail(path, "an expression is a list of operations: [deref, [fbreg, -8], ...]")
+        expr = Expr()
+        for n, op in enumerate(ops):
+            here = (*path, n)
+            name, *operands = op if isinstance(op, list) and op else [op]
+            if isinstance(name, str) and name.startswith("DW_OP_"):
+                name = name[len("DW_OP_"):]
+            kinds = operand_kinds(name) if isinstance(name, (str, int)) and not isinstance(name, bool) else None
+            if kinds is None:
+                raise self.fail(here, f"{name!r} is not a DWARF expression operation")
+            converted = [self._operand(kind, value, (*here, k + 1)) for k, (kind, value) in
+                         enumerate(zip(kinds, operands, strict=False))] + operands[len(kinds):]
+            try:
+                expr.op(name, *converted)
+            except DescriptionError as error:
+                raise self.fail(here, str(error)) from None
+        return expr
+
+    def _operand(self, kind: str, value: Any, path: Path_) -> Any:
+        if kind == "addr" and isinstance(value, str):
+            return self.address(value, path)
+        if kind in ("ref", "type", "ref2", "ref4") and isinstance(value, str):
+            return self._reference(value, path)
+        if kind == "expr" and isinstance(value, list):
+            return self.expression(value, path)
+        if kind in ("block", "block1") and isinstance(value, str):
+            try:
+                return bytes.fromhex(value)
+            except ValueError:
+                raise self.fail(path, "is not hex bytes") from None
+        return value
+
+    # -- line rows --------------------------------------------------------------------------------------------------
+    def _lines(self, cu: CompileUnit, sequences: Any, path: Path_) -> None:
+        if not isinstance(sequences, list):
+            raise self.fail(path, "is a list of sequences: {function: NAME, rows: [[where, line], ...]}")
+        code = self.assembly
+        for n, sequence in enumerate(sequences):
+            here = (*path, n)
+            if not isinstance(sequence, Mapping) or "function" not in sequence:
+                raise self.fail(here, "a sequence is a mapping with function and rows")
+            self._known(sequence, {"function", "rows", "end"}, here)
+            function = sequence["function"]
+            if code is None or function not in code.functions:
+                raise self.fail((*here, "function"), f"{function!r} is not a function of the description")
+            start, end = code.functions[function]
+            seq = cu.line.sequence(Address(function))
+            rows = sequence.get("rows", [])
+            if not isinstance(rows, list):
+                raise self.fail((*here, "rows"), "is a list of rows: [where, line] or {at, line, ...}")
+            for k, row in enumerate(rows):
+                self._row(cu, seq, function, start, row, (*here, "rows", k))
+            seq.end(self._offset(function, start, sequence.get("end", end - start), (*here, "end")))
+
+    def _row(self, cu: CompileUnit, seq: Any, function: str, start: int, row: Any, path: Path_) -> None:
+        if isinstance(row, list) and len(row) == 2:
+            row = {"at": row[0], "line": row[1]}
+        if not isinstance(row, Mapping) or "at" not in row or "line" not in row:
+            raise self.fail(path, "a row is [where, line] or a mapping with at, line and flags")
+        flags = {k: v for k, v in row.items() if k not in ("at", "line")}
+        self._known(flags, {"column", "file", "is_stmt", "basic_block", "prologue_end", "epilogue_begin", "isa",
+                            "discriminator", "op_index"}, path)
+        offset = self._offset(function, start, row["at"], (*path, "at"))
+        try:
+            if isinstance(flags.get("file"), str):
+                flags["file"] = cu.file(flags["file"])
+            seq.row(offset, row["line"], **flags)
+        except DwarfkitError as error:
+            raise self.fail(path, str(error)) from None
+
+    def _offset(self, function: str, start: int, where: Any, path: Path_) -> int:
+        """An offset in ``function``: a number, or one of its labels."""
+        if isinstance(where, int) and not isinstance(where, bool):
+            return where
+        code = self.assembly
+        assert code is not None
+        for name in (f"{function}.{where}", str(where)):
+            if name in code.labels:
+                return code.labels[name] - start
+        raise self.fail(path, f"{where!r} is no label of {function} (labels are written 'name:' in its code)")
+
+    # -- checks -----------------------------------------------------------------------------------------------------
+    def _known(self, mapping: Mapping[Any, Any], allowed: set[str], path: Path_) -> None:
+        for key in mapping:
+            if key not in allowed:
+                raise self.fail((*path, key), f"unknown key {key!r} (known here: {', '.join(sorted(allowed))})")
+
