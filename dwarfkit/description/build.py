@@ -20,6 +20,7 @@ from ..arch import Arch
 from ..asm import Assembly, assemble, sweep
 from ..errors import DescriptionError, DwarfkitError
 from ..expr import Expr, operand_kinds
+from ..frame import CallFrames
 from ..image import ContentSection, Image, SectionKind, Symbol
 from ..info import classes
 from ..info.die import Die, pin
@@ -32,7 +33,13 @@ ARCHES = {"x86_64": Arch.X86_64, "aarch64": Arch.AARCH64, "arm64": Arch.AARCH64}
 # A program needs an entry point: when the description has no _start, this one calls main and exits with its result.
 START = {Arch.X86_64: "call main\nmov rdi, rax\nmov eax, 60\nsyscall",
          Arch.AARCH64: "bl main\nmov x8, #93\nsvc #0"}
-TOP_KEYS = {"arch", "output", "dwarf", "entry", "functions", "units"}
+TOP_KEYS = {"arch", "output", "dwarf", "entry", "functions", "units", "frames"}
+# The CFI instructions a description may give (CallFrames' FDE methods), and advance_to (an offset or a label).
+FRAME_OPS = {"advance_to", "def_cfa", "def_cfa_sf", "def_cfa_offset", "def_cfa_offset_sf", "def_cfa_register",
+             "def_cfa_expression", "offset", "offset_extended", "offset_extended_sf", "gnu_negative_offset_extended",
+             "val_offset", "val_offset_sf", "expression", "val_expression", "restore", "restore_extended",
+             "same_value", "undefined", "register", "remember_state", "restore_state", "gnu_args_size",
+             "negate_ra_state", "nop"}
 UNIT_KEYS = {"tag", "name", "comp_dir", "producer", "language", "version", "dies", "lines", "label"}
 DIE_KEYS = {"tag", "label", "children"}
 # DIEs whose low_pc naming a function gets that function's length as high_pc when the description gives none.
@@ -103,7 +110,7 @@ class _Builder:
             raise self.fail(("output",), f"{output!r} is not one of {', '.join(OUTPUTS)}")
         executable = output == "elf-executable"
         self.assembly = self._code(top.get("functions", {}), executable)
-        dw = self._builder(top.get("dwarf", {}))
+        dw = self.dw = self._builder(top.get("dwarf", {}))
         units = top.get("units", [])
         if not isinstance(units, list):
             raise self.fail(("units",), "is a list of units")
@@ -114,6 +121,8 @@ class _Builder:
             sections = dw.emit()
         except DwarfkitError as error:
             raise DescriptionError(f"{self.source.where(())}: {error}") from None
+        if top.get("frames"):
+            sections.add(self._frames(dw, top["frames"]))
         image = self._image(sections, top, executable)
         return Built(dw, image, output, self.assembly)
 
@@ -286,7 +295,10 @@ class _Builder:
         """The API's value for attribute ``at`` from the description's ``raw``, read by the attribute's classes."""
         kinds = classes.CLASSES[version].get(at, 0)
         if isinstance(raw, Mapping):
-            self._known(raw, {"ref", "address", "hex", "expr", "form", "value"}, path)
+            self._known(raw, {"ref", "address", "hex", "expr", "form", "value", "locations", "ranges"}, path)
+            if "locations" in raw or "ranges" in raw:
+                kind = "locations" if "locations" in raw else "ranges"
+                return self._list(self.dw, kind, raw[kind], (*path, kind))
             if "ref" in raw:
                 return self._reference(raw["ref"], (*path, "ref"))
             if "address" in raw:
@@ -309,6 +321,8 @@ class _Builder:
             return raw
         if isinstance(raw, list) and kinds & (classes.EXPRLOC | classes.LOCLIST):
             return self.expression(raw, path)
+        if isinstance(raw, list) and kinds & classes.RNGLIST:
+            return self._list(self.dw, "ranges", raw, path)
         if raw is None or isinstance(raw, (list, float)):
             raise self.fail(path, f"{raw!r} is not a value of this attribute")
         return raw
@@ -355,6 +369,65 @@ class _Builder:
             except ValueError:
                 raise self.fail(path, "is not hex bytes") from None
         return value
+
+    # -- call frames ------------------------------------------------------------------------------------------------
+    def _frames(self, dw: DwarfBuilder, frames: Any) -> Any:
+        """``.debug_frame``: per function an FDE (the arch's standard CIE) with the instructions given."""
+        if not isinstance(frames, Mapping):
+            raise self.fail(("frames",), "is a mapping of function -> CFI instructions: [[def_cfa_offset, 16], ...]")
+        code = self.assembly
+        call_frames = CallFrames(self.arch, dw.encoding)
+        for function, instructions in frames.items():
+            path: Path_ = ("frames", function)
+            if code is None or function not in code.functions:
+                raise self.fail(path, f"{function!r} is not a function of the description")
+            start, end = code.functions[function]
+            fde = call_frames.fde(None, Address(function), end - start)
+            if not isinstance(instructions, list):
+                raise self.fail(path, "is a list of CFI instructions: [advance_to, body], [offset, rbp, -16], ...")
+            for n, instruction in enumerate(instructions):
+                here = (*path, n)
+                name, *operands = instruction if isinstance(instruction, list) and instruction else [instruction]
+                if name not in FRAME_OPS:
+                    raise self.fail(here, f"{name!r} is not a CFI instruction (one of {', '.join(sorted(FRAME_OPS))})")
+                if name == "advance_to":
+                    operands = [self._offset(function, start, operands[0], (*here, 1))] if operands else []
+                operands = [self.expression(o, (*here, k + 1)) if isinstance(o, list) else o
+                            for k, o in enumerate(operands)]
+                try:
+                    getattr(fde, name)(*operands)
+                except DwarfkitError as error:
+                    raise self.fail(here, str(error)) from None
+                except TypeError:
+                    raise self.fail(here, f"{name}: wrong number of operands ({len(operands)})") from None
+        try:
+            return call_frames.debug_frame()
+        except DwarfkitError as error:
+            raise self.fail(("frames",), str(error)) from None
+
+    # -- lists --------------------------------------------------------------------------------------------------------
+    def _list(self, dw: DwarfBuilder, kind: str, entries: Any, path: Path_) -> Any:
+        """``{locations: [[start, end, expression], ...]}`` or ``{ranges: [[start, end], ...]}``: start and end are
+        addresses in one function (a function, ``function.label`` or ``name+N``)."""
+        if not isinstance(entries, list):
+            raise self.fail(path, f"is a list of [start, end{', expression' if kind == 'locations' else ''}]")
+        made = []
+        for n, entry in enumerate(entries):
+            here = (*path, n)
+            width = 3 if kind == "locations" else 2
+            if not isinstance(entry, list) or len(entry) != width:
+                raise self.fail(here, f"an entry is [start, end{', expression' if width == 3 else ''}]")
+            start, end = self.address(entry[0], (*here, 0)), self.address(entry[1], (*here, 1))
+            if start.symbol != end.symbol or end.offset < start.offset:
+                raise self.fail(here, f"{entry[1]!r} does not follow {entry[0]!r} in the same function")
+            item: tuple = (start, end.offset - start.offset)
+            if width == 3:
+                item += (self.expression(entry[2], (*here, 2)),)
+            made.append(item)
+        try:
+            return dw.location_list(made) if kind == "locations" else dw.range_list(made)
+        except DwarfkitError as error:
+            raise self.fail(path, str(error)) from None
 
     # -- line rows --------------------------------------------------------------------------------------------------
     def _lines(self, cu: CompileUnit, sequences: Any, path: Path_) -> None:
