@@ -22,13 +22,14 @@ from itertools import pairwise
 from pathlib import Path
 
 from ..backends.coff import constants as coff_c
+from ..backends.elf.elfinput import SHN_LORESERVE, SHT, decode_elf_header, elf_layout, extended_numbering
 from ..backends.macho_dsym import constants as macho_c
 from ..backends.macho_dsym.parse import LayoutError, fat_entries, load_commands
 from .coff import is_coff
 
-SHT_NULL, SHT_SYMTAB, SHT_STRTAB, SHT_RELA, SHT_NOBITS, SHT_REL, SHT_DYNSYM = 0, 2, 3, 4, 8, 9, 11
+SHT_NULL, SHT_SYMTAB, SHT_STRTAB, SHT_RELA, SHT_NOBITS, SHT_REL, SHT_DYNSYM = (
+    SHT[f"SHT_{name}"] for name in ("NULL", "SYMTAB", "STRTAB", "RELA", "NOBITS", "REL", "DYNSYM"))
 SHF_INFO_LINK = 0x40
-SHN_LORESERVE, SHN_XINDEX = 0xFF00, 0xFFFF
 PT_LOAD = 1
 
 
@@ -63,28 +64,28 @@ def _past(start: int, size: int, limit: int) -> bool:
 
 # -- ELF ------------------------------------------------------------------------------------------------------------
 class _Elf:
+    """Decoded by the ELF backend's parser (``elfinput``: layouts per class and byte order), judged here."""
+
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.findings: list[str] = []
-        self.is64 = data[4:5] == b"\x02"
-        self.e = "<" if data[5:6] == b"\x01" else ">"
 
     def add(self, message: str) -> None:
         self.findings.append(f"ELF: {message}")
 
     def check(self) -> list[str]:
         data = self.data
-        if data[4:5] not in (b"\x01", b"\x02") or data[5:6] not in (b"\x01", b"\x02"):
+        layout = elf_layout(data)
+        if layout is None:
             self.add(f"e_ident class {data[4:5].hex()} / data encoding {data[5:6].hex()} is not ELF32/64, LSB/MSB")
             return self.findings
-        layout = "HHIQQQIHHHHHH" if self.is64 else "HHIIIIIHHHHHH"
-        if len(data) < struct.calcsize(self.e + "16x" + layout):
+        self.layout = layout
+        header = decode_elf_header(data, layout)
+        if header is None:
             self.add("the file header is truncated")
             return self.findings
-        (_type, _machine, _version, _entry, phoff, shoff, _flags, _ehsize, phentsize, phnum, shentsize, shnum,
-         shstrndx) = struct.unpack_from(self.e + layout, data, 16)
-        self.check_segments(phoff, phentsize, phnum)
-        sections = self.section_headers(shoff, shentsize, shnum, shstrndx)
+        self.check_segments(header.e_phoff, header.e_phentsize, header.e_phnum)
+        sections = self.section_headers(header.e_shoff, header.e_shentsize, header.e_shnum, header.e_shstrndx)
         if sections:
             self.check_sections(sections)
         return self.findings
@@ -92,7 +93,7 @@ class _Elf:
     def check_segments(self, phoff: int, entsize: int, count: int) -> None:
         if not count:
             return
-        want = 56 if self.is64 else 32
+        want = self.layout.phdr.size
         if entsize != want:
             self.add(f"e_phentsize {entsize} is not {want}")
             return
@@ -100,22 +101,17 @@ class _Elf:
             self.add(f"program header table at 0x{phoff:x} ({count} entries) extends past the end of the file "
                      f"(0x{len(self.data):x})")
             return
-        layout = "IIQQQQQQ" if self.is64 else "IIIIIIII"
         for i in range(count):
-            fields = struct.unpack_from(self.e + layout, self.data, phoff + i * entsize)
-            if self.is64:
-                p_type, _f, offset, _va, _pa, filesz, memsz, _align = fields
-            else:
-                p_type, offset, _va, _pa, filesz, memsz, _f, _align = fields
+            segment = self.layout.program_header(self.data, phoff + i * entsize)
+            offset, filesz, memsz = segment.offset, segment.filesz, segment.memsz
             if filesz and _past(offset, filesz, len(self.data)):
                 self.add(f"program header {i}: p_offset 0x{offset:x} + p_filesz 0x{filesz:x} extends past the end "
                          f"of the file (0x{len(self.data):x})")
-            if p_type == PT_LOAD and filesz > memsz:
+            if segment.type == PT_LOAD and filesz > memsz:
                 self.add(f"program header {i} (PT_LOAD): p_filesz 0x{filesz:x} is greater than p_memsz 0x{memsz:x}")
 
-    def section_headers(self, shoff: int, entsize: int, count: int, shstrndx: int) -> list[tuple] | None:
-        want = 64 if self.is64 else 40
-        layout = "IIQQQQIIQQ" if self.is64 else "IIIIIIIIII"
+    def section_headers(self, shoff: int, entsize: int, count: int, shstrndx: int) -> list[tuple[int, ...]] | None:
+        want = self.layout.shdr.size
         if shoff == 0:
             return None
         if entsize != want:
@@ -124,16 +120,12 @@ class _Elf:
         if _past(shoff, want, len(self.data)):
             self.add(f"section header table at 0x{shoff:x} is past the end of the file (0x{len(self.data):x})")
             return None
-        first = struct.unpack_from(self.e + layout, self.data, shoff)
-        if count == 0:
-            count = first[5]  # extended numbering: section 0's sh_size holds the count
-        if shstrndx == SHN_XINDEX:
-            shstrndx = first[6]
+        count, shstrndx = extended_numbering(self.layout.section_header(self.data, shoff), count, shstrndx)
         if _past(shoff, count * want, len(self.data)):
             self.add(f"section header table at 0x{shoff:x} ({count} entries of {want} bytes) extends past the end "
                      f"of the file (0x{len(self.data):x})")
             return None
-        sections = [struct.unpack_from(self.e + layout, self.data, shoff + i * want) for i in range(count)]
+        sections = [self.layout.section_header(self.data, shoff + i * want) for i in range(count)]
         self.shstrndx = shstrndx
         if shstrndx and shstrndx >= count:
             self.add(f"e_shstrndx {shstrndx} is not a section index (the file has {count} sections)")
@@ -143,7 +135,7 @@ class _Elf:
             self.shstrndx = 0
         return sections
 
-    def check_sections(self, sections: list[tuple]) -> None:
+    def check_sections(self, sections: list[tuple[int, ...]]) -> None:
         count, size = len(sections), len(self.data)
         names_size = sections[self.shstrndx][5] if self.shstrndx else None
         spans = []
