@@ -22,6 +22,7 @@ from itertools import pairwise
 from pathlib import Path
 
 from ..backends.coff import constants as coff_c
+from ..backends.coff import input_file as coff_in
 from ..backends.elf.elfinput import SHN_LORESERVE, SHT, decode_elf_header, elf_layout, extended_numbering
 from ..backends.macho_dsym import constants as macho_c
 from ..backends.macho_dsym.parse import LayoutError, fat_entries, load_commands
@@ -304,6 +305,8 @@ class _MachO:
 
 # -- COFF / PE ------------------------------------------------------------------------------------------------------
 class _Coff:
+    """Decoded by the COFF backend's parser (``input_file``'s layout functions), judged here."""
+
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.findings: list[str] = []
@@ -321,40 +324,41 @@ class _Coff:
         data = self.data
         header = 0
         if data[:2] == b"MZ":
-            if len(data) < 0x40:
+            lfanew = coff_in.e_lfanew(data)
+            if lfanew is None:
                 self.add("the DOS header is truncated")
                 return self.findings
-            header = int.from_bytes(data[0x3C:0x40], "little")
-            if data[header:header + 4] != b"PE\0\0":
-                self.add(f"no PE signature at e_lfanew 0x{header:x}")
+            if not coff_in.has_pe_signature(data, lfanew):
+                self.add(f"no PE signature at e_lfanew 0x{lfanew:x}")
                 return self.findings
-            header += 4
-        if not self.within("file header at", header, 20):
+            header = lfanew + 4
+        if not self.within("file header at", header, coff_c.FILE_HEADER_SIZE):
             return self.findings
-        _machine, nsections, _time, symptr, nsyms, opt_size, _chars = struct.unpack_from("<HHIIIHH", data, header)
-        if opt_size and self.within("optional header at", header + 20, opt_size):
-            self.optional_header(header + 20, opt_size)
+        fh = coff_in.FileHeader.decode(data, header)
+        optional, opt_size = header + coff_c.FILE_HEADER_SIZE, fh.optional_size
+        if opt_size and self.within("optional header at", optional, opt_size):
+            self.optional_header(optional, opt_size)
         elif not opt_size and header:
             self.add("a PE image without an optional header")
-        table = header + 20 + opt_size
-        if not self.within(f"section table ({nsections} sections) at", table, 40 * nsections):
+        table, nsections = optional + opt_size, fh.section_count
+        if not self.within(f"section table ({nsections} sections) at", table,
+                           coff_c.SECTION_HEADER_SIZE * nsections):
             return self.findings
-        strings = self.symbol_table(symptr, nsyms)
+        strings = self.symbol_table(fh.symbol_pointer, fh.symbol_count)
         for k in range(nsections):
-            self.section(k, table + 40 * k, strings, is_image=header != 0)
+            self.section(k, table + coff_c.SECTION_HEADER_SIZE * k, strings, is_image=header != 0)
         return self.findings
 
     def optional_header(self, at: int, size: int) -> None:
-        magic = int.from_bytes(self.data[at:at + 2], "little")
-        fixed = {coff_c.IMAGE_NT_OPTIONAL_HDR64_MAGIC: 112, coff_c.IMAGE_NT_OPTIONAL_HDR32_MAGIC: 96}.get(magic)
+        magic, fixed = coff_in.optional_header_fixed_size(self.data, at)
         if fixed is None:
             self.add(f"optional header magic 0x{magic:x} is neither PE32 (0x10b) nor PE32+ (0x20b)")
             return
         if size < fixed:
-            kind = "PE32+" if fixed == 112 else "PE32"
+            kind = "PE32+" if magic == coff_c.IMAGE_NT_OPTIONAL_HDR64_MAGIC else "PE32"
             self.add(f"SizeOfOptionalHeader {size} is smaller than the {fixed}-byte {kind} optional header")
             return
-        count = int.from_bytes(self.data[at + fixed - 4:at + fixed], "little")
+        count = coff_in.number_of_rva_and_sizes(self.data, at, fixed)
         if fixed + 8 * count > size:
             self.add(f"NumberOfRvaAndSizes {count} does not fit SizeOfOptionalHeader {size} "
                      f"({fixed} + 8 * {count} bytes)")
@@ -363,14 +367,14 @@ class _Coff:
         """(start, size) of the string table after the symbols, when both are inside the file."""
         if not symptr:
             return None
-        if not self.within(f"symbol table ({nsyms} symbols) at", symptr, 18 * nsyms):
+        if not self.within(f"symbol table ({nsyms} symbols) at", symptr, coff_c.SYMBOL_SIZE * nsyms):
             return None
-        start = symptr + 18 * nsyms
+        start = symptr + coff_c.SYMBOL_SIZE * nsyms
         if start == len(self.data):
             return None
         if not self.within("string table size field at", start, 4):
             return None
-        size = int.from_bytes(self.data[start:start + 4], "little")
+        size = coff_in.string_table_size(self.data, start)
         if size < 4:
             self.add(f"string table at 0x{start:x}: size {size} is smaller than its own size field")
         elif self.within(f"string table at 0x{start:x}: size", start, size):
@@ -378,18 +382,18 @@ class _Coff:
         return None
 
     def section(self, k: int, at: int, strings: tuple[int, int] | None, is_image: bool) -> None:
-        raw_name = self.data[at:at + 8].split(b"\0", 1)[0].decode("latin-1")
-        _vsize, _vaddr, raw_size, raw_ptr, rel_ptr, _ln, nrel, _nln, chars = struct.unpack_from("<IIIIIIHHI",
-                                                                                                self.data, at + 8)
-        where = f"section {k + 1} ({raw_name})"
-        if raw_name.startswith("/") and raw_name[1:].isascii() and raw_name[1:].isdigit() and strings is not None \
-                and int(raw_name[1:]) >= strings[1]:
-            self.add(f"{where}: long name offset {raw_name[1:]} is past the end of the string table "
+        raw, _vsize, _vaddr, raw_size, raw_ptr, rel_ptr, _ln, nrel, _nln, chars = coff_in.section_header(self.data, at)
+        short = raw.split(bytes(1), 1)[0]
+        name = short.decode("latin-1")
+        where = f"section {k + 1} ({name})"
+        long_name = coff_in.long_name_offset(short)
+        if long_name is not None and strings is not None and long_name >= strings[1]:
+            self.add(f"{where}: long name offset {name[1:]} is past the end of the string table "
                      f"({strings[1]} bytes)")
         if raw_ptr and raw_size and not chars & coff_c.IMAGE_SCN_CNT_UNINITIALIZED_DATA:
             self.within(f"{where}: raw data at", raw_ptr, raw_size)
         if nrel and not is_image:
-            if chars & coff_c.IMAGE_SCN_LNK_NRELOC_OVFL and nrel == 0xFFFF \
-                    and self.within(f"{where}: relocations at", rel_ptr, 10):
-                nrel = int.from_bytes(self.data[rel_ptr:rel_ptr + 4], "little")
-            self.within(f"{where}: {nrel} relocations at", rel_ptr, 10 * nrel)
+            if chars & coff_c.IMAGE_SCN_LNK_NRELOC_OVFL and nrel == coff_c.MAX_RELOCATIONS_IN_HEADER \
+                    and self.within(f"{where}: relocations at", rel_ptr, coff_c.RELOCATION_SIZE):
+                nrel = coff_in.relocation_overflow_count(self.data, rel_ptr)
+            self.within(f"{where}: {nrel} relocations at", rel_ptr, coff_c.RELOCATION_SIZE * nrel)
