@@ -1,7 +1,10 @@
 """Reading an existing ELF file's headers, every size and offset checked against the file before it is used: the
 one bounds-checked parser of the ELF header and the section header table, shared by the rewriter (:func:`read_input`,
 ELF64 little-endian only, strict about every section) and by ``dwarfkit/reader/elf.py`` (:func:`read_elf_headers`,
-ELF32 and ELF64 in either byte order, before pyelftools reads sections, relocations and symbols).
+ELF32 and ELF64 in either byte order, before pyelftools reads sections, relocations and symbols). Both are built on
+the raw layouts (`elf_layout`, `decode_elf_header`, `ElfLayout.section_header`/`program_header`,
+`extended_numbering`), which judge nothing; ``dwarfkit verify``'s structure checks
+(``dwarfkit/reader/container_check.py``) read through those too and report every problem, not only the first.
 
 pyelftools reads the same headers, but it names no structure in its errors and reads section bytes through a stream;
 the rewriter wants views of the original bytes (a shared library's 20 MB are never copied section by section) and one

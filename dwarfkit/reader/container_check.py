@@ -12,12 +12,17 @@ any DWARF: every header, table and section inside the file, indices that point a
   bytes and relocations, the symbol table and the string table within the file, long section names inside the string
   table.
 
+Only the checks live here. The structures are decoded by each format's one parser, the one the container readers and
+the backends use: ``backends/elf/elfinput.py`` (``elf_layout``, ``decode_elf_header``: the header and table entries
+of any class and byte order), ``backends/macho_dsym/parse.py`` (the fat header, the load command walker and its
+tolerant command decoder), ``backends/coff/input_file.py`` (its layout functions). Those decode without judging, so
+that a file with several problems gets a finding for each rather than the parsers' first error.
+
 Findings are plain strings in verify's style, each naming the structure and its offset. Every loop walks a table
 whose size was first checked against the file, so the work is bounded by the file's size.
 """
 from __future__ import annotations
 
-import struct
 from itertools import pairwise
 from pathlib import Path
 
@@ -25,7 +30,21 @@ from ..backends.coff import constants as coff_c
 from ..backends.coff import input_file as coff_in
 from ..backends.elf.elfinput import SHN_LORESERVE, SHT, decode_elf_header, elf_layout, extended_numbering
 from ..backends.macho_dsym import constants as macho_c
-from ..backends.macho_dsym.parse import LayoutError, fat_entries, load_commands
+from ..backends.macho_dsym.commands import (
+    DyldInfoCommand,
+    LinkeditDataCommand,
+    MachHeader,
+    SegmentCommand64,
+    SymtabCommand,
+)
+from ..backends.macho_dsym.parse import (
+    LayoutError,
+    decode_load_command,
+    fat_arch_count,
+    fat_entries,
+    load_commands,
+    thin_format,
+)
 from .coff import is_coff
 
 SHT_NULL, SHT_SYMTAB, SHT_STRTAB, SHT_RELA, SHT_NOBITS, SHT_REL, SHT_DYNSYM = (
@@ -169,17 +188,12 @@ class _Elf:
 
 
 # -- Mach-O ---------------------------------------------------------------------------------------------------------
-_LINKEDIT_DATA = {0x1D: "LC_CODE_SIGNATURE", 0x1E: "LC_SEGMENT_SPLIT_INFO", 0x26: "LC_FUNCTION_STARTS",
-                  0x29: "LC_DATA_IN_CODE", 0x2B: "LC_DYLIB_CODE_SIGN_DRS", 0x2E: "LC_LINKER_OPTIMIZATION_HINT",
-                  0x80000033: "LC_DYLD_EXPORTS_TRIE", 0x80000034: "LC_DYLD_CHAINED_FIXUPS"}
-_DYLD_INFO = {0x22: "LC_DYLD_INFO", 0x80000022: "LC_DYLD_INFO_ONLY"}
 _ZEROFILL = (macho_c.S_ZEROFILL, macho_c.S_GB_ZEROFILL, macho_c.S_THREAD_LOCAL_ZEROFILL)
+_DYLD_INFO_TABLES = ("rebase", "bind", "weak_bind", "lazy_bind", "export")
 
 
 def _fat(data: bytes) -> list[str]:
-    is64 = int.from_bytes(data[:4], "big") == macho_c.FAT_MAGIC_64
-    count = int.from_bytes(data[4:8], "big")
-    entry = 32 if is64 else 20
+    count, entry = fat_arch_count(data)
     if _past(8, count * entry, len(data)):
         return [f"fat Mach-O: {count} architecture entries extend past the end of the file (0x{len(data):x})"]
     findings: list[str] = []
@@ -200,9 +214,13 @@ def _fat(data: bytes) -> list[str]:
 
 
 class _MachO:
+    """Decoded by the Mach-O backend's parser (``parse``: the load command walker and the tolerant command decoder),
+    judged here; offsets are within the thin file (or fat slice) ``data[start:end]``."""
+
     def __init__(self, data: bytes, start: int, end: int, what: str) -> None:
-        self.data, self.start, self.end, self.what = data, start, end, what
+        self.data = memoryview(data)[start:end]
         self.size = end - start
+        self.what = what
         self.findings: list[str] = []
 
     def add(self, message: str) -> None:
@@ -216,15 +234,15 @@ class _MachO:
         return True
 
     def check(self) -> list[str]:
-        data, base = self.data, self.start
-        magic = data[base:base + 4]
-        self.e = "<" if int.from_bytes(magic, "little") in (macho_c.MH_MAGIC, macho_c.MH_MAGIC_64) else ">"
-        self.is64 = int.from_bytes(magic, "little" if self.e == "<" else "big") == macho_c.MH_MAGIC_64
-        header = 32 if self.is64 else 28
+        # not a Mach-O magic (a fat slice may hold anything): judged as a 32-bit big-endian header
+        form: tuple[str, bool] = thin_format(self.data) or (">", False)
+        self.e, self.is64 = form
+        header = macho_c.MACH_HEADER_64_SIZE if self.is64 else 28
         if self.size < header:
             self.add("the Mach-O header is truncated")
             return self.findings
-        _cpu, _sub, self.filetype, ncmds, sizeofcmds, _flags = struct.unpack_from(self.e + "iiIIII", data, base + 4)
+        mach = MachHeader.decode(self.data, 0, self.e)
+        self.filetype, ncmds, sizeofcmds = mach.filetype, mach.ncmds, mach.sizeofcmds
         if _past(header, sizeofcmds, self.size):
             self.add(f"sizeofcmds {sizeofcmds} extends past the end of the file (0x{self.size:x})")
             return self.findings
@@ -232,12 +250,11 @@ class _MachO:
         self.headers_end = header + sizeofcmds
         total = 0
         try:
-            # offsets within this (thin) file; the walker stops at the first command outside sizeofcmds
-            for i, (offset, cmd, cmdsize) in enumerate(
-                    load_commands(memoryview(data)[base:self.end], header, ncmds, sizeofcmds, self.e)):
+            # the walker stops at the first command outside sizeofcmds
+            for i, (offset, cmd, cmdsize) in enumerate(load_commands(self.data, header, ncmds, sizeofcmds, self.e)):
                 if cmdsize % align:
                     self.add(f"load command {i} (cmd 0x{cmd:x}) cmdsize {cmdsize} is not a multiple of {align}")
-                self.command(i, cmd, cmdsize, base + offset)
+                self.command(i, cmd, cmdsize, offset)
                 total += cmdsize
         except LayoutError as bad:
             self.add(f"{bad.what} (ncmds {ncmds}, sizeofcmds {sizeofcmds})")
@@ -247,51 +264,50 @@ class _MachO:
         return self.findings
 
     def command(self, i: int, cmd: int, cmdsize: int, at: int) -> None:
-        e, data = self.e, self.data
         if cmd in (macho_c.LC_SEGMENT_64, macho_c.LC_SEGMENT):
             self.segment(i, cmd == macho_c.LC_SEGMENT_64, cmdsize, at)
-        elif cmd == macho_c.LC_SYMTAB and cmdsize >= 24:
-            symoff, nsyms, stroff, strsize = struct.unpack_from(e + "IIII", data, at + 8)
-            self.within(f"load command {i} (LC_SYMTAB): symoff", symoff, nsyms * (16 if self.is64 else 12))
-            self.within(f"load command {i} (LC_SYMTAB): stroff", stroff, strsize)
-        elif cmd in _LINKEDIT_DATA and cmdsize >= 16:
-            dataoff, datasize = struct.unpack_from(e + "II", data, at + 8)
-            self.within(f"load command {i} ({_LINKEDIT_DATA[cmd]}): dataoff", dataoff, datasize)
-        elif cmd in _DYLD_INFO and cmdsize >= 48:
-            fields = struct.unpack_from(e + "10I", data, at + 8)
-            for k, part in enumerate(("rebase", "bind", "weak_bind", "lazy_bind", "export")):
-                if fields[2 * k + 1]:
-                    self.within(f"load command {i} ({_DYLD_INFO[cmd]}): {part}_off", fields[2 * k], fields[2 * k + 1])
-        elif cmd == macho_c.LC_UUID and cmdsize != 24:
-            self.add(f"load command {i} (LC_UUID): cmdsize {cmdsize} is not 24")
+            return
+        if cmd == macho_c.LC_UUID:
+            if cmdsize != 24:
+                self.add(f"load command {i} (LC_UUID): cmdsize {cmdsize} is not 24")
+            return
+        command = decode_load_command(self.data, at, cmd, cmdsize, self.e, strict=False)
+        if isinstance(command, SymtabCommand):
+            self.within(f"load command {i} (LC_SYMTAB): symoff", command.symoff,
+                        command.nsyms * (macho_c.NLIST_64_SIZE if self.is64 else 12))
+            self.within(f"load command {i} (LC_SYMTAB): stroff", command.stroff, command.strsize)
+        elif isinstance(command, LinkeditDataCommand):
+            name = macho_c.LINKEDIT_DATA_COMMANDS[cmd]
+            self.within(f"load command {i} ({name}): dataoff", command.dataoff, command.datasize)
+        elif isinstance(command, DyldInfoCommand):
+            for part in _DYLD_INFO_TABLES:
+                offset, size = getattr(command, f"{part}_off"), getattr(command, f"{part}_size")
+                if size:
+                    self.within(f"load command {i} ({macho_c.DYLD_INFO_COMMANDS[cmd]}): {part}_off", offset, size)
 
     def segment(self, i: int, is64: bool, cmdsize: int, at: int) -> None:
-        e, data = self.e, self.data
-        head, each = (72, 80) if is64 else (56, 68)
+        head, each = SegmentCommand64.sizes(is64)
         name = "LC_SEGMENT_64" if is64 else "LC_SEGMENT"
         if cmdsize < head:
             self.add(f"load command {i} ({name}): cmdsize {cmdsize} is smaller than the command ({head})")
             return
-        segname = data[at + 8:at + 24].split(b"\0", 1)[0].decode("latin-1")
-        layout = "QQQQiiII" if is64 else "IIIIiiII"
-        vmaddr, vmsize, fileoff, filesize, _maxprot, _initprot, nsects, _flags = struct.unpack_from(e + layout, data,
-                                                                                                     at + 24)
-        where = f"load command {i} ({name} {segname!r})"
+        seg = SegmentCommand64.decode(self.data, at, self.e, is64, cmdsize)
+        nsects, vmaddr, vmsize = seg.declared_nsects or 0, seg.vmaddr, seg.vmsize
+        fileoff, filesize = seg.fileoff, seg.filesize
+        where = f"load command {i} ({name} {seg.segname!r})"
         if cmdsize != head + nsects * each:
             self.add(f"{where}: cmdsize {cmdsize} does not hold its {nsects} sections ({head + nsects * each})")
             return
         self.within(f"{where}: fileoff", fileoff, filesize)
         if vmsize and filesize > vmsize:
             self.add(f"{where}: filesize 0x{filesize:x} is greater than vmsize 0x{vmsize:x}")
-        section = "16s16sQQIIIIIIII" if is64 else "16s16sIIIIIIIII"
-        for k in range(nsects):
-            sectname, _seg, addr, size, offset, _align, reloff, nreloc, flags, *_ = struct.unpack_from(
-                e + section, data, at + head + k * each)
-            sect = f"{where} section {k} ({sectname.rstrip(bytes(1)).decode('latin-1')})"
+        for k, section in enumerate(seg.sections):
+            addr, size, offset = section.addr, section.size, section.offset
+            sect = f"{where} section {k} ({section.sectname})"
             if size and (addr < vmaddr or addr + size > vmaddr + vmsize):
                 self.add(f"{sect}: addresses [0x{addr:x}, 0x{addr + size:x}) are not inside the segment's "
                          f"[0x{vmaddr:x}, 0x{vmaddr + vmsize:x})")
-            file_backed = flags & 0xFF not in _ZEROFILL and offset and self.filetype != macho_c.MH_DSYM
+            file_backed = section.type not in _ZEROFILL and offset and self.filetype != macho_c.MH_DSYM
             if file_backed and self.within(f"{sect}: offset", offset, size):
                 if size and offset < self.headers_end:
                     self.add(f"{sect}: file bytes [0x{offset:x}, 0x{offset + size:x}) overlap the header and load "
@@ -299,8 +315,8 @@ class _MachO:
                 elif filesize and (offset < fileoff or offset + size > fileoff + filesize):
                     self.add(f"{sect}: file bytes [0x{offset:x}, 0x{offset + size:x}) are not inside the segment's "
                              f"[0x{fileoff:x}, 0x{fileoff + filesize:x})")
-            if nreloc:
-                self.within(f"{sect}: reloff", reloff, nreloc * 8)
+            if section.nreloc:
+                self.within(f"{sect}: reloff", section.reloff, section.nreloc * macho_c.RELOCATION_INFO_SIZE)
 
 
 # -- COFF / PE ------------------------------------------------------------------------------------------------------
