@@ -182,3 +182,16 @@ def test_overlapping_elf_sections(tmp_path: Path) -> None:
     struct.pack_into("<Q", data, elf_section_header(data, 2) + 24, u(data, "<Q", elf_section_header(data, 1) + 24))
     path.write_bytes(bytes(data))
     assert any(f.startswith("ELF: sections 1 and 2 overlap in the file at 0x") for f in container_findings(path))
+
+
+def test_section_name_of_a_slash_and_a_non_ascii_digit(tmp_path: Path) -> None:
+    """``/²`` is no long name (llvm-objdump refuses it); the COFF parser once fed it to int() and raised ValueError."""
+    path = written(tmp_path, "coff-object")
+    data = bytearray(path.read_bytes())
+    data[20:28] = "/²".encode().ljust(8, b"\0")  # section 1's Name field
+    path.write_bytes(bytes(data))
+    assert "invalid section name" in tool_output("llvm-objdump-14", "-h", path)
+    for command in ("dump", "verify"):
+        result = subprocess.run([sys.executable, "-m", "dwarfkit", command, str(path)], capture_output=True,
+                                text=True, cwd=REPO, timeout=120, check=False)
+        assert result.returncode in (0, 1) and "Traceback" not in result.stderr, result.stderr

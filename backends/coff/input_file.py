@@ -11,6 +11,12 @@ relocation and line-number tables (the reader checks what it uses and reports th
 symbol table where the file ends, ends short names at their first NUL, and leaves a long name the string table
 cannot resolve as the file spells it (``/NN``; a symbol's as ``""``). Only a file without the headers themselves (DOS
 header, PE signature, file header, section table) is an error then.
+
+The structures' layouts are decoded by the small functions below (`e_lfanew`, `FileHeader.decode`,
+`optional_header_fixed_size`, `number_of_rva_and_sizes`, `section_header`, `long_name_offset`, `string_table_size`,
+`relocation_overflow_count`), which read what they are given without judging it; `parse` and ``dwarfkit verify``'s
+structure checks (``dwarfkit/reader/container_check.py``, which reports every problem instead of stopping at the
+first) are their clients, so COFF's layouts are spelled once.
 """
 from __future__ import annotations
 
@@ -37,7 +43,73 @@ OPT_CHECKSUM = 64
 OPT_IMAGE_BASE = 24
 OPT32_IMAGE_BASE = 28
 OPT_DIRECTORIES = 112
+OPT32_DIRECTORIES = 96
 IMAGE_DIRECTORY_ENTRY_SECURITY = 4
+DOS_HEADER_SIZE = 0x40
+E_LFANEW = 0x3C
+
+
+def e_lfanew(data: bytes) -> int | None:
+    """Where an image's ``PE\\0\\0`` signature should be (the DOS header's ``e_lfanew``); None when the DOS header
+    is cut short."""
+    if len(data) < DOS_HEADER_SIZE:
+        return None
+    return int.from_bytes(data[E_LFANEW:E_LFANEW + 4], "little")
+
+
+def has_pe_signature(data: bytes, at: int) -> bool:
+    return data[at:at + len(PE_SIGNATURE)] == PE_SIGNATURE
+
+
+@dataclass(frozen=True)
+class FileHeader:
+    machine: int
+    section_count: int
+    timestamp: int
+    symbol_pointer: int
+    symbol_count: int
+    optional_size: int
+    characteristics: int
+
+    @classmethod
+    def decode(cls, data: bytes, at: int) -> FileHeader:
+        """The 20 bytes at ``at`` (the caller has checked they are in ``data``)."""
+        return cls(*_FILE_HEADER.unpack_from(data, at))
+
+
+def optional_header_fixed_size(data: bytes, at: int) -> tuple[int, int | None]:
+    """``(Magic, size of the fields before the data directories)`` of the optional header at ``at``: 112 bytes for
+    PE32+, 96 for PE32, None for any other magic. ``NumberOfRvaAndSizes`` is the last 4 of those bytes."""
+    magic = int.from_bytes(data[at:at + 2], "little")
+    return magic, {C.IMAGE_NT_OPTIONAL_HDR64_MAGIC: OPT_DIRECTORIES,
+                   C.IMAGE_NT_OPTIONAL_HDR32_MAGIC: OPT32_DIRECTORIES}.get(magic)
+
+
+def number_of_rva_and_sizes(data: bytes, at: int, fixed: int) -> int:
+    """The data directory count of the optional header at ``at`` whose fixed part is ``fixed`` bytes long."""
+    return int.from_bytes(data[at + fixed - 4:at + fixed], "little")
+
+
+def section_header(data: bytes, at: int) -> tuple[bytes, int, int, int, int, int, int, int, int, int]:
+    """The ten fields of the section header at ``at``: Name (the raw 8 bytes), VirtualSize, VirtualAddress,
+    SizeOfRawData, PointerToRawData, PointerToRelocations, PointerToLinenumbers, NumberOfRelocations,
+    NumberOfLinenumbers, Characteristics."""
+    return _SECTION.unpack_from(data, at)
+
+
+def long_name_offset(name: bytes) -> int | None:
+    """The string table offset of a long section name (``/123``, its NULs already cut off), else None."""
+    return int(name[1:]) if name[:1] == b"/" and name[1:].isdigit() else None
+
+
+def string_table_size(data: bytes, start: int) -> int:
+    """The string table's size field (the size includes the field itself)."""
+    return int.from_bytes(data[start:start + 4], "little")
+
+
+def relocation_overflow_count(data: bytes, pointer: int) -> int:
+    """The relocation count that the first record holds under IMAGE_SCN_LNK_NRELOC_OVFL (the record counts itself)."""
+    return int.from_bytes(data[pointer:pointer + 4], "little")
 
 
 def is_debug_section(name: str) -> bool:
@@ -156,23 +228,25 @@ def parse(data: bytes, path: str, lenient: bool = False) -> InputFile:
     of any COFF file, as far as it goes (see the module docstring)."""
     header = 0
     if data[:2] == b"MZ":
-        if len(data) < 0x40:
+        lfanew = e_lfanew(data)
+        if lfanew is None:
             raise ContainerError(f"{path}: DOS header is truncated (0x{len(data):x} bytes)")
-        header = int.from_bytes(data[0x3C:0x40], "little")
-        if data[header:header + 4] != PE_SIGNATURE:
-            raise ContainerError(f"{path}: no PE signature at 0x{header:x}")
-        header += len(PE_SIGNATURE)
+        if not has_pe_signature(data, lfanew):
+            raise ContainerError(f"{path}: no PE signature at 0x{lfanew:x}")
+        header = lfanew + len(PE_SIGNATURE)
     elif data[:4] == b"\0\0\xff\xff":
         raise ContainerError(f"{path}: /bigobj COFF objects are not supported")
     _need(data, path, header, C.FILE_HEADER_SIZE, "COFF file header")
-    machine, count, _, symbol_pointer, symbol_count, optional_size, _ = _FILE_HEADER.unpack_from(data, header)
+    file_header = FileHeader.decode(data, header)
+    machine, count, optional_size = file_header.machine, file_header.section_count, file_header.optional_size
+    symbol_pointer, symbol_count = file_header.symbol_pointer, file_header.symbol_count
     if not lenient and machine not in (C.IMAGE_FILE_MACHINE_AMD64, C.IMAGE_FILE_MACHINE_ARM64):
         raise ContainerError(f"{path}: COFF machine 0x{machine:04x} at 0x{header:x}: only AMD64 and ARM64 files "
                              f"can be rewritten")
     optional = header + C.FILE_HEADER_SIZE
     if header and not lenient:
         _need(data, path, optional, optional_size, "optional header")
-        if optional_size < OPT_DIRECTORIES or int.from_bytes(data[optional:optional + 2], "little") \
+        if optional_size < OPT_DIRECTORIES or optional_header_fixed_size(data, optional)[0] \
                 != C.IMAGE_NT_OPTIONAL_HDR64_MAGIC:
             raise ContainerError(f"{path}: optional header at 0x{optional:x} is not a PE32+ one")
     try:
@@ -206,7 +280,7 @@ def _string_table(data: bytes, path: str, symbol_pointer: int, symbol_count: int
     if start == len(data):
         return b""
     _need(data, path, start, 4, "string table size")
-    size = int.from_bytes(data[start:start + 4], "little")
+    size = string_table_size(data, start)
     if size < 4:
         raise ContainerError(f"{path}: string table at 0x{start:x} claims {size} bytes, less than its own size field")
     _need(data, path, start, size, "string table")
@@ -224,18 +298,20 @@ def _string(strings: bytes, offset: int, path: str, what: str, fallback: str | N
     return strings[offset:end].decode("utf-8", "replace")
 
 
-def _short_name(raw: bytes, lenient: bool) -> str:
+def _short_name(raw: bytes, lenient: bool) -> bytes:
     """An 8-byte name field; the lenient reader ends it at the first NUL as llvm-objdump does."""
-    return (raw.split(b"\0", 1)[0] if lenient else raw.rstrip(b"\0")).decode("utf-8", "replace")
+    return raw.split(b"\0", 1)[0] if lenient else raw.rstrip(b"\0")
 
 
 def _section(data: bytes, path: str, at: int, number: int, strings: bytes, is_image: bool,
              lenient: bool) -> InputSection:
     raw_name, vsize, vaddr, raw_size, raw_pointer, reloc_pointer, line_pointer, nreloc, nline, flags = \
-        _SECTION.unpack_from(data, at)
-    name = _short_name(raw_name, lenient)
-    if name.startswith("/") and name[1:].isdigit():
-        name = _string(strings, int(name[1:]), path, f"section {number} at 0x{at:x}", name if lenient else None)
+        section_header(data, at)
+    short = _short_name(raw_name, lenient)
+    name = short.decode("utf-8", "replace")
+    long_name = long_name_offset(short)
+    if long_name is not None:
+        name = _string(strings, long_name, path, f"section {number} at 0x{at:x}", name if lenient else None)
     where = f"section {number} ({name})"
     need = _need if not lenient else lambda *_: None  # the lenient reader checks what it uses itself
     if raw_pointer:
@@ -246,7 +322,7 @@ def _section(data: bytes, path: str, at: int, number: int, strings: bytes, is_im
     elif flags & C.IMAGE_SCN_LNK_NRELOC_OVFL and nreloc == C.MAX_RELOCATIONS_IN_HEADER \
             and (not lenient or reloc_pointer + C.RELOCATION_SIZE <= len(data)):
         _need(data, path, reloc_pointer, C.RELOCATION_SIZE, f"{where} relocation count record")
-        nreloc = int.from_bytes(data[reloc_pointer:reloc_pointer + 4], "little")
+        nreloc = relocation_overflow_count(data, reloc_pointer)
         extended = True
     need(data, path, reloc_pointer, C.RELOCATION_SIZE * nreloc, f"{where} relocations")
     need(data, path, line_pointer, _LINENUMBER_SIZE * nline, f"{where} line numbers")
@@ -266,7 +342,7 @@ def _symbols(f: InputFile, lenient: bool) -> list[InputSymbol]:
             name = _string(f.strings, int.from_bytes(raw_name[4:], "little"), f.path, f"symbol {index}",
                            "" if lenient else None)
         else:
-            name = _short_name(raw_name, lenient)
+            name = _short_name(raw_name, lenient).decode("utf-8", "replace")
         # (The lenient reader looks up only the symbols relocations name, and reports those it cannot.)
         if not lenient and index + 1 + aux > f.symbol_count:
             raise f.fail(f"symbol {index} ({name}) at 0x{at:x} has {aux} auxiliary records past the end of the "

@@ -1,7 +1,10 @@
 """Reading an existing ELF file's headers, every size and offset checked against the file before it is used: the
 one bounds-checked parser of the ELF header and the section header table, shared by the rewriter (:func:`read_input`,
 ELF64 little-endian only, strict about every section) and by ``dwarfkit/reader/elf.py`` (:func:`read_elf_headers`,
-ELF32 and ELF64 in either byte order, before pyelftools reads sections, relocations and symbols).
+ELF32 and ELF64 in either byte order, before pyelftools reads sections, relocations and symbols). Both are built on
+the raw layouts (`elf_layout`, `decode_elf_header`, `ElfLayout.section_header`/`program_header`,
+`extended_numbering`), which judge nothing; ``dwarfkit verify``'s structure checks
+(``dwarfkit/reader/container_check.py``) read through those too and report every problem, not only the first.
 
 pyelftools reads the same headers, but it names no structure in its errors and reads section bytes through a stream;
 the rewriter wants views of the original bytes (a shared library's 20 MB are never copied section by section) and one
@@ -24,10 +27,98 @@ SHT = ENUM_SH_TYPE_BASE
 SHN_LORESERVE = 0xFF00
 SHN_XINDEX = 0xFFFF
 MAX_ALIGN = 1 << 24  # sh_addralign beyond this is corrupt (real sections align to pages at most)
-# Per ELF class (True: ELF64): the ELF header's e_type .. e_shstrndx after the 16 identification bytes, and one section
-# header (sh_name, sh_type, sh_flags, sh_addr, sh_offset, sh_size, sh_link, sh_info, sh_addralign, sh_entsize).
-_LAYOUTS = {False: ("HHIIIIIHHHHHH", "IIIIIIIIII"), True: ("HHIQQQIHHHHHH", "IIQQQQIIQQ")}
-_PHDR_SPAN = struct.Struct("<IIQQQQ")  # p_type, p_flags, p_offset, p_vaddr, p_paddr, p_filesz
+# Per ELF class (True: ELF64): the ELF header's e_type .. e_shstrndx after the 16 identification bytes, one section
+# header (sh_name, sh_type, sh_flags, sh_addr, sh_offset, sh_size, sh_link, sh_info, sh_addralign, sh_entsize) and one
+# program header (ELF32 puts p_flags after p_memsz, ELF64 after p_type).
+_LAYOUTS = {False: ("HHIIIIIHHHHHH", "IIIIIIIIII", "IIIIIIII"), True: ("HHIQQQIHHHHHH", "IIQQQQIIQQ", "IIQQQQQQ")}
+
+
+@dataclass(frozen=True)
+class ElfLayout:
+    """The structures' layouts for one ELF class and byte order."""
+    is64: bool
+    byteorder: Literal["little", "big"]
+    ehdr: struct.Struct
+    """The ELF header after its 16 identification bytes."""
+    shdr: struct.Struct
+    phdr: struct.Struct
+
+    @property
+    def ehsize(self) -> int:
+        return 16 + self.ehdr.size
+
+    def section_header(self, data: bytes, at: int) -> tuple[int, ...]:
+        """The ten ``Elf*_Shdr`` fields at ``at`` (the caller has checked they are inside ``data``)."""
+        return self.shdr.unpack_from(data, at)
+
+    def program_header(self, data: bytes, at: int) -> ProgramHeader:
+        fields = self.phdr.unpack_from(data, at)
+        if self.is64:
+            return ProgramHeader(*fields)
+        p_type, offset, vaddr, paddr, filesz, memsz, flags, align = fields
+        return ProgramHeader(p_type, flags, offset, vaddr, paddr, filesz, memsz, align)
+
+
+@dataclass(frozen=True)
+class ProgramHeader:
+    """One program header, in ``Elf64_Phdr`` order whatever the class."""
+    type: int
+    flags: int
+    offset: int
+    vaddr: int
+    paddr: int
+    filesz: int
+    memsz: int
+    align: int
+
+
+@dataclass(frozen=True)
+class ElfHeader:
+    """The ELF header's fields after the identification, as the file has them (nothing checked)."""
+    e_type: int
+    e_machine: int
+    e_version: int
+    e_entry: int
+    e_phoff: int
+    e_shoff: int
+    e_flags: int
+    e_ehsize: int
+    e_phentsize: int
+    e_phnum: int
+    e_shentsize: int
+    e_shnum: int
+    e_shstrndx: int
+
+
+def _make_layout(is64: bool, byteorder: Literal["little", "big"]) -> ElfLayout:
+    e = "<" if byteorder == "little" else ">"
+    ehdr, shdr, phdr = (struct.Struct(e + f) for f in _LAYOUTS[is64])
+    return ElfLayout(is64, byteorder, ehdr, shdr, phdr)
+
+
+_LAYOUT_OF = {(is64, order): _make_layout(is64, order) for is64 in (False, True) for order in ("little", "big")}
+
+
+def elf_layout(data: bytes) -> ElfLayout | None:
+    """The layouts that the identification's class and data encoding call for; None when they are neither
+    ELFCLASS32/64 nor ELFDATA2LSB/MSB (the magic is not looked at)."""
+    if data[4:5] not in (b"\x01", b"\x02") or data[5:6] not in (b"\x01", b"\x02"):
+        return None
+    return _LAYOUT_OF[data[4] == 2, "little" if data[5] == 1 else "big"]
+
+
+def decode_elf_header(data: bytes, layout: ElfLayout) -> ElfHeader | None:
+    """The ELF header's fields; None when the file is too short to hold them. The tolerant entry point: a checker
+    (``dwarfkit/reader/container_check.py``) judges the values and reads the tables through ``layout``."""
+    if len(data) < layout.ehsize:
+        return None
+    return ElfHeader(*layout.ehdr.unpack_from(data, 16))
+
+
+def extended_numbering(first: tuple[int, ...], shnum: int, shstrndx: int) -> tuple[int, int]:
+    """The section count and name table index, taken from section header 0 (``first``) when the ELF header's own
+    fields cannot hold them (0 sections, ``SHN_XINDEX``)."""
+    return first[5] if shnum == 0 else shnum, first[6] if shstrndx == SHN_XINDEX else shstrndx
 
 
 @dataclass
@@ -118,25 +209,22 @@ def read_elf_headers(data: bytes, path: str) -> ElfHeaders:
     """The ELF header and the section header table of ``data`` (any class and byte order), with the extended section
     count and name table index resolved; a :class:`ContainerError` names the first structure that is wrong."""
     is64, order = elf_identification(data, path)
-    e = "<" if order == "little" else ">"
-    ehdr, shdr_format = _LAYOUTS[is64]
-    (e_type, e_machine, _version, _entry, phoff, shoff, _flags, _ehsize, phentsize, phnum, shentsize, shnum,
-     shstrndx) = struct.unpack_from(e + ehdr, data, 16)
-    out = ElfHeaders(is64, order, e_type, e_machine, phoff, phentsize, phnum, shoff, shstrndx, [])
+    layout = _LAYOUT_OF[is64, order]
+    header = ElfHeader(*layout.ehdr.unpack_from(data, 16))  # elf_identification has checked it is all there
+    shoff, shnum, shstrndx = header.e_shoff, header.e_shnum, header.e_shstrndx
+    out = ElfHeaders(is64, order, header.e_type, header.e_machine, header.e_phoff, header.e_phentsize, header.e_phnum,
+                     shoff, shstrndx, [])
     if shoff == 0:
         return out  # no section header table: no sections
-    shdr = struct.Struct(e + shdr_format)
-    if shentsize != shdr.size:
-        raise ContainerError(f"{path}: ELF header at 0x0: section header size e_shentsize is {shentsize}, not "
-                             f"{shdr.size}")
+    shdr = layout.shdr
+    if header.e_shentsize != shdr.size:
+        raise ContainerError(f"{path}: ELF header at 0x0: section header size e_shentsize is {header.e_shentsize}, "
+                             f"not {shdr.size}")
     if shoff + max(shnum, 1) * shdr.size > len(data):
         raise ContainerError(f"{path}: ELF section header table at 0x{shoff:x} ({shnum} headers of {shdr.size} bytes) "
                              f"runs past the end of the file (0x{len(data):x})")
-    first = shdr.unpack_from(data, shoff)
-    if shnum == 0:  # 0xff00 sections or more: the count is section 0's sh_size
-        shnum = first[5]
-    if shstrndx == SHN_XINDEX:  # and the name table's index is section 0's sh_link
-        shstrndx = first[6]
+    # 0xff00 sections or more: the count is section 0's sh_size, and the name table's index its sh_link
+    shnum, shstrndx = extended_numbering(shdr.unpack_from(data, shoff), shnum, shstrndx)
     if shoff + shnum * shdr.size > len(data):
         raise ContainerError(f"{path}: ELF section header table at 0x{shoff:x} ({shnum} headers of {shdr.size} bytes) "
                              f"runs past the end of the file (0x{len(data):x})")
@@ -175,8 +263,10 @@ def read_input(data: bytes, path: str) -> InputElf:
             raise ContainerError(f"{path}: program header table at {phoff:#x} ({phnum} entries of {elf.phentsize} "
                                  f"bytes) is malformed or runs past the end of the file ({len(data):#x})")
         segments_end = max(segments_end, phoff + phnum * PHDR_SIZE)
+        layout = _LAYOUT_OF[True, "little"]
         for i in range(phnum):
-            _type, _pflags, p_offset, _vaddr, _paddr, p_filesz = _PHDR_SPAN.unpack_from(data, phoff + i * PHDR_SIZE)
+            segment = layout.program_header(data, phoff + i * PHDR_SIZE)
+            p_offset, p_filesz = segment.offset, segment.filesz
             if p_offset + p_filesz > len(data):
                 raise ContainerError(f"{path}: program header {i} at {phoff + i * PHDR_SIZE:#x}: file bytes "
                                      f"{p_offset:#x}+{p_filesz:#x} run past the end of the file ({len(data):#x})")

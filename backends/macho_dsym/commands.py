@@ -103,10 +103,17 @@ class SegmentCommand64:
     flags: int = 0
     sections: list[Section64] = field(default_factory=list)
     cmd: int = C.LC_SEGMENT_64
+    declared_nsects: int | None = field(default=None, compare=False, repr=False)
+    """The section count the command read from a file declares (a tolerant decode keeps only those that fit)."""
 
     @property
     def cmdsize(self) -> int:
         return C.SEGMENT_COMMAND_64_SIZE + C.SECTION_64_SIZE * len(self.sections)
+
+    @staticmethod
+    def sizes(is64: bool) -> tuple[int, int]:
+        """The sizes of the command without its sections and of one section: ``LC_SEGMENT_64`` or ``LC_SEGMENT``."""
+        return (C.SEGMENT_COMMAND_64_SIZE, C.SECTION_64_SIZE) if is64 else (56, 68)
 
     def encode(self) -> bytes:
         head = struct.pack(self.FORMAT, C.LC_SEGMENT_64, self.cmdsize, pack_name(self.segname), self.vmaddr,
@@ -119,14 +126,13 @@ class SegmentCommand64:
                cmdsize: int | None = None) -> "SegmentCommand64":
         """An ``LC_SEGMENT_64`` or (``is64`` false) ``LC_SEGMENT``; with ``cmdsize``, only the sections that fit
         in it (a tolerant reader's choice: the count may be damaged)."""
-        head, size = (C.SEGMENT_COMMAND_64_SIZE, C.SECTION_64_SIZE) if is64 else (56, 68)
-        _, _, name, vmaddr, vmsize, fileoff, filesize, maxprot, initprot, nsects, flags = struct.unpack_from(
+        head, size = cls.sizes(is64)
+        _, _, name, vmaddr, vmsize, fileoff, filesize, maxprot, initprot, declared, flags = struct.unpack_from(
             e + (cls.FORMAT[1:] if is64 else "II16s4IiiII"), data, pos)
-        if cmdsize is not None:
-            nsects = max(0, min(nsects, (cmdsize - head) // size))
+        nsects = declared if cmdsize is None else max(0, min(declared, (cmdsize - head) // size))
         sections = [Section64.decode(data, pos + head + i * size, e, is64) for i in range(nsects)]
         return cls(unpack_name(name), vmaddr, vmsize, fileoff, filesize, maxprot, initprot, flags, sections,
-                   C.LC_SEGMENT_64 if is64 else C.LC_SEGMENT)
+                   C.LC_SEGMENT_64 if is64 else C.LC_SEGMENT, declared)
 
 
 @dataclass
@@ -240,8 +246,8 @@ class LinkeditDataCommand:
         return struct.pack("<IIII", self.cmd, 16, self.dataoff, self.datasize)
 
     @classmethod
-    def decode(cls, data: bytes, pos: int) -> "LinkeditDataCommand":
-        cmd, _, off, size = struct.unpack_from("<IIII", data, pos)
+    def decode(cls, data: bytes, pos: int, e: str = "<") -> "LinkeditDataCommand":
+        cmd, _, off, size = struct.unpack_from(e + "IIII", data, pos)
         return cls(cmd, off, size)
 
 
@@ -266,8 +272,12 @@ class DyldInfoCommand:
                            self.lazy_bind_size, self.export_off, self.export_size)
 
     @classmethod
-    def decode(cls, data: bytes, pos: int) -> "DyldInfoCommand":
-        return cls(*struct.unpack_from("<10I", data, pos + 8))
+    def decode(cls, data: bytes, pos: int, e: str = "<") -> "DyldInfoCommand":
+        """``LC_DYLD_INFO_ONLY`` or ``LC_DYLD_INFO`` (the same layout)."""
+        cmd, _, *fields = struct.unpack_from(e + "12I", data, pos)
+        out = cls(*fields)
+        out.cmd = cmd
+        return out
 
 
 @dataclass

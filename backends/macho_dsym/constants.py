@@ -105,6 +105,13 @@ NAME_LENGTH = 16
 
 # -- only read (files written by other toolchains: 32-bit, GB/TLS zero-fill, SUBTRACTOR pairs in objects) ------------
 LC_SEGMENT = 0x1
+LC_DYLD_INFO = 0x22
+LINKEDIT_DATA_COMMANDS: dict[int, str] = {
+    LC_CODE_SIGNATURE: "LC_CODE_SIGNATURE", 0x1E: "LC_SEGMENT_SPLIT_INFO", LC_FUNCTION_STARTS: "LC_FUNCTION_STARTS",
+    LC_DATA_IN_CODE: "LC_DATA_IN_CODE", 0x2B: "LC_DYLIB_CODE_SIGN_DRS", 0x2E: "LC_LINKER_OPTIMIZATION_HINT",
+    0x33 | LC_REQ_DYLD: "LC_DYLD_EXPORTS_TRIE", 0x34 | LC_REQ_DYLD: "LC_DYLD_CHAINED_FIXUPS"}
+"""The ``linkedit_data_command``s (a ``dataoff``/``datasize`` blob in ``__LINKEDIT``), by their names."""
+DYLD_INFO_COMMANDS: dict[int, str] = {LC_DYLD_INFO: "LC_DYLD_INFO", LC_DYLD_INFO_ONLY: "LC_DYLD_INFO_ONLY"}
 S_GB_ZEROFILL = 0xC
 S_THREAD_LOCAL_ZEROFILL = 0x12
 CPU_TYPE_I386 = 7

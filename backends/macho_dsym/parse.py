@@ -1,12 +1,15 @@
-"""Decoding Mach-O files, once for both of its readers: fat headers, the header, load commands, segments and
-sections, the symbol and string tables, LC_UUID and relocation records, in either byte order and width.
+"""Decoding Mach-O files, once for all of its readers: fat headers, the header, load commands, segments and
+sections, the symbol and string tables, LC_UUID, the ``__LINKEDIT`` data commands and relocation records, in either
+byte order and width.
 
 Its clients are the backend's `reader` (strict: 64-bit little-endian input of the writers and rewriters; the first
-problem is an error) and ``dwarfkit.reader.macho`` (tolerant: any width and byte order; it records a problem and
-reads on). `parse_thin` takes ``strict`` for that choice; everything else checks every offset against the bytes it
-has and raises `LayoutError` naming the entry and its offset, and the caller decides what the error becomes (it adds
-the file's name). The records themselves are the dataclasses of `commands`, which decode themselves. Imports only
-the standard library, `constants` and `commands`.
+problem is an error), ``dwarfkit.reader.macho`` (tolerant: any width and byte order; it records a problem and
+reads on) and ``dwarfkit.reader.container_check`` (`fat_arch_count`, `load_commands`, `decode_load_command`
+tolerant: it judges the values itself, so that each problem of a file is a finding). `parse_thin` takes ``strict``
+for that choice; everything else checks every offset against the bytes it has and raises `LayoutError` naming the
+entry and its offset, and the caller decides what the error becomes (it adds the file's name). The records
+themselves are the dataclasses of `commands`, which decode themselves. Imports only the standard library,
+`constants` and `commands`.
 """
 from __future__ import annotations
 
@@ -16,6 +19,8 @@ from dataclasses import dataclass
 
 from . import constants as C
 from .commands import (
+    DyldInfoCommand,
+    LinkeditDataCommand,
     LoadCommand,
     MachHeader,
     Nlist64,
@@ -49,12 +54,16 @@ def is_fat(data: bytes) -> bool:
     return len(data) >= 8 and int.from_bytes(data[:4], "big") in (C.FAT_MAGIC, C.FAT_MAGIC_64)
 
 
+def fat_arch_count(data: bytes) -> tuple[int, int]:
+    """``(nfat_arch, size of one entry)`` of a fat header (FAT_MAGIC_64's entries have 64-bit offsets and sizes)."""
+    return int.from_bytes(data[4:8], "big"), 32 if int.from_bytes(data[:4], "big") == C.FAT_MAGIC_64 else 20
+
+
 def fat_entries(data: bytes) -> list[FatEntry]:
-    """The architectures of a fat file (its header is big-endian; FAT_MAGIC_64 has 64-bit offsets and sizes).
-    Slices are not checked against the file's size here: a reader may need only one of them."""
-    is64 = int.from_bytes(data[:4], "big") == C.FAT_MAGIC_64
-    count = int.from_bytes(data[4:8], "big")
-    entry = 32 if is64 else 20
+    """The architectures of a fat file (its header is big-endian). Slices are not checked against the file's size
+    here: a reader may need only one of them."""
+    count, entry = fat_arch_count(data)
+    is64 = entry == 32
     out = []
     for i in range(count):
         off = 8 + i * entry
@@ -184,7 +193,7 @@ def parse_thin(data: bytes, strict: bool) -> ThinFile:
     try:
         for i, (pos, cmd, cmdsize) in enumerate(load_commands(data, start, count, header.sizeofcmds, e)):
             try:
-                out.commands.append(_decode(data, pos, cmd, cmdsize, e, strict))
+                out.commands.append(decode_load_command(data, pos, cmd, cmdsize, e, strict))
             except (struct.error, UnicodeDecodeError):
                 raise LayoutError(f"load command {i} at {pos:#x} is truncated or corrupt") from None
     except LayoutError as err:
@@ -194,7 +203,11 @@ def parse_thin(data: bytes, strict: bool) -> ThinFile:
     return out
 
 
-def _decode(data: bytes, pos: int, cmd: int, cmdsize: int, e: str, strict: bool) -> LoadCommand:
+def decode_load_command(data: bytes, pos: int, cmd: int, cmdsize: int, e: str, strict: bool) -> LoadCommand:
+    """The load command at ``pos`` (``cmd`` and ``cmdsize`` from `load_commands`). Strict: 64-bit little-endian,
+    every command the writers model. Tolerant: segments (only the sections that fit in ``cmdsize``), LC_SYMTAB,
+    LC_UUID, the ``__LINKEDIT`` data commands and LC_DYLD_INFO[_ONLY], each only when ``cmdsize`` holds it; the rest
+    stay `RawCommand`."""
     if cmd in (C.LC_SEGMENT_64, C.LC_SEGMENT):
         return SegmentCommand64.decode(data, pos, e, cmd == C.LC_SEGMENT_64, None if strict else cmdsize)
     if strict:
@@ -203,4 +216,8 @@ def _decode(data: bytes, pos: int, cmd: int, cmdsize: int, e: str, strict: bool)
         return SymtabCommand.decode(data, pos, e)
     if cmd == C.LC_UUID and cmdsize >= 24:
         return UuidCommand.decode(data, pos)
+    if cmd in C.LINKEDIT_DATA_COMMANDS and cmdsize >= 16:
+        return LinkeditDataCommand.decode(data, pos, e)
+    if cmd in C.DYLD_INFO_COMMANDS and cmdsize >= 48:
+        return DyldInfoCommand.decode(data, pos, e)
     return RawCommand(cmd, bytes(data[pos:pos + cmdsize]))

@@ -3,13 +3,15 @@
 ``dwarfkit verify``.
 
 What it may import: the standard library, pyelftools (tables, ELF headers and relocation recipes), capstone (verify,
-optional), ``dwarfkit.errors``, ``dwarfkit.encoding`` (LEB128), and the container constants of the backends
-(``backends/macho_dsym/constants.py``, ``backends/coff/constants.py``) so that reader and writer spell a format one
-way, the Mach-O backend's bounded fat-header and load-command walker (``backends/macho_dsym/parse.py``) and the ELF
-backend's bounds-checked ELF header and section-table parser (``backends/elf/elfinput.py``), so that there is one
-layout parser per format. It never imports the writer core (``program``, ``info``, ``lists``, ...) nor a
-backend's writing code, and nothing in the writer imports it; ``cli.py`` only registers the two commands in
-``dwarfkit.cli.COMMANDS``.
+optional), ``dwarfkit.errors``, ``dwarfkit.encoding`` (LEB128), and from the backends only their constants and their
+parsers, so that there is one layout parser per format, shared by the container readers here, ``container_check``
+and the backends' rewriters: ELF ``backends/elf/elfinput.py`` (bounds-checked header and section table; the raw
+layouts per class and byte order), Mach-O ``backends/macho_dsym/parse.py`` with its records ``commands.py`` (fat
+header, header, load commands, sections, symbols, relocations; strict or tolerant), COFF
+``backends/coff/input_file.py`` (``parse(..., lenient=True)`` and its layout functions), and
+``backends/macho_dsym/constants.py``, ``backends/coff/constants.py``. It never imports the writer core
+(``program``, ``info``, ``lists``, ...) nor a backend's writing code, and nothing in the writer imports it;
+``cli.py`` only registers the two commands in ``dwarfkit.cli.COMMANDS``.
 
 The flow, each stage importing only the ones to its left::
 
@@ -34,7 +36,8 @@ Modules, by stage:
   aranges, strings, pubnames, addr), ``dump`` (``dump_text`` in llvm-dwarfdump's section order, ``SECTION_FLAGS``,
   forked workers for a large ``.debug_info``), ``json_dump`` (its docstring documents the JSON), ``query``.
 - checking: ``verify`` (``Verifier``: headers, forms, references, ranges, line tables, instruction starts, dSYM
-  UUID), ``container_check`` (section and relocation layout of the container itself).
+  UUID), ``container_check`` (section and relocation layout of the container itself: checks only, the structures
+  decoded by the backends' parsers above, which judge nothing in that use so that every problem is reported).
 
 What flows out: text/JSON on stdout; problems one per line, always ``.section[0xOFFSET]: message``, on stderr
 (``dump``, exit 1) or stdout (``verify``, exit 1). Errors that stop reading are ``ContainerError``/``ReadError``
@@ -49,8 +52,9 @@ Where to add:
   ``text.InfoDumper.form_text`` (and ``describe`` if it is common).
 - a renderer: a module that takes a ``DwarfContext`` and walks ``Unit``s (see ``json_dump``), an option in
   ``cli.py``.
-- a container: a ``read_x(path, data) -> DebugFile`` module importing ``debugfile``, one magic test in
-  ``container.open_debug_file``.
+- a container: a ``read_x(path, data) -> DebugFile`` module importing ``debugfile`` and the format's one parser in
+  its backend, one magic test in ``container.open_debug_file``, its structure checks in ``container_check`` over the
+  same parser.
 - a verify check: a method of ``verify.Verifier`` that appends ``.section[0xOFFSET]: message`` lines.
 
 Tests: ``test_dump_llvm.py`` (every corpus file against llvm-dwarfdump-14; ``python3 tests/dump_compare.py FILE``

@@ -12,23 +12,44 @@ any DWARF: every header, table and section inside the file, indices that point a
   bytes and relocations, the symbol table and the string table within the file, long section names inside the string
   table.
 
+Only the checks live here. The structures are decoded by each format's one parser, the one the container readers and
+the backends use: ``backends/elf/elfinput.py`` (``elf_layout``, ``decode_elf_header``: the header and table entries
+of any class and byte order), ``backends/macho_dsym/parse.py`` (the fat header, the load command walker and its
+tolerant command decoder), ``backends/coff/input_file.py`` (its layout functions). Those decode without judging, so
+that a file with several problems gets a finding for each rather than the parsers' first error.
+
 Findings are plain strings in verify's style, each naming the structure and its offset. Every loop walks a table
 whose size was first checked against the file, so the work is bounded by the file's size.
 """
 from __future__ import annotations
 
-import struct
 from itertools import pairwise
 from pathlib import Path
 
 from ..backends.coff import constants as coff_c
+from ..backends.coff import input_file as coff_in
+from ..backends.elf.elfinput import SHN_LORESERVE, SHT, decode_elf_header, elf_layout, extended_numbering
 from ..backends.macho_dsym import constants as macho_c
-from ..backends.macho_dsym.parse import LayoutError, fat_entries, load_commands
+from ..backends.macho_dsym.commands import (
+    DyldInfoCommand,
+    LinkeditDataCommand,
+    MachHeader,
+    SegmentCommand64,
+    SymtabCommand,
+)
+from ..backends.macho_dsym.parse import (
+    LayoutError,
+    decode_load_command,
+    fat_arch_count,
+    fat_entries,
+    load_commands,
+    thin_format,
+)
 from .coff import is_coff
 
-SHT_NULL, SHT_SYMTAB, SHT_STRTAB, SHT_RELA, SHT_NOBITS, SHT_REL, SHT_DYNSYM = 0, 2, 3, 4, 8, 9, 11
+SHT_NULL, SHT_SYMTAB, SHT_STRTAB, SHT_RELA, SHT_NOBITS, SHT_REL, SHT_DYNSYM = (
+    SHT[f"SHT_{name}"] for name in ("NULL", "SYMTAB", "STRTAB", "RELA", "NOBITS", "REL", "DYNSYM"))
 SHF_INFO_LINK = 0x40
-SHN_LORESERVE, SHN_XINDEX = 0xFF00, 0xFFFF
 PT_LOAD = 1
 
 
@@ -63,28 +84,28 @@ def _past(start: int, size: int, limit: int) -> bool:
 
 # -- ELF ------------------------------------------------------------------------------------------------------------
 class _Elf:
+    """Decoded by the ELF backend's parser (``elfinput``: layouts per class and byte order), judged here."""
+
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.findings: list[str] = []
-        self.is64 = data[4:5] == b"\x02"
-        self.e = "<" if data[5:6] == b"\x01" else ">"
 
     def add(self, message: str) -> None:
         self.findings.append(f"ELF: {message}")
 
     def check(self) -> list[str]:
         data = self.data
-        if data[4:5] not in (b"\x01", b"\x02") or data[5:6] not in (b"\x01", b"\x02"):
+        layout = elf_layout(data)
+        if layout is None:
             self.add(f"e_ident class {data[4:5].hex()} / data encoding {data[5:6].hex()} is not ELF32/64, LSB/MSB")
             return self.findings
-        layout = "HHIQQQIHHHHHH" if self.is64 else "HHIIIIIHHHHHH"
-        if len(data) < struct.calcsize(self.e + "16x" + layout):
+        self.layout = layout
+        header = decode_elf_header(data, layout)
+        if header is None:
             self.add("the file header is truncated")
             return self.findings
-        (_type, _machine, _version, _entry, phoff, shoff, _flags, _ehsize, phentsize, phnum, shentsize, shnum,
-         shstrndx) = struct.unpack_from(self.e + layout, data, 16)
-        self.check_segments(phoff, phentsize, phnum)
-        sections = self.section_headers(shoff, shentsize, shnum, shstrndx)
+        self.check_segments(header.e_phoff, header.e_phentsize, header.e_phnum)
+        sections = self.section_headers(header.e_shoff, header.e_shentsize, header.e_shnum, header.e_shstrndx)
         if sections:
             self.check_sections(sections)
         return self.findings
@@ -92,7 +113,7 @@ class _Elf:
     def check_segments(self, phoff: int, entsize: int, count: int) -> None:
         if not count:
             return
-        want = 56 if self.is64 else 32
+        want = self.layout.phdr.size
         if entsize != want:
             self.add(f"e_phentsize {entsize} is not {want}")
             return
@@ -100,22 +121,17 @@ class _Elf:
             self.add(f"program header table at 0x{phoff:x} ({count} entries) extends past the end of the file "
                      f"(0x{len(self.data):x})")
             return
-        layout = "IIQQQQQQ" if self.is64 else "IIIIIIII"
         for i in range(count):
-            fields = struct.unpack_from(self.e + layout, self.data, phoff + i * entsize)
-            if self.is64:
-                p_type, _f, offset, _va, _pa, filesz, memsz, _align = fields
-            else:
-                p_type, offset, _va, _pa, filesz, memsz, _f, _align = fields
+            segment = self.layout.program_header(self.data, phoff + i * entsize)
+            offset, filesz, memsz = segment.offset, segment.filesz, segment.memsz
             if filesz and _past(offset, filesz, len(self.data)):
                 self.add(f"program header {i}: p_offset 0x{offset:x} + p_filesz 0x{filesz:x} extends past the end "
                          f"of the file (0x{len(self.data):x})")
-            if p_type == PT_LOAD and filesz > memsz:
+            if segment.type == PT_LOAD and filesz > memsz:
                 self.add(f"program header {i} (PT_LOAD): p_filesz 0x{filesz:x} is greater than p_memsz 0x{memsz:x}")
 
-    def section_headers(self, shoff: int, entsize: int, count: int, shstrndx: int) -> list[tuple] | None:
-        want = 64 if self.is64 else 40
-        layout = "IIQQQQIIQQ" if self.is64 else "IIIIIIIIII"
+    def section_headers(self, shoff: int, entsize: int, count: int, shstrndx: int) -> list[tuple[int, ...]] | None:
+        want = self.layout.shdr.size
         if shoff == 0:
             return None
         if entsize != want:
@@ -124,16 +140,12 @@ class _Elf:
         if _past(shoff, want, len(self.data)):
             self.add(f"section header table at 0x{shoff:x} is past the end of the file (0x{len(self.data):x})")
             return None
-        first = struct.unpack_from(self.e + layout, self.data, shoff)
-        if count == 0:
-            count = first[5]  # extended numbering: section 0's sh_size holds the count
-        if shstrndx == SHN_XINDEX:
-            shstrndx = first[6]
+        count, shstrndx = extended_numbering(self.layout.section_header(self.data, shoff), count, shstrndx)
         if _past(shoff, count * want, len(self.data)):
             self.add(f"section header table at 0x{shoff:x} ({count} entries of {want} bytes) extends past the end "
                      f"of the file (0x{len(self.data):x})")
             return None
-        sections = [struct.unpack_from(self.e + layout, self.data, shoff + i * want) for i in range(count)]
+        sections = [self.layout.section_header(self.data, shoff + i * want) for i in range(count)]
         self.shstrndx = shstrndx
         if shstrndx and shstrndx >= count:
             self.add(f"e_shstrndx {shstrndx} is not a section index (the file has {count} sections)")
@@ -143,7 +155,7 @@ class _Elf:
             self.shstrndx = 0
         return sections
 
-    def check_sections(self, sections: list[tuple]) -> None:
+    def check_sections(self, sections: list[tuple[int, ...]]) -> None:
         count, size = len(sections), len(self.data)
         names_size = sections[self.shstrndx][5] if self.shstrndx else None
         spans = []
@@ -176,17 +188,12 @@ class _Elf:
 
 
 # -- Mach-O ---------------------------------------------------------------------------------------------------------
-_LINKEDIT_DATA = {0x1D: "LC_CODE_SIGNATURE", 0x1E: "LC_SEGMENT_SPLIT_INFO", 0x26: "LC_FUNCTION_STARTS",
-                  0x29: "LC_DATA_IN_CODE", 0x2B: "LC_DYLIB_CODE_SIGN_DRS", 0x2E: "LC_LINKER_OPTIMIZATION_HINT",
-                  0x80000033: "LC_DYLD_EXPORTS_TRIE", 0x80000034: "LC_DYLD_CHAINED_FIXUPS"}
-_DYLD_INFO = {0x22: "LC_DYLD_INFO", 0x80000022: "LC_DYLD_INFO_ONLY"}
 _ZEROFILL = (macho_c.S_ZEROFILL, macho_c.S_GB_ZEROFILL, macho_c.S_THREAD_LOCAL_ZEROFILL)
+_DYLD_INFO_TABLES = ("rebase", "bind", "weak_bind", "lazy_bind", "export")
 
 
 def _fat(data: bytes) -> list[str]:
-    is64 = int.from_bytes(data[:4], "big") == macho_c.FAT_MAGIC_64
-    count = int.from_bytes(data[4:8], "big")
-    entry = 32 if is64 else 20
+    count, entry = fat_arch_count(data)
     if _past(8, count * entry, len(data)):
         return [f"fat Mach-O: {count} architecture entries extend past the end of the file (0x{len(data):x})"]
     findings: list[str] = []
@@ -207,9 +214,13 @@ def _fat(data: bytes) -> list[str]:
 
 
 class _MachO:
+    """Decoded by the Mach-O backend's parser (``parse``: the load command walker and the tolerant command decoder),
+    judged here; offsets are within the thin file (or fat slice) ``data[start:end]``."""
+
     def __init__(self, data: bytes, start: int, end: int, what: str) -> None:
-        self.data, self.start, self.end, self.what = data, start, end, what
+        self.data = memoryview(data)[start:end]
         self.size = end - start
+        self.what = what
         self.findings: list[str] = []
 
     def add(self, message: str) -> None:
@@ -223,15 +234,15 @@ class _MachO:
         return True
 
     def check(self) -> list[str]:
-        data, base = self.data, self.start
-        magic = data[base:base + 4]
-        self.e = "<" if int.from_bytes(magic, "little") in (macho_c.MH_MAGIC, macho_c.MH_MAGIC_64) else ">"
-        self.is64 = int.from_bytes(magic, "little" if self.e == "<" else "big") == macho_c.MH_MAGIC_64
-        header = 32 if self.is64 else 28
+        # not a Mach-O magic (a fat slice may hold anything): judged as a 32-bit big-endian header
+        form: tuple[str, bool] = thin_format(self.data) or (">", False)
+        self.e, self.is64 = form
+        header = macho_c.MACH_HEADER_64_SIZE if self.is64 else 28
         if self.size < header:
             self.add("the Mach-O header is truncated")
             return self.findings
-        _cpu, _sub, self.filetype, ncmds, sizeofcmds, _flags = struct.unpack_from(self.e + "iiIIII", data, base + 4)
+        mach = MachHeader.decode(self.data, 0, self.e)
+        self.filetype, ncmds, sizeofcmds = mach.filetype, mach.ncmds, mach.sizeofcmds
         if _past(header, sizeofcmds, self.size):
             self.add(f"sizeofcmds {sizeofcmds} extends past the end of the file (0x{self.size:x})")
             return self.findings
@@ -239,12 +250,11 @@ class _MachO:
         self.headers_end = header + sizeofcmds
         total = 0
         try:
-            # offsets within this (thin) file; the walker stops at the first command outside sizeofcmds
-            for i, (offset, cmd, cmdsize) in enumerate(
-                    load_commands(memoryview(data)[base:self.end], header, ncmds, sizeofcmds, self.e)):
+            # the walker stops at the first command outside sizeofcmds
+            for i, (offset, cmd, cmdsize) in enumerate(load_commands(self.data, header, ncmds, sizeofcmds, self.e)):
                 if cmdsize % align:
                     self.add(f"load command {i} (cmd 0x{cmd:x}) cmdsize {cmdsize} is not a multiple of {align}")
-                self.command(i, cmd, cmdsize, base + offset)
+                self.command(i, cmd, cmdsize, offset)
                 total += cmdsize
         except LayoutError as bad:
             self.add(f"{bad.what} (ncmds {ncmds}, sizeofcmds {sizeofcmds})")
@@ -254,51 +264,50 @@ class _MachO:
         return self.findings
 
     def command(self, i: int, cmd: int, cmdsize: int, at: int) -> None:
-        e, data = self.e, self.data
         if cmd in (macho_c.LC_SEGMENT_64, macho_c.LC_SEGMENT):
             self.segment(i, cmd == macho_c.LC_SEGMENT_64, cmdsize, at)
-        elif cmd == macho_c.LC_SYMTAB and cmdsize >= 24:
-            symoff, nsyms, stroff, strsize = struct.unpack_from(e + "IIII", data, at + 8)
-            self.within(f"load command {i} (LC_SYMTAB): symoff", symoff, nsyms * (16 if self.is64 else 12))
-            self.within(f"load command {i} (LC_SYMTAB): stroff", stroff, strsize)
-        elif cmd in _LINKEDIT_DATA and cmdsize >= 16:
-            dataoff, datasize = struct.unpack_from(e + "II", data, at + 8)
-            self.within(f"load command {i} ({_LINKEDIT_DATA[cmd]}): dataoff", dataoff, datasize)
-        elif cmd in _DYLD_INFO and cmdsize >= 48:
-            fields = struct.unpack_from(e + "10I", data, at + 8)
-            for k, part in enumerate(("rebase", "bind", "weak_bind", "lazy_bind", "export")):
-                if fields[2 * k + 1]:
-                    self.within(f"load command {i} ({_DYLD_INFO[cmd]}): {part}_off", fields[2 * k], fields[2 * k + 1])
-        elif cmd == macho_c.LC_UUID and cmdsize != 24:
-            self.add(f"load command {i} (LC_UUID): cmdsize {cmdsize} is not 24")
+            return
+        if cmd == macho_c.LC_UUID:
+            if cmdsize != 24:
+                self.add(f"load command {i} (LC_UUID): cmdsize {cmdsize} is not 24")
+            return
+        command = decode_load_command(self.data, at, cmd, cmdsize, self.e, strict=False)
+        if isinstance(command, SymtabCommand):
+            self.within(f"load command {i} (LC_SYMTAB): symoff", command.symoff,
+                        command.nsyms * (macho_c.NLIST_64_SIZE if self.is64 else 12))
+            self.within(f"load command {i} (LC_SYMTAB): stroff", command.stroff, command.strsize)
+        elif isinstance(command, LinkeditDataCommand):
+            name = macho_c.LINKEDIT_DATA_COMMANDS[cmd]
+            self.within(f"load command {i} ({name}): dataoff", command.dataoff, command.datasize)
+        elif isinstance(command, DyldInfoCommand):
+            for part in _DYLD_INFO_TABLES:
+                offset, size = getattr(command, f"{part}_off"), getattr(command, f"{part}_size")
+                if size:
+                    self.within(f"load command {i} ({macho_c.DYLD_INFO_COMMANDS[cmd]}): {part}_off", offset, size)
 
     def segment(self, i: int, is64: bool, cmdsize: int, at: int) -> None:
-        e, data = self.e, self.data
-        head, each = (72, 80) if is64 else (56, 68)
+        head, each = SegmentCommand64.sizes(is64)
         name = "LC_SEGMENT_64" if is64 else "LC_SEGMENT"
         if cmdsize < head:
             self.add(f"load command {i} ({name}): cmdsize {cmdsize} is smaller than the command ({head})")
             return
-        segname = data[at + 8:at + 24].split(b"\0", 1)[0].decode("latin-1")
-        layout = "QQQQiiII" if is64 else "IIIIiiII"
-        vmaddr, vmsize, fileoff, filesize, _maxprot, _initprot, nsects, _flags = struct.unpack_from(e + layout, data,
-                                                                                                     at + 24)
-        where = f"load command {i} ({name} {segname!r})"
+        seg = SegmentCommand64.decode(self.data, at, self.e, is64, cmdsize)
+        nsects, vmaddr, vmsize = seg.declared_nsects or 0, seg.vmaddr, seg.vmsize
+        fileoff, filesize = seg.fileoff, seg.filesize
+        where = f"load command {i} ({name} {seg.segname!r})"
         if cmdsize != head + nsects * each:
             self.add(f"{where}: cmdsize {cmdsize} does not hold its {nsects} sections ({head + nsects * each})")
             return
         self.within(f"{where}: fileoff", fileoff, filesize)
         if vmsize and filesize > vmsize:
             self.add(f"{where}: filesize 0x{filesize:x} is greater than vmsize 0x{vmsize:x}")
-        section = "16s16sQQIIIIIIII" if is64 else "16s16sIIIIIIIII"
-        for k in range(nsects):
-            sectname, _seg, addr, size, offset, _align, reloff, nreloc, flags, *_ = struct.unpack_from(
-                e + section, data, at + head + k * each)
-            sect = f"{where} section {k} ({sectname.rstrip(bytes(1)).decode('latin-1')})"
+        for k, section in enumerate(seg.sections):
+            addr, size, offset = section.addr, section.size, section.offset
+            sect = f"{where} section {k} ({section.sectname})"
             if size and (addr < vmaddr or addr + size > vmaddr + vmsize):
                 self.add(f"{sect}: addresses [0x{addr:x}, 0x{addr + size:x}) are not inside the segment's "
                          f"[0x{vmaddr:x}, 0x{vmaddr + vmsize:x})")
-            file_backed = flags & 0xFF not in _ZEROFILL and offset and self.filetype != macho_c.MH_DSYM
+            file_backed = section.type not in _ZEROFILL and offset and self.filetype != macho_c.MH_DSYM
             if file_backed and self.within(f"{sect}: offset", offset, size):
                 if size and offset < self.headers_end:
                     self.add(f"{sect}: file bytes [0x{offset:x}, 0x{offset + size:x}) overlap the header and load "
@@ -306,12 +315,14 @@ class _MachO:
                 elif filesize and (offset < fileoff or offset + size > fileoff + filesize):
                     self.add(f"{sect}: file bytes [0x{offset:x}, 0x{offset + size:x}) are not inside the segment's "
                              f"[0x{fileoff:x}, 0x{fileoff + filesize:x})")
-            if nreloc:
-                self.within(f"{sect}: reloff", reloff, nreloc * 8)
+            if section.nreloc:
+                self.within(f"{sect}: reloff", section.reloff, section.nreloc * macho_c.RELOCATION_INFO_SIZE)
 
 
 # -- COFF / PE ------------------------------------------------------------------------------------------------------
 class _Coff:
+    """Decoded by the COFF backend's parser (``input_file``'s layout functions), judged here."""
+
     def __init__(self, data: bytes) -> None:
         self.data = data
         self.findings: list[str] = []
@@ -329,40 +340,41 @@ class _Coff:
         data = self.data
         header = 0
         if data[:2] == b"MZ":
-            if len(data) < 0x40:
+            lfanew = coff_in.e_lfanew(data)
+            if lfanew is None:
                 self.add("the DOS header is truncated")
                 return self.findings
-            header = int.from_bytes(data[0x3C:0x40], "little")
-            if data[header:header + 4] != b"PE\0\0":
-                self.add(f"no PE signature at e_lfanew 0x{header:x}")
+            if not coff_in.has_pe_signature(data, lfanew):
+                self.add(f"no PE signature at e_lfanew 0x{lfanew:x}")
                 return self.findings
-            header += 4
-        if not self.within("file header at", header, 20):
+            header = lfanew + 4
+        if not self.within("file header at", header, coff_c.FILE_HEADER_SIZE):
             return self.findings
-        _machine, nsections, _time, symptr, nsyms, opt_size, _chars = struct.unpack_from("<HHIIIHH", data, header)
-        if opt_size and self.within("optional header at", header + 20, opt_size):
-            self.optional_header(header + 20, opt_size)
+        fh = coff_in.FileHeader.decode(data, header)
+        optional, opt_size = header + coff_c.FILE_HEADER_SIZE, fh.optional_size
+        if opt_size and self.within("optional header at", optional, opt_size):
+            self.optional_header(optional, opt_size)
         elif not opt_size and header:
             self.add("a PE image without an optional header")
-        table = header + 20 + opt_size
-        if not self.within(f"section table ({nsections} sections) at", table, 40 * nsections):
+        table, nsections = optional + opt_size, fh.section_count
+        if not self.within(f"section table ({nsections} sections) at", table,
+                           coff_c.SECTION_HEADER_SIZE * nsections):
             return self.findings
-        strings = self.symbol_table(symptr, nsyms)
+        strings = self.symbol_table(fh.symbol_pointer, fh.symbol_count)
         for k in range(nsections):
-            self.section(k, table + 40 * k, strings, is_image=header != 0)
+            self.section(k, table + coff_c.SECTION_HEADER_SIZE * k, strings, is_image=header != 0)
         return self.findings
 
     def optional_header(self, at: int, size: int) -> None:
-        magic = int.from_bytes(self.data[at:at + 2], "little")
-        fixed = {coff_c.IMAGE_NT_OPTIONAL_HDR64_MAGIC: 112, coff_c.IMAGE_NT_OPTIONAL_HDR32_MAGIC: 96}.get(magic)
+        magic, fixed = coff_in.optional_header_fixed_size(self.data, at)
         if fixed is None:
             self.add(f"optional header magic 0x{magic:x} is neither PE32 (0x10b) nor PE32+ (0x20b)")
             return
         if size < fixed:
-            kind = "PE32+" if fixed == 112 else "PE32"
+            kind = "PE32+" if magic == coff_c.IMAGE_NT_OPTIONAL_HDR64_MAGIC else "PE32"
             self.add(f"SizeOfOptionalHeader {size} is smaller than the {fixed}-byte {kind} optional header")
             return
-        count = int.from_bytes(self.data[at + fixed - 4:at + fixed], "little")
+        count = coff_in.number_of_rva_and_sizes(self.data, at, fixed)
         if fixed + 8 * count > size:
             self.add(f"NumberOfRvaAndSizes {count} does not fit SizeOfOptionalHeader {size} "
                      f"({fixed} + 8 * {count} bytes)")
@@ -371,14 +383,14 @@ class _Coff:
         """(start, size) of the string table after the symbols, when both are inside the file."""
         if not symptr:
             return None
-        if not self.within(f"symbol table ({nsyms} symbols) at", symptr, 18 * nsyms):
+        if not self.within(f"symbol table ({nsyms} symbols) at", symptr, coff_c.SYMBOL_SIZE * nsyms):
             return None
-        start = symptr + 18 * nsyms
+        start = symptr + coff_c.SYMBOL_SIZE * nsyms
         if start == len(self.data):
             return None
         if not self.within("string table size field at", start, 4):
             return None
-        size = int.from_bytes(self.data[start:start + 4], "little")
+        size = coff_in.string_table_size(self.data, start)
         if size < 4:
             self.add(f"string table at 0x{start:x}: size {size} is smaller than its own size field")
         elif self.within(f"string table at 0x{start:x}: size", start, size):
@@ -386,18 +398,18 @@ class _Coff:
         return None
 
     def section(self, k: int, at: int, strings: tuple[int, int] | None, is_image: bool) -> None:
-        raw_name = self.data[at:at + 8].split(b"\0", 1)[0].decode("latin-1")
-        _vsize, _vaddr, raw_size, raw_ptr, rel_ptr, _ln, nrel, _nln, chars = struct.unpack_from("<IIIIIIHHI",
-                                                                                                self.data, at + 8)
-        where = f"section {k + 1} ({raw_name})"
-        if raw_name.startswith("/") and raw_name[1:].isascii() and raw_name[1:].isdigit() and strings is not None \
-                and int(raw_name[1:]) >= strings[1]:
-            self.add(f"{where}: long name offset {raw_name[1:]} is past the end of the string table "
+        raw, _vsize, _vaddr, raw_size, raw_ptr, rel_ptr, _ln, nrel, _nln, chars = coff_in.section_header(self.data, at)
+        short = raw.split(bytes(1), 1)[0]
+        name = short.decode("latin-1")
+        where = f"section {k + 1} ({name})"
+        long_name = coff_in.long_name_offset(short)
+        if long_name is not None and strings is not None and long_name >= strings[1]:
+            self.add(f"{where}: long name offset {name[1:]} is past the end of the string table "
                      f"({strings[1]} bytes)")
         if raw_ptr and raw_size and not chars & coff_c.IMAGE_SCN_CNT_UNINITIALIZED_DATA:
             self.within(f"{where}: raw data at", raw_ptr, raw_size)
         if nrel and not is_image:
-            if chars & coff_c.IMAGE_SCN_LNK_NRELOC_OVFL and nrel == 0xFFFF \
-                    and self.within(f"{where}: relocations at", rel_ptr, 10):
-                nrel = int.from_bytes(self.data[rel_ptr:rel_ptr + 4], "little")
-            self.within(f"{where}: {nrel} relocations at", rel_ptr, 10 * nrel)
+            if chars & coff_c.IMAGE_SCN_LNK_NRELOC_OVFL and nrel == coff_c.MAX_RELOCATIONS_IN_HEADER \
+                    and self.within(f"{where}: relocations at", rel_ptr, coff_c.RELOCATION_SIZE):
+                nrel = coff_in.relocation_overflow_count(self.data, rel_ptr)
+            self.within(f"{where}: {nrel} relocations at", rel_ptr, coff_c.RELOCATION_SIZE * nrel)
