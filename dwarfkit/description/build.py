@@ -26,6 +26,7 @@ from ..info import classes
 from ..info.die import Die, pin
 from ..info.unit import CompileUnit
 from ..program import DwarfBuilder
+from .code import Code, CompiledFile, assembled, read_compiled
 from .source import Path_, Source, read_description
 
 OUTPUTS = ("elf-executable", "elf-object", "macho-object", "coff-object")
@@ -33,7 +34,7 @@ ARCHES = {"x86_64": Arch.X86_64, "aarch64": Arch.AARCH64, "arm64": Arch.AARCH64}
 # A program needs an entry point: when the description has no _start, this one calls main and exits with its result.
 START = {Arch.X86_64: "call main\nmov rdi, rax\nmov eax, 60\nsyscall",
          Arch.AARCH64: "bl main\nmov x8, #93\nsvc #0"}
-TOP_KEYS = {"arch", "output", "dwarf", "entry", "functions", "units", "frames"}
+TOP_KEYS = {"arch", "output", "dwarf", "entry", "functions", "units", "frames", "file"}
 # The CFI instructions a description may give (CallFrames' FDE methods), and advance_to (an offset or a label).
 FRAME_OPS = {"advance_to", "def_cfa", "def_cfa_sf", "def_cfa_offset", "def_cfa_offset_sf", "def_cfa_register",
              "def_cfa_expression", "offset", "offset_extended", "offset_extended_sf", "gnu_negative_offset_extended",
@@ -55,12 +56,17 @@ class Built:
     dwarf: DwarfBuilder
     image: Image
     output: str
-    assembly: Assembly | None
+    code: Code | None
+    compiled: CompiledFile | None = None
+    """The file compiled by someone else that the DWARF describes: written into a copy of it."""
 
     def write(self, path: str | os.PathLike[str]) -> Path:
         """Writes the output file (atomically); returns its path."""
         out = Path(path)
-        if self.output == "elf-executable":
+        if self.compiled is not None:
+            from ..backends.elf import rewrite
+            rewrite.rewrite(self.compiled.path, out, self.image.dwarf)
+        elif self.output == "elf-executable":
             from ..backends.elf import write_executable
             write_executable(self.image, out)
         elif self.output == "elf-object":
@@ -90,7 +96,9 @@ class _Builder:
     def __init__(self, source: Source) -> None:
         self.source = source
         self.labels: dict[str, Die] = {}
-        self.assembly: Assembly | None = None
+        self.code: Code | None = None
+        self.compiled: CompiledFile | None = None
+        self._assembly: Assembly | None = None
         self.arch = Arch.X86_64
 
     def fail(self, path: Path_, message: str) -> DescriptionError:
@@ -109,7 +117,11 @@ class _Builder:
         if output not in OUTPUTS:
             raise self.fail(("output",), f"{output!r} is not one of {', '.join(OUTPUTS)}")
         executable = output == "elf-executable"
-        self.assembly = self._code(top.get("functions", {}), executable)
+        if "file" in top:
+            self._compiled(top, output)
+        else:
+            assembly = self._code(top.get("functions", {}), executable)
+            self.code = assembled(assembly) if assembly is not None else None
         dw = self.dw = self._builder(top.get("dwarf", {}))
         units = top.get("units", [])
         if not isinstance(units, list):
@@ -124,7 +136,7 @@ class _Builder:
         if top.get("frames"):
             sections.add(self._frames(dw, top["frames"]))
         image = self._image(sections, top, executable)
-        return Built(dw, image, output, self.assembly)
+        return Built(dw, image, output, self.code, self.compiled)
 
     # -- code -------------------------------------------------------------------------------------------------------
     def _code(self, functions: Any, executable: bool) -> Assembly | None:
@@ -155,18 +167,43 @@ class _Builder:
         if not texts:
             return None
         try:
-            return assemble(self.arch, texts)
+            self._assembly = assemble(self.arch, texts)
+            return self._assembly
         except DwarfkitError as error:   # it names the function: point at it
             named = re.search(r"function '([^']*)'", str(error))
             where: Path_ = ("functions", named[1]) if named and named[1] in functions else ("functions",)
             raise self.fail(where, str(error)) from None
 
+    def _compiled(self, top: Mapping[str, Any], output: str) -> None:
+        """``file``: the DWARF describes that ELF file's code and goes into a copy of it."""
+        if "functions" in top:
+            raise self.fail(("functions",), "a description of a compiled file (file:) takes its code from it")
+        name = top["file"]
+        if not isinstance(name, str):
+            raise self.fail(("file",), "is the path of an ELF object or executable")
+        path = Path(name)
+        if not path.is_absolute() and self.source.name is not None:
+            path = Path(self.source.name).parent / path   # relative to the description
+        try:
+            compiled = read_compiled(path)
+        except DescriptionError as error:
+            raise self.fail(("file",), str(error)) from None
+        if "arch" in top and compiled.arch is not self.arch:
+            raise self.fail(("arch",), f"the file is {compiled.arch.value.name}")
+        self.arch = compiled.arch
+        wanted = "elf-object" if compiled.relocatable else "elf-executable"
+        if output != wanted and "output" in top:
+            raise self.fail(("output",), f"the DWARF goes into a copy of the file: {wanted}")
+        self.compiled, self.code = compiled, compiled.code
+        self._assembly = None
+
     def _image(self, sections: Any, top: Mapping[str, Any], executable: bool) -> Image:
-        code = self.assembly
-        content = [ContentSection(".text", SectionKind.CODE, code.code)] if code is not None else []
-        symbols = [Symbol(name, ".text", start, end - start) for name, (start, end) in code.functions.items()] \
-            if code is not None else []
-        entry = top.get("entry", "_start" if executable and code is not None else None)
+        code = self._assembly
+        if self.compiled is not None or code is None:
+            return Image(self.arch, [], [], dwarf=sections)
+        content = [ContentSection(".text", SectionKind.CODE, code.code)]
+        symbols = [Symbol(name, ".text", start, end - start) for name, (start, end) in code.functions.items()]
+        entry = top.get("entry", "_start" if executable else None)
         try:
             return Image(self.arch, content, symbols, dwarf=sections, entry=entry)
         except DwarfkitError as error:
@@ -185,19 +222,11 @@ class _Builder:
                 addend = int(addend_text, 0)
             except ValueError:
                 raise self.fail(path, f"{value!r}: {addend_text!r} is not a number") from None
-        code = self.assembly
-        if code is None or text not in code.labels:
-            known = ", ".join(sorted(code.labels)) if code is not None else "none: the description has no functions"
+        address = self.code.address(text, addend) if self.code is not None else None
+        if address is None:
+            known = _some(self.code.labels) if self.code is not None else "none: the description has no functions"
             raise self.fail(path, f"{text!r} names no function or label (known: {known})")
-        function = self._function_at(code.labels[text])
-        return Address(function, code.labels[text] - code.functions[function][0] + addend)
-
-    def _function_at(self, offset: int) -> str:
-        assert self.assembly is not None
-        for name, (start, end) in self.assembly.functions.items():
-            if start <= offset <= end:
-                return name
-        raise AssertionError(offset)
+        return address
 
     # -- units and DIEs ---------------------------------------------------------------------------------------------
     def _builder(self, options: Any) -> DwarfBuilder:
@@ -253,11 +282,11 @@ class _Builder:
 
     def _fill_unit(self, cu: CompileUnit, unit: Mapping[str, Any], shells: list, path: Path_, single: bool) -> None:
         root_attributes = {k: v for k, v in unit.items() if k not in UNIT_KEYS}
-        if single and self.assembly is not None and "low_pc" not in root_attributes and \
+        if single and self._assembly is not None and "low_pc" not in root_attributes and \
                 "ranges" not in root_attributes:   # one unit: it covers all the code
-            first = next(iter(self.assembly.functions))
+            first = next(iter(self._assembly.functions))
             root_attributes["low_pc"] = first
-            root_attributes["high_pc"] = len(self.assembly.code)
+            root_attributes["high_pc"] = len(self._assembly.code)
         self._attributes(cu.root, root_attributes, path, cu)
         for die, description, here in shells:
             attributes = {k: v for k, v in description.items() if k not in DIE_KEYS}
@@ -278,8 +307,8 @@ class _Builder:
                 raise self.fail(here, str(error)) from None
         low = attributes.get("low_pc")
         if die.tag in SPANS_A_FUNCTION and isinstance(low, str) and "high_pc" not in attributes and \
-                "ranges" not in attributes and self.assembly is not None and low in self.assembly.functions:
-            start, end = self.assembly.functions[low]
+                "ranges" not in attributes and self.code is not None and low in self.code.functions:
+            start, end = self.code.functions[low]
             die.set("high_pc", end - start)   # a function's DIE spans the function
 
     def _attribute_code(self, key: Any, path: Path_) -> int:
@@ -375,14 +404,14 @@ class _Builder:
         """``.debug_frame``: per function an FDE (the arch's standard CIE) with the instructions given."""
         if not isinstance(frames, Mapping):
             raise self.fail(("frames",), "is a mapping of function -> CFI instructions: [[def_cfa_offset, 16], ...]")
-        code = self.assembly
+        code = self.code
         call_frames = CallFrames(self.arch, dw.encoding)
         for function, instructions in frames.items():
             path: Path_ = ("frames", function)
             if code is None or function not in code.functions:
                 raise self.fail(path, f"{function!r} is not a function of the description")
             start, end = code.functions[function]
-            fde = call_frames.fde(None, Address(function), end - start)
+            fde = call_frames.fde(None, self._start(function), end - start)
             if not isinstance(instructions, list):
                 raise self.fail(path, "is a list of CFI instructions: [advance_to, body], [offset, rbp, -16], ...")
             for n, instruction in enumerate(instructions):
@@ -408,12 +437,17 @@ class _Builder:
     # -- lists --------------------------------------------------------------------------------------------------------
     def _list(self, dw: DwarfBuilder, kind: str, entries: Any, path: Path_) -> Any:
         """``{locations: [[start, end, expression], ...]}`` or ``{ranges: [[start, end], ...]}``: start and end are
-        addresses in one function (a function, ``function.label`` or ``name+N``)."""
+        addresses in one function (a function, ``function.label`` or ``name+N``); a range may be a function's name
+        (all of it)."""
         if not isinstance(entries, list):
             raise self.fail(path, f"is a list of [start, end{', expression' if kind == 'locations' else ''}]")
         made = []
         for n, entry in enumerate(entries):
             here = (*path, n)
+            if kind == "ranges" and isinstance(entry, str) and self.code is not None and entry in self.code.functions:
+                start_at, end_at = self.code.functions[entry]   # a function's name: all of it
+                made.append((self._start(entry), end_at - start_at))
+                continue
             width = 3 if kind == "locations" else 2
             if not isinstance(entry, list) or len(entry) != width:
                 raise self.fail(here, f"an entry is [start, end{', expression' if width == 3 else ''}]")
@@ -433,7 +467,7 @@ class _Builder:
     def _lines(self, cu: CompileUnit, sequences: Any, path: Path_) -> None:
         if not isinstance(sequences, list):
             raise self.fail(path, "is a list of sequences: {function: NAME, rows: [[where, line], ...]}")
-        code = self.assembly
+        code = self.code
         for n, sequence in enumerate(sequences):
             here = (*path, n)
             if not isinstance(sequence, Mapping) or "function" not in sequence:
@@ -443,7 +477,7 @@ class _Builder:
             if code is None or function not in code.functions:
                 raise self.fail((*here, "function"), f"{function!r} is not a function of the description")
             start, end = code.functions[function]
-            seq = cu.line.sequence(Address(function))
+            seq = cu.line.sequence(self._start(function))
             rows = sequence.get("rows", [])
             if not isinstance(rows, list):
                 raise self.fail((*here, "rows"), "is a list of rows: [where, line] or {at, line, ...}")
@@ -471,12 +505,16 @@ class _Builder:
         """An offset in ``function``: a number, or one of its labels."""
         if isinstance(where, int) and not isinstance(where, bool):
             return where
-        code = self.assembly
-        assert code is not None
-        for name in (f"{function}.{where}", str(where)):
-            if name in code.labels:
-                return code.labels[name] - start
-        raise self.fail(path, f"{where!r} is no label of {function} (labels are written 'name:' in its code)")
+        assert self.code is not None
+        offset = self.code.offset(function, str(where))
+        if offset is None:
+            raise self.fail(path, f"{where!r} is no label of {function} (labels are written 'name:' in its code)")
+        return offset
+
+    def _start(self, function: str) -> Address:
+        address = self.code.address(function) if self.code is not None else None
+        assert address is not None
+        return address
 
     # -- checks -----------------------------------------------------------------------------------------------------
     def _known(self, mapping: Mapping[Any, Any], allowed: set[str], path: Path_) -> None:
@@ -484,3 +522,9 @@ class _Builder:
             if key not in allowed:
                 raise self.fail((*path, key), f"unknown key {key!r} (known here: {', '.join(sorted(allowed))})")
 
+
+
+def _some(names: Mapping[str, Any], count: int = 12) -> str:
+    """A few of ``names`` for a message."""
+    listed = sorted(names)
+    return ", ".join(listed[:count]) + (f", ... ({len(listed)} in all)" if len(listed) > count else "")
