@@ -299,3 +299,64 @@ def test_call_frames_and_lists(tmp_path: Path, version: int, request: pytest.Fix
     if version == 4:   # image lookup shows the block at [0x800164, 0x800170): the unit's base added to 0x4000b4
         request.applymarker(pytest.mark.xfail(strict=True, reason=LLDB_RANGES_BASE))
     assert lldb.stops[0].variable("x") is not None and lldb.stops[0].variable("x").value == "7"
+
+
+TYPE_UNIT = """\
+functions:
+  main: |
+    push rbp
+    mov rbp, rsp
+    body:
+    mov dword ptr [rbp-16], 3
+    mov dword ptr [rbp-12], 4
+    ret_line:
+    mov eax, dword ptr [rbp-16]
+    pop rbp
+    ret
+units:
+  - tag: type_unit
+    signature: 0x1234567890abcdef
+    type: point
+    language: C11
+    dies:
+      - tag: structure_type
+        label: point
+        name: point
+        byte_size: 8
+        children:
+          - {tag: member, name: x, type: int, data_member_location: 0}
+          - {tag: member, name: y, type: int, data_member_location: 4}
+      - {tag: base_type, label: int, name: int, byte_size: 4, encoding: signed}
+  - name: tu.c
+    language: C11
+    low_pc: main
+    dies:
+      - tag: subprogram
+        name: main
+        type: int2
+        low_pc: main
+        frame_base: [[breg6, 0]]
+        children:
+          - {tag: variable, name: p, type: point, location: [[fbreg, -16]]}
+      - {tag: base_type, label: int2, name: int, byte_size: 4, encoding: signed}
+    lines:
+      - {function: main, rows: [[0, 1], [body, 2], [ret_line, 3]]}
+"""
+
+
+@pytest.mark.parametrize("version, section", [(4, ".debug_types"), (5, ".debug_info")])
+def test_type_unit(tmp_path: Path, version: int, section: str) -> None:
+    """A type unit (signature, the type it holds by label) that a compile unit's variable refers to."""
+    exe = _build(tmp_path, f"dwarf: {{version: {version}}}\n" + TYPE_UNIT, out="tu")
+    dwarfdump = require_tool("llvm-dwarfdump-14")
+    units = subprocess.run([dwarfdump, "--debug-info", "--debug-types", str(exe)], capture_output=True,
+                           text=True).stdout
+    assert "type_signature = 0x1234567890abcdef" in units and f"{section} contents:" in units, units
+    assert "DW_FORM_ref_sig8" in subprocess.run([dwarfdump, "-v", "--debug-info", str(exe)], capture_output=True,
+                                                text=True).stdout
+    verified = subprocess.run([dwarfdump, "--verify", str(exe)], capture_output=True, text=True)
+    assert verified.returncode == 0 and "No errors." in verified.stdout, verified.stdout
+    gdb = debuggers.gdb(exe, ["break tu.c:3", "run", "ptype p", "print p"])
+    assert "type = struct point {\n    int x;\n    int y;\n}" in gdb.transcript and "= {x = 3, y = 4}" in gdb.transcript
+    lldb = debuggers.lldb(exe, breakpoints=["tu.c:3"])
+    assert lldb.stops[0].variable("p").value == "(x = 3, y = 4)"

@@ -24,7 +24,7 @@ from ..frame import CallFrames
 from ..image import ContentSection, Image, SectionKind, Symbol
 from ..info import classes
 from ..info.die import Die, pin
-from ..info.unit import CompileUnit
+from ..info.unit import CompileUnit, TypeUnit, Unit
 from ..program import DwarfBuilder
 from .code import Code, CompiledFile, assembled, read_compiled
 from .source import Path_, Source, read_description
@@ -41,7 +41,9 @@ FRAME_OPS = {"advance_to", "def_cfa", "def_cfa_sf", "def_cfa_offset", "def_cfa_o
              "val_offset", "val_offset_sf", "expression", "val_expression", "restore", "restore_extended",
              "same_value", "undefined", "register", "remember_state", "restore_state", "gnu_args_size",
              "negate_ra_state", "nop"}
-UNIT_KEYS = {"tag", "name", "comp_dir", "producer", "language", "version", "dies", "lines", "label"}
+UNIT_KEYS = {"tag", "name", "comp_dir", "producer", "language", "version", "dies", "lines", "label", "signature",
+             "type"}
+UNIT_TAGS = ("compile_unit", "partial_unit", "type_unit")
 DIE_KEYS = {"tag", "label", "children"}
 # DIEs whose low_pc naming a function gets that function's length as high_pc when the description gives none.
 SPANS_A_FUNCTION = {names.TAGS[t] for t in ("subprogram", "compile_unit", "partial_unit", "lexical_block",
@@ -240,22 +242,40 @@ class _Builder:
         except DwarfkitError as error:
             raise self.fail(("dwarf",), str(error)) from None
 
-    def _unit(self, dw: DwarfBuilder, unit: Any, path: Path_) -> tuple[CompileUnit, list]:
+    def _unit(self, dw: DwarfBuilder, unit: Any, path: Path_) -> tuple[Unit, list]:
         """The unit and every DIE of it, without attributes: ``[(die, description, path), ...]``."""
         if not isinstance(unit, Mapping):
             raise self.fail(path, "a unit is a mapping (name, comp_dir, producer, language, dies, lines, ...)")
-        if unit.get("tag", "compile_unit") != "compile_unit":
-            raise self.fail((*path, "tag"), "only compile units are described yet")
+        tag = unit.get("tag", "compile_unit")
+        if tag not in UNIT_TAGS:
+            raise self.fail((*path, "tag"), f"{tag!r} is not one of {', '.join(UNIT_TAGS)}")
+        made: Unit
         try:
-            cu = dw.compile_unit(unit.get("name"), comp_dir=unit.get("comp_dir"), producer=unit.get("producer"),
-                                 language=unit.get("language"), version=unit.get("version"))
+            if tag == "compile_unit":
+                made = dw.compile_unit(unit.get("name"), comp_dir=unit.get("comp_dir"), producer=unit.get("producer"),
+                                       language=unit.get("language"), version=unit.get("version"))
+            elif tag == "partial_unit":
+                made = dw.partial_unit(version=unit.get("version"))
+            else:
+                signature = unit.get("signature")
+                if not isinstance(signature, int) or isinstance(signature, bool) or not 0 <= signature < 1 << 64:
+                    raise self.fail((*path, "signature"), "a type unit has an 8-byte signature (a number)")
+                made = dw.type_unit(signature, version=unit.get("version"))
         except DwarfkitError as error:
             raise self.fail(path, str(error)) from None
+        if tag != "compile_unit" and "lines" in unit:
+            raise self.fail((*path, "lines"), "only a compile unit has line rows")
         if "label" in unit:
-            self._label(unit["label"], cu.root, (*path, "label"))
+            self._label(unit["label"], made.root, (*path, "label"))
         shells: list[tuple[Die, Mapping[str, Any], Path_]] = []
-        self._shells(cu.root, unit.get("dies", []), (*path, "dies"), shells)
-        return cu, shells
+        self._shells(made.root, unit.get("dies", []), (*path, "dies"), shells)
+        if isinstance(made, TypeUnit):
+            label = unit.get("type")
+            type_die = self.labels.get(label) if isinstance(label, str) else None
+            if type_die is None or type_die.unit is not made:
+                raise self.fail((*path, "type"), "a type unit names the label of the type it holds, one of its DIEs")
+            made.type_die = type_die
+        return made, shells
 
     def _shells(self, parent: Die, dies: Any, path: Path_, out: list) -> None:
         if not isinstance(dies, list):
@@ -280,10 +300,12 @@ class _Builder:
             raise self.fail(path, f"label {label!r} is given to two DIEs")
         self.labels[label] = die
 
-    def _fill_unit(self, cu: CompileUnit, unit: Mapping[str, Any], shells: list, path: Path_, single: bool) -> None:
+    def _fill_unit(self, cu: Unit, unit: Mapping[str, Any], shells: list, path: Path_, single: bool) -> None:
         root_attributes = {k: v for k, v in unit.items() if k not in UNIT_KEYS}
-        if single and self._assembly is not None and "low_pc" not in root_attributes and \
-                "ranges" not in root_attributes:   # one unit: it covers all the code
+        if not isinstance(cu, CompileUnit):   # what compile_unit() takes as arguments, as attributes here
+            root_attributes.update({k: unit[k] for k in ("name", "comp_dir", "producer", "language") if k in unit})
+        if single and isinstance(cu, CompileUnit) and self._assembly is not None and \
+                "low_pc" not in root_attributes and "ranges" not in root_attributes:   # one unit: all the code
             first = next(iter(self._assembly.functions))
             root_attributes["low_pc"] = first
             root_attributes["high_pc"] = len(self._assembly.code)
@@ -291,9 +313,10 @@ class _Builder:
         for die, description, here in shells:
             attributes = {k: v for k, v in description.items() if k not in DIE_KEYS}
             self._attributes(die, attributes, here, cu)
-        self._lines(cu, unit.get("lines", []), (*path, "lines"))
+        if isinstance(cu, CompileUnit):
+            self._lines(cu, unit.get("lines", []), (*path, "lines"))
 
-    def _attributes(self, die: Die, attributes: Mapping[Any, Any], path: Path_, cu: CompileUnit) -> None:
+    def _attributes(self, die: Die, attributes: Mapping[Any, Any], path: Path_, cu: Unit) -> None:
         version = cu.encoding.version
         for key, raw in attributes.items():
             here = (*path, key)
