@@ -360,3 +360,27 @@ def test_type_unit(tmp_path: Path, version: int, section: str) -> None:
     assert "type = struct point {\n    int x;\n    int y;\n}" in gdb.transcript and "= {x = 3, y = 4}" in gdb.transcript
     lldb = debuggers.lldb(exe, breakpoints=["tu.c:3"])
     assert lldb.stops[0].variable("p").value == "(x = 3, y = 4)"
+
+
+def test_files_by_name_and_a_partial_unit(tmp_path: Path) -> None:
+    """decl_file by name (a file of the unit's line table) and a partial unit imported by the compile unit."""
+    text = DEMO.replace("{tag: variable, name: x, type: long, decl_line: 2,",
+                        "{tag: variable, name: x, type: long, decl_file: include/defs.h, decl_line: 2,")
+    text = text.replace("      - {tag: base_type, label: long, name: long, byte_size: 8, encoding: signed}\n",
+                        "      - {tag: imported_unit, import: shared}\n")
+    text += """\
+  - tag: partial_unit
+    label: shared
+    language: C11
+    dies:
+      - {tag: base_type, label: long, name: long, byte_size: 8, encoding: signed}
+"""
+    exe = _build(tmp_path, text)
+    info = subprocess.run([require_tool("llvm-dwarfdump-14"), "--debug-info", str(exe)], capture_output=True,
+                          text=True).stdout
+    assert 'DW_AT_decl_file\t("/src/include/defs.h")' in info and "DW_TAG_partial_unit" in info, info
+    verified = subprocess.run([require_tool("llvm-dwarfdump-14"), "--verify", str(exe)], capture_output=True,
+                              text=True)
+    assert verified.returncode == 0 and "No errors." in verified.stdout, verified.stdout
+    gdb = debuggers.gdb(exe, breakpoints=["demo.c:3"], commands_per_stop=["ptype x", "info scope demo.c:3"])
+    assert gdb.stops[0].variable("x").value == "7" and gdb.stops[0].ptype("x") == "long"

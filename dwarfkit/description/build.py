@@ -48,7 +48,7 @@ DIE_KEYS = {"tag", "label", "children"}
 # DIEs whose low_pc naming a function gets that function's length as high_pc when the description gives none.
 SPANS_A_FUNCTION = {names.TAGS[t] for t in ("subprogram", "compile_unit", "partial_unit", "lexical_block",
                                              "inlined_subroutine")}
-AT_low_pc, AT_high_pc, AT_ranges = names.ATTRIBUTES["low_pc"], names.ATTRIBUTES["high_pc"], names.ATTRIBUTES["ranges"]
+FILE_ATTRIBUTES = {names.ATTRIBUTES["decl_file"], names.ATTRIBUTES["call_file"]}
 
 
 @dataclass
@@ -101,6 +101,7 @@ class _Builder:
         self.code: Code | None = None
         self.compiled: CompiledFile | None = None
         self._assembly: Assembly | None = None
+        self._unit_now: Unit | None = None   # the unit whose attributes are being read
         self.arch = Arch.X86_64
 
     def fail(self, path: Path_, message: str) -> DescriptionError:
@@ -129,8 +130,9 @@ class _Builder:
         if not isinstance(units, list):
             raise self.fail(("units",), "is a list of units")
         made = [self._unit(dw, unit, ("units", n)) for n, unit in enumerate(units)]
+        compile_units = sum(1 for unit, _ in made if isinstance(unit, CompileUnit))
         for (unit, shells), n in zip(made, range(len(units)), strict=True):
-            self._fill_unit(unit, units[n], shells, ("units", n), single=len(units) == 1)
+            self._fill_unit(unit, units[n], shells, ("units", n), single=compile_units == 1)
         try:
             sections = dw.emit()
         except DwarfkitError as error:
@@ -305,7 +307,7 @@ class _Builder:
         if not isinstance(cu, CompileUnit):   # what compile_unit() takes as arguments, as attributes here
             root_attributes.update({k: unit[k] for k in ("name", "comp_dir", "producer", "language") if k in unit})
         if single and isinstance(cu, CompileUnit) and self._assembly is not None and \
-                "low_pc" not in root_attributes and "ranges" not in root_attributes:   # one unit: all the code
+                "low_pc" not in root_attributes and "ranges" not in root_attributes:   # one compile unit: all the code
             first = next(iter(self._assembly.functions))
             root_attributes["low_pc"] = first
             root_attributes["high_pc"] = len(self._assembly.code)
@@ -318,6 +320,7 @@ class _Builder:
 
     def _attributes(self, die: Die, attributes: Mapping[Any, Any], path: Path_, cu: Unit) -> None:
         version = cu.encoding.version
+        self._unit_now = cu
         for key, raw in attributes.items():
             here = (*path, key)
             at = self._attribute_code(key, here)
@@ -366,6 +369,11 @@ class _Builder:
                 return self._value(at, raw["value"], (*path, "value"), version)
             raise self.fail(path, "a value given as a mapping has ref, address, hex, expr or value")
         if isinstance(raw, str):
+            if at in FILE_ATTRIBUTES and isinstance(self._unit_now, CompileUnit):
+                try:
+                    return self._unit_now.file(raw)   # a file name: its number in the unit's line table
+                except DwarfkitError as error:
+                    raise self.fail(path, str(error)) from None
             if kinds & classes.REFERENCE and not kinds & classes.STRING:
                 return self._reference(raw, path)
             if kinds & classes.ADDRESS and not kinds & classes.STRING:
