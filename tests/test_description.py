@@ -226,10 +226,8 @@ def test_readme_description_builds_and_debugs(tmp_path: Path) -> None:
     assert str(error.value).startswith(f"{tmp_path}/{' '.join(quoted.split())}"), (str(error.value), quoted)
 
 
-# lldb-14 adds the unit's base address (DW_AT_low_pc) to the new base of a DWARF 4 base address selection entry in
-# .debug_ranges; dwarfkit's DWARF 4 lists start with one (gcc's are relative to the unit's low_pc instead).
-LLDB_RANGES_BASE = ("lldb-14 applies the unit's base address twice to a DWARF 4 .debug_ranges list that starts with "
-                    "a base address selection entry, so the block is not found and x is not in scope")
+# DWARF 4: lldb-14 reads .debug_ranges entries relative to the unit's base address and follows no base address
+# selection entry; dwarfkit writes them relative to the unit's low_pc, as compilers do (the block is then found).
 FRAMES_AND_LISTS = """\
 functions:
   f: |
@@ -282,7 +280,7 @@ units:
 
 
 @pytest.mark.parametrize("version", [4, 5])
-def test_call_frames_and_lists(tmp_path: Path, version: int, request: pytest.FixtureRequest) -> None:
+def test_call_frames_and_lists(tmp_path: Path, version: int) -> None:
     """CFI instructions per function (finish returns through them), a range list on a block and a location list
     on its variable (DW_AT_frame_base is the CFA: rbp-8 is CFA-24)."""
     exe = _build(tmp_path, f"dwarf: {{version: {version}}}\n" + FRAMES_AND_LISTS)
@@ -296,8 +294,6 @@ def test_call_frames_and_lists(tmp_path: Path, version: int, request: pytest.Fix
                               text=True)
     assert verified.returncode == 0 and "No errors." in verified.stdout, verified.stdout
     lldb = debuggers.lldb(exe, breakpoints=["demo.c:3"])
-    if version == 4:   # image lookup shows the block at [0x800164, 0x800170): the unit's base added to 0x4000b4
-        request.applymarker(pytest.mark.xfail(strict=True, reason=LLDB_RANGES_BASE))
     assert lldb.stops[0].variable("x") is not None and lldb.stops[0].variable("x").value == "7"
 
 

@@ -10,10 +10,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from .. import names
+from ..address import Address
 from ..encoding import sleb128, uleb128, uleb128_padded
 from ..errors import DescriptionError, DwarfkitError, LayoutError
 from ..expr import DieOperand, TlsOffset
 from ..relocation_buffer import ADDRESS, ENTRY, SECTION, TLS_OFFSET, UNIT, RelocationBuffer
+from ..tables.lists import LocationList, RangeList
 from . import forms as F
 from .die import Die, UnitView
 
@@ -76,6 +78,7 @@ class UnitEncoder:
         self._encoders = self._make_encoders()
         self._entries: dict[tuple, Callable[[bytearray, list, int], None]] = {}
         self._die: Die | None = None         # the DIE being encoded, for messages of fixups
+        self._list_base: Address | None = None   # the unit's base address, for its DWARF 2-4 lists
         self._release = False
 
     # -- per-form field encoders -----------------------------------------------------------------------------
@@ -175,7 +178,7 @@ class UnitEncoder:
             buf += target.offset.to_bytes(ref_addr_size, order)
 
         def list_offset(buf: bytearray, value: Any) -> None:
-            offset = value.place()
+            offset = value.place(self._list_base) if isinstance(value, (RangeList, LocationList)) else value.place()
             if offset is None:   # a base known only when the program is emitted
                 self.late.append((len(buf), value))
                 buf += bytes(osize)
@@ -299,6 +302,7 @@ class UnitEncoder:
         enc = self.encoding
         start = len(buf)
         self._unit_offset = start
+        self._list_base = _base_address(unit)
         self._unit_fixups = []
         unit.offset = start
         buf += enc.initial_length(0)
@@ -403,3 +407,16 @@ class UnitEncoder:
             self.patch(pos, size, offset)
             self.relocs.add(pos, size, SECTION, value.section_name(), offset)
         self.late = []
+
+
+def _base_address(unit: Any) -> Address | None:
+    """The base address of a DWARF 2-4 unit's lists: its DW_AT_low_pc, else 0 (None for DWARF 5, whose lists do not
+    depend on it)."""
+    if unit.encoding.version >= 5:
+        return None
+    low = unit.root.get("low_pc")
+    if isinstance(low, Address):
+        return low
+    if isinstance(low, int) and not isinstance(low, bool):
+        return Address(None, low)
+    return Address(None, 0)

@@ -446,7 +446,9 @@ def _list(unit: "Unit", die: Die, at: int, value: Any, pinned: int | None, versi
     if pinned == offset_form:
         if unit.indexed:
             unit.uses_addr = True
-        if not value.as_read:   # a loaded list was checked when read: the encoder places it when it writes the DIE
+        # A loaded list was checked when read, and a DWARF 2-4 list of (start, length) entries is written relative
+        # to its unit's base address: the encoder places those when it writes the DIE.
+        if not value.as_read and (version >= 5 or value.explicit):
             value.place()
         return pinned, value
     raise die.error(at, f"a {'range' if indexed_form == RNGLISTX else 'location'} list does not fit form "

@@ -44,7 +44,7 @@ DW_LLE_end_of_list, DW_LLE_startx_length, DW_LLE_start_length = 0x00, 0x03, 0x08
 class _List:
     # Slots: a loaded library has a hundred thousand lists or more.
     __slots__ = ("table", "entries", "explicit", "uses_addresses", "views", "_views_offset", "_offset", "_index",
-                 "as_read", "read_count")
+                 "as_read", "read_count", "_by_base")
 
     def __init__(self, table: "ListTable", entries: list[Any], explicit: bool = False,
                  uses_addresses: bool | None = None) -> None:
@@ -60,9 +60,20 @@ class _List:
         self._index: int | None = None
         self.as_read = False   # decoded from a file (make_as_read): placed when first encoded
         self.read_count: int | None = None   # a converted loaded list: how many located entries the file's had
+        self._by_base: dict[tuple[str | None, int], int] | None = None   # DWARF 2-4: offset per unit base address
 
-    def place(self) -> int:
-        """The offset of this list in its section, encoding it there on first use."""
+    def place(self, base: Address | None = None) -> int:
+        """The offset of this list in its section, encoding it there on first use. ``base``: the base address of
+        the unit that uses it (DWARF 2-4 lists of ``(start, length)`` entries are written relative to it, as
+        compilers write them: lldb does not follow base address selection entries), one copy per base."""
+        if base is not None and self.views is None and not self.explicit and self.table.encoding.version < 5:
+            key = (base.symbol, base.offset)
+            if self._by_base is None:
+                self._by_base = {}
+            placed = self._by_base.get(key)
+            if placed is None:
+                placed = self._by_base[key] = self.table.place(self, base)
+            return placed
         if self._offset is None:
             if self.views is not None:   # GCC's view pairs come right before the list
                 self._views_offset = self.table.place_views(self.views)
@@ -140,7 +151,7 @@ class LocationViews(LocationList):
         super().__init__(of.table, [], uses_addresses=False)
         self.of = of
 
-    def place(self) -> int:
+    def place(self, base: Address | None = None) -> int:
         self.of.place()
         assert self.of._views_offset is not None
         return self.of._views_offset
@@ -357,7 +368,7 @@ class ListTable:
             kind = RelocKind.TLS_OFFSET if isinstance(address, TlsOffset) else RelocKind.ADDRESS
             w.section.relocations.append(Relocation(base + offset, size, kind, address.symbol, address.offset))
 
-    def _encode(self, w: SectionWriter, lst: _List) -> None:
+    def _encode(self, w: SectionWriter, lst: _List, base: Address | None = None) -> None:
         if self.finished:
             raise LayoutError(f"{self.name}: a list was first used after the section was emitted")
         if lst.explicit:
@@ -379,20 +390,34 @@ class ListTable:
             return
         all_ones = (1 << (8 * self.encoding.address_size)) - 1
         base_symbol: object = ()   # no base selected yet
+        asize = self.encoding.address_size
         for entry in lst.entries:
             start, length = entry[0], entry[1]
             if length == 0:
                 continue   # an empty range covers nothing, and (0, 0) would end the list
-            if start.symbol != base_symbol:
+            if base is not None and base_symbol == () and start.symbol == base.symbol and start.offset >= base.offset:
+                # Relative to the unit's base address: numbers, even in an object (both ends on one symbol).
+                w.uint(start.offset - base.offset, asize)
+                w.uint(start.offset - base.offset + length, asize)
+            elif base is not None and base_symbol == () and base.symbol is None and base.offset == 0:
+                # The unit's base is 0: addresses, relocated when symbolic.
+                w.address(start)
+                w.address(Address(start.symbol, start.offset + length))
+            else:
+                self._select_base(w, start, base_symbol, all_ones)
                 base_symbol = start.symbol
-                w.uint(all_ones, self.encoding.address_size)
-                w.address(Address(start.symbol, 0))
-            w.uint(start.offset, self.encoding.address_size)
-            w.uint(start.offset + length, self.encoding.address_size)
+                w.uint(start.offset, asize)
+                w.uint(start.offset + length, asize)
             if self.locations:
                 self._expression(w, entry[2], 2)
-        w.uint(0, self.encoding.address_size)
-        w.uint(0, self.encoding.address_size)
+        w.uint(0, asize)
+        w.uint(0, asize)
+
+    def _select_base(self, w: SectionWriter, start: Address, base_symbol: object, all_ones: int) -> None:
+        """A base address selection entry for ``start``'s symbol when the list's base is another one."""
+        if start.symbol != base_symbol:
+            w.uint(all_ones, self.encoding.address_size)
+            w.address(Address(start.symbol, 0))
 
     def _fill_die_operands(self) -> None:
         """Writes the offsets of DIEs named by expression operands, now that every unit is laid out."""
@@ -411,9 +436,9 @@ class ListTable:
                 w.section.relocations.append(Relocation(pos, size, RelocKind.UNIT, ".debug_info", value))
         self.die_operands = []
 
-    def place(self, lst: _List) -> int:
+    def place(self, lst: _List, base: Address | None = None) -> int:
         offset = self.direct.pos
-        self._encode(self.direct, lst)
+        self._encode(self.direct, lst, base)
         return offset
 
     def add_indexed(self, lst: _List) -> int:
