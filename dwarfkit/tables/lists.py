@@ -7,8 +7,10 @@ DWARF 4) or, in DWARF 5, by index (``DW_FORM_rnglistx``/``loclistx``). In DWARF 
 contributions: one without an offset table for lists used by offset (so their offsets are final at once), then one
 with an offset table for indexed lists; ``DW_AT_rnglists_base``/``loclists_base`` point at the latter's table.
 
-Before DWARF 5 every entry is relative to a base address; each run of entries on one symbol starts with a base address
-selection entry, so lists never depend on the unit's ``DW_AT_low_pc``.
+Before DWARF 5 every entry is relative to a base address: the unit's (its ``DW_AT_low_pc``, else 0), as compilers write
+them, since lldb follows no base address selection entry. Such a list is placed when a unit's DIE first uses it, once
+per base address of the units that use it; an entry on another symbol than the unit's base (or below it) starts a
+run with a base address selection entry.
 
 That is the automatic choice, for entries given as ``(start, length[, Expr])`` tuples. Entries given as
 :class:`~dwarfkit.tables.list_entries.Rle`/``Lle`` objects are written as given (every DWARF 5 kind; DWARF 4 base
