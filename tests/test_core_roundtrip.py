@@ -181,20 +181,24 @@ def test_sample_program_round_trips_and_verifies(tmp_path, version, offset_size,
         entries = range_lists.get_range_list_at_offset(ranges_attr.value, cu=cus[0])
     else:
         entries = range_lists.get_range_list_at_offset(ranges_attr.value)
-    assert resolve_ranges(entries) == [(BASE + 0x100, BASE + 0x140), (BASE + 0x180, BASE + 0x1A0)]
+    # The unit's base address (its DW_AT_low_pc) starts a DWARF 2-4 list's base, as the standard says.
+    top = cus[0].get_top_DIE().attributes
+    cu_base = top["DW_AT_low_pc"].value if "DW_AT_low_pc" in top else 0
+    assert resolve_ranges(entries, cu_base) == [(BASE + 0x100, BASE + 0x140), (BASE + 0x180, BASE + 0x1A0)]
     loc_attr = attr("loclist", "location")
     loc_lists = di.location_lists()
     if version >= 5:
         entries = loc_lists.get_location_list_at_offset(loc_attr.value, die=dies[d["loclist"].offset])
     else:
         entries = loc_lists.get_location_list_at_offset(loc_attr.value)
-    assert [(b, e, ops(di, cus[0], x)) for b, e, x in resolve_locations(entries)] == [
+    assert [(b, e, ops(di, cus[0], x)) for b, e, x in resolve_locations(entries, cu_base)] == [
         (BASE, BASE + 0x10, [("DW_OP_reg0", [])]), (BASE + 0x10, BASE + 0x40, [("DW_OP_fbreg", [-24])])]
 
 
-def resolve_ranges(entries):
-    """[(begin, end)] with base address selection entries applied (pyelftools returns them raw)."""
-    out, base = [], 0
+def resolve_ranges(entries, base=0):
+    """[(begin, end)] from the unit's base address, with base address selection entries applied (pyelftools returns
+    them raw)."""
+    out = []
     for entry in entries:
         name = type(entry).__name__
         if name == "BaseAddressEntry":
@@ -206,8 +210,8 @@ def resolve_ranges(entries):
     return out
 
 
-def resolve_locations(entries):
-    out, base = [], 0
+def resolve_locations(entries, base=0):
+    out = []
     for entry in entries:
         if type(entry).__name__ == "BaseAddressEntry":
             base = entry.base_address
