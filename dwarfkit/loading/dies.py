@@ -24,6 +24,7 @@ from ..program import DwarfBuilder
 from ..reader import forms as R
 from ..reader.container import open_debug_file
 from ..reader.units import Unit as ReadUnit
+from ..reader.units import forget
 from . import gnu
 from .frames import load_debug_frame, load_eh_frame
 from .lines import file_map, load_line_program
@@ -108,6 +109,7 @@ class FileLoader(LoadState):
                 load_line_program(self, unit, model, values.keeps(unit, model))
             if isinstance(model, CompileUnit):
                 macros.load(unit, model, values.keeps(unit, model))
+            forget(unit)   # its decoded DIEs are the model's now: their memory serves the next units (and emit)
             self.report("building DIEs", n + 1, len(loaded))
         dw.frames = load_debug_frame(self, dw)
         dw.eh_frame = load_eh_frame(self, dw)
