@@ -123,8 +123,8 @@ class _Builder:
         if "file" in top:
             self._compiled(top, output)
         else:
-            assembly = self._code(top.get("functions", {}), executable)
-            self.code = assembled(assembly) if assembly is not None else None
+            self._assembly = self._code(top.get("functions", {}), executable)
+            self.code = assembled(self._assembly) if self._assembly is not None else None
         dw = self.dw = self._builder(top.get("dwarf", {}))
         units = top.get("units", [])
         if not isinstance(units, list):
@@ -171,8 +171,7 @@ class _Builder:
         if not texts:
             return None
         try:
-            self._assembly = assemble(self.arch, texts)
-            return self._assembly
+            return assemble(self.arch, texts)
         except DwarfkitError as error:   # it names the function: point at it
             named = re.search(r"function '([^']*)'", str(error))
             where: Path_ = ("functions", named[1]) if named and named[1] in functions else ("functions",)
@@ -199,7 +198,6 @@ class _Builder:
         if output != wanted and "output" in top:
             raise self.fail(("output",), f"the DWARF goes into a copy of the file: {wanted}")
         self.compiled, self.code = compiled, compiled.code
-        self._assembly = None
 
     def _image(self, sections: Any, top: Mapping[str, Any], executable: bool) -> Image:
         code = self._assembly
@@ -451,7 +449,7 @@ class _Builder:
                 if name not in FRAME_OPS:
                     raise self.fail(here, f"{name!r} is not a CFI instruction (one of {', '.join(sorted(FRAME_OPS))})")
                 if name == "advance_to":
-                    operands = [self._offset(function, start, operands[0], (*here, 1))] if operands else []
+                    operands = [self._offset(function, operands[0], (*here, 1))] if operands else []
                 operands = [self.expression(o, (*here, k + 1)) if isinstance(o, list) else o
                             for k, o in enumerate(operands)]
                 try:
@@ -513,10 +511,10 @@ class _Builder:
             if not isinstance(rows, list):
                 raise self.fail((*here, "rows"), "is a list of rows: [where, line] or {at, line, ...}")
             for k, row in enumerate(rows):
-                self._row(cu, seq, function, start, row, (*here, "rows", k))
-            seq.end(self._offset(function, start, sequence.get("end", end - start), (*here, "end")))
+                self._row(cu, seq, function, row, (*here, "rows", k))
+            seq.end(self._offset(function, sequence.get("end", end - start), (*here, "end")))
 
-    def _row(self, cu: CompileUnit, seq: Any, function: str, start: int, row: Any, path: Path_) -> None:
+    def _row(self, cu: CompileUnit, seq: Any, function: str, row: Any, path: Path_) -> None:
         if isinstance(row, list) and len(row) == 2:
             row = {"at": row[0], "line": row[1]}
         if not isinstance(row, Mapping) or "at" not in row or "line" not in row:
@@ -524,7 +522,7 @@ class _Builder:
         flags = {k: v for k, v in row.items() if k not in ("at", "line")}
         self._known(flags, {"column", "file", "is_stmt", "basic_block", "prologue_end", "epilogue_begin", "isa",
                             "discriminator", "op_index"}, path)
-        offset = self._offset(function, start, row["at"], (*path, "at"))
+        offset = self._offset(function, row["at"], (*path, "at"))
         try:
             if isinstance(flags.get("file"), str):
                 flags["file"] = cu.file(flags["file"])
@@ -532,7 +530,7 @@ class _Builder:
         except DwarfkitError as error:
             raise self.fail(path, str(error)) from None
 
-    def _offset(self, function: str, start: int, where: Any, path: Path_) -> int:
+    def _offset(self, function: str, where: Any, path: Path_) -> int:
         """An offset in ``function``: a number, or one of its labels."""
         if isinstance(where, int) and not isinstance(where, bool):
             return where
