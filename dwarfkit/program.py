@@ -15,7 +15,7 @@ unit and its line program are encoded at once and its DIE tree is released.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from . import names
 from .address import Address
@@ -92,11 +92,26 @@ class DwarfBuilder:
         self._macro_units: dict[Unit, MacroUnit] = {}
         self.frames: CallFrames | None = None
         """``.debug_frame`` of the program, written by :meth:`emit` when set (``dwarfkit.load`` sets it)."""
-        self.eh_frame: CallFrames | None = None
-        """A loaded file's ``.eh_frame`` (runtime data: :meth:`emit` leaves it out; ``eh_frame.eh_frame()`` writes
-        it)."""
+        self._eh_frame: CallFrames | None = None
+        self.eh_frame_loader: Callable[[], CallFrames | None] | None = None
+        """How a loaded file's ``.eh_frame`` is read, on the first look at :attr:`eh_frame` (a load that only
+        converts the DWARF never needs it)."""
         self.source: Any = None
         """What :func:`dwarfkit.load` read the program from (its ``DebugFile``); None for a described program."""
+
+    @property
+    def eh_frame(self) -> CallFrames | None:
+        """A loaded file's ``.eh_frame`` (runtime data: :meth:`emit` leaves it out; ``eh_frame.eh_frame()`` writes
+        it)."""
+        if self.eh_frame_loader is not None:
+            loader, self.eh_frame_loader = self.eh_frame_loader, None
+            self._eh_frame = loader()
+        return self._eh_frame
+
+    @eh_frame.setter
+    def eh_frame(self, frames: CallFrames | None) -> None:
+        self.eh_frame_loader = None
+        self._eh_frame = frames
 
     @property
     def strings(self) -> StringTable:
