@@ -46,6 +46,9 @@ class ListLoader:
         self.relocations = loader.df.relocations
         self.made: dict[tuple[str, int], Any] = {}
         self.views: dict[tuple[str, int], Any] = {}
+        self.unshared: set[bytes] = set()
+        """Expressions of kept lists that the value loader does not share (a DIE operand ...): their lists are
+        encoded again, and the next list with one is known at once."""
         self.expression: Callable[..., Any] = loader_expression(loader, dw)
         self._last_location: tuple[Any, int, Any, int | None] = (None, -1, None, None)
         """(model unit, DIE index, list, its offset) of the last DW_AT_location list made."""
@@ -330,9 +333,15 @@ class _KeptList:
         return None
 
     def _shared(self, data: bytes, off: int, n: int) -> bool:
-        """Decodes the expression at ``off``; whether the value loader shares it by its bytes."""
+        """Decodes the expression at ``off`` if new; whether the value loader shares it by its bytes."""
+        block = data[off:off + n]
+        if block in self.loader.unshared:
+            return False
         self.loader._expr(self.unit, data, self.section, off, n, self.die)
-        return data[off:off + n] in self.loader.shared_exprs
+        if block in self.loader.shared_exprs:
+            return True
+        self.loader.unshared.add(block)
+        return False
 
     def __repr__(self) -> str:
         return f"as read from .{self.section}[0x{self.offset:x}]"
