@@ -1,7 +1,11 @@
 """Debugging machine code generated at run time in this Python process, through the GDB JIT interface.
 
     from dwarfkit import jit
-    memory = jit.ExecutableMemory(4096)                  # read-write-execute pages of this process
+    loaded = jit.load_image(image)                       # its sections in memory, relocated, announced
+    loaded.function("jit_add", ctypes.c_long, [ctypes.c_long, ctypes.c_long])(2, 3)
+    loaded.unload()                                      # the debugger is told, then the memory goes
+
+    memory = jit.ExecutableMemory(4096)                  # or by hand: read-write-execute pages of this process
     memory.write(0, code)                                # bytes assembled for memory.address (keystone, your own)
     handle = jit.register(image, {".text": memory.address})   # the DWARF and call frames of ``image``, there
     add = memory.function(0, ctypes.c_long, [ctypes.c_long, ctypes.c_long])
@@ -196,9 +200,10 @@ def register(image: Image, addresses: Mapping[str, int]) -> Registration:
     entry = image.entry or next((s.name for s in image.symbols if s.kind is SymbolKind.FUNCTION), None)
     if entry is None:
         raise DescriptionError("jit.register: the image has no function")
-    lowest = min(addresses.values(), default=0)
-    symfile = executable_bytes(replace(image, entry=entry), base=lowest - lowest % mmap.PAGESIZE,
-                               addresses=addresses)
+    # What has no address in the process (.eh_frame) goes after the code: the debugger reads it from the file.
+    page = mmap.PAGESIZE
+    highest = max((addresses[s.name] + max(s.byte_size, 1) for s in image.sections), default=0)
+    symfile = executable_bytes(replace(image, entry=entry), base=-(-highest // page) * page, addresses=addresses)
     return register_symfile(symfile)
 
 
@@ -229,3 +234,59 @@ class ExecutableMemory:
         function = ctypes.CFUNCTYPE(restype, *argtypes)(self.address + offset)
         function.memory = self  # type: ignore[attr-defined]
         return function
+
+
+class LoadedImage:
+    """An :class:`Image` placed in this process's memory by :func:`load_image`, announced to the debugger."""
+
+    def __init__(self, image: Image, memory: ExecutableMemory, addresses: dict[str, int],
+                 symbols: dict[str, int]) -> None:
+        self.image, self.memory, self.addresses, self.symbols = image, memory, addresses, symbols
+        self.registration: Registration | None = None
+
+    def address(self, symbol: str) -> int:
+        if symbol not in self.symbols:
+            raise DescriptionError(f"the loaded image has no symbol {symbol!r}")
+        return self.symbols[symbol]
+
+    def function(self, symbol: str, restype: Any, argtypes: Sequence[Any]) -> Any:
+        """A ctypes function for the function ``symbol`` (C calling convention); it keeps the memory mapped."""
+        return self.memory.function(self.address(symbol) - self.memory.address, restype, argtypes)
+
+    def unload(self) -> None:
+        """Tells the debugger the code is gone; the memory goes when no function of it is left."""
+        if self.registration is not None:
+            self.registration.unregister()
+            self.registration = None
+
+
+def load_image(image: Image, symbols: Mapping[str, int] | None = None) -> LoadedImage:
+    """Places ``image``'s sections in executable memory (each on pages of its own, BSS zeroed), resolves its
+    relocations (``symbols``: addresses of what it uses from outside, e.g. C functions) and registers its debug info.
+    Code that replaces a loaded image is loaded anew (then the old one unloaded): see :meth:`Registration.replace`."""
+    from .sections import apply_relocations
+    if not isinstance(image, Image):
+        raise DescriptionError(f"jit.load_image: {image!r} is not an Image")
+    image.validate()
+    page = mmap.PAGESIZE
+    offsets: dict[str, int] = {}
+    size = 0
+    for section in image.sections:
+        offsets[section.name] = size
+        size += -(-max(section.byte_size, 1) // page) * page
+    memory = ExecutableMemory(size)
+    addresses = {name: memory.address + offset for name, offset in offsets.items()}
+    resolved = dict(symbols or {})
+    for sym in image.symbols:
+        if sym.section is not None:
+            resolved[sym.name] = addresses[sym.section] + sym.value
+        elif sym.name not in resolved:
+            raise DescriptionError(f"jit.load_image: symbol {sym.name!r} is undefined; give its address in symbols")
+    for section in image.sections:
+        data = bytearray(section.data)
+        apply_relocations(data, section.name, section.relocations, resolved, addresses, "little")
+        memory.write(offsets[section.name], bytes(data))
+    loaded = LoadedImage(image, memory, addresses, resolved)
+    if image.dwarf is not None:
+        loaded.registration = register(image, addresses)
+    return loaded
