@@ -43,7 +43,7 @@ def moved_down(source: str, function: str) -> str:
     for n, line in enumerate(lines):
         if f" {function}(" in line and line.rstrip().endswith("{"):
             return "".join(lines[:n] + ["\n"] + lines[n:])
-    raise MinicError(f"the program defines no function {function}")
+    raise jit.JitError(f"the program defines no function {function}")
 
 
 def main(argv: list[str] | None = None) -> int:
