@@ -86,6 +86,15 @@ class Section:
         """The fields against symbols (what a final image resolves); section offsets are final as emitted."""
         return [r for r in self.relocations if r.kind in SYMBOLIC]
 
+    def relocation_fields(self) -> list[tuple[int, int, "RelocKind", str, int]]:
+        """Every relocation as ``(offset, size, kind, target, addend)``, in no particular order: what a container
+        writer turns into its records in bulk, without an object per field."""
+        return [(r.offset, r.size, r.kind, r.target, r.addend) for r in self.relocations]
+
+    def relocations_of(self, kind: "RelocKind") -> list[Relocation]:
+        """The fields of one kind (checks that look at a rare kind need not see the others)."""
+        return [r for r in self.relocations if r.kind is kind]
+
 
 @dataclass
 class DwarfSections:
