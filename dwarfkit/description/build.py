@@ -470,12 +470,17 @@ class _Builder:
         (all of it)."""
         if not isinstance(entries, list):
             raise self.fail(path, f"is a list of [start, end{', expression' if kind == 'locations' else ''}]")
-        made = []
+        made: list[tuple] = []
         for n, entry in enumerate(entries):
             here = (*path, n)
             if kind == "ranges" and isinstance(entry, str) and self.code is not None and entry in self.code.functions:
                 start_at, end_at = self.code.functions[entry]   # a function's name: all of it
                 made.append((self._start(entry), end_at - start_at))
+                continue
+            if kind == "locations" and isinstance(entry, list) and len(entry) == 2 and self.code is not None and \
+                    entry[0] in self.code.functions:   # [function, expression]: all of the function
+                start_at, end_at = self.code.functions[entry[0]]
+                made.append((self._start(entry[0]), end_at - start_at, self.expression(entry[1], (*here, 1))))
                 continue
             width = 3 if kind == "locations" else 2
             if not isinstance(entry, list) or len(entry) != width:

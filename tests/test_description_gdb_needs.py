@@ -1,0 +1,59 @@
+"""Description keys that gdb's testsuite reproductions (tests/test_gdb_dwarf2.py) needed, each judged on its own
+by gdb and llvm-dwarfdump-14."""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import require_tool
+from debuggers import session
+
+from dwarfkit import debuggers
+
+pytestmark = pytest.mark.debugger
+
+# A global whose location list has one entry per function, each a whole function ([function, expression]).
+WHOLE_FUNCTION_LOCATIONS = """\
+dwarf: {version: VERSION}
+functions:
+  f: |
+    nop
+    ret
+  main: |
+    call f
+    mov eax, 3
+    ret
+units:
+  - name: whole.c
+    dies:
+      - {tag: base_type, label: int, name: int, byte_size: 4, encoding: signed}
+      - tag: variable
+        name: g
+        type: int
+        location:
+          locations:
+            - [f, [[constu, 11], stack_value]]
+            - [main, [[constu, 22], stack_value]]
+      - {tag: subprogram, name: f, low_pc: f}
+      - {tag: subprogram, name: main, type: int, low_pc: main}
+    lines:
+      - {function: f, rows: [[0, 1]]}
+      - {function: main, rows: [[0, 5]]}
+"""
+
+
+@pytest.mark.parametrize("version", [4, 5])
+def test_location_entry_for_a_whole_function(tmp_path: Path, version: int) -> None:
+    desc = tmp_path / "whole.yaml"
+    desc.write_text(WHOLE_FUNCTION_LOCATIONS.replace("VERSION", str(version)))
+    exe = tmp_path / "whole"
+    done = subprocess.run([sys.executable, "-m", "dwarfkit", "build", str(desc), "-o", str(exe)], capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
+    lists = subprocess.run([require_tool("llvm-dwarfdump-14"), "--debug-loc", "--debug-loclists", str(exe)],
+                           capture_output=True, text=True).stdout
+    assert lists.count("DW_OP_constu 0xb") == 1 and lists.count("DW_OP_constu 0x16") == 1, lists
+    run = session(debuggers.gdb, exe, ["break *f", "break *main", "run", "print g", "continue", "print g"])
+    assert [o.output for o in run.outputs if o.command == "print g"] == ["$1 = 22\n", "$2 = 11\n"], run.transcript
