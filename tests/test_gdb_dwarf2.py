@@ -236,3 +236,65 @@ def test_dw2_inline_small_func(tmp_path: Path) -> None:
     expected = [("break dw2-inline-small-func.h:6", r"Breakpoint 2 at"),
                 ("info breakpoints", r" in callee at [^\n]*dw2-inline-small-func\.h:6\b")]
     check(gdb(exe, ["break main", "run", "delete", *script(expected)]), expected)
+
+
+# -- imported-unit-abstract-const-value.exp ---------------------------------------------------------------------------
+def test_imported_unit_abstract_const_value(tmp_path: Path) -> None:
+    """A partial unit's abstract variable with DW_AT_const_value, made concrete by DW_AT_abstract_origin from a
+    compile unit (DW_FORM_ref_addr): the constant is inherited."""
+    exe = program(tmp_path, "imported-unit-abstract-const-value")
+    check(gdb(exe, ["p aaa"]), [("p aaa", r"= 1$")])
+
+
+# -- imported-unit.exp ------------------------------------------------------------------------------------------------
+FOO_CLASS = r"= class Foo \{\s+public:\s+int doit\(void\);\s+\}"
+IMPORTED_UNIT = [("set language c++", r"^$"),
+                 ("l imported_unit.c:1", r"1\timported_unit\.c: No such file or directory\."),
+                 ("info source", r"^Current source file is imported_unit\.c\n"), ("ptype main", r"= int \(void\)"),
+                 ("ptype main::Foo", FOO_CLASS), ("ptype main::foo", FOO_CLASS)]
+
+
+def test_imported_unit(tmp_path: Path) -> None:
+    """An imported C++ compile unit whose DIEs an importing unit makes concrete by DW_AT_abstract_origin."""
+    exe = program(tmp_path, "imported-unit", ["imported-unit.c"])
+    check(gdb(exe, script(IMPORTED_UNIT)), IMPORTED_UNIT)
+
+
+# -- missing-type-name.exp --------------------------------------------------------------------------------------------
+MISSING_TYPE_NAME = [("ptype var_ptr", r"type = <invalid type code \d+> \*"),
+                     ("ptype var_a", r"type = <invalid type code \d+>")]
+
+
+def test_missing_type_name(tmp_path: Path) -> None:
+    """Base types without DW_AT_name (a deliberately incomplete DIE): gdb survives and says what it can."""
+    exe = program(tmp_path, "missing-type-name", ["missing-type-name.c"])
+    run = gdb(exe, ["break main", "run", *script(MISSING_TYPE_NAME)])
+    check(run, MISSING_TYPE_NAME)
+    assert run.stops and run.stops[0].function == "main" and not run.errors, run.transcript
+
+
+# -- dw2-ada-ffffffff.exp ---------------------------------------------------------------------------------------------
+def test_dw2_ada_ffffffff(tmp_path: Path) -> None:
+    """Ada 83, DWARF 3: a struct's DW_AT_byte_size of 0xffffffff (data4) is a complaint, then a size of 0."""
+    obj = tmp_path / "dw2-ada-ffffffff.o"
+    description, source_map = read_description(HERE / "dw2-ada-ffffffff.yaml")
+    build(description, source_map).write(obj)
+    expected = [("p sizeof (t)", r" = 0"), ("ptype t", r"type = struct t {\n *<no data fields>\n}")]
+    run = gdb(obj, script(expected))
+    check(run, expected)
+    assert "Suspicious DW_AT_byte_size value treated as zero instead of 0xffffffff" in run.complaints, run.transcript
+
+
+# -- rnglists-sec-offset.exp ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("offset_size", [4, 8])
+@pytest.mark.parametrize("indexed", [False, True])
+def test_rnglists_sec_offset(tmp_path: Path, offset_size: int, indexed: bool) -> None:
+    """DWARF 5 .debug_rnglists from units and functions, by DW_FORM_sec_offset (and by DW_FORM_rnglistx with
+    indexed forms), in 32- and 64-bit DWARF."""
+    exe = program(tmp_path, "rnglists-sec-offset",
+                  change={"dwarf": {"version": 5, "offset_size": offset_size, "indexed": indexed}})
+    forms = subprocess.run([require_tool("llvm-dwarfdump-14"), "-v", "--debug-info", str(exe)], capture_output=True,
+                           text=True).stdout
+    assert forms.count(f"DW_AT_ranges [DW_FORM_{'rnglistx' if indexed else 'sec_offset'}]") == 4, forms
+    expected = [("p/x &foo", r" = 0x4000"), ("p/x &bar", r" = 0x5000")]
+    check(gdb(exe, script(expected)), expected)
