@@ -244,6 +244,7 @@ def test_imported_unit_abstract_const_value(tmp_path: Path) -> None:
     compile unit (DW_FORM_ref_addr): the constant is inherited."""
     exe = program(tmp_path, "imported-unit-abstract-const-value")
     check(gdb(exe, ["p aaa"]), [("p aaa", r"= 1$")])
+    assert "(int) aaa = 1" in lldb(exe, ["target variable aaa"]).transcript
 
 
 # -- imported-unit.exp ------------------------------------------------------------------------------------------------
@@ -271,6 +272,7 @@ def test_missing_type_name(tmp_path: Path) -> None:
     run = gdb(exe, ["break main", "run", *script(MISSING_TYPE_NAME)])
     check(run, MISSING_TYPE_NAME)
     assert run.stops and run.stops[0].function == "main" and not run.errors, run.transcript
+    assert "var_a = 1" in lldb(exe, ["target variable var_a"]).transcript   # lldb-14 survives them too
 
 
 # -- dw2-ada-ffffffff.exp ---------------------------------------------------------------------------------------------
@@ -298,3 +300,27 @@ def test_rnglists_sec_offset(tmp_path: Path, offset_size: int, indexed: bool) ->
     assert forms.count(f"DW_AT_ranges [DW_FORM_{'rnglistx' if indexed else 'sec_offset'}]") == 4, forms
     expected = [("p/x &foo", r" = 0x4000"), ("p/x &bar", r" = 0x5000")]
     check(gdb(exe, script(expected)), expected)
+
+
+# -- data-loc.exp -----------------------------------------------------------------------------------------------------
+def _data_loc_checks() -> list[tuple[str, str]]:
+    """The .exp's checks: each array, directly and through the typedef (an access type in Ada)."""
+    checks = [("set language ada", r"^$")]
+    for name, values, shown in (("three", [1, 2, 3], r"\(1, 2, 3\)"),
+                                ("five", [5, 8, 13, 21, 34], r"\(2 => 5, 8, 13, 21, 34\)")):
+        first = 1 if name == "three" else 2
+        for variable, printed, kind in ((f"foo.{name}", f"foo.{name}", "array"),
+                                        (f"foo.{name}_tdef", f"foo.{name}_tdef.all", "access array")):
+            checks += [(f"print {printed}", rf" = {shown}"), (f"ptype {variable}", rf"type = {kind} \(<>\) of integer")]
+            checks += [(f"print {variable}({first + n})", rf" = {value}$") for n, value in enumerate(values)]
+            checks += [(f"print {variable}'first", rf" = {first}$"),
+                       (f"print {variable}'last", rf" = {first + len(values) - 1}$"),
+                       (f"print {variable}'length", rf" = {len(values)}$")]
+    return [*checks, ("ptype foo.array_type", r"type = array \(<>\) of integer")]
+
+
+def test_data_loc(tmp_path: Path) -> None:
+    """Ada: DW_AT_data_location and bounds computed by expressions from DW_OP_push_object_address."""
+    exe = program(tmp_path, "data-loc", ["data-loc.c"])
+    expected = _data_loc_checks()
+    check(gdb(exe, ["break main", "run", *script(expected)]), expected)
