@@ -57,3 +57,41 @@ def test_location_entry_for_a_whole_function(tmp_path: Path, version: int) -> No
     assert lists.count("DW_OP_constu 0xb") == 1 and lists.count("DW_OP_constu 0x16") == 1, lists
     run = session(debuggers.gdb, exe, ["break *f", "break *main", "run", "print g", "continue", "print g"])
     assert [o.output for o in run.outputs if o.command == "print g"] == ["$1 = 22\n", "$2 = 11\n"], run.transcript
+
+
+# A DWARF 4 unit given ranges and no low_pc: its lists are relative to base 0, which the unit must then say.
+UNIT_RANGES = """\
+dwarf: {version: 4}
+functions:
+  f: |
+    mov eax, 7
+    ret
+  main: |
+    call f
+    ret
+units:
+  - name: ranges.c
+    ranges: [f, main]
+    dies:
+      - {tag: base_type, label: int, name: int, byte_size: 4, encoding: signed}
+      - {tag: subprogram, name: f, type: int, low_pc: f}
+      - {tag: subprogram, name: main, type: int, low_pc: main}
+    lines:
+      - {function: f, rows: [[0, 1]]}
+      - {function: main, rows: [[0, 5]]}
+"""
+
+
+def test_unit_ranges_get_a_base_address(tmp_path: Path) -> None:
+    desc = tmp_path / "ranges.yaml"
+    desc.write_text(UNIT_RANGES)
+    exe = tmp_path / "ranges"
+    done = subprocess.run([sys.executable, "-m", "dwarfkit", "build", str(desc), "-o", str(exe)], capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
+    info = subprocess.run([require_tool("llvm-dwarfdump-14"), "--debug-info", str(exe)], capture_output=True,
+                          text=True).stdout
+    assert "DW_AT_low_pc\t(0x0000000000000000)" in info and "DW_AT_ranges" in info, info
+    run = session(debuggers.gdb, exe, ["break f", "run", "bt"])
+    assert not [c for c in run.complaints if "debug_ranges" in c], run.complaints
+    assert run.stops and run.stops[0].function == "f" and run.stops[0].line == 1, run.transcript

@@ -324,3 +324,14 @@ def test_data_loc(tmp_path: Path) -> None:
     exe = program(tmp_path, "data-loc", ["data-loc.c"])
     expected = _data_loc_checks()
     check(gdb(exe, ["break main", "run", *script(expected)]), expected)
+
+
+# -- dw2-anonymous-func.exp -------------------------------------------------------------------------------------------
+def test_dw2_anonymous_func(tmp_path: Path) -> None:
+    """Subprograms without DW_AT_name, nested and not (deliberately incomplete DIEs): gdb complains of each and
+    lists the unit's file."""
+    exe = program(tmp_path, "dw2-anonymous-func", ["dw2-anonymous-func.c"])
+    shutil.copy(HERE / "file1.txt", tmp_path / "file1.txt")
+    run = gdb(exe, ["list file1.txt:1"], before=[f"directory {tmp_path}"])
+    check(run, [("list file1.txt:1", r"File 1 Line 1\n(.*\n)*.*File 1 Line 8")])
+    assert len([c for c in run.complaints if c.startswith("missing name for subprogram DIE at")]) == 2, run.complaints

@@ -309,6 +309,8 @@ class _Builder:
             first = next(iter(self._assembly.functions))
             root_attributes["low_pc"] = first
             root_attributes["high_pc"] = len(self._assembly.code)
+        if "ranges" in root_attributes and "low_pc" not in root_attributes and cu.encoding.version < 5:
+            root_attributes["low_pc"] = 0   # the base of its DWARF 2-4 lists: gdb drops unit ranges without one
         self._attributes(cu.root, root_attributes, path, cu)
         for die, description, here in shells:
             attributes = {k: v for k, v in description.items() if k not in DIE_KEYS}
