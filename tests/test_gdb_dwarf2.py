@@ -160,9 +160,15 @@ STRUCT_WITH_SIG = [("ptype struct s", r"type = struct s {\n    int i;\n}"), ("co
                    ("ptype struct s", r"type = struct s {\n    int j;\n}")]
 
 
-def test_struct_with_sig(tmp_path: Path) -> None:
-    """Type units (DWARF 4 .debug_types) referred to by DW_AT_signature (DW_FORM_ref_sig8) from declarations."""
-    exe = program(tmp_path, "struct-with-sig", ["main-foo.c"])
+@pytest.mark.parametrize("version", [4, 5])
+def test_struct_with_sig(tmp_path: Path, version: int) -> None:
+    """Type units (DWARF 4: .debug_types; DWARF 5: .debug_info) referred to by DW_AT_signature (DW_FORM_ref_sig8)
+    from declarations."""
+    exe = program(tmp_path, "struct-with-sig", ["main-foo.c"], change={"dwarf": {"version": version}})
+    units = subprocess.run([require_tool("llvm-dwarfdump-14"), "--debug-info", "--debug-types", str(exe)],
+                           capture_output=True, text=True).stdout
+    info, _, types = units.partition(".debug_types contents:")
+    assert (types if version == 4 else info).count("Type Unit:") == 2, units
     check(gdb(exe, ["break main", "run", "break foo", *script(STRUCT_WITH_SIG)]), STRUCT_WITH_SIG)
 
 
@@ -335,3 +341,22 @@ def test_dw2_anonymous_func(tmp_path: Path) -> None:
     run = gdb(exe, ["list file1.txt:1"], before=[f"directory {tmp_path}"])
     check(run, [("list file1.txt:1", r"File 1 Line 1\n(.*\n)*.*File 1 Line 8")])
     assert len([c for c in run.complaints if c.startswith("missing name for subprogram DIE at")]) == 2, run.complaints
+
+
+# -- loclists-sec-offset.exp ------------------------------------------------------------------------------------------
+LOCLISTS_SEC_OFFSET = [("continue", r"func1"), ("print /x foo", r" = 0x123456"),
+                       ("continue", r"func2"), ("print /x foo", r" = 0x234567"),
+                       ("continue", r"func3"), ("print /x bar", r" = 0x345678"),
+                       ("continue", r"func4"), ("print /x bar", r" = 0x456789")]
+
+
+@pytest.mark.parametrize("offset_size", [4, 8])
+def test_loclists_sec_offset(tmp_path: Path, offset_size: int) -> None:
+    """DWARF 5 location lists of two units by DW_FORM_sec_offset, in 32- and 64-bit DWARF."""
+    exe = program(tmp_path, "loclists-sec-offset", ["loclists-sec-offset.c"],
+                  change={"dwarf": {"version": 5, "offset_size": offset_size}})
+    forms = subprocess.run([require_tool("llvm-dwarfdump-14"), "-v", "--debug-info", str(exe)], capture_output=True,
+                           text=True).stdout
+    assert forms.count("DW_AT_location [DW_FORM_sec_offset]") == 2, forms
+    breaks = [f"break func{n}" for n in range(1, 5)]
+    check(gdb(exe, ["break main", "run", *breaks, *script(LOCLISTS_SEC_OFFSET)]), LOCLISTS_SEC_OFFSET)
