@@ -215,6 +215,9 @@ def test_dw2_inline_bt(tmp_path: Path) -> None:
     """An outer frame's line comes from its return address - 1, without the backward search for an is_stmt row
     that frame 0 uses (which would land on the inlined bar's body line)."""
     exe = program(tmp_path, "dw2-inline-bt", ["dw2-inline-bt.c"])
+    # lldb-14 reads frame 1's line from the return address - 1 as the .exp wants.
+    frames = session(debuggers.lldb, exe, breakpoints=["foo"]).stops[0].frames
+    assert [(f.function, f.line) for f in frames[:2]] == [("foo", 11), ("main", 25)], frames
     run = gdb(exe, ["break foo", "run", *script(INLINE_BT)], before=[f"directory {tmp_path}"])
     if gdb_major() < 15 and re.search(r"^#1 .* in main \(\) at [^\n]*dw2-inline-bt\.c:19$", run.output("bt"), re.M):
         pytest.xfail("gdb before 15 has the bug this .exp was written for: frame 1 shows the inlined bar's line 19")
@@ -341,6 +344,8 @@ def test_dw2_anonymous_func(tmp_path: Path) -> None:
     run = gdb(exe, ["list file1.txt:1"], before=[f"directory {tmp_path}"])
     check(run, [("list file1.txt:1", r"File 1 Line 1\n(.*\n)*.*File 1 Line 8")])
     assert len([c for c in run.complaints if c.startswith("missing name for subprogram DIE at")]) == 2, run.complaints
+    listed = session(debuggers.lldb, exe, ["source list -f file1.txt -l 1 -c 8"], cwd=tmp_path).transcript
+    assert re.search(r"1 +\tFile 1 Line 1\n(.*\n)*.*8 +\tFile 1 Line 8", listed), listed
 
 
 # -- loclists-sec-offset.exp ------------------------------------------------------------------------------------------
