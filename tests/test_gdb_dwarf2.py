@@ -129,6 +129,21 @@ def test_dw2_entry_value(tmp_path: Path) -> None:
     assert "Unhandled dwarf expression" not in run.transcript
 
 
+ENTRY_VALUE_2 = [("p argc", r" = 1$"), ("stepi", r""), ("p argc", r" = <optimized out>"),
+                 ("continue", r"Breakpoint 2"), ("p foo", r" = 2$"), ("stepi", r""), ("p foo", r" = <optimized out>")]
+
+
+def test_dw2_entry_value_2(tmp_path: Path) -> None:
+    """DW_OP_entry_value at a function's first instruction is the register's value there; one instruction later,
+    without a call site, it is optimized out."""
+    exe = program(tmp_path, "dw2-entry-value-2", ["entry-value-2.c"])
+    run = gdb(exe, ["break *main", "run", "break *bar", *script(ENTRY_VALUE_2)])
+    answers = [o.output for o in run.outputs if o.command in ("p argc", "p foo")]
+    if gdb_major() < 17 and answers and answers[0].endswith(" = <optimized out>\n"):
+        pytest.xfail("gdb 13 evaluates no DW_OP_entry_value at the entry itself (the .exp is from 2025)")
+    check(run, ENTRY_VALUE_2)
+
+
 def test_entry_value_from_call_site(tmp_path: Path) -> None:
     """DW_OP_entry_value(DW_OP_reg5) resolved through the caller's DW_TAG_call_site (DW_AT_call_return_pc,
     DW_AT_call_origin) and its DW_TAG_call_site_parameter's DW_AT_call_value: param is 5 in gdb and lldb."""
