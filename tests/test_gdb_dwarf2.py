@@ -24,7 +24,6 @@ from dwarfkit.description import build, read_description
 pytestmark = pytest.mark.debugger
 
 HERE = Path(__file__).resolve().parent / "gdb_dwarf2"
-HEX = r"0x[0-9a-f]+"
 
 
 def program(tmp_path: Path, name: str, sources: Sequence[str] = ("main.c",), flags: Sequence[str] = ("-O0",),
@@ -65,6 +64,13 @@ def check(run: debuggers.Session, expected: Sequence[tuple[str, str]]) -> None:
         output = outputs[at].output
         del outputs[:at + 1]
         assert re.search(pattern, output, re.M), f"{command!r} printed {output!r}, not /{pattern}/\n{run.transcript}"
+
+
+def gdb_major() -> int:
+    """gdb's major version: tests of .exp files newer than a gdb fix expect the bug on older ones."""
+    done = subprocess.run([require_tool("gdb"), "--version"], capture_output=True, text=True)
+    found = re.search(r"(\d+)\.\d+", done.stdout.splitlines()[0] if done.stdout else "")
+    return int(found[1]) if found else 0
 
 
 def script(expected: Sequence[tuple[str, str]]) -> list[str]:
@@ -215,12 +221,6 @@ def test_dw2_ifort_parameter(tmp_path: Path) -> None:
 
 
 # -- dw2-inline-bt.exp ------------------------------------------------------------------------------------------------
-def gdb_major() -> int:
-    done = subprocess.run([require_tool("gdb"), "--version"], capture_output=True, text=True)
-    found = re.search(r"(\d+)\.\d+", done.stdout.splitlines()[0] if done.stdout else "")
-    return int(found[1]) if found else 0
-
-
 INLINE_BT = [("bt", r"^#0\s+foo \(\) at [^\n]*dw2-inline-bt\.c:(?:11|12|13)\n#1\s+0x[0-9a-f]+ in main \(\) at "
                     r"[^\n]*dw2-inline-bt\.c:25"),
              ("frame 1", r"^#1\s+0x[0-9a-f]+ in main \(\) at [^\n]*dw2-inline-bt\.c:25\n25\s+foo \(bar \(\)\);")]
