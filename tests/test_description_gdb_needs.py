@@ -95,3 +95,43 @@ def test_unit_ranges_get_a_base_address(tmp_path: Path) -> None:
     run = session(debuggers.gdb, exe, ["break f", "run", "bt"])
     assert not [c for c in run.complaints if "debug_ranges" in c], run.complaints
     assert run.stops and run.stops[0].function == "f" and run.stops[0].line == 1, run.transcript
+
+
+# DWARF 3: a location list in a unit given no low_pc (nor a default one), and a 4-byte constant that is no list offset.
+DWARF3 = """\
+dwarf: {version: 3}
+functions:
+  main: |
+    mov eax, 0
+    ret
+units:
+  - name: three.c
+    dies:
+      - {tag: base_type, label: int, name: int, byte_size: 4, encoding: signed}
+      - {tag: structure_type, name: t, byte_size: {value: 0xffffffff, form: data4}}
+      - {tag: variable, name: v, type: int, location: {locations: [[main, [[constu, 9], stack_value]]]}}
+      - {tag: subprogram, name: main, type: int, low_pc: main}
+  - name: other.c     # two units: neither gets all the code as its range
+"""
+
+
+def test_dwarf3_list_base_and_data4_constants(tmp_path: Path) -> None:
+    """The unit gets the base its list needs (llvm-dwarfdump-14 verifies it), and a data4 DW_AT_byte_size is a
+    constant in DWARF 3 (only loclistptr attributes take list offsets): dwarfkit dump shows it as llvm-dwarfdump-14
+    does, and dwarfkit verify finds nothing wrong."""
+    desc = tmp_path / "three.yaml"
+    desc.write_text(DWARF3)
+    exe = tmp_path / "three"
+    done = subprocess.run([sys.executable, "-m", "dwarfkit", "build", str(desc), "-o", str(exe)], capture_output=True,
+                          text=True)
+    assert done.returncode == 0, done.stderr
+    dwarfdump = require_tool("llvm-dwarfdump-14")
+    verified = subprocess.run([dwarfdump, "--verify", str(exe)], capture_output=True, text=True).stdout
+    assert "No errors." in verified, verified
+    theirs = subprocess.run([dwarfdump, "--debug-info", str(exe)], capture_output=True, text=True).stdout
+    ours = subprocess.run([sys.executable, "-m", "dwarfkit", "dump", "--debug-info", str(exe)], capture_output=True,
+                          text=True).stdout
+    for text in (theirs, ours):
+        assert "DW_AT_byte_size\t(0xffffffff)\n" in text and "DW_OP_constu 0x9, DW_OP_stack_value" in text, text
+    checked = subprocess.run([sys.executable, "-m", "dwarfkit", "verify", str(exe)], capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout

@@ -102,6 +102,7 @@ class _Builder:
         self.compiled: CompiledFile | None = None
         self._assembly: Assembly | None = None
         self._unit_now: Unit | None = None   # the unit whose attributes are being read
+        self._with_lists: set[int] = set()   # id() of the units with range or location lists
         self.arch = Arch.X86_64
 
     def fail(self, path: Path_, message: str) -> DescriptionError:
@@ -309,12 +310,12 @@ class _Builder:
             first = next(iter(self._assembly.functions))
             root_attributes["low_pc"] = first
             root_attributes["high_pc"] = len(self._assembly.code)
-        if "ranges" in root_attributes and "low_pc" not in root_attributes and cu.encoding.version < 5:
-            root_attributes["low_pc"] = 0   # the base of its DWARF 2-4 lists: gdb drops unit ranges without one
         self._attributes(cu.root, root_attributes, path, cu)
         for die, description, here in shells:
             attributes = {k: v for k, v in description.items() if k not in DIE_KEYS}
             self._attributes(die, attributes, here, cu)
+        if id(cu) in self._with_lists and cu.encoding.version < 5 and cu.root.get("low_pc") is None:
+            cu.root.set("low_pc", 0)   # the base its DWARF 2-4 lists are relative to: gdb drops unit ranges without one
         if isinstance(cu, CompileUnit):
             self._lines(cu, unit.get("lines", []), (*path, "lines"))
 
@@ -494,6 +495,7 @@ class _Builder:
             if width == 3:
                 item += (self.expression(entry[2], (*here, 2)),)
             made.append(item)
+        self._with_lists.add(id(self._unit_now))
         try:
             return dw.location_list(made) if kind == "locations" else dw.range_list(made)
         except DwarfkitError as error:
