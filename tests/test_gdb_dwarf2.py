@@ -380,3 +380,13 @@ def test_loclists_sec_offset(tmp_path: Path, offset_size: int) -> None:
     assert forms.count("DW_AT_location [DW_FORM_sec_offset]") == 2, forms
     breaks = [f"break func{n}" for n in range(1, 5)]
     check(gdb(exe, ["break main", "run", *breaks, *script(LOCLISTS_SEC_OFFSET)]), LOCLISTS_SEC_OFFSET)
+
+
+# -- dw2-inline-param.exp ---------------------------------------------------------------------------------------------
+def test_dw2_inline_param(tmp_path: Path) -> None:
+    """An inlined_subroutine named on its own (no abstract origin), parameters without type or location: bt shows
+    both frames with their parameters optimized out."""
+    exe = program(tmp_path, "dw2-inline-param", ["dw2-inline-param.c"], flags=["-O0", "-no-pie"])
+    expected = [("bt", r"#0  (0x[0-9a-f]+ in )?func \(funcparam=<optimized out>\)\n"
+                       r"#1  main \(mainparam=<optimized out>\)[^\n]*")]
+    check(gdb(exe, ["break *break_at", "run", *script(expected)]), expected)
