@@ -130,8 +130,11 @@ def test_dw2_entry_value(tmp_path: Path) -> None:
     """DW_OP_GNU_entry_value in a DWARF 3 location list, with no call site: gdb shows the parameter as optimized
     out (and no "Unhandled dwarf expression opcode")."""
     exe = program(tmp_path, "dw2-entry-value", ["entry-value.c"])
-    run = gdb(exe, ["break f", "run", "frame"])
-    check(run, [("frame", r"param=<optimized out>")])
+    expected = [("frame", r"param=<optimized out>"),   # and by the list's entry value, not for want of a location:
+                ("info addr param", r"multi-location:\n  Range 0x[0-9a-f]+-0x[0-9a-f]+: a complex DWARF expression:\n"
+                                    r" +0: DW_OP_GNU_entry_value\n +2: DW_OP_reg0 \[\$rax\]")]
+    run = gdb(exe, ["break f", "run", *script(expected)])
+    check(run, expected)
     assert "Unhandled dwarf expression" not in run.transcript
 
 
