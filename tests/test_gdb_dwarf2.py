@@ -263,6 +263,8 @@ def test_dw2_inline_small_func(tmp_path: Path) -> None:
     expected = [("break dw2-inline-small-func.h:6", r"Breakpoint 2 at"),
                 ("info breakpoints", r" in callee at [^\n]*dw2-inline-small-func\.h:6\b")]
     check(gdb(exe, ["break main", "run", "delete", *script(expected)]), expected)
+    placed = lldb(exe, ["breakpoint set -f dw2-inline-small-func.h -l 6", "breakpoint list"]).transcript
+    assert re.search(r"where = \S+`main \[inlined\] callee at dw2-inline-small-func\.h:6,", placed), placed
 
 
 # -- imported-unit-abstract-const-value.exp ---------------------------------------------------------------------------
