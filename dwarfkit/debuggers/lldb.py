@@ -20,8 +20,9 @@ from .session import CommandOutput, Frame, Session, Stop, Variable
 PROBES = ["thread backtrace", "frame variable --no-locals", "frame variable --no-args"]
 RUNNING = re.compile(r"(run|r|process launch|process continue|continue|c|thread continue|next|n|step|s|nexti|ni|"
                      r"stepi|si|finish|thread step-\S+|thread until|thread jump)\b")
-_FRAME = re.compile(r"^\s*\*?\s*frame #\d+: (0x[0-9a-f]+) (?:[^`\s]*`)?(\S+?)(?:\((.*)\))?(?: \+ \d+)?"
-                    r"(?: at ([^:\s]+):(\d+)(?::\d+)?)?$", re.M)
+# An inlined frame reads "module`caller [inlined] callee at file:line": the frame's function is the callee.
+_FRAME = re.compile(r"^\s*\*?\s*frame #\d+: (0x[0-9a-f]+) (?:[^`\s]*`)?(?:\S+(?: \+ \d+)? \[inlined\] )?"
+                    r"(\S+?)(?:\((.*)\))?(?: \+ \d+)?(?: at ([^:\s]+):(\d+)(?::\d+)?)?$", re.M)
 _VARIABLE = re.compile(r"^\((.+?)\) ([\w.$]+) = (\{\n.*?^\}|[^\n]*)$", re.M | re.S)
 _NOISE = re.compile(r"run_one_line|Traceback \(most recent call last\)|  File \"|\w+Error: ")
 

@@ -102,6 +102,7 @@ class _Builder:
         self.compiled: CompiledFile | None = None
         self._assembly: Assembly | None = None
         self._unit_now: Unit | None = None   # the unit whose attributes are being read
+        self._with_lists: set[int] = set()   # id() of the units with range or location lists
         self.arch = Arch.X86_64
 
     def fail(self, path: Path_, message: str) -> DescriptionError:
@@ -313,6 +314,8 @@ class _Builder:
         for die, description, here in shells:
             attributes = {k: v for k, v in description.items() if k not in DIE_KEYS}
             self._attributes(die, attributes, here, cu)
+        if id(cu) in self._with_lists and cu.encoding.version < 5 and cu.root.get("low_pc") is None:
+            cu.root.set("low_pc", 0)   # the base its DWARF 2-4 lists are relative to: gdb drops unit ranges without one
         if isinstance(cu, CompileUnit):
             self._lines(cu, unit.get("lines", []), (*path, "lines"))
 
@@ -470,12 +473,17 @@ class _Builder:
         (all of it)."""
         if not isinstance(entries, list):
             raise self.fail(path, f"is a list of [start, end{', expression' if kind == 'locations' else ''}]")
-        made = []
+        made: list[tuple] = []
         for n, entry in enumerate(entries):
             here = (*path, n)
             if kind == "ranges" and isinstance(entry, str) and self.code is not None and entry in self.code.functions:
                 start_at, end_at = self.code.functions[entry]   # a function's name: all of it
                 made.append((self._start(entry), end_at - start_at))
+                continue
+            if kind == "locations" and isinstance(entry, list) and len(entry) == 2 and self.code is not None and \
+                    entry[0] in self.code.functions:   # [function, expression]: all of the function
+                start_at, end_at = self.code.functions[entry[0]]
+                made.append((self._start(entry[0]), end_at - start_at, self.expression(entry[1], (*here, 1))))
                 continue
             width = 3 if kind == "locations" else 2
             if not isinstance(entry, list) or len(entry) != width:
@@ -487,6 +495,7 @@ class _Builder:
             if width == 3:
                 item += (self.expression(entry[2], (*here, 2)),)
             made.append(item)
+        self._with_lists.add(id(self._unit_now))
         try:
             return dw.location_list(made) if kind == "locations" else dw.range_list(made)
         except DwarfkitError as error:

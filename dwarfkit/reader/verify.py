@@ -153,7 +153,8 @@ class Verifier:
             if v >= line_size:
                 self.add(f"{where}: DW_AT_stmt_list 0x{v:x} is past the end of .debug_line (0x{line_size:x})")
         elif at in LOCLIST_ATTRS and (form in (F["sec_offset"], F["loclistx"])
-                                      or (form in (F["data4"], F["data8"]) and unit.version <= 3)):
+                                      or (form in (F["data4"], F["data8"]) and unit.version <= 3
+                                          and at in forms.LOCLIST_PTR_V2_3)):
             off = list_offset(ctx, unit, form, v)
             if off is None:
                 self.add(f"{where}: {name} location list index {v} is past the end of .debug_loclists")
