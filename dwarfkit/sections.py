@@ -39,6 +39,10 @@ class RelocKind(enum.Enum):
     PCREL = "pcrel"
     TLS_OFFSET = "tls_offset"
 
+    # Members are singletons compared by identity: hash them so too (Enum's own hash is a Python-level call, and
+    # writers key millions of fields by kind).
+    __hash__ = object.__hash__
+
     @property
     def needs_container_relocation(self) -> bool:
         """False for references whose value no linker or loader can change."""

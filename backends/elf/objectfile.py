@@ -148,12 +148,21 @@ def _rela_data(machine: ElfMachine, name: str, fields: list[Field], index: dict[
     once per (kind, size, target)."""
     data = bytearray(_RELA.size * len(fields))
     infos: dict[tuple[RelocKind, int, str], int] = {}
+    types = machine.relocation_types
     pack = _RELA.pack_into
     for n, (offset, size, kind, target, addend) in enumerate(fields):
         info = infos.get((kind, size, target))
         if info is None:
-            info = infos[(kind, size, target)] = _info(machine, name, (offset, size, kind, target, addend), index,
-                                                       scope, own)
+            if kind is RelocKind.ADDRESS and not own:   # the common field: an address against a symbol
+                symbol = index.get((False, target))
+                rtype = types.get((kind, size))
+            else:
+                symbol = rtype = None
+            if symbol is None or rtype is None:
+                info = _info(machine, name, (offset, size, kind, target, addend), index, scope, own)
+            else:
+                info = symbol << 32 | rtype
+            infos[(kind, size, target)] = info
         pack(data, n * 24, offset, info, addend)
     return bytes(data)
 
