@@ -46,6 +46,8 @@ SHORT_TYPE_STEPS = 8
 class DumpOptions:
     show_form: bool = False
     verbose: bool = False
+    jobs: int | None = None
+    """Worker processes for a large .debug_info (``-j``; None: one per CPU); the text is the same for any number."""
 
 
 def escape(s: str) -> str:
