@@ -41,8 +41,8 @@ FRAME_OPS = {"advance_to", "def_cfa", "def_cfa_sf", "def_cfa_offset", "def_cfa_o
              "val_offset", "val_offset_sf", "expression", "val_expression", "restore", "restore_extended",
              "same_value", "undefined", "register", "remember_state", "restore_state", "gnu_args_size",
              "negate_ra_state", "nop"}
-UNIT_KEYS = {"tag", "name", "comp_dir", "producer", "language", "version", "dies", "lines", "label", "signature",
-             "type"}
+UNIT_KEYS = {"tag", "name", "comp_dir", "producer", "language", "version", "address_size", "dies", "lines", "label",
+             "signature", "type"}
 UNIT_TAGS = ("compile_unit", "partial_unit", "type_unit")
 DIE_KEYS = {"tag", "label", "children"}
 # DIEs whose low_pc naming a function gets that function's length as high_pc when the description gives none.
@@ -254,14 +254,15 @@ class _Builder:
         try:
             if tag == "compile_unit":
                 made = dw.compile_unit(unit.get("name"), comp_dir=unit.get("comp_dir"), producer=unit.get("producer"),
-                                       language=unit.get("language"), version=unit.get("version"))
+                                       language=unit.get("language"), version=unit.get("version"),
+                                       address_size=unit.get("address_size"))
             elif tag == "partial_unit":
-                made = dw.partial_unit(version=unit.get("version"))
+                made = dw.partial_unit(version=unit.get("version"), address_size=unit.get("address_size"))
             else:
                 signature = unit.get("signature")
                 if not isinstance(signature, int) or isinstance(signature, bool) or not 0 <= signature < 1 << 64:
                     raise self.fail((*path, "signature"), "a type unit has an 8-byte signature (a number)")
-                made = dw.type_unit(signature, version=unit.get("version"))
+                made = dw.type_unit(signature, version=unit.get("version"), address_size=unit.get("address_size"))
         except DwarfkitError as error:
             raise self.fail(path, str(error)) from None
         if tag != "compile_unit" and "lines" in unit:
@@ -497,7 +498,8 @@ class _Builder:
             made.append(item)
         self._with_lists.add(id(self._unit_now))
         try:
-            return dw.location_list(made) if kind == "locations" else dw.range_list(made)
+            unit = self._unit_now
+            return dw.location_list(made, unit) if kind == "locations" else dw.range_list(made, unit)
         except DwarfkitError as error:
             raise self.fail(path, str(error)) from None
 

@@ -81,8 +81,8 @@ class Unit(TypeHelpers):
 
     def __init__(self, tables: "SharedTables", attributes: dict[str, Any], encoding: "Encoding | None" = None) -> None:
         self.tables = tables   # the program's shared tables (never the builder: it lies above units)
-        # A unit may have a version of its own (a loaded file's units can differ); the rest of the encoding is the
-        # program's. Indexed forms need DWARF 5.
+        # A unit may have a version and an address size of its own (a loaded file's units can differ); the rest of
+        # the encoding is the program's. Indexed forms need DWARF 5.
         self.encoding = encoding or tables.encoding
         self.indexed = tables.indexed and self.encoding.version >= 5
         self.offset: int | None = None

@@ -70,7 +70,7 @@ class ListLoader:
             source = self.loader.made[id(model)][i]
             assert source is not None
             version = model.encoding.version
-            table = self.dw.tables.list_table(locations, version)
+            table = self.dw.tables.list_table(locations, version, model.encoding.address_size)
             if self.loader.options.keep_forms and unit.version == version:
                 made = self._as_read(table, unit, unit.offs[i], section, offset, locations, source)
             else:   # entry for entry in the new version's kinds (empty ranges too: some consumers use them)
