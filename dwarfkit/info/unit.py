@@ -188,10 +188,15 @@ class Unit(TypeHelpers):
                             values.append(block)
                             continue
                 elif kind is Address:
-                    if value.symbol is None and self._plain_addresses and 0 <= value.offset < self._address_room:
-                        signature.append(ADDR)
-                        values.append(value.offset)
-                        continue
+                    if self._plain_addresses:
+                        if value.symbol is not None:   # relocated: an object's address (the offset any int)
+                            signature.append(ADDR)
+                            values.append(value)
+                            continue
+                        if 0 <= value.offset < self._address_room:
+                            signature.append(ADDR)
+                            values.append(value.offset)
+                            continue
                 elif kind is bool:
                     if value and self._exprloc and not special:   # DWARF 4+: a true flag takes no bytes
                         signature.append(FLAG_PRESENT)
