@@ -26,7 +26,8 @@ from ..info import classes
 from ..info.die import Die, pin
 from ..info.unit import CompileUnit, TypeUnit, Unit
 from ..program import DwarfBuilder
-from .code import Code, CompiledFile, assembled, read_compiled
+from . import described
+from .code import Code, CompiledFile, assembled
 from .source import Path_, Source, read_description
 
 OUTPUTS = ("elf-executable", "elf-object", "macho-object", "coff-object")
@@ -34,7 +35,7 @@ ARCHES = {"x86_64": Arch.X86_64, "aarch64": Arch.AARCH64, "arm64": Arch.AARCH64}
 # A program needs an entry point: when the description has no _start, this one calls main and exits with its result.
 START = {Arch.X86_64: "call main\nmov rdi, rax\nmov eax, 60\nsyscall",
          Arch.AARCH64: "bl main\nmov x8, #93\nsvc #0"}
-TOP_KEYS = {"arch", "output", "dwarf", "entry", "functions", "units", "frames", "file"}
+TOP_KEYS = {"arch", "output", "dwarf", "entry", "functions", "units", "frames", "file", "debug_frame"}
 # The CFI instructions a description may give (CallFrames' FDE methods), and advance_to (an offset or a label).
 FRAME_OPS = {"advance_to", "def_cfa", "def_cfa_sf", "def_cfa_offset", "def_cfa_offset_sf", "def_cfa_register",
              "def_cfa_expression", "offset", "offset_extended", "offset_extended_sf", "gnu_negative_offset_extended",
@@ -42,9 +43,10 @@ FRAME_OPS = {"advance_to", "def_cfa", "def_cfa_sf", "def_cfa_offset", "def_cfa_o
              "same_value", "undefined", "register", "remember_state", "restore_state", "gnu_args_size",
              "negate_ra_state", "nop"}
 UNIT_KEYS = {"tag", "name", "comp_dir", "producer", "language", "version", "dies", "lines", "label", "signature",
-             "type"}
+             "type", "line_program"}
 UNIT_TAGS = ("compile_unit", "partial_unit", "type_unit")
 DIE_KEYS = {"tag", "label", "children"}
+ARGUMENTS = ("name", "comp_dir", "producer", "language")   # a unit's attributes compile_unit() takes
 # DIEs whose low_pc naming a function gets that function's length as high_pc when the description gives none.
 SPANS_A_FUNCTION = {names.TAGS[t] for t in ("subprogram", "compile_unit", "partial_unit", "lexical_block",
                                              "inlined_subroutine")}
@@ -66,8 +68,7 @@ class Built:
         """Writes the output file (atomically); returns its path."""
         out = Path(path)
         if self.compiled is not None:
-            from ..backends.elf import rewrite
-            rewrite.rewrite(self.compiled.path, out, self.image.dwarf)
+            described.write_into(self.compiled.path, out, self.image.dwarf)
         elif self.output == "elf-executable":
             from ..backends.elf import write_executable
             write_executable(self.image, out)
@@ -103,6 +104,7 @@ class _Builder:
         self._assembly: Assembly | None = None
         self._unit_now: Unit | None = None   # the unit whose attributes are being read
         self.arch = Arch.X86_64
+        self.views: dict[int, Any] = {}   # id(location list) -> its LocationViews (described.with_views)
 
     def fail(self, path: Path_, message: str) -> DescriptionError:
         return self.source.error(path, message)
@@ -129,6 +131,8 @@ class _Builder:
         units = top.get("units", [])
         if not isinstance(units, list):
             raise self.fail(("units",), "is a list of units")
+        if "debug_frame" in top:
+            dw.frames = described.debug_frame(self, top["debug_frame"])
         made = [self._unit(dw, unit, ("units", n)) for n, unit in enumerate(units)]
         compile_units = sum(1 for unit, _ in made if isinstance(unit, CompileUnit))
         for (unit, shells), n in zip(made, range(len(units)), strict=True):
@@ -188,14 +192,14 @@ class _Builder:
         if not path.is_absolute() and self.source.name is not None:
             path = Path(self.source.name).parent / path   # relative to the description
         try:
-            compiled = read_compiled(path)
+            compiled = described.read_file(path)
         except DescriptionError as error:
             raise self.fail(("file",), str(error)) from None
         if "arch" in top and compiled.arch is not self.arch:
             raise self.fail(("arch",), f"the file is {compiled.arch.value.name}")
         self.arch = compiled.arch
         wanted = "elf-object" if compiled.relocatable else "elf-executable"
-        if output != wanted and "output" in top:
+        if output != wanted and "output" in top and compiled.code.functions:
             raise self.fail(("output",), f"the DWARF goes into a copy of the file: {wanted}")
         self.compiled, self.code = compiled, compiled.code
 
@@ -226,6 +230,8 @@ class _Builder:
                 raise self.fail(path, f"{value!r}: {addend_text!r} is not a number") from None
         address = self.code.address(text, addend) if self.code is not None else None
         if address is None:
+            address = described.symbol_address(self.compiled, text, addend)
+        if address is None:
             known = _some(self.code.labels) if self.code is not None else "none: the description has no functions"
             raise self.fail(path, f"{text!r} names no function or label (known: {known})")
         return address
@@ -252,8 +258,9 @@ class _Builder:
         made: Unit
         try:
             if tag == "compile_unit":
-                made = dw.compile_unit(unit.get("name"), comp_dir=unit.get("comp_dir"), producer=unit.get("producer"),
-                                       language=unit.get("language"), version=unit.get("version"))
+                given = {k: None if isinstance(unit.get(k), Mapping) else unit.get(k) for k in ARGUMENTS}
+                made = dw.compile_unit(given["name"], comp_dir=given["comp_dir"], producer=given["producer"],
+                                       language=given["language"], version=unit.get("version"))
             elif tag == "partial_unit":
                 made = dw.partial_unit(version=unit.get("version"))
             else:
@@ -301,9 +308,12 @@ class _Builder:
         self.labels[label] = die
 
     def _fill_unit(self, cu: Unit, unit: Mapping[str, Any], shells: list, path: Path_, single: bool) -> None:
+        if isinstance(cu, CompileUnit):
+            described.line_program(self, cu, unit.get("line_program"), (*path, "line_program"))
         root_attributes = {k: v for k, v in unit.items() if k not in UNIT_KEYS}
-        if not isinstance(cu, CompileUnit):   # what compile_unit() takes as arguments, as attributes here
-            root_attributes.update({k: unit[k] for k in ("name", "comp_dir", "producer", "language") if k in unit})
+        # what compile_unit() takes as arguments, as attributes here (in a compile unit: those with a form)
+        root_attributes.update({k: unit[k] for k in ARGUMENTS if k in unit and
+                                (not isinstance(cu, CompileUnit) or isinstance(unit[k], Mapping))})
         if single and isinstance(cu, CompileUnit) and self._assembly is not None and \
                 "low_pc" not in root_attributes and "ranges" not in root_attributes:   # one compile unit: all the code
             first = next(iter(self._assembly.functions))
@@ -319,10 +329,17 @@ class _Builder:
     def _attributes(self, die: Die, attributes: Mapping[Any, Any], path: Path_, cu: Unit) -> None:
         version = cu.encoding.version
         self._unit_now = cu
-        for key, raw in attributes.items():
+        # {views_of: ATTRIBUTE} last: the views of a list another attribute of the DIE holds
+        for key, raw in sorted(attributes.items(), key=lambda item: isinstance(item[1], Mapping) and
+                               "views_of" in item[1]):
             here = (*path, key)
             at = self._attribute_code(key, here)
-            value = self._value(at, raw, here, version)
+            if isinstance(raw, Mapping) and "views_of" in raw:
+                raw = dict(raw, value=described.views_of(self, die, raw["views_of"], (*here, "views_of")))
+                raw.pop("views_of")
+                value = raw["value"]
+            else:
+                value = self._value(at, raw, here, version)
             if isinstance(raw, Mapping) and "form" in raw:
                 value = pin(value, raw["form"])
             try:
@@ -348,10 +365,11 @@ class _Builder:
         """The API's value for attribute ``at`` from the description's ``raw``, read by the attribute's classes."""
         kinds = classes.CLASSES[version].get(at, 0)
         if isinstance(raw, Mapping):
-            self._known(raw, {"ref", "address", "hex", "expr", "form", "value", "locations", "ranges"}, path)
+            self._known(raw, {"ref", "address", "hex", "expr", "form", "value", "locations", "ranges", "views"}, path)
             if "locations" in raw or "ranges" in raw:
                 kind = "locations" if "locations" in raw else "ranges"
-                return self._list(self.dw, kind, raw[kind], (*path, kind))
+                made = self._list(self.dw, kind, raw[kind], (*path, kind))
+                return described.with_views(self, made, raw["views"], (*path, "views")) if "views" in raw else made
             if "ref" in raw:
                 return self._reference(raw["ref"], (*path, "ref"))
             if "address" in raw:
@@ -383,6 +401,8 @@ class _Builder:
             return self._list(self.dw, "ranges", raw, path)
         if raw is None or isinstance(raw, (list, float)):
             raise self.fail(path, f"{raw!r} is not a value of this attribute")
+        if isinstance(raw, int) and not isinstance(raw, bool) and kinds == classes.ADDRESS:
+            return Address(None, raw)   # an address of a linked file
         return raw
 
     def _reference(self, label: Any, path: Path_) -> Die:
@@ -421,6 +441,8 @@ class _Builder:
             return self._reference(value, path)
         if kind == "expr" and isinstance(value, list):
             return self.expression(value, path)
+        if kind == "u" and isinstance(value, Mapping) and "address" in value:
+            return described.address_operand(self, value, path)
         if kind in ("block", "block1") and isinstance(value, str):
             try:
                 return bytes.fromhex(value)
@@ -468,6 +490,8 @@ class _Builder:
         """``{locations: [[start, end, expression], ...]}`` or ``{ranges: [[start, end], ...]}``: start and end are
         addresses in one function (a function, ``function.label`` or ``name+N``); a range may be a function's name
         (all of it)."""
+        if described.is_explicit(entries):
+            return described.explicit_list(self, kind, entries, path)
         if not isinstance(entries, list):
             raise self.fail(path, f"is a list of [start, end{', expression' if kind == 'locations' else ''}]")
         made = []
@@ -499,6 +523,9 @@ class _Builder:
         code = self.code
         for n, sequence in enumerate(sequences):
             here = (*path, n)
+            if isinstance(sequence, Mapping) and "start" in sequence:
+                described.sequence(self, cu, sequence, here)
+                continue
             if not isinstance(sequence, Mapping) or "function" not in sequence:
                 raise self.fail(here, "a sequence is a mapping with function and rows")
             self._known(sequence, {"function", "rows", "end"}, here)

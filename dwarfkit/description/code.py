@@ -71,6 +71,8 @@ class CompiledFile:
     arch: Arch
     relocatable: bool
     code: Code
+    symbols: set[str] = field(default_factory=set)
+    """Every name an address in it may use (symbols, relocations' section symbols): see ``described.read_file``."""
 
 
 def read_compiled(path: str | os.PathLike[str]) -> CompiledFile:

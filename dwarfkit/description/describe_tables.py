@@ -1,0 +1,86 @@
+"""The tables beside the DIEs, rendered for :mod:`.describe`: a compile unit's line program and ``.debug_frame``.
+
+A line program is ``line_program`` (the header's parameters where they differ from the writer's defaults, the
+directory and file tables as the model keeps them, indices unchanged) and ``lines``: one sequence per
+``{start: ADDRESS, rows: [...], end: OFFSET}``, a row ``[offset, line]`` or a mapping with the fields that differ
+from a row's defaults. ``debug_frame`` lists the CIEs (alignment factors, return address register) and the FDEs
+(``cie`` by index, ``start``, ``length``) with their instructions as the model holds them: the encoded bytes
+(``{hex: ...}``). Reads the model only.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ..address import Address
+from ..frame import CallFrames
+from ..info.unit import CompileUnit
+from ..line import sequence as S
+
+Render = Callable[[Address], "str | int"]
+# LineProgram's defaults (what build's line program has unless the description says otherwise).
+HEADER_DEFAULTS = {"min_instruction_length": 1, "line_base": -5, "line_range": 14, "opcode_base": 13,
+                   "default_is_stmt": True, "max_ops_per_instruction": 1}
+
+
+def line_description(unit: CompileUnit, address: Render) -> dict[str, Any]:
+    """``line_program`` and ``lines`` of ``unit`` (``line_program: false`` for a unit without one)."""
+    line = unit.line
+    if line is None or not unit.has_line_program:
+        return {"line_program": False}
+    header: dict[str, Any] = {k: getattr(line, k) for k, v in HEADER_DEFAULTS.items() if getattr(line, k) != v}
+    header["directories"] = list(line.directories)
+    files = []
+    for entry in line.files[line.first_file:]:
+        item: dict[str, Any] = {"name": entry.name}
+        if entry.directory:
+            item["directory"] = entry.directory
+        if entry.md5 is not None:
+            item["md5"] = entry.md5.hex()
+        files.append(item if len(item) > 1 else entry.name)
+    header["files"] = files
+    sequences = []
+    default_flags = S.IS_STMT if line.default_is_stmt else 0
+    for seq in line.sequences:
+        rows = [_row(row, default_flags) for row in seq.rows]
+        sequences.append({"start": address(seq.start), "rows": rows, "end": seq.end_address})
+    out: dict[str, Any] = {"line_program": header}
+    if sequences:
+        out["lines"] = sequences
+    return out
+
+
+def _row(row: tuple[int, ...], default_flags: int) -> Any:
+    offset, line_number, column, file, flags, isa, discriminator = row
+    out: dict[str, Any] = {"at": offset, "line": line_number}
+    if column:
+        out["column"] = column
+    if file != 1:
+        out["file"] = file
+    if (flags & S.IS_STMT) != default_flags:
+        out["is_stmt"] = bool(flags & S.IS_STMT)
+    for bit, name in ((S.BASIC_BLOCK, "basic_block"), (S.PROLOGUE_END, "prologue_end"),
+                      (S.EPILOGUE_BEGIN, "epilogue_begin")):
+        if flags & bit:
+            out[name] = True
+    if isa:
+        out["isa"] = isa
+    if discriminator:
+        out["discriminator"] = discriminator
+    if flags >> S.OP_INDEX_SHIFT:
+        out["op_index"] = flags >> S.OP_INDEX_SHIFT
+    return [offset, line_number] if len(out) == 2 else out
+
+
+def frames_description(frames: CallFrames, address: Render) -> dict[str, Any]:
+    """``.debug_frame``: its CIEs and FDEs, instructions as their bytes."""
+    cies = []
+    for cie in frames.cies:
+        cies.append({"code_alignment": cie.code_alignment, "data_alignment": cie.data_alignment,
+                     "return_address_register": cie.return_address_register,
+                     "instructions": {"hex": bytes(cie.instructions).hex(" ")}})
+    fdes = []
+    index = {id(cie): n for n, cie in enumerate(frames.cies)}
+    for fde in frames.fdes:
+        fdes.append({"cie": index[id(fde.cie)], "start": address(fde.start), "length": fde.length,
+                     "instructions": {"hex": bytes(fde.instructions).hex(" ")}})
+    return {"cies": cies, "fdes": fdes}

@@ -1,0 +1,244 @@
+"""The part of ``build`` that reads what ``describe`` writes (and a person may write too): the keys that say what a
+loaded model holds beyond the hand-written basics.
+
+* ``file:`` naming any container the reader takes (ELF, Mach-O, a dSYM bundle, COFF/PE): the DWARF is written into
+  a copy of it through the container's rewriter (:func:`dwarfkit.loading.convert.write`, as ``dwarfkit convert``
+  does); in an object an address ``symbol+addend`` names any symbol the file's relocations or symbol table know
+  (section symbols such as ``.text`` or ``__TEXT,__text`` too), in a linked file an address is a number.
+* ``line_program``: a unit's line-program header parameters and its directory and file tables, indices as given
+  (``false``: the unit has no line program); ``lines`` sequences that start at an address (``start:``) instead of
+  a function.
+* list entries by kind (``[offset_pair, 0, 16, [[reg5]]]``), GNU location views (``views``, ``views_of``),
+  ``addrx``/``constx`` operands given as ``{address: ...}``.
+* ``debug_frame``: CIEs and FDEs with their instructions, as :mod:`.describe_tables` writes them.
+
+Each function takes the :class:`~.build._Builder` (``b``) for its error reporting (``b.fail``: file, line, path)
+and its state; this module imports no part of ``build`` (it sits below it).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Mapping
+
+from ..address import Address
+from ..arch import Arch
+from ..errors import DescriptionError, DwarfkitError
+from ..frame import CallFrames
+from ..info.unit import CompileUnit
+from ..sections import DwarfSections
+from ..tables.list_entries import KINDS, NO_EXPRESSION, Lle, Rle
+from .code import Code, CompiledFile, read_compiled
+
+ROW_FLAGS = {"column", "file", "is_stmt", "basic_block", "prologue_end", "epilogue_begin", "isa", "discriminator",
+             "op_index"}
+HEADER_KEYS = {"min_instruction_length", "line_base", "line_range", "opcode_base", "default_is_stmt",
+               "max_ops_per_instruction", "directories", "files"}
+
+
+# -- the file described ---------------------------------------------------------------------------------------------
+def read_file(path: Path) -> CompiledFile:
+    """The code a description of ``path`` names: an ELF file's symbols (:func:`.code.read_compiled`), or for a
+    Mach-O or COFF file (or a dSYM bundle) its relocations' symbols only; ``symbols`` in both gets every name an
+    address may use."""
+    from ..reader.container import open_debug_file
+    try:
+        df = open_debug_file(path)
+    except DwarfkitError as error:
+        raise DescriptionError(str(error) if str(path) in str(error) else f"{path}: {error}") from None
+    names = {ref.symbol for fields in df.relocations.values() for ref in fields.values()}
+    if df.file_format.startswith("elf"):
+        compiled = read_compiled(path)
+    else:
+        try:
+            arch = Arch.parse(df.arch)
+        except DescriptionError:
+            raise DescriptionError(f"{path}: architecture {df.arch} is not x86_64 or aarch64") from None
+        compiled = CompiledFile(path, arch, df.is_object, Code({}, {}, df.is_object))
+    compiled.symbols = names | set(compiled.code.labels)
+    return compiled
+
+
+def symbol_address(compiled: CompiledFile | None, name: str, addend: int) -> Address | None:
+    """``name+addend`` against a symbol of the described object (None when it has no such symbol)."""
+    if compiled is None or not compiled.relocatable or name not in compiled.symbols:
+        return None
+    return Address(name, addend)
+
+
+def write_into(source: Path, out: Path, sections: DwarfSections | None) -> None:
+    """A copy of ``source`` with ``sections`` as its DWARF (the container's rewriter)."""
+    from ..loading.convert import ConvertOptions, write
+    assert sections is not None, "a built description always has its DWARF"
+    write(source, out, sections, ConvertOptions())
+
+
+# -- line programs --------------------------------------------------------------------------------------------------
+def line_program(b: Any, cu: CompileUnit, header: Any, path: tuple) -> None:
+    """``line_program``: header parameters and the directory and file tables, or ``false`` for none."""
+    if header is None:
+        return
+    if header is False:
+        cu.has_line_program = False
+        return
+    if not isinstance(header, Mapping):
+        raise b.fail(path, "is a mapping (directories, files, line_base, ...) or false")
+    b._known(header, HEADER_KEYS, path)
+    line = cu.line
+    for key in HEADER_KEYS - {"directories", "files"}:
+        if key in header:
+            setattr(line, key, header[key])
+    if "directories" in header or "files" in header:
+        directories = header.get("directories", list(line.directories))
+        files = []
+        for n, entry in enumerate(header.get("files", [])):
+            if isinstance(entry, str):
+                entry = {"name": entry}
+            if not isinstance(entry, Mapping) or "name" not in entry:
+                raise b.fail((*path, "files", n), "a file is a name or {name, directory, md5}")
+            b._known(entry, {"name", "directory", "md5"}, (*path, "files", n))
+            md5 = entry.get("md5")
+            try:
+                files.append((entry["name"], entry.get("directory", 0), None if md5 is None else bytes.fromhex(md5)))
+            except ValueError:
+                raise b.fail((*path, "files", n, "md5"), "is not hex bytes") from None
+        try:
+            line.replace_tables(directories, files)
+        except DwarfkitError as error:
+            raise b.fail(path, str(error)) from None
+        line.comp_dir = line.directories[0]
+
+
+def sequence(b: Any, cu: CompileUnit, spec: Mapping[str, Any], path: tuple) -> None:
+    """A sequence ``{start: ADDRESS, rows: [[offset, line] or {at, line, ...}], end: OFFSET}``."""
+    b._known(spec, {"start", "rows", "end"}, path)
+    seq = cu.line.sequence(b.address(spec["start"], (*path, "start")))
+    rows = spec.get("rows", [])
+    if not isinstance(rows, list):
+        raise b.fail((*path, "rows"), "is a list of rows: [offset, line] or {at, line, ...}")
+    for k, row in enumerate(rows):
+        here = (*path, "rows", k)
+        if isinstance(row, list) and len(row) == 2:
+            row = {"at": row[0], "line": row[1]}
+        if not isinstance(row, Mapping) or "at" not in row or "line" not in row:
+            raise b.fail(here, "a row is [offset, line] or a mapping with at, line and flags")
+        flags = {k: v for k, v in row.items() if k not in ("at", "line")}
+        b._known(flags, ROW_FLAGS, here)
+        try:
+            if isinstance(flags.get("file"), str):
+                flags["file"] = cu.file(flags["file"])
+            seq.row(row["at"], row["line"], **flags)
+        except (DwarfkitError, TypeError) as error:
+            raise b.fail(here, str(error)) from None
+    if "end" not in spec:
+        raise b.fail(path, "a sequence that starts at an address gives its end (an offset from the start)")
+    seq.end(spec["end"])
+
+
+# -- lists and operands ---------------------------------------------------------------------------------------------
+def is_explicit(entries: Any) -> bool:
+    """Entries given by kind: ``[offset_pair, 0, 16, EXPRESSION]``, ``[base_address, main]``."""
+    return isinstance(entries, list) and bool(entries) and all(
+        isinstance(e, list) and e and isinstance(e[0], str) and e[0] in KINDS for e in entries)
+
+
+def explicit_list(b: Any, kind: str, entries: list, path: tuple) -> Any:
+    location = kind == "locations"
+    made = []
+    for n, entry in enumerate(entries):
+        here = (*path, n)
+        name, *operands = entry
+        shapes = KINDS[name][2]
+        has_expr = location and name not in NO_EXPRESSION
+        if len(operands) != len(shapes) + has_expr:
+            raise b.fail(here, f"{name} takes {len(shapes)} operand(s){' and an expression' if has_expr else ''}")
+        values = [b.address(v, (*here, k + 1)) if shape == "a" or isinstance(v, str) else v
+                  for k, (shape, v) in enumerate(zip(shapes, operands, strict=False))]
+        try:
+            if has_expr:
+                raw = operands[-1]
+                expr = bytes.fromhex(raw["hex"]) if isinstance(raw, Mapping) and "hex" in raw else \
+                    b.expression(raw, (*here, len(operands)))
+                made.append(getattr(Lle, name)(*values, expr))
+            else:
+                made.append(getattr(Lle if location else Rle, name)(*values))
+        except (DwarfkitError, AttributeError) as error:
+            raise b.fail(here, f"{name}: {error}") from None
+    try:
+        return b.dw.location_list(made) if location else b.dw.range_list(made)
+    except DwarfkitError as error:
+        raise b.fail(path, str(error)) from None
+
+
+def with_views(b: Any, made: Any, views: Any, path: tuple) -> Any:
+    """GCC's location views of a location list (``views: [[begin, end], ...]``, one pair per location entry)."""
+    try:
+        b.views[id(made)] = made.locviews([tuple(v) if isinstance(v, list) else v for v in views])
+    except (DwarfkitError, AttributeError) as error:
+        raise b.fail(path, str(error)) from None
+    return made
+
+
+def views_of(b: Any, die: Any, attribute: Any, path: tuple) -> Any:
+    """``{views_of: location}``: the location views of the list the DIE's ``attribute`` holds."""
+    try:
+        held = die.get(attribute)
+    except DwarfkitError as error:
+        raise b.fail(path, str(error)) from None
+    views = b.views.get(id(held))
+    if views is None:
+        raise b.fail(path, f"the DIE's {attribute} is no location list with views (give it views: [...])")
+    return views
+
+
+def address_operand(b: Any, value: Mapping[str, Any], path: tuple) -> int:
+    """An ``addrx``/``constx`` operand given as ``{address: ...}``: its index in ``.debug_addr``."""
+    address = b.address(value["address"], (*path, "address"))
+    if b._unit_now is not None:
+        b._unit_now.uses_addr = True
+    return int(b.dw.tables.address_index(address))
+
+
+# -- call frames ----------------------------------------------------------------------------------------------------
+def debug_frame(b: Any, spec: Any) -> CallFrames:
+    """``debug_frame: {cies: [...], fdes: [...]}``: each CIE's alignment factors, return address register and
+    instructions, each FDE's CIE (by index), start, length and instructions (``{hex: ...}``)."""
+    path: tuple = ("debug_frame",)
+    if not isinstance(spec, Mapping):
+        raise b.fail(path, "is a mapping: cies, fdes")
+    b._known(spec, {"cies", "fdes"}, path)
+    frames = CallFrames(b.arch, b.dw.encoding)
+    cies = []
+    for n, cie_spec in enumerate(spec.get("cies", [])):
+        here = (*path, "cies", n)
+        b._known(cie_spec, {"code_alignment", "data_alignment", "return_address_register", "instructions"}, here)
+        try:
+            cie = frames.cie(code_alignment=cie_spec.get("code_alignment"),
+                             data_alignment=cie_spec.get("data_alignment"),
+                             return_address_register=cie_spec.get("return_address_register"), entry_rules=False)
+        except DwarfkitError as error:
+            raise b.fail(here, str(error)) from None
+        cie.instructions = _instructions(b, cie_spec.get("instructions"), (*here, "instructions"))
+        cies.append(cie)
+    for n, fde_spec in enumerate(spec.get("fdes", [])):
+        here = (*path, "fdes", n)
+        b._known(fde_spec, {"cie", "start", "length", "instructions"}, here)
+        index = fde_spec.get("cie", 0)
+        if not isinstance(index, int) or not 0 <= index < len(cies):
+            raise b.fail((*here, "cie"), f"{index!r} is not the index of a CIE (0..{len(cies) - 1})")
+        try:
+            fde = frames.fde(cies[index], b.address(fde_spec.get("start"), (*here, "start")), fde_spec.get("length"))
+        except DwarfkitError as error:
+            raise b.fail(here, str(error)) from None
+        fde.instructions = _instructions(b, fde_spec.get("instructions"), (*here, "instructions"))
+    return frames
+
+
+def _instructions(b: Any, spec: Any, path: tuple) -> bytearray:
+    if spec is None:
+        return bytearray()
+    if not isinstance(spec, Mapping) or set(spec) != {"hex"}:
+        raise b.fail(path, "is {hex: BYTES}: the encoded DW_CFA instructions")
+    try:
+        return bytearray.fromhex(str(spec["hex"]))
+    except ValueError:
+        raise b.fail(path, "is not hex bytes") from None
