@@ -44,12 +44,13 @@ from ..info.unit import CompileUnit, PartialUnit, TypeUnit, Unit
 from ..program import DwarfBuilder
 from ..tables.list_entries import ListEntry
 from ..tables.lists import LocationList, LocationViews, RangeList
-from .describe_tables import frames_description, line_description
+from .describe_tables import Hex, frames_description, line_description
 
 BLOCK_FORMS = {names.FORMS[f] for f in ("block", "block1", "block2", "block4")}
 # DW_OP operations whose "u" operand is an index into .debug_addr: described as the address it names.
 ADDRESS_INDEX_OPS = {"addrx", "constx", "GNU_addr_index", "GNU_const_index"}
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
+_NOT_IDENTIFIER = re.compile(r"[^A-Za-z0-9_]+")
 
 
 def describe(path: str | os.PathLike[str], *, raw: bool = False) -> dict[str, Any]:
@@ -202,17 +203,19 @@ class Describer:
                 raise DescriptionError("location views of a list no attribute of the DIE holds")
             return {"views_of": names.attribute_name(holder) if holder in names.ATTRIBUTE_NAMES else holder}
         if isinstance(value, (RangeList, LocationList)):
-            return self.list_value(value)
+            listed = self.list_value(value)
+            plain = isinstance(value, RangeList) and kinds & classes.RNGLIST and not kinds & classes.EXPRLOC
+            return listed["ranges"] if plain else listed
         if isinstance(value, (bytes, bytearray)):
             return {"hex": bytes(value).hex(" ")}
         raise DescriptionError(f"a value of type {type(value).__name__} cannot be described yet")
 
     def address(self, address: Address) -> str | int:
-        """``symbol+addend`` (an object's relocation) or the number."""
+        """``symbol+addend`` (an object's relocation) or the number (written in hex)."""
         if isinstance(address, TlsOffset):
             raise DescriptionError(f"a thread-local variable's offset ({address}) cannot be described yet")
         if address.symbol is None:
-            return address.offset
+            return Hex(address.offset)
         if address.offset == 0:
             return address.symbol
         sign = "+" if address.offset > 0 else "-"
@@ -266,14 +269,15 @@ class Describer:
 
     # -- labels -----------------------------------------------------------------------------------------------------
     def _labels(self) -> dict[int, str]:
-        """A label for every referenced DIE, in DIE order: its name when that is an identifier, else its tag, made
-        unique with a number."""
+        """A label for every referenced DIE, in DIE order: its name (``long unsigned int``: ``long_unsigned_int``),
+        else its tag, made unique with a number."""
         labels: dict[int, str] = {}
         taken: set[str] = set()
         for die in self.order:
             if id(die) not in self.referenced:
                 continue
-            base = die.name if die.name and _IDENTIFIER.match(die.name) else names.tag_name(die.tag)
+            base = _NOT_IDENTIFIER.sub("_", die.name or "").strip("_")
+            base = base if _IDENTIFIER.match(base) else names.tag_name(die.tag)
             label, n = base, 1
             while label in taken:
                 n += 1

@@ -17,6 +17,13 @@ from ..info.unit import CompileUnit
 from ..line import sequence as S
 
 Render = Callable[[Address], "str | int"]
+
+
+class Hex(int):
+    """An address of a linked file: an int that the YAML writer prints in hex."""
+
+    __slots__ = ()
+
 # LineProgram's defaults (what build's line program has unless the description says otherwise).
 HEADER_DEFAULTS = {"min_instruction_length": 1, "line_base": -5, "line_range": 14, "opcode_base": 13,
                    "default_is_stmt": True, "max_ops_per_instruction": 1}
@@ -28,8 +35,7 @@ def line_description(unit: CompileUnit, address: Render) -> dict[str, Any]:
     if line is None or not unit.has_line_program:
         return {"line_program": False}
     header: dict[str, Any] = {k: getattr(line, k) for k, v in HEADER_DEFAULTS.items() if getattr(line, k) != v}
-    header["directories"] = list(line.directories)
-    files = []
+    files: list[Any] = []
     for entry in line.files[line.first_file:]:
         item: dict[str, Any] = {"name": entry.name}
         if entry.directory:
@@ -37,13 +43,18 @@ def line_description(unit: CompileUnit, address: Render) -> dict[str, Any]:
         if entry.md5 is not None:
             item["md5"] = entry.md5.hex()
         files.append(item if len(item) > 1 else entry.name)
-    header["files"] = files
+    # The tables build makes by itself (directory 0 the comp_dir, the unit's file) are left to it.
+    comp_dir, name = unit.root.get("comp_dir"), unit.root.name
+    made = [name] * (2 if line.encoding.version >= 5 else 1) if name is not None else []
+    if line.directories != [comp_dir if isinstance(comp_dir, str) else ""] or files != made:
+        header["directories"] = list(line.directories)
+        header["files"] = files
     sequences = []
     default_flags = S.IS_STMT if line.default_is_stmt else 0
     for seq in line.sequences:
         rows = [_row(row, default_flags) for row in seq.rows]
         sequences.append({"start": address(seq.start), "rows": rows, "end": seq.end_address})
-    out: dict[str, Any] = {"line_program": header}
+    out: dict[str, Any] = {"line_program": header} if header else {}
     if sequences:
         out["lines"] = sequences
     return out

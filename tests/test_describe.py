@@ -1,0 +1,143 @@
+"""dwarfkit describe (issue 16, item 2): a file's DWARF as a description that dwarfkit build makes again.
+
+* Every corpus file that tests/test_convert.py converts (gcc and clang ELF objects and executables, DWARF 2-5 and
+  DWARF64, AArch64, Mach-O objects and dSYM bundles, MinGW and clang COFF objects and PE images) goes through
+  describe -> YAML text -> build, and the result has the same DIE trees, line rows and frames in llvm-dwarfdump-14's
+  view (tests/roundtrip.py, the comparison of the convert tests). The Mach-O executables of the corpus are not in
+  that list: their DWARF lives in the dSYMs (describe says they have none, which the CLI test checks). Each file
+  takes a second or less, the two MinGW images (their C runtime units) about four.
+* A hand-written description, built, described and built again, gives the same DWARF, and describe's output stays
+  close to what was written: the same names and labels, no forms.
+* The command line: ``describe`` (``-o``, ``--raw``) and ``dump --yaml`` write YAML that ``dwarfkit build`` takes;
+  a file without DWARF is one error line.
+* An edited description (a variable renamed in the YAML) builds a program in which gdb shows the new name.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from conftest import REPO, require_corpus, require_tool
+from roundtrip import compare
+from test_convert import CORPUS_FILES
+from test_description import DEMO, FRAMES_AND_LISTS
+
+import dwarfkit
+from dwarfkit import debuggers
+from dwarfkit.description.describe_cli import to_yaml
+
+
+def _rebuilt(src: Path, folder: Path) -> tuple[Path, str]:
+    """``src`` described, written as YAML, read back and built into a copy of it; the copy and the YAML."""
+    text = to_yaml(dwarfkit.describe(src))
+    out = folder / src.name.replace(".dSYM", "-described.dSYM")
+    if out == src:
+        out = folder / ("described-" + src.name)
+    dwarfkit.build(yaml.safe_load(text)).write(out)
+    return out, text
+
+
+@pytest.mark.parametrize("name", CORPUS_FILES)
+def test_corpus_file_describes_and_builds_to_the_same_dwarf(name: str, tmp_path: Path) -> None:
+    require_tool("llvm-dwarfdump-14")
+    src = require_corpus() / name
+    out, text = _rebuilt(src, tmp_path)
+    assert compare(src, out) == []
+    assert f"file: {src.resolve()}" in text
+
+
+def _forms(value: Any) -> list[Any]:
+    """Every ``form`` key in a description."""
+    if isinstance(value, dict):
+        found = [value["form"]] if "form" in value else []
+        return found + [f for v in value.values() for f in _forms(v)]
+    if isinstance(value, list):
+        return [f for v in value for f in _forms(v)]
+    return []
+
+
+def _shape(dies: list[dict]) -> list[tuple]:
+    """Tags, names and labels of a DIE list, nested."""
+    return [(d["tag"], d.get("name"), d.get("label"), tuple(_shape(d.get("children", [])))) for d in dies]
+
+
+@pytest.mark.parametrize("text", [DEMO, FRAMES_AND_LISTS, "dwarf: {version: 4}\n" + FRAMES_AND_LISTS],
+                         ids=["demo", "frames-and-lists-v5", "frames-and-lists-v4"])
+def test_hand_written_description_builds_describes_and_builds_the_same(text: str, tmp_path: Path) -> None:
+    require_tool("llvm-dwarfdump-14")
+    written = yaml.safe_load(text)
+    first = tmp_path / "first"
+    dwarfkit.build(written).write(first)
+    again, rendered = _rebuilt(first, tmp_path)
+    assert compare(first, again) == []
+    described = yaml.safe_load(rendered)
+    assert _forms(described) == []   # build chose every form itself: describe prints none
+    unit, before = described["units"][0], written["units"][0]
+    assert (unit["name"], unit.get("comp_dir"), unit.get("language")) == \
+        (before["name"], before.get("comp_dir"), before.get("language"))
+    assert _shape(unit["dies"]) == _shape(before["dies"])   # the same DIEs, names and labels (`long` only)
+    assert "line_program" not in unit   # the tables build makes by itself are left to it
+    assert [len(s["rows"]) for s in unit["lines"]] == [len(s["rows"]) for s in before["lines"]]
+
+
+def _dwarfkit(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "dwarfkit", *args], capture_output=True, text=True, cwd=REPO)
+
+
+def test_command_line_describe_and_dump_yaml_build_again(tmp_path: Path) -> None:
+    require_tool("llvm-dwarfdump-14")
+    src = require_corpus() / "elf/shapes-clang-O2-dwarf5.o"
+    described = tmp_path / "shapes.yaml"
+    done = _dwarfkit("describe", str(src), "-o", str(described))
+    assert done.returncode == 0 and done.stdout == "", done.stderr
+    dumped = _dwarfkit("dump", "--yaml", str(src))
+    assert dumped.returncode == 0, dumped.stderr
+    assert dumped.stdout == described.read_text()
+    assert "producer: Debian clang version 14.0.6" in dumped.stdout and "low_pc: .text" in dumped.stdout
+    built = _dwarfkit("build", str(described), "-o", str(tmp_path / "again.o"))
+    assert built.returncode == 0, built.stderr
+    assert compare(src, tmp_path / "again.o") == []
+    raw = _dwarfkit("describe", "--raw", str(src))
+    assert raw.returncode == 0 and raw.stdout.count("form: ") > 3 * described.read_text().count("form: ")
+    (tmp_path / "raw.yaml").write_text(raw.stdout)
+    assert _dwarfkit("build", str(tmp_path / "raw.yaml"), "-o", str(tmp_path / "raw.o")).returncode == 0
+    assert compare(src, tmp_path / "raw.o") == []
+
+
+@pytest.mark.parametrize("bad", ["macho/shapes-x86_64", "text", "missing"])
+def test_a_file_without_dwarf_is_one_error_line(bad: str, tmp_path: Path) -> None:
+    if bad == "text":
+        path = tmp_path / "notes.txt"
+        path.write_text("no DWARF here\n")
+    elif bad == "missing":
+        path = tmp_path / "missing.o"
+    else:
+        path = require_corpus() / bad   # a Mach-O executable: its DWARF is in the dSYM
+    for args in (("describe", str(path)), ("dump", "--yaml", str(path))):
+        done = _dwarfkit(*args)
+        assert done.returncode == 2 and done.stdout == "", done
+        assert done.stderr.startswith("dwarfkit: error:") and done.stderr.count("\n") == 1, done.stderr
+        assert "Traceback" not in done.stderr
+
+
+@pytest.mark.debugger
+def test_a_renamed_variable_shows_in_gdb(tmp_path: Path) -> None:
+    """gcc's static program: ``sum`` of total_area renamed to ``total`` in the YAML, built, run under gdb."""
+    src = require_corpus() / "elf/shapes-gcc-x86_64"
+    text = to_yaml(dwarfkit.describe(src))
+    assert text.count("name: sum\n") == 1
+    edited = tmp_path / "edited.yaml"
+    edited.write_text(text.replace("name: sum\n", "name: total\n"))
+    out = tmp_path / "shapes"
+    done = _dwarfkit("build", str(edited), "-o", str(out))
+    assert done.returncode == 0, done.stderr
+    before = debuggers.gdb(src, breakpoints=["total_area"]).stops[0]
+    after = debuggers.gdb(out, breakpoints=["total_area"]).stops[0]
+    assert before.function == after.function == "total_area" and after.line == before.line
+    assert before.variable("sum") is not None and before.variable("total") is None
+    assert after.variable("total") is not None and after.variable("sum") is None
+    assert after.variable("total").type == before.variable("sum").type == "long"
