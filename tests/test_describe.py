@@ -141,3 +141,35 @@ def test_a_renamed_variable_shows_in_gdb(tmp_path: Path) -> None:
     assert before.variable("sum") is not None and before.variable("total") is None
     assert after.variable("total") is not None and after.variable("sum") is None
     assert after.variable("total").type == before.variable("sum").type == "long"
+
+
+MACROS_C = """\
+#define ANSWER 42
+#define SQUARE(x) ((x)*(x))
+int main(void) { return SQUARE(ANSWER) & 0x7f; }
+#undef ANSWER
+"""
+
+
+@pytest.mark.debugger
+@pytest.mark.parametrize("version", [4, 5])
+def test_gcc_g3_macros_are_described(version: int, tmp_path: Path) -> None:
+    """gcc -g3: a compile unit's macro unit and the units it imports (in the object, each in a COMDAT group) are
+    described entry by entry; the linked program's .debug_macro reads the same to llvm-dwarfdump-14, and gdb shows a
+    macro of the program linked from the described object."""
+    gcc, dwarfdump = require_tool("gcc"), require_tool("llvm-dwarfdump-14")
+    (tmp_path / "m.c").write_text(MACROS_C)
+    for args in (["-c", "m.c", "-o", "m.o"], ["m.c", "-o", "m"]):
+        subprocess.run([gcc, "-g3", f"-gdwarf-{version}", "-O0", *args], cwd=tmp_path, check=True)
+    for name in ("m", "m.o"):
+        text = to_yaml(dwarfkit.describe(tmp_path / name))
+        assert "[define, 2, SQUARE(x) ((x)*(x))" in text and "macro_units:" in text
+        out = tmp_path / f"described-{name}"
+        dwarfkit.build(yaml.safe_load(text)).write(out)
+        assert compare(tmp_path / name, out) == []
+        macros = [subprocess.run([dwarfdump, "--debug-macro", str(p)], capture_output=True, text=True).stdout
+                  .split("\n", 1)[1] for p in (tmp_path / name, out)]
+        assert macros[0] == macros[1]
+    subprocess.run([gcc, "described-m.o", "-o", "linked"], cwd=tmp_path, check=True)
+    session = debuggers.gdb(tmp_path / "linked", ["break main", "run", "info macro SQUARE"])
+    assert "#define SQUARE(x) ((x)*(x))" in session.transcript, session.transcript

@@ -35,7 +35,7 @@ ARCHES = {"x86_64": Arch.X86_64, "aarch64": Arch.AARCH64, "arm64": Arch.AARCH64}
 # A program needs an entry point: when the description has no _start, this one calls main and exits with its result.
 START = {Arch.X86_64: "call main\nmov rdi, rax\nmov eax, 60\nsyscall",
          Arch.AARCH64: "bl main\nmov x8, #93\nsvc #0"}
-TOP_KEYS = {"arch", "output", "dwarf", "entry", "functions", "units", "frames", "file", "debug_frame"}
+TOP_KEYS = {"arch", "output", "dwarf", "entry", "functions", "units", "frames", "file", "debug_frame", "macro_units"}
 # The CFI instructions a description may give (CallFrames' FDE methods), and advance_to (an offset or a label).
 FRAME_OPS = {"advance_to", "def_cfa", "def_cfa_sf", "def_cfa_offset", "def_cfa_offset_sf", "def_cfa_register",
              "def_cfa_expression", "offset", "offset_extended", "offset_extended_sf", "gnu_negative_offset_extended",
@@ -43,7 +43,7 @@ FRAME_OPS = {"advance_to", "def_cfa", "def_cfa_sf", "def_cfa_offset", "def_cfa_o
              "same_value", "undefined", "register", "remember_state", "restore_state", "gnu_args_size",
              "negate_ra_state", "nop"}
 UNIT_KEYS = {"tag", "name", "comp_dir", "producer", "language", "version", "dies", "lines", "label", "signature",
-             "type", "line_program"}
+             "type", "line_program", "macros"}
 UNIT_TAGS = ("compile_unit", "partial_unit", "type_unit")
 DIE_KEYS = {"tag", "label", "children"}
 ARGUMENTS = ("name", "comp_dir", "producer", "language")   # a unit's attributes compile_unit() takes
@@ -68,7 +68,7 @@ class Built:
         """Writes the output file (atomically); returns its path."""
         out = Path(path)
         if self.compiled is not None:
-            described.write_into(self.compiled.path, out, self.image.dwarf)
+            described.write_into(self.compiled, out, self.image.dwarf, self.dwarf)
         elif self.output == "elf-executable":
             from ..backends.elf import write_executable
             write_executable(self.image, out)
@@ -105,6 +105,8 @@ class _Builder:
         self._unit_now: Unit | None = None   # the unit whose attributes are being read
         self.arch = Arch.X86_64
         self.views: dict[int, Any] = {}   # id(location list) -> its LocationViews (described.with_views)
+        self._die_now: Die | None = None
+        self.macro_units: dict[str, Any] = {}   # label -> an imported macro unit (described.macro_units)
 
     def fail(self, path: Path_, message: str) -> DescriptionError:
         return self.source.error(path, message)
@@ -133,6 +135,7 @@ class _Builder:
             raise self.fail(("units",), "is a list of units")
         if "debug_frame" in top:
             dw.frames = described.debug_frame(self, top["debug_frame"])
+        described.macro_units(self, top.get("macro_units"))
         made = [self._unit(dw, unit, ("units", n)) for n, unit in enumerate(units)]
         compile_units = sum(1 for unit, _ in made if isinstance(unit, CompileUnit))
         for (unit, shells), n in zip(made, range(len(units)), strict=True):
@@ -309,7 +312,7 @@ class _Builder:
 
     def _fill_unit(self, cu: Unit, unit: Mapping[str, Any], shells: list, path: Path_, single: bool) -> None:
         if isinstance(cu, CompileUnit):
-            described.line_program(self, cu, unit.get("line_program"), (*path, "line_program"))
+            described.unit_tables(self, cu, unit, path)
         root_attributes = {k: v for k, v in unit.items() if k not in UNIT_KEYS}
         # what compile_unit() takes as arguments, as attributes here (in a compile unit: those with a form)
         root_attributes.update({k: unit[k] for k in ARGUMENTS if k in unit and
@@ -328,18 +331,11 @@ class _Builder:
 
     def _attributes(self, die: Die, attributes: Mapping[Any, Any], path: Path_, cu: Unit) -> None:
         version = cu.encoding.version
-        self._unit_now = cu
-        # {views_of: ATTRIBUTE} last: the views of a list another attribute of the DIE holds
-        for key, raw in sorted(attributes.items(), key=lambda item: isinstance(item[1], Mapping) and
-                               "views_of" in item[1]):
+        self._unit_now, self._die_now = cu, die
+        for key, raw in sorted(attributes.items(), key=described.views_last):
             here = (*path, key)
             at = self._attribute_code(key, here)
-            if isinstance(raw, Mapping) and "views_of" in raw:
-                raw = dict(raw, value=described.views_of(self, die, raw["views_of"], (*here, "views_of")))
-                raw.pop("views_of")
-                value = raw["value"]
-            else:
-                value = self._value(at, raw, here, version)
+            value = self._value(at, raw, here, version)
             if isinstance(raw, Mapping) and "form" in raw:
                 value = pin(value, raw["form"])
             try:
@@ -365,7 +361,10 @@ class _Builder:
         """The API's value for attribute ``at`` from the description's ``raw``, read by the attribute's classes."""
         kinds = classes.CLASSES[version].get(at, 0)
         if isinstance(raw, Mapping):
-            self._known(raw, {"ref", "address", "hex", "expr", "form", "value", "locations", "ranges", "views"}, path)
+            self._known(raw, {"ref", "address", "hex", "expr", "form", "value", "locations", "ranges", "views",
+                              "views_of"}, path)
+            if "views_of" in raw:
+                return described.views_of(self, self._die_now, raw["views_of"], (*path, "views_of"))
             if "locations" in raw or "ranges" in raw:
                 kind = "locations" if "locations" in raw else "ranges"
                 made = self._list(self.dw, kind, raw[kind], (*path, kind))

@@ -44,7 +44,8 @@ from ..info.unit import CompileUnit, PartialUnit, TypeUnit, Unit
 from ..program import DwarfBuilder
 from ..tables.list_entries import ListEntry
 from ..tables.lists import LocationList, LocationViews, RangeList
-from .describe_tables import Hex, frames_description, line_description
+from ..tables.macros import MACINFO, MACRO
+from .describe_tables import Hex, frames_description, line_description, macro_description
 
 BLOCK_FORMS = {names.FORMS[f] for f in ("block", "block1", "block2", "block4")}
 # DW_OP operations whose "u" operand is an index into .debug_addr: described as the address it names.
@@ -94,6 +95,13 @@ class Describer:
         if dw.indexed:
             options["indexed"] = True
         top: dict[str, Any] = {"file": str(self.path.resolve()), "dwarf": options}
+        # Macro units that compile units import (gcc -g3): labelled, described once at the top.
+        self.macro_labels = {id(u): f"macros{n}" for n, u in enumerate(
+            u for table in dw.tables.macros.values() for u in table.units if u.line is None)}
+        if self.macro_labels:
+            imported = [u for table in dw.tables.macros.values() for u in table.units if u.line is None]
+            top["macro_units"] = {self.macro_labels[id(u)]: macro_description(u, self.macro_labels, MACRO)
+                                  for u in imported}
         top["units"] = [self.unit(unit) for unit in dw.units]
         if dw.frames is not None and (dw.frames.cies or dw.frames.fdes):
             top["debug_frame"] = frames_description(dw.frames, self.address)
@@ -124,6 +132,10 @@ class Describer:
         out.update(self.attributes(unit, root))
         if isinstance(unit, CompileUnit):
             out.update(line_description(unit, self.address))
+            macros = self.dw._macro_units.get(unit)
+            if macros is not None:
+                default = MACRO if self.dw.encoding.version >= 5 else MACINFO
+                out["macros"] = macro_description(macros, self.macro_labels, default)
         out["dies"] = [self.die(unit, child) for child in root.children or ()]
         if not out["dies"]:
             del out["dies"]

@@ -16,7 +16,6 @@ import yaml
 from ..cli import COMMANDS
 from ..output import write_atomically
 from .describe import describe
-from .describe_tables import Hex
 
 FLOW_WIDTH = 100
 """A collection of scalars (or of such collections) whose flow text is at most this long goes on one line."""
@@ -58,12 +57,7 @@ def _dict(dumper: yaml.SafeDumper, data: dict) -> yaml.Node:
     return dumper.represent_mapping("tag:yaml.org,2002:map", data.items(), flow_style=flow)
 
 
-def _hex(dumper: yaml.SafeDumper, data: Hex) -> yaml.Node:
-    return dumper.represent_scalar("tag:yaml.org,2002:int", f"{int(data):#x}")
-
-
 _Dumper.add_representer(list, _list)
-_Dumper.add_representer(Hex, _hex)
 _Dumper.add_representer(dict, _dict)
 
 

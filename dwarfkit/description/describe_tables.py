@@ -11,18 +11,28 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
+import yaml
+
 from ..address import Address
 from ..frame import CallFrames
 from ..info.unit import CompileUnit
 from ..line import sequence as S
+from ..tables.macros import MacroUnit
 
 Render = Callable[[Address], "str | int"]
 
 
 class Hex(int):
-    """An address of a linked file: an int that the YAML writer prints in hex."""
+    """An address of a linked file: an int that YAML prints in hex (``yaml.safe_dump`` too: registered below)."""
 
     __slots__ = ()
+
+
+def _hex(dumper: yaml.SafeDumper, data: Hex) -> yaml.Node:
+    return dumper.represent_scalar("tag:yaml.org,2002:int", f"{int(data):#x}")
+
+
+yaml.SafeDumper.add_representer(Hex, _hex)
 
 # LineProgram's defaults (what build's line program has unless the description says otherwise).
 HEADER_DEFAULTS = {"min_instruction_length": 1, "line_base": -5, "line_range": 14, "opcode_base": 13,
@@ -95,3 +105,39 @@ def frames_description(frames: CallFrames, address: Render) -> dict[str, Any]:
         fdes.append({"cie": index[id(fde.cie)], "start": address(fde.start), "length": fde.length,
                      "instructions": {"hex": bytes(fde.instructions).hex(" ")}})
     return {"cies": cies, "fdes": fdes}
+
+
+def macro_description(unit: MacroUnit, labels: dict[int, str], default_section: str) -> dict[str, Any]:
+    """A macro unit: ``entries`` (``[define, line, text]``, ``[undef, line, name]``, ``[start_file, line, file]``,
+    ``[end_file]``, ``[import, LABEL]``, ``[vendor_ext, constant, text]``, ``[vendor, opcode, operands...]``, a
+    string's form last where it is not the table's default), its ``section`` when not the default, the vendor
+    ``opcodes`` it declares, and for a unit of an ELF object's COMDAT group (gcc -g3) the group's name."""
+    table = unit.table
+    entries: list[Any] = []
+    for kind, line, operand, form in unit.entries:
+        if kind in ("define", "undef"):
+            text = table.str_offsets.text_at(operand) if form == "strx" and table.str_offsets is not None \
+                else operand
+            item = [kind, line, text]
+            if form != table.default_form(text) and not (form == "strp" and unit.line is None):
+                item.append(form)
+            entries.append(item)
+        elif kind == "start_file":
+            entries.append([kind, line, operand])
+        elif kind == "end_file":
+            entries.append([kind])
+        elif kind == "import":
+            entries.append([kind, labels[id(operand)]])
+        elif kind == "vendor_ext":
+            entries.append([kind, line, operand])
+        else:   # vendor: line is the opcode, operand the operands
+            entries.append([kind, line, *[o.hex(" ") if isinstance(o, bytes) else o for o in operand]])
+    out: dict[str, Any] = {}
+    if table.name != default_section:
+        out["section"] = table.name
+    if unit.group is not None:
+        out["group"] = unit.group
+    if unit.opcodes:
+        out["opcodes"] = {code: list(forms) for code, forms in unit.opcodes.items()}
+    out["entries"] = entries
+    return out

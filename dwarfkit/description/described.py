@@ -25,6 +25,7 @@ from ..arch import Arch
 from ..errors import DescriptionError, DwarfkitError
 from ..frame import CallFrames
 from ..info.unit import CompileUnit
+from ..program import DwarfBuilder
 from ..sections import DwarfSections
 from ..tables.list_entries import KINDS, NO_EXPRESSION, Lle, Rle
 from .code import Code, CompiledFile, read_compiled
@@ -65,14 +66,34 @@ def symbol_address(compiled: CompiledFile | None, name: str, addend: int) -> Add
     return Address(name, addend)
 
 
-def write_into(source: Path, out: Path, sections: DwarfSections | None) -> None:
-    """A copy of ``source`` with ``sections`` as its DWARF (the container's rewriter)."""
-    from ..loading.convert import ConvertOptions, write
+def write_into(compiled: CompiledFile, out: Path, sections: DwarfSections | None, dw: DwarfBuilder) -> None:
+    """A copy of the file with ``sections`` as its DWARF (the container's rewriter); in an ELF object the macro
+    units of COMDAT groups (``group``) go into such groups again, as ``dwarfkit convert`` writes them."""
+    from ..loading.convert import ConvertOptions, macro_groups, write
     assert sections is not None, "a built description always has its DWARF"
-    write(source, out, sections, ConvertOptions())
+    if compiled.relocatable and compiled.path.is_file() and compiled.path.read_bytes()[:4] == b"\x7fELF":
+        from ..backends.elf import rewrite
+        sections, groups = macro_groups(dw, sections)
+        rewrite.rewrite(compiled.path, out, sections, groups=groups)
+        return
+    write(compiled.path, out, sections, ConvertOptions())
 
 
 # -- line programs --------------------------------------------------------------------------------------------------
+def unit_tables(b: Any, cu: CompileUnit, unit: Mapping[str, Any], path: tuple) -> None:
+    """A compile unit's ``line_program`` and ``macros``."""
+    line_program(b, cu, unit.get("line_program"), (*path, "line_program"))
+    if "macros" in unit:
+        spec = unit["macros"]
+        here = (*path, "macros")
+        section = spec.get("section") if isinstance(spec, Mapping) else None
+        try:
+            made = b.dw.macro_unit(cu, section=section)
+        except DwarfkitError as error:
+            raise b.fail(here, str(error)) from None
+        _macro_entries(b, made, spec, here)
+
+
 def line_program(b: Any, cu: CompileUnit, header: Any, path: tuple) -> None:
     """``line_program``: header parameters and the directory and file tables, or ``false`` for none."""
     if header is None:
@@ -178,6 +199,11 @@ def with_views(b: Any, made: Any, views: Any, path: tuple) -> Any:
     return made
 
 
+def views_last(item: tuple[Any, Any]) -> bool:
+    """The sort key that sets ``{views_of: ...}`` attributes after the lists they name."""
+    return isinstance(item[1], Mapping) and "views_of" in item[1]
+
+
 def views_of(b: Any, die: Any, attribute: Any, path: tuple) -> Any:
     """``{views_of: location}``: the location views of the list the DIE's ``attribute`` holds."""
     try:
@@ -196,6 +222,71 @@ def address_operand(b: Any, value: Mapping[str, Any], path: tuple) -> int:
     if b._unit_now is not None:
         b._unit_now.uses_addr = True
     return int(b.dw.tables.address_index(address))
+
+
+# -- macros -------------------------------------------------------------------------------------------------------
+MACRO_KEYS = {"section", "opcodes", "entries", "group"}
+
+
+def macro_units(b: Any, units: Any) -> None:
+    """``macro_units: {LABEL: {entries: [...]}}``: macro units of no compile unit, which compile units (and each
+    other) import by label; all are made before any is filled, so an import may name a unit given later."""
+    if units is None:
+        return
+    if not isinstance(units, Mapping):
+        raise b.fail(("macro_units",), "is a mapping of label -> {entries: [...]}")
+    for label in units:
+        try:
+            b.macro_units[label] = b.dw.macro_unit(None, name=str(label))
+        except DwarfkitError as error:
+            raise b.fail(("macro_units", label), str(error)) from None
+    for label, spec in units.items():
+        _macro_entries(b, b.macro_units[label], spec, ("macro_units", label))
+
+
+def _macro_entries(b: Any, unit: Any, spec: Any, path: tuple) -> None:
+    if not isinstance(spec, Mapping):
+        raise b.fail(path, "is a mapping: entries (and section, opcodes)")
+    b._known(spec, MACRO_KEYS, path)
+    unit.group = spec.get("group")   # a COMDAT group of an ELF object (write_into)
+    for opcode, forms in (spec.get("opcodes") or {}).items():
+        try:
+            unit.declare_opcode(opcode, *forms)
+        except (DwarfkitError, TypeError) as error:
+            raise b.fail((*path, "opcodes", opcode), str(error)) from None
+    for n, entry in enumerate(spec.get("entries", [])):
+        here = (*path, "entries", n)
+        if not isinstance(entry, list) or not entry:
+            raise b.fail(here, "an entry is [kind, operands...]: [define, 1, \"N 1\"], [start_file, 0, 1], ...")
+        kind, *operands = entry
+        try:
+            if kind in ("define", "undef"):
+                line, text, *form = operands
+                chosen = form[0] if form else None
+                if chosen is None and unit.line is None and unit.table.default_form(text) == "strx":
+                    chosen = "strp"   # an imported unit has no one string offsets base (the loader's rule)
+                (unit.define if kind == "define" else unit.undef)(line, text, chosen)
+            elif kind == "import":
+                target = b.macro_units.get(operands[0]) if len(operands) == 1 else None
+                if target is None:
+                    raise b.fail(here, f"imports {operands!r}: no macro unit has that label (macro_units)")
+                unit.import_(target)
+            elif kind in ("start_file", "vendor_ext"):
+                getattr(unit, kind)(*operands)
+            elif kind == "end_file":
+                unit.end_file()
+            elif kind == "vendor":
+                opcode, *values = operands
+                forms = unit.opcodes.get(opcode, ())
+                unit.vendor(opcode, *[bytes.fromhex(v) if f == "block" and isinstance(v, str) else v
+                                      for f, v in zip(forms, values, strict=False)])
+            else:
+                raise b.fail(here, f"{kind!r} is not a macro entry (define, undef, start_file, end_file, import, "
+                                   f"vendor_ext, vendor)")
+        except (DwarfkitError, TypeError, ValueError) as error:
+            if isinstance(error, DescriptionError) and str(error).startswith(b.source.where(here)):
+                raise
+            raise b.fail(here, str(error)) from None
 
 
 # -- call frames ----------------------------------------------------------------------------------------------------
