@@ -311,8 +311,7 @@ class _Builder:
         self.labels[label] = die
 
     def _fill_unit(self, cu: Unit, unit: Mapping[str, Any], shells: list, path: Path_, single: bool) -> None:
-        if isinstance(cu, CompileUnit):
-            described.unit_tables(self, cu, unit, path)
+        described.unit_tables(self, cu, unit, path)
         root_attributes = {k: v for k, v in unit.items() if k not in UNIT_KEYS}
         # what compile_unit() takes as arguments, as attributes here (in a compile unit: those with a form)
         root_attributes.update({k: unit[k] for k in ARGUMENTS if k in unit and
@@ -420,6 +419,8 @@ class _Builder:
         for n, op in enumerate(ops):
             here = (*path, n)
             name, *operands = op if isinstance(op, list) and op else [op]
+            if described.tls(self, expr, name, operands, here):
+                continue
             if isinstance(name, str) and name.startswith("DW_OP_"):
                 name = name[len("DW_OP_"):]
             kinds = operand_kinds(name) if isinstance(name, (str, int)) and not isinstance(name, bool) else None

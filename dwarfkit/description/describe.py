@@ -36,7 +36,7 @@ from typing import Any
 from .. import names
 from ..address import Address
 from ..errors import DescriptionError, DwarfkitError
-from ..expr import Expr, TlsOffset
+from ..expr import Expr
 from ..info import classes
 from ..info.die import Die
 from ..info.forms import choose
@@ -48,6 +48,8 @@ from ..tables.macros import MACINFO, MACRO
 from .describe_tables import Hex, frames_description, line_description, macro_description
 
 BLOCK_FORMS = {names.FORMS[f] for f in ("block", "block1", "block2", "block4")}
+# Expr.tls_address as one operation of a description: its name by the operation that follows the offset.
+TLS_OPS = {"form_tls_address": "tls_address", "GNU_push_tls_address": "gnu_tls_address"}
 # DW_OP operations whose "u" operand is an index into .debug_addr: described as the address it names.
 ADDRESS_INDEX_OPS = {"addrx", "constx", "GNU_addr_index", "GNU_const_index"}
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*$")
@@ -130,8 +132,9 @@ class Describer:
         self.rendered[id(root)] = out
         self.order.append(root)
         out.update(self.attributes(unit, root))
-        if isinstance(unit, CompileUnit):
+        if isinstance(unit, (CompileUnit, TypeUnit)):
             out.update(line_description(unit, self.address))
+        if isinstance(unit, CompileUnit):
             macros = self.dw._macro_units.get(unit)
             if macros is not None:
                 default = MACRO if self.dw.encoding.version >= 5 else MACINFO
@@ -224,8 +227,6 @@ class Describer:
 
     def address(self, address: Address) -> str | int:
         """``symbol+addend`` (an object's relocation) or the number (written in hex)."""
-        if isinstance(address, TlsOffset):
-            raise DescriptionError(f"a thread-local variable's offset ({address}) cannot be described yet")
         if address.symbol is None:
             return Hex(address.offset)
         if address.offset == 0:
@@ -235,8 +236,18 @@ class Describer:
 
     def expression(self, expr: Expr) -> list[Any]:
         out: list[Any] = []
-        for code, kinds, values in expr._ops:
+        ops = expr._ops
+        for n, (code, kinds, values) in enumerate(ops):
             name = _op_name(code)
+            if kinds == ("tls",):   # Expr.tls_address: the offset, then the operation that makes it an address
+                after = _op_name(ops[n + 1][0]) if n + 1 < len(ops) else None
+                if after not in TLS_OPS:
+                    raise DescriptionError(f"a thread-local offset ({values[0]}) not followed by "
+                                           f"{' or '.join(TLS_OPS)}")
+                out.append([TLS_OPS[after], self.address(Address(values[0].symbol, values[0].offset))])
+                continue
+            if n and ops[n - 1][1] == ("tls",):
+                continue   # written with the offset
             if not kinds:
                 out.append(name)
                 continue

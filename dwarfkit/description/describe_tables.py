@@ -15,7 +15,7 @@ import yaml
 
 from ..address import Address
 from ..frame import CallFrames
-from ..info.unit import CompileUnit
+from ..info.unit import CompileUnit, TypeUnit
 from ..line import sequence as S
 from ..tables.macros import MacroUnit
 
@@ -39,10 +39,13 @@ HEADER_DEFAULTS = {"min_instruction_length": 1, "line_base": -5, "line_range": 1
                    "default_is_stmt": True, "max_ops_per_instruction": 1}
 
 
-def line_description(unit: CompileUnit, address: Render) -> dict[str, Any]:
-    """``line_program`` and ``lines`` of ``unit`` (``line_program: false`` for a unit without one)."""
+def line_description(unit: CompileUnit | TypeUnit, address: Render) -> dict[str, Any]:
+    """``line_program`` and ``lines`` of ``unit`` (``line_program: false`` for a compile unit without one; a type
+    unit's is only a file table, as gcc and clang write them for ``DW_AT_decl_file``)."""
     line = unit.line
-    if line is None or not unit.has_line_program:
+    if line is None:
+        return {}
+    if isinstance(unit, CompileUnit) and not unit.has_line_program:
         return {"line_program": False}
     header: dict[str, Any] = {k: getattr(line, k) for k, v in HEADER_DEFAULTS.items() if getattr(line, k) != v}
     files: list[Any] = []
@@ -56,7 +59,8 @@ def line_description(unit: CompileUnit, address: Render) -> dict[str, Any]:
     # The tables build makes by itself (directory 0 the comp_dir, the unit's file) are left to it.
     comp_dir, name = unit.root.get("comp_dir"), unit.root.name
     made = [name] * (2 if line.encoding.version >= 5 else 1) if name is not None else []
-    if line.directories != [comp_dir if isinstance(comp_dir, str) else ""] or files != made:
+    default_directories = [comp_dir if isinstance(comp_dir, str) else ""]
+    if isinstance(unit, TypeUnit) or line.directories != default_directories or files != made:
         header["directories"] = list(line.directories)
         header["files"] = files
     sequences = []

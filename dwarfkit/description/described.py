@@ -24,7 +24,8 @@ from ..address import Address
 from ..arch import Arch
 from ..errors import DescriptionError, DwarfkitError
 from ..frame import CallFrames
-from ..info.unit import CompileUnit
+from ..info.unit import CompileUnit, TypeUnit, Unit
+from ..line import LineProgram
 from ..program import DwarfBuilder
 from ..sections import DwarfSections
 from ..tables.list_entries import KINDS, NO_EXPRESSION, Lle, Rle
@@ -80,9 +81,18 @@ def write_into(compiled: CompiledFile, out: Path, sections: DwarfSections | None
 
 
 # -- line programs --------------------------------------------------------------------------------------------------
-def unit_tables(b: Any, cu: CompileUnit, unit: Mapping[str, Any], path: tuple) -> None:
-    """A compile unit's ``line_program`` and ``macros``."""
-    line_program(b, cu, unit.get("line_program"), (*path, "line_program"))
+def unit_tables(b: Any, cu: Unit, unit: Mapping[str, Any], path: tuple) -> None:
+    """A unit's ``line_program`` (a type unit's: a file table only) and a compile unit's ``macros``."""
+    header = unit.get("line_program")
+    if isinstance(cu, TypeUnit) and isinstance(header, Mapping):
+        directories = header.get("directories") or [""]
+        cu.line = LineProgram(cu.encoding, comp_dir=directories[0] if isinstance(directories, list) else "",
+                              name=None)
+    elif not isinstance(cu, CompileUnit):
+        if header is not None:
+            raise b.fail((*path, "line_program"), "only compile and type units have a line program")
+        return
+    line_program(b, cu, header, (*path, "line_program"))
     if "macros" in unit:
         spec = unit["macros"]
         here = (*path, "macros")
@@ -94,17 +104,18 @@ def unit_tables(b: Any, cu: CompileUnit, unit: Mapping[str, Any], path: tuple) -
         _macro_entries(b, made, spec, here)
 
 
-def line_program(b: Any, cu: CompileUnit, header: Any, path: tuple) -> None:
+def line_program(b: Any, cu: CompileUnit | TypeUnit, header: Any, path: tuple) -> None:
     """``line_program``: header parameters and the directory and file tables, or ``false`` for none."""
     if header is None:
         return
-    if header is False:
+    if header is False and isinstance(cu, CompileUnit):
         cu.has_line_program = False
         return
     if not isinstance(header, Mapping):
         raise b.fail(path, "is a mapping (directories, files, line_base, ...) or false")
     b._known(header, HEADER_KEYS, path)
     line = cu.line
+    assert line is not None   # a compile unit's, or the one unit_tables made for a type unit
     for key in HEADER_KEYS - {"directories", "files"}:
         if key in header:
             setattr(line, key, header[key])
@@ -214,6 +225,20 @@ def views_of(b: Any, die: Any, attribute: Any, path: tuple) -> Any:
     if views is None:
         raise b.fail(path, f"the DIE's {attribute} is no location list with views (give it views: [...])")
     return views
+
+
+def tls(b: Any, expr: Any, name: Any, operands: list, path: tuple) -> bool:
+    """``[tls_address, SYMBOL]`` (``[gnu_tls_address, SYMBOL]``): a thread-local variable's address, the two
+    operations of :meth:`~dwarfkit.Expr.tls_address`. False for any other operation."""
+    if name not in ("tls_address", "gnu_tls_address"):
+        return False
+    if len(operands) != 1:
+        raise b.fail(path, f"{name} takes one operand: the thread-local variable's symbol")
+    try:
+        expr.tls_address(b.address(operands[0], (*path, 1)), gnu=name == "gnu_tls_address")
+    except DwarfkitError as error:
+        raise b.fail(path, str(error)) from None
+    return True
 
 
 def address_operand(b: Any, value: Mapping[str, Any], path: tuple) -> int:
