@@ -21,8 +21,8 @@ FLOW_WIDTH = 100
 """A collection of scalars (or of such collections) whose flow text is at most this long goes on one line."""
 
 
-class _Dumper(yaml.SafeDumper):
-    pass
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):   # type: ignore[misc]
+    """libyaml's emitter when PyYAML has it (a large program's description: seconds instead of a minute)."""
 
 
 def _width(value: Any, limit: int) -> int:

@@ -32,7 +32,8 @@ def _hex(dumper: yaml.SafeDumper, data: Hex) -> yaml.Node:
     return dumper.represent_scalar("tag:yaml.org,2002:int", f"{int(data):#x}")
 
 
-yaml.SafeDumper.add_representer(Hex, _hex)
+for _dumper in {yaml.SafeDumper, getattr(yaml, "CSafeDumper", yaml.SafeDumper)}:
+    _dumper.add_representer(Hex, _hex)
 
 # LineProgram's defaults (what build's line program has unless the description says otherwise).
 HEADER_DEFAULTS = {"min_instruction_length": 1, "line_base": -5, "line_range": 14, "opcode_base": 13,

@@ -195,8 +195,10 @@ def explicit_list(b: Any, kind: str, entries: list, path: tuple) -> Any:
                 made.append(getattr(Lle if location else Rle, name)(*values))
         except (DwarfkitError, AttributeError) as error:
             raise b.fail(here, f"{name}: {error}") from None
+    unit = b._unit_now   # its version's table: a file may mix units of DWARF 5 and of 2-4
+    version = unit.encoding.version if unit is not None else b.dw.encoding.version
     try:
-        return b.dw.location_list(made) if location else b.dw.range_list(made)
+        return b.dw.tables.list_table(location, version).make(made)
     except DwarfkitError as error:
         raise b.fail(path, str(error)) from None
 
