@@ -145,7 +145,7 @@ class Describer:
         return out
 
     def die(self, unit: Unit, die: Die) -> dict[str, Any]:
-        out: dict[str, Any] = {"tag": names.tag_name(die.tag) if die.tag in names.TAG_NAMES else die.tag}
+        out: dict[str, Any] = {"tag": names.tag_name(die.tag) if die.tag in names.TAG_NAMES else Hex(die.tag)}
         self.rendered[id(die)] = out
         self.order.append(die)
         out.update(self.attributes(unit, die))
@@ -158,7 +158,7 @@ class Describer:
         version = unit.encoding.version
         for spec, stored in zip(die.specs, die.values, strict=True):
             at, form = spec[0], spec[1]
-            key: Any = names.attribute_name(at) if at in names.ATTRIBUTE_NAMES else at
+            key: Any = names.attribute_name(at) if at in names.ATTRIBUTE_NAMES else Hex(at)
             kinds = classes.CLASSES[version].get(at, 0)
             if form in BLOCK_FORMS and kinds & (classes.EXPRLOC | classes.LOCLIST):
                 value = die._expression(stored)   # a DWARF 2-3 location: an expression in a block form
