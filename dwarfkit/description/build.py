@@ -20,7 +20,6 @@ from ..arch import Arch
 from ..asm import Assembly, assemble, sweep
 from ..errors import DescriptionError, DwarfkitError
 from ..expr import Expr, operand_kinds
-from ..frame import CallFrames
 from ..image import ContentSection, Image, SectionKind, Symbol
 from ..info import classes
 from ..info.die import Die, pin
@@ -28,6 +27,7 @@ from ..info.unit import CompileUnit, TypeUnit, Unit
 from ..program import DwarfBuilder
 from . import described
 from .code import Code, CompiledFile, assembled
+from .frames import debug_frame, function_frames
 from .source import Path_, Source, read_description
 
 OUTPUTS = ("elf-executable", "elf-object", "macho-object", "coff-object")
@@ -36,12 +36,6 @@ ARCHES = {"x86_64": Arch.X86_64, "aarch64": Arch.AARCH64, "arm64": Arch.AARCH64}
 START = {Arch.X86_64: "call main\nmov rdi, rax\nmov eax, 60\nsyscall",
          Arch.AARCH64: "bl main\nmov x8, #93\nsvc #0"}
 TOP_KEYS = {"arch", "output", "dwarf", "entry", "functions", "units", "frames", "file", "debug_frame", "macro_units"}
-# The CFI instructions a description may give (CallFrames' FDE methods), and advance_to (an offset or a label).
-FRAME_OPS = {"advance_to", "def_cfa", "def_cfa_sf", "def_cfa_offset", "def_cfa_offset_sf", "def_cfa_register",
-             "def_cfa_expression", "offset", "offset_extended", "offset_extended_sf", "gnu_negative_offset_extended",
-             "val_offset", "val_offset_sf", "expression", "val_expression", "restore", "restore_extended",
-             "same_value", "undefined", "register", "remember_state", "restore_state", "gnu_args_size",
-             "negate_ra_state", "nop"}
 UNIT_KEYS = {"tag", "name", "comp_dir", "producer", "language", "version", "dies", "lines", "label", "signature",
              "type", "line_program", "macros"}
 UNIT_TAGS = ("compile_unit", "partial_unit", "type_unit")
@@ -134,7 +128,7 @@ class _Builder:
         if not isinstance(units, list):
             raise self.fail(("units",), "is a list of units")
         if "debug_frame" in top:
-            dw.frames = described.debug_frame(self, top["debug_frame"])
+            dw.frames = debug_frame(self, top["debug_frame"])
         described.macro_units(self, top.get("macro_units"))
         made = [self._unit(dw, unit, ("units", n)) for n, unit in enumerate(units)]
         compile_units = sum(1 for unit, _ in made if isinstance(unit, CompileUnit))
@@ -145,7 +139,7 @@ class _Builder:
         except DwarfkitError as error:
             raise DescriptionError(f"{self.source.where(())}: {error}") from None
         if top.get("frames"):
-            sections.add(self._frames(dw, top["frames"]))
+            sections.add(function_frames(self, dw, top["frames"]))
         image = self._image(sections, top, executable)
         return Built(dw, image, output, self.code, self.compiled)
 
@@ -449,41 +443,6 @@ class _Builder:
             except ValueError:
                 raise self.fail(path, "is not hex bytes") from None
         return value
-
-    # -- call frames ------------------------------------------------------------------------------------------------
-    def _frames(self, dw: DwarfBuilder, frames: Any) -> Any:
-        """``.debug_frame``: per function an FDE (the arch's standard CIE) with the instructions given."""
-        if not isinstance(frames, Mapping):
-            raise self.fail(("frames",), "is a mapping of function -> CFI instructions: [[def_cfa_offset, 16], ...]")
-        code = self.code
-        call_frames = CallFrames(self.arch, dw.encoding)
-        for function, instructions in frames.items():
-            path: Path_ = ("frames", function)
-            if code is None or function not in code.functions:
-                raise self.fail(path, f"{function!r} is not a function of the description")
-            start, end = code.functions[function]
-            fde = call_frames.fde(None, self._start(function), end - start)
-            if not isinstance(instructions, list):
-                raise self.fail(path, "is a list of CFI instructions: [advance_to, body], [offset, rbp, -16], ...")
-            for n, instruction in enumerate(instructions):
-                here = (*path, n)
-                name, *operands = instruction if isinstance(instruction, list) and instruction else [instruction]
-                if name not in FRAME_OPS:
-                    raise self.fail(here, f"{name!r} is not a CFI instruction (one of {', '.join(sorted(FRAME_OPS))})")
-                if name == "advance_to":
-                    operands = [self._offset(function, operands[0], (*here, 1))] if operands else []
-                operands = [self.expression(o, (*here, k + 1)) if isinstance(o, list) else o
-                            for k, o in enumerate(operands)]
-                try:
-                    getattr(fde, name)(*operands)
-                except DwarfkitError as error:
-                    raise self.fail(here, str(error)) from None
-                except TypeError:
-                    raise self.fail(here, f"{name}: wrong number of operands ({len(operands)})") from None
-        try:
-            return call_frames.debug_frame()
-        except DwarfkitError as error:
-            raise self.fail(("frames",), str(error)) from None
 
     # -- lists --------------------------------------------------------------------------------------------------------
     def _list(self, dw: DwarfBuilder, kind: str, entries: Any, path: Path_) -> Any:

@@ -10,7 +10,6 @@ loaded model holds beyond the hand-written basics.
   a function.
 * list entries by kind (``[offset_pair, 0, 16, [[reg5]]]``), GNU location views (``views``, ``views_of``),
   ``addrx``/``constx`` operands given as ``{address: ...}``.
-* ``debug_frame``: CIEs and FDEs with their instructions, as :mod:`.describe_tables` writes them.
 
 Each function takes the :class:`~.build._Builder` (``b``) for its error reporting (``b.fail``: file, line, path)
 and its state; this module imports no part of ``build`` (it sits below it).
@@ -23,7 +22,6 @@ from typing import Any, Mapping
 from ..address import Address
 from ..arch import Arch
 from ..errors import DescriptionError, DwarfkitError
-from ..frame import CallFrames
 from ..info.unit import CompileUnit, TypeUnit, Unit
 from ..line import LineProgram
 from ..program import DwarfBuilder
@@ -314,49 +312,3 @@ def _macro_entries(b: Any, unit: Any, spec: Any, path: tuple) -> None:
             if isinstance(error, DescriptionError) and str(error).startswith(b.source.where(here)):
                 raise
             raise b.fail(here, str(error)) from None
-
-
-# -- call frames ----------------------------------------------------------------------------------------------------
-def debug_frame(b: Any, spec: Any) -> CallFrames:
-    """``debug_frame: {cies: [...], fdes: [...]}``: each CIE's alignment factors, return address register and
-    instructions, each FDE's CIE (by index), start, length and instructions (``{hex: ...}``)."""
-    path: tuple = ("debug_frame",)
-    if not isinstance(spec, Mapping):
-        raise b.fail(path, "is a mapping: cies, fdes")
-    b._known(spec, {"cies", "fdes"}, path)
-    frames = CallFrames(b.arch, b.dw.encoding)
-    cies = []
-    for n, cie_spec in enumerate(spec.get("cies", [])):
-        here = (*path, "cies", n)
-        b._known(cie_spec, {"code_alignment", "data_alignment", "return_address_register", "instructions"}, here)
-        try:
-            cie = frames.cie(code_alignment=cie_spec.get("code_alignment"),
-                             data_alignment=cie_spec.get("data_alignment"),
-                             return_address_register=cie_spec.get("return_address_register"), entry_rules=False)
-        except DwarfkitError as error:
-            raise b.fail(here, str(error)) from None
-        cie.instructions = _instructions(b, cie_spec.get("instructions"), (*here, "instructions"))
-        cies.append(cie)
-    for n, fde_spec in enumerate(spec.get("fdes", [])):
-        here = (*path, "fdes", n)
-        b._known(fde_spec, {"cie", "start", "length", "instructions"}, here)
-        index = fde_spec.get("cie", 0)
-        if not isinstance(index, int) or not 0 <= index < len(cies):
-            raise b.fail((*here, "cie"), f"{index!r} is not the index of a CIE (0..{len(cies) - 1})")
-        try:
-            fde = frames.fde(cies[index], b.address(fde_spec.get("start"), (*here, "start")), fde_spec.get("length"))
-        except DwarfkitError as error:
-            raise b.fail(here, str(error)) from None
-        fde.instructions = _instructions(b, fde_spec.get("instructions"), (*here, "instructions"))
-    return frames
-
-
-def _instructions(b: Any, spec: Any, path: tuple) -> bytearray:
-    if spec is None:
-        return bytearray()
-    if not isinstance(spec, Mapping) or set(spec) != {"hex"}:
-        raise b.fail(path, "is {hex: BYTES}: the encoded DW_CFA instructions")
-    try:
-        return bytearray.fromhex(str(spec["hex"]))
-    except ValueError:
-        raise b.fail(path, "is not hex bytes") from None
