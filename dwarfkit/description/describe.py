@@ -106,7 +106,7 @@ class Describer:
                                   for u in imported}
         top["units"] = [self.unit(unit) for unit in dw.units]
         if dw.frames is not None and (dw.frames.cies or dw.frames.fdes):
-            top["debug_frame"] = frames_description(dw.frames, self.address)
+            top["debug_frame"] = frames_description(dw.frames, self.address, self.expression)
         for unit in dw.units:
             if isinstance(unit, TypeUnit) and unit.type_die is not None:
                 self.referenced[id(unit.type_die)] = unit.type_die

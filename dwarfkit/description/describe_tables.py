@@ -4,8 +4,8 @@ A line program is ``line_program`` (the header's parameters where they differ fr
 directory and file tables as the model keeps them, indices unchanged) and ``lines``: one sequence per
 ``{start: ADDRESS, rows: [...], end: OFFSET}``, a row ``[offset, line]`` or a mapping with the fields that differ
 from a row's defaults. ``debug_frame`` lists the CIEs (alignment factors, return address register) and the FDEs
-(``cie`` by index, ``start``, ``length``) with their instructions as the model holds them: the encoded bytes
-(``{hex: ...}``). Reads the model only.
+(``cie`` by index, ``start``, ``length``) with their instructions as the calls that make them (the model holds
+their bytes, which the loader made by the same calls). Reads the model (and the reader's CFI decoder).
 """
 from __future__ import annotations
 
@@ -14,9 +14,17 @@ from typing import Any, Callable
 import yaml
 
 from ..address import Address
+from ..arch import Arch
+from ..cfa import CfaInstructions
+from ..encoding import Encoding
+from ..expr import Expr
+from ..expr_decode import decode_expr
 from ..frame import CallFrames
 from ..info.unit import CompileUnit, TypeUnit
 from ..line import sequence as S
+from ..loading.frames import _ADVANCES as ADVANCES
+from ..loading.frames import _METHODS as CFA_METHODS
+from ..reader.cfi import CfiError, FrameDumper
 from ..tables.macros import MacroUnit
 
 Render = Callable[[Address], "str | int"]
@@ -97,19 +105,65 @@ def _row(row: tuple[int, ...], default_flags: int) -> Any:
     return [offset, line_number] if len(out) == 2 else out
 
 
-def frames_description(frames: CallFrames, address: Render) -> dict[str, Any]:
-    """``.debug_frame``: its CIEs and FDEs, instructions as their bytes."""
+def frames_description(frames: CallFrames, address: Render, expression: Callable[[Expr], list]) -> dict[str, Any]:
+    """``.debug_frame``: its CIEs and FDEs with their instructions (:func:`cfi_instructions`)."""
     cies = []
     for cie in frames.cies:
         cies.append({"code_alignment": cie.code_alignment, "data_alignment": cie.data_alignment,
-                     "return_address_register": cie.return_address_register,
-                     "instructions": {"hex": bytes(cie.instructions).hex(" ")}})
+                     "return_address_register": _register_name(cie.arch, cie.return_address_register),
+                     "instructions": cfi_instructions(cie, frames.encoding.address_size, expression)})
     fdes = []
     index = {id(cie): n for n, cie in enumerate(frames.cies)}
     for fde in frames.fdes:
         fdes.append({"cie": index[id(fde.cie)], "start": address(fde.start), "length": fde.length,
-                     "instructions": {"hex": bytes(fde.instructions).hex(" ")}})
+                     "instructions": cfi_instructions(fde, frames.encoding.address_size, expression)})
     return {"cies": cies, "fdes": fdes}
+
+
+def _register_name(arch: Arch, number: int) -> str | int:
+    """The assembler's name of a DWARF register (``rbp``, ``x29``), the number where the arch names none."""
+    return next((name for name, n in arch.value.registers.items() if n == number), number)
+
+
+def cfi_instructions(entry: CfaInstructions, address_size: int, expression: Callable[[Expr], list]) -> Any:
+    """The instructions of a CIE or FDE as the calls that make them (the model keeps their bytes: the methods of
+    :class:`~dwarfkit.cfa.CfaInstructions` by name, offsets in bytes, ``advance_to`` an offset from the FDE's start),
+    read with the reader's CFI decoder and named as the loader replays them; ``{hex: ...}`` for bytes no method
+    writes."""
+    data = bytes(entry.instructions)
+    try:
+        decoded = FrameDumper(data, False, entry.byteorder, address_size, entry.arch.value.name, 0,
+                              ".debug_frame").instructions(0, len(data), {"asz": address_size})
+    except (CfiError, IndexError, KeyError):
+        return {"hex": data.hex(" ")}
+    out: list[Any] = []
+    location = 0
+    enc = Encoding(4, 4, address_size, entry.byteorder)
+    for name, _kinds, operands in decoded:
+        if name in ADVANCES:
+            location += operands[0] * entry.code_alignment
+            out.append(["advance_to", location])
+            continue
+        if name == "DW_CFA_nop":
+            out.append("nop")
+            continue
+        if name not in CFA_METHODS:
+            return {"hex": data.hex(" ")}
+        method, shapes = CFA_METHODS[name]
+        args: list[Any] = []
+        for shape, value in zip(shapes, operands, strict=True):
+            if shape in "us":
+                args.append(value * entry.data_alignment)
+            elif shape == "n":
+                args.append(-value * entry.data_alignment)
+            elif shape == "e":
+                args.append(expression(decode_expr(bytes(value), enc)))
+            elif shape == "r":
+                args.append(_register_name(entry.arch, value))
+            else:
+                args.append(value)
+        out.append([method, *args])
+    return out
 
 
 def macro_description(unit: MacroUnit, labels: dict[int, str], default_section: str) -> dict[str, Any]:

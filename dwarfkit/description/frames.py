@@ -59,7 +59,9 @@ def function_frames(b: Any, dw: DwarfBuilder, frames: Any) -> Any:
 
 def debug_frame(b: Any, spec: Any) -> CallFrames:
     """``debug_frame: {cies: [...], fdes: [...]}``: each CIE's alignment factors, return address register and
-    instructions, each FDE's CIE (by index), start, length and instructions (``{hex: ...}``)."""
+    instructions, each FDE's CIE (by index), start, length and instructions: the calls that make them
+    (``[advance_to, 4]``, ``[def_cfa_offset, 16]``, ``[offset, 6, -16]``: the methods of
+    :class:`~dwarfkit.cfa.CfaInstructions` by name, as in ``frames``), or their bytes (``{hex: ...}``)."""
     path: tuple = ("debug_frame",)
     if not isinstance(spec, Mapping):
         raise b.fail(path, "is a mapping: cies, fdes")
@@ -75,7 +77,7 @@ def debug_frame(b: Any, spec: Any) -> CallFrames:
                              return_address_register=cie_spec.get("return_address_register"), entry_rules=False)
         except DwarfkitError as error:
             raise b.fail(here, str(error)) from None
-        cie.instructions = _instructions(b, cie_spec.get("instructions"), (*here, "instructions"))
+        _instructions(b, cie, cie_spec.get("instructions"), (*here, "instructions"))
         cies.append(cie)
     for n, fde_spec in enumerate(spec.get("fdes", [])):
         here = (*path, "fdes", n)
@@ -87,16 +89,31 @@ def debug_frame(b: Any, spec: Any) -> CallFrames:
             fde = frames.fde(cies[index], b.address(fde_spec.get("start"), (*here, "start")), fde_spec.get("length"))
         except DwarfkitError as error:
             raise b.fail(here, str(error)) from None
-        fde.instructions = _instructions(b, fde_spec.get("instructions"), (*here, "instructions"))
+        _instructions(b, fde, fde_spec.get("instructions"), (*here, "instructions"))
     return frames
 
 
-def _instructions(b: Any, spec: Any, path: tuple) -> bytearray:
+def _instructions(b: Any, entry: Any, spec: Any, path: tuple) -> None:
     if spec is None:
-        return bytearray()
-    if not isinstance(spec, Mapping) or set(spec) != {"hex"}:
-        raise b.fail(path, "is {hex: BYTES}: the encoded DW_CFA instructions")
-    try:
-        return bytearray.fromhex(str(spec["hex"]))
-    except ValueError:
-        raise b.fail(path, "is not hex bytes") from None
+        return
+    if isinstance(spec, Mapping) and set(spec) == {"hex"}:
+        try:
+            entry.instructions = bytearray.fromhex(str(spec["hex"]))
+        except ValueError:
+            raise b.fail(path, "is not hex bytes") from None
+        return
+    if not isinstance(spec, list):
+        raise b.fail(path, "is a list of CFI instructions ([def_cfa, 7, 8], [advance_to, 4], ...) or {hex: BYTES}")
+    for n, instruction in enumerate(spec):
+        here = (*path, n)
+        name, *operands = instruction if isinstance(instruction, list) and instruction else [instruction]
+        if name not in FRAME_OPS or name == "advance_to" and not hasattr(entry, "advance_to"):
+            raise b.fail(here, f"{name!r} is not a CFI instruction here (one of {', '.join(sorted(FRAME_OPS))}; "
+                               f"advance_to in an FDE)")
+        operands = [b.expression(o, (*here, k + 1)) if isinstance(o, list) else o for k, o in enumerate(operands)]
+        try:
+            getattr(entry, name)(*operands)
+        except DwarfkitError as error:
+            raise b.fail(here, str(error)) from None
+        except TypeError:
+            raise b.fail(here, f"{name}: wrong number of operands ({len(operands)})") from None
