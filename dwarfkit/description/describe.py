@@ -83,7 +83,6 @@ class Describer:
         self.dw = dw
         self.path = path
         self.raw = raw
-        self.symbolic = dw.source is not None and dw.source.is_object
         self.referenced: dict[int, Die] = {}
         self.rendered: dict[int, dict[str, Any]] = {}   # id(die) -> its mapping (a unit's for a root)
         self.order: list[Die] = []
@@ -98,10 +97,9 @@ class Describer:
             options["indexed"] = True
         top: dict[str, Any] = {"file": str(self.path.resolve()), "dwarf": options}
         # Macro units that compile units import (gcc -g3): labelled, described once at the top.
-        self.macro_labels = {id(u): f"macros{n}" for n, u in enumerate(
-            u for table in dw.tables.macros.values() for u in table.units if u.line is None)}
-        if self.macro_labels:
-            imported = [u for table in dw.tables.macros.values() for u in table.units if u.line is None]
+        imported = [u for table in dw.tables.macros.values() for u in table.units if u.line is None]
+        self.macro_labels = {id(u): f"macros{n}" for n, u in enumerate(imported)}
+        if imported:
             top["macro_units"] = {self.macro_labels[id(u)]: macro_description(u, self.macro_labels, MACRO)
                                   for u in imported}
         top["units"] = [self.unit(unit) for unit in dw.units]
@@ -119,7 +117,7 @@ class Describer:
         root = unit.root
         if isinstance(unit, TypeUnit):
             out["tag"] = "type_unit"
-            out["signature"] = unit.signature
+            out["signature"] = Hex(unit.signature)
             if unit.type_die is not None:
                 out["type"] = _Ref(unit.type_die)
         elif isinstance(unit, PartialUnit):
@@ -160,11 +158,11 @@ class Describer:
             at, form = spec[0], spec[1]
             key: Any = names.attribute_name(at) if at in names.ATTRIBUTE_NAMES else Hex(at)
             kinds = classes.CLASSES[version].get(at, 0)
-            if form in BLOCK_FORMS and kinds & (classes.EXPRLOC | classes.LOCLIST):
-                value = die._expression(stored)   # a DWARF 2-3 location: an expression in a block form
-            else:
-                value = die.get(at)
             try:
+                if form in BLOCK_FORMS and kinds & (classes.EXPRLOC | classes.LOCLIST):
+                    value = die._expression(stored)   # a DWARF 2-3 location: an expression in a block form
+                else:
+                    value = die.get(at)
                 rendered = self.value(at, value, kinds, die)
             except DwarfkitError as error:
                 raise DescriptionError(f"{self.path}: {die.path()} / {names.attribute_name(at)}: {error}") from None
@@ -191,8 +189,7 @@ class Describer:
         if isinstance(value, int):
             table = names.VALUE_TABLES.get(at)
             if table is not None:
-                name = next((n for n, v in table.items() if v == value and "_" not in n[:3] and
-                             not n.startswith("DW_")), None)
+                name = next((n for n, v in table.items() if v == value and not n.startswith("DW_")), None)
                 if name is not None:
                     return name
             return value
