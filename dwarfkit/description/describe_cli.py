@@ -8,6 +8,7 @@ here (the reader sits below this package and cannot call it). Registered in :dat
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -73,11 +74,12 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    text = to_yaml(describe(args.file, raw=args.raw))
-    if args.output:
-        write_atomically(args.output, text.encode())
+    described = describe(args.file, raw=args.raw)
+    if args.output:   # the file relative to the description, as build reads it: the two may move together
+        described["file"] = os.path.relpath(described["file"], os.path.dirname(os.path.abspath(args.output)))
+        write_atomically(args.output, to_yaml(described).encode())
     else:
-        sys.stdout.write(text)
+        sys.stdout.write(to_yaml(described))
     return 0
 
 
