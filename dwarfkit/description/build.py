@@ -196,7 +196,7 @@ class _Builder:
             raise self.fail(("arch",), f"the file is {compiled.arch.value.name}")
         self.arch = compiled.arch
         wanted = "elf-object" if compiled.relocatable else "elf-executable"
-        if output != wanted and "output" in top and compiled.code.functions:
+        if output != wanted and "output" in top and compiled.elf:
             raise self.fail(("output",), f"the DWARF goes into a copy of the file: {wanted}")
         self.compiled, self.code = compiled, compiled.code
 

@@ -53,7 +53,7 @@ def read_file(path: Path) -> CompiledFile:
             arch = Arch.parse(df.arch)
         except DescriptionError:
             raise DescriptionError(f"{path}: architecture {df.arch} is not x86_64 or aarch64") from None
-        compiled = CompiledFile(path, arch, df.is_object, Code({}, {}, df.is_object))
+        compiled = CompiledFile(path, arch, df.is_object, Code({}, {}, df.is_object), elf=False)
     compiled.symbols = names | set(compiled.code.labels)
     return compiled
 
