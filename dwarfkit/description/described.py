@@ -9,7 +9,8 @@ loaded model holds beyond the hand-written basics.
   (``false``: the unit has no line program); ``lines`` sequences that start at an address (``start:``) instead of
   a function.
 * list entries by kind (``[offset_pair, 0, 16, [[reg5]]]``), GNU location views (``views``, ``views_of``),
-  ``addrx``/``constx`` operands given as ``{address: ...}``.
+  ``addrx``/``constx`` operands given as ``{address: ...}``, thread-local addresses (``[tls_address, SYMBOL]``).
+* ``macros`` of a compile unit and ``macro_units`` (the units they import), entry by entry.
 
 Each function takes the :class:`~.build._Builder` (``b``) for its error reporting (``b.fail``: file, line, path)
 and its state; this module imports no part of ``build`` (it sits below it).
@@ -70,7 +71,7 @@ def write_into(compiled: CompiledFile, out: Path, sections: DwarfSections | None
     units of COMDAT groups (``group``) go into such groups again, as ``dwarfkit convert`` writes them."""
     from ..loading.convert import ConvertOptions, macro_groups, write
     assert sections is not None, "a built description always has its DWARF"
-    if compiled.relocatable and compiled.path.is_file() and compiled.path.read_bytes()[:4] == b"\x7fELF":
+    if compiled.relocatable and compiled.elf:
         from ..backends.elf import rewrite
         sections, groups = macro_groups(dw, sections)
         rewrite.rewrite(compiled.path, out, sections, groups=groups)
