@@ -35,6 +35,7 @@ from typing import Any
 
 from .. import names
 from ..address import Address
+from ..arch import Arch
 from ..errors import DescriptionError, DwarfkitError
 from ..expr import Expr
 from ..info import classes
@@ -86,6 +87,11 @@ class Describer:
         self.referenced: dict[int, Die] = {}
         self.rendered: dict[int, dict[str, Any]] = {}   # id(die) -> its mapping (a unit's for a root)
         self.order: list[Die] = []
+        try:   # what build's line programs take by default (the arch's smallest instruction)
+            arch = Arch.parse(dw.source.arch) if dw.source is not None else Arch.X86_64
+            self.min_instruction_length = arch.info.min_instruction_length
+        except DwarfkitError:
+            self.min_instruction_length = 1
 
     def run(self) -> dict[str, Any]:
         dw = self.dw
@@ -131,7 +137,7 @@ class Describer:
         self.order.append(root)
         out.update(self.attributes(unit, root))
         if isinstance(unit, (CompileUnit, TypeUnit)):
-            out.update(line_description(unit, self.address))
+            out.update(line_description(unit, self.address, self.min_instruction_length))
         if isinstance(unit, CompileUnit):
             macros = self.dw._macro_units.get(unit)
             if macros is not None:

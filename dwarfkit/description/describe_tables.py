@@ -48,15 +48,17 @@ HEADER_DEFAULTS = {"min_instruction_length": 1, "line_base": -5, "line_range": 1
                    "default_is_stmt": True, "max_ops_per_instruction": 1}
 
 
-def line_description(unit: CompileUnit | TypeUnit, address: Render) -> dict[str, Any]:
+def line_description(unit: CompileUnit | TypeUnit, address: Render, min_instruction_length: int) -> dict[str, Any]:
     """``line_program`` and ``lines`` of ``unit`` (``line_program: false`` for a compile unit without one; a type
-    unit's is only a file table, as gcc and clang write them for ``DW_AT_decl_file``)."""
+    unit's is only a file table, as gcc and clang write them for ``DW_AT_decl_file``). ``min_instruction_length``:
+    the one build gives a line program of this arch."""
     line = unit.line
     if line is None:
         return {}
     if isinstance(unit, CompileUnit) and not unit.has_line_program:
         return {"line_program": False}
-    header: dict[str, Any] = {k: getattr(line, k) for k, v in HEADER_DEFAULTS.items() if getattr(line, k) != v}
+    defaults = dict(HEADER_DEFAULTS, min_instruction_length=min_instruction_length)
+    header: dict[str, Any] = {k: getattr(line, k) for k, v in defaults.items() if getattr(line, k) != v}
     files: list[Any] = []
     for entry in line.files[line.first_file:]:
         item: dict[str, Any] = {"name": entry.name}
