@@ -14,6 +14,7 @@
 """
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -49,6 +50,20 @@ def test_corpus_file_describes_and_builds_to_the_same_dwarf(name: str, tmp_path:
     out, text = _rebuilt(src, tmp_path)
     assert compare(src, out) == []
     assert f"file: {src.resolve()}" in text
+
+
+@pytest.mark.parametrize("name", ["elf/shapes-gcc-x86_64", "coff/shapes-mingw-O0-dwarf4.exe",
+                                  "macho/shapes-arm64.dSYM"])
+def test_python_data_builds_directly_and_is_json(name: str, tmp_path: Path) -> None:
+    """``dwarfkit.describe`` returns plain data: JSON takes it, and ``dwarfkit.build`` takes it as it is (linked
+    files: the addresses are plain ints there, hex only in the YAML text)."""
+    require_tool("llvm-dwarfdump-14")
+    src = require_corpus() / name
+    data = dwarfkit.describe(src)
+    assert json.loads(json.dumps(data)) == data
+    out = tmp_path / src.name.replace(".dSYM", "-described.dSYM")
+    dwarfkit.build(data).write(out)
+    assert compare(src, out) == []
 
 
 # pyelftools' test files (third_party/) that dwarfkit convert takes (the others are 32-bit, MIPS or TI, or hold what

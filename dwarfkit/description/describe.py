@@ -58,9 +58,15 @@ _NOT_IDENTIFIER = re.compile(r"[^A-Za-z0-9_]+")
 
 
 def describe(path: str | os.PathLike[str], *, raw: bool = False) -> dict[str, Any]:
-    """The description of the file at ``path`` (ELF, Mach-O or a dSYM bundle, COFF/PE) as plain data; ``raw``: every
-    attribute's form, not only those ``build`` would not choose by itself. DwarfkitError for a file that cannot be
-    read or has no DWARF."""
+    """The description of the file at ``path`` (ELF, Mach-O or a dSYM bundle, COFF/PE) as plain data (dicts, lists,
+    str, int, bool); ``raw``: every attribute's form, not only those ``build`` would not choose by itself.
+    DwarfkitError for a file that cannot be read or has no DWARF."""
+    return _plain(describe_for_yaml(path, raw=raw))
+
+
+def describe_for_yaml(path: str | os.PathLike[str], *, raw: bool = False) -> dict[str, Any]:
+    """:func:`describe` with the numbers that are addresses, codes and signatures as :class:`Hex` (an int the YAML
+    writer prints in hex)."""
     from ..loading import load
     dw = load(path)
     if not dw.units:
@@ -332,6 +338,17 @@ def _list_form(unit: Unit, lst: RangeList | LocationList) -> int:
         return names.FORMS["loclistx" if isinstance(lst, LocationList) else "rnglistx"]
     return names.FORMS["sec_offset"] if version >= 4 else names.FORMS["data4" if unit.encoding.offset_size == 4
                                                                        else "data8"]
+
+
+def _plain(value: Any) -> Any:
+    """``value`` with every :class:`Hex` a plain int (the API's data: ``Address`` and the writer take ints only)."""
+    if type(value) is Hex:
+        return int(value)
+    if isinstance(value, dict):
+        return {_plain(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
 
 
 def _resolve(value: Any, labels: dict[int, str]) -> Any:

@@ -16,7 +16,7 @@ import yaml
 
 from ..cli import COMMANDS
 from ..output import write_atomically
-from .describe import describe
+from .describe import describe_for_yaml
 
 FLOW_WIDTH = 100
 """A collection of scalars (or of such collections) whose flow text is at most this long goes on one line."""
@@ -74,7 +74,7 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _run(args: argparse.Namespace) -> int:
-    described = describe(args.file, raw=args.raw)
+    described = describe_for_yaml(args.file, raw=args.raw)
     if args.output:   # the file relative to the description, as build reads it: the two may move together
         described["file"] = os.path.relpath(described["file"], os.path.dirname(os.path.abspath(args.output)))
         write_atomically(args.output, to_yaml(described).encode())
@@ -99,7 +99,7 @@ def _wrap_dump() -> None:
 
     def dump(args: argparse.Namespace) -> int:
         if getattr(args, "yaml", False):
-            sys.stdout.write(to_yaml(describe(args.file)))
+            sys.stdout.write(to_yaml(describe_for_yaml(args.file)))
             return 0
         return run(args)
 
