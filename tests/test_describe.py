@@ -56,7 +56,7 @@ def test_corpus_file_describes_and_builds_to_the_same_dwarf(name: str, tmp_path:
                                   "macho/shapes-arm64.dSYM"])
 def test_python_data_builds_directly_and_is_json(name: str, tmp_path: Path) -> None:
     """``dwarfkit.describe`` returns plain data: JSON takes it, and ``dwarfkit.build`` takes it as it is (linked
-    files: the addresses are plain ints there, hex only in the YAML text)."""
+    files: the addresses are plain ints there, hex only in the YAML text); the file built describes the same."""
     require_tool("llvm-dwarfdump-14")
     src = require_corpus() / name
     data = dwarfkit.describe(src)
@@ -64,6 +64,8 @@ def test_python_data_builds_directly_and_is_json(name: str, tmp_path: Path) -> N
     out = tmp_path / src.name.replace(".dSYM", "-described.dSYM")
     dwarfkit.build(data).write(out)
     assert compare(src, out) == []
+    again = dwarfkit.describe(out)   # a fixed point: the built file describes as its description
+    assert {**again, "file": None} == {**data, "file": None}
 
 
 # pyelftools' test files (third_party/) that dwarfkit convert takes (the others are 32-bit, MIPS or TI, or hold what

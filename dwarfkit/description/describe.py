@@ -48,6 +48,7 @@ from ..tables.lists import LocationList, LocationViews, RangeList
 from ..tables.macros import MACINFO, MACRO
 from .describe_tables import Hex, frames_description, line_description, macro_description
 
+ARGUMENTS = ("name", "comp_dir", "producer", "language")   # build's compile_unit() arguments, in its order
 BLOCK_FORMS = {names.FORMS[f] for f in ("block", "block1", "block2", "block4")}
 # Expr.tls_address as one operation of a description: its name by the operation that follows the offset.
 TLS_OPS = {"form_tls_address": "tls_address", "GNU_push_tls_address": "gnu_tls_address"}
@@ -141,7 +142,13 @@ class Describer:
             out["version"] = unit.encoding.version
         self.rendered[id(root)] = out
         self.order.append(root)
-        out.update(self.attributes(unit, root))
+        attributes = self.attributes(unit, root)
+        if isinstance(unit, CompileUnit):   # in the order build sets them: compile_unit()'s arguments first
+            plain = [k for k in ARGUMENTS if k in attributes and not isinstance(attributes[k], dict)]
+            attributes = {**{k: attributes[k] for k in plain},
+                          **{k: v for k, v in attributes.items() if k not in ARGUMENTS},
+                          **{k: attributes[k] for k in ARGUMENTS if k in attributes and k not in plain}}
+        out.update(attributes)
         if isinstance(unit, (CompileUnit, TypeUnit)):
             out.update(line_description(unit, self.address, self.min_instruction_length))
         if isinstance(unit, CompileUnit):
