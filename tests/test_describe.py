@@ -11,6 +11,9 @@
 * The command line: ``describe`` (``-o``, ``--raw``) and ``dump --yaml`` write YAML that ``dwarfkit build`` takes;
   a file without DWARF is one error line.
 * An edited description (a variable renamed in the YAML) builds a program in which gdb shows the new name.
+* The Python data builds as it is and is a fixed point; gcc -g3 macro units; C++ (TLS, exceptions, type units in
+  COMDAT groups) and pyelftools' test files, judged against ``dwarfkit convert`` where llvm-dwarfdump misreads the
+  original (the two dwarf_v5ops files are left out for time: 7 MB of YAML each).
 """
 from __future__ import annotations
 
@@ -30,12 +33,14 @@ from test_description import DEMO, FRAMES_AND_LISTS
 
 import dwarfkit
 from dwarfkit import debuggers
+from dwarfkit.description.describe import describe_for_yaml
 from dwarfkit.description.describe_cli import to_yaml
 
 
 def _rebuilt(src: Path, folder: Path) -> tuple[Path, str]:
-    """``src`` described, written as YAML, read back and built into a copy of it; the copy and the YAML."""
-    text = to_yaml(dwarfkit.describe(src))
+    """``src`` described, written as YAML (as the command writes it), read back and built into a copy of it; the
+    copy and the YAML."""
+    text = to_yaml(describe_for_yaml(src))
     out = folder / src.name.replace(".dSYM", "-described.dSYM")
     if out == src:
         out = folder / ("described-" + src.name)
