@@ -139,6 +139,11 @@ def test_hand_written_description_builds_describes_and_builds_the_same(text: str
     dwarfkit.build(written).write(first)
     again, rendered = _rebuilt(first, tmp_path)
     assert compare(first, again) == []
+    as_json = tmp_path / "described.json"   # JSON, the same structure (vendor attribute numbers become text keys)
+    as_json.write_text(json.dumps(dwarfkit.describe(first)))
+    done = _dwarfkit("build", str(as_json), "-o", str(tmp_path / "from-json"))
+    assert done.returncode == 0, done.stderr
+    assert compare(first, tmp_path / "from-json") == []
     described = yaml.safe_load(rendered)
     assert _forms(described) == []   # build chose every form itself: describe prints none
     unit, before = described["units"][0], written["units"][0]

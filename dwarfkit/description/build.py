@@ -344,6 +344,8 @@ class _Builder:
     def _attribute_code(self, key: Any, path: Path_) -> int:
         if isinstance(key, int):
             return key
+        if re.fullmatch(r"0[xX][0-9a-fA-F]+|[0-9]+", key):
+            return int(key, 0)   # a number as JSON writes every key: as text
         name = key[len("DW_AT_"):] if key.startswith("DW_AT_") else key
         code = names.ATTRIBUTES.get(name)
         if code is None:
