@@ -5,7 +5,7 @@
   describe -> YAML text -> build, and the result has the same DIE trees, line rows and frames in llvm-dwarfdump-14's
   view (tests/roundtrip.py, the comparison of the convert tests). The Mach-O executables of the corpus are not in
   that list: their DWARF lives in the dSYMs (describe says they have none, which the CLI test checks). Each file
-  takes a second or less, the two MinGW images (their C runtime units) about four.
+  takes a second or less, the two MinGW images (their C runtime units) four to nine (on a busy machine).
 * A hand-written description, built, described and built again, gives the same DWARF, and describe's output stays
   close to what was written: the same names and labels, no forms.
 * The command line: ``describe`` (``-o``, ``--raw``) and ``dump --yaml`` write YAML that ``dwarfkit build`` takes;
