@@ -218,6 +218,16 @@ _BIG_NUMBER = re.compile(r"(?<![\w.])-?\d{15,20}\b")
 _GDB_SETTINGS = ["maint set worker-threads 0"]
 
 
+# gdb's first stop in main: the locals are whatever the C library's start code left on the stack (g++'s main shows
+# the canary in one run and 0 in another, from one binary): their names are compared, not their values.
+_MAIN_FIRST_STOP = re.compile(r"^(Breakpoint \d+, main \(\) at [^\n]*\n(?:[^\n]*\n)*?)(?=\n|Breakpoint )", re.M)
+_LOCAL = re.compile(r"^(\w+) = (?!<optimized out>).*$", re.M)
+
+
+def _mask_main_locals(found: re.Match[str]) -> str:
+    return _LOCAL.sub(r"\1 = <uninitialised>", found[1])
+
+
 def _mask_canary(found: re.Match[str]) -> str:
     value = int(found[0]) & (1 << 64) - 1
     return "<canary>" if value >> 40 and value & 0xFF == 0 else found[0]
@@ -281,6 +291,8 @@ def transcript(exe: str | Path, debugger: str, prog: Program | None = None, *, t
     text = (f"=== {debugger}: types and lines\n{static.normalized(addresses=False)}\n"
             f"=== {debugger}: {len(running.stops)} stops\n{running.normalized(addresses=False)}\n")
     text = _CANCELTYPE.sub("canceltype = <stack>", _JMP_BUF.sub("jmp_buf = (<mangled>)", _STACK.sub("0xSTACK", text)))
+    if debugger == "gdb":
+        text = _MAIN_FIRST_STOP.sub(_mask_main_locals, text, count=1)
     return _BIG_NUMBER.sub(_mask_canary, text)
 
 
