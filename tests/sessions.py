@@ -218,8 +218,8 @@ _BIG_NUMBER = re.compile(r"(?<![\w.])-?\d{15,20}\b")
 _GDB_SETTINGS = ["maint set worker-threads 0"]
 
 
-# gdb's first stop in main: the locals are whatever the C library's start code left on the stack (g++'s main shows
-# the canary in one run and 0 in another, from one binary): their names are compared, not their values.
+# gdb's first stop in main of a program whose main has uninitialised locals there (the C++ program's): they hold
+# whatever the C library's start code left (the canary in one run, 0 in another, of one binary): names compared only.
 _MAIN_FIRST_STOP = re.compile(r"^(Breakpoint \d+, main \(\) at [^\n]*\n(?:[^\n]*\n)*?)(?=\n|Breakpoint )", re.M)
 _LOCAL = re.compile(r"^(\w+) = (?!<optimized out>).*$", re.M)
 
@@ -249,9 +249,11 @@ _JMP_BUF = re.compile(r"jmp_buf = \(.*\)")
 _CANCELTYPE = re.compile(r"\bcanceltype = -?\d+")
 
 
-def transcript(exe: str | Path, debugger: str, prog: Program | None = None, *, timeout: float = 300) -> str:
+def transcript(exe: str | Path, debugger: str, prog: Program | None = None, *, timeout: float = 300,
+               uninitialised_main: bool = False) -> str:
     """What ``debugger`` (``"gdb"`` or ``"lldb"``) shows for ``prog`` built as ``exe`` (module docstring); without
-    ``prog``, the functions and types are read from ``exe``'s DWARF (:func:`program_from_dwarf`)."""
+    ``prog``, the functions and types are read from ``exe``'s DWARF (:func:`program_from_dwarf`).
+    ``uninitialised_main``: main's locals at gdb's first stop are garbage, compared by name only."""
     exe = Path(exe)
     prog = prog or program_from_dwarf(exe)
     # Run every build from one path: the loader copies the program's path onto the stack, so builds in folders of
@@ -291,7 +293,7 @@ def transcript(exe: str | Path, debugger: str, prog: Program | None = None, *, t
     text = (f"=== {debugger}: types and lines\n{static.normalized(addresses=False)}\n"
             f"=== {debugger}: {len(running.stops)} stops\n{running.normalized(addresses=False)}\n")
     text = _CANCELTYPE.sub("canceltype = <stack>", _JMP_BUF.sub("jmp_buf = (<mangled>)", _STACK.sub("0xSTACK", text)))
-    if debugger == "gdb":
+    if debugger == "gdb" and uninitialised_main:
         text = _MAIN_FIRST_STOP.sub(_mask_main_locals, text, count=1)
     return _BIG_NUMBER.sub(_mask_canary, text)
 

@@ -41,7 +41,7 @@ def cached_transcript(exe: Path, debugger: str, prog: Program) -> str:
     """One transcript per executable and debugger for the whole run (the multi-file program's take seconds)."""
     require_tool({"gdb": "gdb", "lldb": "lldb-14"}[debugger])
     if (exe, debugger) not in _transcripts:
-        _transcripts[(exe, debugger)] = transcript(exe, debugger, prog)
+        _transcripts[(exe, debugger)] = transcript(exe, debugger, prog, uninitialised_main=prog.name == "cpp")
     return _transcripts[(exe, debugger)]
 
 
