@@ -111,6 +111,12 @@ class Die:
         self.unit._set(self, at, value)
         return self
 
+    def override(self, *, code: int | None = None, data: bytes | str | None = None) -> "Die":
+        """Raw control (:mod:`dwarfkit.raw`): ``code`` is the abbreviation code written for this DIE (declared or
+        not); ``data`` the bytes written in place of its entry (code and attributes; children follow as usual)."""
+        self.unit.tables.raw_control().die(self, code, data)
+        return self
+
     def get(self, attribute: str | int) -> Any:
         """The value of ``attribute`` as :meth:`set` takes it (a DIE, an int, a bool, an Address, text, an Expr, a
         list, bytes for a block) or None when the DIE has no such attribute."""

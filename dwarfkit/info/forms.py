@@ -18,6 +18,7 @@ from .. import names
 from ..address import Address
 from ..errors import DescriptionError, LayoutError
 from ..expr import DieOperand, Expr
+from ..raw import Raw
 from ..tables.lists import LocationList, LocationViews, RangeList
 from . import classes
 from .die import Die, DW_UT_type, Pinned
@@ -172,6 +173,8 @@ def _choose_general(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, A
                                 f"{version})")
         if pinned not in names.FORM_NAMES:
             raise die.error(at, f"unknown form {pinned:#x}")
+    if isinstance(value, Raw):   # raw control: bytes as given
+        return tables.raw_control().value(unit, die, at, value, pinned)
     if at in AUTOMATIC:
         raise die.error(at, "is set automatically")
     if type(value) is int and value < 0 and at in classes.UNSIGNED:

@@ -294,6 +294,17 @@ class Unit(TypeHelpers):
             die.values.append(stored)
         die.specs = self.tables.intern_specs(specs, die)
 
+    def override(self, **fields: Any) -> "Unit":
+        """Raw control (:mod:`dwarfkit.raw`): header fields written as given (``unit_length``, ``version``,
+        ``unit_type``, ``abbrev_offset``, ``address_size``, a type unit's ``signature`` and ``type_offset``), the
+        unit's bytes cut after ``truncate`` (its unit_length then counts what is left unless given), and
+        ``abbrev_table``: a table of ``DwarfBuilder.abbrev_table`` its header points at and its DIEs' codes come
+        from."""
+        if self.finished:
+            raise DescriptionError(f"{self.label()}: already emitted, its header cannot change")
+        self.tables.raw_control().unit(self, fields)
+        return self
+
     def file(self, name: str, directory: str | int = 0) -> int:
         """The file index of ``name`` for ``DW_AT_decl_file`` and line rows."""
         raise DescriptionError(f"{self.label()}: has no line program, so file {name!r} has no index; give the "
