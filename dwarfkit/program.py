@@ -161,9 +161,9 @@ class DwarfBuilder:
         ``unit.override(abbrev_table=table)`` point at it (several units may share one)."""
         return self.tables.raw_control().abbrev_table(entries)
 
-    def raw_section(self, name: str, data: bytes | str) -> None:
+    def raw_section(self, name: str, data: bytes | str | None) -> None:
         """Raw control: section ``name`` (``".debug_info"``, or one dwarfkit does not write) holds ``data`` as given,
-        without relocations, in place of what :meth:`emit` computes."""
+        without relocations, in place of what :meth:`emit` computes; None leaves the section out."""
         self.tables.raw_control().section(name, data)
 
     def range_list(self, entries: Iterable[Sequence[Any]]) -> RangeList:

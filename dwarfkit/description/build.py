@@ -26,7 +26,9 @@ from ..info import classes
 from ..info.die import Die, pin
 from ..info.unit import CompileUnit, TypeUnit, Unit
 from ..program import DwarfBuilder
+from . import raw as raw_control
 from .code import Code, CompiledFile, assembled, read_compiled
+from .raw import is_raw_sequence, raw_value
 from .source import Path_, Source, read_description
 
 OUTPUTS = ("elf-executable", "elf-object", "macho-object", "coff-object")
@@ -34,7 +36,7 @@ ARCHES = {"x86_64": Arch.X86_64, "aarch64": Arch.AARCH64, "arm64": Arch.AARCH64}
 # A program needs an entry point: when the description has no _start, this one calls main and exits with its result.
 START = {Arch.X86_64: "call main\nmov rdi, rax\nmov eax, 60\nsyscall",
          Arch.AARCH64: "bl main\nmov x8, #93\nsvc #0"}
-TOP_KEYS = {"arch", "output", "dwarf", "entry", "functions", "units", "frames", "file"}
+TOP_KEYS = {"arch", "output", "dwarf", "entry", "functions", "units", "frames", "file", *raw_control.TOP_KEYS}
 # The CFI instructions a description may give (CallFrames' FDE methods), and advance_to (an offset or a label).
 FRAME_OPS = {"advance_to", "def_cfa", "def_cfa_sf", "def_cfa_offset", "def_cfa_offset_sf", "def_cfa_register",
              "def_cfa_expression", "offset", "offset_extended", "offset_extended_sf", "gnu_negative_offset_extended",
@@ -42,9 +44,9 @@ FRAME_OPS = {"advance_to", "def_cfa", "def_cfa_sf", "def_cfa_offset", "def_cfa_o
              "same_value", "undefined", "register", "remember_state", "restore_state", "gnu_args_size",
              "negate_ra_state", "nop"}
 UNIT_KEYS = {"tag", "name", "comp_dir", "producer", "language", "version", "dies", "lines", "label", "signature",
-             "type"}
+             "type", *raw_control.UNIT_KEYS}
 UNIT_TAGS = ("compile_unit", "partial_unit", "type_unit")
-DIE_KEYS = {"tag", "label", "children"}
+DIE_KEYS = {"tag", "label", "children", *raw_control.DIE_KEYS}
 # DIEs whose low_pc naming a function gets that function's length as high_pc when the description gives none.
 SPANS_A_FUNCTION = {names.TAGS[t] for t in ("subprogram", "compile_unit", "partial_unit", "lexical_block",
                                              "inlined_subroutine")}
@@ -133,6 +135,7 @@ class _Builder:
         compile_units = sum(1 for unit, _ in made if isinstance(unit, CompileUnit))
         for (unit, shells), n in zip(made, range(len(units)), strict=True):
             self._fill_unit(unit, units[n], shells, ("units", n), single=compile_units == 1)
+        raw_control.apply(self, top, made, units)
         try:
             sections = dw.emit()
         except DwarfkitError as error:
@@ -348,7 +351,9 @@ class _Builder:
         """The API's value for attribute ``at`` from the description's ``raw``, read by the attribute's classes."""
         kinds = classes.CLASSES[version].get(at, 0)
         if isinstance(raw, Mapping):
-            self._known(raw, {"ref", "address", "hex", "expr", "form", "value", "locations", "ranges"}, path)
+            self._known(raw, {"ref", "address", "hex", "expr", "form", "value", "locations", "ranges", "raw"}, path)
+            if "raw" in raw:
+                return raw_value(self, raw, path)
             if "locations" in raw or "ranges" in raw:
                 kind = "locations" if "locations" in raw else "ranges"
                 return self._list(self.dw, kind, raw[kind], (*path, kind))
@@ -499,6 +504,8 @@ class _Builder:
         code = self.code
         for n, sequence in enumerate(sequences):
             here = (*path, n)
+            if is_raw_sequence(sequence):
+                continue   # raw opcodes: description.raw
             if not isinstance(sequence, Mapping) or "function" not in sequence:
                 raise self.fail(here, "a sequence is a mapping with function and rows")
             self._known(sequence, {"function", "rows", "end"}, here)

@@ -159,6 +159,8 @@ def _choose_general(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, A
     tables = unit.tables
     version = unit.encoding.version
     pinned: int | None = None
+    if type(value) is Raw or type(value) is Pinned and type(value.value) is Raw and value.inner is None:
+        return tables.raw_control().value(unit, die, at, value, None)   # raw control: bytes as given
     if isinstance(value, Pinned):
         if value.form == INDIRECT:
             return _indirect(unit, die, at, value)
@@ -173,8 +175,6 @@ def _choose_general(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, A
                                 f"{version})")
         if pinned not in names.FORM_NAMES:
             raise die.error(at, f"unknown form {pinned:#x}")
-    if isinstance(value, Raw):   # raw control: bytes as given
-        return tables.raw_control().value(unit, die, at, value, pinned)
     if at in AUTOMATIC:
         raise die.error(at, "is set automatically")
     if type(value) is int and value < 0 and at in classes.UNSIGNED:

@@ -326,10 +326,10 @@ class LineProgram:
         self.overrides.set(self, fields)
         return self
 
-    def raw_sequence(self, data: bytes | str) -> "LineProgram":
-        """Opcodes given as raw bytes, written after the sequences made so far (before the next one)."""
+    def raw_sequence(self, data: bytes | str, before: int | None = None) -> "LineProgram":
+        """Opcodes given as raw bytes, written after the sequences made so far (or before sequence ``before``)."""
         self.overrides = self.overrides or LineOverrides()
-        raw_sequence(self, self.overrides, data)
+        raw_sequence(self, self.overrides, data, before)
         return self
 
     # -- emission -------------------------------------------------------------------------------------------------

@@ -103,5 +103,7 @@ def emit(program: Any, overrides: LineOverrides, writer: Any, line_str: Any) -> 
     return start
 
 
-def raw_sequence(program: Any, overrides: LineOverrides, data: Any) -> None:
-    overrides.raw.append((len(program.sequences), raw_bytes(data, f"line program {program.name!r}: raw_sequence")))
+def raw_sequence(program: Any, overrides: LineOverrides, data: Any, before: int | None) -> None:
+    where = f"line program {program.name!r}: raw_sequence"
+    index = len(program.sequences) if before is None else field_int(before, None, f"{where} before")
+    overrides.raw.append((index, raw_bytes(data, where)))

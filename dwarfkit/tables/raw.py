@@ -142,7 +142,7 @@ class RawControl:
         self.raw_values: set[Any] = set()      # DIEs with a Raw value (encoded field by field)
         self.units: dict[Any, UnitOverride] = {}
         self.tables: list[AbbrevDeclarations] = []
-        self.sections: dict[str, bytes] = {}
+        self.sections: dict[str, bytes | None] = {}   # None: the section is left out
         self.entries: dict[tuple, Any] = {}    # the unit encoder's entry functions with a code of our choosing
 
     # -- what callers give ------------------------------------------------------------------------------------
@@ -188,12 +188,15 @@ class RawControl:
     def section(self, name: Any, data: Any) -> None:
         if not isinstance(name, str) or not name.startswith("."):
             raise DescriptionError(f"raw_section: {name!r} is not a section name ('.debug_info', ...)")
-        self.sections[name] = raw_bytes(data, f"raw_section {name}")
+        self.sections[name] = None if data is None else raw_bytes(data, f"raw_section {name}")
 
-    def value(self, unit: Any, die: Any, at: int, value: Raw, pinned: int | None) -> tuple[int, Raw]:
-        """The form and stored value of a Raw value (a number: in the form's encoding); the DIE is encoded field by
-        field from now on."""
+    def value(self, unit: Any, die: Any, at: int, value: Any, pinned: int | None) -> tuple[int, Raw]:
+        """The form and stored value of a Raw value, pinned or not (a number: in the form's encoding; with
+        DW_FORM_indirect, the bytes are the whole field, inner form included); the DIE is encoded field by field
+        from now on."""
         where = f"{die.path()} / attribute {names.attribute_name(at)}"
+        if type(value) is not Raw:   # pin(Raw(...), form)
+            pinned, value = value.form, value.value
         form = pinned if pinned is not None else value.form
         if form is None:
             raise DescriptionError(f"{where}: raw bytes need the form the abbreviation declares "
@@ -224,4 +227,7 @@ class RawControl:
             out.sections[".debug_abbrev"] = Section(".debug_abbrev", bytearray(
                 self.derived() + b"".join(table.data for table in self.tables)))
         for name, data in self.sections.items():
-            out.sections[name] = Section(name, bytearray(data))
+            if data is None:
+                out.sections.pop(name, None)
+            else:
+                out.sections[name] = Section(name, bytearray(data))
