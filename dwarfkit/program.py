@@ -166,6 +166,12 @@ class DwarfBuilder:
         without relocations, in place of what :meth:`emit` computes; None leaves the section out."""
         self.tables.raw_control().section(name, data)
 
+    def patch(self, section: str, offset: int, data: bytes | str) -> None:
+        """Raw control: ``data`` written over ``section`` at ``offset`` once it is emitted (a field of a header
+        dwarfkit writes whole: ``.debug_aranges``, ``.debug_rnglists``, ...). A field under a relocation keeps its
+        relocation (the bytes are its addend)."""
+        self.tables.raw_control().patch(section, offset, data)
+
     def range_list(self, entries: Iterable[Sequence[Any]]) -> RangeList:
         """A range list ``[(start, length), ...]`` (starts: Address, int or symbol name) for ``ranges=``."""
         return self.tables.range_list(entries)

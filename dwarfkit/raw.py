@@ -15,7 +15,11 @@ does not use it:
 - a line program: ``line.override(unit_length=..., version=..., header_length=..., minimum_instruction_length=...,
   line_base=..., line_range=..., opcode_base=..., standard_opcode_lengths=[...], ...)`` and
   ``line.raw_sequence(b"...")``.
-- a section: ``DwarfBuilder.raw_section(".debug_x", b"...")`` in place of what dwarfkit writes (or beside it).
+- a unit's root attributes that the writer adds: ``unit.override(stmt_list=..., str_offsets_base=..., addr_base=...,
+  rnglists_base=..., loclists_base=...)`` (numbers, no relocation).
+- a section: ``DwarfBuilder.raw_section(".debug_x", b"...")`` in place of what dwarfkit writes (or beside it; None
+  leaves it out), ``DwarfBuilder.patch(".debug_aranges", 4, b"\x09\x00")`` bytes over an emitted section (the
+  header fields of aranges and list tables).
 
 Every value is checked when it is given (a DescriptionError names where). This module holds the value type and the
 checks that need only the foundations; ``tables.raw`` keeps the overrides of a program, ``info.raw_encode`` and

@@ -76,6 +76,10 @@ CASES = {
                  ".debug_info", "unit has no DIE"),
     "zero length": (description(unit="    override: {truncate: 4}\n"), "00 00 00 00", ".debug_info",
                     "unit length 0 is too short for a unit header"),
+    "stmt_list": (description(unit="    override: {stmt_list: 0x9999}\n"), "99 99 00 00", ".debug_info",
+                  "DW_AT_stmt_list 0x9999 is past the end of .debug_line"),
+    "patch": (description(top="patches: [{section: .debug_aranges, offset: 4, hex: '09 00'}]\n"), "09 00",
+              ".debug_aranges", ".debug_aranges[0x0]: version 9 is not 2"),
     "line version": (description(unit="    line_override: {version: 77}\n"), "4d 00", ".debug_line",
                      "line table version 77 is not 2, 3, 4 or 5"),
     "line fields": (description(unit="    line_override: {minimum_instruction_length: 0, line_base: -3, "
@@ -146,6 +150,8 @@ units:
     (description(lines="      - {raw: '00', function: main}\n"),
      "raw.yaml:16: units[0].lines[1].function: unknown key"),
     (description(top="abbrev_tables: {t: [{code: 1, tag: nope}]}\n"), "raw.yaml:6: abbrev_tables.t: abbrev_table[0]"),
+    (description(top="patches: [{section: .debug_aranges, offset: 0x400, hex: '09'}]\n"),
+     "raw.yaml:1: patch .debug_aranges+0x400: 1 bytes run past the end of the section"),   # known at emission
 ])
 def test_bad_raw_keys_name_file_line_and_key(tmp_path, yaml_text, message):
     (tmp_path / "raw.yaml").write_text(yaml_text)

@@ -20,12 +20,15 @@ from dwarfkit.reader.verify import verify
 START = 0x1000
 
 
-def program(version: int = 4):
-    """A unit with a function, a variable and three line rows; returns the builder and its pieces."""
-    dw = DwarfBuilder(version=version, address_size=8)
+def program(version: int = 4, indexed: bool = False):
+    """A unit with a function, a variable and three line rows; returns the builder and its pieces. ``indexed``
+    (DWARF 5): strx and addrx forms, and the function in a range list."""
+    dw = DwarfBuilder(version=version, address_size=8, indexed=indexed)
     cu = dw.compile_unit("a.c", comp_dir="/src", low_pc=Address(None, START), high_pc=0x20)
     int_t = cu.base_type("int", 4, "signed")
-    main = cu.die("subprogram", name="main", type=int_t, low_pc=Address(None, START), high_pc=0x20)
+    extent = {"ranges": [(Address(None, START), 8), (Address(None, START + 16), 16)]} if indexed else \
+        {"low_pc": Address(None, START), "high_pc": 0x20}
+    main = cu.die("subprogram", name="main", type=int_t, **extent)
     x = main.die("variable", name="x", type=int_t)
     seq = cu.line.sequence(Address(None, START))
     seq.row(0, 1)
@@ -68,9 +71,9 @@ def _line(start: int, expected: str) -> Callable[[dict[str, bytes]], None]:
     return check
 
 
-def _with(change: Callable, version: int = 4) -> Callable[[], DwarfBuilder]:
+def _with(change: Callable, version: int = 4, indexed: bool = False) -> Callable[[], DwarfBuilder]:
     def make() -> DwarfBuilder:
-        dw, cu, int_t, main, x = program(version)
+        dw, cu, int_t, main, x = program(version, indexed)
         change(dw, cu, int_t, main, x)
         return dw
     return make
@@ -103,6 +106,30 @@ CASES: dict[str, Case] = {
     "strp_to_nowhere": (_with(lambda dw, cu, t, m, x: x.set("name", Raw(0x9999, "strp"))),
                         lambda s: bytes.fromhex("99 99 00 00") in s[".debug_info"],
                         "DW_FORM_strp offset 0x9999 is past the end of .debug_str", None),
+    "stmt_list": (_with(lambda dw, cu, *_: cu.override(stmt_list=0x9999)), _info(0x1d, "99 99 00 00"),
+                  "DW_AT_stmt_list 0x9999 is past the end of .debug_line", "beyond .debug_line bounds: 0x00009999"),
+    "str_offsets_base": (_with(lambda dw, cu, *_: cu.override(str_offsets_base=0x777), 5, True),
+                         lambda s: b"\x72\x17" in s[".debug_abbrev"] and b"\x77\x07\0\0" in s[".debug_info"],
+                         "string index 0 is past the end of .debug_str_offsets",
+                         "used without a valid string offsets table"),
+    "rnglists_base": (_with(lambda dw, cu, *_: cu.override(rnglists_base=0x777), 5, True),
+                      lambda s: bytes.fromhex("77 07 00 00") in s[".debug_info"],
+                      "DW_AT_ranges index 0 is past the end of .debug_rnglists", None),
+    "aranges_version": (_with(lambda dw, *_: dw.patch(".debug_aranges", 4, "09 00")),
+                        lambda s: s[".debug_aranges"][4:6] == b"\x09\0",
+                        ".debug_aranges[0x0]: version 9 is not 2", None),
+    "aranges_length": (_with(lambda dw, *_: dw.patch(".debug_aranges", 0, "ff 00 00 00")),
+                       lambda s: s[".debug_aranges"][:4] == b"\xff\0\0\0",
+                       ".debug_aranges[0x0]: length 0xff does not fit the section", None),
+    "aranges_unit": (_with(lambda dw, *_: dw.patch(".debug_aranges", 6, "05 00 00 00")),
+                     lambda s: s[".debug_aranges"][6:10] == b"\x05\0\0\0",
+                     "debug_info_offset 0x5 is not the start of a unit", None),
+    "rnglists_version": (_with(lambda dw, *_: dw.patch(".debug_rnglists", 4, "07 00"), 5, True),
+                         lambda s: s[".debug_rnglists"][4:6] == b"\x07\0", ".debug_rnglists[0x0]: version 7 is not 5",
+                         None),
+    "rnglists_offset_count": (_with(lambda dw, *_: dw.patch(".debug_rnglists", 8, "09 00 00 00"), 5, True),
+                              lambda s: s[".debug_rnglists"][8:12] == b"\x09\0\0\0",
+                              "offset_entry_count 9 does not fit the table", None),
     "truncated": (_with(lambda dw, cu, *_: cu.override(truncate=20)), _info(0, "10 00 00 00 04 00"),
                   "DIE is truncated", "tries to read DIEs"),
     "unit_length_and_truncate": (_with(lambda dw, cu, *_: cu.override(truncate=20, unit_length=0x40)),
@@ -133,7 +160,7 @@ CASES: dict[str, Case] = {
 def test_each_override_writes_its_bytes_and_verify_reports_it(tmp_path, name):
     make, check_bytes, ours, llvm = CASES[name]
     path, sections = written(tmp_path, make())
-    check_bytes(sections)
+    assert check_bytes(sections) is not False, {name: data.hex(" ") for name, data in sections.items()}
     assert ours in findings(path)
     if llvm is not None:
         assert llvm in llvm_verify(path)
@@ -228,6 +255,10 @@ def test_line_header_fields_as_given(tmp_path):
     (lambda dw, cu, x: cu.line.override(standard_opcode_lengths=[1, 300]), "standard_opcode_lengths[1]: 300"),
     (lambda dw, cu, x: dw.abbrev_table([(1, "no_such_tag", False, [])]), "abbrev_table[0]: "),
     (lambda dw, cu, x: dw.raw_section("debug_info", b""), "is not a section name"),
+    (lambda dw, cu, x: cu.override(stmt_list=-1), "override stmt_list: -1 does not fit 4 bytes"),
+    (lambda dw, cu, x: dw.patch(".debug_info", "0", "00"), "patch .debug_info offset: '0' is not an integer"),
+    (lambda dw, cu, x: (dw.patch(".debug_aranges", 0x100, "00"), dw.emit()),
+     "patch .debug_aranges+0x100: 1 bytes run past the end of the section"),
 ])
 def test_every_override_value_is_checked(call, message):
     dw, cu, int_t, main, x = program()

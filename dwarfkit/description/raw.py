@@ -8,7 +8,8 @@
   truncate, abbrev_table: NAME}`` and ``line_override: {version, header_length, minimum_instruction_length,
   line_base, line_range, opcode_base, standard_opcode_lengths, ...}``; ``{raw: HEX}`` among its ``lines``;
 - at the top, ``abbrev_tables: {NAME: [{code, tag, children, attributes: [[name, form], ...]}, ...] or {hex: ...}}``
-  and ``raw_sections: {.debug_x: HEX or null}`` (null: the section is left out).
+  ``raw_sections: {.debug_x: HEX or null}`` (null: the section is left out) and ``patches: [{section, offset,
+  hex}]`` (bytes over an emitted section).
 
 :func:`apply` runs once every unit is filled and before the program is emitted; errors name the description's file,
 line and key. Imports ``dwarfkit.raw``, ``errors`` and this package's ``source``.
@@ -32,7 +33,7 @@ class _Builder(Protocol):
     def _known(self, mapping: Mapping[Any, Any], allowed: set[str], path: Path_) -> None: ...
 
 DECLARATION_KEYS = {"code", "tag", "children", "attributes"}
-TOP_KEYS = {"abbrev_tables", "raw_sections"}
+TOP_KEYS = {"abbrev_tables", "raw_sections", "patches"}
 UNIT_KEYS = {"override", "line_override"}
 DIE_KEYS = {"code", "raw"}
 
@@ -76,6 +77,13 @@ def apply(builder: _Builder, top: Mapping[str, Any], made: list, units: list) ->
                 if key in die_description:
                     _call(builder, (*here, key), die.override, **{"data" if key == "raw" else key:
                                                                   die_description[key]})
+    patches = top.get("patches", [])
+    if not isinstance(patches, list):
+        raise builder.fail(("patches",), "is a list of {section, offset, hex}")
+    for n, patch in enumerate(patches):
+        if not isinstance(patch, Mapping) or set(patch) != {"section", "offset", "hex"}:
+            raise builder.fail(("patches", n), "a patch is a mapping of section, offset and hex")
+        _call(builder, ("patches", n), dw.patch, patch["section"], patch["offset"], str(patch["hex"]))
     sections = top.get("raw_sections", {})
     if not isinstance(sections, Mapping):
         raise builder.fail(("raw_sections",), "is a mapping of section name -> hex bytes (or null: left out)")

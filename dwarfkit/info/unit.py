@@ -297,6 +297,8 @@ class Unit(TypeHelpers):
     def override(self, **fields: Any) -> "Unit":
         """Raw control (:mod:`dwarfkit.raw`): header fields written as given (``unit_length``, ``version``,
         ``unit_type``, ``abbrev_offset``, ``address_size``, a type unit's ``signature`` and ``type_offset``), the
+        numbers of the root attributes the writer adds (``str_offsets_base``, ``addr_base``, ``rnglists_base``,
+        ``loclists_base``, ``stmt_list``; added when the unit would have none), the
         unit's bytes cut after ``truncate`` (its unit_length then counts what is left unless given), and
         ``abbrev_table``: a table of ``DwarfBuilder.abbrev_table`` its header points at and its DIEs' codes come
         from."""
@@ -338,6 +340,8 @@ class Unit(TypeHelpers):
         stmt = self.stmt_list()
         if stmt is not None:
             extra.append(((names.ATTRIBUTES["stmt_list"], offset_form), stmt))
+        if tables.raw is not None:   # raw control: numbers given in place of these
+            extra = tables.raw.unit_attributes(self, extra, offset_form)
         root = self.root
         for spec, value in extra:
             root.specs = tables.intern_specs(list(root.specs) + [spec], root)

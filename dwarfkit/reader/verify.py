@@ -27,7 +27,13 @@ from .lines import END_SEQUENCE, parse_line_table
 from .query import die_ranges
 from .ranges import attribute_ranges, list_offset, loclist
 from .units import DwarfContext, Unit, Value, forget
-from .verify_shapes import A_SIBLING, line_header_findings, sibling_finding, unit_tree_findings
+from .verify_shapes import (
+    A_SIBLING,
+    line_header_findings,
+    sibling_finding,
+    table_header_findings,
+    unit_tree_findings,
+)
 
 A_STMT_LIST, A_RANGES, A_LOW_PC, A_HIGH_PC, A_DECL_FILE, A_CALL_FILE = 0x10, 0x55, 0x11, 0x12, 0x3a, 0x58
 LOCLIST_ATTRS = {0x02, 0x0b, 0x0d, 0x19, 0x2a, 0x2f, 0x37, 0x38, 0x40, 0x46, 0x48, 0x4a, 0x4d}
@@ -78,7 +84,7 @@ class Verifier:
                 done += 1
                 if self.progress is not None:
                     self.progress(done, len(all_units))
-        for p in ctx.problems:
+        for p in ctx.problems + table_header_findings(ctx):
             self.add(p)
         self.check_line_tables()
         self.check_instructions()

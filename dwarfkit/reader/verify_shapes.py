@@ -1,14 +1,15 @@
 """Verify checks of shape: a unit without DIEs or with its DIE tree left open, a DW_AT_sibling that skips to the
-wrong place, and line-table headers whose fields disagree with the standard or with their own tables (what raw
-control writes on purpose, and what broken producers write by accident). Each returns findings as
-``.section[0xOFFSET]: message`` lines; :class:`dwarfkit.reader.verify.Verifier` calls them.
+wrong place, aranges and list-table headers, and line-table headers whose fields disagree with the standard or with
+their own tables (what raw control writes on purpose, and what broken producers write by accident). Each returns
+findings as ``.section[0xOFFSET]: message`` lines; :class:`dwarfkit.reader.verify.Verifier` calls them.
 
-Imports ``units`` and ``lines`` of this package (for types) only.
+Imports ``units`` and ``lines`` of this package and ``encoding`` (initial lengths).
 """
 from __future__ import annotations
 
+from ..encoding import decode_initial_length
 from .lines import LineTable
-from .units import Unit
+from .units import DwarfContext, Unit
 
 A_SIBLING = 0x01
 
@@ -62,4 +63,46 @@ def line_header_findings(t: LineTable) -> list[str]:
         if t.tables_end != program:
             out.append(f"{where}: header_length 0x{t.header_length:x} puts the program at 0x{program:x}, the file "
                        f"table ends at 0x{t.tables_end:x}")
+    return out
+
+
+def table_header_findings(ctx: DwarfContext) -> list[str]:
+    """The headers of ``.debug_aranges`` sets and of ``.debug_rnglists``/``.debug_loclists`` tables: each length
+    inside the section, the version its section has, an aranges set naming a unit of ``.debug_info`` with that
+    unit's address size, a list table's offset array inside the table."""
+    order = ctx.order
+    out: list[str] = []
+    units = {u.offset: u for u in ctx.units("debug_info")}
+    starts = set()   # every unit's start, its header readable or not (that is reported on its own)
+    info, off = ctx.file.section("debug_info"), 0
+    while off + 4 <= len(info):
+        starts.add(off)
+        length, _size, body = decode_initial_length(info, off, order)
+        off = body + length
+    for section, version in (("debug_aranges", 2), ("debug_rnglists", 5), ("debug_loclists", 5)):
+        data = ctx.file.section(section)
+        off = 0
+        while off + 4 <= len(data):
+            where = f".{section}[0x{off:x}]"
+            length, offset_size, body = decode_initial_length(data, off, order)
+            end = body + length
+            if end > len(data) or length < 2:
+                out.append(f"{where}: length 0x{length:x} does not fit the section (0x{len(data):x} bytes)")
+                break
+            found = int.from_bytes(data[body:body + 2], order)
+            if found != version:
+                out.append(f"{where}: version {found} is not {version}")
+            elif section == "debug_aranges" and body + 4 + offset_size <= end:
+                info_offset = int.from_bytes(data[body + 2:body + 2 + offset_size], order)
+                address_size = data[body + 2 + offset_size]
+                unit = units.get(info_offset)
+                if info_offset not in starts:
+                    out.append(f"{where}: debug_info_offset 0x{info_offset:x} is not the start of a unit")
+                elif unit is not None and address_size != unit.address_size:
+                    out.append(f"{where}: address size {address_size}, its unit's is {unit.address_size}")
+            elif section != "debug_aranges" and body + 8 <= end:
+                count = int.from_bytes(data[body + 4:body + 8], order)
+                if body + 8 + count * offset_size > end:
+                    out.append(f"{where}: offset_entry_count {count} does not fit the table (0x{length:x} bytes)")
+            off = end
     return out

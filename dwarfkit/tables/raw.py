@@ -26,8 +26,10 @@ _FIXED = {**{_F[f]: 1 for f in ("data1", "ref1", "flag", "strx1", "addrx1")},
           _F["addr"]: 0}
 _ULEB = {_F[f] for f in ("udata", "ref_udata", "strx", "addrx", "rnglistx", "loclistx", "GNU_str_index",
                          "GNU_addr_index")}
+# The unit's root attributes the writer adds itself (Unit.prepare), given as numbers instead.
+ATTRIBUTE_FIELDS = ("str_offsets_base", "addr_base", "rnglists_base", "loclists_base", "stmt_list")
 UNIT_FIELDS = ("unit_length", "version", "unit_type", "abbrev_offset", "address_size", "signature", "type_offset",
-               "truncate", "abbrev_table")
+               "truncate", "abbrev_table", *ATTRIBUTE_FIELDS)
 
 
 def _number(enc: Encoding, form: int, value: int, where: str) -> bytes:
@@ -44,6 +46,10 @@ def _number(enc: Encoding, form: int, value: int, where: str) -> bytes:
     else:
         raise DescriptionError(f"{where}: form {names.form_name(form)} holds no plain number; give its bytes")
     return field_int(value, size, where).to_bytes(size, enc.byteorder)
+
+
+def _size(enc: Encoding, form: int) -> int:
+    return 4 if form == _F["data4"] else 8 if form == _F["data8"] else enc.offset_size
 
 
 class DieOverride:
@@ -125,10 +131,11 @@ class AbbrevDeclarations:
 class UnitOverride:
     """A unit's header fields as given, where its bytes end (``truncate``), and its abbreviation table."""
 
-    __slots__ = ("fields", "truncate", "abbrev_table")
+    __slots__ = ("fields", "truncate", "abbrev_table", "attributes")
 
     def __init__(self) -> None:
         self.fields: dict[str, int] = {}
+        self.attributes: dict[int, int] = {}   # DW_AT code -> the number its field holds
         self.truncate: int | None = None
         self.abbrev_table: AbbrevDeclarations | None = None
 
@@ -143,6 +150,7 @@ class RawControl:
         self.units: dict[Any, UnitOverride] = {}
         self.tables: list[AbbrevDeclarations] = []
         self.sections: dict[str, bytes | None] = {}   # None: the section is left out
+        self.patches: list[tuple[str, int, bytes]] = []
         self.entries: dict[tuple, Any] = {}    # the unit encoder's entry functions with a code of our choosing
 
     # -- what callers give ------------------------------------------------------------------------------------
@@ -171,6 +179,8 @@ class RawControl:
                 over.abbrev_table = value
             elif name == "truncate":
                 over.truncate = field_int(value, None, where)
+            elif name in ATTRIBUTE_FIELDS:
+                over.attributes[names.ATTRIBUTES[name]] = field_int(value, enc.offset_size, where)
             else:
                 if name == "unit_type" and enc.version < 5:
                     raise DescriptionError(f"{where}: a DWARF {enc.version} unit header has no unit_type")
@@ -190,6 +200,12 @@ class RawControl:
             raise DescriptionError(f"raw_section: {name!r} is not a section name ('.debug_info', ...)")
         self.sections[name] = None if data is None else raw_bytes(data, f"raw_section {name}")
 
+    def patch(self, name: Any, offset: Any, data: Any) -> None:
+        if not isinstance(name, str) or not name.startswith("."):
+            raise DescriptionError(f"patch: {name!r} is not a section name ('.debug_aranges', ...)")
+        where = f"patch {name}"
+        self.patches.append((name, field_int(offset, None, f"{where} offset"), raw_bytes(data, where)))
+
     def value(self, unit: Any, die: Any, at: int, value: Any, pinned: int | None) -> tuple[int, Raw]:
         """The form and stored value of a Raw value, pinned or not (a number: in the form's encoding; with
         DW_FORM_indirect, the bytes are the whole field, inner form included); the DIE is encoded field by field
@@ -208,6 +224,25 @@ class RawControl:
         return form, stored
 
     # -- what the encoder and the builder ask ------------------------------------------------------------------
+    def unit_attributes(self, unit: Any, extra: list[tuple[tuple, Any]], stmt_form: int) -> list[tuple[tuple, Any]]:
+        """The attributes ``Unit.prepare`` adds (``(spec, value)``), with the numbers given in their place; one given
+        for an attribute the unit would not have is added (``sec_offset``, or stmt_list's form)."""
+        override = self.units.get(unit)
+        if override is None or not override.attributes:
+            return extra
+        given = dict(override.attributes)
+        enc = unit.encoding
+        out = []
+        for spec, value in extra:
+            if spec[0] in given:
+                value = Raw(given.pop(spec[0]).to_bytes(_size(enc, spec[1]), enc.byteorder))
+            out.append((spec, value))
+        for at, number in given.items():
+            form = stmt_form if at == names.ATTRIBUTES["stmt_list"] else _F["sec_offset"]
+            out.append(((at, form), Raw(number.to_bytes(_size(enc, form), enc.byteorder))))
+        self.raw_values.add(unit.root)
+        return out
+
     def table_offset(self, table: AbbrevDeclarations) -> int:
         """Where ``table`` starts in ``.debug_abbrev``: after the derived table (left out when empty and every
         unit has a table of its own) and the hand-written tables before it."""
@@ -231,3 +266,11 @@ class RawControl:
                 out.sections.pop(name, None)
             else:
                 out.sections[name] = Section(name, bytearray(data))
+        for name, offset, data in self.patches:
+            section = out.sections.get(name)
+            if section is None:
+                raise DescriptionError(f"patch {name}+{offset:#x}: the program writes no {name}")
+            if offset + len(data) > len(section.data):
+                raise DescriptionError(f"patch {name}+{offset:#x}: {len(data)} bytes run past the end of the section "
+                                       f"({len(section.data):#x})")
+            section.data[offset:offset + len(data)] = data
