@@ -43,7 +43,9 @@ class Raw:
     def __init__(self, data: bytes | bytearray | str | int, form: str | int | None = None) -> None:
         self.data: bytes | int = data if isinstance(data, int) and not isinstance(data, bool) else \
             raw_bytes(data, "Raw")
-        self.form = None if form is None else names.form(form)
+        # A vendor form may be given by a number no table knows (the bytes say all a writer needs).
+        self.form = form if isinstance(form, int) and not isinstance(form, bool) and 0 < form < 1 << 16 else \
+            None if form is None else names.form(form)
         if isinstance(self.data, int) and self.form is None:
             raise DescriptionError(f"Raw({data!r}): a number is written in a form's encoding; give the form")
 

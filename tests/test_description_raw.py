@@ -58,6 +58,9 @@ CASES = {
                           "11 01 3b 06 12 0b", ".debug_abbrev", None),
     "attribute raw number": (description(die="        sibling: {raw: 12345678, form: ref4}\n"), "4e 61 bc 00",
                              ".debug_info", "DW_AT_sibling refers to 0xbc614e, which is not the start of a DIE"),
+    "vendor numbers": (description(die="        children:\n"
+                                       "          - {tag: 0x4090, 0x3e00: {raw: '01 02', form: 0x1f99}}\n"),
+                       "90 81 01 00 80 7c 99 3f 00 00", ".debug_abbrev", "unknown form 0x1f99"),
     "die code": (description(die="        code: 77\n"), "4d", ".debug_info",
                  "abbreviation code 77 is not in the table"),
     "die raw": (description(die="        raw: '63 01'\n"), "63 01 00", ".debug_info",

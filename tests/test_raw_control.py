@@ -272,3 +272,21 @@ def test_a_die_missing_from_the_hand_written_table_is_named():
     cu.override(abbrev_table=dw.abbrev_table([(1, "compile_unit", True, [])]))
     with pytest.raises(DescriptionError, match=r'cu "a.c": no declaration of the unit.s abbreviation table'):
         dw.emit()
+
+
+def test_vendor_tag_attribute_and_form_by_number(tmp_path):
+    dw, cu, int_t, main, x = program()
+    main.die(0x4090).set(0x3e00, Raw("01 02", form=0x1f99))
+    path, sections = written(tmp_path, dw)
+    assert bytes.fromhex("90 81 01 00 80 7c 99 3f 00 00") in sections[".debug_abbrev"]
+    assert "unknown form 0x1f99" in findings(path)   # no reader can size a form it does not know
+
+
+def test_type_unit_signature_and_type_offset(tmp_path):
+    dw = DwarfBuilder(version=5, address_size=8)
+    tu = dw.type_unit(0x1122334455667788)
+    tu.type_die = tu.die("base_type", name="int", byte_size=4, encoding="signed")
+    tu.override(signature=0x99, type_offset=0x7777)
+    path, sections = written(tmp_path, dw)
+    assert sections[".debug_info"][12:24] == bytes.fromhex("99 00 00 00 00 00 00 00 77 77 00 00")
+    assert ".debug_info[0x0]: type_offset 0x7777 does not point at a DIE of the type unit" in findings(path)

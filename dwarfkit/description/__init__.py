@@ -11,7 +11,8 @@ expression is a list of operations. What can be computed has a default: a ``_sta
 and a function DIE's code range. ``docs/description.md`` is the reference.
 
 Modules: ``source`` (the file -> data, with the line of every value), ``build`` (data -> the writer's model and an
-Image, through the ordinary API), ``cli`` (the ``dwarfkit build`` command). This package sits on top: it imports the
+Image, through the ordinary API), ``raw`` (raw control keys: raw values, codes, header overrides, abbreviation
+tables, raw sections, patches), ``cli`` (the ``dwarfkit build`` command). This package sits on top: it imports the
 core, ``asm`` and (to write) the backends; nothing imports it but ``dwarfkit.build`` and the command line.
 """
 from .build import Built, build, build_file

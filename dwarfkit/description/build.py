@@ -326,7 +326,7 @@ class _Builder:
             here = (*path, key)
             at = self._attribute_code(key, here)
             value = self._value(at, raw, here, version)
-            if isinstance(raw, Mapping) and "form" in raw:
+            if isinstance(raw, Mapping) and "form" in raw and "raw" not in raw:   # a raw value has its form
                 value = pin(value, raw["form"])
             try:
                 die.set(at, value)

@@ -15,19 +15,23 @@ A_SIBLING = 0x01
 
 
 def unit_tree_findings(unit: Unit) -> list[str]:
-    """A unit with no DIE after its header, or one whose DIEs with children are not all closed by a null entry
-    before the unit ends."""
+    """A unit with no DIE after its header, one whose DIEs with children are not all closed by a null entry before
+    the unit ends, a type unit whose type_offset names no DIE."""
     sec = "." + unit.section
     if not unit.offs:
         if not unit.problems and unit.die_offset >= unit.end:
             return [f"{sec}[0x{unit.offset:x}]: unit has no DIE (it ends after its header)"]
         return []
+    out = []
+    if unit.type_offset is not None and unit.die_index(unit.offset + unit.type_offset) is None:
+        out.append(f"{sec}[0x{unit.offset:x}]: type_offset 0x{unit.type_offset:x} does not point at a DIE of the "
+                   f"type unit")
     opened = sum(1 for ab in unit.abbs if ab is not None and ab.has_children)
     closed = sum(1 for ab, depth in zip(unit.abbs, unit.depths, strict=True) if ab is None and depth > 0)
     if opened > closed and not unit.problems:
-        return [f"{sec}[0x{unit.end:x}]: DIEs run to the end of the unit: {opened - closed} DIE(s) with children "
-                f"are not closed by a null entry"]
-    return []
+        out.append(f"{sec}[0x{unit.end:x}]: DIEs run to the end of the unit: {opened - closed} DIE(s) with children "
+                   f"are not closed by a null entry")
+    return out
 
 
 def sibling_finding(unit: Unit, i: int, where: str, target: int) -> str | None:
