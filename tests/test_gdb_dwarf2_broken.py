@@ -11,7 +11,8 @@ descriptions with raw control (tests/gdb_dwarf2_broken/*.yaml), built by `dwarfk
 - a bad abbreviation (gdb's "Could not find abbrev number N in CU" of gdb/dwarf2/read.c; no .exp of its own) and a
   zero-length unit before a good one: gdb reports the error and goes on.
 
-Each description's defect is also what `dwarfkit verify` reports about the built file.
+Each description's defect is also what `dwarfkit verify` reports about the built file, and lldb-14 survives the same
+files (it stops at main by its symbol; for the bad abbreviation it says "invalid abbreviation code 77").
 """
 from __future__ import annotations
 
@@ -91,3 +92,17 @@ def test_a_zero_length_unit(tmp_path):
     assert session.output("break -q main").startswith("Breakpoint 1 at ")
     assert session.stops and session.stops[0].function == "main"
     assert verify(str(exe))[0] == ".debug_info[0x0]: unit length 0 is too short for a unit header"
+
+
+@pytest.mark.parametrize("name, message", [("corrupt", None), ("dw2-error", None),
+                                           ("bad-abbrev", "invalid abbreviation code 77"),
+                                           ("zero-length-unit", None)])
+def test_lldb_survives_the_same_files(tmp_path, name, message):
+    """lldb-14 reads past each defect too: it stops at main by its symbol and evaluates an expression."""
+    require_tool("lldb-14")
+    exe = build_file(HERE / f"{name}.yaml").write(tmp_path / name)
+    session = debuggers.lldb(exe, ["breakpoint set -n main", "run", "expression 1"])
+    assert session.stops and session.stops[0].function == "main"
+    assert "(int) $0 = 1" in session.output("expression 1")
+    if message is not None:
+        assert message in session.transcript
