@@ -6,7 +6,8 @@ does not use it:
 
 - a value: ``Raw(b"...", form="data4")`` (or ``pin(Raw(...), "data4")``) writes those bytes as an attribute's value,
   the abbreviation declaring the form; ``Raw(12345678, "ref4")`` a number in the form's encoding (a reference to
-  an offset where no DIE starts).
+  an offset where no DIE starts); ``DieOffset(die, 3)`` where a DIE starts plus 3, resolved at layout (a reference
+  into the middle of that DIE).
 - a DIE: ``die.override(code=N)`` writes abbreviation code N; ``die.override(data=b"...")`` writes those bytes in
   place of the DIE's entry (its children, if any, follow as usual).
 - a unit: ``unit.override(unit_length=..., version=..., unit_type=..., abbrev_offset=..., address_size=...,
@@ -59,6 +60,22 @@ class Raw:
 
     def __hash__(self) -> int:
         return hash((self.data, self.form))
+
+
+class DieOffset:
+    """Where a DIE starts plus ``delta``, written in a reference form once the DIE is laid out:
+    ``DieOffset(die, 3)`` (``ref4``: from its unit's start; ``ref_addr``: from the section's) is a reference into the
+    middle of that DIE, as dwarf.exp's labels allow."""
+
+    __slots__ = ("die", "delta", "form")
+
+    def __init__(self, die: Any, delta: int = 0, form: str | int = "ref4") -> None:
+        self.die = die
+        self.delta = field_int(delta, 8, "DieOffset delta", signed=True)
+        self.form = names.form(form)
+
+    def __repr__(self) -> str:
+        return f"DieOffset({self.die!r}, {self.delta}, {names.form_name(self.form)!r})"
 
 
 def raw_bytes(data: Any, where: str) -> bytes:

@@ -61,6 +61,8 @@ CASES = {
     "vendor numbers": (description(die="        children:\n"
                                        "          - {tag: 0x4090, 0x3e00: {raw: '01 02', form: 0x1f99}}\n"),
                        "90 81 01 00 80 7c 99 3f 00 00", ".debug_abbrev", "unknown form 0x1f99"),
+    "offset inside a DIE": (description(die="        sibling: {offset_of: int, plus: 3}\n"), "20 00 00 00",
+                            ".debug_info", "DW_AT_sibling refers to 0x20, which is not the start of a DIE"),
     "die code": (description(die="        code: 77\n"), "4d", ".debug_info",
                  "abbreviation code 77 is not in the table"),
     "die raw": (description(die="        raw: '63 01'\n"), "63 01 00", ".debug_info",
@@ -146,6 +148,8 @@ units:
      "raw.yaml:14: units[0].dies[1].decl_line.raw: Raw: 'zz' is not hex bytes"),
     (description(die="        decl_line: {raw: 7}\n"),
      "units[0].dies[1].decl_line.raw: Raw(7): a number is written in a form's encoding; give the form"),
+    (description(die="        sibling: {offset_of: nope}\n"),
+     "raw.yaml:14: units[0].dies[1].sibling.offset_of: no DIE is labelled 'nope'"),
     (description(die="        code: -1\n"), "raw.yaml:14: units[0].dies[1].code: cu \"raw.c\" / subprogram \"main\": "
      "override code: -1 is negative"),
     (description(unit="    line_override: {line_base: 300}\n"),

@@ -14,7 +14,7 @@ from conftest import require_tool
 from core_support import write_elf
 from elftools.elf.elffile import ELFFile
 
-from dwarfkit import Address, DescriptionError, DwarfBuilder, Raw, pin
+from dwarfkit import Address, DescriptionError, DieOffset, DwarfBuilder, Raw, pin
 from dwarfkit.reader.verify import verify
 
 START = 0x1000
@@ -130,6 +130,11 @@ CASES: dict[str, Case] = {
     "rnglists_offset_count": (_with(lambda dw, *_: dw.patch(".debug_rnglists", 8, "09 00 00 00"), 5, True),
                               lambda s: s[".debug_rnglists"][8:12] == b"\x09\0\0\0",
                               "offset_entry_count 9 does not fit the table", None),
+    "inside_a_die": (_with(lambda dw, cu, t, m, x: x.set("type", DieOffset(t, 3))), _info(0x3d, "24 00 00 00"),
+                     "DW_AT_type refers to 0x24, which is not the start of a DIE", "Offset is in between DIEs"),
+    "inside_a_later_die": (_with(lambda dw, cu, t, m, x: m.set("sibling", DieOffset(x, 1, "ref_addr"))),
+                           _info(0x3a, "3f 00 00 00"), "DW_AT_sibling DW_FORM_ref_addr 0x3f is not the start of a DIE",
+                           None),
     "truncated": (_with(lambda dw, cu, *_: cu.override(truncate=20)), _info(0, "10 00 00 00 04 00"),
                   "DIE is truncated", "tries to read DIEs"),
     "unit_length_and_truncate": (_with(lambda dw, cu, *_: cu.override(truncate=20, unit_length=0x40)),
@@ -256,6 +261,9 @@ def test_line_header_fields_as_given(tmp_path):
     (lambda dw, cu, x: dw.abbrev_table([(1, "no_such_tag", False, [])]), "abbrev_table[0]: "),
     (lambda dw, cu, x: dw.raw_section("debug_info", b""), "is not a section name"),
     (lambda dw, cu, x: cu.override(stmt_list=-1), "override stmt_list: -1 does not fit 4 bytes"),
+    (lambda dw, cu, x: x.set("type", DieOffset(x, 1, "data4")), "DieOffset is written in a reference form"),
+    (lambda dw, cu, x: x.set("type", DieOffset(dw.compile_unit("b.c").root, 1)), "is in another unit"),
+    (lambda dw, cu, x: x.set("type", DieOffset("x", 1)), "DieOffset('x') does not name a DIE of this program"),
     (lambda dw, cu, x: dw.patch(".debug_info", "0", "00"), "patch .debug_info offset: '0' is not an integer"),
     (lambda dw, cu, x: (dw.patch(".debug_aranges", 0x100, "00"), dw.emit()),
      "patch .debug_aranges+0x100: 1 bytes run past the end of the section"),

@@ -28,7 +28,7 @@ from ..info.unit import CompileUnit, TypeUnit, Unit
 from ..program import DwarfBuilder
 from . import raw as raw_control
 from .code import Code, CompiledFile, assembled, read_compiled
-from .raw import is_raw_sequence, raw_value
+from .raw import RAW_VALUE_KEYS, is_raw_sequence, is_raw_value, raw_value
 from .source import Path_, Source, read_description
 
 OUTPUTS = ("elf-executable", "elf-object", "macho-object", "coff-object")
@@ -326,7 +326,7 @@ class _Builder:
             here = (*path, key)
             at = self._attribute_code(key, here)
             value = self._value(at, raw, here, version)
-            if isinstance(raw, Mapping) and "form" in raw and "raw" not in raw:   # a raw value has its form
+            if isinstance(raw, Mapping) and "form" in raw and not is_raw_value(raw):   # a raw value has its form
                 value = pin(value, raw["form"])
             try:
                 die.set(at, value)
@@ -351,8 +351,9 @@ class _Builder:
         """The API's value for attribute ``at`` from the description's ``raw``, read by the attribute's classes."""
         kinds = classes.CLASSES[version].get(at, 0)
         if isinstance(raw, Mapping):
-            self._known(raw, {"ref", "address", "hex", "expr", "form", "value", "locations", "ranges", "raw"}, path)
-            if "raw" in raw:
+            self._known(raw, {"ref", "address", "hex", "expr", "form", "value", "locations", "ranges",
+                              *RAW_VALUE_KEYS}, path)
+            if is_raw_value(raw):
                 return raw_value(self, raw, path)
             if "locations" in raw or "ranges" in raw:
                 kind = "locations" if "locations" in raw else "ranges"

@@ -1,8 +1,8 @@
 """Raw control in descriptions (``docs/description.md``, "Raw control"): the keys that reach
 :mod:`dwarfkit.raw` through the ordinary API.
 
-- an attribute value ``{raw: "01 02", form: data2}`` (hex bytes) or ``{raw: 12345678, form: ref4}`` (a number in
-  the form's encoding);
+- an attribute value ``{raw: "01 02", form: data2}`` (hex bytes), ``{raw: 12345678, form: ref4}`` (a number in
+  the form's encoding) or ``{offset_of: LABEL, plus: 3}`` (a reference into the middle of a DIE);
 - a DIE's ``code: N`` (its abbreviation code) and ``raw: HEX`` (bytes in place of its entry);
 - a unit's ``override: {unit_length, version, unit_type, abbrev_offset, address_size, signature, type_offset,
   truncate, abbrev_table: NAME}`` and ``line_override: {version, header_length, minimum_instruction_length,
@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Any, Mapping, Protocol
 
 from ..errors import DescriptionError, DwarfkitError
-from ..raw import Raw
+from ..raw import DieOffset, Raw
 from .source import Path_
 
 
@@ -27,6 +27,7 @@ class _Builder(Protocol):
     """What this module uses of the description builder (``build._Builder``, which imports this module)."""
 
     dw: Any
+    labels: dict[str, Any]
 
     def fail(self, path: Path_, message: str) -> DescriptionError: ...
 
@@ -34,12 +35,26 @@ class _Builder(Protocol):
 
 DECLARATION_KEYS = {"code", "tag", "children", "attributes"}
 TOP_KEYS = {"abbrev_tables", "raw_sections", "patches"}
+RAW_VALUE_KEYS = {"raw", "offset_of", "plus"}
 UNIT_KEYS = {"override", "line_override"}
 DIE_KEYS = {"code", "raw"}
 
 
-def raw_value(builder: _Builder, value: Mapping[str, Any], path: Path_) -> Raw:
-    """``{raw: HEX or NUMBER, form: FORM}``: an attribute's value as given."""
+def is_raw_value(value: Mapping[str, Any]) -> bool:
+    return "raw" in value or "offset_of" in value
+
+
+def raw_value(builder: _Builder, value: Mapping[str, Any], path: Path_) -> Raw | DieOffset:
+    """``{raw: HEX or NUMBER, form: FORM}``: an attribute's value as given; ``{offset_of: LABEL, plus: N, form:
+    FORM}``: where that DIE starts plus N, in a reference form (default ref4)."""
+    if "offset_of" in value:
+        die = builder.labels.get(value["offset_of"]) if isinstance(value["offset_of"], str) else None
+        if die is None:
+            raise builder.fail((*path, "offset_of"), f"no DIE is labelled {value['offset_of']!r}")
+        try:
+            return DieOffset(die, value.get("plus", 0), value.get("form", "ref4"))
+        except DwarfkitError as error:
+            raise builder.fail(path, str(error)) from None
     try:
         return Raw(value["raw"], value.get("form"))
     except DwarfkitError as error:

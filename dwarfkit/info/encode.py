@@ -65,6 +65,8 @@ class Fixup:
 class UnitEncoder:
     """Encodes units into one section buffer; shared by all units written to that section."""
 
+    fixup_class = Fixup   # for raw_encode, which may not import this module
+
     def __init__(self, tables: "SharedTables", section: str, data: bytearray, relocs: RelocationBuffer) -> None:
         self.tables = tables
         self.section = section

@@ -12,9 +12,10 @@ from typing import Any
 from .. import names
 from ..encoding import uleb128
 from ..errors import DescriptionError
-from ..raw import Raw
+from ..raw import DieOffset, Raw
 from ..tables.raw import RawControl
 
+_F = names.FORMS
 _IMPLICIT_CONST, _FLAG_PRESENT, _INDIRECT = (names.FORMS["implicit_const"], names.FORMS["flag_present"],
                                              names.FORMS["indirect"])
 
@@ -75,11 +76,46 @@ def _fields(encoder: Any, die: Any, buf: bytearray) -> None:
             continue
         if type(value) is Raw:
             buf += _stored(value)
+        elif type(value) is DieOffset:
+            _die_offset(encoder, die, form, value, buf)
         elif form == _INDIRECT and type(value[1]) is Raw:
             buf += uleb128(value[0])
             buf += _stored(value[1])
         else:
             encoders[form](buf, value)
+
+
+def _die_offset(encoder: Any, die: Any, form: int, value: DieOffset, buf: bytearray) -> None:
+    """A DIE's offset plus a delta: a fixup like any reference's, resolved once the DIE is laid out."""
+    enc = encoder.encoding
+    size = {_F["ref1"]: 1, _F["ref2"]: 2, _F["ref4"]: 4, _F["ref8"]: 8, _F["ref_udata"]: 4}.get(form)
+    relative = size is not None
+    if size is None:   # ref_addr
+        size = enc.address_size if die.unit.encoding.version == 2 else enc.offset_size
+    global _DeltaFixup
+    if _DeltaFixup is None:
+        _DeltaFixup = _delta_fixup(encoder.fixup_class)
+    fixup = _DeltaFixup(len(buf), form, size, value.die, die, 0, encoder._unit_offset if relative else 0)
+    fixup.delta = value.delta
+    encoder._unit_fixups.append(fixup)
+    buf += bytes(size)
+
+
+_DeltaFixup: Any = None
+
+
+def _delta_fixup(base: Any) -> Any:
+    class DeltaFixup(base):
+        """A reference fixup whose value is the target's offset plus ``delta``."""
+
+        __slots__ = ("delta",)
+
+        def value(self) -> int:
+            value = super().value() + self.delta
+            if value < 0:
+                raise self.error(f"DieOffset: offset {value} of {self.target.path()} + {self.delta} is negative")
+            return int(value)
+    return DeltaFixup
 
 
 def _stored(value: Raw) -> bytes:

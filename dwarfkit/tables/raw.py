@@ -13,10 +13,11 @@ from .. import names
 from ..abbrev import AbbrevTable, DW_FORM_implicit_const
 from ..encoding import Encoding, sleb128, uleb128
 from ..errors import DescriptionError
-from ..raw import Raw, field_int, raw_bytes
+from ..raw import DieOffset, Raw, field_int, raw_bytes
 from ..sections import DwarfSections, Section
 
 _F = names.FORMS
+_REF_FORMS = {_F[f] for f in ("ref1", "ref2", "ref4", "ref8", "ref_udata", "ref_addr")}
 # Forms whose value is a number of fixed size (None: the offset size; 0: the address size), or a LEB128.
 _FIXED = {**{_F[f]: 1 for f in ("data1", "ref1", "flag", "strx1", "addrx1")},
           **{_F[f]: 2 for f in ("data2", "ref2", "strx2", "addrx2")}, _F["strx3"]: 3, _F["addrx3"]: 3,
@@ -211,6 +212,8 @@ class RawControl:
         DW_FORM_indirect, the bytes are the whole field, inner form included); the DIE is encoded field by field
         from now on."""
         where = f"{die.path()} / attribute {names.attribute_name(at)}"
+        if type(value) is DieOffset:
+            return self._die_offset(unit, die, value, where)
         if type(value) is not Raw:   # pin(Raw(...), form)
             pinned, value = value.form, value.value
         form = pinned if pinned is not None else value.form
@@ -222,6 +225,19 @@ class RawControl:
             stored = Raw(_number(unit.encoding, form, value.data, where))
         self.raw_values.add(die)
         return form, stored
+
+    def _die_offset(self, unit: Any, die: Any, value: DieOffset, where: str) -> tuple[int, Any]:
+        target = value.die
+        if getattr(getattr(target, "unit", None), "tables", None) is not unit.tables or not hasattr(target, "specs"):
+            raise DescriptionError(f"{where}: DieOffset({target!r}) does not name a DIE of this program")
+        if value.form not in _REF_FORMS:
+            raise DescriptionError(f"{where}: DieOffset is written in a reference form (ref1, ref2, ref4, ref8, "
+                                   f"ref_udata, ref_addr), not {names.form_name(value.form)}")
+        if value.form != _F["ref_addr"] and target.unit is not unit:
+            raise DescriptionError(f"{where}: {target.path()} is in another unit; a unit-relative form cannot reach "
+                                   f"it (use ref_addr)")
+        self.raw_values.add(die)
+        return value.form, value
 
     # -- what the encoder and the builder ask ------------------------------------------------------------------
     def unit_attributes(self, unit: Any, extra: list[tuple[tuple, Any]], stmt_form: int) -> list[tuple[tuple, Any]]:
