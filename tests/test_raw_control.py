@@ -298,3 +298,14 @@ def test_type_unit_signature_and_type_offset(tmp_path):
     path, sections = written(tmp_path, dw)
     assert sections[".debug_info"][12:24] == bytes.fromhex("99 00 00 00 00 00 00 00 77 77 00 00")
     assert ".debug_info[0x0]: type_offset 0x7777 does not point at a DIE of the type unit" in findings(path)
+
+
+def test_raw_values_where_the_writer_reads_its_own_attributes(tmp_path):
+    """A unit's low_pc/high_pc and name as raw bytes: aranges know no range for it, messages no name."""
+    dw = DwarfBuilder(version=4, address_size=8)
+    cu = dw.compile_unit("a.c", low_pc=Raw("00 10 00 00 00 00 00 00", "addr"), high_pc=Raw("20 00 00 00", "data4"))
+    cu.root.set("name", Raw("78 00", "string"))
+    path, sections = written(tmp_path, dw)
+    assert sections[".debug_info"][11:] == bytes.fromhex("01 78 00 00 10 00 00 00 00 00 00 20 00 00 00 00 00 00 00")
+    assert cu.root.get("name") is None and cu.label() == "cu"
+    assert findings(path) == ""

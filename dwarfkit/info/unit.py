@@ -8,6 +8,7 @@ from ..address import Address, as_address
 from ..errors import DescriptionError
 from ..expr import Expr
 from ..line import LineProgram
+from ..raw import Raw
 from ..tables.list_entries import resolve
 from . import forms as F
 from .classes import check as check_class
@@ -410,8 +411,10 @@ class CompileUnit(Unit):
         root = self.root
         low = root.get("low_pc")
         high = root.get("high_pc")
-        low = as_address(low) if low is not None else None
         ranges = root.get("ranges")
+        if Raw in (type(low), type(high), type(ranges)):
+            return []   # raw control: bytes as given, no range known
+        low = as_address(low) if low is not None else None
         if ranges is not None:
             entries = resolve(ranges.entries, low, False) if ranges.explicit else ranges.entries
             return [(start, length) for start, length in entries if length]

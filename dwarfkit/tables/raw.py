@@ -221,6 +221,8 @@ class RawControl:
             raise DescriptionError(f"{where}: raw bytes need the form the abbreviation declares "
                                    f"(Raw(data, form=...) or pin(Raw(data), form))")
         stored = value
+        if at == names.ATTRIBUTES["name"]:
+            die.name = None   # its text is what the bytes say
         if isinstance(value.data, int):
             stored = Raw(_number(unit.encoding, form, value.data, where))
         self.raw_values.add(die)
