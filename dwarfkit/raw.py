@@ -78,6 +78,10 @@ class DieOffset:
         return f"DieOffset({self.die!r}, {self.delta}, {names.form_name(self.form)!r})"
 
 
+RAW_TYPES = (Raw, DieOffset)
+"""The values raw control stores as given (a DIE holding one is encoded field by field)."""
+
+
 def raw_bytes(data: Any, where: str) -> bytes:
     """``data`` (bytes, bytearray or hex text) as bytes; DescriptionError naming ``where`` otherwise."""
     if isinstance(data, (bytes, bytearray)):

@@ -175,3 +175,12 @@ def test_llvm_dwarfdump_notices_a_bad_abbreviation_code(tmp_path):
     tool = require_tool("llvm-dwarfdump-14")
     result = subprocess.run([tool, "--verify", str(exe)], capture_output=True, text=True)
     assert "invalid abbreviation 77" in result.stdout + result.stderr
+
+
+def test_the_readme_example_builds_and_verify_reports_its_defects(tmp_path):
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme[readme.index("DWARF broken on purpose"):]
+    text = section[section.index("```yaml\n") + len("```yaml\n"):section.index("```\n", section.index("```yaml"))]
+    (tmp_path / "broken.yaml").write_text(text)
+    obj = build_file(tmp_path / "broken.yaml").write(tmp_path / "broken.o")
+    assert ".debug_info[0x0]: unit version 153 is not 2, 3, 4 or 5" in findings(obj)

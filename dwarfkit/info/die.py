@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Protocol
 from .. import names
 from ..address import Address
 from ..errors import DescriptionError
+from ..raw import RAW_TYPES
 
 if TYPE_CHECKING:
     from ..encoding import Encoding
@@ -125,6 +126,8 @@ class Die:
             if spec[0] == at:
                 if at == DW_AT_name:
                     return self.name
+                if type(value) in RAW_TYPES:
+                    return value   # raw control: the bytes (or DIE offset) as given
                 if spec[1] == DW_FORM_addr and type(value) is int:
                     return Address(None, value)
                 if spec[1] in ADDRX_FORMS:
