@@ -62,6 +62,8 @@ def line_header_findings(t: LineTable) -> list[str]:
                         ("opcode_base", t.opcode_base)):
         if value == 0:
             out.append(f"{where}: {name} is 0")
+    if t.default_is_stmt not in (0, 1):
+        out.append(f"{where}: default_is_stmt {t.default_is_stmt} is not 0 or 1")
     if t.tables_end is not None and t.version < 5:
         program = t.offset + (4 if t.offset_size == 4 else 12) + 2 + t.offset_size + t.header_length
         if t.tables_end != program:
