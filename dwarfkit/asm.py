@@ -133,8 +133,13 @@ def _parse(arch: Arch, index: int, name: str, text: str) -> _Function:
     return _Function(name, raw, local, renames)
 
 
-def assemble(arch: Arch, functions: Sequence[tuple[str, str]], *, align: int | None = None) -> Assembly:
-    """Assembles ``(name, text)`` functions (Intel syntax on x86_64), laid out from offset 0 at ``align``."""
+def assemble(arch: Arch | str, functions: Sequence[tuple[str, str]], *, align: int | None = None) -> Assembly:
+    """Assembles ``(name, text)`` functions (Intel syntax on x86_64), laid out from offset 0 at ``align``;
+    ``arch`` an :class:`Arch` or its name."""
+    if isinstance(arch, str):
+        arch = Arch.parse(arch)
+    elif not isinstance(arch, Arch):
+        raise DescriptionError(f"assemble: {arch!r} is not an Arch or an architecture name")
     align = align or _ALIGN[arch]
     _, _, ks_error = _engines(arch)
     names = [name for name, _ in functions]

@@ -277,9 +277,7 @@ class Image:
                 raise DescriptionError(f"section {section.name}: thread-local storage ({section.kind.value}) is "
                                        f"written only in ELF relocatable objects; link them to make a program")
         for emitted in self.dwarf or ():
-            for r in emitted.relocations:
-                if r.kind is not RelocKind.TLS_OFFSET:
-                    continue
+            for r in emitted.relocations_of(RelocKind.TLS_OFFSET):
                 if not allowed:
                     raise RelocationError(f"{emitted.name}+{r.offset:#x}: the TLS offset of {r.target!r} "
                                           f"(Expr.tls_address) is written only in ELF relocatable objects")

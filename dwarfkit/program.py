@@ -15,7 +15,7 @@ unit and its line program are encoded at once and its DIE tree is released.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from . import names
 from .address import Address
@@ -88,16 +88,31 @@ class DwarfBuilder:
         self._info_relocs = RelocationBuffer()
         self._info_encoder = UnitEncoder(tables, ".debug_info", self._info, self._info_relocs)
         self._types_encoder: UnitEncoder | None = None
-        self._aranges: list[tuple[int, list[tuple[Address, int]]]] = []
+        self._aranges: list[tuple[int, list[tuple[Address, int]], int]] = []   # (offset, ranges, address size)
         self._emitted = False
         self._macro_units: dict[Unit, MacroUnit] = {}
         self.frames: CallFrames | None = None
         """``.debug_frame`` of the program, written by :meth:`emit` when set (``dwarfkit.load`` sets it)."""
-        self.eh_frame: CallFrames | None = None
-        """A loaded file's ``.eh_frame`` (runtime data: :meth:`emit` leaves it out; ``eh_frame.eh_frame()`` writes
-        it)."""
+        self._eh_frame: CallFrames | None = None
+        self.eh_frame_loader: Callable[[], CallFrames | None] | None = None
+        """How a loaded file's ``.eh_frame`` is read, on the first look at :attr:`eh_frame` (a load that only
+        converts the DWARF never needs it)."""
         self.source: Any = None
         """What :func:`dwarfkit.load` read the program from (its ``DebugFile``); None for a described program."""
+
+    @property
+    def eh_frame(self) -> CallFrames | None:
+        """A loaded file's ``.eh_frame`` (runtime data: :meth:`emit` leaves it out; ``eh_frame.eh_frame()`` writes
+        it)."""
+        if self.eh_frame_loader is not None:
+            loader, self.eh_frame_loader = self.eh_frame_loader, None
+            self._eh_frame = loader()
+        return self._eh_frame
+
+    @eh_frame.setter
+    def eh_frame(self, frames: CallFrames | None) -> None:
+        self.eh_frame_loader = None
+        self._eh_frame = frames
 
     @property
     def strings(self) -> StringTable:
@@ -116,42 +131,52 @@ class DwarfBuilder:
     # -- describing -------------------------------------------------------------------------------------------
     def compile_unit(self, name: str | None, *, comp_dir: str | None = None, producer: str | None = None,
                      language: str | int | None = None, line_options: dict[str, Any] | None = None,
-                     version: int | None = None, **attributes: Any) -> CompileUnit:
+                     version: int | None = None, address_size: int | None = None, **attributes: Any) -> CompileUnit:
         """A new compile unit for source file ``name`` (None: a unit without a name); ``line_options`` go to its
-        :class:`LineProgram`; ``version``: a DWARF version of its own (the program's otherwise)."""
+        :class:`LineProgram`; ``version`` and ``address_size``: a DWARF version and an address size of its own (the
+        program's otherwise; a 4-byte unit beside 8-byte ones, as a 32-bit part of a program has)."""
         line_options = dict(line_options or {})
         if self.arch is not None:
             line_options.setdefault("min_instruction_length", self.arch.info.min_instruction_length)
         unit = CompileUnit(self.tables, name, {"comp_dir": comp_dir, "producer": producer, "language": language,
-                                        **attributes}, line_options, self._unit_encoding(version))
+                                        **attributes}, line_options, self._unit_encoding(version, address_size))
         self.units.append(unit)
         return unit
 
-    def partial_unit(self, *, version: int | None = None, **attributes: Any) -> PartialUnit:
+    def partial_unit(self, *, version: int | None = None, address_size: int | None = None,
+                     **attributes: Any) -> PartialUnit:
         """A new partial unit (imported by others with ``DW_TAG_imported_unit``, ``import=<its root>``)."""
-        unit = PartialUnit(self.tables, attributes, self._unit_encoding(version))
+        unit = PartialUnit(self.tables, attributes, self._unit_encoding(version, address_size))
         self.units.append(unit)
         return unit
 
-    def type_unit(self, signature: int, *, version: int | None = None, **attributes: Any) -> TypeUnit:
+    def type_unit(self, signature: int, *, version: int | None = None, address_size: int | None = None,
+                  **attributes: Any) -> TypeUnit:
         """A new type unit with the given 8-byte signature; set ``tu.type_die`` to the type it holds."""
         if isinstance(signature, int) and signature in self._signatures:
             raise DescriptionError(f"type unit signature {signature:#018x} is already used by another type unit")
-        unit = TypeUnit(self.tables, signature, attributes, self._unit_encoding(version))
+        unit = TypeUnit(self.tables, signature, attributes, self._unit_encoding(version, address_size))
         self._signatures.add(signature)
         self.units.append(unit)
         return unit
 
-    def _unit_encoding(self, version: int | None) -> Encoding | None:
-        """The encoding of a unit with a version of its own; DWARF 2 cannot share a program with 3-5 (its
-        DW_FORM_ref_addr is address-sized), nor a version of its own be indexed unless it is 5."""
+    def _unit_encoding(self, version: int | None, address_size: int | None = None) -> Encoding | None:
+        """The encoding of a unit with a version or an address size of its own; DWARF 2 cannot share a program with
+        3-5 (its DW_FORM_ref_addr is address-sized), nor a version of its own be indexed unless it is 5; a program
+        with indexed forms has one .debug_addr, of one address size."""
         enc = self.encoding
-        if version is None or version == enc.version:
+        version = enc.version if version is None else version
+        size = enc.address_size if address_size is None else address_size
+        if version == enc.version and size == enc.address_size:
             return None
-        unit_enc = Encoding(version, enc.offset_size, enc.address_size, enc.byteorder)
+        unit_enc = Encoding(version, enc.offset_size, size, enc.byteorder)   # checks the version and the size
         if (version == 2) != (enc.version == 2):
             raise EncodingError(f"a DWARF {version} unit in a DWARF {enc.version} program: DWARF 2 units cannot "
                                 f"share a program with later versions")
+        if size != enc.address_size and (self.indexed or version == 2 or enc.version == 2):
+            raise EncodingError(f"a unit of {size}-byte addresses in a program of {enc.address_size}-byte ones: "
+                                f"not with indexed forms (one .debug_addr) nor in DWARF 2 (ref_addr is "
+                                f"address-sized)")
         return unit_enc
 
     def abbrev_table(self, entries: Any) -> AbbrevDeclarations:
@@ -172,13 +197,22 @@ class DwarfBuilder:
         relocation (the bytes are its addend)."""
         self.tables.raw_control().patch(section, offset, data)
 
-    def range_list(self, entries: Iterable[Sequence[Any]]) -> RangeList:
-        """A range list ``[(start, length), ...]`` (starts: Address, int or symbol name) for ``ranges=``."""
-        return self.tables.range_list(entries)
+    def range_list(self, entries: Iterable[Sequence[Any]], unit: Unit | None = None) -> RangeList:
+        """A range list ``[(start, length), ...]`` (starts: Address, int or symbol name) for ``ranges=``; ``unit``:
+        the unit that uses it, when its version or address size is its own."""
+        return self.tables.range_list(entries, self._list_encoding(unit))
 
-    def location_list(self, entries: Iterable[Sequence[Any]]) -> LocationList:
-        """A location list ``[(start, length, Expr), ...]`` for ``location=`` and other location attributes."""
-        return self.tables.location_list(entries)
+    def location_list(self, entries: Iterable[Sequence[Any]], unit: Unit | None = None) -> LocationList:
+        """A location list ``[(start, length, Expr), ...]`` for ``location=`` and other location attributes;
+        ``unit`` as for :meth:`range_list`."""
+        return self.tables.location_list(entries, self._list_encoding(unit))
+
+    def _list_encoding(self, unit: Unit | None) -> Encoding | None:
+        if unit is None:
+            return None
+        if not isinstance(unit, Unit) or unit.tables is not self.tables:
+            raise DescriptionError(f"{unit!r} is no unit of this program")
+        return unit.encoding
 
     def macro_unit(self, unit: CompileUnit | None = None, *, section: str | None = None,
                    name: str | None = None) -> MacroUnit:
@@ -230,7 +264,7 @@ class DwarfBuilder:
             offset = self._info_encoder.encode_unit(unit, release)
             ranges = unit.address_ranges()
             if isinstance(unit, CompileUnit):
-                self._aranges.append((offset, ranges))
+                self._aranges.append((offset, ranges, unit.encoding.address_size))
         unit.finished = True
         if release:
             unit.release()

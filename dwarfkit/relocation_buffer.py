@@ -11,6 +11,7 @@ the section bytes. Others (symbol addresses) keep every part.
 from __future__ import annotations
 
 from array import array
+from operator import itemgetter
 
 from .errors import RelocationError
 from .sections import FIELD_SIZES, SYMBOLIC, Relocation, RelocKind, Section, check_relocations
@@ -18,6 +19,7 @@ from .sections import FIELD_SIZES, SYMBOLIC, Relocation, RelocKind, Section, che
 KINDS = (RelocKind.ENTRY, RelocKind.UNIT, RelocKind.SECTION, RelocKind.ADDRESS, RelocKind.PCREL,
          RelocKind.TLS_OFFSET)
 ENTRY, UNIT, SECTION, ADDRESS, PCREL, TLS_OFFSET = range(6)
+_offset = itemgetter(0)
 _SYMBOLIC_CODES = frozenset(code for code, kind in enumerate(KINDS) if kind in SYMBOLIC)
 
 
@@ -79,6 +81,15 @@ class RelocationBuffer:
                 for offset, shape, target, addend in zip(self.offsets, self.shapes, self.targets, self.addends,
                                                          strict=True) if shape >> 4 in codes]
 
+    def of_kind(self, kind: RelocKind) -> list[Relocation]:
+        """The full records of one kind, made into objects (packed fields are never symbolic: ask for those with
+        :meth:`build`)."""
+        assert kind in SYMBOLIC
+        code = KINDS.index(kind)
+        return [Relocation(offset, shape & 15, kind, target, addend)
+                for offset, shape, target, addend in zip(self.offsets, self.shapes, self.targets, self.addends,
+                                                         strict=True) if shape >> 4 == code]
+
     def check(self, name: str, size: int, sections: set[str] | None) -> None:
         """:func:`~dwarfkit.sections.check_relocations` of every field without making an object per field: full
         records field by field, packed ones per class (width, target) and, near the section's end, one by one."""
@@ -106,6 +117,18 @@ class RelocationBuffer:
             if pos + width > size:
                 raise RelocationError(f"{name}+{pos:#x}: {width}-byte relocation against {target!r} lies outside "
                                       f"the section (size {size:#x})")
+
+    def fields(self, data: bytes | bytearray, byteorder: str) -> list[tuple[int, int, RelocKind, str, int]]:
+        """Every field as ``(offset, size, kind, target, addend)`` (:meth:`build` without the objects)."""
+        out = [(offset, shape & 15, KINDS[shape >> 4], target, addend)
+               for offset, shape, target, addend in zip(self.offsets, self.shapes, self.targets, self.addends,
+                                                        strict=True)]
+        classes = [(size, KINDS[kind], target) for size, kind, target in self.classes]
+        for word in self.packed:
+            pos = word >> 8
+            size, kind, target = classes[word & 255]
+            out.append((pos, size, kind, target, int.from_bytes(data[pos:pos + size], byteorder)))  # type: ignore
+        return out
 
     def build(self, data: bytes | bytearray, byteorder: str) -> list[Relocation]:
         out = self.full()
@@ -146,6 +169,19 @@ class BufferedSection(Section):
             return super().check_relocations(sections)
         check_relocations(self.name, len(self.data), self.__dict__.get("_relocations", []), sections)
         buffer.check(self.name, len(self.data), sections)
+
+    def relocation_fields(self) -> list[tuple[int, int, RelocKind, str, int]]:
+        if self._buffer is None:
+            return super().relocation_fields()
+        fields = [(r.offset, r.size, r.kind, r.target, r.addend) for r in self.__dict__.get("_relocations", [])] + \
+            self._buffer.fields(self.data, self._byteorder)
+        fields.sort(key=_offset)   # as relocations are ordered (stable: fields at one offset keep their order)
+        return fields
+
+    def relocations_of(self, kind: RelocKind) -> list[Relocation]:
+        if self._buffer is None or kind not in SYMBOLIC:   # packed fields may be of this kind: build them all
+            return super().relocations_of(kind)
+        return [r for r in self.__dict__.get("_relocations", []) if r.kind is kind] + self._buffer.of_kind(kind)
 
     def symbolic_relocations(self) -> list[Relocation]:
         if self._buffer is None:

@@ -39,6 +39,10 @@ class RelocKind(enum.Enum):
     PCREL = "pcrel"
     TLS_OFFSET = "tls_offset"
 
+    # Members are singletons compared by identity: hash them so too (Enum's own hash is a Python-level call, and
+    # writers key millions of fields by kind).
+    __hash__ = object.__hash__
+
     @property
     def needs_container_relocation(self) -> bool:
         """False for references whose value no linker or loader can change."""
@@ -85,6 +89,15 @@ class Section:
     def symbolic_relocations(self) -> list[Relocation]:
         """The fields against symbols (what a final image resolves); section offsets are final as emitted."""
         return [r for r in self.relocations if r.kind in SYMBOLIC]
+
+    def relocation_fields(self) -> list[tuple[int, int, "RelocKind", str, int]]:
+        """Every relocation as ``(offset, size, kind, target, addend)``, in no particular order: what a container
+        writer turns into its records in bulk, without an object per field."""
+        return [(r.offset, r.size, r.kind, r.target, r.addend) for r in self.relocations]
+
+    def relocations_of(self, kind: "RelocKind") -> list[Relocation]:
+        """The fields of one kind (checks that look at a rare kind need not see the others)."""
+        return [r for r in self.relocations if r.kind is kind]
 
 
 @dataclass

@@ -220,7 +220,8 @@ def test_wrong_arguments_are_typed_errors(tmp_path: Path) -> None:
                             ({"commands": "run"}, "lists of strings"),
                             ({"commands": ["break x\nrun"]}, "one line"),
                             ({"breakpoints": ["main"], "max_stops": 0}, "max_stops"),
-                            ({"commands": ["run"], "timeout": 0}, "timeout")):
+                            ({"commands": ["run"], "timeout": 0}, "timeout"),
+                            ({"commands": ["run"], "program_args": "-v"}, "list of strings")):
         for run in (debuggers.gdb, debuggers.lldb):
             with pytest.raises(debuggers.SessionError, match=message):
                 run(tmp_path / "prog", **kwargs)

@@ -84,10 +84,10 @@ def test_table_sections_match_llvm_dwarfdump(name, flag):
 
 def test_parallel_dump_is_the_sequential_dump(monkeypatch):
     """Large sections are formatted by forked workers; the text must be byte for byte the one-process text."""
-    from dwarfkit.reader import dump
+    from dwarfkit.reader import parallel
     path = require_reader_corpus() / "third_party/pyelftools/dwarf_gnuops4.so.elf"
     sequential = ours(path, sections=["debug-info"])
-    monkeypatch.setattr(dump, "PARALLEL_THRESHOLD", 0)
-    monkeypatch.setattr(dump, "CHUNK_BYTES", 4096)
-    monkeypatch.setattr(dump.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(parallel, "PARALLEL_THRESHOLD", 0)
+    monkeypatch.setattr(parallel, "RUN_BYTES", 4096)
+    monkeypatch.setattr(parallel.os, "cpu_count", lambda: 2)
     assert ours(path, sections=["debug-info"]) == sequential

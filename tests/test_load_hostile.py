@@ -22,6 +22,7 @@ from minimal_elf import write_elf
 import dwarfkit
 from dwarfkit.encoding import uleb128
 from dwarfkit.errors import ContainerError, DescriptionError, ReadError
+from dwarfkit.lists import LocationList
 from dwarfkit.loading.dies import MAX_DEPTH
 from dwarfkit.reader.container import open_debug_file
 
@@ -129,14 +130,21 @@ def test_a_huge_address_in_an_object_wraps_as_its_field_does(tmp_path, name):
 
 
 def test_a_location_list_error_names_the_die_whose_list_it_is(tmp_path):
-    """A DIE whose abbreviation was seen before takes the loader's fast path; a list entry gone wrong there (one
-    LEB128 byte of .debug_loclists made a continuation byte, so that a later entry reads an address index past
-    .debug_addr) is named by that DIE's offset too."""
+    """A linked file's lists are decoded when first looked at or written (most are copied as they are); a list entry
+    gone wrong (one LEB128 byte of .debug_loclists made a continuation byte, so that a later entry reads an address
+    index past .debug_addr) is named by the offset of the DIE whose list it is, whether the entries are looked at
+    or the file is converted, and the conversion writes nothing."""
     path = corpus_copy(tmp_path, "coff/shapes-mingw-O2-dwarf5.exe")
     patch(path, open_debug_file(path).section_offsets["debug_loclists"] + 0x7cf, b"\xff")
-    with pytest.raises(ReadError, match=r"\.debug_info\[0x[0-9a-f]+\]: address index \d+ is past the end of "
-                                        r"\.debug_addr"):
-        dwarfkit.load(path)
+    message = r"\.debug_info\[0x[0-9a-f]+\]: address index \d+ is past the end of \.debug_addr"
+    dw = dwarfkit.load(path)
+    lists = [d.get("location") for u in dw.units for d in _walk(u.root) if isinstance(d.get("location"), LocationList)]
+    with pytest.raises(ReadError, match=message):
+        [len(lst.entries) for lst in lists]
+    out = tmp_path / "out.exe"
+    with pytest.raises(ReadError, match=message):
+        dwarfkit.convert(path, out)
+    assert not out.exists()
 
 
 def _walk(die):

@@ -15,9 +15,9 @@ from elftools.elf.constants import SH_FLAGS
 from elftools.elf.enums import ENUM_E_TYPE, ENUM_SH_TYPE_BASE
 
 from dwarfkit.errors import RelocationError
-from dwarfkit.image import Image, group_section
+from dwarfkit.image import ContentSection, Image, group_section
 from dwarfkit.output import write_atomically
-from dwarfkit.sections import Relocation, RelocKind
+from dwarfkit.sections import Relocation, RelocKind, Section
 
 from .contents import EH_FRAME, check_image, content_section, debug_section, debug_sections, eh_frame_section
 from .elffile import ElfHeader, ElfSection, serialize
@@ -32,18 +32,20 @@ _GRP_COMDAT = 1
 def object_bytes(image: Image, *, compress: bool = False, eh_frame: bool = True) -> bytes:
     """The relocatable object for ``image``; see :func:`write_object`."""
     machine = check_image(image, thread_local=True, groups=True)
-    sections: list[ElfSection] = [content_section(replace(s, data=cleared(s.data, s.relocations)) if s.data else s)
-                                  for s in image.sections]
-    # (section, its relocations, its scope: "" for the image, a group's signature for that group's sections)
-    relocated: list[tuple[ElfSection, list[Relocation], str]] = [
-        (section, s.relocations, "") for section, s in zip(sections, image.sections, strict=True)]
+    content_fields = [container_fields(s) for s in image.sections]
+    sections: list[ElfSection] = [content_section(replace(s, data=cleared(s.data, fields)) if s.data else s)
+                                  for s, fields in zip(image.sections, content_fields, strict=True)]
+    # (section, the fields that get a record, its scope: "" for the image, a group's signature for its sections)
+    relocated: list[tuple[ElfSection, list[Field], str]] = [
+        (section, fields, "") for section, fields in zip(sections, content_fields, strict=True)]
     for d in debug_sections(image.dwarf, with_eh_frame=eh_frame):
-        data = cleared(bytes(d.data), d.relocations)
+        fields = container_fields(d)
+        data = cleared(bytes(d.data), fields)
         if d.name == EH_FRAME:
             sections.append(eh_frame_section(data, d.alignment))
         else:
             sections.append(debug_section(d.name, data, compress=compress, alignment=d.alignment))
-        relocated.append((sections[-1], d.relocations, ""))
+        relocated.append((sections[-1], fields, ""))
     # An empty .note.GNU-stack says the code needs no executable stack (GNU ld warns without it).
     sections.append(ElfSection(".note.GNU-stack", SHT["SHT_PROGBITS"]))
     members: dict[str, list[ElfSection]] = {}
@@ -52,13 +54,14 @@ def object_bytes(image: Image, *, compress: bool = False, eh_frame: bool = True)
         for d in group.dwarf:
             if not d.data:
                 continue   # a DWARF 4 type-unit emission's empty .debug_info: nothing to keep or discard
-            section = debug_section(d.name, cleared(bytes(d.data), d.relocations), compress=compress,
+            fields = container_fields(d)
+            section = debug_section(d.name, cleared(bytes(d.data), fields), compress=compress,
                                     alignment=d.alignment)
             section.flags |= SH_FLAGS.SHF_GROUP
             sections.append(section)
             members[group.signature].append(section)
-            relocated.append((section, d.relocations, group.signature))
-    relocated = [entry for entry in relocated if any(r.kind.needs_container_relocation for r in entry[1])]
+            relocated.append((section, fields, group.signature))
+    relocated = [entry for entry in relocated if entry[1]]
     rela = [ElfSection(f".rela{section.name}", SHT["SHT_RELA"], SH_FLAGS.SHF_INFO_LINK, align=8, link=".symtab",
                        entsize=_RELA.size) for section, _relocs, _scope in relocated]
     for r, (_section, _relocs, scope) in zip(rela, relocated, strict=True):
@@ -107,14 +110,28 @@ def write_object(image: Image, path: str | os.PathLike[str], *, compress: bool =
     write_atomically(path, object_bytes(image, compress=compress, eh_frame=eh_frame))
 
 
-def cleared(data: bytes, relocations: list[Relocation]) -> bytes:
-    """``data`` with every field that gets a ``.rela`` record set to zero."""
-    fields = [r for r in relocations if r.kind.needs_container_relocation]
+Field = tuple[int, int, RelocKind, str, int]
+"""A relocation as (offset, size, kind, target, addend): :meth:`dwarfkit.sections.Section.relocation_fields`."""
+_ZEROS = {size: bytes(size) for size in range(1, 9)}
+
+
+def container_fields(section: Section | ContentSection) -> list[Field]:
+    """The relocations of ``section`` that get a ``.rela`` record (all but ENTRY, which is final), in bulk: a large
+    program has millions, and an object per field would cost more than encoding them."""
+    if isinstance(section, Section):
+        return [f for f in section.relocation_fields() if f[2] is not RelocKind.ENTRY]
+    return [(r.offset, r.size, r.kind, r.target, r.addend) for r in section.relocations
+            if r.kind is not RelocKind.ENTRY]
+
+
+def cleared(data: bytes, fields: list[Field]) -> bytes:
+    """``data`` with every field that gets a ``.rela`` record (``fields``) set to zero."""
     if not fields:
         return data
     out = bytearray(data)
-    for r in fields:
-        out[r.offset:r.offset + r.size] = bytes(r.size)
+    zeros = _ZEROS
+    for offset, size, _kind, _target, _addend in fields:
+        out[offset:offset + size] = zeros.get(size) or bytes(size)
     return bytes(out)
 
 
@@ -124,20 +141,40 @@ def _scoped(scope: str, name: str) -> str:
     return group_section(scope, name) if scope else name
 
 
-def _rela_data(machine: ElfMachine, name: str, relocations: list[Relocation], index: dict[tuple[bool, str], int],
+def _rela_data(machine: ElfMachine, name: str, fields: list[Field], index: dict[tuple[bool, str], int],
                scope: str, own: set[str]) -> bytes:
-    """The records of one section's relocations; a group's section offsets go to the group's own section of that
-    name when it has one, else to the image's."""
-    data = bytearray()
-    for r in relocations:
-        if not r.kind.needs_container_relocation:
-            continue
-        against_section = r.kind in (RelocKind.UNIT, RelocKind.SECTION)
-        key = _scoped(scope, r.target) if against_section and r.target in own else r.target
-        symbol = index.get((against_section, key))
-        if symbol is None:
-            what = f"section {r.target!r}, which is not in the object" if against_section else \
-                f"unknown symbol {r.target!r}"
-            raise RelocationError(f"{name}+{r.offset:#x}: {r.kind.value} relocation against {what}")
-        data += _RELA.pack(r.offset, (symbol << 32) | machine.relocation_type(r, name), r.addend)
+    """The records of one section's relocation fields, in their order; a group's section offsets go to the
+    group's own section of that name when it has one, else to the image's. The record's info word is worked out
+    once per (kind, size, target)."""
+    data = bytearray(_RELA.size * len(fields))
+    infos: dict[tuple[RelocKind, int, str], int] = {}
+    types = machine.relocation_types
+    pack = _RELA.pack_into
+    for n, (offset, size, kind, target, addend) in enumerate(fields):
+        info = infos.get((kind, size, target))
+        if info is None:
+            if kind is RelocKind.ADDRESS and not own:   # the common field: an address against a symbol
+                symbol = index.get((False, target))
+                rtype = types.get((kind, size))
+            else:
+                symbol = rtype = None
+            if symbol is None or rtype is None:
+                info = _info(machine, name, (offset, size, kind, target, addend), index, scope, own)
+            else:
+                info = symbol << 32 | rtype
+            infos[(kind, size, target)] = info
+        pack(data, n * 24, offset, info, addend)
     return bytes(data)
+
+
+def _info(machine: ElfMachine, name: str, field: Field, index: dict[tuple[bool, str], int], scope: str,
+          own: set[str]) -> int:
+    """A record's info word: the symbol's index and the relocation type (a RelocationError names what is wrong)."""
+    offset, size, kind, target, addend = field
+    against_section = kind in (RelocKind.UNIT, RelocKind.SECTION)
+    key = _scoped(scope, target) if against_section and target in own else target
+    symbol = index.get((against_section, key))
+    if symbol is None:
+        what = f"section {target!r}, which is not in the object" if against_section else f"unknown symbol {target!r}"
+        raise RelocationError(f"{name}+{offset:#x}: {kind.value} relocation against {what}")
+    return (symbol << 32) | machine.relocation_type(Relocation(offset, size, kind, target, addend), name)

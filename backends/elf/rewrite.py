@@ -45,7 +45,7 @@ from .contents import EH_FRAME, debug_section
 from .debugfile import DEBUGLINK, debug_file_bytes, debuglink, final_sections, write_pair
 from .elffile import ElfHeader, ElfSection
 from .elfinput import SHT, InputElf, InputSection, read_input
-from .objectfile import cleared
+from .objectfile import cleared, container_fields
 from .relayout import OutSection, relayout
 from .symbol_edit import (
     RELA,
@@ -322,7 +322,7 @@ class _Rewriter:
             for key, s in self.emitted.items():
                 group = self.scope.get(key)
                 s.check_relocations(shared | set(group.dwarf.sections) if group else shared)
-            data = {key: cleared(bytes(s.data), s.relocations) for key, s in self.emitted.items()}
+            data = {key: cleared(bytes(s.data), container_fields(s)) for key, s in self.emitted.items()}
         out = []
         for key, s in self.emitted.items():
             section = debug_section(s.name, data[key], compress=self.compress, alignment=s.alignment)

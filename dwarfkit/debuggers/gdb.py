@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from .process import SessionError, find_tool, kill, run, start_qemu
+from .process import SessionError, checked_args, find_tool, kill, run, start_qemu
 from .session import CommandOutput, Frame, Session, Stop, Variable
 
 COMMAND = "@@dwarfkit-command "
@@ -78,7 +78,7 @@ RUNNING = re.compile(r"(run|r|start|starti|continue|c|next|n|step|s|nexti|ni|ste
 def gdb(program: str | os.PathLike[str], commands: Sequence[str] = (), *, breakpoints: Sequence[str] = (),
         commands_per_stop: Sequence[str] = (), max_stops: int = 20, tool: str | None = None, before: Sequence[str] = (),
         qemu: bool = False, complaints: int = 100, timeout: float = 60,
-        cwd: str | os.PathLike[str] | None = None) -> Session:
+        cwd: str | os.PathLike[str] | None = None, program_args: Sequence[str] = ()) -> Session:
     """gdb on ``program`` in batch mode.
 
     Either ``commands`` (a whole script: ``break``, ``run``, ``next``, ``print`` ...), or ``breakpoints`` (gdb
@@ -89,8 +89,11 @@ def gdb(program: str | os.PathLike[str], commands: Sequence[str] = (), *, breakp
     under ``qemu-aarch64 -g`` and attaches ``tool`` (default gdb-multiarch there, gdb otherwise) to it; ``run``
     then means ``continue``. Raises :class:`ToolMissing` for a missing tool, :class:`DebuggerTimeout` after
     ``timeout`` seconds (the debugger, its inferior and qemu are killed), :class:`SessionError` for wrong
-    arguments."""
+    arguments. ``program_args``: the program's command line arguments (``python3`` and a script, say)."""
     script = _script(commands, breakpoints, commands_per_stop, max_stops)
+    program_args = checked_args(program_args)
+    if qemu and program_args:
+        raise SessionError("program_args are not passed to a program run under qemu")
     for c in [*script, *before]:
         if not isinstance(c, str) or "\n" in c and not c.startswith("python"):
             raise SessionError(f"a gdb command must be one line of text, not {c!r}")
@@ -113,7 +116,7 @@ def gdb(program: str | os.PathLike[str], commands: Sequence[str] = (), *, breakp
         if RUNNING.match(command) and not commands:  # quit once the program ended: no errors for later stops
             args += ["-ex", "python gdb.selected_inferior().pid == 0 and gdb.execute('quit')"]
     try:
-        returncode, output = run([*args, str(program)], timeout, cwd)
+        returncode, output = run([*args, "--args", str(program), *program_args], timeout, cwd)
     finally:
         if qemu_process is not None:
             kill(qemu_process)

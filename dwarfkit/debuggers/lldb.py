@@ -14,27 +14,32 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from .process import SessionError, find_tool, run
+from .process import SessionError, checked_args, find_tool, run
 from .session import CommandOutput, Frame, Session, Stop, Variable
 
 PROBES = ["thread backtrace", "frame variable --no-locals", "frame variable --no-args"]
 RUNNING = re.compile(r"(run|r|process launch|process continue|continue|c|thread continue|next|n|step|s|nexti|ni|"
                      r"stepi|si|finish|thread step-\S+|thread until|thread jump)\b")
-_FRAME = re.compile(r"^\s*\*?\s*frame #\d+: (0x[0-9a-f]+) (?:[^`\s]*`)?(\S+?)(?:\((.*)\))?(?: \+ \d+)?"
-                    r"(?: at ([^:\s]+):(\d+)(?::\d+)?)?$", re.M)
+# An inlined frame reads "module`caller [inlined] callee at file:line": the frame's function is the callee.
+_FRAME = re.compile(r"^\s*\*?\s*frame #\d+: (0x[0-9a-f]+) (?:[^`\s]*`)?(?:\S+(?: \+ \d+)? \[inlined\] )?"
+                    r"(\S+?)(?:\((.*)\))?(?: \+ \d+)?(?: at ([^:\s]+):(\d+)(?::\d+)?)?$", re.M)
 _VARIABLE = re.compile(r"^\((.+?)\) ([\w.$]+) = (\{\n.*?^\}|[^\n]*)$", re.M | re.S)
 _NOISE = re.compile(r"run_one_line|Traceback \(most recent call last\)|  File \"|\w+Error: ")
 
 
 def lldb(program: str | os.PathLike[str], commands: Sequence[str] = (), *, breakpoints: Sequence[str] = (),
          commands_per_stop: Sequence[str] = (), max_stops: int = 20, tool: str = "lldb-14", timeout: float = 60,
-         stop_on_error: bool | None = None, cwd: str | os.PathLike[str] | None = None) -> Session:
+         stop_on_error: bool | None = None, cwd: str | os.PathLike[str] | None = None,
+         program_args: Sequence[str] = (), before: Sequence[str] = ()) -> Session:
     """lldb on ``program`` in batch mode: ``commands`` (a whole script), or ``breakpoints`` (``file.c:12``,
     ``function``, ``*0x401000``, with ``if COND``) where at each of the first ``max_stops`` stops
     ``commands_per_stop`` run, then ``process continue``. ``stop_on_error`` (default: for a script, as ``lldb -b``
     does) ends the session at the first command that fails; with breakpoints the session goes on (a command that
-    fails at one stop may work at the next) and ends when the program does. Errors as for
-    :func:`dwarfkit.debuggers.gdb`."""
+    fails at one stop may work at the next) and ends when the program does. ``program_args``: the program's command
+    line arguments; ``before``: settings read before the program is loaded (``-O``, e.g. ``settings set
+    plugin.jit-loader.gdb.enable on``). Errors as for :func:`dwarfkit.debuggers.gdb`."""
+    program_args = checked_args(program_args)
+    before = checked_args(before)
     if isinstance(commands, str) or isinstance(breakpoints, str) or isinstance(commands_per_stop, str):
         raise SessionError("commands, breakpoints and commands_per_stop are lists of strings, not one string")
     if commands and (breakpoints or commands_per_stop):
@@ -60,6 +65,8 @@ def lldb(program: str | os.PathLike[str], commands: Sequence[str] = (), *, break
             script += [(probe, True) for probe in PROBES]
     with tempfile.TemporaryDirectory(prefix="dwarfkit-lldb-") as folder:
         args = [path, "-b", "-x"]
+        for setting in before:
+            args += ["-O", setting]
         if stop_on_error:  # lldb -b stops its -o commands at the first error
             for command, _ in script:
                 args += ["-o", command]
@@ -67,7 +74,7 @@ def lldb(program: str | os.PathLike[str], commands: Sequence[str] = (), *, break
             source = Path(folder) / "commands"
             source.write_text("".join(f"{command}\n" for command, _ in script))
             args += ["-o", f"command source -e false {source}"]
-        returncode, output = run([*args, str(program)], timeout, cwd)
+        returncode, output = run([*args, "--", str(program), *program_args], timeout, cwd)
     output = "".join(line for line in output.splitlines(keepends=True) if not _NOISE.search(line))
     return parse(Path(tool).name, program, list(commands), script, output, returncode, ended=structured)
 
@@ -105,8 +112,9 @@ def parse(tool: str, program: Path, commands: list[str], script: list[tuple[str,
             continue  # how we ran the script
         if ended and exit_code is not None:
             break
-        if index == 0 and echoed.startswith("target create ") and not (script and script[0][0] == echoed):
-            ours = False  # lldb's own first command
+        if index == 0 and echoed.startswith(("target create ", "settings set ")) and \
+                not (script and script[0][0] == echoed):
+            ours = False  # lldb's own first commands (the target, its arguments) and the settings read before
         elif index < len(script):
             ours = script[index][1]
             index += 1

@@ -39,6 +39,13 @@ class DebuggerTimeout(ToolError):
         self.tool, self.timeout, self.transcript = tool, timeout, transcript
 
 
+def checked_args(args: Sequence[str]) -> list[str]:
+    """Command line arguments for the program or settings for the debugger: a list of strings."""
+    if isinstance(args, str) or not all(isinstance(a, str) for a in args):
+        raise SessionError(f"arguments must be a list of strings, not {args!r}")
+    return list(args)
+
+
 def find_tool(name: str) -> str:
     """The path of an installed tool; :class:`ToolMissing` otherwise."""
     if not isinstance(name, str) or not name:

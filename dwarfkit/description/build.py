@@ -43,8 +43,8 @@ FRAME_OPS = {"advance_to", "def_cfa", "def_cfa_sf", "def_cfa_offset", "def_cfa_o
              "val_offset", "val_offset_sf", "expression", "val_expression", "restore", "restore_extended",
              "same_value", "undefined", "register", "remember_state", "restore_state", "gnu_args_size",
              "negate_ra_state", "nop"}
-UNIT_KEYS = {"tag", "name", "comp_dir", "producer", "language", "version", "dies", "lines", "label", "signature",
-             "type", *raw_control.UNIT_KEYS}
+UNIT_KEYS = {"tag", "name", "comp_dir", "producer", "language", "version", "address_size", "dies", "lines", "label",
+             "signature", "type", *raw_control.UNIT_KEYS}
 UNIT_TAGS = ("compile_unit", "partial_unit", "type_unit")
 DIE_KEYS = {"tag", "label", "children", *raw_control.DIE_KEYS}
 # DIEs whose low_pc naming a function gets that function's length as high_pc when the description gives none.
@@ -104,6 +104,7 @@ class _Builder:
         self.compiled: CompiledFile | None = None
         self._assembly: Assembly | None = None
         self._unit_now: Unit | None = None   # the unit whose attributes are being read
+        self._with_lists: set[int] = set()   # id() of the units with range or location lists
         self.arch = Arch.X86_64
 
     def fail(self, path: Path_, message: str) -> DescriptionError:
@@ -256,14 +257,15 @@ class _Builder:
         try:
             if tag == "compile_unit":
                 made = dw.compile_unit(unit.get("name"), comp_dir=unit.get("comp_dir"), producer=unit.get("producer"),
-                                       language=unit.get("language"), version=unit.get("version"))
+                                       language=unit.get("language"), version=unit.get("version"),
+                                       address_size=unit.get("address_size"))
             elif tag == "partial_unit":
-                made = dw.partial_unit(version=unit.get("version"))
+                made = dw.partial_unit(version=unit.get("version"), address_size=unit.get("address_size"))
             else:
                 signature = unit.get("signature")
                 if not isinstance(signature, int) or isinstance(signature, bool) or not 0 <= signature < 1 << 64:
                     raise self.fail((*path, "signature"), "a type unit has an 8-byte signature (a number)")
-                made = dw.type_unit(signature, version=unit.get("version"))
+                made = dw.type_unit(signature, version=unit.get("version"), address_size=unit.get("address_size"))
         except DwarfkitError as error:
             raise self.fail(path, str(error)) from None
         if tag != "compile_unit" and "lines" in unit:
@@ -316,6 +318,8 @@ class _Builder:
         for die, description, here in shells:
             attributes = {k: v for k, v in description.items() if k not in DIE_KEYS}
             self._attributes(die, attributes, here, cu)
+        if id(cu) in self._with_lists and cu.encoding.version < 5 and cu.root.get("low_pc") is None:
+            cu.root.set("low_pc", 0)   # the base its DWARF 2-4 lists are relative to: gdb drops unit ranges without one
         if isinstance(cu, CompileUnit):
             self._lines(cu, unit.get("lines", []), (*path, "lines"))
 
@@ -476,12 +480,17 @@ class _Builder:
         (all of it)."""
         if not isinstance(entries, list):
             raise self.fail(path, f"is a list of [start, end{', expression' if kind == 'locations' else ''}]")
-        made = []
+        made: list[tuple] = []
         for n, entry in enumerate(entries):
             here = (*path, n)
             if kind == "ranges" and isinstance(entry, str) and self.code is not None and entry in self.code.functions:
                 start_at, end_at = self.code.functions[entry]   # a function's name: all of it
                 made.append((self._start(entry), end_at - start_at))
+                continue
+            if kind == "locations" and isinstance(entry, list) and len(entry) == 2 and self.code is not None and \
+                    entry[0] in self.code.functions:   # [function, expression]: all of the function
+                start_at, end_at = self.code.functions[entry[0]]
+                made.append((self._start(entry[0]), end_at - start_at, self.expression(entry[1], (*here, 1))))
                 continue
             width = 3 if kind == "locations" else 2
             if not isinstance(entry, list) or len(entry) != width:
@@ -493,8 +502,10 @@ class _Builder:
             if width == 3:
                 item += (self.expression(entry[2], (*here, 2)),)
             made.append(item)
+        self._with_lists.add(id(self._unit_now))
         try:
-            return dw.location_list(made) if kind == "locations" else dw.range_list(made)
+            unit = self._unit_now
+            return dw.location_list(made, unit) if kind == "locations" else dw.range_list(made, unit)
         except DwarfkitError as error:
             raise self.fail(path, str(error)) from None
 

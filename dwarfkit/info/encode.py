@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Callable, Protocol
 
 from .. import names
 from ..address import Address
-from ..encoding import sleb128, uleb128, uleb128_padded
+from ..encoding import Encoding, sleb128, uleb128, uleb128_padded
 from ..errors import DescriptionError, DwarfkitError, LayoutError
 from ..expr import DieOperand, TlsOffset
 from ..relocation_buffer import ADDRESS, ENTRY, SECTION, TLS_OFFSET, UNIT, RelocationBuffer
@@ -80,6 +80,8 @@ class UnitEncoder:
         self._unit_offset = 0
         self._encoders = self._make_encoders()
         self._entries: dict[tuple, Callable[[bytearray, list, int], None]] = {}
+        # Encoders of units whose address size is their own: size -> (encoding, field encoders, DIE encoders).
+        self._by_address_size: dict[int, tuple] = {}
         self._die: Die | None = None         # the DIE being encoded, for messages of fixups
         self._list_base: Address | None = None   # the unit's base address, for its DWARF 2-4 lists
         self._release = False
@@ -302,6 +304,8 @@ class UnitEncoder:
         the tree (a DIE and its parent form a cycle otherwise); DIEs the caller holds keep their offsets.
         """
         self._release = release
+        if unit.encoding.address_size != self.encoding.address_size:
+            self._use_address_size(unit.encoding.address_size)
         buf = self.data
         enc = self.encoding
         start = len(buf)
@@ -337,6 +341,17 @@ class UnitEncoder:
         if raw is not None:
             raw_encode.finish_unit(self, unit, start, raw)
         return start
+
+    def _use_address_size(self, size: int) -> None:
+        """Switches to the encoders of units with ``size``-byte addresses (made on first use)."""
+        enc = self.encoding
+        self._by_address_size[enc.address_size] = (enc, self._encoders, self._entries)
+        made = self._by_address_size.get(size)
+        if made is None:
+            self.encoding = Encoding(enc.version, enc.offset_size, size, enc.byteorder)
+            self._encoders, self._entries = self._make_encoders(), {}
+        else:
+            self.encoding, self._encoders, self._entries = made
 
     def _encode_tree(self, root: Die) -> None:
         """Writes ``root`` and its subtree in tree order; leaves, the most DIEs, are written without a call each."""

@@ -367,8 +367,9 @@ def _check_index(die: Die, at: int, form: int, index: int, forms: dict[int, int 
 
 def _address(unit: "Unit", die: Die, at: int, value: Address, pinned: int | None) -> tuple[int, Any]:
     tables = unit.tables
-    if value.symbol is None and not 0 <= value.offset < 1 << (8 * tables.encoding.address_size):
-        raise die.error(at, f"address {value.offset:#x} does not fit {tables.encoding.address_size} bytes")
+    size = unit.encoding.address_size
+    if value.symbol is None and not 0 <= value.offset < 1 << (8 * size):
+        raise die.error(at, f"address {value.offset:#x} does not fit {size} bytes")
     if pinned is None:
         pinned = ADDRX if unit.indexed else ADDR
     if pinned == ADDR:
@@ -424,8 +425,9 @@ def _block(die: Die, at: int, value: tuple[bytes, Sequence[Any]], pinned: int | 
 
 def _list(unit: "Unit", die: Die, at: int, value: Any, pinned: int | None, version: int) -> tuple[int, Any]:
     tables = unit.tables
-    if value.table is not tables.list_table(not isinstance(value, RangeList), version):
-        raise die.error(at, "uses a range or location list of another program (or of another DWARF version)")
+    if value.table is not tables.list_table(not isinstance(value, RangeList), version, unit.encoding.address_size):
+        raise die.error(at, "uses a range or location list of another program (or of another DWARF version or "
+                            "address size: make it with the unit, dw.range_list(entries, unit))")
     if isinstance(value, LocationViews) != (at == AT_GNU_locviews):   # view pairs and locations are not the same
         raise die.error(at, "takes location views (list.locviews(...))" if at == AT_GNU_locviews else
                         "is given location views; they belong in DW_AT_GNU_locviews")

@@ -82,8 +82,8 @@ class Unit(TypeHelpers):
 
     def __init__(self, tables: "SharedTables", attributes: dict[str, Any], encoding: "Encoding | None" = None) -> None:
         self.tables = tables   # the program's shared tables (never the builder: it lies above units)
-        # A unit may have a version of its own (a loaded file's units can differ); the rest of the encoding is the
-        # program's. Indexed forms need DWARF 5.
+        # A unit may have a version and an address size of its own (a loaded file's units can differ); the rest of
+        # the encoding is the program's. Indexed forms need DWARF 5.
         self.encoding = encoding or tables.encoding
         self.indexed = tables.indexed and self.encoding.version >= 5
         self.offset: int | None = None
@@ -189,10 +189,15 @@ class Unit(TypeHelpers):
                             values.append(block)
                             continue
                 elif kind is Address:
-                    if value.symbol is None and self._plain_addresses and 0 <= value.offset < self._address_room:
-                        signature.append(ADDR)
-                        values.append(value.offset)
-                        continue
+                    if self._plain_addresses:
+                        if value.symbol is not None:   # relocated: an object's address (the offset any int)
+                            signature.append(ADDR)
+                            values.append(value)
+                            continue
+                        if 0 <= value.offset < self._address_room:
+                            signature.append(ADDR)
+                            values.append(value.offset)
+                            continue
                 elif kind is bool:
                     if value and self._exprloc and not special:   # DWARF 4+: a true flag takes no bytes
                         signature.append(FLAG_PRESENT)

@@ -9,7 +9,7 @@ address are kept as separate rows, the line table's (implicit) location views.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 from elftools.dwarf.enums import ENUM_DW_FORM, ENUM_DW_LNCT
 
@@ -122,6 +122,17 @@ def _check_md5(md5: bytes | None, name: str, program: str | None) -> bytes | Non
     return md5
 
 
+class RowSource(Protocol):
+    """The rows of a loaded line program, not yet decoded (``LineProgram.source``)."""
+
+    def as_bytes(self, program: "LineProgram") -> bytes | None:
+        """The program's opcodes as read, if they mean the same after ``program``'s header as it is now (its
+        version, address size, parameters and file count as read; no relocation in them), else None."""
+
+    def load_rows(self, program: "LineProgram") -> None:
+        """Decodes the rows into ``program``'s sequences."""
+
+
 class LineProgram:
     """The line table of one compile unit.
 
@@ -173,8 +184,23 @@ class LineProgram:
             primary = _File(name, 0, _check_md5(md5, name, name))
             self.files = [primary, primary]  # index 0 is emitted only by DWARF 5
             self._file_index = {(name, 0): 1}
-        self.sequences: list[LineSequence] = []
+        self._sequences: list[LineSequence] = []
+        self.source: RowSource | None = None   # a loaded program's rows, not yet decoded
         self._encoder: SequenceEncoder | None = None
+
+    @property
+    def sequences(self) -> list[LineSequence]:
+        """The sequences of rows. A loaded program whose rows are kept undecoded (:attr:`source`) decodes them on
+        this first look, and is encoded from them from then on: whatever the caller does with them is written."""
+        if self.source is not None:
+            source, self.source = self.source, None
+            source.load_rows(self)
+        return self._sequences
+
+    @sequences.setter
+    def sequences(self, sequences: list[LineSequence]) -> None:
+        self.source = None
+        self._sequences = sequences
 
     @property
     def primary_file(self) -> int:
@@ -345,7 +371,10 @@ class LineProgram:
             start = self.emit_header(writer, line_str)
             encoder = self._sequence_encoder()
             size = self.encoding.address_size
-            for seq in self.sequences:
+            kept = self.source.as_bytes(self) if self.source is not None else None
+            if kept is not None:
+                data += kept
+            for seq in self.sequences if kept is None else ():
                 try:
                     pos = encoder.encode(seq, data)
                 except (TypeError, IndexError, OverflowError):

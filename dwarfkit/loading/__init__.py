@@ -16,6 +16,11 @@ entry by entry), ``lines`` (line programs), ``macros`` (a compile unit's ``.debu
 and the units it imports), ``frames`` (``.debug_frame``), ``convert`` and ``cli`` (the
 ``dwarfkit convert`` command).
 
+What a large file holds most of is decoded only when looked at: in a linked file, lists and line rows kept in the
+file's encoding (their bytes are copied when unchanged, so a conversion of libpython neither decodes nor encodes
+most of them), and ``.eh_frame``. A broken list or line program then raises on that first look (or when emitted),
+naming the file and the DIE or table, as the load would have.
+
 This package sits on top: it imports the reader and the core (and, in ``convert``, the backends); nothing imports it
 but ``dwarfkit.load``/``dwarfkit.convert`` and the command line.
 """

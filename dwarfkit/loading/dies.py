@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
@@ -112,7 +113,7 @@ class FileLoader(LoadState):
             forget(unit)   # its decoded DIEs are the model's now: their memory serves the next units (and emit)
             self.report("building DIEs", n + 1, len(loaded))
         dw.frames = load_debug_frame(self, dw)
-        dw.eh_frame = load_eh_frame(self, dw)
+        dw.eh_frame_loader = partial(load_eh_frame, self, dw)   # read when first looked at
         dw.source = self.df
         return dw
 

@@ -10,7 +10,9 @@ from ..address import Address
 from ..errors import DescriptionError, ReadError
 from ..info.unit import CompileUnit, TypeUnit
 from ..line import sequence as S
-from ..reader.lines import BASIC_BLOCK, END_SEQUENCE, EPILOGUE_BEGIN, IS_STMT, PROLOGUE_END, parse_line_table
+from ..line.opcodes import STANDARD_OPCODE_LENGTHS
+from ..line.program import LineProgram
+from ..reader.lines import BASIC_BLOCK, END_SEQUENCE, EPILOGUE_BEGIN, IS_STMT, PROLOGUE_END, LineTable, parse_line_table
 from ..reader.units import Unit as ReadUnit
 from .state import LoadState
 
@@ -29,8 +31,10 @@ def load_line_program(loader: LoadState, unit: ReadUnit, model: CompileUnit | Ty
     # A type unit's table is only a file table (for DW_AT_decl_file): the compilers point it at their compile
     # unit's, whose rows that unit writes; a copy would repeat them in the linked program, once per type unit.
     rows = not isinstance(model, TypeUnit)
+    # A linked file's rows kept in the file's encoding are decoded when looked at; unchanged, they are copied.
+    kept = rows and keep and "debug_line" not in df.relocations and not loader.file_maps.get(id(model))
     table = parse_line_table(data, unit.stmt_list, df.byteorder, unit.address_size, df.section("debug_str"),
-                             df.section("debug_line_str"), rows=rows)
+                             df.section("debug_line_str"), rows=rows and not kept)
     where = f"{df.path}: .debug_line[0x{unit.stmt_list:x}]"
     if table.problems:
         raise ReadError(f"{df.path}: {table.problems[0]}")
@@ -61,10 +65,46 @@ def load_line_program(loader: LoadState, unit: ReadUnit, model: CompileUnit | Ty
         line.replace_tables(directories, files)
     except DescriptionError as error:
         raise ReadError(f"{where}: {error}") from None
-    if rows:
+    if kept:
+        line.source = _KeptRows(loader, unit, table, where)
+    elif rows:
         _sequences(loader, table, line, where, loader.file_maps.get(id(model)) or {})
     else:
         line.sequences = []
+
+
+class _KeptRows:
+    """The rows of a linked file's line program as read: its opcodes, copied while the header they follow is the
+    same, or decoded when looked at (:func:`_sequences`; a broken program raises then, naming its table)."""
+
+    __slots__ = ("loader", "unit", "table", "where", "header")
+
+    def __init__(self, loader: LoadState, unit: ReadUnit, table: LineTable, where: str) -> None:
+        self.loader, self.unit, self.table, self.where = loader, unit, table, where
+        lengths = (STANDARD_OPCODE_LENGTHS + (0,) * 255)[:max(0, table.opcode_base - 1)]
+        same = table.standard_opcode_lengths == list(lengths)
+        self.header = (table.version, table.address_size or unit.address_size, table.min_inst_length,
+                       table.max_ops_per_inst if table.version >= 4 else 1, bool(table.default_is_stmt),
+                       table.line_base, table.line_range, table.opcode_base, len(table.files)) if same else None
+        """What the opcodes need of the header they follow (None: this header cannot be written again)."""
+
+    def as_bytes(self, program: LineProgram) -> bytes | None:
+        enc = program.encoding
+        header = self.header
+        if header is None or (enc.version, enc.address_size, program.min_instruction_length,
+                              program.max_ops_per_instruction, program.default_is_stmt, program.line_base,
+                              program.line_range, program.opcode_base) != header[:-1] or \
+                len(program.files) - program.first_file < header[-1]:
+            return None
+        return self.loader.df.section("debug_line")[self.table.program:self.table.end]
+
+    def load_rows(self, program: LineProgram) -> None:
+        df = self.loader.df
+        table = parse_line_table(df.section("debug_line"), self.table.offset, df.byteorder, self.unit.address_size,
+                                 df.section("debug_str"), df.section("debug_line_str"))
+        if table.problems:
+            raise ReadError(f"{df.path}: {table.problems[0]}")
+        _sequences(self.loader, table, program, self.where, {})
 
 
 _STMT_BLOCK = IS_STMT | BASIC_BLOCK

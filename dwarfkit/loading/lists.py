@@ -11,14 +11,15 @@ from typing import Any, Callable
 from .. import names
 from ..address import Address
 from ..encoding import decode_uleb128 as uleb
-from ..errors import DescriptionError
+from ..errors import DescriptionError, ReadError
 from ..info.die import Die
 from ..info.unit import Unit
 from ..lists import Lle, LocationList, Rle
 from ..program import DwarfBuilder
 from ..reader.ranges import list_offset
 from ..reader.units import Unit as ReadUnit
-from ..tables.list_entries import KINDS, NO_EXPRESSION, ListEntry, convert_entries
+from ..tables.list_entries import INDEXED_KINDS, KINDS, NO_EXPRESSION, ListEntry, convert_entries
+from ..tables.lists import ListTable
 from .state import LoadState
 
 AT_ranges, AT_start_scope, AT_location, AT_GNU_locviews = (names.ATTRIBUTES[n] for n in (
@@ -27,6 +28,11 @@ _RLE = {code: name for name, (code, _, _) in KINDS.items() if code is not None}
 _LLE = {code: name for name, (_, code, _) in KINDS.items() if code is not None}
 _INDEXED = {"base_addressx", "startx_endx", "startx_length"}
 MAX_ENTRIES = 1 << 20
+# Entry code -> (addresses, ULEB128 numbers, has an expression) of the kinds whose bytes mean the same in any layout.
+_LLE_STEPS = {code: (shapes.count("a"), shapes.count("u"), name not in NO_EXPRESSION)
+              for name, (_, code, shapes) in KINDS.items() if code and name not in INDEXED_KINDS}
+_RLE_STEPS = {code: (shapes.count("a"), shapes.count("u"), False)
+              for name, (code, _, shapes) in KINDS.items() if code and name not in INDEXED_KINDS}
 _NO_SHARING: dict[bytes, Any] = {}
 
 
@@ -40,6 +46,9 @@ class ListLoader:
         self.relocations = loader.df.relocations
         self.made: dict[tuple[str, int], Any] = {}
         self.views: dict[tuple[str, int], Any] = {}
+        self.unshared: set[bytes] = set()
+        """Expressions of kept lists that the value loader does not share (a DIE operand ...): their lists are
+        encoded again, and the next list with one is known at once."""
         self.expression: Callable[..., Any] = loader_expression(loader, dw)
         self._last_location: tuple[Any, int, Any, int | None] = (None, -1, None, None)
         """(model unit, DIE index, list, its offset) of the last DW_AT_location list made."""
@@ -60,12 +69,12 @@ class ListLoader:
         if made is None:
             source = self.loader.made[id(model)][i]
             assert source is not None
-            entries = self.read(unit, model, section, offset, locations, source)
             version = model.encoding.version
-            table = self.dw.tables.list_table(locations, version)
+            table = self.dw.tables.list_table(locations, version, model.encoding.address_size)
             if self.loader.options.keep_forms and unit.version == version:
-                made = table.make_as_read(entries)
+                made = self._as_read(table, unit, unit.offs[i], section, offset, locations, source)
             else:   # entry for entry in the new version's kinds (empty ranges too: some consumers use them)
+                entries = self.read(unit, section, offset, locations, source)
                 made = table.make(convert_entries(entries, model.root.get("low_pc"), locations, version,
                                                   model.indexed))
                 made.read_count = _located(entries)
@@ -111,9 +120,19 @@ class ListLoader:
         made = self.views[(section, views_at)] = loc.views_as_read(pairs)
         return made
 
+    def _as_read(self, table: ListTable, unit: ReadUnit, die_offset: int, section: str, offset: int,
+                 locations: bool, source: Die) -> Any:
+        """A list kept in the file's encoding; in a linked file, undecoded until it is looked at or written (most
+        of a large library's lists are then copied as they are; one that is broken raises then, naming its DIE)."""
+        if section not in self.relocations and id(unit) not in self.loader.renames and (
+                unit.version < 5 or unit.addr_base is None):   # no address index, except in a broken file
+            if offset >= len(self.ctx.file.section(section)):
+                raise DescriptionError(f"list at .{section}[0x{offset:x}] is past the end of the section")
+            return table.make_kept(_KeptList(self, unit, die_offset, section, offset, locations, source))
+        return table.make_as_read(self.read(unit, section, offset, locations, source))
+
     # -- reading ----------------------------------------------------------------------------------------------------
-    def read(self, unit: ReadUnit, model: Unit, section: str, offset: int, locations: bool,
-             source: Die) -> list[ListEntry]:
+    def read(self, unit: ReadUnit, section: str, offset: int, locations: bool, source: Die) -> list[ListEntry]:
         data = self.ctx.file.section(section)
         if offset >= len(data):
             raise DescriptionError(f"list at .{section}[0x{offset:x}] is past the end of the section")
@@ -237,6 +256,95 @@ class ListLoader:
             raise IndexError(off)
         expr = self.expression(unit, block, off, source, section)
         return expr if expr is not None else block
+
+
+class _KeptList:
+    """A list of a linked file as it is in the file: its bytes, when they mean the same in any layout, or its
+    entries (:meth:`ListLoader.read`)."""
+
+    __slots__ = ("loader", "unit", "die_offset", "section", "offset", "locations", "die")
+
+    def __init__(self, loader: ListLoader, unit: ReadUnit, die_offset: int, section: str, offset: int,
+                 locations: bool, die: Die) -> None:
+        self.loader, self.unit, self.die_offset, self.section, self.offset, self.locations, self.die = \
+            loader, unit, die_offset, section, offset, locations, die
+
+    def entries(self) -> list[ListEntry]:
+        try:
+            return self.loader.read(self.unit, self.section, self.offset, self.locations, self.die)
+        except DescriptionError as error:   # named as a load names it: the file and the DIE whose list it is
+            raise ReadError(f"{self.loader.loader.df.path}: .{self.unit.section}[0x{self.die_offset:x}]: "
+                            f"{error}") from None
+
+    def as_bytes(self) -> bytes | None:
+        data = self.loader.ctx.file.section(self.section)
+        try:
+            end = self._end(data)
+        except IndexError:
+            return None   # truncated: decoding the entries says where
+        return data[self.offset:end] if end is not None else None
+
+    def _end(self, data: bytes) -> int | None:
+        """Where the list ends, or None if its bytes depend on the layout: an address index (a broken file), or an
+        expression the value loader does not share by its bytes (a DIE operand, an operation kept as bytes)."""
+        shared = self.loader.shared_exprs
+        off = self.offset
+        unit = self.unit
+        size = unit.address_size
+        if unit.version >= 5:
+            steps = _LLE_STEPS if self.locations else _RLE_STEPS
+            for _ in range(MAX_ENTRIES):
+                code = data[off]
+                off += 1
+                if code == 0:
+                    return off
+                step = steps.get(code)
+                if step is None:
+                    return None
+                addresses, numbers, has_expr = step
+                off += addresses * size
+                for _ in range(numbers):
+                    while data[off] & 0x80:
+                        off += 1
+                    off += 1
+                if has_expr:
+                    n, off = uleb(data, off)
+                    if data[off:off + n] not in shared and not self._shared(data, off, n):
+                        return None
+                    off += n
+            return None
+        order = self.loader.ctx.order
+        top = (1 << (8 * size)) - 1
+        for _ in range(MAX_ENTRIES):
+            if off + 2 * size > len(data):
+                raise IndexError(off)
+            begin = int.from_bytes(data[off:off + size], order)
+            end = int.from_bytes(data[off + size:off + 2 * size], order)
+            off += 2 * size
+            if begin == 0 and end == 0:
+                return off
+            if begin == top or not self.locations:
+                continue
+            n = int.from_bytes(data[off:off + 2], order)
+            off += 2
+            if data[off:off + n] not in shared and not self._shared(data, off, n):
+                return None
+            off += n
+        return None
+
+    def _shared(self, data: bytes, off: int, n: int) -> bool:
+        """Decodes the expression at ``off`` if new; whether the value loader shares it by its bytes."""
+        block = data[off:off + n]
+        if block in self.loader.unshared:
+            return False
+        self.loader._expr(self.unit, data, self.section, off, n, self.die)
+        if block in self.loader.shared_exprs:
+            return True
+        self.loader.unshared.add(block)
+        return False
+
+    def __repr__(self) -> str:
+        return f"as read from .{self.section}[0x{self.offset:x}]"
 
 
 def loader_expression(loader: LoadState, dw: DwarfBuilder) -> Callable[..., Any]:

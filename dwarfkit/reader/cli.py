@@ -23,7 +23,23 @@ def _add_dump_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lookup", metavar="ADDR", help="print the unit, function, blocks and line of an address")
     p.add_argument("--name", help="print the DIEs with this name or linkage name")
     p.add_argument("--summary", action="store_true", help="sizes of sections, and per unit its DIE count")
+    _add_jobs_argument(p)
     _add_limit_argument(p)
+
+
+def _add_jobs_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("-j", "--jobs", type=_jobs, metavar="N",
+                   help="worker processes for a large file's units (default: one per CPU); the output is the same")
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of jobs")
+    return value
 
 
 def _add_limit_argument(p: argparse.ArgumentParser) -> None:
@@ -55,7 +71,7 @@ def _address(text: str) -> int:
 def _run_dump(args: argparse.Namespace) -> int:
     df = open_debug_file(args.file, args.arch, args.max_section_size)
     chosen = {f for f in SECTION_FLAGS if getattr(args, f.replace("-", "_"))} or set(SECTION_FLAGS)
-    opts = DumpOptions(show_form=args.show_form, verbose=args.verbose)
+    opts = DumpOptions(show_form=args.show_form, verbose=args.verbose, jobs=args.jobs)
     out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", errors="surrogateescape", write_through=False)
     status = 0
     try:
@@ -103,6 +119,7 @@ def _add_verify_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--arch", help="the architecture to read from a fat Mach-O file (x86_64, arm64)")
     p.add_argument("--binary", help="for a dSYM: the executable whose UUID it must carry (default: found next to it)")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr (shown on a terminal otherwise)")
+    _add_jobs_argument(p)
     _add_limit_argument(p)
 
 
@@ -114,7 +131,7 @@ def _run_verify(args: argparse.Namespace) -> int:
             if total > 20:
                 print(f"\rverifying units: {done}/{total}", end="\n" if done == total else "", file=sys.stderr,
                       flush=True)
-    findings = verify(args.file, args.arch, args.binary, args.max_section_size, progress)
+    findings = verify(args.file, args.arch, args.binary, args.max_section_size, progress, args.jobs)
     for f in dict.fromkeys(findings):
         print(one_line(f))
     if not findings:

@@ -1,15 +1,13 @@
 """``dwarfkit dump``: the sections of one file, in llvm-dwarfdump's order and layout."""
 from __future__ import annotations
 
-import collections
-import multiprocessing
 import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from typing import TextIO
 
-from . import lists_text, tables
+from . import lists_text, parallel, tables
 from .cfi import FrameDumper
 from .debugfile import DebugFile
 from .line_text import dump_line_table
@@ -38,8 +36,6 @@ def dump_text(df: DebugFile, out: TextIO, sections: set[str], opts: DumpOptions)
     for flag, section in (("debug-info", "debug_info"), ("debug-types", "debug_types")):
         if flag in sections and df.section(section):
             out.write(f".{section} contents:\n")
-            global _worker_options
-            _worker_options = opts
             problems += dump_units(ctx, section, out, opts)
             out.write("\n")
     problems += _lists(ctx, out, sections & {"debug-loc", "debug-loclists"})
@@ -84,41 +80,27 @@ def dump_text(df: DebugFile, out: TextIO, sections: set[str], opts: DumpOptions)
     return problems
 
 
-# Below this much .debug_info, one process is quicker than starting workers.
-PARALLEL_THRESHOLD = 2 << 20
-CHUNK_BYTES = 256 << 10  # units go to workers in runs of about this much .debug_info (~7 MB of text)
 _worker_context: DwarfContext | None = None  # set before forking; each worker decodes its share of units
 
 
 def dump_units(ctx: DwarfContext, section: str, out: TextIO, opts: DumpOptions) -> list[str]:
-    """The units of one section as text, in order. A large section is formatted by worker processes (one per
-    CPU, forked so they share the file's bytes) unit run by unit run, and copied here in order as runs arrive:
-    wall time divides by the CPUs. Each worker streams its run's text to a temporary file, so that memory stays
-    bounded however much text a run makes (a run of deeply nested 1-byte DIEs makes hundreds of times its size)."""
+    """The units of one section as text, in order. A large section is formatted by worker processes
+    (:mod:`.parallel`: forked, so they share the file's bytes) unit run by unit run, and copied here in order as
+    runs arrive: wall time divides by the CPUs. Each worker streams its run's text to a temporary file, so that
+    memory stays bounded however much text a run makes (a run of deeply nested 1-byte DIEs makes hundreds of times
+    its size)."""
     units = ctx.units(section)
-    workers = min(os.cpu_count() or 1, 8)
-    if workers > 1 and len(ctx.file.section(section)) >= PARALLEL_THRESHOLD and \
-            "fork" in multiprocessing.get_all_start_methods():
-        runs: list[tuple[str, int, int, str]] = []
+    jobs = parallel.check_jobs(opts.jobs)
+    if parallel.worth_it(jobs, len(ctx.file.section(section))):
         folder = tempfile.mkdtemp(prefix="dwarfkit-dump-")
-        start = 0
-        for k, unit in enumerate(units):
-            if unit.end - units[start].offset >= CHUNK_BYTES or k == len(units) - 1:
-                runs.append((section, start, k + 1, os.path.join(folder, f"run{len(runs)}")))
-                start = k + 1
-        global _worker_context
-        _worker_context = ctx
+        runs = [(section, first, last, os.path.join(folder, f"run{n}"))
+                for n, (first, last) in enumerate(parallel.unit_runs(units))]
+        global _worker_context, _worker_options
+        _worker_context, _worker_options = ctx, opts
         problems: list[str] = []
         try:
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                # At most two runs per worker in flight: the text waiting on disk stays bounded too.
-                pending: collections.deque = collections.deque()
-                for run in runs:
-                    pending.append(pool.apply_async(_dump_run, (run,)))
-                    if len(pending) >= 2 * workers:
-                        problems += _write_result(pending.popleft().get(), out)
-                while pending:
-                    problems += _write_result(pending.popleft().get(), out)
+            for result in parallel.in_order(_dump_run, runs, jobs):
+                problems += _write_result(result, out)
         finally:
             _worker_context = None
             shutil.rmtree(folder, ignore_errors=True)

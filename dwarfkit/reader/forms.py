@@ -22,6 +22,9 @@ STRING_INDEX = {F["strx"], F["strx1"], F["strx2"], F["strx3"], F["strx4"], F["GN
 ADDR_INDEX = {F["addrx"], F["addrx1"], F["addrx2"], F["addrx3"], F["addrx4"], F["GNU_addr_index"]}
 CONSTANTS = {F["data1"], F["data2"], F["data4"], F["data8"], F["udata"], F["sdata"], F["implicit_const"]}
 EXPRESSIONS = {F["exprloc"], F["block"], F["block1"], F["block2"], F["block4"]}
+# DWARF 2-3 attributes whose data4/data8 value is a location list offset (class loclistptr); for any other
+# attribute (DW_AT_byte_size, DW_AT_upper_bound, ...) data4/data8 is a constant there too.
+LOCLIST_PTR_V2_3 = {0x02, 0x19, 0x2a, 0x38, 0x40, 0x46, 0x48, 0x4a, 0x4d}
 
 
 def fixed_size(form: int, address_size: int, offset_size: int, version: int) -> int | None:

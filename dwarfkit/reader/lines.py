@@ -50,6 +50,8 @@ class LineTable:
     rows: list[tuple] = field(default_factory=list)
     """(address, line, column, file, isa, discriminator, flags), flags a mask of IS_STMT... END_SEQUENCE."""
     end: int = 0
+    program: int = 0
+    """Where the line-number program (the opcodes after the header) starts."""
     problems: list[str] = field(default_factory=list)
     has_md5: bool = False
     tables_end: int | None = None
@@ -130,7 +132,7 @@ def parse_line_table(data: bytes, offset: int, order: ByteOrder, address_size: i
         osz = "I" if t.offset_size == 4 else "Q"
         t.header_length = struct.unpack_from(e + osz, data, off)[0]
         off += t.offset_size
-        program = off + t.header_length
+        program = t.program = off + t.header_length
         if program > end:
             t.problems.append(f"{where}: header length 0x{t.header_length:x} runs past the end of the table")
             return t

@@ -46,6 +46,8 @@ SHORT_TYPE_STEPS = 8
 class DumpOptions:
     show_form: bool = False
     verbose: bool = False
+    jobs: int | None = None
+    """Worker processes for a large .debug_info (``-j``; None: one per CPU); the text is the same for any number."""
 
 
 def escape(s: str) -> str:
@@ -235,7 +237,7 @@ class InfoDumper:
                 if isinstance(lv, int) and isinstance(v, int):
                     return hex_addr((lv + v) & ((1 << 64) - 1), unit.address_size)
         sec_offset = form == F["sec_offset"] or form == F["loclistx"] or \
-            (form in (F["data4"], F["data8"]) and unit.version <= 3)
+            (form in (F["data4"], F["data8"]) and unit.version <= 3 and at in forms.LOCLIST_PTR_V2_3)
         if at in LOCLIST_ATTRS and sec_offset:
             return self.location_list(unit, form, v, depth)
         if form == F["exprloc"] or (at in LOCEXPR_ATTRS and form in forms.EXPRESSIONS):
@@ -293,7 +295,7 @@ class InfoDumper:
                 return cached(lambda v: generic(unit, 0, at, form, v, 0))
             return "fmt", "0x{base + v:08x}"
         plain_constant = form in (F["data1"], F["data2"], F["udata"], F["implicit_const"]) or \
-            (form in (F["data4"], F["data8"]) and unit.version >= 4)
+            (form in (F["data4"], F["data8"]) and (unit.version >= 4 or at not in forms.LOCLIST_PTR_V2_3))
         if at in (A_DECL_FILE, A_CALL_FILE) and form in forms.CONSTANTS and form != F["sdata"]:
             return cached(lambda v: generic(unit, 0, at, form, v, 0))
         if at in (A_DECL_LINE, A_CALL_LINE) and form in (F["data1"], F["data2"], F["data4"], F["udata"]):

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import DwarfkitError
-from . import forms
+from . import forms, parallel
 from .container import open_debug_file
 from .container_check import container_findings
 from .debugfile import CodeSection, DebugFile
@@ -43,12 +43,15 @@ MAX_FINDINGS = 10_000  # past this, a summary line: a corrupt file must not floo
 
 
 def verify(path: str, arch: str | None = None, binary: str | None = None,
-           max_section_size: int | None = None, progress: Callable[[int, int], None] | None = None) -> list[str]:
-    """The findings of every check; ``progress(done, total)`` is called after each unit (the command shows it on a
-    terminal for long runs)."""
+           max_section_size: int | None = None, progress: Callable[[int, int], None] | None = None,
+           jobs: int | None = None) -> list[str]:
+    """The findings of every check; ``progress(done, total)`` is called as units are done (the command shows it
+    on a terminal for long runs). ``jobs``: worker processes for the units of a large file (None: one per CPU); the
+    findings are the same, in the same order, for any number."""
     df = open_debug_file(path, arch, max_section_size)
     v = Verifier(df)
     v.progress = progress
+    v.jobs = parallel.check_jobs(jobs)
     v.findings += container_findings(df.path)
     v.check_dsym_uuid(path, arch, binary)
     v.run()
@@ -66,6 +69,7 @@ class Verifier:
         self.functions: list[tuple[int, int, str]] = []  # (low, high, where)
         self.binary_code: list[CodeSection] = []  # a dSYM's instructions live in its binary
         self.progress: Callable[[int, int], None] | None = None
+        self.jobs = 1
 
     def add(self, message: str) -> None:
         self.findings.append(message)
@@ -78,6 +82,21 @@ class Verifier:
         done = 0
         for section in ("debug_info", "debug_types"):
             units = ctx.units(section)
+            if parallel.worth_it(self.jobs, len(self.df.section(section))):
+                global _worker_verifier
+                _worker_verifier = self
+                try:
+                    runs = [(section, first, last) for first, last in parallel.unit_runs(units)]
+                    for (_, first, last), (findings, functions) in zip(
+                            runs, parallel.in_order(_check_run, runs, self.jobs), strict=True):
+                        self.findings += findings
+                        self.functions += functions
+                        done += last - first
+                        if self.progress is not None:
+                            self.progress(done, len(all_units))
+                finally:
+                    _worker_verifier = None
+                continue
             starts: dict[int, int] = {}
             for unit in units:
                 self.check_unit(unit, starts)
@@ -164,7 +183,8 @@ class Verifier:
             if v >= line_size:
                 self.add(f"{where}: DW_AT_stmt_list 0x{v:x} is past the end of .debug_line (0x{line_size:x})")
         elif at in LOCLIST_ATTRS and (form in (F["sec_offset"], F["loclistx"])
-                                      or (form in (F["data4"], F["data8"]) and unit.version <= 3)):
+                                      or (form in (F["data4"], F["data8"]) and unit.version <= 3
+                                          and at in forms.LOCLIST_PTR_V2_3)):
             off = list_offset(ctx, unit, form, v)
             if off is None:
                 self.add(f"{where}: {name} location list index {v} is past the end of .debug_loclists")
@@ -299,3 +319,18 @@ class Verifier:
             self.add(f"dSYM: LC_UUID missing in {'the dSYM' if self.df.uuid is None else exe}")
         elif self.df.uuid != other.uuid:
             self.add(f"dSYM: UUID {self.df.uuid.hex()} differs from {exe}'s {other.uuid.hex()}")
+
+
+_worker_verifier: Verifier | None = None   # set before forking: the workers check runs of its units
+
+
+def _check_run(run: tuple[str, int, int]) -> tuple[list[str], list[tuple[int, int, str]]]:
+    """In a worker: the findings and function ranges of units [first, last) of a section."""
+    section, first, last = run
+    v = _worker_verifier
+    assert v is not None
+    v.findings, v.functions = [], []
+    starts: dict[int, int] = {}
+    for unit in v.ctx.units(section)[first:last]:
+        v.check_unit(unit, starts)
+    return v.findings, v.functions

@@ -26,7 +26,7 @@ indexed forms, the program's :class:`~dwarfkit.tables.addresses.AddressTable` (g
 """
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import TYPE_CHECKING, Any, Iterable, Protocol, Sequence
 
 from ..address import Address, as_address
 from ..encoding import Encoding, uleb128, uleb128_padded
@@ -43,15 +43,27 @@ DW_RLE_end_of_list, DW_RLE_startx_length, DW_RLE_start_length = 0x00, 0x03, 0x07
 DW_LLE_end_of_list, DW_LLE_startx_length, DW_LLE_start_length = 0x00, 0x03, 0x08
 
 
+class ListSource(Protocol):
+    """A list of a loaded file, not yet decoded (see :meth:`ListTable.make_kept`)."""
+
+    def as_bytes(self) -> bytes | None:
+        """The list's bytes, end-of-list entry included, if they mean the same in any layout (no relocation,
+        address index or DIE operand in them), else None."""
+
+    def entries(self) -> list[ListEntry]:
+        """The list's entries, decoded."""
+
+
 class _List:
     # Slots: a loaded library has a hundred thousand lists or more.
-    __slots__ = ("table", "entries", "explicit", "uses_addresses", "views", "_views_offset", "_offset", "_index",
-                 "as_read", "read_count", "_by_base")
+    __slots__ = ("table", "_entries", "explicit", "uses_addresses", "views", "_views_offset", "_offset", "_index",
+                 "as_read", "read_count", "_by_base", "source")
 
     def __init__(self, table: "ListTable", entries: list[Any], explicit: bool = False,
                  uses_addresses: bool | None = None) -> None:
         self.table = table
-        self.entries = entries
+        self._entries = entries
+        self.source: ListSource | None = None   # a loaded list not yet decoded (make_kept)
         self.explicit = explicit   # entries are ListEntry objects, written as given
         if uses_addresses is None:
             uses_addresses = explicit and not INDEXED_KINDS.isdisjoint([e.kind for e in entries])
@@ -63,6 +75,20 @@ class _List:
         self.as_read = False   # decoded from a file (make_as_read): placed when first encoded
         self.read_count: int | None = None   # a converted loaded list: how many located entries the file's had
         self._by_base: dict[tuple[str | None, int], int] | None = None   # DWARF 2-4: offset per unit base address
+
+    @property
+    def entries(self) -> list[Any]:
+        """The entries. A loaded list kept undecoded (:meth:`ListTable.make_kept`) decodes them on this first look,
+        and is encoded from them from then on: whatever the caller does with them is written."""
+        if self.source is not None:
+            source, self.source = self.source, None
+            self._entries = source.entries()
+        return self._entries
+
+    @entries.setter
+    def entries(self, entries: list[Any]) -> None:
+        self.source = None
+        self._entries = entries
 
     def place(self, base: Address | None = None) -> int:
         """The offset of this list in its section, encoding it there on first use. ``base``: the base address of
@@ -95,6 +121,8 @@ class _List:
         return self.table.name
 
     def __repr__(self) -> str:
+        if self.source is not None:   # not decoded to be shown: that would stop its bytes being kept
+            return f"<{type(self).__name__} {self.source!r}>"
         return f"<{type(self).__name__} {self.entries!r}>"
 
 
@@ -245,6 +273,16 @@ class ListTable:
         made.as_read = True
         return made
 
+    def make_kept(self, source: "ListSource") -> _List:
+        """A list of a file of this version, not decoded (a large library has hundreds of thousands): written as
+        ``source.as_bytes()`` when they mean the same in the new file, else encoded from ``source.entries()``,
+        which the first look at its entries also decodes (entries as :meth:`make_as_read` takes them). The source
+        vouches that the list uses no address index (``uses_addresses`` is False)."""
+        made = (LocationList if self.locations else RangeList)(self, [], explicit=True, uses_addresses=False)
+        made.source = source
+        made.as_read = True
+        return made
+
     def place_views(self, views: list[tuple[int, int]]) -> int:
         """Writes GCC's view pairs of a location list (ULEB128 pairs) where the list will follow; their offset."""
         if self.finished:
@@ -373,6 +411,12 @@ class ListTable:
     def _encode(self, w: SectionWriter, lst: _List, base: Address | None = None) -> None:
         if self.finished:
             raise LayoutError(f"{self.name}: a list was first used after the section was emitted")
+        source = lst.source
+        if source is not None:
+            kept = source.as_bytes()
+            if kept is not None:
+                w.raw(kept)
+                return
         if lst.explicit:
             self._encode_explicit(w, lst)
             return

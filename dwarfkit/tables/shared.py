@@ -47,9 +47,9 @@ class SharedTables:
         self.lines = LineTable(encoding, self.line_strings if line_strings else None, self.strings)
         self.ranges = ListTable(encoding, False, self.addresses if indexed else None, self.addresses)
         self.locations = ListTable(encoding, True, self.addresses if indexed else None, self.addresses)
-        # The tables of units whose version is on the other side of DWARF 5 (a loaded file may mix them):
-        # (locations, version >= 5) -> table, made when such a unit first uses a list.
-        self._other_lists: dict[tuple[bool, bool], ListTable] = {}
+        # The tables of units whose version is on the other side of DWARF 5 (a loaded file may mix them) or whose
+        # addresses have another size: (locations, version >= 5, address size) -> table, made when first used.
+        self._other_lists: dict[tuple[bool, bool, int], ListTable] = {}
         self.str_offsets_base = self.str_offsets.base
         self.addr_base = self.addresses.base
         self.rnglists_base = SectionOffset(".debug_rnglists")   # only DWARF 5 units have these bases
@@ -68,20 +68,21 @@ class SharedTables:
             self.raw = RawControl(self.abbrevs)
         return self.raw
 
-    def list_table(self, locations: bool, version: int) -> ListTable:
-        """The location (or range) list table that units of ``version`` use: ``.debug_loclists``/``.debug_rnglists``
-        from DWARF 5 on, ``.debug_loc``/``.debug_ranges`` before."""
-        default = self.locations if locations else self.ranges
-        if (version >= 5) == (self.encoding.version >= 5):
-            return default
-        key = (locations, version >= 5)
+    def list_table(self, locations: bool, version: int, address_size: int | None = None) -> ListTable:
+        """The location (or range) list table that units of ``version`` (and ``address_size``, default the
+        program's) use: ``.debug_loclists``/``.debug_rnglists`` from DWARF 5 on, ``.debug_loc``/``.debug_ranges``
+        before. Units of another address size get contributions of their own in the same section."""
+        enc = self.encoding
+        size = enc.address_size if address_size is None else address_size
+        if (version >= 5) == (enc.version >= 5) and size == enc.address_size:
+            return self.locations if locations else self.ranges
+        key = (locations, version >= 5, size)
         table = self._other_lists.get(key)
         if table is None:
-            enc = self.encoding
-            indexed = self.indexed and version >= 5
+            indexed = self.indexed and version >= 5 and size == enc.address_size
             table = self._other_lists[key] = ListTable(
-                Encoding(version, enc.offset_size, enc.address_size, enc.byteorder), locations,
-                self.addresses if indexed else None, self.addresses)
+                Encoding(version, enc.offset_size, size, enc.byteorder), locations,
+                self.addresses if indexed else None, self.addresses if size == enc.address_size else None)
         return table
 
     def list_tables(self) -> list[ListTable]:
@@ -125,14 +126,19 @@ class SharedTables:
         """The address with index ``index`` in ``.debug_addr``."""
         return self.addresses.at(index)
 
-    def range_list(self, entries: Iterable[Sequence[Any]]) -> RangeList:
-        """A range list ``[(start, length), ...]`` (starts: Address, int or symbol name) for ``ranges=``."""
-        made = self.ranges.make(entries)
+    def range_list(self, entries: Iterable[Sequence[Any]], encoding: Encoding | None = None) -> RangeList:
+        """A range list ``[(start, length), ...]`` (starts: Address, int or symbol name) for ``ranges=``, for units
+        of ``encoding`` (default the program's)."""
+        table = self.ranges if encoding is None else self.list_table(False, encoding.version, encoding.address_size)
+        made = table.make(entries)
         assert isinstance(made, RangeList)
         return made
 
-    def location_list(self, entries: Iterable[Sequence[Any]]) -> LocationList:
-        """A location list ``[(start, length, Expr), ...]`` for ``location=`` and other location attributes."""
-        made = self.locations.make(entries)
+    def location_list(self, entries: Iterable[Sequence[Any]], encoding: Encoding | None = None) -> LocationList:
+        """A location list ``[(start, length, Expr), ...]`` for ``location=`` and other location attributes, for
+        units of ``encoding`` (default the program's)."""
+        table = self.locations if encoding is None else self.list_table(True, encoding.version,
+                                                                          encoding.address_size)
+        made = table.make(entries)
         assert isinstance(made, LocationList)
         return made
