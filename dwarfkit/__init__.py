@@ -79,13 +79,20 @@ def build(description: "Mapping[str, Any]") -> "Built":
     return _build(description)
 
 
+def describe(path: "str | os.PathLike[str]", *, raw: bool = False) -> "dict[str, Any]":
+    """The description of the file at ``path`` (the data ``build`` takes): its DWARF as units, DIEs, line rows and
+    frames, naming the file for its code. ``build(describe(path)).write(out)`` gives the same DWARF again."""
+    from .description.describe import describe as _describe
+    return _describe(path, raw=raw)
+
+
 __all__ = [
     "Address", "Arch", "ContainerError", "ContentSection", "DescriptionError", "DwarfSections", "DwarfkitError",
     "Encoding", "EncodingError", "Image", "LayoutError", "ReadError", "Relocation", "RelocKind", "RelocationError",
     "Section", "SectionKind", "Symbol", "SymbolKind", "ToolError", "__version__",
     # the DWARF core
     "CompileUnit", "Die", "DwarfBuilder", "Expr", "Lle", "LocationList", "PartialUnit", "RangeList", "Rle", "TypeUnit",
-    "Unit", "pin", "load", "convert", "build", "Raw", "DieOffset",
+    "Unit", "pin", "load", "convert", "build", "describe", "Raw", "DieOffset",
 ]
 
 # Installs map backends/ to dwarfkit.backends (pyproject's package-dir). A source checkout, or a git worktree of one,

@@ -13,7 +13,8 @@ from .errors import DwarfkitError
 Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]
 COMMANDS: dict[str, Command] = {}
 # Modules that register subcommands when imported.
-COMMAND_MODULES = ("dwarfkit.reader.cli", "dwarfkit.loading.cli", "dwarfkit.description.cli")
+COMMAND_MODULES = ("dwarfkit.reader.cli", "dwarfkit.loading.cli", "dwarfkit.description.cli",
+                   "dwarfkit.description.describe_cli")
 
 
 def _load_commands() -> None:

@@ -20,14 +20,15 @@ from ..arch import Arch
 from ..asm import Assembly, assemble, sweep
 from ..errors import DescriptionError, DwarfkitError
 from ..expr import Expr, operand_kinds
-from ..frame import CallFrames
 from ..image import ContentSection, Image, SectionKind, Symbol
 from ..info import classes
 from ..info.die import Die, pin
 from ..info.unit import CompileUnit, TypeUnit, Unit
 from ..program import DwarfBuilder
+from . import described
 from . import raw as raw_control
-from .code import Code, CompiledFile, assembled, read_compiled
+from .code import Code, CompiledFile, assembled
+from .frames import debug_frame, function_frames
 from .raw import RAW_VALUE_KEYS, is_raw_sequence, is_raw_value, raw_value
 from .source import Path_, Source, read_description
 
@@ -36,17 +37,13 @@ ARCHES = {"x86_64": Arch.X86_64, "aarch64": Arch.AARCH64, "arm64": Arch.AARCH64}
 # A program needs an entry point: when the description has no _start, this one calls main and exits with its result.
 START = {Arch.X86_64: "call main\nmov rdi, rax\nmov eax, 60\nsyscall",
          Arch.AARCH64: "bl main\nmov x8, #93\nsvc #0"}
-TOP_KEYS = {"arch", "output", "dwarf", "entry", "functions", "units", "frames", "file", *raw_control.TOP_KEYS}
-# The CFI instructions a description may give (CallFrames' FDE methods), and advance_to (an offset or a label).
-FRAME_OPS = {"advance_to", "def_cfa", "def_cfa_sf", "def_cfa_offset", "def_cfa_offset_sf", "def_cfa_register",
-             "def_cfa_expression", "offset", "offset_extended", "offset_extended_sf", "gnu_negative_offset_extended",
-             "val_offset", "val_offset_sf", "expression", "val_expression", "restore", "restore_extended",
-             "same_value", "undefined", "register", "remember_state", "restore_state", "gnu_args_size",
-             "negate_ra_state", "nop"}
+TOP_KEYS = {"arch", "output", "dwarf", "entry", "functions", "units", "frames", "file", "debug_frame", "macro_units",
+            *raw_control.TOP_KEYS}
 UNIT_KEYS = {"tag", "name", "comp_dir", "producer", "language", "version", "address_size", "dies", "lines", "label",
-             "signature", "type", *raw_control.UNIT_KEYS}
+             "signature", "type", "line_program", "macros", *raw_control.UNIT_KEYS}
 UNIT_TAGS = ("compile_unit", "partial_unit", "type_unit")
 DIE_KEYS = {"tag", "label", "children", *raw_control.DIE_KEYS}
+ARGUMENTS = ("name", "comp_dir", "producer", "language")   # a unit's attributes compile_unit() takes
 # DIEs whose low_pc naming a function gets that function's length as high_pc when the description gives none.
 SPANS_A_FUNCTION = {names.TAGS[t] for t in ("subprogram", "compile_unit", "partial_unit", "lexical_block",
                                              "inlined_subroutine")}
@@ -68,8 +65,7 @@ class Built:
         """Writes the output file (atomically); returns its path."""
         out = Path(path)
         if self.compiled is not None:
-            from ..backends.elf import rewrite
-            rewrite.rewrite(self.compiled.path, out, self.image.dwarf)
+            described.write_into(self.compiled, out, self.image.dwarf, self.dwarf)
         elif self.output == "elf-executable":
             from ..backends.elf import write_executable
             write_executable(self.image, out)
@@ -106,6 +102,9 @@ class _Builder:
         self._unit_now: Unit | None = None   # the unit whose attributes are being read
         self._with_lists: set[int] = set()   # id() of the units with range or location lists
         self.arch = Arch.X86_64
+        self.views: dict[int, Any] = {}   # id(location list) -> its LocationViews (described.with_views)
+        self._die_now: Die | None = None
+        self.macro_units: dict[str, Any] = {}   # label -> an imported macro unit (described.macro_units)
 
     def fail(self, path: Path_, message: str) -> DescriptionError:
         return self.source.error(path, message)
@@ -132,6 +131,9 @@ class _Builder:
         units = top.get("units", [])
         if not isinstance(units, list):
             raise self.fail(("units",), "is a list of units")
+        if "debug_frame" in top:
+            dw.frames = debug_frame(self, top["debug_frame"])
+        described.macro_units(self, top.get("macro_units"))
         made = [self._unit(dw, unit, ("units", n)) for n, unit in enumerate(units)]
         compile_units = sum(1 for unit, _ in made if isinstance(unit, CompileUnit))
         for (unit, shells), n in zip(made, range(len(units)), strict=True):
@@ -142,7 +144,7 @@ class _Builder:
         except DwarfkitError as error:
             raise DescriptionError(f"{self.source.where(())}: {error}") from None
         if top.get("frames"):
-            sections.add(self._frames(dw, top["frames"]))
+            sections.add(function_frames(self, dw, top["frames"]))
         image = self._image(sections, top, executable)
         return Built(dw, image, output, self.code, self.compiled)
 
@@ -192,14 +194,14 @@ class _Builder:
         if not path.is_absolute() and self.source.name is not None:
             path = Path(self.source.name).parent / path   # relative to the description
         try:
-            compiled = read_compiled(path)
+            compiled = described.read_file(path)
         except DescriptionError as error:
             raise self.fail(("file",), str(error)) from None
         if "arch" in top and compiled.arch is not self.arch:
             raise self.fail(("arch",), f"the file is {compiled.arch.value.name}")
         self.arch = compiled.arch
         wanted = "elf-object" if compiled.relocatable else "elf-executable"
-        if output != wanted and "output" in top:
+        if output != wanted and "output" in top and compiled.elf:
             raise self.fail(("output",), f"the DWARF goes into a copy of the file: {wanted}")
         self.compiled, self.code = compiled, compiled.code
 
@@ -230,6 +232,8 @@ class _Builder:
                 raise self.fail(path, f"{value!r}: {addend_text!r} is not a number") from None
         address = self.code.address(text, addend) if self.code is not None else None
         if address is None:
+            address = described.symbol_address(self.compiled, text, addend)
+        if address is None:
             known = _some(self.code.labels) if self.code is not None else "none: the description has no functions"
             raise self.fail(path, f"{text!r} names no function or label (known: {known})")
         return address
@@ -256,8 +260,9 @@ class _Builder:
         made: Unit
         try:
             if tag == "compile_unit":
-                made = dw.compile_unit(unit.get("name"), comp_dir=unit.get("comp_dir"), producer=unit.get("producer"),
-                                       language=unit.get("language"), version=unit.get("version"),
+                given = {k: None if isinstance(unit.get(k), Mapping) else unit.get(k) for k in ARGUMENTS}
+                made = dw.compile_unit(given["name"], comp_dir=given["comp_dir"], producer=given["producer"],
+                                       language=given["language"], version=unit.get("version"),
                                        address_size=unit.get("address_size"))
             elif tag == "partial_unit":
                 made = dw.partial_unit(version=unit.get("version"), address_size=unit.get("address_size"))
@@ -306,9 +311,11 @@ class _Builder:
         self.labels[label] = die
 
     def _fill_unit(self, cu: Unit, unit: Mapping[str, Any], shells: list, path: Path_, single: bool) -> None:
+        described.unit_tables(self, cu, unit, path)
         root_attributes = {k: v for k, v in unit.items() if k not in UNIT_KEYS}
-        if not isinstance(cu, CompileUnit):   # what compile_unit() takes as arguments, as attributes here
-            root_attributes.update({k: unit[k] for k in ("name", "comp_dir", "producer", "language") if k in unit})
+        # what compile_unit() takes as arguments, as attributes here (in a compile unit: those with a form)
+        root_attributes.update({k: unit[k] for k in ARGUMENTS if k in unit and
+                                (not isinstance(cu, CompileUnit) or isinstance(unit[k], Mapping))})
         if single and isinstance(cu, CompileUnit) and self._assembly is not None and \
                 "low_pc" not in root_attributes and "ranges" not in root_attributes:   # one compile unit: all the code
             first = next(iter(self._assembly.functions))
@@ -325,8 +332,8 @@ class _Builder:
 
     def _attributes(self, die: Die, attributes: Mapping[Any, Any], path: Path_, cu: Unit) -> None:
         version = cu.encoding.version
-        self._unit_now = cu
-        for key, raw in attributes.items():
+        self._unit_now, self._die_now = cu, die
+        for key, raw in sorted(attributes.items(), key=described.views_last):
             here = (*path, key)
             at = self._attribute_code(key, here)
             value = self._value(at, raw, here, version)
@@ -345,6 +352,8 @@ class _Builder:
     def _attribute_code(self, key: Any, path: Path_) -> int:
         if isinstance(key, int):
             return key
+        if re.fullmatch(r"0[xX][0-9a-fA-F]+|[0-9]+", key):
+            return int(key, 0)   # a number as JSON writes every key: as text
         name = key[len("DW_AT_"):] if key.startswith("DW_AT_") else key
         code = names.ATTRIBUTES.get(name)
         if code is None:
@@ -355,13 +364,16 @@ class _Builder:
         """The API's value for attribute ``at`` from the description's ``raw``, read by the attribute's classes."""
         kinds = classes.CLASSES[version].get(at, 0)
         if isinstance(raw, Mapping):
-            self._known(raw, {"ref", "address", "hex", "expr", "form", "value", "locations", "ranges",
-                              *RAW_VALUE_KEYS}, path)
+            self._known(raw, {"ref", "address", "hex", "expr", "form", "value", "locations", "ranges", "views",
+                              "views_of", *RAW_VALUE_KEYS}, path)
             if is_raw_value(raw):
                 return raw_value(self, raw, path)
+            if "views_of" in raw:
+                return described.views_of(self, self._die_now, raw["views_of"], (*path, "views_of"))
             if "locations" in raw or "ranges" in raw:
                 kind = "locations" if "locations" in raw else "ranges"
-                return self._list(self.dw, kind, raw[kind], (*path, kind))
+                made = self._list(self.dw, kind, raw[kind], (*path, kind))
+                return described.with_views(self, made, raw["views"], (*path, "views")) if "views" in raw else made
             if "ref" in raw:
                 return self._reference(raw["ref"], (*path, "ref"))
             if "address" in raw:
@@ -393,6 +405,8 @@ class _Builder:
             return self._list(self.dw, "ranges", raw, path)
         if raw is None or isinstance(raw, (list, float)):
             raise self.fail(path, f"{raw!r} is not a value of this attribute")
+        if isinstance(raw, int) and not isinstance(raw, bool) and kinds == classes.ADDRESS:
+            return Address(None, raw)   # an address of a linked file
         return raw
 
     def _reference(self, label: Any, path: Path_) -> Die:
@@ -411,6 +425,8 @@ class _Builder:
         for n, op in enumerate(ops):
             here = (*path, n)
             name, *operands = op if isinstance(op, list) and op else [op]
+            if described.tls(self, expr, name, operands, here):
+                continue
             if isinstance(name, str) and name.startswith("DW_OP_"):
                 name = name[len("DW_OP_"):]
             kinds = operand_kinds(name) if isinstance(name, (str, int)) and not isinstance(name, bool) else None
@@ -431,6 +447,8 @@ class _Builder:
             return self._reference(value, path)
         if kind == "expr" and isinstance(value, list):
             return self.expression(value, path)
+        if kind == "u" and isinstance(value, Mapping) and "address" in value:
+            return described.address_operand(self, value, path)
         if kind in ("block", "block1") and isinstance(value, str):
             try:
                 return bytes.fromhex(value)
@@ -438,46 +456,13 @@ class _Builder:
                 raise self.fail(path, "is not hex bytes") from None
         return value
 
-    # -- call frames ------------------------------------------------------------------------------------------------
-    def _frames(self, dw: DwarfBuilder, frames: Any) -> Any:
-        """``.debug_frame``: per function an FDE (the arch's standard CIE) with the instructions given."""
-        if not isinstance(frames, Mapping):
-            raise self.fail(("frames",), "is a mapping of function -> CFI instructions: [[def_cfa_offset, 16], ...]")
-        code = self.code
-        call_frames = CallFrames(self.arch, dw.encoding)
-        for function, instructions in frames.items():
-            path: Path_ = ("frames", function)
-            if code is None or function not in code.functions:
-                raise self.fail(path, f"{function!r} is not a function of the description")
-            start, end = code.functions[function]
-            fde = call_frames.fde(None, self._start(function), end - start)
-            if not isinstance(instructions, list):
-                raise self.fail(path, "is a list of CFI instructions: [advance_to, body], [offset, rbp, -16], ...")
-            for n, instruction in enumerate(instructions):
-                here = (*path, n)
-                name, *operands = instruction if isinstance(instruction, list) and instruction else [instruction]
-                if name not in FRAME_OPS:
-                    raise self.fail(here, f"{name!r} is not a CFI instruction (one of {', '.join(sorted(FRAME_OPS))})")
-                if name == "advance_to":
-                    operands = [self._offset(function, operands[0], (*here, 1))] if operands else []
-                operands = [self.expression(o, (*here, k + 1)) if isinstance(o, list) else o
-                            for k, o in enumerate(operands)]
-                try:
-                    getattr(fde, name)(*operands)
-                except DwarfkitError as error:
-                    raise self.fail(here, str(error)) from None
-                except TypeError:
-                    raise self.fail(here, f"{name}: wrong number of operands ({len(operands)})") from None
-        try:
-            return call_frames.debug_frame()
-        except DwarfkitError as error:
-            raise self.fail(("frames",), str(error)) from None
-
     # -- lists --------------------------------------------------------------------------------------------------------
     def _list(self, dw: DwarfBuilder, kind: str, entries: Any, path: Path_) -> Any:
         """``{locations: [[start, end, expression], ...]}`` or ``{ranges: [[start, end], ...]}``: start and end are
         addresses in one function (a function, ``function.label`` or ``name+N``); a range may be a function's name
         (all of it)."""
+        if described.is_explicit(entries):
+            return described.explicit_list(self, kind, entries, path)
         if not isinstance(entries, list):
             raise self.fail(path, f"is a list of [start, end{', expression' if kind == 'locations' else ''}]")
         made: list[tuple] = []
@@ -518,6 +503,9 @@ class _Builder:
             here = (*path, n)
             if is_raw_sequence(sequence):
                 continue   # raw opcodes: description.raw
+            if isinstance(sequence, Mapping) and "start" in sequence:
+                described.sequence(self, cu, sequence, here)
+                continue
             if not isinstance(sequence, Mapping) or "function" not in sequence:
                 raise self.fail(here, "a sequence is a mapping with function and rows")
             self._known(sequence, {"function", "rows", "end"}, here)

@@ -71,6 +71,10 @@ class CompiledFile:
     arch: Arch
     relocatable: bool
     code: Code
+    symbols: set[str] = field(default_factory=set)
+    """Every name an address in it may use (symbols, relocations' section symbols): see ``described.read_file``."""
+    elf: bool = True
+    """False for a Mach-O or COFF file (``described.read_file``): ``output`` names no ELF kind then."""
 
 
 def read_compiled(path: str | os.PathLike[str]) -> CompiledFile:

@@ -59,7 +59,7 @@ def read_description(path: str | os.PathLike[str]) -> tuple[Any, Source]:
         raise DescriptionError(f"{name}: cannot read the description: {error}") from None
     source = Source(name)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))   # libyaml: 20 times faster
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"{name}:{mark.line + 1}" if mark is not None else name
