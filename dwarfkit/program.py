@@ -33,6 +33,7 @@ from .sections import DwarfSections, Section
 from .strings import StringTable
 from .tables.macros import MACINFO, MACRO, MacroUnit
 from .tables.offsets import SectionOffset
+from .tables.raw import AbbrevDeclarations
 from .tables.shared import SharedTables
 from .tables.specs import Specs
 from .writer import SectionWriter
@@ -178,6 +179,24 @@ class DwarfBuilder:
                                 f"address-sized)")
         return unit_enc
 
+    def abbrev_table(self, entries: Any) -> AbbrevDeclarations:
+        """Raw control (:mod:`dwarfkit.raw`): a hand-written abbreviation table, ``[(code, tag, children,
+        [(attribute, form), (attribute, "implicit_const", value), ...]), ...]`` (codes as given; unused and duplicated
+        declarations kept) or raw bytes, written in ``.debug_abbrev`` after the derived table; units given it with
+        ``unit.override(abbrev_table=table)`` point at it (several units may share one)."""
+        return self.tables.raw_control().abbrev_table(entries)
+
+    def raw_section(self, name: str, data: bytes | str | None) -> None:
+        """Raw control: section ``name`` (``".debug_info"``, or one dwarfkit does not write) holds ``data`` as given,
+        without relocations, in place of what :meth:`emit` computes; None leaves the section out."""
+        self.tables.raw_control().section(name, data)
+
+    def patch(self, section: str, offset: int, data: bytes | str) -> None:
+        """Raw control: ``data`` written over ``section`` at ``offset`` once it is emitted (a field of a header
+        dwarfkit writes whole: ``.debug_aranges``, ``.debug_rnglists``, ...). A field under a relocation keeps its
+        relocation (the bytes are its addend)."""
+        self.tables.raw_control().patch(section, offset, data)
+
     def range_list(self, entries: Iterable[Sequence[Any]], unit: Unit | None = None) -> RangeList:
         """A range list ``[(start, length), ...]`` (starts: Address, int or symbol name) for ``ranges=``; ``unit``:
         the unit that uses it, when its version or address size is its own."""
@@ -297,6 +316,8 @@ class DwarfBuilder:
             out.add(self._aranges_section())
         if self.frames is not None and (self.frames.fdes or self.frames.cies):
             out.add(self.frames.debug_frame())
+        if tables.raw is not None:
+            tables.raw.apply_sections(out)
         return out
 
     def _aranges_section(self) -> Section:

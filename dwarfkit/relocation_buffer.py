@@ -57,6 +57,17 @@ class RelocationBuffer:
     def __len__(self) -> int:
         return len(self.offsets) + len(self.packed)
 
+    def drop(self, start: int, end: int) -> None:
+        """Forgets the fields that start in ``[start, end)`` (raw control: bytes there are written as given). In
+        place: the unit encoder holds the arrays' ``append``."""
+        keep = [i for i, offset in enumerate(self.offsets) if not start <= offset < end]
+        if len(keep) != len(self.offsets):
+            self.offsets[:] = array("Q", (self.offsets[i] for i in keep))
+            self.shapes[:] = array("B", (self.shapes[i] for i in keep))
+            self.targets[:] = [self.targets[i] for i in keep]
+            self.addends[:] = array("q", (self.addends[i] for i in keep))
+        self.packed[:] = array("Q", (w for w in self.packed if not start <= w >> 8 < end))
+
     def full(self) -> list[Relocation]:
         """The fields stored with every part (symbol addresses among them; packed fields are never symbolic)."""
         return [Relocation(offset, shape & 15, KINDS[shape >> 4], target, addend)

@@ -16,7 +16,8 @@ file (``file:``) and builds to the same DWARF again, written into a copy of the 
 Modules: ``source`` (the file -> data, with the line of every value), ``build`` (data -> the writer's model and an
 Image, through the ordinary API), ``code`` (the functions and symbols addresses name), ``frames`` (``frames`` and
 ``debug_frame``), ``described`` (build's part for what describe writes: any container as ``file:``, line-program
-tables, list entries by kind, macro units),
+tables, list entries by kind, macro units), ``raw`` (raw control keys: raw values, codes, header overrides,
+abbreviation tables, raw sections, patches),
 ``describe`` and ``describe_tables`` (a loaded model -> a description), ``cli`` and ``describe_cli`` (the
 ``dwarfkit build`` and ``dwarfkit describe`` commands, ``dump --yaml``). This package sits on top: it imports the
 core, ``asm``, the loader and (to write) the backends; nothing imports it but ``dwarfkit.build``,

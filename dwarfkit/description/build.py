@@ -26,8 +26,10 @@ from ..info.die import Die, pin
 from ..info.unit import CompileUnit, TypeUnit, Unit
 from ..program import DwarfBuilder
 from . import described
+from . import raw as raw_control
 from .code import Code, CompiledFile, assembled
 from .frames import debug_frame, function_frames
+from .raw import RAW_VALUE_KEYS, is_raw_sequence, is_raw_value, raw_value
 from .source import Path_, Source, read_description
 
 OUTPUTS = ("elf-executable", "elf-object", "macho-object", "coff-object")
@@ -35,11 +37,12 @@ ARCHES = {"x86_64": Arch.X86_64, "aarch64": Arch.AARCH64, "arm64": Arch.AARCH64}
 # A program needs an entry point: when the description has no _start, this one calls main and exits with its result.
 START = {Arch.X86_64: "call main\nmov rdi, rax\nmov eax, 60\nsyscall",
          Arch.AARCH64: "bl main\nmov x8, #93\nsvc #0"}
-TOP_KEYS = {"arch", "output", "dwarf", "entry", "functions", "units", "frames", "file", "debug_frame", "macro_units"}
+TOP_KEYS = {"arch", "output", "dwarf", "entry", "functions", "units", "frames", "file", "debug_frame", "macro_units",
+            *raw_control.TOP_KEYS}
 UNIT_KEYS = {"tag", "name", "comp_dir", "producer", "language", "version", "address_size", "dies", "lines", "label",
-             "signature", "type", "line_program", "macros"}
+             "signature", "type", "line_program", "macros", *raw_control.UNIT_KEYS}
 UNIT_TAGS = ("compile_unit", "partial_unit", "type_unit")
-DIE_KEYS = {"tag", "label", "children"}
+DIE_KEYS = {"tag", "label", "children", *raw_control.DIE_KEYS}
 ARGUMENTS = ("name", "comp_dir", "producer", "language")   # a unit's attributes compile_unit() takes
 # DIEs whose low_pc naming a function gets that function's length as high_pc when the description gives none.
 SPANS_A_FUNCTION = {names.TAGS[t] for t in ("subprogram", "compile_unit", "partial_unit", "lexical_block",
@@ -135,6 +138,7 @@ class _Builder:
         compile_units = sum(1 for unit, _ in made if isinstance(unit, CompileUnit))
         for (unit, shells), n in zip(made, range(len(units)), strict=True):
             self._fill_unit(unit, units[n], shells, ("units", n), single=compile_units == 1)
+        raw_control.apply(self, top, made, units)
         try:
             sections = dw.emit()
         except DwarfkitError as error:
@@ -333,7 +337,7 @@ class _Builder:
             here = (*path, key)
             at = self._attribute_code(key, here)
             value = self._value(at, raw, here, version)
-            if isinstance(raw, Mapping) and "form" in raw:
+            if isinstance(raw, Mapping) and "form" in raw and not is_raw_value(raw):   # a raw value has its form
                 value = pin(value, raw["form"])
             try:
                 die.set(at, value)
@@ -361,7 +365,9 @@ class _Builder:
         kinds = classes.CLASSES[version].get(at, 0)
         if isinstance(raw, Mapping):
             self._known(raw, {"ref", "address", "hex", "expr", "form", "value", "locations", "ranges", "views",
-                              "views_of"}, path)
+                              "views_of", *RAW_VALUE_KEYS}, path)
+            if is_raw_value(raw):
+                return raw_value(self, raw, path)
             if "views_of" in raw:
                 return described.views_of(self, self._die_now, raw["views_of"], (*path, "views_of"))
             if "locations" in raw or "ranges" in raw:
@@ -495,6 +501,8 @@ class _Builder:
         code = self.code
         for n, sequence in enumerate(sequences):
             here = (*path, n)
+            if is_raw_sequence(sequence):
+                continue   # raw opcodes: description.raw
             if isinstance(sequence, Mapping) and "start" in sequence:
                 described.sequence(self, cu, sequence, here)
                 continue

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any, Iterator, Protocol
 from .. import names
 from ..address import Address
 from ..errors import DescriptionError
+from ..raw import RAW_TYPES
 
 if TYPE_CHECKING:
     from ..encoding import Encoding
@@ -111,6 +112,12 @@ class Die:
         self.unit._set(self, at, value)
         return self
 
+    def override(self, *, code: int | None = None, data: bytes | str | None = None) -> "Die":
+        """Raw control (:mod:`dwarfkit.raw`): ``code`` is the abbreviation code written for this DIE (declared or
+        not); ``data`` the bytes written in place of its entry (code and attributes; children follow as usual)."""
+        self.unit.tables.raw_control().die(self, code, data)
+        return self
+
     def get(self, attribute: str | int) -> Any:
         """The value of ``attribute`` as :meth:`set` takes it (a DIE, an int, a bool, an Address, text, an Expr, a
         list, bytes for a block) or None when the DIE has no such attribute."""
@@ -119,6 +126,8 @@ class Die:
             if spec[0] == at:
                 if at == DW_AT_name:
                     return self.name
+                if type(value) in RAW_TYPES:
+                    return value   # raw control: the bytes (or DIE offset) as given
                 if spec[1] == DW_FORM_addr and type(value) is int:
                     return Address(None, value)
                 if spec[1] in ADDRX_FORMS:

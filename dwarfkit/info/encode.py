@@ -17,6 +17,7 @@ from ..expr import DieOperand, TlsOffset
 from ..relocation_buffer import ADDRESS, ENTRY, SECTION, TLS_OFFSET, UNIT, RelocationBuffer
 from ..tables.lists import LocationList, RangeList
 from . import forms as F
+from . import raw_encode
 from .die import Die, UnitView
 
 if TYPE_CHECKING:
@@ -63,6 +64,8 @@ class Fixup:
 
 class UnitEncoder:
     """Encodes units into one section buffer; shared by all units written to that section."""
+
+    fixup_class = Fixup   # for raw_encode, which may not import this module
 
     def __init__(self, tables: "SharedTables", section: str, data: bytearray, relocs: RelocationBuffer) -> None:
         self.tables = tables
@@ -231,13 +234,14 @@ class UnitEncoder:
         encoders[F.SEC_OFFSET] = list_offset
         return encoders
 
-    def _entry(self, key: tuple) -> Callable[[bytearray, list, int], None]:
+    def _entry(self, key: tuple, chosen: int | None = None) -> Callable[[bytearray, list, int], None]:
         """The encoder of one abbreviation: a function writing the code and every field of a DIE of that shape.
 
         It is generated as Python source so that the common fields (constants, strp offsets, inline strings, plain
         addresses, fixed expressions) are written in line; other forms call their encoder from ``_encoders``.
+        ``chosen``: a code given by raw control, written instead of the table's (cached under ``(key, chosen)``).
         """
-        code = self.tables.abbrevs.code(key)
+        code = self.tables.abbrevs.code(key) if chosen is None else chosen
         order, osize, asize = self.order, self.encoding.offset_size, self.encoding.address_size
         namespace: dict[str, Any] = {"CODE": uleb128(code), "add_packed": self.relocs.packed.append,
                                      "uleb128": uleb128}
@@ -289,7 +293,7 @@ class UnitEncoder:
                 lines.append(f"    field{i}(buf, v[{i}])")
         exec("\n".join(lines), namespace)
         encoder = namespace["encode"]
-        self._entries[key] = encoder
+        self._entries[key if chosen is None else (key, chosen)] = encoder
         return encoder
 
     # -- units -----------------------------------------------------------------------------------------------
@@ -312,7 +316,11 @@ class UnitEncoder:
         buf += enc.initial_length(0)
         buf += unit.encoding.version.to_bytes(2, self.order)   # a unit may have a version of its own
         type_offset_pos = unit.write_header(self, buf)
-        self._encode_tree(unit.root)
+        raw = self.tables.raw
+        if raw is None:
+            self._encode_tree(unit.root)
+        else:   # raw control: codes, entries and values as given
+            raw_encode.encode_tree(self, unit, raw)
         length = len(buf) - start - enc.initial_length_size
         if enc.offset_size == 4 and length >= 0xFFFFFFF0:
             raise LayoutError(f"{unit.label()}: unit length {length:#x} does not fit 32-bit DWARF; DWARF64 "
@@ -330,6 +338,8 @@ class UnitEncoder:
             else:
                 self.resolve(fixup)
         self._unit_fixups = []
+        if raw is not None:
+            raw_encode.finish_unit(self, unit, start, raw)
         return start
 
     def _use_address_size(self, size: int) -> None:

@@ -18,6 +18,7 @@ from .. import names
 from ..address import Address
 from ..errors import DescriptionError, LayoutError
 from ..expr import DieOperand, Expr
+from ..raw import DieOffset, Raw
 from ..tables.lists import LocationList, LocationViews, RangeList
 from . import classes
 from .die import Die, DW_UT_type, Pinned
@@ -158,6 +159,9 @@ def _choose_general(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, A
     tables = unit.tables
     version = unit.encoding.version
     pinned: int | None = None
+    if type(value) is Raw or type(value) is Pinned and type(value.value) is Raw and value.inner is None or \
+            type(value) is DieOffset:
+        return tables.raw_control().value(unit, die, at, value, None)   # raw control: bytes as given
     if isinstance(value, Pinned):
         if value.form == INDIRECT:
             return _indirect(unit, die, at, value)

@@ -8,6 +8,7 @@ from ..address import Address, as_address
 from ..errors import DescriptionError
 from ..expr import Expr
 from ..line import LineProgram
+from ..raw import Raw
 from ..tables.list_entries import resolve
 from . import forms as F
 from .classes import check as check_class
@@ -299,6 +300,19 @@ class Unit(TypeHelpers):
             die.values.append(stored)
         die.specs = self.tables.intern_specs(specs, die)
 
+    def override(self, **fields: Any) -> "Unit":
+        """Raw control (:mod:`dwarfkit.raw`): header fields written as given (``unit_length``, ``version``,
+        ``unit_type``, ``abbrev_offset``, ``address_size``, a type unit's ``signature`` and ``type_offset``), the
+        numbers of the root attributes the writer adds (``str_offsets_base``, ``addr_base``, ``rnglists_base``,
+        ``loclists_base``, ``stmt_list``; added when the unit would have none), the
+        unit's bytes cut after ``truncate`` (its unit_length then counts what is left unless given), and
+        ``abbrev_table``: a table of ``DwarfBuilder.abbrev_table`` its header points at and its DIEs' codes come
+        from."""
+        if self.finished:
+            raise DescriptionError(f"{self.label()}: already emitted, its header cannot change")
+        self.tables.raw_control().unit(self, fields)
+        return self
+
     def file(self, name: str, directory: str | int = 0) -> int:
         """The file index of ``name`` for ``DW_AT_decl_file`` and line rows."""
         raise DescriptionError(f"{self.label()}: has no line program, so file {name!r} has no index; give the "
@@ -332,6 +346,8 @@ class Unit(TypeHelpers):
         stmt = self.stmt_list()
         if stmt is not None:
             extra.append(((names.ATTRIBUTES["stmt_list"], offset_form), stmt))
+        if tables.raw is not None:   # raw control: numbers given in place of these
+            extra = tables.raw.unit_attributes(self, extra, offset_form)
         root = self.root
         for spec, value in extra:
             root.specs = tables.intern_specs(list(root.specs) + [spec], root)
@@ -400,8 +416,10 @@ class CompileUnit(Unit):
         root = self.root
         low = root.get("low_pc")
         high = root.get("high_pc")
-        low = as_address(low) if low is not None else None
         ranges = root.get("ranges")
+        if Raw in (type(low), type(high), type(ranges)):
+            return []   # raw control: bytes as given, no range known
+        low = as_address(low) if low is not None else None
         if ranges is not None:
             entries = resolve(ranges.entries, low, False) if ranges.explicit else ranges.entries
             return [(start, length) for start, length in entries if length]

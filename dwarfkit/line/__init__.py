@@ -18,7 +18,8 @@ instruction length, file index, opcode base) names program, sequence and row; ``
 (:class:`LineProgram`: the header of v2-5 (v5 entry formats: ``DW_LNCT_path`` as ``line_strp``, or inline
 ``string`` when ``emit`` gets no line_str table; ``directory_index``; optional MD5), directory and file tables with
 the same indices in every version (directory 0 = comp_dir, file 1 = the primary file, v5 file 0 = it too), ``emit``,
-and ``emit_header`` + ``encode_sequence`` for per-function slots).
+and ``emit_header`` + ``encode_sequence`` for per-function slots), ``raw`` (raw control: header fields as given and
+raw opcode sequences, through ``LineProgram.override``/``raw_sequence``).
 
 What flows: a front end (or a compile unit, whose ``cu.line`` this is) adds sequences and rows; ``emit`` appends the
 program to the ``.debug_line`` writer (:mod:`dwarfkit.tables.lines` for a builder) and puts paths into

@@ -20,6 +20,8 @@ from ..sections import Relocation, RelocKind
 from ..strings import StringTable
 from ..writer import SectionWriter
 from .opcodes import MIN_OPCODE_BASE, STANDARD_OPCODE_LENGTHS, SequenceEncoder
+from .raw import LineOverrides, raw_sequence
+from .raw import emit as emit_raw
 from .sequence import LineSequence
 
 _DW_FORM_line_strp = ENUM_DW_FORM["DW_FORM_line_strp"]
@@ -338,10 +340,30 @@ class LineProgram:
                                           seq.start.offset))
         return bytes(out), relocations
 
+    # -- raw control (dwarfkit.raw) ---------------------------------------------------------------------------------
+    overrides: LineOverrides | None = None
+
+    def override(self, **fields: Any) -> "LineProgram":
+        """Header fields written as given, whatever the rows were encoded with: ``unit_length``, ``version``,
+        ``address_size`` and ``segment_selector_size`` (DWARF 5), ``header_length``, ``minimum_instruction_length``,
+        ``maximum_operations_per_instruction`` (DWARF 4+), ``default_is_stmt``, ``line_base``, ``line_range``,
+        ``opcode_base``, ``standard_opcode_lengths`` (a list: the bytes after it move, header_length follows)."""
+        self.overrides = self.overrides or LineOverrides()
+        self.overrides.set(self, fields)
+        return self
+
+    def raw_sequence(self, data: bytes | str, before: int | None = None) -> "LineProgram":
+        """Opcodes given as raw bytes, written after the sequences made so far (or before sequence ``before``)."""
+        self.overrides = self.overrides or LineOverrides()
+        raw_sequence(self, self.overrides, data, before)
+        return self
+
     # -- emission -------------------------------------------------------------------------------------------------
     def emit(self, writer: SectionWriter, line_str: StringTable | None, debug_str: StringTable | None = None) -> int:
         """Appends the whole program to the ``.debug_line`` writer; returns its offset (``DW_AT_stmt_list``).
         DWARF 5 paths go to ``line_str`` (``DW_FORM_line_strp``), or inline (``DW_FORM_string``) when it is None."""
+        if self.overrides is not None:
+            return emit_raw(self, self.overrides, writer, line_str)
         data = writer.data
         relocations = writer.section.relocations
         undo = len(data), len(relocations)

@@ -36,8 +36,10 @@ Modules, by stage:
   aranges, strings, pubnames, addr), ``dump`` (``dump_text`` in llvm-dwarfdump's section order, ``SECTION_FLAGS``,
   forked workers for a large ``.debug_info``), ``json_dump`` (its docstring documents the JSON), ``query``.
 - checking: ``verify`` (``Verifier``: headers, forms, references, ranges, line tables, instruction starts, dSYM
-  UUID), ``container_check`` (section and relocation layout of the container itself: checks only, the structures
-  decoded by the backends' parsers above, which judge nothing in that use so that every problem is reported).
+  UUID), ``verify_shapes`` (units without DIEs or left open, DW_AT_sibling, type_offset, aranges and list-table
+  headers, line-table header fields), ``container_check`` (section and relocation layout of the container itself:
+  checks only, the structures decoded by the backends' parsers above, which judge nothing in that use so that every
+  problem is reported).
 
 What flows out: text/JSON on stdout; problems one per line, always ``.section[0xOFFSET]: message``, on stderr
 (``dump``, exit 1) or stdout (``verify``, exit 1). Errors that stop reading are ``ContainerError``/``ReadError``

@@ -54,6 +54,8 @@ class LineTable:
     """Where the line-number program (the opcodes after the header) starts."""
     problems: list[str] = field(default_factory=list)
     has_md5: bool = False
+    tables_end: int | None = None
+    """Where the directory and file tables ended (DWARF 2-4: where header_length should put the program)."""
     address_fields: list[tuple[int, int]] = field(default_factory=list)
     """``(row index, offset in .debug_line)`` of each DW_LNE_set_address operand: the rows from that index on count
     from that address (the loader looks up an object's relocation there)."""
@@ -163,6 +165,7 @@ def parse_line_table(data: bytes, offset: int, order: ByteOrder, address_size: i
                 m, off = uleb(data, off)
                 n, off = uleb(data, off)
                 t.files.append(FileEntry(name, d, m, n))
+            t.tables_end = off + 1 if off < program else off
         if rows:
             _run(t, data, program, end, order, address_size if t.address_size is None else t.address_size)
     except (IndexError, ValueError, struct.error):

@@ -155,6 +155,10 @@ class DwarfContext:
                 self.problems.append(f"{name}[0x{start:x}]: unit length 0x{length:x} is a reserved value")
                 return
             end = off + length
+            if length < 2:   # not even a version: the next unit starts right after the length
+                self.problems.append(f"{name}[0x{start:x}]: unit length {length} is too short for a unit header")
+                off = end
+                continue
             if end > len(data):
                 self.problems.append(f"{name}[0x{start:x}]: unit length 0x{length:x} runs past the end of the section "
                                      f"(0x{len(data):x})")

@@ -27,6 +27,13 @@ from .lines import END_SEQUENCE, parse_line_table
 from .query import die_ranges
 from .ranges import attribute_ranges, list_offset, loclist
 from .units import DwarfContext, Unit, Value, forget
+from .verify_shapes import (
+    A_SIBLING,
+    line_header_findings,
+    sibling_finding,
+    table_header_findings,
+    unit_tree_findings,
+)
 
 A_STMT_LIST, A_RANGES, A_LOW_PC, A_HIGH_PC, A_DECL_FILE, A_CALL_FILE = 0x10, 0x55, 0x11, 0x12, 0x3a, 0x58
 LOCLIST_ATTRS = {0x02, 0x0b, 0x0d, 0x19, 0x2a, 0x2f, 0x37, 0x38, 0x40, 0x46, 0x48, 0x4a, 0x4d}
@@ -96,7 +103,7 @@ class Verifier:
                 done += 1
                 if self.progress is not None:
                     self.progress(done, len(all_units))
-        for p in ctx.problems:
+        for p in ctx.problems + table_header_findings(ctx):
             self.add(p)
         self.check_line_tables()
         self.check_instructions()
@@ -109,6 +116,8 @@ class Verifier:
             self.add(f"{sec}[0x{unit.offset:x}]: unit type 0x{unit.unit_type:x} is not a DW_UT_* value")
         ctx.load(unit)
         for p in unit.problems:
+            self.add(p)
+        for p in unit_tree_findings(unit):
             self.add(p)
         if not unit.offs:
             return
@@ -159,6 +168,8 @@ class Verifier:
             if unit.die_index(target) is None:
                 self.add(f"{where}: {name} refers to 0x{target:x}, which is not the start of a DIE in its unit "
                          f"(0x{unit.offset:x}-0x{unit.end:x})")
+            elif at == A_SIBLING and (finding := sibling_finding(unit, i, where, target)) is not None:
+                self.add(finding)
         elif form == F["ref_addr"]:
             other = ctx.unit_at(v, unit.section)
             if other is None or not self._is_die_start(other, v):
@@ -228,7 +239,7 @@ class Verifier:
     def check_line_tables(self) -> None:
         self.rows: list[tuple[int, str]] = []
         for t in line_tables(self.ctx):
-            for p in t.problems:
+            for p in t.problems + line_header_findings(t):
                 self.add(p)
             where = f".debug_line[0x{t.offset:x}]"
             nfiles = len(t.files)

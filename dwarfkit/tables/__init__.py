@@ -8,6 +8,8 @@
 - ``list_entries``: list entries of a kind the caller chooses (``Rle.offset_pair``, ``Lle.view_pair``, ...), checked
   per DWARF version; ``lists``: range and location lists, GCC's location views and their sections (public path:
   :mod:`dwarfkit.lists`).
+- ``raw``: :class:`RawControl`, the program's raw control (:mod:`dwarfkit.raw`): overrides of DIEs, unit headers
+  and sections, hand-written abbreviation tables, patches; made on first use.
 - ``shared``: :class:`SharedTables`, all of the above plus the string tables, the abbreviation table and the caches
   of ``Unit._new_die``. The builder (:mod:`dwarfkit.program`) makes one and gives it to each unit.
 

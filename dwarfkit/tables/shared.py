@@ -21,6 +21,7 @@ from .lines import LineTable
 from .lists import ListTable, LocationList, RangeList
 from .macros import MACINFO, MACRO, MacroTable
 from .offsets import SectionOffset
+from .raw import RawControl
 from .specs import Reporter, SpecTable
 from .str_offsets import StringOffsets
 
@@ -59,6 +60,13 @@ class SharedTables:
         # Caches of Unit._new_die shared by the units: call shapes, and short strings stored inline.
         self.die_shapes: dict[tuple, Any] = {}
         self.inline_strings: dict[str, bytes] = {}
+        self.raw: RawControl | None = None   # made on first use: the encoder's ordinary path checks it once a unit
+
+    def raw_control(self) -> RawControl:
+        """The program's raw control (:mod:`dwarfkit.raw`), made the first time it is asked for."""
+        if self.raw is None:
+            self.raw = RawControl(self.abbrevs)
+        return self.raw
 
     def list_table(self, locations: bool, version: int, address_size: int | None = None) -> ListTable:
         """The location (or range) list table that units of ``version`` (and ``address_size``, default the
