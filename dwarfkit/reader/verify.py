@@ -20,12 +20,13 @@ from ..errors import DwarfkitError
 from . import forms
 from .container import open_debug_file
 from .container_check import container_findings
-from .debugfile import CodeSection, DebugFile
+from .debugfile import CodeSection, DebugFile, dwo_spelling
 from .dump import line_tables
 from .forms import F
 from .lines import END_SEQUENCE, parse_line_table
 from .query import die_ranges
 from .ranges import attribute_ranges, list_offset, loclist
+from .split_lists import split_loclist
 from .units import DwarfContext, Unit, Value, forget
 
 A_STMT_LIST, A_RANGES, A_LOW_PC, A_HIGH_PC, A_DECL_FILE, A_CALL_FILE = 0x10, 0x55, 0x11, 0x12, 0x3a, 0x58
@@ -45,6 +46,11 @@ def verify(path: str, arch: str | None = None, binary: str | None = None,
     v.findings += container_findings(df.path)
     v.check_dsym_uuid(path, arch, binary)
     v.run()
+    split = df.split_part()
+    if split is not None:  # a .dwo or .dwp: the same checks on its .debug_*.dwo sections
+        sv = Verifier(split)
+        sv.run()
+        v.findings += [dwo_spelling(f) for f in sv.findings]
     findings = v.findings
     if len(findings) > MAX_FINDINGS:
         findings = findings[:MAX_FINDINGS] + [f"... and {len(findings) - MAX_FINDINGS} more findings"]
@@ -133,7 +139,8 @@ class Verifier:
             elif off >= len(ctx.str):
                 self.add(f"{where}: {name} string index {v} gives offset 0x{off:x}, past the end of .debug_str")
         elif form in forms.ADDR_INDEX:
-            if ctx.address_index(unit, v) is None:
+            # A .dwo read alone has no .debug_addr: its addresses are in the skeleton's file.
+            if ctx.address_index(unit, v) is None and (ctx.addr or not self.df.dwo):
                 self.add(f"{where}: {name} address index {v} is past the end of .debug_addr")
         elif form in forms.UNIT_REFS:
             target = unit.offset + v
@@ -159,7 +166,8 @@ class Verifier:
             if off is None:
                 self.add(f"{where}: {name} location list index {v} is past the end of .debug_loclists")
                 return
-            _entries, problem = loclist(ctx, unit, off, unit.version >= 5)
+            _entries, problem = (split_loclist(ctx, unit, off) if self.df.dwo else
+                                 loclist(ctx, unit, off, unit.version >= 5))
             if problem:
                 self.add(f"{problem} (from {where} {name})")
         elif at == A_RANGES:
