@@ -15,6 +15,7 @@ from .debugfile import DebugFile
 from .line_text import dump_line_table
 from .lines import LineTable, parse_line_table
 from .names_text import dump_names
+from .split import SplitFiles
 from .split_lists import dump_split_loc_text
 from .str_offsets_text import dump_str_offsets
 from .text import DumpOptions, InfoDumper
@@ -108,6 +109,8 @@ def dump_units(ctx: DwarfContext, section: str, out: TextIO, opts: DumpOptions) 
     wall time divides by the CPUs. Each worker streams its run's text to a temporary file, so that memory stays
     bounded however much text a run makes (a run of deeply nested 1-byte DIEs makes hundreds of times its size)."""
     units = ctx.units(section)
+    if opts.dwo and section == "debug_info" and not ctx.file.dwo:
+        return dump_with_split_units(ctx, out, opts)
     workers = min(os.cpu_count() or 1, 8)
     if workers > 1 and len(ctx.file.section(section)) >= PARALLEL_THRESHOLD and \
             "fork" in multiprocessing.get_all_start_methods():
@@ -216,3 +219,26 @@ def line_tables(ctx: DwarfContext) -> Iterator[LineTable]:
         if t.end <= off:
             break
         off = t.end
+
+
+def dump_with_split_units(ctx: DwarfContext, out: TextIO, opts: DumpOptions) -> list[str]:
+    """``--dwo``: each unit of ``.debug_info``, and after a skeleton its split unit from the ``.dwo`` it names
+    (addresses resolved through the skeleton's ``.debug_addr``); a split unit not found is a note."""
+    files = SplitFiles(ctx)
+    dumper = InfoDumper(ctx, out, opts)
+    split_dumpers: dict[str, InfoDumper] = {}
+    problems: list[str] = []
+    for unit in ctx.units("debug_info"):
+        dumper.dump_unit(unit)
+        if files.is_skeleton(unit):
+            found = files.split_unit(unit)
+            if found.unit is None or found.ctx is None or found.path is None:
+                problems.append(found.note or "")
+            else:
+                split = split_dumpers.get(found.path)
+                if split is None:
+                    split = split_dumpers[found.path] = InfoDumper(found.ctx, out, opts)
+                out.write(f"\n{found.path}: .debug_info.dwo:\n")
+                split.dump_unit(found.unit)
+        forget(unit)
+    return problems + dumper.problems + [p for d in split_dumpers.values() for p in d.problems]

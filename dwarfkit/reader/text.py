@@ -47,6 +47,7 @@ SHORT_TYPE_STEPS = 8
 class DumpOptions:
     show_form: bool = False
     verbose: bool = False
+    dwo: bool = False  # each skeleton's split unit after it (llvm-dwarfdump 17's --dwo)
 
 
 def escape(s: str) -> str:

@@ -63,6 +63,7 @@ class Unit:
     loclists_base: int | None = None
     low_pc: int = 0
     has_low_pc: bool = False
+    ranges_base: int = 0  # GNU DWARF 4 split units: the skeleton's DW_AT_GNU_ranges_base
     comp_dir: str = ""
     stmt_list: int | None = None
     language: int | None = None

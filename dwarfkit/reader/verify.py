@@ -26,6 +26,7 @@ from .forms import F
 from .lines import END_SEQUENCE, parse_line_table
 from .query import die_ranges
 from .ranges import attribute_ranges, list_offset, loclist
+from .split import SplitFiles
 from .split_lists import split_loclist
 from .units import DwarfContext, Unit, Value, forget
 
@@ -51,10 +52,29 @@ def verify(path: str, arch: str | None = None, binary: str | None = None,
         sv = Verifier(split)
         sv.run()
         v.findings += [dwo_spelling(f) for f in sv.findings]
+    _verify_split_units(v)
     findings = v.findings
     if len(findings) > MAX_FINDINGS:
         findings = findings[:MAX_FINDINGS] + [f"... and {len(findings) - MAX_FINDINGS} more findings"]
     return findings
+
+
+def _verify_split_units(v: Verifier) -> None:
+    """Skeleton units: their .dwo files found, DWO ids matching, and the split parts checked with the skeletons'
+    addresses."""
+    files = SplitFiles(v.ctx)
+    for unit in v.ctx.units():
+        if files.is_skeleton(unit):
+            note = files.split_unit(unit).note
+            if note:
+                v.add(note)
+        forget(unit)
+    for path, ctx in files.opened.items():
+        if isinstance(ctx, DwarfContext) and path in files.matched:
+            sv = Verifier(ctx.file)
+            sv.ctx = ctx  # its units know their skeletons' address bases
+            sv.run()
+            v.findings += [f"{path}: {dwo_spelling(f)}" for f in sv.findings]
 
 
 class Verifier:
