@@ -18,6 +18,8 @@ def _add_dump_arguments(p: argparse.ArgumentParser) -> None:
         p.add_argument(f"--{flag}", action="store_true", help=f"dump .{flag.replace('-', '_')}")
     p.add_argument("--show-form", action="store_true", help="print each attribute's form")
     p.add_argument("-v", "--verbose", action="store_true", help="print forms and raw values as well")
+    p.add_argument("--dwo", action="store_true", help="after each skeleton unit, print its split unit from the "
+                   ".dwo it names (as llvm-dwarfdump 17's --dwo)")
     p.add_argument("--arch", help="the architecture to read from a fat Mach-O file (x86_64, arm64)")
     p.add_argument("--json", action="store_true", help="print JSON (structure documented in dwarfkit.reader.json_dump)")
     p.add_argument("--lookup", metavar="ADDR", help="print the unit, function, blocks and line of an address")
@@ -71,7 +73,7 @@ def _address(text: str) -> int:
 def _run_dump(args: argparse.Namespace) -> int:
     df = open_debug_file(args.file, args.arch, args.max_section_size)
     chosen = {f for f in SECTION_FLAGS if getattr(args, f.replace("-", "_"))} or set(SECTION_FLAGS)
-    opts = DumpOptions(show_form=args.show_form, verbose=args.verbose, jobs=args.jobs)
+    opts = DumpOptions(show_form=args.show_form, verbose=args.verbose, jobs=args.jobs, dwo=args.dwo)
     out = io.TextIOWrapper(sys.stdout.buffer, encoding="utf-8", errors="surrogateescape", write_through=False)
     status = 0
     try:

@@ -21,8 +21,12 @@ DWARF_SECTIONS = (
     "debug_info", "debug_types", "debug_abbrev", "debug_line", "debug_line_str", "debug_str", "debug_str_offsets",
     "debug_addr", "debug_aranges", "debug_ranges", "debug_rnglists", "debug_loc", "debug_loclists", "debug_frame",
     "eh_frame", "debug_names", "debug_pubnames", "debug_pubtypes", "debug_gnu_pubnames", "debug_gnu_pubtypes",
-    "debug_macro", "debug_macinfo",
+    "debug_macro", "debug_macinfo", "debug_cu_index", "debug_tu_index",
 )
+# Sections a split DWARF file (.dwo, .dwp, or an object built with -gsplit-dwarf=single) holds with a ``.dwo``
+# suffix; they are kept as ``debug_info.dwo`` and read through `DebugFile.split_part` under their base names.
+DWO_SECTIONS = ("debug_info", "debug_types", "debug_abbrev", "debug_line", "debug_str", "debug_str_offsets",
+                "debug_loc", "debug_loclists", "debug_rnglists", "debug_macro", "debug_macinfo")
 
 ByteOrder = Literal["little", "big"]
 
@@ -78,8 +82,32 @@ class DebugFile:
     relocations: dict[str, dict[int, SymbolRef]] = field(default_factory=dict)
     """Objects only: per normalised debug section, the field offset of each relocation -> what it refers to."""
 
+    dwo: bool = False
+    """A split part (`split_part`): its sections are a file's ``.debug_*.dwo`` ones under their base names."""
+
     def section(self, name: str) -> bytes:
         return self.sections.get(name, b"")
+
+    def split_part(self) -> DebugFile | None:
+        """The ``.dwo`` sections of this file (a ``.dwo``, a ``.dwp``) as a DebugFile of their own, named by their
+        base names (``debug_info``) with ``dwo`` set; the package indexes come along. None when it has none."""
+        dwo = {name[:-4]: data for name, data in self.sections.items() if name.endswith(".dwo")}
+        if not dwo:
+            return None
+        for name in ("debug_cu_index", "debug_tu_index"):
+            if name in self.sections:
+                dwo[name] = self.sections[name]
+        offsets = {name[:-4]: off for name, off in self.section_offsets.items() if name.endswith(".dwo")}
+        return DebugFile(self.path, self.file_format, self.arch, self.byteorder, self.address_size, dwo, offsets,
+                         is_object=False, code=self.code, dwo=True)
+
+
+def dwo_spelling(message: str) -> str:
+    """A finding about a split part names its section as the file does: ``.debug_info[0x10]`` ->
+    ``.debug_info.dwo[0x10]``."""
+    for name in DWO_SECTIONS:
+        message = message.replace(f".{name}[", f".{name}.dwo[")
+    return message
 
 
 def normalise_section_name(name: str) -> str | None:
@@ -90,6 +118,8 @@ def normalise_section_name(name: str) -> str | None:
             break
     name = name.lstrip("._")
     if name == "eh_frame" or name in DWARF_SECTIONS:
+        return name
+    if name.endswith(".dwo") and name[:-4] in DWO_SECTIONS:
         return name
     return None
 

@@ -13,6 +13,8 @@ from .debugfile import DebugFile
 from .line_text import dump_line_table
 from .lines import LineTable, parse_line_table
 from .names_text import dump_names
+from .split import SplitFiles
+from .split_lists import dump_split_loc_text
 from .str_offsets_text import dump_str_offsets
 from .text import DumpOptions, InfoDumper
 from .units import DwarfContext, forget
@@ -26,19 +28,30 @@ SECTION_FLAGS = ["debug-abbrev", "debug-info", "debug-types", "debug-loc", "debu
 
 def dump_text(df: DebugFile, out: TextIO, sections: set[str], opts: DumpOptions) -> list[str]:
     """Write the chosen sections; return the problems found (one line each)."""
-    ctx = DwarfContext(df)
-    problems: list[str] = list(df.problems)
     out.write(f"{df.path}:\tfile format {df.file_format}\n\n")
+    problems: list[str] = list(df.problems)
+    problems += dump_sections(df, out, sections, opts)
+    split = df.split_part()
+    if split is not None:  # a .dwo or .dwp file: its .debug_*.dwo sections
+        problems += dump_sections(split, out, sections, opts)
+    return problems
+
+
+def dump_sections(df: DebugFile, out: TextIO, sections: set[str], opts: DumpOptions) -> list[str]:
+    """The chosen sections of one DebugFile (a split part's headings say ``.debug_info.dwo``)."""
+    ctx = DwarfContext(df)
+    problems: list[str] = []
+    dwo = ".dwo" if df.dwo else ""
     if "debug-abbrev" in sections and df.section("debug_abbrev"):
-        out.write(".debug_abbrev contents:\n")
+        out.write(f".debug_abbrev{dwo} contents:\n")
         offsets = [u.abbrev_offset for s in ("debug_info", "debug_types") for u in ctx.units(s)]
         problems += tables.dump_abbrev(df.section("debug_abbrev"), out, offsets)
     for flag, section in (("debug-info", "debug_info"), ("debug-types", "debug_types")):
         if flag in sections and df.section(section):
-            out.write(f".{section} contents:\n")
+            out.write(f".{section}{dwo} contents:\n")
             problems += dump_units(ctx, section, out, opts)
             out.write("\n")
-    problems += _lists(ctx, out, sections & {"debug-loc", "debug-loclists"})
+    problems += _lists(ctx, out, sections & {"debug-loc", "debug-loclists"}, dwo)
     if "debug-frame" in sections or "eh-frame" in sections:
         # llvm-dwarfdump prints both call-frame sections for either flag, headings even when empty.
         for name in ("debug_frame", "eh_frame"):
@@ -53,25 +66,25 @@ def dump_text(df: DebugFile, out: TextIO, sections: set[str], opts: DumpOptions)
         problems += tables.dump_aranges(df.section("debug_aranges"), df.byteorder, out)
         out.write("\n")
     if "debug-line" in sections and df.section("debug_line"):
-        out.write(".debug_line contents:\n")
+        out.write(f".debug_line{dwo} contents:\n")
         for t in line_tables(ctx):
             dump_line_table(t, out)
             problems += t.problems
     for flag, name in (("debug-str", "debug_str"), ("debug-line-str", "debug_line_str")):
         if flag in sections and df.section(name):
-            out.write(f".{name} contents:\n")
+            out.write(f".{name}{dwo} contents:\n")
             tables.dump_strings(df.section(name), out)
     if "debug-addr" in sections and df.section("debug_addr"):
         out.write("\n.debug_addr contents:\n")
         problems += tables.dump_addr(df.section("debug_addr"), df.byteorder, out)
-    problems += _lists(ctx, out, sections & {"debug-ranges", "debug-rnglists"})
+    problems += _lists(ctx, out, sections & {"debug-ranges", "debug-rnglists"}, dwo)
     for flag in ("debug-pubnames", "debug-pubtypes", "debug-gnu-pubnames", "debug-gnu-pubtypes"):
         name = flag.replace("-", "_")
         if flag in sections and df.section(name):
             out.write(f"\n.{name} contents:\n")
             problems += tables.dump_pubnames(name, df.section(name), df.byteorder, out, gnu="gnu" in flag)
     if "debug-str-offsets" in sections and df.section("debug_str_offsets"):
-        out.write("\n.debug_str_offsets contents:\n")
+        out.write(f"\n.debug_str_offsets{dwo} contents:\n")
         problems += dump_str_offsets(ctx, out)
     if "debug-names" in sections and df.section("debug_names"):
         out.write("\n.debug_names contents:\n")
@@ -90,6 +103,8 @@ def dump_units(ctx: DwarfContext, section: str, out: TextIO, opts: DumpOptions) 
     memory stays bounded however much text a run makes (a run of deeply nested 1-byte DIEs makes hundreds of times
     its size)."""
     units = ctx.units(section)
+    if opts.dwo and section == "debug_info" and not ctx.file.dwo:
+        return dump_with_split_units(ctx, out, opts)
     jobs = parallel.check_jobs(opts.jobs)
     if parallel.worth_it(jobs, len(ctx.file.section(section))):
         folder = tempfile.mkdtemp(prefix="dwarfkit-dump-")
@@ -156,11 +171,16 @@ def _dump_run(run: tuple[str, int, int, str]) -> tuple[str, list[str]]:
 _worker_options = DumpOptions()
 
 
-def _lists(ctx: DwarfContext, out: TextIO, sections: set[str]) -> list[str]:
+def _lists(ctx: DwarfContext, out: TextIO, sections: set[str], dwo: str = "") -> list[str]:
     """The chosen list sections (.debug_loc, _loclists, _ranges, _rnglists) in llvm-dwarfdump's layout."""
     problems: list[str] = []
+    if dwo and "debug-loc" in sections and ctx.file.section("debug_loc"):
+        # GNU's DWARF 4 split lists: not .debug_loc's layout
+        out.write("\n.debug_loc.dwo contents:\n")
+        problems += dump_split_loc_text(ctx, out)
+        sections = sections - {"debug-loc"}
     for flag, sec in lists_text.list_sections(ctx, sections):
-        out.write(f"\n.{sec.name} contents:\n")
+        out.write(f"\n.{sec.name}{dwo} contents:\n")
         if flag in ("debug-loc", "debug-loclists"):
             lists_text.dump_loc_text(ctx, sec, out)
         elif flag == "debug-ranges":
@@ -181,3 +201,26 @@ def line_tables(ctx: DwarfContext) -> Iterator[LineTable]:
         if t.end <= off:
             break
         off = t.end
+
+
+def dump_with_split_units(ctx: DwarfContext, out: TextIO, opts: DumpOptions) -> list[str]:
+    """``--dwo``: each unit of ``.debug_info``, and after a skeleton its split unit from the ``.dwo`` it names
+    (addresses resolved through the skeleton's ``.debug_addr``); a split unit not found is a note."""
+    files = SplitFiles(ctx)
+    dumper = InfoDumper(ctx, out, opts)
+    split_dumpers: dict[str, InfoDumper] = {}
+    problems: list[str] = []
+    for unit in ctx.units("debug_info"):
+        dumper.dump_unit(unit)
+        if files.is_skeleton(unit):
+            found = files.split_unit(unit)
+            if found.unit is None or found.ctx is None or found.path is None:
+                problems.append(found.note or "")
+            else:
+                split = split_dumpers.get(found.path)
+                if split is None:
+                    split = split_dumpers[found.path] = InfoDumper(found.ctx, out, opts)
+                out.write(f"\n{found.path}: .debug_info.dwo:\n")
+                split.dump_unit(found.unit)
+        forget(unit)
+    return problems + dumper.problems + [p for d in split_dumpers.values() for p in d.problems]

@@ -6,6 +6,7 @@ from typing import TextIO
 from .forms import ADDR_INDEX, CONSTANTS
 from .lines import END_SEQUENCE, LineTable, parse_line_table
 from .ranges import attribute_ranges
+from .split import SplitFiles
 from .text import InfoDumper
 from .typename import DieRef
 from .units import DwarfContext, Unit, forget
@@ -45,18 +46,18 @@ def lookup(ctx: DwarfContext, address: int, out: TextIO, dumper: InfoDumper,
         if not unit.offs or not any(a <= address < b for a, b in die_ranges(ctx, unit, 0)):
             forget(unit)
             continue
-        chain = [0]
-        i = 0
-        while True:
-            inner = next((j for j in unit.children(i) if unit.tag(j) in (T_SUBPROGRAM, T_LEXICAL_BLOCK, T_INLINED)
-                          and any(a <= address < b for a, b in die_ranges(ctx, unit, j))), None)
-            if inner is None:
-                inner = _search_nested(ctx, unit, i, address)
-            if inner is None:
-                break
-            chain.append(inner)
-            i = inner
-        dumper.dump_dies(unit, chain)
+        dumper.dump_dies(unit, _chain(ctx, unit, address))
+        files = SplitFiles(ctx)
+        if files.is_skeleton(unit):  # the function and blocks are in its split unit
+            found = files.split_unit(unit)
+            if found.unit is None or found.ctx is None:
+                if problems is not None:
+                    problems.append(found.note or "")
+            else:
+                split = InfoDumper(found.ctx, out, dumper.opts)
+                split.dump_dies(found.unit, _chain(found.ctx, found.unit, address))
+                if problems is not None:
+                    problems += split.problems
         row = line_row(ctx, unit, address)
         if row is not None:
             t, (addr, line, column, file, *_rest) = row
@@ -64,6 +65,21 @@ def lookup(ctx: DwarfContext, address: int, out: TextIO, dumper: InfoDumper,
             out.write(f"Line info: file '{path}', line {line}, column {column}, address 0x{addr:x}\n")
         return True
     return False
+
+
+def _chain(ctx: DwarfContext, unit: Unit, address: int) -> list[int]:
+    """The unit DIE, and the function, inlined functions and blocks nested in it that cover ``address``."""
+    chain = [0]
+    i = 0
+    while True:
+        inner = next((j for j in unit.children(i) if unit.tag(j) in (T_SUBPROGRAM, T_LEXICAL_BLOCK, T_INLINED)
+                      and any(a <= address < b for a, b in die_ranges(ctx, unit, j))), None)
+        if inner is None:
+            inner = _search_nested(ctx, unit, i, address)
+        if inner is None:
+            return chain
+        chain.append(inner)
+        i = inner
 
 
 def _search_nested(ctx: DwarfContext, unit: Unit, i: int, address: int) -> int | None:

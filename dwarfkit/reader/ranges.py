@@ -43,6 +43,10 @@ def attribute_ranges(ctx: DwarfContext, unit: Unit, form: int, value: int
         return None, [], None
     if form == F["rnglistx"] or unit.version >= 5:
         return (offset, *rnglist(ctx, unit, offset))
+    if ctx.file.dwo:  # GNU's DWARF 4 split unit: its ranges are in the skeleton's file, from its ranges base
+        if not ctx.file.section("debug_ranges"):
+            return offset, [], None
+        return (offset, *ranges_v4(ctx, unit, offset + unit.ranges_base))
     return (offset, *ranges_v4(ctx, unit, offset))
 
 

@@ -1,8 +1,6 @@
-"""``dwarfkit dump`` text: llvm-dwarfdump's layout, written one unit at a time in large chunks.
-
-Per unit, every abbreviation gets a list of (prefix, formatter) built once: the prefix is the indented attribute
-name (and form with --show-form), the formatter turns a decoded value into llvm-dwarfdump's text for it.
-"""
+"""``dwarfkit dump`` text: llvm-dwarfdump's layout, written one unit at a time in large chunks. Per unit, every
+abbreviation gets a list of (prefix, formatter) built once: the prefix is the indented attribute name (and form with
+--show-form), the formatter turns a decoded value into llvm-dwarfdump's text for it."""
 from __future__ import annotations
 
 import io
@@ -17,6 +15,7 @@ from .expr import format_expr
 from .forms import F
 from .lines import LineTable, parse_line_table
 from .ranges import attribute_ranges, list_offset, loclist
+from .split_lists import split_loclist_text
 from .typename import DieRef, TypePrinter
 from .units import DW_UT, DwarfContext, Unit, Value, cstring, forget
 
@@ -46,8 +45,8 @@ SHORT_TYPE_STEPS = 8
 class DumpOptions:
     show_form: bool = False
     verbose: bool = False
-    jobs: int | None = None
-    """Worker processes for a large .debug_info (``-j``; None: one per CPU); the text is the same for any number."""
+    jobs: int | None = None   # -j: worker processes for a large .debug_info (None: one per CPU)
+    dwo: bool = False  # each skeleton's split unit after it (llvm-dwarfdump 17's --dwo)
 
 
 def escape(s: str) -> str:
@@ -142,6 +141,13 @@ class InfoDumper:
             return self.die_at(unit, unit.offset + value)
         if form == F["ref_addr"]:
             return self.die_at(unit, value)
+        if form == F["ref_sig8"]:  # the type DIE of the type unit with this signature
+            tu = self.ctx.type_unit(value)
+            if tu is not None and tu.type_offset is not None:
+                if not tu.offs:
+                    self.ctx.load(tu)
+                i = tu.die_index(tu.offset + tu.type_offset)
+                return DieRef(tu, i) if i is not None else None
         return None
 
     def string_of(self, unit: Unit, form: int, value: Value) -> str | None:
@@ -249,6 +255,9 @@ class InfoDumper:
                 text += f' "{escape(name)}"'
         elif at == A_TYPE:
             d = self.resolve(unit, form, v)
+            sig = d.unit.attr_form(d.i, 0x69) if d is not None else None  # DW_AT_signature: its type unit's type
+            if d is not None and sig is not None and sig[0] == F["ref_sig8"]:
+                d = self.resolve(d.unit, sig[0], sig[1]) or d
             if d is not None and d.unit.abbs[d.i] is not None:
                 text += ' "' + escape(self.type_name(d)) + '"'
         elif at == A_RANGES:
@@ -465,6 +474,11 @@ class InfoDumper:
         if off is None:
             return prefix
         v = off
+        if ctx.file.dwo:
+            listed, trouble = split_loclist_text(ctx, unit, v, depth, lambda e: self.expression(unit, e))
+            if trouble:
+                self.problems.append(trouble)
+            return prefix + listed
         entries, problem = loclist(ctx, unit, v, unit.version >= 5)
         if problem:
             self.problems.append(problem)

@@ -13,6 +13,7 @@ T_FORMAL_PARAM, T_UNSPEC_PARAMS = 0x05, 0x18
 A_NAME, A_TYPE, A_LOWER, A_UPPER, A_COUNT, A_CONTAINING, A_LINKAGE, A_MIPS_LINKAGE = 0x03, 0x49, 0x22, 0x2f, 0x37, \
     0x1d, 0x6e, 0x2007
 A_SPECIFICATION, A_ABSTRACT_ORIGIN, A_ARTIFICIAL, A_LANGUAGE = 0x47, 0x31, 0x34, 0x13
+A_SIGNATURE = 0x69
 SCOPE_STOP = {0x11, 0x41, 0x4a, 0x2e, 0x0b}  # compile/type/skeleton unit, subprogram, lexical block
 MAX_DEPTH = 64  # type chains in hostile input can be cycles
 MAX_STEPS = 2000  # and a DAG of references can branch: bound the work of one name too
@@ -70,7 +71,12 @@ class TypePrinter:
         fv = self.find(d, at)
         if fv is None:
             return None
-        return self.resolve(d.unit, fv[0], fv[1])
+        target = self.resolve(d.unit, fv[0], fv[1])
+        if at == A_TYPE and target is not None:  # a declaration naming its type unit: that unit's type
+            sig = self.find(target, A_SIGNATURE)
+            if sig is not None and sig[0] == F["ref_sig8"]:
+                return self.resolve(target.unit, sig[0], sig[1]) or target
+        return target
 
     def const(self, d: DieRef, at: int) -> int | None:
         fv = self.find(d, at)

@@ -62,6 +62,8 @@ class Unit:
     rnglists_base: int | None = None
     loclists_base: int | None = None
     low_pc: int = 0
+    has_low_pc: bool = False
+    ranges_base: int = 0  # GNU DWARF 4 split units: the skeleton's DW_AT_GNU_ranges_base
     comp_dir: str = ""
     stmt_list: int | None = None
     language: int | None = None
@@ -130,6 +132,7 @@ class DwarfContext:
         self._tables: dict[tuple, dict[int, Abbrev]] = {}
         self._units: dict[str, list[Unit]] = {}
         self._line_tables: dict[int, object] = {}
+        self._signatures: dict[int, Unit] | None = None
 
     # --- unit headers -------------------------------------------------------------------------------------------
     def units(self, section: str = "debug_info") -> list[Unit]:
@@ -313,7 +316,7 @@ class DwarfContext:
             elif at == DW_AT_loclists_base:
                 unit.loclists_base = v
             elif at == DW_AT_low_pc and form == F["addr"]:
-                unit.low_pc = v
+                unit.low_pc, unit.has_low_pc = v, True
             elif at == DW_AT_stmt_list and isinstance(v, int):
                 unit.stmt_list = v
             elif at == DW_AT_language and isinstance(v, int):
@@ -322,7 +325,15 @@ class DwarfContext:
             if at == DW_AT_comp_dir:
                 unit.comp_dir = self.string(unit, form, v) or ""
             elif at == DW_AT_low_pc and form in forms.ADDR_INDEX:
-                unit.low_pc = self.address_index(unit, v) or 0
+                low = self.address_index(unit, v)
+                unit.low_pc, unit.has_low_pc = low or 0, low is not None
+
+    def type_unit(self, signature: int) -> Unit | None:
+        """The type unit (``.debug_types``, or DW_UT_type/split_type) with this signature."""
+        if self._signatures is None:
+            self._signatures = {u.type_signature: u for s in ("debug_info", "debug_types")
+                                for u in self.units(s) if u.type_signature is not None}
+        return self._signatures.get(signature)
 
     def unit_at(self, offset: int, section: str = "debug_info") -> Unit | None:
         units = self.units(section)
@@ -349,7 +360,9 @@ class DwarfContext:
     def string_offset(self, unit: Unit, index: int) -> int | None:
         base = unit.str_offsets_base
         if base is None:
-            base = 8 if unit.offset_size == 4 else 16  # DWARF 5 header of the only contribution
+            # The header of the only contribution (DWARF 5, and a split unit's implicit base); GNU's DWARF 4
+            # split units (DW_FORM_GNU_str_index) index a .debug_str_offsets.dwo without a header.
+            base = (8 if unit.offset_size == 4 else 16) if unit.version >= 5 else 0
         pos = base + index * unit.offset_size
         if pos + unit.offset_size > len(self.str_offsets):
             return None

@@ -20,12 +20,14 @@ from ..errors import DwarfkitError
 from . import forms, parallel
 from .container import open_debug_file
 from .container_check import container_findings
-from .debugfile import CodeSection, DebugFile
+from .debugfile import CodeSection, DebugFile, dwo_spelling
 from .dump import line_tables
 from .forms import F
 from .lines import END_SEQUENCE, parse_line_table
 from .query import die_ranges
 from .ranges import attribute_ranges, list_offset, loclist
+from .split import SplitFiles
+from .split_lists import split_loclist
 from .units import DwarfContext, Unit, Value, forget
 from .verify_shapes import (
     A_SIBLING,
@@ -55,10 +57,34 @@ def verify(path: str, arch: str | None = None, binary: str | None = None,
     v.findings += container_findings(df.path)
     v.check_dsym_uuid(path, arch, binary)
     v.run()
+    split = df.split_part()
+    if split is not None:  # a .dwo or .dwp: the same checks on its .debug_*.dwo sections
+        sv = Verifier(split)
+        sv.run()
+        v.findings += [dwo_spelling(f) for f in sv.findings]
+    _verify_split_units(v)
     findings = v.findings
     if len(findings) > MAX_FINDINGS:
         findings = findings[:MAX_FINDINGS] + [f"... and {len(findings) - MAX_FINDINGS} more findings"]
     return findings
+
+
+def _verify_split_units(v: Verifier) -> None:
+    """Skeleton units: their .dwo files found, DWO ids matching, and the split parts checked with the skeletons'
+    addresses."""
+    files = SplitFiles(v.ctx)
+    for unit in v.ctx.units():
+        if files.is_skeleton(unit):
+            note = files.split_unit(unit).note
+            if note:
+                v.add(note)
+        forget(unit)
+    for path, ctx in files.opened.items():
+        if isinstance(ctx, DwarfContext) and path in files.matched:
+            sv = Verifier(ctx.file)
+            sv.ctx = ctx  # its units know their skeletons' address bases
+            sv.run()
+            v.findings += [f"{path}: {dwo_spelling(f)}" for f in sv.findings]
 
 
 class Verifier:
@@ -161,7 +187,8 @@ class Verifier:
             elif off >= len(ctx.str):
                 self.add(f"{where}: {name} string index {v} gives offset 0x{off:x}, past the end of .debug_str")
         elif form in forms.ADDR_INDEX:
-            if ctx.address_index(unit, v) is None:
+            # A .dwo read alone has no .debug_addr: its addresses are in the skeleton's file.
+            if ctx.address_index(unit, v) is None and (ctx.addr or not self.df.dwo):
                 self.add(f"{where}: {name} address index {v} is past the end of .debug_addr")
         elif form in forms.UNIT_REFS:
             target = unit.offset + v
@@ -189,7 +216,8 @@ class Verifier:
             if off is None:
                 self.add(f"{where}: {name} location list index {v} is past the end of .debug_loclists")
                 return
-            _entries, problem = loclist(ctx, unit, off, unit.version >= 5)
+            _entries, problem = (split_loclist(ctx, unit, off) if self.df.dwo else
+                                 loclist(ctx, unit, off, unit.version >= 5))
             if problem:
                 self.add(f"{problem} (from {where} {name})")
         elif at == A_RANGES:
