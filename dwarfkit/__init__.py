@@ -47,7 +47,7 @@ from .info.die import Die, pin
 from .info.unit import CompileUnit, PartialUnit, TypeUnit, Unit
 from .lists import Lle, LocationList, RangeList, Rle
 from .program import DwarfBuilder
-from .raw import DieOffset, Raw
+from .raw import DieOffset, Label, LabelOffset, Raw
 from .sections import DwarfSections, Relocation, RelocKind, Section
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ __all__ = [
     "Section", "SectionKind", "Symbol", "SymbolKind", "ToolError", "__version__",
     # the DWARF core
     "CompileUnit", "Die", "DwarfBuilder", "Expr", "Lle", "LocationList", "PartialUnit", "RangeList", "Rle", "TypeUnit",
-    "Unit", "pin", "load", "convert", "build", "describe", "Raw", "DieOffset",
+    "Unit", "pin", "load", "convert", "build", "describe", "Raw", "DieOffset", "Label", "LabelOffset",
 ]
 
 # Installs map backends/ to dwarfkit.backends (pyproject's package-dir). A source checkout, or a git worktree of one,

@@ -18,6 +18,11 @@ does not use it:
   ``line.raw_sequence(b"...")``.
 - a unit's root attributes that the writer adds: ``unit.override(stmt_list=..., str_offsets_base=..., addr_base=...,
   rnglists_base=..., loclists_base=...)`` (numbers, no relocation).
+- a position in any section: ``Label("Llines").bind(cu.line)`` (a unit's line program; also a DIE, a unit's header,
+  a range or location list, a hand-written abbreviation table, a raw line sequence, or ``(".debug_str",
+  dw.strings.add("x"))``-style section offsets: ``bind(".debug_x", 16)``), and its offset as a value:
+  ``LabelOffset(label, plus=0, form="sec_offset")`` (or the label itself) in an attribute, or
+  ``unit.override(stmt_list=label)``, like dwarf.exp's labels. A label bound to nothing is an error at emission.
 - a section: ``DwarfBuilder.raw_section(".debug_x", b"...")`` in place of what dwarfkit writes (or beside it; None
   leaves it out), ``DwarfBuilder.patch(".debug_aranges", 4, b"\x09\x00")`` bytes over an emitted section (the
   header fields of aranges and list tables).
@@ -78,7 +83,107 @@ class DieOffset:
         return f"DieOffset({self.die!r}, {self.delta}, {names.form_name(self.form)!r})"
 
 
-RAW_TYPES = (Raw, DieOffset)
+class Position:
+    """A place in ``section`` that its writer fills in when it lays the thing out (``offset``: None until then); the
+    target of a :class:`Label` for things that have no offset of their own (a raw line sequence)."""
+
+    __slots__ = ("section", "offset")
+
+    def __init__(self, section: str, offset: int | None = None) -> None:
+        self.section, self.offset = section, offset
+
+    def label_position(self) -> tuple[str, int | None]:
+        return self.section, self.offset
+
+
+class Label:
+    """A named position in a section, as gdb's dwarf.exp labels are: made first (``Label("Llines")``), used as a
+    value (:class:`LabelOffset`), bound once to what it names with :meth:`bind`, resolved when the program is laid
+    out."""
+
+    __slots__ = ("name", "target", "plus")
+
+    def __init__(self, name: str | None = None, target: Any = None, plus: int = 0) -> None:
+        if name is not None and not isinstance(name, str):
+            raise DescriptionError(f"Label({name!r}): a label's name is text")
+        self.name = name
+        self.target: Any = None
+        self.plus = 0
+        if target is not None:
+            self.bind(target, plus)
+
+    def bind(self, target: Any, plus: int = 0) -> "Label":
+        """Names ``plus`` bytes after where ``target`` starts: a section name (``".debug_str"``: that offset in the
+        section, raw sections included), a DIE, a unit (its header), a line program (``unit.line``), a range or
+        location list used by offset, a hand-written abbreviation table, a :class:`Position`."""
+        where = f"label {self.name or '(unnamed)'}"
+        if self.target is not None:
+            raise DescriptionError(f"{where}: is bound already (to {self.target!r})")
+        if isinstance(target, str):
+            if not target.startswith("."):
+                raise DescriptionError(f"{where}: {target!r} is not a section name ('.debug_line', ...)")
+        elif not callable(getattr(target, "label_position", None)):
+            raise DescriptionError(f"{where}: {target!r} has no position a label can name (a section name, DIE, "
+                                   f"unit, line program, list, abbreviation table)")
+        self.plus = field_int(plus, 8, f"{where}: plus", signed=True)
+        self.target = target
+        return self
+
+    def position(self) -> tuple[str, int | None]:
+        """The section and offset (None while not laid out); DescriptionError if the label is bound to nothing."""
+        target = self.target
+        if target is None:
+            raise DescriptionError(f"label {self.name or '(unnamed)'}: is used but never bound to a position")
+        if isinstance(target, str):
+            return target, self.plus
+        section, offset = target.label_position()
+        return section, None if offset is None else offset + self.plus
+
+    def __repr__(self) -> str:
+        return f"Label({self.name!r})"
+
+
+# Forms a label's offset is written in: offset-sized ones (data4/data8 only when they are the offset size).
+LABEL_FORMS = ("sec_offset", "strp", "line_strp", "ref_addr", "strp_sup", "GNU_strp_alt", "GNU_ref_alt", "data4",
+               "data8")
+
+
+class LabelOffset:
+    """A label's offset (plus ``delta``) as an attribute's value, in an offset-sized ``form`` (default
+    ``sec_offset``), with a relocation against the label's section: ``DW_AT_stmt_list`` pointing at another unit's
+    line program, a ``DW_AT_location`` at a list, a ``strp`` at a chosen string."""
+
+    __slots__ = ("label", "delta", "form")
+
+    def __init__(self, label: Label, delta: int = 0, form: str | int = "sec_offset") -> None:
+        if not isinstance(label, Label):
+            raise DescriptionError(f"LabelOffset: {label!r} is not a Label")
+        self.label = label
+        self.delta = field_int(delta, 8, "LabelOffset delta", signed=True)
+        self.form = names.form(form)
+        if names.form_name(self.form).removeprefix("DW_FORM_") not in LABEL_FORMS:
+            raise DescriptionError(f"LabelOffset({label.name or '(unnamed)'}): a label's offset is written in an "
+                                   f"offset-sized form ({', '.join(LABEL_FORMS)}), not {names.form_name(self.form)}")
+
+    # What the unit encoder's late patching asks of an offset known only at emission.
+    def place(self) -> int:
+        section, offset = self.label.position()
+        if offset is None:
+            raise DescriptionError(f"label {self.label.name or '(unnamed)'}: names a position in {section} that was "
+                                   f"never laid out")
+        if offset + self.delta < 0:
+            raise DescriptionError(f"label {self.label.name or '(unnamed)'}: offset {offset} + {self.delta} is "
+                                   f"negative")
+        return offset + self.delta
+
+    def section_name(self) -> str:
+        return self.label.position()[0]
+
+    def __repr__(self) -> str:
+        return f"LabelOffset({self.label!r}, {self.delta}, {names.form_name(self.form)!r})"
+
+
+RAW_TYPES = (Raw, DieOffset, LabelOffset)
 """The values raw control stores as given (a DIE holding one is encoded field by field)."""
 
 

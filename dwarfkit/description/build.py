@@ -96,6 +96,7 @@ class _Builder:
     def __init__(self, source: Source) -> None:
         self.source = source
         self.labels: dict[str, Die] = {}
+        self.section_labels: dict[str, Any] = {}   # labels of positions in any section (description.raw)
         self.code: Code | None = None
         self.compiled: CompiledFile | None = None
         self._assembly: Assembly | None = None
@@ -365,7 +366,7 @@ class _Builder:
         kinds = classes.CLASSES[version].get(at, 0)
         if isinstance(raw, Mapping):
             self._known(raw, {"ref", "address", "hex", "expr", "form", "value", "locations", "ranges", "views",
-                              "views_of", *RAW_VALUE_KEYS}, path)
+                              "views_of", "label", *RAW_VALUE_KEYS}, path)
             if is_raw_value(raw):
                 return raw_value(self, raw, path)
             if "views_of" in raw:
@@ -373,6 +374,8 @@ class _Builder:
             if "locations" in raw or "ranges" in raw:
                 kind = "locations" if "locations" in raw else "ranges"
                 made = self._list(self.dw, kind, raw[kind], (*path, kind))
+                if "label" in raw:   # a label of the list's position (description.raw)
+                    raw_control.define_label(self, raw["label"], made, (*path, "label"))
                 return described.with_views(self, made, raw["views"], (*path, "views")) if "views" in raw else made
             if "ref" in raw:
                 return self._reference(raw["ref"], (*path, "ref"))

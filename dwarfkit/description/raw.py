@@ -3,6 +3,11 @@
 
 - an attribute value ``{raw: "01 02", form: data2}`` (hex bytes), ``{raw: 12345678, form: ref4}`` (a number in
   the form's encoding) or ``{offset_of: LABEL, plus: 3}`` (a reference into the middle of a DIE);
+- labels of positions in any section (dwarf.exp's labels): ``{offset_of: NAME, plus: N, form: sec_offset}`` names a
+  label defined by a unit's ``line_label`` (its line program) or ``header_label`` (its unit header), a list's
+  ``label``, a raw line sequence's ``label``, an ``abbrev_tables`` name, or the top ``labels: {NAME: {section: S,
+  offset: N} | {string: TEXT} | {line_string: TEXT}}``; ``override: {stmt_list: {offset_of: NAME}}`` points a unit's
+  DW_AT_stmt_list there;
 - a DIE's ``code: N`` (its abbreviation code) and ``raw: HEX`` (bytes in place of its entry);
 - a unit's ``override: {unit_length, version, unit_type, abbrev_offset, address_size, signature, type_offset,
   truncate, abbrev_table: NAME}`` and ``line_override: {version, header_length, minimum_instruction_length,
@@ -12,14 +17,15 @@
   hex}]`` (bytes over an emitted section).
 
 :func:`apply` runs once every unit is filled and before the program is emitted; errors name the description's file,
-line and key. Imports ``dwarfkit.raw``, ``errors`` and this package's ``source``.
+line and key. Imports ``dwarfkit.raw``, ``names``, ``errors`` and this package's ``source``.
 """
 from __future__ import annotations
 
 from typing import Any, Mapping, Protocol
 
+from .. import names
 from ..errors import DescriptionError, DwarfkitError
-from ..raw import DieOffset, Raw
+from ..raw import DieOffset, Label, LabelOffset, Raw
 from .source import Path_
 
 
@@ -28,15 +34,17 @@ class _Builder(Protocol):
 
     dw: Any
     labels: dict[str, Any]
+    section_labels: dict[str, tuple[Label, Path_]]   # name -> the label and where it was first used
 
     def fail(self, path: Path_, message: str) -> DescriptionError: ...
 
     def _known(self, mapping: Mapping[Any, Any], allowed: set[str], path: Path_) -> None: ...
 
 DECLARATION_KEYS = {"code", "tag", "children", "attributes"}
-TOP_KEYS = {"abbrev_tables", "raw_sections", "patches"}
+TOP_KEYS = {"abbrev_tables", "raw_sections", "patches", "labels"}
 RAW_VALUE_KEYS = {"raw", "offset_of", "plus"}
-UNIT_KEYS = {"override", "line_override"}
+UNIT_KEYS = {"override", "line_override", "line_label", "header_label"}
+_REFERENCE_FORMS = {names.FORMS[f] for f in ("ref1", "ref2", "ref4", "ref8", "ref_udata")}
 DIE_KEYS = {"code", "raw"}
 
 
@@ -44,21 +52,64 @@ def is_raw_value(value: Mapping[str, Any]) -> bool:
     return "raw" in value or "offset_of" in value
 
 
-def raw_value(builder: _Builder, value: Mapping[str, Any], path: Path_) -> Raw | DieOffset:
+def raw_value(builder: _Builder, value: Mapping[str, Any], path: Path_) -> Raw | DieOffset | LabelOffset:
     """``{raw: HEX or NUMBER, form: FORM}``: an attribute's value as given; ``{offset_of: LABEL, plus: N, form:
-    FORM}``: where that DIE starts plus N, in a reference form (default ref4)."""
+    FORM}``: where that DIE starts plus N, in a reference form (default ref4), or the offset of a label of any
+    section in an offset-sized form (default sec_offset; a DIE's too, in sec_offset or ref_addr)."""
     if "offset_of" in value:
-        die = builder.labels.get(value["offset_of"]) if isinstance(value["offset_of"], str) else None
-        if die is None:
-            raise builder.fail((*path, "offset_of"), f"no DIE is labelled {value['offset_of']!r}")
+        name = value["offset_of"]
+        if not isinstance(name, str) or not name:
+            raise builder.fail((*path, "offset_of"), f"a label is a name, not {name!r}")
+        die = builder.labels.get(name)
         try:
-            return DieOffset(die, value.get("plus", 0), value.get("form", "ref4"))
+            form = names.form(value["form"]) if "form" in value else None
+            if die is not None and (form is None or form in _REFERENCE_FORMS):
+                return DieOffset(die, value.get("plus", 0), form or "ref4")
+            if die is not None:
+                return LabelOffset(Label(name, die), value.get("plus", 0), form or "sec_offset")
+            return LabelOffset(use_label(builder, name, (*path, "offset_of")), value.get("plus", 0),
+                               form or "sec_offset")
         except DwarfkitError as error:
             raise builder.fail(path, str(error)) from None
     try:
         return Raw(value["raw"], value.get("form"))
     except DwarfkitError as error:
         raise builder.fail((*path, "raw"), str(error)) from None
+
+
+def use_label(builder: _Builder, name: str, path: Path_) -> Label:
+    """The label ``name`` of a section position, made at its first use (it may be defined later)."""
+    if name not in builder.section_labels:
+        builder.section_labels[name] = (Label(name), path)
+    return builder.section_labels[name][0]
+
+
+def define_label(builder: _Builder, name: Any, target: Any, path: Path_, plus: int = 0) -> None:
+    """Label ``name`` names ``target`` (plus ``plus`` bytes)."""
+    if not isinstance(name, str) or not name:
+        raise builder.fail(path, f"a label is a name, not {name!r}")
+    if name in builder.labels:
+        raise builder.fail(path, f"label {name!r} is a DIE's label already")
+    label = use_label(builder, name, path)
+    if label.target is not None:
+        raise builder.fail(path, f"label {name!r} is defined twice")
+    _call(builder, path, label.bind, target, plus)
+
+
+def _top_labels(builder: _Builder, given: Any) -> None:
+    """``labels: {NAME: {section: S, offset: N} | {string: TEXT} | {line_string: TEXT}}``."""
+    if not isinstance(given, Mapping):
+        raise builder.fail(("labels",), "is a mapping of name -> {section, offset}, {string} or {line_string}")
+    for name, where in given.items():
+        path: Path_ = ("labels", name)
+        if isinstance(where, Mapping) and set(where) == {"section", "offset"}:
+            define_label(builder, name, where["section"], path, where["offset"])
+        elif isinstance(where, Mapping) and set(where) in ({"string"}, {"line_string"}):
+            table = builder.dw.strings if "string" in where else builder.dw.line_strings
+            text = where.get("string", where.get("line_string"))
+            define_label(builder, name, table.name, path, _call(builder, path, table.add, text))
+        else:
+            raise builder.fail(path, "a label is {section: NAME, offset: N}, {string: TEXT} or {line_string: TEXT}")
 
 
 def apply(builder: _Builder, top: Mapping[str, Any], made: list, units: list) -> None:
@@ -71,8 +122,18 @@ def apply(builder: _Builder, top: Mapping[str, Any], made: list, units: list) ->
     for name, entries in declared.items():
         tables[name] = _call(builder, ("abbrev_tables", name), dw.abbrev_table,
                              _declarations(builder, entries, ("abbrev_tables", name)))
+        if name in builder.section_labels:   # the table's name is its label
+            define_label(builder, name, tables[name], ("abbrev_tables", name))
+    if "labels" in top:
+        _top_labels(builder, top["labels"])
     for n, (unit, shells) in enumerate(made):
         description, path = units[n], ("units", n)
+        if "header_label" in description:
+            define_label(builder, description["header_label"], unit, (*path, "header_label"))
+        if "line_label" in description:
+            if getattr(unit, "line", None) is None:
+                raise builder.fail((*path, "line_label"), "the unit has no line program")
+            define_label(builder, description["line_label"], unit.line, (*path, "line_label"))
         override = description.get("override")
         if override is not None:
             if not isinstance(override, Mapping):
@@ -85,6 +146,9 @@ def apply(builder: _Builder, top: Mapping[str, Any], made: list, units: list) ->
                                        f"({', '.join(map(str, tables)) or 'none'})")
                 fields["abbrev_table"] = tables[fields["abbrev_table"]]
             for key, value in fields.items():
+                if isinstance(value, Mapping) and "offset_of" in value:   # stmt_list etc. at a label
+                    builder._known(value, {"offset_of", "plus"}, (*path, "override", key))
+                    value = raw_value(builder, value, (*path, "override", key))
                 _call(builder, (*path, "override", key), unit.override, **{key: value})
         _lines(builder, unit, description, path)
         for die, die_description, here in shells:
@@ -104,6 +168,10 @@ def apply(builder: _Builder, top: Mapping[str, Any], made: list, units: list) ->
         raise builder.fail(("raw_sections",), "is a mapping of section name -> hex bytes (or null: left out)")
     for name, data in sections.items():
         _call(builder, ("raw_sections", name), dw.raw_section, name, data)
+    for name, (label, used) in builder.section_labels.items():
+        if label.target is None:
+            raise builder.fail(used, f"no DIE is labelled {name!r}, nor any position (a unit's line_label or "
+                                     f"header_label, a list's or raw sequence's label, abbrev_tables, labels)")
 
 
 def _lines(builder: _Builder, unit: Any, description: Mapping[str, Any], path: Path_) -> None:
@@ -121,10 +189,16 @@ def _lines(builder: _Builder, unit: Any, description: Mapping[str, Any], path: P
     made = 0
     for k, sequence in enumerate(sequences):
         if isinstance(sequence, Mapping) and "raw" in sequence:
-            builder._known(sequence, {"raw"}, (*path, "lines", k))
+            here = (*path, "lines", k)
+            builder._known(sequence, {"raw", "label"}, here)
             if line is None:
-                raise builder.fail((*path, "lines", k), "only a compile unit has a line program")
-            _call(builder, (*path, "lines", k, "raw"), line.raw_sequence, sequence["raw"], before=made)
+                raise builder.fail(here, "only a compile unit has a line program")
+            label = None
+            if "label" in sequence:
+                label = use_label(builder, sequence["label"], (*here, "label"))
+                if label.target is not None or sequence["label"] in builder.labels:
+                    raise builder.fail((*here, "label"), f"label {sequence['label']!r} is defined twice")
+            _call(builder, (*here, "raw"), line.raw_sequence, sequence["raw"], before=made, label=label)
         else:
             made += 1
 

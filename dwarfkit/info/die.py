@@ -45,6 +45,8 @@ class UnitView(Protocol):
 
     def label(self) -> str: ...
 
+    def section_name(self) -> str: ...
+
     def file(self, name: str, directory: str | int = 0) -> int: ...
 
 DW_AT_name = names.ATTRIBUTES["name"]
@@ -117,6 +119,10 @@ class Die:
         not); ``data`` the bytes written in place of its entry (code and attributes; children follow as usual)."""
         self.unit.tables.raw_control().die(self, code, data)
         return self
+
+    def label_position(self) -> tuple[str, int | None]:
+        """Where this DIE starts (for a :class:`dwarfkit.raw.Label`): its section and offset once laid out."""
+        return self.unit.section_name(), self.offset
 
     def get(self, attribute: str | int) -> Any:
         """The value of ``attribute`` as :meth:`set` takes it (a DIE, an int, a bool, an Address, text, an Expr, a

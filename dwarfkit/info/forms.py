@@ -18,7 +18,7 @@ from .. import names
 from ..address import Address
 from ..errors import DescriptionError, LayoutError
 from ..expr import DieOperand, Expr
-from ..raw import DieOffset, Raw
+from ..raw import DieOffset, Label, LabelOffset, Raw
 from ..tables.lists import LocationList, LocationViews, RangeList
 from . import classes
 from .die import Die, DW_UT_type, Pinned
@@ -47,6 +47,7 @@ FOREIGN_STRINGS = {STRP_SUP: None, GNU_STRP_ALT: None}
 _UNWRITABLE = {F["ref"]: "is reserved (no DWARF version defines it)",
                F["GNU_addr_index"]: "belongs to GNU split DWARF 4 (.dwo); use DWARF 5 DW_FORM_addrx",
                F["GNU_str_index"]: "belongs to GNU split DWARF 4 (.dwo); use DWARF 5 DW_FORM_strx"}
+_RAW_VALUES = (Raw, DieOffset, Label, LabelOffset)
 ADDRX1, ADDRX2, ADDRX3, ADDRX4 = F["addrx1"], F["addrx2"], F["addrx3"], F["addrx4"]
 
 DATA_SIZES = {DATA1: 1, DATA2: 2, DATA4: 4, DATA8: 8}
@@ -159,8 +160,8 @@ def _choose_general(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, A
     tables = unit.tables
     version = unit.encoding.version
     pinned: int | None = None
-    if type(value) is Raw or type(value) is Pinned and type(value.value) is Raw and value.inner is None or \
-            type(value) is DieOffset:
+    if type(value) in _RAW_VALUES or type(value) is Pinned and type(value.value) in (Raw, Label) and \
+            value.inner is None:
         return tables.raw_control().value(unit, die, at, value, None)   # raw control: bytes as given
     if isinstance(value, Pinned):
         if value.form == INDIRECT:

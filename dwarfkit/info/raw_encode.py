@@ -11,8 +11,9 @@ from typing import Any
 
 from .. import names
 from ..encoding import uleb128
-from ..errors import DescriptionError
-from ..raw import DieOffset, Raw
+from ..errors import DescriptionError, LayoutError
+from ..raw import DieOffset, LabelOffset, Raw
+from ..relocation_buffer import SECTION
 from ..tables.raw import RawControl
 
 _F = names.FORMS
@@ -78,6 +79,8 @@ def _fields(encoder: Any, die: Any, buf: bytearray) -> None:
             buf += _stored(value)
         elif type(value) is DieOffset:
             _die_offset(encoder, die, form, value, buf)
+        elif type(value) is LabelOffset:
+            _label_offset(encoder, value, buf)
         elif form == _INDIRECT and type(value[1]) is Raw:
             buf += uleb128(value[0])
             buf += _stored(value[1])
@@ -102,6 +105,22 @@ def _die_offset(encoder: Any, die: Any, form: int, value: DieOffset, buf: bytear
 
 
 _DeltaFixup: Any = None
+
+
+def _label_offset(encoder: Any, value: LabelOffset, buf: bytearray) -> None:
+    """A label's offset, relocated against its section: now if it is laid out, else when the program is emitted
+    (the encoder's late patching, as for list bases)."""
+    size = encoder.encoding.offset_size
+    section, offset = value.label.position()
+    if offset is None:
+        encoder.late.append((len(buf), value))
+        buf += bytes(size)
+        return
+    offset = value.place()
+    if offset >> (8 * size):
+        raise LayoutError(f"label {value.label.name}: offset {offset:#x} into {section} does not fit {size} bytes")
+    encoder.relocs.add(len(buf), size, SECTION, section, offset)
+    buf += offset.to_bytes(size, encoder.encoding.byteorder)
 
 
 def _delta_fixup(base: Any) -> Any:

@@ -318,6 +318,14 @@ class Unit(TypeHelpers):
         raise DescriptionError(f"{self.label()}: has no line program, so file {name!r} has no index; give the "
                                f"number")
 
+    def section_name(self) -> str:
+        """The section the unit is written in (a DWARF 4 type unit's is ``.debug_types``)."""
+        return ".debug_types" if self.signature is not None and self.encoding.version == 4 else ".debug_info"
+
+    def label_position(self) -> tuple[str, int | None]:
+        """Where the unit's header starts (for a :class:`dwarfkit.raw.Label`), once it is laid out."""
+        return self.section_name(), self.offset
+
     def label(self) -> str:
         root = getattr(self, "root", None)   # None while the root DIE itself is refused
         name = root.name if root is not None else None

@@ -16,6 +16,7 @@ from elftools.dwarf.enums import ENUM_DW_FORM, ENUM_DW_LNCT
 from ..address import Address, as_address
 from ..encoding import Encoding
 from ..errors import DescriptionError, DwarfkitError
+from ..raw import Label
 from ..sections import Relocation, RelocKind
 from ..strings import StringTable
 from ..writer import SectionWriter
@@ -342,6 +343,7 @@ class LineProgram:
 
     # -- raw control (dwarfkit.raw) ---------------------------------------------------------------------------------
     overrides: LineOverrides | None = None
+    offset: int | None = None   # where the program starts in .debug_line, once emitted
 
     def override(self, **fields: Any) -> "LineProgram":
         """Header fields written as given, whatever the rows were encoded with: ``unit_length``, ``version``,
@@ -352,18 +354,24 @@ class LineProgram:
         self.overrides.set(self, fields)
         return self
 
-    def raw_sequence(self, data: bytes | str, before: int | None = None) -> "LineProgram":
-        """Opcodes given as raw bytes, written after the sequences made so far (or before sequence ``before``)."""
+    def raw_sequence(self, data: bytes | str, before: int | None = None, label: Label | None = None) -> "LineProgram":
+        """Opcodes given as raw bytes, written after the sequences made so far (or before sequence ``before``);
+        ``label`` (a :class:`dwarfkit.raw.Label`) is bound to where they start."""
         self.overrides = self.overrides or LineOverrides()
-        raw_sequence(self, self.overrides, data, before)
+        raw_sequence(self, self.overrides, data, before, label)
         return self
+
+    def label_position(self) -> tuple[str, int | None]:
+        """Where the program starts in ``.debug_line`` (for a :class:`dwarfkit.raw.Label`), once it is emitted."""
+        return ".debug_line", self.offset
 
     # -- emission -------------------------------------------------------------------------------------------------
     def emit(self, writer: SectionWriter, line_str: StringTable | None, debug_str: StringTable | None = None) -> int:
         """Appends the whole program to the ``.debug_line`` writer; returns its offset (``DW_AT_stmt_list``).
         DWARF 5 paths go to ``line_str`` (``DW_FORM_line_strp``), or inline (``DW_FORM_string``) when it is None."""
         if self.overrides is not None:
-            return emit_raw(self, self.overrides, writer, line_str)
+            self.offset = emit_raw(self, self.overrides, writer, line_str)
+            return self.offset
         data = writer.data
         relocations = writer.section.relocations
         undo = len(data), len(relocations)
@@ -385,6 +393,7 @@ class LineProgram:
         except DwarfkitError:
             del data[undo[0]:], relocations[undo[1]:]  # leave the section as it was, not half-written
             raise
+        self.offset = start
         return start
 
     def emit_header(self, writer: SectionWriter, line_str: StringTable | None) -> int:

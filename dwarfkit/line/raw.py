@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from ..errors import DescriptionError, DwarfkitError
-from ..raw import field_int, raw_bytes
+from ..raw import Label, Position, field_int, raw_bytes
 from ..sections import Relocation, RelocKind
 
 # Field -> (size in bytes, signed); None: the offset size. standard_opcode_lengths is a list of bytes.
@@ -29,7 +29,7 @@ class LineOverrides:
     def __init__(self) -> None:
         self.fields: dict[str, int] = {}
         self.standard_opcode_lengths: bytes | None = None
-        self.raw: list[tuple[int, bytes]] = []
+        self.raw: list[tuple[int, bytes, Position | None]] = []
 
     def set(self, program: Any, fields: dict[str, Any]) -> None:
         version = program.encoding.version
@@ -82,7 +82,10 @@ def emit(program: Any, overrides: LineOverrides, writer: Any, line_str: Any) -> 
     raw = sorted(overrides.raw, key=lambda item: item[0])
     for index, seq in enumerate([*program.sequences, None]):
         while raw and raw[0][0] <= index:
-            data += raw.pop(0)[1]
+            _, chunk, position = raw.pop(0)
+            if position is not None:
+                position.offset = len(data)
+            data += chunk
         if seq is None:
             break
         try:
@@ -103,7 +106,14 @@ def emit(program: Any, overrides: LineOverrides, writer: Any, line_str: Any) -> 
     return start
 
 
-def raw_sequence(program: Any, overrides: LineOverrides, data: Any, before: int | None) -> None:
+def raw_sequence(program: Any, overrides: LineOverrides, data: Any, before: int | None,
+                 label: Label | None = None) -> None:
     where = f"line program {program.name!r}: raw_sequence"
     index = len(program.sequences) if before is None else field_int(before, None, f"{where} before")
-    overrides.raw.append((index, raw_bytes(data, where)))
+    if label is not None and not isinstance(label, Label):
+        raise DescriptionError(f"{where}: label {label!r} is not a dwarfkit.raw.Label")
+    position = None
+    if label is not None:
+        position = Position(".debug_line")
+        label.bind(position)
+    overrides.raw.append((index, raw_bytes(data, where), position))

@@ -120,6 +120,16 @@ class _List:
     def section_name(self) -> str:
         return self.table.name
 
+    def label_position(self) -> tuple[str, int | None]:
+        """Where the list starts (for a :class:`dwarfkit.raw.Label`) once a DIE used it by offset (a DWARF 2-4 list
+        placed once per base address: the only copy)."""
+        if self._offset is None and self._by_base is not None and len(self._by_base) == 1:
+            return self.table.name, next(iter(self._by_base.values()))
+        if self._offset is None and (self._by_base or self._index is not None):
+            raise DescriptionError(f"{self.table.name}: a label names a list used by index or at several base "
+                                   f"addresses; it has no one offset")
+        return self.table.name, self._offset
+
     def __repr__(self) -> str:
         if self.source is not None:   # not decoded to be shown: that would stop its bytes being kept
             return f"<{type(self).__name__} {self.source!r}>"

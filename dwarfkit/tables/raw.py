@@ -13,7 +13,7 @@ from .. import names
 from ..abbrev import AbbrevTable, DW_FORM_implicit_const
 from ..encoding import Encoding, sleb128, uleb128
 from ..errors import DescriptionError
-from ..raw import DieOffset, Raw, field_int, raw_bytes
+from ..raw import DieOffset, Label, LabelOffset, Raw, field_int, raw_bytes
 from ..sections import DwarfSections, Section
 
 _F = names.FORMS
@@ -47,6 +47,21 @@ def _number(enc: Encoding, form: int, value: int, where: str) -> bytes:
     else:
         raise DescriptionError(f"{where}: form {names.form_name(form)} holds no plain number; give its bytes")
     return field_int(value, size, where).to_bytes(size, enc.byteorder)
+
+
+def _given(enc: Encoding, form: int, value: "int | LabelOffset") -> "Raw | LabelOffset":
+    """A unit root attribute's value as given: a number in the form's size, or a label's offset (written in the
+    offset size, as its form is)."""
+    if isinstance(value, LabelOffset):
+        return value
+    return Raw(value.to_bytes(_size(enc, form), enc.byteorder))
+
+
+def _label_offset(label: Label, form: int, where: str) -> LabelOffset:
+    try:
+        return LabelOffset(label, 0, form)
+    except DescriptionError as error:
+        raise DescriptionError(f"{where}: {error}") from None
 
 
 def _size(enc: Encoding, form: int) -> int:
@@ -121,6 +136,9 @@ class AbbrevDeclarations:
         """The code declared for an abbreviation key of the unit encoder (its specs are an interned Specs)."""
         return self.keys.get((key[0], key[1], tuple(key[2])))
 
+    def label_position(self) -> tuple[str, int]:
+        return ".debug_abbrev", self.place()
+
     # What the unit encoder's late patching asks of an offset known only at emission.
     def place(self) -> int:
         return self.control.table_offset(self)
@@ -136,7 +154,7 @@ class UnitOverride:
 
     def __init__(self) -> None:
         self.fields: dict[str, int] = {}
-        self.attributes: dict[int, int] = {}   # DW_AT code -> the number its field holds
+        self.attributes: dict[int, int | LabelOffset] = {}   # DW_AT code -> the number its field holds
         self.truncate: int | None = None
         self.abbrev_table: AbbrevDeclarations | None = None
 
@@ -180,6 +198,9 @@ class RawControl:
                 over.abbrev_table = value
             elif name == "truncate":
                 over.truncate = field_int(value, None, where)
+            elif name in ATTRIBUTE_FIELDS and isinstance(value, (Label, LabelOffset)):
+                over.attributes[names.ATTRIBUTES[name]] = value if isinstance(value, LabelOffset) else \
+                    LabelOffset(value)
             elif name in ATTRIBUTE_FIELDS:
                 over.attributes[names.ATTRIBUTES[name]] = field_int(value, enc.offset_size, where)
             else:
@@ -207,13 +228,21 @@ class RawControl:
         where = f"patch {name}"
         self.patches.append((name, field_int(offset, None, f"{where} offset"), raw_bytes(data, where)))
 
-    def value(self, unit: Any, die: Any, at: int, value: Any, pinned: int | None) -> tuple[int, Raw]:
+    def value(self, unit: Any, die: Any, at: int, value: Any, pinned: int | None) -> tuple[int, Any]:
         """The form and stored value of a Raw value, pinned or not (a number: in the form's encoding; with
         DW_FORM_indirect, the bytes are the whole field, inner form included); the DIE is encoded field by field
         from now on."""
         where = f"{die.path()} / attribute {names.attribute_name(at)}"
         if type(value) is DieOffset:
             return self._die_offset(unit, die, value, where)
+        if type(value) is Label:
+            value = LabelOffset(value)
+        elif type(value) not in (Raw, LabelOffset) and type(value.value) is Label:   # pin(label, form)
+            value = _label_offset(value.value, value.form, where)
+        if type(value) is LabelOffset:
+            self._label_form(unit.encoding, value, where)
+            self.raw_values.add(die)
+            return value.form, value
         if type(value) is not Raw:   # pin(Raw(...), form)
             pinned, value = value.form, value.value
         form = pinned if pinned is not None else value.form
@@ -227,6 +256,15 @@ class RawControl:
             stored = Raw(_number(unit.encoding, form, value.data, where))
         self.raw_values.add(die)
         return form, stored
+
+    @staticmethod
+    def _label_form(enc: Encoding, value: LabelOffset, where: str) -> None:
+        """A label's offset is written in the offset size: data4/data8 only when that is it, no DWARF 2 ref_addr."""
+        form = value.form
+        if form in (_F["data4"], _F["data8"]) and _size(enc, form) != enc.offset_size or \
+                form == _F["ref_addr"] and enc.version == 2:
+            raise DescriptionError(f"{where}: a label's offset is {enc.offset_size} bytes (the offset size); form "
+                                   f"{names.form_name(form)} is not")
 
     def _die_offset(self, unit: Any, die: Any, value: DieOffset, where: str) -> tuple[int, Any]:
         target = value.die
@@ -253,11 +291,11 @@ class RawControl:
         out = []
         for spec, value in extra:
             if spec[0] in given:
-                value = Raw(given.pop(spec[0]).to_bytes(_size(enc, spec[1]), enc.byteorder))
+                value = _given(enc, spec[1], given.pop(spec[0]))
             out.append((spec, value))
         for at, number in given.items():
             form = stmt_form if at == names.ATTRIBUTES["stmt_list"] else _F["sec_offset"]
-            out.append(((at, form), Raw(number.to_bytes(_size(enc, form), enc.byteorder))))
+            out.append(((at, form), _given(enc, form, number)))
         self.raw_values.add(unit.root)
         return out
 
