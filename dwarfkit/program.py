@@ -197,6 +197,13 @@ class DwarfBuilder:
         relocation (the bytes are its addend)."""
         self.tables.raw_control().patch(section, offset, data)
 
+    def header_override(self, section: str, which: Unit | int = 0, **fields: int) -> None:
+        """Raw control: header fields of ``.debug_aranges`` (``which``: a compile unit, or a set's index) or of a
+        DWARF 5 ``.debug_rnglists``/``.debug_loclists`` contribution (``which``: its index; the lists used by
+        offset come first) written as given: ``unit_length``, ``version``, ``address_size``,
+        ``segment_selector_size``, and ``debug_info_offset`` (aranges) or ``offset_entry_count`` (lists)."""
+        self.tables.raw_control().header(self.encoding, section, which, fields)
+
     def range_list(self, entries: Iterable[Sequence[Any]], unit: Unit | None = None) -> RangeList:
         """A range list ``[(start, length), ...]`` (starts: Address, int or symbol name) for ``ranges=``; ``unit``:
         the unit that uses it, when its version or address size is its own."""
@@ -317,7 +324,7 @@ class DwarfBuilder:
         if self.frames is not None and (self.frames.fdes or self.frames.cies):
             out.add(self.frames.debug_frame())
         if tables.raw is not None:
-            tables.raw.apply_sections(out)
+            tables.raw.apply_sections(out, [entry[0] for entry in self._aranges] if aranges else [])
         return out
 
     def _aranges_section(self) -> Section:

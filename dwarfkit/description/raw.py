@@ -41,9 +41,9 @@ class _Builder(Protocol):
     def _known(self, mapping: Mapping[Any, Any], allowed: set[str], path: Path_) -> None: ...
 
 DECLARATION_KEYS = {"code", "tag", "children", "attributes"}
-TOP_KEYS = {"abbrev_tables", "raw_sections", "patches", "labels"}
+TOP_KEYS = {"abbrev_tables", "raw_sections", "patches", "labels", "list_headers"}
 RAW_VALUE_KEYS = {"raw", "offset_of", "plus"}
-UNIT_KEYS = {"override", "line_override", "line_label", "header_label"}
+UNIT_KEYS = {"override", "line_override", "line_label", "header_label", "aranges_override"}
 _REFERENCE_FORMS = {names.FORMS[f] for f in ("ref1", "ref2", "ref4", "ref8", "ref_udata")}
 DIE_KEYS = {"code", "raw"}
 
@@ -150,12 +150,18 @@ def apply(builder: _Builder, top: Mapping[str, Any], made: list, units: list) ->
                     builder._known(value, {"offset_of", "plus"}, (*path, "override", key))
                     value = raw_value(builder, value, (*path, "override", key))
                 _call(builder, (*path, "override", key), unit.override, **{key: value})
+        if "aranges_override" in description:
+            fields = description["aranges_override"]
+            if not isinstance(fields, Mapping):
+                raise builder.fail((*path, "aranges_override"), "is a mapping of aranges set header fields")
+            _call(builder, (*path, "aranges_override"), dw.header_override, ".debug_aranges", unit, **fields)
         _lines(builder, unit, description, path)
         for die, die_description, here in shells:
             for key in ("code", "raw"):
                 if key in die_description:
                     _call(builder, (*here, key), die.override, **{"data" if key == "raw" else key:
                                                                   die_description[key]})
+    _list_headers(builder, top.get("list_headers", {}))
     patches = top.get("patches", [])
     if not isinstance(patches, list):
         raise builder.fail(("patches",), "is a list of {section, offset, hex}")
@@ -172,6 +178,19 @@ def apply(builder: _Builder, top: Mapping[str, Any], made: list, units: list) ->
         if label.target is None:
             raise builder.fail(used, f"no DIE is labelled {name!r}, nor any position (a unit's line_label or "
                                      f"header_label, a list's or raw sequence's label, abbrev_tables, labels)")
+
+
+def _list_headers(builder: _Builder, given: Any) -> None:
+    """``list_headers: {.debug_rnglists: {fields} or [{fields}, ...]}``: per contribution, in order."""
+    if not isinstance(given, Mapping):
+        raise builder.fail(("list_headers",), "is a mapping of section -> header fields (or a list of them, one per "
+                                              "contribution)")
+    for section, contributions in given.items():
+        for n, fields in enumerate(contributions if isinstance(contributions, list) else [contributions]):
+            path: Path_ = ("list_headers", section, n) if isinstance(contributions, list) else ("list_headers", section)
+            if not isinstance(fields, Mapping):
+                raise builder.fail(path, "is a mapping of header fields")
+            _call(builder, path, builder.dw.header_override, section, n, **fields)
 
 
 def _lines(builder: _Builder, unit: Any, description: Mapping[str, Any], path: Path_) -> None:

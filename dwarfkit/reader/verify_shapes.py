@@ -75,7 +75,8 @@ def line_header_findings(t: LineTable) -> list[str]:
 def table_header_findings(ctx: DwarfContext) -> list[str]:
     """The headers of ``.debug_aranges`` sets and of ``.debug_rnglists``/``.debug_loclists`` tables: each length
     inside the section, the version its section has, an aranges set naming a unit of ``.debug_info`` with that
-    unit's address size, a list table's offset array inside the table."""
+    unit's address size, a list table's address size one of the units', no segment selectors (no target has them),
+    a list table's offset array inside the table."""
     order = ctx.order
     out: list[str] = []
     units = {u.offset: u for u in ctx.units("debug_info")}
@@ -96,6 +97,15 @@ def table_header_findings(ctx: DwarfContext) -> list[str]:
                 out.append(f"{where}: length 0x{length:x} does not fit the section (0x{len(data):x} bytes)")
                 break
             found = int.from_bytes(data[body:body + 2], order)
+            # the address and segment selector sizes: after the info offset in aranges, after the version in lists
+            sizes_at = body + 2 + (offset_size if section == "debug_aranges" else 0)
+            if found == version and sizes_at + 2 <= end and data[sizes_at + 1]:
+                out.append(f"{where}: segment selector size {data[sizes_at + 1]} is not 0 (no target uses "
+                           f"segmented addresses)")
+            if found == version and section != "debug_aranges" and sizes_at + 2 <= end and units and \
+                    data[sizes_at] not in {u.address_size for u in units.values()}:
+                sizes = sorted({u.address_size for u in units.values()})
+                out.append(f"{where}: address size {data[sizes_at]} is no unit's ({', '.join(map(str, sizes))})")
             if found != version:
                 out.append(f"{where}: version {found} is not {version}")
             elif section == "debug_aranges" and body + 4 + offset_size <= end:

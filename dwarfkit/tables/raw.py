@@ -15,6 +15,7 @@ from ..encoding import Encoding, sleb128, uleb128
 from ..errors import DescriptionError
 from ..raw import DieOffset, Label, LabelOffset, Raw, field_int, raw_bytes
 from ..sections import DwarfSections, Section
+from . import raw_headers
 
 _F = names.FORMS
 _REF_FORMS = {_F[f] for f in ("ref1", "ref2", "ref4", "ref8", "ref_udata", "ref_addr")}
@@ -170,6 +171,7 @@ class RawControl:
         self.tables: list[AbbrevDeclarations] = []
         self.sections: dict[str, bytes | None] = {}   # None: the section is left out
         self.patches: list[tuple[str, int, bytes]] = []
+        self.headers: list[raw_headers.HeaderOverride] = []
         self.entries: dict[tuple, Any] = {}    # the unit encoder's entry functions with a code of our choosing
 
     # -- what callers give ------------------------------------------------------------------------------------
@@ -221,6 +223,9 @@ class RawControl:
         if not isinstance(name, str) or not name.startswith("."):
             raise DescriptionError(f"raw_section: {name!r} is not a section name ('.debug_info', ...)")
         self.sections[name] = None if data is None else raw_bytes(data, f"raw_section {name}")
+
+    def header(self, encoding: Encoding, section: Any, which: Any, fields: dict[str, Any]) -> None:
+        self.headers.append(raw_headers.HeaderOverride(encoding, section, which, fields))
 
     def patch(self, name: Any, offset: Any, data: Any) -> None:
         if not isinstance(name, str) or not name.startswith("."):
@@ -312,8 +317,11 @@ class RawControl:
     def derived(self) -> bytes:
         return self.abbrevs.encode() if len(self.abbrevs) or not self.tables else b""
 
-    def apply_sections(self, out: DwarfSections) -> None:
-        """The emitted sections with the hand-written abbreviation tables appended and raw sections in place."""
+    def apply_sections(self, out: DwarfSections, aranges_units: list[int] | None = None) -> None:
+        """The emitted sections with the hand-written abbreviation tables appended, header fields as given, raw
+        sections in place and patches over them (``aranges_units``: each aranges set's unit offset, in order)."""
+        if self.headers:
+            raw_headers.apply(self.headers, out, aranges_units or [])
         if self.tables:
             out.sections[".debug_abbrev"] = Section(".debug_abbrev", bytearray(
                 self.derived() + b"".join(table.data for table in self.tables)))
