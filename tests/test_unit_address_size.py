@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 from conftest import require_tool
 
 from dwarfkit import Address, ContentSection, DwarfBuilder, Expr, Image, SectionKind, Symbol, SymbolKind
@@ -35,6 +36,8 @@ def program(object_file: bool = False) -> Image:
                     low_pc=Address("twice"), high_pc=length, frame_base=Expr().op("call_frame_cfa"))
     fn.die("formal_parameter", name="n", type=n_int, decl_file=1, decl_line=3,
            location=dw.location_list([(Address("twice"), length, Expr().reg(5))], narrow))
+    # DW_OP_addr in the 4-byte unit: 4 bytes of address (load decodes it with the unit's size)
+    fn.die("variable", name="here", type=n_int, location=Expr().addr(Address("twice")))
     for unit, name, line in ((wide, "main", 1), (narrow, "twice", 3)):
         start, end = asm.functions[name]
         seq = unit.line.sequence(Address(name))
@@ -79,6 +82,26 @@ def test_gdb_reads_the_4_byte_unit(tmp_path: Path, linked: str) -> None:
     assert (stop.function, stop.file, stop.line) == ("twice", "twice.c", 3)
     assert [(v.name, v.value) for v in stop.args] == [("n", "5")]
     assert [f.function for f in stop.frames][:2] == ["twice", "main"]
+
+
+def test_load_convert_and_describe_a_file_of_mixed_address_sizes(tmp_path: Path) -> None:
+    """dwarfkit.load keeps each unit's address size (expressions decoded with it); convert and describe/build give
+    the same DWARF back as llvm-dwarfdump-14 reads it."""
+    require_tool("llvm-dwarfdump-14")
+    import dwarfkit
+    from roundtrip import assert_same_dwarf
+    exe = tmp_path / "prog"
+    write_executable(program(), exe)
+    dw = dwarfkit.load(exe)
+    assert [unit.encoding.address_size for unit in dw.units] == [8, 4]
+    here = dw.units[1].root.children[-1].children[-1]
+    encoded, _ = here.get("location").encode(dw.units[1].encoding)
+    assert here.get("name") == "here" and encoded[0] == 0x03 and len(encoded) == 5   # DW_OP_addr + 4 bytes
+    dwarfkit.convert(exe, tmp_path / "converted")
+    assert_same_dwarf(exe, tmp_path / "converted")
+    (tmp_path / "prog.yaml").write_text(yaml.safe_dump(dwarfkit.describe(exe), sort_keys=False))
+    dwarfkit.build(yaml.safe_load((tmp_path / "prog.yaml").read_text())).write(tmp_path / "rebuilt")
+    assert_same_dwarf(exe, tmp_path / "rebuilt")
 
 
 def test_what_cannot_mix_is_refused() -> None:

@@ -140,6 +140,8 @@ class Describer:
                                    f"{names.tag_name(root.tag)} cannot be described yet")
         if unit.encoding.version != self.dw.encoding.version:
             out["version"] = unit.encoding.version
+        if unit.encoding.address_size != self.dw.encoding.address_size:   # a unit of its own address size
+            out["address_size"] = unit.encoding.address_size
         self.rendered[id(root)] = out
         self.order.append(root)
         attributes = self.attributes(unit, root)

@@ -196,8 +196,9 @@ def explicit_list(b: Any, kind: str, entries: list, path: tuple) -> Any:
             raise b.fail(here, f"{name}: {error}") from None
     unit = b._unit_now   # its version's table: a file may mix units of DWARF 5 and of 2-4
     version = unit.encoding.version if unit is not None else b.dw.encoding.version
+    size = unit.encoding.address_size if unit is not None else None
     try:
-        return b.dw.tables.list_table(location, version).make(made)
+        return b.dw.tables.list_table(location, version, size).make(made)
     except DwarfkitError as error:
         raise b.fail(path, str(error)) from None
 

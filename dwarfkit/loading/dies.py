@@ -6,7 +6,9 @@ read, each checked and encoded by the writer's own ``forms.choose``. Line progra
 follow (:mod:`.lines`, :mod:`.macros`, :mod:`.frames`).
 
 The model's encoding is the file's unless the options ask for another (``version``, ``offset_size``, ``indexed``):
-forms are then chosen again by the writer; otherwise each attribute keeps the form it was read with (pinned).
+forms are then chosen again by the writer; otherwise each attribute keeps the form it was read with (pinned). A unit
+whose address size is not the program's (a 4-byte unit in an ELF64 file) keeps its own: its addresses, expressions,
+lists and line program are read and written with it.
 """
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import ReadError
+from ..errors import EncodingError, ReadError
 from ..gcpause import paused_gc
 from ..info.die import Die
 from ..info.unit import CompileUnit, TypeUnit, Unit
@@ -122,12 +124,13 @@ class FileLoader(LoadState):
         opts = self.options
         versions = {u.version for u in units} or {5}
         offset_sizes = {u.offset_size for u in units} or {4}
-        sizes = {u.address_size for u in units} or {self.df.address_size}
-        for u in units:   # the first unit whose address size the model cannot take, or that differs from the first
-            if u.address_size not in (4, 8) or u.address_size != units[0].address_size:
-                raise ReadError(f"{self.df.path}: .{u.section}[0x{u.offset:x}]: address size {u.address_size} "
-                                f"(the first unit's: {units[0].address_size}); one model takes one address size, "
-                                f"4 or 8")
+        for u in units:   # the first unit whose address size the writer cannot take
+            if u.address_size not in (4, 8):
+                raise ReadError(f"{self.df.path}: .{u.section}[0x{u.offset:x}]: address size {u.address_size}; the "
+                                f"model takes 4 or 8")
+        # The program's address size is the file's where a unit has it; a unit of the other keeps its own.
+        sizes = {u.address_size for u in units}
+        address_size = self.df.address_size if self.df.address_size in sizes or not sizes else units[0].address_size
         version = opts.version or max(versions)
         offset_size = opts.offset_size or max(offset_sizes)
         indexed = opts.indexed
@@ -136,7 +139,7 @@ class FileLoader(LoadState):
                                            for ab in self.ctx.abbrevs_for(u).values() for _, form, _ in ab.attrs)
         self.version, self.offset_size, self.indexed = version, offset_size, indexed
         line_strings = bool(self.df.section("debug_line_str")) or version < 5
-        dw = DwarfBuilder(version=version, offset_size=offset_size, address_size=sizes.pop(),
+        dw = DwarfBuilder(version=version, offset_size=offset_size, address_size=address_size,
                           byteorder=self.df.byteorder, indexed=indexed, line_strings=line_strings)
         # The file's string sections as they are: kept strp/line_strp offsets stay valid, and strings dedupe.
         dw.strings.preload(self.df.section("debug_str"))
@@ -161,14 +164,20 @@ class FileLoader(LoadState):
         # Without a version asked for, each unit keeps its own (a file may mix them, e.g. a C runtime's units).
         version = unit.version if self.options.version is None and self.options.keep_forms and \
             (unit.version == 2) == (dw.encoding.version == 2) else None
-        if unit.is_type_unit:
-            assert unit.type_signature is not None
-            model = dw.type_unit(unit.type_signature, version=version)
-            self.type_units[unit.type_signature] = model
-        elif unit.unit_type == 3 or root_tag == 0x3c:   # DW_TAG_partial_unit
-            model = dw.partial_unit(version=version)
-        else:
-            model = dw.compile_unit(None, version=version)
+        # A unit of another address size than the program's keeps its own (a 32-bit part of a program).
+        size = unit.address_size if unit.address_size != dw.encoding.address_size else None
+        try:
+            if unit.is_type_unit:
+                assert unit.type_signature is not None
+                model = dw.type_unit(unit.type_signature, version=version, address_size=size)
+                self.type_units[unit.type_signature] = model
+            elif unit.unit_type == 3 or root_tag == 0x3c:   # DW_TAG_partial_unit
+                model = dw.partial_unit(version=version, address_size=size)
+            else:
+                model = dw.compile_unit(None, version=version, address_size=size)
+        except EncodingError as error:
+            raise ReadError(f"{self.df.path}: {where}: address size {unit.address_size} beside the program's "
+                            f"{dw.encoding.address_size}: {error}") from None
         self.models[id(unit)] = model
         renamed = gnu.renames(unit.version, model.encoding.version)
         if renamed is not None:

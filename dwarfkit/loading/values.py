@@ -8,6 +8,7 @@ attributes the writer sets itself (``stmt_list``, the DWARF 5 bases, ``sibling``
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import partial
 from typing import Any
 
@@ -269,7 +270,11 @@ class ValueLoader:
         section = section or unit.section
         relocs = self.relocations.get(section)
         renamed = self.loader.renames.get(id(unit))
-        if relocs is None and renamed is None:
+        enc = self.enc
+        if unit.address_size != enc.address_size:   # a unit of its own address size: DW_OP_addr is its size
+            enc = replace(enc, address_size=unit.address_size)
+        shared = relocs is None and renamed is None and enc is self.enc
+        if shared:
             cached = self._exprs.get(data)
             if cached is not None:
                 return cached
@@ -304,13 +309,13 @@ class ValueLoader:
             return self.dw.tables.address_index(address)
 
         try:
-            expr = decode_expr(data, self.enc, die=die, relocation=relocation, address_index=address_index,
+            expr = decode_expr(data, enc, die=die, relocation=relocation, address_index=address_index,
                                rename=renamed.ops if renamed is not None else None)
         except DescriptionError as error:
             if "unknown DWARF expression" in str(error):
                 return None
             raise
-        if relocs is None and not found_die and renamed is None:
+        if shared and not found_die:
             # The same bytes are the same expression everywhere (a linked file: no relocations; no DIE operand):
             # one Expr, shared, as the writer shares one encoded block.
             self._exprs[data] = expr
