@@ -38,6 +38,7 @@ ARCHES = {"x86_64": Arch.X86_64, "aarch64": Arch.AARCH64, "arm64": Arch.AARCH64}
 START = {Arch.X86_64: "call main\nmov rdi, rax\nmov eax, 60\nsyscall",
          Arch.AARCH64: "bl main\nmov x8, #93\nsvc #0"}
 TOP_KEYS = {"arch", "output", "dwarf", "entry", "functions", "units", "frames", "file", "debug_frame", "macro_units",
+            "eh_frame",
             *raw_control.TOP_KEYS}
 UNIT_KEYS = {"tag", "name", "comp_dir", "producer", "language", "version", "address_size", "dies", "lines", "label",
              "signature", "type", "line_program", "macros", *raw_control.UNIT_KEYS}
@@ -134,6 +135,7 @@ class _Builder:
             raise self.fail(("units",), "is a list of units")
         if "debug_frame" in top:
             dw.frames = debug_frame(self, top["debug_frame"])
+        eh_frame = self._eh_frame(top, output)
         described.macro_units(self, top.get("macro_units"))
         made = [self._unit(dw, unit, ("units", n)) for n, unit in enumerate(units)]
         compile_units = sum(1 for unit, _ in made if isinstance(unit, CompileUnit))
@@ -146,6 +148,11 @@ class _Builder:
             raise DescriptionError(f"{self.source.where(())}: {error}") from None
         if top.get("frames"):
             sections.add(function_frames(self, dw, top["frames"]))
+        if eh_frame is not None:
+            try:
+                sections.add(eh_frame.eh_frame())
+            except DwarfkitError as error:
+                raise self.fail(("eh_frame",), str(error)) from None
         image = self._image(sections, top, executable)
         return Built(dw, image, output, self.code, self.compiled)
 
@@ -205,6 +212,16 @@ class _Builder:
         if output != wanted and "output" in top and compiled.elf:
             raise self.fail(("output",), f"the DWARF goes into a copy of the file: {wanted}")
         self.compiled, self.code = compiled, compiled.code
+
+    def _eh_frame(self, top: Mapping[str, Any], output: str) -> Any:
+        """``eh_frame``: CIEs and FDEs (as ``debug_frame``) written as ``.eh_frame``, in an ELF file dwarfkit
+        writes whole (a copy of a compiled file keeps the file's own)."""
+        if "eh_frame" not in top:
+            return None
+        if self.compiled is not None or not output.startswith("elf-"):
+            raise self.fail(("eh_frame",), "is written into an ELF file the description makes whole (a copy of a "
+                                           "compiled file keeps its own .eh_frame)")
+        return debug_frame(self, top["eh_frame"], "eh_frame")
 
     def _image(self, sections: Any, top: Mapping[str, Any], executable: bool) -> Image:
         code = self._assembly

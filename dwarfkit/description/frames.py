@@ -57,12 +57,20 @@ def function_frames(b: Any, dw: DwarfBuilder, frames: Any) -> Any:
         raise b.fail(("frames",), str(error)) from None
 
 
-def debug_frame(b: Any, spec: Any) -> CallFrames:
+# The .eh_frame augmentation of a CIE (CallFrames.cie's keywords) and an FDE's LSDA: eh_frame only.
+EH_CIE_KEYS = {"personality", "personality_encoding", "lsda_encoding", "fde_encoding", "signal_frame"}
+
+
+def debug_frame(b: Any, spec: Any, key: str = "debug_frame") -> CallFrames:
     """``debug_frame: {cies: [...], fdes: [...]}``: each CIE's alignment factors, return address register and
     instructions, each FDE's CIE (by index), start, length and instructions: the calls that make them
     (``[advance_to, 4]``, ``[def_cfa_offset, 16]``, ``[offset, 6, -16]``: the methods of
-    :class:`~dwarfkit.cfa.CfaInstructions` by name, as in ``frames``), or their bytes (``{hex: ...}``)."""
-    path: tuple = ("debug_frame",)
+    :class:`~dwarfkit.cfa.CfaInstructions` by name, as in ``frames``), or their bytes (``{hex: ...}``).
+    ``key`` ``eh_frame``: the same for ``.eh_frame``, whose CIEs may also give their augmentation
+    (``personality``, ``personality_encoding``, ``lsda_encoding``, ``fde_encoding``, ``signal_frame``) and FDEs an
+    ``lsda``."""
+    path: tuple = (key,)
+    eh = key == "eh_frame"
     if not isinstance(spec, Mapping):
         raise b.fail(path, "is a mapping: cies, fdes")
     b._known(spec, {"cies", "fdes"}, path)
@@ -70,23 +78,30 @@ def debug_frame(b: Any, spec: Any) -> CallFrames:
     cies = []
     for n, cie_spec in enumerate(spec.get("cies", [])):
         here = (*path, "cies", n)
-        b._known(cie_spec, {"code_alignment", "data_alignment", "return_address_register", "instructions"}, here)
+        b._known(cie_spec, {"code_alignment", "data_alignment", "return_address_register", "instructions",
+                            *(EH_CIE_KEYS if eh else ())}, here)
+        augmentation = {k: cie_spec[k] for k in EH_CIE_KEYS if k in cie_spec}
+        if "personality" in augmentation:
+            augmentation["personality"] = b.address(augmentation["personality"], (*here, "personality"))
         try:
             cie = frames.cie(code_alignment=cie_spec.get("code_alignment"),
                              data_alignment=cie_spec.get("data_alignment"),
-                             return_address_register=cie_spec.get("return_address_register"), entry_rules=False)
+                             return_address_register=cie_spec.get("return_address_register"), entry_rules=False,
+                             **augmentation)
         except DwarfkitError as error:
             raise b.fail(here, str(error)) from None
         _instructions(b, cie, cie_spec.get("instructions"), (*here, "instructions"))
         cies.append(cie)
     for n, fde_spec in enumerate(spec.get("fdes", [])):
         here = (*path, "fdes", n)
-        b._known(fde_spec, {"cie", "start", "length", "instructions"}, here)
+        b._known(fde_spec, {"cie", "start", "length", "instructions", *(("lsda",) if eh else ())}, here)
         index = fde_spec.get("cie", 0)
         if not isinstance(index, int) or not 0 <= index < len(cies):
             raise b.fail((*here, "cie"), f"{index!r} is not the index of a CIE (0..{len(cies) - 1})")
+        lsda = b.address(fde_spec["lsda"], (*here, "lsda")) if "lsda" in fde_spec else None
         try:
-            fde = frames.fde(cies[index], b.address(fde_spec.get("start"), (*here, "start")), fde_spec.get("length"))
+            fde = frames.fde(cies[index], b.address(fde_spec.get("start"), (*here, "start")), fde_spec.get("length"),
+                             lsda=lsda)
         except DwarfkitError as error:
             raise b.fail(here, str(error)) from None
         _instructions(b, fde, fde_spec.get("instructions"), (*here, "instructions"))
