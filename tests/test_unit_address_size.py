@@ -88,8 +88,9 @@ def test_load_convert_and_describe_a_file_of_mixed_address_sizes(tmp_path: Path)
     """dwarfkit.load keeps each unit's address size (expressions decoded with it); convert and describe/build give
     the same DWARF back as llvm-dwarfdump-14 reads it."""
     require_tool("llvm-dwarfdump-14")
-    import dwarfkit
     from roundtrip import assert_same_dwarf
+
+    import dwarfkit
     exe = tmp_path / "prog"
     write_executable(program(), exe)
     dw = dwarfkit.load(exe)
