@@ -63,7 +63,11 @@ def debug_sections(dwarf: DwarfSections | None, *, with_eh_frame: bool) -> list[
 
 
 def debug_section(name: str, data: bytes, *, compress: bool, alignment: int = 1) -> ElfSection:
-    """A non-allocated debug section; the string sections are mergeable so linkers can share equal strings."""
+    """A non-allocated debug section; the string sections are mergeable so linkers can share equal strings. A note
+    given beside the DWARF (``.note.gnu.build-id``, dwarfkit.gnu_links) is ``SHT_NOTE``: readers find build ids in
+    notes."""
+    if name.startswith(".note"):
+        return ElfSection(name, SHT["SHT_NOTE"], data=data, align=max(alignment, 4))
     section = ElfSection(name, SHT["SHT_PROGBITS"], data=data, align=alignment)
     if name in STRING_SECTIONS:
         section.flags |= SH_FLAGS.SHF_MERGE | SH_FLAGS.SHF_STRINGS

@@ -12,12 +12,14 @@
 - a unit's ``override: {unit_length, version, unit_type, abbrev_offset, address_size, signature, type_offset,
   truncate, abbrev_table: NAME}`` and ``line_override: {version, header_length, minimum_instruction_length,
   line_base, line_range, opcode_base, standard_opcode_lengths, ...}``; ``{raw: HEX}`` among its ``lines``;
-- at the top, ``abbrev_tables: {NAME: [{code, tag, children, attributes: [[name, form], ...]}, ...] or {hex: ...}}``
+- at the top, ``build_id: HEX`` (a ``.note.gnu.build-id``), ``debugaltlink: {file, build_id}`` (dwz's
+  ``.gnu_debugaltlink``, for ``GNU_ref_alt``/``GNU_strp_alt`` values: ``{value: OFFSET, form: GNU_ref_alt}``),
+  ``abbrev_tables: {NAME: [{code, tag, children, attributes: [[name, form], ...]}, ...] or {hex: ...}}``
   ``raw_sections: {.debug_x: HEX or null}`` (null: the section is left out) and ``patches: [{section, offset,
   hex}]`` (bytes over an emitted section).
 
 :func:`apply` runs once every unit is filled and before the program is emitted; errors name the description's file,
-line and key. Imports ``dwarfkit.raw``, ``names``, ``errors`` and this package's ``source``.
+line and key. Imports ``dwarfkit.raw``, ``gnu_links``, ``names``, ``errors`` and this package's ``source``.
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ from typing import Any, Mapping, Protocol
 
 from .. import names
 from ..errors import DescriptionError, DwarfkitError
+from ..gnu_links import build_id_note, debugaltlink
 from ..raw import DieOffset, Label, LabelOffset, Raw
 from .source import Path_
 
@@ -41,7 +44,7 @@ class _Builder(Protocol):
     def _known(self, mapping: Mapping[Any, Any], allowed: set[str], path: Path_) -> None: ...
 
 DECLARATION_KEYS = {"code", "tag", "children", "attributes"}
-TOP_KEYS = {"abbrev_tables", "raw_sections", "patches", "labels", "list_headers"}
+TOP_KEYS = {"abbrev_tables", "raw_sections", "patches", "labels", "list_headers", "build_id", "debugaltlink"}
 RAW_VALUE_KEYS = {"raw", "offset_of", "plus"}
 UNIT_KEYS = {"override", "line_override", "line_label", "header_label", "aranges_override"}
 _REFERENCE_FORMS = {names.FORMS[f] for f in ("ref1", "ref2", "ref4", "ref8", "ref_udata")}
@@ -162,6 +165,15 @@ def apply(builder: _Builder, top: Mapping[str, Any], made: list, units: list) ->
                     _call(builder, (*here, key), die.override, **{"data" if key == "raw" else key:
                                                                   die_description[key]})
     _list_headers(builder, top.get("list_headers", {}))
+    if "build_id" in top:
+        _call(builder, ("build_id",), dw.raw_section, ".note.gnu.build-id", _call(builder, ("build_id",), build_id_note,
+                                                                               str(top["build_id"])))
+    if "debugaltlink" in top:
+        link = top["debugaltlink"]
+        if not isinstance(link, Mapping) or set(link) != {"file", "build_id"}:
+            raise builder.fail(("debugaltlink",), "is {file: PATH of the alternate file, build_id: HEX}")
+        _call(builder, ("debugaltlink",), dw.raw_section, ".gnu_debugaltlink",
+              _call(builder, ("debugaltlink",), debugaltlink, str(link["file"]), str(link["build_id"])))
     patches = top.get("patches", [])
     if not isinstance(patches, list):
         raise builder.fail(("patches",), "is a list of {section, offset, hex}")

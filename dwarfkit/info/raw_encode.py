@@ -107,11 +107,22 @@ def _die_offset(encoder: Any, die: Any, form: int, value: DieOffset, buf: bytear
 _DeltaFixup: Any = None
 
 
+_OTHER_FILE = {_F["GNU_ref_alt"], _F["GNU_strp_alt"], _F["strp_sup"]}
+
+
 def _label_offset(encoder: Any, value: LabelOffset, buf: bytearray) -> None:
     """A label's offset, relocated against its section: now if it is laid out, else when the program is emitted
-    (the encoder's late patching, as for list bases)."""
+    (the encoder's late patching, as for list bases). In a form that points into another file (dwz's alternate
+    file, a DWARF 5 supplementary file) the label names a position of that file's program, emitted before: the
+    number as it is, no relocation."""
     size = encoder.encoding.offset_size
     section, offset = value.label.position()
+    if value.form in _OTHER_FILE:
+        if offset is None:
+            raise DescriptionError(f"label {value.label.name}: {names.form_name(value.form)} points into another "
+                                   f"file; emit that file's program first")
+        buf += value.place().to_bytes(size, encoder.encoding.byteorder)
+        return
     if offset is None:
         encoder.late.append((len(buf), value))
         buf += bytes(size)
