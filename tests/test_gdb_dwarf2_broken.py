@@ -106,3 +106,31 @@ def test_lldb_survives_the_same_files(tmp_path, name, message):
     assert "(int) $0 = 1" in session.output("expression 1")
     if message is not None:
         assert message in session.transcript
+
+
+@pytest.mark.parametrize("name, suffix", [("bad-abbrev", ""), ("dw2-dummy-cu", ".o"), ("dw2-error", ""),
+                                          ("zero-length-unit", ""), ("corrupt", "")])
+def test_described_and_built_again_the_dwarf_is_the_same(tmp_path, name, suffix):
+    """describe -> build of each broken file: the loader refuses four of them, described then by their DWARF
+    sections' bytes (raw_sections); the same bytes come back. corrupt loads (its wrong siblings are dropped: see
+    docs/description.md), so there llvm-dwarfdump's view of the rest is the same."""
+    import io
+
+    import yaml
+    from elftools.elf.elffile import ELFFile
+
+    from dwarfkit.description import build
+    from dwarfkit.description.describe import describe
+    first = build_file(HERE / f"{name}.yaml").write(tmp_path / f"{name}{suffix}")
+    description = describe(first)
+    again = build(yaml.safe_load(yaml.safe_dump(description))).write(tmp_path / f"again{suffix}")
+
+    def dwarf(path: Path) -> dict[str, bytes]:
+        elf = ELFFile(io.BytesIO(path.read_bytes()))
+        return {s.name: s.data() for s in elf.iter_sections() if s.name.startswith(".debug")}
+    if name == "corrupt":
+        from roundtrip import compare
+        assert "raw_sections" not in description and compare(first, again) == []
+    else:
+        assert description["note"].startswith("described as bytes: ")
+        assert dwarf(first) == dwarf(again)

@@ -43,9 +43,12 @@ from ..info.die import Die
 from ..info.forms import choose
 from ..info.unit import CompileUnit, PartialUnit, TypeUnit, Unit
 from ..program import DwarfBuilder
+from ..raw import Raw
+from ..reader.container import open_debug_file
 from ..tables.list_entries import ListEntry
 from ..tables.lists import LocationList, LocationViews, RangeList
 from ..tables.macros import MACINFO, MACRO
+from .describe_raw import raw_description, raw_value
 from .describe_tables import Hex, frames_description, line_description, macro_description
 
 ARGUMENTS = ("name", "comp_dir", "producer", "language")   # build's compile_unit() arguments, in its order
@@ -68,8 +71,16 @@ def describe(path: str | os.PathLike[str], *, raw: bool = False) -> dict[str, An
 def describe_for_yaml(path: str | os.PathLike[str], *, raw: bool = False) -> dict[str, Any]:
     """:func:`describe` with the numbers that are addresses, codes and signatures as :class:`Hex` (an int the YAML
     writer prints in hex)."""
+    from ..errors import ReadError
     from ..loading import load
-    dw = load(path)
+    open_debug_file(Path(path))   # a file that cannot be read at all is an error, not a description
+    try:
+        dw = load(path)
+    except ReadError as error:   # DWARF the loader refuses (broken on purpose): its sections' bytes
+        described = raw_description(path, str(error).removeprefix(f"{path}: "))
+        if described is None:
+            raise
+        return described
     if not dw.units:
         raise DescriptionError(f"{path}: the file has no DWARF units to describe")
     return Describer(dw, Path(path), raw).run()
@@ -179,6 +190,9 @@ class Describer:
             at, form = spec[0], spec[1]
             key: Any = names.attribute_name(at) if at in names.ATTRIBUTE_NAMES else Hex(at)
             kinds = classes.CLASSES[version].get(at, 0)
+            if type(stored) is Raw:   # raw control: bytes the writer would not choose (a wrong sibling)
+                out[key] = raw_value(stored, form)
+                continue
             try:
                 if form in BLOCK_FORMS and kinds & (classes.EXPRLOC | classes.LOCLIST):
                     value = die._expression(stored)   # a DWARF 2-3 location: an expression in a block form

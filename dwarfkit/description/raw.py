@@ -44,7 +44,7 @@ class _Builder(Protocol):
     def _known(self, mapping: Mapping[Any, Any], allowed: set[str], path: Path_) -> None: ...
 
 DECLARATION_KEYS = {"code", "tag", "children", "attributes"}
-TOP_KEYS = {"abbrev_tables", "raw_sections", "patches", "labels", "list_headers", "build_id", "debugaltlink"}
+TOP_KEYS = {"abbrev_tables", "raw_sections", "patches", "labels", "list_headers", "build_id", "debugaltlink", "note"}
 RAW_VALUE_KEYS = {"raw", "offset_of", "plus"}
 UNIT_KEYS = {"override", "line_override", "line_label", "header_label", "aranges_override"}
 _REFERENCE_FORMS = {names.FORMS[f] for f in ("ref1", "ref2", "ref4", "ref8", "ref_udata")}
