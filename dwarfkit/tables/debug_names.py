@@ -1,7 +1,7 @@
 """``.debug_names`` (DWARF 5, 6.1.1): one name index over every compile unit of the program.
 
 Layout as LLVM writes it: the header (version 5, an empty augmentation string), the compile units' offsets (SECTION
-relocations against ``.debug_info``), a hash table of ``djb_hash`` values in buckets (their number chosen from the
+relocations against ``.debug_info``), a hash table of ``folded_djb_hash`` values in buckets (their number chosen from the
 count of distinct hashes as LLVM does), the names' ``.debug_str`` offsets (SECTION relocations) and entry offsets,
 the abbreviations, then the entry pool: per name its entries, each ``DW_IDX_compile_unit`` (``udata``: gdb 13 reads
 no ``data1``..``data4`` there), ``DW_IDX_die_offset`` (``ref4``, from the unit's start) and, for a DIE inside an
@@ -36,6 +36,12 @@ def djb_hash(text: str, seed: int = 5381) -> int:
     return h
 
 
+def folded_djb_hash(text: str) -> int:
+    """The hash of ``.debug_names`` (DWARF 5, 6.1.1.4.5): djb over the case-folded name (simple folding, as LLVM's
+    caseFoldingDjbHash: a character whose lower case is one character becomes it)."""
+    return djb_hash("".join(c if len(c.lower()) != 1 else c.lower() for c in text))
+
+
 def bucket_count(unique_hashes: int) -> int:
     """LLVM's choice: a quarter of the distinct hashes above 1024 of them, a half above 16, else one per hash."""
     if unique_hashes > 1024:
@@ -66,7 +72,7 @@ def debug_names_section(encoding: Encoding, units: Sequence[Any], entries: Seque
     for entry in entries:
         if not entry.flags & GDB_ONLY and entry.unit in cu_number:
             by_name.setdefault(entry.name, []).append(entry)
-    order, buckets = hashed_names(list(by_name))
+    order, buckets = hashed_names(list(by_name), folded_djb_hash)
     name_number = {name: n + 1 for n, (_, _, name) in enumerate(order)}
     # Parents are named by their name's number; an entry's parent must itself be in this index.
     entry_ids = {id(e) for group in by_name.values() for e in group}
