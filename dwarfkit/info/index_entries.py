@@ -181,6 +181,8 @@ class NameCollector:
             return None
         external = self._find(die, AT_EXTERNAL)
         entry_flags = flags | (EXTERNAL if external else 0) | (GDB_ONLY if only_gdb else 0)
+        if AT_SPEC in ats:   # an out-of-line definition: named in the scope of its declaration
+            scope = self._scope_of(die.get(AT_SPEC))
         qualified = f"{scope}::{name}" if scope else name
         entry = NameEntry(name, tag, die.offset, unit, parent, entry_flags, qualified, f"{path}::{name}")
         self.entries.append(entry)
@@ -190,6 +192,16 @@ class NameCollector:
                 self.entries.append(NameEntry(linkage, tag, die.offset, unit, parent, entry_flags | LINKAGE,
                                               linkage, linkage))
         return entry
+
+    @staticmethod
+    def _scope_of(declaration: Any) -> str:
+        """The ``::``-joined names of the scopes a declaration lies in (``shapes::Circle``)."""
+        parts = []
+        parent = getattr(declaration, "parent", None)
+        while isinstance(parent, Die) and parent.tag in _SCOPES:
+            parts.append(parent.name or ANONYMOUS_NAMESPACE)
+            parent = parent.parent
+        return "::".join(reversed(parts))
 
     def _addressed(self, die: Die) -> bool:
         location = self._find(die, AT_LOCATION)
