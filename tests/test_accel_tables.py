@@ -122,7 +122,8 @@ def test_gdb_index_dump_equals_llvm_dwarfdump(built, tmp_path):
     assert section_lines(ours(copy, {"gdb-index"}), "gdb_index") == theirs
 
 
-@pytest.mark.parametrize("kind, says", [("gdb_index", ".gdb_index: version 8"), ("debug_names", ".debug_names: exists")])
+@pytest.mark.parametrize("kind, says", [("gdb_index", ".gdb_index: version 8"),
+                                        ("debug_names", ".debug_names: exists")])
 def test_gdb_uses_the_index(built, tmp_path, kind, says):
     """Without the ELF symbol table gdb finds the functions through the index alone, and expands only the units
     that hold them (not _start.c)."""

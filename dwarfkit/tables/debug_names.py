@@ -1,10 +1,9 @@
-"""``.debug_names`` (DWARF 5, 6.1.1): one name index over every compile unit of the program.
-
-Layout as LLVM writes it: the header (version 5, an empty augmentation string), the compile units' offsets (SECTION
-relocations against ``.debug_info``), a hash table of ``folded_djb_hash`` values in buckets (their number chosen from the
-count of distinct hashes as LLVM does), the names' ``.debug_str`` offsets (SECTION relocations) and entry offsets,
-the abbreviations, then the entry pool: per name its entries, each ``DW_IDX_compile_unit`` (``udata``: gdb 13 reads
-no ``data1``..``data4`` there), ``DW_IDX_die_offset`` (``ref4``, from the unit's start) and, for a DIE inside an
+"""``.debug_names`` (DWARF 5, 6.1.1): one name index over every compile unit of the program. Layout as LLVM writes it:
+the header (version 5, an empty augmentation string), the compile units' offsets (SECTION relocations against
+``.debug_info``), a hash table of ``folded_djb_hash`` values in buckets (their number chosen from the count of
+distinct hashes as LLVM does), the names' ``.debug_str`` offsets (SECTION relocations) and entry offsets, the
+abbreviations, then the entry pool: per name its entries, each ``DW_IDX_compile_unit`` (``udata``: gdb 13 reads no
+``data1``..``data4`` there), ``DW_IDX_die_offset`` (``ref4``, from the unit's start) and, for a DIE inside an
 indexed namespace or type, ``DW_IDX_parent``: the number of the parent's name in the name table (``udata``, a
 constant as DWARF 5 and llvm-dwarfdump-14 read it, not clang 17's ``ref4`` into the pool).
 
