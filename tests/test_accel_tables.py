@@ -238,3 +238,22 @@ def test_hostile_tables_through_the_cli(built, tmp_path):
                          text=True, cwd=Path(__file__).resolve().parent.parent)
     assert run.returncode == 1 and "Traceback" not in run.stderr
     assert ".gdb_index[0x4]" in run.stdout + run.stderr
+
+
+# --- convert --index on real compilers' programs --------------------------------------------------------------------
+@pytest.mark.parametrize("compiler, linker", [("gcc", "ld"), ("clang-14", "lld")])
+def test_convert_with_an_index_keeps_the_gdb_session(tmp_path, compiler, linker):
+    """The C program from gcc and clang, converted with each index: gdb reads the index (maint print objfiles) and
+    shows the same session as on the original."""
+    from sessions import build, compare_transcripts, program, transcript
+
+    import dwarfkit
+    require_tool(compiler)
+    prog = program("c")
+    exe = build(prog, compiler, linker, tmp_path)
+    original = transcript(exe, "gdb", prog)
+    for kind, says in (("gdb_index", ".gdb_index: version 8"), ("debug_names", ".debug_names: exists")):
+        out = tmp_path / f"{prog.name}-{kind}"
+        dwarfkit.convert(exe, out, index=kind)
+        assert says in debuggers.gdb(out, ["maint print objfiles"]).transcript
+        assert compare_transcripts(original, transcript(out, "gdb", prog)) == []
