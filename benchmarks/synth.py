@@ -22,9 +22,10 @@ from dwarfkit.program import DwarfBuilder  # noqa: E402
 PER_UNIT = 1000
 
 
-def build(n: int, symbolic: bool = False) -> DwarfBuilder:
-    """The program; ``symbolic``: addresses as ``fn_i + offset`` (relocations in an object), else constants."""
-    dw = DwarfBuilder(Encoding(version=5, offset_size=4, address_size=8))
+def build(n: int, symbolic: bool = False, names: str | None = None) -> DwarfBuilder:
+    """The program; ``symbolic``: addresses as ``fn_i + offset`` (relocations in an object), else constants;
+    ``names``: the accelerator table to collect names for (``DwarfBuilder(names=...)``)."""
+    dw = DwarfBuilder(Encoding(version=5, offset_size=4, address_size=8), names=names)
 
     def at(i: int, offset: int) -> Address:
         return Address(f"fn_{i}", offset) if symbolic else Address(None, 0x10000 + 64 * i + offset)

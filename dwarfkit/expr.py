@@ -342,6 +342,10 @@ class Expr:
         """Number of operations."""
         return len(self._ops)
 
+    def opcodes(self) -> list[int]:
+        """The DW_OP code of each operation, in order."""
+        return [code for code, _, _ in self._ops]
+
     def __repr__(self) -> str:
         return "Expr(" + ", ".join(_NAMES[c] + "".join(f" {v}" for v in vals) for c, _, vals in self._ops) + ")"
 

@@ -12,6 +12,12 @@
 
 A program that writes one unit at a time can call :meth:`DwarfBuilder.finish` on each unit when it is complete: the
 unit and its line program are encoded at once and its DIE tree is released.
+
+Accelerator tables: ``emit(names="debug_names")`` adds ``.debug_names`` (DWARF 5; ELF, COFF), ``"gdb_index"``
+``.gdb_index`` (ELF executables: its address area is resolved with the other addresses), ``"apple"`` the four Apple
+tables (Mach-O, dSYM); a list asks for several, None or ``"none"`` for none. The names are collected from each unit
+as it is finished: a program that finishes units before :meth:`emit` says which tables it wants up front,
+``DwarfBuilder(names=...)``. What is indexed: :mod:`dwarfkit.info.index_entries`.
 """
 from __future__ import annotations
 
@@ -26,11 +32,15 @@ from .errors import DescriptionError, EncodingError, LayoutError
 from .frame import CallFrames
 from .gcpause import paused_gc
 from .info.encode import UnitEncoder
+from .info.index_entries import NameCollector
 from .info.unit import CompileUnit, PartialUnit, TypeUnit, Unit
 from .lists import LocationList, RangeList
 from .relocation_buffer import BufferedSection, RelocationBuffer
 from .sections import DwarfSections, Section
 from .strings import StringTable
+from .tables.apple import apple_sections
+from .tables.debug_names import debug_names_section
+from .tables.gdb_index import gdb_index_section
 from .tables.macros import MACINFO, MACRO, MacroUnit
 from .tables.offsets import SectionOffset
 from .tables.raw import AbbrevDeclarations
@@ -38,7 +48,21 @@ from .tables.shared import SharedTables
 from .tables.specs import Specs
 from .writer import SectionWriter
 
-__all__ = ["DwarfBuilder", "MacroUnit", "SectionOffset", "Specs"]
+__all__ = ["DwarfBuilder", "MacroUnit", "SectionOffset", "Specs", "INDEX_KINDS"]
+
+INDEX_KINDS = ("debug_names", "gdb_index", "apple")
+"""The accelerator tables ``emit(names=...)`` writes."""
+
+
+def index_kinds(names: str | Sequence[str] | None) -> tuple[str, ...]:
+    """``names=`` as a tuple of :data:`INDEX_KINDS` (None, ``"none"`` and ``()``: none); refuses anything else."""
+    if names is None or names == "none":
+        return ()
+    chosen = (names,) if isinstance(names, str) else tuple(names)
+    for kind in chosen:
+        if kind not in INDEX_KINDS:
+            raise DescriptionError(f"names={kind!r}: choose among {', '.join(INDEX_KINDS)} (or None)")
+    return chosen
 
 
 class DwarfBuilder:
@@ -50,13 +74,14 @@ class DwarfBuilder:
     ``.debug_line_str``: line-table paths inline (``DW_FORM_string``), the unit's name and directory in
     ``.debug_str``, for consumers that do not read that section (lldb-14 on Mach-O). ``arch`` (an :class:`Arch` or
     its name), when given, sets the line programs' minimum instruction length (aarch64: 4, so that a row at an
-    address that is no multiple of 4 is refused).
+    address that is no multiple of 4 is refused). ``names``: the accelerator tables to collect names for while
+    units are finished (see :meth:`emit`).
     """
 
     def __init__(self, encoding: Encoding | None = None, *, version: int | None = None,
                  address_size: int | None = None, offset_size: int | None = None, byteorder: str | None = None,
                  indexed: bool = False, implicit_const: bool = True, line_strings: bool = True,
-                 arch: Arch | str | None = None) -> None:
+                 arch: Arch | str | None = None, names: str | Sequence[str] | None = None) -> None:
         """``DwarfBuilder(Encoding(...))`` or the same parameters directly: ``DwarfBuilder(version=4,
         address_size=4)`` (defaults: DWARF 5, 32-bit format, 8-byte addresses, little-endian)."""
         given = {k: v for k, v in (("version", version), ("address_size", address_size),
@@ -99,6 +124,9 @@ class DwarfBuilder:
         converts the DWARF never needs it)."""
         self.source: Any = None
         """What :func:`dwarfkit.load` read the program from (its ``DebugFile``); None for a described program."""
+        self.names = index_kinds(names)
+        self._collector: NameCollector | None = NameCollector() if self.names else None
+        self._released_unindexed = False   # a unit was finished and released with no names collected
 
     @property
     def eh_frame(self) -> CallFrames | None:
@@ -263,27 +291,51 @@ class DwarfBuilder:
             root.specs = self.tables.intern_specs(list(root.specs) + [spec], root)
             root.values.append(macros.offset)
             macros.line_offset = root.get("stmt_list")
+        collector = self._collector
+        encoder_release = release and collector is None   # else the collector walks the tree, then releases it
         if isinstance(unit, TypeUnit) and unit.encoding.version == 4:
             if self._types_encoder is None:
                 self._types_encoder = UnitEncoder(self.tables, ".debug_types", bytearray(), RelocationBuffer())
-            self._types_encoder.encode_unit(unit, release)
+            encoder = self._types_encoder
+            encoder.encode_unit(unit, encoder_release)
         else:
-            offset = self._info_encoder.encode_unit(unit, release)
+            encoder = self._info_encoder
+            offset = encoder.encode_unit(unit, encoder_release)
             ranges = unit.address_ranges()
             if isinstance(unit, CompileUnit):
                 self._aranges.append((offset, ranges, unit.encoding.address_size))
+        if collector is not None and not isinstance(unit, PartialUnit):
+            assert unit.offset is not None
+            collector.add_unit(unit, encoder.section, len(encoder.data) - unit.offset, release)
+        self._released_unindexed |= release and collector is None
         unit.finished = True
         if release:
             unit.release()
 
-    def emit(self, aranges: bool = True) -> DwarfSections:
-        """Encodes every unit not finished yet and returns all sections. Raises on an invalid program."""
+    def emit(self, aranges: bool = True, names: str | Sequence[str] | None = None) -> DwarfSections:
+        """Encodes every unit not finished yet and returns all sections. Raises on an invalid program.
+
+        ``names``: the accelerator tables to add besides the ones given to the constructor: ``"debug_names"``,
+        ``"gdb_index"``, ``"apple"`` or a list of them (see the module's docstring)."""
         if self._emitted:
             raise LayoutError("the program was already emitted")
+        kinds = tuple(dict.fromkeys(self.names + index_kinds(names)))
+        if kinds and self._collector is None:
+            if self._released_unindexed:
+                raise LayoutError(f"names={kinds[0]!r}: units were finished and released before emit without "
+                                  f"their names; give DwarfBuilder(names=...) to index a program finished unit by "
+                                  f"unit")
+            self._collector = NameCollector()
+            for unit in self.units:
+                if unit.finished and not isinstance(unit, PartialUnit):
+                    assert unit.offset is not None   # finished without release: the tree is still there
+                    encoder = self._types_encoder if (isinstance(unit, TypeUnit) and unit.encoding.version == 4
+                                                      and self._types_encoder) else self._info_encoder
+                    self._collector.add_unit(unit, encoder.section, self._unit_length(encoder, unit), False)
         with paused_gc():
-            return self._emit(aranges)
+            return self._emit(aranges, kinds)
 
-    def _emit(self, aranges: bool) -> DwarfSections:
+    def _emit(self, aranges: bool, kinds: tuple[str, ...] = ()) -> DwarfSections:
         for unit in self.units:
             self.finish(unit, release=False)
         self._emitted = True
@@ -302,6 +354,8 @@ class DwarfBuilder:
         for encoder in encoders:
             encoder.patch_late()
         out.add(self.abbrevs.to_section())
+        for index_section in self._index_sections(kinds):   # before .debug_str: they add their names to it
+            out.add(index_section)
         for encoder in encoders:
             out.add(BufferedSection(encoder.section, encoder.data, encoder.relocs, enc.byteorder))
         for table in (self.strings, self.line_strings):
@@ -325,6 +379,28 @@ class DwarfBuilder:
             out.add(self.frames.debug_frame())
         if tables.raw is not None:
             tables.raw.apply_sections(out, [entry[0] for entry in self._aranges] if aranges else [])
+        return out
+
+    @staticmethod
+    def _unit_length(encoder: UnitEncoder, unit: Unit) -> int:
+        """The length of a unit finished earlier: up to the next unit of its section, or its end."""
+        start = unit.offset or 0
+        size = unit.encoding.initial_length_size
+        return int.from_bytes(encoder.data[start + (4 if size == 12 else 0):start + size], unit.encoding.byteorder) \
+            + size
+
+    def _index_sections(self, kinds: tuple[str, ...]) -> list[Section]:
+        collector = self._collector
+        if not kinds or collector is None:
+            return []
+        enc, out = self.encoding, []
+        if "debug_names" in kinds:
+            out.append(debug_names_section(enc, collector.units, collector.entries, self.strings))
+        if "apple" in kinds:
+            out += apple_sections(enc, collector.units, collector.entries, self.strings)
+        if "gdb_index" in kinds:
+            out.append(gdb_index_section(enc, collector.units, collector.entries,
+                                         [(offset, ranges) for offset, ranges, _ in self._aranges]))
         return out
 
     def _aranges_section(self) -> Section:

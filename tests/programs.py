@@ -207,9 +207,10 @@ class Program:
 
 
 def build(arch: Arch, *, comp_dir: str = "/src", version: int = 5, offset_size: int = 4,
-          indexed: bool = False) -> Program:
+          indexed: bool = False, names: object = None) -> Program:
     """The program for ``arch`` as an :class:`Image` with DWARF ``version`` (``offset_size`` 8: DWARF64;
-    ``indexed``: DWARF 5 strx/addrx/loclistx forms with .debug_str_offsets and .debug_addr)."""
+    ``indexed``: DWARF 5 strx/addrx/loclistx forms with .debug_str_offsets and .debug_addr; ``names``: the
+    accelerator tables, as ``DwarfBuilder(names=...)``)."""
     functions = _functions(arch)
     asm = assemble(arch, [(f.name, "\n".join(f"{item[0]}:" if len(item) == 1 else item[0]
                                              for item in f.body if item[0] != "cfi")) for f in functions])
@@ -223,7 +224,8 @@ def build(arch: Arch, *, comp_dir: str = "/src", version: int = 5, offset_size: 
                      for f in functions]
     image.symbols.append(Symbol("total", ".data", 0, 8, SymbolKind.OBJECT))
     encoding = Encoding(version=version, offset_size=offset_size)
-    image.dwarf = _describe(DwarfBuilder(encoding, indexed=indexed), arch, functions, ranges, labels, rows, comp_dir)
+    image.dwarf = _describe(DwarfBuilder(encoding, indexed=indexed, names=names), arch, functions, ranges, labels,
+                            rows, comp_dir)
     for table, section in ((CallFrames(arch, encoding), CallFrames.debug_frame),
                            (CallFrames(arch, Encoding(version=version)), CallFrames.eh_frame)):
         _describe_frames(table, arch, functions, ranges, cfi)

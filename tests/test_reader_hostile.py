@@ -352,3 +352,19 @@ def test_md5_in_a_form_other_than_data16_is_a_finding(tmp_path):
     rc, _out, err, _t, _n = run("dump", "--debug-line", str(path))
     assert_clear(rc, err, ".debug_line[0x0]: DW_LNCT_MD5 in form 0xb is not 16 bytes")
     assert err.count("DW_LNCT_MD5") == 1  # each problem once, however often the table is read
+
+
+@pytest.mark.parametrize("section, flag, data, needle", [
+    (".gdb_index", "--gdb-index", struct.pack("<6I", 8, 24, 24, 24, 0x7FFFFFFF, 24), ".gdb_index[0x4]"),
+    (".gdb_index", "--gdb-index", struct.pack("<6I2I", 8, 24, 24, 24, 24, 32, 0x10, 0xFFFF), ".gdb_index[0x18]"),
+    (".apple_names", "--apple-names", b"HSAH" + struct.pack("<HHIIIII", 1, 0, 0xFFFFFF, 1, 12, 0, 1),
+     ".apple_names[0x0]"),
+    (".apple_names", "--apple-names",
+     b"HSAH" + struct.pack("<HHIIIIIHHIII", 1, 0, 1, 1, 12, 0, 1, 1, 6, 0, 0, 0x4000), ".apple_names[0x28]"),
+])
+def test_hostile_accelerator_tables_are_findings(tmp_path, section, flag, data, needle):
+    """A .gdb_index whose parts' offsets run past it or whose slot names a CU vector past it; an Apple table whose
+    buckets do not fit or whose hash data lies past its end: findings at their offsets, no traceback."""
+    path = elf(tmp_path, "accel.o", {".debug_abbrev": CU + b"\0", ".debug_info": unit_v4(b"\x01a\0"), section: data})
+    rc, out, err, _took, _n = run("dump", flag, str(path))
+    assert_clear(rc, err, needle)

@@ -34,6 +34,9 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
                    help="keep only the units whose name matches (repeatable)")
     p.add_argument("--drop-units", metavar="GLOB", action="append", default=[],
                    help="drop the units whose name matches (repeatable)")
+    p.add_argument("--index", choices=("debug_names", "gdb_index", "apple", "none"), default="none",
+                   help="write this accelerator table (DWARF 5 .debug_names; gdb's .gdb_index, ELF; the Apple "
+                   "tables, Mach-O/dSYM)")
     p.add_argument("--arch", help="the slice of a fat Mach-O file")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
@@ -48,6 +51,7 @@ def _run(args: argparse.Namespace) -> int:
     options = ConvertOptions(version=args.dwarf_version, offset_size=args.offset_size, indexed=args.indexed,
                              arch=args.arch, compress=args.compress, separate_debug=args.separate_debug,
                              prefix_map=pairs, only_units=args.only_units, drop_units=args.drop_units,
+                             index=None if args.index == "none" else args.index,
                              progress=(lambda *_: None) if args.quiet or not sys.stderr.isatty() else None)
     if args.dwarf_version or args.offset_size or args.indexed is not None:
         options.keep_forms = False

@@ -3,7 +3,9 @@ changed as asked, emitted again and written by the container's rewriter (``backe
 
 Changes: another encoding (``version``, ``offset_size``, ``indexed``: the writer chooses every form again),
 ``prefix_map`` (paths in units and line tables, as ``-fdebug-prefix-map`` and debugedit rewrite them),
-``only_units``/``drop_units`` (glob patterns on the units' names), compression, and a separate debug file. OUT is
+``only_units``/``drop_units`` (glob patterns on the units' names), accelerator tables (``index``: ``debug_names``,
+``gdb_index``, ``apple``, as ``DwarfBuilder.emit(names=...)``; the input's own are dropped with its old DWARF),
+compression, and a separate debug file. OUT is
 written atomically by the rewriter: a failed conversion leaves no OUT behind.
 """
 from __future__ import annotations
@@ -36,6 +38,8 @@ class ConvertOptions(LoadOptions):
     prefix_map: Sequence[tuple[str, str]] = field(default_factory=list)
     only_units: Sequence[str] = field(default_factory=list)
     drop_units: Sequence[str] = field(default_factory=list)
+    index: str | None = None
+    """The accelerator table to write: ``debug_names``, ``gdb_index``, ``apple`` or None."""
 
 
 def convert(src: str | os.PathLike[str], out: str | os.PathLike[str], options: ConvertOptions | None = None,
@@ -56,7 +60,7 @@ def convert(src: str | os.PathLike[str], out: str | os.PathLike[str], options: C
         select_units(dw, options.only_units, options.drop_units)
         for old, new in options.prefix_map:
             map_prefix(dw, old, new)
-        sections = dw.emit()
+        sections = dw.emit(names=options.index)
         write(src, out, sections, options, dw)
     return dw
 

@@ -30,7 +30,8 @@ Modules, by stage:
   ``units`` (``DwarfContext``, ``Unit`` as parallel lists offset/abbrev/values/parent/depth, ``forget``), ``lines``
   (line programs v2-5 -> rows), ``ranges`` (range and location lists of a DIE), ``cfi`` (CIEs, FDEs, unwind rows),
   ``macros`` (one ``.debug_macro`` or ``.debug_macinfo`` unit at an offset -> header and entries; not dumped yet),
-  ``lists_text``, ``names_text``, ``str_offsets_text`` (whole-section list, name-index and string-offset dumps).
+  ``lists_text``, ``names_text``, ``str_offsets_text`` (whole-section list, name-index and string-offset dumps),
+  ``gdb_index_text``, ``apple_text`` (``.gdb_index`` and the Apple accelerator tables, read and printed).
 - rendering: ``expr`` (DW_OP text with register names), ``typename`` (llvm-dwarfdump 14's type names), ``text``
   (``InfoDumper``: a generated f-string per abbreviation shape), ``line_text``, ``die_format``, ``tables`` (abbrev,
   aranges, strings, pubnames, addr), ``dump`` (``dump_text`` in llvm-dwarfdump's section order, ``SECTION_FLAGS``,

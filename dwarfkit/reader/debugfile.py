@@ -22,6 +22,7 @@ DWARF_SECTIONS = (
     "debug_addr", "debug_aranges", "debug_ranges", "debug_rnglists", "debug_loc", "debug_loclists", "debug_frame",
     "eh_frame", "debug_names", "debug_pubnames", "debug_pubtypes", "debug_gnu_pubnames", "debug_gnu_pubtypes",
     "debug_macro", "debug_macinfo", "debug_cu_index", "debug_tu_index",
+    "gdb_index", "apple_names", "apple_types", "apple_namespaces", "apple_objc",
 )
 # Sections a split DWARF file (.dwo, .dwp, or an object built with -gsplit-dwarf=single) holds with a ``.dwo``
 # suffix; they are kept as ``debug_info.dwo`` and read through `DebugFile.split_part` under their base names.
@@ -117,6 +118,8 @@ def normalise_section_name(name: str) -> str | None:
             name = "debug_" + name[len(prefix):]
             break
     name = name.lstrip("._")
+    if name == "apple_namespac":   # Mach-O's 16-character cut of __apple_namespaces
+        name = "apple_namespaces"
     if name == "eh_frame" or name in DWARF_SECTIONS:
         return name
     if name.endswith(".dwo") and name[:-4] in DWO_SECTIONS:

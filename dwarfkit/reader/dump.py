@@ -8,8 +8,10 @@ from collections.abc import Iterator
 from typing import TextIO
 
 from . import lists_text, parallel, tables
+from .apple_text import dump_apple
 from .cfi import FrameDumper
 from .debugfile import DebugFile
+from .gdb_index_text import dump_gdb_index
 from .line_text import dump_line_table
 from .lines import LineTable, parse_line_table
 from .names_text import dump_names
@@ -23,7 +25,8 @@ from .units import DwarfContext, forget
 SECTION_FLAGS = ["debug-abbrev", "debug-info", "debug-types", "debug-loc", "debug-loclists", "debug-frame", "eh-frame",
                  "debug-aranges", "debug-line", "debug-str", "debug-line-str", "debug-addr", "debug-ranges",
                  "debug-rnglists", "debug-pubnames", "debug-pubtypes", "debug-gnu-pubnames", "debug-gnu-pubtypes",
-                 "debug-str-offsets", "debug-names"]
+                 "debug-str-offsets", "gdb-index", "apple-names", "apple-types", "apple-namespaces", "apple-objc",
+                 "debug-names"]
 
 
 def dump_text(df: DebugFile, out: TextIO, sections: set[str], opts: DumpOptions) -> list[str]:
@@ -86,6 +89,14 @@ def dump_sections(df: DebugFile, out: TextIO, sections: set[str], opts: DumpOpti
     if "debug-str-offsets" in sections and df.section("debug_str_offsets"):
         out.write(f"\n.debug_str_offsets{dwo} contents:\n")
         problems += dump_str_offsets(ctx, out)
+    if "gdb-index" in sections and df.section("gdb_index"):
+        out.write("\n.gdb_index contents:\n")
+        problems += dump_gdb_index(df.section("gdb_index"), out)
+    for flag in ("apple-names", "apple-types", "apple-namespaces", "apple-objc"):
+        name = flag.replace("-", "_")
+        if flag in sections and df.section(name):
+            out.write(f"\n.{name} contents:\n")
+            problems += dump_apple(name, df.section(name), df.byteorder, df.section("debug_str"), out)
     if "debug-names" in sections and df.section("debug_names"):
         out.write("\n.debug_names contents:\n")
         problems += dump_names(df.section("debug_names"), df.byteorder, df.section("debug_str"), out)

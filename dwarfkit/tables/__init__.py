@@ -10,6 +10,8 @@
   :mod:`dwarfkit.lists`).
 - ``raw``: :class:`RawControl`, the program's raw control (:mod:`dwarfkit.raw`): overrides of DIEs, unit headers
   and sections, hand-written abbreviation tables, patches; made on first use.
+- ``debug_names``, ``gdb_index``, ``apple``: the accelerator tables, built at emission from the names
+  :mod:`dwarfkit.info.index_entries` collected (given as plain values: this package does not import ``info``).
 - ``shared``: :class:`SharedTables`, all of the above plus the string tables, the abbreviation table and the caches
   of ``Unit._new_die``. The builder (:mod:`dwarfkit.program`) makes one and gives it to each unit.
 
