@@ -38,7 +38,8 @@ from dwarfkit.backends.elf.incremental import IncrementalExecutable  # noqa: E40
 from dwarfkit.expr import Expr  # noqa: E402
 from dwarfkit.image import ContentSection, Image, SectionKind, Symbol  # noqa: E402
 from dwarfkit.incremental import Block, Function, UnitInfo, Variable  # noqa: E402
-from dwarfkit.incremental.fragments import function_dies, line_program, line_sequence_size  # noqa: E402
+from dwarfkit.incremental.dies import UnitDies  # noqa: E402
+from dwarfkit.incremental.fragments import line_program, line_sequence_size  # noqa: E402
 from dwarfkit.incremental.writer import Target  # noqa: E402
 from dwarfkit.program import DwarfBuilder  # noqa: E402
 
@@ -149,6 +150,7 @@ def main() -> None:
         ordinary = time.process_time() - start
         print(f"the same program through DwarfBuilder + the {container} writer (no slots): {ordinary:.2f} s")
         program = line_program(unit)
+        measure = UnitDies(unit)  # tables of its own: measuring adds nothing to the file's
         dwarf = writer.dwarf
         counting = Counting(writer.target)
         dwarf.target = counting
@@ -161,7 +163,7 @@ def main() -> None:
             # The code stays in its 64 bytes (the next function follows: overlaps are refused), denser if need be.
             fn = synth(i, rows=rows, extra=extra, fresh_names=rng.choice((0, 0, 0, extra)), base=base,
                        step=4 if rows <= 16 else 2)
-            fragment = len(function_dies(fn, dwarf._types, lambda _: 0).data) + line_sequence_size(program, fn)
+            fragment = len(measure.function(fn, 0)) + line_sequence_size(program, fn)
             before_slots = (writer.dwarf.functions[fn.name].info, writer.dwarf.functions[fn.name].line)
             written = writer.bytes_written
             counting.reset()

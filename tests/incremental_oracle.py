@@ -9,7 +9,7 @@ from pathlib import Path
 
 from conftest import require_tool
 
-from dwarfkit import Address, Arch, Die, pin
+from dwarfkit import Address, Arch, Die
 from dwarfkit.backends.coff import DEFAULT_IMAGE_BASE, write_pe
 from dwarfkit.backends.elf import write_executable
 from dwarfkit.expr import Expr
@@ -37,23 +37,23 @@ def scratch_pe(path: Path, unit: UnitInfo, functions: list[Function], text_size:
 
 def scratch_dwarf(unit: UnitInfo, functions: list[Function]) -> DwarfSections:
     dw = DwarfBuilder(version=4)
-    # (the unit's name and directory go to the line program too: plain strings, strp as soon as 4 bytes or longer)
+    # (forms as the ordinary API chooses them: short names inline, the rest in .debug_str)
     cu = dw.compile_unit(unit.name, comp_dir=unit.comp_dir,
-                         producer=pin(unit.producer, "strp"), language=unit.language, low_pc=Address(None, 0),
+                         producer=unit.producer, language=unit.language, low_pc=Address(None, 0),
                          ranges=dw.range_list([(Address(None, fn.address), fn.size) for fn in functions]))
-    long_t = cu.base_type(pin("long", "strp"), 8, "signed")
+    long_t = cu.base_type("long", 8, "signed")
     types = {"long": long_t, "pointer": cu.pointer_type(long_t, 8)}
 
     def scope(parent: Die, address: int, variables: tuple[Variable, ...], blocks: tuple[Block, ...]) -> None:
         for v in variables:
-            parent.die("formal_parameter" if v.parameter else "variable", name=pin(v.name, "strp"), decl_file=1,
+            parent.die("formal_parameter" if v.parameter else "variable", name=v.name, decl_file=1,
                        decl_line=v.line, type=types[v.type], location=Expr().fbreg(v.frame_offset))
         for b in blocks:
             block = parent.die("lexical_block", low_pc=Address(None, address + b.low), high_pc=b.high - b.low)
             scope(block, address, b.variables, b.blocks)
 
     for fn in functions:
-        sub = cu.die("subprogram", external=True, name=pin(fn.name, "strp"), decl_file=1, decl_line=fn.line,
+        sub = cu.die("subprogram", external=True, name=fn.name, decl_file=1, decl_line=fn.line,
                      type=long_t, low_pc=Address(None, fn.address), high_pc=fn.size,
                      frame_base=Expr().op("call_frame_cfa"))
         scope(sub, fn.address, fn.variables, fn.blocks)

@@ -25,32 +25,23 @@ from typing import ClassVar, Iterable, Protocol
 from ..encoding import align_up
 from ..errors import DescriptionError
 from ..sections import DwarfSections, Section
+from .dies import UnitDies
 from .fragments import (
     ARANGES_HEAD,
     ENCODING,
     ENTRY,
     FREE_ARANGE,
     FREE_RANGE,
-    Fragment,
-    InfoHead,
-    abbrev_section,
-    address_offsets,
     arange_entry,
     aranges_section,
-    declared_lines,
-    first_line_operand,
-    function_dies,
     info_fill,
-    info_head,
     line_fill,
     line_head,
     line_program,
     line_sequence,
     line_sequence_size,
-    names,
     range_entry,
     ranges_section,
-    sleb128_padded,
 )
 from .model import TYPES, Block, Function, UnitInfo, Variable
 from .space import MIN_FREE, SlotSpace
@@ -86,18 +77,11 @@ class _Placed:
     fn: Function
     info: tuple[int, int]  # slot offset, capacity
     line: tuple[int, int]
-    info_lines: list[int]  # decl_line fields, relative to the slot
-    info_addresses: list[int]  # low_pc fields (the function's, then its blocks'), relative to the slot
-    line_address: int  # line sequence fields, relative to the slot
-    line_first: int
     entry: int  # index of its entries in .debug_ranges and .debug_aranges
 
     # What the fields mean, for checking a state read back from disk (dwarfkit.incremental.state): a slot field is
-    # (offset, capacity) in a section's SlotSpace; a patched field is an offset (or offsets) inside a slot.
+    # (offset, capacity) in a section's SlotSpace.
     SLOTS: ClassVar[dict[str, str]] = {"info": INFO, "line": LINE}
-    PATCHED: ClassVar[dict[str, tuple[str, int]]] = {"info_lines": ("info", 4), "info_addresses": ("info", 8),
-                                                     "line_address": ("line", 8), "line_first": ("line", 4)}
-    """Field -> (its slot field, width in bytes)."""
 
 
 class IncrementalDwarf:
@@ -117,25 +101,23 @@ class IncrementalDwarf:
         functions = list(functions)
         self._check_unique(functions)
         self._check_apart(functions)
-        # .debug_str: the unit's names, then every function's; room for a quarter more after them.
-        self._strings: dict[str, int] = {}
-        strings = bytearray()
-        for text in [unit.producer, unit.name, unit.comp_dir, "long"] + [n for fn in functions for n in names(fn)]:
-            if text not in self._strings:
-                self._strings[text] = len(strings)
-                strings += text.encode() + b"\0"
-        used_strings = len(strings)
-        strings += bytes(max(256, used_strings // 4))
-        head: InfoHead = info_head(unit, self._strings.__getitem__)
-        self._types = head.types
+        # .debug_info: the unit's head, then each function's subtree in a slot of its size and a third more; the
+        # fragments are encoded in order at their final offsets (a slot's size depends only on the fragment's).
+        self._dies = UnitDies(unit)
+        head = self._dies.head
         lhead = line_head(self._program)
-        fragments = [(fn, function_dies(fn, self._types, self._strings.__getitem__),
-                      line_sequence_size(self._program, fn)) for fn in functions]
-        self._info_space = SlotSpace(len(head.data), len(head.data), 1)
+        self._info_space = SlotSpace(len(head), len(head), 1)
         self._line_space = SlotSpace(len(lhead), len(lhead), 2)
-        info_used = sum(self._info_space.slot_size(len(f.data)) for _, f, _ in fragments)
-        line_used = sum(self._line_space.slot_size(n) for _, _, n in fragments)
-        info_end = len(head.data) + info_used + max(256, info_used // 4)
+        fragments: list[tuple[Function, bytes, tuple[int, int], tuple[int, int]]] = []
+        info_at, line_at = len(head), len(lhead)
+        for fn in functions:
+            dies = self._dies.function(fn, info_at)
+            info = (info_at, self._info_space.slot_size(len(dies)))
+            line = (line_at, self._line_space.slot_size(line_sequence_size(self._program, fn)))
+            fragments.append((fn, dies, info, line))
+            info_at, line_at = sum(info), sum(line)
+        info_used, line_used = info_at - len(head), line_at - len(lhead)
+        info_end = len(head) + info_used + max(256, info_used // 4)
         line_end = len(lhead) + align_up(line_used + max(256, line_used // 4), 2)
         self._info_space.grow(info_end)
         self._line_space.grow(line_end)
@@ -143,28 +125,41 @@ class IncrementalDwarf:
         capacity = len(functions) + max(16, len(functions) // 4)
         self._free_entries = list(range(len(functions), capacity))  # a heap: the lowest free index is used first
         free = capacity - len(functions)
-        self.sections = {ABBREV: bytearray(abbrev_section()),
-                         INFO: bytearray(head.data) + info_fill(info_end - len(head.data)) + b"\0",
+        # .debug_str and .debug_abbrev: what the DIEs needed, and room for a quarter more after it.
+        strings = self._dies.strings.bytes_from(0)
+        abbrevs = self._dies.abbrev_section()
+        self._abbrev_count = len(self._dies.builder.tables.abbrevs)
+        self.sections = {ABBREV: bytearray(abbrevs + bytes(max(256, len(abbrevs) // 4))),
+                         INFO: bytearray(head) + info_fill(info_end - len(head)) + b"\0",
                          LINE: bytearray(lhead) + line_fill(line_end - len(lhead)),
-                         STR: strings,
+                         STR: bytearray(strings + bytes(max(256, len(strings) // 4))),
                          RANGES: bytearray(ranges_section([range_entry(fn) for fn in functions] + [FREE_RANGE] * free)),
                          ARANGES: bytearray(aranges_section([arange_entry(fn) for fn in functions]
                                                             + [FREE_ARANGE] * free))}
         self.sections[INFO][0:4] = (info_end + 1 - 4).to_bytes(4, "little")
-        info_at, line_at = len(head.data), len(lhead)
-        for entry, (fn, dies, line_size) in enumerate(fragments):
-            info_cap = self._info_space.slot_size(len(dies.data))
-            line_cap = self._line_space.slot_size(line_size)
-            self._info_space.place(info_at, info_cap)
-            self._line_space.place(line_at, line_cap)
-            self._store(fn, (info_at, info_cap), (line_at, line_cap), dies, entry, quiet=True)
-            info_at += info_cap
-            line_at += line_cap
+        for entry, (fn, dies, info, line) in enumerate(fragments):
+            self._info_space.place(*info)
+            self._line_space.place(*line)
+            self._store(fn, info, line, dies, entry, quiet=True)
         self._write_free_head(INFO, info_at, info_end - info_at, quiet=True)
         self.sizes = {name: len(data) for name, data in self.sections.items()}
         self.sizes[LINE] = 0
-        self.sizes[STR] = used_strings
+        self.sizes[STR] = len(strings)
+        self.sizes[ABBREV] = len(abbrevs)
         self._sync_line_end(quiet=True)
+
+    def reload(self) -> None:
+        """Makes the shared tables again from the sections (a state restored from a snapshot): the strings and
+        abbreviations the file holds keep their offsets and codes. Raises ValueError if the unit's head in
+        ``.debug_info`` is not the one they give."""
+        try:
+            self._dies = UnitDies(self.unit, self.visible(STR), self.visible(ABBREV))
+        except DescriptionError as e:
+            raise ValueError(str(e)) from None
+        self._abbrev_count = len(self._dies.builder.tables.abbrevs)
+        head = self._dies.head
+        if self.sections[INFO][4:len(head)] != head[4:] or self._info_space.start != len(head):
+            raise ValueError(f"{INFO}: the unit's head is not the one its tables give")
 
     # -- operations --------------------------------------------------------------------------------------------
     def add(self, fn: Function) -> None:
@@ -173,23 +168,26 @@ class IncrementalDwarf:
         self._check(fn)
         self._check_place(fn)
         need = line_sequence_size(self._program, fn)  # encoded before anything changes: it may refuse the rows
-        dies = self._dies(fn)
+        dies = self._encode(fn, self._info_space.end)  # its size (the same at any offset), then at its slot
         entry = self._allocate_entry()
-        self._store(fn, self._allocate(INFO, len(dies.data)), self._allocate(LINE, need), dies, entry)
+        info = self._allocate(INFO, len(dies))
+        self._store(fn, info, self._allocate(LINE, need), self._encode(fn, info[0]), entry)
         self._put_entries(entry, fn)
         self._sync_line_end()
 
     def update(self, fn: Function) -> None:
-        """New code size, rows, variables (or anything else): rewritten in its slots, or moved if it outgrew them."""
+        """New code size, rows, variables (or anything else): rewritten in its slots, or moved if it outgrew them.
+        Only the bytes that differ from the slot's go to the file."""
         old = self._get(fn.name)
         self._check(fn)
         self._check_place(fn, old.fn)
         info, line = old.info, old.line
         need = line_sequence_size(self._program, fn)
-        dies = self._dies(fn)
-        if len(dies.data) > info[1]:
+        dies = self._encode(fn, info[0])
+        if len(dies) > info[1]:
             self._release(INFO, info)
-            info = self._allocate(INFO, len(dies.data))
+            info = self._allocate(INFO, len(dies))
+            dies = self._encode(fn, info[0])
         if need > line[1]:
             self._release(LINE, line)
             line = self._allocate(LINE, need)
@@ -199,28 +197,12 @@ class IncrementalDwarf:
         self._sync_line_end()
 
     def move(self, name: str, address: int) -> None:
-        """The function's code moved: its address fields change (DIEs, line sequence, range entries), nothing else."""
-        old = self._get(name)
-        fn = old.fn.moved(address)
-        self._check(fn)
-        self._check_place(fn, old.fn)
-        for field, offset in zip(old.info_addresses, address_offsets(fn), strict=True):
-            self._put(INFO, old.info[0] + field, (address + offset).to_bytes(8, "little"))
-        self._put(LINE, old.line[0] + old.line_address, address.to_bytes(8, "little"))
-        self._put_entries(old.entry, fn)
-        self._index_change(old.fn, fn)
-        old.fn = fn
+        """The function's code moved: its DIEs, line sequence and range entries follow (only changed bytes written)."""
+        self.update(self._get(name).fn.moved(address))
 
     def set_line(self, name: str, line: int) -> None:
-        """The function moved in its source file: fixed-width line fields change (the DIEs' and one line opcode's)."""
-        old = self._get(name)
-        fn = old.fn.shifted(line)
-        self._check(fn)
-        for field, value in zip(old.info_lines, declared_lines(fn), strict=True):
-            self._put(INFO, old.info[0] + field, value.to_bytes(4, "little"))
-        if fn.rows:
-            self._put(LINE, old.line[0] + old.line_first, sleb128_padded(first_line_operand(fn), 4))
-        old.fn = fn
+        """The function moved in its source file: every line of it moves by the same amount."""
+        self.update(self._get(name).fn.shifted(line))
 
     def remove(self, name: str) -> None:
         old = self._get(name)
@@ -296,25 +278,35 @@ class IncrementalDwarf:
         if section == LINE:
             self.target.resize(LINE, self.sizes[LINE])
 
-    def _dies(self, fn: Function) -> Fragment:
-        """The function's DIEs, after adding the names they need to ``.debug_str``."""
-        for text in names(fn):
-            if text not in self._strings:
-                self._add_string(text)
-        return function_dies(fn, self._types, self._strings.__getitem__)
+    def _encode(self, fn: Function, at: int) -> bytes:
+        """The function's DIEs encoded at ``at``; names and abbreviations it brings are appended to their sections."""
+        dies = self._dies.function(fn, at)
+        self._sync_tables()
+        return dies
 
-    def _add_string(self, text: str) -> None:
-        data = text.encode() + b"\0"
-        end = self.sizes[STR]
-        room = self.sections[STR]
+    def _sync_tables(self) -> None:
+        """``.debug_str`` and ``.debug_abbrev`` catch up with the shared tables (both only ever grow at the end)."""
+        table = self._dies.strings
+        if len(table) != self.sizes[STR]:
+            self._append(STR, table.bytes_from(self.sizes[STR]))
+        abbrevs = self._dies.builder.tables.abbrevs
+        if len(abbrevs) != self._abbrev_count:
+            self._abbrev_count = len(abbrevs)
+            data = abbrevs.encode()
+            end = self.sizes[ABBREV] - 1  # the table's terminating 0 is written over
+            self._append(ABBREV, data[end:], at=end)
+
+    def _append(self, section: str, data: bytes, at: int | None = None) -> None:
+        """``data`` at the section's visible end (or ``at``), growing its room by half if it outgrows it."""
+        end = self.sizes[section] if at is None else at
+        room = self.sections[section]
         if end + len(data) > len(room):  # outgrown: half as much room again, and the container moves the section
             room += bytes(max(len(data), len(room) // 2))
             self.bytes_written += len(room)
-            self.target.replace(STR, bytes(room))
-        self._strings[text] = end
-        self._put(STR, end, data)
-        self.sizes[STR] = end + len(data)
-        self.target.resize(STR, self.sizes[STR])
+            self.target.replace(section, bytes(room))
+        self._put(section, end, data)
+        self.sizes[section] = end + len(data)
+        self.target.resize(section, self.sizes[section])
 
     def _allocate_entry(self) -> int:
         if not self._free_entries:  # every index is used: half as many again, both sections move
@@ -350,14 +342,13 @@ class IncrementalDwarf:
         if section == INFO and size:
             self._put(INFO, offset, info_fill(size, 0, min(size, _HEAD_OF_FREE_INFO)), quiet)
 
-    def _store(self, fn: Function, info: tuple[int, int], line: tuple[int, int], dies: Fragment, entry: int,
+    def _store(self, fn: Function, info: tuple[int, int], line: tuple[int, int], dies: bytes, entry: int,
                quiet: bool = False) -> None:
         seq = line_sequence(self._program, fn, line[1])
-        self._put_changed(INFO, info[0], dies.data + info_fill(info[1] - len(dies.data)), quiet)
+        self._put_changed(INFO, info[0], dies + info_fill(info[1] - len(dies)), quiet)
         self._put_changed(LINE, line[0], seq.data, quiet)
         previous = self.functions.get(fn.name)
-        self.functions[fn.name] = _Placed(fn, info, line, dies.line_fields, dies.address_fields,
-                                          seq.address_fields[0], seq.line_fields[0], entry)
+        self.functions[fn.name] = _Placed(fn, info, line, entry)
         if not quiet:
             self._index_change(previous.fn if previous else None, fn)
 
