@@ -65,6 +65,7 @@ def scratch_dwarf(unit: UnitInfo, functions: list[Function]) -> DwarfSections:
 
 _OFFSET = re.compile(r"^0x[0-9a-f]{8}: ")
 _REF = re.compile(r"\(0x[0-9a-f]{8} ")
+_LIST = re.compile(r"\(0x[0-9a-f]{8}:\s*$")  # a location list's offset; its entries follow as "[0x..." lines
 _RANGE = re.compile(r"\[(0x[0-9a-f]+), (0x[0-9a-f]+)\)")
 _SECTION = re.compile(r"^\.(debug_\w+) contents:$", re.M)
 
@@ -139,7 +140,7 @@ def dies(text: str) -> tuple:
         elif current is not None and line.strip().startswith("DW_AT_ranges"):
             current[1].append("DW_AT_ranges")
         elif current is not None and line.strip().startswith("DW_AT_"):
-            current[1].append(_REF.sub("(", line.strip()))
+            current[1].append(_LIST.sub("(list", _REF.sub("(", line.strip())))
         elif current is not None and line.strip().startswith("[0x"):
             current[1].extend(f"range [{a}, {b})" for a, b in _RANGE.findall(line) if int(a, 16) != int(b, 16))
     return _normal(root)[2]

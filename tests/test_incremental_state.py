@@ -99,7 +99,7 @@ def state_of(dwarf: IncrementalDwarf) -> dict:
     """Everything the writer keeps, as comparable values (the dataclasses compare by field; the address index is a
     cache made when first needed; the shared tables by the bytes they give)."""
     state = {name: value for name, value in vars(dwarf).items()
-             if name not in ("target", "_program", "_by_address", "_dies")}
+             if name not in ("target", "_program", "_by_address", "_dies", "_refs")}
     state["_dies"] = (dwarf._dies.head, dwarf._dies.abbrev_section(), dwarf._dies.strings.bytes_from(0))
     return state
 

@@ -14,6 +14,8 @@ offsets stay those of the file.
 """
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from ..address import Address
 from ..encoding import decode_uleb128
 from ..errors import DescriptionError
@@ -29,6 +31,10 @@ from ..strings import StringTable
 from ..tables.offsets import SectionOffset
 from .fragments import ENCODING, PADDING, RANGES_LIST
 from .model import Block, Function, UnitInfo, Variable
+from .tree import Tree, build, dumps, encode_location_list, list_offsets, loads, location_lists, preorder, to_tree
+
+Locate = Callable[[str], tuple[Function, int]]
+"""An entry's model and its ``.debug_info`` offset, by name (the writer's; DescriptionError if there is none)."""
 
 _DW_FORM_implicit_const = 0x21
 
@@ -69,6 +75,69 @@ class UnitDies:
         self._encoder.encode_unit(self.cu)
         self.head = bytes(self._encoder.data[:-1])  # the root's children run on: the functions follow
         """Unit header, root DIE and the type DIEs (unit_length as a whole write would give it)."""
+        self._live: dict[str, list[Die]] = {}  # entries laid out to be referred to: their DIEs in tree order
+        self._given: dict[int, tuple[str, Die]] = {}  # the caller's DIEs made into entries, by id of the top DIE
+
+    def entry(self, die: Die, *, name: str | None, address: int, size: int, line: int,
+              rows: tuple[tuple[int, int], ...]) -> Function:
+        """The caller's DIE (a child of :attr:`cu`'s root, built with ``Unit.die``) as an entry named ``name`` (else
+        its DW_AT_name): its subtree in the JSON of tree.py, references out of it by entry name and index."""
+        if die.unit is not self.cu or die.parent is not self.cu.root:
+            raise DescriptionError(f"{die.path()}: an entry must be a DIE made with this file's compile_unit.die")
+        name = name if name is not None else die.name
+        if not name:
+            raise DescriptionError(f"{die.path()}: an entry needs a name (give name=, or DW_AT_name)")
+        tree = to_tree(die, self._outside)
+        children = self.cu.root.children or []
+        for i in range(len(children) - 1, -1, -1):  # made by cu.die: it is no child of the unit's root in the file
+            if children[i] is die:
+                del children[i]
+                break
+        self._given[id(die)] = (name, die)
+        return Function(name, address, size, line, rows, dies=dumps(tree))
+
+    def _outside(self, target: Die) -> Any:
+        top = target
+        while top.parent is not None and top.parent is not self.cu.root:
+            top = top.parent
+        for key, die in self.types.items():
+            if target is die:
+                return {"t": key}
+        given = self._given.get(id(top))
+        if top.parent is not self.cu.root or given is None or given[1] is not top:
+            raise DescriptionError(f"{target.path()}: referred to, but not in an entry of this file (add its entry "
+                                   f"first)")
+        return {"r": [given[0], next(i for i, d in enumerate(preorder(top)) if d is target)]}
+
+    def fragment(self, fn: Function, at: int, lists_at: int, locate: Locate) -> bytes:
+        """The entry's DIEs encoded at ``at``, its location lists laid out from ``lists_at``."""
+        if not fn.dies:
+            return self.function(fn, at)
+        tree = loads(fn.dies)
+        die = build(self.cu.root, tree, lambda raw: self._resolve(raw, locate), list_offsets(tree, lists_at))
+        return self.encode(die, at)
+
+    def forget(self, name: str) -> None:
+        """The entry changed or went: DIEs referring into it find its new offsets."""
+        self._live.pop(name, None)
+
+    def _resolve(self, raw: Any, locate: Locate) -> Die:
+        if "t" in raw:
+            return self.types[raw["t"]]
+        name, index = raw["r"]
+        dies = self._live.get(name)
+        if dies is None:
+            fn, at = locate(name)
+            if fn.dies:  # laid out for its offsets only: what it refers to and its lists do not change them
+                tree: Tree = loads(fn.dies)
+                top = build(self.cu.root, tree, lambda _: self.types["long"], [0] * len(list_offsets(tree, 0)))
+            else:
+                top = function_die(self.cu, self.types, fn)
+            self.encode(top, at)
+            dies = self._live[name] = preorder(top)
+        if not 0 <= index < len(dies):
+            raise DescriptionError(f"a reference to DIE {index} of entry {name!r}, which has {len(dies)}")
+        return dies[index]
 
     def encode(self, die: Die, at: int) -> bytes:
         """``die`` (a child of the unit's root) encoded at section offset ``at``, then detached from the root."""
@@ -86,6 +155,13 @@ class UnitDies:
 
     def abbrev_section(self) -> bytes:
         return self.builder.tables.abbrevs.encode()
+
+
+def location_bytes(fn: Function) -> bytes:
+    """The entry's location lists, one after another (its ``.debug_loc`` slot's content)."""
+    if '"loc"' not in fn.dies:
+        return b""
+    return b"".join(encode_location_list(entries) for entries in location_lists(loads(fn.dies)))
 
 
 def function_die(cu: CompileUnit, types: dict[str, Die], fn: Function) -> Die:

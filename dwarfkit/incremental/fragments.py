@@ -101,6 +101,8 @@ def line_sequence_size(program: LineProgram, fn: Function) -> int:
 
 def line_sequence(program: LineProgram, fn: Function, size: int | None = None) -> Fragment:
     """The function's sequence, ``size`` bytes long if given (padded inside the sequence)."""
+    if fn.size == 0:  # an entry without code (a type, an abstract instance): its slot holds padding only
+        return Fragment(line_fill(size or 2), [], [])
     seq = program.sequence(Address("start", fn.address))  # symbolic only to learn where the address field is
     program.sequences.pop()
     seq.add_rows([(offset, line - fn.line + LINE_BIAS) for offset, line in fn.rows])
@@ -133,10 +135,14 @@ ENTRY = 16
 
 
 def range_entry(fn: Function) -> bytes:
+    if fn.size == 0:  # an entry without code
+        return FREE_RANGE
     return fn.address.to_bytes(8, "little") + (fn.address + fn.size).to_bytes(8, "little")
 
 
 def arange_entry(fn: Function) -> bytes:
+    if fn.size == 0:
+        return FREE_ARANGE
     return fn.address.to_bytes(8, "little") + fn.size.to_bytes(8, "little")
 
 

@@ -59,11 +59,12 @@ _INT_CODES = ("BHIQ", "bhiq")  # the narrowest that holds a column's values is u
 _MAX_DEPTH = 64
 
 
-NOT_STATE = frozenset({"target", "sections", "_program", "_dies", "_abbrev_count", "arena", "_by_address"})
+NOT_STATE = frozenset({"target", "sections", "_program", "_dies", "_abbrev_count", "arena", "_by_address", "_refs",
+                       "_placing"})
 """Attributes not stored: the session's target, the sections (read back from the file), the code arena (the
 container's, set by the session), the shared tables and the unit's DIEs (made again from the sections by
 ``IncrementalDwarf.reload``) and what the constructor derives from the unit alone or makes when first needed
-(taken from a writer made for the unit)."""
+(taken from a writer made for the unit: the index of references between entries, the entries being laid out)."""
 
 _CLASSES: dict[str, type] = {cls.__name__: cls for module in (model, writer, space) for cls in vars(module).values()
                              if isinstance(cls, type) and dataclasses.is_dataclass(cls)
@@ -430,7 +431,7 @@ def check_layout(dwarf: IncrementalDwarf) -> None:
     placed = list(dwarf.functions.values())
     used: dict[str, list[tuple[int, int]]] = {section: [] for section in spaces}
     for slot, section in _Placed.SLOTS.items():
-        used[section] += map(attrgetter(slot), placed)
+        used[section] += [slot for slot in map(attrgetter(slot), placed) if slot != (0, 0)]  # (0, 0): no slot
     for section, room in spaces.items():
         if room.alignment < 1 or not 0 <= room.start <= room.end <= len(sections[section]) \
                 or room._offsets != sorted(room._sizes):
