@@ -37,6 +37,7 @@ Locate = Callable[[str], tuple[Function, int]]
 """An entry's model and its ``.debug_info`` offset, by name (the writer's; DescriptionError if there is none)."""
 
 _DW_FORM_implicit_const = 0x21
+_DW_OP_nop = b"\x96"
 
 
 class _AbbrevTable:
@@ -161,7 +162,17 @@ def location_bytes(fn: Function) -> bytes:
     """The entry's location lists, one after another (its ``.debug_loc`` slot's content)."""
     if '"loc"' not in fn.dies:
         return b""
-    return b"".join(encode_location_list(entries) for entries in location_lists(loads(fn.dies)))
+    data = b"".join(encode_location_list(entries) for entries in location_lists(loads(fn.dies)))
+    if not data:
+        return b""
+    # A whole number of 16-byte pieces, so that a reader walking the section (llvm-dwarfdump, dwarfkit dump) finds
+    # lists and, in the zeros of slack and free room, empty lists: after the entry's lists, a list no DIE refers to
+    # (debuggers never see it) with one entry of an empty range (1, 1) whose expression is k DW_OP_nop, 34 + k bytes.
+    pad = -len(data) % 16
+    if pad:
+        k = (pad - 2) % 16
+        data += (1).to_bytes(8, "little") * 2 + k.to_bytes(2, "little") + _DW_OP_nop * k + bytes(16)
+    return data
 
 
 def function_die(cu: CompileUnit, types: dict[str, Die], fn: Function) -> Die:
