@@ -1,8 +1,8 @@
 """Incremental updates on the general model: entries given as ``Die`` subtrees built with the ordinary API (types of
 their own, location lists, inlined subroutines of an abstract instance that is an entry of its own), after random
-edits, against the same program written from scratch by DwarfBuilder and the ordinary ELF backend (llvm-dwarfdump's
-view and --verify, gdb). The DIEs of both files are made by one function of this test, once in the writer's unit and
-once in a fresh builder's."""
+edits, against the same program written from scratch by DwarfBuilder and the ordinary ELF, PE and dSYM writers
+(llvm-dwarfdump's view and --verify, gdb). The DIEs of both files are made by one function of this test, once in the
+writer's unit and once in a fresh builder's."""
 from __future__ import annotations
 
 import random
@@ -20,8 +20,10 @@ from dwarfkit.backends.elf.incremental import IncrementalExecutable
 from dwarfkit.errors import DescriptionError
 from dwarfkit.image import ContentSection, Image, SectionKind, Symbol
 from dwarfkit.incremental import UnitInfo
+from dwarfkit.incremental.session import IncrementalFile
 from dwarfkit.info.die import Die
 from dwarfkit.info.unit import CompileUnit
+from dwarfkit.sections import DwarfSections
 
 TEXT, SLOT, SLOTS = 0x401000, 0x100, 32
 UNIT = UnitInfo("jit.c", "/jit", "dwarfkit test")
@@ -32,6 +34,7 @@ class Spec:
     """One function: its code slot and size, first line, rows, and the shape of its DIEs."""
 
     name: str
+    base: int  # the code area's start
     slot: int
     size: int
     line: int
@@ -42,14 +45,14 @@ class Spec:
 
     @property
     def address(self) -> int:
-        return TEXT + SLOT * self.slot
+        return self.base + SLOT * self.slot
 
 
-def random_spec(rng: random.Random, name: str, slot: int) -> Spec:
+def random_spec(rng: random.Random, name: str, slot: int, base: int = TEXT) -> Spec:
     size = rng.randrange(32, SLOT + 1, 4)
     line = rng.randrange(1, 3000)
     offsets = sorted(rng.sample(range(0, size, 4), rng.randrange(1, 8)))
-    return Spec(name, slot, size, line, tuple((o, line + rng.randrange(0, 20)) for o in offsets),
+    return Spec(name, base, slot, size, line, tuple((o, line + rng.randrange(0, 20)) for o in offsets),
                 rng.randrange(4, size - 4, 4), rng.randrange(1, 4), rng.random() < 0.6)
 
 
@@ -81,6 +84,12 @@ def function_die(cu: CompileUnit, int_t: Die, square: Die, spec: Spec, lists: Dw
 
 def scratch(path: Path, specs: dict[str, Spec]) -> None:
     """The program written in one go by DwarfBuilder and the ELF backend (no slots, no padding)."""
+    image = Image(Arch.X86_64, [ContentSection(".text", SectionKind.CODE, data=b"\xcc" * SLOT * SLOTS)],
+                  [Symbol("_start", ".text", 0, 1)], scratch_dwarf(specs), entry="_start")
+    write_executable(image, path, addresses={".text": TEXT})
+
+
+def scratch_dwarf(specs: dict[str, Spec]) -> DwarfSections:
     dw = DwarfBuilder(version=4)
     cu = dw.compile_unit(UNIT.name, comp_dir=UNIT.comp_dir, producer=UNIT.producer, language=UNIT.language,
                          low_pc=Address(None, 0),
@@ -93,16 +102,15 @@ def scratch(path: Path, specs: dict[str, Spec]) -> None:
         seq = cu.line.sequence(Address(None, spec.address))
         seq.add_rows(list(spec.rows))
         seq.end(spec.size)
-    image = Image(Arch.X86_64, [ContentSection(".text", SectionKind.CODE, data=b"\xcc" * SLOT * SLOTS)],
-                  [Symbol("_start", ".text", 0, 1)], dw.emit(aranges=True), entry="_start")
-    write_executable(image, path, addresses={".text": TEXT})
+    return dw.emit(aranges=True)
 
 
 class Writer:
     """The incremental file with its unit-level entries, and the functions it should hold."""
 
-    def __init__(self, path: Path) -> None:
-        self.file = IncrementalExecutable.create(path, UNIT, [], text_address=TEXT, text_size=SLOT * SLOTS)
+    def __init__(self, path: Path, file: IncrementalFile | None = None, base: int = TEXT) -> None:
+        self.base = base
+        self.file = file or IncrementalExecutable.create(path, UNIT, [], text_address=TEXT, text_size=SLOT * SLOTS)
         dwarf = self.file.dwarf
         self.int_t, self.square = unit_dies(dwarf.compile_unit)
         self.file.add(dwarf.entry(self.int_t))
@@ -118,12 +126,12 @@ class Writer:
         free = [s for s in range(SLOTS) if s not in {x.slot for x in self.specs.values()}]
         kind = rng.choice(["add", "update", "move", "line", "remove"]) if len(self.specs) > 2 else "add"
         if kind == "add":
-            spec = random_spec(rng, f"fn_{count}", rng.choice(free))
+            spec = random_spec(rng, f"fn_{count}", rng.choice(free), self.base)
             self.file.add(self.entry(spec))
         else:
             old = self.specs[rng.choice(sorted(self.specs))]
             if kind == "update":
-                spec = random_spec(rng, old.name, old.slot)
+                spec = random_spec(rng, old.name, old.slot, self.base)
                 self.file.update(self.entry(spec))
             elif kind == "move":
                 spec = replace(old, slot=rng.choice(free))
@@ -212,3 +220,38 @@ def _walk(dies: tuple) -> list[tuple]:
         out.append(die)
         out += _walk(die[2])
     return out
+
+
+def test_random_edits_of_general_entries_in_a_pe_image_and_a_dsym(tmp_path: Path) -> None:
+    """The same script on the two other containers, each against a fresh write of its own kind."""
+    from macho_tools import dsym_dwarf_file
+    from test_incremental_dsym import executable
+    from test_incremental_pe import ENTRY
+
+    from dwarfkit.backends.coff import write_pe
+    from dwarfkit.backends.coff.incremental import IncrementalImage
+    from dwarfkit.backends.macho_dsym import write_dsym
+    from dwarfkit.backends.macho_dsym.incremental import IncrementalDsym
+
+    (tmp_path / "pe").mkdir()
+    (tmp_path / "macho" / "fresh").mkdir(parents=True)
+    pe_base = IncrementalImage.text_address() + SLOT  # the arena's first slot holds the entry code
+    pe = Writer(tmp_path / "pe" / "jit.exe", IncrementalImage.create(tmp_path / "pe" / "jit.exe", UNIT, [], code=ENTRY,
+                                                                    text_size=SLOT * (SLOTS + 1)), pe_base)
+    exe, macho_base = executable(tmp_path / "macho")
+    dsym = Writer(exe, IncrementalDsym.create(exe, UNIT, []), macho_base)
+    rng = random.Random(3)
+    with pe.file, dsym.file:
+        for step in range(25):
+            kinds = pe.step(rng, step), dsym.step(rng, step)
+            image = Image(Arch.X86_64, [ContentSection(".text", SectionKind.CODE,
+                                                       data=b"\xcc" * SLOT * (SLOTS + 1))],
+                          [Symbol("_start", ".text", 0, 1)], scratch_dwarf(pe.specs), entry="_start")
+            write_pe(image, tmp_path / "pe" / "fresh.exe")
+            assert_same_program(*views(pe.file.path, tmp_path / "pe" / "fresh.exe"), f"pe, step {step} {kinds}")
+            write_dsym(exe, scratch_dwarf(dsym.specs), out_dir=tmp_path / "macho" / "fresh")
+            assert_same_program(*views(dsym_dwarf_file(dsym.file.path),
+                                       dsym_dwarf_file(tmp_path / "macho" / "fresh" / "jit.dSYM")),
+                                f"dsym, step {step} {kinds}")
+        assert verify(pe.file.path) == ""
+        assert verify(dsym_dwarf_file(dsym.file.path)) == ""
