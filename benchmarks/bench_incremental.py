@@ -1,10 +1,13 @@
 """Incremental updates against whole-file writes (issue 7), on the synthetic program of ../shared/bench/SPEC.md.
 
-    python3 benchmarks/bench_incremental.py [FUNCTIONS] [UPDATES] [elf|pe]
+    python3 benchmarks/bench_incremental.py [FUNCTIONS] [UPDATES] [elf|pe] [general|convenience]
 
 Writes an ELF executable (or a PE image) with FUNCTIONS functions (default 100,000: SPEC's addresses, lines, variables,
 lexical block and 16 rows; one unit), then makes UPDATES (default 1,000) single-function updates: each picks a random
 function and gives it new code size, rows and variables (sometimes with new names), as a recompiled function would.
+By default every function is given as an entry of the general model (a ``Die`` subtree made with ``Unit.die``,
+carried as JSON); ``convenience`` gives the ``Function``/``Variable``/``Block`` model instead. Making the DIEs is
+the caller's work and is not timed: the times are the writer's.
 Prints:
 
 * the time of a whole-file write and the median time of one update, and their ratio;
@@ -38,8 +41,9 @@ from dwarfkit.backends.elf.incremental import IncrementalExecutable  # noqa: E40
 from dwarfkit.expr import Expr  # noqa: E402
 from dwarfkit.image import ContentSection, Image, SectionKind, Symbol  # noqa: E402
 from dwarfkit.incremental import Block, Function, UnitInfo, Variable  # noqa: E402
-from dwarfkit.incremental.fragments import function_dies, line_program, line_sequence_size  # noqa: E402
-from dwarfkit.incremental.writer import Target  # noqa: E402
+from dwarfkit.incremental.dies import UnitDies, function_die  # noqa: E402
+from dwarfkit.incremental.fragments import line_program, line_sequence_size  # noqa: E402
+from dwarfkit.incremental.writer import IncrementalDwarf, Target  # noqa: E402
 from dwarfkit.program import DwarfBuilder  # noqa: E402
 
 BASES = {"elf": 0x10000, "pe": IncrementalImage.text_address()}
@@ -58,6 +62,12 @@ def synth(i: int, size: int = 64, rows: int = 16, extra: int = 0, fresh_names: i
     block = Block(16, 48, (Variable("t", line + 3, "pointer", -56),))
     return Function(f"fn_{i}", base + 64 * i, size, line, tuple((step * j, line + j // 2) for j in range(rows)),
                     tuple(variables), (block,))
+
+
+def general(fn: Function, maker: IncrementalDwarf) -> Function:
+    """The same function as an entry of the general model: its DW_TAG_subprogram made with ``Unit.die``."""
+    die = function_die(maker.compile_unit, maker.types, fn)
+    return maker.entry(die, address=fn.address, size=fn.size, line=fn.line, rows=fn.rows)
 
 
 def ordinary_write(path: Path, unit: UnitInfo, functions: list[Function], text_size: int, container: str) -> None:
@@ -130,25 +140,29 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
     updates = int(sys.argv[2]) if len(sys.argv) > 2 else 1000
     container = sys.argv[3] if len(sys.argv) > 3 else "elf"
+    model = sys.argv[4] if len(sys.argv) > 4 else "general"
     base = BASES[container]
     rng = random.Random(1)
     unit = UnitInfo("synth.c", "/synth", "synth 1.0")
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "synth"
         functions = [synth(i, base=base) for i in range(n)]
+        maker = IncrementalDwarf(unit)
+        given = [general(fn, maker) for fn in functions] if model == "general" else functions
         start = time.process_time()
         writer: IncrementalExecutable | IncrementalImage
         if container == "pe":
-            writer = IncrementalImage.create(path, unit, functions, text_size=64 * n)
+            writer = IncrementalImage.create(path, unit, given, text_size=64 * n)
         else:
-            writer = IncrementalExecutable.create(path, unit, functions, text_address=base, text_size=64 * n)
+            writer = IncrementalExecutable.create(path, unit, given, text_address=base, text_size=64 * n)
         whole = time.process_time() - start
-        print(f"whole {container} file: {n} functions, {path.stat().st_size:,} bytes, {whole:.2f} s")
+        print(f"whole {container} file: {n} functions ({model} model), {path.stat().st_size:,} bytes, {whole:.2f} s")
         start = time.process_time()
         ordinary_write(Path(tmp) / "ordinary", unit, functions, 64 * n, container)
         ordinary = time.process_time() - start
         print(f"the same program through DwarfBuilder + the {container} writer (no slots): {ordinary:.2f} s")
         program = line_program(unit)
+        measure = UnitDies(unit)  # tables of its own: measuring adds nothing to the file's
         dwarf = writer.dwarf
         counting = Counting(writer.target)
         dwarf.target = counting
@@ -161,12 +175,13 @@ def main() -> None:
             # The code stays in its 64 bytes (the next function follows: overlaps are refused), denser if need be.
             fn = synth(i, rows=rows, extra=extra, fresh_names=rng.choice((0, 0, 0, extra)), base=base,
                        step=4 if rows <= 16 else 2)
-            fragment = len(function_dies(fn, dwarf._types, lambda _: 0).data) + line_sequence_size(program, fn)
+            fragment = len(measure.function(fn, 0)) + line_sequence_size(program, fn)
             before_slots = (writer.dwarf.functions[fn.name].info, writer.dwarf.functions[fn.name].line)
+            update = general(fn, maker) if model == "general" else fn
             written = writer.bytes_written
             counting.reset()
             start = time.process_time()
-            writer.update(fn)
+            writer.update(update)
             times.append(time.process_time() - start)
             ratios.append((writer.bytes_written - written) / fragment)
             tables.append(sum(counting.written.get(s, 0) for s in (".debug_str", ".debug_ranges", ".debug_aranges")))

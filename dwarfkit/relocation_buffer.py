@@ -57,6 +57,10 @@ class RelocationBuffer:
     def __len__(self) -> int:
         return len(self.offsets) + len(self.packed)
 
+    def clear(self) -> None:
+        """Forgets every field, in place (an incremental writer's fragments need their bytes only)."""
+        del self.packed[:], self.offsets[:], self.shapes[:], self.targets[:], self.addends[:]
+
     def drop(self, start: int, end: int) -> None:
         """Forgets the fields that start in ``[start, end)`` (raw control: bytes there are written as given). In
         place: the unit encoder holds the arrays' ``append``."""

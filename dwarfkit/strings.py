@@ -46,6 +46,10 @@ class StringTable:
             self._offsets.setdefault(piece.decode("utf-8", "surrogateescape"), offset)
             offset += len(piece) + 1
 
+    def bytes_from(self, offset: int) -> bytes:
+        """The section's bytes from ``offset`` on (what an append-only writer has not written yet)."""
+        return bytes(self._data[offset:])
+
     def text_at(self, offset: int) -> str:
         """The string stored at ``offset`` (up to its NUL)."""
         end = self._data.index(0, offset)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from conftest import require_tool
 
-from dwarfkit import Address, Arch, Die, pin
+from dwarfkit import Address, Arch, Die
 from dwarfkit.backends.coff import DEFAULT_IMAGE_BASE, write_pe
 from dwarfkit.backends.elf import write_executable
 from dwarfkit.expr import Expr
@@ -37,23 +37,23 @@ def scratch_pe(path: Path, unit: UnitInfo, functions: list[Function], text_size:
 
 def scratch_dwarf(unit: UnitInfo, functions: list[Function]) -> DwarfSections:
     dw = DwarfBuilder(version=4)
-    # (the unit's name and directory go to the line program too: plain strings, strp as soon as 4 bytes or longer)
+    # (forms as the ordinary API chooses them: short names inline, the rest in .debug_str)
     cu = dw.compile_unit(unit.name, comp_dir=unit.comp_dir,
-                         producer=pin(unit.producer, "strp"), language=unit.language, low_pc=Address(None, 0),
+                         producer=unit.producer, language=unit.language, low_pc=Address(None, 0),
                          ranges=dw.range_list([(Address(None, fn.address), fn.size) for fn in functions]))
-    long_t = cu.base_type(pin("long", "strp"), 8, "signed")
+    long_t = cu.base_type("long", 8, "signed")
     types = {"long": long_t, "pointer": cu.pointer_type(long_t, 8)}
 
     def scope(parent: Die, address: int, variables: tuple[Variable, ...], blocks: tuple[Block, ...]) -> None:
         for v in variables:
-            parent.die("formal_parameter" if v.parameter else "variable", name=pin(v.name, "strp"), decl_file=1,
+            parent.die("formal_parameter" if v.parameter else "variable", name=v.name, decl_file=1,
                        decl_line=v.line, type=types[v.type], location=Expr().fbreg(v.frame_offset))
         for b in blocks:
             block = parent.die("lexical_block", low_pc=Address(None, address + b.low), high_pc=b.high - b.low)
             scope(block, address, b.variables, b.blocks)
 
     for fn in functions:
-        sub = cu.die("subprogram", external=True, name=pin(fn.name, "strp"), decl_file=1, decl_line=fn.line,
+        sub = cu.die("subprogram", external=True, name=fn.name, decl_file=1, decl_line=fn.line,
                      type=long_t, low_pc=Address(None, fn.address), high_pc=fn.size,
                      frame_base=Expr().op("call_frame_cfa"))
         scope(sub, fn.address, fn.variables, fn.blocks)
@@ -65,6 +65,7 @@ def scratch_dwarf(unit: UnitInfo, functions: list[Function]) -> DwarfSections:
 
 _OFFSET = re.compile(r"^0x[0-9a-f]{8}: ")
 _REF = re.compile(r"\(0x[0-9a-f]{8} ")
+_LIST = re.compile(r"\(0x[0-9a-f]{8}:\s*$")  # a location list's offset; its entries follow as "[0x..." lines
 _RANGE = re.compile(r"\[(0x[0-9a-f]+), (0x[0-9a-f]+)\)")
 _SECTION = re.compile(r"^\.(debug_\w+) contents:$", re.M)
 
@@ -139,7 +140,7 @@ def dies(text: str) -> tuple:
         elif current is not None and line.strip().startswith("DW_AT_ranges"):
             current[1].append("DW_AT_ranges")
         elif current is not None and line.strip().startswith("DW_AT_"):
-            current[1].append(_REF.sub("(", line.strip()))
+            current[1].append(_LIST.sub("(list", _REF.sub("(", line.strip())))
         elif current is not None and line.strip().startswith("[0x"):
             current[1].extend(f"range [{a}, {b})" for a, b in _RANGE.findall(line) if int(a, 16) != int(b, 16))
     return _normal(root)[2]

@@ -43,7 +43,7 @@ def test_random_edits_match_a_fresh_dsym(tmp_path: Path) -> None:
         pieces = writer.target.layout.dwarf_space.pieces
         grown = {name for name, room in rooms.items() if pieces[name].size > room}
     # Every section the writer grows outgrew its room (in place or moved; the abbreviations never change).
-    assert grown == set(rooms) - {".debug_abbrev"}, grown
+    assert grown == set(rooms) - {".debug_abbrev", ".debug_loc"}, grown  # (these functions have no lists)
     assert verify(dsym_dwarf_file(writer.path)) == ""
     used = {f.address for f in script.functions.values()}
     assert_lookups(dsym_dwarf_file(writer.path), list(script.functions.values())[:8],

@@ -10,7 +10,9 @@ takes, half of the trials over its second half, where the file is written), ``--
   kill the target is the old or the new file, byte for byte (sha256 against a from-scratch write of each, which
   ``dwarfkit verify`` accepts); a pair is never a new executable beside an old dSYM, and an old executable beside a
   new dSYM is reported by ``verify`` (UUID). Then a write that is not killed leaves the new file and no temporary;
-* incremental updates (``inc-elf``, ``inc-dsym``, ``inc-pe``): the child opens the file and makes 1-6 random
+* incremental updates (``inc-elf``, ``inc-dsym``, ``inc-pe``) of entries of the general model (each function's DIEs
+  made with ``Unit.die``: variables, a structure type of its own, a location list): the child opens the file and
+  makes 1-6 random
   operations (add, update, move, set_line, remove), durable (journal fsynced per operation) or not, half and half;
   after the kill, the recovery (open + close) is itself killed at a
   random moment with probability 1/2 (up to twice), then an open must succeed and hold the functions as they were
@@ -46,7 +48,7 @@ from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from dwarfkit import Arch  # noqa: E402
+from dwarfkit import Arch, Expr  # noqa: E402
 from dwarfkit.backends.coff import write_pe  # noqa: E402
 from dwarfkit.backends.coff.incremental import IncrementalImage  # noqa: E402
 from dwarfkit.backends.elf import write_executable as write_elf  # noqa: E402
@@ -63,6 +65,7 @@ from dwarfkit.incremental import (  # noqa: E402
     Variable,
     journal,
 )
+from dwarfkit.incremental.dies import function_die  # noqa: E402
 from dwarfkit.incremental.session import IncrementalFile  # noqa: E402
 from dwarfkit.reader.verify import verify  # noqa: E402
 from dwarfkit.sections import DwarfSections  # noqa: E402
@@ -82,7 +85,23 @@ def function(rng: random.Random, name: str, address: int) -> Function:
     rows = tuple(sorted({(4 * k, line + k) for k in range(rng.randrange(0, 8)) if 4 * k < size}))
     variables = tuple(Variable(f"v{k}_{rng.randrange(99)}", line + k, rng.choice(["long", "pointer"]), -8 * (k + 1))
                       for k in range(rng.randrange(0, 4)))
-    return Function(name, address, size, line, rows, variables)
+    return general(Function(name, address, size, line, rows, variables), rng.randrange(4, size, 4))
+
+
+_MAKER = IncrementalDwarf(UNIT)  # the unit in which the general model's DIEs are made (as JSON they go anywhere)
+
+
+def general(fn: Function, split: int) -> Function:
+    """``fn`` as an entry of the general model: its DIEs made with ``Unit.die``, with a structure type of its own
+    and a variable whose location is a list (two registers, changing at ``split``)."""
+    cu, long_t = _MAKER.compile_unit, _MAKER.types["long"]
+    die = function_die(cu, _MAKER.types, fn)
+    own = die.die("structure_type", name=f"{fn.name}_t", byte_size=8)
+    own.die("member", name="m", type=long_t, data_member_location=0)
+    die.die("variable", name="record", type=own, location=Expr().fbreg(-64))
+    die.die("variable", name="counter", type=long_t, location=_MAKER.builder.location_list(
+        [(fn.address, split, Expr().reg(0)), (fn.address + split, fn.size - split, Expr().reg(3))]))
+    return _MAKER.entry(die, address=fn.address, size=fn.size, line=fn.line, rows=fn.rows)
 
 
 def program(seed: int, count: int, base: int) -> list[Function]:
@@ -147,7 +166,7 @@ def program_view(path: Path) -> tuple[list[Any], list[Any]]:
                 if current is not None:
                     subtrees.append(current)
             if current is not None and die["tag"] is not None:
-                current.append((die["depth"], die["tag"], tuple((a["name"], a["value"]) for a in die["attributes"]
+                current.append((die["depth"], die["tag"], tuple((a["name"], _list_value(a)) for a in die["attributes"]
                                                                 if not a["form"].startswith("DW_FORM_ref"))))
     sequences: list[Any] = []
     for table in data.get("line_tables", []):
@@ -158,6 +177,15 @@ def program_view(path: Path) -> tuple[list[Any], list[Any]]:
                 sequences.append(tuple(sequence))
                 sequence = []
     return sorted(map(tuple, subtrees)), sorted(sequences)
+
+
+def _list_value(attribute: dict[str, Any]) -> Any:
+    """A location list's entries without its offset and without entries of empty ranges (padding); other values
+    as they are."""
+    value = attribute["value"]
+    if attribute["form"] != "DW_FORM_sec_offset" or not isinstance(value, str):
+        return value
+    return [line.strip() for line in value.splitlines()[1:] if not re.match(r"\s*\[(0x[0-9a-f]+), \1\)", line)]
 
 
 # -- killing ------------------------------------------------------------------------------------------------------

@@ -1,22 +1,18 @@
-"""Bytes of the incremental layout: the unit's head, one function's DIE subtree and line sequence, and padding.
+"""Bytes of the incremental layout around the DIEs: line sequences, padding, the unit's range tables.
 
-DWARF 4, 32-bit offsets, 8-byte little-endian addresses. Every field a later update patches has a fixed width, so a
-fragment's size depends only on its content, never on where it is placed:
-
-* ``DW_AT_decl_line`` is ``data4`` and ``DW_AT_low_pc`` is ``addr``: a line-only change or a move patches them;
-* type references are ``ref4`` to the two type DIEs at fixed offsets in the unit's head;
-* names are ``DW_FORM_strp`` into the writer's ``.debug_str`` (deduplicated, append-only: an offset never changes);
-* lexical blocks have ``DW_AT_low_pc`` as ``addr`` (a move patches it with the function's) and ``DW_AT_high_pc`` as a
-  ``data4`` length;
-* a line sequence starts with ``DW_LNS_advance_line`` whose operand is a 4-byte SLEB128 (the first line), followed by
-  ``DW_LNE_set_address`` (the start address); the rows are encoded relative to that first line.
+DWARF 4, 32-bit offsets, 8-byte little-endian addresses. The DIEs themselves are the ordinary encoder's (dies.py):
+its forms have sizes that depend only on the value, so a fragment's size never depends on where it is placed, and an
+update encodes the function again and writes the bytes that differ. A line sequence starts with
+``DW_LNS_advance_line`` whose operand is a 4-byte SLEB128 (the first line), followed by ``DW_LNE_set_address``; the
+rows are encoded relative to that first line.
 
 Padding (free room in a section, and the slack after a fragment in its slot):
 
-* ``.debug_info``: one padding DIE per gap, tag ``DW_TAG_unspecified_type`` without a name, whose only attribute
-  ``DW_AT_description`` is a ``DW_FORM_block`` of zeros (4-byte ULEB length, so the header is always 5 bytes); gaps of
-  1-4 bytes are 1-byte DIEs of the same tag with no attributes (the seed's ``abbrev_pad1``). Padding DIEs are siblings
-  of the functions, so a gap is never read as a null entry (Zig's bug) and the unit stays one contiguous unit.
+* ``.debug_info``: one padding DIE per gap (codes 1 and 2 of every file's abbreviation table, :data:`PADDING`), tag
+  ``DW_TAG_unspecified_type`` without a name, whose only attribute ``DW_AT_description`` is a ``DW_FORM_block`` of
+  zeros (4-byte ULEB length, so the header is always 5 bytes); gaps of 1-4 bytes are 1-byte DIEs of the same tag
+  with no attributes (the seed's ``abbrev_pad1``). Padding DIEs are siblings of the functions, so a gap is never read
+  as a null entry (Zig's bug) and the unit stays one contiguous unit.
 * ``.debug_line``: between sequences, pairs ``DW_LNS_advance_pc 0`` (``02 00``); every slot starts at an even
   distance from the first sequence, so any run of free room is a whole number of pairs. Inside a slot the sequence is
   padded by :meth:`LineProgram.encode_sequence`.
@@ -36,16 +32,15 @@ file space outside the section's size (``.debug_str`` likewise ends after its la
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
 
-from elftools.dwarf.enums import ENUM_DW_AT, ENUM_DW_ATE, ENUM_DW_FORM, ENUM_DW_TAG
+from elftools.dwarf.enums import ENUM_DW_AT, ENUM_DW_FORM, ENUM_DW_TAG
 
 from ..address import Address
-from ..encoding import Encoding, sleb128, uleb128, uleb128_padded
+from ..encoding import Encoding, uleb128_padded
 from ..line import LineProgram
 from ..strings import StringTable
 from ..writer import SectionWriter
-from .model import Block, Function, UnitInfo, Variable
+from .model import Function, UnitInfo
 
 ENCODING = Encoding(version=4, offset_size=4, address_size=8)
 _TAG, _AT, _FORM = ENUM_DW_TAG, ENUM_DW_AT, ENUM_DW_FORM
@@ -53,29 +48,12 @@ _DW_OP_call_frame_cfa = 0x9C
 _DW_OP_fbreg = 0x91
 _DW_LNS_advance_line = 0x03
 
-_VARIABLE_ATTRS = [("name", "strp"), ("decl_file", "data1"), ("decl_line", "data4"), ("type", "ref4"),
-                   ("location", "exprloc")]
-_SUBPROGRAM_ATTRS = [("external", "flag_present"), ("name", "strp"), ("decl_file", "data1"),
-                     ("decl_line", "data4"), ("type", "ref4"), ("low_pc", "addr"), ("high_pc", "data4"),
-                     ("frame_base", "exprloc")]
-_BLOCK_ATTRS = [("low_pc", "addr"), ("high_pc", "data4")]
-# code: (tag, has_children, [(attribute, form)])
-ABBREVIATIONS: dict[int, tuple[str, bool, list[tuple[str, str]]]] = {
-    1: ("compile_unit", True, [("producer", "strp"), ("language", "data2"), ("name", "strp"),
-                               ("comp_dir", "strp"), ("low_pc", "addr"), ("ranges", "sec_offset"),
-                               ("stmt_list", "sec_offset")]),
-    2: ("base_type", False, [("name", "strp"), ("byte_size", "data1"), ("encoding", "data1")]),
-    3: ("pointer_type", False, [("byte_size", "data1"), ("type", "ref4")]),
-    4: ("subprogram", True, _SUBPROGRAM_ATTRS),
-    5: ("subprogram", False, _SUBPROGRAM_ATTRS),
-    6: ("formal_parameter", False, _VARIABLE_ATTRS),
-    7: ("variable", False, _VARIABLE_ATTRS),
-    8: ("unspecified_type", False, []),  # 1 byte of padding
-    9: ("unspecified_type", False, [("description", "block")]),  # 5 + n bytes of padding
-    10: ("lexical_block", True, _BLOCK_ATTRS),
-    11: ("lexical_block", False, _BLOCK_ATTRS),
-}
-PAD1, PAD_BLOCK = 8, 9
+PAD1, PAD_BLOCK = 1, 2
+"""The padding DIEs' abbreviation codes: the first two of the unit's table (:data:`PADDING`)."""
+PADDING = ((ENUM_DW_TAG["DW_TAG_unspecified_type"], False, ()),
+           (ENUM_DW_TAG["DW_TAG_unspecified_type"], False, ((ENUM_DW_AT["DW_AT_description"],
+                                                             ENUM_DW_FORM["DW_FORM_block"]),)))
+"""Their declarations, as :class:`~dwarfkit.abbrev.AbbrevTable` keys: 1 byte, and a 5-byte head and zeros."""
 _PAD_HEAD = 5
 LINE_FILL = b"\x02\x00"  # DW_LNS_advance_pc 0
 LINE_BIAS = 1 << 20
@@ -83,110 +61,13 @@ LINE_BIAS = 1 << 20
 _LINE_PREFIX = 5
 
 
-def abbrev_section() -> bytes:
-    out = bytearray()
-    for code, (tag, children, attrs) in ABBREVIATIONS.items():
-        out += uleb128(code) + uleb128(_TAG[f"DW_TAG_{tag}"]) + bytes((1 if children else 0,))
-        for at, form in attrs:
-            out += uleb128(_AT[f"DW_AT_{at}"]) + uleb128(_FORM[f"DW_FORM_{form}"])
-        out += b"\0\0"
-    return bytes(out + b"\0")
-
-
-@dataclass
-class InfoHead:
-    data: bytes
-    """Unit header (length 0, patched by the writer), root DIE and the type DIEs."""
-    types: dict[str, int]
-    """Unit-relative offsets of the type DIEs by :data:`model.TYPES` name."""
-
-
-def info_head(unit: UnitInfo, strp: Callable[[str], int]) -> InfoHead:
-    """``strp``: the ``.debug_str`` offset of a name (the writer adds it to its table)."""
-    out = bytearray(b"\0\0\0\0")  # unit_length, set when the section's size is known
-    out += (4).to_bytes(2, "little") + (0).to_bytes(4, "little") + bytes((8,))
-    out += uleb128(1) + _u32(strp(unit.producer)) + unit.language.to_bytes(2, "little") + _u32(strp(unit.name))
-    out += _u32(strp(unit.comp_dir)) + (0).to_bytes(8, "little") + _u32(RANGES_LIST) + (0).to_bytes(4, "little")
-    types = {"long": len(out)}
-    out += uleb128(2) + _u32(strp("long")) + bytes((8, ENUM_DW_ATE["DW_ATE_signed"]))
-    types["pointer"] = len(out)
-    out += uleb128(3) + bytes((8,)) + types["long"].to_bytes(4, "little")
-    return InfoHead(bytes(out), types)
-
-
 @dataclass
 class Fragment:
-    """One function's DIE subtree (or line sequence) and where its patchable fields are, relative to its start."""
+    """A line sequence and where its patchable fields are, relative to its start."""
 
     data: bytes
     line_fields: list[int]
     address_fields: list[int]
-    """In the DIEs: the function's ``low_pc``, then each block's, in :func:`address_offsets` order."""
-
-
-def names(fn: Function) -> list[str]:
-    """Every name the function's DIEs refer to (through ``.debug_str``)."""
-    out = [fn.name] + [v.name for v in fn.variables]
-    blocks = list(fn.blocks)
-    while blocks:
-        block = blocks.pop()
-        out += [v.name for v in block.variables]
-        blocks += block.blocks
-    return out
-
-
-def address_offsets(fn: Function) -> list[int]:
-    """Offsets from the function's address of its ``low_pc`` fields, in the order :func:`function_dies` writes them."""
-    out = [0]
-
-    def visit(blocks: tuple[Block, ...]) -> None:
-        for block in blocks:
-            out.append(block.low)
-            visit(block.blocks)
-    visit(fn.blocks)
-    return out
-
-
-def declared_lines(fn: Function) -> list[int]:
-    """``DW_AT_decl_line`` values in the order :func:`function_dies` writes them (its ``line_fields``)."""
-    out = [fn.line]
-
-    def visit(variables: tuple[Variable, ...], blocks: tuple[Block, ...]) -> None:
-        out.extend(v.line for v in variables)
-        for block in blocks:
-            visit(block.variables, block.blocks)
-    visit(fn.variables, fn.blocks)
-    return out
-
-
-def function_dies(fn: Function, types: dict[str, int], strp: Callable[[str], int]) -> Fragment:
-    """``strp`` must know every name of :func:`names` already (no string is added while a fragment is made)."""
-    fragment = Fragment(b"", [], [])
-    out = bytearray(uleb128(4 if fn.variables or fn.blocks else 5))
-    out += _u32(strp(fn.name)) + b"\x01"
-    fragment.line_fields.append(len(out))
-    out += fn.line.to_bytes(4, "little") + types["long"].to_bytes(4, "little")
-    fragment.address_fields.append(len(out))
-    out += fn.address.to_bytes(8, "little") + fn.size.to_bytes(4, "little") + bytes((1, _DW_OP_call_frame_cfa))
-    _children(out, fragment, fn.address, fn.variables, fn.blocks, types, strp)
-    fragment.data = bytes(out)
-    return fragment
-
-
-def _children(out: bytearray, fragment: Fragment, address: int, variables: tuple[Variable, ...],
-              blocks: tuple[Block, ...], types: dict[str, int], strp: Callable[[str], int]) -> None:
-    for v in variables:
-        out += uleb128(6 if v.parameter else 7) + _u32(strp(v.name)) + b"\x01"
-        fragment.line_fields.append(len(out))
-        location = bytes((_DW_OP_fbreg,)) + sleb128(v.frame_offset)
-        out += v.line.to_bytes(4, "little") + types[v.type].to_bytes(4, "little") + uleb128(len(location)) + location
-    for block in blocks:
-        out += uleb128(10 if block.variables or block.blocks else 11)
-        fragment.address_fields.append(len(out))
-        out += (address + block.low).to_bytes(8, "little") + (block.high - block.low).to_bytes(4, "little")
-        _children(out, fragment, address, block.variables, block.blocks, types, strp)
-    if variables or blocks:
-        out.append(0)
 
 
 def info_fill(size: int, start: int = 0, end: int | None = None) -> bytes:
@@ -220,6 +101,8 @@ def line_sequence_size(program: LineProgram, fn: Function) -> int:
 
 def line_sequence(program: LineProgram, fn: Function, size: int | None = None) -> Fragment:
     """The function's sequence, ``size`` bytes long if given (padded inside the sequence)."""
+    if fn.size == 0:  # an entry without code (a type, an abstract instance): its slot holds padding only
+        return Fragment(line_fill(size or 2), [], [])
     seq = program.sequence(Address("start", fn.address))  # symbolic only to learn where the address field is
     program.sequences.pop()
     seq.add_rows([(offset, line - fn.line + LINE_BIAS) for offset, line in fn.rows])
@@ -252,10 +135,14 @@ ENTRY = 16
 
 
 def range_entry(fn: Function) -> bytes:
+    if fn.size == 0:  # an entry without code
+        return FREE_RANGE
     return fn.address.to_bytes(8, "little") + (fn.address + fn.size).to_bytes(8, "little")
 
 
 def arange_entry(fn: Function) -> bytes:
+    if fn.size == 0:
+        return FREE_ARANGE
     return fn.address.to_bytes(8, "little") + fn.size.to_bytes(8, "little")
 
 

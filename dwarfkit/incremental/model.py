@@ -1,6 +1,10 @@
-"""What an incremental writer describes: functions with variables and line rows, and the one unit they live in.
+"""What an incremental writer describes: its entries (functions, and DIEs of the unit without code) with their line
+rows, and the one unit they live in.
 
-Values are plain and immutable so that the writer can keep them as its state and the journal can store them as JSON.
+An entry's DIEs are either a ``DW_TAG_subprogram`` made from ``variables`` and ``blocks`` (a convenience: dies.py
+builds it with ``Unit.die`` like any front end would) or ``dies``, any subtree of the ordinary model as the JSON of
+tree.py. Values are plain and immutable so that the writer can keep them as its state and the journal can store
+them as JSON.
 """
 from __future__ import annotations
 
@@ -47,6 +51,9 @@ class Block:
 
 @dataclass(frozen=True)
 class Function:
+    """One entry of the unit: its name (the writer's key), its code (none: ``size`` 0, a type or an abstract
+    instance), its first line and its DIEs."""
+
     name: str
     address: int
     size: int
@@ -57,26 +64,40 @@ class Function:
     variables: tuple[Variable, ...] = ()
     blocks: tuple[Block, ...] = ()
     """Lexical blocks directly inside the function, ascending and not overlapping."""
+    dies: str = ""
+    """The entry's DIE subtree in the JSON of :mod:`.tree` (then ``variables`` and ``blocks`` are empty)."""
 
     def moved(self, address: int) -> Function:
-        return Function(self.name, address, self.size, self.line, self.rows, self.variables, self.blocks)
+        return Function(self.name, address, self.size, self.line, self.rows, self.variables, self.blocks,
+                        _shift_tree(self.dies, address - self.address, 0))
 
     def shifted(self, line: int) -> Function:
         """The same function ``line - self.line`` lines further down the source: every line moves with it."""
         delta = line - self.line
         return Function(self.name, self.address, self.size, line, tuple((o, ln + delta) for o, ln in self.rows),
-                        _shift(self.variables, delta), tuple(b.shifted(delta) for b in self.blocks))
+                        _shift(self.variables, delta), tuple(b.shifted(delta) for b in self.blocks),
+                        _shift_tree(self.dies, 0, delta))
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "address": self.address, "size": self.size, "line": self.line,
-                "rows": [list(r) for r in self.rows], "variables": [_variable_json(v) for v in self.variables],
-                "blocks": [b.to_json() for b in self.blocks]}
+        out = {"name": self.name, "address": self.address, "size": self.size, "line": self.line,
+               "rows": [list(r) for r in self.rows], "variables": [_variable_json(v) for v in self.variables],
+               "blocks": [b.to_json() for b in self.blocks]}
+        if self.dies:
+            out["dies"] = self.dies
+        return out
 
     @staticmethod
     def from_json(d: dict[str, Any]) -> Function:
         return Function(d["name"], d["address"], d["size"], d["line"], tuple((o, ln) for o, ln in d["rows"]),
                         tuple(Variable(*v) for v in d["variables"]),
-                        tuple(Block.from_json(b) for b in d.get("blocks", ())))
+                        tuple(Block.from_json(b) for b in d.get("blocks", ())), d.get("dies", ""))
+
+
+def _shift_tree(dies: str, address_delta: int, line_delta: int) -> str:
+    if not dies or (address_delta, line_delta) == (0, 0):
+        return dies
+    from .tree import dumps, loads, shifted  # (tree imports the ordinary model: only entries given as DIEs need it)
+    return dumps(shifted(loads(dies), address_delta, line_delta))
 
 
 def _shift(variables: tuple[Variable, ...], delta: int) -> tuple[Variable, ...]:

@@ -37,9 +37,8 @@ import sys
 import types
 import typing
 from array import array
-from functools import partial
 from itertools import chain
-from operator import attrgetter, gt, itemgetter
+from operator import attrgetter, itemgetter
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
@@ -50,7 +49,7 @@ from . import model, space, writer
 from .fragments import ARANGES_HEAD, ENTRY
 from .journal import journal_path, snapshot_path, state_path
 from .space import SlotSpace
-from .writer import ARANGES, RANGES, STR, IncrementalDwarf, _Placed
+from .writer import ARANGES, RANGES, IncrementalDwarf, _Placed
 
 MAGIC = b"DWKSNAP\0"
 VERSION = 1
@@ -59,12 +58,13 @@ _HEADER_LENGTH = struct.Struct("<I")
 _INT_CODES = ("BHIQ", "bhiq")  # the narrowest that holds a column's values is used
 _MAX_DEPTH = 64
 
-_lowest, _highest = partial(min, default=0), partial(max, default=0)
 
-NOT_STATE = frozenset({"target", "sections", "_program", "_types", "arena", "_by_address"})
+NOT_STATE = frozenset({"target", "sections", "_program", "_dies", "_abbrev_count", "arena", "_by_address", "_refs",
+                       "_placing"})
 """Attributes not stored: the session's target, the sections (read back from the file), the code arena (the
-container's, set by the session) and what the constructor derives from the unit alone or makes when first needed
-(taken from a writer made for the unit)."""
+container's, set by the session), the shared tables and the unit's DIEs (made again from the sections by
+``IncrementalDwarf.reload``) and what the constructor derives from the unit alone or makes when first needed
+(taken from a writer made for the unit: the index of references between entries, the entries being laid out)."""
 
 _CLASSES: dict[str, type] = {cls.__name__: cls for module in (model, writer, space) for cls in vars(module).values()
                              if isinstance(cls, type) and dataclasses.is_dataclass(cls)
@@ -195,6 +195,7 @@ def load(path: Path, unit: model.UnitInfo, checkpoint: str, journal: str, done: 
                 raise _Malformed(f"the output file's {name} is not the one it describes")
             dwarf.sections[name] = bytearray(data)
         check_layout(dwarf)
+        dwarf.reload()
     except _Malformed as e:
         raise ContainerError(f"{file}: unusable snapshot: {e}") from None
     except (KeyError, IndexError, TypeError, ValueError, OverflowError, RecursionError, UnicodeError) as e:
@@ -412,8 +413,9 @@ def _conforms_to(node: list[Any], hint: Any, depth: int) -> bool:
 # -- what a state must satisfy before the writer writes where it says -----------------------------------------------
 def check_layout(dwarf: IncrementalDwarf) -> None:
     """Raises _Malformed unless each function is filed under its name, slots and free blocks tile each SlotSpace
-    exactly inside its section, every patched field lies inside its slot, the range indices and the string table
-    are what the sections hold: then no operation writes elsewhere than the writer would have."""
+    exactly inside its section and the range indices are what the sections hold (the string and abbreviation
+    tables are made from the sections by ``reload``): then no operation writes elsewhere than the writer would
+    have."""
     sections = dwarf.sections
     if set(dwarf.sizes) != set(sections) or any(not 0 <= dwarf.sizes[n] <= len(d) for n, d in sections.items()):
         raise _Malformed("a section's visible size lies outside the section")
@@ -429,7 +431,7 @@ def check_layout(dwarf: IncrementalDwarf) -> None:
     placed = list(dwarf.functions.values())
     used: dict[str, list[tuple[int, int]]] = {section: [] for section in spaces}
     for slot, section in _Placed.SLOTS.items():
-        used[section] += map(attrgetter(slot), placed)
+        used[section] += [slot for slot in map(attrgetter(slot), placed) if slot != (0, 0)]  # (0, 0): no slot
     for section, room in spaces.items():
         if room.alignment < 1 or not 0 <= room.start <= room.end <= len(sections[section]) \
                 or room._offsets != sorted(room._sizes):
@@ -441,19 +443,8 @@ def check_layout(dwarf: IncrementalDwarf) -> None:
             at += size
         if at != room.end:
             raise _Malformed(f"{section}: slots and free blocks end at {at:#x}, the room at {room.end:#x}")
-    for field, (slot, width) in _Placed.PATCHED.items():
-        values = list(map(attrgetter(field), placed))
-        if values and isinstance(values[0], (list, tuple)):  # several offsets per function
-            lows, highs = list(map(_lowest, values)), list(map(_highest, values))
-        else:
-            lows = highs = values
-        limits = [capacity - width for _, capacity in map(attrgetter(slot), placed)]
-        if min(lows, default=0) < 0 or any(map(gt, highs, limits)):
-            bad = next(p for p, lo, hi, limit in zip(placed, lows, highs, limits, strict=True) if lo < 0 or hi > limit)
-            raise _Malformed(f"function {bad.fn.name!r}: its {field} lies outside its {slot} slot")
 
     _check_entries(dwarf, placed)
-    _check_strings(dwarf)
 
 
 def _check_entries(dwarf: IncrementalDwarf, placed: list[_Placed]) -> None:
@@ -467,12 +458,3 @@ def _check_entries(dwarf: IncrementalDwarf, placed: list[_Placed]) -> None:
         raise _Malformed(f"the functions' and the free range indices are not each of 0..{count - 1} once")
     if any(free[(i - 1) // 2] > free[i] for i in range(1, len(free))):
         raise _Malformed("the free range indices are not a heap")
-
-
-def _check_strings(dwarf: IncrementalDwarf) -> None:
-    """Each string the DIEs refer to is at its offset in .debug_str, before the end new strings are added at."""
-    data, end = dwarf.sections[STR], dwarf.sizes[STR]
-    for text, offset in dwarf._strings.items():
-        encoded = text.encode() + b"\0"
-        if not 0 <= offset <= end - len(encoded) or data[offset:offset + len(encoded)] != encoded:
-            raise _Malformed(f"{STR} does not hold {text!r} at offset {offset:#x}")

@@ -24,38 +24,33 @@ from typing import ClassVar, Iterable, Protocol
 
 from ..encoding import align_up
 from ..errors import DescriptionError
+from ..info.die import Die
+from ..info.unit import CompileUnit
+from ..program import DwarfBuilder
 from ..sections import DwarfSections, Section
+from .dies import UnitDies, location_bytes
 from .fragments import (
     ARANGES_HEAD,
     ENCODING,
     ENTRY,
     FREE_ARANGE,
     FREE_RANGE,
-    Fragment,
-    InfoHead,
-    abbrev_section,
-    address_offsets,
     arange_entry,
     aranges_section,
-    declared_lines,
-    first_line_operand,
-    function_dies,
     info_fill,
-    info_head,
     line_fill,
     line_head,
     line_program,
     line_sequence,
     line_sequence_size,
-    names,
     range_entry,
     ranges_section,
-    sleb128_padded,
 )
 from .model import TYPES, Block, Function, UnitInfo, Variable
 from .space import MIN_FREE, SlotSpace
+from .tree import loads, outside_entries
 
-INFO, LINE, ABBREV = ".debug_info", ".debug_line", ".debug_abbrev"
+INFO, LINE, ABBREV, LOC = ".debug_info", ".debug_line", ".debug_abbrev", ".debug_loc"
 STR, RANGES, ARANGES = ".debug_str", ".debug_ranges", ".debug_aranges"
 _HEAD_OF_FREE_INFO = 5
 
@@ -86,18 +81,12 @@ class _Placed:
     fn: Function
     info: tuple[int, int]  # slot offset, capacity
     line: tuple[int, int]
-    info_lines: list[int]  # decl_line fields, relative to the slot
-    info_addresses: list[int]  # low_pc fields (the function's, then its blocks'), relative to the slot
-    line_address: int  # line sequence fields, relative to the slot
-    line_first: int
     entry: int  # index of its entries in .debug_ranges and .debug_aranges
+    loc: tuple[int, int] = (0, 0)  # its location lists' slot in .debug_loc; (0, 0): it has none
 
     # What the fields mean, for checking a state read back from disk (dwarfkit.incremental.state): a slot field is
-    # (offset, capacity) in a section's SlotSpace; a patched field is an offset (or offsets) inside a slot.
-    SLOTS: ClassVar[dict[str, str]] = {"info": INFO, "line": LINE}
-    PATCHED: ClassVar[dict[str, tuple[str, int]]] = {"info_lines": ("info", 4), "info_addresses": ("info", 8),
-                                                     "line_address": ("line", 8), "line_first": ("line", 4)}
-    """Field -> (its slot field, width in bytes)."""
+    # (offset, capacity) in a section's SlotSpace.
+    SLOTS: ClassVar[dict[str, str]] = {"info": INFO, "line": LINE, "loc": LOC}
 
 
 class IncrementalDwarf:
@@ -117,54 +106,77 @@ class IncrementalDwarf:
         functions = list(functions)
         self._check_unique(functions)
         self._check_apart(functions)
-        # .debug_str: the unit's names, then every function's; room for a quarter more after them.
-        self._strings: dict[str, int] = {}
-        strings = bytearray()
-        for text in [unit.producer, unit.name, unit.comp_dir, "long"] + [n for fn in functions for n in names(fn)]:
-            if text not in self._strings:
-                self._strings[text] = len(strings)
-                strings += text.encode() + b"\0"
-        used_strings = len(strings)
-        strings += bytes(max(256, used_strings // 4))
-        head: InfoHead = info_head(unit, self._strings.__getitem__)
-        self._types = head.types
+        # .debug_info: the unit's head, then each function's subtree in a slot of its size and a third more; the
+        # fragments are encoded in order at their final offsets (a slot's size depends only on the fragment's).
+        self._dies = UnitDies(unit)
+        head = self._dies.head
         lhead = line_head(self._program)
-        fragments = [(fn, function_dies(fn, self._types, self._strings.__getitem__),
-                      line_sequence_size(self._program, fn)) for fn in functions]
-        self._info_space = SlotSpace(len(head.data), len(head.data), 1)
+        self._info_space = SlotSpace(len(head), len(head), 1)
         self._line_space = SlotSpace(len(lhead), len(lhead), 2)
-        info_used = sum(self._info_space.slot_size(len(f.data)) for _, f, _ in fragments)
-        line_used = sum(self._line_space.slot_size(n) for _, _, n in fragments)
-        info_end = len(head.data) + info_used + max(256, info_used // 4)
+        self._loc_space = SlotSpace(0, 0, 16)
+        self._refs: dict[str, set[str]] | None = None  # entry -> the entries referring into it (see _referrers)
+        fragments: list[tuple[Function, bytes, tuple[int, int], tuple[int, int], tuple[int, int], bytes]] = []
+        info_at, line_at, loc_at = len(head), len(lhead), 0
+        self._placing: dict[str, tuple[Function, int]] = {}  # (what _locate finds before the entries are stored)
+        for fn in functions:
+            lists = location_bytes(fn)
+            loc = (loc_at, self._loc_space.slot_size(len(lists))) if lists else (0, 0)
+            dies = self._dies.fragment(fn, info_at, loc[0], self._locate)
+            self._placing[fn.name] = (fn, info_at)
+            info = (info_at, self._info_space.slot_size(len(dies)))
+            line = (line_at, self._line_space.slot_size(line_sequence_size(self._program, fn)))
+            fragments.append((fn, dies, info, line, loc, lists))
+            info_at, line_at, loc_at = sum(info), sum(line), loc_at + loc[1]
+        self._placing = {}
+        info_used, line_used = info_at - len(head), line_at - len(lhead)
+        info_end = len(head) + info_used + max(256, info_used // 4)
         line_end = len(lhead) + align_up(line_used + max(256, line_used // 4), 2)
+        loc_end = align_up(loc_at + max(256, loc_at // 4), 16)
         self._info_space.grow(info_end)
         self._line_space.grow(line_end)
+        self._loc_space.grow(loc_end)
         # Range entries: function i at index i, free indices after them.
         capacity = len(functions) + max(16, len(functions) // 4)
         self._free_entries = list(range(len(functions), capacity))  # a heap: the lowest free index is used first
         free = capacity - len(functions)
-        self.sections = {ABBREV: bytearray(abbrev_section()),
-                         INFO: bytearray(head.data) + info_fill(info_end - len(head.data)) + b"\0",
+        # .debug_str and .debug_abbrev: what the DIEs needed, and room for a quarter more after it.
+        strings = self._dies.strings.bytes_from(0)
+        abbrevs = self._dies.abbrev_section()
+        self._abbrev_count = len(self._dies.builder.tables.abbrevs)
+        self.sections = {ABBREV: bytearray(abbrevs + bytes(max(256, len(abbrevs) // 4))),
+                         INFO: bytearray(head) + info_fill(info_end - len(head)) + b"\0",
                          LINE: bytearray(lhead) + line_fill(line_end - len(lhead)),
-                         STR: strings,
+                         STR: bytearray(strings + bytes(max(256, len(strings) // 4))),
+                         LOC: bytearray(loc_end),
                          RANGES: bytearray(ranges_section([range_entry(fn) for fn in functions] + [FREE_RANGE] * free)),
                          ARANGES: bytearray(aranges_section([arange_entry(fn) for fn in functions]
                                                             + [FREE_ARANGE] * free))}
         self.sections[INFO][0:4] = (info_end + 1 - 4).to_bytes(4, "little")
-        info_at, line_at = len(head.data), len(lhead)
-        for entry, (fn, dies, line_size) in enumerate(fragments):
-            info_cap = self._info_space.slot_size(len(dies.data))
-            line_cap = self._line_space.slot_size(line_size)
-            self._info_space.place(info_at, info_cap)
-            self._line_space.place(line_at, line_cap)
-            self._store(fn, (info_at, info_cap), (line_at, line_cap), dies, entry, quiet=True)
-            info_at += info_cap
-            line_at += line_cap
+        for entry, (fn, dies, info, line, loc, lists) in enumerate(fragments):
+            self._info_space.place(*info)
+            self._line_space.place(*line)
+            if loc[1]:
+                self._loc_space.place(*loc)
+            self._store(fn, info, line, dies, entry, loc, lists, quiet=True)
         self._write_free_head(INFO, info_at, info_end - info_at, quiet=True)
         self.sizes = {name: len(data) for name, data in self.sections.items()}
         self.sizes[LINE] = 0
-        self.sizes[STR] = used_strings
+        self.sizes[STR] = len(strings)
+        self.sizes[ABBREV] = len(abbrevs)
         self._sync_line_end(quiet=True)
+
+    def reload(self) -> None:
+        """Makes the shared tables again from the sections (a state restored from a snapshot): the strings and
+        abbreviations the file holds keep their offsets and codes. Raises ValueError if the unit's head in
+        ``.debug_info`` is not the one they give."""
+        try:
+            self._dies = UnitDies(self.unit, self.visible(STR), self.visible(ABBREV))
+        except DescriptionError as e:
+            raise ValueError(str(e)) from None
+        self._abbrev_count = len(self._dies.builder.tables.abbrevs)
+        head = self._dies.head
+        if self.sections[INFO][4:len(head)] != head[4:] or self._info_space.start != len(head):
+            raise ValueError(f"{INFO}: the unit's head is not the one its tables give")
 
     # -- operations --------------------------------------------------------------------------------------------
     def add(self, fn: Function) -> None:
@@ -173,65 +185,93 @@ class IncrementalDwarf:
         self._check(fn)
         self._check_place(fn)
         need = line_sequence_size(self._program, fn)  # encoded before anything changes: it may refuse the rows
-        dies = self._dies(fn)
+        lists = location_bytes(fn)
+        dies = self._encode(fn, self._info_space.end, 0)  # its size (the same at any offset), then at its slot
         entry = self._allocate_entry()
-        self._store(fn, self._allocate(INFO, len(dies.data)), self._allocate(LINE, need), dies, entry)
+        loc = self._allocate(LOC, len(lists)) if lists else (0, 0)
+        info = self._allocate(INFO, len(dies))
+        dies = self._encode(fn, info[0], loc[0])
+        self._store(fn, info, self._allocate(LINE, need), dies, entry, loc, lists)
         self._put_entries(entry, fn)
         self._sync_line_end()
 
     def update(self, fn: Function) -> None:
-        """New code size, rows, variables (or anything else): rewritten in its slots, or moved if it outgrew them."""
+        """New code size, rows, DIEs (or anything else): rewritten in its slots, or moved if it outgrew them. Only
+        the bytes that differ from the slot's go to the file; entries referring into it are encoded again."""
         old = self._get(fn.name)
         self._check(fn)
         self._check_place(fn, old.fn)
-        info, line = old.info, old.line
+        info, line, loc = old.info, old.line, old.loc
         need = line_sequence_size(self._program, fn)
-        dies = self._dies(fn)
-        if len(dies.data) > info[1]:
+        lists = location_bytes(fn)
+        if len(lists) > loc[1] or (loc[1] and not lists):
+            if loc[1]:
+                self._release(LOC, loc)
+            loc = self._allocate(LOC, len(lists)) if lists else (0, 0)
+        self._dies.forget(fn.name)
+        dies = self._encode(fn, info[0], loc[0])
+        if len(dies) > info[1]:
             self._release(INFO, info)
-            info = self._allocate(INFO, len(dies.data))
+            info = self._allocate(INFO, len(dies))
+            dies = self._encode(fn, info[0], loc[0])
         if need > line[1]:
             self._release(LINE, line)
             line = self._allocate(LINE, need)
-        self._store(fn, info, line, dies, old.entry)
+        self._store(fn, info, line, dies, old.entry, loc, lists)
         if (fn.address, fn.size) != (old.fn.address, old.fn.size):
             self._put_entries(old.entry, fn)
+        for name in sorted(self._referrers(fn.name)):
+            self._encode_again(self.functions[name])
         self._sync_line_end()
 
     def move(self, name: str, address: int) -> None:
-        """The function's code moved: its address fields change (DIEs, line sequence, range entries), nothing else."""
-        old = self._get(name)
-        fn = old.fn.moved(address)
-        self._check(fn)
-        self._check_place(fn, old.fn)
-        for field, offset in zip(old.info_addresses, address_offsets(fn), strict=True):
-            self._put(INFO, old.info[0] + field, (address + offset).to_bytes(8, "little"))
-        self._put(LINE, old.line[0] + old.line_address, address.to_bytes(8, "little"))
-        self._put_entries(old.entry, fn)
-        self._index_change(old.fn, fn)
-        old.fn = fn
+        """The function's code moved: its DIEs, line sequence and range entries follow (only changed bytes written)."""
+        self.update(self._get(name).fn.moved(address))
 
     def set_line(self, name: str, line: int) -> None:
-        """The function moved in its source file: fixed-width line fields change (the DIEs' and one line opcode's)."""
-        old = self._get(name)
-        fn = old.fn.shifted(line)
-        self._check(fn)
-        for field, value in zip(old.info_lines, declared_lines(fn), strict=True):
-            self._put(INFO, old.info[0] + field, value.to_bytes(4, "little"))
-        if fn.rows:
-            self._put(LINE, old.line[0] + old.line_first, sleb128_padded(first_line_operand(fn), 4))
-        old.fn = fn
+        """The function moved in its source file: every line of it moves by the same amount."""
+        self.update(self._get(name).fn.shifted(line))
 
     def remove(self, name: str) -> None:
         old = self._get(name)
+        referrers = self._referrers(name)
+        if referrers:
+            raise DescriptionError(f"{name!r} cannot go: {', '.join(map(repr, sorted(referrers)))} refer to it")
         self._release(INFO, old.info)
         self._release(LINE, old.line)
+        if old.loc[1]:
+            self._release(LOC, old.loc)
         self._put(RANGES, ENTRY * old.entry, FREE_RANGE)
         self._put(ARANGES, ARANGES_HEAD + ENTRY * old.entry, FREE_ARANGE)
         heapq.heappush(self._free_entries, old.entry)
         del self.functions[name]
+        self._dies.forget(name)
+        self._note_refs(old.fn, None)
         self._index_change(old.fn, None)
         self._sync_line_end()
+
+    def entry(self, die: Die, *, name: str | None = None, address: int = 0, size: int = 0, line: int = 1,
+              rows: tuple[tuple[int, int], ...] = ()) -> Function:
+        """An entry of the general model for :meth:`add` or :meth:`update`: ``die``, made with
+        ``compile_unit.die`` (any tags and attributes; references to the unit's ``types``, to DIEs of entries added
+        before, inside itself; location lists of ``builder.location_list``), its code ``[address, address + size)``
+        (size 0: none, a type or an abstract instance) and its ``(offset, line)`` rows."""
+        return self._dies.entry(die, name=name, address=address, size=size, line=line, rows=tuple(rows))
+
+    @property
+    def compile_unit(self) -> CompileUnit:
+        """The unit of the ordinary model whose ``die`` makes the DIEs of :meth:`entry`."""
+        return self._dies.cu
+
+    @property
+    def builder(self) -> DwarfBuilder:
+        """Its builder (``builder.location_list(...)``)."""
+        return self._dies.builder
+
+    @property
+    def types(self) -> dict[str, Die]:
+        """The types of the unit's head (``long``, ``pointer``), for references from entries."""
+        return self._dies.types
 
     def visible(self, section: str) -> bytes:
         """The section's bytes as readers see them (without the reserved room after the line program)."""
@@ -247,7 +287,7 @@ class IncrementalDwarf:
 
     # -- layout ------------------------------------------------------------------------------------------------
     def _space(self, section: str) -> SlotSpace:
-        return self._info_space if section == INFO else self._line_space
+        return self._info_space if section == INFO else self._line_space if section == LINE else self._loc_space
 
     def _allocate(self, section: str, need: int) -> tuple[int, int]:
         space = self._space(section)
@@ -265,8 +305,8 @@ class IncrementalDwarf:
     def _release(self, section: str, slot: tuple[int, int]) -> None:
         offset, size = slot
         block_start, block_size = self._space(section).release(offset, size)
-        if section == LINE:
-            self._put_changed(LINE, offset, line_fill(size))
+        if section != INFO:
+            self._put_changed(section, offset, line_fill(size) if section == LINE else bytes(size))
             return
         rel = offset - block_start
         self._put_changed(INFO, offset, info_fill(block_size, rel, rel + size))
@@ -287,7 +327,9 @@ class IncrementalDwarf:
             data[old_end:old_end] = bytes(extra)
             data[start:start + size] = info_fill(size)
         else:
-            data += line_fill(extra)
+            data += line_fill(extra) if section == LINE else bytes(extra)
+            if section == LOC:
+                self.sizes[LOC] = len(data)
         if section == INFO:
             data[0:4] = (len(data) - 4).to_bytes(4, "little")
             self.sizes[INFO] = len(data)
@@ -296,25 +338,71 @@ class IncrementalDwarf:
         if section == LINE:
             self.target.resize(LINE, self.sizes[LINE])
 
-    def _dies(self, fn: Function) -> Fragment:
-        """The function's DIEs, after adding the names they need to ``.debug_str``."""
-        for text in names(fn):
-            if text not in self._strings:
-                self._add_string(text)
-        return function_dies(fn, self._types, self._strings.__getitem__)
+    def _encode(self, fn: Function, at: int, lists_at: int) -> bytes:
+        """The function's DIEs encoded at ``at`` (its location lists at ``lists_at``); names and abbreviations it
+        brings are appended to their sections."""
+        dies = self._dies.fragment(fn, at, lists_at, self._locate)
+        self._sync_tables()
+        return dies
 
-    def _add_string(self, text: str) -> None:
-        data = text.encode() + b"\0"
-        end = self.sizes[STR]
-        room = self.sections[STR]
+    def _encode_again(self, placed: _Placed) -> None:
+        """An entry whose references changed (an entry it refers into moved): the same size, in its slot."""
+        dies = self._encode(placed.fn, placed.info[0], placed.loc[0])
+        assert len(dies) <= placed.info[1], placed.fn.name
+        self._put_changed(INFO, placed.info[0], dies + info_fill(placed.info[1] - len(dies)))
+
+    def _locate(self, name: str) -> tuple[Function, int]:
+        placed = self.functions.get(name)
+        if placed is not None:
+            return placed.fn, placed.info[0]
+        if name in self._placing:
+            return self._placing[name]
+        raise DescriptionError(f"a DIE refers into entry {name!r}, which this file does not have")
+
+    def _referrers(self, name: str) -> set[str]:
+        """The entries whose DIEs refer into ``name`` (an index made at the first need, then kept)."""
+        if self._refs is None:
+            self._refs = {}
+            for placed in self.functions.values():
+                self._note_refs(None, placed.fn)
+        return self._refs.get(name, set())
+
+    def _note_refs(self, old: Function | None, new: Function | None) -> None:
+        if self._refs is None:
+            return
+        for fn, keep in ((old, False), (new, True)):
+            if fn is None or '"r":["' not in fn.dies:
+                continue
+            for target in outside_entries(loads(fn.dies)):
+                referrers = self._refs.setdefault(target, set())
+                if keep:
+                    referrers.add(fn.name)
+                else:
+                    referrers.discard(fn.name)
+
+    def _sync_tables(self) -> None:
+        """``.debug_str`` and ``.debug_abbrev`` catch up with the shared tables (both only ever grow at the end)."""
+        table = self._dies.strings
+        if len(table) != self.sizes[STR]:
+            self._append(STR, table.bytes_from(self.sizes[STR]))
+        abbrevs = self._dies.builder.tables.abbrevs
+        if len(abbrevs) != self._abbrev_count:
+            self._abbrev_count = len(abbrevs)
+            data = abbrevs.encode()
+            end = self.sizes[ABBREV] - 1  # the table's terminating 0 is written over
+            self._append(ABBREV, data[end:], at=end)
+
+    def _append(self, section: str, data: bytes, at: int | None = None) -> None:
+        """``data`` at the section's visible end (or ``at``), growing its room by half if it outgrows it."""
+        end = self.sizes[section] if at is None else at
+        room = self.sections[section]
         if end + len(data) > len(room):  # outgrown: half as much room again, and the container moves the section
             room += bytes(max(len(data), len(room) // 2))
             self.bytes_written += len(room)
-            self.target.replace(STR, bytes(room))
-        self._strings[text] = end
-        self._put(STR, end, data)
-        self.sizes[STR] = end + len(data)
-        self.target.resize(STR, self.sizes[STR])
+            self.target.replace(section, bytes(room))
+        self._put(section, end, data)
+        self.sizes[section] = end + len(data)
+        self.target.resize(section, self.sizes[section])
 
     def _allocate_entry(self) -> int:
         if not self._free_entries:  # every index is used: half as many again, both sections move
@@ -350,14 +438,16 @@ class IncrementalDwarf:
         if section == INFO and size:
             self._put(INFO, offset, info_fill(size, 0, min(size, _HEAD_OF_FREE_INFO)), quiet)
 
-    def _store(self, fn: Function, info: tuple[int, int], line: tuple[int, int], dies: Fragment, entry: int,
-               quiet: bool = False) -> None:
+    def _store(self, fn: Function, info: tuple[int, int], line: tuple[int, int], dies: bytes, entry: int,
+               loc: tuple[int, int], lists: bytes, quiet: bool = False) -> None:
         seq = line_sequence(self._program, fn, line[1])
-        self._put_changed(INFO, info[0], dies.data + info_fill(info[1] - len(dies.data)), quiet)
+        self._put_changed(INFO, info[0], dies + info_fill(info[1] - len(dies)), quiet)
         self._put_changed(LINE, line[0], seq.data, quiet)
+        if loc[1]:
+            self._put_changed(LOC, loc[0], lists + bytes(loc[1] - len(lists)), quiet)
         previous = self.functions.get(fn.name)
-        self.functions[fn.name] = _Placed(fn, info, line, dies.line_fields, dies.address_fields,
-                                          seq.address_fields[0], seq.line_fields[0], entry)
+        self.functions[fn.name] = _Placed(fn, info, line, entry, loc)
+        self._note_refs(previous.fn if previous else None, fn)
         if not quiet:
             self._index_change(previous.fn if previous else None, fn)
 
@@ -393,7 +483,8 @@ class IncrementalDwarf:
                 raise DescriptionError(_overlap(after, before))
 
     def _check_arena(self, fn: Function) -> None:
-        if self.arena is not None and not any(lo <= fn.address and fn.address + fn.size <= hi for lo, hi in self.arena):
+        if fn.size and self.arena is not None \
+                and not any(lo <= fn.address and fn.address + fn.size <= hi for lo, hi in self.arena):
             areas = ", ".join(f"[{lo:#x}, {hi:#x})" for lo, hi in self.arena) or "none"
             raise DescriptionError(f"function {fn.name!r}: [{fn.address:#x}, {fn.address + fn.size:#x}) lies outside "
                                    f"the code arena ({areas})")
@@ -434,7 +525,7 @@ class IncrementalDwarf:
     @staticmethod
     def _check(fn: Function) -> None:
         where = f"function {fn.name!r}"
-        if not 0 <= fn.address < fn.address + fn.size < 1 << 64 or not 0 < fn.size < 1 << 32:
+        if not 0 <= fn.address <= fn.address + fn.size < 1 << 64 or not (0 < fn.size or fn.dies) or fn.size >= 1 << 32:
             raise DescriptionError(f"{where}: address {fn.address:#x} / size {fn.size} out of range")
         if not 0 < fn.line < 1 << 27:
             raise DescriptionError(f"{where}: first line {fn.line} out of range")

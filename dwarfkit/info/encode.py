@@ -353,8 +353,26 @@ class UnitEncoder:
         else:
             self.encoding, self._encoders, self._entries = made
 
-    def _encode_tree(self, root: Die) -> None:
-        """Writes ``root`` and its subtree in tree order; leaves, the most DIEs, are written without a call each."""
+    def encode_subtree(self, root: Die, origin: int, unit_offset: int) -> bytes:
+        """``root`` and its subtree on their own, as if laid out at section offset ``origin`` in the unit at
+        ``unit_offset`` (an incremental writer's fragment): every DIE gets its offset, references inside the subtree
+        are resolved, references out of it must have offsets already. Relocations go to :attr:`relocs` at
+        positions relative to the fragment."""
+        saved, self.data = self.data, bytearray()
+        self._unit_offset, self._unit_fixups = unit_offset, []
+        try:
+            self._encode_tree(root, origin)
+            for fixup in self._unit_fixups:
+                if fixup.target.offset is None:
+                    raise fixup.error(f"refers to {fixup.target.path()}, which is not laid out", DescriptionError)
+                self.resolve(fixup)
+            return bytes(self.data)
+        finally:
+            self.data, self._unit_fixups = saved, []
+
+    def _encode_tree(self, root: Die, origin: int = 0) -> None:
+        """Writes ``root`` and its subtree in tree order; leaves, the most DIEs, are written without a call each.
+        ``origin``: the section offset of the buffer's start (0 but for :meth:`encode_subtree`)."""
         buf = self.data
         entries = self._entries
         new_entry = self._entry
@@ -365,7 +383,7 @@ class UnitEncoder:
             children = die.children
             key = (die.tag, True, die.specs)
             encode = entries.get(key) or new_entry(key)
-            die.offset = len(buf)
+            die.offset = origin + len(buf)
             self._die = die
             encode(buf, die.values, base)
             for child in children:   # type: ignore[union-attr]
@@ -374,7 +392,7 @@ class UnitEncoder:
                     continue
                 key = (child.tag, False, child.specs)
                 encode = entries.get(key) or new_entry(key)
-                child.offset = len(buf)
+                child.offset = origin + len(buf)
                 self._die = child
                 encode(buf, child.values, base)
             buf.append(0)
@@ -386,7 +404,7 @@ class UnitEncoder:
         else:
             key = (root.tag, False, root.specs)
             encode = entries.get(key) or new_entry(key)
-            root.offset = len(buf)
+            root.offset = origin + len(buf)
             self._die = root
             encode(buf, root.values, base)
 
