@@ -14,7 +14,7 @@ Command = tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argpar
 COMMANDS: dict[str, Command] = {}
 # Modules that register subcommands when imported.
 COMMAND_MODULES = ("dwarfkit.reader.cli", "dwarfkit.loading.cli", "dwarfkit.description.cli",
-                   "dwarfkit.description.describe_cli")
+                   "dwarfkit.description.describe_cli", "dwarfkit.loading.dwp_cli")
 
 
 def _load_commands() -> None:

@@ -30,6 +30,8 @@ Modules, by stage:
   ``units`` (``DwarfContext``, ``Unit`` as parallel lists offset/abbrev/values/parent/depth, ``forget``), ``lines``
   (line programs v2-5 -> rows), ``ranges`` (range and location lists of a DIE), ``cfi`` (CIEs, FDEs, unwind rows),
   ``macros`` (one ``.debug_macro`` or ``.debug_macinfo`` unit at an offset -> header and entries; not dumped yet),
+  ``package`` (a ``.dwp``'s ``.debug_cu_index``/``.debug_tu_index``; ``units`` applies each unit's contributions),
+  ``split`` (skeletons -> their split units, from ``<file>.dwp`` or the ``.dwo`` named; ``SplitFiles.split_unit``),
   ``lists_text``, ``names_text``, ``str_offsets_text`` (whole-section list, name-index and string-offset dumps),
   ``gdb_index_text``, ``apple_text`` (``.gdb_index`` and the Apple accelerator tables, read and printed).
 - rendering: ``expr`` (DW_OP text with register names), ``typename`` (llvm-dwarfdump 14's type names), ``text``
@@ -38,7 +40,8 @@ Modules, by stage:
   forked workers for a large ``.debug_info``), ``json_dump`` (its docstring documents the JSON), ``query``.
 - checking: ``verify`` (``Verifier``: headers, forms, references, ranges, line tables, instruction starts, dSYM
   UUID), ``verify_shapes`` (units without DIEs or left open, DW_AT_sibling, type_offset, aranges and list-table
-  headers, line-table header fields), ``container_check`` (section and relocation layout of the container itself:
+  headers, line-table header fields), ``package_check`` (a package's index rows against its units),
+  ``container_check`` (section and relocation layout of the container itself:
   checks only, the structures decoded by the backends' parsers above, which judge nothing in that use so that every
   problem is reported).
 

@@ -15,6 +15,7 @@ from .gdb_index_text import dump_gdb_index
 from .line_text import dump_line_table
 from .lines import LineTable, parse_line_table
 from .names_text import dump_names
+from .package import dump_index_text, read_package
 from .split import SplitFiles
 from .split_lists import dump_split_loc_text
 from .str_offsets_text import dump_str_offsets
@@ -22,11 +23,11 @@ from .text import DumpOptions, InfoDumper
 from .units import DwarfContext, forget
 
 # Section flags in the order llvm-dwarfdump prints sections.
-SECTION_FLAGS = ["debug-abbrev", "debug-info", "debug-types", "debug-loc", "debug-loclists", "debug-frame", "eh-frame",
-                 "debug-aranges", "debug-line", "debug-str", "debug-line-str", "debug-addr", "debug-ranges",
-                 "debug-rnglists", "debug-pubnames", "debug-pubtypes", "debug-gnu-pubnames", "debug-gnu-pubtypes",
-                 "debug-str-offsets", "gdb-index", "apple-names", "apple-types", "apple-namespaces", "apple-objc",
-                 "debug-names"]
+SECTION_FLAGS = ["debug-abbrev", "debug-info", "debug-types", "debug-loc", "debug-loclists", "debug-frame",
+                 "eh-frame", "debug-aranges", "debug-line", "debug-cu-index", "debug-tu-index", "debug-str",
+                 "debug-line-str", "debug-addr", "debug-ranges", "debug-rnglists", "debug-pubnames",
+                 "debug-pubtypes", "debug-gnu-pubnames", "debug-gnu-pubtypes", "debug-str-offsets", "gdb-index",
+                 "apple-names", "apple-types", "apple-namespaces", "apple-objc", "debug-names"]
 
 
 def dump_text(df: DebugFile, out: TextIO, sections: set[str], opts: DumpOptions) -> list[str]:
@@ -73,6 +74,14 @@ def dump_sections(df: DebugFile, out: TextIO, sections: set[str], opts: DumpOpti
         for t in line_tables(ctx):
             dump_line_table(t, out)
             problems += t.problems
+    package = ctx.package if df.dwo else None
+    if not df.dwo and df.split_part() is None:  # indexes without .dwo sections: shown, and their problems
+        package = read_package(df.sections, df.byteorder)
+        problems += package.problems if package else []
+    for flag, index in ((("debug-cu-index", package.cu), ("debug-tu-index", package.tu)) if package else ()):
+        if flag in sections and df.section(index.section):
+            out.write(f"\n.{index.section} contents:\n")
+            dump_index_text(index, out)
     for flag, name in (("debug-str", "debug_str"), ("debug-line-str", "debug_line_str")):
         if flag in sections and df.section(name):
             out.write(f".{name}{dwo} contents:\n")

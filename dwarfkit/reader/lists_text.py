@@ -207,7 +207,8 @@ def location_views(ctx: DwarfContext, v5: bool = True) -> dict[int, int]:
                 elif attribute == DW_AT_location and form in LIST_OFFSET_FORMS:
                     location = value
             if isinstance(view, int) and isinstance(location, int) and view < location:
-                views[view] = location
+                base = unit.base("debug_loclists" if v5 else "debug_loc")  # a package's offsets are relative
+                views[base + view] = base + location
         if not loaded:
             forget(unit)
     return views

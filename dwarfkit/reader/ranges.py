@@ -12,11 +12,12 @@ MAX_ENTRIES = 1 << 20
 
 
 def read_offset_table(ctx: DwarfContext, section: str, unit: Unit, base: int | None, index: int) -> int | None:
-    """Offset of list ``index`` for a ``DW_FORM_rnglistx``/``loclistx`` attribute."""
+    """Offset of list ``index`` for a ``DW_FORM_rnglistx``/``loclistx`` attribute (in a package, relative to the
+    unit's contribution, as the offsets of its lists are)."""
     data = ctx.file.section(section)
     if base is None:
         base = 12 if unit.offset_size == 4 else 20
-    pos = base + index * unit.offset_size
+    pos = unit.base(section) + base + index * unit.offset_size
     if pos + unit.offset_size > len(data):
         return None
     return base + int.from_bytes(data[pos:pos + unit.offset_size], ctx.order)
@@ -76,7 +77,7 @@ def rnglist(ctx: DwarfContext, unit: Unit, offset: int) -> tuple[list[tuple[int,
     size = unit.address_size
     base = unit.low_pc
     out: list[tuple[int, int]] = []
-    off = offset
+    off = offset + unit.base("debug_rnglists")
     order = ctx.order
     try:
         for _ in range(MAX_ENTRIES):
@@ -137,6 +138,7 @@ def loclist(ctx: DwarfContext, unit: Unit, offset: int,
     out: list[tuple[tuple[int, int] | None, bytes]] = []
     off = offset
     mask = (1 << (8 * size)) - 1
+    off += unit.base(section)
     try:
         for _ in range(MAX_ENTRIES):
             if not v5:

@@ -1,8 +1,18 @@
-"""Skeleton units and their split units: the ``.dwo`` file a skeleton names (DW_AT_dwo_name or GNU's
-DW_AT_GNU_dwo_name, relative to DW_AT_comp_dir, else beside the file read), opened as a split part whose units
-borrow the skeleton's ``.debug_addr`` (and GNU DWARF 4's ``.debug_ranges``), address base and base address.
+"""Skeleton units and their split units: found in the package ``<file>.dwp`` beside the file read (by the
+skeleton's DWO id, through ``.debug_cu_index``), else in the ``.dwo`` file the skeleton names (DW_AT_dwo_name or
+GNU's DW_AT_GNU_dwo_name, relative to DW_AT_comp_dir, else beside the file read); gdb and llvm-dwarfdump look in
+the same order. The split part is opened once, and its units borrow the skeleton's ``.debug_addr`` (and GNU DWARF
+4's ``.debug_ranges``), address base and base address.
 
-Imports ``container`` (to open the ``.dwo``) and ``units``; the renderers (``dump``, ``query``, ``verify``) use it.
+The API other layers use (``dwarfkit.load`` following skeletons, say)::
+
+    files = SplitFiles(DwarfContext(open_debug_file(path)))
+    found = files.split_unit(skeleton)   # SplitUnit: .ctx and .unit (decoded), .path (.dwo or .dwp), or .note
+
+``found.ctx`` reads the split unit (in a package, with the unit's contributions applied: ``Unit.contributions``).
+
+Imports ``container`` (to open the ``.dwo``/``.dwp``) and ``units``; the renderers (``dump``, ``query``,
+``verify``) use it.
 """
 from __future__ import annotations
 
@@ -71,10 +81,14 @@ class SplitFiles:
         if name is None or ident is None:
             found.note = f"{where}: skeleton unit without DW_AT_dwo_name or a DWO id"
             return found
+        package = os.path.abspath(self.ctx.file.path) + ".dwp"
+        if os.path.isfile(package) and self._from_package(found, package, ident):
+            return found
         paths = self.candidates(skeleton, name)
         path = next((p for p in paths if os.path.isfile(p)), None)
         if path is None:
-            found.note = f"{where}: split unit {name!r} not found (looked for {', '.join(paths)})"
+            tried = [*paths, package] if os.path.isfile(package) else paths
+            found.note = f"{where}: split unit {name!r} not found (looked for {', '.join(tried)})"
             return found
         ctx = self._open(path)
         if isinstance(ctx, str):
@@ -92,6 +106,24 @@ class SplitFiles:
                 return found
         found.note = f"{where}: {path} holds no split unit with DWO id 0x{ident:016x}"
         return found
+
+    def _from_package(self, found: SplitUnit, path: str, ident: int) -> bool:
+        """The split unit with DWO id ``ident`` from the package at ``path``; False when it has none (a package
+        that cannot be read is a note)."""
+        ctx = self._open(path)
+        if isinstance(ctx, str):
+            found.note = f".debug_info[0x{found.skeleton.offset:x}]: package {path}: {ctx}"
+            return False
+        row = ctx.package.cu.by_signature(ident) if ctx.package is not None else None
+        start = row.contributions.get("debug_info", (None, 0))[0] if row is not None else None
+        unit = next((u for u in ctx.units("debug_info") if u.offset == start), None)
+        if unit is None:
+            return False
+        ctx.load(unit)
+        self._inherit(found.skeleton, unit)
+        self.matched.add(path)
+        found.ctx, found.path, found.unit, found.note = ctx, path, unit, None
+        return True
 
     def _open(self, path: str) -> DwarfContext | str:
         ctx = self.opened.get(path)

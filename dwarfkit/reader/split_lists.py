@@ -39,15 +39,16 @@ def split_loclist(ctx: DwarfContext, unit: Unit, offset: int) -> tuple[list[Spli
     return entries, problem
 
 
-def _entries(ctx: DwarfContext, unit: Unit, offset: int,
-             resolve: bool = True) -> tuple[list[SplitEntry], str | None, int]:
-    """(entries, problem or None, the offset after the list's end)."""
+def _entries(ctx: DwarfContext, unit: Unit, offset: int, resolve: bool = True,
+             absolute: bool = False) -> tuple[list[SplitEntry], str | None, int]:
+    """(entries, problem or None, the offset after the list's end). ``offset`` is relative to the unit's
+    contribution in a package, unless ``absolute``; the end is always absolute."""
     v5 = unit.version >= 5
     section = "debug_loclists" if v5 else "debug_loc"
     data = ctx.file.section(section)
     base: int | None = unit.low_pc if unit.has_low_pc else None
     out: list[SplitEntry] = []
-    off = offset
+    off = offset if absolute else offset + unit.base(section)
     order = ctx.order
 
     def fixed(n: int) -> int:
@@ -146,7 +147,7 @@ def dump_split_loc_text(ctx: DwarfContext, out: TextIO) -> list[str]:
     first = True
     arch = ctx.file.arch
     while off < len(data):
-        entries, problem, end = _entries(ctx, unit, off, resolve=False)
+        entries, problem, end = _entries(ctx, unit, off, resolve=False, absolute=True)
         w(("" if first else "\n") + f"0x{off:08x}: ")
         first = False
         for e in entries:

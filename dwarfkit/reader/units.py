@@ -19,6 +19,7 @@ from . import forms
 from .abbrev import Abbrev, UnknownForm, compile_abbrev, parse_abbrev_table
 from .debugfile import DebugFile
 from .forms import F
+from .package import PackageIndex, read_package
 
 DW_UT = {1: "DW_UT_compile", 2: "DW_UT_type", 3: "DW_UT_partial", 4: "DW_UT_skeleton", 5: "DW_UT_split_compile",
          6: "DW_UT_split_type"}
@@ -67,6 +68,14 @@ class Unit:
     comp_dir: str = ""
     stmt_list: int | None = None
     language: int | None = None
+    contributions: dict[str, tuple[int, int]] | None = None
+    """In a package (``.dwp``): the unit's contribution (offset, size) to each section, from its index row."""
+
+    def base(self, section: str) -> int:
+        """Where this unit's contribution to ``section`` starts (0 outside a package): list offsets are relative
+        to it."""
+        c = self.contributions
+        return c[section][0] if c is not None and section in c else 0
 
     @property
     def is_type_unit(self) -> bool:
@@ -133,12 +142,34 @@ class DwarfContext:
         self._units: dict[str, list[Unit]] = {}
         self._line_tables: dict[int, object] = {}
         self._signatures: dict[int, Unit] | None = None
+        self.package: PackageIndex | None = read_package(df.sections, df.byteorder) if df.dwo else None
+        if self.package is not None:
+            self.problems += self.package.problems
 
     # --- unit headers -------------------------------------------------------------------------------------------
     def units(self, section: str = "debug_info") -> list[Unit]:
         if section not in self._units:
             self._units[section] = list(self._parse_headers(section))
+            if self.package is not None:
+                for unit in self._units[section]:
+                    self._apply_index(unit)
         return self._units[section]
+
+    def _apply_index(self, unit: Unit) -> None:
+        """A package's unit: its contributions from the index row for where it starts; its abbreviation and
+        string-offsets bases made absolute (the line table's in ``_unit_attributes``, lists in their readers)."""
+        assert self.package is not None
+        row = self.package.row_at(unit.section, unit.offset)
+        name = "." + unit.section
+        if row is None:
+            self.problems.append(f"{name}[0x{unit.offset:x}]: unit is in no row of .debug_"
+                                 f"{'tu' if unit.is_type_unit else 'cu'}_index")
+            return
+        unit.contributions = row.contributions
+        unit.abbrev_offset += unit.base("debug_abbrev")
+        if "debug_str_offsets" in row.contributions:
+            header = (8 if unit.offset_size == 4 else 16) if unit.version >= 5 else 0
+            unit.str_offsets_base = unit.base("debug_str_offsets") + header
 
     def _parse_headers(self, section: str) -> Iterator[Unit]:
         data = self.file.section(section)
@@ -308,7 +339,7 @@ class DwarfContext:
             return
         for (at, form, _c), v in zip(ab.attrs, values, strict=True):
             if at == DW_AT_str_offsets_base:
-                unit.str_offsets_base = v
+                unit.str_offsets_base = v + unit.base("debug_str_offsets")
             elif at in (DW_AT_addr_base, DW_AT_GNU_addr_base):
                 unit.addr_base = v
             elif at == DW_AT_rnglists_base:
@@ -318,7 +349,7 @@ class DwarfContext:
             elif at == DW_AT_low_pc and form == F["addr"]:
                 unit.low_pc, unit.has_low_pc = v, True
             elif at == DW_AT_stmt_list and isinstance(v, int):
-                unit.stmt_list = v
+                unit.stmt_list = v + unit.base("debug_line")
             elif at == DW_AT_language and isinstance(v, int):
                 unit.language = v
         for (at, form, _c), v in zip(ab.attrs, values, strict=True):

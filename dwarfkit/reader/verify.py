@@ -24,6 +24,7 @@ from .debugfile import CodeSection, DebugFile, dwo_spelling
 from .dump import line_tables
 from .forms import F
 from .lines import END_SEQUENCE, parse_line_table
+from .package_check import package_findings
 from .query import die_ranges
 from .ranges import attribute_ranges, list_offset, loclist
 from .split import SplitFiles
@@ -61,7 +62,7 @@ def verify(path: str, arch: str | None = None, binary: str | None = None,
     if split is not None:  # a .dwo or .dwp: the same checks on its .debug_*.dwo sections
         sv = Verifier(split)
         sv.run()
-        v.findings += [dwo_spelling(f) for f in sv.findings]
+        v.findings += [dwo_spelling(f) for f in sv.findings] + package_findings(sv.ctx)
     _verify_split_units(v)
     findings = v.findings
     if len(findings) > MAX_FINDINGS:
