@@ -41,7 +41,7 @@ def dwo_bytes(dwarf: DwarfSections, arch: Arch) -> bytes:
 
 def write_with_dwo(dwarf: DwarfSections | None, arch: Arch, path: str | os.PathLike[str], data: bytes, *,
                    executable: bool = False) -> list[Path]:
-    """Writes ``data`` at ``path`` and each ``.dwo`` of ``dwarf`` beside it (by its name); returns the ``.dwo`` paths."""
+    """Writes ``data`` at ``path`` and each ``.dwo`` of ``dwarf`` beside it (by name); returns the ``.dwo`` paths."""
     folder = Path(path).parent
     parts = dict(dwarf.dwo) if dwarf is not None else {}
     files = [(folder / name, dwo_bytes(part, arch)) for name, part in parts.items()]
