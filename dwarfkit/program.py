@@ -255,8 +255,16 @@ class DwarfBuilder:
             return part.location_list(entries)
         return self.tables.location_list(entries, self._list_encoding(unit))
 
+    def dwo_names(self) -> list[str]:
+        """The names of the program's ``.dwo`` parts (one per split unit), in the order they were made."""
+        return list(self._parts)
+
+    def part_of(self, unit: Any) -> "DwarfBuilder | None":
+        """The builder of the ``.dwo`` that ``unit`` (a split unit or its type unit) belongs to; None for a unit of
+        the main file."""
+        return self._part_of(unit)
+
     def _part_of(self, unit: Any) -> "DwarfBuilder | None":
-        """The builder of the .dwo that ``unit`` belongs to, None for a unit of the main file."""
         if isinstance(unit, Unit) and unit.tables.dwo and unit.tables is not self.tables:
             for part in self._parts.values():
                 if part.tables is unit.tables:

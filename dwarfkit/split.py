@@ -80,6 +80,11 @@ def finish_part(dwo_name: str, emitted: DwarfSections, unit: SplitCompileUnit) -
 def skeleton_attributes(unit: SplitCompileUnit, range_list: Any) -> dict[str, Any]:
     """The attributes a skeleton copies from its split unit's root: comp_dir and the unit's addresses (DWARF 5 range
     lists made again by ``range_list(entries)`` in the main file; GNU DWARF 4's already are there)."""
+    if unit.skeleton is not None:   # a loaded skeleton's
+        given = dict(unit.skeleton)
+        if "ranges" in given:
+            given["ranges"] = range_list(given["ranges"])
+        return given
     root = unit.root
     attributes: dict[str, Any] = {"comp_dir": root.get("comp_dir")}
     ranges = root.get("ranges")

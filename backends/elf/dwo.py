@@ -25,7 +25,7 @@ SHT = ENUM_SH_TYPE_BASE
 _SHF_EXCLUDE = 0x80000000   # what gcc marks .dwo sections with: a linker never takes them into its output
 
 
-def dwo_bytes(dwarf: DwarfSections, arch: Arch) -> bytes:
+def dwo_bytes(dwarf: DwarfSections, machine: int) -> bytes:
     """The ``.dwo`` file of one part: an ``ET_REL`` ELF with its sections, final bytes, no symbols or relocations."""
     sections = []
     for s in dwarf:
@@ -36,15 +36,17 @@ def dwo_bytes(dwarf: DwarfSections, arch: Arch) -> bytes:
             section.flags |= SH_FLAGS.SHF_MERGE | SH_FLAGS.SHF_STRINGS
             section.entsize = 1
         sections.append(section)
-    return serialize(ElfHeader(machine_for(arch).machine, ENUM_E_TYPE["ET_REL"]), sections)
+    return serialize(ElfHeader(machine, ENUM_E_TYPE["ET_REL"]), sections)
 
 
-def write_with_dwo(dwarf: DwarfSections | None, arch: Arch, path: str | os.PathLike[str], data: bytes, *,
+def write_with_dwo(dwarf: DwarfSections | None, arch: Arch | int, path: str | os.PathLike[str], data: bytes, *,
                    executable: bool = False) -> list[Path]:
-    """Writes ``data`` at ``path`` and each ``.dwo`` of ``dwarf`` beside it (by name); returns the ``.dwo`` paths."""
+    """Writes ``data`` at ``path`` and each ``.dwo`` of ``dwarf`` beside it (by name); returns the ``.dwo`` paths.
+    ``arch``: the main file's architecture, or its ``e_machine``."""
     folder = Path(path).parent
     parts = dict(dwarf.dwo) if dwarf is not None else {}
-    files = [(folder / name, dwo_bytes(part, arch)) for name, part in parts.items()]
+    machine = arch if isinstance(arch, int) else machine_for(arch).machine
+    files = [(folder / name, dwo_bytes(part, machine)) for name, part in parts.items()]
     written: list[Path] = []
     try:
         for dwo_path, dwo_data in files:

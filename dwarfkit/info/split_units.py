@@ -48,6 +48,9 @@ class SplitCompileUnit(CompileUnit):
 
     unit_type = DW_UT_split_compile
     dwo_id = 0
+    skeleton: dict[str, Any] | None = None
+    """What the skeleton says of the unit when the split unit's root does not (``comp_dir``, ``low_pc``,
+    ``high_pc``, ``ranges`` as ``[(start, length), ...]``): a loaded skeleton's."""
 
     def stmt_list(self) -> Any:
         return None
