@@ -69,7 +69,7 @@ def finish_part(dwo_name: str, emitted: DwarfSections, unit: SplitCompileUnit) -
         digest.update(section.data)
     dwo_id = int.from_bytes(digest.digest(), "little")
     position = unit.dwo_id_position(info)
-    info[position:position + 8] = dwo_id.to_bytes(8, emitted.encoding.byteorder)   # type: ignore[arg-type]
+    info[position:position + 8] = dwo_id.to_bytes(8, emitted.encoding.byteorder)
     unit.dwo_id = dwo_id
     out = DwarfSections(emitted.encoding)
     for section in emitted:
