@@ -173,7 +173,14 @@ def assemble(arch: Arch | str, functions: Sequence[tuple[str, str]], *, align: i
             raise _miscounted(arch, ks_error, parsed, len(starts), count)
         bounds = starts + [len(code)]
         ends = [bounds[i + len(f.lines)] for i, f in zip(first, parsed, strict=True)]
-        wanted = [(-end % align) // pad_size for end in ends[:-1]] + [0]
+        # Each function's end moves by the change of the padding before it: count that in, so that one round
+        # places every function (one function per round otherwise, and more than 8 never settle).
+        wanted = []
+        shift = 0
+        for end, pad in zip(ends[:-1], pads, strict=False):
+            wanted.append((-(end + shift) % align) // pad_size)
+            shift += (wanted[-1] - pad) * pad_size
+        wanted.append(0)
         if wanted == pads:
             break
         pads = wanted

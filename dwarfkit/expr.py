@@ -324,6 +324,20 @@ class Expr:
         self.simple = None
         return self.op("GNU_push_tls_address" if gnu else "form_tls_address")
 
+    def indexed_addresses(self, index: Callable[[Address], int], gnu: bool = False) -> "Expr":
+        """This expression with each ``DW_OP_addr`` turned into ``DW_OP_addrx`` (``DW_OP_GNU_addr_index`` with
+        ``gnu``) of ``index(address)``: how a split unit names addresses (the skeleton file's ``.debug_addr``)."""
+        if all(kinds != ("addr",) for _, kinds, _ in self._ops):
+            return self
+        out = Expr()
+        out.simple = None
+        for code, kinds, values in self._ops:
+            if kinds == ("addr",):
+                out._ops.append((_INFO["GNU_addr_index" if gnu else "addrx"][0], ("u",), (index(values[0]),)))
+            else:
+                out._ops.append((code, kinds, values))
+        return out
+
     def reg(self, number: int) -> "Expr":
         """DW_OP_reg<n> for registers 0..31, DW_OP_regx above."""
         return self.op(f"reg{number}") if 0 <= number < 32 else self.op("regx", number)

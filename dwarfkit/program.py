@@ -18,6 +18,9 @@ Accelerator tables: ``emit(names="debug_names")`` adds ``.debug_names`` (DWARF 5
 tables (Mach-O, dSYM); a list asks for several, None or ``"none"`` for none. The names are collected from each unit
 as it is finished: a program that finishes units before :meth:`emit` says which tables it wants up front,
 ``DwarfBuilder(names=...)``. What is indexed: :mod:`dwarfkit.info.index_entries`.
+
+Split DWARF (:mod:`dwarfkit.split`): ``DwarfBuilder(split=True)`` or ``compile_unit(..., dwo_name="a.dwo")`` puts a
+unit's DIE tree into a ``.dwo`` and a skeleton into the main file; ``emit().dwo`` holds the ``.dwo`` parts.
 """
 from __future__ import annotations
 
@@ -33,10 +36,12 @@ from .frame import CallFrames
 from .gcpause import paused_gc
 from .info.encode import UnitEncoder
 from .info.index_entries import NameCollector
+from .info.split_units import DW_UT_split_type, SkeletonUnit, SplitCompileUnit
 from .info.unit import CompileUnit, PartialUnit, TypeUnit, Unit
 from .lists import LocationList, RangeList
 from .relocation_buffer import BufferedSection, RelocationBuffer
 from .sections import DwarfSections, Section
+from .split import check_dwo_name, default_dwo_name, finish_part, skeleton_attributes
 from .strings import StringTable
 from .tables.apple import apple_sections
 from .tables.debug_names import debug_names_section
@@ -76,12 +81,20 @@ class DwarfBuilder:
     its name), when given, sets the line programs' minimum instruction length (aarch64: 4, so that a row at an
     address that is no multiple of 4 is refused). ``names``: the accelerator tables to collect names for while
     units are finished (see :meth:`emit`).
+
+    ``split=True`` writes split DWARF (:mod:`dwarfkit.split`): each compile unit's DIE tree goes into a ``.dwo`` named
+    after its source file (``compile_unit(..., dwo_name="x.dwo")`` names it, or splits just that unit when ``split``
+    is False), a skeleton unit into the main file; ``type_unit(signature, dwo=cu)`` puts a type unit into ``cu``'s
+    ``.dwo``. DWARF 5 writes the standard form (DW_UT_skeleton/DW_UT_split_compile), DWARF 4 GNU's
+    (DW_AT_GNU_dwo_name, DW_FORM_GNU_str_index, ...). :meth:`emit` returns the main file's sections with
+    ``sections.dwo``: ``{dwo name: the .dwo's DwarfSections}``, which the ELF backend writes beside its output.
     """
 
     def __init__(self, encoding: Encoding | None = None, *, version: int | None = None,
                  address_size: int | None = None, offset_size: int | None = None, byteorder: str | None = None,
                  indexed: bool = False, implicit_const: bool = True, line_strings: bool = True,
-                 arch: Arch | str | None = None, names: str | Sequence[str] | None = None) -> None:
+                 arch: Arch | str | None = None, names: str | Sequence[str] | None = None,
+                 split: bool = False) -> None:
         """``DwarfBuilder(Encoding(...))`` or the same parameters directly: ``DwarfBuilder(version=4,
         address_size=4)`` (defaults: DWARF 5, 32-bit format, 8-byte addresses, little-endian)."""
         given = {k: v for k, v in (("version", version), ("address_size", address_size),
@@ -93,6 +106,10 @@ class DwarfBuilder:
             raise EncodingError(f"indexed forms (strx, addrx, rnglistx, loclistx) need DWARF 5, not "
                                 f"{self.encoding.version}")
         self.indexed = indexed
+        if not isinstance(split, bool):
+            raise EncodingError(f"split={split!r}: give True or False")
+        self.split = split
+        self._parts: dict[str, DwarfBuilder] = {}   # dwo name -> the builder of that .dwo (its units, tables)
         self.arch = Arch.parse(arch) if isinstance(arch, str) else arch
         if self.arch is not None and not isinstance(self.arch, Arch):
             raise EncodingError(f"arch {arch!r} is not an Arch or an architecture name")
@@ -159,13 +176,28 @@ class DwarfBuilder:
     # -- describing -------------------------------------------------------------------------------------------
     def compile_unit(self, name: str | None, *, comp_dir: str | None = None, producer: str | None = None,
                      language: str | int | None = None, line_options: dict[str, Any] | None = None,
-                     version: int | None = None, address_size: int | None = None, **attributes: Any) -> CompileUnit:
+                     version: int | None = None, address_size: int | None = None, dwo_name: str | None = None,
+                     **attributes: Any) -> CompileUnit:
         """A new compile unit for source file ``name`` (None: a unit without a name); ``line_options`` go to its
         :class:`LineProgram`; ``version`` and ``address_size``: a DWARF version and an address size of its own (the
-        program's otherwise; a 4-byte unit beside 8-byte ones, as a 32-bit part of a program has)."""
+        program's otherwise; a 4-byte unit beside 8-byte ones, as a 32-bit part of a program has); ``dwo_name``: the
+        unit is split, its DIE tree written into that ``.dwo`` (see the class's docstring)."""
         line_options = dict(line_options or {})
         if self.arch is not None:
             line_options.setdefault("min_instruction_length", self.arch.info.min_instruction_length)
+        if dwo_name is not None or self.split:
+            if version is not None or address_size is not None:
+                raise EncodingError(f"{name!r}: a split unit has the program's version and address size")
+            if self.tables.dwo:
+                raise DescriptionError("a .dwo part cannot hold another split unit")
+            dwo_name = check_dwo_name(default_dwo_name(name) if dwo_name is None else dwo_name, self._parts)
+            part = self._parts[dwo_name] = DwarfBuilder(self.encoding, implicit_const=self.implicit_const,
+                                                        line_strings=False, arch=self.arch)
+            part._become_part(self)
+            split = SplitCompileUnit(part.tables, name, {"comp_dir": comp_dir, "producer": producer,
+                                                         "language": language, **attributes}, line_options)
+            part.units.append(split)
+            return split
         unit = CompileUnit(self.tables, name, {"comp_dir": comp_dir, "producer": producer, "language": language,
                                         **attributes}, line_options, self._unit_encoding(version, address_size))
         self.units.append(unit)
@@ -179,10 +211,20 @@ class DwarfBuilder:
         return unit
 
     def type_unit(self, signature: int, *, version: int | None = None, address_size: int | None = None,
-                  **attributes: Any) -> TypeUnit:
-        """A new type unit with the given 8-byte signature; set ``tu.type_die`` to the type it holds."""
+                  dwo: CompileUnit | None = None, **attributes: Any) -> TypeUnit:
+        """A new type unit with the given 8-byte signature; set ``tu.type_die`` to the type it holds. ``dwo``: a split
+        compile unit, whose ``.dwo`` the type unit goes into."""
         if isinstance(signature, int) and signature in self._signatures:
             raise DescriptionError(f"type unit signature {signature:#018x} is already used by another type unit")
+        if dwo is not None:
+            part = self._part_of(dwo)
+            if part is None or not isinstance(dwo, SplitCompileUnit):
+                raise DescriptionError(f"type_unit: dwo={dwo!r} is no split compile unit of this program")
+            made = part.type_unit(signature, version=version, address_size=address_size, **attributes)
+            if made.encoding.version >= 5:
+                made.unit_type = DW_UT_split_type
+            self._signatures.add(signature)
+            return made
         unit = TypeUnit(self.tables, signature, attributes, self._unit_encoding(version, address_size))
         self._signatures.add(signature)
         self.units.append(unit)
@@ -234,13 +276,50 @@ class DwarfBuilder:
 
     def range_list(self, entries: Iterable[Sequence[Any]], unit: Unit | None = None) -> RangeList:
         """A range list ``[(start, length), ...]`` (starts: Address, int or symbol name) for ``ranges=``; ``unit``:
-        the unit that uses it, when its version or address size is its own."""
+        the unit that uses it, when its version or address size is its own or it is split (its lists are its
+        ``.dwo``'s)."""
+        part = self._part_of(unit)
+        if part is not None:
+            return part.range_list(entries)
         return self.tables.range_list(entries, self._list_encoding(unit))
 
     def location_list(self, entries: Iterable[Sequence[Any]], unit: Unit | None = None) -> LocationList:
         """A location list ``[(start, length, Expr), ...]`` for ``location=`` and other location attributes;
         ``unit`` as for :meth:`range_list`."""
+        part = self._part_of(unit)
+        if part is not None:
+            return part.location_list(entries)
         return self.tables.location_list(entries, self._list_encoding(unit))
+
+    def dwo_names(self) -> list[str]:
+        """The names of the program's ``.dwo`` parts (one per split unit), in the order they were made."""
+        return list(self._parts)
+
+    def part_of(self, unit: Any) -> "DwarfBuilder | None":
+        """The builder of the ``.dwo`` that ``unit`` (a split unit or its type unit) belongs to; None for a unit of
+        the main file."""
+        return self._part_of(unit)
+
+    def _part_of(self, unit: Any) -> "DwarfBuilder | None":
+        if isinstance(unit, Unit) and unit.tables.dwo and unit.tables is not self.tables:
+            for part in self._parts.values():
+                if part.tables is unit.tables:
+                    return part
+            raise DescriptionError(f"{unit.label()} belongs to another program")
+        return None
+
+    def _become_part(self, main: "DwarfBuilder") -> None:
+        """Makes this (new, empty) builder the .dwo part of ``main``'s split units: tables of its own, addresses in
+        ``main``'s .debug_addr (and GNU DWARF 4's range lists in its .debug_ranges)."""
+        gnu = self.encoding.version < 5
+        self.tables = tables = SharedTables(self.encoding, indexed=not gnu, implicit_const=self.implicit_const,
+                                            line_strings=False, addresses=main.tables.addresses, gnu_split=gnu,
+                                            ranges=main.tables.ranges if gnu else None)
+        self.indexed = not gnu
+        self.abbrevs = tables.abbrevs
+        self.str_offsets_base, self.addr_base = tables.str_offsets_base, tables.addr_base
+        self.rnglists_base, self.loclists_base = tables.rnglists_base, tables.loclists_base
+        self._info_encoder = UnitEncoder(tables, ".debug_info", self._info, self._info_relocs)
 
     def _list_encoding(self, unit: Unit | None) -> Encoding | None:
         if unit is None:
@@ -261,7 +340,8 @@ class DwarfBuilder:
         if unit is None:
             return self.tables.macros[section].unit(f'macro unit "{name}"' if name else "macro unit", None)
         if not isinstance(unit, CompileUnit) or unit.tables is not self.tables:
-            raise DescriptionError(f"macro_unit: {unit!r} is no compile unit of this program")
+            raise DescriptionError(f"macro_unit: {unit!r} is no compile unit of this program (or is split: a "
+                                   f".dwo's macros are not written)")
         if unit in self._macro_units or unit.finished:
             raise DescriptionError(f"{unit.label()}: has its macro unit already, or is finished")
         made = self._macro_units[unit] = self.tables.macros[section].unit(unit.label(), unit.line)
@@ -274,6 +354,8 @@ class DwarfBuilder:
 
         DIEs of a finished unit can still be referred to from later units; the unit cannot change any more.
         """
+        if self._part_of(unit) is not None:
+            return   # a split unit is encoded with its .dwo when the program is emitted
         if unit.tables is not self.tables:
             raise DescriptionError(f"{unit.label()} belongs to another program")
         if unit.finished:
@@ -336,6 +418,7 @@ class DwarfBuilder:
             return self._emit(aranges, kinds)
 
     def _emit(self, aranges: bool, kinds: tuple[str, ...] = ()) -> DwarfSections:
+        dwo = {name: self._emit_part(name, part) for name, part in self._parts.items()}
         for unit in self.units:
             self.finish(unit, release=False)
         self._emitted = True
@@ -343,7 +426,7 @@ class DwarfBuilder:
         encoders = [self._info_encoder] + ([self._types_encoder] if self._types_encoder else [])
         for encoder in encoders:
             encoder.finish()
-        out = DwarfSections(enc)
+        out = DwarfSections(enc, dwo=dwo)
         tables = self.tables
         lists = tables.list_tables()
         list_sections = [list_table.to_section() for list_table in lists]
@@ -368,7 +451,7 @@ class DwarfBuilder:
             out.add(line)
         if len(tables.str_offsets):
             out.add(tables.str_offsets.to_section())
-        if len(tables.addresses):
+        if len(tables.addresses) and not tables.dwo:   # a .dwo's addresses are its skeleton file's
             out.add(tables.addresses.to_section())
         for section in (*list_sections, *macros):
             if section is not None:
@@ -402,6 +485,18 @@ class DwarfBuilder:
             out.append(gdb_index_section(enc, collector.units, collector.entries,
                                          [(offset, ranges) for offset, ranges, _ in self._aranges]))
         return out
+
+    def _emit_part(self, name: str, part: "DwarfBuilder") -> DwarfSections:
+        """Emits a .dwo part, names it by its DWO id and adds its skeleton to this program's units."""
+        unit = part.units[0]
+        assert isinstance(unit, SplitCompileUnit)
+        emitted = part.emit(aranges=False)
+        sections, dwo_id = finish_part(name, emitted, unit)
+        ranges_base = unit.encoding.version < 5 and self.tables.ranges.used()
+        skeleton = SkeletonUnit(self.tables, unit, name, dwo_id, ranges_base,
+                                skeleton_attributes(unit, self.tables.range_list))
+        self.units.append(skeleton)
+        return sections
 
     def _aranges_section(self) -> Section:
         writer = SectionWriter(".debug_aranges", self.encoding)

@@ -106,6 +106,10 @@ class DwarfSections:
 
     encoding: Encoding
     sections: dict[str, Section] = field(default_factory=dict)
+    dwo: dict[str, "DwarfSections"] = field(default_factory=dict)
+    """Split DWARF (:mod:`dwarfkit.split`): each ``.dwo`` of the program, by the name its skeleton gives
+    (``DW_AT_dwo_name``, relative to the output's folder), to its sections (``.debug_*.dwo``, final: no
+    relocations)."""
 
     def __getitem__(self, name: str) -> Section:
         return self.sections[name]

@@ -17,7 +17,9 @@ debug sections, ``.eh_frame``), then one module per kind of file: ``objectfile``
 per relocated section, relocated fields left zero as GNU as and clang leave them), ``executable`` (one ``PT_LOAD``
 per allocated section, relocations resolved, debug sections not loaded), ``debugfile`` (``NOBITS`` copies of an
 existing executable's sections, its build-id note and our debug sections; the executable's copy gets a
-``.gnu_debuglink``) and ``incremental`` (an executable whose DWARF is rewritten in place, one function at a time).
+``.gnu_debuglink``) and ``incremental`` (an executable whose DWARF is rewritten in place, one function at a
+time); ``dwo`` writes split DWARF's ``.dwo`` files (``DwarfSections.dwo``) beside an object, executable or
+rewritten file, before it.
 
 Rewriting a file we did not write (``dwarfkit convert``): ``rewrite`` (``rewrite_bytes``, ``rewrite``,
 ``rewrite_separate``: an object, executable or shared library with its DWARF replaced, everything else kept) over

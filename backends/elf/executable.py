@@ -21,10 +21,10 @@ from elftools.elf.enums import ENUM_E_TYPE, ENUM_P_TYPE_BASE, ENUM_SH_TYPE_BASE
 from dwarfkit.encoding import align_up
 from dwarfkit.errors import DescriptionError, LayoutError, RelocationError
 from dwarfkit.image import Image, SectionKind, check_final_addresses
-from dwarfkit.output import write_atomically
 from dwarfkit.sections import apply_relocations
 
 from .contents import EH_FRAME, check_image, content_section, debug_section, debug_sections, eh_frame_section
+from .dwo import write_with_dwo
 from .elffile import EHDR_SIZE, PHDR_SIZE, ElfHeader, ElfSection, Segment, section_indices, serialize
 from .symtab import STB, SYMBOL_TYPES, ElfSymbol, SymbolTable
 
@@ -97,8 +97,8 @@ def write_executable(image: Image, path: str | os.PathLike[str], *, base: int = 
     addresses instead. ``compress`` stores the debug sections zlib-compressed. On bad input (undefined or unknown
     symbols, overlapping sections) raises a :class:`dwarfkit.DwarfkitError` and leaves no file.
     """
-    write_atomically(path, executable_bytes(image, base=base, addresses=addresses, compress=compress),
-                     executable=True)
+    write_with_dwo(image.dwarf, image.arch, path, executable_bytes(image, base=base, addresses=addresses,
+                                                                   compress=compress), executable=True)
 
 
 def _place(loaded: list[ElfSection], base: int, page: int, fixed: dict[str, int]) -> list[Segment]:

@@ -16,10 +16,10 @@ from elftools.elf.enums import ENUM_E_TYPE, ENUM_SH_TYPE_BASE
 
 from dwarfkit.errors import RelocationError
 from dwarfkit.image import ContentSection, Image, group_section
-from dwarfkit.output import write_atomically
 from dwarfkit.sections import Relocation, RelocKind, Section
 
 from .contents import EH_FRAME, check_image, content_section, debug_section, debug_sections, eh_frame_section
+from .dwo import write_with_dwo
 from .elffile import ElfHeader, ElfSection, serialize
 from .machine import ElfMachine
 from .symtab import STB, STT, SYMBOL_TYPES, ElfSymbol, SymbolTable
@@ -107,7 +107,7 @@ def write_object(image: Image, path: str | os.PathLike[str], *, compress: bool =
     ``compress`` stores the debug sections zlib-compressed (``SHF_COMPRESSED``). ``eh_frame`` keeps the emitted
     ``.eh_frame`` (when the DWARF has one). Raises a :class:`dwarfkit.DwarfkitError` and leaves no file on bad input.
     """
-    write_atomically(path, object_bytes(image, compress=compress, eh_frame=eh_frame))
+    write_with_dwo(image.dwarf, image.arch, path, object_bytes(image, compress=compress, eh_frame=eh_frame))
 
 
 Field = tuple[int, int, RelocKind, str, int]

@@ -38,13 +38,13 @@ from elftools.elf.elffile import ELFFile
 
 from dwarfkit.errors import ContainerError
 from dwarfkit.image import SectionGroup, group_section, group_type_units, unit_header
-from dwarfkit.output import write_atomically
 from dwarfkit.sections import SYMBOLIC, DwarfSections, RelocKind, Section
 
 from .contents import EH_FRAME, debug_section
 from .debugfile import DEBUGLINK, debug_file_bytes, debuglink, final_sections, write_pair
+from .dwo import write_with_dwo
 from .elffile import ElfHeader, ElfSection
-from .elfinput import SHT, InputElf, InputSection, read_input
+from .elfinput import SHT, InputElf, InputSection, read_elf_headers, read_input
 from .objectfile import cleared, container_fields
 from .relayout import OutSection, relayout
 from .symbol_edit import (
@@ -86,7 +86,8 @@ def rewrite(src: str | os.PathLike[str], out: str | os.PathLike[str], dwarf: Dwa
     """Writes ``out``: ``src`` with its DWARF replaced by ``dwarf``, atomically (never a partial ``out``)."""
     original = _read(src)
     data = rewrite_bytes(original, dwarf, compress=compress, path=str(src), groups=groups)
-    write_atomically(out, data, executable=_is_executable(src))
+    # split DWARF: the .dwo parts beside out, before it
+    write_with_dwo(dwarf, read_elf_headers(original, str(src)).e_machine, out, data, executable=_is_executable(src))
 
 
 def rewrite_separate(src: str | os.PathLike[str], out: str | os.PathLike[str], debug_out: str | os.PathLike[str],

@@ -23,6 +23,8 @@ Modules, bottom up (each imports only those before it, the foundations, ``expr``
   ``stmt_list`` and the ``*_base`` attributes; unit headers (v2-4, v5 unit types).
 - ``index_entries``: :class:`NameCollector`, the names accelerator tables index, collected from a unit's DIEs
   once it is laid out (the builder calls it in ``finish`` when ``names=`` asks for tables).
+- ``split_units``: split DWARF's halves (:mod:`dwarfkit.split`): ``SplitCompileUnit`` (the ``.dwo``'s unit) and
+  ``SkeletonUnit`` (the main file's), their headers and DWO id attributes.
 - ``raw_encode``: raw control (:mod:`dwarfkit.raw`) applied to a unit: the encoder's walk with chosen codes, raw
   entries and values, then header fields as given and the cut of a truncated unit; called only when the program has
   raw control (``tables.raw`` is not None).

@@ -54,8 +54,9 @@ DW_FORM_addr = names.FORMS["addr"]
 DW_FORM_flag, DW_FORM_flag_present, DW_FORM_exprloc, DW_FORM_indirect = (
     names.FORMS["flag"], names.FORMS["flag_present"], names.FORMS["exprloc"], names.FORMS["indirect"])
 BLOCK_FORMS = {names.FORMS[f] for f in ("block", "block1", "block2", "block4")}
-STRING_FORMS = {names.FORMS[f] for f in ("string", "strp", "line_strp", "strx", "strx1", "strx2", "strx3", "strx4")}
-ADDRX_FORMS = {names.FORMS[f] for f in ("addrx", "addrx1", "addrx2", "addrx3", "addrx4")}
+STRING_FORMS = {names.FORMS[f] for f in ("string", "strp", "line_strp", "strx", "strx1", "strx2", "strx3", "strx4",
+                                      "GNU_str_index")}
+ADDRX_FORMS = {names.FORMS[f] for f in ("addrx", "addrx1", "addrx2", "addrx3", "addrx4", "GNU_addr_index")}
 
 
 class Pinned:

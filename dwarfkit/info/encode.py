@@ -217,6 +217,7 @@ class UnitEncoder:
             F.ADDRX2: fixed(2), F.ADDRX3: fixed(3), F.ADDRX4: fixed(4), F.REF_ADDR: ref_addr, F.REF_SIG8: fixed(8),
             F.EXPRLOC: block(None), F.BLOCK: block(None), F.BLOCK1: block(1), F.BLOCK2: block(2), F.BLOCK4: block(4),
             F.DATA16: raw, F.RNGLISTX: list_index, F.LOCLISTX: list_index,
+            F.GNU_ADDR_INDEX: udata, F.GNU_STR_INDEX: udata,
         }
         for form in F.REF_SIZES:
             encoders[form] = reference(form)

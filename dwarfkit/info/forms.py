@@ -7,8 +7,9 @@ the value, never on where the DIE ends up, so a DIE's size is known before layou
 A pinned form (``pin(value, form)``) is kept as given when the version has it: ``pin(v, "indirect", inner=...)``
 stores ``(inner form, inner value)`` and the encoder writes DW_FORM_indirect's ULEB128 form code before the value;
 ``ref_sig8``, ``ref_sup4/8``, ``GNU_ref_alt`` (class reference) and ``strp_sup``, ``GNU_strp_alt`` (class string)
-also take a plain number, the signature or offset into another file as read. ``DW_FORM_ref`` (reserved) and GNU
-split DWARF 4's ``GNU_addr_index``/``GNU_str_index`` are refused, naming why.
+also take a plain number, the signature or offset into another file as read. ``DW_FORM_ref`` (reserved) is refused,
+and GNU split DWARF 4's ``GNU_addr_index``/``GNU_str_index`` outside a GNU split unit (:mod:`dwarfkit.split`), where
+they are what ``strx``/``addrx`` are in DWARF 5.
 """
 from __future__ import annotations
 
@@ -49,6 +50,7 @@ _UNWRITABLE = {F["ref"]: "is reserved (no DWARF version defines it)",
                F["GNU_str_index"]: "belongs to GNU split DWARF 4 (.dwo); use DWARF 5 DW_FORM_strx"}
 _RAW_VALUES = (Raw, DieOffset, Label, LabelOffset)
 ADDRX1, ADDRX2, ADDRX3, ADDRX4 = F["addrx1"], F["addrx2"], F["addrx3"], F["addrx4"]
+GNU_ADDR_INDEX, GNU_STR_INDEX = F["GNU_addr_index"], F["GNU_str_index"]
 
 DATA_SIZES = {DATA1: 1, DATA2: 2, DATA4: 4, DATA8: 8}
 REF_SIZES = {REF1: 1, REF2: 2, REF4: 4, REF8: 8, REF_UDATA: 4}   # ref_udata: a 4-byte padded ULEB128
@@ -166,7 +168,7 @@ def _choose_general(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, A
     if isinstance(value, Pinned):
         if value.form == INDIRECT:
             return _indirect(unit, die, at, value)
-        if value.form in _UNWRITABLE:
+        if value.form in _UNWRITABLE and not (tables.gnu_split and value.form in (GNU_ADDR_INDEX, GNU_STR_INDEX)):
             raise die.error(at, f"form {names.form_name(value.form)} {_UNWRITABLE[value.form]}")
         if value.inner is not None:
             raise die.error(at, "an inner form is given only with DW_FORM_indirect")
@@ -219,6 +221,8 @@ def _choose_general(unit: "Unit", die: Die, at: int, value: Any) -> tuple[int, A
     if isinstance(value, Die):
         return _reference(unit, die, at, value, pinned)
     if isinstance(value, Expr):
+        if tables.dwo:   # a split unit names addresses by index into its skeleton file's .debug_addr
+            value = value.indexed_addresses(tables.address_index, gnu=tables.gnu_split)
         try:
             data, relocs = value.encode(unit.encoding)
         except DescriptionError as error:
@@ -340,9 +344,11 @@ def _string(unit: "Unit", die: Die, at: int, text: str, pinned: int | None, vers
         return STRP, _offset(tables, tables.strings, text, die, at)
     if pinned == LINE_STRP:
         return LINE_STRP, _offset(tables, tables.line_strings, text, die, at)
-    if pinned in STRX_FORMS:
+    if pinned in STRX_FORMS or pinned == GNU_STR_INDEX:
         index = tables.string_index(text)
         unit.uses_str_offsets = True
+        if pinned == GNU_STR_INDEX or unit.encoding.version < 5:   # GNU split DWARF 4
+            return GNU_STR_INDEX, index
         form = _index_form(index, STRX_FORMS) if pinned == STRX and automatic else pinned
         return _check_index(die, at, form, index, STRX_FORMS)
     raise die.error(at, f"a string does not fit form {names.form_name(pinned)}")
@@ -375,9 +381,11 @@ def _address(unit: "Unit", die: Die, at: int, value: Address, pinned: int | None
         pinned = ADDRX if unit.indexed else ADDR
     if pinned == ADDR:
         return ADDR, value
-    if pinned in ADDRX_FORMS:
+    if pinned in ADDRX_FORMS or pinned == GNU_ADDR_INDEX:
         index = tables.address_index(value)
         unit.uses_addr = True
+        if pinned == GNU_ADDR_INDEX or unit.encoding.version < 5:   # GNU split DWARF 4
+            return GNU_ADDR_INDEX, index
         # DW_FORM_addrx (ULEB128) rather than addrx1..4: as small for the first 128 addresses, and llvm-dwarfdump 14
         # resolves only this one when it computes DW_AT_high_pc from an indexed DW_AT_low_pc.
         return _check_index(die, at, pinned, index, ADDRX_FORMS)

@@ -85,7 +85,8 @@ class Unit(TypeHelpers):
         # A unit may have a version and an address size of its own (a loaded file's units can differ); the rest of
         # the encoding is the program's. Indexed forms need DWARF 5.
         self.encoding = encoding or tables.encoding
-        self.indexed = tables.indexed and self.encoding.version >= 5
+        # GNU split DWARF 4 units (.dwo) index strings and addresses too (DW_FORM_GNU_str_index/GNU_addr_index).
+        self.indexed = tables.indexed and (self.encoding.version >= 5 or tables.gnu_split)
         self.offset: int | None = None
         self.uses_str_offsets = self.uses_addr = self.uses_rnglists = self.uses_loclists = False
         self.finished = False
@@ -343,7 +344,9 @@ class Unit(TypeHelpers):
         enc = self.encoding
         extra: list[tuple[tuple, Any]] = []
         offset_form = F.SEC_OFFSET if enc.version >= 4 else (F.DATA8 if enc.offset_size == 8 else F.DATA4)
-        if self.uses_str_offsets:
+        if tables.dwo:   # a split unit's bases are implicit (its .dwo's contributions) or its skeleton's
+            pass
+        elif self.uses_str_offsets:
             extra.append(((names.ATTRIBUTES["str_offsets_base"], F.SEC_OFFSET), tables.str_offsets_base))
         if self.uses_addr:
             extra.append(((names.ATTRIBUTES["addr_base"], F.SEC_OFFSET), tables.addr_base))

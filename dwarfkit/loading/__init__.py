@@ -13,9 +13,10 @@ entries, CIEs/FDEs) and builds with the writer's own API below it (:class:`~dwar
 model. Modules: ``dies`` (units and DIEs, in two passes so that any reference finds its DIE), ``values`` (one
 attribute value as read -> a typed value, with its form pinned when kept), ``lists`` (range and location lists,
 entry by entry), ``lines`` (line programs), ``macros`` (a compile unit's ``.debug_macro``/``.debug_macinfo`` unit
-and the units it imports), ``frames`` (``.debug_frame``), ``convert`` and ``cli`` (the
-``dwarfkit convert`` command), ``dwp`` and ``dwp_cli`` (``dwarfkit dwp``: ``.dwo`` files packaged into a ``.dwp``,
-with the reader's units and indexes and the ELF backend's file writer).
+and the units it imports), ``frames`` (``.debug_frame``), ``split`` (a skeleton followed to its ``.dwo``: kept split,
+made whole, or a unit split), ``convert`` and ``cli`` (the ``dwarfkit convert`` command), ``dwp`` and ``dwp_cli``
+(``dwarfkit dwp``: ``.dwo`` files packaged into a ``.dwp``, with the reader's units and indexes and the ELF backend's
+file writer).
 
 What a large file holds most of is decoded only when looked at: in a linked file, lists and line rows kept in the
 file's encoding (their bytes are copied when unchanged, so a conversion of libpython neither decodes nor encodes

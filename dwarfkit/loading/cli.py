@@ -37,6 +37,11 @@ def _add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--index", choices=("debug_names", "gdb_index", "apple", "none"), default="none",
                    help="write this accelerator table (DWARF 5 .debug_names; gdb's .gdb_index, ELF; the Apple "
                    "tables, Mach-O/dSYM)")
+    split = p.add_mutually_exclusive_group()
+    split.add_argument("--split-dwarf", dest="split", action="store_const", const=True,
+                       help="each compile unit's DIEs into a .dwo beside OUTPUT, a skeleton unit in OUTPUT (ELF)")
+    split.add_argument("--unsplit", dest="split", action="store_const", const=False,
+                       help="fold the .dwo files of a split program back into OUTPUT")
     p.add_argument("--arch", help="the slice of a fat Mach-O file")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
 
@@ -52,6 +57,7 @@ def _run(args: argparse.Namespace) -> int:
                              arch=args.arch, compress=args.compress, separate_debug=args.separate_debug,
                              prefix_map=pairs, only_units=args.only_units, drop_units=args.drop_units,
                              index=None if args.index == "none" else args.index,
+                             split=args.split,
                              progress=(lambda *_: None) if args.quiet or not sys.stderr.isatty() else None)
     if args.dwarf_version or args.offset_size or args.indexed is not None:
         options.keep_forms = False
@@ -60,5 +66,5 @@ def _run(args: argparse.Namespace) -> int:
 
 
 COMMANDS["convert"] = ("write a copy of a file with its DWARF re-emitted: another version, 32/64-bit, indexed "
-                       "forms, compression, a separate debug file, path prefixes, a subset of units",
+                       "forms, compression, a separate debug file, path prefixes, a subset of units, split DWARF",
                        _add_arguments, _run)

@@ -5,8 +5,10 @@ Changes: another encoding (``version``, ``offset_size``, ``indexed``: the writer
 ``prefix_map`` (paths in units and line tables, as ``-fdebug-prefix-map`` and debugedit rewrite them),
 ``only_units``/``drop_units`` (glob patterns on the units' names), accelerator tables (``index``: ``debug_names``,
 ``gdb_index``, ``apple``, as ``DwarfBuilder.emit(names=...)``; the input's own are dropped with its old DWARF),
-compression, and a separate debug file. OUT is
-written atomically by the rewriter: a failed conversion leaves no OUT behind.
+compression, a separate debug file, and split DWARF (``split``: True writes each compile unit's DIEs into a ``.dwo``
+beside OUT with a skeleton in OUT, False folds a split program's ``.dwo`` files back into OUT; None keeps it as it is,
+its ``.dwo`` files written again beside OUT). OUT is written atomically by the rewriter (its ``.dwo`` files first): a
+failed conversion leaves no OUT behind.
 """
 from __future__ import annotations
 
@@ -52,8 +54,11 @@ def convert(src: str | os.PathLike[str], out: str | os.PathLike[str], options: C
     src, out = Path(src), Path(out)
     if src.resolve() == out.resolve():
         raise ContainerError(f"{out}: the output must not be the input")
-    load_options = LoadOptions(options.version, options.offset_size, options.indexed, options.keep_forms,
-                               options.arch, options.max_section_size, options.progress)
+    # Splitting or unsplitting moves units between files whose forms differ (strx, GNU_str_index, addresses by
+    # index): the writer chooses every form again.
+    keep = options.keep_forms and options.split is None
+    load_options = LoadOptions(options.version, options.offset_size, options.indexed, keep, options.arch,
+                               options.max_section_size, options.progress, options.split)
     with paused_gc():
         dw = load(src, load_options)
         _check_address_size(dw)

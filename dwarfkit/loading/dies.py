@@ -26,17 +26,20 @@ from ..line import LineProgram
 from ..program import DwarfBuilder
 from ..reader import forms as R
 from ..reader.container import open_debug_file
+from ..reader.split import DW_AT_GNU_dwo_id, SplitFiles
 from ..reader.units import Unit as ReadUnit
 from ..reader.units import forget
 from . import gnu
 from .frames import load_debug_frame, load_eh_frame
 from .lines import file_map, load_line_program
 from .macros import MacroLoader
+from .split import dwo_name_for, is_skeleton, load_skeletons
 from .state import LoadState
 from .values import ValueLoader
 
 MAX_DEPTH = 400
 """How deep DIEs may nest in a loaded unit (real compilers' stay below 50; the writer's tree walks recurse)."""
+DW_AT_name = 0x03
 INDEXED_FORMS = R.STRING_INDEX | R.ADDR_INDEX | {R.F["rnglistx"], R.F["loclistx"]}
 
 
@@ -57,6 +60,9 @@ class LoadOptions:
     max_section_size: int | None = None
     progress: Callable[[str, int, int], None] | None = None
     """``progress(what, done, total)`` for long loads; None: on stderr when it is a terminal."""
+    split: bool | None = None
+    """Split DWARF (:mod:`.split`): None keeps split units split (a skeleton's ``.dwo`` is loaded with it); False
+    makes them whole units; True splits every compile unit into a ``.dwo`` of its own."""
 
 
 def load(path: str | os.PathLike[str], options: LoadOptions | None = None, **kwargs: Any) -> DwarfBuilder:
@@ -78,13 +84,30 @@ def load(path: str | os.PathLike[str], options: LoadOptions | None = None, **kwa
 class FileLoader(LoadState):
     """One load: pass one here, pass two by the value, line and frame loaders."""
 
+    split_of: tuple[DwarfBuilder, str | None] | None = None
+    """A ``.dwo``'s loader (:mod:`.split`): the program's builder and the ``.dwo`` name (None: loaded unsplit)."""
+
     def run(self) -> DwarfBuilder:
         ctx = self.ctx
         units = ctx.units("debug_info") + ctx.units("debug_types")
         problems = ctx.problems + [p for u in units for p in u.problems]
         if problems:
             raise ReadError(f"{self.df.path}: {problems[0]}")
+        files = SplitFiles(ctx)
+        skeletons = [u for u in units if u.unit_type == 4 or u.version < 5 and any(
+            at == DW_AT_GNU_dwo_id for ab in ctx.abbrevs_for(u).values() for at, _, _ in ab.attrs)]
+        skeletons = [u for u in skeletons if is_skeleton(files, u)]
         dw = self.builder(units)
+        self.load_units(dw, [u for u in units if u not in skeletons])
+        load_skeletons(self, dw, files, skeletons)
+        dw.frames = load_debug_frame(self, dw)
+        dw.eh_frame_loader = partial(load_eh_frame, self, dw)   # read when first looked at
+        dw.source = self.df
+        return dw
+
+    def load_units(self, dw: DwarfBuilder, units: list[ReadUnit]) -> list[Unit]:
+        """The model units of ``units`` (both passes, line programs and macros) in ``dw`` or its ``.dwo`` parts."""
+        ctx = self.ctx
         loaded: list[tuple[ReadUnit, Unit]] = []
         for n, unit in enumerate(units):
             ctx.load(unit)
@@ -99,25 +122,27 @@ class FileLoader(LoadState):
                     raise ReadError(f"{self.df.path}: .{unit.section}[0x{unit.offset:x}]: type_offset "
                                     f"0x{unit.type_offset:x} names no DIE of the unit")
                 model.type_die = target
-        values = self.values = ValueLoader(self, dw)
+        value_loaders: dict[int, ValueLoader] = {}
         macros = MacroLoader(self, dw)
         for n, (unit, model) in enumerate(loaded):
             renumbered = file_map(self, unit, model.encoding.version)
             if renumbered:
                 self.file_maps[id(model)] = renumbered
+            owner = dw.part_of(model) or dw   # a split unit's values go into its .dwo's tables
+            values = value_loaders.get(id(owner))
+            if values is None:
+                values = value_loaders[id(owner)] = ValueLoader(self, owner)
+            self.values = values
             values.fill_unit(unit, model)
             if isinstance(model, TypeUnit) and unit.stmt_list is not None:
                 model.line = LineProgram(model.encoding, comp_dir=unit.comp_dir, name=None)
             if isinstance(model, (CompileUnit, TypeUnit)) and model.line is not None:
                 load_line_program(self, unit, model, values.keeps(unit, model))
-            if isinstance(model, CompileUnit):
+            if isinstance(model, CompileUnit) and owner is dw:
                 macros.load(unit, model, values.keeps(unit, model))
             forget(unit)   # its decoded DIEs are the model's now: their memory serves the next units (and emit)
             self.report("building DIEs", n + 1, len(loaded))
-        dw.frames = load_debug_frame(self, dw)
-        dw.eh_frame_loader = partial(load_eh_frame, self, dw)   # read when first looked at
-        dw.source = self.df
-        return dw
+        return [model for _, model in loaded]
 
     def builder(self, units: list[ReadUnit]) -> DwarfBuilder:
         """The builder for the file's encoding, or the one the options ask for."""
@@ -139,19 +164,44 @@ class FileLoader(LoadState):
                                            for ab in self.ctx.abbrevs_for(u).values() for _, form, _ in ab.attrs)
         self.version, self.offset_size, self.indexed = version, offset_size, indexed
         line_strings = bool(self.df.section("debug_line_str")) or version < 5
-        dw = DwarfBuilder(version=version, offset_size=offset_size, address_size=address_size,
-                          byteorder=self.df.byteorder, indexed=indexed, line_strings=line_strings)
+        dw = self.main = DwarfBuilder(version=version, offset_size=offset_size, address_size=address_size,
+                                      byteorder=self.df.byteorder, indexed=indexed, line_strings=line_strings)
         # The file's string sections as they are: kept strp/line_strp offsets stay valid, and strings dedupe.
         dw.strings.preload(self.df.section("debug_str"))
         dw.line_strings.preload(self.df.section("debug_line_str"))
         return dw
 
+    def split_model(self, unit: ReadUnit, version: int | None) -> Unit:
+        """The model of a .dwo's unit (kept split or made whole), or of a unit to split (``split=True``)."""
+        if self.split_of is None:   # split=True: a compile unit of an unsplit file gets a .dwo
+            fv = unit.attr_form(0, DW_AT_name)
+            name = self.ctx.string(unit, fv[0], fv[1]) if fv is not None else None
+            dw = self.main
+            return dw.compile_unit(None, dwo_name=dwo_name_for(dw, name if isinstance(name, str) else None))
+        dw, dwo_name = self.split_of
+        if unit.is_type_unit:
+            assert unit.type_signature is not None
+            if dwo_name is None:
+                return dw.type_unit(unit.type_signature, version=version)
+            split = self._split_unit
+            if split is None:
+                raise ReadError(f"{self.df.path}: .{unit.section}[0x{unit.offset:x}]: a type unit before the .dwo's "
+                                f"compile unit")
+            return dw.type_unit(unit.type_signature, dwo=split)
+        made = dw.compile_unit(None, version=version) if dwo_name is None else dw.compile_unit(None,
+                                                                                               dwo_name=dwo_name)
+        self._split_unit = made
+        return made
+
+    _split_unit: CompileUnit | None = None
+    main: DwarfBuilder
+
     def shells(self, dw: DwarfBuilder, unit: ReadUnit) -> Unit:
         """The model unit and an attribute-less DIE for every DIE of ``unit`` (pass one)."""
         where = f".{unit.section}[0x{unit.offset:x}]"
-        if unit.unit_type in (4, 5, 6):
-            raise ReadError(f"{self.df.path}: {where}: split DWARF units (skeleton, split compile or type) are not "
-                            f"loaded yet")
+        if unit.unit_type == 4 or (unit.unit_type in (5, 6) and self.split_of is None):
+            raise ReadError(f"{self.df.path}: {where}: a split DWARF unit (a .dwo's) is loaded with its skeleton: "
+                            f"load the file that holds the skeleton")
         if not unit.offs or unit.abbs[0] is None:
             raise ReadError(f"{self.df.path}: {where}: the unit has no DIE")
         if max(unit.depths) > MAX_DEPTH:   # the writer walks a DIE tree recursively (a NULL sits one deeper)
@@ -167,7 +217,9 @@ class FileLoader(LoadState):
         # A unit of another address size than the program's keeps its own (a 32-bit part of a program).
         size = unit.address_size if unit.address_size != dw.encoding.address_size else None
         try:
-            if unit.is_type_unit:
+            if self.split_of is not None or self.options.split and not unit.is_type_unit and root_tag == 0x11:
+                model = self.split_model(unit, version)
+            elif unit.is_type_unit:
                 assert unit.type_signature is not None
                 model = dw.type_unit(unit.type_signature, version=version, address_size=size)
                 self.type_units[unit.type_signature] = model

@@ -194,13 +194,17 @@ class ValueLoader:
             text = self.ctx.string(unit, form, raw)
             if text is None:
                 raise DescriptionError(f"string of form {R.form_name(form)} (0x{raw:x}) is not in its table")
+            if form == F["GNU_str_index"] and not model.tables.gnu_split:
+                kept = None   # a GNU split DWARF 4 unit loaded whole: a form of its own
             if form in STRX_SIZES and kept is not None and len(self.dw.tables.str_offsets) >> (8 * STRX_SIZES[form]):
                 kept = F["strx"]   # more strings than this unit had: a wider index
             return _pin(text, kept)
         if form == F["addr"]:
             return _pin(self.address(unit.section, field, raw), kept)
         if form in R.ADDR_INDEX:
-            return _pin(self.indexed_address(unit, raw), F["addrx"] if kept is not None else None)
+            # GNU split DWARF 4's GNU_addr_index: chosen again (a GNU split unit indexes its addresses anyway)
+            return _pin(self.indexed_address(unit, raw),
+                        F["addrx"] if kept is not None and model.encoding.version >= 5 else None)
         if form in R.UNIT_REFS:
             return _pin(self.die_at(unit.section, unit.offset + raw, die), None if form in SMALL_REFS else kept)
         if form == F["ref_addr"]:

@@ -88,7 +88,9 @@ def dump_sections(df: DebugFile, out: TextIO, sections: set[str], opts: DumpOpti
             tables.dump_strings(df.section(name), out)
     if "debug-addr" in sections and df.section("debug_addr"):
         out.write("\n.debug_addr contents:\n")
-        problems += tables.dump_addr(df.section("debug_addr"), df.byteorder, out)
+        units = ctx.units()   # GNU split DWARF 4's .debug_addr has no header: as llvm-dwarfdump, by the units' version
+        bare = max((u.address_size for u in units), default=0) if units and max(u.version for u in units) < 5 else 0
+        problems += tables.dump_addr(df.section("debug_addr"), df.byteorder, out, bare)
     problems += _lists(ctx, out, sections & {"debug-ranges", "debug-rnglists"}, dwo)
     for flag in ("debug-pubnames", "debug-pubtypes", "debug-gnu-pubnames", "debug-gnu-pubtypes"):
         name = flag.replace("-", "_")

@@ -129,11 +129,18 @@ def dump_pubnames(section: str, data: bytes, order: ByteOrder, out: TextIO, gnu:
     return problems
 
 
-def dump_addr(data: bytes, order: ByteOrder, out: TextIO) -> list[str]:
-    """``.debug_addr`` (DWARF 5): per contribution a header and its addresses."""
+def dump_addr(data: bytes, order: ByteOrder, out: TextIO, bare: int = 0) -> list[str]:
+    """``.debug_addr`` (DWARF 5): per contribution a header and its addresses; ``bare``: GNU split DWARF 4's table of
+    ``bare``-byte addresses without a header."""
     problems: list[str] = []
     off = 0
     w = out.write
+    if bare in (1, 2, 4, 8):
+        w("Addrs: [\n")
+        for pos in range(0, len(data) - bare + 1, bare):
+            w(f"0x{int.from_bytes(data[pos:pos + bare], order):0{2 * bare}x}\n")
+        w("]\n")
+        return problems
     while off + 8 <= len(data):
         start = off
         length, osz, off = decode_initial_length(data, off, order)

@@ -19,7 +19,9 @@ class AddressTable:
         self.encoding = encoding
         self._indices: dict[Address, int] = {}
         self._list: list[Address] | None = None
-        self.base = SectionOffset(".debug_addr", encoding.initial_length_size + 4)
+        # DWARF 5's table has a header; GNU split DWARF 4's .debug_addr is the bare addresses (DW_AT_GNU_addr_base 0)
+        self.header = encoding.version >= 5
+        self.base = SectionOffset(".debug_addr", encoding.initial_length_size + 4 if self.header else 0)
 
     def __len__(self) -> int:
         return len(self._indices)
@@ -41,6 +43,10 @@ class AddressTable:
     def to_section(self) -> Section:
         enc = self.encoding
         w = SectionWriter(".debug_addr", enc)
+        if not self.header:
+            for address in self._indices:
+                w.address(address)
+            return w.section
         start = w.begin_length()
         w.u16(5)
         w.u8(enc.address_size)

@@ -504,6 +504,10 @@ class ListTable:
         self._encode(self.indexed, lst)
         return len(self.index_offsets) - 1
 
+    def used(self) -> bool:
+        """Whether a list was written into the table so far."""
+        return self._has_direct() or bool(self.index_offsets)
+
     def _has_direct(self) -> bool:
         header = self.encoding.initial_length_size + 8 if self.encoding.version >= 5 else 0
         return len(self.direct.data) > header

@@ -27,15 +27,23 @@ from .str_offsets import StringOffsets
 
 _FORMS = names.FORMS
 _STRP, _LINE_STRP, _STRING = _FORMS["strp"], _FORMS["line_strp"], _FORMS["string"]
-_STRX = {_FORMS[f] for f in ("strx", "strx1", "strx2", "strx3", "strx4")}
+_STRX = {_FORMS[f] for f in ("strx", "strx1", "strx2", "strx3", "strx4", "GNU_str_index")}
 
 
 class SharedTables:
     """Every table shared by the units of one program (see the module's docstring)."""
 
-    def __init__(self, encoding: Encoding, *, indexed: bool, implicit_const: bool, line_strings: bool) -> None:
+    def __init__(self, encoding: Encoding, *, indexed: bool, implicit_const: bool, line_strings: bool,
+                 addresses: AddressTable | None = None, gnu_split: bool = False,
+                 ranges: ListTable | None = None) -> None:
+        """``addresses``: another program's ``.debug_addr`` (a ``.dwo`` part's units index their skeleton file's);
+        ``gnu_split``: the units are GNU split DWARF 4 units (strings and addresses by GNU index forms);
+        ``ranges``: another program's range lists, written there (GNU split DWARF 4 keeps them in the main file)."""
         self.encoding = encoding
-        self.indexed = indexed
+        self.indexed = indexed or gnu_split
+        self.gnu_split = gnu_split
+        self.dwo = addresses is not None
+        """The tables of a ``.dwo`` part (see :mod:`dwarfkit.split`): units get no base attributes."""
         self.implicit_const = implicit_const
         self.use_line_strings = line_strings
         self.abbrevs = AbbrevTable()
@@ -43,9 +51,10 @@ class SharedTables:
         self.strings = StringTable(".debug_str")
         self.line_strings = StringTable(".debug_line_str")
         self.str_offsets = StringOffsets(encoding, self.strings)
-        self.addresses = AddressTable(encoding)
+        self.addresses = AddressTable(encoding) if addresses is None else addresses
         self.lines = LineTable(encoding, self.line_strings if line_strings else None, self.strings)
-        self.ranges = ListTable(encoding, False, self.addresses if indexed else None, self.addresses)
+        self._own_ranges = ranges is None
+        self.ranges = ranges or ListTable(encoding, False, self.addresses if indexed else None, self.addresses)
         self.locations = ListTable(encoding, True, self.addresses if indexed else None, self.addresses)
         # The tables of units whose version is on the other side of DWARF 5 (a loaded file may mix them) or whose
         # addresses have another size: (locations, version >= 5, address size) -> table, made when first used.
@@ -87,7 +96,8 @@ class SharedTables:
 
     def list_tables(self) -> list[ListTable]:
         """Every list table in use, the program's own two first."""
-        return [self.ranges, self.locations, *self._other_lists.values()]
+        own = [self.ranges] if self._own_ranges else []
+        return [*own, self.locations, *self._other_lists.values()]
 
     def use_strings(self, table: StringTable) -> None:
         """Replaces ``.debug_str``; a unit made earlier still finds the strings the old table holds first."""

@@ -19,7 +19,9 @@ class StringOffsets:
         self.encoding = encoding
         self.strings = strings
         self._indices: dict[str, int] = {}
-        self.base = SectionOffset(".debug_str_offsets", encoding.initial_length_size + 4)
+        # DWARF 5's table has a header; GNU split DWARF 4's (.debug_str_offsets.dwo) is the bare offsets
+        self.header = encoding.version >= 5
+        self.base = SectionOffset(".debug_str_offsets", encoding.initial_length_size + 4 if self.header else 0)
 
     def __len__(self) -> int:
         return len(self._indices)
@@ -41,6 +43,10 @@ class StringOffsets:
 
     def to_section(self) -> Section:
         w = SectionWriter(".debug_str_offsets", self.encoding)
+        if not self.header:
+            for text in self._indices:
+                w.offset_field(self.strings.add(text), RelocKind.SECTION, ".debug_str")
+            return w.section
         start = w.begin_length()
         w.u16(5)
         w.u16(0)

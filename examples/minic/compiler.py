@@ -38,18 +38,21 @@ WINDOWS_IMPORTS = {"kernel32.dll": ["ExitProcess"]}
 
 
 def compile_program(source: str, arch: Arch | str, filename: str = "<input>", *, comp_dir: str = "/",
-                    debug_info: bool = True, dwarf_version: int = 5, platform: str = "linux") -> Image:
+                    debug_info: bool = True, dwarf_version: int = 5, platform: str = "linux",
+                    split_dwarf: bool = False) -> Image:
     """Compiles a minic program to an executable image whose entry point ``_start`` runs ``main`` and exits with
     its result. ``comp_dir`` is the directory ``filename`` is relative to (where a debugger finds the source).
     ``platform`` says how ``_start`` exits: "linux" (exit syscall), "windows" (kernel32's ExitProcess through the
     import slot ``__imp_ExitProcess``, an undefined symbol of the image; x86_64 only) or "macos" (exit syscall).
+    ``split_dwarf``: the DIEs go into a ``.dwo`` (``image.dwarf.dwo``; the ELF backend writes it beside the output).
     Raises :class:`examples.minic.CompileError` on a bad program."""
     return compile_to(source, arch, filename, comp_dir=comp_dir, debug_info=debug_info,
-                      dwarf_version=dwarf_version, platform=platform).image
+                      dwarf_version=dwarf_version, platform=platform, split_dwarf=split_dwarf).image
 
 
 def compile_to(source: str, arch: Arch | str, filename: str = "<input>", *, comp_dir: str = "/",
-               debug_info: bool = True, dwarf_version: int = 5, platform: str = "linux") -> Compilation:
+               debug_info: bool = True, dwarf_version: int = 5, platform: str = "linux",
+               split_dwarf: bool = False) -> Compilation:
     """Like :func:`compile_program`, keeping the intermediate results."""
     arch = Arch.parse(arch) if isinstance(arch, str) else arch
     program = check(parse(source, filename))
@@ -80,7 +83,7 @@ def compile_to(source: str, arch: Arch | str, filename: str = "<input>", *, comp
         # pc-relative relocations that COFF DWARF readers (llvm-dwarfdump) do not apply.
         # No .debug_line_str for macOS: lldb-14 maps no Mach-O __debug_line_str (later lldb versions do).
         image.dwarf = describe(result, comp_dir=comp_dir, version=dwarf_version, eh_frame=platform != "windows",
-                               line_strings=platform != "macos")
+                               line_strings=platform != "macos", split=split_dwarf)
     image.validate()
     return result
 

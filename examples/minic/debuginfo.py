@@ -41,27 +41,27 @@ class Compiled(Protocol):
 
 
 def describe(result: Compiled, *, comp_dir: str = "/", version: int = 5, eh_frame: bool = True,
-             line_strings: bool = True) -> DwarfSections:
+             line_strings: bool = True, split: bool = False) -> DwarfSections:
     """All debug sections of a compiled program; ``eh_frame=False`` leaves out the runtime unwind table (Windows
     unwinds with .pdata, and debuggers read .debug_frame); ``line_strings=False`` keeps DWARF 5 paths out of
-    .debug_line_str."""
-    return _Describer(result, comp_dir, version, eh_frame, line_strings).run()
+    .debug_line_str; ``split`` writes split DWARF (the unit's DIEs in a ``.dwo``: ``sections.dwo``)."""
+    return _Describer(result, comp_dir, version, eh_frame, line_strings, split).run()
 
 
 class _Describer:
-    def __init__(self, result: Compiled, comp_dir: str, version: int, eh_frame: bool, line_strings: bool
-                 ) -> None:
+    def __init__(self, result: Compiled, comp_dir: str, version: int, eh_frame: bool, line_strings: bool,
+                 split: bool = False, language: str = "C99") -> None:
         self.result = result
         self.eh_frame = eh_frame
         self.program = result.program
         self.labels = result.assembly.labels
         self.dw = DwarfBuilder(Encoding(version=version, address_size=result.image.arch.info.address_size),
-                               line_strings=line_strings, arch=result.image.arch)
+                               line_strings=line_strings, arch=result.image.arch, split=split)
         self.types: dict[s.Type, Any] = {}
         code = result.assembly
         first = min(code.functions.items(), key=lambda item: item[1][0])
         self.cu = self.dw.compile_unit(self.program.filename, comp_dir=comp_dir, producer=PRODUCER,
-                                       language="C99", low_pc=Address(first[0]),
+                                       language=language, low_pc=Address(first[0]),
                                        high_pc=max(end for _, end in code.functions.values()) - first[1][0])
 
     def run(self) -> DwarfSections:
